@@ -1,0 +1,78 @@
+import compress from '@fastify/compress';
+import cors from '@fastify/cors';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import { VeniceError } from './errors/venice-error.ts';
+import { requireKey } from './http/auth.ts';
+import { logLevelOf, toClientError } from './http/error-renderer.ts';
+import { baseHeaders, newRequestId } from './http/response-headers.ts';
+import { registerChatRoutes } from './routes/chat/index.ts';
+import { registerEmbeddingRoutes } from './routes/embeddings/index.ts';
+import { registerModelRoutes } from './routes/models/index.ts';
+import { ChatService } from './services/chat/chat-service.ts';
+import { EmbeddingService } from './services/embedding-service.ts';
+import type { KeyService } from './services/key-service.ts';
+import type { ModelRegistry } from './services/model-registry.ts';
+
+export interface AppDependencies {
+  config: Config;
+  logger: Logger;
+  keys: KeyService;
+  registry: ModelRegistry;
+}
+
+/** Headers a browser client may read (CORS). */
+const EXPOSED_HEADERS = [
+  'cf-ray', 'x-request-id', 'x-venice-version', 'x-venice-timestamp', 'x-venice-host-name', 'x-venice-model-id', 'x-venice-model-name',
+  'x-venice-model-router', 'x-venice-model-deprecation-warning', 'x-venice-model-deprecation-date', 'x-venice-deprecated',
+  'x-venice-deprecated-replacement', 'x-venice-balance-usd', 'x-venice-balance-diem', 'x-ratelimit-limit-requests',
+  'x-ratelimit-remaining-requests', 'x-ratelimit-reset-requests', 'x-ratelimit-limit-tokens', 'x-ratelimit-remaining-tokens',
+  'x-ratelimit-reset-tokens', 'x-ratelimit-type', 'retry-after',
+];
+
+/** Builds the HTTP app: hooks, the one error handler, and every route under /api/v1. */
+export async function createApp(dependencies: AppDependencies): Promise<FastifyInstance> {
+  const { config, logger, keys, registry } = dependencies;
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    genReqId: newRequestId,
+    requestIdHeader: false,
+    bodyLimit: config.server.bodyLimit,
+    disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace',
+    return503OnClosing: true,
+  });
+  // Only JSON bodies are accepted unless a route registers its own parser: anything else is a 415.
+  app.removeContentTypeParser('text/plain');
+
+  await app.register(cors, { origin: config.server.corsOrigins === '*' ? '*' : config.server.corsOrigins, exposedHeaders: EXPOSED_HEADERS, maxAge: 600 });
+  await app.register(compress, { global: true, encodings: ['br', 'gzip'], threshold: 1024 });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.headers(baseHeaders(request.id));
+  });
+
+  app.setErrorHandler(async (error, request, reply) => {
+    const { veniceError, unexpected } = toClientError(error);
+    const level = logLevelOf(veniceError, unexpected);
+    if (level !== 'none') request.log[level]({ err: unexpected ? error : undefined, code: veniceError.code }, unexpected ? 'unexpected error' : veniceError.message);
+    reply.headers(veniceError.headers);
+    reply.header('x-venice-host-name', config.server.hostName);
+    return reply.status(veniceError.status).send(veniceError.toBody());
+  });
+
+  app.setNotFoundHandler(async () => {
+    throw new VeniceError('ROUTE_NOT_FOUND');
+  });
+
+  const inference = requireKey(keys);
+  const chat = new ChatService(registry, () => config.systemPrompt);
+  const embeddings = new EmbeddingService(registry);
+  await app.register(async (api) => {
+    registerModelRoutes(api, registry);
+    registerChatRoutes(api, chat, inference);
+    registerEmbeddingRoutes(api, embeddings, inference);
+  }, { prefix: '/api/v1' });
+
+  return app;
+}

@@ -1,0 +1,196 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { resolve, dirname, isAbsolute } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const price = z.strictObject({ usd: z.number().min(0), diem: z.number().min(0) });
+
+// swagger: ModelResponse.model_spec.pricing ("LLM Model Pricing"), prices per 1M tokens.
+const textPricing = z.strictObject({
+  input: price,
+  output: price,
+  cache_input: price.optional(),
+  cache_write: price.optional(),
+  extended: z.strictObject({ context_token_threshold: z.number().int().positive(), input: price, output: price }).optional(),
+});
+
+const reasoningEffort = z.enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max']);
+
+// swagger: ModelResponse.model_spec.capabilities; every flag defaults to what a plain local model can do.
+const capabilities = z.strictObject({
+  optimizedForCode: z.boolean().default(false),
+  quantization: z.enum(['fp4', 'fp8', 'fp16', 'bf16', 'int8', 'int4', 'not-available']).default('not-available'),
+  supportsFunctionCalling: z.boolean().default(true),
+  supportsAudioInput: z.boolean().default(false),
+  supportsReasoning: z.boolean().default(false),
+  supportsReasoningEffort: z.boolean().default(false),
+  reasoningEffortOptions: z.array(reasoningEffort).optional(),
+  defaultReasoningEffort: reasoningEffort.optional(),
+  supportsResponseSchema: z.boolean().default(true),
+  supportsMultipleImages: z.boolean().default(false),
+  maxImages: z.number().int().positive().optional(),
+  supportsVision: z.boolean().default(false),
+  supportsVideoInput: z.boolean().default(false),
+  supportsWebSearch: z.boolean().default(false),
+  supportsLogProbs: z.boolean().default(false),
+  supportsTeeAttestation: z.boolean().default(false),
+  supportsE2EE: z.boolean().default(false),
+  supportsXSearch: z.boolean().default(false),
+});
+
+const llamaCppEngine = z.strictObject({
+  kind: z.literal('llama-cpp'),
+  /** GGUF file: absolute, or relative to the models folder. */
+  path: z.string().min(1),
+  /** Tokens of KV cache per sequence; defaults to the model's context length capped at 8192. */
+  contextSize: z.number().int().positive().optional(),
+  /** Parallel sequences (concurrent requests) per model. */
+  sequences: z.number().int().min(1).max(64).default(2),
+  /** Requests waiting for a free sequence; one more gets MODEL_AT_CAPACITY. */
+  maxQueue: z.number().int().min(0).default(16),
+  /** CPU threads; 'auto' measures the machine (see engines/llama-cpp/thread-count.ts). */
+  threads: z.union([z.number().int().min(1), z.literal('auto')]).default('auto'),
+  gpuLayers: z.union([z.number().int().min(0), z.literal('auto')]).default(0),
+});
+
+const upstreamEndpoint = z.strictObject({
+  /** Base URL of the OpenAI-compatible API, e.g. http://127.0.0.1:8000/v1. */
+  url: z.url(),
+  /** Shown in x-venice-model-router; defaults to the URL's host:port. */
+  name: z.string().optional(),
+  apiKey: z.string().optional(),
+  /** Relative share of traffic among healthy endpoints. */
+  weight: z.number().int().min(1).default(1),
+});
+
+const openAiCompatibleEngine = z.strictObject({
+  kind: z.literal('openai-compatible'),
+  endpoints: z.array(upstreamEndpoint).min(1),
+  /** The model name the upstream expects; defaults to the Rialto model id. */
+  model: z.string().optional(),
+  /** Ends a request that has not finished (non-stream) or sent its first byte (stream) in time. */
+  timeoutMs: z.number().int().positive().default(600_000),
+  /** Connections kept open per endpoint. */
+  maxConnections: z.number().int().positive().default(64),
+  /** Parse inline `<think>…</think>` in upstream content into reasoning_content. */
+  parseThinkTags: z.boolean().default(true),
+});
+
+const deprecation = z.strictObject({
+  date: z.string(),
+  removesAt: z.string(),
+  autoRemap: z.boolean().default(false),
+  replacementModelId: z.string().optional(),
+  startsAt: z.string().optional(),
+  warning: z.string().optional(),
+});
+
+const model = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9._/-]+$/, 'model ids use only letters, digits and . _ / -'),
+  name: z.string().optional(),
+  description: z.string().optional(),
+  type: z.enum(['text', 'embedding']).default('text'),
+  engine: z.discriminatedUnion('kind', [llamaCppEngine, openAiCompatibleEngine]),
+  contextLength: z.number().int().positive().optional(),
+  maxCompletionTokens: z.number().int().positive().optional(),
+  capabilities: capabilities.default(capabilities.parse({})),
+  constraints: z.strictObject({ temperature: z.number().min(0).max(2).default(0.7), top_p: z.number().min(0).max(1).default(0.9) }).default({ temperature: 0.7, top_p: 0.9 }),
+  traits: z.array(z.string()).default([]),
+  aliases: z.array(z.string()).default([]),
+  pricing: textPricing.default({ input: { usd: 0, diem: 0 }, output: { usd: 0, diem: 0 } }),
+  privacy: z.enum(['private', 'anonymized']).default('private'),
+  deprecation: deprecation.optional(),
+  rateLimitTier: z.enum(['XS', 'S', 'M', 'L']).default('S'),
+  /** Embedding models: output size, and whether `dimensions` may shorten it. */
+  embeddingDimensions: z.number().int().positive().optional(),
+  supportsCustomDimensions: z.boolean().default(false),
+  created: z.number().int().optional(),
+});
+
+export const DEFAULT_SYSTEM_PROMPT =
+  'You are a helpful, private assistant served by Rialto. Answer accurately and concisely.';
+
+const configSchema = z.strictObject({
+  server: z.strictObject({
+    host: z.string().default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(8787),
+    /** Largest accepted request body in bytes (413 above it). */
+    bodyLimit: z.number().int().positive().default(32 * 1024 * 1024),
+    corsOrigins: z.union([z.literal('*'), z.array(z.string())]).default('*'),
+    hostName: z.string().default(hostname()),
+  }).default({ host: '127.0.0.1', port: 8787, bodyLimit: 32 * 1024 * 1024, corsOrigins: '*', hostName: hostname() }),
+  /** Holds the SQLite database and the models folder. */
+  dataDirectory: z.string().default('./data'),
+  database: z.strictObject({ url: z.string().optional() }).default({}),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** The operator's system prompt, prepended when include_venice_system_prompt is true (its default). */
+  systemPrompt: z.string().default(DEFAULT_SYSTEM_PROMPT),
+  /** Every *.gguf in <dataDirectory>/models that no model names is served as a text model. */
+  discoverModels: z.boolean().default(true),
+  models: z.array(model).default([]),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ModelConfig = z.infer<typeof model>;
+export type LlamaCppEngineConfig = z.infer<typeof llamaCppEngine>;
+export type OpenAiCompatibleEngineConfig = z.infer<typeof openAiCompatibleEngine>;
+export type TextPricing = z.infer<typeof textPricing>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[], source: string) {
+    super(`Invalid configuration (${source}):\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Environment variables that override the file (each documented in the README). */
+function applyEnvironment(raw: Record<string, unknown>, environment: NodeJS.ProcessEnv): Record<string, unknown> {
+  const server = { ...(raw.server as Record<string, unknown> | undefined) };
+  if (environment.RIALTO_HOST) server.host = environment.RIALTO_HOST;
+  if (environment.RIALTO_PORT) server.port = Number(environment.RIALTO_PORT);
+  const result: Record<string, unknown> = { ...raw, server };
+  if (environment.RIALTO_DATA_DIR) result.dataDirectory = environment.RIALTO_DATA_DIR;
+  if (environment.RIALTO_LOG_LEVEL) result.logLevel = environment.RIALTO_LOG_LEVEL;
+  if (environment.DATABASE_URL) result.database = { url: environment.DATABASE_URL };
+  if (environment.RIALTO_SYSTEM_PROMPT !== undefined) result.systemPrompt = environment.RIALTO_SYSTEM_PROMPT;
+  return result;
+}
+
+/** Validates a raw config object (already merged with the environment) into a typed Config. */
+export function parseConfig(raw: unknown, source = 'config'): Config {
+  const result = configSchema.safeParse(raw ?? {});
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`), source);
+  }
+  const ids = new Set<string>();
+  const duplicates = result.data.models.filter((entry) => ids.size === ids.add(entry.id).size).map((entry) => `models: duplicate id '${entry.id}'`);
+  if (duplicates.length > 0) throw new ConfigError(duplicates, source);
+  return result.data;
+}
+
+/**
+ * Reads the YAML file (`path`, else $RIALTO_CONFIG, else ./rialto.yaml when present), applies the
+ * environment, validates. Relative paths in the file are resolved against the file's folder.
+ */
+export function loadConfig(path: string | undefined, environment: NodeJS.ProcessEnv = process.env): Config {
+  const file = path ?? environment.RIALTO_CONFIG ?? (existsSync('rialto.yaml') ? 'rialto.yaml' : undefined);
+  let raw: Record<string, unknown> = {};
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new ConfigError([`cannot read ${file}: ${(error as Error).message}`], file);
+    }
+    try {
+      raw = (parseYaml(text) as Record<string, unknown> | null) ?? {};
+    } catch (error) {
+      throw new ConfigError([`not valid YAML: ${(error as Error).message}`], file);
+    }
+  }
+  const config = parseConfig(applyEnvironment(raw, environment), file ?? 'defaults and environment');
+  const base = file === undefined ? process.cwd() : dirname(resolve(file));
+  if (!isAbsolute(config.dataDirectory)) config.dataDirectory = resolve(base, config.dataDirectory);
+  return config;
+}

@@ -1,0 +1,28 @@
+import { ContextLengthError, VeniceError } from '../errors/venice-error.ts';
+
+export type EngineFailure = 'overloaded' | 'capacity' | 'offline' | 'timeout' | 'context_length' | 'bad_request' | 'failed';
+
+/** What engines throw. `retryable` means another endpoint (or a later try) may succeed. */
+export class EngineError extends Error {
+  constructor(readonly failure: EngineFailure, message: string, readonly options: { retryable?: boolean; status?: number; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'EngineError';
+  }
+
+  get retryable(): boolean {
+    return this.options.retryable ?? (this.failure === 'overloaded' || this.failure === 'capacity' || this.failure === 'offline');
+  }
+}
+
+/** The one mapping from engine failures to Venice errors (STYLE.md, Errors). */
+export function toVeniceError(error: EngineError): VeniceError {
+  switch (error.failure) {
+    case 'overloaded': return new VeniceError('MODEL_OVERLOADED', { cause: error });
+    case 'capacity': return new VeniceError('MODEL_AT_CAPACITY', { cause: error });
+    case 'offline': return new VeniceError('MODEL_OFFLINE', { cause: error });
+    case 'timeout': return new VeniceError('REQUEST_TIMEOUT', { cause: error });
+    case 'context_length': return new ContextLengthError();
+    case 'bad_request': return new VeniceError('INVALID_REQUEST', { message: error.message, cause: error });
+    case 'failed': return new VeniceError('INFERENCE_FAILED', { cause: error });
+  }
+}

@@ -1,0 +1,89 @@
+import type { ChatMessage, FunctionTool } from '../schemas/chat.ts';
+
+/** What a chat service asks of an engine, already resolved to the engine's own model name. */
+export interface EngineChatRequest {
+  /** The engine-facing model name (the upstream's name, or the GGUF's id). */
+  model: string;
+  /** OpenAI-format messages, system prompt already applied. */
+  messages: ChatMessage[];
+  /** Completion token budget (visible + reasoning); absent means up to the end of the context. */
+  maxTokens?: number;
+  /** Whether the client streams; an upstream engine asks its upstream for the same mode. */
+  stream: boolean;
+  /** Number of choices to generate. */
+  n: number;
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  minP?: number;
+  frequencyPenalty?: number;
+  presencePenalty?: number;
+  repetitionPenalty?: number;
+  seed?: number;
+  stop?: string[];
+  tools?: FunctionTool[];
+  toolChoice?: 'auto' | 'none' | 'required' | { name: string };
+  parallelToolCalls?: boolean;
+  responseFormat?: { type: 'json_schema'; schema: Record<string, unknown>; name?: string } | { type: 'json_object' };
+  reasoningEffort?: string;
+  /** Ask the model not to think (models that support switching it off). */
+  disableThinking?: boolean;
+  logprobs?: boolean;
+  topLogprobs?: number;
+  /** Request fields the engine may forward as they are (prompt_cache_key, metadata, …). */
+  passThrough?: Record<string, unknown>;
+}
+
+export type FinishReason = 'stop' | 'length' | 'tool_calls';
+
+export interface EngineUsage {
+  promptTokens: number;
+  completionTokens: number;
+  cachedTokens?: number;
+  reasoningTokens?: number;
+}
+
+/** One step of a generation. Events of one choice arrive in order; `usage` comes last, once. */
+export type EngineChatEvent =
+  | { type: 'content'; choice: number; text: string }
+  | { type: 'reasoning'; choice: number; text: string }
+  | { type: 'tool_call'; choice: number; index: number; id?: string; name?: string; arguments: string }
+  | { type: 'finish'; choice: number; reason: FinishReason }
+  | { type: 'usage'; usage: EngineUsage };
+
+export interface EngineEmbedRequest {
+  model: string;
+  input: string[];
+  dimensions?: number;
+}
+
+export interface EngineEmbedResult {
+  vectors: number[][];
+  promptTokens: number;
+}
+
+/** One call's context: the client's abort signal, and where the engine served it. */
+export interface EngineCall {
+  readonly signal: AbortSignal;
+  /** Set by the engine before its first event or result: e.g. `llama-cpp`, `openai-compatible/gpu-1` (x-venice-model-router). */
+  servedBy?: string;
+}
+
+/**
+ * A text engine: chat and embeddings for the models it serves. Engines know nothing of keys or money.
+ * Every call honours its AbortSignal: once aborted, generation stops and the engine's resources
+ * (a llama.cpp sequence, an upstream connection) are freed before the call settles.
+ * Failures are thrown as EngineError (engine-error.ts).
+ */
+export interface TextEngine {
+  /** 'llama-cpp' | 'openai-compatible'; reported in x-venice-model-router with the serving endpoint. */
+  readonly kind: string;
+  /** Streams one completion (all choices), ending with a `usage` event. */
+  streamChat(request: EngineChatRequest, call: EngineCall): AsyncIterable<EngineChatEvent>;
+  /** Embeds each input, in order. */
+  embed(request: EngineEmbedRequest, call: EngineCall): Promise<EngineEmbedResult>;
+  /** Tokens the text takes for this model (for accounting when an engine reports none). */
+  countTokens(model: string, text: string): Promise<number>;
+  /** Frees everything; later calls fail. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,138 @@
+import type { Dispatcher } from 'undici';
+import type { OpenAiCompatibleEngineConfig } from '../../config.ts';
+import type { EngineCall, EngineChatEvent, EngineChatRequest, EngineEmbedRequest, EngineEmbedResult, EngineUsage, TextEngine } from '../engine.ts';
+import { EngineError } from '../engine-error.ts';
+import { parseServerSentEvents } from './sse-parser.ts';
+import { eventsOf, usageOf, type UpstreamCompletion } from './upstream-events.ts';
+import { upstreamError, upstreamMessage } from './upstream-errors.ts';
+import { UpstreamPool, type UpstreamEndpoint } from './upstream-pool.ts';
+import { upstreamChatBody } from './upstream-request.ts';
+
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** A rough token count (4 bytes a token) for upstreams that report no usage; TODO(#4): their tokenizers. */
+export function estimateTokens(text: string): number {
+  return Math.ceil(Buffer.byteLength(text) / 4);
+}
+
+function networkError(error: unknown, endpoint: UpstreamEndpoint): EngineError {
+  const code = (error as { code?: string }).code ?? '';
+  if (TIMEOUT_CODES.has(code)) return new EngineError('timeout', `upstream ${endpoint.label} timed out (${code})`, { cause: error, retryable: false });
+  return new EngineError('offline', `upstream ${endpoint.label} unreachable: ${(error as Error).message}`, { cause: error });
+}
+
+async function readBody(response: Dispatcher.ResponseData): Promise<unknown> {
+  const text = await response.body.text();
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * Any OpenAI-compatible server (vLLM, llama.cpp server, Ollama, OpenAI, Venice). Requests go to the
+ * model's endpoints in the pool's order; a refused connection, 429, 503 or 5xx moves on to the next
+ * endpoint, which is only possible before anything reached the client. Responses are normalised into
+ * engine events; usage is always reported (asked for with stream_options, estimated if still missing).
+ */
+export class OpenAiCompatibleEngine implements TextEngine {
+  readonly kind = 'openai-compatible';
+  private readonly pool: UpstreamPool;
+
+  constructor(config: OpenAiCompatibleEngineConfig) {
+    this.pool = new UpstreamPool(config);
+  }
+
+  /** POSTs to the first endpoint that takes the request; throws the last failure when none does. */
+  private async post(path: string, body: unknown, call: EngineCall): Promise<Dispatcher.ResponseData> {
+    let lastError: EngineError | undefined;
+    const payload = JSON.stringify(body);
+    for (const endpoint of this.pool.order()) {
+      const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+      if (endpoint.apiKey !== undefined) headers.authorization = `Bearer ${endpoint.apiKey}`;
+      let response: Dispatcher.ResponseData;
+      try {
+        response = await endpoint.pool.request({ method: 'POST', path: `${endpoint.basePath}${path}`, headers, body: payload, signal: call.signal });
+      } catch (error) {
+        if (call.signal.aborted) throw new EngineError('failed', 'request aborted by the client', { cause: error, retryable: false });
+        lastError = networkError(error, endpoint);
+        endpoint.failed(Date.now());
+        if (lastError.retryable) continue;
+        throw lastError;
+      }
+      if (response.statusCode >= 200 && response.statusCode < 300) {
+        endpoint.succeeded();
+        call.servedBy = `${this.kind}/${endpoint.label}`;
+        return response;
+      }
+      lastError = upstreamError(response.statusCode, await readBody(response), endpoint.label);
+      if (!lastError.retryable) throw lastError;
+      endpoint.failed(Date.now());
+    }
+    throw lastError ?? new EngineError('offline', 'no upstream endpoint configured');
+  }
+
+  async *streamChat(request: EngineChatRequest, call: EngineCall): AsyncGenerator<EngineChatEvent> {
+    const response = await this.post('/chat/completions', upstreamChatBody(request, request.stream), call);
+    let usage: EngineUsage | undefined;
+    let completionText = '';
+    const track = function* (events: Iterable<EngineChatEvent>): Generator<EngineChatEvent> {
+      for (const event of events) {
+        if (event.type === 'content' || event.type === 'reasoning') completionText += event.text;
+        else if (event.type === 'tool_call') completionText += event.arguments;
+        yield event;
+      }
+    };
+    try {
+      if (!request.stream) {
+        const body = (await readBody(response)) as UpstreamCompletion;
+        if (typeof body !== 'object' || body === null || !Array.isArray(body.choices)) throw new EngineError('failed', `upstream sent an unexpected body: ${upstreamMessage(body)}`);
+        yield* track(eventsOf(body));
+        if (body.usage) usage = usageOf(body.usage);
+      } else {
+        for await (const event of parseServerSentEvents(response.body)) {
+          if (event.data === '[DONE]') break;
+          let chunk: UpstreamCompletion;
+          try {
+            chunk = JSON.parse(event.data) as UpstreamCompletion;
+          } catch {
+            throw new EngineError('failed', 'upstream sent an event that is not JSON');
+          }
+          if (event.event === 'error' || chunk.error !== undefined) throw new EngineError('failed', `upstream failed mid-stream: ${upstreamMessage(chunk) || event.data.slice(0, 200)}`);
+          yield* track(eventsOf(chunk));
+          if (chunk.usage) usage = usageOf(chunk.usage);
+        }
+      }
+    } catch (error) {
+      if (error instanceof EngineError) throw error;
+      if (call.signal.aborted) throw new EngineError('failed', 'request aborted by the client', { cause: error, retryable: false });
+      throw new EngineError(TIMEOUT_CODES.has((error as { code?: string }).code ?? '') ? 'timeout' : 'failed', `upstream stream broke: ${(error as Error).message}`, { cause: error, retryable: false });
+    } finally {
+      if (!response.body.destroyed) response.body.destroy();
+    }
+    yield { type: 'usage', usage: usage ?? { promptTokens: estimateTokens(JSON.stringify(request.messages)), completionTokens: estimateTokens(completionText) } };
+  }
+
+  async embed(request: EngineEmbedRequest, call: EngineCall): Promise<EngineEmbedResult> {
+    const body: Record<string, unknown> = { model: request.model, input: request.input, encoding_format: 'float' };
+    if (request.dimensions !== undefined) body.dimensions = request.dimensions;
+    const response = await this.post('/embeddings', body, call);
+    const result = (await readBody(response)) as { data?: { index?: number; embedding?: unknown }[]; usage?: { prompt_tokens?: number } };
+    const vectors: number[][] = [];
+    for (const [position, item] of (result.data ?? []).entries()) {
+      if (!Array.isArray(item.embedding)) throw new EngineError('failed', 'upstream sent an embedding that is not a list of numbers');
+      vectors[item.index ?? position] = item.embedding as number[];
+    }
+    if (vectors.length !== request.input.length || vectors.includes(undefined as never)) throw new EngineError('failed', `upstream returned ${vectors.length} embeddings for ${request.input.length} inputs`);
+    return { vectors, promptTokens: result.usage?.prompt_tokens ?? request.input.reduce((sum, text) => sum + estimateTokens(text), 0) };
+  }
+
+  async countTokens(_model: string, text: string): Promise<number> {
+    return estimateTokens(text);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}

@@ -1,0 +1,70 @@
+import { Pool } from 'undici';
+import type { OpenAiCompatibleEngineConfig } from '../../config.ts';
+
+/** One upstream base URL with its connection pool and health. */
+export class UpstreamEndpoint {
+  readonly pool: Pool;
+  readonly label: string;
+  readonly basePath: string;
+  private failures = 0;
+  private ejectedUntil = 0;
+
+  constructor(readonly url: string, readonly apiKey: string | undefined, readonly weight: number, name: string | undefined, options: { maxConnections: number; timeoutMs: number }) {
+    const parsed = new URL(url);
+    this.label = name ?? parsed.host;
+    this.basePath = parsed.pathname.replace(/\/+$/, '');
+    // headersTimeout bounds the wait for a response (all of a non-streamed one); bodyTimeout the silence between stream chunks.
+    this.pool = new Pool(parsed.origin, { connections: options.maxConnections, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs, keepAliveTimeout: 30_000 });
+  }
+
+  healthy(now: number): boolean {
+    return now >= this.ejectedUntil;
+  }
+
+  /** A success clears the failure count. */
+  succeeded(): void {
+    this.failures = 0;
+    this.ejectedUntil = 0;
+  }
+
+  /** Each consecutive failure ejects the endpoint for longer: 1 s, 2 s, 4 s … up to 30 s. */
+  failed(now: number): void {
+    this.failures += 1;
+    this.ejectedUntil = now + Math.min(30_000, 1000 * 2 ** (this.failures - 1));
+  }
+}
+
+/**
+ * The endpoints of one model. `order()` gives the endpoints to try for a request: healthy ones first,
+ * by smooth weighted round robin, then ejected ones (as a last resort, so one flapping endpoint never
+ * makes the model unavailable while another might answer).
+ */
+export class UpstreamPool {
+  readonly endpoints: UpstreamEndpoint[];
+  private readonly current: number[];
+
+  constructor(config: OpenAiCompatibleEngineConfig) {
+    this.endpoints = config.endpoints.map((endpoint) => new UpstreamEndpoint(endpoint.url, endpoint.apiKey, endpoint.weight, endpoint.name, config));
+    this.current = this.endpoints.map(() => 0);
+  }
+
+  order(now = Date.now()): UpstreamEndpoint[] {
+    const healthy = this.endpoints.filter((endpoint) => endpoint.healthy(now));
+    const candidates = healthy.length > 0 ? healthy : this.endpoints;
+    // Smooth weighted round robin (as nginx does): raise every weight, pick the largest, lower it by the total.
+    const total = candidates.reduce((sum, endpoint) => sum + endpoint.weight, 0);
+    let best = 0;
+    for (const [position, endpoint] of this.endpoints.entries()) {
+      if (!candidates.includes(endpoint)) continue;
+      this.current[position]! += endpoint.weight;
+      if (!candidates.includes(this.endpoints[best]!) || this.current[position]! > this.current[best]!) best = position;
+    }
+    this.current[best]! -= total;
+    const first = this.endpoints[best]!;
+    return [first, ...candidates.filter((endpoint) => endpoint !== first), ...this.endpoints.filter((endpoint) => !candidates.includes(endpoint))];
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.endpoints.map((endpoint) => endpoint.pool.close()));
+  }
+}

@@ -1,0 +1,27 @@
+import type { FastifyRequest } from 'fastify';
+import { VeniceError } from '../errors/venice-error.ts';
+import type { KeyService } from '../services/key-service.ts';
+import type { ApiKeyRecord } from '../storage/store.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated key; set by `requireKey` on routes that need one. */
+    apiKey?: ApiKeyRecord;
+  }
+}
+
+/**
+ * A preHandler that requires `Authorization: Bearer <key>` and attaches the key record.
+ * Missing and bad keys both get 401 AUTHENTICATION_FAILED (Rialto has no x402 wallets, so there is
+ * no 402 discovery answer to give an anonymous caller). `admin` additionally requires an ADMIN key.
+ */
+export function requireKey(keys: KeyService, options: { admin?: boolean } = {}) {
+  return async (request: FastifyRequest): Promise<void> => {
+    const header = request.headers.authorization;
+    const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (match?.[1] === undefined) throw new VeniceError('AUTHENTICATION_FAILED');
+    const key = await keys.authenticate(match[1]);
+    if (options.admin === true && key.apiKeyType !== 'ADMIN') throw new VeniceError('UNAUTHORIZED');
+    request.apiKey = key;
+  };
+}

@@ -1,0 +1,153 @@
+import type { ModelConfig } from '../../config.ts';
+import type { EngineChatRequest } from '../../engines/engine.ts';
+import { VeniceError } from '../../errors/venice-error.ts';
+import type { ChatCompletionRequest, ChatMessage, FunctionTool, VeniceParameters } from '../../schemas/chat.ts';
+import { applyMediaRules } from './media-rules.ts';
+
+/** The venice_parameters echo: the nine required fields of the response schema, plus the slug. */
+export interface EffectiveVeniceParameters {
+  enable_e2ee: boolean;
+  enable_web_search: 'auto' | 'off' | 'on';
+  enable_web_citations: boolean;
+  enable_web_scraping: boolean;
+  include_venice_system_prompt: boolean;
+  include_search_results_in_stream: boolean;
+  return_search_results_as_documents: boolean;
+  strip_thinking_response: boolean;
+  disable_thinking: boolean;
+  character_slug?: string;
+}
+
+export interface PreparedChat {
+  engineRequest: EngineChatRequest;
+  veniceParameters: EffectiveVeniceParameters;
+  /** Drop reasoning from the answer (strip_thinking_response or disable_thinking). */
+  stripThinking: boolean;
+  stream: boolean;
+  includeUsage: boolean;
+}
+
+const NO_SEARCH = 'Web search is not available on this server: no search engine is configured. Set enable_web_search to "off".';
+
+/** swagger defaults of ChatCompletionRequest.venice_parameters; the body wins over the model suffix. */
+function effectiveParameters(body: VeniceParameters | undefined, suffix: VeniceParameters): EffectiveVeniceParameters {
+  const merged = { ...suffix, ...body };
+  const effective: EffectiveVeniceParameters = {
+    enable_e2ee: merged.enable_e2ee ?? true,
+    enable_web_search: merged.enable_web_search ?? 'off',
+    enable_web_citations: merged.enable_web_citations ?? false,
+    enable_web_scraping: merged.enable_web_scraping ?? false,
+    include_venice_system_prompt: merged.include_venice_system_prompt ?? true,
+    include_search_results_in_stream: merged.include_search_results_in_stream ?? false,
+    return_search_results_as_documents: merged.return_search_results_as_documents ?? false,
+    strip_thinking_response: merged.strip_thinking_response ?? false,
+    disable_thinking: merged.disable_thinking ?? false,
+  };
+  if (merged.character_slug !== undefined) effective.character_slug = merged.character_slug;
+  if (merged.enable_x_search === true) throw new VeniceError('INVALID_REQUEST', { message: NO_SEARCH });
+  return effective;
+}
+
+function invalid(message: string): VeniceError {
+  return new VeniceError('INVALID_REQUEST', { message });
+}
+
+/** Puts the operator's system prompt first, the caller's system prompt appended to it (INVENTORY §2.3). */
+function withSystemPrompt(messages: ChatMessage[], systemPrompt: string): ChatMessage[] {
+  if (systemPrompt === '') return messages;
+  const [first, ...rest] = messages;
+  if (first !== undefined && (first.role === 'system' || first.role === 'developer')) {
+    const callerText = typeof first.content === 'string' ? first.content : first.content.map((part) => part.text).join('\n');
+    return [{ role: 'system', content: `${systemPrompt}\n\n${callerText}` }, ...rest];
+  }
+  return [{ role: 'system', content: systemPrompt }, ...messages];
+}
+
+function toolChoiceOf(request: ChatCompletionRequest, tools: FunctionTool[]): EngineChatRequest['toolChoice'] {
+  const choice = request.tool_choice;
+  if (choice === undefined) return undefined;
+  if (typeof choice === 'string') {
+    if (choice === 'auto' || choice === 'none' || choice === 'required') return choice;
+    throw invalid(`tool_choice must be "auto", "none", "required" or {"type":"function","function":{"name":…}}`);
+  }
+  if (!tools.some((tool) => tool.function.name === choice.function.name)) throw invalid(`tool_choice names function '${choice.function.name}', which is not in tools`);
+  return { name: choice.function.name };
+}
+
+function reasoningEffortOf(request: ChatCompletionRequest, config: ModelConfig): string | undefined {
+  // "reasoning_effort takes precedence over reasoning.effort if both are provided" (swagger).
+  const effort = request.reasoning_effort ?? request.reasoning?.effort;
+  if (effort === undefined) return undefined;
+  const { supportsReasoningEffort, reasoningEffortOptions } = config.capabilities;
+  if (!supportsReasoningEffort) throw invalid(`Model ${config.id} does not support reasoning effort`);
+  if (reasoningEffortOptions !== undefined && !reasoningEffortOptions.includes(effort as never)) {
+    throw invalid(`reasoning effort '${effort}' is not supported by ${config.id}; use one of ${reasoningEffortOptions.join(', ')}`);
+  }
+  return effort;
+}
+
+/** max_completion_tokens wins over max_tokens; values ≤ 0 are ignored; the model's cap applies. */
+function maxTokensOf(request: ChatCompletionRequest, config: ModelConfig): number | undefined {
+  const asked = [request.max_completion_tokens, request.max_tokens].find((value) => typeof value === 'number' && value > 0) ?? undefined;
+  const cap = config.maxCompletionTokens;
+  if (asked === undefined) return cap;
+  return cap === undefined ? asked : Math.min(asked, cap);
+}
+
+/**
+ * Validates a chat request against its model's capabilities and builds the engine request.
+ * Throws VeniceError for anything the client must change.
+ */
+export function prepareChat(request: ChatCompletionRequest, config: ModelConfig, engineModel: string, suffix: VeniceParameters, systemPrompt: string): PreparedChat {
+  const veniceParameters = effectiveParameters(request.venice_parameters, suffix);
+  if (veniceParameters.character_slug !== undefined) throw new VeniceError('CHARACTER_NOT_FOUND');
+  const builtin = (request.tools ?? []).filter((tool) => tool.type === 'web_search' || tool.type === 'x_search');
+  if (veniceParameters.enable_web_search !== 'off' || veniceParameters.enable_web_scraping || builtin.length > 0) throw invalid(NO_SEARCH);
+
+  const tools = (request.tools ?? []).filter((tool): tool is FunctionTool => tool.type === 'function');
+  const { capabilities } = config;
+  if (tools.length > 0 && !capabilities.supportsFunctionCalling) throw invalid(`Model ${config.id} does not support function calling`);
+  const format = request.response_format;
+  if (format !== undefined && format.type !== 'text' && !capabilities.supportsResponseSchema) throw invalid(`Model ${config.id} does not support response_format ${format.type}`);
+
+  const messages = applyMediaRules(request.messages, config);
+  for (const message of messages) {
+    if (message.role === 'assistant' && (message.content === null || message.content === undefined) && (message.tool_calls ?? []).length === 0) {
+      throw invalid('An assistant message must have either content or tool_calls');
+    }
+  }
+
+  const disableThinking = veniceParameters.disable_thinking || request.reasoning?.enabled === false || request.reasoning_effort === 'none';
+  const engineRequest: EngineChatRequest = {
+    model: engineModel,
+    messages: veniceParameters.include_venice_system_prompt ? withSystemPrompt(messages, systemPrompt) : messages,
+    n: request.n,
+    stream: request.stream,
+    parallelToolCalls: request.parallel_tool_calls,
+  };
+  const maxTokens = maxTokensOf(request, config);
+  const effort = reasoningEffortOf(request, config);
+  const optional: { [Key in keyof EngineChatRequest]?: EngineChatRequest[Key] | undefined } = {
+    maxTokens, temperature: request.temperature, topP: request.top_p, topK: request.top_k, minP: request.min_p,
+    frequencyPenalty: request.frequency_penalty, presencePenalty: request.presence_penalty, repetitionPenalty: request.repetition_penalty,
+    seed: request.seed, reasoningEffort: effort, logprobs: request.logprobs, topLogprobs: request.top_logprobs,
+    stop: request.stop === null || request.stop === undefined ? undefined : typeof request.stop === 'string' ? [request.stop] : request.stop,
+    tools: tools.length > 0 ? tools : undefined,
+    toolChoice: toolChoiceOf(request, tools),
+    disableThinking: disableThinking || undefined,
+    responseFormat: format === undefined || format.type === 'text' ? undefined
+      : format.type === 'json_object' || format.json_schema.schema === undefined ? { type: 'json_object' }
+        : { type: 'json_schema', schema: format.json_schema.schema, ...(format.json_schema.name === undefined ? {} : { name: format.json_schema.name }) },
+  };
+  for (const [key, value] of Object.entries(optional)) if (value !== undefined) Object.assign(engineRequest, { [key]: value });
+  const passThrough = Object.fromEntries(Object.entries({ prompt_cache_key: request.prompt_cache_key, prompt_cache_retention: request.prompt_cache_retention, stop_token_ids: request.stop_token_ids, min_temp: request.min_temp, max_temp: request.max_temp }).filter(([, value]) => value !== undefined));
+  if (Object.keys(passThrough).length > 0) engineRequest.passThrough = passThrough;
+
+  return {
+    engineRequest,
+    veniceParameters,
+    stripThinking: veniceParameters.strip_thinking_response || disableThinking,
+    stream: request.stream,
+    includeUsage: request.stream_options?.include_usage === true,
+  };
+}

@@ -1,0 +1,58 @@
+import { VeniceError } from '../errors/venice-error.ts';
+import type { EngineCall } from '../engines/engine.ts';
+import { EngineError, toVeniceError } from '../engines/engine-error.ts';
+import type { CreateEmbeddingRequest } from '../schemas/embeddings.ts';
+import type { ModelEntry, ModelRegistry } from './model-registry.ts';
+import { priceOf, type Cost } from './pricing.ts';
+
+/** Shortens a vector to `dimensions` and renormalises it (how Matryoshka-trained models are cut). */
+function shorten(vector: number[], dimensions: number): number[] {
+  const head = vector.slice(0, dimensions);
+  const norm = Math.hypot(...head);
+  return norm === 0 ? head : head.map((value) => value / norm);
+}
+
+/** OpenAI's base64 encoding: the float32 little-endian bytes of the vector. */
+function toBase64(vector: number[]): string {
+  const buffer = Buffer.alloc(vector.length * 4);
+  vector.forEach((value, index) => buffer.writeFloatLE(value, index * 4));
+  return buffer.toString('base64');
+}
+
+export interface EmbeddingResult {
+  body: Record<string, unknown>;
+  entry: ModelEntry;
+  servedBy: string;
+  cost: Cost;
+}
+
+/** POST /embeddings (swagger: CreateEmbeddingRequestSchema → the list of embeddings, in input order). */
+export class EmbeddingService {
+  constructor(private readonly registry: ModelRegistry) {}
+
+  async create(request: CreateEmbeddingRequest, signal: AbortSignal): Promise<EmbeddingResult> {
+    const { entry } = this.registry.resolve(request.model, 'embedding');
+    const { config } = entry;
+    if (request.dimensions !== undefined) {
+      if (!config.supportsCustomDimensions) throw new VeniceError('INVALID_REQUEST', { message: `Model ${config.id} does not support custom dimensions` });
+      if (config.embeddingDimensions !== undefined && request.dimensions > config.embeddingDimensions) {
+        throw new VeniceError('INVALID_REQUEST', { message: `dimensions must be at most ${config.embeddingDimensions} for ${config.id}` });
+      }
+    }
+    const input = typeof request.input === 'string' ? [request.input] : request.input;
+    const call: EngineCall = { signal };
+    let result;
+    try {
+      result = await entry.engine.embed({ model: entry.engineModel, input, ...(request.dimensions === undefined ? {} : { dimensions: request.dimensions }) }, call);
+    } catch (error) {
+      throw error instanceof EngineError ? toVeniceError(error) : error;
+    }
+    const data = result.vectors.map((vector, index) => {
+      const sized = request.dimensions !== undefined && vector.length > request.dimensions ? shorten(vector, request.dimensions) : vector;
+      return { object: 'embedding', index, embedding: request.encoding_format === 'base64' ? toBase64(sized) : sized };
+    });
+    const usage = { prompt_tokens: result.promptTokens, total_tokens: result.promptTokens };
+    const cost = priceOf(config.pricing, { promptTokens: result.promptTokens, completionTokens: 0 });
+    return { body: { object: 'list', data, model: config.id, usage }, entry, servedBy: call.servedBy ?? entry.engine.kind, cost };
+  }
+}

@@ -1,0 +1,128 @@
+import type { ModelConfig } from '../config.ts';
+import type { TextEngine } from '../engines/engine.ts';
+import { VeniceError } from '../errors/venice-error.ts';
+import type { ModelType } from '../schemas/models.ts';
+import { parseFeatureSuffix } from './feature-suffix.ts';
+import type { VeniceParameters } from '../schemas/chat.ts';
+
+/** A configured model and the engine that serves it. */
+export interface ModelEntry {
+  readonly config: ModelConfig;
+  readonly engine: TextEngine;
+  /** The name the engine knows the model by (the upstream's model name, or the id). */
+  readonly engineModel: string;
+}
+
+export interface ResolvedModel {
+  entry: ModelEntry;
+  /** venice_parameters given in the model string (`model:key=value&…`, docs/api-reference/endpoint/chat/model_feature_suffix.mdx). */
+  suffixParameters: VeniceParameters;
+}
+
+const RELEASE_DATE = Math.floor(Date.UTC(2026, 0, 1) / 1000);
+
+/**
+ * Models from the operator's config: listing, traits, compatibility aliases and resolution of a
+ * request's `model` string (INVENTORY §2.4: exact id, trait, alias, then the `venice-` prefix rule).
+ */
+export class ModelRegistry {
+  private readonly byId = new Map<string, ModelEntry>();
+
+  constructor(readonly entries: readonly ModelEntry[], private readonly now: () => Date = () => new Date()) {
+    for (const entry of entries) this.byId.set(entry.config.id, entry);
+  }
+
+  private isRemoved(entry: ModelEntry): boolean {
+    const removesAt = entry.config.deprecation?.removesAt;
+    return removesAt !== undefined && Date.parse(removesAt) <= this.now().getTime();
+  }
+
+  /** Models of a type (or all, or code = text models optimized for code), without removed ones. */
+  list(type: ModelType | 'all' | 'code'): ModelEntry[] {
+    return this.entries.filter((entry) => !this.isRemoved(entry) && (type === 'all'
+      || (type === 'code' ? entry.config.type === 'text' && entry.config.capabilities.optimizedForCode : entry.config.type === type)));
+  }
+
+  /** trait → model id for a type. The first model of a type is its `default` unless one claims it. */
+  traits(type: ModelType): Record<string, string> {
+    const map: Record<string, string> = {};
+    const models = this.list(type);
+    for (const entry of models) for (const trait of entry.config.traits) map[trait] ??= entry.config.id;
+    const first = models[0];
+    if (map.default === undefined && first !== undefined) map.default = first.config.id;
+    return map;
+  }
+
+  /** alias (e.g. an OpenAI or hosted-Venice model id) → model id for a type. */
+  compatibilityMapping(type: ModelType): Record<string, string> {
+    const map: Record<string, string> = {};
+    for (const entry of this.list(type)) for (const alias of entry.config.aliases) map[alias] ??= entry.config.id;
+    return map;
+  }
+
+  /**
+   * Resolves a request's model string for an endpoint that serves `type`. Throws 404 MODEL_NOT_FOUND
+   * when nothing matches, 400 INVALID_MODEL when the model exists but is of another type, and
+   * 400 INVALID_REQUEST for a malformed feature suffix.
+   */
+  resolve(model: string, type: ModelType): ResolvedModel {
+    const colon = model.indexOf(':');
+    const reference = colon === -1 ? model : model.slice(0, colon);
+    const suffixParameters = colon === -1 ? {} : parseFeatureSuffix(model.slice(colon + 1));
+    let entry = this.find(reference, type);
+    if (entry === undefined) throw new VeniceError('MODEL_NOT_FOUND');
+    if (entry.config.type !== type) throw new VeniceError('INVALID_MODEL');
+    if (this.isRemoved(entry)) {
+      const replacement = entry.config.deprecation?.autoRemap === true ? this.byId.get(entry.config.deprecation.replacementModelId ?? '') : undefined;
+      if (replacement === undefined || this.isRemoved(replacement)) throw new VeniceError('MODEL_REMOVED');
+      entry = replacement;
+    }
+    return { entry, suffixParameters };
+  }
+
+  private find(reference: string, type: ModelType): ModelEntry | undefined {
+    const traitId = this.traits(type)[reference];
+    const aliasId = this.compatibilityMapping(type)[reference];
+    return this.byId.get(reference)
+      ?? (traitId === undefined ? undefined : this.byId.get(traitId))
+      ?? (aliasId === undefined ? undefined : this.byId.get(aliasId))
+      ?? (reference.startsWith('venice-') ? this.find(reference.slice('venice-'.length), type) : undefined);
+  }
+
+  /** swagger: ModelResponse. */
+  toModelResponse(entry: ModelEntry): Record<string, unknown> {
+    const { config } = entry;
+    const spec: Record<string, unknown> = {
+      name: config.name ?? config.id,
+      privacy: config.privacy,
+      traits: config.traits,
+      pricing: config.pricing,
+      modelSource: '',
+      offline: false,
+    };
+    if (config.description !== undefined) spec.description = config.description;
+    if (config.deprecation !== undefined) {
+      const { warning: _warning, ...deprecation } = config.deprecation;
+      spec.deprecation = deprecation;
+    }
+    if (config.type === 'text') {
+      spec.availableContextTokens = contextLengthOf(entry);
+      if (config.maxCompletionTokens !== undefined) spec.maxCompletionTokens = config.maxCompletionTokens;
+      spec.capabilities = config.capabilities;
+      spec.constraints = { temperature: { default: config.constraints.temperature }, top_p: { default: config.constraints.top_p } };
+    } else {
+      spec.pricing = { input: config.pricing.input, output: config.pricing.output };
+      if (config.embeddingDimensions !== undefined) spec.embeddingDimensions = config.embeddingDimensions;
+      spec.maxInputTokens = contextLengthOf(entry);
+      spec.supportsCustomDimensions = config.supportsCustomDimensions;
+    }
+    const response: Record<string, unknown> = { id: config.id, object: 'model', owned_by: 'venice.ai', type: config.type, created: config.created ?? RELEASE_DATE, model_spec: spec };
+    if (config.type === 'text') response.context_length = contextLengthOf(entry);
+    return response;
+  }
+}
+
+/** The context length the operator configured, else the engine's default for the model. */
+export function contextLengthOf(entry: ModelEntry): number {
+  return entry.config.contextLength ?? (entry.config.type === 'embedding' ? 8192 : 32_768);
+}

@@ -1,0 +1,7 @@
+import type { Migration } from 'kysely';
+import * as apiKeys from './001-api-keys.ts';
+
+/** Every migration, in order; names sort lexically, which is the order Kysely applies them. */
+export const migrations: Record<string, Migration> = {
+  '001-api-keys': apiKeys,
+};
