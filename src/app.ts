@@ -1,6 +1,6 @@
 import compress from '@fastify/compress';
 import cors from '@fastify/cors';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { VeniceError } from './errors/venice-error.ts';
@@ -39,7 +39,8 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
     genReqId: newRequestId,
     requestIdHeader: false,
     bodyLimit: config.server.bodyLimit,
-    disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace',
+    // Per-request log lines only at debug: on the hot path they cost more than the routing itself.
+    logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
     return503OnClosing: true,
   });
   // Only JSON bodies are accepted unless a route registers its own parser: anything else is a 415.

@@ -86,7 +86,7 @@ const deprecation = z.strictObject({
   warning: z.string().optional(),
 });
 
-const model = z.strictObject({
+export const modelConfigSchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9._/-]+$/, 'model ids use only letters, digits and . _ / -'),
   name: z.string().optional(),
   description: z.string().optional(),
@@ -128,11 +128,11 @@ const configSchema = z.strictObject({
   systemPrompt: z.string().default(DEFAULT_SYSTEM_PROMPT),
   /** Every *.gguf in <dataDirectory>/models that no model names is served as a text model. */
   discoverModels: z.boolean().default(true),
-  models: z.array(model).default([]),
+  models: z.array(modelConfigSchema).default([]),
 });
 
 export type Config = z.infer<typeof configSchema>;
-export type ModelConfig = z.infer<typeof model>;
+export type ModelConfig = z.infer<typeof modelConfigSchema>;
 export type LlamaCppEngineConfig = z.infer<typeof llamaCppEngine>;
 export type OpenAiCompatibleEngineConfig = z.infer<typeof openAiCompatibleEngine>;
 export type TextPricing = z.infer<typeof textPricing>;

@@ -128,7 +128,7 @@ export function prepareChat(request: ChatCompletionRequest, config: ModelConfig,
   const maxTokens = maxTokensOf(request, config);
   const effort = reasoningEffortOf(request, config);
   const optional: { [Key in keyof EngineChatRequest]?: EngineChatRequest[Key] | undefined } = {
-    maxTokens, temperature: request.temperature, topP: request.top_p, topK: request.top_k, minP: request.min_p,
+    maxTokens, temperature: request.temperature ?? config.constraints.temperature, topP: request.top_p ?? config.constraints.top_p, topK: request.top_k, minP: request.min_p,
     frequencyPenalty: request.frequency_penalty, presencePenalty: request.presence_penalty, repetitionPenalty: request.repetition_penalty,
     seed: request.seed, reasoningEffort: effort, logprobs: request.logprobs, topLogprobs: request.top_logprobs,
     stop: request.stop === null || request.stop === undefined ? undefined : typeof request.stop === 'string' ? [request.stop] : request.stop,

@@ -1,0 +1,40 @@
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { createApp } from '../app.ts';
+import type { Config } from '../config.ts';
+import { createModelEntries, discoverModels, modelsDirectoryOf } from '../engines/engine-factory.ts';
+import { KeyService } from '../services/key-service.ts';
+import { ModelRegistry } from '../services/model-registry.ts';
+import { openSqliteStore } from '../storage/sqlite-store.ts';
+
+export interface RunningServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Opens the store, loads the models, listens. Resolves once the server accepts connections. */
+export async function serve(config: Config): Promise<RunningServer> {
+  const logger = pino({ level: config.logLevel, redact: { paths: ['req.headers.authorization', 'headers.authorization'], remove: true } });
+  if (config.database.url !== undefined) throw new Error('DATABASE_URL (PostgreSQL) arrives with the accounts work; unset it to use SQLite'); // TODO(#4)
+  const store = await openSqliteStore(join(config.dataDirectory, 'rialto.db'));
+  const models = discoverModels(config);
+  const { entries, close: closeEngines } = await createModelEntries(config, models, logger);
+  const registry = new ModelRegistry(entries);
+  const keys = new KeyService(store);
+  const app = await createApp({ config, logger, keys, registry });
+  const address = await app.listen({ host: config.server.host, port: config.server.port });
+  if (entries.filter((entry) => entry.config.type === 'text').length === 0) {
+    logger.warn(`No text model is configured. Bring one: 'rialto pull hf:<owner>/<repo>/<file>.gguf' (saved in ${modelsDirectoryOf(config)}), `
+      + 'a GGUF path under models: in rialto.yaml, or an upstream URL (engine kind openai-compatible). See the README.');
+  }
+  if ((await keys.list()).length === 0) logger.warn("No API key exists yet: create one with 'rialto keys create'.");
+  logger.info({ models: entries.map((entry) => entry.config.id) }, `Rialto listening on ${address}/api/v1`);
+  return {
+    url: address,
+    close: async () => {
+      await app.close();
+      await closeEngines();
+      await store.close();
+    },
+  };
+}

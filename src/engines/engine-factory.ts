@@ -1,0 +1,59 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { basename, isAbsolute, join } from 'node:path';
+import type { Logger } from 'pino';
+import { modelConfigSchema, type Config, type ModelConfig } from '../config.ts';
+import type { ModelEntry } from '../services/model-registry.ts';
+import type { TextEngine } from './engine.ts';
+import { OpenAiCompatibleEngine } from './openai-compatible/openai-compatible-engine.ts';
+
+export function modelsDirectoryOf(config: Config): string {
+  return join(config.dataDirectory, 'models');
+}
+
+/** Configured models plus every GGUF in the models folder that no model names (config.discoverModels). */
+export function discoverModels(config: Config): ModelConfig[] {
+  const directory = modelsDirectoryOf(config);
+  if (!config.discoverModels || !existsSync(directory)) return config.models;
+  const configured = new Set(config.models.flatMap((model) => (model.engine.kind === 'llama-cpp' ? [basename(model.engine.path)] : [])));
+  const ids = new Set(config.models.map((model) => model.id));
+  const found = readdirSync(directory).filter((file) => file.endsWith('.gguf') && !configured.has(file)).sort();
+  const discovered = found.map((file) => {
+    const id = file.replace(/\.gguf$/, '').toLowerCase().replace(/[^a-z0-9._-]+/g, '-');
+    return modelConfigSchema.parse({ id: ids.has(id) ? `local-${id}` : id, name: file, engine: { kind: 'llama-cpp', path: file } });
+  });
+  return [...config.models, ...discovered];
+}
+
+/**
+ * Builds the engine of every model. llama.cpp models share one runtime and load here (so a bad GGUF
+ * fails the start, not the first request); the llama-cpp code is imported only when a model uses it.
+ */
+export async function createModelEntries(config: Config, models: ModelConfig[], logger: Logger): Promise<{ entries: ModelEntry[]; close: () => Promise<void> }> {
+  const engines: TextEngine[] = [];
+  const entries: ModelEntry[] = [];
+  let runtime: import('./llama-cpp/llama-cpp-runtime.ts').LlamaCppRuntime | undefined;
+  for (const model of models) {
+    if (model.engine.kind === 'openai-compatible') {
+      const engine = new OpenAiCompatibleEngine(model.engine);
+      engines.push(engine);
+      entries.push({ config: model, engine, engineModel: model.engine.model ?? model.id });
+      continue;
+    }
+    if (runtime === undefined) {
+      const { LlamaCppRuntime } = await import('./llama-cpp/llama-cpp-runtime.ts');
+      runtime = new LlamaCppRuntime(logger);
+    }
+    const path = isAbsolute(model.engine.path) ? model.engine.path : join(modelsDirectoryOf(config), model.engine.path);
+    const engine = await runtime.loadEngine(model, path);
+    engines.push(engine);
+    entries.push({ config: { ...model, contextLength: model.contextLength ?? engine.contextSize }, engine, engineModel: model.id });
+    logger.info({ model: model.id, path, contextSize: engine.contextSize, threads: engine.threads }, 'llama.cpp model loaded');
+  }
+  return {
+    entries,
+    close: async () => {
+      await Promise.all(engines.map((engine) => engine.close()));
+      await runtime?.close();
+    },
+  };
+}

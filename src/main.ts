@@ -1,0 +1,98 @@
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { modelsDirectoryOf } from './engines/engine-factory.ts';
+import { serve } from './cli/serve.ts';
+import { pullModel } from './pull/model-puller.ts';
+import { createProgressReporter } from './pull/progress-bar.ts';
+import { parseModelSource } from './pull/model-source.ts';
+import { KeyService } from './services/key-service.ts';
+import { openSqliteStore } from './storage/sqlite-store.ts';
+
+const USAGE = `Usage: rialto <command> [options]
+
+Commands:
+  serve                       Start the API server (http://HOST:PORT/api/v1)
+  keys create [--type ADMIN|INFERENCE] [--description TEXT] [--expires-at DATE]
+                              Create an API key and print it (shown once)
+  keys list                   List active keys (ids, never secrets)
+  keys revoke <id>            Revoke a key
+  pull <url | hf:owner/repo/file.gguf> [--sha256 HEX]
+                              Download a GGUF into the models folder (resumable)
+
+Options:
+  --config PATH               YAML config (default: $RIALTO_CONFIG, else ./rialto.yaml if present)
+  --port N, --host H          Override server.port / server.host
+`;
+
+async function withKeys<T>(config: Config, action: (keys: KeyService) => Promise<T>): Promise<T> {
+  const store = await openSqliteStore(join(config.dataDirectory, 'rialto.db'));
+  try {
+    return await action(new KeyService(store));
+  } finally {
+    await store.close();
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, type: { type: 'string' },
+      description: { type: 'string' }, 'expires-at': { type: 'string' }, sha256: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, subcommand, argument] = positionals;
+  if (values.help === true || command === undefined || command === 'help') {
+    process.stdout.write(USAGE);
+    return command === undefined && values.help !== true ? 1 : 0;
+  }
+  const environment = { ...process.env, ...(values.port === undefined ? {} : { RIALTO_PORT: values.port }), ...(values.host === undefined ? {} : { RIALTO_HOST: values.host }) };
+  const config = loadConfig(values.config, environment);
+
+  if (command === 'serve') {
+    const server = await serve(config);
+    const stop = (): void => { void server.close().then(() => process.exit(0)); };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    return -1;
+  }
+  if (command === 'keys' && subcommand === 'create') {
+    const apiKeyType = (values.type ?? 'ADMIN').toUpperCase();
+    if (apiKeyType !== 'ADMIN' && apiKeyType !== 'INFERENCE') throw new Error('--type must be ADMIN or INFERENCE');
+    const expiresAt = values['expires-at'] === undefined ? null : new Date(values['expires-at']).toISOString();
+    const created = await withKeys(config, (keys) => keys.create({ apiKeyType, description: values.description ?? `${apiKeyType.toLowerCase()} key`, expiresAt }));
+    process.stdout.write(`${created.apiKey}\n`);
+    process.stderr.write(`Created ${apiKeyType} key ${created.record.id}. Store it now: it is not shown again.\n`);
+    return 0;
+  }
+  if (command === 'keys' && subcommand === 'list') {
+    const list = await withKeys(config, (keys) => keys.list());
+    for (const key of list) process.stdout.write(`${key.id}  ${key.apiKeyType.padEnd(9)}  …${key.last6}  ${key.createdAt}  ${key.description}\n`);
+    return 0;
+  }
+  if (command === 'keys' && subcommand === 'revoke' && argument !== undefined) {
+    const revoked = await withKeys(config, (keys) => keys.revoke(argument));
+    process.stderr.write(revoked ? `Revoked ${argument}.\n` : `No active key ${argument}.\n`);
+    return revoked ? 0 : 1;
+  }
+  if (command === 'pull' && subcommand !== undefined) {
+    const { fileName } = parseModelSource(subcommand);
+    const reporter = createProgressReporter(fileName);
+    const result = await pullModel({ source: subcommand, modelsDirectory: modelsDirectoryOf(config), ...(values.sha256 === undefined ? {} : { sha256: values.sha256 }), onProgress: (progress) => reporter.update(progress) });
+    reporter.finish();
+    process.stderr.write(`Saved ${result.path} (${result.bytes} bytes, sha256 ${result.sha256}). 'rialto serve' serves it as a text model.\n`);
+    return 0;
+  }
+  process.stderr.write(USAGE);
+  return 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { if (code >= 0) process.exitCode = code; },
+  (error: unknown) => {
+    process.stderr.write(error instanceof ConfigError ? `${error.message}\n` : `rialto: ${(error as Error).message}\n`);
+    process.exitCode = error instanceof ConfigError ? 2 : 1;
+  },
+);
