@@ -34,14 +34,29 @@ function adapt(schema: unknown): unknown {
 const EMPTY_OBJECT = { type: 'object', properties: {} };
 
 /**
- * The grammar schema that forces a call (tool_choice "required" or a named function): one JSON object
- * `{"name": <a tool's name>, "arguments": <that tool's parameters>}`.
+ * The grammar schema that forces a call (tool_choice "required" or a named function). With one candidate
+ * the name is known, so only its arguments are generated; with several, one JSON object
+ * `{"name": <a tool's name>, "arguments": <that tool's parameters>}`. parseForcedCall reads either back.
  */
 export function forcedCallSchema(tools: FunctionTool[]): GbnfJsonSchema {
+  if (tools.length === 1) return adapt(tools[0]!.function.parameters ?? EMPTY_OBJECT) as GbnfJsonSchema;
   const variants = tools.map((tool) => ({
     type: 'object',
     properties: { name: { const: tool.function.name }, arguments: adapt(tool.function.parameters ?? EMPTY_OBJECT) },
     required: ['name', 'arguments'],
   }));
-  return (variants.length === 1 ? variants[0] : { oneOf: variants }) as GbnfJsonSchema;
+  return { oneOf: variants } as GbnfJsonSchema;
+}
+
+/** The call a forced-call grammar produced, or undefined when generation was cut short. */
+export function parseForcedCall(text: string, tools: FunctionTool[]): { name: string; arguments: string } | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (tools.length === 1) return { name: tools[0]!.function.name, arguments: JSON.stringify(value) };
+  const call = value as { name?: unknown; arguments?: unknown };
+  return typeof call.name === 'string' ? { name: call.name, arguments: JSON.stringify(call.arguments ?? {}) } : undefined;
 }

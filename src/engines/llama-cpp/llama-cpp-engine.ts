@@ -3,7 +3,7 @@ import type { EngineCall, EngineChatEvent, EngineChatRequest, EngineEmbedRequest
 import { EngineError } from '../engine-error.ts';
 import { AsyncQueue } from './async-queue.ts';
 import { toChatHistory } from './chat-history.ts';
-import { forcedCallSchema, toGbnfSchema } from './gbnf-schema.ts';
+import { forcedCallSchema, parseForcedCall, toGbnfSchema } from './gbnf-schema.ts';
 import { SequencePool } from './sequence-pool.ts';
 
 export interface LlamaCppEngineOptions {
@@ -149,7 +149,7 @@ export class LlamaCppEngine implements TextEngine {
       running = chat.generateResponse(history, generateOptions).then((result) => {
         let reason = finishOf(result.metadata.stopReason);
         if (forcedTools !== undefined) {
-          const call = parseForcedCall(forcedText);
+          const call = parseForcedCall(forcedText, forcedTools);
           if (call === undefined) queue.push({ type: 'content', choice, text: forcedText });
           else {
             queue.push({ type: 'tool_call', choice, index: 0, name: call.name, arguments: call.arguments });
@@ -200,15 +200,5 @@ export class LlamaCppEngine implements TextEngine {
     await (await this.embeddingContext?.catch(() => undefined))?.dispose();
     await this.options.context?.dispose();
     await this.options.model.dispose();
-  }
-}
-
-/** `{"name": …, "arguments": {…}}` from a forced-call grammar, or undefined when it was cut short. */
-function parseForcedCall(text: string): { name: string; arguments: string } | undefined {
-  try {
-    const value = JSON.parse(text) as { name?: unknown; arguments?: unknown };
-    return typeof value.name === 'string' ? { name: value.name, arguments: JSON.stringify(value.arguments ?? {}) } : undefined;
-  } catch {
-    return undefined;
   }
 }
