@@ -1,0 +1,80 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, copyFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { tinyModelPath } from '../fixtures/tiny-gguf.ts';
+
+const BIN = join(import.meta.dirname, '../../bin/rialto.js');
+
+function rialto(args: string[], config: string): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [BIN, ...args, '--config', config], { encoding: 'utf8' });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+test('rialto keys create prints a key once, serve discovers a pulled GGUF, and the key works against it', async () => {
+  const directory = mkdtempSync(join(tmpdir(), 'rialto-cli-'));
+  try {
+    mkdirSync(join(directory, 'data', 'models'), { recursive: true });
+    copyFileSync(await tinyModelPath(), join(directory, 'data', 'models', 'Tiny-Chat.gguf'));
+    const config = join(directory, 'rialto.yaml');
+    writeFileSync(config, 'server:\n  port: 0\ndataDirectory: ./data\nlogLevel: info\n');
+
+    const created = rialto(['keys', 'create', '--type', 'INFERENCE', '--description', 'cli test'], config);
+    assert.equal(created.status, 0, created.stderr);
+    const key = created.stdout.trim();
+    assert.match(key, /^rk-[0-9a-f]{16}-[A-Za-z0-9_-]{43}$/);
+    const listed = rialto(['keys', 'list'], config);
+    assert.ok(listed.stdout.includes('INFERENCE') && listed.stdout.includes(key.slice(-6)));
+    assert.ok(!listed.stdout.includes(key), 'keys list must never print a secret');
+
+    const server = spawn(process.execPath, [BIN, 'serve', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let output = '';
+      let url: string | undefined;
+      server.stdout.setEncoding('utf8');
+      for await (const chunk of server.stdout) {
+        output += String(chunk);
+        url = /Rialto listening on (http:\/\/[^\s"]+)/.exec(output)?.[1];
+        if (url !== undefined) break;
+      }
+      assert.ok(url !== undefined, output);
+      assert.ok(!output.includes(key), 'the server log must never contain a key');
+      const models = (await (await fetch(`${url}/models`)).json()) as { data: { id: string }[] };
+      assert.deepEqual(models.data.map((model) => model.id), ['tiny-chat']);
+      const unauthenticated = await fetch(`${url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      assert.equal(unauthenticated.status, 401);
+      const chat = await fetch(`${url}/chat/completions`, {
+        method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'tiny-chat', messages: [{ role: 'user', content: 'hi' }], max_tokens: 2, temperature: 0 }),
+      });
+      assert.equal(chat.status, 200);
+
+      const revoked = rialto(['keys', 'revoke', key.slice(3, 19)], config);
+      assert.equal(revoked.status, 0, revoked.stderr);
+      const after = await fetch(`${url}/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: '{}' });
+      assert.equal(after.status, 401);
+    } finally {
+      server.kill('SIGTERM');
+      await once(server, 'exit');
+    }
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+});
+
+test('a bad config names each bad field and exits 2', () => {
+  const directory = mkdtempSync(join(tmpdir(), 'rialto-cli-'));
+  try {
+    const config = join(directory, 'rialto.yaml');
+    writeFileSync(config, 'server:\n  port: "eighty"\nmodels:\n  - id: x\n    engine: { kind: nope }\n');
+    const result = rialto(['serve'], config);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /server\.port/);
+    assert.match(result.stderr, /models\.0\.engine/);
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+});
