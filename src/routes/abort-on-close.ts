@@ -3,13 +3,12 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 /**
  * An AbortSignal that fires when the client disconnects before the response is complete, so engines
  * stop work nobody will read (a llama.cpp sequence is freed at once; an upstream request is cancelled).
+ * The response's `close` before `writableFinished` is Node's signal that the connection went away.
  */
-export function abortOnClose(request: FastifyRequest, reply: FastifyReply): AbortSignal {
+export function abortOnClose(_request: FastifyRequest, reply: FastifyReply): AbortSignal {
   const controller = new AbortController();
-  const onClose = (): void => {
+  reply.raw.once('close', () => {
     if (!reply.raw.writableFinished) controller.abort(new Error('client disconnected'));
-  };
-  request.raw.once('close', () => { if (request.raw.destroyed || request.raw.errored) onClose(); });
-  reply.raw.once('close', onClose);
+  });
   return controller.signal;
 }

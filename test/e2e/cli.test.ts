@@ -1,11 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, copyFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, copyFileSync, mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { tinyModelPath } from '../fixtures/tiny-gguf.ts';
+import { startFakeModelServer } from '../../src/pull/fake-model-server.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/rialto.js');
 
@@ -75,6 +77,33 @@ test('a bad config names each bad field and exits 2', () => {
     assert.match(result.stderr, /server\.port/);
     assert.match(result.stderr, /models\.0\.engine/);
   } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+});
+
+test('rialto pull downloads a GGUF into the models folder and checks its sha256', async () => {
+  const directory = mkdtempSync(join(tmpdir(), 'rialto-cli-'));
+  const data = readFileSync(await tinyModelPath());
+  const server = await startFakeModelServer(data);
+  try {
+    const config = join(directory, 'rialto.yaml');
+    writeFileSync(config, 'dataDirectory: ./data\n');
+    const wrong = await new Promise<number | null>((resolve) => {
+      spawn(process.execPath, [BIN, 'pull', `${server.url}/files/tiny.gguf`, '--sha256', '0'.repeat(64), '--config', config]).on('exit', resolve);
+    });
+    assert.notEqual(wrong, 0);
+    assert.equal(existsSync(join(directory, 'data', 'models', 'tiny.gguf')), false);
+    const pulled = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [BIN, 'pull', `${server.url}/files/tiny.gguf`, '--sha256', server.sha256, '--config', config]);
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+      child.on('exit', (code) => resolve({ code, stderr }));
+    });
+    assert.equal(pulled.code, 0, pulled.stderr);
+    const saved = readFileSync(join(directory, 'data', 'models', 'tiny.gguf'));
+    assert.equal(createHash('sha256').update(saved).digest('hex'), createHash('sha256').update(data).digest('hex'));
+  } finally {
+    await server.close();
     rmSync(directory, { recursive: true, force: true });
   }
 });

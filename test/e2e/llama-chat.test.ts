@@ -20,7 +20,7 @@ describe('llama-cpp engine through the openai client', () => {
       systemPrompt: SYSTEM_PROMPT,
       models: [
         { id: 'tiny', name: 'Tiny Llama', engine: { kind: 'llama-cpp', path: modelPath, threads: 1, sequences: 2 }, contextLength: CONTEXT, traits: ['default'], aliases: ['gpt-4o'] },
-        { id: 'tiny-embed', type: 'embedding', engine: { kind: 'llama-cpp', path: modelPath, threads: 1 }, contextLength: 256 },
+        { id: 'tiny-embed', type: 'embedding', engine: { kind: 'llama-cpp', path: modelPath, threads: 1 }, contextLength: 256, embeddingDimensions: 64, supportsCustomDimensions: true },
       ],
     });
   });
@@ -180,6 +180,18 @@ describe('llama-cpp engine through the openai client', () => {
       return Array.from({ length: bytes.length / 4 }, (_, index) => bytes.readFloatLE(index * 4));
     });
     decoded.forEach((vector, index) => vector.forEach((value, position) => assert.ok(Math.abs(value - floats.data[index]!.embedding[position]!) < 1e-6)));
+  });
+
+  test('dimensions shortens each vector to a unit vector of that size', async () => {
+    const full = await rialto.client.embeddings.create({ model: 'tiny-embed', input: 'shorter please' });
+    const short = await rialto.client.embeddings.create({ model: 'tiny-embed', input: 'shorter please', dimensions: 16 });
+    const vector = short.data[0]!.embedding;
+    assert.equal(vector.length, 16);
+    assert.ok(full.data[0]!.embedding.length > 16);
+    assert.ok(Math.abs(Math.hypot(...vector) - 1) < 1e-6);
+    const head = full.data[0]!.embedding.slice(0, 16);
+    const norm = Math.hypot(...head);
+    vector.forEach((value, index) => assert.ok(Math.abs(value - head[index]! / norm) < 1e-6));
   });
 
   test('a client that disconnects mid-stream frees its sequence at once', async () => {
