@@ -44,14 +44,21 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
     return503OnClosing: true,
   });
   // Only JSON bodies are accepted unless a route registers its own parser: anything else is a 415.
-  app.removeContentTypeParser('text/plain');
+  // An empty JSON body reads as no body (a GET with a stray Content-Type is not a client error).
+  app.removeContentTypeParser(['text/plain', 'application/json']);
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') done(null, undefined);
+    else parseJson(request, body.toString(), done);
+  });
 
-  await app.register(cors, { origin: config.server.corsOrigins === '*' ? '*' : config.server.corsOrigins, exposedHeaders: EXPOSED_HEADERS, maxAge: 600 });
-  await app.register(compress, { global: true, encodings: ['br', 'gzip'], threshold: 1024 });
-
+  // Before CORS, whose preflight answers end the request in their own hook.
   app.addHook('onRequest', async (request, reply) => {
     reply.headers(baseHeaders(request.id));
   });
+  await app.register(cors, { origin: config.server.corsOrigins === '*' ? '*' : config.server.corsOrigins, exposedHeaders: EXPOSED_HEADERS, maxAge: 600 });
+  // swagger: Accept-Encoding gzip/br gives Content-Encoding on JSON answers, whatever their size.
+  await app.register(compress, { global: true, encodings: ['br', 'gzip'], threshold: 0 });
 
   app.setErrorHandler(async (error, request, reply) => {
     const { veniceError, unexpected } = toClientError(error);

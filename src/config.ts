@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { resolve, dirname, isAbsolute } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import './errors/validation.ts';
 
 const price = z.strictObject({ usd: z.number().min(0), diem: z.number().min(0) });
 

@@ -11,7 +11,8 @@ declare module 'fastify' {
 }
 
 /**
- * A preHandler that requires `Authorization: Bearer <key>` and attaches the key record.
+ * An onRequest hook (it runs before the body is read, so an anonymous caller learns nothing from
+ * body validation and cannot make the server parse a large body) that requires `Authorization: Bearer <key>` and attaches the key record.
  * Missing and bad keys both get 401 AUTHENTICATION_FAILED (Rialto has no x402 wallets, so there is
  * no 402 discovery answer to give an anonymous caller). `admin` additionally requires an ADMIN key.
  */

@@ -1,4 +1,4 @@
-import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import { parseOrThrow } from '../../errors/validation.ts';
 import { toClientError } from '../../http/error-renderer.ts';
 import { setModelHeaders } from '../../http/response-headers.ts';
@@ -8,8 +8,8 @@ import type { ChatService } from '../../services/chat/chat-service.ts';
 import { abortOnClose } from '../abort-on-close.ts';
 
 /** POST /chat/completions: JSON, or SSE when `stream` is true. */
-export function registerChatRoutes(app: FastifyInstance, chat: ChatService, auth: preHandlerAsyncHookHandler): void {
-  app.post('/chat/completions', { preHandler: auth }, async (request, reply) => {
+export function registerChatRoutes(app: FastifyInstance, chat: ChatService, auth: onRequestAsyncHookHandler): void {
+  app.post('/chat/completions', { onRequest: auth }, async (request, reply) => {
     const body = parseOrThrow(chatCompletionRequest, request.body);
     const signal = abortOnClose(request, reply);
     const result = await chat.create(body, signal);
