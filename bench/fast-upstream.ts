@@ -5,6 +5,7 @@
  *
  * Run on its own: `node --import tsx bench/fast-upstream.ts [port]` (port 0, the default, picks a free one).
  * It prints one line `LISTENING <port>` on stdout once it accepts connections; SIGTERM/SIGINT stop it.
+ * `GET /stats` answers `{ connections, requests }` so far (connections opened, completions asked for).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { pathToFileURL } from 'node:url';
@@ -48,7 +49,15 @@ function send(response: ServerResponse, status: number, contentType: string, bod
   response.end(body);
 }
 
+/** Counters the bench reads (GET /stats) to see whether its client keeps connections alive. */
+const stats = { connections: 0, requests: 0 };
+
 function handle(request: IncomingMessage, response: ServerResponse): void {
+  if (request.method === 'GET' && request.url === '/stats') {
+    send(response, 200, 'application/json', Buffer.from(JSON.stringify(stats)));
+    return;
+  }
+  stats.requests += 1;
   if (request.method !== 'POST' || request.url !== '/v1/chat/completions') {
     request.resume();
     send(response, 404, 'application/json', NOT_FOUND);
@@ -72,6 +81,7 @@ function handle(request: IncomingMessage, response: ServerResponse): void {
 /** Starts the upstream on 127.0.0.1:`port`; resolves with the port it listens on. */
 export function startFastUpstream(port = 0): Promise<{ port: number; close(): Promise<void> }> {
   const server = createServer({ keepAliveTimeout: 60_000 }, handle);
+  server.on('connection', () => { stats.connections += 1; });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => {

@@ -12,12 +12,13 @@
  *
  * Environment: BENCH_REQUESTS (measured requests per run, default 3000), BENCH_WARMUP (default 20% of
  * BENCH_REQUESTS, at least 200), BENCH_CONCURRENCY (the concurrent level, default 32; or a comma list
- * of levels, e.g. "1,8,64").
+ * of levels, e.g. "1,8,64"), BENCH_RIALTO_NODE_ARGS (extra node flags for the Rialto process, e.g.
+ * "--cpu-prof --cpu-prof-dir=/tmp/rialto-prof" to profile it under this load).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -49,9 +50,17 @@ function concurrencyLevels(): number[] {
   return [...new Set(levels)];
 }
 
-const REQUESTS = positiveInteger('BENCH_REQUESTS', 3000);
-const WARMUP = positiveInteger('BENCH_WARMUP', Math.max(200, Math.round(REQUESTS / 5)));
-const LEVELS = concurrencyLevels();
+function settings(): { requests: number; warmup: number; levels: number[] } {
+  try {
+    const requests = positiveInteger('BENCH_REQUESTS', 3000);
+    return { requests, warmup: positiveInteger('BENCH_WARMUP', Math.max(200, Math.round(requests / 5))), levels: concurrencyLevels() };
+  } catch (error) {
+    process.stderr.write(`bench: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
+}
+
+const { requests: REQUESTS, warmup: WARMUP, levels: LEVELS } = settings();
 
 // ---------------------------------------------------------------- child processes and cleanup
 
@@ -170,7 +179,8 @@ async function startRialto(upstreamPort: number): Promise<{ child: Child; origin
   const { stdout } = await promisify(execFile)(process.execPath, [RIALTO_BIN, 'keys', 'create', '--type', 'INFERENCE', '--description', 'bench', '--config', configFile], { cwd: ROOT, env: environment });
   const apiKey = stdout.trim();
   if (!apiKey.startsWith('rk-')) throw new Error(`'rialto keys create' printed no key: ${stdout}`);
-  const child = startChild('Rialto', [RIALTO_BIN, 'serve', '--config', configFile], environment);
+  const nodeArguments = process.env.BENCH_RIALTO_NODE_ARGS?.split(' ').filter((part) => part !== '') ?? [];
+  const child = startChild('Rialto', [...nodeArguments, RIALTO_BIN, 'serve', '--config', configFile], environment);
   const origin = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -224,6 +234,16 @@ interface RunResult {
   /** CPU time per request of the upstream and of Rialto, µs (undefined without /proc). */
   upstreamCpu: number | undefined;
   rialtoCpu: number | undefined;
+  /** TCP connections the upstream accepted during the run (keep-alive working: at most the concurrency). */
+  upstreamConnections: number | undefined;
+}
+
+interface UpstreamStats { connections: number; requests: number }
+
+/** How a measured run looks at the upstream: its pid (CPU time) and its counters. */
+interface Probe {
+  upstreamPid: number | undefined;
+  stats(): Promise<UpstreamStats>;
 }
 
 function requestBody(model: string, stream: boolean): string {
@@ -279,7 +299,7 @@ function problemOf(answer: Answer, stream: boolean, model: string): string | und
 }
 
 /** `count` requests with `concurrency` in flight; latency = request start to the whole body read. */
-async function load(target: Target, stream: boolean, concurrency: number, count: number, upstreamPid: number | undefined): Promise<RunResult> {
+async function load(target: Target, stream: boolean, concurrency: number, count: number, probe: Probe | undefined): Promise<RunResult> {
   const body = requestBody(target.model, stream);
   const latencies = new Float64Array(count);
   const answers = new Array<Answer | string>(count);
@@ -299,13 +319,18 @@ async function load(target: Target, stream: boolean, concurrency: number, count:
       }
     }
   };
-  const upstreamBefore = cpuMicros(upstreamPid);
-  const rialtoBefore = target.name === 'Rialto' ? cpuMicros(target.pid) : undefined;
+  const statsBefore = await probe?.stats();
+  const upstreamBefore = cpuMicros(probe?.upstreamPid);
+  const rialtoBefore = probe !== undefined && target.name === 'Rialto' ? cpuMicros(target.pid) : undefined;
   const started = process.hrtime.bigint();
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const upstreamAfter = cpuMicros(upstreamPid);
-  const rialtoAfter = target.name === 'Rialto' ? cpuMicros(target.pid) : undefined;
+  const upstreamAfter = cpuMicros(probe?.upstreamPid);
+  const rialtoAfter = probe !== undefined && target.name === 'Rialto' ? cpuMicros(target.pid) : undefined;
+  const statsAfter = await probe?.stats();
+  if (statsBefore !== undefined && statsAfter !== undefined && statsAfter.requests - statsBefore.requests !== count) {
+    throw new Error(`the upstream saw ${statsAfter.requests - statsBefore.requests} requests for ${count} sent (${target.name})`);
+  }
   // Checked after the clock stopped, so checking costs neither side any throughput.
   const failures: string[] = [];
   for (const [index, answer] of answers.entries()) {
@@ -318,6 +343,7 @@ async function load(target: Target, stream: boolean, concurrency: number, count:
     failures,
     upstreamCpu: upstreamBefore === undefined || upstreamAfter === undefined ? undefined : (upstreamAfter - upstreamBefore) / count,
     rialtoCpu: rialtoBefore === undefined || rialtoAfter === undefined ? undefined : (rialtoAfter - rialtoBefore) / count,
+    upstreamConnections: statsBefore === undefined || statsAfter === undefined ? undefined : statsAfter.connections - statsBefore.connections,
   };
 }
 
@@ -356,8 +382,9 @@ function report(rows: Row[]): string {
     }),
   );
   const cpu = table(
-    ['scenario', 'conc', 'upstream direct', 'upstream via Rialto', 'Rialto'],
-    rows.map(({ scenario, concurrency, direct, rialto }) => [scenario, String(concurrency), fixed(direct.upstreamCpu, 0), fixed(rialto.upstreamCpu, 0), fixed(rialto.rialtoCpu, 0)]),
+    ['scenario', 'conc', 'upstream direct', 'upstream via Rialto', 'Rialto', 'upstream conns opened direct / via Rialto'],
+    rows.map(({ scenario, concurrency, direct, rialto }) => [scenario, String(concurrency), fixed(direct.upstreamCpu, 0), fixed(rialto.upstreamCpu, 0), fixed(rialto.rialtoCpu, 0),
+      `${fixed(direct.upstreamConnections, 0)} / ${fixed(rialto.upstreamConnections, 0)}`]),
   );
   return `${main}\n\nlatencies in ms; ratio = rps via Rialto / rps direct; added = via Rialto − direct\n\nCPU time per request, µs (user + system, from /proc; 10 ms tick, so ±${fixed(10_000 / REQUESTS, 0)} µs):\n${cpu}\n`;
 }
@@ -367,11 +394,15 @@ function report(rows: Row[]): string {
 async function main(): Promise<number> {
   const cores = availableParallelism();
   const started = Date.now();
-  process.stdout.write(`Rialto gateway overhead — node ${process.version}, ${cores} CPU core${cores === 1 ? '' : 's'}\n`);
+  const [load1] = loadavg();
+  process.stdout.write(`Rialto gateway overhead — node ${process.version}, ${cores} CPU core${cores === 1 ? '' : 's'}, load average ${fixed(load1, 2)} at start\n`);
   process.stdout.write(`${REQUESTS} measured requests per run after ${WARMUP} warm-up; concurrency ${LEVELS.join(', ')}; direct then via Rialto, back to back.\n`);
   if (cores < 4) {
     process.stdout.write(`Note: the load generator, the upstream and Rialto are three processes sharing ${cores} cores, so the concurrent\n`
       + 'runs are CPU-bound on all three: their ratio says how much CPU Rialto costs, not the throughput it reaches alone.\n');
+  }
+  if (load1 !== undefined && load1 > cores / 2) {
+    process.stdout.write(`Note: other work is running (load average ${fixed(load1, 2)} on ${cores} cores): expect noisy figures, p99 most of all.\n`);
   }
   const upstream = await startUpstream();
   const rialto = await startRialto(upstream.port);
@@ -380,6 +411,11 @@ async function main(): Promise<number> {
     new Pool(`http://127.0.0.1:${upstream.port}`, { connections: maxConcurrency, keepAliveTimeout: 60_000 }),
     new Pool(rialto.origin, { connections: maxConcurrency, keepAliveTimeout: 60_000 }),
   ] as const;
+  const statsPool = new Pool(`http://127.0.0.1:${upstream.port}`, { connections: 1, keepAliveTimeout: 600_000 });
+  const probe: Probe = {
+    upstreamPid: upstream.child.process.pid,
+    stats: async () => (await (await statsPool.request({ method: 'GET', path: '/stats' })).body.json()) as UpstreamStats,
+  };
   const targets: Target[] = [
     { name: 'direct', pool: pools[0], path: '/v1/chat/completions', headers: { 'content-type': 'application/json' }, model: UPSTREAM_MODEL, pid: upstream.child.process.pid },
     { name: 'Rialto', pool: pools[1], path: '/api/v1/chat/completions', headers: { 'content-type': 'application/json', authorization: `Bearer ${rialto.apiKey}` }, model: RIALTO_MODEL, pid: rialto.child.process.pid },
@@ -387,13 +423,20 @@ async function main(): Promise<number> {
   const rows: Row[] = [];
   const failures: string[] = [];
   try {
+    // Warm every code path of all three processes (JIT, connections) once before anything is measured.
+    for (const stream of [false, true]) {
+      for (const target of targets) {
+        const warm = await load(target, stream, maxConcurrency, WARMUP, undefined);
+        for (const failure of warm.failures) failures.push(`${stream ? 'stream' : 'JSON'} warm-up ${target.name} ${failure}`);
+      }
+    }
     for (const stream of [false, true]) {
       for (const concurrency of LEVELS) {
         const scenario = stream ? 'stream' : 'JSON';
         const results: RunResult[] = [];
         for (const target of targets) {
           const warm = await load(target, stream, concurrency, WARMUP, undefined);
-          const run = await load(target, stream, concurrency, REQUESTS, upstream.child.process.pid);
+          const run = await load(target, stream, concurrency, REQUESTS, probe);
           for (const failure of [...warm.failures.map((text) => `warm-up ${text}`), ...run.failures]) failures.push(`${scenario} c=${concurrency} ${target.name} ${failure}`);
           results.push(run);
           process.stdout.write(`  ${scenario.padEnd(6)} c=${String(concurrency).padEnd(3)} ${target.name.padEnd(6)} ${fixed(REQUESTS / run.seconds, 0).padStart(6)} rps  p50 ${fixed(percentile(run.latencies, 50), 3)} ms  p99 ${fixed(percentile(run.latencies, 99), 3)} ms${run.failures.length > 0 ? `  ${run.failures.length} FAILED` : ''}\n`);
@@ -402,7 +445,7 @@ async function main(): Promise<number> {
       }
     }
   } finally {
-    await Promise.all(pools.map((pool) => pool.close()));
+    await Promise.all([...pools, statsPool].map((pool) => pool.close()));
   }
   process.stdout.write(`\n${report(rows)}`);
   process.stdout.write(`\nTotal ${((Date.now() - started) / 1000).toFixed(1)} s.\n`);

@@ -17,6 +17,9 @@ export interface CreatedKey {
 }
 
 export class KeyService {
+  /** When each key's last use was last written; the store needs it at most once a minute. */
+  private readonly touched = new Map<string, number>();
+
   constructor(private readonly store: Store, private readonly now: () => Date = () => new Date()) {}
 
   async create(input: { apiKeyType: ApiKeyType; description: string; expiresAt?: string | null }): Promise<CreatedKey> {
@@ -42,7 +45,10 @@ export class KeyService {
     if (record === undefined || !matches || record.revokedAt !== null || (record.expiresAt !== null && Date.parse(record.expiresAt) <= now.getTime())) {
       throw new VeniceError('AUTHENTICATION_FAILED');
     }
-    void this.store.apiKeys.touch(record.id, now.toISOString()).catch(() => undefined);
+    if ((this.touched.get(record.id) ?? 0) <= now.getTime() - 60_000) {
+      this.touched.set(record.id, now.getTime());
+      void this.store.apiKeys.touch(record.id, now.toISOString()).catch(() => undefined);
+    }
     return record;
   }
 

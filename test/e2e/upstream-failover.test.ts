@@ -49,7 +49,8 @@ describe('openai-compatible failover and failures', () => {
   let deadUrl: string;
 
   before(async () => {
-    [first, second, hanging, slow] = await Promise.all([0, 1, 2, 3].map(() => startReplayServer({ flavor: 'vllm' })));
+    const start = (): Promise<ReplayServer> => startReplayServer({ flavor: 'vllm' });
+    [first, second, hanging, slow] = await Promise.all([start(), start(), start(), start()]);
     for (const flavor of UPSTREAM_FLAVORS) byFlavor.set(flavor, await startReplayServer({ flavor }));
     hanging.setBehavior({ hang: true });
     deadUrl = `http://127.0.0.1:${await closedPort()}/v1`;
@@ -115,11 +116,11 @@ describe('openai-compatible failover and failures', () => {
   });
 
   test('an unreachable endpoint (closed port) fails over to the next one; alone it is MODEL_OFFLINE', async () => {
-    const before = second.requests.length;
+    const seen = second.requests.length;
     const { data, response } = await rialto.client.chat.completions.create({ model: 'dead-first', messages: [{ role: 'user', content: '#plain hi' }] }).withResponse();
     assert.equal(data.choices[0]?.message.content, PLAIN);
     assert.equal(response.headers.get('x-venice-model-router'), `openai-compatible/${hostOf(second.url)}`);
-    assert.equal(second.requests.length, before + 1);
+    assert.equal(second.requests.length, seen + 1);
     const alone = await postJson(rialto, '/chat/completions', chat('all-dead', '#plain hi'));
     assert.equal(alone.status, 503);
     assert.deepEqual(await alone.json(), { error: 'The model is temporarily offline. Please try again later.' });
@@ -130,18 +131,18 @@ describe('openai-compatible failover and failures', () => {
       const replay = byFlavor.get(flavor);
       assert.ok(replay !== undefined);
       // Ollama truncates chat prompts silently; its context error comes from /embeddings.
-      const attempts = flavor === 'ollama'
+      const attempts: { path: string; body: Record<string, unknown> }[] = flavor === 'ollama'
         ? [{ path: '/embeddings', body: { model: `embed-${flavor}`, input: '#context-length a very long text' } }]
         : [false, true].map((stream) => ({ path: '/chat/completions', body: chat(`chat-${flavor}`, '#context-length Summarise this', { stream }) }));
       if (flavor === 'vllm') attempts.push({ path: '/chat/completions', body: chat('chat-vllm', '#context-length-legacy Summarise this') });
       for (const { path, body } of attempts) {
-        const before = replay.requests.length;
+        const seen: number = replay.requests.length;
         const response = await postJson(rialto, path, body);
         assert.equal(response.status, 400, JSON.stringify(body));
         const answer = (await response.json()) as typeof CONTEXT_ERROR;
         if (path === '/embeddings') assert.deepEqual({ ...answer.error, param: undefined }, { ...CONTEXT_ERROR.error, param: undefined });
         else assert.deepEqual(answer, CONTEXT_ERROR);
-        assert.equal(replay.requests.length, before + 1, 'the upstream was asked once');
+        assert.equal(replay.requests.length, seen + 1, 'the upstream was asked once');
       }
       if (flavor !== 'ollama') {
         await assert.rejects(rialto.client.chat.completions.create({ model: `chat-${flavor}`, messages: [{ role: 'user', content: '#context-length x' }] }),
@@ -152,11 +153,11 @@ describe('openai-compatible failover and failures', () => {
 
   test('an upstream that never answers: 504 REQUEST_TIMEOUT after the model timeout', async () => {
     for (const stream of [false, true]) {
-      const before = hanging.requests.length;
+      const seen = hanging.requests.length;
       const response = await postJson(rialto, '/chat/completions', chat('hangs', '#plain hi', { stream }));
       assert.equal(response.status, 504, `stream=${stream}`);
       assert.deepEqual(await response.json(), TIMED_OUT);
-      assert.equal(hanging.requests.length, before + 1);
+      assert.equal(hanging.requests.length, seen + 1);
     }
   });
 
@@ -195,7 +196,11 @@ describe('openai-compatible failover and failures', () => {
   }
 
   test('a client that aborts a stream midway closes the upstream connection (fetch and openai client)', async () => {
-    slow.setBehavior({ chunkDelayMs: 300 });
+    // 2 s between events: a stream left running would hold its connection far longer than the polls
+    // below wait. undici reconnects an idle socket after an aborted request and drops it when idle
+    // (seconds), so "0 open connections" comes a little after the abort, never before the stream ends
+    // unless the abort reached the upstream.
+    slow.setBehavior({ chunkDelayMs: 2000 });
     try {
       // fetch: read until the first content arrives, then abort.
       const controller = new AbortController();
@@ -210,7 +215,7 @@ describe('openai-compatible failover and failures', () => {
       }
       assert.equal(slow.openConnections, 1, 'the upstream connection is open while streaming');
       controller.abort();
-      assert.ok(await eventually(() => slow.openConnections === 0), `upstream connections still open: ${slow.openConnections}`);
+      assert.ok(await eventually(() => slow.openConnections === 0, 400), `upstream connections still open: ${slow.openConnections}`);
 
       // openai client: leaving the loop after the first content chunk aborts its request.
       const stream = await rialto.client.chat.completions.create({ model: 'slow', messages: [{ role: 'user', content: '#plain hi' }], stream: true });
@@ -221,7 +226,7 @@ describe('openai-compatible failover and failures', () => {
       }
       assert.equal(received, 'Hello');
       assert.equal(stream.controller.signal.aborted, true);
-      assert.ok(await eventually(() => slow.openConnections === 0), `upstream connections still open: ${slow.openConnections}`);
+      assert.ok(await eventually(() => slow.openConnections === 0, 400), `upstream connections still open: ${slow.openConnections}`);
       assert.equal(slow.requests.length, 2);
     } finally {
       slow.resetBehavior();
@@ -231,14 +236,14 @@ describe('openai-compatible failover and failures', () => {
   test('a client that aborts a non-stream request closes the upstream connection', async () => {
     slow.setBehavior({ hang: true });
     try {
-      const before = slow.requests.length;
+      const seen = slow.requests.length;
       const controller = new AbortController();
       const pending = postJson(rialto, '/chat/completions', chat('slow', '#plain hi'), controller.signal);
-      assert.ok(await eventually(() => slow.requests.length === before + 1), 'the upstream got the request');
+      assert.ok(await eventually(() => slow.requests.length === seen + 1), 'the upstream got the request');
       assert.equal(slow.openConnections, 1);
       controller.abort();
       await assert.rejects(pending);
-      assert.ok(await eventually(() => slow.openConnections === 0), `upstream connections still open: ${slow.openConnections}`);
+      assert.ok(await eventually(() => slow.openConnections === 0, 400), `upstream connections still open: ${slow.openConnections}`);
     } finally {
       slow.resetBehavior();
     }

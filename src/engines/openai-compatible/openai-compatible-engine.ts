@@ -91,8 +91,10 @@ export class OpenAiCompatibleEngine implements TextEngine {
         yield* track(eventsOf(body));
         if (body.usage) usage = usageOf(body.usage);
       } else {
+        let done = false;
+        // Read to the end of the body even after [DONE]: leaving early makes undici build an AbortError (and its stack) per stream.
         for await (const event of parseServerSentEvents(response.body)) {
-          if (event.data === '[DONE]') break;
+          if (done || event.data === '[DONE]') { done = true; continue; }
           let chunk: UpstreamCompletion;
           try {
             chunk = JSON.parse(event.data) as UpstreamCompletion;
