@@ -15,13 +15,13 @@ export class EngineError extends Error {
 }
 
 /** The one mapping from engine failures to Venice errors (STYLE.md, Errors). */
-export function toVeniceError(error: EngineError): VeniceError {
+export function toVeniceError(error: EngineError, contextParam = 'messages'): VeniceError {
   switch (error.failure) {
     case 'overloaded': return new VeniceError('MODEL_OVERLOADED', { cause: error });
     case 'capacity': return new VeniceError('MODEL_AT_CAPACITY', { cause: error });
     case 'offline': return new VeniceError('MODEL_OFFLINE', { cause: error });
     case 'timeout': return new VeniceError('REQUEST_TIMEOUT', { cause: error });
-    case 'context_length': return new ContextLengthError();
+    case 'context_length': return new ContextLengthError(contextParam);
     case 'bad_request': return new VeniceError('INVALID_REQUEST', { message: error.message, cause: error });
     case 'failed': return new VeniceError('INFERENCE_FAILED', { cause: error });
   }

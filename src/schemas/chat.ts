@@ -64,7 +64,7 @@ export const functionTool = z.object({
     name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'Function names use letters, digits, _ and -, at most 64'),
     description: z.string().optional(),
     parameters: z.record(z.string(), z.unknown()).optional(),
-    strict: z.boolean().default(false),
+    strict: z.boolean().optional(),
   }),
 });
 export type FunctionTool = z.infer<typeof functionTool>;

@@ -45,7 +45,7 @@ export class EmbeddingService {
     try {
       result = await entry.engine.embed({ model: entry.engineModel, input, ...(request.dimensions === undefined ? {} : { dimensions: request.dimensions }) }, call);
     } catch (error) {
-      throw error instanceof EngineError ? toVeniceError(error) : error;
+      throw error instanceof EngineError ? toVeniceError(error, 'input') : error;
     }
     const data = result.vectors.map((vector, index) => {
       const sized = request.dimensions !== undefined && vector.length > request.dimensions ? shorten(vector, request.dimensions) : vector;

@@ -45,7 +45,8 @@ export class ChatService {
     const identity: CompletionIdentity = { id: `chatcmpl-${randomBytes(16).toString('hex')}`, created: Math.floor(Date.now() / 1000), model: entry.config.id };
     const price = (usage: EngineUsage): Cost => priceOf(entry.config.pricing, usage);
     const events = mapEngineErrors(normalizeEvents(entry.engine.streamChat(prepared.engineRequest, call), {
-      splitThinkTags: entry.config.capabilities.supportsReasoning,
+      // Upstreams say with parseThinkTags (default on); embedded models split when they are reasoning models.
+      splitThinkTags: entry.config.engine.kind === 'openai-compatible' ? entry.config.engine.parseThinkTags : entry.config.capabilities.supportsReasoning,
       stripThinking: prepared.stripThinking,
     }));
 
