@@ -5,19 +5,19 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import { startFakeModelServer, type FakeModelServer } from './fake-model-server.ts';
+import { startModelFileServer, type ModelFileServer } from '../../test/support/model-file-server.ts';
 import { pullModel, type PullProgress } from './model-puller.ts';
 
 const SIZE = 3 * 1024 * 1024 + 123;
-let server: FakeModelServer;
-let cdn: FakeModelServer;
+let server: ModelFileServer;
+let cdn: ModelFileServer;
 let directory: string;
 let source: string;
 const savedEnvironment = { RIALTO_HF_ENDPOINT: process.env['RIALTO_HF_ENDPOINT'], HF_TOKEN: process.env['HF_TOKEN'] };
 
 before(async () => {
   const data = randomBytes(SIZE);
-  [server, cdn] = await Promise.all([startFakeModelServer(data), startFakeModelServer(data)]);
+  [server, cdn] = await Promise.all([startModelFileServer(data), startModelFileServer(data)]);
   source = `${server.url}/files/model.gguf`;
 });
 after(async () => void (await Promise.all([server.close(), cdn.close()])));

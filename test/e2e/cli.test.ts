@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { tinyModelPath } from '../fixtures/tiny-gguf.ts';
-import { startFakeModelServer } from '../../src/pull/fake-model-server.ts';
+import { startModelFileServer } from '../support/model-file-server.ts';
 
 const BIN = join(import.meta.dirname, '../../bin/rialto.js');
 
@@ -84,7 +84,7 @@ test('a bad config names each bad field and exits 2', () => {
 test('rialto pull downloads a GGUF into the models folder and checks its sha256', async () => {
   const directory = mkdtempSync(join(tmpdir(), 'rialto-cli-'));
   const data = readFileSync(await tinyModelPath());
-  const server = await startFakeModelServer(data);
+  const server = await startModelFileServer(data);
   try {
     const config = join(directory, 'rialto.yaml');
     writeFileSync(config, 'dataDirectory: ./data\n');

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 // A real HTTP server on 127.0.0.1 for the pull tests: serves one file with Range support and
 // Hugging Face-style headers, and can misbehave on demand. Test support only.
 
-export interface FakeModelServerSettings {
+export interface ModelFileServerSettings {
   // Cut the connection after this many body bytes; applies to the next response only.
   cutAfterBytes: number | null;
   // Answer every request with the whole file (200), as servers without range support do.
@@ -25,18 +25,18 @@ export interface RecordedRequest {
   authorization: string | undefined;
 }
 
-export interface FakeModelServer {
+export interface ModelFileServer {
   url: string;
   data: Buffer;
   sha256: string;
-  settings: FakeModelServerSettings;
+  settings: ModelFileServerSettings;
   requests: RecordedRequest[];
   close(): Promise<void>;
 }
 
-export async function startFakeModelServer(data: Buffer): Promise<FakeModelServer> {
+export async function startModelFileServer(data: Buffer): Promise<ModelFileServer> {
   const sha256 = createHash('sha256').update(data).digest('hex');
-  const settings: FakeModelServerSettings = {
+  const settings: ModelFileServerSettings = {
     cutAfterBytes: null, ignoreRange: false, linkedEtag: sha256, requireToken: null, redirectBase: null,
   };
   const requests: RecordedRequest[] = [];
