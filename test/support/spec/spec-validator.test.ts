@@ -301,7 +301,7 @@ describe('spec-validator: embeddings and errors', () => {
     const saved = process.env['VENICE_SWAGGER'];
     try {
       delete process.env['VENICE_SWAGGER'];
-      assert.match(swaggerPath(), /[\\/]shared[\\/]venice-api[\\/]swagger\.yaml$/);
+      assert.match(swaggerPath(), /[\\/]spec[\\/]venice-swagger\.yaml$/);
       process.env['VENICE_SWAGGER'] = '/tmp/other.yaml';
       assert.equal(swaggerPath(), '/tmp/other.yaml');
     } finally {

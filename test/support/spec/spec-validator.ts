@@ -1,12 +1,12 @@
 // Contract checks against the Venice swagger (OpenAPI 3.0).
 //
 // Tests use this to assert that every HTTP response body (and every SSE chunk
-// of a streamed chat completion) matches /work/shared/venice-api/swagger.yaml.
+// of a streamed chat completion) matches Venice's swagger (spec/venice-swagger.yaml).
 // The swagger is loaded once (lazily), its OpenAPI 3.0 dialect is converted to
 // plain JSON Schema (draft-07, as Ajv 8 speaks it), and validators are compiled
 // on demand and cached.
 //
-// Location: `../shared/venice-api/swagger.yaml` relative to the repository root,
+// Location: `spec/venice-swagger.yaml` in the repository (a copy of the contract),
 // or the path in env VENICE_SWAGGER (relative paths resolve from the repo root).
 
 import { readFileSync } from 'node:fs';
@@ -92,7 +92,7 @@ export function swaggerPath(): string {
   if (override !== undefined && override !== '') {
     return isAbsolute(override) ? override : resolve(repoRoot(), override);
   }
-  return resolve(repoRoot(), '..', 'shared', 'venice-api', 'swagger.yaml');
+  return resolve(repoRoot(), 'spec', 'venice-swagger.yaml');
 }
 
 interface OperationEntry {
