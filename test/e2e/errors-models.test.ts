@@ -22,7 +22,7 @@ before(async () => {
       { id: 'tiny', engine: { kind: 'llama-cpp', path, threads: 1, sequences: 1 }, contextLength: 256 },
       { id: 'tiny-embed', type: 'embedding', engine: { kind: 'llama-cpp', path, threads: 1, sequences: 1 }, contextLength: 256 },
       // One sequence and no queue: a second request while one generates is refused at once.
-      { id: 'tiny-busy', engine: { kind: 'llama-cpp', path, threads: 1, sequences: 1, maxQueue: 0 }, contextLength: 2048 },
+      { id: 'tiny-busy', engine: { kind: 'llama-cpp', path, threads: 1, sequences: 1, maxQueue: 0 }, contextLength: 16384 },
     ],
   });
 });
@@ -154,13 +154,14 @@ describe('capacity (503 MODEL_AT_CAPACITY)', () => {
     const response = await fetch(`${rialto.baseURL}/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${rialto.inferenceKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'tiny-busy', messages: hello, max_tokens: 1800, temperature: 0, stream: true }),
+      body: JSON.stringify({ model: 'tiny-busy', messages: hello, max_tokens: 16000, temperature: 0, stream: true }),
       signal: holder.signal,
     });
     assert.equal(response.status, 200);
     const reader = response.body!.getReader();
     try {
-      // The first chunk means the stream's sequence is taken; it is held until the stream ends.
+      // The first chunk means the stream's sequence is taken; 16,000 tokens hold it for many seconds (a wide margin
+      // under load), and the stream is aborted right after the refusal.
       const first = await reader.read();
       assert.equal(first.done, false);
       const answer = await post('/chat/completions', { model: 'tiny-busy', messages: hello, max_tokens: 1, stream: false });

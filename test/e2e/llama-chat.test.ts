@@ -173,6 +173,7 @@ describe('llama-cpp engine through the openai client', () => {
     assert.deepEqual(a, c);
     assert.notDeepEqual(a, b);
     assert.ok((floats.usage.prompt_tokens ?? 0) > 0);
+    for (const vector of [a!, b!]) assert.ok(Math.abs(Math.hypot(...vector) - 1) < 1e-6, 'embeddings are unit vectors');
     const raw = await fetch(`${rialto.baseURL}/embeddings`, { method: 'POST', headers: { authorization: `Bearer ${rialto.inferenceKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'tiny-embed', input, encoding_format: 'base64' }) });
     const base64 = (await raw.json()) as { data: { embedding: string }[] };
     const decoded = base64.data.map((item) => {

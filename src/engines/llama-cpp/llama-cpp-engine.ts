@@ -184,7 +184,7 @@ export class LlamaCppEngine implements TextEngine {
         const tokens = model.tokenize(text).length;
         if (tokens > this.contextSize) throw new EngineError('context_length', `input of ${tokens} tokens exceeds ${this.contextSize}`);
         promptTokens += tokens;
-        vectors.push([...(await context.getEmbeddingFor(text)).vector]);
+        vectors.push(unitVector((await context.getEmbeddingFor(text)).vector));
       }
       return { vectors, promptTokens };
     });
@@ -201,4 +201,10 @@ export class LlamaCppEngine implements TextEngine {
     await this.options.context?.dispose();
     await this.options.model.dispose();
   }
+}
+
+/** llama.cpp returns raw pooled embeddings; OpenAI-style clients expect unit vectors (cosine = dot product). */
+function unitVector(vector: readonly number[]): number[] {
+  const norm = Math.hypot(...vector);
+  return norm === 0 ? [...vector] : vector.map((value) => value / norm);
 }
