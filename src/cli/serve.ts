@@ -23,10 +23,14 @@ export async function serve(config: Config): Promise<RunningServer> {
   const keys = new KeyService(store);
   const app = await createApp({ config, logger, keys, registry });
   const address = await app.listen({ host: config.server.host, port: config.server.port });
-  if (entries.filter((entry) => entry.config.type === 'text').length === 0) {
-    logger.warn(`No text model is configured. Bring one: 'rialto pull hf:<owner>/<repo>/<file>.gguf' (saved in ${modelsDirectoryOf(config)}), `
-      + 'a GGUF path under models: in rialto.yaml, or an upstream URL (engine kind openai-compatible). See the README.');
-  }
+  const bringOne = `Bring one: 'rialto pull hf:<owner>/<repo>/<file>.gguf' (saved in ${modelsDirectoryOf(config)}), `
+    + 'a GGUF path under models: in rialto.yaml, or an upstream URL (engine kind openai-compatible). See the README.';
+  if (entries.filter((entry) => entry.config.type === 'text').length === 0) logger.warn(`No text model is configured. ${bringOne}`);
+  // Say at once when an upstream is down, rather than at the first request (does not delay the start).
+  void Promise.all(entries.map(async (entry) => {
+    const { healthy, detail } = await entry.engine.checkHealth(AbortSignal.timeout(3000));
+    if (!healthy) logger.warn(`Model ${entry.config.id} cannot serve yet: ${detail}. Start that server, or ${bringOne.charAt(0).toLowerCase()}${bringOne.slice(1)}`);
+  }));
   if ((await keys.list()).length === 0) logger.warn("No API key exists yet: create one with 'rialto keys create'.");
   logger.info({ models: entries.map((entry) => entry.config.id) }, `Rialto listening on ${address}/api/v1`);
   return {

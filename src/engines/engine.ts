@@ -84,6 +84,8 @@ export interface TextEngine {
   embed(request: EngineEmbedRequest, call: EngineCall): Promise<EngineEmbedResult>;
   /** Tokens the text takes for this model (for accounting when an engine reports none). */
   countTokens(model: string, text: string): Promise<number>;
+  /** Whether the engine can serve now (every upstream endpoint answers, the model is loaded). Never throws. */
+  checkHealth(signal: AbortSignal): Promise<{ healthy: boolean; detail: string }>;
   /** Frees everything; later calls fail. */
   close(): Promise<void>;
 }

@@ -11,6 +11,7 @@ const engine: TextEngine = {
   streamChat: async function* () { /* never called here */ },
   embed: async () => ({ vectors: [], promptTokens: 0 }),
   countTokens: async () => 0,
+  checkHealth: async () => ({ healthy: true, detail: 'never called here' }),
   close: async () => undefined,
 };
 

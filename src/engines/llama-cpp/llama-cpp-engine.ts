@@ -192,6 +192,10 @@ export class LlamaCppEngine implements TextEngine {
     return run;
   }
 
+  async checkHealth(): Promise<{ healthy: boolean; detail: string }> {
+    return { healthy: true, detail: `loaded; ${this.pool.busy} sequences busy, ${this.pool.queued} queued` };
+  }
+
   async countTokens(_model: string, text: string): Promise<number> {
     return this.options.model.tokenize(text).length;
   }
