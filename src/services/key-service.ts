@@ -16,9 +16,15 @@ export interface CreatedKey {
   record: ApiKeyRecord;
 }
 
+/** How long a key record read from the store is trusted: a revocation elsewhere takes effect within this. */
+const RECORD_CACHE_MS = 1000;
+const RECORD_CACHE_SIZE = 10_000;
+
 export class KeyService {
   /** When each key's last use was last written; the store needs it at most once a minute. */
   private readonly touched = new Map<string, number>();
+  /** Recently read key records by id (the secret is still checked against the hash on every request). */
+  private readonly records = new Map<string, { record: ApiKeyRecord; readAt: number }>();
 
   constructor(private readonly store: Store, private readonly now: () => Date = () => new Date()) {}
 
@@ -38,10 +44,10 @@ export class KeyService {
    */
   async authenticate(presented: string): Promise<ApiKeyRecord> {
     const match = KEY_PATTERN.exec(presented);
-    const record = match?.[1] === undefined ? undefined : await this.store.apiKeys.findById(match[1]);
+    const now = this.now();
+    const record = match?.[1] === undefined ? undefined : await this.findRecord(match[1], now.getTime());
     const expected = record === undefined ? hashSecret('') : Buffer.from(record.secretHash, 'hex');
     const matches = timingSafeEqual(hashSecret(match?.[2] ?? ''), expected);
-    const now = this.now();
     if (record === undefined || !matches || record.revokedAt !== null || (record.expiresAt !== null && Date.parse(record.expiresAt) <= now.getTime())) {
       throw new VeniceError('AUTHENTICATION_FAILED');
     }
@@ -52,11 +58,22 @@ export class KeyService {
     return record;
   }
 
+  private async findRecord(id: string, now: number): Promise<ApiKeyRecord | undefined> {
+    const cached = this.records.get(id);
+    if (cached !== undefined && now - cached.readAt < RECORD_CACHE_MS) return cached.record;
+    const record = await this.store.apiKeys.findById(id);
+    if (record === undefined) return undefined;
+    if (this.records.size >= RECORD_CACHE_SIZE) this.records.clear();
+    this.records.set(id, { record, readAt: now });
+    return record;
+  }
+
   list(): Promise<ApiKeyRecord[]> {
     return this.store.apiKeys.listActive();
   }
 
   revoke(id: string): Promise<boolean> {
+    this.records.delete(id);
     return this.store.apiKeys.revoke(id, this.now().toISOString());
   }
 }

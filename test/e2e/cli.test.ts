@@ -56,8 +56,14 @@ test('rialto keys create prints a key once, serve discovers a pulled GGUF, and t
 
       const revoked = rialto(['keys', 'revoke', key.slice(3, 19)], config);
       assert.equal(revoked.status, 0, revoked.stderr);
-      const after = await fetch(`${url}/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: '{}' });
-      assert.equal(after.status, 401);
+      // The server trusts a key record it read for at most a second: poll a bounded number of times.
+      const attempt = async (): Promise<number> => (await fetch(`${url}/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: '{}' })).status;
+      let status = await attempt();
+      for (let tries = 0; tries < 60 && status !== 401; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        status = await attempt();
+      }
+      assert.equal(status, 401);
     } finally {
       server.kill('SIGTERM');
       await once(server, 'exit');

@@ -111,7 +111,13 @@ describe('authentication (401)', () => {
     // Authentication comes before validation: an authenticated bad body is a 400, not a 401.
     assert.equal((await post('/embeddings', { model: 'tiny-embed', input: [1] }, `Bearer ${apiKey}`)).status, 400);
     assert.equal(await keys.revoke(record.id), true);
-    const answer = await post('/embeddings', { model: 'tiny-embed', input: [1] }, `Bearer ${apiKey}`);
+    // Revoked from another process (like `rialto keys revoke`): the server trusts a key record it read for at
+    // most a second, so the key is refused soon after; poll a bounded number of times.
+    let answer = await post('/embeddings', { model: 'tiny-embed', input: [1] }, `Bearer ${apiKey}`);
+    for (let attempt = 0; attempt < 60 && answer.status !== 401; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      answer = await post('/embeddings', { model: 'tiny-embed', input: [1] }, `Bearer ${apiKey}`);
+    }
     assert.equal(answer.status, 401);
     assert.deepEqual(answer.body, AUTH_FAILED);
   });
