@@ -28,14 +28,18 @@ export class KeyService {
 
   constructor(private readonly store: Store, private readonly now: () => Date = () => new Date()) {}
 
-  async create(input: { apiKeyType: ApiKeyType; description: string; expiresAt?: string | null }): Promise<CreatedKey> {
+  async create(input: { apiKeyType: ApiKeyType; description: string; expiresAt?: string | null } & Partial<Pick<ApiKeyRecord, 'accountId' | 'consumptionLimits' | 'limitPeriod' | 'modelPrivacy'>>): Promise<CreatedKey> {
     const id = randomBytes(8).toString('hex');
     const secret = randomBytes(32).toString('base64url');
     const apiKey = `rk-${id}-${secret}`;
-    const createdAt = this.now().toISOString();
-    const fields = { id, secretHash: hashSecret(secret).toString('hex'), last6: apiKey.slice(-6), apiKeyType: input.apiKeyType, description: input.description, expiresAt: input.expiresAt ?? null };
-    await this.store.apiKeys.insert({ ...fields, createdAt });
-    return { apiKey, record: { ...fields, createdAt, revokedAt: null, lastUsedAt: null } };
+    const { apiKeyType, description, expiresAt, ...options } = input;
+    await this.store.apiKeys.insert({
+      ...options, id, secretHash: hashSecret(secret).toString('hex'), last6: apiKey.slice(-6), apiKeyType, description,
+      expiresAt: expiresAt ?? null, createdAt: this.now().toISOString(),
+    });
+    const record = await this.store.apiKeys.findById(id);
+    if (record === undefined) throw new Error(`key ${id} vanished after insert`);
+    return { apiKey, record };
   }
 
   /**

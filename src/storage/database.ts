@@ -1,15 +1,22 @@
 import type { Generated } from 'kysely';
 
-/** Table shapes as Kysely sees them; migrations/ creates them. Timestamps are ISO-8601 strings in UTC. */
+/**
+ * Table shapes as Kysely sees them; migrations/ creates them. Timestamps are ISO-8601 strings in UTC;
+ * money is integer nano-units (1e-9 USD or DIEM).
+ */
 export interface Database {
   api_keys: ApiKeyTable;
+  accounts: AccountTable;
+  key_spend: KeySpendTable;
+  reservations: ReservationTable;
+  usage_records: UsageRecordTable;
 }
 
 export interface ApiKeyTable {
   id: string;
   /** sha256 of the secret part, hex; the secret itself is never stored. */
   secret_hash: string;
-  /** The key's first characters, shown in listings so an operator can tell keys apart. */
+  /** The key's last characters, shown in listings so an operator can tell keys apart. */
   last6: string;
   api_key_type: 'ADMIN' | 'INFERENCE';
   description: string;
@@ -18,4 +25,61 @@ export interface ApiKeyTable {
   revoked_at: string | null;
   last_used_at: string | null;
   sequence: Generated<number>;
+  account_id: Generated<string>;
+  limit_usd: number | null;
+  limit_diem: number | null;
+  limit_vcu: number | null;
+  limit_period: Generated<'EPOCH' | 'MONTH' | 'LIFETIME'>;
+  model_privacy: Generated<'ALL' | 'PRIVATE_TEXT' | 'PRIVATE_ONLY'>;
+}
+
+export interface AccountTable {
+  id: string;
+  name: string;
+  usd_balance: Generated<number>;
+  usd_reserved: Generated<number>;
+  diem_balance: Generated<number>;
+  diem_reserved: Generated<number>;
+  diem_epoch_allocation: Generated<number>;
+  created_at: string;
+}
+
+export interface KeySpendTable {
+  key_id: string;
+  period: string;
+  usd_spent: Generated<number>;
+  usd_reserved: Generated<number>;
+  diem_spent: Generated<number>;
+  diem_reserved: Generated<number>;
+}
+
+export interface ReservationTable {
+  id: string;
+  account_id: string;
+  key_id: string;
+  period: string;
+  currency: 'USD' | 'DIEM';
+  amount: number;
+  state: 'open' | 'settled' | 'released';
+  request_id: string;
+  model_id: string;
+  created_at: string;
+  lease_until: string;
+}
+
+export interface UsageRecordTable {
+  id: string;
+  request_id: string;
+  account_id: string;
+  key_id: string | null;
+  model_id: string;
+  model_type: string;
+  currency: 'USD' | 'DIEM';
+  amount: number;
+  prompt_tokens: Generated<number>;
+  completion_tokens: Generated<number>;
+  cached_tokens: Generated<number>;
+  status: string;
+  execution_ms: Generated<number>;
+  created_at: string;
 }

@@ -4,11 +4,20 @@
  */
 export interface Store {
   readonly apiKeys: ApiKeyRepository;
+  readonly accounts: AccountRepository;
+  readonly ledger: LedgerRepository;
+  readonly usage: UsageRepository;
   /** Closes connections; pending calls fail afterwards. */
   close(): Promise<void>;
 }
 
 export type ApiKeyType = 'ADMIN' | 'INFERENCE';
+
+export type LimitPeriod = 'EPOCH' | 'MONTH' | 'LIFETIME';
+export type ModelPrivacy = 'ALL' | 'PRIVATE_TEXT' | 'PRIVATE_ONLY';
+
+/** swagger: the consumption limits of a key, per currency (vcu is legacy DIEM); null = no limit. */
+export type ConsumptionLimits = { usd: Nanos | null; diem: Nanos | null; vcu: Nanos | null };
 
 export interface ApiKeyRecord {
   id: string;
@@ -20,17 +29,139 @@ export interface ApiKeyRecord {
   expiresAt: string | null;
   revokedAt: string | null;
   lastUsedAt: string | null;
+  accountId: string;
+  consumptionLimits: ConsumptionLimits;
+  limitPeriod: LimitPeriod;
+  modelPrivacy: ModelPrivacy;
+}
+
+/** Key fields an admin may change (PATCH /api_keys). */
+export interface ApiKeyPatch {
+  description?: string;
+  expiresAt?: string | null;
+  consumptionLimits?: ConsumptionLimits;
+  limitPeriod?: LimitPeriod;
+  modelPrivacy?: ModelPrivacy;
 }
 
 export interface ApiKeyRepository {
   /** Inserts a new key; fails if the id exists. */
-  insert(record: Omit<ApiKeyRecord, 'revokedAt' | 'lastUsedAt' | 'createdAt'> & { createdAt?: string }): Promise<void>;
+  insert(record: Omit<ApiKeyRecord, 'revokedAt' | 'lastUsedAt' | 'createdAt' | 'accountId' | 'consumptionLimits' | 'limitPeriod' | 'modelPrivacy'>
+    & { createdAt?: string } & Partial<Pick<ApiKeyRecord, 'accountId' | 'consumptionLimits' | 'limitPeriod' | 'modelPrivacy'>>): Promise<void>;
+  /** Applies a patch to a key that is not revoked; the updated record, or undefined when there is none. */
+  update(id: string, patch: ApiKeyPatch): Promise<ApiKeyRecord | undefined>;
   /** The key with this id, revoked or not; undefined when unknown. */
   findById(id: string): Promise<ApiKeyRecord | undefined>;
-  /** Keys not revoked, oldest first. */
-  listActive(): Promise<ApiKeyRecord[]>;
+  /** Keys not revoked, oldest first; of one account when given. */
+  listActive(accountId?: string): Promise<ApiKeyRecord[]>;
   /** Marks a key revoked; false when it was unknown or already revoked. */
   revoke(id: string, at: string): Promise<boolean>;
   /** Records use, at most once a minute per key (callers may call it on every request). */
   touch(id: string, at: string): Promise<void>;
+}
+
+/** Money in the store: integer nano-units (1e-9 USD or DIEM). */
+export type Nanos = number;
+export type Currency = 'USD' | 'DIEM';
+
+export interface AccountRecord {
+  id: string;
+  name: string;
+  usdBalance: Nanos;
+  usdReserved: Nanos;
+  diemBalance: Nanos;
+  diemReserved: Nanos;
+  diemEpochAllocation: Nanos;
+  createdAt: string;
+}
+
+export interface AccountRepository {
+  /** The account, created empty if it does not exist (concurrent callers all get the one row). */
+  ensure(id: string, name: string, at: string): Promise<AccountRecord>;
+  find(id: string): Promise<AccountRecord | undefined>;
+  /** Adds `amount` (may be negative, not below what is reserved) to a balance, atomically; the new record. */
+  credit(id: string, currency: Currency, amount: Nanos): Promise<AccountRecord>;
+}
+
+export interface ReserveRequest {
+  reservationId: string;
+  accountId: string;
+  keyId: string;
+  /** The key's current limit period ('2026-11-25' for EPOCH, '2026-11' for MONTH, 'LIFETIME'). */
+  period: string;
+  /** The key's spend limits for the period; null means no limit in that currency. */
+  keyLimits: Record<Currency, Nanos | null>;
+  /** The worst-case cost, the same figure in either currency (Venice prices both alike). */
+  amount: Nanos;
+  requestId: string;
+  modelId: string;
+  createdAt: string;
+  /** An open reservation past this time is released by `releaseExpired` (the process serving it died). */
+  leaseUntil: string;
+}
+
+export type ReserveOutcome =
+  | { reserved: true; currency: Currency }
+  | { reserved: false; reason: 'INSUFFICIENT_BALANCE' | 'API_KEY_USD_SPEND_LIMIT_EXCEEDED' | 'API_KEY_DIEM_SPEND_LIMIT_EXCEEDED' };
+
+export interface UsageInput {
+  modelType: string;
+  /** What was actually used, priced in the reservation's currency; the charge never exceeds the reservation. */
+  amount: Nanos;
+  promptTokens: number;
+  completionTokens: number;
+  cachedTokens: number;
+  status: string;
+  executionMs: number;
+  createdAt: string;
+}
+
+export interface UsageRecord extends Omit<UsageInput, 'createdAt'> {
+  id: string;
+  requestId: string;
+  accountId: string;
+  keyId: string | null;
+  modelId: string;
+  currency: Currency;
+  createdAt: string;
+}
+
+export interface KeySpend {
+  usdSpent: Nanos;
+  usdReserved: Nanos;
+  diemSpent: Nanos;
+  diemReserved: Nanos;
+}
+
+/**
+ * Reservations against account balances and key spend limits. Every method is one atomic transaction
+ * built from conditional updates (`… WHERE balance - reserved >= amount`), never a read then a write, so
+ * concurrent requests on any number of processes can never overspend a balance or a key's limit.
+ */
+export interface LedgerRepository {
+  /**
+   * Reserves the worst-case cost from DIEM when both the account's DIEM and the key's DIEM limit cover it,
+   * else from USD likewise (docs/overview/pricing.mdx: DIEM is spent first). When neither can, says why:
+   * a key limit that blocked a currency the balance covered, else INSUFFICIENT_BALANCE.
+   */
+  reserve(request: ReserveRequest): Promise<ReserveOutcome>;
+  /** Charges min(actual, reserved), frees the rest and writes the usage record; false if not open (settled once). */
+  settle(reservationId: string, usage: UsageInput): Promise<boolean>;
+  /** Frees an open reservation without charge and records it with `status`; false if it was not open. */
+  release(reservationId: string, status: string, at: string): Promise<boolean>;
+  /** Moves an open reservation's lease (long streams call this while they run). */
+  renew(reservationId: string, leaseUntil: string): Promise<void>;
+  /** Releases every open reservation whose lease ended before `now`; how many. */
+  releaseExpired(now: string): Promise<number>;
+  /** A key's spend in a period (zeros when it has none). */
+  keySpend(keyId: string, period: string): Promise<KeySpend>;
+}
+
+export interface UsageRepository {
+  /** Writes the record of a request that reserved nothing (free models, failures before reserving). */
+  insert(record: UsageRecord): Promise<void>;
+  /** Records of an account in ascending (createdAt, id) order, after the cursor position if given. */
+  list(query: { accountId: string; currency?: Currency; from?: string; to?: string; after?: { createdAt: string; id: string }; limit: number }): Promise<UsageRecord[]>;
+  /** Sum of amounts per currency for a key since `from` (trailing usage figures). */
+  keyTotals(keyId: string, from: string): Promise<Record<Currency, Nanos>>;
 }

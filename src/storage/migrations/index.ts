@@ -1,7 +1,9 @@
 import type { Migration } from 'kysely';
 import * as apiKeys from './001-api-keys.ts';
+import * as accountsLedger from './002-accounts-ledger.ts';
 
 /** Every migration, in order; names sort lexically, which is the order Kysely applies them. */
 export const migrations: Record<string, Migration> = {
   '001-api-keys': apiKeys,
+  '002-accounts-ledger': accountsLedger,
 };
