@@ -7,12 +7,14 @@ import { VeniceError } from './errors/venice-error.ts';
 import { requireKey } from './http/auth.ts';
 import { logLevelOf, toClientError } from './http/error-renderer.ts';
 import { baseHeaders, newRequestId } from './http/response-headers.ts';
+import { registerApiKeyRoutes } from './routes/api-keys/index.ts';
 import { registerChatRoutes } from './routes/chat/index.ts';
 import { registerEmbeddingRoutes } from './routes/embeddings/index.ts';
 import { registerModelRoutes } from './routes/models/index.ts';
 import { ChatService } from './services/chat/chat-service.ts';
 import { EmbeddingService } from './services/embedding-service.ts';
 import type { KeyService } from './services/key-service.ts';
+import type { Meter } from './services/billing/meter.ts';
 import type { ModelRegistry } from './services/model-registry.ts';
 
 export interface AppDependencies {
@@ -20,6 +22,7 @@ export interface AppDependencies {
   logger: Logger;
   keys: KeyService;
   registry: ModelRegistry;
+  meter: Meter;
 }
 
 /** Headers a browser client may read (CORS). */
@@ -33,7 +36,7 @@ const EXPOSED_HEADERS = [
 
 /** Builds the HTTP app: hooks, the one error handler, and every route under /api/v1. */
 export async function createApp(dependencies: AppDependencies): Promise<FastifyInstance> {
-  const { config, logger, keys, registry } = dependencies;
+  const { config, logger, keys, registry, meter } = dependencies;
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     genReqId: newRequestId,
@@ -73,13 +76,14 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
     throw new VeniceError('ROUTE_NOT_FOUND');
   });
 
-  const inference = requireKey(keys);
+  const inference = requireKey(keys, { balances: (accountId) => meter.balances(accountId) });
   const chat = new ChatService(registry, () => config.systemPrompt);
   const embeddings = new EmbeddingService(registry);
   await app.register(async (api) => {
     registerModelRoutes(api, registry);
-    registerChatRoutes(api, chat, inference);
-    registerEmbeddingRoutes(api, embeddings, inference);
+    registerApiKeyRoutes(api, keys);
+    registerChatRoutes(api, chat, meter, inference);
+    registerEmbeddingRoutes(api, embeddings, meter, inference);
   }, { prefix: '/api/v1' });
 
   return app;

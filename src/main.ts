@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { modelsDirectoryOf } from './engines/engine-factory.ts';
@@ -7,7 +6,7 @@ import { pullModel } from './pull/model-puller.ts';
 import { createProgressReporter } from './pull/progress-bar.ts';
 import { parseModelSource } from './pull/model-source.ts';
 import { KeyService } from './services/key-service.ts';
-import { openSqliteStore } from './storage/sqlite-store.ts';
+import { openStore } from './storage/open-store.ts';
 
 const USAGE = `Usage: rialto <command> [options]
 
@@ -26,7 +25,7 @@ Options:
 `;
 
 async function withKeys<T>(config: Config, action: (keys: KeyService) => Promise<T>): Promise<T> {
-  const store = await openSqliteStore(join(config.dataDirectory, 'rialto.db'));
+  const store = await openStore(config);
   try {
     return await action(new KeyService(store));
   } finally {

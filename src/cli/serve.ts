@@ -1,11 +1,11 @@
-import { join } from 'node:path';
 import { pino } from 'pino';
 import { createApp } from '../app.ts';
 import type { Config } from '../config.ts';
 import { createModelEntries, discoverModels, modelsDirectoryOf } from '../engines/engine-factory.ts';
 import { KeyService } from '../services/key-service.ts';
+import { Meter } from '../services/billing/meter.ts';
 import { ModelRegistry } from '../services/model-registry.ts';
-import { openSqliteStore } from '../storage/sqlite-store.ts';
+import { openStore } from '../storage/open-store.ts';
 
 export interface RunningServer {
   url: string;
@@ -15,13 +15,18 @@ export interface RunningServer {
 /** Opens the store, loads the models, listens. Resolves once the server accepts connections. */
 export async function serve(config: Config): Promise<RunningServer> {
   const logger = pino({ level: config.logLevel, redact: { paths: ['req.headers.authorization', 'headers.authorization'], remove: true } });
-  if (config.database.url !== undefined) throw new Error('DATABASE_URL (PostgreSQL) arrives with the accounts work; unset it to use SQLite'); // TODO(#4)
-  const store = await openSqliteStore(join(config.dataDirectory, 'rialto.db'));
+  const store = await openStore(config);
   const models = discoverModels(config);
   const { entries, close: closeEngines } = await createModelEntries(config, models, logger);
   const registry = new ModelRegistry(entries);
   const keys = new KeyService(store);
-  const app = await createApp({ config, logger, keys, registry });
+  const meter = new Meter(store);
+  // Reservations left open by a process that died (SIGKILL, power loss) are released once their lease ends.
+  const released = await meter.sweep();
+  if (released > 0) logger.warn({ released }, 'released reservations whose serving process ended');
+  const sweeper = setInterval(() => { void meter.sweep().catch((error: unknown) => logger.error({ err: error }, 'reservation sweep failed')); }, 60_000);
+  sweeper.unref();
+  const app = await createApp({ config, logger, keys, registry, meter });
   const address = await app.listen({ host: config.server.host, port: config.server.port });
   const bringOne = `Bring one: 'rialto pull hf:<owner>/<repo>/<file>.gguf' (saved in ${modelsDirectoryOf(config)}), `
     + 'a GGUF path under models: in rialto.yaml, or an upstream URL (engine kind openai-compatible). See the README.';
@@ -36,6 +41,7 @@ export async function serve(config: Config): Promise<RunningServer> {
   return {
     url: address,
     close: async () => {
+      clearInterval(sweeper);
       await app.close();
       await closeEngines();
       await store.close();

@@ -67,6 +67,9 @@ export interface EngineCall {
   readonly signal: AbortSignal;
   /** Set by the engine before its first event or result: e.g. `llama-cpp`, `openai-compatible/gpu-1` (x-venice-model-router). */
   servedBy?: string;
+  /** Set by the engine and kept current while it generates: what was used so far (exact or estimated),
+   *  so a request that ends early (client gone) can be billed for what was generated. */
+  usage?: EngineUsage;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { VeniceError } from '../errors/venice-error.ts';
 import type { KeyService } from '../services/key-service.ts';
 import type { ApiKeyRecord } from '../storage/store.ts';
@@ -14,15 +14,22 @@ declare module 'fastify' {
  * An onRequest hook (it runs before the body is read, so an anonymous caller learns nothing from
  * body validation and cannot make the server parse a large body) that requires `Authorization: Bearer <key>` and attaches the key record.
  * Missing and bad keys both get 401 AUTHENTICATION_FAILED (Rialto has no x402 wallets, so there is
- * no 402 discovery answer to give an anonymous caller). `admin` additionally requires an ADMIN key.
+ * no 402 discovery answer to give an anonymous caller). `admin` additionally requires an ADMIN key;
+ * `balances` adds the x-venice-balance-usd / -diem headers.
  */
-export function requireKey(keys: KeyService, options: { admin?: boolean } = {}) {
-  return async (request: FastifyRequest): Promise<void> => {
+export function requireKey(keys: KeyService, options: { admin?: boolean; balances?: (accountId: string) => Promise<{ usd: number; diem: number }> } = {}) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const header = request.headers.authorization;
     const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (match?.[1] === undefined) throw new VeniceError('AUTHENTICATION_FAILED');
     const key = await keys.authenticate(match[1]);
     if (options.admin === true && key.apiKeyType !== 'ADMIN') throw new VeniceError('UNAUTHORIZED');
     request.apiKey = key;
+    if (options.balances !== undefined) {
+      // api-spec.mdx: the balances before the request, on every authenticated response.
+      const balances = await options.balances(key.accountId);
+      reply.header('x-venice-balance-usd', String(balances.usd));
+      reply.header('x-venice-balance-diem', String(balances.diem));
+    }
   };
 }

@@ -4,6 +4,8 @@ import { EngineError, toVeniceError } from '../engines/engine-error.ts';
 import type { CreateEmbeddingRequest } from '../schemas/embeddings.ts';
 import type { ModelEntry, ModelRegistry } from './model-registry.ts';
 import { priceOf, type Cost } from './pricing.ts';
+import type { Billing } from './billing/meter.ts';
+import { randomUUID } from 'node:crypto';
 
 /** Shortens a vector to `dimensions` and renormalises it (how Matryoshka-trained models are cut). */
 function shorten(vector: number[], dimensions: number): number[] {
@@ -30,7 +32,7 @@ export interface EmbeddingResult {
 export class EmbeddingService {
   constructor(private readonly registry: ModelRegistry) {}
 
-  async create(request: CreateEmbeddingRequest, signal: AbortSignal): Promise<EmbeddingResult> {
+  async create(request: CreateEmbeddingRequest, signal: AbortSignal, billing?: Billing): Promise<EmbeddingResult> {
     const { entry } = this.registry.resolve(request.model, 'embedding');
     const { config } = entry;
     if (request.dimensions !== undefined) {
@@ -41,10 +43,15 @@ export class EmbeddingService {
     }
     const input = typeof request.input === 'string' ? [request.input] : request.input;
     const call: EngineCall = { signal };
+    const promptTokens = (await Promise.all(input.map((text) => entry.engine.countTokens(entry.engineModel, text)))).reduce((sum, count) => sum + count, 0);
+    const settlement = billing === undefined ? undefined : await billing.reserve({
+      modelId: config.id, modelType: 'embedding', requestId: `embedding-${randomUUID()}`, worstCase: priceOf(config.pricing, { promptTokens, completionTokens: 0 }),
+    });
     let result;
     try {
       result = await entry.engine.embed({ model: entry.engineModel, input, ...(request.dimensions === undefined ? {} : { dimensions: request.dimensions }) }, call);
     } catch (error) {
+      await settlement?.release(signal.aborted ? 'client_disconnected' : 'failed');
       throw error instanceof EngineError ? toVeniceError(error, 'input') : error;
     }
     const data = result.vectors.map((vector, index) => {
@@ -52,7 +59,9 @@ export class EmbeddingService {
       return { object: 'embedding', index, embedding: request.encoding_format === 'base64' ? toBase64(sized) : sized };
     });
     const usage = { prompt_tokens: result.promptTokens, total_tokens: result.promptTokens };
-    const cost = priceOf(config.pricing, { promptTokens: result.promptTokens, completionTokens: 0 });
+    const used = { promptTokens: result.promptTokens, completionTokens: 0 };
+    const cost = priceOf(config.pricing, used);
+    await settlement?.settle(used, cost, 'completed');
     return { body: { object: 'list', data, model: config.id, usage }, entry, servedBy: call.servedBy ?? entry.engine.kind, cost };
   }
 }

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { VeniceError } from '../errors/venice-error.ts';
-import type { ApiKeyRecord, ApiKeyType, Store } from '../storage/store.ts';
+import type { ApiKeyPatch, ApiKeyRecord, ApiKeyType, ConsumptionLimits, Currency, KeySpend, Nanos, Store } from '../storage/store.ts';
+import { periodOf } from './billing/limit-period.ts';
 
 // A key reads `rk-<16 hex id>-<43 char base64url secret>`: the id finds the row, the secret is checked
 // against its sha256 in constant time, so neither a timing nor a database leak reveals a usable key.
@@ -19,6 +20,20 @@ export interface CreatedKey {
 /** How long a key record read from the store is trusted: a revocation elsewhere takes effect within this. */
 const RECORD_CACHE_MS = 1000;
 const RECORD_CACHE_SIZE = 10_000;
+/** swagger: createApiKey, "a maximum of 500 active API keys per user". */
+export const MAX_ACTIVE_KEYS_PER_ACCOUNT = 500;
+const SEVEN_DAYS_MS = 7 * 24 * 60 * 60 * 1000;
+
+/** A key's spend, in nano-units, as GET /api_keys reports it. */
+export interface KeyUsage {
+  /** Settled spend per currency over the last seven days (swagger: usage.trailingSevenDays). */
+  trailingSevenDays: Record<Currency, Nanos>;
+  /** Spend in the key's current limit period; undefined when the key has no limit (swagger: currentPeriodUsage). */
+  currentPeriod: KeySpend | undefined;
+}
+
+/** PATCH /api_keys: limits given per currency replace only those currencies (null removes one). */
+export type KeyUpdate = Omit<ApiKeyPatch, 'consumptionLimits'> & { consumptionLimits?: Partial<ConsumptionLimits> };
 
 export class KeyService {
   /** When each key's last use was last written; the store needs it at most once a minute. */
@@ -33,7 +48,10 @@ export class KeyService {
     const secret = randomBytes(32).toString('base64url');
     const apiKey = `rk-${id}-${secret}`;
     const { apiKeyType, description, expiresAt, ...options } = input;
+    const accountId = options.accountId ?? 'default';
+    await this.store.accounts.ensure(accountId, accountId, this.now().toISOString());
     await this.store.apiKeys.insert({
+      accountId,
       ...options, id, secretHash: hashSecret(secret).toString('hex'), last6: apiKey.slice(-6), apiKeyType, description,
       expiresAt: expiresAt ?? null, createdAt: this.now().toISOString(),
     });
@@ -74,6 +92,57 @@ export class KeyService {
 
   list(): Promise<ApiKeyRecord[]> {
     return this.store.apiKeys.listActive();
+  }
+
+  /**
+   * Creates a key in `input.accountId`; 429 RATE_LIMIT_EXCEEDED when the account already has
+   * MAX_ACTIVE_KEYS_PER_ACCOUNT active keys. Check then insert: concurrent creates may overshoot by their number.
+   */
+  async createInAccount(input: Parameters<KeyService['create']>[0] & { accountId: string }): Promise<CreatedKey> {
+    const active = await this.store.apiKeys.listActive(input.accountId);
+    if (active.length >= MAX_ACTIVE_KEYS_PER_ACCOUNT) {
+      throw new VeniceError('RATE_LIMIT_EXCEEDED', { message: `An account may have at most ${MAX_ACTIVE_KEYS_PER_ACCOUNT} active API keys; delete one first` });
+    }
+    return this.create(input);
+  }
+
+  /** Active keys of one account, oldest first. */
+  listInAccount(accountId: string): Promise<ApiKeyRecord[]> {
+    return this.store.apiKeys.listActive(accountId);
+  }
+
+  /** The active key `id` of `accountId`; undefined when unknown, revoked or another account's (one answer for all). */
+  async get(id: string, accountId: string): Promise<ApiKeyRecord | undefined> {
+    const record = await this.store.apiKeys.findById(id);
+    return record === undefined || record.revokedAt !== null || record.accountId !== accountId ? undefined : record;
+  }
+
+  /** Updates an active key of `accountId` (undefined when `get` finds none); the new expiry and limits apply at once. */
+  async update(id: string, accountId: string, update: KeyUpdate): Promise<ApiKeyRecord | undefined> {
+    const record = await this.get(id, accountId);
+    if (record === undefined) return undefined;
+    const { consumptionLimits, ...rest } = update;
+    const patch: ApiKeyPatch = consumptionLimits === undefined ? rest : { ...rest, consumptionLimits: { ...record.consumptionLimits, ...consumptionLimits } };
+    this.records.delete(id);
+    const updated = await this.store.apiKeys.update(id, patch);
+    this.records.delete(id);
+    return updated;
+  }
+
+  /** Revokes an active key of `accountId`; false when `get` finds none. */
+  async revokeInAccount(id: string, accountId: string): Promise<boolean> {
+    return (await this.get(id, accountId)) !== undefined && this.revoke(id);
+  }
+
+  /** What a key spent over the last seven days, and in its current limit period when it has a limit. */
+  async usage(record: ApiKeyRecord): Promise<KeyUsage> {
+    const now = this.now();
+    const limited = Object.values(record.consumptionLimits).some((limit) => limit !== null);
+    const [trailingSevenDays, currentPeriod] = await Promise.all([
+      this.store.usage.keyTotals(record.id, new Date(now.getTime() - SEVEN_DAYS_MS).toISOString()),
+      limited ? this.store.ledger.keySpend(record.id, periodOf(record.limitPeriod, now)) : undefined,
+    ]);
+    return { trailingSevenDays, currentPeriod };
   }
 
   revoke(id: string): Promise<boolean> {

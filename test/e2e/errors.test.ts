@@ -2,13 +2,12 @@
 // authentication, body parsing, content type, size and zod validation, checked through real HTTP.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { join } from 'node:path';
 import OpenAI from 'openai';
 import { tinyModelPath } from '../fixtures/tiny-gguf.ts';
 import { startRialto, type TestRialto } from '../support/start-rialto.ts';
 import { validateResponse, validateSchema } from '../support/spec/spec-validator.ts';
 import { KeyService } from '../../src/services/key-service.ts';
-import { openSqliteStore } from '../../src/storage/sqlite-store.ts';
+import { openStore } from '../../src/storage/open-store.ts';
 import type { Store } from '../../src/storage/store.ts';
 
 interface Answer {
@@ -32,7 +31,7 @@ before(async () => {
     ],
   });
   // A second handle on the server's own database, to create and revoke keys behind its back.
-  store = await openSqliteStore(join(rialto.config.dataDirectory, 'rialto.db'));
+  store = await openStore(rialto.config);
   keys = new KeyService(store);
 });
 

@@ -7,8 +7,12 @@ import { createApp } from '../../src/app.ts';
 import { parseConfig, type Config } from '../../src/config.ts';
 import { createModelEntries } from '../../src/engines/engine-factory.ts';
 import { KeyService } from '../../src/services/key-service.ts';
+import { Meter } from '../../src/services/billing/meter.ts';
+import { toNanos } from '../../src/services/billing/money.ts';
 import { ModelRegistry } from '../../src/services/model-registry.ts';
-import { openSqliteStore } from '../../src/storage/sqlite-store.ts';
+import { openStore } from '../../src/storage/open-store.ts';
+import type { Store } from '../../src/storage/store.ts';
+import { dropSchema, TEST_DATABASE_URL, uniqueSchemaName } from './postgres-test-database.ts';
 
 export interface TestRialto {
   /** e.g. http://127.0.0.1:PORT */
@@ -20,33 +24,61 @@ export interface TestRialto {
   client: OpenAI;
   registry: ModelRegistry;
   config: Config;
+  /** The server's store and key service (to fund accounts, create limited keys, read the ledger). */
+  store: Store;
+  keys: KeyService;
   close(): Promise<void>;
 }
 
+export interface StartOptions {
+  /**
+   * Where the store lives: SQLite in the temp folder, or a throwaway schema of the test PostgreSQL
+   * (RIALTO_TEST_DATABASE_URL), dropped on close. Default: $RIALTO_TEST_STORE, else 'sqlite'.
+   */
+  database?: 'sqlite' | 'postgres';
+  /** USD credited to the keys' account ('default') at start; 1000 unless given (0 = an empty account). */
+  balanceUsd?: number;
+}
+
+function postgresUrl(schema: string): string {
+  const url = new URL(TEST_DATABASE_URL);
+  url.searchParams.set('schema', schema);
+  return url.toString();
+}
+
 /**
- * Starts the real server on 127.0.0.1:0 with SQLite in a temp folder, the given raw config (validated as
+ * Starts the real server on 127.0.0.1:0 with a data folder in tmp, the given raw config (validated as
  * the YAML would be) and two keys; returns an `openai` client pointed at it.
  */
-export async function startRialto(rawConfig: Record<string, unknown>): Promise<TestRialto> {
+export async function startRialto(rawConfig: Record<string, unknown>, options: StartOptions = {}): Promise<TestRialto> {
+  const database = options.database ?? (process.env.RIALTO_TEST_STORE === 'postgres' ? 'postgres' : 'sqlite');
+  const schema = database === 'postgres' ? uniqueSchemaName() : undefined;
   const dataDirectory = mkdtempSync(join(tmpdir(), 'rialto-test-'));
-  const config = parseConfig({ logLevel: 'silent', dataDirectory, discoverModels: false, ...rawConfig, server: { port: 0, ...(rawConfig.server as object | undefined) } });
+  const config = parseConfig({
+    logLevel: 'silent', dataDirectory, discoverModels: false, ...(schema === undefined ? {} : { database: { url: postgresUrl(schema) } }),
+    ...rawConfig, server: { port: 0, ...(rawConfig.server as object | undefined) },
+  });
   const logger = pino({ level: config.logLevel });
-  const store = await openSqliteStore(join(dataDirectory, 'rialto.db'));
+  const store = await openStore(config);
   const { entries, close: closeEngines } = await createModelEntries(config, config.models, logger);
   const registry = new ModelRegistry(entries);
   const keys = new KeyService(store);
-  const app = await createApp({ config, logger, keys, registry });
+  const meter = new Meter(store);
+  const app = await createApp({ config, logger, keys, registry, meter });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   const inferenceKey = (await keys.create({ apiKeyType: 'INFERENCE', description: 'test inference' })).apiKey;
   const adminKey = (await keys.create({ apiKeyType: 'ADMIN', description: 'test admin' })).apiKey;
+  const balanceUsd = options.balanceUsd ?? 1000;
+  if (balanceUsd > 0) await store.accounts.credit('default', 'USD', toNanos(balanceUsd));
   const baseURL = `${address}/api/v1`;
   return {
-    origin: address, baseURL, inferenceKey, adminKey, registry, config,
+    origin: address, baseURL, inferenceKey, adminKey, registry, config, store, keys,
     client: new OpenAI({ baseURL, apiKey: inferenceKey, maxRetries: 0 }),
     close: async () => {
       await app.close();
       await closeEngines();
       await store.close();
+      if (schema !== undefined) await dropSchema(schema);
       rmSync(dataDirectory, { recursive: true, force: true });
     },
   };

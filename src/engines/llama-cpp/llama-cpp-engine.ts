@@ -79,6 +79,7 @@ export class LlamaCppEngine implements TextEngine {
     if (this.options.context === undefined) throw new EngineError('bad_request', 'This model serves embeddings only');
     call.servedBy = this.kind;
     const usage: EngineUsage = { promptTokens: 0, completionTokens: 0 };
+    call.usage = usage;
     for (let choice = 0; choice < request.n; choice++) yield* this.generate(request, choice, call, usage);
     yield { type: 'usage', usage };
   }

@@ -76,11 +76,15 @@ export class OpenAiCompatibleEngine implements TextEngine {
   async *streamChat(request: EngineChatRequest, call: EngineCall): AsyncGenerator<EngineChatEvent> {
     const response = await this.post('/chat/completions', upstreamChatBody(request, request.stream), call);
     let usage: EngineUsage | undefined;
-    let completionText = '';
+    // A running estimate, replaced by the upstream's own figures when they arrive.
+    const running: EngineUsage = { promptTokens: estimateTokens(JSON.stringify(request.messages)), completionTokens: 0 };
+    call.usage = running;
+    let completionBytes = 0;
     const track = function* (events: Iterable<EngineChatEvent>): Generator<EngineChatEvent> {
       for (const event of events) {
-        if (event.type === 'content' || event.type === 'reasoning') completionText += event.text;
-        else if (event.type === 'tool_call') completionText += event.arguments;
+        const text = event.type === 'content' || event.type === 'reasoning' ? event.text : event.type === 'tool_call' ? event.arguments : '';
+        completionBytes += Buffer.byteLength(text);
+        running.completionTokens = Math.ceil(completionBytes / 4);
         yield event;
       }
     };
@@ -113,7 +117,7 @@ export class OpenAiCompatibleEngine implements TextEngine {
     } finally {
       if (!response.body.destroyed) response.body.destroy();
     }
-    yield { type: 'usage', usage: usage ?? { promptTokens: estimateTokens(JSON.stringify(request.messages)), completionTokens: estimateTokens(completionText) } };
+    yield { type: 'usage', usage: usage ?? running };
   }
 
   async embed(request: EngineEmbedRequest, call: EngineCall): Promise<EngineEmbedResult> {

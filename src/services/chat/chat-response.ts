@@ -38,7 +38,7 @@ export async function collectCompletion(
   identity: CompletionIdentity,
   price: (usage: EngineUsage) => Cost,
   veniceParameters: EffectiveVeniceParameters,
-): Promise<{ body: Record<string, unknown>; usage: EngineUsage; cost: Cost }> {
+): Promise<{ body: Record<string, unknown> }> {
   const choices = new Map<number, ChoiceState>();
   const choice = (index: number): ChoiceState => {
     let state = choices.get(index);
@@ -83,7 +83,7 @@ export async function collectCompletion(
     cost,
     venice_parameters: { ...veniceParameters, web_search_citations: [] },
   };
-  return { body, usage, cost };
+  return { body };
 }
 
 /**
@@ -96,7 +96,6 @@ export async function* completionChunks(
   identity: CompletionIdentity,
   price: (usage: EngineUsage) => Cost,
   includeUsage: boolean,
-  onUsage: (usage: EngineUsage, cost: Cost) => void,
 ): AsyncGenerator<Record<string, unknown>> {
   const started = new Set<number>();
   const chunk = (choice: number, delta: Record<string, unknown>, finishReason: FinishReason | null = null): Record<string, unknown> => ({
@@ -105,9 +104,7 @@ export async function* completionChunks(
   });
   for await (const event of events) {
     if (event.type === 'usage') {
-      const cost = price(event.usage);
-      onUsage(event.usage, cost);
-      if (includeUsage) yield { id: identity.id, object: 'chat.completion.chunk', created: identity.created, model: identity.model, choices: [], usage: usageBody(event.usage), cost };
+      if (includeUsage) yield { id: identity.id, object: 'chat.completion.chunk', created: identity.created, model: identity.model, choices: [], usage: usageBody(event.usage), cost: price(event.usage) };
       continue;
     }
     if (!started.has(event.choice)) {

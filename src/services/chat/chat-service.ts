@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { EngineCall, EngineChatEvent, EngineUsage } from '../../engines/engine.ts';
 import { EngineError, toVeniceError } from '../../engines/engine-error.ts';
-import type { ChatCompletionRequest } from '../../schemas/chat.ts';
+import type { ChatCompletionRequest, ChatMessage } from '../../schemas/chat.ts';
+import type { Billing } from '../billing/meter.ts';
+import { meteredEvents } from '../billing/metered-events.ts';
+import { contextLengthOf } from '../model-registry.ts';
 import type { ModelEntry, ModelRegistry } from '../model-registry.ts';
 import { priceOf, type Cost } from '../pricing.ts';
 import { normalizeEvents } from './chat-events.ts';
@@ -18,8 +21,14 @@ export type ChatResult =
   | (ChatOutcome & { kind: 'json'; body: Record<string, unknown> })
   | (ChatOutcome & { kind: 'stream'; chunks: AsyncGenerator<Record<string, unknown>> });
 
-/** Called once per completion with what it used and what it costs; the accounts layer settles here. */
-export type UsageListener = (usage: EngineUsage, cost: Cost, entry: ModelEntry) => void;
+const TEMPLATE_TOKENS_PER_REQUEST = 16;
+const TEMPLATE_TOKENS_PER_MESSAGE = 8;
+
+/** The text a prompt is made of, for the worst-case token estimate. */
+function promptText(messages: ChatMessage[], tools: unknown): string {
+  const parts = messages.map((message) => (typeof message.content === 'string' ? message.content : JSON.stringify(message.content ?? '')));
+  return parts.join('\n') + (tools === undefined ? '' : JSON.stringify(tools));
+}
 
 /** Engine failures become Venice errors; anything else passes through to the app's error handler. */
 async function* mapEngineErrors<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
@@ -38,21 +47,31 @@ async function* mapEngineErrors<T>(source: AsyncIterable<T>): AsyncGenerator<T> 
 export class ChatService {
   constructor(private readonly registry: ModelRegistry, private readonly systemPrompt: () => string) {}
 
-  async create(request: ChatCompletionRequest, signal: AbortSignal, onUsage: UsageListener = () => undefined): Promise<ChatResult> {
+  async create(request: ChatCompletionRequest, signal: AbortSignal, billing?: Billing): Promise<ChatResult> {
     const { entry, suffixParameters } = this.registry.resolve(request.model, 'text');
     const prepared = prepareChat(request, entry.config, entry.engineModel, suffixParameters, this.systemPrompt());
     const call: EngineCall = { signal };
     const identity: CompletionIdentity = { id: `chatcmpl-${randomBytes(16).toString('hex')}`, created: Math.floor(Date.now() / 1000), model: entry.config.id };
-    const price = (usage: EngineUsage): Cost => priceOf(entry.config.pricing, usage);
-    const events = mapEngineErrors(normalizeEvents(entry.engine.streamChat(prepared.engineRequest, call), {
+    const { engineRequest } = prepared;
+    // Reserve the worst case (prompt + every completion token allowed, for each choice) before the engine runs.
+    const settlement = billing === undefined ? undefined : await billing.reserve({
+      modelId: entry.config.id, modelType: 'text', requestId: identity.id,
+      worstCase: await this.worstCase(entry, engineRequest.messages, engineRequest.tools, engineRequest.maxTokens, engineRequest.n),
+    });
+    // `cost` reports the charge in the currency that paid it (swagger: cost.usd / cost.diem).
+    const price = (usage: EngineUsage): Cost => {
+      const full = priceOf(entry.config.pricing, usage);
+      return settlement === undefined ? full : settlement.currency === 'USD' ? { usd: full.usd, diem: 0 } : { usd: 0, diem: full.diem };
+    };
+    const normalized = normalizeEvents(entry.engine.streamChat(engineRequest, call), {
       // Upstreams say with parseThinkTags (default on); embedded models split when they are reasoning models.
       splitThinkTags: entry.config.engine.kind === 'openai-compatible' ? entry.config.engine.parseThinkTags : entry.config.capabilities.supportsReasoning,
       stripThinking: prepared.stripThinking,
-    }));
+    });
+    const events = mapEngineErrors(settlement === undefined ? normalized : meteredEvents(normalized, settlement, call, price));
 
     if (!prepared.stream) {
-      const { body, usage, cost } = await collectCompletion(events, identity, price, prepared.veniceParameters);
-      onUsage(usage, cost, entry);
+      const { body } = await collectCompletion(events, identity, price, prepared.veniceParameters);
       return { kind: 'json', body, entry, servedBy: call.servedBy ?? entry.engine.kind };
     }
     const first = await events.next();
@@ -60,7 +79,18 @@ export class ChatService {
       if (!first.done) yield first.value;
       yield* events;
     };
-    const chunks = completionChunks(replay(), identity, price, prepared.includeUsage, (usage, cost) => onUsage(usage, cost, entry));
+    const chunks = completionChunks(replay(), identity, price, prepared.includeUsage);
     return { kind: 'stream', chunks, entry, servedBy: call.servedBy ?? entry.engine.kind };
+  }
+
+  private async worstCase(entry: ModelEntry, messages: ChatMessage[], tools: unknown, maxTokens: number | undefined, n: number): Promise<Cost> {
+    // Conservative, since a charge never exceeds its reservation: at least one token per 2 bytes (tokenizers
+    // average 3–4 bytes a token on English, ~3 on CJK), plus what chat templates add around each message.
+    const text = promptText(messages, tools);
+    const counted = await entry.engine.countTokens(entry.engineModel, text);
+    const promptTokens = Math.max(counted, Math.ceil(Buffer.byteLength(text) / 2)) + TEMPLATE_TOKENS_PER_REQUEST + TEMPLATE_TOKENS_PER_MESSAGE * messages.length;
+    const completionTokens = maxTokens ?? Math.max(0, contextLengthOf(entry) - promptTokens);
+    const one = priceOf(entry.config.pricing, { promptTokens, completionTokens });
+    return { usd: one.usd * n, diem: one.diem * n };
   }
 }

@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import type { EngineUsage } from '../../engines/engine.ts';
+import { VeniceError } from '../../errors/venice-error.ts';
+import type { ApiKeyRecord, Currency, Store } from '../../storage/store.ts';
+import type { Cost } from '../pricing.ts';
+import { periodOf } from './limit-period.ts';
+import { fromNanos, toNanos } from './money.ts';
+
+/** What a service needs to pay for one request: settle it with what was used, or release it. */
+export interface Settlement {
+  /** The currency paying (`cost` in responses reports the charge there). */
+  readonly currency: Currency;
+  /** Charges the actual cost (capped at the reservation) and records the usage; once. */
+  settle(usage: EngineUsage, cost: Cost, status: string): Promise<void>;
+  /** Frees the reservation without charge (the server failed); records the request with `status`. */
+  release(status: string): Promise<void>;
+}
+
+/** How a service starts paying for a request; bound to the caller's key by the route. */
+export interface Billing {
+  /** Reserves the worst case or throws 402 (INSUFFICIENT_BALANCE, API_KEY_*_SPEND_LIMIT_EXCEEDED). */
+  reserve(request: { modelId: string; modelType: string; requestId: string; worstCase: Cost }): Promise<Settlement>;
+}
+
+const LEASE_MS = 15 * 60_000;
+
+/**
+ * The accounts layer between services and the ledger (store.ledger): reserve before the engine runs,
+ * settle after. Free requests (worst case 0) reserve nothing and are recorded when they end.
+ */
+export class Meter {
+  constructor(private readonly store: Store, private readonly now: () => Date = () => new Date()) {}
+
+  /** The key's account balances in decimal units (for x-venice-balance-* headers: the balance before the request). */
+  async balances(accountId: string): Promise<{ usd: number; diem: number }> {
+    const account = await this.store.accounts.find(accountId);
+    return { usd: fromNanos((account?.usdBalance ?? 0) - (account?.usdReserved ?? 0)), diem: fromNanos((account?.diemBalance ?? 0) - (account?.diemReserved ?? 0)) };
+  }
+
+  /** Releases reservations whose process died (their lease ran out); run periodically and at start. */
+  sweep(): Promise<number> {
+    return this.store.ledger.releaseExpired(this.now().toISOString());
+  }
+
+  for(key: ApiKeyRecord): Billing {
+    return { reserve: (request) => this.reserve(key, request) };
+  }
+
+  private async reserve(key: ApiKeyRecord, request: { modelId: string; modelType: string; requestId: string; worstCase: Cost }): Promise<Settlement> {
+    const started = this.now();
+    const reservationId = randomUUID();
+    const amount = toNanos(Math.max(request.worstCase.usd, request.worstCase.diem));
+    const record = (usage: EngineUsage, status: string, charge: number, currency: Currency) => ({
+      modelType: request.modelType, amount: charge, promptTokens: usage.promptTokens, completionTokens: usage.completionTokens,
+      cachedTokens: usage.cachedTokens ?? 0, status, executionMs: this.now().getTime() - started.getTime(), createdAt: this.now().toISOString(),
+    });
+    if (amount === 0) {
+      const insert = (usage: EngineUsage, status: string): Promise<void> => this.store.usage.insert({
+        id: reservationId, requestId: request.requestId, accountId: key.accountId, keyId: key.id, modelId: request.modelId, currency: 'USD', ...record(usage, status, 0, 'USD'),
+      });
+      return { currency: 'USD', settle: (usage, _cost, status) => insert(usage, status), release: (status) => insert({ promptTokens: 0, completionTokens: 0 }, status) };
+    }
+    const limits = key.consumptionLimits;
+    const outcome = await this.store.ledger.reserve({
+      reservationId, accountId: key.accountId, keyId: key.id, period: periodOf(key.limitPeriod, started), amount,
+      keyLimits: { USD: limits.usd, DIEM: limits.diem ?? limits.vcu }, requestId: request.requestId, modelId: request.modelId,
+      createdAt: started.toISOString(), leaseUntil: new Date(started.getTime() + LEASE_MS).toISOString(),
+    });
+    if (!outcome.reserved) throw new VeniceError(outcome.reason);
+    const { currency } = outcome;
+    return {
+      currency,
+      settle: async (usage, cost, status) => {
+        await this.store.ledger.settle(reservationId, record(usage, status, toNanos(currency === 'USD' ? cost.usd : cost.diem), currency));
+      },
+      release: async (status) => {
+        await this.store.ledger.release(reservationId, status, this.now().toISOString());
+      },
+    };
+  }
+}

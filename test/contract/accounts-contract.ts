@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { AccountRecord } from '../../src/storage/store.ts';
+import type { WithStore } from './store-contract.ts';
+
+const AT = '2026-03-01T12:00:00.000Z';
+/** Past 2^32 nanos, so a dialect returning BIGINT as a string or a 32-bit int would show. */
+const BIG = 123_456_789_012;
+
+function empty(id: string, name: string): AccountRecord {
+  return { id, name, usdBalance: 0, usdReserved: 0, diemBalance: 0, diemReserved: 0, diemEpochAllocation: 0, createdAt: AT };
+}
+
+/** store.ts AccountRepository: every method, its edge cases and its races. */
+export function accountsContract(withStore: WithStore): void {
+  describe('accounts.ensure / find', () => {
+    it('creates an empty account once; later calls return it unchanged', () => withStore(async (store) => {
+      assert.equal(await store.accounts.find('a1'), undefined);
+      assert.deepStrictEqual(await store.accounts.ensure('a1', 'first', AT), empty('a1', 'first'));
+      await store.accounts.credit('a1', 'USD', 5);
+      assert.deepStrictEqual(await store.accounts.ensure('a1', 'second', '2026-03-02T00:00:00.000Z'), { ...empty('a1', 'first'), usdBalance: 5 });
+      assert.deepStrictEqual(await store.accounts.find('a1'), { ...empty('a1', 'first'), usdBalance: 5 });
+    }));
+
+    it('gives 50 concurrent callers the one row', () => withStore(async (store) => {
+      const records = await Promise.all(Array.from({ length: 50 }, (_, index) => store.accounts.ensure('a1', `name ${index}`, AT)));
+      assert.equal(new Set(records.map((record) => record.name)).size, 1);
+    }));
+  });
+
+  describe('accounts.credit', () => {
+    it('adds to the balance of the currency and returns the new record', () => withStore(async (store) => {
+      await store.accounts.ensure('a1', 'a1', AT);
+      assert.deepStrictEqual(await store.accounts.credit('a1', 'USD', BIG), { ...empty('a1', 'a1'), usdBalance: BIG });
+      assert.deepStrictEqual(await store.accounts.credit('a1', 'DIEM', 7), { ...empty('a1', 'a1'), usdBalance: BIG, diemBalance: 7 });
+      assert.deepStrictEqual(await store.accounts.credit('a1', 'USD', -BIG), { ...empty('a1', 'a1'), diemBalance: 7 });
+    }));
+
+    it('rejects an unknown account, and a debit into what is reserved', () => withStore(async (store) => {
+      await assert.rejects(store.accounts.credit('missing', 'USD', 1));
+      await store.accounts.ensure('a1', 'a1', AT);
+      await store.accounts.credit('a1', 'USD', 10);
+      const reserved = await store.ledger.reserve({
+        reservationId: 'r1', accountId: 'a1', keyId: 'k1', period: 'LIFETIME', keyLimits: { USD: null, DIEM: null }, amount: 4,
+        requestId: 'q1', modelId: 'm', createdAt: AT, leaseUntil: '2026-03-01T12:10:00.000Z',
+      });
+      assert.deepEqual(reserved, { reserved: true, currency: 'USD' });
+      await assert.rejects(store.accounts.credit('a1', 'USD', -7));
+      assert.equal((await store.accounts.credit('a1', 'USD', -6)).usdBalance, 4);
+    }));
+
+    it('loses none of 100 concurrent credits', () => withStore(async (store) => {
+      await store.accounts.ensure('a1', 'a1', AT);
+      await Promise.all(Array.from({ length: 100 }, () => store.accounts.credit('a1', 'DIEM', BIG)));
+      assert.equal((await store.accounts.find('a1'))?.diemBalance, 100 * BIG);
+    }));
+  });
+}

@@ -1,0 +1,138 @@
+// Paying for requests: reservations before the engine, settlement after, 402s, balance headers, the
+// early-end policy, and the concurrency guarantee — on SQLite and on PostgreSQL.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { startRialto, type TestRialto } from '../support/start-rialto.ts';
+import { startReplayServer, type ReplayServer } from '../support/upstream/upstream-replay-server.ts';
+import { chatModel } from './upstream-support.ts';
+import { toNanos, fromNanos } from '../../src/services/billing/money.ts';
+import { validateResponse } from '../support/spec/spec-validator.ts';
+
+const PLAIN = [{ role: 'user', content: '#plain hello' }];
+
+async function chat(rialto: TestRialto, key: string, body: Record<string, unknown>, signal?: AbortSignal): Promise<Response> {
+  return fetch(`${rialto.baseURL}/chat/completions`, {
+    method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body), ...(signal === undefined ? {} : { signal }),
+  });
+}
+
+async function settledTotal(rialto: TestRialto): Promise<number> {
+  return (await rialto.store.usage.list({ accountId: 'default', limit: 10_000 })).reduce((sum, record) => sum + record.amount, 0);
+}
+
+for (const database of ['sqlite', 'postgres'] as const) {
+  describe(`billing on ${database}`, () => {
+    let replay: ReplayServer;
+    let rialto: TestRialto;
+
+    before(async () => {
+      replay = await startReplayServer({ flavor: 'vllm' });
+      rialto = await startRialto({
+        systemPrompt: '',
+        models: [chatModel('paid', 'vllm', [replay.url]), { ...chatModel('free', 'vllm', [replay.url]), pricing: { input: { usd: 0, diem: 0 }, output: { usd: 0, diem: 0 } } }],
+      }, { database, balanceUsd: 0 });
+    });
+    after(async () => {
+      await rialto.close();
+      await replay.close();
+    });
+
+    it('an empty account gets 402 INSUFFICIENT_BALANCE on a paid model, and free models still answer', async () => {
+      const refused = await chat(rialto, rialto.inferenceKey, { model: 'paid', messages: PLAIN, max_tokens: 8 });
+      assert.equal(refused.status, 402);
+      const body: unknown = await refused.json();
+      assert.deepEqual(body, { error: 'Insufficient USD or Diem balance to complete request. Visit https://venice.ai/settings/api to add credits.' });
+      validateResponse({ method: 'POST', path: '/chat/completions', status: 402, body });
+      assert.equal((await chat(rialto, rialto.inferenceKey, { model: 'free', messages: PLAIN, max_tokens: 8 })).status, 200);
+    });
+
+    it('a funded request is charged its cost: the balance header shows the balance before it, the ledger after', async () => {
+      await rialto.store.accounts.credit('default', 'USD', toNanos(1));
+      const response = await chat(rialto, rialto.inferenceKey, { model: 'paid', messages: PLAIN, max_tokens: 8 });
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.get('x-venice-balance-usd'), '1');
+      assert.equal(response.headers.get('x-venice-balance-diem'), '0');
+      const body = (await response.json()) as { cost: { usd: number; diem: number }; usage: { prompt_tokens: number; completion_tokens: number } };
+      // vLLM's recording reports 16 prompt and 8 completion tokens at $1 / $2 per million.
+      assert.deepEqual(body.cost, { usd: (16 * 1 + 8 * 2) / 1e6, diem: 0 });
+      const account = (await rialto.store.accounts.find('default'))!;
+      assert.equal(account.usdBalance, toNanos(1) - toNanos(body.cost.usd));
+      assert.equal(account.usdReserved, 0);
+      const records = await rialto.store.usage.list({ accountId: 'default', limit: 100 });
+      assert.ok(records.some((record) => record.amount === toNanos(body.cost.usd) && record.status === 'completed' && record.promptTokens === 16));
+    });
+
+    it('DIEM pays first, and the response cost says so', async () => {
+      await rialto.store.accounts.credit('default', 'DIEM', toNanos(1));
+      const body = (await (await chat(rialto, rialto.inferenceKey, { model: 'paid', messages: PLAIN, max_tokens: 8 })).json()) as { cost: { usd: number; diem: number } };
+      assert.deepEqual(body.cost, { usd: 0, diem: (16 * 1 + 8 * 2) / 1e6 });
+      await rialto.store.accounts.credit('default', 'DIEM', -(await rialto.store.accounts.find('default'))!.diemBalance);
+    });
+
+    it('a key limit refuses with API_KEY_USD_SPEND_LIMIT_EXCEEDED while the account still has money', async () => {
+      const { apiKey } = await rialto.keys.create({ apiKeyType: 'INFERENCE', description: 'capped', consumptionLimits: { usd: 0, diem: null, vcu: null } });
+      const refused = await chat(rialto, apiKey, { model: 'paid', messages: PLAIN, max_tokens: 8 });
+      assert.equal(refused.status, 402);
+      assert.deepEqual(await refused.json(), { error: 'API key USD spend limit exceeded. Your account may still have USD balance, but this API key has reached its configured USD spending limit.' });
+    });
+
+    it('200 concurrent streams on a key whose limit allows about 50: the settled total stays within the limit, every refusal is a 402', async () => {
+      await rialto.store.accounts.credit('default', 'USD', toNanos(100));
+      const perRequest = (16 * 1 + 8 * 2) / 1e6;
+      const limit = 50 * perRequest * 4; // reservations hold the worst case, which is above the actual cost
+      const { apiKey, record } = await rialto.keys.create({ apiKeyType: 'INFERENCE', description: 'race', consumptionLimits: { usd: toNanos(limit), diem: null, vcu: null } });
+      const before = await settledTotal(rialto);
+      const answers = await Promise.all(Array.from({ length: 200 }, async () => {
+        const response = await chat(rialto, apiKey, { model: 'paid', messages: PLAIN, max_tokens: 64, stream: true, stream_options: { include_usage: true } });
+        return { status: response.status, text: await response.text() };
+      }));
+      const refused = answers.filter((answer) => answer.status !== 200);
+      assert.ok(refused.length > 0, 'the limit must refuse some of them');
+      assert.ok(answers.length - refused.length >= 1);
+      for (const answer of refused) {
+        assert.equal(answer.status, 402, answer.text);
+        assert.match(answer.text, /API key USD spend limit exceeded/);
+      }
+      for (const answer of answers.filter((item) => item.status === 200)) assert.ok(answer.text.trimEnd().endsWith('data: [DONE]'));
+      const spent = (await settledTotal(rialto)) - before;
+      assert.ok(spent <= toNanos(limit), `spent ${fromNanos(spent)} > limit ${limit}`);
+      assert.equal(spent, (answers.length - refused.length) * toNanos(perRequest));
+      const period = new Date().toISOString().slice(0, 10);
+      const keySpend = await rialto.store.ledger.keySpend(record.id, period);
+      assert.equal(keySpend.usdReserved, 0);
+      assert.equal(keySpend.usdSpent, spent);
+    });
+
+    it('a client that leaves mid-stream pays for what was generated; a stream the upstream breaks costs nothing', async () => {
+      const left = new AbortController();
+      replay.setBehavior({ chunkDelayMs: 200 });
+      try {
+        const response = await chat(rialto, rialto.inferenceKey, { model: 'paid', messages: PLAIN, max_tokens: 64, stream: true }, left.signal);
+        const reader = response.body!.getReader();
+        await reader.read();
+        await reader.read();
+        left.abort();
+        let record;
+        for (let turn = 0; turn < 300 && record === undefined; turn++) {
+          record = (await rialto.store.usage.list({ accountId: 'default', limit: 10_000 })).find((item) => item.status === 'client_disconnected');
+          if (record === undefined) await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        assert.ok(record !== undefined, 'the disconnect is settled');
+        assert.ok(record.amount > 0 && record.completionTokens > 0);
+
+        replay.setBehavior({ chunkDelayMs: 0, dropAfterChunks: 2 });
+        const balance = (await rialto.store.accounts.find('default'))!.usdBalance;
+        const broken = await chat(rialto, rialto.inferenceKey, { model: 'paid', messages: PLAIN, max_tokens: 64, stream: true });
+        assert.match(await broken.text(), /"error"/);
+        const failed = (await rialto.store.usage.list({ accountId: 'default', limit: 10_000 })).filter((item) => item.status === 'failed');
+        assert.equal(failed.length, 1);
+        assert.equal(failed[0]!.amount, 0);
+        const account = (await rialto.store.accounts.find('default'))!;
+        assert.equal(account.usdBalance, balance);
+        assert.equal(account.usdReserved, 0);
+      } finally {
+        replay.resetBehavior();
+      }
+    });
+  });
+}
