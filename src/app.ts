@@ -15,6 +15,7 @@ import { ChatService } from './services/chat/chat-service.ts';
 import { EmbeddingService } from './services/embedding-service.ts';
 import type { KeyService } from './services/key-service.ts';
 import type { Meter } from './services/billing/meter.ts';
+import type { RateLimiter } from './rate-limit/rate-limiter.ts';
 import type { ModelRegistry } from './services/model-registry.ts';
 
 export interface AppDependencies {
@@ -23,6 +24,8 @@ export interface AppDependencies {
   keys: KeyService;
   registry: ModelRegistry;
   meter: Meter;
+  /** The rate limiter, when limits are on; its abuse rule counts every failed authenticated response. */
+  limiter?: RateLimiter;
 }
 
 /** Headers a browser client may read (CORS). */
@@ -36,7 +39,7 @@ const EXPOSED_HEADERS = [
 
 /** Builds the HTTP app: hooks, the one error handler, and every route under /api/v1. */
 export async function createApp(dependencies: AppDependencies): Promise<FastifyInstance> {
-  const { config, logger, keys, registry, meter } = dependencies;
+  const { config, logger, keys, registry, meter, limiter } = dependencies;
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     genReqId: newRequestId,
@@ -62,6 +65,15 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
   await app.register(cors, { origin: config.server.corsOrigins === '*' ? '*' : config.server.corsOrigins, exposedHeaders: EXPOSED_HEADERS, maxAge: 600 });
   // swagger: Accept-Encoding gzip/br gives Content-Encoding on JSON answers, whatever their size.
   await app.register(compress, { global: true, encodings: ['br', 'gzip'], threshold: 0 });
+
+  // docs/api-reference/rate-limiting.mdx: more than 20 failed (non-2xx) requests in 30 s block the key for 30 s.
+  if (limiter !== undefined) {
+    app.addHook('onResponse', async (request, reply) => {
+      if (request.apiKey !== undefined && (reply.statusCode < 200 || reply.statusCode >= 300)) {
+        await limiter.recordFailure(request.apiKey.id).catch((error: unknown) => request.log.warn({ err: error }, 'could not count a failed request'));
+      }
+    });
+  }
 
   app.setErrorHandler(async (error, request, reply) => {
     const { veniceError, unexpected } = toClientError(error);

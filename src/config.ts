@@ -127,6 +127,15 @@ const configSchema = z.strictObject({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** The operator's system prompt, prepended when include_venice_system_prompt is true (its default). */
   systemPrompt: z.string().default(DEFAULT_SYSTEM_PROMPT),
+  /** Per key and model, requests and tokens per minute (docs/api-reference/rate-limiting.mdx). */
+  rateLimits: z.strictObject({
+    enabled: z.boolean().default(true),
+    /** memory: one instance; redis: shared by every replica (set redisUrl or $REDIS_URL). */
+    store: z.enum(['memory', 'redis']).default('memory'),
+    redisUrl: z.string().optional(),
+    /** Per class (XS, S, M, L, embedding, image, audio): { requestsPerMinute, tokensPerMinute }. */
+    overrides: z.partialRecord(z.enum(['XS', 'S', 'M', 'L', 'embedding', 'image', 'audio']), z.strictObject({ requestsPerMinute: z.number().int().positive().optional(), tokensPerMinute: z.number().int().positive().optional() })).default({}),
+  }).default({ enabled: true, store: 'memory', overrides: {} }),
   /** Every *.gguf in <dataDirectory>/models that no model names is served as a text model. */
   discoverModels: z.boolean().default(true),
   models: z.array(modelConfigSchema).default([]),
@@ -154,6 +163,7 @@ function applyEnvironment(raw: Record<string, unknown>, environment: NodeJS.Proc
   if (environment.RIALTO_DATA_DIR) result.dataDirectory = environment.RIALTO_DATA_DIR;
   if (environment.RIALTO_LOG_LEVEL) result.logLevel = environment.RIALTO_LOG_LEVEL;
   if (environment.DATABASE_URL) result.database = { url: environment.DATABASE_URL };
+  if (environment.REDIS_URL) result.rateLimits = { ...(raw.rateLimits as Record<string, unknown> | undefined), store: 'redis', redisUrl: environment.REDIS_URL };
   if (environment.RIALTO_SYSTEM_PROMPT !== undefined) result.systemPrompt = environment.RIALTO_SYSTEM_PROMPT;
   return result;
 }

@@ -4,6 +4,7 @@ import type { Config } from '../config.ts';
 import { createModelEntries, discoverModels, modelsDirectoryOf } from '../engines/engine-factory.ts';
 import { KeyService } from '../services/key-service.ts';
 import { Meter } from '../services/billing/meter.ts';
+import { createRateLimiter } from '../rate-limit/create-rate-limiter.ts';
 import { ModelRegistry } from '../services/model-registry.ts';
 import { openStore } from '../storage/open-store.ts';
 
@@ -20,13 +21,14 @@ export async function serve(config: Config): Promise<RunningServer> {
   const { entries, close: closeEngines } = await createModelEntries(config, models, logger);
   const registry = new ModelRegistry(entries);
   const keys = new KeyService(store);
-  const meter = new Meter(store);
+  const limiter = createRateLimiter(config);
+  const meter = new Meter(store, limiter);
   // Reservations left open by a process that died (SIGKILL, power loss) are released once their lease ends.
   const released = await meter.sweep();
   if (released > 0) logger.warn({ released }, 'released reservations whose serving process ended');
   const sweeper = setInterval(() => { void meter.sweep().catch((error: unknown) => logger.error({ err: error }, 'reservation sweep failed')); }, 60_000);
   sweeper.unref();
-  const app = await createApp({ config, logger, keys, registry, meter });
+  const app = await createApp({ config, logger, keys, registry, meter, ...(limiter === undefined ? {} : { limiter }) });
   const address = await app.listen({ host: config.server.host, port: config.server.port });
   const bringOne = `Bring one: 'rialto pull hf:<owner>/<repo>/<file>.gguf' (saved in ${modelsDirectoryOf(config)}), `
     + 'a GGUF path under models: in rialto.yaml, or an upstream URL (engine kind openai-compatible). See the README.';
@@ -43,6 +45,7 @@ export async function serve(config: Config): Promise<RunningServer> {
     close: async () => {
       clearInterval(sweeper);
       await app.close();
+      await limiter?.close();
       await closeEngines();
       await store.close();
     },

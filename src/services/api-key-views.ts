@@ -13,10 +13,11 @@ const MIN_FRACTION_DIGITS = 4;
 export interface LimitsView { usd: number | null; diem: number | null; vcu: number | null }
 
 /**
- * The largest whole limit whose nano-units fit the store's signed 64-bit columns. The swagger allows up to
- * 9999999999, which does not (PostgreSQL refuses it); a larger limit is kept as this one, as unlimited in practice.
+ * The largest whole limit whose nano-units the store reads back exactly (Number.MAX_SAFE_INTEGER; the PostgreSQL
+ * store refuses to read a larger bigint). The swagger allows up to 9999999999; a larger limit than this one is
+ * stored as this one, which is unlimited in practice.
  */
-export const MAX_STORED_LIMIT = 9_223_372_036;
+export const MAX_STORED_LIMIT = Math.floor(Number.MAX_SAFE_INTEGER / NANOS_PER_UNIT);
 
 /** Limits as a request gives them; an absent currency is left out of the result (a PATCH keeps it). */
 export function limitsToNanos(input: { usd?: number | null | undefined; diem?: number | null | undefined; vcu?: number | null | undefined }): Partial<ConsumptionLimits> {

@@ -39,7 +39,8 @@ async function createSchema(database: Kysely<Database>, schema: string): Promise
 }
 
 /**
- * Opens a pool of 10 connections (idle ones do not keep the process alive) to `url` (postgres:// or postgresql://) and migrates the schema.
+ * Opens a pool of 10 connections to `url` (postgres:// or postgresql://) and migrates the schema; idle connections
+ * do not keep the process alive, so a CLI command exits once it has closed the store.
  * Safe when several Rialto processes start at once: Kysely's Migrator holds a PostgreSQL advisory lock while it
  * migrates, and the migration tables are looked up in this schema only (see schema-scoped-postgres-dialect.ts).
  * Rejects (and closes the pool) when the server is unreachable or a migration fails.

@@ -1,6 +1,6 @@
 /**
  * The store: everything Rialto persists. One interface, one Kysely query path (kysely-store.ts),
- * one dialect per database (sqlite-store.ts now; PostgreSQL with the accounts work).
+ * one dialect per database (sqlite-store.ts, postgres-store.ts; open-store.ts picks one from the config).
  */
 export interface Store {
   readonly apiKeys: ApiKeyRepository;

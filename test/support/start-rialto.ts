@@ -8,6 +8,7 @@ import { parseConfig, type Config } from '../../src/config.ts';
 import { createModelEntries } from '../../src/engines/engine-factory.ts';
 import { KeyService } from '../../src/services/key-service.ts';
 import { Meter } from '../../src/services/billing/meter.ts';
+import { createRateLimiter } from '../../src/rate-limit/create-rate-limiter.ts';
 import { toNanos } from '../../src/services/billing/money.ts';
 import { ModelRegistry } from '../../src/services/model-registry.ts';
 import { openStore } from '../../src/storage/open-store.ts';
@@ -55,7 +56,8 @@ export async function startRialto(rawConfig: Record<string, unknown>, options: S
   const schema = database === 'postgres' ? uniqueSchemaName() : undefined;
   const dataDirectory = mkdtempSync(join(tmpdir(), 'rialto-test-'));
   const config = parseConfig({
-    logLevel: 'silent', dataDirectory, discoverModels: false, ...(schema === undefined ? {} : { database: { url: postgresUrl(schema) } }),
+    // Rate limits are off unless a test configures them: most suites send hundreds of requests on one key.
+    logLevel: 'silent', dataDirectory, discoverModels: false, rateLimits: { enabled: false }, ...(schema === undefined ? {} : { database: { url: postgresUrl(schema) } }),
     ...rawConfig, server: { port: 0, ...(rawConfig.server as object | undefined) },
   });
   const logger = pino({ level: config.logLevel });
@@ -63,8 +65,9 @@ export async function startRialto(rawConfig: Record<string, unknown>, options: S
   const { entries, close: closeEngines } = await createModelEntries(config, config.models, logger);
   const registry = new ModelRegistry(entries);
   const keys = new KeyService(store);
-  const meter = new Meter(store);
-  const app = await createApp({ config, logger, keys, registry, meter });
+  const limiter = createRateLimiter(config);
+  const meter = new Meter(store, limiter);
+  const app = await createApp({ config, logger, keys, registry, meter, ...(limiter === undefined ? {} : { limiter }) });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   const inferenceKey = (await keys.create({ apiKeyType: 'INFERENCE', description: 'test inference' })).apiKey;
   const adminKey = (await keys.create({ apiKeyType: 'ADMIN', description: 'test admin' })).apiKey;
@@ -76,6 +79,7 @@ export async function startRialto(rawConfig: Record<string, unknown>, options: S
     client: new OpenAI({ baseURL, apiKey: inferenceKey, maxRetries: 0 }),
     close: async () => {
       await app.close();
+      await limiter?.close();
       await closeEngines();
       await store.close();
       if (schema !== undefined) await dropSchema(schema);

@@ -13,7 +13,7 @@ export function registerChatRoutes(app: FastifyInstance, chat: ChatService, mete
   app.post('/chat/completions', { onRequest: auth }, async (request, reply) => {
     const body = parseOrThrow(chatCompletionRequest, request.body);
     const signal = abortOnClose(request, reply);
-    const result = await chat.create(body, signal, meter.for(request.apiKey!));
+    const result = await chat.create(body, signal, meter.for(request.apiKey!, (headers) => reply.headers(Object.fromEntries(Object.entries(headers)))));
     setModelHeaders(reply, result.entry, result.servedBy);
     if (result.kind === 'json') return result.body;
     await writeEventStream(reply, result.chunks, (error) => {

@@ -10,7 +10,7 @@ import { abortOnClose } from '../abort-on-close.ts';
 export function registerEmbeddingRoutes(app: FastifyInstance, embeddings: EmbeddingService, meter: Meter, auth: onRequestAsyncHookHandler): void {
   app.post('/embeddings', { onRequest: auth }, async (request, reply) => {
     const body = parseOrThrow(createEmbeddingRequest, request.body);
-    const result = await embeddings.create(body, abortOnClose(request, reply), meter.for(request.apiKey!));
+    const result = await embeddings.create(body, abortOnClose(request, reply), meter.for(request.apiKey!, (headers) => reply.headers(Object.fromEntries(Object.entries(headers)))));
     setModelHeaders(reply, result.entry, result.servedBy);
     return result.body;
   });

@@ -4,6 +4,7 @@ import { VeniceError } from '../../errors/venice-error.ts';
 import type { ApiKeyRecord, Currency, Store } from '../../storage/store.ts';
 import type { Cost } from '../pricing.ts';
 import { periodOf } from './limit-period.ts';
+import { FAILED_REQUESTS_MESSAGE, type LimitClass, type RateLimiter, type RateLimitHeaders, type Reservation } from '../../rate-limit/rate-limiter.ts';
 import { fromNanos, toNanos } from './money.ts';
 
 /** What a service needs to pay for one request: settle it with what was used, or release it. */
@@ -16,10 +17,24 @@ export interface Settlement {
   release(status: string): Promise<void>;
 }
 
+export interface BillingRequest {
+  modelId: string;
+  modelType: string;
+  requestId: string;
+  /** The model's rate-limit class (its tier for text; embedding, image, audio). */
+  limitClass: LimitClass;
+  /** Worst-case tokens (prompt + every completion token allowed), held against tokens per minute. */
+  tokens: number;
+  worstCase: Cost;
+}
+
 /** How a service starts paying for a request; bound to the caller's key by the route. */
 export interface Billing {
-  /** Reserves the worst case or throws 402 (INSUFFICIENT_BALANCE, API_KEY_*_SPEND_LIMIT_EXCEEDED). */
-  reserve(request: { modelId: string; modelType: string; requestId: string; worstCase: Cost }): Promise<Settlement>;
+  /**
+   * Admits the request against the key's rate limits (429 RATE_LIMIT_EXCEEDED with Retry-After), then
+   * reserves the worst-case cost (402 INSUFFICIENT_BALANCE, API_KEY_*_SPEND_LIMIT_EXCEEDED).
+   */
+  reserve(request: BillingRequest): Promise<Settlement>;
 }
 
 const LEASE_MS = 15 * 60_000;
@@ -29,7 +44,7 @@ const LEASE_MS = 15 * 60_000;
  * settle after. Free requests (worst case 0) reserve nothing and are recorded when they end.
  */
 export class Meter {
-  constructor(private readonly store: Store, private readonly now: () => Date = () => new Date()) {}
+  constructor(private readonly store: Store, private readonly limiter?: RateLimiter, private readonly now: () => Date = () => new Date()) {}
 
   /** The key's account balances in decimal units (for x-venice-balance-* headers: the balance before the request). */
   async balances(accountId: string): Promise<{ usd: number; diem: number }> {
@@ -42,11 +57,47 @@ export class Meter {
     return this.store.ledger.releaseExpired(this.now().toISOString());
   }
 
-  for(key: ApiKeyRecord): Billing {
-    return { reserve: (request) => this.reserve(key, request) };
+  /** Billing for one request of `key`; `setHeaders` receives the x-ratelimit-* headers decided at admission. */
+  for(key: ApiKeyRecord, setHeaders: (headers: RateLimitHeaders) => void = () => undefined): Billing {
+    return {
+      reserve: async (request) => {
+        const admitted = await this.admit(key, request, setHeaders);
+        try {
+          const settlement = await this.reserve(key, request);
+          if (admitted === undefined) return settlement;
+          const limiter = this.limiter!;
+          return {
+            currency: settlement.currency,
+            settle: async (usage, cost, status) => {
+              await settlement.settle(usage, cost, status);
+              await limiter.settle(admitted, usage.promptTokens + usage.completionTokens);
+            },
+            release: async (status) => {
+              await settlement.release(status);
+              await limiter.settle(admitted, 0);
+            },
+          };
+        } catch (error) {
+          // Refused for money: the request still counts, its tokens go back.
+          if (admitted !== undefined) await this.limiter!.settle(admitted, 0);
+          throw error;
+        }
+      },
+    };
   }
 
-  private async reserve(key: ApiKeyRecord, request: { modelId: string; modelType: string; requestId: string; worstCase: Cost }): Promise<Settlement> {
+  private async admit(key: ApiKeyRecord, request: BillingRequest, setHeaders: (headers: RateLimitHeaders) => void): Promise<Reservation | undefined> {
+    if (this.limiter === undefined) return undefined;
+    const admission = await this.limiter.admit({ keyId: key.id, limitClass: request.limitClass, modelId: request.modelId, tokens: request.tokens });
+    setHeaders(admission.headers);
+    if (admission.admitted) return admission.reservation;
+    throw new VeniceError('RATE_LIMIT_EXCEEDED', {
+      ...(admission.type === 'FAILED_REQUESTS' ? { message: FAILED_REQUESTS_MESSAGE } : {}),
+      headers: { 'retry-after': String(admission.retryAfterSeconds) },
+    });
+  }
+
+  private async reserve(key: ApiKeyRecord, request: BillingRequest): Promise<Settlement> {
     const started = this.now();
     const reservationId = randomUUID();
     const amount = toNanos(Math.max(request.worstCase.usd, request.worstCase.diem));

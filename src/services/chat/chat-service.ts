@@ -54,9 +54,9 @@ export class ChatService {
     const identity: CompletionIdentity = { id: `chatcmpl-${randomBytes(16).toString('hex')}`, created: Math.floor(Date.now() / 1000), model: entry.config.id };
     const { engineRequest } = prepared;
     // Reserve the worst case (prompt + every completion token allowed, for each choice) before the engine runs.
-    const settlement = billing === undefined ? undefined : await billing.reserve({
-      modelId: entry.config.id, modelType: 'text', requestId: identity.id,
-      worstCase: await this.worstCase(entry, engineRequest.messages, engineRequest.tools, engineRequest.maxTokens, engineRequest.n),
+    const worst = billing === undefined ? undefined : await this.worstCase(entry, engineRequest.messages, engineRequest.tools, engineRequest.maxTokens, engineRequest.n);
+    const settlement = billing === undefined || worst === undefined ? undefined : await billing.reserve({
+      modelId: entry.config.id, modelType: 'text', requestId: identity.id, limitClass: entry.config.rateLimitTier, tokens: worst.tokens, worstCase: worst.cost,
     });
     // `cost` reports the charge in the currency that paid it (swagger: cost.usd / cost.diem).
     const price = (usage: EngineUsage): Cost => {
@@ -83,7 +83,7 @@ export class ChatService {
     return { kind: 'stream', chunks, entry, servedBy: call.servedBy ?? entry.engine.kind };
   }
 
-  private async worstCase(entry: ModelEntry, messages: ChatMessage[], tools: unknown, maxTokens: number | undefined, n: number): Promise<Cost> {
+  private async worstCase(entry: ModelEntry, messages: ChatMessage[], tools: unknown, maxTokens: number | undefined, n: number): Promise<{ cost: Cost; tokens: number }> {
     // Conservative, since a charge never exceeds its reservation: at least one token per 2 bytes (tokenizers
     // average 3–4 bytes a token on English, ~3 on CJK), plus what chat templates add around each message.
     const text = promptText(messages, tools);
@@ -91,6 +91,6 @@ export class ChatService {
     const promptTokens = Math.max(counted, Math.ceil(Buffer.byteLength(text) / 2)) + TEMPLATE_TOKENS_PER_REQUEST + TEMPLATE_TOKENS_PER_MESSAGE * messages.length;
     const completionTokens = maxTokens ?? Math.max(0, contextLengthOf(entry) - promptTokens);
     const one = priceOf(entry.config.pricing, { promptTokens, completionTokens });
-    return { usd: one.usd * n, diem: one.diem * n };
+    return { cost: { usd: one.usd * n, diem: one.diem * n }, tokens: (promptTokens + completionTokens) * n };
   }
 }
