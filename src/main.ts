@@ -6,6 +6,8 @@ import { pullModel } from './pull/model-puller.ts';
 import { createProgressReporter } from './pull/progress-bar.ts';
 import { parseModelSource } from './pull/model-source.ts';
 import { KeyService } from './services/key-service.ts';
+import { fromNanos, toNanos } from './services/billing/money.ts';
+import type { Store } from './storage/store.ts';
 import { openStore } from './storage/open-store.ts';
 
 const USAGE = `Usage: rialto <command> [options]
@@ -16,6 +18,9 @@ Commands:
                               Create an API key and print it (shown once)
   keys list                   List active keys (ids, never secrets)
   keys revoke <id>            Revoke a key
+  balance add <amount> [--currency USD|DIEM] [--account ID]
+                              Credit an account (default: the 'default' account every CLI key uses)
+  balance show [--account ID] Show an account's balances
   pull <url | hf:owner/repo/file.gguf> [--sha256 HEX]
                               Download a GGUF into the models folder (resumable)
 
@@ -24,13 +29,17 @@ Options:
   --port N, --host H          Override server.port / server.host
 `;
 
-async function withKeys<T>(config: Config, action: (keys: KeyService) => Promise<T>): Promise<T> {
+async function withStore<T>(config: Config, action: (store: Store) => Promise<T>): Promise<T> {
   const store = await openStore(config);
   try {
-    return await action(new KeyService(store));
+    return await action(store);
   } finally {
     await store.close();
   }
+}
+
+async function withKeys<T>(config: Config, action: (keys: KeyService) => Promise<T>): Promise<T> {
+  return withStore(config, (store) => action(new KeyService(store)));
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -39,7 +48,7 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       config: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, type: { type: 'string' },
-      description: { type: 'string' }, 'expires-at': { type: 'string' }, sha256: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      description: { type: 'string' }, 'expires-at': { type: 'string' }, sha256: { type: 'string' }, currency: { type: 'string' }, account: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
   const [command, subcommand, argument] = positionals;
@@ -75,6 +84,19 @@ async function main(argv: string[]): Promise<number> {
     const revoked = await withKeys(config, (keys) => keys.revoke(argument));
     process.stderr.write(revoked ? `Revoked ${argument}.\n` : `No active key ${argument}.\n`);
     return revoked ? 0 : 1;
+  }
+  if (command === 'balance' && (subcommand === 'add' || subcommand === 'show')) {
+    const accountId = values.account ?? 'default';
+    const currency = (values.currency ?? 'USD').toUpperCase();
+    if (currency !== 'USD' && currency !== 'DIEM') throw new Error('--currency must be USD or DIEM');
+    const amount = Number(argument);
+    if (subcommand === 'add' && (argument === undefined || !Number.isFinite(amount) || amount === 0)) throw new Error('balance add needs a non-zero amount, e.g. rialto balance add 25');
+    const account = await withStore(config, async (store) => {
+      await store.accounts.ensure(accountId, accountId, new Date().toISOString());
+      return subcommand === 'add' ? store.accounts.credit(accountId, currency, toNanos(amount)) : (await store.accounts.find(accountId))!;
+    });
+    process.stdout.write(`${account.id}  USD ${fromNanos(account.usdBalance)} (reserved ${fromNanos(account.usdReserved)})  DIEM ${fromNanos(account.diemBalance)} (reserved ${fromNanos(account.diemReserved)})\n`);
+    return 0;
   }
   if (command === 'pull' && subcommand !== undefined) {
     const { fileName } = parseModelSource(subcommand);

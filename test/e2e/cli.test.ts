@@ -113,3 +113,19 @@ test('rialto pull downloads a GGUF into the models folder and checks its sha256'
     rmSync(directory, { recursive: true, force: true });
   }
 });
+
+test('rialto balance add credits an account and balance show reads it', () => {
+  const directory = mkdtempSync(join(tmpdir(), 'rialto-cli-'));
+  try {
+    const config = join(directory, 'rialto.yaml');
+    writeFileSync(config, 'dataDirectory: ./data\n');
+    const added = rialto(['balance', 'add', '12.5'], config);
+    assert.equal(added.status, 0, added.stderr);
+    assert.match(added.stdout, /^default {2}USD 12\.5 \(reserved 0\) {2}DIEM 0 /);
+    assert.equal(rialto(['balance', 'add', '3', '--currency', 'DIEM'], config).status, 0);
+    assert.match(rialto(['balance', 'show'], config).stdout, /USD 12\.5 .*DIEM 3 /);
+    assert.notEqual(rialto(['balance', 'add', 'lots'], config).status, 0);
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+});
