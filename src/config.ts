@@ -127,6 +127,13 @@ const configSchema = z.strictObject({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** The operator's system prompt, prepended when include_venice_system_prompt is true (its default). */
   systemPrompt: z.string().default(DEFAULT_SYSTEM_PROMPT),
+  billing: z.strictObject({
+    /**
+     * A reservation's lease: the serving process renews it while the request runs; when a process dies
+     * (SIGKILL, power loss) its reservations are released without charge once their lease ends.
+     */
+    leaseSeconds: z.number().int().min(1).default(60),
+  }).default({ leaseSeconds: 60 }),
   /** Per key and model, requests and tokens per minute (docs/api-reference/rate-limiting.mdx). */
   rateLimits: z.strictObject({
     enabled: z.boolean().default(true),

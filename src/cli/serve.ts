@@ -22,11 +22,11 @@ export async function serve(config: Config): Promise<RunningServer> {
   const registry = new ModelRegistry(entries);
   const keys = new KeyService(store);
   const limiter = createRateLimiter(config);
-  const meter = new Meter(store, limiter);
+  const meter = new Meter(store, limiter, { leaseSeconds: config.billing.leaseSeconds });
   // Reservations left open by a process that died (SIGKILL, power loss) are released once their lease ends.
   const released = await meter.sweep();
   if (released > 0) logger.warn({ released }, 'released reservations whose serving process ended');
-  const sweeper = setInterval(() => { void meter.sweep().catch((error: unknown) => logger.error({ err: error }, 'reservation sweep failed')); }, 60_000);
+  const sweeper = setInterval(() => { void meter.sweep().catch((error: unknown) => logger.error({ err: error }, 'reservation sweep failed')); }, Math.min(60_000, config.billing.leaseSeconds * 500));
   sweeper.unref();
   const app = await createApp({ config, logger, keys, registry, meter, ...(limiter === undefined ? {} : { limiter }) });
   const address = await app.listen({ host: config.server.host, port: config.server.port });
@@ -44,6 +44,7 @@ export async function serve(config: Config): Promise<RunningServer> {
     url: address,
     close: async () => {
       clearInterval(sweeper);
+      meter.close();
       await app.close();
       await limiter?.close();
       await closeEngines();

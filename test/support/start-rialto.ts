@@ -66,7 +66,7 @@ export async function startRialto(rawConfig: Record<string, unknown>, options: S
   const registry = new ModelRegistry(entries);
   const keys = new KeyService(store);
   const limiter = createRateLimiter(config);
-  const meter = new Meter(store, limiter);
+  const meter = new Meter(store, limiter, { leaseSeconds: config.billing.leaseSeconds });
   const app = await createApp({ config, logger, keys, registry, meter, ...(limiter === undefined ? {} : { limiter }) });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   const inferenceKey = (await keys.create({ apiKeyType: 'INFERENCE', description: 'test inference' })).apiKey;
@@ -80,6 +80,7 @@ export async function startRialto(rawConfig: Record<string, unknown>, options: S
     close: async () => {
       await app.close();
       await limiter?.close();
+      meter.close();
       await closeEngines();
       await store.close();
       if (schema !== undefined) await dropSchema(schema);

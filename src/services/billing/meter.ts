@@ -37,14 +37,35 @@ export interface Billing {
   reserve(request: BillingRequest): Promise<Settlement>;
 }
 
-const LEASE_MS = 15 * 60_000;
 
 /**
  * The accounts layer between services and the ledger (store.ledger): reserve before the engine runs,
  * settle after. Free requests (worst case 0) reserve nothing and are recorded when they end.
  */
 export class Meter {
-  constructor(private readonly store: Store, private readonly limiter?: RateLimiter, private readonly now: () => Date = () => new Date()) {}
+  /** Reservations this process holds open, renewed while they run. */
+  private readonly open = new Set<string>();
+  private readonly renewal: NodeJS.Timeout;
+  private readonly leaseMs: number;
+
+  constructor(private readonly store: Store, private readonly limiter?: RateLimiter, options: { leaseSeconds?: number; now?: () => Date } = {}) {
+    this.now = options.now ?? (() => new Date());
+    this.leaseMs = (options.leaseSeconds ?? 60) * 1000;
+    this.renewal = setInterval(() => void this.renewAll(), this.leaseMs / 3);
+    this.renewal.unref();
+  }
+
+  private readonly now: () => Date;
+
+  private async renewAll(): Promise<void> {
+    const leaseUntil = new Date(this.now().getTime() + this.leaseMs).toISOString();
+    for (const id of this.open) await this.store.ledger.renew(id, leaseUntil).catch(() => undefined);
+  }
+
+  /** Stops renewing (the process is shutting down). */
+  close(): void {
+    clearInterval(this.renewal);
+  }
 
   /** The key's account balances in decimal units (for x-venice-balance-* headers: the balance before the request). */
   async balances(accountId: string): Promise<{ usd: number; diem: number }> {
@@ -115,16 +136,19 @@ export class Meter {
     const outcome = await this.store.ledger.reserve({
       reservationId, accountId: key.accountId, keyId: key.id, period: periodOf(key.limitPeriod, started), amount,
       keyLimits: { USD: limits.usd, DIEM: limits.diem ?? limits.vcu }, requestId: request.requestId, modelId: request.modelId,
-      createdAt: started.toISOString(), leaseUntil: new Date(started.getTime() + LEASE_MS).toISOString(),
+      createdAt: started.toISOString(), leaseUntil: new Date(started.getTime() + this.leaseMs).toISOString(),
     });
     if (!outcome.reserved) throw new VeniceError(outcome.reason);
     const { currency } = outcome;
+    this.open.add(reservationId);
     return {
       currency,
       settle: async (usage, cost, status) => {
+        this.open.delete(reservationId);
         await this.store.ledger.settle(reservationId, record(usage, status, toNanos(currency === 'USD' ? cost.usd : cost.diem), currency));
       },
       release: async (status) => {
+        this.open.delete(reservationId);
         await this.store.ledger.release(reservationId, status, this.now().toISOString());
       },
     };
