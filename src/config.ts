@@ -140,9 +140,11 @@ const configSchema = z.strictObject({
     /** memory: one instance; redis: shared by every replica (set redisUrl or $REDIS_URL). */
     store: z.enum(['memory', 'redis']).default('memory'),
     redisUrl: z.string().optional(),
+    /** Namespace of the limiter's Redis keys (replicas of one deployment share it). */
+    redisPrefix: z.string().default('rialto:rate-limit'),
     /** Per class (XS, S, M, L, embedding, image, audio): { requestsPerMinute, tokensPerMinute }. */
     overrides: z.partialRecord(z.enum(['XS', 'S', 'M', 'L', 'embedding', 'image', 'audio']), z.strictObject({ requestsPerMinute: z.number().int().positive().optional(), tokensPerMinute: z.number().int().positive().optional() })).default({}),
-  }).default({ enabled: true, store: 'memory', overrides: {} }),
+  }).default({ enabled: true, store: 'memory', redisPrefix: 'rialto:rate-limit', overrides: {} }),
   /** Every *.gguf in <dataDirectory>/models that no model names is served as a text model. */
   discoverModels: z.boolean().default(true),
   models: z.array(modelConfigSchema).default([]),

@@ -13,5 +13,5 @@ export function createRateLimiter(config: Config): RateLimiter | undefined {
   ]));
   if (store === 'memory') return new MemoryRateLimiter({ limits: overrides });
   const url = redisUrl ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-  return new RedisRateLimiter({ redis: url, limits: overrides });
+  return new RedisRateLimiter({ redis: url, prefix: config.rateLimits.redisPrefix, limits: overrides });
 }

@@ -48,7 +48,7 @@ export class Meter {
   private readonly renewal: NodeJS.Timeout;
   private readonly leaseMs: number;
 
-  constructor(private readonly store: Store, private readonly limiter?: RateLimiter, options: { leaseSeconds?: number; now?: () => Date } = {}) {
+  constructor(readonly store: Store, private readonly limiter?: RateLimiter, options: { leaseSeconds?: number; now?: () => Date } = {}) {
     this.now = options.now ?? (() => new Date());
     this.leaseMs = (options.leaseSeconds ?? 60) * 1000;
     this.renewal = setInterval(() => void this.renewAll(), this.leaseMs / 3);
