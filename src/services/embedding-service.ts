@@ -45,7 +45,7 @@ export class EmbeddingService {
     const call: EngineCall = { signal };
     const promptTokens = (await Promise.all(input.map((text) => entry.engine.countTokens(entry.engineModel, text)))).reduce((sum, count) => sum + count, 0);
     const settlement = billing === undefined ? undefined : await billing.reserve({
-      modelId: config.id, modelType: 'embedding', requestId: `embedding-${randomUUID()}`, limitClass: 'embedding', tokens: promptTokens,
+      modelId: config.id, modelType: 'embedding', requestId: `embedding-${randomUUID()}`, limitClass: 'embedding', tokens: promptTokens, privacy: config.privacy,
       worstCase: priceOf(config.pricing, { promptTokens, completionTokens: 0 }),
     });
     let result;

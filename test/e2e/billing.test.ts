@@ -29,7 +29,7 @@ for (const database of ['sqlite', 'postgres'] as const) {
       replay = await startReplayServer({ flavor: 'vllm' });
       rialto = await startRialto({
         systemPrompt: '',
-        models: [chatModel('paid', 'vllm', [replay.url]), { ...chatModel('free', 'vllm', [replay.url]), pricing: { input: { usd: 0, diem: 0 }, output: { usd: 0, diem: 0 } } }],
+        models: [chatModel('paid', 'vllm', [replay.url]), { ...chatModel('anonymized', 'vllm', [replay.url]), privacy: 'anonymized' }, { ...chatModel('free', 'vllm', [replay.url]), pricing: { input: { usd: 0, diem: 0 }, output: { usd: 0, diem: 0 } } }],
       }, { database, balanceUsd: 0 });
     });
     after(async () => {
@@ -74,6 +74,18 @@ for (const database of ['sqlite', 'postgres'] as const) {
       const refused = await chat(rialto, apiKey, { model: 'paid', messages: PLAIN, max_tokens: 8 });
       assert.equal(refused.status, 402);
       assert.deepEqual(await refused.json(), { error: 'API key USD spend limit exceeded. Your account may still have USD balance, but this API key has reached its configured USD spending limit.' });
+    });
+
+    it("a key's modelPrivacy keeps it off anonymized models (403), while ALL keys may use them", async () => {
+      const model = { model: 'anonymized', messages: PLAIN, max_tokens: 8 };
+      const { apiKey } = await rialto.keys.create({ apiKeyType: 'INFERENCE', description: 'private only', modelPrivacy: 'PRIVATE_ONLY' });
+      const refused = await chat(rialto, apiKey, model);
+      assert.equal(refused.status, 403);
+      assert.match(((await refused.json()) as { error: string }).error, /only use private models/);
+      const text = await rialto.keys.create({ apiKeyType: 'INFERENCE', description: 'private text', modelPrivacy: 'PRIVATE_TEXT' });
+      assert.equal((await chat(rialto, text.apiKey, model)).status, 403);
+      assert.equal((await chat(rialto, apiKey, { ...model, model: 'paid' })).status, 200);
+      assert.equal((await chat(rialto, rialto.inferenceKey, model)).status, 200);
     });
 
     it('200 concurrent streams on a key whose limit allows about 50: the settled total stays within the limit, every refusal is a 402', async () => {

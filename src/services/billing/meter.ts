@@ -26,6 +26,18 @@ export interface BillingRequest {
   /** Worst-case tokens (prompt + every completion token allowed), held against tokens per minute. */
   tokens: number;
   worstCase: Cost;
+  /** The model's privacy, checked against the key's modelPrivacy. */
+  privacy: 'private' | 'anonymized';
+}
+
+/**
+ * A key's modelPrivacy (INVENTORY §7.1): PRIVATE_ONLY allows only private models; PRIVATE_TEXT requires
+ * private text and embedding models and lets other modalities be anonymized.
+ */
+function allowedByPrivacy(key: ApiKeyRecord, request: BillingRequest): boolean {
+  if (request.privacy === 'private' || key.modelPrivacy === 'ALL') return true;
+  if (key.modelPrivacy === 'PRIVATE_ONLY') return false;
+  return request.modelType !== 'text' && request.modelType !== 'embedding';
 }
 
 /** How a service starts paying for a request; bound to the caller's key by the route. */
@@ -82,6 +94,9 @@ export class Meter {
   for(key: ApiKeyRecord, setHeaders: (headers: RateLimitHeaders) => void = () => undefined): Billing {
     return {
       reserve: async (request) => {
+        if (!allowedByPrivacy(key, request)) {
+          throw new VeniceError('UNAUTHORIZED', { message: `This API key may only use private models (modelPrivacy ${key.modelPrivacy}); ${request.modelId} is anonymized.` });
+        }
         const admitted = await this.admit(key, request, setHeaders);
         try {
           const settlement = await this.reserve(key, request);

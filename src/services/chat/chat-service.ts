@@ -56,7 +56,7 @@ export class ChatService {
     // Reserve the worst case (prompt + every completion token allowed, for each choice) before the engine runs.
     const worst = billing === undefined ? undefined : await this.worstCase(entry, engineRequest.messages, engineRequest.tools, engineRequest.maxTokens, engineRequest.n);
     const settlement = billing === undefined || worst === undefined ? undefined : await billing.reserve({
-      modelId: entry.config.id, modelType: 'text', requestId: identity.id, limitClass: entry.config.rateLimitTier, tokens: worst.tokens, worstCase: worst.cost,
+      modelId: entry.config.id, modelType: 'text', requestId: identity.id, limitClass: entry.config.rateLimitTier, tokens: worst.tokens, worstCase: worst.cost, privacy: entry.config.privacy,
     });
     // `cost` reports the charge in the currency that paid it (swagger: cost.usd / cost.diem).
     const price = (usage: EngineUsage): Cost => {
