@@ -7,12 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { tinyModelPath } from '../fixtures/tiny-gguf.ts';
+import { RIALTO_BIN, spawnRialto } from '../support/spawn-rialto.ts';
 import { startModelFileServer } from '../support/model-file-server.ts';
 
-const BIN = join(import.meta.dirname, '../../bin/rialto.js');
+
 
 function rialto(args: string[], config: string): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [BIN, ...args, '--config', config], { encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [RIALTO_BIN, ...args, '--config', config], { encoding: 'utf8' });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -32,17 +33,8 @@ test('rialto keys create prints a key once, serve discovers a pulled GGUF, and t
     assert.ok(listed.stdout.includes('INFERENCE') && listed.stdout.includes(key.slice(-6)));
     assert.ok(!listed.stdout.includes(key), 'keys list must never print a secret');
 
-    const server = spawn(process.execPath, [BIN, 'serve', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const { child: server, url, output } = await spawnRialto(config);
     try {
-      let output = '';
-      let url: string | undefined;
-      server.stdout.setEncoding('utf8');
-      for await (const chunk of server.stdout) {
-        output += String(chunk);
-        url = /Rialto listening on (http:\/\/[^\s"]+)/.exec(output)?.[1];
-        if (url !== undefined) break;
-      }
-      assert.ok(url !== undefined, output);
       assert.ok(!output.includes(key), 'the server log must never contain a key');
       const models = (await (await fetch(`${url}/models`)).json()) as { data: { id: string }[] };
       assert.deepEqual(models.data.map((model) => model.id), ['tiny-chat']);
@@ -95,12 +87,12 @@ test('rialto pull downloads a GGUF into the models folder and checks its sha256'
     const config = join(directory, 'rialto.yaml');
     writeFileSync(config, 'dataDirectory: ./data\n');
     const wrong = await new Promise<number | null>((resolve) => {
-      spawn(process.execPath, [BIN, 'pull', `${server.url}/files/tiny.gguf`, '--sha256', '0'.repeat(64), '--config', config]).on('exit', resolve);
+      spawn(process.execPath, [RIALTO_BIN, 'pull', `${server.url}/files/tiny.gguf`, '--sha256', '0'.repeat(64), '--config', config]).on('exit', resolve);
     });
     assert.notEqual(wrong, 0);
     assert.equal(existsSync(join(directory, 'data', 'models', 'tiny.gguf')), false);
     const pulled = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [BIN, 'pull', `${server.url}/files/tiny.gguf`, '--sha256', server.sha256, '--config', config]);
+      const child = spawn(process.execPath, [RIALTO_BIN, 'pull', `${server.url}/files/tiny.gguf`, '--sha256', server.sha256, '--config', config]);
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
       child.on('exit', (code) => resolve({ code, stderr }));

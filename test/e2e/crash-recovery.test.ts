@@ -2,29 +2,17 @@
 // settled or released, none counted twice, and the usage records add up to the balances.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { startReplayServer } from '../support/upstream/upstream-replay-server.ts';
+import { RIALTO_BIN, spawnRialto, type SpawnedRialto } from '../support/spawn-rialto.ts';
 import { openSqliteStore } from '../../src/storage/sqlite-store.ts';
 import { toNanos } from '../../src/services/billing/money.ts';
 
-const BIN = join(import.meta.dirname, '../../bin/rialto.js');
 
-async function serve(config: string): Promise<{ child: ChildProcessByStdio<null, Readable, Readable>; url: string }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.setEncoding('utf8');
-  for await (const chunk of child.stdout) {
-    output += String(chunk);
-    const url = /Rialto listening on (http:\/\/[^\s"]+)/.exec(output)?.[1];
-    if (url !== undefined) return { child, url };
-  }
-  throw new Error(`rialto serve did not start: ${output}`);
-}
 
 test('SIGKILL during 20 open streams, then a restart: every reservation is released or settled once, the ledger adds up', async () => {
   const replay = await startReplayServer({ flavor: 'vllm', behavior: { chunkDelayMs: 400 } });
@@ -35,13 +23,13 @@ test('SIGKILL during 20 open streams, then a restart: every reservation is relea
     'models:', '  - id: paid', '    engine: { kind: openai-compatible, model: Qwen/Qwen3-8B, endpoints: [{ url: "' + replay.url + '" }] }',
     '    pricing: { input: { usd: 1, diem: 1 }, output: { usd: 2, diem: 2 } }', '',
   ].join('\n'));
-  const key = spawnSync(process.execPath, [BIN, 'keys', 'create', '--type', 'INFERENCE', '--config', config], { encoding: 'utf8' }).stdout.trim();
-  assert.equal(spawnSync(process.execPath, [BIN, 'balance', 'add', '10', '--config', config]).status, 0);
+  const key = spawnSync(process.execPath, [RIALTO_BIN, 'keys', 'create', '--type', 'INFERENCE', '--config', config], { encoding: 'utf8' }).stdout.trim();
+  assert.equal(spawnSync(process.execPath, [RIALTO_BIN, 'balance', 'add', '10', '--config', config]).status, 0);
   const database = join(directory, 'data', 'rialto.db');
   const body = (stream: boolean): string => JSON.stringify({ model: 'paid', messages: [{ role: 'user', content: '#plain hi' }], max_tokens: 64, stream });
   const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
 
-  let server = await serve(config);
+  let server = await spawnRialto(config);
   const streams = new AbortController();
   try {
     // Five requests complete and are charged before the crash.
@@ -66,7 +54,7 @@ test('SIGKILL during 20 open streams, then a restart: every reservation is relea
     streams.abort();
     await Promise.all(open.map((reader) => reader.cancel().catch(() => undefined)));
 
-    server = await serve(config);
+    server = await spawnRialto(config);
     const store2 = await openSqliteStore(database);
     try {
       let account = (await store2.accounts.find('default'))!;

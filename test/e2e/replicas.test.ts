@@ -2,30 +2,18 @@
 // exactly N; and a key's spend limit holds across them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { startReplayServer } from '../support/upstream/upstream-replay-server.ts';
+import { RIALTO_BIN, spawnRialto, type SpawnedRialto } from '../support/spawn-rialto.ts';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchemaName } from '../support/postgres-test-database.ts';
 
-const BIN = join(import.meta.dirname, '../../bin/rialto.js');
 const LIMIT = 12;
 
-async function serve(config: string, environment: NodeJS.ProcessEnv): Promise<{ child: ChildProcessByStdio<null, Readable, Readable>; url: string }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'], env: environment });
-  let output = '';
-  child.stdout.setEncoding('utf8');
-  for await (const chunk of child.stdout) {
-    output += String(chunk);
-    const url = /Rialto listening on (http:\/\/[^\s"]+)/.exec(output)?.[1];
-    if (url !== undefined) return { child, url };
-  }
-  throw new Error(`rialto serve did not start: ${output}`);
-}
 
 test(`4 processes on PostgreSQL and Redis admit exactly ${LIMIT} of 60 requests a minute allows ${LIMIT} of`, async () => {
   const replay = await startReplayServer({ flavor: 'vllm' });
@@ -40,12 +28,12 @@ test(`4 processes on PostgreSQL and Redis admit exactly ${LIMIT} of 60 requests 
     'models:', '  - id: paid', '    engine: { kind: openai-compatible, model: Qwen/Qwen3-8B, endpoints: [{ url: "' + replay.url + '" }] }',
     '    pricing: { input: { usd: 1, diem: 1 }, output: { usd: 2, diem: 2 } }', '',
   ].join('\n'));
-  const servers: Awaited<ReturnType<typeof serve>>[] = [];
+  const servers: SpawnedRialto[] = [];
   try {
-    const key = spawnSync(process.execPath, [BIN, 'keys', 'create', '--type', 'INFERENCE', '--config', config], { encoding: 'utf8', env: environment }).stdout.trim();
+    const key = spawnSync(process.execPath, [RIALTO_BIN, 'keys', 'create', '--type', 'INFERENCE', '--config', config], { encoding: 'utf8', env: environment }).stdout.trim();
     assert.match(key, /^rk-/);
-    assert.equal(spawnSync(process.execPath, [BIN, 'balance', 'add', '10', '--config', config], { env: environment }).status, 0);
-    servers.push(...await Promise.all(Array.from({ length: 4 }, () => serve(config, environment))));
+    assert.equal(spawnSync(process.execPath, [RIALTO_BIN, 'balance', 'add', '10', '--config', config], { env: environment }).status, 0);
+    servers.push(...await Promise.all(Array.from({ length: 4 }, () => spawnRialto(config, environment))));
     const statuses = await Promise.all(Array.from({ length: 60 }, async (_, index) => {
       const response = await fetch(`${servers[index % 4]!.url}/chat/completions`, {
         method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
