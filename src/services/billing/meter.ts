@@ -59,6 +59,7 @@ export class Meter {
   private readonly open = new Set<string>();
   private readonly renewal: NodeJS.Timeout;
   private readonly leaseMs: number;
+  private readonly now: () => Date;
 
   constructor(readonly store: Store, private readonly limiter?: RateLimiter, options: { leaseSeconds?: number; now?: () => Date } = {}) {
     this.now = options.now ?? (() => new Date());
@@ -66,8 +67,6 @@ export class Meter {
     this.renewal = setInterval(() => void this.renewAll(), this.leaseMs / 3);
     this.renewal.unref();
   }
-
-  private readonly now: () => Date;
 
   private async renewAll(): Promise<void> {
     const leaseUntil = new Date(this.now().getTime() + this.leaseMs).toISOString();
