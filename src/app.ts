@@ -8,6 +8,8 @@ import { requireKey } from './http/auth.ts';
 import { logLevelOf, toClientError } from './http/error-renderer.ts';
 import { baseHeaders, newRequestId } from './http/response-headers.ts';
 import { registerApiKeyRoutes } from './routes/api-keys/index.ts';
+import { registerRateLimitRoutes } from './routes/api-keys/rate-limits.ts';
+import { registerBillingRoutes } from './routes/billing/index.ts';
 import { registerChatRoutes } from './routes/chat/index.ts';
 import { registerEmbeddingRoutes } from './routes/embeddings/index.ts';
 import { registerModelRoutes } from './routes/models/index.ts';
@@ -94,6 +96,8 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
   await app.register(async (api) => {
     registerModelRoutes(api, registry);
     registerApiKeyRoutes(api, keys);
+    registerRateLimitRoutes(api, { config, keys, meter, registry, limiter });
+    registerBillingRoutes(api, { keys, meter, registry });
     registerChatRoutes(api, chat, meter, inference);
     registerEmbeddingRoutes(api, embeddings, meter, inference);
   }, { prefix: '/api/v1' });
