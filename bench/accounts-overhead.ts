@@ -1,0 +1,376 @@
+/**
+ * Accounts overhead: what auth + rate limits + billing add per request, in-memory and Redis limiters, SQLite and
+ * PostgreSQL ledgers, as ratios against the same requests with them off, all measured in one run.
+ *
+ *   node --import tsx bench/accounts-overhead.ts        (npm run bench:accounts)
+ *
+ * One fast upstream (bench/fast-upstream.ts) and four Rialto processes in front of it, one per configuration:
+ *   A  baseline: rate limits off, a free (zero-priced) model: auth and a usage record, nothing reserved;
+ *   B  memory rate limiter (limits too high to refuse) + a priced model: reservation and settlement on SQLite;
+ *   C  Redis rate limiter (a unique key prefix) + priced model on SQLite;
+ *   D  Redis rate limiter + priced model on PostgreSQL (a unique schema).
+ * Scenarios {JSON, stream} × {concurrency 1, BENCH_CONCURRENCY}; in each, the upstream alone, then A, B, C and D
+ * back to back, each after its own warm-up, the same number of requests. Every response is checked (200,
+ * well-formed); after the run the books of each configuration are checked through the store (usage records
+ * sum to the balance decrease, nothing left reserved, one record per request). Exits 1 on any failure.
+ * The Redis keys and the PostgreSQL schema are removed at the end, also on error.
+ *
+ * Environment: BENCH_REQUESTS (measured requests per run, default 500), BENCH_WARMUP (default 20% of
+ * BENCH_REQUESTS, at least 100), BENCH_CONCURRENCY (as in gateway-overhead.ts), BENCH_RIALTO_NODE_ARGS
+ * (extra node flags for the Rialto processes), BENCH_RIALTO_NODE_ARGS_CONFIGS (which configurations get them,
+ * e.g. "D"; default all), BENCH_REDIS_URL (default $REDIS_URL, else redis://127.0.0.1:6379), BENCH_DATABASE_URL
+ * (PostgreSQL for D, default postgres://postgres@127.0.0.1:5432/test).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { Pool } from 'undici';
+import { loadConfig } from '../src/config.ts';
+import { openStore } from '../src/storage/open-store.ts';
+import type { Currency, Nanos } from '../src/storage/store.ts';
+import {
+  cleanup, concurrencyLevels, createInferenceKey, fixed, freePort, load, onCleanup, percentile, positiveInteger, rialtoCli, rialtoEnvironment,
+  signed, startRialtoServer, startUpstream, stopChild, table, temporaryDirectory, UPSTREAM_MODEL, writeRialtoConfig,
+  type Child, type Probe, type RunResult, type Target, type UpstreamStats,
+} from './harness.ts';
+
+const RIALTO_MODEL = 'bench';
+/** USD the 'default' account is funded with (`rialto balance add`), in every configuration. */
+const FUNDING_USD = 1000;
+const NANOS_PER_USD = 1_000_000_000;
+/** Prices per 1M tokens of the priced model (B, C, D); DIEM as USD, but the account holds no DIEM, so USD pays. */
+const PRICING = { input: { usd: 1, diem: 1 }, output: { usd: 4, diem: 4 } };
+/** Limits no bench run can reach, for every text class. */
+const UNREACHABLE_LIMITS = { requestsPerMinute: 1_000_000_000, tokensPerMinute: 1_000_000_000_000 };
+
+// ---------------------------------------------------------------- settings
+
+interface Settings { requests: number; warmup: number; levels: number[]; redisUrl: string; databaseUrl: string; profiled: Set<string> | undefined }
+
+function settings(): Settings {
+  try {
+    const requests = positiveInteger('BENCH_REQUESTS', 500);
+    const profiledRaw = process.env.BENCH_RIALTO_NODE_ARGS_CONFIGS?.trim();
+    return {
+      requests,
+      warmup: positiveInteger('BENCH_WARMUP', Math.max(100, Math.round(requests / 5))),
+      levels: concurrencyLevels(),
+      redisUrl: process.env.BENCH_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      databaseUrl: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+      profiled: profiledRaw === undefined || profiledRaw === '' ? undefined : new Set(profiledRaw.toUpperCase().split(',').map((part) => part.trim())),
+    };
+  } catch (error) {
+    process.stderr.write(`bench: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
+}
+
+const SETTINGS = settings();
+const { requests: REQUESTS, warmup: WARMUP, levels: LEVELS } = SETTINGS;
+
+/** A name unique to this run: the Redis prefix and the PostgreSQL schema (lowercase letters, digits and _). */
+const RUN_ID = `${process.pid}_${randomBytes(4).toString('hex')}`;
+const REDIS_PREFIX = `rialto-bench-${RUN_ID}`;
+const PG_SCHEMA = `rialto_bench_${RUN_ID}`;
+
+// ---------------------------------------------------------------- external stores and their clean-up
+
+/** Deletes every key under this run's Redis prefix; how many it deleted. Idempotent. */
+async function deleteRedisKeys(): Promise<number> {
+  const redis = new Redis(SETTINGS.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: () => null });
+  redis.on('error', () => undefined); // connect() rejects with it
+  try {
+    await redis.connect();
+    let deleted = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${REDIS_PREFIX}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) deleted += await redis.del(...keys);
+    } while (cursor !== '0');
+    return deleted;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Runs `statement` on the bench's PostgreSQL database (not in the run's schema). */
+async function postgres<Row extends pg.QueryResultRow>(statement: string): Promise<Row[]> {
+  const client = new pg.Client({ connectionString: SETTINGS.databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query<Row>(statement)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+const dropSchema = (): Promise<unknown> => postgres(`DROP SCHEMA IF EXISTS "${PG_SCHEMA}" CASCADE`);
+
+/** Fails early, with a clear message, when Redis or PostgreSQL is not there. */
+async function checkServices(): Promise<void> {
+  const redis = new Redis(SETTINGS.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: () => null });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (error) {
+    throw new Error(`Redis at ${SETTINGS.redisUrl} is not reachable (${(error as Error).message}); set BENCH_REDIS_URL`);
+  } finally {
+    redis.disconnect();
+  }
+  try {
+    await postgres('SELECT 1');
+  } catch (error) {
+    throw new Error(`PostgreSQL (BENCH_DATABASE_URL) is not reachable: ${(error as Error).message}`);
+  }
+}
+
+// ---------------------------------------------------------------- the four configurations
+
+interface Configuration {
+  id: 'A' | 'B' | 'C' | 'D';
+  label: string;
+  priced: boolean;
+  rateLimits: Record<string, unknown>;
+  databaseUrl: string | undefined;
+}
+
+const CONFIGURATIONS: Configuration[] = [
+  { id: 'A', label: 'A no limits, free model', priced: false, rateLimits: { enabled: false }, databaseUrl: undefined },
+  { id: 'B', label: 'B memory limiter, SQLite', priced: true, rateLimits: { enabled: true, store: 'memory' }, databaseUrl: undefined },
+  { id: 'C', label: 'C Redis limiter, SQLite', priced: true, rateLimits: { enabled: true, store: 'redis', redisUrl: SETTINGS.redisUrl, redisPrefix: `${REDIS_PREFIX}:C` }, databaseUrl: undefined },
+  { id: 'D', label: 'D Redis limiter, PostgreSQL', priced: true, rateLimits: { enabled: true, store: 'redis', redisUrl: SETTINGS.redisUrl, redisPrefix: `${REDIS_PREFIX}:D` },
+    databaseUrl: `${SETTINGS.databaseUrl}${SETTINGS.databaseUrl.includes('?') ? '&' : '?'}schema=${PG_SCHEMA}` },
+];
+
+interface RunningConfiguration extends Configuration {
+  configFile: string;
+  child: Child;
+  target: Target;
+  /** Chat requests sent to it so far (warm-ups included): the usage records it must hold. */
+  sent: number;
+}
+
+async function startConfiguration(configuration: Configuration, directory: string, upstreamPort: number): Promise<RunningConfiguration> {
+  const folder = join(directory, configuration.id);
+  mkdirSync(folder);
+  const port = await freePort();
+  const limits = configuration.rateLimits.enabled === true
+    ? { ...configuration.rateLimits, overrides: { XS: UNREACHABLE_LIMITS, S: UNREACHABLE_LIMITS, M: UNREACHABLE_LIMITS, L: UNREACHABLE_LIMITS } }
+    : configuration.rateLimits;
+  const configFile = writeRialtoConfig(folder, {
+    server: { host: '127.0.0.1', port },
+    logLevel: 'silent',
+    dataDirectory: join(folder, 'data'),
+    ...(configuration.databaseUrl === undefined ? {} : { database: { url: configuration.databaseUrl } }),
+    discoverModels: false,
+    rateLimits: limits,
+    models: [{
+      id: RIALTO_MODEL,
+      engine: { kind: 'openai-compatible', endpoints: [{ url: `http://127.0.0.1:${upstreamPort}/v1` }], model: UPSTREAM_MODEL },
+      ...(configuration.priced ? { pricing: PRICING } : {}),
+    }],
+  });
+  const apiKey = await createInferenceKey(configFile);
+  await rialtoCli(['balance', 'add', String(FUNDING_USD)], configFile);
+  const profiled = SETTINGS.profiled === undefined || SETTINGS.profiled.has(configuration.id);
+  const { child, origin } = await startRialtoServer(`Rialto ${configuration.id}`, configFile, port, apiKey, RIALTO_MODEL, profiled);
+  const pool = new Pool(origin, { connections: Math.max(...LEVELS), keepAliveTimeout: 60_000 });
+  return {
+    ...configuration, configFile, child, sent: 0,
+    target: { name: configuration.id, pool, path: '/api/v1/chat/completions', headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` }, model: RIALTO_MODEL, pid: child.process.pid },
+  };
+}
+
+// ---------------------------------------------------------------- the books
+
+interface Books {
+  id: string;
+  records: number;
+  sent: number;
+  charged: Record<Currency, Nanos>;
+  decrease: Record<Currency, Nanos>;
+  reserved: Record<Currency, Nanos>;
+  statuses: Map<string, number>;
+  problems: string[];
+}
+
+/** Reads a configuration's account and usage records through its store (the process must have stopped). */
+async function checkBooks(configuration: RunningConfiguration): Promise<Books> {
+  const store = await openStore(loadConfig(configuration.configFile, rialtoEnvironment()));
+  try {
+    const charged: Record<Currency, Nanos> = { USD: 0, DIEM: 0 };
+    const statuses = new Map<string, number>();
+    let records = 0;
+    let after: { createdAt: string; id: string } | undefined;
+    for (;;) {
+      const page = await store.usage.list({ accountId: 'default', limit: 1000, ...(after === undefined ? {} : { after }) });
+      for (const record of page) {
+        charged[record.currency] += record.amount;
+        statuses.set(record.status, (statuses.get(record.status) ?? 0) + 1);
+      }
+      records += page.length;
+      const last = page.at(-1);
+      if (page.length < 1000 || last === undefined) break;
+      after = { createdAt: last.createdAt, id: last.id };
+    }
+    const account = await store.accounts.find('default');
+    if (account === undefined) throw new Error(`configuration ${configuration.id}: no 'default' account`);
+    const decrease = { USD: FUNDING_USD * NANOS_PER_USD - account.usdBalance, DIEM: -account.diemBalance };
+    const reserved = { USD: account.usdReserved, DIEM: account.diemReserved };
+    const problems: string[] = [];
+    for (const currency of ['USD', 'DIEM'] as const) {
+      if (charged[currency] !== decrease[currency]) problems.push(`${currency}: usage records sum to ${charged[currency]} nanos, the balance went down by ${decrease[currency]}`);
+      if (reserved[currency] !== 0) problems.push(`${currency}: ${reserved[currency]} nanos still reserved`);
+    }
+    if (records !== configuration.sent) problems.push(`${records} usage records for ${configuration.sent} requests`);
+    if (configuration.priced && charged.USD <= 0) problems.push('a priced model charged nothing');
+    if (!configuration.priced && (charged.USD !== 0 || charged.DIEM !== 0)) problems.push('a free model charged something');
+    return { id: configuration.id, records, sent: configuration.sent, charged, decrease, reserved, statuses, problems };
+  } finally {
+    await store.close();
+  }
+}
+
+// ---------------------------------------------------------------- report
+
+interface Row { scenario: string; concurrency: number; name: string; run: RunResult }
+
+const rps = (run: RunResult): number => run.latencies.length / run.seconds;
+
+function report(rows: Row[], labels: Map<string, string>): string {
+  const baselineOf = (row: Row): RunResult | undefined => rows.find((other) => other.scenario === row.scenario && other.concurrency === row.concurrency && other.name === 'A')?.run;
+  const main = table(
+    ['scenario', 'conc', 'configuration', 'rps', 'p50', 'p99', 'rps / A', 'p50 vs A', 'p99 vs A', 'Rialto CPU µs/req', 'CPU vs A'],
+    rows.map((row) => {
+      const { run } = row;
+      const [p50, p99] = [percentile(run.latencies, 50), percentile(run.latencies, 99)];
+      const base = baselineOf(row);
+      const relative = base !== undefined && row.name !== 'A' && row.name !== 'direct';
+      return [row.scenario, String(row.concurrency), labels.get(row.name) ?? row.name, fixed(rps(run), 0), fixed(p50, 3), fixed(p99, 3),
+        relative ? fixed(rps(run) / rps(base), 3) : '',
+        relative ? signed(p50 - percentile(base.latencies, 50)) : '',
+        relative ? signed(p99 - percentile(base.latencies, 99)) : '',
+        row.name === 'direct' ? '' : fixed(run.rialtoCpu, 0),
+        relative && run.rialtoCpu !== undefined && base.rialtoCpu !== undefined ? `${run.rialtoCpu - base.rialtoCpu >= 0 ? '+' : ''}${fixed(run.rialtoCpu - base.rialtoCpu, 0)}` : ''];
+    }),
+    3,
+  );
+  return `${main}\n\nlatencies in ms; rps / A = requests/s of the configuration ÷ those of A in the same scenario; vs A = configuration − A, ms (p50, p99)\n`
+    + `or µs (CPU of the Rialto process per request, from /proc; 10 ms tick, so ±${fixed(10_000 / REQUESTS, 0)} µs; Redis and PostgreSQL server CPU not included)\n`;
+}
+
+function booksReport(books: Books[]): string {
+  const usd = (nanos: Nanos): string => (nanos / NANOS_PER_USD).toFixed(9);
+  return table(
+    ['configuration', 'requests', 'usage records', 'charged USD', 'balance decrease USD', 'reserved USD/DIEM', 'statuses', 'check'],
+    books.map((entry) => [entry.id, String(entry.sent), String(entry.records), usd(entry.charged.USD), usd(entry.decrease.USD),
+      `${entry.reserved.USD}/${entry.reserved.DIEM}`, [...entry.statuses].map(([status, count]) => `${status} ${count}`).join(', '),
+      entry.problems.length === 0 ? 'ok' : 'FAILED']),
+    1,
+  );
+}
+
+// ---------------------------------------------------------------- main
+
+async function main(): Promise<number> {
+  const cores = availableParallelism();
+  const started = Date.now();
+  const [load1] = loadavg();
+  process.stdout.write(`Rialto accounts overhead — node ${process.version}, ${cores} CPU core${cores === 1 ? '' : 's'}, load average ${fixed(load1, 2)} at start\n`);
+  process.stdout.write(`${REQUESTS} measured requests per run after ${WARMUP} warm-up; concurrency ${LEVELS.join(', ')}; upstream alone, then A, B, C, D back to back.\n`);
+  if (load1 !== undefined && load1 > cores / 2) {
+    process.stdout.write(`Note: other work is running (load average ${fixed(load1, 2)} on ${cores} cores): expect noisy figures, p99 most of all.\n`);
+  }
+  // Registered before anything is created, so an error anywhere still removes them (after the children stopped).
+  onCleanup('Redis keys', async () => { await deleteRedisKeys(); });
+  onCleanup('PostgreSQL schema', async () => { await dropSchema(); });
+  await checkServices();
+
+  const upstream = await startUpstream();
+  const directory = temporaryDirectory('rialto-accounts-bench-');
+  // Started one after another: four tsx start-ups at once on 2 cores only make each slower.
+  const configurations: RunningConfiguration[] = [];
+  for (const configuration of CONFIGURATIONS) configurations.push(await startConfiguration(configuration, directory, upstream.port));
+  process.stdout.write(`Rialto processes: ${configurations.map(({ id, child }) => `${id} pid ${child.process.pid}`).join(', ')}; Redis prefix ${REDIS_PREFIX}, PostgreSQL schema ${PG_SCHEMA}\n`);
+  const labels = new Map<string, string>([['direct', 'upstream alone'], ...configurations.map(({ id, label }): [string, string] => [id, label])]);
+
+  const maxConcurrency = Math.max(...LEVELS);
+  const upstreamPool = new Pool(`http://127.0.0.1:${upstream.port}`, { connections: maxConcurrency, keepAliveTimeout: 60_000 });
+  const statsPool = new Pool(`http://127.0.0.1:${upstream.port}`, { connections: 1, keepAliveTimeout: 600_000 });
+  const probe: Probe = {
+    upstreamPid: upstream.child.process.pid,
+    stats: async () => (await (await statsPool.request({ method: 'GET', path: '/stats' })).body.json()) as UpstreamStats,
+  };
+  const direct: Target = { name: 'direct', pool: upstreamPool, path: '/v1/chat/completions', headers: { 'content-type': 'application/json' }, model: UPSTREAM_MODEL, pid: upstream.child.process.pid };
+  const targets: { target: Target; configuration: RunningConfiguration | undefined }[] = [
+    { target: direct, configuration: undefined },
+    ...configurations.map((configuration) => ({ target: configuration.target, configuration })),
+  ];
+  const rows: Row[] = [];
+  const failures: string[] = [];
+  const send = async (entry: (typeof targets)[number], stream: boolean, concurrency: number, count: number, measured: boolean): Promise<RunResult> => {
+    if (entry.configuration !== undefined) entry.configuration.sent += count;
+    return load(entry.target, stream, concurrency, count, measured ? probe : undefined);
+  };
+  try {
+    // Warm every code path of every process once before anything is measured.
+    for (const stream of [false, true]) {
+      for (const entry of targets) {
+        const warm = await send(entry, stream, maxConcurrency, WARMUP, false);
+        for (const failure of warm.failures) failures.push(`${stream ? 'stream' : 'JSON'} warm-up ${entry.target.name} ${failure}`);
+      }
+    }
+    for (const stream of [false, true]) {
+      for (const concurrency of LEVELS) {
+        const scenario = stream ? 'stream' : 'JSON';
+        for (const entry of targets) {
+          const { name } = entry.target;
+          const warm = await send(entry, stream, concurrency, WARMUP, false);
+          const run = await send(entry, stream, concurrency, REQUESTS, true);
+          for (const failure of [...warm.failures.map((text) => `warm-up ${text}`), ...run.failures]) failures.push(`${scenario} c=${concurrency} ${name} ${failure}`);
+          rows.push({ scenario, concurrency, name, run });
+          process.stdout.write(`  ${scenario.padEnd(6)} c=${String(concurrency).padEnd(3)} ${(labels.get(name) ?? name).padEnd(30)} ${fixed(rps(run), 0).padStart(6)} rps  p50 ${fixed(percentile(run.latencies, 50), 3)} ms  p99 ${fixed(percentile(run.latencies, 99), 3)} ms${run.failures.length > 0 ? `  ${run.failures.length} FAILED` : ''}\n`);
+        }
+      }
+    }
+  } finally {
+    await Promise.all([upstreamPool, statsPool, ...configurations.map(({ target }) => target.pool)].map((pool) => pool.close()));
+  }
+  process.stdout.write(`\n${report(rows, labels)}`);
+
+  // The books, read once every Rialto process has stopped (SIGTERM: it finishes what it was doing).
+  await Promise.all(configurations.map(({ child }) => stopChild(child)));
+  const books: Books[] = [];
+  for (const configuration of configurations) books.push(await checkBooks(configuration));
+  process.stdout.write(`\nBooks (through the store, after the run; A's model is free, B–D charge ${PRICING.input.usd} / ${PRICING.output.usd} USD per 1M input / output tokens):\n${booksReport(books)}\n`);
+  const bookProblems = books.flatMap(({ id, problems }) => problems.map((problem) => `${id}: ${problem}`));
+  for (const problem of bookProblems) process.stdout.write(`  ${problem}\n`);
+  if (bookProblems.length === 0) process.stdout.write('Every configuration: usage records = balance decrease, nothing left reserved, one record per request.\n');
+
+  const deleted = await deleteRedisKeys();
+  await dropSchema();
+  const [left] = await postgres<{ count: string }>(`SELECT count(*) FROM pg_namespace WHERE nspname = '${PG_SCHEMA}'`);
+  process.stdout.write(`Clean-up: ${deleted} Redis key(s) under ${REDIS_PREFIX}: deleted; schema ${PG_SCHEMA} ${left?.count === '0' ? 'dropped' : 'NOT dropped'}.\n`);
+
+  process.stdout.write(`\nTotal ${((Date.now() - started) / 1000).toFixed(1)} s.\n`);
+  if (failures.length > 0) {
+    process.stdout.write(`\n${failures.length} request(s) FAILED or were malformed (first 20):\n${failures.slice(0, 20).map((failure) => `  ${failure}`).join('\n')}\n`);
+  } else {
+    process.stdout.write('Every response was 200 and well-formed.\n');
+  }
+  return failures.length > 0 || bookProblems.length > 0 ? 1 : 0;
+}
+
+try {
+  process.exitCode = await main();
+} catch (error) {
+  process.stderr.write(`bench failed: ${(error as Error).stack ?? String(error)}\n`);
+  process.exitCode = 1;
+} finally {
+  await cleanup();
+}
