@@ -88,6 +88,24 @@ for (const database of ['sqlite', 'postgres'] as const) {
       assert.equal((await chat(rialto, rialto.inferenceKey, model)).status, 200);
     });
 
+    it('an upstream that sends no usage is charged an estimate: 4 bytes a token of what it streamed', async () => {
+      replay.setBehavior({ ignoreStreamOptions: true });
+      try {
+        const response = await chat(rialto, rialto.inferenceKey, { model: 'paid', messages: PLAIN, max_tokens: 64, stream: true, stream_options: { include_usage: true } });
+        const text = await response.text();
+        const chunks = text.split('\n\n').filter((event) => event.startsWith('data: {')).map((event) => JSON.parse(event.slice(6)) as { choices: { delta: { content?: string } }[]; usage?: { prompt_tokens: number; completion_tokens: number } });
+        const content = chunks.flatMap((chunk) => chunk.choices.map((choice) => choice.delta.content ?? '')).join('');
+        const usage = chunks.at(-1)!.usage!;
+        assert.equal(usage.completion_tokens, Math.ceil(Buffer.byteLength(content) / 4));
+        assert.ok(usage.prompt_tokens > 0);
+        const record = (await rialto.store.usage.list({ accountId: 'default', limit: 10_000 })).at(-1)!;
+        assert.equal(record.completionTokens, usage.completion_tokens);
+        assert.equal(record.amount, toNanos((usage.prompt_tokens * 1 + usage.completion_tokens * 2) / 1e6));
+      } finally {
+        replay.resetBehavior();
+      }
+    });
+
     it('200 concurrent streams on a key whose limit allows about 50: the settled total stays within the limit, every refusal is a 402', async () => {
       await rialto.store.accounts.credit('default', 'USD', toNanos(100));
       const perRequest = (16 * 1 + 8 * 2) / 1e6;

@@ -112,6 +112,8 @@ export interface ReplayBehavior {
   chunkDelayMs?: number | undefined;
   hang?: boolean | undefined;
   dropAfterChunks?: number | undefined;
+  /** Answer streams as a server that ignores stream_options does (older llama.cpp, TGI): never a usage chunk. */
+  ignoreStreamOptions?: boolean | undefined;
 }
 
 export interface ReplayServer {
@@ -256,7 +258,7 @@ interface MatchResult {
   routeKnown: boolean;
 }
 
-function findRecording(flavor: UpstreamFlavor, recordings: readonly Recording[], method: string, path: string, body: unknown): MatchResult {
+function findRecording(flavor: UpstreamFlavor, recordings: readonly Recording[], method: string, path: string, body: unknown, ignoreStreamOptions = false): MatchResult {
   const onRoute = recordings.filter((r) => r.request.method === method && r.request.path === path);
   if (onRoute.length === 0) return { recording: null, why: `no recording for ${method} ${path}`, routeKnown: false };
   const b = isRecord(body) ? body : {};
@@ -270,7 +272,7 @@ function findRecording(flavor: UpstreamFlavor, recordings: readonly Recording[],
     pool = onRoute.filter((r) => r.match.key === undefined);
   }
   const stream = b['stream'] === true;
-  const includeUsage = stream && wantsUsage(flavor, b);
+  const includeUsage = stream && !ignoreStreamOptions && wantsUsage(flavor, b);
   const ef = b['encoding_format'];
   const encodingFormat = typeof ef === 'string' ? ef : 'float';
   const found = pool.find(
@@ -440,7 +442,7 @@ export async function startReplayServer(options: StartReplayServerOptions): Prom
     }
 
     const path = normalizePath(flavor, url);
-    const m = findRecording(flavor, recordings, method, path, body);
+    const m = findRecording(flavor, recordings, method, path, body, behavior.ignoreStreamOptions === true);
     if (m.recording === null) {
       if (!m.routeKnown) await sendAnswer(res, routeNotFound(flavor));
       else if (badJson) await sendAnswer(res, apiError(flavor, 400, 'replay: request body is not valid JSON'));
