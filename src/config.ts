@@ -14,6 +14,8 @@ const textPricing = z.strictObject({
   cache_input: price.optional(),
   cache_write: price.optional(),
   extended: z.strictObject({ context_token_threshold: z.number().int().positive(), input: price, output: price }).optional(),
+  /** asr: per second of input audio (swagger: ASR Model Pricing). tts prices `input` per 1M characters. */
+  per_audio_second: price.optional(),
 });
 
 const reasoningEffort = z.enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max']);
@@ -78,6 +80,31 @@ const openAiCompatibleEngine = z.strictObject({
   parseThinkTags: z.boolean().default(true),
 });
 
+const audioFormat = z.enum(['mp3', 'opus', 'aac', 'flac', 'wav', 'pcm']);
+
+/** espeak-ng from Debian's packages, run as a child process (GPL code stays out of Rialto's process). */
+const espeakNgEngine = z.strictObject({
+  kind: z.literal('espeak-ng'),
+  command: z.string().default('espeak-ng'),
+  ffmpeg: z.string().default('ffmpeg'),
+  /** Voices offered (espeak-ng voice names such as en-us, en-gb, de); default: every installed voice. */
+  voices: z.array(z.string()).optional(),
+  /** Syntheses running at once; more wait their turn. */
+  concurrency: z.number().int().min(1).default(2),
+});
+
+/** pocketsphinx with its English model from Debian's packages, run as a child process. */
+const pocketsphinxEngine = z.strictObject({
+  kind: z.literal('pocketsphinx'),
+  command: z.string().optional(),
+  ffmpeg: z.string().default('ffmpeg'),
+  /** Acoustic model, language model and dictionary; default: Debian's pocketsphinx-en-us files. */
+  acousticModel: z.string().optional(),
+  languageModel: z.string().optional(),
+  dictionary: z.string().optional(),
+  concurrency: z.number().int().min(1).default(2),
+});
+
 const deprecation = z.strictObject({
   date: z.string(),
   removesAt: z.string(),
@@ -91,8 +118,12 @@ export const modelConfigSchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9._/-]+$/, 'model ids use only letters, digits and . _ / -'),
   name: z.string().optional(),
   description: z.string().optional(),
-  type: z.enum(['text', 'embedding']).default('text'),
-  engine: z.discriminatedUnion('kind', [llamaCppEngine, openAiCompatibleEngine]),
+  type: z.enum(['text', 'embedding', 'tts', 'asr']).default('text'),
+  engine: z.discriminatedUnion('kind', [llamaCppEngine, openAiCompatibleEngine, espeakNgEngine, pocketsphinxEngine]),
+  /** tts: the format answered when a request names none (model_spec.default_format). */
+  defaultFormat: audioFormat.default('mp3'),
+  /** tts: the voice answered when a request names none. */
+  defaultVoice: z.string().optional(),
   contextLength: z.number().int().positive().optional(),
   maxCompletionTokens: z.number().int().positive().optional(),
   capabilities: capabilities.default(capabilities.parse({})),
@@ -154,6 +185,8 @@ export type Config = z.infer<typeof configSchema>;
 export type ModelConfig = z.infer<typeof modelConfigSchema>;
 export type LlamaCppEngineConfig = z.infer<typeof llamaCppEngine>;
 export type OpenAiCompatibleEngineConfig = z.infer<typeof openAiCompatibleEngine>;
+export type EspeakNgEngineConfig = z.infer<typeof espeakNgEngine>;
+export type PocketsphinxEngineConfig = z.infer<typeof pocketsphinxEngine>;
 export type TextPricing = z.infer<typeof textPricing>;
 
 export class ConfigError extends Error {

@@ -3,7 +3,7 @@ import { basename, isAbsolute, join } from 'node:path';
 import type { Logger } from 'pino';
 import { modelConfigSchema, type Config, type ModelConfig } from '../config.ts';
 import type { ModelEntry } from '../services/model-registry.ts';
-import type { TextEngine } from './engine.ts';
+import type { Engine } from './engine.ts';
 import { OpenAiCompatibleEngine } from './openai-compatible/openai-compatible-engine.ts';
 
 export function modelsDirectoryOf(config: Config): string {
@@ -24,30 +24,48 @@ export function discoverModels(config: Config): ModelConfig[] {
   return [...config.models, ...discovered];
 }
 
+/** What each engine kind serves, and what each model type needs. */
+const MODALITY = { 'llama-cpp': 'text', 'openai-compatible': 'text', 'espeak-ng': 'speech', pocketsphinx: 'transcription' } as const;
+const MODALITY_OF_TYPE = { text: 'text', embedding: 'text', tts: 'speech', asr: 'transcription' } as const;
+
 /**
  * Builds the engine of every model. llama.cpp models share one runtime and load here (so a bad GGUF
  * fails the start, not the first request); the llama-cpp code is imported only when a model uses it.
  */
 export async function createModelEntries(config: Config, models: ModelConfig[], logger: Logger): Promise<{ entries: ModelEntry[]; close: () => Promise<void> }> {
-  const engines: TextEngine[] = [];
+  const engines: Engine[] = [];
   const entries: ModelEntry[] = [];
   let runtime: import('./llama-cpp/llama-cpp-runtime.ts').LlamaCppRuntime | undefined;
   for (const model of models) {
-    if (model.engine.kind === 'openai-compatible') {
-      const engine = new OpenAiCompatibleEngine(model.engine);
-      engines.push(engine);
-      entries.push({ config: model, engine, engineModel: model.engine.model ?? model.id });
-      continue;
+    const engineConfig = model.engine;
+    const modality = MODALITY[engineConfig.kind];
+    if (modality !== MODALITY_OF_TYPE[model.type]) {
+      throw new Error(`model ${model.id}: a ${model.type} model cannot use the ${engineConfig.kind} engine`);
     }
-    if (runtime === undefined) {
-      const { LlamaCppRuntime } = await import('./llama-cpp/llama-cpp-runtime.ts');
-      runtime = new LlamaCppRuntime(logger);
+    switch (engineConfig.kind) {
+      case 'openai-compatible': {
+        const engine = new OpenAiCompatibleEngine(engineConfig);
+        engines.push(engine);
+        entries.push({ config: model, engine, engineModel: engineConfig.model ?? model.id });
+        break;
+      }
+      case 'llama-cpp': {
+        if (runtime === undefined) {
+          const { LlamaCppRuntime } = await import('./llama-cpp/llama-cpp-runtime.ts');
+          runtime = new LlamaCppRuntime(logger);
+        }
+        const path = isAbsolute(engineConfig.path) ? engineConfig.path : join(modelsDirectoryOf(config), engineConfig.path);
+        const engine = await runtime.loadEngine(model, path);
+        engines.push(engine);
+        entries.push({ config: { ...model, contextLength: model.contextLength ?? engine.contextSize }, engine, engineModel: model.id });
+        logger.info({ model: model.id, path, contextSize: engine.contextSize, threads: engine.threads }, 'llama.cpp model loaded');
+        break;
+      }
+      case 'espeak-ng':
+        throw new Error(`model ${model.id}: the espeak-ng engine is not available in this build`); // TODO(#5)
+      case 'pocketsphinx':
+        throw new Error(`model ${model.id}: the pocketsphinx engine is not available in this build`); // TODO(#5)
     }
-    const path = isAbsolute(model.engine.path) ? model.engine.path : join(modelsDirectoryOf(config), model.engine.path);
-    const engine = await runtime.loadEngine(model, path);
-    engines.push(engine);
-    entries.push({ config: { ...model, contextLength: model.contextLength ?? engine.contextSize }, engine, engineModel: model.id });
-    logger.info({ model: model.id, path, contextSize: engine.contextSize, threads: engine.threads }, 'llama.cpp model loaded');
   }
   return {
     entries,

@@ -72,23 +72,85 @@ export interface EngineCall {
   usage?: EngineUsage;
 }
 
+/** What every engine has, whatever it serves. */
+export interface EngineBase {
+  /** e.g. 'llama-cpp', 'openai-compatible', 'espeak-ng'; reported in x-venice-model-router. */
+  readonly kind: string;
+  /** Whether the engine can serve now (every upstream endpoint answers, the model is loaded). Never throws. */
+  checkHealth(signal: AbortSignal): Promise<{ healthy: boolean; detail: string }>;
+  /** Frees everything; later calls fail. */
+  close(): Promise<void>;
+}
+
 /**
  * A text engine: chat and embeddings for the models it serves. Engines know nothing of keys or money.
  * Every call honours its AbortSignal: once aborted, generation stops and the engine's resources
  * (a llama.cpp sequence, an upstream connection) are freed before the call settles.
  * Failures are thrown as EngineError (engine-error.ts).
  */
-export interface TextEngine {
-  /** 'llama-cpp' | 'openai-compatible'; reported in x-venice-model-router with the serving endpoint. */
-  readonly kind: string;
+export interface TextEngine extends EngineBase {
+  readonly modality: 'text';
   /** Streams one completion (all choices), ending with a `usage` event. */
   streamChat(request: EngineChatRequest, call: EngineCall): AsyncIterable<EngineChatEvent>;
   /** Embeds each input, in order. */
   embed(request: EngineEmbedRequest, call: EngineCall): Promise<EngineEmbedResult>;
   /** Tokens the text takes for this model (for accounting when an engine reports none). */
   countTokens(model: string, text: string): Promise<number>;
-  /** Whether the engine can serve now (every upstream endpoint answers, the model is loaded). Never throws. */
-  checkHealth(signal: AbortSignal): Promise<{ healthy: boolean; detail: string }>;
-  /** Frees everything; later calls fail. */
-  close(): Promise<void>;
 }
+
+export type AudioFormat = 'mp3' | 'opus' | 'aac' | 'flac' | 'wav' | 'pcm';
+
+/** swagger: CreateSpeechRequestSchema, resolved to the engine's terms. */
+export interface SpeechRequest {
+  model: string;
+  input: string;
+  voice: string;
+  format: AudioFormat;
+  /** 0.25..4, 1 = normal. */
+  speed: number;
+  language?: string;
+}
+
+export interface SpeechResult {
+  /** Audio in the requested format, sentence by sentence when the engine can (for `streaming: true`). */
+  audio: AsyncIterable<Buffer>;
+  contentType: string;
+}
+
+/** A speech engine (text to speech). */
+export interface SpeechEngine extends EngineBase {
+  readonly modality: 'speech';
+  /** The voices a model offers (model_spec.voices); a request naming another is a 400. */
+  voices(model: string): readonly string[];
+  /** The formats a model can produce (model_spec.supported_formats). */
+  formats(model: string): readonly AudioFormat[];
+  synthesize(request: SpeechRequest, call: EngineCall): Promise<SpeechResult>;
+}
+
+/** swagger: CreateTranscriptionRequestSchema, resolved to the engine's terms. */
+export interface TranscriptionRequest {
+  model: string;
+  /** The uploaded file's bytes, any container ffmpeg reads. */
+  audio: Buffer;
+  fileName?: string;
+  language?: string;
+  /** Word and segment timings, where the engine gives them. */
+  timestamps: boolean;
+}
+
+export interface TranscriptionResult {
+  text: string;
+  /** Seconds of audio. */
+  duration: number;
+  words?: { word: string; start: number; end: number }[];
+  segments?: { text: string; start: number; end: number }[];
+}
+
+/** A transcription engine (speech to text). Silent, empty or corrupt audio is EngineError 'bad_request'. */
+export interface TranscriptionEngine extends EngineBase {
+  readonly modality: 'transcription';
+  transcribe(request: TranscriptionRequest, call: EngineCall): Promise<TranscriptionResult>;
+}
+
+/** Every engine, by what it serves. */
+export type Engine = TextEngine | SpeechEngine | TranscriptionEngine;

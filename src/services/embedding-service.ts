@@ -2,7 +2,7 @@ import { VeniceError } from '../errors/venice-error.ts';
 import type { EngineCall } from '../engines/engine.ts';
 import { EngineError, toVeniceError } from '../engines/engine-error.ts';
 import type { CreateEmbeddingRequest } from '../schemas/embeddings.ts';
-import type { ModelEntry, ModelRegistry } from './model-registry.ts';
+import { textEngineOf, type ModelEntry, type ModelRegistry } from './model-registry.ts';
 import { priceOf, type Cost } from './pricing.ts';
 import type { Billing } from './billing/meter.ts';
 import { randomUUID } from 'node:crypto';
@@ -43,14 +43,15 @@ export class EmbeddingService {
     }
     const input = typeof request.input === 'string' ? [request.input] : request.input;
     const call: EngineCall = { signal };
-    const promptTokens = (await Promise.all(input.map((text) => entry.engine.countTokens(entry.engineModel, text)))).reduce((sum, count) => sum + count, 0);
+    const engine = textEngineOf(entry);
+    const promptTokens = (await Promise.all(input.map((text) => engine.countTokens(entry.engineModel, text)))).reduce((sum, count) => sum + count, 0);
     const settlement = billing === undefined ? undefined : await billing.reserve({
       modelId: config.id, modelType: 'embedding', requestId: `embedding-${randomUUID()}`, limitClass: 'embedding', tokens: promptTokens, privacy: config.privacy,
       worstCase: priceOf(config.pricing, { promptTokens, completionTokens: 0 }),
     });
     let result;
     try {
-      result = await entry.engine.embed({ model: entry.engineModel, input, ...(request.dimensions === undefined ? {} : { dimensions: request.dimensions }) }, call);
+      result = await engine.embed({ model: entry.engineModel, input, ...(request.dimensions === undefined ? {} : { dimensions: request.dimensions }) }, call);
     } catch (error) {
       await settlement?.release(signal.aborted ? 'client_disconnected' : 'failed');
       throw error instanceof EngineError ? toVeniceError(error, 'input') : error;

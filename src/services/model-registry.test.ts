@@ -8,6 +8,7 @@ import { ModelRegistry, type ModelEntry } from './model-registry.ts';
 
 const engine: TextEngine = {
   kind: 'stub',
+  modality: 'text',
   streamChat: async function* () { /* never called here */ },
   embed: async () => ({ vectors: [], promptTokens: 0 }),
   countTokens: async () => 0,

@@ -1,5 +1,5 @@
 import type { ModelConfig } from '../config.ts';
-import type { TextEngine } from '../engines/engine.ts';
+import type { Engine, TextEngine } from '../engines/engine.ts';
 import { VeniceError } from '../errors/venice-error.ts';
 import type { ModelType } from '../schemas/models.ts';
 import { parseFeatureSuffix } from './feature-suffix.ts';
@@ -8,7 +8,7 @@ import type { VeniceParameters } from '../schemas/chat.ts';
 /** A configured model and the engine that serves it. */
 export interface ModelEntry {
   readonly config: ModelConfig;
-  readonly engine: TextEngine;
+  readonly engine: Engine;
   /** The name the engine knows the model by (the upstream's model name, or the id). */
   readonly engineModel: string;
 }
@@ -120,6 +120,12 @@ export class ModelRegistry {
     if (config.type === 'text') response.context_length = contextLengthOf(entry);
     return response;
   }
+}
+
+/** The entry's engine as a text engine; a model of another type here is a configuration the registry refuses. */
+export function textEngineOf(entry: ModelEntry): TextEngine {
+  if (entry.engine.modality !== 'text') throw new VeniceError('INVALID_MODEL');
+  return entry.engine;
 }
 
 /** The context length the operator configured, else the engine's default for the model. */

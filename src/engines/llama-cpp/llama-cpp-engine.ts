@@ -40,6 +40,7 @@ function aborted(error: unknown): EngineError {
  */
 export class LlamaCppEngine implements TextEngine {
   readonly kind = 'llama-cpp';
+  readonly modality = 'text';
   readonly threads: number;
   readonly contextSize: number;
   private readonly pool: SequencePool<LlamaContextSequence>;

@@ -38,6 +38,7 @@ async function readBody(response: Dispatcher.ResponseData): Promise<unknown> {
  */
 export class OpenAiCompatibleEngine implements TextEngine {
   readonly kind = 'openai-compatible';
+  readonly modality = 'text';
   private readonly pool: UpstreamPool;
 
   constructor(config: OpenAiCompatibleEngineConfig) {

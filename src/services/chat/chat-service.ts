@@ -4,7 +4,7 @@ import { EngineError, toVeniceError } from '../../engines/engine-error.ts';
 import type { ChatCompletionRequest, ChatMessage } from '../../schemas/chat.ts';
 import type { Billing } from '../billing/meter.ts';
 import { meteredEvents } from '../billing/metered-events.ts';
-import { contextLengthOf } from '../model-registry.ts';
+import { contextLengthOf, textEngineOf } from '../model-registry.ts';
 import type { ModelEntry, ModelRegistry } from '../model-registry.ts';
 import { priceOf, type Cost } from '../pricing.ts';
 import { normalizeEvents } from './chat-events.ts';
@@ -63,7 +63,8 @@ export class ChatService {
       const full = priceOf(entry.config.pricing, usage);
       return settlement === undefined ? full : settlement.currency === 'USD' ? { usd: full.usd, diem: 0 } : { usd: 0, diem: full.diem };
     };
-    const normalized = normalizeEvents(entry.engine.streamChat(engineRequest, call), {
+    const engine = textEngineOf(entry);
+    const normalized = normalizeEvents(engine.streamChat(engineRequest, call), {
       // Upstreams say with parseThinkTags (default on); embedded models split when they are reasoning models.
       splitThinkTags: entry.config.engine.kind === 'openai-compatible' ? entry.config.engine.parseThinkTags : entry.config.capabilities.supportsReasoning,
       stripThinking: prepared.stripThinking,
@@ -87,7 +88,7 @@ export class ChatService {
     // Conservative, since a charge never exceeds its reservation: at least one token per 2 bytes (tokenizers
     // average 3–4 bytes a token on English, ~3 on CJK), plus what chat templates add around each message.
     const text = promptText(messages, tools);
-    const counted = await entry.engine.countTokens(entry.engineModel, text);
+    const counted = await textEngineOf(entry).countTokens(entry.engineModel, text);
     const promptTokens = Math.max(counted, Math.ceil(Buffer.byteLength(text) / 2)) + TEMPLATE_TOKENS_PER_REQUEST + TEMPLATE_TOKENS_PER_MESSAGE * messages.length;
     const completionTokens = maxTokens ?? Math.max(0, contextLengthOf(entry) - promptTokens);
     const one = priceOf(entry.config.pricing, { promptTokens, completionTokens });
