@@ -7,19 +7,18 @@ const COLUMNS = {
   DIEM: { balance: 'diem_balance', reserved: 'diem_reserved', spent: 'diem_spent' },
 } as const;
 
-/** Thrown inside a transaction to roll it back and say which check refused. */
-class Refused extends Error {
-  constructor(readonly by: 'balance' | 'key') {
-    super(by);
-  }
-}
+type Refusal = 'balance' | 'key';
 
-/** One currency's attempt: the account's free balance, then the key's free limit, both conditional updates. */
-async function reserveIn(transaction: Transaction<Database>, request: ReserveRequest, currency: Currency): Promise<void> {
+/**
+ * One currency's attempt, inside the caller's transaction: the account's free balance, then the key's free
+ * limit, both conditional updates. A key refusal undoes the account hold in the same transaction, so a
+ * refused attempt leaves nothing behind and the next currency can be tried without a new transaction.
+ */
+async function reserveIn(transaction: Transaction<Database>, request: ReserveRequest, currency: Currency): Promise<Refusal | undefined> {
   const { balance, reserved } = COLUMNS[currency];
   const account = await transaction.updateTable('accounts').set({ [reserved]: sql`${sql.ref(reserved)} + ${request.amount}` })
     .where('id', '=', request.accountId).where(sql`${sql.ref(balance)} - ${sql.ref(reserved)}`, '>=', request.amount).executeTakeFirst();
-  if (Number(account.numUpdatedRows) === 0) throw new Refused('balance');
+  if (Number(account.numUpdatedRows) === 0) return 'balance';
 
   await transaction.insertInto('key_spend').values({ key_id: request.keyId, period: request.period })
     .onConflict((conflict) => conflict.columns(['key_id', 'period']).doNothing()).execute();
@@ -27,13 +26,17 @@ async function reserveIn(transaction: Transaction<Database>, request: ReserveReq
   let update = transaction.updateTable('key_spend').set({ [reserved]: sql`${sql.ref(reserved)} + ${request.amount}` })
     .where('key_id', '=', request.keyId).where('period', '=', request.period);
   if (limit !== null) update = update.where(sql`${limit} - ${sql.ref(COLUMNS[currency].spent)} - ${sql.ref(reserved)}`, '>=', request.amount);
-  if (Number((await update.executeTakeFirst()).numUpdatedRows) === 0) throw new Refused('key');
+  if (Number((await update.executeTakeFirst()).numUpdatedRows) === 0) {
+    await transaction.updateTable('accounts').set({ [reserved]: sql`${sql.ref(reserved)} - ${request.amount}` }).where('id', '=', request.accountId).execute();
+    return 'key';
+  }
 
   await transaction.insertInto('reservations').values({
     id: request.reservationId, account_id: request.accountId, key_id: request.keyId, period: request.period, currency,
     amount: request.amount, state: 'open', request_id: request.requestId, model_id: request.modelId,
     created_at: request.createdAt, lease_until: request.leaseUntil,
   }).execute();
+  return undefined;
 }
 
 /** Closes an open reservation: charges `charge` (≤ its amount), frees the rest, writes the usage record. */
@@ -64,20 +67,16 @@ export function kyselyLedger(database: Kysely<Database>): LedgerRepository {
   const release = (reservationId: string, status: string, at: string): Promise<boolean> =>
     close(database, reservationId, 'released', { modelType: 'unknown', amount: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, status, executionMs: 0, createdAt: at });
   return {
-    reserve: async (request): Promise<ReserveOutcome> => {
+    reserve: (request) => database.transaction().execute(async (transaction): Promise<ReserveOutcome> => {
       let keyRefused: Currency | undefined;
       for (const currency of ['DIEM', 'USD'] as const) {
-        try {
-          await database.transaction().execute((transaction) => reserveIn(transaction, request, currency));
-          return { reserved: true, currency };
-        } catch (error) {
-          if (!(error instanceof Refused)) throw error;
-          if (error.by === 'key') keyRefused = currency;
-        }
+        const refusal = await reserveIn(transaction, request, currency);
+        if (refusal === undefined) return { reserved: true, currency };
+        if (refusal === 'key') keyRefused = currency;
       }
       if (keyRefused === undefined) return { reserved: false, reason: 'INSUFFICIENT_BALANCE' };
       return { reserved: false, reason: keyRefused === 'USD' ? 'API_KEY_USD_SPEND_LIMIT_EXCEEDED' : 'API_KEY_DIEM_SPEND_LIMIT_EXCEEDED' };
-    },
+    }),
     settle: (reservationId, usage) => close(database, reservationId, 'settled', usage),
     release,
     renew: async (reservationId, leaseUntil) => {
