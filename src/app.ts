@@ -8,6 +8,7 @@ import { requireKey } from './http/auth.ts';
 import { logLevelOf, toClientError } from './http/error-renderer.ts';
 import { baseHeaders, newRequestId } from './http/response-headers.ts';
 import { registerApiKeyRoutes } from './routes/api-keys/index.ts';
+import { registerAudioRoutes } from './routes/audio/index.ts';
 import { registerRateLimitRoutes } from './routes/api-keys/rate-limits.ts';
 import { registerBillingRoutes } from './routes/billing/index.ts';
 import { registerChatRoutes } from './routes/chat/index.ts';
@@ -100,6 +101,7 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
     registerBillingRoutes(api, { keys, meter, registry });
     registerChatRoutes(api, chat, meter, inference);
     registerEmbeddingRoutes(api, embeddings, meter, inference);
+    registerAudioRoutes(api, registry, meter, inference);
   }, { prefix: '/api/v1' });
 
   return app;

@@ -61,10 +61,20 @@ export async function createModelEntries(config: Config, models: ModelConfig[], 
         logger.info({ model: model.id, path, contextSize: engine.contextSize, threads: engine.threads }, 'llama.cpp model loaded');
         break;
       }
-      case 'espeak-ng':
-        throw new Error(`model ${model.id}: the espeak-ng engine is not available in this build`); // TODO(#5)
-      case 'pocketsphinx':
-        throw new Error(`model ${model.id}: the pocketsphinx engine is not available in this build`); // TODO(#5)
+      case 'espeak-ng': {
+        const { createEspeakNgEngine } = await import('./espeak-ng/espeak-ng-engine.ts');
+        const engine = await createEspeakNgEngine(engineConfig);
+        engines.push(engine);
+        entries.push({ config: model, engine, engineModel: model.id });
+        break;
+      }
+      case 'pocketsphinx': {
+        const { createPocketsphinxEngine } = await import('./pocketsphinx/pocketsphinx-engine.ts');
+        const engine = await createPocketsphinxEngine(engineConfig);
+        engines.push(engine);
+        entries.push({ config: model, engine, engineModel: model.id });
+        break;
+      }
     }
   }
   return {

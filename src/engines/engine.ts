@@ -136,6 +136,11 @@ export interface TranscriptionRequest {
   language?: string;
   /** Word and segment timings, where the engine gives them. */
   timestamps: boolean;
+  /**
+   * Called once, when the audio is decoded and its length known, before recognition starts (the caller
+   * reserves payment for that many seconds here). If it rejects, the engine stops and rejects with its error.
+   */
+  beforeRecognition?: (durationSeconds: number) => Promise<void>;
 }
 
 export interface TranscriptionResult {

@@ -110,6 +110,17 @@ export class ModelRegistry {
       if (config.maxCompletionTokens !== undefined) spec.maxCompletionTokens = config.maxCompletionTokens;
       spec.capabilities = config.capabilities;
       spec.constraints = { temperature: { default: config.constraints.temperature }, top_p: { default: config.constraints.top_p } };
+    } else if (config.type === 'asr') {
+      // swagger: ModelResponse.model_spec.pricing, ASR Model Pricing.
+      spec.pricing = { per_audio_second: config.pricing.per_audio_second ?? { usd: 0, diem: 0 } };
+    } else if (config.type === 'tts') {
+      // swagger: ModelResponse.model_spec voices, supported_formats, default_format; TTS Model Pricing (per 1M characters).
+      spec.pricing = { input: config.pricing.input };
+      if (entry.engine.modality === 'speech') {
+        spec.voices = entry.engine.voices(entry.engineModel);
+        spec.supported_formats = entry.engine.formats(entry.engineModel);
+      }
+      spec.default_format = config.defaultFormat;
     } else {
       spec.pricing = { input: config.pricing.input, output: config.pricing.output };
       if (config.embeddingDimensions !== undefined) spec.embeddingDimensions = config.embeddingDimensions;

@@ -1,0 +1,170 @@
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import type { EspeakNgEngineConfig } from '../../config.ts';
+import type { AudioFormat, EngineCall, SpeechEngine, SpeechRequest, SpeechResult } from '../engine.ts';
+import { EngineError } from '../engine-error.ts';
+import { AUDIO_FORMATS, CONTENT_TYPES, encoderArguments } from './audio-encoding.ts';
+import { Semaphore } from '../semaphore.ts';
+import { splitSentences } from './sentences.ts';
+import { runWithInput, startProcess, type RunningProcess } from './start-process.ts';
+import { pcmOfWav, type Pcm } from './wav-pcm.ts';
+
+const INSTALL_HINT = 'install it with: apt-get install -y espeak-ng ffmpeg';
+/** espeak-ng's own default rate (words per minute) is speed 1; it speaks between 80 and 450. */
+const NORMAL_RATE = 175;
+const MIN_RATE = 80;
+const MAX_RATE = 450;
+
+function firstLine(text: string): string {
+  return text.trim().split('\n')[0] ?? '';
+}
+
+/** espeak-ng's rate for `speed`, and the tempo ffmpeg applies on top where the rate alone cannot reach it (0.25 → 80 wpm × 0.55). */
+export function rateOf(speed: number): { wordsPerMinute: number; tempo: number } {
+  const wanted = NORMAL_RATE * speed;
+  const wordsPerMinute = Math.round(Math.min(MAX_RATE, Math.max(MIN_RATE, wanted)));
+  return { wordsPerMinute, tempo: wanted / wordsPerMinute };
+}
+
+/** Runs `command` with `args`; a binary that is not there is EngineError 'offline' with the install hint. */
+async function probe(command: string, args: readonly string[]): Promise<string> {
+  let result: Awaited<ReturnType<typeof runWithInput>>;
+  try {
+    result = await runWithInput(command, args, '', AbortSignal.timeout(10_000));
+  } catch (error) {
+    throw new EngineError('offline', `espeak-ng engine: cannot run '${command}' (${error instanceof Error ? error.message : String(error)}); ${INSTALL_HINT}`, { cause: error });
+  }
+  if (result.code !== 0) throw new EngineError('offline', `espeak-ng engine: '${command} ${args.join(' ')}' failed: ${firstLine(result.stderr)}; ${INSTALL_HINT}`);
+  return result.stdout.toString('utf8');
+}
+
+/**
+ * Installed voices from `espeak-ng --voices`: the language column (`en-us`, `de`, …) in listed order,
+ * plus every name espeak-ng also accepts for them (voice name, file) for checking configured voices.
+ */
+function parseVoices(listing: string): { languages: string[]; accepted: Set<string> } {
+  const rows = listing.split('\n').slice(1).map((line) => line.trim().split(/\s+/)).filter((columns) => columns.length >= 5);
+  const languages = [...new Set(rows.map((columns) => columns[1] ?? ''))].filter((language) => language !== '');
+  return { languages, accepted: new Set(rows.flatMap((columns) => [columns[1] ?? '', columns[3] ?? '', columns[4] ?? ''])) };
+}
+
+/** Writes `data`, waiting while the pipe is full; rejects when `signal` aborts. */
+async function write(stream: Writable, data: Buffer, signal: AbortSignal): Promise<void> {
+  if (!stream.write(data)) await once(stream, 'drain', { signal });
+}
+
+/**
+ * Text to speech with espeak-ng from Debian's packages, run as child processes (its GPL code stays out of
+ * Rialto's process). Each sentence is one `espeak-ng --stdout` run (text on stdin, never in argv); its
+ * WAV is piped into one ffmpeg per request that encodes the requested format, so audio streams out
+ * sentence by sentence. At most `concurrency` requests synthesize at once; the others wait in order.
+ */
+class EspeakNgEngine implements SpeechEngine {
+  readonly kind = 'espeak-ng';
+  readonly modality = 'speech';
+  private readonly slots: Semaphore;
+  private closed = false;
+
+  constructor(private readonly config: EspeakNgEngineConfig, private readonly offered: readonly string[]) {
+    this.slots = new Semaphore(config.concurrency);
+  }
+
+  voices(): readonly string[] {
+    return this.offered;
+  }
+
+  formats(): readonly AudioFormat[] {
+    return AUDIO_FORMATS;
+  }
+
+  async checkHealth(): Promise<{ healthy: boolean; detail: string }> {
+    if (this.closed) return { healthy: false, detail: 'closed' };
+    try {
+      await probe(this.config.command, ['--version']);
+      await probe(this.config.ffmpeg, ['-hide_banner', '-version']);
+      return { healthy: true, detail: `${this.config.command} and ${this.config.ffmpeg} run` };
+    } catch (error) {
+      return { healthy: false, detail: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  async synthesize(request: SpeechRequest, call: EngineCall): Promise<SpeechResult> {
+    if (this.closed) throw new EngineError('offline', 'the espeak-ng engine is closed');
+    if (!this.offered.includes(request.voice)) throw new EngineError('bad_request', `Voice ${request.voice} is not available`);
+    if (!AUDIO_FORMATS.includes(request.format)) throw new EngineError('bad_request', `Format ${request.format} is not supported`);
+    call.servedBy = this.kind;
+    return { audio: this.stream(request, call.signal), contentType: CONTENT_TYPES[request.format] };
+  }
+
+  /** One sentence's PCM. */
+  private async speak(text: string, voice: string, wordsPerMinute: number, signal: AbortSignal): Promise<Pcm> {
+    const result = await runWithInput(this.config.command, ['-v', voice, '-s', String(wordsPerMinute), '-b', '1', '--stdout'], text, signal);
+    signal.throwIfAborted();
+    if (result.code !== 0) throw new EngineError('failed', `espeak-ng exited with code ${result.code}: ${firstLine(result.stderr)}`);
+    return pcmOfWav(result.stdout);
+  }
+
+  /**
+   * The encoded audio. Nothing runs until the first read; the slot is held until the last one, an error,
+   * or the reader stopping early, and every child process is dead before the slot is released.
+   */
+  private async *stream(request: SpeechRequest, callSignal: AbortSignal): AsyncGenerator<Buffer> {
+    const release = await this.slots.acquire(callSignal);
+    const stop = new AbortController();
+    const signal = AbortSignal.any([callSignal, stop.signal]);
+    let encoder: RunningProcess | undefined;
+    let feeding: Promise<void> | undefined;
+    let failure: unknown;
+    try {
+      const { wordsPerMinute, tempo } = rateOf(request.speed);
+      const [first, ...rest] = splitSentences(request.input);
+      const firstPcm = await this.speak(first ?? request.input, request.voice, wordsPerMinute, signal);
+      const running = startProcess(this.config.ffmpeg, encoderArguments(request.format, firstPcm, tempo), signal);
+      encoder = running;
+      feeding = (async () => {
+        await write(running.child.stdin, firstPcm.samples, signal);
+        for (const sentence of rest) {
+          const pcm = await this.speak(sentence, request.voice, wordsPerMinute, signal);
+          if (pcm.sampleRate !== firstPcm.sampleRate || pcm.channels !== firstPcm.channels) throw new EngineError('failed', 'espeak-ng changed its sample format between sentences');
+          await write(running.child.stdin, pcm.samples, signal);
+        }
+        running.child.stdin.end();
+      })().catch((error: unknown) => {
+        failure = error;
+        stop.abort(error);
+      });
+      for await (const chunk of running.child.stdout) if (Buffer.isBuffer(chunk)) yield chunk;
+      const code = await running.exit.catch((error: unknown) => {
+        throw new EngineError('offline', `cannot run '${this.config.ffmpeg}': ${String(error)}; ${INSTALL_HINT}`, { cause: error });
+      });
+      await feeding;
+      callSignal.throwIfAborted();
+      if (failure !== undefined) throw failure;
+      if (code !== 0) throw new EngineError('failed', `ffmpeg exited with code ${code}: ${firstLine(running.stderr())}`);
+    } finally {
+      stop.abort();
+      await Promise.allSettled([feeding, encoder?.exit]);
+      release();
+    }
+  }
+}
+
+/**
+ * Creates the engine: checks that espeak-ng and ffmpeg run and lists the installed voices once. Throws
+ * EngineError 'offline' (with the install hint) for a missing binary and 'failed' for a configured voice
+ * that is not installed. Offers config.voices, else every installed voice.
+ */
+export async function createEspeakNgEngine(config: EspeakNgEngineConfig): Promise<SpeechEngine> {
+  const installed = parseVoices(await probe(config.command, ['--voices']));
+  await probe(config.ffmpeg, ['-hide_banner', '-version']);
+  const offered = config.voices ?? installed.languages;
+  // A variant (`en-us+klatt`) is accepted when its voice is installed; espeak-ng ignores unknown variants.
+  const missing = offered.filter((voice) => !installed.accepted.has(voice.split('+')[0] ?? voice));
+  if (missing.length > 0) throw new EngineError('failed', `espeak-ng engine: voice(s) not installed: ${missing.join(', ')} (see espeak-ng --voices)`);
+  if (offered.length === 0) throw new EngineError('failed', 'espeak-ng engine: no voices installed (espeak-ng --voices lists none)');
+  return new EspeakNgEngine(config, offered);
+}

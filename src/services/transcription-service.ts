@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import type { EngineCall, TranscriptionEngine, TranscriptionResult } from '../engines/engine.ts';
+import { EngineError, toVeniceError } from '../engines/engine-error.ts';
+import { VeniceError } from '../errors/venice-error.ts';
+import type { CreateTranscriptionRequest } from '../schemas/transcriptions.ts';
+import type { Billing, Settlement } from './billing/meter.ts';
+import type { ModelEntry, ModelRegistry } from './model-registry.ts';
+import type { Cost } from './pricing.ts';
+
+export interface TranscriptionOutcome {
+  result: TranscriptionResult;
+  entry: ModelEntry;
+  servedBy: string;
+  cost: Cost;
+}
+
+function transcriptionEngineOf(entry: ModelEntry): TranscriptionEngine {
+  if (entry.engine.modality !== 'transcription') throw new VeniceError('INVALID_MODEL');
+  return entry.engine;
+}
+
+/** Prices carry 12 decimals at most (as in pricing.ts). */
+function round(value: number): number {
+  return Math.round(value * 1e12) / 1e12;
+}
+
+/** asr is priced per second of input audio (INVENTORY §6.2), fractions included. */
+export function audioCostOf(entry: ModelEntry, seconds: number): Cost {
+  const rate = entry.config.pricing.per_audio_second ?? { usd: 0, diem: 0 };
+  return { usd: round(rate.usd * seconds), diem: round(rate.diem * seconds) };
+}
+
+/**
+ * POST /audio/transcriptions: resolves the model (default: the first asr model), reserves the price of
+ * the decoded audio's length before recognition, settles it after, and releases it on any failure.
+ * Audio the engine cannot use (empty, silent, corrupt) is 422 ASR_UPSTREAM_VALIDATION_FAILED.
+ */
+export class TranscriptionService {
+  constructor(private readonly registry: ModelRegistry) {}
+
+  async transcribe(request: CreateTranscriptionRequest, fileName: string | undefined, signal: AbortSignal, billing?: Billing): Promise<TranscriptionOutcome> {
+    const model = request.model ?? this.registry.traits('asr').default;
+    if (model === undefined) throw new VeniceError('MODEL_NOT_FOUND');
+    const { entry } = this.registry.resolve(model, 'asr');
+    const engine = transcriptionEngineOf(entry);
+    const call: EngineCall = { signal };
+    let settlement: Settlement | undefined;
+    const beforeRecognition = async (seconds: number): Promise<void> => {
+      settlement = await billing?.reserve({
+        modelId: entry.config.id, modelType: 'asr', requestId: `transcription-${randomUUID()}`, limitClass: 'audio', tokens: 0,
+        worstCase: audioCostOf(entry, seconds), privacy: entry.config.privacy,
+      });
+    };
+    // Subtitles and verbose_json are built from the segment timings.
+    const timestamps = request.timestamps || (request.response_format !== 'json' && request.response_format !== 'text');
+    let result: TranscriptionResult;
+    try {
+      result = await engine.transcribe({
+        model: entry.engineModel, audio: request.file, timestamps,
+        beforeRecognition, ...(fileName === undefined ? {} : { fileName }), ...(request.language === undefined ? {} : { language: request.language }),
+      }, call);
+    } catch (error) {
+      await settlement?.release(signal.aborted ? 'client_disconnected' : 'failed');
+      if (!(error instanceof EngineError)) throw error;
+      throw error.failure === 'bad_request' ? new VeniceError('ASR_UPSTREAM_VALIDATION_FAILED', { cause: error }) : toVeniceError(error);
+    }
+    const cost = audioCostOf(entry, result.duration);
+    await settlement?.settle({ promptTokens: 0, completionTokens: 0 }, cost, 'completed');
+    return { result, entry, servedBy: call.servedBy ?? engine.kind, cost };
+  }
+}
