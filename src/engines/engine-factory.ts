@@ -42,13 +42,14 @@ export async function createModelEntries(config: Config, models: ModelConfig[], 
     if (modality !== MODALITY_OF_TYPE[model.type]) {
       throw new Error(`model ${model.id}: a ${model.type} model cannot use the ${engineConfig.kind} engine`);
     }
+    const add = (engine: Engine, entry: Omit<ModelEntry, 'engine'> = { config: model, engineModel: model.id }): void => {
+      engines.push(engine);
+      entries.push({ ...entry, engine });
+    };
     switch (engineConfig.kind) {
-      case 'openai-compatible': {
-        const engine = new OpenAiCompatibleEngine(engineConfig);
-        engines.push(engine);
-        entries.push({ config: model, engine, engineModel: engineConfig.model ?? model.id });
+      case 'openai-compatible':
+        add(new OpenAiCompatibleEngine(engineConfig), { config: model, engineModel: engineConfig.model ?? model.id });
         break;
-      }
       case 'llama-cpp': {
         if (runtime === undefined) {
           const { LlamaCppRuntime } = await import('./llama-cpp/llama-cpp-runtime.ts');
@@ -56,23 +57,18 @@ export async function createModelEntries(config: Config, models: ModelConfig[], 
         }
         const path = isAbsolute(engineConfig.path) ? engineConfig.path : join(modelsDirectoryOf(config), engineConfig.path);
         const engine = await runtime.loadEngine(model, path);
-        engines.push(engine);
-        entries.push({ config: { ...model, contextLength: model.contextLength ?? engine.contextSize }, engine, engineModel: model.id });
+        add(engine, { config: { ...model, contextLength: model.contextLength ?? engine.contextSize }, engineModel: model.id });
         logger.info({ model: model.id, path, contextSize: engine.contextSize, threads: engine.threads }, 'llama.cpp model loaded');
         break;
       }
       case 'espeak-ng': {
         const { createEspeakNgEngine } = await import('./espeak-ng/espeak-ng-engine.ts');
-        const engine = await createEspeakNgEngine(engineConfig);
-        engines.push(engine);
-        entries.push({ config: model, engine, engineModel: model.id });
+        add(await createEspeakNgEngine(engineConfig));
         break;
       }
       case 'pocketsphinx': {
         const { createPocketsphinxEngine } = await import('./pocketsphinx/pocketsphinx-engine.ts');
-        const engine = await createPocketsphinxEngine(engineConfig);
-        engines.push(engine);
-        entries.push({ config: model, engine, engineModel: model.id });
+        add(await createPocketsphinxEngine(engineConfig));
         break;
       }
     }
