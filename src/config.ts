@@ -78,6 +78,12 @@ const openAiCompatibleEngine = z.strictObject({
   maxConnections: z.number().int().positive().default(64),
   /** Parse inline `<think>…</think>` in upstream content into reasoning_content. */
   parseThinkTags: z.boolean().default(true),
+  /**
+   * How disable_thinking reaches the upstream: `chat_template_kwargs` sends {enable_thinking: false} (vLLM and
+   * llama.cpp server with Qwen3-style templates), `reasoning_effort` sends "none" (OpenAI-style APIs), `strip`
+   * only removes the reasoning from the answer (the upstream still spends tokens thinking).
+   */
+  disableThinking: z.enum(['strip', 'chat_template_kwargs', 'reasoning_effort']).default('strip'),
 });
 
 const audioFormat = z.enum(['mp3', 'opus', 'aac', 'flac', 'wav', 'pcm']);

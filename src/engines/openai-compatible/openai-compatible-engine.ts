@@ -41,7 +41,7 @@ export class OpenAiCompatibleEngine implements TextEngine {
   readonly modality = 'text';
   private readonly pool: UpstreamPool;
 
-  constructor(config: OpenAiCompatibleEngineConfig) {
+  constructor(private readonly config: OpenAiCompatibleEngineConfig) {
     this.pool = new UpstreamPool(config);
   }
 
@@ -75,7 +75,7 @@ export class OpenAiCompatibleEngine implements TextEngine {
   }
 
   async *streamChat(request: EngineChatRequest, call: EngineCall): AsyncGenerator<EngineChatEvent> {
-    const response = await this.post('/chat/completions', upstreamChatBody(request, request.stream), call);
+    const response = await this.post('/chat/completions', upstreamChatBody(request, request.stream, this.config.disableThinking), call);
     let usage: EngineUsage | undefined;
     // A running estimate, replaced by the upstream's own figures when they arrive.
     const running: EngineUsage = { promptTokens: estimateTokens(JSON.stringify(request.messages)), completionTokens: 0 };

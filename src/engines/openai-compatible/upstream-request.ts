@@ -5,8 +5,9 @@ import type { EngineChatRequest } from '../engine.ts';
  * are sent only when the client set them, since strict upstreams (OpenAI itself) refuse unknown fields.
  * Streams always ask for usage (`stream_options.include_usage`) so every request can be accounted for.
  */
-export function upstreamChatBody(request: EngineChatRequest, stream: boolean): Record<string, unknown> {
+export function upstreamChatBody(request: EngineChatRequest, stream: boolean, disableThinking: 'strip' | 'chat_template_kwargs' | 'reasoning_effort' = 'strip'): Record<string, unknown> {
   const body: Record<string, unknown> = { ...request.passThrough, model: request.model, messages: request.messages, stream };
+  if (request.disableThinking === true && disableThinking === 'chat_template_kwargs') body.chat_template_kwargs = { enable_thinking: false };
   if (stream) body.stream_options = { include_usage: true };
   const fields: Record<string, unknown> = {
     max_tokens: request.maxTokens,
@@ -20,7 +21,7 @@ export function upstreamChatBody(request: EngineChatRequest, stream: boolean): R
     repetition_penalty: request.repetitionPenalty,
     seed: request.seed,
     stop: request.stop,
-    reasoning_effort: request.reasoningEffort,
+    reasoning_effort: request.disableThinking === true && disableThinking === 'reasoning_effort' ? 'none' : request.reasoningEffort,
     logprobs: request.logprobs,
     top_logprobs: request.topLogprobs,
   };
