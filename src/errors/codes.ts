@@ -43,7 +43,6 @@ export const ERROR_CODES = {
   REQUEST_TIMEOUT: { status: 504, message: 'The request took too long to complete and was timed-out. For long-running inference requests, use the streaming API by setting `stream=true` in your request.', log: 'none' },
   // Rialto's additions, for cases the table has no code for (statuses follow the docs named beside each).
   ROUTE_NOT_FOUND: { status: 404, message: 'The requested endpoint does not exist', log: 'none' },
-  METHOD_NOT_ALLOWED: { status: 405, message: 'This endpoint does not accept that method', log: 'none' },
   // docs/overview/deprecations.mdx: after sunset a model auto-routes to its replacement or answers 410.
   MODEL_REMOVED: { status: 410, message: 'This model has been removed. See /models for the available models.', log: 'none' },
 } as const satisfies Record<string, { status: number; message: string; log: 'none' | 'warn' | 'error' }>;
