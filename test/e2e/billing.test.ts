@@ -1,10 +1,10 @@
 // Paying for requests: reservations before the engine, settlement after, 402s, balance headers, the
 // early-end policy, and the concurrency guarantee — on SQLite and on PostgreSQL.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRialto, type TestRialto } from '../support/start-rialto.ts';
-import { startReplayServer, type ReplayServer } from '../support/upstream/upstream-replay-server.ts';
-import { chatModel } from './upstream-support.ts';
+import type { TestRialto } from '../support/start-rialto.ts';
+import type { ReplayServer } from '../support/upstream/upstream-replay-server.ts';
+import { chatModel, useReplayRialto } from './upstream-support.ts';
 import { toNanos, fromNanos } from '../../src/services/billing/money.ts';
 import { validateResponse } from '../support/spec/spec-validator.ts';
 
@@ -25,17 +25,10 @@ for (const database of ['sqlite', 'postgres'] as const) {
     let replay: ReplayServer;
     let rialto: TestRialto;
 
-    before(async () => {
-      replay = await startReplayServer({ flavor: 'vllm' });
-      rialto = await startRialto({
+    useReplayRialto((url) => ({
         systemPrompt: '',
-        models: [chatModel('paid', 'vllm', [replay.url]), { ...chatModel('anonymized', 'vllm', [replay.url]), privacy: 'anonymized' }, { ...chatModel('free', 'vllm', [replay.url]), pricing: { input: { usd: 0, diem: 0 }, output: { usd: 0, diem: 0 } } }],
-      }, { database, balanceUsd: 0 });
-    });
-    after(async () => {
-      await rialto.close();
-      await replay.close();
-    });
+        models: [chatModel('paid', 'vllm', [url]), { ...chatModel('anonymized', 'vllm', [url]), privacy: 'anonymized' }, { ...chatModel('free', 'vllm', [url]), pricing: { input: { usd: 0, diem: 0 }, output: { usd: 0, diem: 0 } } }],
+      }), (servers) => ({ replay, rialto } = servers), { database, balanceUsd: 0 });
 
     it('an empty account gets 402 INSUFFICIENT_BALANCE on a paid model, and free models still answer', async () => {
       const refused = await chat(rialto, rialto.inferenceKey, { model: 'paid', messages: PLAIN, max_tokens: 8 });

@@ -1,30 +1,21 @@
 // Rate limits in the request path (docs/api-reference/rate-limiting.mdx): headers on every admitted
 // response (streams too), 429 with Retry-After, tokens settled to actual use, the abuse rule.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRialto, type TestRialto } from '../support/start-rialto.ts';
-import { startReplayServer, type ReplayServer } from '../support/upstream/upstream-replay-server.ts';
-import { chatModel } from './upstream-support.ts';
+import type { TestRialto } from '../support/start-rialto.ts';
+import { chatModel, useReplayRialto } from './upstream-support.ts';
 import { FAILED_REQUESTS_MESSAGE } from '../../src/rate-limit/rate-limiter.ts';
 
 const PLAIN = [{ role: 'user', content: '#plain hello' }];
 
 describe('rate limits through HTTP', () => {
-  let replay: ReplayServer;
   let rialto: TestRialto;
 
-  before(async () => {
-    replay = await startReplayServer({ flavor: 'vllm' });
-    rialto = await startRialto({
-      systemPrompt: '',
-      rateLimits: { enabled: true, overrides: { S: { requestsPerMinute: 3, tokensPerMinute: 100_000 }, M: { requestsPerMinute: 100, tokensPerMinute: 400 } } },
-      models: [chatModel('small', 'vllm', [replay.url]), { ...chatModel('medium', 'vllm', [replay.url]), rateLimitTier: 'M' }],
-    });
-  });
-  after(async () => {
-    await rialto.close();
-    await replay.close();
-  });
+  useReplayRialto((url) => ({
+    systemPrompt: '',
+    rateLimits: { enabled: true, overrides: { S: { requestsPerMinute: 3, tokensPerMinute: 100_000 }, M: { requestsPerMinute: 100, tokensPerMinute: 400 } } },
+    models: [chatModel('small', 'vllm', [url]), { ...chatModel('medium', 'vllm', [url]), rateLimitTier: 'M' }],
+  }), (servers) => ({ rialto } = servers));
 
   const send = (body: Record<string, unknown>, key = rialto.inferenceKey): Promise<Response> => fetch(`${rialto.baseURL}/chat/completions`, {
     method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body),

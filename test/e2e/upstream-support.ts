@@ -1,8 +1,9 @@
 // Shared helpers of the upstream e2e tests (upstream-chat / upstream-failover): model configs for
 // each replay flavor, raw SSE reading with fetch, and a bounded poll.
 import assert from 'node:assert/strict';
-import type { TestRialto } from '../support/start-rialto.ts';
-import type { RecordedRequest, ReplayServer, UpstreamFlavor } from '../support/upstream/upstream-replay-server.ts';
+import { after, before } from 'node:test';
+import { startRialto, type StartOptions, type TestRialto } from '../support/start-rialto.ts';
+import { startReplayServer, type RecordedRequest, type ReplayServer, type UpstreamFlavor } from '../support/upstream/upstream-replay-server.ts';
 
 /** The model names the recordings were made with, per flavor. */
 export const UPSTREAM_MODELS: Record<UpstreamFlavor, { chat: string; embed: string }> = {
@@ -86,4 +87,25 @@ export function assertInferenceHeaders(headers: Headers, modelId: string, modelN
   assert.match(headers.get('cf-ray') ?? '', /^[0-9a-f]{16}-[A-Z]+$/);
   assert.equal(headers.get('x-request-id'), headers.get('cf-ray'));
   assert.match(headers.get('x-venice-version') ?? '', /^\d{8}\.\d{6}$/);
+}
+
+/**
+ * Registers the suite's before/after hooks: a vLLM replay server, then Rialto with the config built from its
+ * URL; `started` receives both, and both are closed after the suite.
+ */
+export function useReplayRialto(
+  config: (upstreamUrl: string) => Record<string, unknown>,
+  started: (servers: { replay: ReplayServer; rialto: TestRialto }) => void,
+  options: StartOptions = {},
+): void {
+  let servers: { replay: ReplayServer; rialto: TestRialto } | undefined;
+  before(async () => {
+    const replay = await startReplayServer({ flavor: 'vllm' });
+    servers = { replay, rialto: await startRialto(config(replay.url), options) };
+    started(servers);
+  });
+  after(async () => {
+    await servers?.rialto.close();
+    await servers?.replay.close();
+  });
 }

@@ -1,30 +1,23 @@
 // disable_thinking on upstream engines: forwarded as the operator configured (engine.disableThinking), and the
 // answer never carries reasoning either way.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRialto, type TestRialto } from '../support/start-rialto.ts';
-import { startReplayServer, type ReplayServer } from '../support/upstream/upstream-replay-server.ts';
-import { chatModel } from './upstream-support.ts';
+import type { TestRialto } from '../support/start-rialto.ts';
+import type { ReplayServer } from '../support/upstream/upstream-replay-server.ts';
+import { chatModel, useReplayRialto } from './upstream-support.ts';
 
 describe('disable_thinking reaches the upstream the way its engine is configured', () => {
   let replay: ReplayServer;
   let rialto: TestRialto;
 
-  before(async () => {
-    replay = await startReplayServer({ flavor: 'vllm' });
-    rialto = await startRialto({
-      systemPrompt: '',
-      models: [
-        chatModel('strip', 'vllm', [replay.url]),
-        chatModel('kwargs', 'vllm', [replay.url], { disableThinking: 'chat_template_kwargs' }),
-        chatModel('effort', 'vllm', [replay.url], { disableThinking: 'reasoning_effort' }),
-      ],
-    });
-  });
-  after(async () => {
-    await rialto.close();
-    await replay.close();
-  });
+  useReplayRialto((url) => ({
+    systemPrompt: '',
+    models: [
+      chatModel('strip', 'vllm', [url]),
+      chatModel('kwargs', 'vllm', [url], { disableThinking: 'chat_template_kwargs' }),
+      chatModel('effort', 'vllm', [url], { disableThinking: 'reasoning_effort' }),
+    ],
+  }), (servers) => ({ replay, rialto } = servers));
 
   const ask = async (model: string, disable: boolean): Promise<{ sent: Record<string, unknown>; reasoning: string | null | undefined }> => {
     const before = replay.requests.length;
