@@ -32,9 +32,10 @@ import { loadConfig } from '../src/config.ts';
 import { openStore } from '../src/storage/open-store.ts';
 import type { Currency, Nanos } from '../src/storage/store.ts';
 import {
-  cleanup, concurrencyLevels, createInferenceKey, fixed, freePort, load, onCleanup, percentile, positiveInteger, rialtoCli, rialtoEnvironment,
+  concurrencyLevels, createInferenceKey, fixed, freePort, load, onCleanup, percentile, positiveInteger, rialtoCli, rialtoEnvironment,
   signed, startRialtoServer, startUpstream, stopChild, table, temporaryDirectory, UPSTREAM_MODEL, writeRialtoConfig,
   type Child, type Probe, type RunResult, type Target, type UpstreamStats,
+  runBench,
 } from './harness.ts';
 
 const RIALTO_MODEL = 'bench';
@@ -366,11 +367,4 @@ async function main(): Promise<number> {
   return failures.length > 0 || bookProblems.length > 0 ? 1 : 0;
 }
 
-try {
-  process.exitCode = await main();
-} catch (error) {
-  process.stderr.write(`bench failed: ${(error as Error).stack ?? String(error)}\n`);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
+await runBench(main);

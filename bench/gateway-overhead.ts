@@ -19,8 +19,9 @@ import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import {
-  cleanup, concurrencyLevels, createInferenceKey, fixed, freePort, load, percentile, positiveInteger, signed, startRialtoServer, startUpstream, table,
+  concurrencyLevels, createInferenceKey, fixed, freePort, load, percentile, positiveInteger, signed, startRialtoServer, startUpstream, table,
   temporaryDirectory, UPSTREAM_MODEL, writeRialtoConfig, type Child, type Probe, type RunResult, type Target, type UpstreamStats,
+  runBench,
 } from './harness.ts';
 
 const RIALTO_MODEL = 'bench';
@@ -155,11 +156,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-try {
-  process.exitCode = await main();
-} catch (error) {
-  process.stderr.write(`bench failed: ${(error as Error).stack ?? String(error)}\n`);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
+await runBench(main);

@@ -387,3 +387,15 @@ export function table(header: string[], rows: string[][], leftColumns = 1): stri
 
 export const fixed = (value: number | undefined, digits: number): string => (value === undefined || Number.isNaN(value) ? 'n/a' : value.toFixed(digits));
 export const signed = (value: number): string => `${value >= 0 ? '+' : ''}${value.toFixed(3)}`;
+
+/** A bench's entry point: runs `main`, sets the exit code from it (1 on a throw), and always cleans up. */
+export async function runBench(main: () => Promise<number>): Promise<void> {
+  try {
+    process.exitCode = await main();
+  } catch (error) {
+    process.stderr.write(`bench failed: ${(error as Error).stack ?? String(error)}\n`);
+    process.exitCode = 1;
+  } finally {
+    await cleanup();
+  }
+}
