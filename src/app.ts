@@ -13,7 +13,9 @@ import { registerRateLimitRoutes } from './routes/api-keys/rate-limits.ts';
 import { registerBillingRoutes } from './routes/billing/index.ts';
 import { registerChatRoutes } from './routes/chat/index.ts';
 import { registerEmbeddingRoutes } from './routes/embeddings/index.ts';
+import { registerImageRoutes } from './routes/image/index.ts';
 import { registerModelRoutes } from './routes/models/index.ts';
+import { UrlFetcher } from './services/media/url-fetcher.ts';
 import { ChatService } from './services/chat/chat-service.ts';
 import { EmbeddingService } from './services/embedding-service.ts';
 import type { KeyService } from './services/key-service.ts';
@@ -94,6 +96,8 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
   const inference = requireKey(keys, { balances: (accountId) => meter.balances(accountId) });
   const chat = new ChatService(registry, () => config.systemPrompt);
   const embeddings = new EmbeddingService(registry);
+  const fetcher = new UrlFetcher(config.fetch);
+  app.addHook('onClose', async () => fetcher.close());
   await app.register(async (api) => {
     registerModelRoutes(api, registry);
     registerApiKeyRoutes(api, keys);
@@ -102,6 +106,7 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
     registerChatRoutes(api, chat, meter, inference);
     registerEmbeddingRoutes(api, embeddings, meter, inference);
     registerAudioRoutes(api, registry, meter, inference);
+    registerImageRoutes(api, { registry, meter, fetcher, auth: inference });
   }, { prefix: '/api/v1' });
 
   return app;

@@ -16,6 +16,19 @@ const textPricing = z.strictObject({
   extended: z.strictObject({ context_token_threshold: z.number().int().positive(), input: price, output: price }).optional(),
   /** asr: per second of input audio (swagger: ASR Model Pricing). tts prices `input` per 1M characters. */
   per_audio_second: price.optional(),
+  // swagger: Image Model Pricing (image, upscale) and Inpaint Model Pricing; per image or per edit.
+  /** image: per generated image, when the model has no `resolutions`. */
+  generation: price.optional(),
+  /** image, inpaint: per image by resolution tier ("1K", "2K", "4K"); replaces `generation` / `inpaint`. */
+  resolutions: z.record(z.string(), price).optional(),
+  /** image, inpaint: per (resolution, quality). */
+  quality: z.record(z.string(), z.strictObject({ low: price, medium: price, high: price })).optional(),
+  /** image, upscale: per upscale by factor. */
+  upscale: z.strictObject({ '2x': price, '4x': price }).optional(),
+  /** inpaint: per edit. */
+  inpaint: price.optional(),
+  /** inpaint: `included` input images are in the base price; each further one adds `additional`. */
+  inputImages: z.strictObject({ included: z.number().int().min(0), additional: price }).optional(),
 });
 
 const reasoningEffort = z.enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max']);
@@ -111,6 +124,69 @@ const pocketsphinxEngine = z.strictObject({
   concurrency: z.number().int().min(1).default(2),
 });
 
+/**
+ * An AUTOMATIC1111 / Forge WebUI started with --api: /sdapi/v1/txt2img (image models) and /sdapi/v1/img2img
+ * (inpaint models).
+ */
+const automatic1111Engine = z.strictObject({
+  kind: z.literal('automatic1111'),
+  endpoints: z.array(upstreamEndpoint).min(1),
+  /** The checkpoint to run (`override_settings.sd_model_checkpoint`); default: whatever the server has loaded. */
+  checkpoint: z.string().optional(),
+  sampler: z.string().default('Euler a'),
+  /** img2img: how far an edit may move from its input (0..1). */
+  denoisingStrength: z.number().min(0).max(1).default(0.6),
+  timeoutMs: z.number().int().positive().default(600_000),
+  maxConnections: z.number().int().positive().default(8),
+});
+
+/** ESRGAN super-resolution from @upscalerjs/esrgan-slim (weights ship in the npm package), on TensorFlow.js's wasm backend. */
+const esrganEngine = z.strictObject({
+  kind: z.literal('esrgan'),
+  /** Tile edge in input pixels: large images are upscaled tile by tile. */
+  tileSize: z.number().int().min(16).max(1024).default(128),
+  /** Upscales running at once; more wait their turn. */
+  concurrency: z.number().int().min(1).default(1),
+});
+
+/**
+ * A salient-object ONNX model (U²-Net, U²-Netp, IS-Net, …) on onnxruntime-node: one input [1,3,S,S], the
+ * first output a [1,1,S,S] mask.
+ */
+const onnxBackgroundRemovalEngine = z.strictObject({
+  kind: z.literal('onnx-background-removal'),
+  /** The .onnx file: absolute, or relative to the models folder. */
+  path: z.string().min(1),
+  /** The model's square input size S (U²-Net 320, IS-Net 1024); default: read from the model. */
+  inputSize: z.number().int().positive().optional(),
+  /** Per-channel normalization of RGB in 0..1 (U²-Net: ImageNet's; IS-Net: mean 0.5, std 1). */
+  mean: z.tuple([z.number(), z.number(), z.number()]).default([0.485, 0.456, 0.406]),
+  std: z.tuple([z.number(), z.number(), z.number()]).default([0.229, 0.224, 0.225]),
+  threads: z.number().int().min(1).default(1),
+  concurrency: z.number().int().min(1).default(1),
+});
+
+/** swagger: ModelResponse.model_spec.constraints for image and inpaint models. */
+const imageConstraints = z.strictObject({
+  promptCharacterLimit: z.number().int().positive().default(7500),
+  steps: z.strictObject({ default: z.number().int().min(1), max: z.number().int().min(1) }).default({ default: 20, max: 50 }),
+  widthHeightDivisor: z.number().int().positive().default(8),
+  /** The largest width or height a request may ask for. */
+  maxDimension: z.number().int().positive().default(1280),
+  defaultWidth: z.number().int().positive().default(1024),
+  defaultHeight: z.number().int().positive().default(1024),
+  cfgScale: z.number().positive().max(20).default(7),
+  aspectRatios: z.array(z.string()).optional(),
+  defaultAspectRatio: z.string().optional(),
+  resolutions: z.array(z.string()).optional(),
+  defaultResolution: z.string().optional(),
+  qualities: z.array(z.enum(['low', 'medium', 'high'])).optional(),
+  defaultQuality: z.enum(['low', 'medium', 'high']).optional(),
+  /** inpaint: whether several input images are combined (multi-edit), and how many. */
+  combineImages: z.boolean().default(true),
+  maxInputImages: z.number().int().min(1).optional(),
+});
+
 const deprecation = z.strictObject({
   date: z.string(),
   removesAt: z.string(),
@@ -124,12 +200,24 @@ export const modelConfigSchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9._/-]+$/, 'model ids use only letters, digits and . _ / -'),
   name: z.string().optional(),
   description: z.string().optional(),
-  type: z.enum(['text', 'embedding', 'tts', 'asr']).default('text'),
-  engine: z.discriminatedUnion('kind', [llamaCppEngine, openAiCompatibleEngine, espeakNgEngine, pocketsphinxEngine]),
+  type: z.enum(['text', 'embedding', 'tts', 'asr', 'image', 'upscale', 'inpaint']).default('text'),
+  /**
+   * openai-compatible serves every type but upscale (chat and embeddings, /audio/speech, /audio/transcriptions,
+   * /images/generations and /images/edits of its endpoints); the others serve one type each.
+   */
+  engine: z.discriminatedUnion('kind', [llamaCppEngine, openAiCompatibleEngine, espeakNgEngine, pocketsphinxEngine, automatic1111Engine, esrganEngine, onnxBackgroundRemovalEngine]),
   /** tts: the format answered when a request names none (model_spec.default_format). */
   defaultFormat: audioFormat.default('mp3'),
   /** tts: the voice answered when a request names none. */
   defaultVoice: z.string().optional(),
+  /** tts on an upstream: the voices it offers (model_spec.voices); the first is the default. */
+  voices: z.array(z.string()).optional(),
+  /** tts on an upstream: the formats it can produce (model_spec.supported_formats). */
+  supportedFormats: z.array(audioFormat).optional(),
+  /** image and inpaint models: model_spec.constraints, and the limits requests are checked against. */
+  imageConstraints: imageConstraints.default(imageConstraints.parse({})),
+  /** image: model_spec.supportsWebSearch etc. are not offered; whether the model applies no content filter. */
+  uncensored: z.boolean().optional(),
   contextLength: z.number().int().positive().optional(),
   maxCompletionTokens: z.number().int().positive().optional(),
   capabilities: capabilities.default(capabilities.parse({})),
@@ -182,6 +270,17 @@ const configSchema = z.strictObject({
     /** Per class (XS, S, M, L, embedding, image, audio): { requestsPerMinute, tokensPerMinute }. */
     overrides: z.partialRecord(z.enum(['XS', 'S', 'M', 'L', 'embedding', 'image', 'audio']), z.strictObject({ requestsPerMinute: z.number().int().positive().optional(), tokensPerMinute: z.number().int().positive().optional() })).default({}),
   }).default({ enabled: true, store: 'memory', redisPrefix: 'rialto:rate-limit', overrides: {} }),
+  /**
+   * URLs that clients give (image_url, image inputs) are fetched with these limits. Private, loopback and
+   * link-local addresses are refused unless listed in `allowHosts` (host names or IPs, e.g. 127.0.0.1).
+   */
+  fetch: z.strictObject({
+    allowHosts: z.array(z.string()).default([]),
+    allowPrivateAddresses: z.boolean().default(false),
+    timeoutMs: z.number().int().positive().default(15_000),
+    maxBytes: z.number().int().positive().default(25 * 1024 * 1024),
+    maxRedirects: z.number().int().min(0).default(3),
+  }).default({ allowHosts: [], allowPrivateAddresses: false, timeoutMs: 15_000, maxBytes: 25 * 1024 * 1024, maxRedirects: 3 }),
   /** Every *.gguf in <dataDirectory>/models that no model names is served as a text model. */
   discoverModels: z.boolean().default(true),
   models: z.array(modelConfigSchema).default([]),
@@ -193,6 +292,11 @@ export type LlamaCppEngineConfig = z.infer<typeof llamaCppEngine>;
 export type OpenAiCompatibleEngineConfig = z.infer<typeof openAiCompatibleEngine>;
 export type EspeakNgEngineConfig = z.infer<typeof espeakNgEngine>;
 export type PocketsphinxEngineConfig = z.infer<typeof pocketsphinxEngine>;
+export type Automatic1111EngineConfig = z.infer<typeof automatic1111Engine>;
+export type EsrganEngineConfig = z.infer<typeof esrganEngine>;
+export type OnnxBackgroundRemovalEngineConfig = z.infer<typeof onnxBackgroundRemovalEngine>;
+export type ImageConstraints = z.infer<typeof imageConstraints>;
+export type FetchConfig = Config['fetch'];
 export type TextPricing = z.infer<typeof textPricing>;
 
 export class ConfigError extends Error {

@@ -24,9 +24,17 @@ export function discoverModels(config: Config): ModelConfig[] {
   return [...config.models, ...discovered];
 }
 
-/** What each engine kind serves, and what each model type needs. */
-const MODALITY = { 'llama-cpp': 'text', 'openai-compatible': 'text', 'espeak-ng': 'speech', pocketsphinx: 'transcription' } as const;
-const MODALITY_OF_TYPE = { text: 'text', embedding: 'text', tts: 'speech', asr: 'transcription' } as const;
+/** The model types each engine kind can serve. */
+const TYPES_OF_KIND: Record<ModelConfig['engine']['kind'], readonly ModelConfig['type'][]> = {
+  'llama-cpp': ['text', 'embedding'],
+  'openai-compatible': ['text', 'embedding', 'tts', 'asr', 'image', 'inpaint'],
+  'espeak-ng': ['tts'],
+  pocketsphinx: ['asr'],
+  automatic1111: ['image', 'inpaint'],
+  esrgan: ['upscale'],
+  // A background remover is listed among the image models, as the hosted catalog lists bria-bg-remover.
+  'onnx-background-removal': ['image'],
+};
 
 /**
  * Builds the engine of every model. llama.cpp models share one runtime and load here (so a bad GGUF
@@ -38,8 +46,7 @@ export async function createModelEntries(config: Config, models: ModelConfig[], 
   let runtime: import('./llama-cpp/llama-cpp-runtime.ts').LlamaCppRuntime | undefined;
   for (const model of models) {
     const engineConfig = model.engine;
-    const modality = MODALITY[engineConfig.kind];
-    if (modality !== MODALITY_OF_TYPE[model.type]) {
+    if (!TYPES_OF_KIND[engineConfig.kind].includes(model.type)) {
       throw new Error(`model ${model.id}: a ${model.type} model cannot use the ${engineConfig.kind} engine`);
     }
     const add = (engine: Engine, entry: Omit<ModelEntry, 'engine'> = { config: model, engineModel: model.id }): void => {
@@ -48,6 +55,7 @@ export async function createModelEntries(config: Config, models: ModelConfig[], 
     };
     switch (engineConfig.kind) {
       case 'openai-compatible':
+        if (model.type !== 'text' && model.type !== 'embedding') throw new Error(`model ${model.id}: ${model.type} models on openai-compatible upstreams are not supported yet`);
         add(new OpenAiCompatibleEngine(engineConfig), { config: model, engineModel: engineConfig.model ?? model.id });
         break;
       case 'llama-cpp': {

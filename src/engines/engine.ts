@@ -157,5 +157,76 @@ export interface TranscriptionEngine extends EngineBase {
   transcribe(request: TranscriptionRequest, call: EngineCall): Promise<TranscriptionResult>;
 }
 
+/** Decoded pixels, row by row, `channels` bytes a pixel (3 = RGB, 4 = RGBA). */
+export interface RawImage {
+  data: Buffer;
+  width: number;
+  height: number;
+  channels: 3 | 4;
+}
+
+/** swagger: GenerateImageRequest, resolved to the engine's terms (style preset already applied to the prompts). */
+export interface ImageGenerateRequest {
+  model: string;
+  prompt: string;
+  negativePrompt?: string;
+  width: number;
+  height: number;
+  /** Images to make (variants); each is a separate image in the result. */
+  count: number;
+  steps: number;
+  cfgScale: number;
+  /** The seed to use; engines that take none ignore it. */
+  seed: number;
+  /** low / medium / high, for engines that take it. */
+  quality?: 'low' | 'medium' | 'high';
+}
+
+/** swagger: EditImageRequest / MultiEditImageRequest, resolved: the first image is the base, the rest are layers. */
+export interface ImageEditRequest {
+  model: string;
+  prompt: string;
+  /** Encoded images (PNG, JPEG or WebP bytes), already checked by the service. */
+  images: Buffer[];
+  /** The output size the service wants (the engine may answer another; the service resizes). */
+  width: number;
+  height: number;
+  seed: number;
+  quality?: 'low' | 'medium' | 'high';
+}
+
+export interface GeneratedImages {
+  /** Encoded images (any format sharp reads); the service converts them to the requested format. */
+  images: Buffer[];
+  /** The seed the engine used, when it says. */
+  seed?: number;
+}
+
+/** An image engine: generation (image models) and prompt edits (inpaint models). */
+export interface ImageEngine extends EngineBase {
+  readonly modality: 'image';
+  generate(request: ImageGenerateRequest, call: EngineCall): Promise<GeneratedImages>;
+  edit(request: ImageEditRequest, call: EngineCall): Promise<GeneratedImages>;
+}
+
+export interface UpscaleRequest {
+  image: RawImage;
+  scale: 2 | 4;
+  /** 0..0.02 (swagger: UpscaleImageRequest.creativity); engines that cannot vary ignore it. */
+  creativity: number;
+}
+
+/** An upscale engine (super-resolution). Returns `scale` times the input's width and height. */
+export interface UpscaleEngine extends EngineBase {
+  readonly modality: 'upscale';
+  upscale(request: UpscaleRequest, call: EngineCall): Promise<RawImage>;
+}
+
+/** A background-removal engine: the foreground's alpha mask, one byte a pixel, the input's size. */
+export interface BackgroundRemovalEngine extends EngineBase {
+  readonly modality: 'background-removal';
+  foregroundMask(image: RawImage, call: EngineCall): Promise<{ mask: Buffer; width: number; height: number }>;
+}
+
 /** Every engine, by what it serves. */
-export type Engine = TextEngine | SpeechEngine | TranscriptionEngine;
+export type Engine = TextEngine | SpeechEngine | TranscriptionEngine | ImageEngine | UpscaleEngine | BackgroundRemovalEngine;

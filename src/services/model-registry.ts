@@ -43,12 +43,15 @@ export class ModelRegistry {
       || (type === 'code' ? entry.config.type === 'text' && entry.config.capabilities.optimizedForCode : entry.config.type === type)));
   }
 
-  /** trait → model id for a type. The first model of a type is its `default` unless one claims it. */
+  /**
+   * trait → model id for a type. The first model of a type is its `default` unless one claims it (a
+   * background remover, listed among the image models, is never the image default).
+   */
   traits(type: ModelType): Record<string, string> {
     const map: Record<string, string> = {};
     const models = this.list(type);
     for (const entry of models) for (const trait of entry.config.traits) map[trait] ??= entry.config.id;
-    const first = models[0];
+    const first = models.find((entry) => entry.engine.modality !== 'background-removal');
     if (map.default === undefined && first !== undefined) map.default = first.config.id;
     return map;
   }
@@ -101,6 +104,7 @@ export class ModelRegistry {
       offline: false,
     };
     if (config.description !== undefined) spec.description = config.description;
+    if (config.uncensored === true) spec.uncensored = true;
     if (config.deprecation !== undefined) {
       const { warning: _warning, ...deprecation } = config.deprecation;
       spec.deprecation = deprecation;
@@ -121,6 +125,8 @@ export class ModelRegistry {
         spec.supported_formats = entry.engine.formats(entry.engineModel);
       }
       spec.default_format = config.defaultFormat;
+    } else if (config.type === 'image' || config.type === 'upscale' || config.type === 'inpaint') {
+      Object.assign(spec, imageSpecOf(config));
     } else {
       spec.pricing = { input: config.pricing.input, output: config.pricing.output };
       if (config.embeddingDimensions !== undefined) spec.embeddingDimensions = config.embeddingDimensions;
@@ -131,6 +137,46 @@ export class ModelRegistry {
     if (config.type === 'text') response.context_length = contextLengthOf(entry);
     return response;
   }
+}
+
+const FREE = { usd: 0, diem: 0 };
+
+/**
+ * swagger: ModelResponse.model_spec for image, upscale and inpaint models: Image Model Pricing (upscale
+ * required) or Inpaint Model Pricing (inpaint required), and Image / Inpaint Model Constraints.
+ */
+function imageSpecOf(config: ModelConfig): Record<string, unknown> {
+  const { pricing, imageConstraints: limits } = config;
+  const optional = <T>(key: string, value: T | undefined): Record<string, T> => (value === undefined ? {} : { [key]: value });
+  const tiers = {
+    ...optional('resolutions', limits.resolutions), ...optional('defaultResolution', limits.defaultResolution),
+    ...optional('qualities', limits.qualities), ...optional('defaultQuality', limits.defaultQuality),
+  };
+  if (config.type === 'inpaint') {
+    return {
+      pricing: {
+        inpaint: pricing.inpaint ?? FREE, ...optional('resolutions', pricing.resolutions), ...optional('inputImages', pricing.inputImages), ...optional('quality', pricing.quality),
+      },
+      constraints: {
+        aspectRatios: limits.aspectRatios ?? ['auto'], promptCharacterLimit: limits.promptCharacterLimit, combineImages: limits.combineImages,
+        ...optional('maxInputImages', limits.maxInputImages), ...tiers,
+      },
+    };
+  }
+  const imagePricing = {
+    ...(pricing.resolutions === undefined ? { generation: pricing.generation ?? FREE } : { resolutions: pricing.resolutions }),
+    ...optional('quality', pricing.quality),
+    upscale: pricing.upscale ?? { '2x': FREE, '4x': FREE },
+  };
+  if (config.type === 'upscale') return { pricing: imagePricing };
+  return {
+    pricing: imagePricing,
+    constraints: {
+      promptCharacterLimit: limits.promptCharacterLimit, steps: limits.steps, widthHeightDivisor: limits.widthHeightDivisor,
+      ...optional('aspectRatios', limits.aspectRatios), ...optional('defaultAspectRatio', limits.defaultAspectRatio), ...tiers,
+    },
+    supportsStyleReferences: false,
+  };
 }
 
 /** The entry's engine as a text engine; a model of another type here is a configuration the registry refuses. */

@@ -1,0 +1,44 @@
+import multipart from '@fastify/multipart';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { VeniceError } from '../errors/venice-error.ts';
+import { MAX_IMAGE_BYTES } from '../services/media/image-input.ts';
+
+/**
+ * Registers routes that take JSON or multipart/form-data (the image endpoints) in a scope of their own:
+ * multipart is parsed only there, so every other route still answers 415 to anything but JSON.
+ */
+export function registerMediaScope(app: FastifyInstance, register: (scope: FastifyInstance) => void, limits: { maxFileBytes?: number; files?: number } = {}): void {
+  void app.register(async (scope) => {
+    await scope.register(multipart, { limits: { fileSize: limits.maxFileBytes ?? MAX_IMAGE_BYTES, files: limits.files ?? 4, fields: 32, fieldSize: 256 * 1024, parts: 40 } });
+    register(scope);
+  });
+}
+
+/**
+ * The request's fields, from JSON or from a multipart form. In a form, text fields are strings and file
+ * parts are Buffers; a name sent twice becomes an array (a schema that wants one value refuses it). A
+ * file part over the limit is 413 PAYLOAD_TOO_LARGE. Multipart fields need schemas that accept strings
+ * for numbers and booleans (z.coerce, z.stringbool).
+ */
+export async function readMediaBody(request: FastifyRequest): Promise<{ fields: unknown; multipart: boolean }> {
+  if (!request.isMultipart()) return { fields: request.body, multipart: false };
+  const fields = new Map<string, unknown>();
+  const add = (name: string, value: unknown): void => {
+    const previous = fields.get(name);
+    fields.set(name, previous === undefined ? value : [...(Array.isArray(previous) ? previous : [previous]), value]);
+  };
+  try {
+    for await (const part of request.parts()) {
+      if (part.type === 'field') add(part.fieldname, part.value);
+      else add(part.fieldname, await part.toBuffer());
+    }
+  } catch (error) {
+    if (error instanceof request.server.multipartErrors.RequestFileTooLargeError) throw new VeniceError('PAYLOAD_TOO_LARGE');
+    if (error instanceof request.server.multipartErrors.FilesLimitError || error instanceof request.server.multipartErrors.PartsLimitError
+      || error instanceof request.server.multipartErrors.FieldsLimitError) {
+      throw new VeniceError('INVALID_REQUEST', { message: 'Too many parts in the form' });
+    }
+    throw error;
+  }
+  return { fields: Object.fromEntries(fields), multipart: true };
+}

@@ -1,0 +1,157 @@
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { BlockList, isIP } from 'node:net';
+import { Agent, request, type Dispatcher } from 'undici';
+import type { FetchConfig } from '../../config.ts';
+import { VeniceError } from '../../errors/venice-error.ts';
+
+/** Addresses a client's URL may not reach unless the operator allows them: loopback, private, link-local, … */
+const PRIVATE = new BlockList();
+for (const [network, prefix] of [
+  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
+  ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
+] as const) PRIVATE.addSubnet(network, prefix, 'ipv4');
+for (const [network, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['64:ff9b::', 96]] as const) PRIVATE.addSubnet(network, prefix, 'ipv6');
+
+/** An IPv4-mapped IPv6 address (::ffff:10.0.0.1) is judged as the IPv4 address it carries. */
+function normalize(address: string): { address: string; family: 'ipv4' | 'ipv6' } {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped !== null) return { address: mapped[1]!, family: 'ipv4' };
+  return { address, family: isIP(address) === 6 ? 'ipv6' : 'ipv4' };
+}
+
+export function isPrivateAddress(address: string): boolean {
+  const { address: plain, family } = normalize(address);
+  return PRIVATE.check(plain, family);
+}
+
+export interface FetchedMedia {
+  bytes: Buffer;
+  /** The response's media type, lower case, without parameters; undefined when the server sent none. */
+  contentType: string | undefined;
+}
+
+export interface FetchOptions {
+  /** Largest body accepted (default: the configured maxBytes); more is a 413. */
+  maxBytes?: number;
+  /** Media types accepted (e.g. `image/`, a prefix); another is a 400. Absent: any. */
+  accept?: readonly string[];
+  /** The request field the URL came from, named in errors. */
+  field: string;
+  signal?: AbortSignal;
+}
+
+function refused(field: string, why: string): VeniceError {
+  return new VeniceError('INVALID_REQUEST', { message: `Could not fetch ${field}: ${why}`, extra: { details: { [field]: { _errors: [why] } } } });
+}
+
+/**
+ * Fetches URLs that clients give (image_url and image inputs) for the services: http(s) only, a size
+ * limit read as the body arrives, a timeout, accepted media types, a few redirects (each one checked
+ * again), and no connection to private, loopback or link-local addresses unless the operator allows the
+ * host (config.fetch). The check runs on the addresses the connection actually uses (a custom DNS
+ * lookup), so a name that resolves to 127.0.0.1 is refused as surely as the literal.
+ */
+export class UrlFetcher {
+  private readonly allowHosts: Set<string>;
+  private readonly dispatcher: Dispatcher;
+
+  constructor(private readonly config: FetchConfig) {
+    this.allowHosts = new Set(config.allowHosts.map((host) => host.toLowerCase().replace(/^\[|\]$/g, '')));
+    this.dispatcher = new Agent({
+      connect: { lookup: (hostname, options, callback) => this.lookup(hostname, options, callback) },
+      headersTimeout: config.timeoutMs,
+      bodyTimeout: config.timeoutMs,
+    });
+  }
+
+  private allowed(host: string): boolean {
+    return this.config.allowPrivateAddresses || this.allowHosts.has(host.toLowerCase());
+  }
+
+  private lookup(hostname: string, options: object, callback: (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void): void {
+    dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
+      if (error !== null) return callback(error, []);
+      const usable = this.allowed(hostname) ? addresses : addresses.filter((entry) => !isPrivateAddress(entry.address) || this.allowed(entry.address));
+      if (usable.length === 0) {
+        const blocked = Object.assign(new Error(`${hostname} resolves only to private addresses`), { code: 'EPRIVATE' });
+        return callback(blocked, []);
+      }
+      const all = (options as { all?: boolean }).all === true;
+      if (all) return callback(null, usable);
+      callback(null, usable[0]!.address, usable[0]!.family);
+    });
+  }
+
+  /** Checks a URL before any connection: scheme, and a literal private address. */
+  private check(url: URL, field: string): void {
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw refused(field, 'only http and https URLs are fetched');
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    if (isIP(host) !== 0 && isPrivateAddress(host) && !this.allowed(host)) throw refused(field, 'the URL points to a private address');
+  }
+
+  async fetch(raw: string, options: FetchOptions): Promise<FetchedMedia> {
+    const { field } = options;
+    const maxBytes = Math.min(options.maxBytes ?? this.config.maxBytes, this.config.maxBytes);
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw refused(field, 'not a valid URL');
+    }
+    const signal = AbortSignal.any([AbortSignal.timeout(this.config.timeoutMs), ...(options.signal === undefined ? [] : [options.signal])]);
+    for (let redirects = 0; ; redirects += 1) {
+      this.check(url, field);
+      let response: Dispatcher.ResponseData;
+      try {
+        response = await request(url, { dispatcher: this.dispatcher, signal, headers: { accept: options.accept?.map((type) => (type.endsWith('/') ? `${type}*` : type)).join(', ') ?? '*/*', 'user-agent': 'Rialto' } });
+      } catch (error) {
+        if (options.signal?.aborted === true) throw error;
+        const code = (error as { code?: string }).code;
+        if (code === 'EPRIVATE' || (error as Error).message.includes('private addresses')) throw refused(field, 'the URL points to a private address');
+        throw refused(field, signal.aborted ? 'the server did not answer in time' : `the server could not be reached (${code ?? (error as Error).message})`);
+      }
+      const { statusCode, headers, body } = response;
+      if (statusCode >= 300 && statusCode < 400 && typeof headers.location === 'string') {
+        body.resume();
+        if (redirects >= this.config.maxRedirects) throw refused(field, 'too many redirects');
+        url = new URL(headers.location, url);
+        continue;
+      }
+      if (statusCode !== 200) {
+        body.resume();
+        throw refused(field, `the server answered ${statusCode}`);
+      }
+      const contentType = typeof headers['content-type'] === 'string' ? headers['content-type'].split(';')[0]!.trim().toLowerCase() : undefined;
+      if (options.accept !== undefined && contentType !== undefined && contentType !== 'application/octet-stream'
+        && !options.accept.some((type) => (type.endsWith('/') ? contentType.startsWith(type) : contentType === type))) {
+        body.resume();
+        throw refused(field, `the URL serves ${contentType}, not ${options.accept.join(' or ')}`);
+      }
+      const length = Number(headers['content-length']);
+      if (Number.isFinite(length) && length > maxBytes) {
+        body.destroy();
+        throw new VeniceError('PAYLOAD_TOO_LARGE');
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      try {
+        for await (const chunk of body) {
+          size += (chunk as Buffer).length;
+          if (size > maxBytes) {
+            body.destroy();
+            throw new VeniceError('PAYLOAD_TOO_LARGE');
+          }
+          chunks.push(chunk as Buffer);
+        }
+      } catch (error) {
+        if (error instanceof VeniceError || options.signal?.aborted === true) throw error;
+        throw refused(field, signal.aborted ? 'the server did not answer in time' : 'the download failed');
+      }
+      return { bytes: Buffer.concat(chunks), contentType };
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.close();
+  }
+}
