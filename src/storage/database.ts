@@ -10,6 +10,7 @@ export interface Database {
   key_spend: KeySpendTable;
   reservations: ReservationTable;
   usage_records: UsageRecordTable;
+  jobs: JobTable;
 }
 
 export interface ApiKeyTable {
@@ -82,4 +83,35 @@ export interface UsageRecordTable {
   status: string;
   execution_ms: Generated<number>;
   created_at: string;
+}
+
+export interface JobTable {
+  id: string;
+  kind: 'video' | 'music';
+  model_id: string;
+  account_id: string;
+  key_id: string;
+  /** The validated request body, JSON. */
+  request: string;
+  state: 'QUEUED' | 'PROCESSING' | 'COMPLETED' | 'FAILED' | 'DELETED';
+  progress: number | null;
+  engine_job_id: string | null;
+  result_key: string | null;
+  result_content_type: string | null;
+  result_bytes: number | null;
+  error_code: string | null;
+  error_message: string | null;
+  refunded: Generated<number>;
+  attempts: Generated<number>;
+  reservation_id: string | null;
+  quote: Generated<number>;
+  delete_on_delivery: Generated<number>;
+  created_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+  updated_at: string;
+  deadline_at: string;
+  next_run_at: string;
+  claimed_by: string | null;
+  claim_until: string | null;
 }

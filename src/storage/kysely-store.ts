@@ -1,6 +1,7 @@
 import { Migrator, type Kysely, type MigrationProvider, type Selectable, type Updateable } from 'kysely';
 import type { ApiKeyTable, Database } from './database.ts';
-import type { AccountRepository, ApiKeyRecord, ApiKeyRepository, LedgerRepository, Store, UsageRepository } from './store.ts';
+import type { AccountRepository, ApiKeyRecord, ApiKeyRepository, JobRepository, LedgerRepository, Store, UsageRepository } from './store.ts';
+import { kyselyJobs } from './kysely-jobs.ts';
 import { kyselyAccounts } from './kysely-accounts.ts';
 import { kyselyLedger } from './kysely-ledger.ts';
 import { kyselyUsage } from './kysely-usage.ts';
@@ -32,9 +33,12 @@ export class KyselyStore implements Store {
   readonly accounts: AccountRepository;
   readonly ledger: LedgerRepository;
   readonly usage: UsageRepository;
+  readonly jobs: JobRepository;
 
-  constructor(private readonly database: Kysely<Database>) {
+  /** `dialect` picks the few queries that differ (row locks exist on PostgreSQL only). */
+  constructor(private readonly database: Kysely<Database>, dialect: 'sqlite' | 'postgres' = 'sqlite') {
     this.accounts = kyselyAccounts(database);
+    this.jobs = kyselyJobs(database, { skipLocked: dialect === 'postgres' });
     this.ledger = kyselyLedger(database);
     this.usage = kyselyUsage(database);
     this.apiKeys = {

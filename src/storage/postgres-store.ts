@@ -62,5 +62,5 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     await database.destroy();
     throw error;
   }
-  return new KyselyStore(database);
+  return new KyselyStore(database, 'postgres');
 }

@@ -7,6 +7,7 @@ export interface Store {
   readonly accounts: AccountRepository;
   readonly ledger: LedgerRepository;
   readonly usage: UsageRepository;
+  readonly jobs: JobRepository;
   /** Closes connections; pending calls fail afterwards. */
   close(): Promise<void>;
 }
@@ -164,4 +165,72 @@ export interface UsageRepository {
   list(query: { accountId: string; currency?: Currency; from?: string; to?: string; after?: { createdAt: string; id: string }; limit: number }): Promise<UsageRecord[]>;
   /** Sum of amounts per currency for a key since `from` (trailing usage figures). */
   keyTotals(keyId: string, from: string): Promise<Record<Currency, Nanos>>;
+}
+
+export type JobKind = 'video' | 'music';
+/** QUEUED until a worker submits it to its engine; PROCESSING while the engine works; then COMPLETED or FAILED; DELETED once cleaned up. */
+export type JobState = 'QUEUED' | 'PROCESSING' | 'COMPLETED' | 'FAILED' | 'DELETED';
+
+/** An async generation job (video, music): the durable record every worker reads and writes. */
+export interface JobRecord {
+  /** The queue_id clients see (a UUID). */
+  id: string;
+  kind: JobKind;
+  modelId: string;
+  accountId: string;
+  keyId: string;
+  /** The validated request body. */
+  request: Record<string, unknown>;
+  state: JobState;
+  /** 0..1 where the engine says. */
+  progress: number | null;
+  /** The engine's own id for the job, once submitted (a restarted worker resumes polling it). */
+  engineJobId: string | null;
+  /** Where the result lies in media storage, its type and size. */
+  resultKey: string | null;
+  resultContentType: string | null;
+  resultBytes: number | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  /** Whether a failed job's reservation was given back. */
+  refunded: boolean;
+  /** How many times a worker has started on it. */
+  attempts: number;
+  /** The ledger reservation holding the quote (null for free models). */
+  reservationId: string | null;
+  /** The quoted price (nanos), reserved at queue time and charged on success. */
+  quote: Nanos;
+  /** Delete the media once it has been delivered (retrieve's delete_media_on_completion). */
+  deleteOnDelivery: boolean;
+  createdAt: string;
+  startedAt: string | null;
+  completedAt: string | null;
+  updatedAt: string;
+  /** Past this time the job fails (and is refunded). */
+  deadlineAt: string;
+  /** When a worker should look at it next. */
+  nextRunAt: string;
+  claimedBy: string | null;
+  claimUntil: string | null;
+}
+
+export type JobPatch = Partial<Pick<JobRecord, 'state' | 'progress' | 'engineJobId' | 'resultKey' | 'resultContentType' | 'resultBytes' | 'errorCode'
+  | 'errorMessage' | 'refunded' | 'attempts' | 'deleteOnDelivery' | 'startedAt' | 'completedAt' | 'nextRunAt' | 'claimedBy' | 'claimUntil'>>;
+
+export interface JobRepository {
+  insert(record: Omit<JobRecord, 'updatedAt'>): Promise<void>;
+  find(id: string): Promise<JobRecord | undefined>;
+  /**
+   * Applies a patch, only while the job is in one of `states` (when given) and, when `claimedBy` is
+   * given, only while that worker holds it; whether it applied. Every state change goes through here,
+   * so two workers can never both move a job.
+   */
+  update(id: string, patch: JobPatch, condition?: { states?: JobState[]; claimedBy?: string }): Promise<boolean>;
+  /**
+   * Claims one runnable job (QUEUED or PROCESSING, due by `now`, unclaimed or whose claim ran out) for
+   * `worker` until `claimUntil`, atomically: each job is held by one worker at a time. With `id`, only that job.
+   */
+  claim(worker: string, now: string, claimUntil: string, id?: string): Promise<JobRecord | undefined>;
+  /** Counts by state (for health and the console). */
+  countByState(): Promise<Partial<Record<JobState, number>>>;
 }
