@@ -14,6 +14,8 @@ import { registerBillingRoutes } from './routes/billing/index.ts';
 import { registerChatRoutes } from './routes/chat/index.ts';
 import { registerEmbeddingRoutes } from './routes/embeddings/index.ts';
 import { registerImageRoutes } from './routes/image/index.ts';
+import { registerJobRoutes } from './routes/jobs/index.ts';
+import { registerDownloadRoutes } from './routes/jobs/download.ts';
 import { registerModelRoutes } from './routes/models/index.ts';
 import { UrlFetcher } from './services/media/url-fetcher.ts';
 import { ChatService } from './services/chat/chat-service.ts';
@@ -22,6 +24,7 @@ import type { KeyService } from './services/key-service.ts';
 import type { Meter } from './services/billing/meter.ts';
 import type { RateLimiter } from './rate-limit/rate-limiter.ts';
 import type { ModelRegistry } from './services/model-registry.ts';
+import type { JobService } from './services/jobs/job-service.ts';
 
 export interface AppDependencies {
   config: Config;
@@ -31,6 +34,8 @@ export interface AppDependencies {
   meter: Meter;
   /** The rate limiter, when limits are on; its abuse rule counts every failed authenticated response. */
   limiter?: RateLimiter;
+  /** The async job lifecycle (video, music). */
+  jobs?: JobService;
 }
 
 /** Headers a browser client may read (CORS). */
@@ -62,6 +67,14 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
     if (body === '') done(null, undefined);
     else parseJson(request, body.toString(), done);
   });
+
+  // On close, Fastify drops the keep-alive connections idle at that moment; one whose request is still being
+  // answered then would otherwise stay open until keepAliveTimeout (72 s) once it goes idle, delaying the close.
+  let closingIdle: NodeJS.Timeout | undefined;
+  app.addHook('preClose', async () => {
+    closingIdle = setInterval(() => app.server.closeIdleConnections(), 50);
+  });
+  app.addHook('onClose', async () => clearInterval(closingIdle));
 
   // Before CORS, whose preflight answers end the request in their own hook.
   app.addHook('onRequest', async (request, reply) => {
@@ -107,7 +120,9 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
     registerEmbeddingRoutes(api, embeddings, meter, inference);
     registerAudioRoutes(api, registry, meter, inference);
     registerImageRoutes(api, { registry, meter, fetcher, auth: inference });
+    if (dependencies.jobs !== undefined) registerJobRoutes(api, { jobs: dependencies.jobs, registry, meter, fetcher, auth: inference, publicUrl: config.server.publicUrl?.replace(/\/+$/, '') });
   }, { prefix: '/api/v1' });
+  if (dependencies.jobs !== undefined) registerDownloadRoutes(app, dependencies.jobs);
 
   return app;
 }

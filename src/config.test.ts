@@ -27,7 +27,7 @@ describe('parseConfig', () => {
     const config = parseConfig({});
     assert.equal(config.server.port, 8787);
     assert.equal(config.server.host, '127.0.0.1');
-    assert.equal(config.server.bodyLimit, 32 * 1024 * 1024);
+    assert.equal(config.server.bodyLimit, 40 * 1024 * 1024);
     assert.equal(config.systemPrompt, DEFAULT_SYSTEM_PROMPT);
     assert.deepEqual(config.models, []);
     const model = parseConfig({ models: [{ id: 'm', engine: llama }] }).models[0]!;

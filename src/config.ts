@@ -25,6 +25,12 @@ const textPricing = z.strictObject({
   quality: z.record(z.string(), z.strictObject({ low: price, medium: price, high: price })).optional(),
   /** image, upscale: per upscale by factor. */
   upscale: z.strictObject({ '2x': price, '4x': price }).optional(),
+  /** music: per second of generated audio; video: per second of generated video (replaced by `resolutions` per second where set). */
+  per_second: price.optional(),
+  /** music: by duration tier. */
+  durations: z.record(z.string(), price.extend({ min_seconds: z.number().min(0), max_seconds: z.number().min(0) })).optional(),
+  /** music: per thousand characters of prompt and lyrics. */
+  per_thousand_characters: price.optional(),
   /** inpaint: per edit. */
   inpaint: price.optional(),
   /** inpaint: `included` input images are in the base price; each further one adds `additional`. */
@@ -97,6 +103,20 @@ const openAiCompatibleEngine = z.strictObject({
    * only removes the reasoning from the answer (the upstream still spends tokens thinking).
    */
   disableThinking: z.enum(['strip', 'chat_template_kwargs', 'reasoning_effort']).default('strip'),
+  /**
+   * image and inpaint models: what the upstream's image API takes (engines/openai-compatible/openai-image-engine.ts).
+   * `openai`: the OpenAI spec only (/images/generations, multipart /images/edits); `localai`: LocalAI's
+   * /images/generations, which also takes seed, step and input images (`file`, `ref_images`) for edits.
+   */
+  imageApi: z.enum(['openai', 'localai']).default('openai'),
+  /** image and inpaint models: the sizes the upstream accepts (e.g. 1024x1024); absent: any WxH. */
+  imageSizes: z.array(z.string().regex(/^\d+x\d+$/, 'a size is WIDTHxHEIGHT')).min(1).optional(),
+  /** asr models: the ffmpeg that measures uploads before they are sent (default: ffmpeg on PATH). */
+  ffmpeg: z.string().min(1).optional(),
+  /** video models: the clip lengths in seconds the upstream's /videos accepts; absent: Sora 2's 4, 8 and 12. */
+  videoSeconds: z.array(z.number().int().positive()).min(1).optional(),
+  /** video models: the sizes the upstream's /videos accepts (WIDTHxHEIGHT); absent: Sora 2's four sizes. */
+  videoSizes: z.array(z.string().regex(/^\d+x\d+$/, 'a size is WIDTHxHEIGHT')).min(1).optional(),
 });
 
 const audioFormat = z.enum(['mp3', 'opus', 'aac', 'flac', 'wav', 'pcm']);
@@ -185,6 +205,55 @@ const imageConstraints = z.strictObject({
   /** inpaint: whether several input images are combined (multi-edit), and how many. */
   combineImages: z.boolean().default(true),
   maxInputImages: z.number().int().min(1).optional(),
+  /** inpaint: false = a single-image edit keeps the input's aspect ratio and ignores aspect_ratio. */
+  singleImageAspectRatio: z.boolean().optional(),
+});
+
+/**
+ * Another Venice API (Rialto, or the hosted one at https://api.venice.ai/api/v1): async jobs are relayed job for
+ * job (POST /video/queue, /video/retrieve, /video/complete; /audio/queue, /audio/retrieve, /audio/complete).
+ */
+const veniceEngine = z.strictObject({
+  kind: z.literal('venice'),
+  endpoints: z.array(upstreamEndpoint).min(1),
+  /** The upstream's model id; defaults to the Rialto model id. */
+  model: z.string().optional(),
+  timeoutMs: z.number().int().positive().default(120_000),
+  maxConnections: z.number().int().positive().default(16),
+});
+
+/** swagger: ModelResponse.model_spec.constraints, Video Model Constraints. */
+const videoConstraints = z.strictObject({
+  aspect_ratios: z.array(z.string()).default([]),
+  resolutions: z.array(z.string()).default([]),
+  durations: z.array(z.string()).default(['5s', '10s']),
+  model_type: z.enum(['image-to-video', 'text-to-video', 'video']).default('text-to-video'),
+  audio: z.boolean().default(false),
+  audio_configurable: z.boolean().default(false),
+  prompt_character_limit: z.number().int().positive().default(2500),
+});
+
+/** The music model fields of model_spec (docs/models/music.mdx): what /audio/queue checks requests against. */
+const musicSpec = z.strictObject({
+  min_prompt_length: z.number().int().min(0).optional(),
+  prompt_character_limit: z.number().int().positive().default(2000),
+  supports_lyrics: z.boolean().default(false),
+  lyrics_required: z.boolean().default(false),
+  lyrics_character_limit: z.number().int().positive().optional(),
+  min_duration: z.number().positive().optional(),
+  max_duration: z.number().positive().optional(),
+  default_duration: z.number().positive().optional(),
+  duration_options: z.array(z.number().positive()).optional(),
+  supports_force_instrumental: z.boolean().default(false),
+  supports_lyrics_optimizer: z.boolean().default(false),
+  supports_loop: z.boolean().default(false),
+  voices: z.array(z.string()).optional(),
+  default_voice: z.string().optional(),
+  supports_language_code: z.boolean().default(false),
+  supports_speed: z.boolean().default(false),
+  min_speed: z.number().optional(),
+  max_speed: z.number().optional(),
+  default_speed: z.number().optional(),
 });
 
 const deprecation = z.strictObject({
@@ -200,12 +269,14 @@ export const modelConfigSchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9._/-]+$/, 'model ids use only letters, digits and . _ / -'),
   name: z.string().optional(),
   description: z.string().optional(),
-  type: z.enum(['text', 'embedding', 'tts', 'asr', 'image', 'upscale', 'inpaint']).default('text'),
+  type: z.enum(['text', 'embedding', 'tts', 'asr', 'image', 'upscale', 'inpaint', 'video', 'music']).default('text'),
   /**
    * openai-compatible serves every type but upscale (chat and embeddings, /audio/speech, /audio/transcriptions,
    * /images/generations and /images/edits of its endpoints); the others serve one type each.
    */
-  engine: z.discriminatedUnion('kind', [llamaCppEngine, openAiCompatibleEngine, espeakNgEngine, pocketsphinxEngine, automatic1111Engine, esrganEngine, onnxBackgroundRemovalEngine]),
+  engine: z.discriminatedUnion('kind', [llamaCppEngine, openAiCompatibleEngine, espeakNgEngine, pocketsphinxEngine, automatic1111Engine, esrganEngine, onnxBackgroundRemovalEngine, veniceEngine]),
+  /** When its engine cannot start (a missing package or file), serve without this model and warn, instead of failing the start. */
+  optional: z.boolean().default(false),
   /** tts: the format answered when a request names none (model_spec.default_format). */
   defaultFormat: audioFormat.default('mp3'),
   /** tts: the voice answered when a request names none. */
@@ -216,7 +287,17 @@ export const modelConfigSchema = z.strictObject({
   supportedFormats: z.array(audioFormat).optional(),
   /** image and inpaint models: model_spec.constraints, and the limits requests are checked against. */
   imageConstraints: imageConstraints.default(imageConstraints.parse({})),
-  /** image: model_spec.supportsWebSearch etc. are not offered; whether the model applies no content filter. */
+  /** video: model_spec.constraints. */
+  videoConstraints: videoConstraints.default(videoConstraints.parse({})),
+  /**
+   * video: how a finished video reaches the client. `inline`: the /video/retrieve body. `download_url`: as
+   * Venice's private models, /video/queue answers a pre-signed link (GET without a key, DELETE revokes it,
+   * valid 24 h after the video is done) and retrieve answers JSON COMPLETED.
+   */
+  videoDelivery: z.enum(['inline', 'download_url']).default('inline'),
+  /** music: model_spec's music fields. */
+  music: musicSpec.default(musicSpec.parse({})),
+  /** Whether the model applies no content filter (model_spec.uncensored). */
   uncensored: z.boolean().optional(),
   contextLength: z.number().int().positive().optional(),
   maxCompletionTokens: z.number().int().positive().optional(),
@@ -242,10 +323,12 @@ const configSchema = z.strictObject({
     host: z.string().default('127.0.0.1'),
     port: z.number().int().min(0).max(65535).default(8787),
     /** Largest accepted request body in bytes (413 above it). */
-    bodyLimit: z.number().int().positive().default(32 * 1024 * 1024),
+    bodyLimit: z.number().int().positive().default(40 * 1024 * 1024),
     corsOrigins: z.union([z.literal('*'), z.array(z.string())]).default('*'),
     hostName: z.string().default(hostname()),
-  }).default({ host: '127.0.0.1', port: 8787, bodyLimit: 32 * 1024 * 1024, corsOrigins: '*', hostName: hostname() }),
+    /** The origin clients reach Rialto at (e.g. https://rialto.example.org), for links it hands out; default: the request's. */
+    publicUrl: z.url().optional(),
+  }).default({ host: '127.0.0.1', port: 8787, bodyLimit: 40 * 1024 * 1024, corsOrigins: '*', hostName: hostname() }),
   /** Holds the SQLite database and the models folder. */
   dataDirectory: z.string().default('./data'),
   database: z.strictObject({ url: z.string().optional() }).default({}),
@@ -281,6 +364,24 @@ const configSchema = z.strictObject({
     maxBytes: z.number().int().positive().default(25 * 1024 * 1024),
     maxRedirects: z.number().int().min(0).default(3),
   }).default({ allowHosts: [], allowPrivateAddresses: false, timeoutMs: 15_000, maxBytes: 25 * 1024 * 1024, maxRedirects: 3 }),
+  /** Async generation jobs (video, music): durable in the store, run by workers in every instance. */
+  jobs: z.strictObject({
+    /** Jobs one instance drives at once (each waits on its engine, so this can exceed the CPU count). */
+    workers: z.number().int().min(1).default(8),
+    /** How often a running job's engine is asked for progress. */
+    pollIntervalMs: z.number().int().min(50).default(2000),
+    /** A worker's hold on a job, renewed while it works; a dead worker's jobs are taken over after it. */
+    claimSeconds: z.number().int().min(1).default(30),
+    /** A job not done by then fails and is refunded. */
+    deadlineSeconds: z.number().int().min(1).default(3600),
+    /** Where results are kept; default <dataDirectory>/media. */
+    mediaDirectory: z.string().optional(),
+    /**
+     * Which queue hands jobs to workers: `store` (the jobs table, polled) or `pg-boss` (PostgreSQL's established
+     * queue). `auto`: pg-boss when the database is PostgreSQL.
+     */
+    queue: z.enum(['auto', 'store', 'pg-boss']).default('auto'),
+  }).default({ workers: 8, pollIntervalMs: 2000, claimSeconds: 30, deadlineSeconds: 3600, queue: 'auto' }),
   /** Every *.gguf in <dataDirectory>/models that no model names is served as a text model. */
   discoverModels: z.boolean().default(true),
   models: z.array(modelConfigSchema).default([]),
@@ -296,6 +397,8 @@ export type Automatic1111EngineConfig = z.infer<typeof automatic1111Engine>;
 export type EsrganEngineConfig = z.infer<typeof esrganEngine>;
 export type OnnxBackgroundRemovalEngineConfig = z.infer<typeof onnxBackgroundRemovalEngine>;
 export type ImageConstraints = z.infer<typeof imageConstraints>;
+export type VeniceEngineConfig = z.infer<typeof veniceEngine>;
+export type JobsConfig = Config['jobs'];
 export type FetchConfig = Config['fetch'];
 export type TextPricing = z.infer<typeof textPricing>;
 

@@ -7,6 +7,7 @@ import { Meter } from '../services/billing/meter.ts';
 import { createRateLimiter } from '../rate-limit/create-rate-limiter.ts';
 import { ModelRegistry } from '../services/model-registry.ts';
 import { openStore } from '../storage/open-store.ts';
+import { createJobs } from '../services/jobs/create-jobs.ts';
 
 export interface RunningServer {
   url: string;
@@ -28,8 +29,10 @@ export async function serve(config: Config): Promise<RunningServer> {
   if (released > 0) logger.warn({ released }, 'released reservations whose serving process ended');
   const sweeper = setInterval(() => { void meter.sweep().catch((error: unknown) => logger.error({ err: error }, 'reservation sweep failed')); }, Math.min(60_000, config.billing.leaseSeconds * 500));
   sweeper.unref();
-  const app = await createApp({ config, logger, keys, registry, meter, ...(limiter === undefined ? {} : { limiter }) });
+  const jobs = await createJobs({ config, store, registry, meter, logger });
+  const app = await createApp({ config, logger, keys, registry, meter, jobs: jobs.service, ...(limiter === undefined ? {} : { limiter }) });
   const address = await app.listen({ host: config.server.host, port: config.server.port });
+  await jobs.start();
   const bringOne = `Bring one: 'rialto pull hf:<owner>/<repo>/<file>.gguf' (saved in ${modelsDirectoryOf(config)}), `
     + 'a GGUF path under models: in rialto.yaml, or an upstream URL (engine kind openai-compatible). See the README.';
   if (entries.filter((entry) => entry.config.type === 'text').length === 0) logger.warn(`No text model is configured. ${bringOne}`);
@@ -44,6 +47,7 @@ export async function serve(config: Config): Promise<RunningServer> {
     url: address,
     close: async () => {
       clearInterval(sweeper);
+      await jobs.close();
       meter.close();
       await app.close();
       await limiter?.close();

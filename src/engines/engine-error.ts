@@ -1,6 +1,7 @@
 import { ContextLengthError, VeniceError } from '../errors/venice-error.ts';
 
-export type EngineFailure = 'overloaded' | 'capacity' | 'offline' | 'timeout' | 'context_length' | 'bad_request' | 'failed';
+/** `content_policy`: the upstream refused the prompt or image under its content policy. */
+export type EngineFailure = 'overloaded' | 'capacity' | 'offline' | 'timeout' | 'context_length' | 'bad_request' | 'content_policy' | 'failed';
 
 /** What engines throw. `retryable` means another endpoint (or a later try) may succeed. */
 export class EngineError extends Error {
@@ -23,6 +24,7 @@ export function toVeniceError(error: EngineError, contextParam = 'messages'): Ve
     case 'timeout': return new VeniceError('REQUEST_TIMEOUT', { cause: error });
     case 'context_length': return new ContextLengthError(contextParam);
     case 'bad_request': return new VeniceError('INVALID_REQUEST', { message: error.message, cause: error });
+    case 'content_policy': return new VeniceError('CONTENT_POLICY_VIOLATION', { cause: error });
     case 'failed': return new VeniceError('INFERENCE_FAILED', { cause: error });
   }
 }

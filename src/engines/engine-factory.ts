@@ -27,13 +27,14 @@ export function discoverModels(config: Config): ModelConfig[] {
 /** The model types each engine kind can serve. */
 const TYPES_OF_KIND: Record<ModelConfig['engine']['kind'], readonly ModelConfig['type'][]> = {
   'llama-cpp': ['text', 'embedding'],
-  'openai-compatible': ['text', 'embedding', 'tts', 'asr', 'image', 'inpaint'],
+  'openai-compatible': ['text', 'embedding', 'tts', 'asr', 'image', 'inpaint', 'video'],
   'espeak-ng': ['tts'],
   pocketsphinx: ['asr'],
   automatic1111: ['image', 'inpaint'],
   esrgan: ['upscale'],
   // A background remover is listed among the image models, as the hosted catalog lists bria-bg-remover.
   'onnx-background-removal': ['image'],
+  venice: ['video', 'music'],
 };
 
 /**
@@ -53,8 +54,25 @@ export async function createModelEntries(config: Config, models: ModelConfig[], 
       engines.push(engine);
       entries.push({ ...entry, engine });
     };
+    try {
     switch (engineConfig.kind) {
       case 'openai-compatible':
+        if (model.type === 'image' || model.type === 'inpaint') {
+          add(new (await import('./openai-compatible/openai-image-engine.ts')).OpenAiImageEngine(engineConfig), { config: model, engineModel: engineConfig.model ?? model.id });
+          break;
+        }
+        if (model.type === 'video') {
+          add(new (await import('./openai-compatible/openai-video-engine.ts')).OpenAiVideoEngine(engineConfig, model.videoConstraints), { config: model, engineModel: engineConfig.model ?? model.id });
+          break;
+        }
+        if (model.type === 'tts') {
+          add(await (await import('./openai-compatible/openai-speech-engine.ts')).createOpenAiSpeechEngine(engineConfig, model), { config: model, engineModel: engineConfig.model ?? model.id });
+          break;
+        }
+        if (model.type === 'asr') {
+          add(await (await import('./openai-compatible/openai-transcription-engine.ts')).createOpenAiTranscriptionEngine(engineConfig), { config: model, engineModel: engineConfig.model ?? model.id });
+          break;
+        }
         if (model.type !== 'text' && model.type !== 'embedding') throw new Error(`model ${model.id}: ${model.type} models on openai-compatible upstreams are not supported yet`);
         add(new OpenAiCompatibleEngine(engineConfig), { config: model, engineModel: engineConfig.model ?? model.id });
         break;
@@ -74,11 +92,38 @@ export async function createModelEntries(config: Config, models: ModelConfig[], 
         add(await createEspeakNgEngine(engineConfig));
         break;
       }
+      case 'onnx-background-removal': {
+        const { createOnnxBackgroundRemovalEngine } = await import('./onnx-background-removal/onnx-background-removal-engine.ts');
+        const path = isAbsolute(engineConfig.path) ? engineConfig.path : join(modelsDirectoryOf(config), engineConfig.path);
+        add(await createOnnxBackgroundRemovalEngine(engineConfig, path));
+        logger.info({ model: model.id, path }, 'ONNX background-removal model loaded');
+        break;
+      }
       case 'pocketsphinx': {
         const { createPocketsphinxEngine } = await import('./pocketsphinx/pocketsphinx-engine.ts');
         add(await createPocketsphinxEngine(engineConfig));
         break;
       }
+      case 'venice': {
+        const { VeniceJobEngine } = await import('./venice/venice-job-engine.ts');
+        add(new VeniceJobEngine(engineConfig), { config: model, engineModel: engineConfig.model ?? model.id });
+        break;
+      }
+      case 'esrgan': {
+        const { createEsrganEngine } = await import('./esrgan/esrgan-engine.ts');
+        add(await createEsrganEngine(engineConfig));
+        break;
+      }
+      case 'automatic1111': {
+        const { createAutomatic1111Engine } = await import('./automatic1111/automatic1111-engine.ts');
+        add(createAutomatic1111Engine(engineConfig, { steps: model.imageConstraints.steps.default, cfgScale: model.imageConstraints.cfgScale }));
+        break;
+      }
+    }
+    } catch (error) {
+      // An optional model (the shipped embedded defaults) whose engine cannot start is left out, not fatal.
+      if (!model.optional) throw error;
+      logger.warn(`Model ${model.id} is not served: ${(error as Error).message}`);
     }
   }
   return {

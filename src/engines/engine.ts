@@ -228,5 +228,38 @@ export interface BackgroundRemovalEngine extends EngineBase {
   foregroundMask(image: RawImage, call: EngineCall): Promise<{ mask: Buffer; width: number; height: number }>;
 }
 
+/** An async generation job as its engine sees it: the validated Venice request, model replaced by the engine's name. */
+export interface JobSubmission {
+  kind: 'video' | 'music';
+  model: string;
+  /** The request body (QueueVideoRequest / QueueAudioRequest fields), `model` already the engine's. */
+  request: Record<string, unknown>;
+}
+
+/** The media of a finished job: bytes as they arrive, and their type (video/mp4, audio/mpeg, …). */
+export interface JobMedia {
+  body: AsyncIterable<Uint8Array>;
+  contentType: string;
+}
+
+export type JobStatus =
+  | { state: 'running'; progress?: number }
+  | { state: 'done'; media: JobMedia }
+  /** `moderation`: refused by the engine's content policy (refunded, 422 on retrieve). */
+  | { state: 'failed'; reason: string; moderation: boolean };
+
+/**
+ * An async job engine (video, music): submit once, then poll until done. Engines keep no state of their
+ * own between calls, so a restarted worker (any process) resumes a job from its engine job id alone.
+ */
+export interface JobEngine extends EngineBase {
+  readonly modality: 'job';
+  /** Starts the job on the engine; its id there. */
+  submit(job: JobSubmission, call: EngineCall): Promise<{ engineJobId: string }>;
+  poll(job: JobSubmission, engineJobId: string, call: EngineCall): Promise<JobStatus>;
+  /** Frees the engine's copy of the job and its media (best effort; the result is already stored). */
+  cleanup(job: JobSubmission, engineJobId: string, call: EngineCall): Promise<void>;
+}
+
 /** Every engine, by what it serves. */
-export type Engine = TextEngine | SpeechEngine | TranscriptionEngine | ImageEngine | UpscaleEngine | BackgroundRemovalEngine;
+export type Engine = TextEngine | SpeechEngine | TranscriptionEngine | ImageEngine | UpscaleEngine | BackgroundRemovalEngine | JobEngine;

@@ -44,6 +44,8 @@ export const ERROR_CODES = {
   // Rialto's additions, for cases the table has no code for (statuses follow the docs named beside each).
   ROUTE_NOT_FOUND: { status: 404, message: 'The requested endpoint does not exist', log: 'none' },
   // docs/overview/deprecations.mdx: after sunset a model auto-routes to its replacement or answers 410.
+  // docs/guides/media/video-generation.mdx, "Private download links": a link past its 24 h, or revoked, is gone.
+  DOWNLOAD_LINK_GONE: { status: 410, message: 'This download link has expired or was revoked.', log: 'none' },
   MODEL_REMOVED: { status: 410, message: 'This model has been removed. See /models for the available models.', log: 'none' },
 } as const satisfies Record<string, { status: number; message: string; log: 'none' | 'warn' | 'error' }>;
 

@@ -127,6 +127,12 @@ export class ModelRegistry {
       spec.default_format = config.defaultFormat;
     } else if (config.type === 'image' || config.type === 'upscale' || config.type === 'inpaint') {
       Object.assign(spec, imageSpecOf(config));
+    } else if (config.type === 'video') {
+      // swagger: Video Model Constraints. No pricing: Venice prices video only through /video/quote (INVENTORY §6.2).
+      delete spec.pricing;
+      spec.constraints = config.videoConstraints;
+    } else if (config.type === 'music') {
+      Object.assign(spec, musicSpecOf(config));
     } else {
       spec.pricing = { input: config.pricing.input, output: config.pricing.output };
       if (config.embeddingDimensions !== undefined) spec.embeddingDimensions = config.embeddingDimensions;
@@ -159,7 +165,7 @@ function imageSpecOf(config: ModelConfig): Record<string, unknown> {
       },
       constraints: {
         aspectRatios: limits.aspectRatios ?? ['auto'], promptCharacterLimit: limits.promptCharacterLimit, combineImages: limits.combineImages,
-        ...optional('maxInputImages', limits.maxInputImages), ...tiers,
+        ...optional('maxInputImages', limits.maxInputImages), ...optional('singleImageAspectRatio', limits.singleImageAspectRatio), ...tiers,
       },
     };
   }
@@ -177,6 +183,17 @@ function imageSpecOf(config: ModelConfig): Record<string, unknown> {
     },
     supportsStyleReferences: false,
   };
+}
+
+/**
+ * swagger: ModelResponse.model_spec for music models: the music pricing shapes the model has (generation,
+ * durations, per_second, per_thousand_characters; generation 0 when it has none) and its music fields.
+ */
+function musicSpecOf(config: ModelConfig): Record<string, unknown> {
+  const { generation, durations, per_second: perSecond, per_thousand_characters: perThousand } = config.pricing;
+  const pricing = Object.fromEntries(Object.entries({ generation, durations, per_second: perSecond, per_thousand_characters: perThousand }).filter(([, value]) => value !== undefined));
+  const fields = Object.fromEntries(Object.entries(config.music).filter(([, value]) => value !== undefined));
+  return { pricing: Object.keys(pricing).length === 0 ? { generation: FREE } : pricing, ...fields };
 }
 
 /** The entry's engine as a text engine; a model of another type here is a configuration the registry refuses. */

@@ -33,7 +33,8 @@ export function audioCostOf(entry: ModelEntry, seconds: number): Cost {
 /**
  * POST /audio/transcriptions: resolves the model (default: the first asr model), reserves the price of
  * the decoded audio's length before recognition, settles it after, and releases it on any failure.
- * Audio the engine cannot use (empty, silent, corrupt) is 422 ASR_UPSTREAM_VALIDATION_FAILED.
+ * Audio the engine cannot use (empty, silent, corrupt) is 422 ASR_UPSTREAM_VALIDATION_FAILED; an upstream's
+ * failure (status 5xx) is 502 ASR_UPSTREAM_FAILED.
  */
 export class TranscriptionService {
   constructor(private readonly registry: ModelRegistry) {}
@@ -62,7 +63,10 @@ export class TranscriptionService {
     } catch (error) {
       await settlement?.release(signal.aborted ? 'client_disconnected' : 'failed');
       if (!(error instanceof EngineError)) throw error;
-      throw error.failure === 'bad_request' ? new VeniceError('ASR_UPSTREAM_VALIDATION_FAILED', { cause: error }) : toVeniceError(error);
+      if (error.failure === 'bad_request') throw new VeniceError('ASR_UPSTREAM_VALIDATION_FAILED', { cause: error });
+      // An upstream server's 5xx (or a broken answer, status 502) is the documented 502, not a 500 of Rialto's own.
+      if (error.failure === 'failed' && (error.options.status ?? 0) >= 500) throw new VeniceError('ASR_UPSTREAM_FAILED', { cause: error });
+      throw toVeniceError(error);
     }
     const cost = audioCostOf(entry, result.duration);
     await settlement?.settle({ promptTokens: 0, completionTokens: 0 }, cost, 'completed');

@@ -114,4 +114,6 @@ export interface JobTable {
   next_run_at: string;
   claimed_by: string | null;
   claim_until: string | null;
+  download_token_hash: string | null;
+  download_revoked_at: string | null;
 }

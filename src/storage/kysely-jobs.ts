@@ -11,6 +11,7 @@ function toJob(row: Selectable<JobTable>): JobRecord {
     refunded: Number(row.refunded) === 1, attempts: Number(row.attempts), reservationId: row.reservation_id, quote: Number(row.quote),
     deleteOnDelivery: Number(row.delete_on_delivery) === 1, createdAt: row.created_at, startedAt: row.started_at, completedAt: row.completed_at,
     updatedAt: row.updated_at, deadlineAt: row.deadline_at, nextRunAt: row.next_run_at, claimedBy: row.claimed_by, claimUntil: row.claim_until,
+    downloadTokenHash: row.download_token_hash, downloadRevokedAt: row.download_revoked_at,
   };
 }
 
@@ -18,7 +19,7 @@ const COLUMNS: Record<keyof JobPatch, keyof JobTable> = {
   state: 'state', progress: 'progress', engineJobId: 'engine_job_id', resultKey: 'result_key', resultContentType: 'result_content_type',
   resultBytes: 'result_bytes', errorCode: 'error_code', errorMessage: 'error_message', refunded: 'refunded', attempts: 'attempts',
   deleteOnDelivery: 'delete_on_delivery', startedAt: 'started_at', completedAt: 'completed_at', nextRunAt: 'next_run_at',
-  claimedBy: 'claimed_by', claimUntil: 'claim_until',
+  claimedBy: 'claimed_by', claimUntil: 'claim_until', downloadRevokedAt: 'download_revoked_at',
 };
 
 function toColumns(patch: JobPatch): Updateable<JobTable> {
@@ -48,10 +49,15 @@ export function kyselyJobs(database: Kysely<Database>, options: { skipLocked: bo
         reservation_id: record.reservationId, quote: record.quote, delete_on_delivery: record.deleteOnDelivery ? 1 : 0,
         created_at: record.createdAt, started_at: record.startedAt, completed_at: record.completedAt, updated_at: record.createdAt,
         deadline_at: record.deadlineAt, next_run_at: record.nextRunAt, claimed_by: record.claimedBy, claim_until: record.claimUntil,
+        download_token_hash: record.downloadTokenHash, download_revoked_at: record.downloadRevokedAt,
       }).execute();
     },
     find: async (id) => {
       const row = await database.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
+      return row === undefined ? undefined : toJob(row);
+    },
+    findByDownloadToken: async (tokenHash) => {
+      const row = await database.selectFrom('jobs').selectAll().where('download_token_hash', '=', tokenHash).executeTakeFirst();
       return row === undefined ? undefined : toJob(row);
     },
     update: async (id, patch, condition = {}) => {
@@ -75,6 +81,10 @@ export function kyselyJobs(database: Kysely<Database>, options: { skipLocked: bo
         .returningAll()
         .executeTakeFirst();
       return row === undefined ? undefined : toJob(row);
+    },
+    runnable: async (limit) => {
+      const rows = await database.selectFrom('jobs').selectAll().where('state', 'in', RUNNABLE).orderBy('next_run_at').orderBy('id').limit(limit).execute();
+      return rows.map(toJob);
     },
     countByState: async () => {
       const rows = await database.selectFrom('jobs').select(['state', (expression) => expression.fn.countAll<number>().as('count')]).groupBy('state').execute();

@@ -212,14 +212,20 @@ export interface JobRecord {
   nextRunAt: string;
   claimedBy: string | null;
   claimUntil: string | null;
+  /** sha256 (hex) of the token of the job's download link, for models that deliver by download_url; else null. */
+  downloadTokenHash: string | null;
+  /** When the download link was revoked (DELETE on it); it then answers 410. */
+  downloadRevokedAt: string | null;
 }
 
 export type JobPatch = Partial<Pick<JobRecord, 'state' | 'progress' | 'engineJobId' | 'resultKey' | 'resultContentType' | 'resultBytes' | 'errorCode'
-  | 'errorMessage' | 'refunded' | 'attempts' | 'deleteOnDelivery' | 'startedAt' | 'completedAt' | 'nextRunAt' | 'claimedBy' | 'claimUntil'>>;
+  | 'errorMessage' | 'refunded' | 'attempts' | 'deleteOnDelivery' | 'startedAt' | 'completedAt' | 'nextRunAt' | 'claimedBy' | 'claimUntil' | 'downloadRevokedAt'>>;
 
 export interface JobRepository {
   insert(record: Omit<JobRecord, 'updatedAt'>): Promise<void>;
   find(id: string): Promise<JobRecord | undefined>;
+  /** The job whose download token hashes to `tokenHash` (sha256, hex). */
+  findByDownloadToken(tokenHash: string): Promise<JobRecord | undefined>;
   /**
    * Applies a patch, only while the job is in one of `states` (when given) and, when `claimedBy` is
    * given, only while that worker holds it; whether it applied. Every state change goes through here,
@@ -231,6 +237,8 @@ export interface JobRepository {
    * `worker` until `claimUntil`, atomically: each job is held by one worker at a time. With `id`, only that job.
    */
   claim(worker: string, now: string, claimUntil: string, id?: string): Promise<JobRecord | undefined>;
+  /** Up to `limit` runnable jobs (QUEUED or PROCESSING), next due first: what a queue re-dispatches after a restart. */
+  runnable(limit: number): Promise<JobRecord[]>;
   /** Counts by state (for health and the console). */
   countByState(): Promise<Partial<Record<JobState, number>>>;
 }

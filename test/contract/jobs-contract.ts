@@ -10,7 +10,7 @@ function job(id: string, overrides: Partial<JobRecord> = {}): Omit<JobRecord, 'u
     id, kind: 'video', modelId: 'video-model', accountId: 'a1', keyId: 'k1', request: { prompt: 'a cat', duration: '5s' }, state: 'QUEUED',
     progress: null, engineJobId: null, resultKey: null, resultContentType: null, resultBytes: null, errorCode: null, errorMessage: null,
     refunded: false, attempts: 0, reservationId: 'r1', quote: 12_000_000_000, deleteOnDelivery: false, createdAt: at(0), startedAt: null,
-    completedAt: null, deadlineAt: at(3600), nextRunAt: at(0), claimedBy: null, claimUntil: null, ...overrides,
+    completedAt: null, deadlineAt: at(3600), nextRunAt: at(0), claimedBy: null, claimUntil: null, downloadTokenHash: null, downloadRevokedAt: null, ...overrides,
   };
 }
 
@@ -22,6 +22,17 @@ export function jobsContract(withStore: WithStore): void {
       const found = await store.jobs.find('j1');
       assert.deepEqual({ ...found, updatedAt: undefined }, { ...job('j1'), updatedAt: undefined });
       assert.equal(await store.jobs.find('nope'), undefined);
+    }));
+
+    it('finds a job by its download token hash; the link is revoked by update', () => withStore(async (store) => {
+      await store.jobs.insert(job('j1', { downloadTokenHash: 'a'.repeat(64) }));
+      await store.jobs.insert(job('j2'));
+      await store.jobs.insert(job('j3'));
+      assert.equal((await store.jobs.find('j2'))?.downloadTokenHash, null);
+      assert.equal((await store.jobs.findByDownloadToken('a'.repeat(64)))?.id, 'j1');
+      assert.equal(await store.jobs.findByDownloadToken('b'.repeat(64)), undefined);
+      assert.equal(await store.jobs.update('j1', { downloadRevokedAt: at(9) }), true);
+      assert.equal((await store.jobs.findByDownloadToken('a'.repeat(64)))?.downloadRevokedAt, at(9));
     }));
 
     it('updates only in the states and for the worker it is told', () => withStore(async (store) => {
@@ -50,6 +61,16 @@ export function jobsContract(withStore: WithStore): void {
       assert.equal(await store.jobs.update('a', { progress: 1 }, { claimedBy: 'w1' }), false);
       assert.equal(await store.jobs.claim('w4', at(10), at(40), 'late'), undefined);
       assert.equal((await store.jobs.claim('w4', at(100), at(140), 'late'))?.id, 'late');
+    }));
+
+    it('lists runnable jobs, next due first', () => withStore(async (store) => {
+      await store.jobs.insert(job('late', { nextRunAt: at(100) }));
+      await store.jobs.insert(job('done', { state: 'COMPLETED' }));
+      await store.jobs.insert(job('gone', { state: 'DELETED' }));
+      await store.jobs.insert(job('held', { nextRunAt: at(5), state: 'PROCESSING', claimedBy: 'w1', claimUntil: at(40) }));
+      await store.jobs.insert(job('first', { nextRunAt: at(1) }));
+      assert.deepEqual((await store.jobs.runnable(10)).map((found) => found.id), ['first', 'held', 'late']);
+      assert.deepEqual((await store.jobs.runnable(2)).map((found) => found.id), ['first', 'held']);
     }));
 
     it('concurrent claimers never share a job', () => withStore(async (store) => {

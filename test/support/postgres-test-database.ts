@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { pgBossSchemaOf } from '../../src/services/jobs/pg-boss-job-queue.ts';
 
 /** The PostgreSQL the tests use; a throwaway schema per store keeps runs (and parallel files) apart. */
 export const TEST_DATABASE_URL = process.env.RIALTO_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -19,9 +20,9 @@ async function withClient<T>(action: (client: pg.Client) => Promise<T>): Promise
   }
 }
 
-/** Drops the schema and everything in it; a no-op when it does not exist. */
+/** Drops the schema and everything in it, and pg-boss's schema beside it (the jobs queue); a no-op when they do not exist. */
 export async function dropSchema(schema: string): Promise<void> {
-  await withClient((client) => client.query(`drop schema if exists "${schema}" cascade`));
+  await withClient((client) => client.query(`drop schema if exists "${schema}", "${pgBossSchemaOf(schema)}" cascade`));
 }
 
 /**

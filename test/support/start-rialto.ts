@@ -12,6 +12,7 @@ import { createRateLimiter } from '../../src/rate-limit/create-rate-limiter.ts';
 import { toNanos } from '../../src/services/billing/money.ts';
 import { ModelRegistry } from '../../src/services/model-registry.ts';
 import { openStore } from '../../src/storage/open-store.ts';
+import { createJobs } from '../../src/services/jobs/create-jobs.ts';
 import type { Store } from '../../src/storage/store.ts';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchemaName } from './postgres-test-database.ts';
 
@@ -67,8 +68,10 @@ export async function startRialto(rawConfig: Record<string, unknown>, options: S
   const keys = new KeyService(store);
   const limiter = createRateLimiter(config);
   const meter = new Meter(store, limiter, { leaseSeconds: config.billing.leaseSeconds });
-  const app = await createApp({ config, logger, keys, registry, meter, ...(limiter === undefined ? {} : { limiter }) });
+  const jobs = await createJobs({ config, store, registry, meter, logger });
+  const app = await createApp({ config, logger, keys, registry, meter, jobs: jobs.service, ...(limiter === undefined ? {} : { limiter }) });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
+  await jobs.start();
   const inferenceKey = (await keys.create({ apiKeyType: 'INFERENCE', description: 'test inference' })).apiKey;
   const adminKey = (await keys.create({ apiKeyType: 'ADMIN', description: 'test admin' })).apiKey;
   const balanceUsd = options.balanceUsd ?? 1000;
@@ -78,6 +81,7 @@ export async function startRialto(rawConfig: Record<string, unknown>, options: S
     origin: address, baseURL, inferenceKey, adminKey, registry, config, store, keys,
     client: new OpenAI({ baseURL, apiKey: inferenceKey, maxRetries: 0 }),
     close: async () => {
+      await jobs.close();
       await app.close();
       await limiter?.close();
       meter.close();

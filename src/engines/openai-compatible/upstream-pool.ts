@@ -43,7 +43,8 @@ export class UpstreamPool {
   readonly endpoints: UpstreamEndpoint[];
   private readonly current: number[];
 
-  constructor(config: OpenAiCompatibleEngineConfig) {
+  /** Any engine whose upstream has endpoints, a timeout and a connection cap (openai-compatible, automatic1111). */
+  constructor(config: Pick<OpenAiCompatibleEngineConfig, 'endpoints' | 'maxConnections' | 'timeoutMs'>) {
     this.endpoints = config.endpoints.map((endpoint) => new UpstreamEndpoint(endpoint.url, endpoint.apiKey, endpoint.weight, endpoint.name, config));
     this.current = this.endpoints.map(() => 0);
   }

@@ -2,6 +2,11 @@ import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import type { Meter } from '../../services/billing/meter.ts';
 import type { UrlFetcher } from '../../services/media/url-fetcher.ts';
 import type { ModelRegistry } from '../../services/model-registry.ts';
+import { registerBackgroundRemoveRoute } from './background-remove.ts';
+import { registerGenerationRoutes } from './generate.ts';
+import { registerEditRoute } from './edit.ts';
+import { registerMultiEditRoute } from './multi-edit.ts';
+import { registerUpscaleRoute } from './upscale.ts';
 
 export interface ImageRouteDependencies {
   registry: ModelRegistry;
@@ -13,5 +18,10 @@ export interface ImageRouteDependencies {
 }
 
 /** The image routes: /image/* and the OpenAI-compatible /images/generations. */
-export function registerImageRoutes(_app: FastifyInstance, _dependencies: ImageRouteDependencies): void {
+export function registerImageRoutes(app: FastifyInstance, dependencies: ImageRouteDependencies): void {
+  registerBackgroundRemoveRoute(app, dependencies);
+  registerEditRoute(app, dependencies);
+  registerMultiEditRoute(app, dependencies);
+  registerUpscaleRoute(app, dependencies);
+  registerGenerationRoutes(app, dependencies);
 }

@@ -40,6 +40,13 @@ function allowedByPrivacy(key: ApiKeyRecord, request: BillingRequest): boolean {
   return request.modelType !== 'text' && request.modelType !== 'embedding';
 }
 
+/** A reservation that outlives its request (an async job), settled or released later by id from any process. */
+export interface DurableReservation {
+  /** Null when nothing was reserved (a free model). */
+  reservationId: string | null;
+  currency: Currency;
+}
+
 /** How a service starts paying for a request; bound to the caller's key by the route. */
 export interface Billing {
   /**
@@ -47,6 +54,11 @@ export interface Billing {
    * reserves the worst-case cost (402 INSUFFICIENT_BALANCE, API_KEY_*_SPEND_LIMIT_EXCEEDED).
    */
   reserve(request: BillingRequest): Promise<Settlement>;
+  /**
+   * Admits and reserves like `reserve`, for an async job: the reservation is held until `leaseUntil` (the
+   * job's deadline) without renewal, and is settled or released with Meter.settleDurable / releaseDurable.
+   */
+  reserveDurable(request: BillingRequest, leaseUntil: Date): Promise<DurableReservation>;
 }
 
 
@@ -92,6 +104,15 @@ export class Meter {
   /** Billing for one request of `key`; `setHeaders` receives the x-ratelimit-* headers decided at admission. */
   for(key: ApiKeyRecord, setHeaders: (headers: RateLimitHeaders) => void = () => undefined): Billing {
     return {
+      reserveDurable: async (request, leaseUntil) => {
+        if (!allowedByPrivacy(key, request)) {
+          throw new VeniceError('UNAUTHORIZED', { message: `This API key may only use private models (modelPrivacy ${key.modelPrivacy}); ${request.modelId} is anonymized.` });
+        }
+        const admitted = await this.admit(key, request, setHeaders);
+        // A job's tokens-per-minute use is its admission only: it holds no tokens.
+        if (admitted !== undefined) await this.limiter!.settle(admitted, 0);
+        return this.reserveUntil(key, request, leaseUntil);
+      },
       reserve: async (request) => {
         if (!allowedByPrivacy(key, request)) {
           throw new VeniceError('UNAUTHORIZED', { message: `This API key may only use private models (modelPrivacy ${key.modelPrivacy}); ${request.modelId} is anonymized.` });
@@ -121,6 +142,28 @@ export class Meter {
     };
   }
 
+  /**
+   * Charges a durable reservation (the job succeeded); false when it was already settled or released, so a
+   * job finished twice (a worker taken over after a crash) is charged once. Free jobs (no reservation) are
+   * recorded under `requestId`, once.
+   */
+  async settleDurable(reservation: { reservationId: string | null; requestId: string; accountId: string; keyId: string; modelId: string; modelType: string; createdAt: string }, amount: number): Promise<boolean> {
+    const now = this.now();
+    const usage = { modelType: reservation.modelType, amount, promptTokens: 0, completionTokens: 0, cachedTokens: 0, status: 'completed', executionMs: now.getTime() - Date.parse(reservation.createdAt), createdAt: now.toISOString() };
+    if (reservation.reservationId !== null) return this.store.ledger.settle(reservation.reservationId, usage);
+    try {
+      await this.store.usage.insert({ id: reservation.requestId, requestId: reservation.requestId, accountId: reservation.accountId, keyId: reservation.keyId, modelId: reservation.modelId, currency: 'USD', ...usage, amount: 0 });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Gives a durable reservation back (the job failed: a refund); false when it was not open. */
+  releaseDurable(reservationId: string, status: string): Promise<boolean> {
+    return this.store.ledger.release(reservationId, status, this.now().toISOString());
+  }
+
   private async admit(key: ApiKeyRecord, request: BillingRequest, setHeaders: (headers: RateLimitHeaders) => void): Promise<Reservation | undefined> {
     if (this.limiter === undefined) return undefined;
     const admission = await this.limiter.admit({ keyId: key.id, limitClass: request.limitClass, modelId: request.modelId, tokens: request.tokens });
@@ -130,6 +173,21 @@ export class Meter {
       ...(admission.type === 'FAILED_REQUESTS' ? { message: FAILED_REQUESTS_MESSAGE } : {}),
       headers: { 'retry-after': String(admission.retryAfterSeconds) },
     });
+  }
+
+  private async reserveUntil(key: ApiKeyRecord, request: BillingRequest, leaseUntil: Date): Promise<DurableReservation> {
+    const amount = toNanos(Math.max(request.worstCase.usd, request.worstCase.diem));
+    if (amount === 0) return { reservationId: null, currency: 'USD' };
+    const started = this.now();
+    const reservationId = randomUUID();
+    const limits = key.consumptionLimits;
+    const outcome = await this.store.ledger.reserve({
+      reservationId, accountId: key.accountId, keyId: key.id, period: periodOf(key.limitPeriod, started), amount,
+      keyLimits: { USD: limits.usd, DIEM: limits.diem ?? limits.vcu }, requestId: request.requestId, modelId: request.modelId,
+      createdAt: started.toISOString(), leaseUntil: leaseUntil.toISOString(),
+    });
+    if (!outcome.reserved) throw new VeniceError(outcome.reason);
+    return { reservationId, currency: outcome.currency };
   }
 
   private async reserve(key: ApiKeyRecord, request: BillingRequest): Promise<Settlement> {

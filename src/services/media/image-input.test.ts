@@ -31,6 +31,9 @@ describe('readImageInput', () => {
     assert.equal(await codeOf(readImageInput('not base64 at all!', { field: 'image' })), 'CORRUPTED_IMAGE');
     assert.equal(await codeOf(readImageInput(Buffer.from('GIF89a but not really an image'), { field: 'image' })), 'CORRUPTED_IMAGE');
     assert.equal(await codeOf(readImageInput(image.subarray(0, 40), { field: 'image' })), 'CORRUPTED_IMAGE');
+    const noisy = await sharp(Buffer.from(Array.from({ length: 300 * 200 * 3 }, (_, index) => (index * 7919) % 251)), { raw: { width: 300, height: 200, channels: 3 } }).png().toBuffer();
+    assert.equal((await readImageInput(noisy, { field: 'image' })).width, 300);
+    assert.equal(await codeOf(readImageInput(noisy.subarray(0, Math.floor(noisy.length * 0.7)), { field: 'image' })), 'CORRUPTED_IMAGE');
     assert.equal(await codeOf(readImageInput('data:image/png,rawtext', { field: 'image' })), 'CORRUPTED_IMAGE');
     assert.equal(await codeOf(readImageInput(image, { field: 'image', minPixels: 65_536 })), 'IMAGE_TOO_SMALL');
     assert.equal(await codeOf(readImageInput(image, { field: 'image', maxPixels: 50_000 })), 'IMAGE_TOO_LARGE');

@@ -79,6 +79,12 @@ export async function readImageInput(value: string | Buffer, limits: ImageLimits
   if (limits.maxPixels !== undefined && pixels > limits.maxPixels) {
     throw new VeniceError('IMAGE_TOO_LARGE', { extra: { details: { [limits.field]: { _errors: [`The image is ${width}x${height} (${pixels} pixels); at most ${limits.maxPixels} pixels are accepted`] } } } });
   }
+  // The header can be whole while the pixels are cut short: decode it all (after the size checks, which bound the cost).
+  try {
+    await sharp(bytes, { failOn: 'error' }).stats();
+  } catch {
+    throw invalidImage(limits.field, 'the image is truncated or its data is corrupt');
+  }
   return { bytes, width, height, format, hasAlpha: metadata.hasAlpha === true };
 }
 

@@ -1,0 +1,47 @@
+import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
+import { parseOrThrow } from '../../errors/validation.ts';
+import { generateImageRequest } from '../../schemas/image-generate.ts';
+import type { Meter } from '../../services/billing/meter.ts';
+import { ChatService } from '../../services/chat/chat-service.ts';
+import { ImageGenerationService } from '../../services/image/image-generation-service.ts';
+import { ChatPromptEnhancer } from '../../services/image/prompt-enhancer.ts';
+import { IMAGE_CONTENT_TYPES } from '../../services/media/image-input.ts';
+import type { ModelRegistry } from '../../services/model-registry.ts';
+import { abortOnClose } from '../abort-on-close.ts';
+import { registerSimpleGenerateRoute, setGenerationHeaders } from './generations.ts';
+import { registerStylesRoute } from './styles.ts';
+
+/**
+ * POST /image/generate (swagger: GenerateImageRequest): JSON {id, images (base64), request, timing}, or
+ * with return_binary the image itself as image/<format>. Only the JSON answer is compressed (INVENTORY
+ * §11.26; image types are not compressible to @fastify/compress). `request` echoes the validated request
+ * with its defaults and the seed used.
+ */
+export function registerGenerateRoute(app: FastifyInstance, service: ImageGenerationService, meter: Meter, auth: onRequestAsyncHookHandler): void {
+  app.post('/image/generate', { onRequest: auth }, async (request, reply) => {
+    const body = parseOrThrow(generateImageRequest, request.body);
+    const billing = meter.for(request.apiKey!, (headers) => reply.headers(Object.fromEntries(Object.entries(headers))));
+    const outcome = await service.generate(body, abortOnClose(request, reply), billing);
+    setGenerationHeaders(reply, outcome);
+    if (body.return_binary) return reply.type(IMAGE_CONTENT_TYPES[outcome.format]).send(outcome.images[0]);
+    return {
+      id: outcome.id,
+      images: outcome.images.map((image) => image.toString('base64')),
+      request: { ...body, seed: outcome.seed },
+      timing: outcome.timing,
+    };
+  });
+}
+
+/**
+ * /image/generate, /images/generations and /image/styles on one ImageGenerationService. enhance_prompt
+ * rewrites with the default text model through a chat service of its own (no system prompt is used).
+ */
+export function registerGenerationRoutes(app: FastifyInstance, dependencies: { registry: ModelRegistry; meter: Meter; auth: onRequestAsyncHookHandler }): void {
+  const { registry, meter, auth } = dependencies;
+  const enhancer = new ChatPromptEnhancer(new ChatService(registry, () => ''), registry);
+  const service = new ImageGenerationService(registry, enhancer);
+  registerGenerateRoute(app, service, meter, auth);
+  registerSimpleGenerateRoute(app, service, meter, auth);
+  registerStylesRoute(app);
+}

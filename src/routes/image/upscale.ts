@@ -1,0 +1,26 @@
+import type { FastifyInstance } from 'fastify';
+import { parseOrThrow } from '../../errors/validation.ts';
+import { setModelHeaders } from '../../http/response-headers.ts';
+import { upscaleImageRequest } from '../../schemas/image-upscale.ts';
+import { UpscaleService } from '../../services/image/upscale-service.ts';
+import { abortOnClose } from '../abort-on-close.ts';
+import { readMediaBody, registerMediaScope } from '../media-form.ts';
+import type { ImageRouteDependencies } from './index.ts';
+
+/**
+ * POST /image/upscale (swagger: UpscaleImageRequest), JSON or multipart: the upscaled image as PNG
+ * (image/png binary). A PNG is already deflated, so it is never compressed again (INVENTORY §11.26).
+ */
+export function registerUpscaleRoute(app: FastifyInstance, { registry, meter, fetcher, auth }: ImageRouteDependencies): void {
+  const service = new UpscaleService(registry, fetcher);
+  registerMediaScope(app, (scope) => {
+    scope.post('/image/upscale', { onRequest: auth, compress: false }, async (request, reply) => {
+      const { fields } = await readMediaBody(request);
+      const body = parseOrThrow(upscaleImageRequest, fields);
+      const billing = meter.for(request.apiKey!, (headers) => reply.headers(Object.fromEntries(Object.entries(headers))));
+      const outcome = await service.upscale(body, abortOnClose(request, reply), billing);
+      setModelHeaders(reply, outcome.entry, outcome.servedBy);
+      return reply.type('image/png').send(outcome.png);
+    });
+  });
+}

@@ -1,0 +1,13 @@
+import { VeniceError } from '../../errors/venice-error.ts';
+import type { ModelEntry, ModelRegistry } from '../../services/model-registry.ts';
+import type { JobKind } from '../../storage/store.ts';
+
+/**
+ * The model a job request names, of the endpoint's type (video or music): 404 MODEL_NOT_FOUND when unknown,
+ * 400 INVALID_MODEL when it is of another type or its engine does not run jobs.
+ */
+export function jobModelOf(registry: ModelRegistry, model: string, kind: JobKind): ModelEntry {
+  const { entry } = registry.resolve(model, kind);
+  if (entry.engine.modality !== 'job') throw new VeniceError('INVALID_MODEL');
+  return entry;
+}

@@ -1,0 +1,102 @@
+import type { Logger } from 'pino';
+import type { JobsConfig } from '../../config.ts';
+import type { JobEngine, JobSubmission } from '../../engines/engine.ts';
+import { EngineError } from '../../engines/engine-error.ts';
+import type { JobRecord, Store } from '../../storage/store.ts';
+import type { Meter } from '../billing/meter.ts';
+import type { ModelRegistry } from '../model-registry.ts';
+import type { MediaStorage } from './media-storage.ts';
+
+/** What a worker does with a job after one step: look again later, or let it go (finished, or no longer its own). */
+export type StepResult = { next: 'again'; afterMs: number } | { next: 'done' };
+
+/** Engine failures worth another try before the deadline: the engine is down, busy or slow. */
+function isTransient(error: unknown): boolean {
+  return error instanceof EngineError && (error.failure === 'offline' || error.failure === 'overloaded' || error.failure === 'capacity' || error.failure === 'timeout');
+}
+
+export function submissionOf(job: JobRecord, engineModel: string): JobSubmission {
+  return { kind: job.kind, model: engineModel, request: { ...job.request, model: engineModel } };
+}
+
+/**
+ * Drives one claimed job a step at a time: submit it to its engine once, then poll it until the engine is
+ * done; store the media, charge the quote, or refund it on failure. Every write is conditional on the
+ * worker still holding the job, and money moves before the state does, through calls that act once
+ * (ledger settle/release): a worker that dies between the two leaves a job the next worker finishes
+ * without charging again.
+ */
+export class JobRunner {
+  private readonly failedPolls = new Map<string, number>();
+
+  constructor(private readonly dependencies: { store: Store; registry: ModelRegistry; media: MediaStorage; meter: Meter; config: JobsConfig; logger: Logger }) {}
+
+  private engineOf(job: JobRecord): { engine: JobEngine; engineModel: string } | undefined {
+    const entry = this.dependencies.registry.entries.find((candidate) => candidate.config.id === job.modelId);
+    if (entry === undefined || entry.engine.modality !== 'job') return undefined;
+    return { engine: entry.engine, engineModel: entry.engineModel };
+  }
+
+  async step(job: JobRecord, worker: string, signal: AbortSignal): Promise<StepResult> {
+    const { store, config } = this.dependencies;
+    if (Date.parse(job.deadlineAt) <= Date.now()) return this.fail(job, worker, 'REQUEST_TIMEOUT', 'The job did not finish before its deadline.', false);
+    const found = this.engineOf(job);
+    if (found === undefined) return this.fail(job, worker, 'MODEL_NOT_FOUND', `Model ${job.modelId} is no longer served.`, false);
+    const submission = submissionOf(job, found.engineModel);
+    const call = { signal };
+    if (job.engineJobId === null) {
+      let engineJobId: string;
+      try {
+        ({ engineJobId } = await found.engine.submit(submission, call));
+      } catch (error) {
+        return signal.aborted ? { next: 'again', afterMs: 0 } : this.afterError(job, worker, error);
+      }
+      const moved = await store.jobs.update(job.id, { state: 'PROCESSING', engineJobId, startedAt: new Date().toISOString(), progress: 0 }, { states: ['QUEUED'], claimedBy: worker });
+      if (!moved) this.dependencies.logger.warn({ job: job.id, engineJobId }, 'job submitted by a worker that had lost it');
+      return moved ? { next: 'again', afterMs: config.pollIntervalMs } : { next: 'done' };
+    }
+    let status;
+    try {
+      status = await found.engine.poll(submission, job.engineJobId, call);
+    } catch (error) {
+      // This process is stopping: the job stays as it is for the next worker.
+      return signal.aborted ? { next: 'again', afterMs: 0 } : this.afterError(job, worker, error);
+    }
+    this.failedPolls.delete(job.id);
+    if (status.state === 'running') {
+      await store.jobs.update(job.id, { progress: status.progress ?? job.progress }, { claimedBy: worker });
+      return { next: 'again', afterMs: config.pollIntervalMs };
+    }
+    if (status.state === 'failed') return this.fail(job, worker, status.moderation ? 'CONTENT_POLICY_VIOLATION' : 'INFERENCE_FAILED', status.reason, status.moderation);
+    const bytes = await this.dependencies.media.put(job.id, status.media.body);
+    await this.dependencies.meter.settleDurable({ ...job, requestId: job.id, modelType: job.kind }, job.quote);
+    const completed = await store.jobs.update(job.id, {
+      state: 'COMPLETED', resultKey: job.id, resultContentType: status.media.contentType, resultBytes: bytes, progress: 1, completedAt: new Date().toISOString(),
+    }, { states: ['PROCESSING'], claimedBy: worker });
+    if (completed) await found.engine.cleanup(submission, job.engineJobId, call).catch(() => undefined);
+    return { next: 'done' };
+  }
+
+  /** Transient failures are retried with backoff until the deadline; others fail the job (refunded). */
+  private async afterError(job: JobRecord, worker: string, error: unknown): Promise<StepResult> {
+    if (isTransient(error)) {
+      const failures = (this.failedPolls.get(job.id) ?? 0) + 1;
+      this.failedPolls.set(job.id, failures);
+      this.dependencies.logger.warn({ job: job.id, failures, err: error }, 'job engine unavailable; will retry');
+      return { next: 'again', afterMs: Math.min(60_000, this.dependencies.config.pollIntervalMs * 2 ** Math.min(failures, 6)) };
+    }
+    const moderation = error instanceof EngineError && error.failure === 'content_policy';
+    const message = error instanceof Error ? error.message : String(error);
+    return this.fail(job, worker, moderation ? 'CONTENT_POLICY_VIOLATION' : 'INFERENCE_FAILED', message, moderation);
+  }
+
+  private async fail(job: JobRecord, worker: string, code: string, message: string, moderation: boolean): Promise<StepResult> {
+    this.failedPolls.delete(job.id);
+    const refunded = job.reservationId === null ? true : await this.dependencies.meter.releaseDurable(job.reservationId, moderation ? 'refunded_moderation' : 'refunded_failed');
+    await this.dependencies.store.jobs.update(job.id, {
+      state: 'FAILED', errorCode: code, errorMessage: message, refunded: refunded || job.refunded, completedAt: new Date().toISOString(),
+    }, { states: ['QUEUED', 'PROCESSING'], claimedBy: worker });
+    this.dependencies.logger.info({ job: job.id, code }, 'job failed and was refunded');
+    return { next: 'done' };
+  }
+}
