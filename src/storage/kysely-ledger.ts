@@ -79,6 +79,10 @@ export function kyselyLedger(database: Kysely<Database>): LedgerRepository {
     }),
     settle: (reservationId, usage) => close(database, reservationId, 'settled', usage),
     release,
+    stateOf: async (reservationId) => {
+      const row = await database.selectFrom('reservations').select('state').where('id', '=', reservationId).executeTakeFirst();
+      return row?.state;
+    },
     renew: async (reservationId, leaseUntil) => {
       await database.updateTable('reservations').set({ lease_until: leaseUntil }).where('id', '=', reservationId).where('state', '=', 'open').execute();
     },

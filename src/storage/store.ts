@@ -150,6 +150,8 @@ export interface LedgerRepository {
   settle(reservationId: string, usage: UsageInput): Promise<boolean>;
   /** Frees an open reservation without charge and records it with `status`; false if it was not open. */
   release(reservationId: string, status: string, at: string): Promise<boolean>;
+  /** Where a reservation stands (open, settled = charged, released = given back); undefined when unknown. */
+  stateOf(reservationId: string): Promise<'open' | 'settled' | 'released' | undefined>;
   /** Moves an open reservation's lease (long streams call this while they run). */
   renew(reservationId: string, leaseUntil: string): Promise<void>;
   /** Releases every open reservation whose lease ended before `now`; how many. */

@@ -35,12 +35,15 @@ export function defineLedgerContract(name: string, open: () => Promise<{ store: 
     it('reserve then settle charges the actual cost, frees the rest and records usage once', async () => {
       const accountId = await account(5 * NANOS);
       const reserve = request({ accountId, keyId: 'k1', amount: 2 * NANOS });
+      assert.equal(await store.ledger.stateOf(reserve.reservationId), undefined);
       assert.deepEqual(await store.ledger.reserve(reserve), { reserved: true, currency: 'USD' });
+      assert.equal(await store.ledger.stateOf(reserve.reservationId), 'open');
       let state = (await store.accounts.find(accountId))!;
       assert.equal(state.usdReserved, 2 * NANOS);
       assert.equal(await store.ledger.settle(reserve.reservationId, usage(0.5 * NANOS)), true);
       assert.equal(await store.ledger.settle(reserve.reservationId, usage(0.5 * NANOS)), false, 'settled once');
       assert.equal(await store.ledger.release(reserve.reservationId, 'late', new Date().toISOString()), false);
+      assert.equal(await store.ledger.stateOf(reserve.reservationId), 'settled');
       state = (await store.accounts.find(accountId))!;
       assert.equal(state.usdBalance, 4.5 * NANOS);
       assert.equal(state.usdReserved, 0);
@@ -108,6 +111,7 @@ export function defineLedgerContract(name: string, open: () => Promise<{ store: 
       assert.equal(state.usdBalance, 10 * NANOS);
       assert.equal(state.usdReserved, 2 * NANOS);
       assert.equal(await store.ledger.settle(expired.reservationId, usage(NANOS)), false, 'a released reservation cannot be charged');
+      assert.deepEqual([await store.ledger.stateOf(expired.reservationId), await store.ledger.stateOf(live.reservationId)], ['released', 'open']);
     });
 
     it('usage lists walk in (createdAt, id) order with a cursor, and key totals add up', async () => {

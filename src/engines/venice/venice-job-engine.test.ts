@@ -71,14 +71,16 @@ describe('VeniceJobEngine', () => {
     assert.ok((await bytesOf(done.media)).equals(upstream.audio));
   });
 
-  it('a busy upstream is a retryable error; its verdicts (404, 401, 500) end the job; a content refusal is moderation', async () => {
+  it('a busy upstream (or a 500 that is no verdict) is a retryable error; its verdicts (404, 401, 500 processing failed) end the job; a content refusal is moderation', async () => {
     const submission = job('a dog');
     const { engineJobId } = await engine.submit(submission, call());
     upstream.answerWith = { status: 503, body: { error: 'The model is at capacity. Please try again later.' } };
     await assert.rejects(engine.poll(submission, engineJobId, call()), (error: unknown) => error instanceof EngineError && error.failure === 'capacity' && error.retryable);
     await assert.rejects(engine.submit(job('a bird'), call()), (error: unknown) => error instanceof EngineError && error.retryable);
-    for (const [status, moderation] of [[404, false], [401, false], [500, false], [422, true]] as const) {
-      upstream.answerWith = { status, body: { error: 'no' } };
+    upstream.answerWith = { status: 500, body: { error: 'Internal server error' } };
+    await assert.rejects(engine.poll(submission, engineJobId, call()), (error: unknown) => error instanceof EngineError && error.failure === 'offline' && error.retryable);
+    for (const [status, moderation, body] of [[404, false, 'no'], [401, false, 'no'], [500, false, 'Inference processing failed'], [422, true, 'no']] as const) {
+      upstream.answerWith = { status, body: { error: body } };
       assert.deepEqual({ ...(await engine.poll(submission, engineJobId, call())), reason: '' }, { state: 'failed', moderation, reason: '' });
     }
     upstream.answerWith = { status: 422, body: { error: 'Your prompt violates the content policy' } };

@@ -6,8 +6,9 @@ import { upstreamMessage } from '../openai-compatible/upstream-errors.ts';
  * An upstream Venice API's failing answer in engine terms. Busy or unreachable (429, 502, 503, 504) is
  * retryable: another endpoint, or the job runner's next try, may succeed. 422 is a content policy refusal
  * (ContentViolationError on queue, ProviderContentPolicyError on retrieve); 400/409/413 the request's fault;
- * 500 the upstream's definitive "Inference processing failed"; 401/402/403/404 the operator's key or account, or
- * a job the upstream no longer has. None of these is worth retrying.
+ * 500 "Inference processing failed" (or one that says `credits_refunded`) the upstream's definitive verdict;
+ * 401/402/403/404 the operator's key or account, or a job the upstream no longer has. None of these is worth
+ * retrying. Any other 500 is the upstream's passing trouble (INVENTORY §10.1: "500 / 503 → retry with backoff").
  */
 export function veniceFailure(status: number, body: unknown, endpoint: string): EngineError {
   const message = upstreamMessage(body);
@@ -18,6 +19,9 @@ export function veniceFailure(status: number, body: unknown, endpoint: string): 
   if (status === 429) return new EngineError('overloaded', detail, { status });
   if (status === 503) return new EngineError('capacity', detail, { status });
   if (status === 502 || status === 504) return new EngineError('offline', detail, { status });
+  if (status === 500 && !/processing failed/i.test(message) && !(typeof body === 'object' && body !== null && 'credits_refunded' in body)) {
+    return new EngineError('offline', detail, { status });
+  }
   if (status === 422) return new EngineError('content_policy', verdict, { status, retryable: false });
   if (status === 400 || status === 409 || status === 413) return new EngineError('bad_request', verdict, { status, retryable: false });
   return new EngineError('failed', verdict, { status, retryable: false });

@@ -68,12 +68,26 @@ export class JobRunner {
       return { next: 'again', afterMs: config.pollIntervalMs };
     }
     if (status.state === 'failed') return this.fail(job, worker, status.moderation ? 'CONTENT_POLICY_VIOLATION' : 'INFERENCE_FAILED', status.reason, status.moderation);
+    // Stored and recorded on the job before the charge, so a worker that finds the job charged (this one having
+    // died just after) knows where its media are and completes it instead of failing it.
     const bytes = await this.dependencies.media.put(job.id, status.media.body);
-    await this.dependencies.meter.settleDurable({ ...job, requestId: job.id, modelType: job.kind }, job.quote);
-    const completed = await store.jobs.update(job.id, {
-      state: 'COMPLETED', resultKey: job.id, resultContentType: status.media.contentType, resultBytes: bytes, progress: 1, completedAt: new Date().toISOString(),
-    }, { states: ['PROCESSING'], claimedBy: worker });
-    if (completed) await found.engine.cleanup(submission, job.engineJobId, call).catch(() => undefined);
+    const stored = { resultKey: job.id, resultContentType: status.media.contentType, resultBytes: bytes };
+    if (!await store.jobs.update(job.id, stored, { states: ['PROCESSING'], claimedBy: worker })) return { next: 'done' };
+    const charged = await this.dependencies.meter.settleDurable({ ...job, requestId: job.id, modelType: job.kind }, job.quote);
+    if (!charged && job.reservationId !== null && await store.ledger.stateOf(job.reservationId) === 'released') {
+      // Refunded meanwhile (a worker that had lost the job failed it): its media are not handed out unpaid.
+      return this.fail({ ...job, ...stored }, worker, 'INFERENCE_FAILED', 'The job was refunded before it finished.', false);
+    }
+    return this.complete(job, worker, call.signal);
+  }
+
+  /** Marks a stored, charged job COMPLETED, then frees the engine's copy (best effort). */
+  private async complete(job: JobRecord, worker: string, signal: AbortSignal): Promise<StepResult> {
+    const completed = await this.dependencies.store.jobs.update(job.id, { state: 'COMPLETED', progress: 1, completedAt: new Date().toISOString() }, { states: ['PROCESSING'], claimedBy: worker });
+    const found = this.engineOf(job);
+    if (completed && found !== undefined && job.engineJobId !== null) {
+      await found.engine.cleanup(submissionOf(job, found.engineModel), job.engineJobId, { signal }).catch(() => undefined);
+    }
     return { next: 'done' };
   }
 
@@ -90,11 +104,22 @@ export class JobRunner {
     return this.fail(job, worker, moderation ? 'CONTENT_POLICY_VIOLATION' : 'INFERENCE_FAILED', message, moderation);
   }
 
+  /**
+   * Refunds the job and marks it FAILED. When its quote was already charged (a worker stored its media, charged
+   * it, and died before marking it done), the client has paid: it completes with those media instead.
+   */
   private async fail(job: JobRecord, worker: string, code: string, message: string, moderation: boolean): Promise<StepResult> {
+    const { store, meter, media } = this.dependencies;
     this.failedPolls.delete(job.id);
-    const refunded = job.reservationId === null ? true : await this.dependencies.meter.releaseDurable(job.reservationId, moderation ? 'refunded_moderation' : 'refunded_failed');
-    await this.dependencies.store.jobs.update(job.id, {
-      state: 'FAILED', errorCode: code, errorMessage: message, refunded: refunded || job.refunded, completedAt: new Date().toISOString(),
+    let refunded = true;
+    if (job.reservationId !== null && !await meter.releaseDurable(job.reservationId, moderation ? 'refunded_moderation' : 'refunded_failed')) {
+      const state = await store.ledger.stateOf(job.reservationId);
+      if (state === 'settled' && job.resultKey !== null) return this.complete(job, worker, AbortSignal.timeout(30_000));
+      refunded = state === 'released';
+    }
+    if (job.resultKey !== null) await media.delete(job.resultKey);
+    await store.jobs.update(job.id, {
+      state: 'FAILED', errorCode: code, errorMessage: message, refunded, completedAt: new Date().toISOString(),
     }, { states: ['QUEUED', 'PROCESSING'], claimedBy: worker });
     this.dependencies.logger.info({ job: job.id, code }, 'job failed and was refunded');
     return { next: 'done' };

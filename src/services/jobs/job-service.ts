@@ -109,7 +109,8 @@ export class JobService {
     }
     if (job.state === 'FAILED') {
       if (job.errorCode === 'CONTENT_POLICY_VIOLATION') throw new ProviderContentPolicyError(job.refunded);
-      throw new VeniceError(job.errorCode === 'REQUEST_TIMEOUT' ? 'REQUEST_TIMEOUT' : 'INFERENCE_FAILED', { message: `${job.errorMessage ?? 'The job failed.'}${job.refunded ? ' Credits have been refunded.' : ''}`, extra: { credits_refunded: job.refunded } });
+      // Every other failure, a missed deadline included, is the 500 retrieve documents (swagger lists no 504).
+      throw new VeniceError('INFERENCE_FAILED', { message: `${job.errorMessage ?? 'The job failed.'}${job.refunded ? ' Credits have been refunded.' : ''}`, extra: { credits_refunded: job.refunded } });
     }
     // swagger: /video/queue download_url: "When provided, the retrieve endpoint returns JSON status only".
     if (job.downloadTokenHash !== null) return { kind: 'status', body: { status: 'COMPLETED', average_execution_time: average, execution_duration: Math.max(0, elapsed) } };
