@@ -119,7 +119,7 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
     registerChatRoutes(api, chat, meter, inference);
     registerEmbeddingRoutes(api, embeddings, meter, inference);
     registerAudioRoutes(api, registry, meter, inference);
-    registerImageRoutes(api, { registry, meter, fetcher, auth: inference });
+    registerImageRoutes(api, { registry, meter, fetcher, auth: inference, contentSafety: config.contentSafety });
     if (dependencies.jobs !== undefined) registerJobRoutes(api, { jobs: dependencies.jobs, registry, meter, fetcher, auth: inference, publicUrl: config.server.publicUrl?.replace(/\/+$/, '') });
   }, { prefix: '/api/v1' });
   if (dependencies.jobs !== undefined) registerDownloadRoutes(app, dependencies.jobs);

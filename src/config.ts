@@ -364,6 +364,17 @@ const configSchema = z.strictObject({
     maxBytes: z.number().int().positive().default(25 * 1024 * 1024),
     maxRedirects: z.number().int().min(0).default(3),
   }).default({ allowHosts: [], allowPrivateAddresses: false, timeoutMs: 15_000, maxBytes: 25 * 1024 * 1024, maxRedirects: 3 }),
+  /**
+   * Venice's Safe Mode on generated images (/image/generate safe_mode, /images/generations moderation "auto"):
+   * an image the classifier scores at or above `threshold` (the probability of adult content) is blurred and
+   * answered with x-venice-is-blurred: true. `nsfwjs` runs the model that ships in its npm package; `none`
+   * turns Safe Mode into a no-op.
+   */
+  contentSafety: z.strictObject({
+    classifier: z.enum(['nsfwjs', 'none']).default('nsfwjs'),
+    model: z.enum(['MobileNetV2', 'MobileNetV2Mid', 'InceptionV3']).default('MobileNetV2'),
+    threshold: z.number().min(0).max(1).default(0.7),
+  }).default({ classifier: 'nsfwjs', model: 'MobileNetV2', threshold: 0.7 }),
   /** Async generation jobs (video, music): durable in the store, run by workers in every instance. */
   jobs: z.strictObject({
     /** Jobs one instance drives at once (each waits on its engine, so this can exceed the CPU count). */
@@ -399,6 +410,7 @@ export type OnnxBackgroundRemovalEngineConfig = z.infer<typeof onnxBackgroundRem
 export type ImageConstraints = z.infer<typeof imageConstraints>;
 export type VeniceEngineConfig = z.infer<typeof veniceEngine>;
 export type JobsConfig = Config['jobs'];
+export type ContentSafetyConfig = Config['contentSafety'];
 export type FetchConfig = Config['fetch'];
 export type TextPricing = z.infer<typeof textPricing>;
 

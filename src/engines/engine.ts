@@ -228,6 +228,16 @@ export interface BackgroundRemovalEngine extends EngineBase {
   foregroundMask(image: RawImage, call: EngineCall): Promise<{ mask: Buffer; width: number; height: number }>;
 }
 
+/**
+ * Judges images for Venice's Safe Mode (safe_mode, moderation "auto"): how likely an image is adult content.
+ * Not an Engine of its own model: the image services hold one, whatever engine made the image.
+ */
+export interface ContentClassifier {
+  /** 0..1: the probability that the image (any format sharp reads) is adult content. Rejects with EngineError. */
+  adultScore(image: Buffer): Promise<number>;
+  close(): Promise<void>;
+}
+
 /** An async generation job as its engine sees it: the validated Venice request, model replaced by the engine's name. */
 export interface JobSubmission {
   kind: 'video' | 'music';

@@ -9,14 +9,13 @@ import { abortOnClose } from '../abort-on-close.ts';
 
 /**
  * The headers of a generation, on both generation routes (swagger: /image/generate and /images/generations
- * 200 headers): the model's (and its deprecation notices), x-venice-is-blurred and
- * x-venice-is-content-violation, always "false" since Rialto runs no content classifier (safe_mode and
- * moderation are accepted; nothing is blurred), and x-venice-enhanced-prompt, URL-encoded, when
- * enhance_prompt produced a rewrite.
+ * 200 headers): the model's (and its deprecation notices), x-venice-is-blurred (Safe Mode blurred an image),
+ * x-venice-is-content-violation, "false" (a refusal is a 422 instead), and x-venice-enhanced-prompt,
+ * URL-encoded, when enhance_prompt produced a rewrite.
  */
 export function setGenerationHeaders(reply: FastifyReply, outcome: GenerationOutcome): void {
   setModelHeaders(reply, outcome.entry, outcome.servedBy);
-  reply.header('x-venice-is-blurred', 'false');
+  reply.header('x-venice-is-blurred', String(outcome.blurred));
   reply.header('x-venice-is-content-violation', 'false');
   if (outcome.enhancedPrompt !== undefined) reply.header('x-venice-enhanced-prompt', encodeURIComponent(outcome.enhancedPrompt));
 }

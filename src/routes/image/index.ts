@@ -1,4 +1,5 @@
 import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
+import type { ContentSafetyConfig } from '../../config.ts';
 import type { Meter } from '../../services/billing/meter.ts';
 import type { UrlFetcher } from '../../services/media/url-fetcher.ts';
 import type { ModelRegistry } from '../../services/model-registry.ts';
@@ -15,6 +16,8 @@ export interface ImageRouteDependencies {
   fetcher: UrlFetcher;
   /** The inference key check (onRequest hook). */
   auth: onRequestAsyncHookHandler;
+  /** Safe Mode's classifier and threshold (config.contentSafety). */
+  contentSafety: ContentSafetyConfig;
 }
 
 /** The image routes: /image/* and the OpenAI-compatible /images/generations. */

@@ -1,6 +1,6 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import sharp from 'sharp';
-import type { EngineCall, ImageEngine, ImageGenerateRequest } from '../../engines/engine.ts';
+import type { ContentClassifier, EngineCall, ImageEngine, ImageGenerateRequest } from '../../engines/engine.ts';
 import { EngineError, toVeniceError } from '../../engines/engine-error.ts';
 import { VeniceError } from '../../errors/venice-error.ts';
 import type { GenerateImageRequest, SimpleGenerateImageRequest } from '../../schemas/image-generate.ts';
@@ -35,6 +35,8 @@ export interface GenerationOutcome {
   seed: number;
   /** The rewritten prompt, when enhance_prompt produced one (sent URL-encoded in x-venice-enhanced-prompt). */
   enhancedPrompt?: string;
+  /** Whether Safe Mode blurred an image (x-venice-is-blurred). */
+  blurred: boolean;
   timing: GenerationTiming;
   cost: Cost;
 }
@@ -73,7 +75,7 @@ function imageEngineOf(entry: ModelEntry): ImageEngine {
  * released when anything fails or the client leaves.
  */
 export class ImageGenerationService {
-  constructor(private readonly registry: ModelRegistry, private readonly enhancer?: PromptEnhancer) {}
+  constructor(private readonly registry: ModelRegistry, private readonly enhancer?: PromptEnhancer, private readonly safety?: SafeMode) {}
 
   async generate(request: GenerateImageRequest, signal: AbortSignal, billing?: Billing): Promise<GenerationOutcome> {
     const started = performance.now();
@@ -146,21 +148,39 @@ export class ImageGenerationService {
       const inferenceDuration = performance.now() - inferenceStart;
       if (generated.images.length < plan.count) throw new EngineError('failed', `the engine made ${generated.images.length} image(s) of ${plan.count}`);
       const description = plan.exif ? exifDescription(engineRequest, entry.config.id) : undefined;
-      const images = await Promise.all(generated.images.slice(0, plan.count).map((image) => encodeImage(image, plan.format, plan.size, description).catch((error: unknown) => {
+      const encoded = await Promise.all(generated.images.slice(0, plan.count).map((image) => encodeImage(image, plan.format, plan.size, description).catch((error: unknown) => {
         throw new EngineError('failed', `the engine sent an image that cannot be decoded: ${(error as Error).message}`, { cause: error, retryable: false });
       })));
+      const judged = plan.safeMode && this.safety !== undefined ? await Promise.all(encoded.map((image) => this.safety!.apply(image, plan.format))) : encoded.map((image) => ({ image, blurred: false }));
+      const images = judged.map((result) => result.image);
       await settlement?.settle({ promptTokens: 0, completionTokens: 0 }, cost, 'completed');
       const timing = {
         inferenceDuration: Math.round(inferenceDuration), inferencePreprocessingTime: Math.round(inferenceStart - started), inferenceQueueTime: 0, total: Math.round(performance.now() - started),
       };
       return {
-        id, images, format: plan.format, entry, servedBy: call.servedBy ?? engine.kind, seed: plan.seed, timing, cost,
+        id, images, format: plan.format, entry, servedBy: call.servedBy ?? engine.kind, seed: plan.seed, timing, cost, blurred: judged.some((result) => result.blurred),
         ...(enhancedPrompt === undefined ? {} : { enhancedPrompt }),
       };
     } catch (error) {
       await settlement?.release(signal.aborted ? 'client_disconnected' : 'failed');
       throw error instanceof EngineError ? toVeniceError(error, 'prompt') : error;
     }
+  }
+}
+
+/**
+ * Venice's Safe Mode (INVENTORY §1.1 safe_mode: "Blurs adult content. Sets x-venice-is-blurred"): an image the
+ * classifier scores at or above the threshold is blurred beyond recognition (a Gaussian blur of 1/16 of its
+ * longer side) and re-encoded in its format; metadata are not kept.
+ */
+export class SafeMode {
+  constructor(private readonly classifier: ContentClassifier, private readonly threshold: number) {}
+
+  async apply(image: Buffer, format: ImageFormat): Promise<{ image: Buffer; blurred: boolean }> {
+    if (await this.classifier.adultScore(image) < this.threshold) return { image, blurred: false };
+    const { width = 0, height = 0 } = await sharp(image).metadata();
+    const blurred = await sharp(image).blur(Math.max(4, Math.max(width, height) / 16)).toBuffer();
+    return { image: await convertImage(blurred, format, { width, height }), blurred: true };
   }
 }
 
