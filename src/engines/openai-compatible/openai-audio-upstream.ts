@@ -12,10 +12,6 @@ export interface AudioUpstreamBody {
   contentType: string;
 }
 
-export function authorizationOf(endpoint: UpstreamEndpoint): Record<string, string> {
-  return endpoint.apiKey === undefined ? {} : { authorization: `Bearer ${endpoint.apiKey}` };
-}
-
 /** The body as JSON, or as text when it is not JSON. */
 export async function readAnswer(response: Dispatcher.ResponseData): Promise<unknown> {
   const text = await response.body.text();
@@ -59,7 +55,7 @@ export async function postAudio(pool: UpstreamPool, path: string, body: AudioUps
     try {
       response = await endpoint.pool.request({
         method: 'POST', path: `${endpoint.basePath}${path}`, body: body.payload, signal: call.signal,
-        headers: { 'content-type': body.contentType, accept, ...authorizationOf(endpoint) },
+        headers: { 'content-type': body.contentType, accept, ...endpoint.authorization },
       });
     } catch (error) {
       lastError = networkError(error, endpoint.label, call);
@@ -85,17 +81,3 @@ export async function postAudio(pool: UpstreamPool, path: string, body: AudioUps
   throw lastError ?? new EngineError('offline', 'no upstream endpoint configured');
 }
 
-/** GET <endpoint>/models on every endpoint, as the text engine does: every OpenAI-compatible server answers it. */
-export async function checkAudioUpstreams(pool: UpstreamPool, signal: AbortSignal): Promise<{ healthy: boolean; detail: string }> {
-  const results = await Promise.all(pool.endpoints.map(async (endpoint) => {
-    try {
-      const response = await endpoint.pool.request({ method: 'GET', path: `${endpoint.basePath}/models`, headers: authorizationOf(endpoint), signal });
-      await response.body.dump();
-      return response.statusCode < 500 ? undefined : `${endpoint.url} answered ${response.statusCode}`;
-    } catch (error) {
-      return `${endpoint.url} is not reachable (${(error as Error).message})`;
-    }
-  }));
-  const problems = results.filter((problem) => problem !== undefined);
-  return { healthy: problems.length === 0, detail: problems.length === 0 ? 'every endpoint answers' : problems.join('; ') };
-}

@@ -1,4 +1,4 @@
-import { authorizationOf, readAnswer } from './openai-audio-upstream.ts';
+import { readAnswer } from './openai-audio-upstream.ts';
 import type { UpstreamPool } from './upstream-pool.ts';
 
 /**
@@ -60,7 +60,7 @@ export class UpstreamVoices {
     for (const endpoint of this.pool.order()) {
       try {
         const response = await endpoint.pool.request({
-          method: 'GET', path: `${endpoint.basePath}/audio/voices`, headers: { accept: 'application/json', ...authorizationOf(endpoint) }, signal: AbortSignal.timeout(DISCOVERY_TIMEOUT_MS),
+          method: 'GET', path: `${endpoint.basePath}/audio/voices`, headers: { accept: 'application/json', ...endpoint.authorization }, signal: AbortSignal.timeout(DISCOVERY_TIMEOUT_MS),
         });
         const body = await readAnswer(response);
         if (response.statusCode >= 500) continue;

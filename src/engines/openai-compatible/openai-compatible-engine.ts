@@ -136,20 +136,10 @@ export class OpenAiCompatibleEngine implements TextEngine {
   }
 
   /** GET <endpoint>/models on every endpoint: the OpenAI-compatible call every such server answers. */
-  async checkHealth(signal: AbortSignal): Promise<{ healthy: boolean; detail: string }> {
-    const results = await Promise.all(this.pool.endpoints.map(async (endpoint) => {
-      try {
-        const headers: Record<string, string> = endpoint.apiKey === undefined ? {} : { authorization: `Bearer ${endpoint.apiKey}` };
-        const response = await endpoint.pool.request({ method: 'GET', path: `${endpoint.basePath}/models`, headers, signal });
-        await response.body.dump();
-        return response.statusCode < 500 ? undefined : `${endpoint.url} answered ${response.statusCode}`;
-      } catch (error) {
-        return `${endpoint.url} is not reachable (${(error as Error).message})`;
-      }
-    }));
-    const problems = results.filter((problem) => problem !== undefined);
-    return { healthy: problems.length === 0, detail: problems.length === 0 ? 'every endpoint answers' : problems.join('; ') };
+  checkHealth(signal: AbortSignal): Promise<{ healthy: boolean; detail: string }> {
+    return this.pool.checkModels(signal);
   }
+
 
   async countTokens(_model: string, text: string): Promise<number> {
     return estimateTokens(text);

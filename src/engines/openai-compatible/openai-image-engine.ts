@@ -2,7 +2,7 @@ import type { OpenAiCompatibleEngineConfig } from '../../config.ts';
 import type { EngineCall, GeneratedImages, ImageEditRequest, ImageEngine, ImageGenerateRequest } from '../engine.ts';
 import { editForm, generationBody, localEditBody, sizeFor } from './openai-image-request.ts';
 import { imagesOf } from './openai-image-response.ts';
-import { checkUpstreams, postToUpstream } from './openai-image-upstream.ts';
+import { postToUpstream } from './openai-image-upstream.ts';
 import { UpstreamPool } from './upstream-pool.ts';
 
 /**
@@ -42,7 +42,7 @@ export class OpenAiImageEngine implements ImageEngine {
 
   /** GET <endpoint>/models on every endpoint. */
   checkHealth(signal: AbortSignal): Promise<{ healthy: boolean; detail: string }> {
-    return checkUpstreams(this.pool, signal);
+    return this.pool.checkModels(signal);
   }
 
   async close(): Promise<void> {

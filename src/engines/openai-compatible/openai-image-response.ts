@@ -1,7 +1,7 @@
 import { request as fetchUrl, type Dispatcher } from 'undici';
 import type { EngineCall } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
-import { authorizationOf, networkError, type UpstreamAnswer } from './openai-image-upstream.ts';
+import { networkError, type UpstreamAnswer } from './openai-image-upstream.ts';
 import { upstreamMessage } from './upstream-errors.ts';
 
 /** A generated image is far below this; more means the URL is not serving an image. */
@@ -43,7 +43,7 @@ async function download(url: string, answer: UpstreamAnswer, call: EngineCall, t
   let response: Dispatcher.ResponseData;
   try {
     response = target.origin === new URL(endpoint.url).origin
-      ? await endpoint.pool.request({ method: 'GET', path: `${target.pathname}${target.search}`, headers: authorizationOf(endpoint), signal: call.signal })
+      ? await endpoint.pool.request({ method: 'GET', path: `${target.pathname}${target.search}`, headers: endpoint.authorization, signal: call.signal })
       : await fetchUrl(target, { signal: call.signal, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
     if (response.statusCode !== 200) {
       const text = await response.body.text();

@@ -25,10 +25,6 @@ export interface UpstreamAnswer {
   endpoint: UpstreamEndpoint;
 }
 
-export function authorizationOf(endpoint: UpstreamEndpoint): Record<string, string> {
-  return endpoint.apiKey === undefined ? {} : { authorization: `Bearer ${endpoint.apiKey}` };
-}
-
 export function jsonBody(body: Record<string, unknown>): UpstreamBody {
   return { payload: JSON.stringify(body), contentType: 'application/json' };
 }
@@ -77,7 +73,7 @@ export async function postToUpstream(pool: UpstreamPool, path: string, body: Ups
     try {
       response = await endpoint.pool.request({
         method: 'POST', path: `${endpoint.basePath}${path}`, body: body.payload, signal: call.signal,
-        headers: { 'content-type': body.contentType, accept: 'application/json', ...authorizationOf(endpoint) },
+        headers: { 'content-type': body.contentType, accept: 'application/json', ...endpoint.authorization },
       });
       answer = parse(await response.body.text());
     } catch (error) {
@@ -98,17 +94,3 @@ export async function postToUpstream(pool: UpstreamPool, path: string, body: Ups
   throw lastError ?? new EngineError('offline', 'no upstream endpoint configured');
 }
 
-/** GET <endpoint>/models on every endpoint, as the text engine does: every OpenAI-compatible server answers it. */
-export async function checkUpstreams(pool: UpstreamPool, signal: AbortSignal): Promise<{ healthy: boolean; detail: string }> {
-  const results = await Promise.all(pool.endpoints.map(async (endpoint) => {
-    try {
-      const response = await endpoint.pool.request({ method: 'GET', path: `${endpoint.basePath}/models`, headers: authorizationOf(endpoint), signal });
-      await response.body.dump();
-      return response.statusCode < 500 ? undefined : `${endpoint.url} answered ${response.statusCode}`;
-    } catch (error) {
-      return `${endpoint.url} is not reachable (${(error as Error).message})`;
-    }
-  }));
-  const problems = results.filter((problem) => problem !== undefined);
-  return { healthy: problems.length === 0, detail: problems.length === 0 ? 'every endpoint answers' : problems.join('; ') };
-}

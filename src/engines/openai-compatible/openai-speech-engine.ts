@@ -3,7 +3,7 @@ import type { ModelConfig, OpenAiCompatibleEngineConfig } from '../../config.ts'
 import type { AudioFormat, EngineCall, SpeechEngine, SpeechRequest, SpeechResult } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
 import { AUDIO_FORMATS, CONTENT_TYPES } from '../espeak-ng/audio-encoding.ts';
-import { checkAudioUpstreams, networkError, postAudio, readAnswer } from './openai-audio-upstream.ts';
+import { networkError, postAudio, readAnswer } from './openai-audio-upstream.ts';
 import { UpstreamVoices } from './openai-audio-voices.ts';
 import { upstreamMessage } from './upstream-errors.ts';
 import { UpstreamPool } from './upstream-pool.ts';
@@ -61,7 +61,7 @@ class OpenAiSpeechEngine implements SpeechEngine {
   }
 
   async checkHealth(signal: AbortSignal): Promise<{ healthy: boolean; detail: string }> {
-    const health = await checkAudioUpstreams(this.pool, signal);
+    const health = await this.pool.checkModels(signal);
     if (health.healthy) await this.offeredVoices.discover();
     return health;
   }

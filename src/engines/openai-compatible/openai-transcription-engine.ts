@@ -9,7 +9,7 @@ import { Semaphore } from '../semaphore.ts';
 import { multipartForm, type FormValue } from './openai-image-form.ts';
 import { flacOf, probeAudio, type UploadName } from './openai-audio-probe.ts';
 import { transcriptOf } from './openai-audio-transcript.ts';
-import { checkAudioUpstreams, networkError, postAudio, readAnswer } from './openai-audio-upstream.ts';
+import { networkError, postAudio, readAnswer } from './openai-audio-upstream.ts';
 import { UpstreamPool } from './upstream-pool.ts';
 
 /** The upload as the upstream gets it: the original under the extension of its real container, else FLAC. */
@@ -64,7 +64,7 @@ class OpenAiTranscriptionEngine implements TranscriptionEngine {
   }
 
   checkHealth(signal: AbortSignal): Promise<{ healthy: boolean; detail: string }> {
-    return checkAudioUpstreams(this.pool, signal);
+    return this.pool.checkModels(signal);
   }
 
   async close(): Promise<void> {

@@ -3,7 +3,7 @@ import type { EngineCall, JobEngine, JobMedia, JobStatus, JobSubmission } from '
 import { EngineError } from '../engine-error.ts';
 import { videoCreateForm } from './openai-video-form.ts';
 import { SORA_SECONDS, SORA_SIZES, videoSecondsOf, videoSizeOf } from './openai-video-request.ts';
-import { checkVideoUpstreams, createOnUpstream, isModerationCode, readJson, requestVideoApi } from './openai-video-upstream.ts';
+import { createOnUpstream, isModerationCode, readJson, requestVideoApi } from './openai-video-upstream.ts';
 import { UpstreamPool, type UpstreamEndpoint } from './upstream-pool.ts';
 
 /** What a Venice request becomes on a `/videos` server (documented in openai-video-request.ts and -form.ts). */
@@ -92,7 +92,7 @@ export class OpenAiVideoEngine implements JobEngine {
   }
 
   checkHealth(signal: AbortSignal): Promise<{ healthy: boolean; detail: string }> {
-    return checkVideoUpstreams(this.pool, signal);
+    return this.pool.checkModels(signal);
   }
 
   async close(): Promise<void> {

@@ -17,10 +17,6 @@ export function isModerationCode(code: unknown): boolean {
   return typeof code === 'string' && MODERATION_CODE.test(code);
 }
 
-export function authorizationOf(endpoint: UpstreamEndpoint): Record<string, string> {
-  return endpoint.apiKey === undefined ? {} : { authorization: `Bearer ${endpoint.apiKey}` };
-}
-
 function parse(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
@@ -69,7 +65,7 @@ export interface VideoRequest {
  * EngineError (the endpoint's health is updated either way: only network failures and 5xx count against it).
  */
 export async function requestVideoApi(endpoint: UpstreamEndpoint, request: VideoRequest, call: EngineCall): Promise<Dispatcher.ResponseData> {
-  const headers: Record<string, string> = { accept: request.accept ?? 'application/json', ...authorizationOf(endpoint) };
+  const headers: Record<string, string> = { accept: request.accept ?? 'application/json', ...endpoint.authorization };
   if (request.body !== undefined) headers['content-type'] = request.body.contentType;
   let response: Dispatcher.ResponseData;
   try {
@@ -116,17 +112,3 @@ export async function createOnUpstream(pool: UpstreamPool, body: { payload: Buff
   throw lastError ?? new EngineError('offline', 'no upstream endpoint configured');
 }
 
-/** GET <endpoint>/models on every endpoint, as the text engine does: every OpenAI-compatible server answers it. */
-export async function checkVideoUpstreams(pool: UpstreamPool, signal: AbortSignal): Promise<{ healthy: boolean; detail: string }> {
-  const results = await Promise.all(pool.endpoints.map(async (endpoint) => {
-    try {
-      const response = await endpoint.pool.request({ method: 'GET', path: `${endpoint.basePath}/models`, headers: authorizationOf(endpoint), signal });
-      await response.body.dump();
-      return response.statusCode < 500 ? undefined : `${endpoint.url} answered ${response.statusCode}`;
-    } catch (error) {
-      return `${endpoint.url} is not reachable (${(error as Error).message})`;
-    }
-  }));
-  const problems = results.filter((problem) => problem !== undefined);
-  return { healthy: problems.length === 0, detail: problems.length === 0 ? 'every endpoint answers' : problems.join('; ') };
-}

@@ -17,6 +17,11 @@ export class UpstreamEndpoint {
     this.pool = new Pool(parsed.origin, { connections: options.maxConnections, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs, keepAliveTimeout: 30_000 });
   }
 
+  /** The Bearer header of its API key; none without one. */
+  get authorization(): Record<string, string> {
+    return this.apiKey === undefined ? {} : { authorization: `Bearer ${this.apiKey}` };
+  }
+
   healthy(now: number): boolean {
     return now >= this.ejectedUntil;
   }
@@ -63,6 +68,24 @@ export class UpstreamPool {
     this.current[best]! -= total;
     const first = this.endpoints[best]!;
     return [first, ...candidates.filter((endpoint) => endpoint !== first), ...this.endpoints.filter((endpoint) => !candidates.includes(endpoint))];
+  }
+
+  /**
+   * GET <endpoint>/models on every endpoint, the call every OpenAI-compatible server answers: healthy when
+   * each answers below 500; otherwise the detail names those that did not.
+   */
+  async checkModels(signal: AbortSignal): Promise<{ healthy: boolean; detail: string }> {
+    const results = await Promise.all(this.endpoints.map(async (endpoint) => {
+      try {
+        const response = await endpoint.pool.request({ method: 'GET', path: `${endpoint.basePath}/models`, headers: endpoint.authorization, signal });
+        await response.body.dump();
+        return response.statusCode < 500 ? undefined : `${endpoint.url} answered ${response.statusCode}`;
+      } catch (error) {
+        return `${endpoint.url} is not reachable (${(error as Error).message})`;
+      }
+    }));
+    const problems = results.filter((problem) => problem !== undefined);
+    return { healthy: problems.length === 0, detail: problems.length === 0 ? 'every endpoint answers' : problems.join('; ') };
   }
 
   async close(): Promise<void> {
