@@ -11,6 +11,7 @@ import { toFile } from 'openai';
 import { toNanos } from '../../src/services/billing/money.ts';
 import { startRialto, type TestRialto } from '../support/start-rialto.ts';
 import { validateResponse } from '../support/spec/spec-validator.ts';
+import { wordAccuracy } from '../support/word-accuracy.ts';
 
 const PATH = '/audio/transcriptions';
 const LIBRIVOX = '/usr/share/pocketsphinx/test/data/librivox';
@@ -18,19 +19,6 @@ const LIBRIVOX = '/usr/share/pocketsphinx/test/data/librivox';
 const LIBRIVOX_0920 = 'had he married a more a amiable woman he might have been made still more respectable than he was';
 const PER_SECOND = 0.0001;
 const UNUSABLE = 'The audio could not be processed for transcription. Common causes: zero-length, silent, corrupt, or unsupported-language audio. Please verify the file and retry.';
-
-/** Share of the reference's words the hypothesis has, in order (longest common subsequence of words). */
-function wordAccuracy(reference: string, hypothesis: string): number {
-  const expected = reference.toLowerCase().split(/\s+/).filter((word) => word !== '');
-  const heard = hypothesis.toLowerCase().replace(/[^a-z' ]/g, ' ').split(/\s+/).filter((word) => word !== '');
-  let previous = new Array<number>(heard.length + 1).fill(0);
-  for (const word of expected) {
-    const row = [0];
-    heard.forEach((candidate, index) => row.push(candidate === word ? (previous[index] ?? 0) + 1 : Math.max(previous[index + 1] ?? 0, row[index] ?? 0)));
-    previous = row;
-  }
-  return (previous[heard.length] ?? 0) / expected.length;
-}
 
 function form(file: Buffer | undefined, fields: Record<string, string> = {}): FormData {
   const body = new FormData();

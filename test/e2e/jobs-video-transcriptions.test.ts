@@ -13,23 +13,12 @@ import { toNanos } from '../../src/services/billing/money.ts';
 import { startRialto, type TestRialto } from '../support/start-rialto.ts';
 import { validateResponse } from '../support/spec/spec-validator.ts';
 import { post, price, ZERO } from './jobs-support.ts';
+import { wordAccuracy } from '../support/word-accuracy.ts';
 
 const PATH = '/video/transcriptions';
 const SENTENCE = 'the president said the economy is growing';
 const PER_SECOND = 0.0001;
 
-/** Share of the reference's words the hypothesis has, in order (longest common subsequence of words). */
-function wordAccuracy(reference: string, hypothesis: string): number {
-  const expected = reference.split(' ');
-  const heard = hypothesis.toLowerCase().replace(/[^a-z' ]/g, ' ').split(/\s+/).filter((word) => word !== '');
-  let previous = new Array<number>(heard.length + 1).fill(0);
-  for (const word of expected) {
-    const row = [0];
-    heard.forEach((candidate, index) => row.push(candidate === word ? (previous[index] ?? 0) + 1 : Math.max(previous[index + 1] ?? 0, row[index] ?? 0)));
-    previous = row;
-  }
-  return (previous[heard.length] ?? 0) / expected.length;
-}
 
 describe('POST /video/transcriptions (pocketsphinx)', () => {
   let rialto: TestRialto;

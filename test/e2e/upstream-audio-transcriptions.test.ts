@@ -12,7 +12,8 @@ import { toNanos } from '../../src/services/billing/money.ts';
 import { startRialto, type TestRialto } from '../support/start-rialto.ts';
 import { validateResponse, validateSchema } from '../support/spec/spec-validator.ts';
 import { SERVER_ERROR, startOpenAiAudioServer, type OpenAiAudioServer } from '../support/upstream/openai-audio-server.ts';
-import { AudioFolder, PER_SECOND, asrModel, ledgerDuring, ttsModel, wordAccuracy } from './upstream-audio-support.ts';
+import { AudioFolder, PER_SECOND, asrModel, ledgerDuring, ttsModel } from './upstream-audio-support.ts';
+import { wordAccuracy } from '../support/word-accuracy.ts';
 
 const PATH = '/audio/transcriptions';
 /** pocketsphinx-testdata's LibriVox clip (6.05 s) and its transcript (librivox/transcription). */
