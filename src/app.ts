@@ -15,6 +15,9 @@ import { registerChatRoutes } from './routes/chat/index.ts';
 import { registerEmbeddingRoutes } from './routes/embeddings/index.ts';
 import { registerImageRoutes } from './routes/image/index.ts';
 import { registerJobRoutes } from './routes/jobs/index.ts';
+import { registerAugmentRoutes } from './routes/augment/index.ts';
+import { WebScrapeService } from './services/augment/web-scrape-service.ts';
+import { WebSearchService } from './services/augment/web-search-service.ts';
 import { registerDownloadRoutes } from './routes/jobs/download.ts';
 import { registerModelRoutes } from './routes/models/index.ts';
 import { UrlFetcher } from './services/media/url-fetcher.ts';
@@ -111,6 +114,9 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
   const embeddings = new EmbeddingService(registry);
   const fetcher = new UrlFetcher(config.fetch);
   app.addHook('onClose', async () => fetcher.close());
+  const search = new WebSearchService(config.augment.search);
+  app.addHook('onClose', async () => search.close());
+  const scrape = new WebScrapeService(fetcher, config.augment.scrapeBlockedHosts);
   await app.register(async (api) => {
     registerModelRoutes(api, registry);
     registerApiKeyRoutes(api, keys);
@@ -119,6 +125,7 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
     registerChatRoutes(api, chat, meter, inference);
     registerEmbeddingRoutes(api, embeddings, meter, inference);
     registerAudioRoutes(api, registry, meter, inference);
+    registerAugmentRoutes(api, { search, scrape, meter, auth: inference, pricing: config.augment.pricing });
     registerImageRoutes(api, { registry, meter, fetcher, auth: inference, contentSafety: config.contentSafety });
     if (dependencies.jobs !== undefined) registerJobRoutes(api, { jobs: dependencies.jobs, registry, meter, fetcher, auth: inference, publicUrl: config.server.publicUrl?.replace(/\/+$/, '') });
   }, { prefix: '/api/v1' });

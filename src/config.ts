@@ -6,6 +6,7 @@ import { z } from 'zod';
 import './errors/validation.ts';
 
 const price = z.strictObject({ usd: z.number().min(0), diem: z.number().min(0) });
+const FREE_PRICE = { usd: 0, diem: 0 };
 
 // swagger: ModelResponse.model_spec.pricing ("LLM Model Pricing"), prices per 1M tokens.
 const textPricing = z.strictObject({
@@ -364,6 +365,28 @@ const configSchema = z.strictObject({
     maxBytes: z.number().int().positive().default(25 * 1024 * 1024),
     maxRedirects: z.number().int().min(0).default(3),
   }).default({ allowHosts: [], allowPrivateAddresses: false, timeoutMs: 15_000, maxBytes: 25 * 1024 * 1024, maxRedirects: 3 }),
+  /** The /augment endpoints and the web search and scraping behind chat's venice_parameters. */
+  augment: z.strictObject({
+    /**
+     * Search engines by the `search_provider` they answer (brave, google). A request without one uses `brave`'s,
+     * else the first listed. `searxng`: a SearxNG instance's JSON API (`engines` narrows it, e.g. "google");
+     * `brave`: the Brave Search API with the operator's subscription token.
+     */
+    search: z.array(z.discriminatedUnion('kind', [
+      z.strictObject({
+        kind: z.literal('searxng'), provider: z.enum(['brave', 'google']).default('brave'), url: z.url(),
+        engines: z.string().optional(), language: z.string().optional(), timeoutMs: z.number().int().positive().default(10_000),
+      }),
+      z.strictObject({
+        kind: z.literal('brave'), provider: z.enum(['brave', 'google']).default('brave'), url: z.url().default('https://api.search.brave.com/res/v1'),
+        apiKey: z.string().min(1), timeoutMs: z.number().int().positive().default(10_000),
+      }),
+    ])).default([]),
+    /** /augment/scrape: hosts (and their subdomains) refused at once, as Venice refuses sites that block scrapers. */
+    scrapeBlockedHosts: z.array(z.string()).default(['x.com', 'twitter.com', 'reddit.com']),
+    /** Per request, USD and DIEM (Venice charges $0.01 for each); free by default. */
+    pricing: z.strictObject({ search: price.default(FREE_PRICE), scrape: price.default(FREE_PRICE), textParser: price.default(FREE_PRICE) }).default({ search: FREE_PRICE, scrape: FREE_PRICE, textParser: FREE_PRICE }),
+  }).default({ search: [], scrapeBlockedHosts: ['x.com', 'twitter.com', 'reddit.com'], pricing: { search: FREE_PRICE, scrape: FREE_PRICE, textParser: FREE_PRICE } }),
   /**
    * Venice's Safe Mode on generated images (/image/generate safe_mode, /images/generations moderation "auto"):
    * an image the classifier scores at or above `threshold` (the probability of adult content) is blurred and
@@ -411,6 +434,8 @@ export type ImageConstraints = z.infer<typeof imageConstraints>;
 export type VeniceEngineConfig = z.infer<typeof veniceEngine>;
 export type JobsConfig = Config['jobs'];
 export type ContentSafetyConfig = Config['contentSafety'];
+export type AugmentConfig = Config['augment'];
+export type SearchEngineConfig = AugmentConfig['search'][number];
 export type FetchConfig = Config['fetch'];
 export type TextPricing = z.infer<typeof textPricing>;
 

@@ -238,6 +238,21 @@ export interface ContentClassifier {
   close(): Promise<void>;
 }
 
+/** One web search hit (swagger: WebSearchResponse.results[]): `content` is the engine's snippet, `date` '' when unknown. */
+export interface SearchHit {
+  title: string;
+  url: string;
+  content: string;
+  date: string;
+}
+
+/** A web search engine (SearxNG, Brave Search): up to `limit` hits for a query, best first. Throws EngineError. */
+export interface SearchEngine {
+  readonly kind: string;
+  search(query: string, limit: number, call: EngineCall): Promise<SearchHit[]>;
+  close(): Promise<void>;
+}
+
 /** An async generation job as its engine sees it: the validated Venice request, model replaced by the engine's name. */
 export interface JobSubmission {
   kind: 'video' | 'music';

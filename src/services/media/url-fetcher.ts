@@ -26,6 +26,8 @@ export function isPrivateAddress(address: string): boolean {
 
 export interface FetchedMedia {
   bytes: Buffer;
+  /** Where the body came from, after redirects. */
+  url: string;
   /** The response's media type, lower case, without parameters; undefined when the server sent none. */
   contentType: string | undefined;
 }
@@ -147,7 +149,7 @@ export class UrlFetcher {
         if (error instanceof VeniceError || options.signal?.aborted === true) throw error;
         throw refused(field, signal.aborted ? 'the server did not answer in time' : 'the download failed');
       }
-      return { bytes: Buffer.concat(chunks), contentType };
+      return { bytes: Buffer.concat(chunks), url: url.href, contentType };
     }
   }
 

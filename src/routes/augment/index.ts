@@ -1,0 +1,23 @@
+import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
+import type { AugmentConfig } from '../../config.ts';
+import type { WebScrapeService } from '../../services/augment/web-scrape-service.ts';
+import type { WebSearchService } from '../../services/augment/web-search-service.ts';
+import type { Meter } from '../../services/billing/meter.ts';
+import { registerScrapeRoute } from './scrape.ts';
+import { registerSearchRoute } from './search.ts';
+
+export interface AugmentRouteDependencies {
+  search: WebSearchService;
+  scrape: WebScrapeService;
+  meter: Meter;
+  /** The inference key check (onRequest hook). */
+  auth: onRequestAsyncHookHandler;
+  /** Per request (augment.pricing). */
+  pricing: AugmentConfig['pricing'];
+}
+
+/** The /augment routes: web search, scraping and document text. */
+export function registerAugmentRoutes(app: FastifyInstance, dependencies: AugmentRouteDependencies): void {
+  registerSearchRoute(app, dependencies);
+  registerScrapeRoute(app, dependencies);
+}
