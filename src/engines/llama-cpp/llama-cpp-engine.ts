@@ -1,4 +1,4 @@
-import { LlamaChat, type ChatHistoryItem, type LlamaChatResponseChunk, type Token, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaEmbeddingContext, type LlamaGrammar, type LlamaModel } from 'node-llama-cpp';
+import { LlamaChat, resolveChatWrapper, type ChatWrapper, type ChatHistoryItem, type LlamaChatResponseChunk, type Token, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaEmbeddingContext, type LlamaGrammar, type LlamaModel } from 'node-llama-cpp';
 import type { EngineCall, EngineChatEvent, EngineChatRequest, EngineEmbedRequest, EngineEmbedResult, EngineUsage, FinishReason, TextEngine } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
 import { AsyncQueue } from './async-queue.ts';
@@ -17,6 +17,8 @@ export interface LlamaCppEngineOptions {
 }
 
 const GRAMMAR_CACHE_LIMIT = 32;
+/** prompt_cache_key → the sequence that last served it, for this many keys (the oldest forgotten first). */
+const CACHE_KEY_LIMIT = 1024;
 
 /** generateResponse's options; node-llama-cpp types grammar and functions as exclusive variants. */
 type GenerateOptions = NonNullable<Parameters<LlamaChat['generateResponse']>[1]>;
@@ -47,10 +49,14 @@ export class LlamaCppEngine implements TextEngine {
   private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
   private embeddingContext: Promise<LlamaEmbeddingContext> | undefined;
   private embeddingLock: Promise<unknown> = Promise.resolve();
+  /** The GGUF's chat template, resolved once: prompts are rendered (to rank sequences) before a chat exists. */
+  private readonly chatWrapper: ChatWrapper;
+  private readonly cacheKeys = new Map<string, LlamaContextSequence>();
 
   constructor(private readonly options: LlamaCppEngineOptions) {
     this.threads = options.threads;
     this.contextSize = options.contextSize;
+    this.chatWrapper = resolveChatWrapper(options.model);
     const sequences: LlamaContextSequence[] = [];
     while (options.context !== undefined && options.context.sequencesLeft > 0) sequences.push(options.context.getSequence());
     this.pool = new SequencePool(sequences, options.maxQueue);
@@ -85,37 +91,56 @@ export class LlamaCppEngine implements TextEngine {
     yield { type: 'usage', usage };
   }
 
-  /** Tokens the rendered prompt takes (the wrapper's template, with the functions it documents). */
-  private promptTokens(chat: LlamaChat, history: ChatHistoryItem[], functions: Record<string, unknown> | undefined): number {
-    const { contextText } = chat.chatWrapper.generateContextState({ chatHistory: history, ...(functions === undefined ? {} : { availableFunctions: functions as never }) });
-    return contextText.tokenize(this.options.model.tokenizer).length;
+  /** The rendered prompt's tokens (the GGUF's template, with the functions it documents). */
+  private promptTokens(history: ChatHistoryItem[], functions: Record<string, unknown> | undefined): Token[] {
+    const { contextText } = this.chatWrapper.generateContextState({ chatHistory: history, ...(functions === undefined ? {} : { availableFunctions: functions as never }) });
+    return contextText.tokenize(this.options.model.tokenizer);
+  }
+
+  /**
+   * Prompt caching: the idle sequence that last served the request's prompt_cache_key, else the one whose
+   * state shares the longest prefix with the prompt. node-llama-cpp keeps a sequence's KV state between
+   * requests and evaluates only what follows the shared prefix, which is reported as cached tokens.
+   */
+  private async acquireFor(tokens: Token[], cacheKey: unknown, signal: AbortSignal): Promise<{ sequence: LlamaContextSequence; cachedTokens: number }> {
+    const keyed = typeof cacheKey === 'string' ? this.cacheKeys.get(cacheKey) : undefined;
+    const sequence = await this.pool.acquire(signal, (candidate) => (candidate === keyed ? Number.MAX_SAFE_INTEGER : candidate.compareContextTokens(tokens).firstDifferentIndex));
+    if (typeof cacheKey === 'string') {
+      this.cacheKeys.delete(cacheKey);
+      this.cacheKeys.set(cacheKey, sequence);
+      if (this.cacheKeys.size > CACHE_KEY_LIMIT) this.cacheKeys.delete(this.cacheKeys.keys().next().value!);
+    }
+    // The last prompt token is always evaluated again: its logits start the answer.
+    return { sequence, cachedTokens: Math.max(0, Math.min(sequence.compareContextTokens(tokens).firstDifferentIndex, tokens.length - 1)) };
   }
 
   private async *generate(request: EngineChatRequest, choice: number, call: EngineCall, usage: EngineUsage): AsyncGenerator<EngineChatEvent> {
-    const sequence = await this.pool.acquire(call.signal);
+    const tools = request.tools ?? [];
+    const choiceOf = request.toolChoice;
+    const forcedTools = tools.length === 0 || choiceOf === undefined || choiceOf === 'auto' || choiceOf === 'none' ? undefined
+      : choiceOf === 'required' ? tools : tools.filter((tool) => tool.function.name === choiceOf.name);
+    const functions = tools.length > 0 && forcedTools === undefined && choiceOf !== 'none'
+      ? Object.fromEntries(tools.map((tool) => [tool.function.name, { description: tool.function.description, params: toGbnfSchema(tool.function.parameters ?? { type: 'object', properties: {} }) }]))
+      : undefined;
+    const format = request.responseFormat;
+    const grammar = forcedTools !== undefined ? await this.grammarFor(forcedCallSchema(forcedTools))
+      : format === undefined || functions !== undefined ? undefined : await this.grammarFor(format.type === 'json_object' ? 'json' : format.schema);
+    const history = toChatHistory(request.messages);
+    const tokens = this.promptTokens(history, functions);
+    const promptTokens = tokens.length;
+    if (promptTokens >= this.contextSize) throw new EngineError('context_length', `prompt of ${promptTokens} tokens does not fit the context of ${this.contextSize}`);
+
+    const { sequence, cachedTokens } = await this.acquireFor(tokens, request.passThrough?.prompt_cache_key, call.signal);
     const stop = new AbortController();
     const onAbort = (): void => stop.abort(call.signal.reason);
     call.signal.addEventListener('abort', onAbort, { once: true });
-    const chat = new LlamaChat({ contextSequence: sequence, autoDisposeSequence: false });
+    const chat = new LlamaChat({ contextSequence: sequence, autoDisposeSequence: false, chatWrapper: this.chatWrapper });
     const queue = new AsyncQueue<EngineChatEvent>();
     let running: Promise<void> = Promise.resolve();
     try {
-      const tools = request.tools ?? [];
-      const choiceOf = request.toolChoice;
-      const forcedTools = tools.length === 0 || choiceOf === undefined || choiceOf === 'auto' || choiceOf === 'none' ? undefined
-        : choiceOf === 'required' ? tools : tools.filter((tool) => tool.function.name === choiceOf.name);
-      const functions = tools.length > 0 && forcedTools === undefined && choiceOf !== 'none'
-        ? Object.fromEntries(tools.map((tool) => [tool.function.name, { description: tool.function.description, params: toGbnfSchema(tool.function.parameters ?? { type: 'object', properties: {} }) }]))
-        : undefined;
-      const format = request.responseFormat;
-      const grammar = forcedTools !== undefined ? await this.grammarFor(forcedCallSchema(forcedTools))
-        : format === undefined || functions !== undefined ? undefined : await this.grammarFor(format.type === 'json_object' ? 'json' : format.schema);
-
-      const history = toChatHistory(request.messages);
-      const promptTokens = this.promptTokens(chat, history, functions);
-      if (promptTokens >= this.contextSize) throw new EngineError('context_length', `prompt of ${promptTokens} tokens does not fit the context of ${this.contextSize}`);
       const maxTokens = Math.min(request.maxTokens ?? Number.POSITIVE_INFINITY, this.contextSize - promptTokens);
       usage.promptTokens += promptTokens;
+      usage.cachedTokens = (usage.cachedTokens ?? 0) + cachedTokens;
 
       let forcedText = '';
       const penalties = request.repetitionPenalty ?? request.frequencyPenalty ?? request.presencePenalty;

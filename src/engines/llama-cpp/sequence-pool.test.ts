@@ -28,3 +28,14 @@ test('an aborted waiter leaves the queue at once', async () => {
   pool.release(held);
   assert.equal(pool.busy, 0);
 });
+
+test('lends the idle resource ranked highest, the last returned on a tie', async () => {
+  const pool = new SequencePool(['a', 'b', 'c'], 0);
+  const signal = new AbortController().signal;
+  assert.equal(await pool.acquire(signal, (resource) => (resource === 'a' ? 5 : 1)), 'a');
+  assert.equal(await pool.acquire(signal, () => 0), 'c');
+  pool.release('c');
+  pool.release('a');
+  assert.equal(await pool.acquire(signal, (resource) => (resource === 'b' ? 0 : 2)), 'a');
+  assert.equal(await pool.acquire(signal), 'c');
+});

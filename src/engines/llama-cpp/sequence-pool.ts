@@ -26,10 +26,23 @@ export class SequencePool<Resource> {
     return this.waiters.length;
   }
 
-  acquire(signal: AbortSignal): Promise<Resource> {
+  /**
+   * An idle resource, the one `rank` scores highest (the last returned on a tie; prompt caching ranks
+   * sequences by the prompt prefix they hold), else a place in the queue; waiters are served in order.
+   */
+  acquire(signal: AbortSignal, rank?: (resource: Resource) => number): Promise<Resource> {
     if (signal.aborted) return Promise.reject(new EngineError('failed', 'request aborted by the client', { retryable: false }));
-    const resource = this.idle.pop();
-    if (resource !== undefined) return Promise.resolve(resource);
+    if (this.idle.length > 0) {
+      let best = this.idle.length - 1;
+      if (rank !== undefined) {
+        let bestScore = rank(this.idle[best]!);
+        for (let index = best - 1; index >= 0; index--) {
+          const score = rank(this.idle[index]!);
+          if (score > bestScore) [best, bestScore] = [index, score];
+        }
+      }
+      return Promise.resolve(this.idle.splice(best, 1)[0]!);
+    }
     if (this.waiters.length >= this.maxQueue) return Promise.reject(new EngineError('capacity', `all ${this.size} sequences busy and ${this.maxQueue} requests queued`));
     return new Promise<Resource>((resolve, reject) => {
       const waiter = {
