@@ -47,6 +47,8 @@ export const ERROR_CODES = {
   // docs/guides/media/video-generation.mdx, "Private download links": a link past its 24 h, or revoked, is gone.
   DOWNLOAD_LINK_GONE: { status: 410, message: 'This download link has expired or was revoked.', log: 'none' },
   MODEL_REMOVED: { status: 410, message: 'This model has been removed. See /models for the available models.', log: 'none' },
+  // docs/guides/tools/document-extraction.mdx: /augment/text-parser on a file with no text (a scan) is this 400.
+  NO_TEXT_CONTENT: { status: 400, message: 'No text content could be extracted from the file.', log: 'none' },
 } as const satisfies Record<string, { status: number; message: string; log: 'none' | 'warn' | 'error' }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -5,6 +5,7 @@ import type { WebSearchService } from '../../services/augment/web-search-service
 import type { Meter } from '../../services/billing/meter.ts';
 import { registerScrapeRoute } from './scrape.ts';
 import { registerSearchRoute } from './search.ts';
+import { registerTextParserRoute } from './text-parser.ts';
 
 export interface AugmentRouteDependencies {
   search: WebSearchService;
@@ -20,4 +21,5 @@ export interface AugmentRouteDependencies {
 export function registerAugmentRoutes(app: FastifyInstance, dependencies: AugmentRouteDependencies): void {
   registerSearchRoute(app, dependencies);
   registerScrapeRoute(app, dependencies);
+  registerTextParserRoute(app, { meter: dependencies.meter, auth: dependencies.auth, price: dependencies.pricing.textParser });
 }

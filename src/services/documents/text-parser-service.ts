@@ -1,0 +1,27 @@
+import { estimateTokens } from '../../engines/openai-compatible/openai-compatible-engine.ts';
+import { withFlatPrice } from '../augment/flat-price.ts';
+import type { Billing } from '../billing/meter.ts';
+import type { Cost } from '../pricing.ts';
+import { extractText, type DocumentFile } from './document-text.ts';
+
+/** swagger: /augment/text-parser 200 (application/json). */
+export interface ParsedDocument {
+  text: string;
+  /** The text's token count: the estimate Rialto uses where no model's tokenizer applies. */
+  tokens: number;
+}
+
+/** The name usage records show for text-parser requests. */
+export const TEXT_PARSER_MODEL_ID = 'augment-text-parser';
+
+/**
+ * POST /augment/text-parser: the operator's flat price (config augment.pricing.textParser) is reserved
+ * first (402 when it cannot be), charged once the text is out, and released when parsing fails (400) or
+ * the client leaves.
+ */
+export function parseDocument(file: DocumentFile, billing: Billing, price: Cost, signal: AbortSignal): Promise<ParsedDocument> {
+  return withFlatPrice(billing, TEXT_PARSER_MODEL_ID, price, signal, async () => {
+    const text = await extractText(file);
+    return { text, tokens: estimateTokens(text) };
+  });
+}
