@@ -50,6 +50,12 @@ export async function createModelEntries(config: Config, models: ModelConfig[], 
     if (!TYPES_OF_KIND[engineConfig.kind].includes(model.type)) {
       throw new Error(`model ${model.id}: a ${model.type} model cannot use the ${engineConfig.kind} engine`);
     }
+    // node-llama-cpp evaluates text only (no multimodal projector): a model that declared image, audio or video
+    // input would silently lose it, so the configuration is refused instead.
+    const { supportsVision, supportsAudioInput, supportsVideoInput } = model.capabilities;
+    if (engineConfig.kind === 'llama-cpp' && (supportsVision || supportsAudioInput || supportsVideoInput)) {
+      throw new Error(`model ${model.id}: the llama-cpp engine takes text only; serve a vision, audio or video model from an upstream (engine kind openai-compatible, e.g. llama.cpp's server with --mmproj)`);
+    }
     const add = (engine: Engine, entry: Omit<ModelEntry, 'engine'> = { config: model, engineModel: model.id }): void => {
       engines.push(engine);
       entries.push({ ...entry, engine });
