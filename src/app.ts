@@ -11,7 +11,9 @@ import { registerApiKeyRoutes } from './routes/api-keys/index.ts';
 import { registerAudioRoutes } from './routes/audio/index.ts';
 import { registerRateLimitRoutes } from './routes/api-keys/rate-limits.ts';
 import { registerBillingRoutes } from './routes/billing/index.ts';
+import { registerCharacterRoutes } from './routes/characters/index.ts';
 import { registerChatRoutes } from './routes/chat/index.ts';
+import { registerResponsesRoutes } from './routes/responses/index.ts';
 import { registerEmbeddingRoutes } from './routes/embeddings/index.ts';
 import { registerImageRoutes } from './routes/image/index.ts';
 import { registerJobRoutes } from './routes/jobs/index.ts';
@@ -21,6 +23,7 @@ import { WebSearchService } from './services/augment/web-search-service.ts';
 import { registerDownloadRoutes } from './routes/jobs/download.ts';
 import { registerModelRoutes } from './routes/models/index.ts';
 import { UrlFetcher } from './services/media/url-fetcher.ts';
+import { CharacterService } from './services/character-service.ts';
 import { ChatService } from './services/chat/chat-service.ts';
 import { EmbeddingService } from './services/embedding-service.ts';
 import type { KeyService } from './services/key-service.ts';
@@ -110,7 +113,8 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
   });
 
   const inference = requireKey(keys, { balances: (accountId) => meter.balances(accountId) });
-  const chat = new ChatService(registry, () => config.systemPrompt);
+  const characters = new CharacterService(meter.store);
+  const chat = new ChatService(registry, () => config.systemPrompt, characters);
   const embeddings = new EmbeddingService(registry);
   const fetcher = new UrlFetcher(config.fetch);
   app.addHook('onClose', async () => fetcher.close());
@@ -122,7 +126,9 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
     registerApiKeyRoutes(api, keys);
     registerRateLimitRoutes(api, { config, keys, meter, registry, limiter });
     registerBillingRoutes(api, { keys, meter, registry });
+    registerCharacterRoutes(api, characters, keys);
     registerChatRoutes(api, chat, meter, inference);
+    registerResponsesRoutes(api, { chat, registry, meter, auth: inference });
     registerEmbeddingRoutes(api, embeddings, meter, inference);
     registerAudioRoutes(api, registry, meter, inference);
     registerAugmentRoutes(api, { search, scrape, meter, auth: inference, pricing: config.augment.pricing });

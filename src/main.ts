@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { modelsDirectoryOf } from './engines/engine-factory.ts';
+import { importCharacters, listCharacters } from './cli/characters.ts';
 import { serve } from './cli/serve.ts';
 import { pullModel } from './pull/model-puller.ts';
 import { createProgressReporter } from './pull/progress-bar.ts';
@@ -21,6 +22,8 @@ Commands:
   balance add <amount> [--currency USD|DIEM] [--account ID]
                               Credit an account (default: the 'default' account every CLI key uses)
   balance show [--account ID] Show an account's balances
+  characters import <file>    Create or update characters (by slug) from a YAML or JSON file
+  characters list             List characters (slug, visibility, model, name)
   pull <url | hf:owner/repo/file.gguf> [--sha256 HEX]
                               Download a GGUF into the models folder (resumable)
 
@@ -96,6 +99,14 @@ async function main(argv: string[]): Promise<number> {
       return subcommand === 'add' ? store.accounts.credit(accountId, currency, toNanos(amount)) : (await store.accounts.find(accountId))!;
     });
     process.stdout.write(`${account.id}  USD ${fromNanos(account.usdBalance)} (reserved ${fromNanos(account.usdReserved)})  DIEM ${fromNanos(account.diemBalance)} (reserved ${fromNanos(account.diemReserved)})\n`);
+    return 0;
+  }
+  if (command === 'characters' && subcommand === 'import' && argument !== undefined) {
+    process.stdout.write(await withStore(config, (store) => importCharacters(store, argument)));
+    return 0;
+  }
+  if (command === 'characters' && subcommand === 'list') {
+    process.stdout.write(await withStore(config, listCharacters));
     return 0;
   }
   if (command === 'pull' && subcommand !== undefined) {

@@ -37,9 +37,14 @@ export function logLevelOf(error: VeniceError, unexpected: boolean): 'none' | 'w
   return unexpected ? 'error' : ERROR_CODES[error.code].log;
 }
 
-/** One `data:` event for an error after SSE headers are out (STYLE.md: then the stream closes). */
-export function streamErrorEvent(error: VeniceError): string {
+/** The payload of the error event sent after SSE headers are out: `{ error: { message, code, status, … } }`. */
+export function streamErrorBody(error: VeniceError): { error: Record<string, unknown> } {
   const body = error.toBody();
   const inner = typeof body.error === 'object' && body.error !== null ? body.error : { message: error.message };
-  return `data: ${JSON.stringify({ error: { ...inner, code: (inner as { code?: string }).code ?? error.code, status: error.status } })}\n\n`;
+  return { error: { ...inner, code: (inner as { code?: string }).code ?? error.code, status: error.status } };
+}
+
+/** One `data:` event for an error after SSE headers are out (STYLE.md: then the stream closes). */
+export function streamErrorEvent(error: VeniceError): string {
+  return `data: ${JSON.stringify(streamErrorBody(error))}\n\n`;
 }

@@ -2,6 +2,13 @@ import type { FastifyReply } from 'fastify';
 import type { VeniceError } from '../errors/venice-error.ts';
 import { streamErrorEvent } from './error-renderer.ts';
 
+export interface EventStreamOptions {
+  /** The `event:` field of a chunk's event (OpenAI's Responses stream names every event); none when absent. */
+  eventName?: (chunk: Record<string, unknown>) => string | undefined;
+  /** Whether `data: [DONE]` ends the stream (chat completions' convention); default true. */
+  done?: boolean;
+}
+
 /**
  * Writes `chunks` as an SSE stream (`data: <json>\n\n` … `data: [DONE]\n\n`), honouring backpressure.
  * Headers already set on the reply (request id, model headers, CORS) are sent with the stream's.
@@ -12,6 +19,7 @@ export async function writeEventStream(
   reply: FastifyReply,
   chunks: AsyncGenerator<Record<string, unknown>>,
   toError: (error: unknown) => VeniceError,
+  options: EventStreamOptions = {},
 ): Promise<void> {
   const response = reply.raw;
   reply.hijack();
@@ -32,9 +40,10 @@ export async function writeEventStream(
   try {
     for await (const chunk of chunks) {
       if (closed()) break;
-      await write(`data: ${JSON.stringify(chunk)}\n\n`);
+      const name = options.eventName?.(chunk);
+      await write(`${name === undefined ? '' : `event: ${name}\n`}data: ${JSON.stringify(chunk)}\n\n`);
     }
-    await write('data: [DONE]\n\n');
+    if (options.done !== false) await write('data: [DONE]\n\n');
   } catch (error) {
     await write(streamErrorEvent(toError(error)));
   } finally {

@@ -11,6 +11,9 @@ export interface Database {
   reservations: ReservationTable;
   usage_records: UsageRecordTable;
   jobs: JobTable;
+  characters: CharacterTable;
+  character_labels: CharacterLabelTable;
+  character_reviews: CharacterReviewTable;
 }
 
 export interface ApiKeyTable {
@@ -116,4 +119,46 @@ export interface JobTable {
   claim_until: string | null;
   download_token_hash: string | null;
   download_revoked_at: string | null;
+}
+
+/** Flags are 0/1 integers, as in jobs; the rating counters move with character_reviews. */
+export interface CharacterTable {
+  id: string;
+  slug: string;
+  name: string;
+  description: string | null;
+  author: string;
+  adult: number;
+  featured: number;
+  web_enabled: number;
+  pro: number;
+  public: number;
+  model_id: string;
+  share_url: string | null;
+  photo_url: string | null;
+  system_prompt: string;
+  imports: number;
+  rating_count: number;
+  rating_sum: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CharacterLabelTable {
+  character_id: string;
+  kind: 'tag' | 'category';
+  position: number;
+  term: string;
+}
+
+export interface CharacterReviewTable {
+  id: string;
+  character_id: string;
+  account_id: string | null;
+  username: string;
+  rating: number;
+  message: string | null;
+  locale: string | null;
+  user_avatar_url: string | null;
+  created_at: string;
 }

@@ -1,6 +1,8 @@
 import { Migrator, type Kysely, type MigrationProvider, type Selectable, type Updateable } from 'kysely';
 import type { ApiKeyTable, Database } from './database.ts';
 import type { AccountRepository, ApiKeyRecord, ApiKeyRepository, JobRepository, LedgerRepository, Store, UsageRepository } from './store.ts';
+import type { CharacterRepository } from './store.ts';
+import { kyselyCharacters } from './kysely-characters.ts';
 import { kyselyJobs } from './kysely-jobs.ts';
 import { kyselyAccounts } from './kysely-accounts.ts';
 import { kyselyLedger } from './kysely-ledger.ts';
@@ -34,6 +36,7 @@ export class KyselyStore implements Store {
   readonly ledger: LedgerRepository;
   readonly usage: UsageRepository;
   readonly jobs: JobRepository;
+  readonly characters: CharacterRepository;
 
   /** `dialect` picks the few queries that differ (row locks exist on PostgreSQL only). */
   constructor(private readonly database: Kysely<Database>, dialect: 'sqlite' | 'postgres' = 'sqlite') {
@@ -41,6 +44,7 @@ export class KyselyStore implements Store {
     this.jobs = kyselyJobs(database, { skipLocked: dialect === 'postgres' });
     this.ledger = kyselyLedger(database);
     this.usage = kyselyUsage(database);
+    this.characters = kyselyCharacters(database);
     this.apiKeys = {
       insert: async (record) => {
         await database.insertInto('api_keys').values({

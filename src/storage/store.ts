@@ -8,6 +8,7 @@ export interface Store {
   readonly ledger: LedgerRepository;
   readonly usage: UsageRepository;
   readonly jobs: JobRepository;
+  readonly characters: CharacterRepository;
   /** Closes connections; pending calls fail afterwards. */
   close(): Promise<void>;
 }
@@ -243,4 +244,102 @@ export interface JobRepository {
   runnable(limit: number): Promise<JobRecord[]>;
   /** Counts by state (for health and the console). */
   countByState(): Promise<Partial<Record<JobState, number>>>;
+}
+
+/** A character (INVENTORY §8.1) as stored: the spec's fields, the persona no endpoint shows, and discovery flags. */
+export interface CharacterRecord {
+  id: string;
+  /** Unique; what venice_parameters.character_slug names. */
+  slug: string;
+  name: string;
+  description: string | null;
+  author: string;
+  adult: boolean;
+  featured: boolean;
+  webEnabled: boolean;
+  /** Uses a "pro" model (GET /characters isPro): Rialto has no Pro tier, so the operator says. */
+  pro: boolean;
+  /** Listed, readable and usable in chat by every key; a private one only through the CLI and the admin API. */
+  public: boolean;
+  modelId: string;
+  /** In the operator's order. */
+  tags: string[];
+  /** What GET /characters `categories` filters on; not part of the Character object. */
+  categories: string[];
+  shareUrl: string | null;
+  photoUrl: string | null;
+  /** The persona, sent to the model as a system prompt; never exposed by the API. */
+  systemPrompt: string;
+  imports: number;
+  /** Ratings counted into the stats: set by the operator, then moved by every review added or deleted. */
+  ratingCount: number;
+  ratingSum: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+type CharacterFields = Omit<CharacterRecord, 'id' | 'slug' | 'createdAt' | 'updatedAt'>;
+/** Fields an update changes (undefined ones stay as they are); tags and categories are replaced whole. */
+export type CharacterPatch = { [Field in keyof CharacterFields]?: CharacterFields[Field] | undefined };
+
+/** swagger: listCharacters `sortBy`. */
+export type CharacterSort = 'featured' | 'highestRating' | 'highlyRated' | 'highlyRatedAndRecent' | 'imports' | 'mostRecent' | 'ratingCount';
+
+/** A page of GET /characters; every filter given must hold. */
+export interface CharacterQuery {
+  /** Leave out characters that are not public. */
+  publicOnly: boolean;
+  /** Any of these categories / tags / model ids (tags and categories compared case-insensitively). */
+  categories?: string[];
+  tags?: string[];
+  modelIds?: string[];
+  adult?: boolean;
+  pro?: boolean;
+  webEnabled?: boolean;
+  /** Occurs (case-insensitively) in the name, the description or a tag. */
+  text?: string;
+  /** Tags every result carries, case-insensitively (the search's #hashtags). */
+  hashtags?: string[];
+  sortBy: CharacterSort;
+  sortOrder: 'asc' | 'desc';
+  /** highlyRatedAndRecent: characters created at or after this come first. */
+  recentSince: string;
+  offset: number;
+  limit: number;
+}
+
+/** swagger: getCharacterReviews item, plus the account that wrote it (null for imported reviews). */
+export interface CharacterReviewRecord {
+  id: string;
+  characterId: string;
+  accountId: string | null;
+  username: string;
+  /** 1..5 */
+  rating: number;
+  message: string | null;
+  locale: string | null;
+  userAvatarUrl: string | null;
+  createdAt: string;
+}
+
+/** Characters and their reviews. A review and the rating counters it moves are written in one transaction. */
+export interface CharacterRepository {
+  /** Inserts a character with its tags and categories; false, writing nothing, when its slug or id is taken. */
+  insert(record: CharacterRecord): Promise<boolean>;
+  /** Applies a patch and sets updatedAt to `at`; the updated record, or undefined when the slug is unknown. */
+  update(slug: string, patch: CharacterPatch, at: string): Promise<CharacterRecord | undefined>;
+  /** Deletes a character with its labels and reviews; false when the slug is unknown. */
+  delete(slug: string): Promise<boolean>;
+  /** The character with this slug, public or not. */
+  findBySlug(slug: string): Promise<CharacterRecord | undefined>;
+  /** A page of the characters matching the query, in its order; ties go by slug, ascending. */
+  list(query: CharacterQuery): Promise<CharacterRecord[]>;
+  /** Adds a review and counts its rating into the character's stats; false when the character is unknown or the id taken. */
+  addReview(review: CharacterReviewRecord): Promise<boolean>;
+  /** Deletes a review of a character and takes its rating out of the stats; false when there is no such review. */
+  deleteReview(characterId: string, reviewId: string): Promise<boolean>;
+  /** A page of a character's reviews, newest first (ties by id), and how many it has in all. */
+  listReviews(characterId: string, page: { offset: number; limit: number }): Promise<{ reviews: CharacterReviewRecord[]; total: number }>;
+  /** character id → the rating of the latest review `accountId` wrote of it, for those of `characterIds` it reviewed. */
+  ratingsBy(accountId: string, characterIds: string[]): Promise<Map<string, number>>;
 }

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { Store } from '../../src/storage/store.ts';
 import { accountsContract } from './accounts-contract.ts';
 import { apiKeysContract } from './api-keys-contract.ts';
+import { charactersContract } from './characters-contract.ts';
 import { jobsContract } from './jobs-contract.ts';
 import { defineLedgerContract } from './ledger-contract.ts';
 import { usageContract } from './usage-contract.ts';
@@ -33,6 +34,7 @@ export function defineStoreContract(name: string, open: OpenTestStore): void {
     accountsContract(withStore);
     usageContract(withStore);
     jobsContract(withStore);
+    charactersContract(withStore);
     defineLedgerContract(name, open);
   });
 }

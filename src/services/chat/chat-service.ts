@@ -9,6 +9,7 @@ import type { ModelEntry, ModelRegistry } from '../model-registry.ts';
 import { priceOf, type Cost } from '../pricing.ts';
 import { normalizeEvents } from './chat-events.ts';
 import { collectCompletion, completionChunks, type CompletionIdentity } from './chat-response.ts';
+import { resolveChatModel, type PersonaSource } from './chat-character.ts';
 import { prepareChat } from './prepare-chat.ts';
 
 export interface ChatOutcome {
@@ -45,11 +46,12 @@ async function* mapEngineErrors<T>(source: AsyncIterable<T>): AsyncGenerator<T> 
  * before returning, so failures before the first byte (and upstream failover) still get a proper status.
  */
 export class ChatService {
-  constructor(private readonly registry: ModelRegistry, private readonly systemPrompt: () => string) {}
+  /** `personas` looks up character_slug; without it every slug is 404 CHARACTER_NOT_FOUND. */
+  constructor(private readonly registry: ModelRegistry, private readonly systemPrompt: () => string, private readonly personas?: PersonaSource) {}
 
   async create(request: ChatCompletionRequest, signal: AbortSignal, billing?: Billing): Promise<ChatResult> {
-    const { entry, suffixParameters } = this.registry.resolve(request.model, 'text');
-    const prepared = prepareChat(request, entry.config, entry.engineModel, suffixParameters, this.systemPrompt());
+    const { entry, suffixParameters, character } = await resolveChatModel(this.registry, this.personas, request.model, request.venice_parameters?.character_slug);
+    const prepared = prepareChat(request, entry.config, entry.engineModel, suffixParameters, this.systemPrompt(), character);
     const call: EngineCall = { signal };
     const identity: CompletionIdentity = { id: `chatcmpl-${randomBytes(16).toString('hex')}`, created: Math.floor(Date.now() / 1000), model: entry.config.id };
     const { engineRequest } = prepared;

@@ -150,3 +150,27 @@ describe('media rules', () => {
     expectInvalid(() => prepare({ messages: [{ role: 'user', content: [video(1)] }] }), /video/);
   });
 });
+
+describe('character persona (INVENTORY §8.3)', () => {
+  const persona = { systemPrompt: 'You are Alan Watts.' };
+  const withCharacter = (body: Record<string, unknown>, suffix: VeniceParameters = {}): PreparedChat => {
+    const request = chatCompletionRequest.parse({ model: 'm', messages: [{ role: 'user', content: 'hi' }], ...body });
+    return prepareChat(request, model(), 'engine-name', suffix, SYSTEM, persona);
+  };
+
+  it('follows the operator prompt and precedes the caller\'s, in one system message; the slug is echoed', () => {
+    const prepared = withCharacter({ messages: [{ role: 'system', content: 'Be terse.' }, { role: 'user', content: 'hi' }], venice_parameters: { character_slug: 'alan' } });
+    assert.deepEqual(prepared.engineRequest.messages, [{ role: 'system', content: `${SYSTEM}\n\nYou are Alan Watts.\n\nBe terse.` }, { role: 'user', content: 'hi' }]);
+    assert.equal(prepared.veniceParameters.character_slug, 'alan');
+  });
+
+  it('stays when include_venice_system_prompt is false', () => {
+    const prepared = withCharacter({}, { character_slug: 'alan', include_venice_system_prompt: false });
+    assert.deepEqual(prepared.engineRequest.messages, [{ role: 'system', content: 'You are Alan Watts.' }, { role: 'user', content: 'hi' }]);
+    assert.equal(prepared.veniceParameters.character_slug, 'alan');
+  });
+
+  it('a slug with no persona looked up is 404 CHARACTER_NOT_FOUND', () => {
+    assert.throws(() => prepare({ venice_parameters: { character_slug: 'alan' } }), (error: unknown) => error instanceof VeniceError && error.code === 'CHARACTER_NOT_FOUND');
+  });
+});

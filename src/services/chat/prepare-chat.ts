@@ -52,8 +52,12 @@ function invalid(message: string): VeniceError {
   return new VeniceError('INVALID_REQUEST', { message });
 }
 
-/** Puts the operator's system prompt first, the caller's system prompt appended to it (INVENTORY §2.3). */
-function withSystemPrompt(messages: ChatMessage[], systemPrompt: string): ChatMessage[] {
+/**
+ * Puts Rialto's system text first, the caller's system prompt appended to it (INVENTORY §2.3), as one system message
+ * (some chat templates take only one, at the start). Rialto's text is the operator's prompt, then a character's persona.
+ */
+function withSystemPrompt(messages: ChatMessage[], prompts: string[]): ChatMessage[] {
+  const systemPrompt = prompts.filter((prompt) => prompt !== '').join('\n\n');
   if (systemPrompt === '') return messages;
   const [first, ...rest] = messages;
   if (first !== undefined && (first.role === 'system' || first.role === 'developer')) {
@@ -96,11 +100,12 @@ function maxTokensOf(request: ChatCompletionRequest, config: ModelConfig): numbe
 
 /**
  * Validates a chat request against its model's capabilities and builds the engine request.
- * Throws VeniceError for anything the client must change.
+ * Throws VeniceError for anything the client must change. `character` is the persona of the request's
+ * character_slug, looked up by the caller (chat-character.ts); a slug without one is 404 CHARACTER_NOT_FOUND.
  */
-export function prepareChat(request: ChatCompletionRequest, config: ModelConfig, engineModel: string, suffix: VeniceParameters, systemPrompt: string): PreparedChat {
+export function prepareChat(request: ChatCompletionRequest, config: ModelConfig, engineModel: string, suffix: VeniceParameters, systemPrompt: string, character?: { systemPrompt: string }): PreparedChat {
   const veniceParameters = effectiveParameters(request.venice_parameters, suffix);
-  if (veniceParameters.character_slug !== undefined) throw new VeniceError('CHARACTER_NOT_FOUND');
+  if (veniceParameters.character_slug !== undefined && character === undefined) throw new VeniceError('CHARACTER_NOT_FOUND');
   const builtin = (request.tools ?? []).filter((tool) => tool.type === 'web_search' || tool.type === 'x_search');
   if (veniceParameters.enable_web_search !== 'off' || veniceParameters.enable_web_scraping || builtin.length > 0) throw invalid(NO_SEARCH);
 
@@ -120,7 +125,9 @@ export function prepareChat(request: ChatCompletionRequest, config: ModelConfig,
   const disableThinking = veniceParameters.disable_thinking || request.reasoning?.enabled === false || request.reasoning_effort === 'none';
   const engineRequest: EngineChatRequest = {
     model: engineModel,
-    messages: veniceParameters.include_venice_system_prompt ? withSystemPrompt(messages, systemPrompt) : messages,
+    // INVENTORY §8.3 [INFERRED]: the persona goes ahead of the user's messages, after the operator's prompt.
+    // include_venice_system_prompt: false drops only the operator's prompt: the persona is what the caller asked for.
+    messages: withSystemPrompt(messages, [veniceParameters.include_venice_system_prompt ? systemPrompt : '', character?.systemPrompt ?? '']),
     n: request.n,
     stream: request.stream,
     parallelToolCalls: request.parallel_tool_calls,

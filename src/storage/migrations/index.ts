@@ -3,6 +3,7 @@ import * as apiKeys from './001-api-keys.ts';
 import * as accountsLedger from './002-accounts-ledger.ts';
 import * as jobs from './003-jobs.ts';
 import * as jobDownloadLinks from './004-job-download-links.ts';
+import * as characters from './005-characters.ts';
 
 /** Every migration, in order; names sort lexically, which is the order Kysely applies them. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   '002-accounts-ledger': accountsLedger,
   '003-jobs': jobs,
   '004-job-download-links': jobDownloadLinks,
+  '005-characters': characters,
 };
