@@ -114,10 +114,10 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
 
   const inference = requireKey(keys, { balances: (accountId) => meter.balances(accountId) });
   const characters = new CharacterService(meter.store);
-  const chat = new ChatService(registry, () => config.systemPrompt, characters);
-  const embeddings = new EmbeddingService(registry);
   const fetcher = new UrlFetcher(config.fetch);
   app.addHook('onClose', async () => fetcher.close());
+  const chat = new ChatService(registry, () => config.systemPrompt, characters, fetcher);
+  const embeddings = new EmbeddingService(registry);
   const search = new WebSearchService(config.augment.search);
   app.addHook('onClose', async () => search.close());
   const scrape = new WebScrapeService(fetcher, config.augment.scrapeBlockedHosts);

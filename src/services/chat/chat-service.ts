@@ -11,6 +11,8 @@ import { normalizeEvents } from './chat-events.ts';
 import { collectCompletion, completionChunks, type CompletionIdentity } from './chat-response.ts';
 import { resolveChatModel, type PersonaSource } from './chat-character.ts';
 import { prepareChat } from './prepare-chat.ts';
+import { resolveFileParts } from './file-parts.ts';
+import type { UrlFetcher } from '../media/url-fetcher.ts';
 
 export interface ChatOutcome {
   entry: ModelEntry;
@@ -46,11 +48,15 @@ async function* mapEngineErrors<T>(source: AsyncIterable<T>): AsyncGenerator<T> 
  * before returning, so failures before the first byte (and upstream failover) still get a proper status.
  */
 export class ChatService {
-  /** `personas` looks up character_slug; without it every slug is 404 CHARACTER_NOT_FOUND. */
-  constructor(private readonly registry: ModelRegistry, private readonly systemPrompt: () => string, private readonly personas?: PersonaSource) {}
+  /**
+   * `personas` looks up character_slug; without it every slug is 404 CHARACTER_NOT_FOUND. `fetcher` reads the
+   * URLs of `file` parts; without it file parts are refused.
+   */
+  constructor(private readonly registry: ModelRegistry, private readonly systemPrompt: () => string, private readonly personas?: PersonaSource, private readonly fetcher?: UrlFetcher) {}
 
-  async create(request: ChatCompletionRequest, signal: AbortSignal, billing?: Billing): Promise<ChatResult> {
-    const { entry, suffixParameters, character } = await resolveChatModel(this.registry, this.personas, request.model, request.venice_parameters?.character_slug);
+  async create(original: ChatCompletionRequest, signal: AbortSignal, billing?: Billing): Promise<ChatResult> {
+    const { entry, suffixParameters, character } = await resolveChatModel(this.registry, this.personas, original.model, original.venice_parameters?.character_slug);
+    const request = { ...original, messages: await resolveFileParts(original.messages, this.fetcher, signal) };
     const prepared = prepareChat(request, entry.config, entry.engineModel, suffixParameters, this.systemPrompt(), character);
     const call: EngineCall = { signal };
     const identity: CompletionIdentity = { id: `chatcmpl-${randomBytes(16).toString('hex')}`, created: Math.floor(Date.now() / 1000), model: entry.config.id };

@@ -21,8 +21,8 @@ export function applyMediaRules(messages: ChatMessage[], config: ModelConfig): C
   if (count('input_audio') > 0 && !capabilities.supportsAudioInput) throw invalid(`Model ${config.id} does not support audio input`);
   if (count('video_url') > 0 && !capabilities.supportsVideoInput) throw invalid(`Model ${config.id} does not support video input`);
   if (count('video_url') > MAX_VIDEOS) throw invalid(`At most ${MAX_VIDEOS} videos are allowed per request`);
-  // TODO(#7): file parts go through the text parser.
-  if (count('file') > 0) throw invalid('File inputs are not supported by this server yet');
+  // ChatService turns file parts into text before these rules (file-parts.ts); one left here was not read.
+  if (count('file') > 0) throw invalid('File inputs are not supported here.');
   if (count('image_url') === 0) return messages;
 
   const keep = capabilities.supportsMultipleImages ? capabilities.maxImages ?? 10 : Number.POSITIVE_INFINITY;

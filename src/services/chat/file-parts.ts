@@ -1,0 +1,53 @@
+import { VeniceError } from '../../errors/venice-error.ts';
+import type { ChatMessage } from '../../schemas/chat.ts';
+import { extractText } from '../documents/document-text.ts';
+import type { UrlFetcher } from '../media/url-fetcher.ts';
+
+/** docs/guides/features/file-inputs.mdx: "The maximum file size is 25MB per file", after decoding or fetching. */
+const MAX_FILE_BYTES = 25 * 1024 * 1024;
+
+function invalid(message: string): VeniceError {
+  return new VeniceError('INVALID_REQUEST', { message, extra: { details: { messages: { _errors: [message] } } } });
+}
+
+/** A data URL's bytes and type; undefined when the string is not a data URL. */
+function decodeDataUrl(value: string): { bytes: Buffer; contentType: string } | undefined {
+  const match = /^data:([^;,]*)(;base64)?,/.exec(value);
+  if (match === null) return undefined;
+  const payload = value.slice(match[0].length);
+  return { bytes: match[2] === undefined ? Buffer.from(decodeURIComponent(payload), 'utf8') : Buffer.from(payload, 'base64'), contentType: match[1] ?? '' };
+}
+
+/**
+ * Chat's `file` content parts (docs/guides/features/file-inputs.mdx): each is extracted to text before inference,
+ * with the /augment/text-parser extractors, and takes its place as a text part headed by its file name. `file_data`
+ * is a data URL or a public http(s) URL (fetched under config.fetch's rules); over 25 MB, unreadable or without
+ * text, the request is a 400 naming the file.
+ */
+export async function resolveFileParts(messages: ChatMessage[], fetcher: UrlFetcher | undefined, signal: AbortSignal): Promise<ChatMessage[]> {
+  if (!messages.some((message) => message.role === 'user' && Array.isArray(message.content) && message.content.some((part) => part.type === 'file'))) return messages;
+  if (fetcher === undefined) throw invalid('File inputs are not supported here.');
+  return Promise.all(messages.map(async (message) => {
+    if (message.role !== 'user' || !Array.isArray(message.content)) return message;
+    const content = await Promise.all(message.content.map(async (part) => {
+      if (part.type !== 'file') return part;
+      const name = part.file.filename ?? 'file';
+      const source = decodeDataUrl(part.file.file_data)
+        ?? await fetcher.fetch(part.file.file_data, { field: 'file_data', maxBytes: MAX_FILE_BYTES, signal }).then(({ bytes, contentType }) => ({ bytes, contentType: contentType ?? '' }), (error: unknown) => {
+          if (error instanceof VeniceError && error.code === 'PAYLOAD_TOO_LARGE') throw invalid(`${name} is larger than 25 MB.`);
+          if (error instanceof VeniceError) throw invalid(`${name}: ${error.message}`);
+          throw error;
+        });
+      if (source.bytes.length > MAX_FILE_BYTES) throw invalid(`${name} is larger than 25 MB.`);
+      let text: string;
+      try {
+        text = await extractText({ bytes: source.bytes, ...(part.file.filename === undefined ? {} : { filename: part.file.filename }), ...(source.contentType === '' ? {} : { contentType: source.contentType }) });
+      } catch (error) {
+        if (error instanceof VeniceError) throw invalid(`${name}: ${error.message}`);
+        throw error;
+      }
+      return { type: 'text' as const, text: `<file name="${name.replace(/"/g, "'")}">\n${text}\n</file>`, ...(part.cache_control === undefined ? {} : { cache_control: part.cache_control }) };
+    }));
+    return { ...message, content };
+  }));
+}
