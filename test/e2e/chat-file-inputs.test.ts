@@ -1,6 +1,8 @@
-// Chat `file` content parts (docs/guides/features/file-inputs.mdx) through the official openai client: each file,
-// a data URL or a URL, is extracted to text before inference and reaches the model (a vLLM replay upstream) as a
-// text part named after the file; unreadable, empty and oversize files are a 400 before the model is called.
+// Chat inputs beyond text, through the official openai client, on a vLLM replay upstream. `file` parts
+// (docs/guides/features/file-inputs.mdx): each file, a data URL or a URL, is extracted to text before inference
+// and reaches the model as a text part named after the file; unreadable, empty and oversize files are a 400
+// before the model is called. `image_url` parts pass through to a vision model (the most recent maxImages of
+// them, INVENTORY §2.2) and are refused by a model without vision; audio and video only where declared.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -22,7 +24,10 @@ describe('chat file inputs', () => {
   let replay: ReplayServer;
   let rialto: TestRialto;
   let pages: { url: string; close: () => Promise<void> };
-  useReplayRialto((url) => ({ systemPrompt: '', fetch: { allowHosts: ['127.0.0.1'] }, models: [chatModel('reader', 'vllm', [url])] }), (servers) => ({ replay, rialto } = servers));
+  useReplayRialto((url) => ({ systemPrompt: '', fetch: { allowHosts: ['127.0.0.1'] }, models: [
+    chatModel('reader', 'vllm', [url]),
+    { ...chatModel('seer', 'vllm', [url]), capabilities: { supportsVision: true, supportsMultipleImages: true, maxImages: 2 } },
+  ] }), (servers) => ({ replay, rialto } = servers));
 
   before(async () => {
     const report = await pdfWithText([['Quarterly report: revenue grew by twelve percent.'], ['Risks: the canal may flood.']]);
@@ -80,6 +85,26 @@ describe('chat file inputs', () => {
       assert.equal(response.status, 400, JSON.stringify(body));
       validateResponse({ method: 'POST', path: '/chat/completions', status: 400, body });
       assert.ok(body.error.includes((part as { file: { filename: string } }).file.filename), body.error);
+    }
+    assert.equal(replay.requests.length, calls);
+  });
+
+  it('image_url parts reach a vision model as sent, the most recent maxImages of them; a model without vision, audio or video input refuses them', async () => {
+    const image = (n: number): Part => ({ type: 'image_url', image_url: { url: `https://venice.example.org/${n}.png`, detail: 'low' } });
+    const completion = await rialto.client.chat.completions.create({
+      model: 'seer', messages: [{ role: 'user', content: [image(1), { type: 'text', text: 'and' }, image(2)] }, { role: 'assistant', content: 'ok' }, { role: 'user', content: [{ type: 'text', text: '#plain compare' }, image(3)] }],
+    });
+    validateResponse({ method: 'POST', path: '/chat/completions', status: 200, body: completion });
+    const messages = bodyOf(lastRequest(replay)).messages as { content: unknown }[];
+    assert.deepEqual(messages[0]!.content, [{ type: 'text', text: 'and' }, { type: 'image_url', image_url: { url: 'https://venice.example.org/2.png', detail: 'low' } }]);
+    assert.deepEqual(messages[2]!.content, [{ type: 'text', text: '#plain compare' }, { type: 'image_url', image_url: { url: 'https://venice.example.org/3.png', detail: 'low' } }]);
+    const calls = replay.requests.length;
+    for (const [model, part] of [
+      ['reader', image(1)],
+      ['seer', { type: 'input_audio', input_audio: { data: 'UklGRg==', format: 'wav' } }],
+      ['seer', { type: 'video_url', video_url: { url: 'https://venice.example.org/clip.mp4' } }],
+    ] as const) {
+      await assert.rejects(rialto.client.chat.completions.create({ model, messages: [{ role: 'user', content: [{ type: 'text', text: '#plain look' }, part as Part] }] }), /does not support (image|audio|video) input/);
     }
     assert.equal(replay.requests.length, calls);
   });
