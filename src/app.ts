@@ -116,11 +116,11 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
   const characters = new CharacterService(meter.store);
   const fetcher = new UrlFetcher(config.fetch);
   app.addHook('onClose', async () => fetcher.close());
-  const chat = new ChatService(registry, () => config.systemPrompt, characters, fetcher);
-  const embeddings = new EmbeddingService(registry);
   const search = new WebSearchService(config.augment.search);
   app.addHook('onClose', async () => search.close());
   const scrape = new WebScrapeService(fetcher, config.augment.scrapeBlockedHosts);
+  const chat = new ChatService(registry, () => config.systemPrompt, characters, fetcher, { search, scrape, pricing: config.augment.pricing });
+  const embeddings = new EmbeddingService(registry);
   await app.register(async (api) => {
     registerModelRoutes(api, registry);
     registerApiKeyRoutes(api, keys);

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { ModelConfig } from '../../config.ts';
 import type { EngineChatEvent, EngineUsage } from '../../engines/engine.ts';
 import { EngineError } from '../../engines/engine-error.ts';
 import { ThinkSplitter } from './think-splitter.ts';
@@ -8,6 +9,11 @@ export interface NormalizeOptions {
   splitThinkTags: boolean;
   /** Drop reasoning entirely (strip_thinking_response / disable_thinking). */
   stripThinking: boolean;
+}
+
+/** Whether a model's content carries inline `<think>` blocks to split out: upstreams say with parseThinkTags (default on); embedded models split when they are reasoning models. */
+export function splitsThinkTags(config: ModelConfig): boolean {
+  return config.engine.kind === 'openai-compatible' ? config.engine.parseThinkTags : config.capabilities.supportsReasoning;
 }
 
 export function toolCallId(): string {

@@ -1,4 +1,4 @@
-import type { EngineChatEvent, EngineUsage, FinishReason } from '../../engines/engine.ts';
+import type { EngineChatEvent, EngineUsage, FinishReason, SearchHit } from '../../engines/engine.ts';
 import type { Cost } from '../pricing.ts';
 import type { EffectiveVeniceParameters } from './prepare-chat.ts';
 
@@ -32,12 +32,16 @@ interface ChoiceState {
   finish: FinishReason;
 }
 
-/** Collects normalised events into the non-streaming `chat.completion` body (swagger: 200 application/json). */
+/**
+ * Collects normalised events into the non-streaming `chat.completion` body (swagger: 200 application/json), whose
+ * venice_parameters echo carries the web search citations ("in the non streaming response", swagger).
+ */
 export async function collectCompletion(
   events: AsyncIterable<EngineChatEvent>,
   identity: CompletionIdentity,
   price: (usage: EngineUsage) => Cost,
   veniceParameters: EffectiveVeniceParameters,
+  citations: SearchHit[] = [],
 ): Promise<{ body: Record<string, unknown> }> {
   const choices = new Map<number, ChoiceState>();
   const choice = (index: number): ChoiceState => {
@@ -81,30 +85,51 @@ export async function collectCompletion(
     usage: usageBody(usage),
     prompt_logprobs: null,
     cost,
-    venice_parameters: { ...veniceParameters, web_search_citations: [] },
+    venice_parameters: { ...veniceParameters, web_search_citations: citations },
   };
   return { body };
+}
+
+/** What a stream of a request with web search or scraping adds (swagger: enable_web_search, include_search_results_in_stream). */
+export interface StreamWebResults {
+  /** The venice_parameters echo with web_search_citations: "returned … in the first chunk of a streaming result". */
+  veniceParameters: Record<string, unknown>;
+  /**
+   * include_search_results_in_stream: "search results in the stream as the first emitted chunk" (INVENTORY §12 #2):
+   * a chunk of its own, `choices: []` and the echo, ahead of the model's first chunk, which then carries no echo.
+   */
+  resultsChunk: boolean;
 }
 
 /**
  * Turns normalised events into `chat.completion.chunk` objects (OpenAI's SSE convention, INVENTORY §2.11):
  * a role chunk first per choice, then deltas, a finish chunk per choice, and — when the client asked with
- * stream_options.include_usage — a last chunk with empty choices, usage and cost.
+ * stream_options.include_usage — a last chunk with empty choices, usage and cost. With `web`, the first chunk
+ * carries the venice_parameters echo and its citations (INVENTORY §11 #9).
  */
 export async function* completionChunks(
   events: AsyncIterable<EngineChatEvent>,
   identity: CompletionIdentity,
   price: (usage: EngineUsage) => Cost,
   includeUsage: boolean,
+  web?: StreamWebResults,
 ): AsyncGenerator<Record<string, unknown>> {
+  let echo = web?.veniceParameters;
+  // The echo goes on whichever chunk is first, once.
+  const base = (): Record<string, unknown> => {
+    const fields: Record<string, unknown> = { id: identity.id, object: 'chat.completion.chunk', created: identity.created, model: identity.model };
+    if (echo !== undefined) fields.venice_parameters = echo;
+    echo = undefined;
+    return fields;
+  };
+  if (web?.resultsChunk === true) yield { ...base(), choices: [] };
   const started = new Set<number>();
   const chunk = (choice: number, delta: Record<string, unknown>, finishReason: FinishReason | null = null): Record<string, unknown> => ({
-    id: identity.id, object: 'chat.completion.chunk', created: identity.created, model: identity.model,
-    choices: [{ index: choice, delta, finish_reason: finishReason, logprobs: null }],
+    ...base(), choices: [{ index: choice, delta, finish_reason: finishReason, logprobs: null }],
   });
   for await (const event of events) {
     if (event.type === 'usage') {
-      if (includeUsage) yield { id: identity.id, object: 'chat.completion.chunk', created: identity.created, model: identity.model, choices: [], usage: usageBody(event.usage), cost: price(event.usage) };
+      if (includeUsage) yield { ...base(), choices: [], usage: usageBody(event.usage), cost: price(event.usage) };
       continue;
     }
     if (!started.has(event.choice)) {

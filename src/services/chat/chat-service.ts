@@ -7,11 +7,15 @@ import { meteredEvents } from '../billing/metered-events.ts';
 import { contextLengthOf, textEngineOf } from '../model-registry.ts';
 import type { ModelEntry, ModelRegistry } from '../model-registry.ts';
 import { priceOf, type Cost } from '../pricing.ts';
-import { normalizeEvents } from './chat-events.ts';
+import { normalizeEvents, splitsThinkTags } from './chat-events.ts';
 import { collectCompletion, completionChunks, type CompletionIdentity } from './chat-response.ts';
 import { resolveChatModel, type PersonaSource } from './chat-character.ts';
+import { withDocumentsCall } from './documents-call.ts';
 import { prepareChat } from './prepare-chat.ts';
 import { resolveFileParts } from './file-parts.ts';
+import { needsWebSearch } from './search-decision.ts';
+import { webContextText, withSystemText } from './web-context.ts';
+import { asksForWeb, WebRetrieval, type ChatWebDependencies } from './web-retrieval.ts';
 import type { UrlFetcher } from '../media/url-fetcher.ts';
 
 export interface ChatOutcome {
@@ -48,19 +52,29 @@ async function* mapEngineErrors<T>(source: AsyncIterable<T>): AsyncGenerator<T> 
  * before returning, so failures before the first byte (and upstream failover) still get a proper status.
  */
 export class ChatService {
+  private readonly web: WebRetrieval;
+
   /**
    * `personas` looks up character_slug; without it every slug is 404 CHARACTER_NOT_FOUND. `fetcher` reads the
-   * URLs of `file` parts; without it file parts are refused.
+   * URLs of `file` parts; without it file parts are refused. `web` serves venice_parameters' web search and
+   * scraping; without it web search is refused (400) and scraping reads nothing.
    */
-  constructor(private readonly registry: ModelRegistry, private readonly systemPrompt: () => string, private readonly personas?: PersonaSource, private readonly fetcher?: UrlFetcher) {}
+  constructor(private readonly registry: ModelRegistry, private readonly systemPrompt: () => string, private readonly personas?: PersonaSource, private readonly fetcher?: UrlFetcher, web?: ChatWebDependencies) {
+    this.web = new WebRetrieval(web);
+  }
 
   async create(original: ChatCompletionRequest, signal: AbortSignal, billing?: Billing): Promise<ChatResult> {
     const { entry, suffixParameters, character } = await resolveChatModel(this.registry, this.personas, original.model, original.venice_parameters?.character_slug);
     const request = { ...original, messages: await resolveFileParts(original.messages, this.fetcher, signal) };
+    // The request is validated whole before any search is made or charged.
     const prepared = prepareChat(request, entry.config, entry.engineModel, suffixParameters, this.systemPrompt(), character);
+    this.web.check(prepared.veniceParameters);
+    const citations = await this.web.retrieve(prepared.veniceParameters, original.messages, (question) => needsWebSearch(entry, question, signal), signal, billing);
+    const { engineRequest } = prepared;
+    // The results reach the model after the system prompt(s) (web-context.ts).
+    if (citations !== undefined) engineRequest.messages = withSystemText(engineRequest.messages, webContextText(citations, prepared.veniceParameters.enable_web_citations));
     const call: EngineCall = { signal };
     const identity: CompletionIdentity = { id: `chatcmpl-${randomBytes(16).toString('hex')}`, created: Math.floor(Date.now() / 1000), model: entry.config.id };
-    const { engineRequest } = prepared;
     // Reserve the worst case (prompt + every completion token allowed, for each choice) before the engine runs.
     const worst = billing === undefined ? undefined : await this.worstCase(entry, engineRequest.messages, engineRequest.tools, engineRequest.maxTokens, engineRequest.n);
     const settlement = billing === undefined || worst === undefined ? undefined : await billing.reserve({
@@ -72,15 +86,12 @@ export class ChatService {
       return settlement === undefined ? full : settlement.currency === 'USD' ? { usd: full.usd, diem: 0 } : { usd: 0, diem: full.diem };
     };
     const engine = textEngineOf(entry);
-    const normalized = normalizeEvents(engine.streamChat(engineRequest, call), {
-      // Upstreams say with parseThinkTags (default on); embedded models split when they are reasoning models.
-      splitThinkTags: entry.config.engine.kind === 'openai-compatible' ? entry.config.engine.parseThinkTags : entry.config.capabilities.supportsReasoning,
-      stripThinking: prepared.stripThinking,
-    });
-    const events = mapEngineErrors(settlement === undefined ? normalized : meteredEvents(normalized, settlement, call, price));
+    const normalized = normalizeEvents(engine.streamChat(engineRequest, call), { splitThinkTags: splitsThinkTags(entry.config), stripThinking: prepared.stripThinking });
+    const mapped = mapEngineErrors(settlement === undefined ? normalized : meteredEvents(normalized, settlement, call, price));
+    const events = citations !== undefined && prepared.veniceParameters.return_search_results_as_documents ? withDocumentsCall(mapped, citations) : mapped;
 
     if (!prepared.stream) {
-      const { body } = await collectCompletion(events, identity, price, prepared.veniceParameters);
+      const { body } = await collectCompletion(events, identity, price, prepared.veniceParameters, citations);
       return { kind: 'json', body, entry, servedBy: call.servedBy ?? entry.engine.kind };
     }
     const first = await events.next();
@@ -88,7 +99,11 @@ export class ChatService {
       if (!first.done) yield first.value;
       yield* events;
     };
-    const chunks = completionChunks(replay(), identity, price, prepared.includeUsage);
+    // A stream that asked for web search or scraping says what was found on its first chunk, even when nothing was.
+    const web = asksForWeb(prepared.veniceParameters)
+      ? { veniceParameters: { ...prepared.veniceParameters, web_search_citations: citations ?? [] }, resultsChunk: prepared.veniceParameters.include_search_results_in_stream }
+      : undefined;
+    const chunks = completionChunks(replay(), identity, price, prepared.includeUsage, web);
     return { kind: 'stream', chunks, entry, servedBy: call.servedBy ?? entry.engine.kind };
   }
 

@@ -55,9 +55,23 @@ describe('system prompt', () => {
     assert.equal(prepare({}, model(), { include_venice_system_prompt: false }).engineRequest.messages.length, 1);
     const bodyWins = prepare({ venice_parameters: { include_venice_system_prompt: true } }, model(), { include_venice_system_prompt: false });
     assert.equal(bodyWins.engineRequest.messages.length, 2);
-    // The suffix asks for web search; the body turns it off, so nothing is refused.
+    // The suffix asks for web search; the body turns it off. Search itself is the chat service's (web-retrieval.ts).
     assert.equal(prepare({ venice_parameters: { enable_web_search: 'off' } }, model(), { enable_web_search: 'on' }).veniceParameters.enable_web_search, 'off');
-    expectInvalid(() => prepare({}, model(), { enable_web_search: 'on' }), /web search/i);
+    assert.equal(prepare({}, model(), { enable_web_search: 'on' }).veniceParameters.enable_web_search, 'on');
+  });
+
+  it('a web_search tool turns web search on unless enable_web_search is set; it never reaches the engine', () => {
+    const tools = [{ type: 'web_search' }, { type: 'function', function: { name: 'f' } }];
+    const prepared = prepare({ tools }, model({ capabilities: { supportsFunctionCalling: true } }));
+    assert.equal(prepared.veniceParameters.enable_web_search, 'on');
+    assert.deepEqual(prepared.engineRequest.tools?.map((tool) => tool.function.name), ['f']);
+    assert.equal(prepare({ tools, venice_parameters: { enable_web_search: 'auto' } }, model({ capabilities: { supportsFunctionCalling: true } })).veniceParameters.enable_web_search, 'auto');
+    assert.equal(prepare({ tools: [{ type: 'web_search' }] }, model(), { enable_web_search: 'off' }).veniceParameters.enable_web_search, 'off');
+  });
+
+  it('X search, as a parameter or a tool, is a 400', () => {
+    expectInvalid(() => prepare({ venice_parameters: { enable_x_search: true } }), /X search/);
+    expectInvalid(() => prepare({ tools: [{ type: 'x_search' }] }), /X search/);
   });
 
   it('echoes the swagger defaults of venice_parameters', () => {

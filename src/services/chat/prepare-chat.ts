@@ -27,14 +27,19 @@ export interface PreparedChat {
   includeUsage: boolean;
 }
 
-const NO_SEARCH = 'Web search is not available on this server: no search engine is configured. Set enable_web_search to "off".';
+const NO_X_SEARCH = 'X search (enable_x_search, the x_search tool) is not available on this server: it needs xAI\'s own search on Grok models.';
 
-/** swagger defaults of ChatCompletionRequest.venice_parameters; the body wins over the model suffix. */
-function effectiveParameters(body: VeniceParameters | undefined, suffix: VeniceParameters): EffectiveVeniceParameters {
+/**
+ * swagger defaults of ChatCompletionRequest.venice_parameters; the body wins over the model suffix. A built-in
+ * `{type: "web_search"}` tool turns web search "on" (INVENTORY §2.12, triggers) unless enable_web_search was set
+ * in the body or the suffix, which then wins; the echo shows the mode that applies.
+ */
+export function effectiveParameters(body: VeniceParameters | undefined, suffix: VeniceParameters, tools: ChatCompletionRequest['tools'] = undefined): EffectiveVeniceParameters {
   const merged = { ...suffix, ...body };
+  const webSearchTool = (tools ?? []).some((tool) => tool.type === 'web_search');
   const effective: EffectiveVeniceParameters = {
     enable_e2ee: merged.enable_e2ee ?? true,
-    enable_web_search: merged.enable_web_search ?? 'off',
+    enable_web_search: merged.enable_web_search ?? (webSearchTool ? 'on' : 'off'),
     enable_web_citations: merged.enable_web_citations ?? false,
     enable_web_scraping: merged.enable_web_scraping ?? false,
     include_venice_system_prompt: merged.include_venice_system_prompt ?? true,
@@ -44,7 +49,7 @@ function effectiveParameters(body: VeniceParameters | undefined, suffix: VeniceP
     disable_thinking: merged.disable_thinking ?? false,
   };
   if (merged.character_slug !== undefined) effective.character_slug = merged.character_slug;
-  if (merged.enable_x_search === true) throw new VeniceError('INVALID_REQUEST', { message: NO_SEARCH });
+  if (merged.enable_x_search === true || (tools ?? []).some((tool) => tool.type === 'x_search')) throw invalid(NO_X_SEARCH);
   return effective;
 }
 
@@ -102,12 +107,11 @@ function maxTokensOf(request: ChatCompletionRequest, config: ModelConfig): numbe
  * Validates a chat request against its model's capabilities and builds the engine request.
  * Throws VeniceError for anything the client must change. `character` is the persona of the request's
  * character_slug, looked up by the caller (chat-character.ts); a slug without one is 404 CHARACTER_NOT_FOUND.
+ * Web search and scraping are the chat service's (web-retrieval.ts): here they are only echoed.
  */
 export function prepareChat(request: ChatCompletionRequest, config: ModelConfig, engineModel: string, suffix: VeniceParameters, systemPrompt: string, character?: { systemPrompt: string }): PreparedChat {
-  const veniceParameters = effectiveParameters(request.venice_parameters, suffix);
+  const veniceParameters = effectiveParameters(request.venice_parameters, suffix, request.tools);
   if (veniceParameters.character_slug !== undefined && character === undefined) throw new VeniceError('CHARACTER_NOT_FOUND');
-  const builtin = (request.tools ?? []).filter((tool) => tool.type === 'web_search' || tool.type === 'x_search');
-  if (veniceParameters.enable_web_search !== 'off' || veniceParameters.enable_web_scraping || builtin.length > 0) throw invalid(NO_SEARCH);
 
   const tools = (request.tools ?? []).filter((tool): tool is FunctionTool => tool.type === 'function');
   const { capabilities } = config;

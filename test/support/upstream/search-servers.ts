@@ -10,7 +10,7 @@
  *    page_age, age, language, family_friendly, type: "search_result", …}]}}; a wrong token is 401 with Brave's
  *    ErrorResponse {type, error: {id, status, code: "SUBSCRIPTION_TOKEN_INVALID", detail, meta}}; `count` over 20
  *    is 422 (VALIDATE). `status` forces the next answers' status (429 rate limits, 500).
- * The corpus: DOCUMENTS, each found when every word of the query is in its title or text (case-insensitive).
+ * The corpus: DOCUMENTS, each found when every word of the query (but '#' words) is in its title or text (case-insensitive).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -31,9 +31,10 @@ export const DOCUMENTS: SearchDocument[] = Array.from({ length: 25 }, (_, index)
   ...(index % 3 === 0 ? {} : { date: `2024-0${(index % 9) + 1}-1${index % 10}T08:00:00` }),
 }));
 
+/** Words starting with '#' are not search terms: they pick a replay recording in chat web-search tests (the query is the chat message). */
 function matches(document: SearchDocument, query: string): boolean {
   const haystack = `${document.title} ${document.text}`.toLowerCase();
-  return query.toLowerCase().split(/\s+/).filter((word) => word !== '').every((word) => haystack.includes(word));
+  return query.toLowerCase().split(/\s+/).filter((word) => word !== '' && !word.startsWith('#')).every((word) => haystack.includes(word));
 }
 
 function send(response: ServerResponse, status: number, body: unknown, type = 'application/json'): void {
