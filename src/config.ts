@@ -4,6 +4,10 @@ import { resolve, dirname, isAbsolute } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import './errors/validation.ts';
+import {
+  audioFormat, automatic1111Engine, espeakNgEngine, esrganEngine, llamaCppEngine, onnxBackgroundRemovalEngine, openAiCompatibleEngine, pocketsphinxEngine, veniceEngine,
+} from './config/engine-config.ts';
+import { imageConstraints, musicSpec, videoConstraints } from './config/media-config.ts';
 
 const price = z.strictObject({ usd: z.number().min(0), diem: z.number().min(0) });
 const FREE_PRICE = { usd: 0, diem: 0 };
@@ -60,201 +64,6 @@ const capabilities = z.strictObject({
   supportsTeeAttestation: z.boolean().default(false),
   supportsE2EE: z.boolean().default(false),
   supportsXSearch: z.boolean().default(false),
-});
-
-const llamaCppEngine = z.strictObject({
-  kind: z.literal('llama-cpp'),
-  /** GGUF file: absolute, or relative to the models folder. */
-  path: z.string().min(1),
-  /** Tokens of KV cache per sequence; defaults to the model's context length capped at 8192. */
-  contextSize: z.number().int().positive().optional(),
-  /** Parallel sequences (concurrent requests) per model. */
-  sequences: z.number().int().min(1).max(64).default(2),
-  /** Requests waiting for a free sequence; one more gets MODEL_AT_CAPACITY. */
-  maxQueue: z.number().int().min(0).default(16),
-  /** CPU threads; 'auto' measures the machine (see engines/llama-cpp/thread-count.ts). */
-  threads: z.union([z.number().int().min(1), z.literal('auto')]).default('auto'),
-  gpuLayers: z.union([z.number().int().min(0), z.literal('auto')]).default(0),
-});
-
-const upstreamEndpoint = z.strictObject({
-  /** Base URL of the OpenAI-compatible API, e.g. http://127.0.0.1:8000/v1. */
-  url: z.url(),
-  /** Shown in x-venice-model-router; defaults to the URL's host:port. */
-  name: z.string().optional(),
-  apiKey: z.string().optional(),
-  /** Relative share of traffic among healthy endpoints. */
-  weight: z.number().int().min(1).default(1),
-});
-
-const openAiCompatibleEngine = z.strictObject({
-  kind: z.literal('openai-compatible'),
-  endpoints: z.array(upstreamEndpoint).min(1),
-  /** The model name the upstream expects; defaults to the Rialto model id. */
-  model: z.string().optional(),
-  /** Ends a request that has not finished (non-stream) or sent its first byte (stream) in time. */
-  timeoutMs: z.number().int().positive().default(600_000),
-  /** Connections kept open per endpoint. */
-  maxConnections: z.number().int().positive().default(64),
-  /** Parse inline `<think>…</think>` in upstream content into reasoning_content. */
-  parseThinkTags: z.boolean().default(true),
-  /**
-   * How disable_thinking reaches the upstream: `chat_template_kwargs` sends {enable_thinking: false} (vLLM and
-   * llama.cpp server with Qwen3-style templates), `reasoning_effort` sends "none" (OpenAI-style APIs), `strip`
-   * only removes the reasoning from the answer (the upstream still spends tokens thinking).
-   */
-  disableThinking: z.enum(['strip', 'chat_template_kwargs', 'reasoning_effort']).default('strip'),
-  /**
-   * image and inpaint models: what the upstream's image API takes (engines/openai-compatible/openai-image-engine.ts).
-   * `openai`: the OpenAI spec only (/images/generations, multipart /images/edits); `localai`: LocalAI's
-   * /images/generations, which also takes seed, step and input images (`file`, `ref_images`) for edits.
-   */
-  imageApi: z.enum(['openai', 'localai']).default('openai'),
-  /** image and inpaint models: the sizes the upstream accepts (e.g. 1024x1024); absent: any WxH. */
-  imageSizes: z.array(z.string().regex(/^\d+x\d+$/, 'a size is WIDTHxHEIGHT')).min(1).optional(),
-  /** asr models: the ffmpeg that measures uploads before they are sent (default: ffmpeg on PATH). */
-  ffmpeg: z.string().min(1).optional(),
-  /** video models: the clip lengths in seconds the upstream's /videos accepts; absent: Sora 2's 4, 8 and 12. */
-  videoSeconds: z.array(z.number().int().positive()).min(1).optional(),
-  /** video models: the sizes the upstream's /videos accepts (WIDTHxHEIGHT); absent: Sora 2's four sizes. */
-  videoSizes: z.array(z.string().regex(/^\d+x\d+$/, 'a size is WIDTHxHEIGHT')).min(1).optional(),
-});
-
-const audioFormat = z.enum(['mp3', 'opus', 'aac', 'flac', 'wav', 'pcm']);
-
-/** espeak-ng from Debian's packages, run as a child process (GPL code stays out of Rialto's process). */
-const espeakNgEngine = z.strictObject({
-  kind: z.literal('espeak-ng'),
-  command: z.string().default('espeak-ng'),
-  ffmpeg: z.string().default('ffmpeg'),
-  /** Voices offered (espeak-ng voice names such as en-us, en-gb, de); default: every installed voice. */
-  voices: z.array(z.string()).optional(),
-  /** Syntheses running at once; more wait their turn. */
-  concurrency: z.number().int().min(1).default(2),
-});
-
-/** pocketsphinx with its English model from Debian's packages, run as a child process. */
-const pocketsphinxEngine = z.strictObject({
-  kind: z.literal('pocketsphinx'),
-  command: z.string().optional(),
-  ffmpeg: z.string().default('ffmpeg'),
-  /** Acoustic model, language model and dictionary; default: Debian's pocketsphinx-en-us files. */
-  acousticModel: z.string().optional(),
-  languageModel: z.string().optional(),
-  dictionary: z.string().optional(),
-  concurrency: z.number().int().min(1).default(2),
-});
-
-/**
- * An AUTOMATIC1111 / Forge WebUI started with --api: /sdapi/v1/txt2img (image models) and /sdapi/v1/img2img
- * (inpaint models).
- */
-const automatic1111Engine = z.strictObject({
-  kind: z.literal('automatic1111'),
-  endpoints: z.array(upstreamEndpoint).min(1),
-  /** The checkpoint to run (`override_settings.sd_model_checkpoint`); default: whatever the server has loaded. */
-  checkpoint: z.string().optional(),
-  sampler: z.string().default('Euler a'),
-  /** img2img: how far an edit may move from its input (0..1). */
-  denoisingStrength: z.number().min(0).max(1).default(0.6),
-  timeoutMs: z.number().int().positive().default(600_000),
-  maxConnections: z.number().int().positive().default(8),
-});
-
-/** ESRGAN super-resolution from @upscalerjs/esrgan-slim (weights ship in the npm package), on TensorFlow.js's wasm backend. */
-const esrganEngine = z.strictObject({
-  kind: z.literal('esrgan'),
-  /** Tile edge in input pixels: large images are upscaled tile by tile. */
-  tileSize: z.number().int().min(16).max(1024).default(128),
-  /** Upscales running at once; more wait their turn. */
-  concurrency: z.number().int().min(1).default(1),
-});
-
-/**
- * A salient-object ONNX model (U²-Net, U²-Netp, IS-Net, …) on onnxruntime-node: one input [1,3,S,S], the
- * first output a [1,1,S,S] mask.
- */
-const onnxBackgroundRemovalEngine = z.strictObject({
-  kind: z.literal('onnx-background-removal'),
-  /** The .onnx file: absolute, or relative to the models folder. */
-  path: z.string().min(1),
-  /** The model's square input size S (U²-Net 320, IS-Net 1024); default: read from the model. */
-  inputSize: z.number().int().positive().optional(),
-  /** Per-channel normalization of RGB in 0..1 (U²-Net: ImageNet's; IS-Net: mean 0.5, std 1). */
-  mean: z.tuple([z.number(), z.number(), z.number()]).default([0.485, 0.456, 0.406]),
-  std: z.tuple([z.number(), z.number(), z.number()]).default([0.229, 0.224, 0.225]),
-  threads: z.number().int().min(1).default(1),
-  concurrency: z.number().int().min(1).default(1),
-});
-
-/** swagger: ModelResponse.model_spec.constraints for image and inpaint models. */
-const imageConstraints = z.strictObject({
-  promptCharacterLimit: z.number().int().positive().default(7500),
-  steps: z.strictObject({ default: z.number().int().min(1), max: z.number().int().min(1) }).default({ default: 20, max: 50 }),
-  widthHeightDivisor: z.number().int().positive().default(8),
-  /** The largest width or height a request may ask for. */
-  maxDimension: z.number().int().positive().default(1280),
-  defaultWidth: z.number().int().positive().default(1024),
-  defaultHeight: z.number().int().positive().default(1024),
-  cfgScale: z.number().positive().max(20).default(7),
-  aspectRatios: z.array(z.string()).optional(),
-  defaultAspectRatio: z.string().optional(),
-  resolutions: z.array(z.string()).optional(),
-  defaultResolution: z.string().optional(),
-  qualities: z.array(z.enum(['low', 'medium', 'high'])).optional(),
-  defaultQuality: z.enum(['low', 'medium', 'high']).optional(),
-  /** inpaint: whether several input images are combined (multi-edit), and how many. */
-  combineImages: z.boolean().default(true),
-  maxInputImages: z.number().int().min(1).optional(),
-  /** inpaint: false = a single-image edit keeps the input's aspect ratio and ignores aspect_ratio. */
-  singleImageAspectRatio: z.boolean().optional(),
-});
-
-/**
- * Another Venice API (Rialto, or the hosted one at https://api.venice.ai/api/v1): async jobs are relayed job for
- * job (POST /video/queue, /video/retrieve, /video/complete; /audio/queue, /audio/retrieve, /audio/complete).
- */
-const veniceEngine = z.strictObject({
-  kind: z.literal('venice'),
-  endpoints: z.array(upstreamEndpoint).min(1),
-  /** The upstream's model id; defaults to the Rialto model id. */
-  model: z.string().optional(),
-  timeoutMs: z.number().int().positive().default(120_000),
-  maxConnections: z.number().int().positive().default(16),
-});
-
-/** swagger: ModelResponse.model_spec.constraints, Video Model Constraints. */
-const videoConstraints = z.strictObject({
-  aspect_ratios: z.array(z.string()).default([]),
-  resolutions: z.array(z.string()).default([]),
-  durations: z.array(z.string()).default(['5s', '10s']),
-  model_type: z.enum(['image-to-video', 'text-to-video', 'video']).default('text-to-video'),
-  audio: z.boolean().default(false),
-  audio_configurable: z.boolean().default(false),
-  prompt_character_limit: z.number().int().positive().default(2500),
-});
-
-/** The music model fields of model_spec (docs/models/music.mdx): what /audio/queue checks requests against. */
-const musicSpec = z.strictObject({
-  min_prompt_length: z.number().int().min(0).optional(),
-  prompt_character_limit: z.number().int().positive().default(2000),
-  supports_lyrics: z.boolean().default(false),
-  lyrics_required: z.boolean().default(false),
-  lyrics_character_limit: z.number().int().positive().optional(),
-  min_duration: z.number().positive().optional(),
-  max_duration: z.number().positive().optional(),
-  default_duration: z.number().positive().optional(),
-  duration_options: z.array(z.number().positive()).optional(),
-  supports_force_instrumental: z.boolean().default(false),
-  supports_lyrics_optimizer: z.boolean().default(false),
-  supports_loop: z.boolean().default(false),
-  voices: z.array(z.string()).optional(),
-  default_voice: z.string().optional(),
-  supports_language_code: z.boolean().default(false),
-  supports_speed: z.boolean().default(false),
-  min_speed: z.number().optional(),
-  max_speed: z.number().optional(),
-  default_speed: z.number().optional(),
 });
 
 const deprecation = z.strictObject({
@@ -423,21 +232,17 @@ const configSchema = z.strictObject({
 
 export type Config = z.infer<typeof configSchema>;
 export type ModelConfig = z.infer<typeof modelConfigSchema>;
-export type LlamaCppEngineConfig = z.infer<typeof llamaCppEngine>;
-export type OpenAiCompatibleEngineConfig = z.infer<typeof openAiCompatibleEngine>;
-export type EspeakNgEngineConfig = z.infer<typeof espeakNgEngine>;
-export type PocketsphinxEngineConfig = z.infer<typeof pocketsphinxEngine>;
-export type Automatic1111EngineConfig = z.infer<typeof automatic1111Engine>;
-export type EsrganEngineConfig = z.infer<typeof esrganEngine>;
-export type OnnxBackgroundRemovalEngineConfig = z.infer<typeof onnxBackgroundRemovalEngine>;
-export type ImageConstraints = z.infer<typeof imageConstraints>;
-export type VeniceEngineConfig = z.infer<typeof veniceEngine>;
 export type JobsConfig = Config['jobs'];
 export type ContentSafetyConfig = Config['contentSafety'];
 export type AugmentConfig = Config['augment'];
 export type SearchEngineConfig = AugmentConfig['search'][number];
 export type FetchConfig = Config['fetch'];
 export type TextPricing = z.infer<typeof textPricing>;
+export type {
+  Automatic1111EngineConfig, EspeakNgEngineConfig, EsrganEngineConfig, LlamaCppEngineConfig, OnnxBackgroundRemovalEngineConfig, OpenAiCompatibleEngineConfig,
+  PocketsphinxEngineConfig, VeniceEngineConfig,
+} from './config/engine-config.ts';
+export type { ImageConstraints } from './config/media-config.ts';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[], source: string) {

@@ -1,0 +1,150 @@
+import { z } from 'zod';
+
+// The `engine` of a model in rialto.yaml, one schema per engine kind (config.ts joins them).
+
+export const llamaCppEngine = z.strictObject({
+  kind: z.literal('llama-cpp'),
+  /** GGUF file: absolute, or relative to the models folder. */
+  path: z.string().min(1),
+  /** Tokens of KV cache per sequence; defaults to the model's context length capped at 8192. */
+  contextSize: z.number().int().positive().optional(),
+  /** Parallel sequences (concurrent requests) per model. */
+  sequences: z.number().int().min(1).max(64).default(2),
+  /** Requests waiting for a free sequence; one more gets MODEL_AT_CAPACITY. */
+  maxQueue: z.number().int().min(0).default(16),
+  /** CPU threads; 'auto' measures the machine (see engines/llama-cpp/thread-count.ts). */
+  threads: z.union([z.number().int().min(1), z.literal('auto')]).default('auto'),
+  gpuLayers: z.union([z.number().int().min(0), z.literal('auto')]).default(0),
+});
+
+export const upstreamEndpoint = z.strictObject({
+  /** Base URL of the OpenAI-compatible API, e.g. http://127.0.0.1:8000/v1. */
+  url: z.url(),
+  /** Shown in x-venice-model-router; defaults to the URL's host:port. */
+  name: z.string().optional(),
+  apiKey: z.string().optional(),
+  /** Relative share of traffic among healthy endpoints. */
+  weight: z.number().int().min(1).default(1),
+});
+
+export const openAiCompatibleEngine = z.strictObject({
+  kind: z.literal('openai-compatible'),
+  endpoints: z.array(upstreamEndpoint).min(1),
+  /** The model name the upstream expects; defaults to the Rialto model id. */
+  model: z.string().optional(),
+  /** Ends a request that has not finished (non-stream) or sent its first byte (stream) in time. */
+  timeoutMs: z.number().int().positive().default(600_000),
+  /** Connections kept open per endpoint. */
+  maxConnections: z.number().int().positive().default(64),
+  /** Parse inline `<think>…</think>` in upstream content into reasoning_content. */
+  parseThinkTags: z.boolean().default(true),
+  /**
+   * How disable_thinking reaches the upstream: `chat_template_kwargs` sends {enable_thinking: false} (vLLM and
+   * llama.cpp server with Qwen3-style templates), `reasoning_effort` sends "none" (OpenAI-style APIs), `strip`
+   * only removes the reasoning from the answer (the upstream still spends tokens thinking).
+   */
+  disableThinking: z.enum(['strip', 'chat_template_kwargs', 'reasoning_effort']).default('strip'),
+  /**
+   * image and inpaint models: what the upstream's image API takes (engines/openai-compatible/openai-image-engine.ts).
+   * `openai`: the OpenAI spec only (/images/generations, multipart /images/edits); `localai`: LocalAI's
+   * /images/generations, which also takes seed, step and input images (`file`, `ref_images`) for edits.
+   */
+  imageApi: z.enum(['openai', 'localai']).default('openai'),
+  /** image and inpaint models: the sizes the upstream accepts (e.g. 1024x1024); absent: any WxH. */
+  imageSizes: z.array(z.string().regex(/^\d+x\d+$/, 'a size is WIDTHxHEIGHT')).min(1).optional(),
+  /** asr models: the ffmpeg that measures uploads before they are sent (default: ffmpeg on PATH). */
+  ffmpeg: z.string().min(1).optional(),
+  /** video models: the clip lengths in seconds the upstream's /videos accepts; absent: Sora 2's 4, 8 and 12. */
+  videoSeconds: z.array(z.number().int().positive()).min(1).optional(),
+  /** video models: the sizes the upstream's /videos accepts (WIDTHxHEIGHT); absent: Sora 2's four sizes. */
+  videoSizes: z.array(z.string().regex(/^\d+x\d+$/, 'a size is WIDTHxHEIGHT')).min(1).optional(),
+});
+
+export const audioFormat = z.enum(['mp3', 'opus', 'aac', 'flac', 'wav', 'pcm']);
+
+/** espeak-ng from Debian's packages, run as a child process (GPL code stays out of Rialto's process). */
+export const espeakNgEngine = z.strictObject({
+  kind: z.literal('espeak-ng'),
+  command: z.string().default('espeak-ng'),
+  ffmpeg: z.string().default('ffmpeg'),
+  /** Voices offered (espeak-ng voice names such as en-us, en-gb, de); default: every installed voice. */
+  voices: z.array(z.string()).optional(),
+  /** Syntheses running at once; more wait their turn. */
+  concurrency: z.number().int().min(1).default(2),
+});
+
+/** pocketsphinx with its English model from Debian's packages, run as a child process. */
+export const pocketsphinxEngine = z.strictObject({
+  kind: z.literal('pocketsphinx'),
+  command: z.string().optional(),
+  ffmpeg: z.string().default('ffmpeg'),
+  /** Acoustic model, language model and dictionary; default: Debian's pocketsphinx-en-us files. */
+  acousticModel: z.string().optional(),
+  languageModel: z.string().optional(),
+  dictionary: z.string().optional(),
+  concurrency: z.number().int().min(1).default(2),
+});
+
+/**
+ * An AUTOMATIC1111 / Forge WebUI started with --api: /sdapi/v1/txt2img (image models) and /sdapi/v1/img2img
+ * (inpaint models).
+ */
+export const automatic1111Engine = z.strictObject({
+  kind: z.literal('automatic1111'),
+  endpoints: z.array(upstreamEndpoint).min(1),
+  /** The checkpoint to run (`override_settings.sd_model_checkpoint`); default: whatever the server has loaded. */
+  checkpoint: z.string().optional(),
+  sampler: z.string().default('Euler a'),
+  /** img2img: how far an edit may move from its input (0..1). */
+  denoisingStrength: z.number().min(0).max(1).default(0.6),
+  timeoutMs: z.number().int().positive().default(600_000),
+  maxConnections: z.number().int().positive().default(8),
+});
+
+/** ESRGAN super-resolution from @upscalerjs/esrgan-slim (weights ship in the npm package), on TensorFlow.js's wasm backend. */
+export const esrganEngine = z.strictObject({
+  kind: z.literal('esrgan'),
+  /** Tile edge in input pixels: large images are upscaled tile by tile. */
+  tileSize: z.number().int().min(16).max(1024).default(128),
+  /** Upscales running at once; more wait their turn. */
+  concurrency: z.number().int().min(1).default(1),
+});
+
+/**
+ * A salient-object ONNX model (U²-Net, U²-Netp, IS-Net, …) on onnxruntime-node: one input [1,3,S,S], the
+ * first output a [1,1,S,S] mask.
+ */
+export const onnxBackgroundRemovalEngine = z.strictObject({
+  kind: z.literal('onnx-background-removal'),
+  /** The .onnx file: absolute, or relative to the models folder. */
+  path: z.string().min(1),
+  /** The model's square input size S (U²-Net 320, IS-Net 1024); default: read from the model. */
+  inputSize: z.number().int().positive().optional(),
+  /** Per-channel normalization of RGB in 0..1 (U²-Net: ImageNet's; IS-Net: mean 0.5, std 1). */
+  mean: z.tuple([z.number(), z.number(), z.number()]).default([0.485, 0.456, 0.406]),
+  std: z.tuple([z.number(), z.number(), z.number()]).default([0.229, 0.224, 0.225]),
+  threads: z.number().int().min(1).default(1),
+  concurrency: z.number().int().min(1).default(1),
+});
+
+/**
+ * Another Venice API (Rialto, or the hosted one at https://api.venice.ai/api/v1): async jobs are relayed job for
+ * job (POST /video/queue, /video/retrieve, /video/complete; /audio/queue, /audio/retrieve, /audio/complete).
+ */
+export const veniceEngine = z.strictObject({
+  kind: z.literal('venice'),
+  endpoints: z.array(upstreamEndpoint).min(1),
+  /** The upstream's model id; defaults to the Rialto model id. */
+  model: z.string().optional(),
+  timeoutMs: z.number().int().positive().default(120_000),
+  maxConnections: z.number().int().positive().default(16),
+});
+
+export type LlamaCppEngineConfig = z.infer<typeof llamaCppEngine>;
+export type OpenAiCompatibleEngineConfig = z.infer<typeof openAiCompatibleEngine>;
+export type EspeakNgEngineConfig = z.infer<typeof espeakNgEngine>;
+export type PocketsphinxEngineConfig = z.infer<typeof pocketsphinxEngine>;
+export type Automatic1111EngineConfig = z.infer<typeof automatic1111Engine>;
+export type EsrganEngineConfig = z.infer<typeof esrganEngine>;
+export type OnnxBackgroundRemovalEngineConfig = z.infer<typeof onnxBackgroundRemovalEngine>;
+export type VeniceEngineConfig = z.infer<typeof veniceEngine>;
