@@ -1,7 +1,7 @@
 /**
- * Shared by the benchmarks (gateway-overhead.ts, accounts-overhead.ts): child processes and their cleanup,
- * the fast upstream and Rialto processes, CPU time from /proc, the load generator with its response checks,
- * percentiles and plain-text tables.
+ * Shared by the benchmarks (gateway-overhead.ts, accounts-overhead.ts, prompt-cache.ts, engine-overhead.ts): child
+ * processes and their cleanup, the fast upstream and Rialto processes, CPU time from /proc, the load generator with
+ * its response checks, percentiles and plain-text tables.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -71,8 +71,9 @@ export function onCleanup(name: string, run: () => Promise<void>): void {
   cleanupSteps.push({ name, run });
 }
 
-export function startChild(name: string, args: string[], environment: NodeJS.ProcessEnv): Child {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: environment, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `node ARGS` as child `name`, stopped by the clean-up; `ipc` opens a message channel (child.send / process.send). */
+export function startChild(name: string, args: string[], environment: NodeJS.ProcessEnv, ipc = false): Child {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: environment, stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'] });
   let tail = '';
   const keep = (piece: Buffer): void => { tail = (tail + piece.toString('utf8')).slice(-4000); };
   child.stdout?.on('data', keep);
