@@ -26,11 +26,11 @@
  * down() stops listening. Every audio request is recorded (JSON body, or multipart fields and file).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import type { EngineCall, SpeechEngine, TranscriptionEngine, TranscriptionResult } from '../../../src/engines/engine.ts';
 import { EngineError } from '../../../src/engines/engine-error.ts';
 import { createEspeakNgEngine } from '../../../src/engines/espeak-ng/espeak-ng-engine.ts';
 import { createPocketsphinxEngine } from '../../../src/engines/pocketsphinx/pocketsphinx-engine.ts';
+import { listenOnLoopback } from './listen-on-loopback.ts';
 
 export type AudioFlavor = 'kokoro' | 'openai';
 
@@ -114,7 +114,6 @@ export async function startOpenAiAudioServer(options: { flavor?: AudioFlavor } =
   const flavor = options.flavor ?? 'kokoro';
   const voices = flavor === 'kokoro' ? KOKORO_VOICES : OPENAI_VOICES;
   const requests: RecordedAudioRequest[] = [];
-  const sockets = new Set<Socket>();
   const failures: Failure[] = [];
   let hangs = 0;
   let breaks = 0;
@@ -227,20 +226,7 @@ export async function startOpenAiAudioServer(options: { flavor?: AudioFlavor } =
       else response.destroy();
     });
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  let closed = false;
-  const stop = async (): Promise<void> => {
-    if (closed) return;
-    closed = true;
-    const done = new Promise<void>((resolve) => server.close(() => resolve()));
-    for (const socket of sockets) socket.destroy();
-    await done;
-  };
+  const { origin, stop } = await listenOnLoopback(server);
   return {
     url: `${origin}/v1`, flavor, voices: Object.keys(voices).sort(), requests,
     failNext: (failure, times = 1) => { for (let turn = 0; turn < times; turn += 1) failures.push(failure); },

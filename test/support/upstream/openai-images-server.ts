@@ -28,8 +28,8 @@
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import sharp from 'sharp';
+import { listenOnLoopback } from './listen-on-loopback.ts';
 
 export type ImagesFlavor = 'openai' | 'localai';
 
@@ -134,7 +134,6 @@ export async function startOpenAiImagesServer(options: ImagesServerOptions = {})
   const flavor = options.flavor ?? 'openai';
   const requests: RecordedImageRequest[] = [];
   const stored = new Map<string, Buffer>();
-  const sockets = new Set<Socket>();
   const failures: Failure[] = [];
   let hangs = 0;
   let origin = '';
@@ -248,20 +247,9 @@ export async function startOpenAiImagesServer(options: ImagesServerOptions = {})
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => send(response, 500, { error: { message: String(error) } }));
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  let closed = false;
-  const stop = async (): Promise<void> => {
-    if (closed) return;
-    closed = true;
-    const done = new Promise<void>((resolve) => server.close(() => resolve()));
-    for (const socket of sockets) socket.destroy();
-    await done;
-  };
+  const listening = await listenOnLoopback(server);
+  origin = listening.origin;
+  const { stop } = listening;
   return {
     url: `${origin}/v1`, origin, flavor, requests,
     failNext: (failure, times = 1) => { for (let turn = 0; turn < times; turn += 1) failures.push(failure); },
