@@ -18,8 +18,9 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
+import { PORTKEY_NOTE, portkeyHeaders, startPortkey } from './portkey.ts';
 import {
-  concurrencyLevels, createInferenceKey, fixed, freePort, load, percentile, positiveInteger, signed, startRialtoServer, startUpstream, table,
+  concurrencyLevels, createInferenceKey, rialtoCli, fixed, freePort, load, percentile, positiveInteger, signed, startRialtoServer, startUpstream, table,
   temporaryDirectory, UPSTREAM_MODEL, writeRialtoConfig, type Child, type Probe, type RunResult, type Target, type UpstreamStats,
   runBench,
 } from './harness.ts';
@@ -42,6 +43,11 @@ const { requests: REQUESTS, warmup: WARMUP, levels: LEVELS } = settings();
 
 // ---------------------------------------------------------------- Rialto
 
+/** Prices per 1M tokens: every request reserves its worst case and settles its cost. */
+const PRICING = { input: { usd: 1, diem: 1 }, output: { usd: 4, diem: 4 } };
+/** Limits no bench run can reach, for every text class: every request is counted, none refused. */
+const UNREACHABLE_LIMITS = { requestsPerMinute: 1_000_000_000, tokensPerMinute: 1_000_000_000_000 };
+
 async function startRialto(upstreamPort: number): Promise<{ child: Child; origin: string; apiKey: string }> {
   const directory = temporaryDirectory('rialto-bench-');
   const port = await freePort();
@@ -50,12 +56,13 @@ async function startRialto(upstreamPort: number): Promise<{ child: Child; origin
     logLevel: 'silent',
     dataDirectory: join(directory, 'data'),
     discoverModels: false,
-    // The gateway alone: no rate limits (on by default, 75 requests/min would refuse the load); the model is
-    // free, so the accounts layer only checks the key and records usage (bench/accounts-overhead.ts measures the rest).
-    rateLimits: { enabled: false },
-    models: [{ id: RIALTO_MODEL, engine: { kind: 'openai-compatible', endpoints: [{ url: `http://127.0.0.1:${upstreamPort}/v1` }], model: UPSTREAM_MODEL } }],
+    // Keys, limits and billing on (issue #8): the in-memory limiter counts requests and tokens, the priced model
+    // makes every request reserve its worst case on the funded account and settle the actual cost, in SQLite.
+    rateLimits: { enabled: true, store: 'memory', overrides: { XS: UNREACHABLE_LIMITS, S: UNREACHABLE_LIMITS, M: UNREACHABLE_LIMITS, L: UNREACHABLE_LIMITS } },
+    models: [{ id: RIALTO_MODEL, engine: { kind: 'openai-compatible', endpoints: [{ url: `http://127.0.0.1:${upstreamPort}/v1` }], model: UPSTREAM_MODEL }, pricing: PRICING }],
   });
   const apiKey = await createInferenceKey(configFile);
+  await rialtoCli(['balance', 'add', '100000'], configFile);
   const { child, origin } = await startRialtoServer('Rialto', configFile, port, apiKey, RIALTO_MODEL);
   return { child, origin, apiKey };
 }
@@ -67,25 +74,50 @@ interface Row {
   concurrency: number;
   direct: RunResult;
   rialto: RunResult;
+  portkey: RunResult;
 }
 
+const rps = (run: RunResult): number => run.latencies.length / run.seconds;
+
 function report(rows: Row[]): string {
-  const main = table(
-    ['scenario', 'conc', 'rps direct', 'rps Rialto', 'ratio', 'p50 direct', 'p50 Rialto', 'p50 added', 'p99 direct', 'p99 Rialto', 'p99 added'],
-    rows.map(({ scenario, concurrency, direct, rialto }) => {
-      const rpsDirect = direct.latencies.length / direct.seconds;
-      const rpsRialto = rialto.latencies.length / rialto.seconds;
-      const [p50d, p50r, p99d, p99r] = [percentile(direct.latencies, 50), percentile(rialto.latencies, 50), percentile(direct.latencies, 99), percentile(rialto.latencies, 99)];
-      return [scenario, String(concurrency), fixed(rpsDirect, 0), fixed(rpsRialto, 0), fixed(rpsRialto / rpsDirect, 3),
-        fixed(p50d, 3), fixed(p50r, 3), signed(p50r - p50d), fixed(p99d, 3), fixed(p99r, 3), signed(p99r - p99d)];
+  const throughput = table(
+    ['scenario', 'conc', 'rps direct', 'rps Rialto', 'rps Portkey', 'Rialto / direct', 'Portkey / direct', 'Rialto / Portkey'],
+    rows.map(({ scenario, concurrency, direct, rialto, portkey }) => [scenario, String(concurrency), fixed(rps(direct), 0), fixed(rps(rialto), 0), fixed(rps(portkey), 0),
+      fixed(rps(rialto) / rps(direct), 3), fixed(rps(portkey) / rps(direct), 3), fixed(rps(rialto) / rps(portkey), 1)]),
+  );
+  const latency = table(
+    ['scenario', 'conc', 'p50 direct', 'p50 added Rialto', 'p50 added Portkey', 'p99 direct', 'p99 added Rialto', 'p99 added Portkey'],
+    rows.map(({ scenario, concurrency, direct, rialto, portkey }) => {
+      const [p50d, p99d] = [percentile(direct.latencies, 50), percentile(direct.latencies, 99)];
+      return [scenario, String(concurrency), fixed(p50d, 3), signed(percentile(rialto.latencies, 50) - p50d), signed(percentile(portkey.latencies, 50) - p50d),
+        fixed(p99d, 3), signed(percentile(rialto.latencies, 99) - p99d), signed(percentile(portkey.latencies, 99) - p99d)];
     }),
   );
   const cpu = table(
-    ['scenario', 'conc', 'upstream direct', 'upstream via Rialto', 'Rialto', 'upstream conns opened direct / via Rialto'],
-    rows.map(({ scenario, concurrency, direct, rialto }) => [scenario, String(concurrency), fixed(direct.upstreamCpu, 0), fixed(rialto.upstreamCpu, 0), fixed(rialto.rialtoCpu, 0),
-      `${fixed(direct.upstreamConnections, 0)} / ${fixed(rialto.upstreamConnections, 0)}`]),
+    ['scenario', 'conc', 'upstream direct', 'Rialto', 'Portkey', 'upstream conns opened direct / Rialto / Portkey'],
+    rows.map(({ scenario, concurrency, direct, rialto, portkey }) => [scenario, String(concurrency), fixed(direct.upstreamCpu, 0), fixed(rialto.rialtoCpu, 0), fixed(portkey.rialtoCpu, 0),
+      `${fixed(direct.upstreamConnections, 0)} / ${fixed(rialto.upstreamConnections, 0)} / ${fixed(portkey.upstreamConnections, 0)}`]),
   );
-  return `${main}\n\nlatencies in ms; ratio = rps via Rialto / rps direct; added = via Rialto − direct\n\nCPU time per request, µs (user + system, from /proc; 10 ms tick, so ±${fixed(10_000 / REQUESTS, 0)} µs):\n${cpu}\n`;
+  return `Requests/s (ratios from the same run):\n${throughput}\n\nLatency, ms (added = through the gateway − direct):\n${latency}\n\n`
+    + `CPU time per request, µs (user + system, from /proc; 10 ms tick, so ±${fixed(10_000 / REQUESTS, 0)} µs):\n${cpu}\n`;
+}
+
+/** Issue #8's targets, each as 'met' or 'missed' with the figure. */
+function targets(rows: Row[]): string {
+  const lines: string[] = [];
+  const check = (label: string, value: number, met: boolean, unit = ''): void => { lines.push(`  ${met ? 'met   ' : 'MISSED'}  ${label}: ${fixed(value, 3)}${unit}`); };
+  for (const row of rows) {
+    const name = `${row.scenario} c=${row.concurrency}`;
+    check(`${name} Rialto rps ≥ 10× Portkey's`, rps(row.rialto) / rps(row.portkey), rps(row.rialto) >= 10 * rps(row.portkey), '×');
+    check(`${name} Rialto rps ≥ 40% of direct`, rps(row.rialto) / rps(row.direct), rps(row.rialto) >= 0.4 * rps(row.direct));
+    if (row.concurrency === 1) {
+      const p50 = percentile(row.rialto.latencies, 50) - percentile(row.direct.latencies, 50);
+      const p99 = percentile(row.rialto.latencies, 99) - percentile(row.direct.latencies, 99);
+      check(`${name} added p50 ≤ 0.5 ms`, p50, p50 <= 0.5, ' ms');
+      check(`${name} added p99 ≤ 2 ms`, p99, p99 <= 2, ' ms');
+    }
+  }
+  return `Targets (issue #8, keys, limits and billing on):\n${lines.join('\n')}\n`;
 }
 
 // ---------------------------------------------------------------- main
@@ -94,37 +126,39 @@ async function main(): Promise<number> {
   const cores = availableParallelism();
   const started = Date.now();
   const [load1] = loadavg();
-  process.stdout.write(`Rialto gateway overhead — node ${process.version}, ${cores} CPU core${cores === 1 ? '' : 's'}, load average ${fixed(load1, 2)} at start\n`);
-  process.stdout.write(`${REQUESTS} measured requests per run after ${WARMUP} warm-up; concurrency ${LEVELS.join(', ')}; direct then via Rialto, back to back.\n`);
+  process.stdout.write(`Rialto gateway overhead vs Portkey — node ${process.version}, ${cores} CPU core${cores === 1 ? '' : 's'}, load average ${fixed(load1, 2)} at start\n`);
+  process.stdout.write(`${REQUESTS} measured requests per run after ${WARMUP} warm-up; concurrency ${LEVELS.join(', ')}; direct, then via Rialto, then via Portkey, back to back.\n`);
   if (cores < 4) {
-    process.stdout.write(`Note: the load generator, the upstream and Rialto are three processes sharing ${cores} cores, so the concurrent\n`
-      + 'runs are CPU-bound on all three: their ratio says how much CPU Rialto costs, not the throughput it reaches alone.\n');
+    process.stdout.write(`Note: the load generator, the upstream and the gateway are three processes sharing ${cores} cores, so the concurrent\n`
+      + 'runs are CPU-bound on all three: their ratio says how much CPU each gateway costs, not the throughput it reaches alone.\n');
   }
   if (load1 !== undefined && load1 > cores / 2) {
     process.stdout.write(`Note: other work is running (load average ${fixed(load1, 2)} on ${cores} cores): expect noisy figures, p99 most of all.\n`);
   }
   const upstream = await startUpstream();
+  const upstreamOrigin = `http://127.0.0.1:${upstream.port}`;
   const rialto = await startRialto(upstream.port);
+  const portkey = await startPortkey();
+  process.stdout.write(`${PORTKEY_NOTE}\nRialto: memory rate limiter (limits no run reaches), a priced model (reserve, settle, usage record in SQLite), an INFERENCE key.\n`);
   const maxConcurrency = Math.max(...LEVELS);
-  const pools = [
-    new Pool(`http://127.0.0.1:${upstream.port}`, { connections: maxConcurrency, keepAliveTimeout: 60_000 }),
-    new Pool(rialto.origin, { connections: maxConcurrency, keepAliveTimeout: 60_000 }),
-  ] as const;
-  const statsPool = new Pool(`http://127.0.0.1:${upstream.port}`, { connections: 1, keepAliveTimeout: 600_000 });
+  const poolOf = (origin: string): Pool => new Pool(origin, { connections: maxConcurrency, keepAliveTimeout: 60_000 });
+  const pools = [poolOf(upstreamOrigin), poolOf(rialto.origin), poolOf(portkey.origin)] as const;
+  const statsPool = new Pool(upstreamOrigin, { connections: 1, keepAliveTimeout: 600_000 });
   const probe: Probe = {
     upstreamPid: upstream.child.process.pid,
     stats: async () => (await (await statsPool.request({ method: 'GET', path: '/stats' })).body.json()) as UpstreamStats,
   };
-  const targets: Target[] = [
+  const targets3: Target[] = [
     { name: 'direct', pool: pools[0], path: '/v1/chat/completions', headers: { 'content-type': 'application/json' }, model: UPSTREAM_MODEL, pid: upstream.child.process.pid },
     { name: 'Rialto', pool: pools[1], path: '/api/v1/chat/completions', headers: { 'content-type': 'application/json', authorization: `Bearer ${rialto.apiKey}` }, model: RIALTO_MODEL, pid: rialto.child.process.pid },
+    { name: 'Portkey', pool: pools[2], path: '/v1/chat/completions', headers: portkeyHeaders(upstreamOrigin), model: UPSTREAM_MODEL, pid: portkey.child.process.pid },
   ];
   const rows: Row[] = [];
   const failures: string[] = [];
   try {
-    // Warm every code path of all three processes (JIT, connections) once before anything is measured.
+    // Warm every code path of all four processes (JIT, connections) once before anything is measured.
     for (const stream of [false, true]) {
-      for (const target of targets) {
+      for (const target of targets3) {
         const warm = await load(target, stream, maxConcurrency, WARMUP, undefined);
         for (const failure of warm.failures) failures.push(`${stream ? 'stream' : 'JSON'} warm-up ${target.name} ${failure}`);
       }
@@ -133,20 +167,20 @@ async function main(): Promise<number> {
       for (const concurrency of LEVELS) {
         const scenario = stream ? 'stream' : 'JSON';
         const results: RunResult[] = [];
-        for (const target of targets) {
+        for (const target of targets3) {
           const warm = await load(target, stream, concurrency, WARMUP, undefined);
           const run = await load(target, stream, concurrency, REQUESTS, probe);
           for (const failure of [...warm.failures.map((text) => `warm-up ${text}`), ...run.failures]) failures.push(`${scenario} c=${concurrency} ${target.name} ${failure}`);
           results.push(run);
-          process.stdout.write(`  ${scenario.padEnd(6)} c=${String(concurrency).padEnd(3)} ${target.name.padEnd(6)} ${fixed(REQUESTS / run.seconds, 0).padStart(6)} rps  p50 ${fixed(percentile(run.latencies, 50), 3)} ms  p99 ${fixed(percentile(run.latencies, 99), 3)} ms${run.failures.length > 0 ? `  ${run.failures.length} FAILED` : ''}\n`);
+          process.stdout.write(`  ${scenario.padEnd(6)} c=${String(concurrency).padEnd(3)} ${target.name.padEnd(7)} ${fixed(REQUESTS / run.seconds, 0).padStart(6)} rps  p50 ${fixed(percentile(run.latencies, 50), 3)} ms  p99 ${fixed(percentile(run.latencies, 99), 3)} ms${run.failures.length > 0 ? `  ${run.failures.length} FAILED` : ''}\n`);
         }
-        rows.push({ scenario, concurrency, direct: results[0]!, rialto: results[1]! });
+        rows.push({ scenario, concurrency, direct: results[0]!, rialto: results[1]!, portkey: results[2]! });
       }
     }
   } finally {
     await Promise.all([...pools, statsPool].map((pool) => pool.close()));
   }
-  process.stdout.write(`\n${report(rows)}`);
+  process.stdout.write(`\n${report(rows)}\n${targets(rows)}`);
   process.stdout.write(`\nTotal ${((Date.now() - started) / 1000).toFixed(1)} s.\n`);
   if (failures.length > 0) {
     process.stdout.write(`\n${failures.length} request(s) FAILED or were malformed (first 20):\n${failures.slice(0, 20).map((failure) => `  ${failure}`).join('\n')}\n`);

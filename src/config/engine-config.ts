@@ -25,6 +25,15 @@ export const upstreamEndpoint = z.strictObject({
   apiKey: z.string().optional(),
   /** Relative share of traffic among healthy endpoints. */
   weight: z.number().int().min(1).default(1),
+  /**
+   * HTTP/2 to an https URL (negotiated by ALPN; the upstream may still answer HTTP/1.1): each connection carries up
+   * to `maxStreamsPerConnection` requests at once, so thousands of open streams need a few sockets, not one each.
+   */
+  http2: z.boolean().optional(),
+  /** Streams one HTTP/2 connection carries at once (default 100; the upstream's own SETTINGS may lower it). */
+  maxStreamsPerConnection: z.number().int().min(1).optional(),
+  /** A PEM file of the certificate authorities to trust for this https endpoint (a private CA), besides Node's own. */
+  caFile: z.string().min(1).optional(),
 });
 
 export const openAiCompatibleEngine = z.strictObject({

@@ -1,20 +1,43 @@
-import { Pool } from 'undici';
+import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
+import { Pool, type Dispatcher } from 'undici';
 import type { OpenAiCompatibleEngineConfig } from '../../config.ts';
+
+/** How one endpoint is reached, beyond its URL (the endpoint options of rialto.yaml). */
+export interface EndpointTransport {
+  http2?: boolean | undefined;
+  maxStreamsPerConnection?: number | undefined;
+  caFile?: string | undefined;
+}
 
 /** One upstream base URL with its connection pool and health. */
 export class UpstreamEndpoint {
-  readonly pool: Pool;
+  /** What requests go through (the connection pool, or it composed for HTTP/2). */
+  readonly pool: Dispatcher;
+  /** The connection pool itself (its stats). */
+  readonly connections: Pool;
   readonly label: string;
   readonly basePath: string;
   private failures = 0;
   private ejectedUntil = 0;
 
-  constructor(readonly url: string, readonly apiKey: string | undefined, readonly weight: number, name: string | undefined, options: { maxConnections: number; timeoutMs: number }) {
+  constructor(readonly url: string, readonly apiKey: string | undefined, readonly weight: number, name: string | undefined, readonly options: { maxConnections: number; timeoutMs: number }, transport: EndpointTransport = {}) {
     const parsed = new URL(url);
     this.label = name ?? parsed.host;
     this.basePath = parsed.pathname.replace(/\/+$/, '');
+    // A private CA adds to Node's bundled roots rather than replacing them.
+    const ca = transport.caFile === undefined ? undefined : [...rootCertificates, readFileSync(transport.caFile, 'utf8')];
     // headersTimeout bounds the wait for a response (all of a non-streamed one); bodyTimeout the silence between stream chunks.
-    this.pool = new Pool(parsed.origin, { connections: options.maxConnections, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs, keepAliveTimeout: 30_000 });
+    const pool = new Pool(parsed.origin, {
+      connections: options.maxConnections, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs, keepAliveTimeout: 30_000,
+      // undici caps requests in flight per connection by `pipelining` (default 1) over HTTP/2 too.
+      ...(transport.http2 === true ? { allowH2: true, maxConcurrentStreams: transport.maxStreamsPerConnection ?? 100, pipelining: transport.maxStreamsPerConnection ?? 100 } : {}),
+      ...(ca === undefined ? {} : { connect: { ca } }),
+    });
+    // undici holds back a request it thinks unsafe to replay (a POST) until the connection's others finish, which
+    // would allow one stream at a time over HTTP/2. Multiplexing loses nothing here: undici does not replay.
+    this.connections = pool;
+    this.pool = transport.http2 === true ? pool.compose((dispatch) => (options, handler) => dispatch({ ...options, idempotent: true }, handler)) : pool;
   }
 
   /** The Bearer header of its API key; none without one. */
@@ -50,7 +73,7 @@ export class UpstreamPool {
 
   /** Any engine whose upstream has endpoints, a timeout and a connection cap (openai-compatible, automatic1111). */
   constructor(config: Pick<OpenAiCompatibleEngineConfig, 'endpoints' | 'maxConnections' | 'timeoutMs'>) {
-    this.endpoints = config.endpoints.map((endpoint) => new UpstreamEndpoint(endpoint.url, endpoint.apiKey, endpoint.weight, endpoint.name, config));
+    this.endpoints = config.endpoints.map((endpoint) => new UpstreamEndpoint(endpoint.url, endpoint.apiKey, endpoint.weight, endpoint.name, config, endpoint));
     this.current = this.endpoints.map(() => 0);
   }
 
