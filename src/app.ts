@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { VeniceError } from './errors/venice-error.ts';
 import { requireKey } from './http/auth.ts';
-import { logLevelOf, toClientError } from './http/error-renderer.ts';
+import { logLevelOf, renderFrameworkError, toClientError } from './http/error-renderer.ts';
 import { baseHeaders, newRequestId } from './http/response-headers.ts';
 import { registerApiKeyRoutes } from './routes/api-keys/index.ts';
 import { registerAudioRoutes } from './routes/audio/index.ts';
@@ -22,6 +22,13 @@ import { WebScrapeService } from './services/augment/web-scrape-service.ts';
 import { WebSearchService } from './services/augment/web-search-service.ts';
 import { registerDownloadRoutes } from './routes/jobs/download.ts';
 import { registerModelRoutes } from './routes/models/index.ts';
+import { registerAdminRoutes } from './routes/admin/index.ts';
+import { registerConsoleRoutes } from './routes/console/index.ts';
+import { registerOperationsRoutes } from './routes/operations/index.ts';
+import { ServerLifecycle } from './http/lifecycle.ts';
+import { observeRequests } from './observability/http-hooks.ts';
+import { Metrics } from './observability/metrics.ts';
+import { createTracing } from './observability/tracing.ts';
 import { UrlFetcher } from './services/media/url-fetcher.ts';
 import { CharacterService } from './services/character-service.ts';
 import { ChatService } from './services/chat/chat-service.ts';
@@ -42,6 +49,8 @@ export interface AppDependencies {
   limiter?: RateLimiter;
   /** The async job lifecycle (video, music). */
   jobs?: JobService;
+  /** The metrics the meter also counts into (admissions, tokens); one is made when absent. */
+  metrics?: Metrics;
 }
 
 /** Headers a browser client may read (CORS). */
@@ -64,6 +73,10 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
     // Per-request log lines only at debug: on the hot path they cost more than the routing itself.
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
     return503OnClosing: true,
+    // Path parameters are their routes' to judge (a 6,000-character slug is a character not found), not Fastify's
+    // bare 414 past 100 characters; Node's 16 KB header limit bounds them anyway.
+    routerOptions: { maxParamLength: 16_384 },
+    frameworkErrors: renderFrameworkError,
   });
   // Only JSON bodies are accepted unless a route registers its own parser: anything else is a 415.
   // An empty JSON body reads as no body (a GET with a stray Content-Type is not a client error).
@@ -86,6 +99,17 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
   app.addHook('onRequest', async (request, reply) => {
     reply.headers(baseHeaders(request.id));
   });
+  // Metrics, spans and content logs of every route registered from here on (observability/http-hooks.ts).
+  const lifecycle = new ServerLifecycle();
+  app.decorate('lifecycle', lifecycle);
+  const metrics = config.metrics.enabled ? dependencies.metrics ?? new Metrics() : undefined;
+  metrics?.watch({
+    engines: () => registry.entries.flatMap((entry) => (entry.engine.load === undefined ? [] : [{ model: entry.config.id, load: entry.engine.load() }])),
+    reservations: () => meter.openReservations,
+  });
+  const tracing = createTracing(config.tracing, config.server.hostName);
+  if (tracing !== undefined) app.addHook('onClose', () => tracing.shutdown());
+  observeRequests(app, { metrics, tracing, includeContent: config.logging.includeContent });
   await app.register(cors, { origin: config.server.corsOrigins === '*' ? '*' : config.server.corsOrigins, exposedHeaders: EXPOSED_HEADERS, maxAge: 600 });
   // swagger: Accept-Encoding gzip/br gives Content-Encoding on JSON answers, whatever their size.
   await app.register(compress, { global: true, encodings: ['br', 'gzip'], threshold: 0 });
@@ -100,7 +124,9 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
   }
 
   app.setErrorHandler(async (error, request, reply) => {
-    const { veniceError, unexpected } = toClientError(error);
+    const mapped = toClientError(error);
+    // Cut off by a graceful shutdown's deadline (http/lifecycle.ts): say so rather than blame the engine.
+    const { veniceError, unexpected } = lifecycle.cutOffReached && mapped.veniceError.status >= 500 ? { veniceError: new VeniceError('SHUTTING_DOWN'), unexpected: false } : mapped;
     const level = logLevelOf(veniceError, unexpected);
     if (level !== 'none') request.log[level]({ err: unexpected ? error : undefined, code: veniceError.code }, unexpected ? 'unexpected error' : veniceError.message);
     reply.headers(veniceError.headers);
@@ -108,7 +134,8 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
     return reply.status(veniceError.status).send(veniceError.toBody());
   });
 
-  app.setNotFoundHandler(async () => {
+  app.setNotFoundHandler(async (request, reply) => {
+    metrics?.notFound(request.method, reply.elapsedTime / 1000);
     throw new VeniceError('ROUTE_NOT_FOUND');
   });
 
@@ -133,9 +160,12 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
     registerAudioRoutes(api, registry, meter, inference);
     registerAugmentRoutes(api, { search, scrape, meter, auth: inference, pricing: config.augment.pricing });
     registerImageRoutes(api, { registry, meter, fetcher, auth: inference, contentSafety: config.contentSafety });
+    registerAdminRoutes(api, { keys, meter, registry, limiter });
     if (dependencies.jobs !== undefined) registerJobRoutes(api, { jobs: dependencies.jobs, registry, meter, fetcher, auth: inference, publicUrl: config.server.publicUrl?.replace(/\/+$/, '') });
   }, { prefix: '/api/v1' });
   if (dependencies.jobs !== undefined) registerDownloadRoutes(app, dependencies.jobs);
+  registerOperationsRoutes(app, { config, keys, metrics, readiness: { store: meter.store, limiter, registry, serving: () => lifecycle.serving } });
+  registerConsoleRoutes(app);
 
   return app;
 }

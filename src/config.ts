@@ -138,11 +138,30 @@ const configSchema = z.strictObject({
     hostName: z.string().default(hostname()),
     /** The origin clients reach Rialto at (e.g. https://rialto.example.org), for links it hands out; default: the request's. */
     publicUrl: z.url().optional(),
-  }).default({ host: '127.0.0.1', port: 8787, bodyLimit: 40 * 1024 * 1024, corsOrigins: '*', hostName: hostname() }),
+    /**
+     * On SIGTERM / SIGINT, how long open requests and streams may run on while no new ones are taken; those
+     * still open then are ended (an error event on streams) and settled for what was delivered.
+     */
+    shutdownGraceSeconds: z.number().min(0).default(30),
+  }).default({ host: '127.0.0.1', port: 8787, bodyLimit: 40 * 1024 * 1024, corsOrigins: '*', hostName: hostname(), shutdownGraceSeconds: 30 }),
   /** Holds the SQLite database and the models folder. */
   dataDirectory: z.string().default('./data'),
   database: z.strictObject({ url: z.string().optional() }).default({}),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `includeContent`: also log request bodies (prompts) at debug level; off, no log line carries a prompt or an output. */
+  logging: z.strictObject({ includeContent: z.boolean().default(false) }).default({ includeContent: false }),
+  /** GET /metrics in Prometheus' text format; `requireKey`: only with an ADMIN key. */
+  metrics: z.strictObject({ enabled: z.boolean().default(true), requireKey: z.boolean().default(false) }).default({ enabled: true, requireKey: false }),
+  /**
+   * OpenTelemetry spans of each request (auth, rate limit, reservation, engine, settlement). `none` creates no
+   * span at all; `otlp` sends them to `endpoint` (OTLP/HTTP JSON, default http://localhost:4318/v1/traces);
+   * `console` prints them. `sampleRatio`: the share of traces kept.
+   */
+  tracing: z.strictObject({
+    exporter: z.enum(['none', 'otlp', 'console']).default('none'),
+    endpoint: z.url().optional(),
+    sampleRatio: z.number().min(0).max(1).default(1),
+  }).default({ exporter: 'none', sampleRatio: 1 }),
   /** The operator's system prompt, prepended when include_venice_system_prompt is true (its default). */
   systemPrompt: z.string().default(DEFAULT_SYSTEM_PROMPT),
   billing: z.strictObject({
@@ -237,6 +256,7 @@ export type ContentSafetyConfig = Config['contentSafety'];
 export type AugmentConfig = Config['augment'];
 export type SearchEngineConfig = AugmentConfig['search'][number];
 export type FetchConfig = Config['fetch'];
+export type TracingConfig = Config['tracing'];
 export type TextPricing = z.infer<typeof textPricing>;
 export type {
   Automatic1111EngineConfig, EspeakNgEngineConfig, EsrganEngineConfig, LlamaCppEngineConfig, OnnxBackgroundRemovalEngineConfig, OpenAiCompatibleEngineConfig,

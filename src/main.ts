@@ -64,9 +64,18 @@ async function main(argv: string[]): Promise<number> {
 
   if (command === 'serve') {
     const server = await serve(config);
-    const stop = (): void => { void server.close().then(() => process.exit(0)); };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    // The first signal stops gracefully (server.shutdownGraceSeconds); a second one exits at once.
+    let stopping = false;
+    const stop = (): void => {
+      if (stopping) process.exit(1);
+      stopping = true;
+      server.close().then(() => process.exit(0), (error: unknown) => {
+        process.stderr.write(`rialto: shutdown failed: ${(error as Error).message}\n`);
+        process.exit(1);
+      });
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
     return -1;
   }
   if (command === 'keys' && subcommand === 'create') {

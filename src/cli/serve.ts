@@ -8,6 +8,8 @@ import { createRateLimiter } from '../rate-limit/create-rate-limiter.ts';
 import { ModelRegistry } from '../services/model-registry.ts';
 import { openStore } from '../storage/open-store.ts';
 import { createJobs } from '../services/jobs/create-jobs.ts';
+import { Metrics } from '../observability/metrics.ts';
+import { drain } from './drain.ts';
 
 export interface RunningServer {
   url: string;
@@ -23,14 +25,15 @@ export async function serve(config: Config): Promise<RunningServer> {
   const registry = new ModelRegistry(entries);
   const keys = new KeyService(store);
   const limiter = createRateLimiter(config);
-  const meter = new Meter(store, limiter, { leaseSeconds: config.billing.leaseSeconds });
+  const metrics = config.metrics.enabled ? new Metrics() : undefined;
+  const meter = new Meter(store, limiter, { leaseSeconds: config.billing.leaseSeconds, ...(metrics === undefined ? {} : { metrics }) });
   // Reservations left open by a process that died (SIGKILL, power loss) are released once their lease ends.
   const released = await meter.sweep();
   if (released > 0) logger.warn({ released }, 'released reservations whose serving process ended');
   const sweeper = setInterval(() => { void meter.sweep().catch((error: unknown) => logger.error({ err: error }, 'reservation sweep failed')); }, Math.min(60_000, config.billing.leaseSeconds * 500));
   sweeper.unref();
   const jobs = await createJobs({ config, store, registry, meter, logger });
-  const app = await createApp({ config, logger, keys, registry, meter, jobs: jobs.service, ...(limiter === undefined ? {} : { limiter }) });
+  const app = await createApp({ config, logger, keys, registry, meter, jobs: jobs.service, ...(limiter === undefined ? {} : { limiter }), ...(metrics === undefined ? {} : { metrics }) });
   const address = await app.listen({ host: config.server.host, port: config.server.port });
   await jobs.start();
   const bringOne = `Bring one: 'rialto pull hf:<owner>/<repo>/<file>.gguf' (saved in ${modelsDirectoryOf(config)}), `
@@ -47,12 +50,15 @@ export async function serve(config: Config): Promise<RunningServer> {
     url: address,
     close: async () => {
       clearInterval(sweeper);
+      await drain(app, config.server.shutdownGraceSeconds, logger);
       await jobs.close();
+      // Responses end after their settlement; a client that left mid-stream can leave one still being written.
+      if (!(await meter.settled(10_000))) logger.error('some requests were not settled before the store closed');
       meter.close();
-      await app.close();
       await limiter?.close();
       await closeEngines();
       await store.close();
+      logger.info('Rialto stopped');
     },
   };
 }

@@ -72,12 +72,24 @@ export interface EngineCall {
   usage?: EngineUsage;
 }
 
+/** An engine's work at one moment (GET /metrics). */
+export interface EngineLoad {
+  /** Calls being served now (llama.cpp sequences busy, upstream requests open). */
+  active: number;
+  /** Calls waiting for a slot. */
+  queued: number;
+  /** Calls it serves at once (sequences; connections to its upstreams). */
+  capacity: number;
+}
+
 /** What every engine has, whatever it serves. */
 export interface EngineBase {
   /** e.g. 'llama-cpp', 'openai-compatible', 'espeak-ng'; reported in x-venice-model-router. */
   readonly kind: string;
   /** Whether the engine can serve now (every upstream endpoint answers, the model is loaded). Never throws. */
   checkHealth(signal: AbortSignal): Promise<{ healthy: boolean; detail: string }>;
+  /** Its load now; synchronous and cheap (read at each scrape). Engines that do not track it have none. */
+  load?(): EngineLoad;
   /** Frees everything; later calls fail. */
   close(): Promise<void>;
 }

@@ -5,6 +5,11 @@ export class Semaphore {
 
   constructor(private readonly limit: number) {}
 
+  /** Holders, waiters and the limit now (an engine's load). */
+  get load(): { active: number; queued: number; capacity: number } {
+    return { active: this.active, queued: this.waiting.length, capacity: this.limit };
+  }
+
   /** Waits for a slot; returns its release (call once). Rejects with the signal's reason if aborted while waiting. */
   async acquire(signal: AbortSignal): Promise<() => void> {
     signal.throwIfAborted();

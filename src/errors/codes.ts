@@ -43,6 +43,8 @@ export const ERROR_CODES = {
   REQUEST_TIMEOUT: { status: 504, message: 'The request took too long to complete and was timed-out. For long-running inference requests, use the streaming API by setting `stream=true` in your request.', log: 'none' },
   // Rialto's additions, for cases the table has no code for (statuses follow the docs named beside each).
   ROUTE_NOT_FOUND: { status: 404, message: 'The requested endpoint does not exist', log: 'none' },
+  // A response still running when a graceful shutdown's deadline came (server.shutdownGraceSeconds); 503 as MODEL_OFFLINE.
+  SHUTTING_DOWN: { status: 503, message: 'The server is shutting down and cut this response short. Please retry.', log: 'none' },
   // docs/overview/deprecations.mdx: after sunset a model auto-routes to its replacement or answers 410.
   // docs/guides/media/video-generation.mdx, "Private download links": a link past its 24 h, or revoked, is gone.
   DOWNLOAD_LINK_GONE: { status: 410, message: 'This download link has expired or was revoked.', log: 'none' },

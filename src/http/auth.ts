@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { VeniceError } from '../errors/venice-error.ts';
+import { traced } from '../observability/tracing.ts';
 import type { KeyService } from '../services/key-service.ts';
 import type { ApiKeyRecord } from '../storage/store.ts';
 
@@ -22,7 +23,13 @@ export function requireKey(keys: KeyService, options: { admin?: boolean; balance
     const header = request.headers.authorization;
     const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (match?.[1] === undefined) throw new VeniceError('AUTHENTICATION_FAILED');
-    const key = await keys.authenticate(match[1]);
+    const secret = match[1];
+    const key = await traced('auth', async (span) => {
+      const found = await keys.authenticate(secret);
+      // The key's id and type, never its secret.
+      span?.setAttributes({ 'rialto.api_key.id': found.id, 'rialto.api_key.type': found.apiKeyType });
+      return found;
+    });
     if (options.admin === true && key.apiKeyType !== 'ADMIN') throw new VeniceError('UNAUTHORIZED');
     request.apiKey = key;
     if (options.balances !== undefined) {

@@ -1,8 +1,9 @@
-import type { FastifyError } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ZodError } from 'zod';
 import { ERROR_CODES } from '../errors/codes.ts';
 import { invalidRequest } from '../errors/validation.ts';
 import { VeniceError } from '../errors/venice-error.ts';
+import { baseHeaders } from './response-headers.ts';
 
 // Fastify's own errors for malformed requests, in Venice's terms.
 const FASTIFY_CODES: Record<string, () => VeniceError> = {
@@ -30,6 +31,15 @@ export function toClientError(error: unknown): { veniceError: VeniceError; unexp
     return { veniceError: new VeniceError('INVALID_REQUEST', { extra: { details: { _errors: [String(fastifyError.message)] }, issues: [] } }), unexpected: false };
   }
   return { veniceError: new VeniceError('UNKNOWN_ERROR', { cause: error }), unexpected: true };
+}
+
+/**
+ * Fastify's `frameworkErrors`: what fails before a route is found (a malformed percent-encoding in the URL,
+ * FST_ERR_BAD_URL) gets the Venice body and headers too, not Fastify's own JSON.
+ */
+export function renderFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const { veniceError } = toClientError(error);
+  void reply.headers({ ...baseHeaders(request.id), ...veniceError.headers }).status(veniceError.status).send(veniceError.toBody());
 }
 
 /** The log level the error table asks for, raised to `error` for anything unexpected. */

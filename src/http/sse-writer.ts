@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify';
-import type { VeniceError } from '../errors/venice-error.ts';
+import { VeniceError } from '../errors/venice-error.ts';
 import { streamErrorEvent } from './error-renderer.ts';
 
 export interface EventStreamOptions {
@@ -37,15 +37,25 @@ export async function writeEventStream(
       });
     }
   };
+  const { metrics, lifecycle } = reply.server;
+  let first = true;
   try {
     for await (const chunk of chunks) {
       if (closed()) break;
+      if (first) {
+        first = false;
+        const model = reply.getHeader('x-venice-model-id');
+        if (metrics !== undefined && typeof model === 'string') metrics.firstTokenAfter(model, reply.elapsedTime / 1000);
+      }
       const name = options.eventName?.(chunk);
       await write(`${name === undefined ? '' : `event: ${name}\n`}data: ${JSON.stringify(chunk)}\n\n`);
     }
     if (options.done !== false) await write('data: [DONE]\n\n');
   } catch (error) {
-    await write(streamErrorEvent(toError(error)));
+    // Cut off by a graceful shutdown's deadline (http/lifecycle.ts): say so, whatever the engine made of the abort.
+    const veniceError = lifecycle?.cutOffReached === true ? new VeniceError('SHUTTING_DOWN') : toError(error);
+    metrics?.error(veniceError.code);
+    await write(streamErrorEvent(veniceError));
   } finally {
     if (closed()) await chunks.return(undefined);
     else response.end();

@@ -133,4 +133,6 @@ export interface RateLimiter {
   recentBreaches(keyId?: string): Promise<RateLimitBreach[]>;
   /** Releases timers and connections the limiter owns. */
   close(): Promise<void>;
+  /** Resolves when the limiter's store answers (Redis: PING); rejects when it does not. In-process limiters have none. */
+  ping?(): Promise<void>;
 }

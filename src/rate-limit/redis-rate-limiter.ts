@@ -104,6 +104,10 @@ export class RedisRateLimiter implements RateLimiter {
     if (this.#ownsClient) await this.#client.quit();
   }
 
+  async ping(): Promise<void> {
+    await this.#client.ping();
+  }
+
   /** One hash tag per (key, model), so a script's keys share a Redis Cluster slot. */
   #windowKeys(keyId: string, modelId: string): { base: string; requests: string; tokens: string } {
     const base = `${this.#prefix}:{${keyId}:${modelId}}`;

@@ -33,12 +33,23 @@ export async function readMediaBody(request: FastifyRequest): Promise<{ fields: 
       else add(part.fieldname, await part.toBuffer());
     }
   } catch (error) {
-    if (error instanceof request.server.multipartErrors.RequestFileTooLargeError) throw new VeniceError('PAYLOAD_TOO_LARGE');
-    if (error instanceof request.server.multipartErrors.FilesLimitError || error instanceof request.server.multipartErrors.PartsLimitError
-      || error instanceof request.server.multipartErrors.FieldsLimitError) {
-      throw new VeniceError('INVALID_REQUEST', { message: 'Too many parts in the form' });
-    }
-    throw error;
+    throw formError(request, error);
   }
   return { fields: Object.fromEntries(fields), multipart: true };
+}
+
+/**
+ * What a failure while reading a form's parts is to the client: a file over the limit is `tooLarge` (413), too many
+ * parts a 400, and so is a malformed body (no or another boundary, cut short, broken part headers: busboy's
+ * errors, which carry no code), never a 500: none of the route's own work has started.
+ */
+export function formError(request: FastifyRequest, error: unknown, tooLarge: () => VeniceError = () => new VeniceError('PAYLOAD_TOO_LARGE')): VeniceError {
+  const errors = request.server.multipartErrors;
+  if (error instanceof VeniceError) return error;
+  if (error instanceof errors.RequestFileTooLargeError) return tooLarge();
+  if (error instanceof errors.FilesLimitError || error instanceof errors.PartsLimitError || error instanceof errors.FieldsLimitError) {
+    return new VeniceError('INVALID_REQUEST', { message: 'Too many parts in the form' });
+  }
+  const reason = error instanceof Error ? error.message : String(error);
+  return new VeniceError('INVALID_REQUEST', { message: `Malformed multipart/form-data body: ${reason}`, cause: error });
 }

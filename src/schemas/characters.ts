@@ -3,7 +3,8 @@ import { z } from 'zod';
 // swagger: listCharacters and getCharacterReviews query parameters (INVENTORY §1 rows 22–24, §8).
 
 const flag = z.enum(['true', 'false']).transform((value) => value === 'true');
-const integer = z.string().regex(/^\d{1,9}$/, 'Expected an integer').transform(Number);
+// swagger: offset and page have no maximum; past 999,999,999 every list is past its end, so larger ones read the same.
+const integer = z.string().regex(/^\d+$/, 'Expected an integer').transform((digits) => Math.min(Number(digits), 999_999_999));
 
 /** Repeated (`tags=a&tags=b`) or comma-separated (`tags=a,b`) values, each at most `maxLength` long, at most 20. */
 function valueList(maxLength: number) {

@@ -15,9 +15,14 @@ export interface RateLimitStatus {
   rateLimits: ModelLimits[];
 }
 
+/** The class each service admits a model's requests under (image-generation-service, speech-service, job-service, …). */
+const CLASS_BY_TYPE: Partial<Record<ModelConfig['type'], LimitClass>> = {
+  embedding: 'embedding', image: 'image', upscale: 'image', inpaint: 'image', video: 'image', tts: 'audio', asr: 'audio', music: 'audio',
+};
+
 /** The limit class a model's requests count against (chat: its text tier). */
 export function limitClassOf(model: ModelConfig): LimitClass {
-  return model.type === 'embedding' ? 'embedding' : model.rateLimitTier;
+  return CLASS_BY_TYPE[model.type] ?? model.rateLimitTier;
 }
 
 export function isFree(model: ModelConfig): boolean {

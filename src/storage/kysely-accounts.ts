@@ -16,6 +16,7 @@ export function kyselyAccounts(database: Kysely<Database>): AccountRepository {
   };
   return {
     find,
+    list: async () => (await database.selectFrom('accounts').selectAll().orderBy('created_at').orderBy('id').execute()).map(toAccount),
     ensure: async (id, name, at) => {
       await database.insertInto('accounts').values({ id, name, created_at: at }).onConflict((conflict) => conflict.column('id').doNothing()).execute();
       return (await find(id))!;

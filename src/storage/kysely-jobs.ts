@@ -90,5 +90,10 @@ export function kyselyJobs(database: Kysely<Database>, options: { skipLocked: bo
       const rows = await database.selectFrom('jobs').select(['state', (expression) => expression.fn.countAll<number>().as('count')]).groupBy('state').execute();
       return Object.fromEntries(rows.map((row) => [row.state, Number(row.count)]));
     },
+    recent: async ({ limit, state }) => {
+      let query = database.selectFrom('jobs').selectAll();
+      if (state !== undefined) query = query.where('state', '=', state);
+      return (await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute()).map(toJob);
+    },
   };
 }

@@ -81,6 +81,8 @@ export interface AccountRepository {
   /** The account, created empty if it does not exist (concurrent callers all get the one row). */
   ensure(id: string, name: string, at: string): Promise<AccountRecord>;
   find(id: string): Promise<AccountRecord | undefined>;
+  /** Every account, oldest first (ties by id): the operator's listing; deployments hold few accounts. */
+  list(): Promise<AccountRecord[]>;
   /** Adds `amount` (may be negative, not below what is reserved) to a balance, atomically; the new record. */
   credit(id: string, currency: Currency, amount: Nanos): Promise<AccountRecord>;
 }
@@ -244,6 +246,8 @@ export interface JobRepository {
   runnable(limit: number): Promise<JobRecord[]>;
   /** Counts by state (for health and the console). */
   countByState(): Promise<Partial<Record<JobState, number>>>;
+  /** Up to `limit` jobs, newest first (ties by id, descending), of one state when given: the console's listing. */
+  recent(query: { limit: number; state?: JobState }): Promise<JobRecord[]>;
 }
 
 /** A character (INVENTORY §8.1) as stored: the spec's fields, the persona no endpoint shows, and discovery flags. */

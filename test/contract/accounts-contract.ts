@@ -26,6 +26,15 @@ export function accountsContract(withStore: WithStore): void {
       const records = await Promise.all(Array.from({ length: 50 }, (_, index) => store.accounts.ensure('a1', `name ${index}`, AT)));
       assert.equal(new Set(records.map((record) => record.name)).size, 1);
     }));
+
+    it('lists every account, oldest first, ties by id', () => withStore(async (store) => {
+      assert.deepStrictEqual(await store.accounts.list(), []);
+      await store.accounts.ensure('b', 'b', '2026-03-02T00:00:00.000Z');
+      await store.accounts.ensure('c', 'c', AT);
+      await store.accounts.ensure('a', 'a', AT);
+      await store.accounts.credit('c', 'USD', BIG);
+      assert.deepStrictEqual(await store.accounts.list(), [empty('a', 'a'), { ...empty('c', 'c'), usdBalance: BIG }, { ...empty('b', 'b'), createdAt: '2026-03-02T00:00:00.000Z' }]);
+    }));
   });
 
   describe('accounts.credit', () => {

@@ -73,6 +73,17 @@ export function jobsContract(withStore: WithStore): void {
       assert.deepEqual((await store.jobs.runnable(2)).map((found) => found.id), ['first', 'held']);
     }));
 
+    it('lists recent jobs newest first, ties by id, of one state when asked', () => withStore(async (store) => {
+      await store.jobs.insert(job('old', { createdAt: at(1), state: 'COMPLETED' }));
+      await store.jobs.insert(job('a', { createdAt: at(5) }));
+      await store.jobs.insert(job('b', { createdAt: at(5), state: 'FAILED' }));
+      await store.jobs.insert(job('new', { createdAt: at(9), state: 'COMPLETED' }));
+      assert.deepEqual((await store.jobs.recent({ limit: 10 })).map((found) => found.id), ['new', 'b', 'a', 'old']);
+      assert.deepEqual((await store.jobs.recent({ limit: 2 })).map((found) => found.id), ['new', 'b']);
+      assert.deepEqual((await store.jobs.recent({ limit: 10, state: 'COMPLETED' })).map((found) => found.id), ['new', 'old']);
+      assert.deepEqual(await store.jobs.recent({ limit: 10, state: 'DELETED' }), []);
+    }));
+
     it('concurrent claimers never share a job', () => withStore(async (store) => {
       for (let index = 0; index < 20; index += 1) await store.jobs.insert(job(`j${String(index).padStart(2, '0')}`));
       const claims = await Promise.all(Array.from({ length: 30 }, (_, worker) => store.jobs.claim(`w${worker}`, at(10), at(40))));

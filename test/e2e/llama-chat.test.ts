@@ -203,11 +203,11 @@ describe('llama-cpp engine through the openai client', () => {
     });
     const reader = response.body!.getReader();
     await reader.read();
-    assert.equal(engine().load.busy, 1);
+    assert.equal(engine().load().active, 1);
     controller.abort();
     // The sequence must come back without waiting for the 400 tokens: poll a bounded number of turns.
-    for (let turn = 0; turn < 500 && engine().load.busy > 0; turn++) await new Promise((resolve) => setTimeout(resolve, 10));
-    assert.equal(engine().load.busy, 0);
+    for (let turn = 0; turn < 500 && engine().load().active > 0; turn++) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(engine().load().active, 0);
     const next = await rialto.client.chat.completions.create({ model: 'tiny', messages: [{ role: 'user', content: 'Still there?' }], max_tokens: 2, temperature: 0 });
     assert.equal(next.choices.length, 1);
   });

@@ -11,17 +11,25 @@ export interface SpawnedRialto {
   url: string;
   /** What the process logged up to its "listening" line. */
   output: string;
+  /** Everything it logged to stdout so far. */
+  log(): string;
 }
 
-/** Starts `rialto serve --config FILE` in its own process and resolves once it listens. */
-export async function spawnRialto(config: string, environment: NodeJS.ProcessEnv = process.env): Promise<SpawnedRialto> {
+/**
+ * Starts `rialto serve --config FILE` in its own process and resolves once it listens. Its stdout is read to the
+ * end, so log lines written later (on shutdown) never meet a closed pipe.
+ */
+export function spawnRialto(config: string, environment: NodeJS.ProcessEnv = process.env): Promise<SpawnedRialto> {
   const child = spawn(process.execPath, [RIALTO_BIN, 'serve', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'], env: environment });
   let output = '';
   child.stdout.setEncoding('utf8');
-  for await (const chunk of child.stdout) {
-    output += String(chunk);
-    const url = /Rialto listening on (http:\/\/[^\s"]+)/.exec(output)?.[1];
-    if (url !== undefined) return { child, url, output };
-  }
-  throw new Error(`rialto serve did not start: ${output}`);
+  return new Promise((resolve, reject) => {
+    child.stdout.on('data', (chunk: string) => {
+      output += chunk;
+      const url = /Rialto listening on (http:\/\/[^\s"]+)/.exec(output)?.[1];
+      if (url !== undefined) resolve({ child, url, output, log: () => output });
+    });
+    // After a resolve, this reject is a no-op.
+    child.stdout.on('end', () => reject(new Error(`rialto serve did not start: ${output}`)));
+  });
 }

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { pino, type DestinationStream } from 'pino';
 import OpenAI from 'openai';
 import { createApp } from '../../src/app.ts';
 import { parseConfig, type Config } from '../../src/config.ts';
@@ -13,6 +13,7 @@ import { toNanos } from '../../src/services/billing/money.ts';
 import { ModelRegistry } from '../../src/services/model-registry.ts';
 import { openStore } from '../../src/storage/open-store.ts';
 import { createJobs } from '../../src/services/jobs/create-jobs.ts';
+import { Metrics } from '../../src/observability/metrics.ts';
 import type { Store } from '../../src/storage/store.ts';
 import { dropSchema, TEST_DATABASE_URL, uniqueSchemaName } from './postgres-test-database.ts';
 
@@ -40,6 +41,8 @@ export interface StartOptions {
   database?: 'sqlite' | 'postgres';
   /** USD credited to the keys' account ('default') at start; 1000 unless given (0 = an empty account). */
   balanceUsd?: number;
+  /** Where the server's log lines go (default stdout; silent unless the config sets logLevel). */
+  logStream?: DestinationStream;
 }
 
 function postgresUrl(schema: string): string {
@@ -61,15 +64,16 @@ export async function startRialto(rawConfig: Record<string, unknown>, options: S
     logLevel: 'silent', dataDirectory, discoverModels: false, rateLimits: { enabled: false }, ...(schema === undefined ? {} : { database: { url: postgresUrl(schema) } }),
     ...rawConfig, server: { port: 0, ...(rawConfig.server as object | undefined) },
   });
-  const logger = pino({ level: config.logLevel });
+  const logger = options.logStream === undefined ? pino({ level: config.logLevel }) : pino({ level: config.logLevel }, options.logStream);
   const store = await openStore(config);
   const { entries, close: closeEngines } = await createModelEntries(config, config.models, logger);
   const registry = new ModelRegistry(entries);
   const keys = new KeyService(store);
   const limiter = createRateLimiter(config);
-  const meter = new Meter(store, limiter, { leaseSeconds: config.billing.leaseSeconds });
+  const metrics = new Metrics();
+  const meter = new Meter(store, limiter, { leaseSeconds: config.billing.leaseSeconds, metrics });
   const jobs = await createJobs({ config, store, registry, meter, logger });
-  const app = await createApp({ config, logger, keys, registry, meter, jobs: jobs.service, ...(limiter === undefined ? {} : { limiter }) });
+  const app = await createApp({ config, logger, keys, registry, meter, metrics, jobs: jobs.service, ...(limiter === undefined ? {} : { limiter }) });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   await jobs.start();
   const inferenceKey = (await keys.create({ apiKeyType: 'INFERENCE', description: 'test inference' })).apiKey;

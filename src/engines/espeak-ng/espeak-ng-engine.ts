@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { EspeakNgEngineConfig } from '../../config.ts';
-import type { AudioFormat, EngineCall, SpeechEngine, SpeechRequest, SpeechResult } from '../engine.ts';
+import type { AudioFormat, EngineCall, EngineLoad, SpeechEngine, SpeechRequest, SpeechResult } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
 import { AUDIO_FORMATS, CONTENT_TYPES, encoderArguments } from './audio-encoding.ts';
 import { Semaphore } from '../semaphore.ts';
@@ -67,6 +67,10 @@ class EspeakNgEngine implements SpeechEngine {
 
   constructor(private readonly config: EspeakNgEngineConfig, private readonly offered: readonly string[]) {
     this.slots = new Semaphore(config.concurrency);
+  }
+
+  load(): EngineLoad {
+    return this.slots.load;
   }
 
   voices(): readonly string[] {

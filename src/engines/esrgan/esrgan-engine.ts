@@ -1,5 +1,5 @@
 import type { EsrganEngineConfig } from '../../config.ts';
-import type { EngineCall, RawImage, UpscaleEngine, UpscaleRequest } from '../engine.ts';
+import type { EngineCall, EngineLoad, RawImage, UpscaleEngine, UpscaleRequest } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
 import { Semaphore } from '../semaphore.ts';
 import { joinAlpha, resizeAlpha, splitAlpha } from './alpha-channel.ts';
@@ -22,6 +22,10 @@ class EsrganEngine implements UpscaleEngine {
   constructor(private readonly workers: readonly EsrganWorker[]) {
     this.slots = new Semaphore(workers.length);
     this.idle = [...workers];
+  }
+
+  load(): EngineLoad {
+    return this.slots.load;
   }
 
   async checkHealth(): Promise<{ healthy: boolean; detail: string }> {

@@ -1,5 +1,5 @@
 import { LlamaChat, resolveChatWrapper, type ChatWrapper, type ChatHistoryItem, type LlamaChatResponseChunk, type Token, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaEmbeddingContext, type LlamaGrammar, type LlamaModel } from 'node-llama-cpp';
-import type { EngineCall, EngineChatEvent, EngineChatRequest, EngineEmbedRequest, EngineEmbedResult, EngineUsage, FinishReason, TextEngine } from '../engine.ts';
+import type { EngineCall, EngineChatEvent, EngineChatRequest, EngineEmbedRequest, EngineEmbedResult, EngineLoad, EngineUsage, FinishReason, TextEngine } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
 import { AsyncQueue } from './async-queue.ts';
 import { toChatHistory } from './chat-history.ts';
@@ -62,9 +62,9 @@ export class LlamaCppEngine implements TextEngine {
     this.pool = new SequencePool(sequences, options.maxQueue);
   }
 
-  /** Sequences generating now and requests waiting for one (for tests and metrics). */
-  get load(): { busy: number; queued: number } {
-    return { busy: this.pool.busy, queued: this.pool.queued };
+  /** Sequences generating now, requests waiting for one, and the sequence count (for tests and metrics). */
+  load(): EngineLoad {
+    return { active: this.pool.busy, queued: this.pool.queued, capacity: this.pool.size };
   }
 
   private grammarFor(schema: unknown): Promise<LlamaGrammar> {

@@ -9,7 +9,8 @@ export class SequencePool<Resource> {
   private readonly idle: Resource[];
   private readonly waiters: { resolve: (resource: Resource) => void; reject: (error: unknown) => void; signal: AbortSignal; onAbort: () => void }[] = [];
 
-  private readonly size: number;
+  /** Resources lent, in all. */
+  readonly size: number;
 
   constructor(resources: Resource[], private readonly maxQueue: number) {
     this.idle = [...resources];

@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici';
 import type { OpenAiCompatibleEngineConfig } from '../../config.ts';
-import type { EngineCall, EngineChatEvent, EngineChatRequest, EngineEmbedRequest, EngineEmbedResult, EngineUsage, TextEngine } from '../engine.ts';
+import type { EngineCall, EngineChatEvent, EngineChatRequest, EngineEmbedRequest, EngineEmbedResult, EngineLoad, EngineUsage, TextEngine } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
 import { parseServerSentEvents } from './sse-parser.ts';
 import { eventsOf, usageOf, type UpstreamCompletion } from './upstream-events.ts';
@@ -138,6 +138,10 @@ export class OpenAiCompatibleEngine implements TextEngine {
   /** GET <endpoint>/models on every endpoint: the OpenAI-compatible call every such server answers. */
   checkHealth(signal: AbortSignal): Promise<{ healthy: boolean; detail: string }> {
     return this.pool.checkModels(signal);
+  }
+
+  load(): EngineLoad {
+    return this.pool.load();
   }
 
 

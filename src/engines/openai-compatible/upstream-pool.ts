@@ -111,6 +111,20 @@ export class UpstreamPool {
     return { healthy: problems.length === 0, detail: problems.length === 0 ? 'every endpoint answers' : problems.join('; ') };
   }
 
+  /** Requests open on the endpoints' connections, those waiting for one, and the connections allowed (undici's pool stats). */
+  load(): { active: number; queued: number; capacity: number } {
+    let active = 0;
+    let queued = 0;
+    let capacity = 0;
+    for (const endpoint of this.endpoints) {
+      const { running, size } = endpoint.connections.stats;
+      active += running;
+      queued += size - running;
+      capacity += endpoint.options.maxConnections;
+    }
+    return { active, queued, capacity };
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.endpoints.map((endpoint) => endpoint.pool.close()));
   }

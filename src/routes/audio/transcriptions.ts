@@ -8,6 +8,7 @@ import type { Meter } from '../../services/billing/meter.ts';
 import { renderTranscript } from '../../services/transcript-formats.ts';
 import type { TranscriptionService } from '../../services/transcription-service.ts';
 import { abortOnClose } from '../abort-on-close.ts';
+import { formError } from '../media-form.ts';
 
 /** INVENTORY §1.4 (PayloadTooLargeError): the body Venice sends for an upload over 25 MB. */
 function fileTooLarge(): VeniceError {
@@ -26,21 +27,20 @@ async function readForm(request: FastifyRequest): Promise<{ fields: Record<strin
     const previous = fields.get(name);
     fields.set(name, previous === undefined ? value : [...(Array.isArray(previous) ? previous : [previous]), value]);
   };
-  for await (const part of request.parts()) {
-    if (part.type === 'field') {
-      add(part.fieldname, part.value);
-    } else if (part.fieldname === 'file') {
-      try {
+  try {
+    for await (const part of request.parts()) {
+      if (part.type === 'field') {
+        add(part.fieldname, part.value);
+      } else if (part.fieldname === 'file') {
         add('file', await part.toBuffer());
-      } catch (error) {
-        if (error instanceof request.server.multipartErrors.RequestFileTooLargeError) throw fileTooLarge();
-        throw error;
+        fileName = part.filename;
+      } else {
+        part.file.resume();
+        add(part.fieldname, `[file ${part.filename}]`);
       }
-      fileName = part.filename;
-    } else {
-      part.file.resume();
-      add(part.fieldname, `[file ${part.filename}]`);
     }
+  } catch (error) {
+    throw formError(request, error, fileTooLarge);
   }
   return { fields: Object.fromEntries(fields), ...(fileName === undefined ? {} : { fileName }) };
 }

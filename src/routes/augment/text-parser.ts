@@ -7,6 +7,7 @@ import type { Meter } from '../../services/billing/meter.ts';
 import { parseDocument } from '../../services/documents/text-parser-service.ts';
 import type { Cost } from '../../services/pricing.ts';
 import { abortOnClose } from '../abort-on-close.ts';
+import { formError } from '../media-form.ts';
 
 export interface TextParserRouteDependencies {
   /** Bills each request on the caller's key (rate limit, then the price reserved and settled). */
@@ -35,7 +36,6 @@ async function readUpload(request: FastifyRequest): Promise<Upload> {
     const previous = fields.get(name);
     fields.set(name, previous === undefined ? value : [...(Array.isArray(previous) ? previous : [previous]), value]);
   };
-  const errors = request.server.multipartErrors;
   try {
     for await (const part of request.parts()) {
       if (part.type === 'field') {
@@ -48,13 +48,7 @@ async function readUpload(request: FastifyRequest): Promise<Upload> {
       }
     }
   } catch (error) {
-    if (error instanceof errors.RequestFileTooLargeError) {
-      throw new VeniceError('PAYLOAD_TOO_LARGE', { message: 'File exceeds the maximum allowed size of 25 MB.', extra: { code: 'PAYLOAD_TOO_LARGE' } });
-    }
-    if (error instanceof errors.FilesLimitError || error instanceof errors.PartsLimitError || error instanceof errors.FieldsLimitError) {
-      throw new VeniceError('INVALID_REQUEST', { message: 'Too many parts in the form' });
-    }
-    throw error;
+    throw formError(request, error, () => new VeniceError('PAYLOAD_TOO_LARGE', { message: 'File exceeds the maximum allowed size of 25 MB.', extra: { code: 'PAYLOAD_TOO_LARGE' } }));
   }
   return { fields: Object.fromEntries(fields), ...upload };
 }

@@ -6,6 +6,9 @@ import type { Cost } from '../pricing.ts';
 import { periodOf } from './limit-period.ts';
 import { FAILED_REQUESTS_MESSAGE, type LimitClass, type RateLimiter, type RateLimitHeaders, type Reservation } from '../../rate-limit/rate-limiter.ts';
 import { fromNanos, toNanos } from './money.ts';
+import type { Metrics } from '../../observability/metrics.ts';
+import { traced } from '../../observability/tracing.ts';
+import { PendingSettlements } from './pending-settlements.ts';
 
 /** What a service needs to pay for one request: settle it with what was used, or release it. */
 export interface Settlement {
@@ -72,12 +75,30 @@ export class Meter {
   private readonly renewal: NodeJS.Timeout;
   private readonly leaseMs: number;
   private readonly now: () => Date;
+  private readonly metrics: Metrics | undefined;
+  private readonly pending: PendingSettlements;
 
-  constructor(readonly store: Store, private readonly limiter?: RateLimiter, options: { leaseSeconds?: number; now?: () => Date } = {}) {
+  /** `metrics` counts admissions and the tokens of settled requests. */
+  constructor(readonly store: Store, private readonly limiter?: RateLimiter, options: { leaseSeconds?: number; now?: () => Date; metrics?: Metrics } = {}) {
     this.now = options.now ?? (() => new Date());
     this.leaseMs = (options.leaseSeconds ?? 60) * 1000;
+    this.metrics = options.metrics;
+    this.pending = new PendingSettlements(options.metrics);
     this.renewal = setInterval(() => void this.renewAll(), this.leaseMs / 3);
     this.renewal.unref();
+  }
+
+  /** Reservations this process holds for requests in progress (GET /metrics). */
+  get openReservations(): number {
+    return this.open.size;
+  }
+
+  /**
+   * Resolves once every settlement handed out has been settled or released (a graceful shutdown waits for
+   * this before closing the store), or after `timeoutMs`; true when all were.
+   */
+  settled(timeoutMs: number): Promise<boolean> {
+    return this.pending.settled(timeoutMs);
   }
 
   private async renewAll(): Promise<void> {
@@ -119,10 +140,13 @@ export class Meter {
         }
         const admitted = await this.admit(key, request, setHeaders);
         try {
-          const settlement = await this.reserve(key, request);
-          if (admitted === undefined) return settlement;
+          const settlement = await traced('billing.reserve', (span) => {
+            span?.setAttributes({ 'rialto.model': request.modelId, 'rialto.model_type': request.modelType });
+            return this.reserve(key, request);
+          });
+          if (admitted === undefined) return this.pending.track(settlement, request.modelId);
           const limiter = this.limiter!;
-          return {
+          return this.pending.track({
             currency: settlement.currency,
             settle: async (usage, cost, status) => {
               await settlement.settle(usage, cost, status);
@@ -132,7 +156,7 @@ export class Meter {
               await settlement.release(status);
               await limiter.settle(admitted, 0);
             },
-          };
+          }, request.modelId);
         } catch (error) {
           // Refused for money: the request still counts, its tokens go back.
           if (admitted !== undefined) await this.limiter!.settle(admitted, 0);
@@ -165,8 +189,15 @@ export class Meter {
   }
 
   private async admit(key: ApiKeyRecord, request: BillingRequest, setHeaders: (headers: RateLimitHeaders) => void): Promise<Reservation | undefined> {
-    if (this.limiter === undefined) return undefined;
-    const admission = await this.limiter.admit({ keyId: key.id, limitClass: request.limitClass, modelId: request.modelId, tokens: request.tokens });
+    const limiter = this.limiter;
+    if (limiter === undefined) return undefined;
+    const admission = await traced('rate_limit.admit', async (span) => {
+      span?.setAttributes({ 'rialto.model': request.modelId, 'rialto.rate_limit.class': request.limitClass });
+      const decided = await limiter.admit({ keyId: key.id, limitClass: request.limitClass, modelId: request.modelId, tokens: request.tokens });
+      span?.setAttribute('rialto.rate_limit.outcome', decided.admitted ? 'allowed' : decided.type);
+      return decided;
+    });
+    this.metrics?.rateLimit(request.limitClass, admission.admitted ? 'none' : admission.type);
     setHeaders(admission.headers);
     if (admission.admitted) return admission.reservation;
     throw new VeniceError('RATE_LIMIT_EXCEEDED', {

@@ -1,4 +1,5 @@
 import type { EngineCall, EngineChatEvent, EngineUsage } from '../../engines/engine.ts';
+import { VeniceError } from '../../errors/venice-error.ts';
 import type { Cost } from '../pricing.ts';
 import type { Settlement } from './meter.ts';
 
@@ -6,6 +7,7 @@ import type { Settlement } from './meter.ts';
  * Passes events through and pays for them. The policy for requests that end early:
  * - the engine reported its usage: charge it (status `completed`), before the usage reaches the client;
  * - the client went away: charge what was generated so far (`call.usage`, status `client_disconnected`);
+ * - a graceful shutdown cut the request off at its deadline: the same, status `server_shutdown`;
  * - the engine failed: charge nothing (the failure is the server's), status `failed`.
  * Whatever happens, the reservation ends settled or released exactly once.
  */
@@ -26,8 +28,11 @@ export async function* meteredEvents(
     }
   } finally {
     if (!closed) {
-      if (call.signal.aborted && call.usage !== undefined) await settlement.settle(call.usage, price(call.usage), 'client_disconnected');
-      else await settlement.release(call.signal.aborted ? 'client_disconnected' : 'failed');
+      // Aborted by the client going away, or by a graceful shutdown's deadline (http/lifecycle.ts).
+      const cutOff = call.signal.reason instanceof VeniceError && call.signal.reason.code === 'SHUTTING_DOWN';
+      const aborted = cutOff ? 'server_shutdown' : 'client_disconnected';
+      if (call.signal.aborted && call.usage !== undefined) await settlement.settle(call.usage, price(call.usage), aborted);
+      else await settlement.release(call.signal.aborted ? aborted : 'failed');
     }
   }
 }

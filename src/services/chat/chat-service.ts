@@ -17,6 +17,7 @@ import { needsWebSearch } from './search-decision.ts';
 import { webContextText, withSystemText } from './web-context.ts';
 import { asksForWeb, WebRetrieval, type ChatWebDependencies } from './web-retrieval.ts';
 import type { UrlFetcher } from '../media/url-fetcher.ts';
+import { tracedEvents } from '../../observability/tracing.ts';
 
 export interface ChatOutcome {
   entry: ModelEntry;
@@ -86,7 +87,11 @@ export class ChatService {
       return settlement === undefined ? full : settlement.currency === 'USD' ? { usd: full.usd, diem: 0 } : { usd: 0, diem: full.diem };
     };
     const engine = textEngineOf(entry);
-    const normalized = normalizeEvents(engine.streamChat(engineRequest, call), { splitThinkTags: splitsThinkTags(entry.config), stripThinking: prepared.stripThinking });
+    const generated = tracedEvents('engine.chat', engine.streamChat(engineRequest, call), (span, event) => {
+      if (event === undefined) span.setAttributes({ 'gen_ai.request.model': entry.config.id, 'rialto.engine': engine.kind, 'rialto.stream': prepared.stream });
+      else if (event.type === 'usage') span.setAttributes({ 'rialto.engine.served_by': call.servedBy ?? engine.kind, 'gen_ai.usage.input_tokens': event.usage.promptTokens, 'gen_ai.usage.output_tokens': event.usage.completionTokens });
+    });
+    const normalized = normalizeEvents(generated, { splitThinkTags: splitsThinkTags(entry.config), stripThinking: prepared.stripThinking });
     const mapped = mapEngineErrors(settlement === undefined ? normalized : meteredEvents(normalized, settlement, call, price));
     const events = citations !== undefined && prepared.veniceParameters.return_search_results_as_documents ? withDocumentsCall(mapped, citations) : mapped;
 

@@ -1,8 +1,9 @@
 import type { TextPricing } from '../../config.ts';
-import type { Currency, Nanos, Store, UsageRecord } from '../../storage/store.ts';
+import type { Currency, Nanos, Store } from '../../storage/store.ts';
 import { fromNanos } from '../billing/money.ts';
 import type { AnalyticsWindow } from './analytics-window.ts';
 import { splitUsage, type UsagePart } from './usage-split.ts';
+import { windowRecords } from './window-records.ts';
 
 /** What the report needs to know of a configured model; undefined for a model no longer configured. */
 export type ModelInfo = (modelId: string) => { name: string; pricing: TextPricing } | undefined;
@@ -38,7 +39,6 @@ class Tally {
 const PART_LABEL: Record<UsagePart['kind'], string> = { input: 'Input', 'cache-read': 'Cache Read', output: 'Output', unit: 'Requests' };
 const MODEL_TYPE: Record<string, string> = { text: 'LLM', embedding: 'EMBEDDING' };
 const TOP = 8;
-const PAGE = 1000;
 
 /** Spend first (highest), then name: a stable order for rows and chart legends. */
 function ranked<T extends { name: string; tally: Tally }>(groups: Iterable<T>): T[] {
@@ -69,7 +69,7 @@ export class UsageAnalytics {
     const byDate = new Map(window.dates.map((date) => [date, { USD: 0, DIEM: 0 }]));
     const models = new Map<string, { id: string; name: string; type: string; tally: Tally; parts: Map<UsagePart['kind'], Tally> }>();
     const keys = new Map<string | null, { id: string; name: string; keyId: string | null; tally: Tally }>();
-    for await (const record of this.records(accountId, window)) {
+    for await (const record of windowRecords(this.store, accountId, window)) {
       if (record.amount === 0 && record.promptTokens + record.completionTokens === 0) continue;
       const date = record.createdAt.slice(0, 10);
       const day = byDate.get(date);
@@ -112,17 +112,6 @@ export class UsageAnalytics {
       byKeyDaily: keyCharts.rows,
       topKeyNames: keyCharts.names,
     };
-  }
-
-  private async *records(accountId: string, window: AnalyticsWindow): AsyncGenerator<UsageRecord> {
-    let after: { createdAt: string; id: string } | undefined;
-    for (;;) {
-      const page = await this.store.usage.list({ accountId, from: window.from, to: window.to, limit: PAGE, ...(after === undefined ? {} : { after }) });
-      yield* page;
-      const last = page.at(-1);
-      if (page.length < PAGE || last === undefined) return;
-      after = { createdAt: last.createdAt, id: last.id };
-    }
   }
 
   /** swagger: the key's description, "Web App" for usage without a key; a deleted key keeps its description. */

@@ -35,13 +35,16 @@ export interface Http2ChatServer {
   stats(): { versions: Set<string>; sessions: number; open: number; answered: number };
   /** Lets every held stream (and every later one) send the rest of its answer. */
   release(): void;
+  /** Holds later streams again after their first chunk, until the next `release()`. */
+  hold(): void;
   close(): Promise<void>;
 }
 
 const WORDS = ['Hello', ' from', ' the', ' HTTP/2', ' upstream', ' right', ' here', '.'];
 const USAGE = { prompt_tokens: 12, completion_tokens: 8, total_tokens: 20 };
 
-function textOf(chunks: number): string {
+/** The text of an answer of `chunks` content chunks. */
+export function http2ChatText(chunks: number): string {
   return Array.from({ length: chunks }, (_, index) => WORDS[index % WORDS.length]).join('');
 }
 
@@ -75,7 +78,7 @@ export async function startHttp2ChatServer(options: Http2ChatServerOptions = {})
     const base = { id: 'chatcmpl-h2', created: 1_700_000_000, model: body.model };
     if (body.stream !== true) {
       response.writeHead(200, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ ...base, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: textOf(chunks) }, finish_reason: 'stop' }], usage: USAGE }));
+      response.end(JSON.stringify({ ...base, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: http2ChatText(chunks) }, finish_reason: 'stop' }], usage: USAGE }));
       answered += 1;
       return;
     }
@@ -106,12 +109,13 @@ export async function startHttp2ChatServer(options: Http2ChatServerOptions = {})
   return {
     url: `https://127.0.0.1:${port}/v1`,
     certFile: certificate.certFile,
-    text: textOf,
+    text: http2ChatText,
     stats: () => ({ versions, sessions, open, answered }),
     release: () => {
       released = true;
       for (const resolve of waiting.splice(0)) resolve();
     },
+    hold: () => { released = false; },
     close: async () => {
       for (const session of live) session.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,0 +1,37 @@
+import type { FastifyInstance } from 'fastify';
+import { requireKey } from '../../http/auth.ts';
+import type { RateLimiter } from '../../rate-limit/rate-limiter.ts';
+import type { Meter } from '../../services/billing/meter.ts';
+import type { KeyService } from '../../services/key-service.ts';
+import type { ModelRegistry } from '../../services/model-registry.ts';
+import { registerListAccounts } from './list-accounts.ts';
+import { registerListEngines } from './list-engines.ts';
+import { registerListJobs } from './list-jobs.ts';
+import { registerBreachLog } from './breach-log.ts';
+import { registerTopUpAccount } from './top-up-account.ts';
+import { registerUsageSeries } from './usage-series.ts';
+
+export interface AdminRouteDependencies {
+  keys: KeyService;
+  meter: Meter;
+  registry: ModelRegistry;
+  /** Absent when rate limiting is off: the breach log is then empty. */
+  limiter?: RateLimiter | undefined;
+}
+
+/**
+ * Rialto's operator API (not in the Venice spec), what the console needs beyond Venice's endpoints: every
+ * account and top-ups, engine health, async jobs, the breach log of every key, usage by day. ADMIN keys only
+ * (401 without a key, 403 for INFERENCE keys). Like the character admin routes they are operator-wide, not
+ * confined to the caller's account: ADMIN keys are the operator's (the CLI and ADMIN keys are what create them).
+ */
+export function registerAdminRoutes(app: FastifyInstance, dependencies: AdminRouteDependencies): void {
+  const { keys, meter, registry, limiter } = dependencies;
+  const admin = requireKey(keys, { admin: true });
+  registerListAccounts(app, meter.store, admin);
+  registerTopUpAccount(app, meter.store, admin);
+  registerListEngines(app, registry, admin);
+  registerListJobs(app, meter.store, admin);
+  registerBreachLog(app, { store: meter.store, limiter }, admin);
+  registerUsageSeries(app, meter.store, admin);
+}

@@ -1,0 +1,20 @@
+import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
+import { VeniceError } from '../../errors/venice-error.ts';
+import { parseOrThrow } from '../../errors/validation.ts';
+import { accountIdParams, topUpRequest } from '../../schemas/admin.ts';
+import { toNanos } from '../../services/billing/money.ts';
+import type { Store } from '../../storage/store.ts';
+import { accountView } from './account-view.ts';
+
+/** POST /admin/accounts/{id}/top-up {amount, currency}: credits an existing account atomically; the account after it. */
+export function registerTopUpAccount(app: FastifyInstance, store: Store, auth: onRequestAsyncHookHandler): void {
+  app.post('/admin/accounts/:id/top-up', { onRequest: auth }, async (request) => {
+    const { id } = parseOrThrow(accountIdParams, request.params);
+    const { amount, currency } = parseOrThrow(topUpRequest, request.body);
+    // An unknown id is a typo, not a new account: accounts come into being with their first key.
+    if ((await store.accounts.find(id)) === undefined) throw new VeniceError('INVALID_REQUEST', { message: 'Account not found' });
+    const account = await store.accounts.credit(id, currency, toNanos(amount));
+    const keys = await store.apiKeys.listActive(id);
+    return { success: true, data: accountView(account, keys.length) };
+  });
+}
