@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { Pool } from 'undici';
 import { PORTKEY_NOTE, portkeyHeaders, startPortkey } from './portkey.ts';
 import {
-  concurrencyLevels, createInferenceKey, rialtoCli, fixed, freePort, load, percentile, positiveInteger, signed, startRialtoServer, startUpstream, table,
+  concurrencyLevels, createInferenceKey, rialtoCli, startChild, waitForLine, ROOT, fixed, freePort, load, percentile, positiveInteger, signed, startRialtoServer, startUpstream, table,
   temporaryDirectory, UPSTREAM_MODEL, writeRialtoConfig, type Child, type Probe, type RunResult, type Target, type UpstreamStats,
   runBench,
 } from './harness.ts';
@@ -75,30 +75,33 @@ interface Row {
   direct: RunResult;
   rialto: RunResult;
   portkey: RunResult;
+  /** bench/passthrough.ts: Fastify + undici relaying bytes, nothing else (the floor of a Node.js gateway). */
+  relay: RunResult;
 }
 
 const rps = (run: RunResult): number => run.latencies.length / run.seconds;
 
 function report(rows: Row[]): string {
   const throughput = table(
-    ['scenario', 'conc', 'rps direct', 'rps Rialto', 'rps Portkey', 'Rialto / direct', 'Portkey / direct', 'Rialto / Portkey'],
-    rows.map(({ scenario, concurrency, direct, rialto, portkey }) => [scenario, String(concurrency), fixed(rps(direct), 0), fixed(rps(rialto), 0), fixed(rps(portkey), 0),
-      fixed(rps(rialto) / rps(direct), 3), fixed(rps(portkey) / rps(direct), 3), fixed(rps(rialto) / rps(portkey), 1)]),
+    ['scenario', 'conc', 'rps direct', 'rps Rialto', 'rps Portkey', 'rps relay', 'Rialto / direct', 'Portkey / direct', 'relay / direct', 'Rialto / Portkey', 'Rialto / relay'],
+    rows.map(({ scenario, concurrency, direct, rialto, portkey, relay }) => [scenario, String(concurrency), fixed(rps(direct), 0), fixed(rps(rialto), 0), fixed(rps(portkey), 0), fixed(rps(relay), 0),
+      fixed(rps(rialto) / rps(direct), 3), fixed(rps(portkey) / rps(direct), 3), fixed(rps(relay) / rps(direct), 3), fixed(rps(rialto) / rps(portkey), 1), fixed(rps(rialto) / rps(relay), 3)]),
   );
   const latency = table(
-    ['scenario', 'conc', 'p50 direct', 'p50 added Rialto', 'p50 added Portkey', 'p99 direct', 'p99 added Rialto', 'p99 added Portkey'],
-    rows.map(({ scenario, concurrency, direct, rialto, portkey }) => {
+    ['scenario', 'conc', 'p50 direct', 'p50 added Rialto', 'p50 added Portkey', 'p50 added relay', 'p99 direct', 'p99 added Rialto', 'p99 added Portkey', 'p99 added relay'],
+    rows.map(({ scenario, concurrency, direct, rialto, portkey, relay }) => {
       const [p50d, p99d] = [percentile(direct.latencies, 50), percentile(direct.latencies, 99)];
-      return [scenario, String(concurrency), fixed(p50d, 3), signed(percentile(rialto.latencies, 50) - p50d), signed(percentile(portkey.latencies, 50) - p50d),
-        fixed(p99d, 3), signed(percentile(rialto.latencies, 99) - p99d), signed(percentile(portkey.latencies, 99) - p99d)];
+      return [scenario, String(concurrency), fixed(p50d, 3), signed(percentile(rialto.latencies, 50) - p50d), signed(percentile(portkey.latencies, 50) - p50d), signed(percentile(relay.latencies, 50) - p50d),
+        fixed(p99d, 3), signed(percentile(rialto.latencies, 99) - p99d), signed(percentile(portkey.latencies, 99) - p99d), signed(percentile(relay.latencies, 99) - p99d)];
     }),
   );
   const cpu = table(
-    ['scenario', 'conc', 'upstream direct', 'Rialto', 'Portkey', 'upstream conns opened direct / Rialto / Portkey'],
-    rows.map(({ scenario, concurrency, direct, rialto, portkey }) => [scenario, String(concurrency), fixed(direct.upstreamCpu, 0), fixed(rialto.rialtoCpu, 0), fixed(portkey.rialtoCpu, 0),
-      `${fixed(direct.upstreamConnections, 0)} / ${fixed(rialto.upstreamConnections, 0)} / ${fixed(portkey.upstreamConnections, 0)}`]),
+    ['scenario', 'conc', 'upstream direct', 'Rialto', 'Portkey', 'relay', 'upstream conns opened direct / Rialto / Portkey / relay'],
+    rows.map(({ scenario, concurrency, direct, rialto, portkey, relay }) => [scenario, String(concurrency), fixed(direct.upstreamCpu, 0), fixed(rialto.rialtoCpu, 0), fixed(portkey.rialtoCpu, 0), fixed(relay.rialtoCpu, 0),
+      `${fixed(direct.upstreamConnections, 0)} / ${fixed(rialto.upstreamConnections, 0)} / ${fixed(portkey.upstreamConnections, 0)} / ${fixed(relay.upstreamConnections, 0)}`]),
   );
-  return `Requests/s (ratios from the same run):\n${throughput}\n\nLatency, ms (added = through the gateway − direct):\n${latency}\n\n`
+  return 'relay = bench/passthrough.ts, Fastify + undici relaying bytes with no auth, validation, parsing, limits or billing: the floor of a Node.js gateway.\n\n'
+    + `Requests/s (ratios from the same run):\n${throughput}\n\nLatency, ms (added = through the gateway − direct):\n${latency}\n\n`
     + `CPU time per request, µs (user + system, from /proc; 10 ms tick, so ±${fixed(10_000 / REQUESTS, 0)} µs):\n${cpu}\n`;
 }
 
@@ -127,7 +130,7 @@ async function main(): Promise<number> {
   const started = Date.now();
   const [load1] = loadavg();
   process.stdout.write(`Rialto gateway overhead vs Portkey — node ${process.version}, ${cores} CPU core${cores === 1 ? '' : 's'}, load average ${fixed(load1, 2)} at start\n`);
-  process.stdout.write(`${REQUESTS} measured requests per run after ${WARMUP} warm-up; concurrency ${LEVELS.join(', ')}; direct, then via Rialto, then via Portkey, back to back.\n`);
+  process.stdout.write(`${REQUESTS} measured requests per run after ${WARMUP} warm-up; concurrency ${LEVELS.join(', ')}; direct, then via Rialto, Portkey and the bare relay, back to back.\n`);
   if (cores < 4) {
     process.stdout.write(`Note: the load generator, the upstream and the gateway are three processes sharing ${cores} cores, so the concurrent\n`
       + 'runs are CPU-bound on all three: their ratio says how much CPU each gateway costs, not the throughput it reaches alone.\n');
@@ -139,10 +142,12 @@ async function main(): Promise<number> {
   const upstreamOrigin = `http://127.0.0.1:${upstream.port}`;
   const rialto = await startRialto(upstream.port);
   const portkey = await startPortkey();
+  const relayChild = startChild('relay', ['--import', 'tsx', join(ROOT, 'bench', 'passthrough.ts'), upstreamOrigin], process.env);
+  const relayOrigin = `http://127.0.0.1:${(await waitForLine(relayChild, /LISTENING (\d+)\n/, 20_000))[1]}`;
   process.stdout.write(`${PORTKEY_NOTE}\nRialto: memory rate limiter (limits no run reaches), a priced model (reserve, settle, usage record in SQLite), an INFERENCE key.\n`);
   const maxConcurrency = Math.max(...LEVELS);
   const poolOf = (origin: string): Pool => new Pool(origin, { connections: maxConcurrency, keepAliveTimeout: 60_000 });
-  const pools = [poolOf(upstreamOrigin), poolOf(rialto.origin), poolOf(portkey.origin)] as const;
+  const pools = [poolOf(upstreamOrigin), poolOf(rialto.origin), poolOf(portkey.origin), poolOf(relayOrigin)] as const;
   const statsPool = new Pool(upstreamOrigin, { connections: 1, keepAliveTimeout: 600_000 });
   const probe: Probe = {
     upstreamPid: upstream.child.process.pid,
@@ -152,11 +157,12 @@ async function main(): Promise<number> {
     { name: 'direct', pool: pools[0], path: '/v1/chat/completions', headers: { 'content-type': 'application/json' }, model: UPSTREAM_MODEL, pid: upstream.child.process.pid },
     { name: 'Rialto', pool: pools[1], path: '/api/v1/chat/completions', headers: { 'content-type': 'application/json', authorization: `Bearer ${rialto.apiKey}` }, model: RIALTO_MODEL, pid: rialto.child.process.pid },
     { name: 'Portkey', pool: pools[2], path: '/v1/chat/completions', headers: portkeyHeaders(upstreamOrigin), model: UPSTREAM_MODEL, pid: portkey.child.process.pid },
+    { name: 'relay', pool: pools[3], path: '/v1/chat/completions', headers: { 'content-type': 'application/json' }, model: UPSTREAM_MODEL, pid: relayChild.process.pid },
   ];
   const rows: Row[] = [];
   const failures: string[] = [];
   try {
-    // Warm every code path of all four processes (JIT, connections) once before anything is measured.
+    // Warm every code path of all five processes (JIT, connections) once before anything is measured.
     for (const stream of [false, true]) {
       for (const target of targets3) {
         const warm = await load(target, stream, maxConcurrency, WARMUP, undefined);
@@ -174,7 +180,7 @@ async function main(): Promise<number> {
           results.push(run);
           process.stdout.write(`  ${scenario.padEnd(6)} c=${String(concurrency).padEnd(3)} ${target.name.padEnd(7)} ${fixed(REQUESTS / run.seconds, 0).padStart(6)} rps  p50 ${fixed(percentile(run.latencies, 50), 3)} ms  p99 ${fixed(percentile(run.latencies, 99), 3)} ms${run.failures.length > 0 ? `  ${run.failures.length} FAILED` : ''}\n`);
         }
-        rows.push({ scenario, concurrency, direct: results[0]!, rialto: results[1]!, portkey: results[2]! });
+        rows.push({ scenario, concurrency, direct: results[0]!, rialto: results[1]!, portkey: results[2]!, relay: results[3]! });
       }
     }
   } finally {
