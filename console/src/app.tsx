@@ -51,6 +51,14 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
     document.title = `${current.title} · Rialto console`;
     setMenuOpen(false);
   }, [current]);
+  // The folded menu (narrow screens): focus moves into it when it opens, and Escape closes it.
+  useEffect(() => {
+    if (!menuOpen) return undefined;
+    document.querySelector<HTMLElement>('#sidebar a')?.focus();
+    const onKey = (event: KeyboardEvent): void => { if (event.key === 'Escape') setMenuOpen(false); };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [menuOpen]);
 
   return (
     <div className={`shell ${menuOpen ? 'menu-open' : ''}`}>

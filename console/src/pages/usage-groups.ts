@@ -48,8 +48,10 @@ export function groupUsage(report: UsageSeries, groupBy: GroupBy, metric: Metric
   }
   const valueOf = (total: GroupTotal): number => metricOf({ ...total, usd: total.cost, diem: 0 }, metric);
   const ranked = [...totals.values()].sort((a, b) => valueOf(b) - valueOf(a) || a.name.localeCompare(b.name));
-  const top = ranked.slice(0, 7);
-  const rest = ranked.slice(7);
+  // Groups with nothing to draw in this metric (tokens of an image model) stay in the table but out of the chart.
+  const drawn = ranked.filter((group) => valueOf(group) > 0);
+  const top = drawn.slice(0, 7);
+  const rest = drawn.slice(7);
   const series: Series[] = top.map((group, index) => ({ name: group.name, color: PALETTE[index % PALETTE.length] ?? OTHER_COLOR, values: report.dates.map((date) => group.daily.get(date) ?? 0) }));
   if (rest.length > 0) series.push({ name: `Other (${rest.length})`, color: OTHER_COLOR, values: report.dates.map((date) => rest.reduce((sum, group) => sum + (group.daily.get(date) ?? 0), 0)) });
   return { totals: ranked.map(({ daily: _daily, ...total }) => total), series };

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { contentTypeOf, readConsoleFile } from './console-files.ts';
@@ -8,14 +7,14 @@ const DIST = fileURLToPath(new URL('../../../console/dist/', import.meta.url));
 
 // The console keeps the admin key in sessionStorage: no framing, no third-party scripts, no referrer leaks.
 const PAGE_HEADERS = {
-  'content-security-policy': "default-src 'self'; img-src 'self' data: blob: https:; media-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+  'content-security-policy': "default-src 'self'; img-src 'self' data: blob: https:; media-src 'self' blob: data:; style-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
   'x-frame-options': 'DENY',
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
 };
 
 const NOT_BUILT = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Rialto console not built</title></head>
-<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 4rem auto; line-height: 1.5">
+<body>
 <h1>The console is not built</h1><p>Rialto serves its web console from <code>console/dist</code>, which is missing.
 Run <code>npm run build:console</code> (or <code>npm install</code>), then reload this page.</p></body></html>`;
 
@@ -26,7 +25,7 @@ Run <code>npm run build:console</code> (or <code>npm install</code>), then reloa
  */
 export function registerConsoleRoutes(app: FastifyInstance, directory: string = DIST): void {
   const sendIndex = async (reply: FastifyReply): Promise<FastifyReply> => {
-    const index = existsSync(directory) ? await readConsoleFile(directory, 'index.html') : undefined;
+    const index = await readConsoleFile(directory, 'index.html');
     reply.headers(PAGE_HEADERS);
     if (index === undefined) return reply.status(503).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(NOT_BUILT);
     return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(index);
