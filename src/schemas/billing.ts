@@ -44,6 +44,8 @@ const calendarDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'Expected YYYY-MM-D
   return !Number.isNaN(at) && new Date(at).toISOString().slice(0, 10) === value;
 }, 'Not a valid date');
 
+const MAX_RANGE_DAYS = 366;
+
 /** INVENTORY §6.4: a lookback of 1..90 days, or both dates (one alone is a 400); dates win over lookback. */
 export const usageAnalyticsQuery = z.strictObject({
   lookback: z.string().regex(/^[1-9]\d*d$/, 'Expected a number of days followed by "d", e.g. "7d"')
@@ -57,6 +59,11 @@ export const usageAnalyticsQuery = z.strictObject({
   }
   if (query.startDate !== undefined && query.endDate !== undefined && query.endDate < query.startDate) {
     context.addIssue({ code: 'custom', path: ['endDate'], message: 'endDate must not be before startDate' });
+  }
+  // The report has a row per day: an unbounded range (2026-01-01 to 4203-05-03) would keep the server busy for
+  // minutes. The swagger bounds only lookback (90d); a year of dates is as far as Rialto goes.
+  if (query.startDate !== undefined && query.endDate !== undefined && Date.parse(query.endDate) - Date.parse(query.startDate) >= MAX_RANGE_DAYS * 86_400_000) {
+    context.addIssue({ code: 'custom', path: ['endDate'], message: `The maximum range is ${MAX_RANGE_DAYS} days` });
   }
 });
 export type UsageAnalyticsQuery = z.infer<typeof usageAnalyticsQuery>;
