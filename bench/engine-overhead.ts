@@ -24,7 +24,8 @@
  * reading Rialto's streams (it shares the cores with both).
  *
  * Environment: BENCH_ROUNDS (10), BENCH_MAX_TOKENS (128), BENCH_THREADS (1, both sides), BENCH_EMBEDDING_LENGTH (256),
- * BENCH_BLOCK_COUNT (4), BENCH_RIALTO_NODE_ARGS and BENCH_BARE_NODE_ARGS (extra node flags for either side's process,
+ * BENCH_BLOCK_COUNT (4), BENCH_ISOLATION (the model's engine.isolation, process or none; with process, the CPU figures of
+ * the Rialto side leave out its llama.cpp process), BENCH_RIALTO_NODE_ARGS and BENCH_BARE_NODE_ARGS (extra node flags for either side's process,
  * e.g. --cpu-prof --cpu-prof-dir=/tmp/prof).
  */
 import { availableParallelism, loadavg } from 'node:os';
@@ -51,6 +52,9 @@ const MAX_TOKENS = positiveInteger('BENCH_MAX_TOKENS', 128);
 const THREADS = positiveInteger('BENCH_THREADS', 1);
 const EMBEDDING_LENGTH = positiveInteger('BENCH_EMBEDDING_LENGTH', 256);
 const BLOCK_COUNT = positiveInteger('BENCH_BLOCK_COUNT', 4);
+/** The model's engine.isolation: `process` (its own process, Rialto's default) or `none` (in Rialto's); unset: Rialto's default. */
+const ISOLATION = process.env.BENCH_ISOLATION;
+if (ISOLATION !== undefined && ISOLATION !== 'process' && ISOLATION !== 'none') throw new Error('BENCH_ISOLATION is process or none');
 
 type Side = 'bare' | 'Rialto';
 /** One request's outcome, whichever side served it. */
@@ -125,7 +129,7 @@ async function startRialto(directory: string, modelPath: string): Promise<Runner
   const configFile = writeRialtoConfig(directory, {
     server: { host: '127.0.0.1', port }, dataDirectory: join(directory, 'data'), logLevel: 'silent', systemPrompt: '', discoverModels: false,
     rateLimits: { enabled: true, store: 'memory', overrides: { XS: UNREACHABLE_LIMITS, S: UNREACHABLE_LIMITS, M: UNREACHABLE_LIMITS, L: UNREACHABLE_LIMITS } },
-    models: [{ id: MODEL, engine: { kind: 'llama-cpp', path: modelPath, sequences: SEQUENCES, contextSize: CONTEXT_SIZE, threads: THREADS }, contextLength: CONTEXT_SIZE, pricing: PRICING }],
+    models: [{ id: MODEL, engine: { kind: 'llama-cpp', path: modelPath, sequences: SEQUENCES, contextSize: CONTEXT_SIZE, threads: THREADS, ...(ISOLATION === undefined ? {} : { isolation: ISOLATION }) }, contextLength: CONTEXT_SIZE, pricing: PRICING }],
   });
   const apiKey = await createInferenceKey(configFile);
   await rialtoCli(['balance', 'add', '1000'], configFile);

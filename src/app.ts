@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { VeniceError } from './errors/venice-error.ts';
 import { requireKey } from './http/auth.ts';
+import { multipartBodyLimit } from './http/multipart-body-limit.ts';
 import { logLevelOf, renderFrameworkError, toClientError } from './http/error-renderer.ts';
 import { baseHeaders, newRequestId } from './http/response-headers.ts';
 import { registerApiKeyRoutes } from './routes/api-keys/index.ts';
@@ -27,6 +28,7 @@ import { registerConsoleRoutes } from './routes/console/index.ts';
 import { registerOperationsRoutes } from './routes/operations/index.ts';
 import { ServerLifecycle } from './http/lifecycle.ts';
 import { observeRequests } from './observability/http-hooks.ts';
+import { REDACTED_PATHS, requestLogSerializer } from './observability/log-redaction.ts';
 import { Metrics } from './observability/metrics.ts';
 import { createTracing } from './observability/tracing.ts';
 import { UrlFetcher } from './services/media/url-fetcher.ts';
@@ -62,14 +64,29 @@ const EXPOSED_HEADERS = [
   'x-ratelimit-reset-tokens', 'x-ratelimit-type', 'retry-after',
 ];
 
+/** How often Node looks for connections past their headers or request timeout: a quarter of the shorter (0 is off), within 50 ms .. 30 s. */
+function connectionsCheckingIntervalOf(server: { headersTimeoutMs: number; requestTimeoutMs: number }): number {
+  const limits = [server.headersTimeoutMs, server.requestTimeoutMs].filter((limit) => limit > 0);
+  return limits.length === 0 ? 30_000 : Math.min(30_000, Math.max(50, Math.floor(Math.min(...limits) / 4)));
+}
+
 /** Builds the HTTP app: hooks, the one error handler, and every route under /api/v1. */
 export async function createApp(dependencies: AppDependencies): Promise<FastifyInstance> {
   const { config, logger, keys, registry, meter, limiter } = dependencies;
   const app = Fastify({
-    loggerInstance: logger as FastifyBaseLogger,
+    // No request header that carries a key, nor a download link's token, reaches a log line (observability/log-redaction.ts).
+    loggerInstance: logger.child({}, { serializers: { req: requestLogSerializer }, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }) as FastifyBaseLogger,
     genReqId: newRequestId,
     requestIdHeader: false,
     bodyLimit: config.server.bodyLimit,
+    // Slowloris: a request whose headers, or whole body, arrive too slowly is answered 408 and its connection closed.
+    // Node checks its connections every connectionsCheckingInterval (30 s by default): a quarter of the shorter limit.
+    requestTimeout: config.server.requestTimeoutMs,
+    http: {
+      requestTimeout: config.server.requestTimeoutMs,
+      headersTimeout: config.server.headersTimeoutMs,
+      connectionsCheckingInterval: connectionsCheckingIntervalOf(config.server),
+    },
     // Per-request log lines only at debug: on the hot path they cost more than the routing itself.
     logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
     return503OnClosing: true,
@@ -99,6 +116,8 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
   app.addHook('onRequest', async (request, reply) => {
     reply.headers(baseHeaders(request.id));
   });
+  // server.bodyLimit holds for multipart bodies too (Fastify enforces it on the bodies it parses itself).
+  app.addHook('preParsing', multipartBodyLimit(config.server.bodyLimit));
   // Metrics, spans and content logs of every route registered from here on (observability/http-hooks.ts).
   const lifecycle = new ServerLifecycle();
   app.decorate('lifecycle', lifecycle);

@@ -143,7 +143,16 @@ const configSchema = z.strictObject({
      * still open then are ended (an error event on streams) and settled for what was delivered.
      */
     shutdownGraceSeconds: z.number().min(0).default(30),
-  }).default({ host: '127.0.0.1', port: 8787, bodyLimit: 40 * 1024 * 1024, corsOrigins: '*', hostName: hostname(), shutdownGraceSeconds: 30 }),
+    /**
+     * Slow clients (slowloris): a connection whose request headers have not all arrived after `headersTimeoutMs`,
+     * or whose whole request (headers and body) has not after `requestTimeoutMs`, is answered 408 and closed. Only
+     * receiving the request is timed: a long response (a stream) is not cut. 0 turns a limit off.
+     */
+    headersTimeoutMs: z.number().int().min(0).default(60_000),
+    requestTimeoutMs: z.number().int().min(0).default(300_000),
+  }).refine((server) => server.requestTimeoutMs === 0 || server.headersTimeoutMs === 0 || server.headersTimeoutMs <= server.requestTimeoutMs, {
+    message: 'headersTimeoutMs cannot exceed requestTimeoutMs', path: ['headersTimeoutMs'],
+  }).default({ host: '127.0.0.1', port: 8787, bodyLimit: 40 * 1024 * 1024, corsOrigins: '*', hostName: hostname(), shutdownGraceSeconds: 30, headersTimeoutMs: 60_000, requestTimeoutMs: 300_000 }),
   /** Holds the SQLite database and the models folder. */
   dataDirectory: z.string().default('./data'),
   database: z.strictObject({ url: z.string().optional() }).default({}),
@@ -181,7 +190,13 @@ const configSchema = z.strictObject({
     redisPrefix: z.string().default('rialto:rate-limit'),
     /** Per class (XS, S, M, L, embedding, image, audio): { requestsPerMinute, tokensPerMinute }. */
     overrides: z.partialRecord(z.enum(['XS', 'S', 'M', 'L', 'embedding', 'image', 'audio']), z.strictObject({ requestsPerMinute: z.number().int().positive().optional(), tokensPerMinute: z.number().int().positive().optional() })).default({}),
-  }).default({ enabled: true, store: 'memory', redisPrefix: 'rialto:rate-limit', overrides: {} }),
+    /**
+     * When the limiter's store (Redis) cannot be reached: `fail-open` serves the request without rate limits
+     * (balances and spend limits still hold: they live in the database) and logs the outage once a minute;
+     * `fail-closed` refuses it with 503 RATE_LIMITER_UNAVAILABLE. See the README, Reliability.
+     */
+    onStoreError: z.enum(['fail-open', 'fail-closed']).default('fail-open'),
+  }).default({ enabled: true, store: 'memory', redisPrefix: 'rialto:rate-limit', overrides: {}, onStoreError: 'fail-open' }),
   /**
    * URLs that clients give (image_url, image inputs) are fetched with these limits. Private, loopback and
    * link-local addresses are refused unless listed in `allowHosts` (host names or IPs, e.g. 127.0.0.1).

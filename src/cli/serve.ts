@@ -3,6 +3,7 @@ import { createApp } from '../app.ts';
 import type { Config } from '../config.ts';
 import { createModelEntries, discoverModels, modelsDirectoryOf } from '../engines/engine-factory.ts';
 import { KeyService } from '../services/key-service.ts';
+import { createKeyChangeFeed } from '../services/key-change-feed.ts';
 import { Meter } from '../services/billing/meter.ts';
 import { createRateLimiter } from '../rate-limit/create-rate-limiter.ts';
 import { ModelRegistry } from '../services/model-registry.ts';
@@ -24,7 +25,10 @@ export async function serve(config: Config): Promise<RunningServer> {
   const { entries, close: closeEngines } = await createModelEntries(config, models, logger);
   const registry = new ModelRegistry(entries);
   const keys = new KeyService(store);
-  const limiter = createRateLimiter(config);
+  // Replicas sharing Redis tell each other of revocations and limit changes, so each drops its cached record.
+  const keyChanges = createKeyChangeFeed(config, logger);
+  if (keyChanges !== undefined) await keys.share(keyChanges);
+  const limiter = createRateLimiter(config, logger);
   const metrics = config.metrics.enabled ? new Metrics() : undefined;
   const meter = new Meter(store, limiter, { leaseSeconds: config.billing.leaseSeconds, ...(metrics === undefined ? {} : { metrics }) });
   // Reservations left open by a process that died (SIGKILL, power loss) are released once their lease ends.
@@ -56,6 +60,7 @@ export async function serve(config: Config): Promise<RunningServer> {
       if (!(await meter.settled(10_000))) logger.error('some requests were not settled before the store closed');
       meter.close();
       await limiter?.close();
+      await keyChanges?.close();
       await closeEngines();
       await store.close();
       logger.info('Rialto stopped');

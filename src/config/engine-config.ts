@@ -15,6 +15,12 @@ export const llamaCppEngine = z.strictObject({
   /** CPU threads; 'auto' measures the machine (see engines/llama-cpp/thread-count.ts). */
   threads: z.union([z.number().int().min(1), z.literal('auto')]).default('auto'),
   gpuLayers: z.union([z.number().int().min(0), z.literal('auto')]).default(0),
+  /**
+   * `process`: the model runs in a child process of its own (engines/llama-cpp/isolated-llama-cpp-engine.ts), so a
+   * crash in llama.cpp's native code fails only the requests it was serving, and the process is restarted;
+   * `none`: in the server's own process.
+   */
+  isolation: z.enum(['process', 'none']).default('process'),
 });
 
 export const upstreamEndpoint = z.strictObject({

@@ -83,14 +83,21 @@ export async function createModelEntries(config: Config, models: ModelConfig[], 
         add(new OpenAiCompatibleEngine(engineConfig), { config: model, engineModel: engineConfig.model ?? model.id });
         break;
       case 'llama-cpp': {
-        if (runtime === undefined) {
-          const { LlamaCppRuntime } = await import('./llama-cpp/llama-cpp-runtime.ts');
-          runtime = new LlamaCppRuntime(logger);
-        }
         const path = isAbsolute(engineConfig.path) ? engineConfig.path : join(modelsDirectoryOf(config), engineConfig.path);
-        const engine = await runtime.loadEngine(model, path);
+        let engine: import('./llama-cpp/llama-cpp-engine.ts').LlamaCppEngine | import('./llama-cpp/isolated-llama-cpp-engine.ts').IsolatedLlamaCppEngine;
+        if (engineConfig.isolation === 'process') {
+          // A process of its own per model: a crash in native code fails its requests, not the server (README, Reliability).
+          const { IsolatedLlamaCppEngine } = await import('./llama-cpp/isolated-llama-cpp-engine.ts');
+          engine = await IsolatedLlamaCppEngine.start(model, path, logger);
+        } else {
+          if (runtime === undefined) {
+            const { LlamaCppRuntime } = await import('./llama-cpp/llama-cpp-runtime.ts');
+            runtime = new LlamaCppRuntime(logger);
+          }
+          engine = await runtime.loadEngine(model, path);
+        }
         add(engine, { config: { ...model, contextLength: model.contextLength ?? engine.contextSize }, engineModel: model.id });
-        logger.info({ model: model.id, path, contextSize: engine.contextSize, threads: engine.threads }, 'llama.cpp model loaded');
+        logger.info({ model: model.id, path, contextSize: engine.contextSize, threads: engine.threads, isolation: engineConfig.isolation, ...('pid' in engine ? { workerPid: engine.pid } : {}) }, 'llama.cpp model loaded');
         break;
       }
       case 'espeak-ng': {

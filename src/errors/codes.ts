@@ -45,6 +45,8 @@ export const ERROR_CODES = {
   ROUTE_NOT_FOUND: { status: 404, message: 'The requested endpoint does not exist', log: 'none' },
   // A response still running when a graceful shutdown's deadline came (server.shutdownGraceSeconds); 503 as MODEL_OFFLINE.
   SHUTTING_DOWN: { status: 503, message: 'The server is shutting down and cut this response short. Please retry.', log: 'none' },
+  // rateLimits.onStoreError fail-closed: the limiter's Redis cannot be reached (logged once a minute, not per request).
+  RATE_LIMITER_UNAVAILABLE: { status: 503, message: 'Rate limits cannot be checked right now. Please try again later.', log: 'none' },
   // docs/overview/deprecations.mdx: after sunset a model auto-routes to its replacement or answers 410.
   // docs/guides/media/video-generation.mdx, "Private download links": a link past its 24 h, or revoked, is gone.
   DOWNLOAD_LINK_GONE: { status: 410, message: 'This download link has expired or was revoked.', log: 'none' },

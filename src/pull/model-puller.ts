@@ -8,6 +8,7 @@ import { fileSize } from './file-size.ts';
 import { hashFile } from './hash-file.ts';
 import { httpErrorMessage } from './http-error-message.ts';
 import { isHuggingFaceUrl, parseModelSource } from './model-source.ts';
+import { refuseSymbolicLink } from './refuse-symbolic-link.ts';
 import { writeBodyToFile, type DownloadProgress } from './write-body-to-file.ts';
 
 export type PullProgress = DownloadProgress;
@@ -51,6 +52,8 @@ export async function pullModel(options: PullModelOptions): Promise<PullModelRes
   await mkdir(options.modelsDirectory, { recursive: true });
   const path = join(options.modelsDirectory, source.fileName);
   const partialPath = `${path}.partial`;
+  await refuseSymbolicLink(path);
+  await refuseSymbolicLink(partialPath);
 
   if ((await fileSize(path)) !== null) {
     const { hash, bytes } = await hashFile(path, options.signal);

@@ -1,4 +1,5 @@
 import type { Hash } from 'node:crypto';
+import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 
 export interface DownloadProgress {
@@ -29,7 +30,8 @@ const FLUSH_BYTES = 1024 * 1024;
 // connection), every byte it received is on disk and in `hash`, so the file stays a valid prefix
 // to resume from. Returns the file's size.
 export async function writeBodyToFile(options: WriteBodyOptions): Promise<number> {
-  const file = await open(options.path, options.append ? 'a' : 'w');
+  // O_NOFOLLOW: a symbolic link put in place of the file after the pull checked for one is refused (ELOOP), not followed.
+  const file = await open(options.path, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | (options.append ? constants.O_APPEND : constants.O_TRUNC), 0o644);
   const reader = options.body.getReader();
   const startedAt = performance.now();
   let lastProgressAt = -Infinity;

@@ -30,6 +30,14 @@ export interface RedisRateLimiterOptions extends RateLimiterOptions {
   readonly prefix?: string;
 }
 
+/**
+ * A request must not wait on a Redis that is gone: ioredis' defaults queue a command through 20 reconnection
+ * attempts, 2 s apart at most (tens of seconds). Here a command fails with the first failed attempt, an attempt gives
+ * up after 2 s, and attempts are at most 1 s apart: the client keeps reconnecting in the background, so limits resume
+ * about a second after Redis is back. Commands wait for the first connection (start-up) as usual.
+ */
+const OWNED_CLIENT_OPTIONS = { maxRetriesPerRequest: 0, connectTimeout: 2000, retryStrategy: (attempt: number) => Math.min(attempt * 50, 1000) } as const;
+
 export class RedisRateLimiter implements RateLimiter {
   readonly #client: Redis;
   readonly #ownsClient: boolean;
@@ -41,7 +49,9 @@ export class RedisRateLimiter implements RateLimiter {
 
   constructor(options: RedisRateLimiterOptions) {
     this.#ownsClient = typeof options.redis === 'string';
-    this.#client = typeof options.redis === 'string' ? new Redis(options.redis) : options.redis;
+    this.#client = typeof options.redis === 'string' ? new Redis(options.redis, OWNED_CLIENT_OPTIONS) : options.redis;
+    // Connection failures reach the caller as rejected commands (fail-safe-rate-limiter.ts logs them), not as events.
+    if (this.#ownsClient) this.#client.on('error', () => undefined);
     this.#prefix = options.prefix ?? 'rialto:rate-limit';
     this.#limits = resolveRateLimits(options.limits);
     this.#windowMs = options.windowMs ?? 60_000;
@@ -57,6 +67,7 @@ export class RedisRateLimiter implements RateLimiter {
 
   async admit(request: AdmitRequest): Promise<Admission> {
     assertTokenCount('tokens', request.tokens);
+    this.#assertConnected();
     const limits = this.#limits[request.limitClass];
     const blockedForMs = await this.#abuse.blockedForMs(request.keyId);
     const keys = this.#windowKeys(request.keyId, request.modelId);
@@ -85,6 +96,7 @@ export class RedisRateLimiter implements RateLimiter {
   async settle(reservation: Reservation, actualTokens: number): Promise<void> {
     assertTokenCount('actualTokens', actualTokens);
     if (reservation.tokenWindow === null) return;
+    this.#assertConnected();
     const keys = this.#windowKeys(reservation.keyId, reservation.modelId);
     await this.#client.rialtoRateLimitSettle(
       keys.tokens, `${keys.base}:settled:${reservation.id}`,
@@ -106,6 +118,11 @@ export class RedisRateLimiter implements RateLimiter {
 
   async ping(): Promise<void> {
     await this.#client.ping();
+  }
+
+  /** Between reconnection attempts (Redis went away) a command would only wait for the next one to fail: fail now. */
+  #assertConnected(): void {
+    if (this.#client.status === 'reconnecting' || this.#client.status === 'end') throw new Error(`Redis is unreachable (${this.#client.status})`);
   }
 
   /** One hash tag per (key, model), so a script's keys share a Redis Cluster slot. */

@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { VeniceError } from '../errors/venice-error.ts';
 import type { ApiKeyPatch, ApiKeyRecord, ApiKeyType, ConsumptionLimits, Currency, KeySpend, Nanos, Store } from '../storage/store.ts';
 import { periodOf } from './billing/limit-period.ts';
+import type { KeyChangeFeed } from './key-change-feed.ts';
 
 // A key reads `rk-<16 hex id>-<43 char base64url secret>`: the id finds the row, the secret is checked
 // against its sha256 in constant time, so neither a timing nor a database leak reveals a usable key.
@@ -17,8 +18,12 @@ export interface CreatedKey {
   record: ApiKeyRecord;
 }
 
-/** How long a key record read from the store is trusted: a revocation elsewhere takes effect within this. */
-const RECORD_CACHE_MS = 1000;
+/**
+ * How long a key record read from the store is trusted. With a KeyChangeFeed (`share`) a revocation or update made
+ * on another replica drops the record within milliseconds; without one, or while the feed is down, it takes
+ * effect there within this (a stale record was read before the change committed), so always within 1 s.
+ */
+const RECORD_CACHE_MS = 500;
 const RECORD_CACHE_SIZE = 10_000;
 /** swagger: createApiKey, "a maximum of 500 active API keys per user". */
 export const MAX_ACTIVE_KEYS_PER_ACCOUNT = 500;
@@ -40,6 +45,9 @@ export class KeyService {
   private readonly touched = new Map<string, number>();
   /** Recently read key records by id (the secret is still checked against the hash on every request). */
   private readonly records = new Map<string, { record: ApiKeyRecord; readAt: number }>();
+  /** Counts drops; a read that a drop overtook is not cached (it may predate the change that caused the drop). */
+  private drops = 0;
+  private feed: KeyChangeFeed | undefined;
 
   constructor(private readonly store: Store, private readonly now: () => Date = () => new Date()) {}
 
@@ -74,17 +82,36 @@ export class KeyService {
       throw new VeniceError('AUTHENTICATION_FAILED');
     }
     if ((this.touched.get(record.id) ?? 0) <= now.getTime() - 60_000) {
+      // Bounded like the records (keys come and go: a long-running process meets many); a clear costs a few writes.
+      if (this.touched.size >= RECORD_CACHE_SIZE) this.touched.clear();
       this.touched.set(record.id, now.getTime());
       void this.store.apiKeys.touch(record.id, now.toISOString()).catch(() => undefined);
     }
     return record;
   }
 
+  /**
+   * Announces this service's revocations and updates through `feed` and drops cached records when any replica
+   * announces one; resolves once subscribed (see KeyChangeFeed.subscribe). Call once, before serving.
+   */
+  async share(feed: KeyChangeFeed): Promise<void> {
+    this.feed = feed;
+    await feed.subscribe((id) => this.forget(id));
+  }
+
+  /** Drops the cached record of key `id`, or every cached record; the next request reads the store. */
+  forget(id?: string): void {
+    this.drops += 1;
+    if (id === undefined) this.records.clear();
+    else this.records.delete(id);
+  }
+
   private async findRecord(id: string, now: number): Promise<ApiKeyRecord | undefined> {
     const cached = this.records.get(id);
     if (cached !== undefined && now - cached.readAt < RECORD_CACHE_MS) return cached.record;
+    const drops = this.drops;
     const record = await this.store.apiKeys.findById(id);
-    if (record === undefined) return undefined;
+    if (record === undefined || drops !== this.drops) return record;
     if (this.records.size >= RECORD_CACHE_SIZE) this.records.clear();
     this.records.set(id, { record, readAt: now });
     return record;
@@ -123,9 +150,9 @@ export class KeyService {
     if (record === undefined) return undefined;
     const { consumptionLimits, ...rest } = update;
     const patch: ApiKeyPatch = consumptionLimits === undefined ? rest : { ...rest, consumptionLimits: { ...record.consumptionLimits, ...consumptionLimits } };
-    this.records.delete(id);
     const updated = await this.store.apiKeys.update(id, patch);
-    this.records.delete(id);
+    this.forget(id);
+    await this.feed?.publish(id);
     return updated;
   }
 
@@ -145,8 +172,11 @@ export class KeyService {
     return { trailingSevenDays, currentPeriod };
   }
 
-  revoke(id: string): Promise<boolean> {
-    this.records.delete(id);
-    return this.store.apiKeys.revoke(id, this.now().toISOString());
+  /** Revokes key `id` (false when it was not active): refused here at once, by the other replicas a moment later (see `share`). */
+  async revoke(id: string): Promise<boolean> {
+    const revoked = await this.store.apiKeys.revoke(id, this.now().toISOString());
+    this.forget(id);
+    if (revoked) await this.feed?.publish(id);
+    return revoked;
   }
 }

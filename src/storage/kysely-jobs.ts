@@ -16,7 +16,7 @@ function toJob(row: Selectable<JobTable>): JobRecord {
 }
 
 const COLUMNS: Record<keyof JobPatch, keyof JobTable> = {
-  state: 'state', progress: 'progress', engineJobId: 'engine_job_id', resultKey: 'result_key', resultContentType: 'result_content_type',
+  request: 'request', state: 'state', progress: 'progress', engineJobId: 'engine_job_id', resultKey: 'result_key', resultContentType: 'result_content_type',
   resultBytes: 'result_bytes', errorCode: 'error_code', errorMessage: 'error_message', refunded: 'refunded', attempts: 'attempts',
   deleteOnDelivery: 'delete_on_delivery', startedAt: 'started_at', completedAt: 'completed_at', nextRunAt: 'next_run_at',
   claimedBy: 'claimed_by', claimUntil: 'claim_until', downloadRevokedAt: 'download_revoked_at',
@@ -26,7 +26,7 @@ function toColumns(patch: JobPatch): Updateable<JobTable> {
   const changes: Record<string, unknown> = {};
   for (const [field, value] of Object.entries(patch)) {
     if (value === undefined) continue;
-    changes[COLUMNS[field as keyof JobPatch]] = typeof value === 'boolean' ? (value ? 1 : 0) : value;
+    changes[COLUMNS[field as keyof JobPatch]] = typeof value === 'boolean' ? (value ? 1 : 0) : field === 'request' ? JSON.stringify(value) : value;
   }
   return changes as Updateable<JobTable>;
 }

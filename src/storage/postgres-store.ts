@@ -54,6 +54,10 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   });
   // An idle connection dropped by the server: pg discards it and the next query opens another (or fails there).
   pool.on('error', () => {});
+  // A connection dropped while checked out (a transaction between two queries when the server restarts) emits
+  // 'error' on its client, which pg-pool leaves unhandled then: the process would crash. The next query on it
+  // fails instead, and the pool discards it when it is released.
+  pool.on('connect', (client) => client.on('error', () => {}));
   const database = new Kysely<Database>({ dialect: new SchemaScopedPostgresDialect({ pool }) });
   try {
     if (schema !== undefined) await createSchema(database, schema);

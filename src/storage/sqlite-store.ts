@@ -39,6 +39,8 @@ export async function openSqliteStore(path: string): Promise<Store> {
   connection.pragma('journal_mode = WAL');
   connection.pragma('busy_timeout = 5000');
   connection.pragma('foreign_keys = ON');
+  // Deleted and overwritten rows (a finished job's prompt) are zeroed in the file, not left in free space.
+  connection.pragma('secure_delete = ON');
   const database = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(connection) }) });
   await migrateToLatest(database);
   return new KyselyStore(database);

@@ -184,7 +184,7 @@ export interface JobRecord {
   modelId: string;
   accountId: string;
   keyId: string;
-  /** The validated request body. */
+  /** The validated request body; emptied (`{}`) once the job has failed or been deleted: nothing runs it any more. */
   request: Record<string, unknown>;
   state: JobState;
   /** 0..1 where the engine says. */
@@ -223,7 +223,7 @@ export interface JobRecord {
   downloadRevokedAt: string | null;
 }
 
-export type JobPatch = Partial<Pick<JobRecord, 'state' | 'progress' | 'engineJobId' | 'resultKey' | 'resultContentType' | 'resultBytes' | 'errorCode'
+export type JobPatch = Partial<Pick<JobRecord, 'request' | 'state' | 'progress' | 'engineJobId' | 'resultKey' | 'resultContentType' | 'resultBytes' | 'errorCode'
   | 'errorMessage' | 'refunded' | 'attempts' | 'deleteOnDelivery' | 'startedAt' | 'completedAt' | 'nextRunAt' | 'claimedBy' | 'claimUntil' | 'downloadRevokedAt'>>;
 
 export interface JobRepository {

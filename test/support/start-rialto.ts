@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino, type DestinationStream } from 'pino';
 import OpenAI from 'openai';
+import type { FastifyInstance } from 'fastify';
 import { createApp } from '../../src/app.ts';
 import { parseConfig, type Config } from '../../src/config.ts';
 import { createModelEntries } from '../../src/engines/engine-factory.ts';
@@ -30,6 +31,8 @@ export interface TestRialto {
   /** The server's store and key service (to fund accounts, create limited keys, read the ledger). */
   store: Store;
   keys: KeyService;
+  /** The Fastify app (its route table: app.printRoutes). */
+  app: FastifyInstance;
   close(): Promise<void>;
 }
 
@@ -69,7 +72,7 @@ export async function startRialto(rawConfig: Record<string, unknown>, options: S
   const { entries, close: closeEngines } = await createModelEntries(config, config.models, logger);
   const registry = new ModelRegistry(entries);
   const keys = new KeyService(store);
-  const limiter = createRateLimiter(config);
+  const limiter = createRateLimiter(config, logger);
   const metrics = new Metrics();
   const meter = new Meter(store, limiter, { leaseSeconds: config.billing.leaseSeconds, metrics });
   const jobs = await createJobs({ config, store, registry, meter, logger });
@@ -82,7 +85,7 @@ export async function startRialto(rawConfig: Record<string, unknown>, options: S
   if (balanceUsd > 0) await store.accounts.credit('default', 'USD', toNanos(balanceUsd));
   const baseURL = `${address}/api/v1`;
   return {
-    origin: address, baseURL, inferenceKey, adminKey, registry, config, store, keys,
+    origin: address, baseURL, inferenceKey, adminKey, registry, config, store, keys, app,
     client: new OpenAI({ baseURL, apiKey: inferenceKey, maxRetries: 0 }),
     close: async () => {
       await jobs.close();

@@ -1,12 +1,17 @@
-import { existsSync } from 'node:fs';
 import { getLlama, LlamaLogLevel, type Llama } from 'node-llama-cpp';
-import type { Logger } from 'pino';
 import type { ModelConfig } from '../../config.ts';
+import { llamaCppConfigOf } from './llama-cpp-config.ts';
 import { LlamaCppEngine } from './llama-cpp-engine.ts';
 import { automaticThreadCount } from './thread-count.ts';
 
 /** Largest default context per sequence; the operator can raise it with engine.contextSize. */
 const DEFAULT_CONTEXT_CAP = 8192;
+
+/** Where llama.cpp's warnings and errors go: the server's pino logger, or an isolated process's IPC channel. */
+export interface RuntimeLogger {
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
 
 /**
  * The process's one llama.cpp instance (node-llama-cpp's prebuilt binaries; never compiled at run time)
@@ -15,7 +20,7 @@ const DEFAULT_CONTEXT_CAP = 8192;
 export class LlamaCppRuntime {
   private llama: Promise<Llama> | undefined;
 
-  constructor(private readonly logger: Logger, private readonly gpu: boolean = false) {}
+  constructor(private readonly logger: RuntimeLogger, private readonly gpu: boolean = false) {}
 
   private instance(): Promise<Llama> {
     this.llama ??= getLlama({
@@ -32,9 +37,7 @@ export class LlamaCppRuntime {
 
   /** Loads a GGUF and, for text models, its chat context. Throws with the path when the file is missing or bad. */
   async loadEngine(config: ModelConfig, path: string): Promise<LlamaCppEngine> {
-    if (config.engine.kind !== 'llama-cpp') throw new Error(`model ${config.id} is not a llama-cpp model`);
-    if (!existsSync(path)) throw new Error(`model ${config.id}: GGUF not found at ${path} (bring one with 'rialto pull', see the README)`);
-    const engineConfig = config.engine;
+    const engineConfig = llamaCppConfigOf(config, path);
     const llama = await this.instance();
     const model = await llama.loadModel({ modelPath: path, gpuLayers: engineConfig.gpuLayers === 'auto' ? 'auto' : engineConfig.gpuLayers });
     const threads = engineConfig.threads === 'auto' ? automaticThreadCount() : engineConfig.threads;

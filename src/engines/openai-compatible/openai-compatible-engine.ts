@@ -96,9 +96,14 @@ export class OpenAiCompatibleEngine implements TextEngine {
         yield* track(eventsOf(body));
         if (body.usage) usage = usageOf(body.usage);
       } else {
+        // An HTML error page, a JSON body or bytes of anything else under a 200 is a failing upstream, not an empty answer.
+        const type = String(response.headers['content-type'] ?? '');
+        if (!type.startsWith('text/event-stream')) throw new EngineError('failed', `upstream answered a stream with content-type ${type === '' ? '(none)' : type.slice(0, 100)}`);
         let done = false;
+        let received = 0;
         // Read to the end of the body even after [DONE]: leaving early makes undici build an AbortError (and its stack) per stream.
         for await (const event of parseServerSentEvents(response.body)) {
+          received += 1;
           if (done || event.data === '[DONE]') { done = true; continue; }
           let chunk: UpstreamCompletion;
           try {
@@ -110,13 +115,18 @@ export class OpenAiCompatibleEngine implements TextEngine {
           yield* track(eventsOf(chunk));
           if (chunk.usage) usage = usageOf(chunk.usage);
         }
+        if (received === 0) throw new EngineError('failed', 'upstream stream ended without a single event');
       }
     } catch (error) {
       if (error instanceof EngineError) throw error;
       if (call.signal.aborted) throw new EngineError('failed', 'request aborted by the client', { cause: error, retryable: false });
       throw new EngineError(TIMEOUT_CODES.has((error as { code?: string }).code ?? '') ? 'timeout' : 'failed', `upstream stream broke: ${(error as Error).message}`, { cause: error, retryable: false });
     } finally {
-      if (!response.body.destroyed) response.body.destroy();
+      if (!response.body.destroyed) {
+        // An unread body destroyed without a listener would throw undici's 'Request aborted' as an uncaught exception.
+        response.body.on('error', () => undefined);
+        response.body.destroy();
+      }
     }
     yield { type: 'usage', usage: usage ?? running };
   }

@@ -118,8 +118,9 @@ export class JobRunner {
       refunded = state === 'released';
     }
     if (job.resultKey !== null) await media.delete(job.resultKey);
+    // A failed job is never run again: its request (the prompt) goes with it.
     await store.jobs.update(job.id, {
-      state: 'FAILED', errorCode: code, errorMessage: message, refunded, completedAt: new Date().toISOString(),
+      request: {}, state: 'FAILED', errorCode: code, errorMessage: message, refunded, completedAt: new Date().toISOString(),
     }, { states: ['QUEUED', 'PROCESSING'], claimedBy: worker });
     this.dependencies.logger.info({ job: job.id, code }, 'job failed and was refunded');
     return { next: 'done' };

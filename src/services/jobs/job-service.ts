@@ -160,10 +160,10 @@ export class JobService {
     return { success: await this.remove(job) };
   }
 
-  /** Deletes the stored media of a finished job and marks it DELETED; a running job cannot be completed. */
+  /** Deletes the stored media and the request (its prompt) of a finished job and marks it DELETED; a running job cannot be completed. */
   private async remove(job: JobRecord): Promise<boolean> {
     if (job.state !== 'COMPLETED' && job.state !== 'FAILED') return false;
     if (job.resultKey !== null) await this.dependencies.media.delete(job.resultKey);
-    return this.dependencies.store.jobs.update(job.id, { state: 'DELETED' }, { states: ['COMPLETED', 'FAILED'] });
+    return this.dependencies.store.jobs.update(job.id, { state: 'DELETED', request: {} }, { states: ['COMPLETED', 'FAILED'] });
   }
 }

@@ -20,7 +20,7 @@ async function veniceErrorOf(promise: Promise<unknown>): Promise<VeniceError> {
 
 describe('isPrivateAddress', () => {
   it('refuses loopback, private, link-local, CGNAT, unspecified, ULA and IPv4-mapped private addresses', () => {
-    for (const address of ['127.0.0.1', '127.8.9.1', '10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', '::', 'fd00::1', 'fe80::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1']) {
+    for (const address of ['127.0.0.1', '127.8.9.1', '10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', '::', 'fd00::1', 'fe80::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1', '::127.0.0.1', '::7f00:1']) {
       assert.equal(isPrivateAddress(address), true, address);
     }
   });
