@@ -20,9 +20,8 @@ import { join } from 'node:path';
 import { Pool } from 'undici';
 import { PORTKEY_NOTE, portkeyHeaders, startPortkey } from './portkey.ts';
 import {
-  concurrencyLevels, createInferenceKey, rialtoCli, startChild, waitForLine, ROOT, fixed, freePort, load, percentile, positiveInteger, signed, startRialtoServer, startUpstream, table,
-  temporaryDirectory, UPSTREAM_MODEL, writeRialtoConfig, type Child, type Probe, type RunResult, type Target, type UpstreamStats,
-  runBench,
+  concurrencyLevels, startBilledRialto, startChild, waitForLine, ROOT, fixed, load, percentile, positiveInteger, signed, startUpstream, table,
+  UPSTREAM_MODEL, type Probe, type RunResult, type Target, type UpstreamStats, runBench,
 } from './harness.ts';
 
 const RIALTO_MODEL = 'bench';
@@ -43,29 +42,10 @@ const { requests: REQUESTS, warmup: WARMUP, levels: LEVELS } = settings();
 
 // ---------------------------------------------------------------- Rialto
 
-/** Prices per 1M tokens: every request reserves its worst case and settles its cost. */
-const PRICING = { input: { usd: 1, diem: 1 }, output: { usd: 4, diem: 4 } };
-/** Limits no bench run can reach, for every text class: every request is counted, none refused. */
-const UNREACHABLE_LIMITS = { requestsPerMinute: 1_000_000_000, tokensPerMinute: 1_000_000_000_000 };
-
-async function startRialto(upstreamPort: number): Promise<{ child: Child; origin: string; apiKey: string }> {
-  const directory = temporaryDirectory('rialto-bench-');
-  const port = await freePort();
-  const configFile = writeRialtoConfig(directory, {
-    server: { host: '127.0.0.1', port },
-    logLevel: 'silent',
-    dataDirectory: join(directory, 'data'),
-    discoverModels: false,
-    // Keys, limits and billing on (issue #8): the in-memory limiter counts requests and tokens, the priced model
-    // makes every request reserve its worst case on the funded account and settle the actual cost, in SQLite.
-    rateLimits: { enabled: true, store: 'memory', overrides: { XS: UNREACHABLE_LIMITS, S: UNREACHABLE_LIMITS, M: UNREACHABLE_LIMITS, L: UNREACHABLE_LIMITS } },
-    models: [{ id: RIALTO_MODEL, engine: { kind: 'openai-compatible', endpoints: [{ url: `http://127.0.0.1:${upstreamPort}/v1` }], model: UPSTREAM_MODEL }, pricing: PRICING }],
-  });
-  const apiKey = await createInferenceKey(configFile);
-  await rialtoCli(['balance', 'add', '100000'], configFile);
-  const { child, origin } = await startRialtoServer('Rialto', configFile, port, apiKey, RIALTO_MODEL);
-  return { child, origin, apiKey };
-}
+// Keys, limits and billing on (issue #8): the in-memory limiter counts requests and tokens, the priced model makes
+// every request reserve its worst case on the funded account and settle the actual cost, in SQLite.
+const startRialto = (upstreamPort: number): ReturnType<typeof startBilledRialto> => startBilledRialto('rialto-bench-', RIALTO_MODEL,
+  { kind: 'openai-compatible', endpoints: [{ url: `http://127.0.0.1:${upstreamPort}/v1` }], model: UPSTREAM_MODEL });
 
 // ---------------------------------------------------------------- report
 

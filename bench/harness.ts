@@ -222,6 +222,32 @@ export async function startRialtoServer(name: string, configFile: string, port: 
   return { child, origin };
 }
 
+/** Prices per 1M tokens of a billed bench model: every request reserves its worst case and settles its cost. */
+export const BENCH_PRICING = { input: { usd: 1, diem: 1 }, output: { usd: 4, diem: 4 } };
+/** Limits no bench run can reach, for every text class: every request is counted by the limiter, none refused. */
+export const UNREACHABLE_LIMITS = { requestsPerMinute: 1_000_000_000, tokensPerMinute: 1_000_000_000_000 };
+
+/**
+ * Starts Rialto with keys, limits and billing on (issue #8): a temp config and data folder, the in-memory limiter with
+ * limits no run reaches, one priced model `modelId` on `engine`, an INFERENCE key and 100,000 USD on its account.
+ */
+export async function startBilledRialto(prefix: string, modelId: string, engine: Record<string, unknown>): Promise<{ child: Child; origin: string; apiKey: string }> {
+  const directory = temporaryDirectory(prefix);
+  const port = await freePort();
+  const configFile = writeRialtoConfig(directory, {
+    server: { host: '127.0.0.1', port },
+    logLevel: 'silent',
+    dataDirectory: join(directory, 'data'),
+    discoverModels: false,
+    rateLimits: { enabled: true, store: 'memory', overrides: { XS: UNREACHABLE_LIMITS, S: UNREACHABLE_LIMITS, M: UNREACHABLE_LIMITS, L: UNREACHABLE_LIMITS } },
+    models: [{ id: modelId, engine, pricing: BENCH_PRICING }],
+  });
+  const apiKey = await createInferenceKey(configFile);
+  await rialtoCli(['balance', 'add', '100000'], configFile);
+  const { child, origin } = await startRialtoServer('Rialto', configFile, port, apiKey, modelId);
+  return { child, origin, apiKey };
+}
+
 // ---------------------------------------------------------------- CPU time of a child (Linux /proc)
 
 /** USER_HZ, the unit of utime/stime in /proc/<pid>/stat: 100 on every Linux port Node runs on. */

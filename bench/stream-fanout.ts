@@ -24,8 +24,7 @@ import { Pool } from 'undici';
 import { http2ChatText } from '../test/support/upstream/http2-chat-server.ts';
 import type { UpstreamCommand, UpstreamMessage } from './h2-upstream.ts';
 import {
-  cpuMicros, createInferenceKey, fixed, freePort, positiveInteger, rialtoCli, runBench, startChild, startRialtoServer, table,
-  temporaryDirectory, writeRialtoConfig, ROOT, type Child,
+  cpuMicros, fixed, positiveInteger, runBench, startBilledRialto, startChild, table, ROOT, type Child,
 } from './harness.ts';
 
 const STREAMS = positiveInteger('BENCH_STREAMS', 10_000);
@@ -36,7 +35,6 @@ const STREAMS_PER_CONNECTION = 2500;
 const STREAM_HEADROOM = 100;
 const UPSTREAM_MODEL = 'h2-upstream';
 const RIALTO_MODEL = 'fanout';
-const UNREACHABLE_LIMITS = { requestsPerMinute: 1_000_000_000, tokensPerMinute: 1_000_000_000_000 };
 /** Streams opened at once while ramping up. */
 const RAMP_WAVE = 500;
 const PHASE_TIMEOUT_MS = positiveInteger('BENCH_TIMEOUT_S', 300) * 1000;
@@ -64,28 +62,11 @@ async function startUpstream(): Promise<Upstream> {
   return { child, url: ready.url, certFile: ready.certFile, command };
 }
 
-async function startRialto(upstream: Upstream): Promise<{ child: Child; origin: string; apiKey: string }> {
-  const directory = temporaryDirectory('rialto-fanout-');
-  const port = await freePort();
-  const configFile = writeRialtoConfig(directory, {
-    server: { host: '127.0.0.1', port },
-    logLevel: 'silent',
-    dataDirectory: join(directory, 'data'),
-    discoverModels: false,
-    rateLimits: { enabled: true, store: 'memory', overrides: { XS: UNREACHABLE_LIMITS, S: UNREACHABLE_LIMITS, M: UNREACHABLE_LIMITS, L: UNREACHABLE_LIMITS } },
-    models: [{
-      id: RIALTO_MODEL,
-      engine: {
-        kind: 'openai-compatible', model: UPSTREAM_MODEL, maxConnections: Math.ceil(STREAMS / STREAMS_PER_CONNECTION), timeoutMs: PHASE_TIMEOUT_MS,
-        endpoints: [{ url: upstream.url, http2: true, maxStreamsPerConnection: STREAMS_PER_CONNECTION + STREAM_HEADROOM, caFile: upstream.certFile }],
-      },
-      pricing: { input: { usd: 1, diem: 1 }, output: { usd: 4, diem: 4 } },
-    }],
+function startRialto(upstream: Upstream): ReturnType<typeof startBilledRialto> {
+  return startBilledRialto('rialto-fanout-', RIALTO_MODEL, {
+    kind: 'openai-compatible', model: UPSTREAM_MODEL, maxConnections: Math.ceil(STREAMS / STREAMS_PER_CONNECTION), timeoutMs: PHASE_TIMEOUT_MS,
+    endpoints: [{ url: upstream.url, http2: true, maxStreamsPerConnection: STREAMS_PER_CONNECTION + STREAM_HEADROOM, caFile: upstream.certFile }],
   });
-  const apiKey = await createInferenceKey(configFile);
-  await rialtoCli(['balance', 'add', '100000'], configFile);
-  const { child, origin } = await startRialtoServer('Rialto', configFile, port, apiKey, RIALTO_MODEL);
-  return { child, origin, apiKey };
 }
 
 /** Resident memory of `pid` in bytes (VmRSS), or NaN without /proc. */
