@@ -22,20 +22,68 @@ export function registerMediaScope(app: FastifyInstance, register: (scope: Fasti
  */
 export async function readMediaBody(request: FastifyRequest): Promise<{ fields: unknown; multipart: boolean }> {
   if (!request.isMultipart()) return { fields: request.body, multipart: false };
-  const fields = new Map<string, unknown>();
-  const add = (name: string, value: unknown): void => {
-    const previous = fields.get(name);
-    fields.set(name, previous === undefined ? value : [...(Array.isArray(previous) ? previous : [previous]), value]);
-  };
+  const fields = new FormFields();
   try {
     for await (const part of request.parts()) {
-      if (part.type === 'field') add(part.fieldname, part.value);
-      else add(part.fieldname, await part.toBuffer());
+      if (part.type === 'field') fields.add(part.fieldname, part.value);
+      else fields.add(part.fieldname, await part.toBuffer());
     }
   } catch (error) {
     throw formError(request, error);
   }
-  return { fields: Object.fromEntries(fields), multipart: true };
+  return { fields: fields.toObject(), multipart: true };
+}
+
+/** A form's values by name; a name sent twice becomes an array (a schema that wants one value refuses it). */
+class FormFields {
+  private readonly values = new Map<string, unknown>();
+
+  add(name: string, value: unknown): void {
+    const previous = this.values.get(name);
+    this.values.set(name, previous === undefined ? value : [...(Array.isArray(previous) ? previous : [previous]), value]);
+  }
+
+  toObject(): Record<string, unknown> {
+    return Object.fromEntries(this.values);
+  }
+}
+
+/** INVENTORY §1.4 / §4.2 (PayloadTooLargeError): the body Venice sends for an upload over 25 MB. */
+export function fileTooLarge(): VeniceError {
+  return new VeniceError('PAYLOAD_TOO_LARGE', { message: 'File exceeds the maximum allowed size of 25 MB.', extra: { code: 'PAYLOAD_TOO_LARGE' } });
+}
+
+/** A form of text fields and one upload in the part named `file`. */
+export interface FileForm {
+  /** Text fields as strings, `file` as its bytes (arrays for names sent twice). */
+  fields: Record<string, unknown>;
+  filename?: string;
+  contentType?: string;
+}
+
+/**
+ * Reads a form whose one upload is the part `file`. Other file parts are drained; with `markOtherFiles` each also
+ * leaves `[file <name>]` under its field name, so a strict schema names it. A file over the limit is fileTooLarge().
+ */
+export async function readFileForm(request: FastifyRequest, options: { markOtherFiles: boolean }): Promise<FileForm> {
+  const fields = new FormFields();
+  const upload: Omit<FileForm, 'fields'> = {};
+  try {
+    for await (const part of request.parts()) {
+      if (part.type === 'field') {
+        fields.add(part.fieldname, part.value);
+      } else if (part.fieldname === 'file') {
+        fields.add('file', await part.toBuffer());
+        Object.assign(upload, { filename: part.filename, contentType: part.mimetype });
+      } else {
+        part.file.resume();
+        if (options.markOtherFiles) fields.add(part.fieldname, `[file ${part.filename}]`);
+      }
+    }
+  } catch (error) {
+    throw formError(request, error, fileTooLarge);
+  }
+  return { fields: fields.toObject(), ...upload };
 }
 
 /**
