@@ -5,19 +5,19 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config.ts';
 import { toNanos } from '../../src/services/billing/money.ts';
 import { openStore } from '../../src/storage/open-store.ts';
 import type { UsageRecord } from '../../src/storage/store.ts';
 import { startReplayServer } from '../support/upstream/upstream-replay-server.ts';
 import { RIALTO_BIN, spawnRialto, type SpawnedRialto } from '../support/spawn-rialto.ts';
-import { dropSchema, TEST_DATABASE_URL, uniqueSchemaName } from '../support/postgres-test-database.ts';
+import { tearDownReplicas } from '../support/replica-teardown.ts';
+import { TEST_DATABASE_URL, uniqueSchemaName } from '../support/postgres-test-database.ts';
 import { startRoundRobinProxy } from '../support/round-robin-proxy.ts';
 import { validateChatCompletionChunk, validateResponse } from '../support/spec/spec-validator.ts';
 import { readSse } from '../support/read-sse.ts';
@@ -256,17 +256,8 @@ test('4 replicas behind a round-robin proxy under mixed load: exact limits, exac
     t.diagnostic(`spend-limited key: charged ${spent} of ${toNanos(SPEND_LIMIT_USD)} nanos USD`);
     assert.ok(spent > 0 && spent <= toNanos(SPEND_LIMIT_USD), `the spend-limited key was charged ${spent} nanos`);
   } finally {
-    await Promise.all(servers.map(async ({ child }) => {
-      child.kill('SIGTERM');
-      await once(child, 'exit');
-    }));
     await proxy?.close();
     await replay.close();
-    const redis = new Redis('redis://127.0.0.1:6379');
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
-    await redis.quit();
-    await dropSchema(schema);
-    rmSync(directory, { recursive: true, force: true });
+    await tearDownReplicas(servers.map(({ child }) => child), { redisPrefix: prefix, schema, directory });
   }
 });

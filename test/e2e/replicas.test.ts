@@ -3,14 +3,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { startReplayServer } from '../support/upstream/upstream-replay-server.ts';
 import { RIALTO_BIN, spawnRialto, type SpawnedRialto } from '../support/spawn-rialto.ts';
-import { dropSchema, TEST_DATABASE_URL, uniqueSchemaName } from '../support/postgres-test-database.ts';
+import { tearDownReplicas } from '../support/replica-teardown.ts';
+import { TEST_DATABASE_URL, uniqueSchemaName } from '../support/postgres-test-database.ts';
 
 const LIMIT = 12;
 
@@ -45,16 +44,7 @@ test(`4 processes on PostgreSQL and Redis admit exactly ${LIMIT} of 60 requests 
     assert.equal(statuses.filter((status) => status === 200).length, LIMIT);
     assert.equal(statuses.filter((status) => status === 429).length, 60 - LIMIT);
   } finally {
-    await Promise.all(servers.map(async ({ child }) => {
-      child.kill('SIGTERM');
-      await once(child, 'exit');
-    }));
     await replay.close();
-    const redis = new Redis('redis://127.0.0.1:6379');
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
-    await redis.quit();
-    await dropSchema(schema);
-    rmSync(directory, { recursive: true, force: true });
+    await tearDownReplicas(servers.map(({ child }) => child), { redisPrefix: prefix, schema, directory });
   }
 });
