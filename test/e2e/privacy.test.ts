@@ -23,6 +23,7 @@ import { startEchoUpstream, type EchoUpstream } from '../support/upstream/echo-u
 import { startAutomatic1111Server, type Automatic1111Server } from '../support/upstream/automatic1111-server.ts';
 import { startSearxngServer, type SearchServer } from '../support/upstream/search-servers.ts';
 import { FAIL_MARKERS, VeniceJobsServer } from '../support/upstream/venice-jobs-server.ts';
+import { toneWav } from '../support/tone-wav.ts';
 
 const marker = (name: string): string => `${name}${randomBytes(9).toString('hex')}`;
 const FREE = { usd: 0, diem: 0 };
@@ -40,25 +41,6 @@ const PERSONA = marker('persona');
 const VIDEO_PROMPT = marker('videoprompt');
 const FAILED_VIDEO_PROMPT = marker('failedvideo');
 
-/** One second of a 440 Hz tone, 16 kHz mono 16-bit WAV: audio that decodes and is not silence. */
-function toneWav(): Buffer {
-  const samples = Buffer.alloc(16_000 * 2);
-  for (let index = 0; index < 16_000; index += 1) samples.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * index) / 16_000)), index * 2);
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0);
-  header.writeUInt32LE(36 + samples.length, 4);
-  header.write('WAVEfmt ', 8);
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(1, 22);
-  header.writeUInt32LE(16_000, 24);
-  header.writeUInt32LE(32_000, 28);
-  header.writeUInt16LE(2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36);
-  header.writeUInt32LE(samples.length, 40);
-  return Buffer.concat([header, samples]);
-}
 
 describe('privacy: no prompt or output is kept', () => {
   let rialto: TestRialto;
@@ -137,7 +119,7 @@ describe('privacy: no prompt or output is kept', () => {
     ok(await post('/responses', { model: 'chatty', input: CONTENT.responsesStream, stream: true }), 'responses stream');
     ok(await post('/embeddings', { model: 'embedder', input: CONTENT.embedding }), 'embeddings');
     ok(await post('/audio/speech', { model: 'speaker', input: CONTENT.speech, voice: 'alloy', response_format: 'mp3' }), 'speech');
-    assert.match(ok(await upload('/audio/transcriptions', { model: 'listener' }, new Blob([toneWav()], { type: 'audio/wav' }), 'tone.wav'), 'transcription'), new RegExp(CONTENT.modelOutput));
+    assert.match(ok(await upload('/audio/transcriptions', { model: 'listener' }, new Blob([toneWav(1)], { type: 'audio/wav' }), 'tone.wav'), 'transcription'), new RegExp(CONTENT.modelOutput));
     ok(await post('/image/generate', { model: 'painter', prompt: CONTENT.imagePrompt, negative_prompt: CONTENT.negativePrompt }), 'image generate');
     ok(await post('/augment/search', { query: `Rialto Bridge ${CONTENT.searchQuery}` }), 'augment search');
     assert.match(ok(await post('/augment/scrape', { url: `${pagesOrigin}/lagoon` }), 'augment scrape'), new RegExp(CONTENT.page));
