@@ -1,29 +1,12 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { FetchConfig } from '../../config.ts';
 import { VeniceError } from '../../errors/venice-error.ts';
+import { isPrivateAddress } from './private-address.ts';
 
-/** Addresses a client's URL may not reach unless the operator allows them: loopback, private, link-local, … */
-const PRIVATE = new BlockList();
-for (const [network, prefix] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) PRIVATE.addSubnet(network, prefix, 'ipv4');
-// ::/96 holds the unspecified address, loopback and the deprecated IPv4-compatible addresses (::127.0.0.1).
-for (const [network, prefix] of [['::', 96], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['64:ff9b::', 96]] as const) PRIVATE.addSubnet(network, prefix, 'ipv6');
-
-/** An IPv4-mapped IPv6 address (::ffff:10.0.0.1) is judged as the IPv4 address it carries. */
-function normalize(address: string): { address: string; family: 'ipv4' | 'ipv6' } {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped !== null) return { address: mapped[1]!, family: 'ipv4' };
-  return { address, family: isIP(address) === 6 ? 'ipv6' : 'ipv4' };
-}
-
-export function isPrivateAddress(address: string): boolean {
-  const { address: plain, family } = normalize(address);
-  return PRIVATE.check(plain, family);
-}
+// The address rules live in private-address.ts; existing callers import them from here.
+export { isPrivateAddress };
 
 export interface FetchedMedia {
   bytes: Buffer;
