@@ -1,4 +1,4 @@
-import type { ApiKeyRecord, ConsumptionLimits, Nanos } from '../storage/store.ts';
+import { MAX_NANOS, type ApiKeyRecord, type ConsumptionLimits, type Nanos } from '../storage/store.ts';
 import { fromNanos, NANOS_PER_UNIT, toNanos } from './billing/money.ts';
 import type { CreatedKey, KeyUsage } from './key-service.ts';
 
@@ -13,11 +13,11 @@ const MIN_FRACTION_DIGITS = 4;
 export interface LimitsView { usd: number | null; diem: number | null; vcu: number | null }
 
 /**
- * The largest whole limit whose nano-units the store reads back exactly (Number.MAX_SAFE_INTEGER; the PostgreSQL
- * store refuses to read a larger bigint). The swagger allows up to 9999999999; a larger limit than this one is
- * stored as this one, which is unlimited in practice.
+ * The largest whole limit whose nano-units the store holds exactly (MAX_NANOS). The swagger allows up to
+ * 9999999999; a larger limit than this one is stored as this one, which is unlimited in practice (no balance,
+ * also capped at MAX_NANOS, can pay for more).
  */
-export const MAX_STORED_LIMIT = Math.floor(Number.MAX_SAFE_INTEGER / NANOS_PER_UNIT);
+export const MAX_STORED_LIMIT = Math.floor(MAX_NANOS / NANOS_PER_UNIT);
 
 /** Limits as a request gives them; an absent currency is left out of the result (a PATCH keeps it). */
 export function limitsToNanos(input: { usd?: number | null | undefined; diem?: number | null | undefined; vcu?: number | null | undefined }): Partial<ConsumptionLimits> {

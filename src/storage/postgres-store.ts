@@ -15,15 +15,13 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /**
  * The same JS values as better-sqlite3 returns: pg gives BIGINT (count(*), bigint columns) and NUMERIC as strings.
- * A BIGINT beyond 2^53 rejects the query rather than lose precision. Scoped to this pool, not pg's global parsers.
+ * A BIGINT beyond 2^53 reads as the nearest JS number, as better-sqlite3 reads it: writes keep every money column
+ * within MAX_NANOS (store.ts), and a row set past it by hand must still read, or one such account would fail every
+ * listing and the credit that could repair it. Scoped to this pool, not pg's global parsers.
  */
 function sqliteLikeTypes(): pg.TypeOverrides {
   const types = new pg.TypeOverrides();
-  types.setTypeParser(pg.types.builtins.INT8, (text: string) => {
-    const value = Number(text);
-    if (!Number.isSafeInteger(value)) throw new RangeError(`BIGINT ${text} does not fit a JS number`);
-    return value;
-  });
+  types.setTypeParser(pg.types.builtins.INT8, Number);
   types.setTypeParser(pg.types.builtins.NUMERIC, Number);
   return types;
 }

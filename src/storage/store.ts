@@ -64,6 +64,20 @@ export interface ApiKeyRepository {
 
 /** Money in the store: integer nano-units (1e-9 USD or DIEM). */
 export type Nanos = number;
+
+/**
+ * The most any money column may come to hold: past Number.MAX_SAFE_INTEGER a JS number no longer counts nanos
+ * exactly (about 9 million USD or DIEM). A credit that would take a balance past it is refused.
+ */
+export const MAX_NANOS = Number.MAX_SAFE_INTEGER;
+
+/** Why AccountRepository.credit changed nothing: no such account, a debit into reserved money, or past MAX_NANOS. */
+export class CreditRefusedError extends Error {
+  constructor(readonly reason: 'unknown-account' | 'below-reserved' | 'over-maximum', message: string) {
+    super(message);
+    this.name = 'CreditRefusedError';
+  }
+}
 export type Currency = 'USD' | 'DIEM';
 
 export interface AccountRecord {
@@ -83,7 +97,12 @@ export interface AccountRepository {
   find(id: string): Promise<AccountRecord | undefined>;
   /** Every account, oldest first (ties by id): the operator's listing; deployments hold few accounts. */
   list(): Promise<AccountRecord[]>;
-  /** Adds `amount` (may be negative, not below what is reserved) to a balance, atomically; the new record. */
+  /**
+   * Adds `amount` (an integer; may be negative, not below what is reserved) to a balance, atomically; the new record.
+   * The limits are checked in the one conditional update that writes, so concurrent credits cannot pass them
+   * together. Rejects with CreditRefusedError when it changes nothing: unknown account, a debit into what is
+   * reserved, or a credit past MAX_NANOS (a debit is always allowed down to what is reserved).
+   */
   credit(id: string, currency: Currency, amount: Nanos): Promise<AccountRecord>;
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { AccountRecord } from '../../src/storage/store.ts';
+import { CreditRefusedError, MAX_NANOS, type AccountRecord } from '../../src/storage/store.ts';
 import type { WithStore } from './store-contract.ts';
 
 const AT = '2026-03-01T12:00:00.000Z';
@@ -56,6 +56,38 @@ export function accountsContract(withStore: WithStore): void {
       assert.deepEqual(reserved, { reserved: true, currency: 'USD' });
       await assert.rejects(store.accounts.credit('a1', 'USD', -7));
       assert.equal((await store.accounts.credit('a1', 'USD', -6)).usdBalance, 4);
+    }));
+
+    // Issue #15.6: past MAX_NANOS a JS number no longer counts nanos exactly (PostgreSQL then failed every read of
+    // the account; SQLite turned the column into a float). A credit that would pass it changes nothing.
+    it('refuses a credit that would take a balance past MAX_NANOS, before writing, and still takes debits', () => withStore(async (store) => {
+      await store.accounts.ensure('a1', 'a1', AT);
+      await assert.rejects(store.accounts.credit('a1', 'USD', MAX_NANOS + 1), (error) => error instanceof CreditRefusedError && error.reason === 'over-maximum');
+      await assert.rejects(store.accounts.credit('a1', 'USD', 1e18), (error) => error instanceof CreditRefusedError && error.reason === 'over-maximum');
+      assert.equal((await store.accounts.credit('a1', 'USD', MAX_NANOS - 1)).usdBalance, MAX_NANOS - 1);
+      assert.equal((await store.accounts.credit('a1', 'USD', 1)).usdBalance, MAX_NANOS);
+      await assert.rejects(store.accounts.credit('a1', 'USD', 1), (error) => error instanceof CreditRefusedError && error.reason === 'over-maximum');
+      assert.deepStrictEqual(await store.accounts.find('a1'), { ...empty('a1', 'a1'), usdBalance: MAX_NANOS });
+      // The bound is per balance: the other currency is untouched by it.
+      assert.equal((await store.accounts.credit('a1', 'DIEM', MAX_NANOS)).diemBalance, MAX_NANOS);
+      assert.equal((await store.accounts.credit('a1', 'USD', -BIG)).usdBalance, MAX_NANOS - BIG);
+      assert.equal((await store.accounts.credit('a1', 'USD', BIG)).usdBalance, MAX_NANOS);
+    }));
+
+    it('lets no two concurrent credits pass MAX_NANOS together', () => withStore(async (store) => {
+      await store.accounts.ensure('a1', 'a1', AT);
+      const quarter = Math.floor(MAX_NANOS / 4);
+      const outcomes = await Promise.allSettled(Array.from({ length: 10 }, () => store.accounts.credit('a1', 'DIEM', quarter)));
+      assert.equal(outcomes.filter((outcome) => outcome.status === 'fulfilled').length, 4);
+      for (const outcome of outcomes) if (outcome.status === 'rejected') assert.ok(outcome.reason instanceof CreditRefusedError && outcome.reason.reason === 'over-maximum');
+      assert.equal((await store.accounts.find('a1'))?.diemBalance, 4 * quarter);
+    }));
+
+    it('says why a credit changed nothing: unknown account, a debit into what is reserved', () => withStore(async (store) => {
+      await assert.rejects(store.accounts.credit('missing', 'USD', 1), (error) => error instanceof CreditRefusedError && error.reason === 'unknown-account');
+      await store.accounts.ensure('a1', 'a1', AT);
+      await assert.rejects(store.accounts.credit('a1', 'USD', -1), (error) => error instanceof CreditRefusedError && error.reason === 'below-reserved');
+      await assert.rejects(store.accounts.credit('a1', 'USD', 0.5), RangeError);
     }));
 
     it('loses none of 100 concurrent credits', () => withStore(async (store) => {

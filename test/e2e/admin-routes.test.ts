@@ -71,6 +71,26 @@ describe('/admin routes', () => {
     assert.equal((await rialto.store.accounts.find('default'))?.usdBalance, toNanos(1000));
   });
 
+  it('refuses a top-up past what a balance holds, or below the smallest unit, and the account still reads (#15.6)', async () => {
+    const diemOf = async (): Promise<unknown> => {
+      const listed = await call('GET', '/admin/accounts');
+      assert.equal(listed.status, 200);
+      return ((listed.body.data as Json[]).find((account) => account.id === 'default')?.balances as Json).diem;
+    };
+    for (const amount of [1e9, 9007199.3, 1e-12, 4e-10]) {
+      const refused = await call('POST', '/admin/accounts/default/top-up', { body: { amount, currency: 'DIEM' } });
+      assert.equal(refused.status, 400, `${amount}: ${JSON.stringify(refused.body)}`);
+    }
+    assert.equal(await diemOf(), 0);
+    const filled = await call('POST', '/admin/accounts/default/top-up', { body: { amount: 9007199, currency: 'DIEM' } });
+    assert.equal(filled.status, 200);
+    // Each top-up fits on its own; the sum is what the store refuses.
+    const over = await call('POST', '/admin/accounts/default/top-up', { body: { amount: 1, currency: 'DIEM' } });
+    assert.deepEqual([over.status, over.body.error], [400, 'The DIEM balance would pass 9007199.254740991, the most an account holds']);
+    assert.equal(await diemOf(), 9007199);
+    await rialto.store.accounts.credit('default', 'DIEM', -toNanos(9007199));
+  });
+
   it('checks every engine now: the A1111 double up, the missing upstream down', async () => {
     const { status, body } = await call('GET', '/admin/engines');
     assert.equal(status, 200);
