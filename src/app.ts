@@ -7,7 +7,7 @@ import { VeniceError } from './errors/venice-error.ts';
 import { requireKey } from './http/auth.ts';
 import { multipartBodyLimit } from './http/multipart-body-limit.ts';
 import { logLevelOf, renderFrameworkError, toClientError } from './http/error-renderer.ts';
-import { baseHeaders, newRequestId } from './http/response-headers.ts';
+import { baseHeaders, headerValue, newRequestId } from './http/response-headers.ts';
 import { registerApiKeyRoutes } from './routes/api-keys/index.ts';
 import { registerAudioRoutes } from './routes/audio/index.ts';
 import { registerRateLimitRoutes } from './routes/api-keys/rate-limits.ts';
@@ -149,7 +149,7 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
     const level = logLevelOf(veniceError, unexpected);
     if (level !== 'none') request.log[level]({ err: unexpected ? error : undefined, code: veniceError.code }, unexpected ? 'unexpected error' : veniceError.message);
     reply.headers(veniceError.headers);
-    reply.header('x-venice-host-name', config.server.hostName);
+    reply.header('x-venice-host-name', headerValue(config.server.hostName));
     return reply.status(veniceError.status).send(veniceError.toBody());
   });
 

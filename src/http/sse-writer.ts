@@ -1,6 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import { VeniceError } from '../errors/venice-error.ts';
 import { streamErrorEvent } from './error-renderer.ts';
+import { baseHeaders } from './response-headers.ts';
 
 export interface EventStreamOptions {
   /** The `event:` field of a chunk's event (OpenAI's Responses stream names every event); none when absent. */
@@ -10,10 +11,34 @@ export interface EventStreamOptions {
 }
 
 /**
+ * Sends the stream's status line and headers: those set on the reply (request id, model headers, CORS) with the
+ * stream's own. Should one be refused (Node checks values only now), the client gets 500 UNKNOWN_ERROR with the
+ * base headers instead of no answer at all; false then.
+ */
+function writeStreamHead(reply: FastifyReply): boolean {
+  const response = reply.raw;
+  const headers: Record<string, string | number | string[]> = {};
+  for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) headers[name] = value;
+  try {
+    response.writeHead(200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    return true;
+  } catch (error) {
+    reply.log.error({ err: error }, 'stream headers could not be written');
+    const veniceError = new VeniceError('UNKNOWN_ERROR');
+    reply.server.metrics?.error(veniceError.code);
+    const body = JSON.stringify(veniceError.toBody());
+    response.writeHead(veniceError.status, { ...baseHeaders(reply.request.id), 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    response.end(body);
+    return false;
+  }
+}
+
+/**
  * Writes `chunks` as an SSE stream (`data: <json>\n\n` … `data: [DONE]\n\n`), honouring backpressure.
- * Headers already set on the reply (request id, model headers, CORS) are sent with the stream's.
- * If the client goes away, iteration stops at once (the caller's abort signal frees the engine).
- * An error after the headers are out is sent as one error event and the stream ends.
+ * If the client goes away, iteration stops at once (the caller's abort signal frees the engine); that is not an
+ * error (no error event, not in rialto_errors_total: abort-on-close.ts counts it). An error after the headers are
+ * out is sent as one error event and the stream ends. However it ends, `chunks.return()` is called, so a source
+ * that holds a reservation (a closingStream, services/closing-stream.ts) settles or releases it.
  */
 export async function writeEventStream(
   reply: FastifyReply,
@@ -23,9 +48,6 @@ export async function writeEventStream(
 ): Promise<void> {
   const response = reply.raw;
   reply.hijack();
-  const headers: Record<string, string | number | string[]> = {};
-  for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) headers[name] = value;
-  response.writeHead(200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
   const closed = (): boolean => response.destroyed || response.writableEnded;
   const write = async (text: string): Promise<void> => {
     if (closed()) return;
@@ -40,6 +62,7 @@ export async function writeEventStream(
   const { metrics, lifecycle } = reply.server;
   let first = true;
   try {
+    if (!writeStreamHead(reply)) return;
     for await (const chunk of chunks) {
       if (closed()) break;
       if (first) {
@@ -52,12 +75,14 @@ export async function writeEventStream(
     }
     if (options.done !== false) await write('data: [DONE]\n\n');
   } catch (error) {
+    // The client went away: whatever the engine made of the abort, nobody is there to read an error.
+    if (closed()) return;
     // Cut off by a graceful shutdown's deadline (http/lifecycle.ts): say so, whatever the engine made of the abort.
     const veniceError = lifecycle?.cutOffReached === true ? new VeniceError('SHUTTING_DOWN') : toError(error);
     metrics?.error(veniceError.code);
     await write(streamErrorEvent(veniceError));
   } finally {
-    if (closed()) await chunks.return(undefined);
-    else response.end();
+    await chunks.return(undefined);
+    if (!closed()) response.end();
   }
 }

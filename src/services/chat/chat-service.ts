@@ -18,6 +18,7 @@ import { webContextText, withSystemText } from './web-context.ts';
 import { asksForWeb, WebRetrieval, type ChatWebDependencies } from './web-retrieval.ts';
 import type { UrlFetcher } from '../media/url-fetcher.ts';
 import { tracedEvents } from '../../observability/tracing.ts';
+import { closingStream } from '../closing-stream.ts';
 
 export interface ChatOutcome {
   entry: ModelEntry;
@@ -108,7 +109,9 @@ export class ChatService {
     const web = asksForWeb(prepared.veniceParameters)
       ? { veniceParameters: { ...prepared.veniceParameters, web_search_citations: citations ?? [] }, resultsChunk: prepared.veniceParameters.include_search_results_in_stream }
       : undefined;
-    const chunks = completionChunks(replay(), identity, price, prepared.includeUsage, web);
+    // However the stream ends, even given up before its first chunk (headers that could not be written), the
+    // metered events are closed: their reservation is settled or released (closing-stream.ts).
+    const chunks = closingStream(completionChunks(replay(), identity, price, prepared.includeUsage, web), () => events.return(undefined));
     return { kind: 'stream', chunks, entry, servedBy: call.servedBy ?? entry.engine.kind };
   }
 

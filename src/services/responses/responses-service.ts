@@ -8,6 +8,7 @@ import { chatCompletionView, readChatOutput } from './chat-views.ts';
 import type { ResponseEvent } from './output-assembler.ts';
 import { newId } from './response-object.ts';
 import { responseEventsOfChunks, responseOfCompletion } from './response-translation.ts';
+import { closingStream } from '../closing-stream.ts';
 
 export type ResponsesResult =
   | (ChatOutcome & { kind: 'json'; body: Record<string, unknown> })
@@ -34,7 +35,9 @@ export class ResponsesService {
     if (result.kind === 'json') {
       return { kind: 'json', body: await responseOfCompletion(readChatOutput(chatCompletionView, result.body), identity, count), entry, servedBy };
     }
-    return { kind: 'stream', events: responseEventsOfChunks(result.chunks, identity, count, errorFields), entry, servedBy };
+    // Closing the events closes the chat's chunks, and with them the request's reservation (closing-stream.ts).
+    const events = closingStream(responseEventsOfChunks(result.chunks, identity, count, errorFields), () => result.chunks.return(undefined));
+    return { kind: 'stream', events, entry, servedBy };
   }
 
   private refuseE2ee(model: string): void {

@@ -1,0 +1,43 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import Fastify from 'fastify';
+import { closingStream } from '../services/closing-stream.ts';
+import { VeniceError } from '../errors/venice-error.ts';
+import { headerValue } from './response-headers.ts';
+import { writeEventStream } from './sse-writer.ts';
+
+async function* chunks(): AsyncGenerator<Record<string, unknown>> {
+  yield { n: 1 };
+}
+
+test('headerValue: printable ASCII as it is, anything else (and %) percent-encoded so that it decodes back', () => {
+  assert.equal(headerValue('Qwen 3 (8B)'), 'Qwen 3 (8B)');
+  assert.equal(headerValue('Upstream — chat'), 'Upstream %E2%80%94 chat');
+  for (const text of ['Upstream — chat', '100% sûr', 'line\nbreak', 'emoji 🚀', 'Ünïcödé']) {
+    assert.match(headerValue(text), /^[\x20-\x7e]*$/);
+    assert.equal(decodeURIComponent(headerValue(text)), text);
+  }
+  assert.equal(headerValue('lone \ud800'), 'lone %EF%BF%BD', 'a lone surrogate does not throw');
+});
+
+test('a stream whose headers cannot be written answers 500 UNKNOWN_ERROR and closes its source', async () => {
+  const app = Fastify();
+  let closed = 0;
+  app.get('/stream', async (_request, reply) => {
+    // A value Node refuses when the head is written (ERR_INVALID_CHAR), as a raw model name was.
+    reply.header('x-raw-name', 'Upstream — chat');
+    await writeEventStream(reply, closingStream(chunks(), async () => { closed += 1; }), () => new VeniceError('INFERENCE_FAILED'));
+    return reply;
+  });
+  try {
+    const origin = await app.listen({ host: '127.0.0.1', port: 0 });
+    // A guard against the hang of the code before (no answer at all), not a timing assertion.
+    const response = await fetch(`${origin}/stream`, { signal: AbortSignal.timeout(10_000) });
+    assert.equal(response.status, 500);
+    assert.deepEqual(await response.json(), { error: 'An unknown error occurred' });
+    assert.equal(response.headers.get('x-raw-name'), null);
+    assert.equal(closed, 1, 'the source was closed (its reservation released) once');
+  } finally {
+    await app.close();
+  }
+});
