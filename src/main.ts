@@ -1,13 +1,13 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { modelsDirectoryOf } from './engines/engine-factory.ts';
+import { addBalance, balanceLine, parseBalanceAmount } from './cli/balance.ts';
 import { importCharacters, listCharacters } from './cli/characters.ts';
 import { serve } from './cli/serve.ts';
 import { pullModel } from './pull/model-puller.ts';
 import { createProgressReporter } from './pull/progress-bar.ts';
 import { parseModelSource } from './pull/model-source.ts';
 import { KeyService } from './services/key-service.ts';
-import { fromNanos, toNanos } from './services/billing/money.ts';
 import type { Store } from './storage/store.ts';
 import { openStore } from './storage/open-store.ts';
 
@@ -101,13 +101,11 @@ async function main(argv: string[]): Promise<number> {
     const accountId = values.account ?? 'default';
     const currency = (values.currency ?? 'USD').toUpperCase();
     if (currency !== 'USD' && currency !== 'DIEM') throw new Error('--currency must be USD or DIEM');
-    const amount = Number(argument);
-    if (subcommand === 'add' && (argument === undefined || !Number.isFinite(amount) || amount === 0)) throw new Error('balance add needs a non-zero amount, e.g. rialto balance add 25');
-    const account = await withStore(config, async (store) => {
-      await store.accounts.ensure(accountId, accountId, new Date().toISOString());
-      return subcommand === 'add' ? store.accounts.credit(accountId, currency, toNanos(amount)) : (await store.accounts.find(accountId))!;
-    });
-    process.stdout.write(`${account.id}  USD ${fromNanos(account.usdBalance)} (reserved ${fromNanos(account.usdReserved)})  DIEM ${fromNanos(account.diemBalance)} (reserved ${fromNanos(account.diemReserved)})\n`);
+    // The amount is checked before the store is opened: a refused one creates no account.
+    const nanos = subcommand === 'add' ? parseBalanceAmount(argument) : 0;
+    const account = await withStore(config, async (store) => (subcommand === 'add' ? addBalance(store, accountId, currency, nanos)
+      : await store.accounts.find(accountId) ?? await store.accounts.ensure(accountId, accountId, new Date().toISOString())));
+    process.stdout.write(balanceLine(account));
     return 0;
   }
   if (command === 'characters' && subcommand === 'import' && argument !== undefined) {
