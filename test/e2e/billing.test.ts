@@ -7,6 +7,7 @@ import type { ReplayServer } from '../support/upstream/upstream-replay-server.ts
 import { chatModel, useReplayRialto } from './upstream-support.ts';
 import { toNanos, fromNanos } from '../../src/services/billing/money.ts';
 import { validateResponse } from '../support/spec/spec-validator.ts';
+import { periodOf } from '../../src/services/billing/limit-period.ts';
 
 const PLAIN = [{ role: 'user', content: '#plain hello' }];
 
@@ -14,10 +15,6 @@ async function chat(rialto: TestRialto, key: string, body: Record<string, unknow
   return fetch(`${rialto.baseURL}/chat/completions`, {
     method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body), ...(signal === undefined ? {} : { signal }),
   });
-}
-
-async function settledTotal(rialto: TestRialto): Promise<number> {
-  return (await rialto.store.usage.list({ accountId: 'default', limit: 10_000 })).reduce((sum, record) => sum + record.amount, 0);
 }
 
 for (const database of ['sqlite', 'postgres'] as const) {
@@ -99,31 +96,62 @@ for (const database of ['sqlite', 'postgres'] as const) {
       }
     });
 
-    it('200 concurrent streams on a key whose limit allows about 50: the settled total stays within the limit, every refusal is a 402', async () => {
+    it('200 concurrent streams on a key whose limit pays for 50 at actual cost: exactly as many as their worst cases fit are admitted, the rest refused 402, the books exact', async () => {
       await rialto.store.accounts.credit('default', 'USD', toNanos(100));
-      const perRequest = (16 * 1 + 8 * 2) / 1e6;
-      const limit = 50 * perRequest * 4; // reservations hold the worst case, which is above the actual cost
-      const { apiKey, record } = await rialto.keys.create({ apiKeyType: 'INFERENCE', description: 'race', consumptionLimits: { usd: toNanos(limit), diem: null, vcu: null } });
-      const before = await settledTotal(rialto);
-      const answers = await Promise.all(Array.from({ length: 200 }, async () => {
-        const response = await chat(rialto, apiKey, { model: 'paid', messages: PLAIN, max_tokens: 64, stream: true, stream_options: { include_usage: true } });
-        return { status: response.status, text: await response.text() };
-      }));
-      const refused = answers.filter((answer) => answer.status !== 200);
-      assert.ok(refused.length > 0, 'the limit must refuse some of them');
-      assert.ok(answers.length - refused.length >= 1);
-      for (const answer of refused) {
-        assert.equal(answer.status, 402, answer.text);
-        assert.match(answer.text, /API key USD spend limit exceeded/);
+      const perRequest = toNanos((16 * 1 + 8 * 2) / 1e6);
+      const limit = 50 * perRequest;
+      const { apiKey, record } = await rialto.keys.create({ apiKeyType: 'INFERENCE', description: 'race', consumptionLimits: { usd: limit, diem: null, vcu: null } });
+      const period = periodOf(record.limitPeriod, new Date());
+      const balanceBefore = (await rialto.store.accounts.find('default'))!.usdBalance;
+      const forwardedBefore = replay.requests.length;
+      // The upstream holds every answer until each of the 200 has been refused or forwarded: all admitted requests
+      // then hold their reservation (the worst case: 64 completion tokens, ~4x the actual cost) at once, so the key
+      // admits exactly as many worst cases as its limit holds, whatever the order of arrival.
+      let release = (): void => undefined;
+      replay.setBehavior({ gate: new Promise<void>((resolve) => { release = resolve; }) });
+      let refusedSoFar = 0;
+      try {
+        const pending = Array.from({ length: 200 }, async () => {
+          const response = await chat(rialto, apiKey, { model: 'paid', messages: PLAIN, max_tokens: 64, stream: true, stream_options: { include_usage: true } });
+          if (response.status !== 200) refusedSoFar += 1;
+          return { status: response.status, text: await response.text() };
+        });
+        for (let turn = 0; refusedSoFar + replay.requests.length - forwardedBefore < 200; turn++) {
+          // More than 50 in flight could not all be paid at actual cost, let alone at their worst case.
+          assert.ok(replay.requests.length - forwardedBefore <= 50, `${replay.requests.length - forwardedBefore} forwarded at once on a limit that pays for 50`);
+          assert.ok(turn < 6000, `after 60 s, ${refusedSoFar} refused and ${replay.requests.length - forwardedBefore} forwarded of 200`);
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        const held = await rialto.store.ledger.keySpend(record.id, period);
+        const admittedCount = replay.requests.length - forwardedBefore;
+        assert.ok(refusedSoFar > 0 && admittedCount > 0, `${admittedCount} admitted, ${refusedSoFar} refused`);
+        const worstCase = held.usdReserved / admittedCount;
+        assert.ok(held.usdSpent === 0 && held.usdReserved <= limit && limit - held.usdReserved < worstCase,
+          `${admittedCount} reservations of ${fromNanos(worstCase)} held on a limit of ${fromNanos(limit)}: ${fromNanos(held.usdReserved)} reserved`);
+        release();
+        const answers = await Promise.all(pending);
+        const admitted = answers.filter((answer) => answer.status === 200);
+        assert.equal(admitted.length, admittedCount);
+        for (const answer of answers.filter((item) => item.status !== 200)) {
+          assert.equal(answer.status, 402, answer.text);
+          assert.match(answer.text, /API key USD spend limit exceeded/);
+        }
+        for (const answer of admitted) assert.ok(answer.text.trimEnd().endsWith('data: [DONE]'));
+      } finally {
+        release();
+        replay.resetBehavior();
       }
-      for (const answer of answers.filter((item) => item.status === 200)) assert.ok(answer.text.trimEnd().endsWith('data: [DONE]'));
-      const spent = (await settledTotal(rialto)) - before;
-      assert.ok(spent <= toNanos(limit), `spent ${fromNanos(spent)} > limit ${limit}`);
-      assert.equal(spent, (answers.length - refused.length) * toNanos(perRequest));
-      const period = new Date().toISOString().slice(0, 10);
+      // The books: one completed usage record of the actual cost per admitted request; the key's spend and the
+      // account's balance moved by exactly their sum; nothing left reserved.
+      const records = (await rialto.store.usage.list({ accountId: 'default', limit: 10_000 })).filter((item) => item.keyId === record.id);
+      assert.equal(records.length, 200 - refusedSoFar);
+      for (const item of records) assert.deepEqual({ status: item.status, amount: item.amount, currency: item.currency }, { status: 'completed', amount: perRequest, currency: 'USD' });
+      const spent = records.length * perRequest;
+      assert.ok(spent <= limit, `spent ${fromNanos(spent)} > limit ${fromNanos(limit)}`);
       const keySpend = await rialto.store.ledger.keySpend(record.id, period);
-      assert.equal(keySpend.usdReserved, 0);
-      assert.equal(keySpend.usdSpent, spent);
+      assert.deepEqual({ spent: keySpend.usdSpent, reserved: keySpend.usdReserved }, { spent, reserved: 0 });
+      const account = (await rialto.store.accounts.find('default'))!;
+      assert.deepEqual({ balance: account.usdBalance, reserved: account.usdReserved }, { balance: balanceBefore - spent, reserved: 0 });
     });
 
     it('a client that leaves mid-stream pays for what was generated; a stream the upstream breaks costs nothing', async () => {

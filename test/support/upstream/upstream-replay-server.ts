@@ -49,6 +49,8 @@
  *  - failWith: answer EVERY request with this status/body/headers (body: string sent
  *    as-is, anything else JSON-encoded, default content-type application/json).
  *  - delayMs: wait before the first byte (status line) of any answer.
+ *  - gate: a promise every answer waits for before its first byte (a test holds answers until it has seen
+ *    what it wanted, e.g. every request of a burst admitted or refused, then resolves it).
  *  - chunkDelayMs: wait between SSE events.
  *  - hang: accept the request, read it, never answer (close() still tears it down).
  *  - dropAfterChunks: for SSE answers, destroy the socket after N events have been
@@ -109,6 +111,7 @@ export interface RecordedRequest {
 export interface ReplayBehavior {
   failWith?: { status: number; body: unknown; headers?: Record<string, string> | undefined } | undefined;
   delayMs?: number | undefined;
+  gate?: Promise<void> | undefined;
   chunkDelayMs?: number | undefined;
   hang?: boolean | undefined;
   dropAfterChunks?: number | undefined;
@@ -372,6 +375,7 @@ export async function startReplayServer(options: StartReplayServerOptions): Prom
   const gone = (res: ServerResponse): boolean => closed || res.destroyed || res.socket === null || res.socket.destroyed;
 
   const sendAnswer = async (res: ServerResponse, a: Answer): Promise<void> => {
+    await behavior.gate;
     await sleep(behavior.delayMs);
     if (gone(res)) return;
     res.writeHead(a.status, { ...a.headers, 'content-length': String(Buffer.byteLength(a.body)) });
@@ -379,6 +383,7 @@ export async function startReplayServer(options: StartReplayServerOptions): Prom
   };
 
   const sendSse = async (res: ServerResponse, rec: Recording, events: RecordedSseEvent[], model: string | undefined): Promise<void> => {
+    await behavior.gate;
     await sleep(behavior.delayMs);
     if (gone(res)) return;
     res.writeHead(rec.response.status, rec.response.headers);
