@@ -1,8 +1,9 @@
 // Chat inputs beyond text, through the official openai client, on a vLLM replay upstream. `file` parts
 // (docs/guides/features/file-inputs.mdx): each file, a data URL or a URL, is extracted to text before inference
 // and reaches the model as a text part named after the file; unreadable, empty and oversize files are a 400
-// before the model is called. `image_url` parts pass through to a vision model (the most recent maxImages of
-// them, INVENTORY §2.2) and are refused by a model without vision; audio and video only where declared.
+// before the model is called. `image_url` parts reach a vision model (the most recent maxImages of them,
+// INVENTORY §2.2; a URL fetched by Rialto and sent on as a data: URL) and are refused by a model without vision;
+// audio and video only where declared.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -33,6 +34,7 @@ describe('chat file inputs', () => {
     const report = await pdfWithText([['Quarterly report: revenue grew by twelve percent.'], ['Risks: the canal may flood.']]);
     const server = createServer((request, response) => {
       if (request.url === '/report.pdf') return void response.writeHead(200, { 'content-type': 'application/pdf' }).end(report);
+      if (request.url?.endsWith('.png') === true) return void response.writeHead(200, { 'content-type': 'image/png' }).end(`png ${request.url}`);
       if (request.url === '/huge.txt') return void response.writeHead(200, { 'content-type': 'text/plain' }).end(Buffer.alloc(26 * 1024 * 1024, 'a'));
       response.writeHead(404).end();
     });
@@ -89,15 +91,16 @@ describe('chat file inputs', () => {
     assert.equal(replay.requests.length, calls);
   });
 
-  it('image_url parts reach a vision model as sent, the most recent maxImages of them; a model without vision, audio or video input refuses them', async () => {
-    const image = (n: number): Part => ({ type: 'image_url', image_url: { url: `https://venice.example.org/${n}.png`, detail: 'low' } });
+  it('image_url parts reach a vision model as data: URLs, the most recent maxImages of them; a model without vision, audio or video input refuses them', async () => {
+    const image = (n: number): Part => ({ type: 'image_url', image_url: { url: `${pages.url}/${n}.png`, detail: 'low' } });
+    const fetched = (n: number): string => `data:image/png;base64,${Buffer.from(`png /${n}.png`).toString('base64')}`;
     const completion = await rialto.client.chat.completions.create({
       model: 'seer', messages: [{ role: 'user', content: [image(1), { type: 'text', text: 'and' }, image(2)] }, { role: 'assistant', content: 'ok' }, { role: 'user', content: [{ type: 'text', text: '#plain compare' }, image(3)] }],
     });
     validateResponse({ method: 'POST', path: '/chat/completions', status: 200, body: completion });
     const messages = bodyOf(lastRequest(replay)).messages as { content: unknown }[];
-    assert.deepEqual(messages[0]!.content, [{ type: 'text', text: 'and' }, { type: 'image_url', image_url: { url: 'https://venice.example.org/2.png', detail: 'low' } }]);
-    assert.deepEqual(messages[2]!.content, [{ type: 'text', text: '#plain compare' }, { type: 'image_url', image_url: { url: 'https://venice.example.org/3.png', detail: 'low' } }]);
+    assert.deepEqual(messages[0]!.content, [{ type: 'text', text: 'and' }, { type: 'image_url', image_url: { url: fetched(2), detail: 'low' } }]);
+    assert.deepEqual(messages[2]!.content, [{ type: 'text', text: '#plain compare' }, { type: 'image_url', image_url: { url: fetched(3), detail: 'low' } }]);
     const calls = replay.requests.length;
     for (const [model, part] of [
       ['reader', image(1)],

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { EngineCall, EngineChatEvent, EngineUsage } from '../../engines/engine.ts';
 import { EngineError, toVeniceError } from '../../engines/engine-error.ts';
 import type { ChatCompletionRequest, ChatMessage } from '../../schemas/chat.ts';
-import type { Billing } from '../billing/meter.ts';
+import type { Billing, Settlement } from '../billing/meter.ts';
 import { meteredEvents } from '../billing/metered-events.ts';
 import { contextLengthOf, textEngineOf } from '../model-registry.ts';
 import type { ModelEntry, ModelRegistry } from '../model-registry.ts';
@@ -13,6 +13,7 @@ import { resolveChatModel, type PersonaSource } from './chat-character.ts';
 import { withDocumentsCall } from './documents-call.ts';
 import { prepareChat } from './prepare-chat.ts';
 import { resolveFileParts } from './file-parts.ts';
+import { inlineMediaUrls } from './media-urls.ts';
 import { needsWebSearch } from './search-decision.ts';
 import { webContextText, withSystemText } from './web-context.ts';
 import { asksForWeb, WebRetrieval, type ChatWebDependencies } from './web-retrieval.ts';
@@ -39,6 +40,16 @@ function promptText(messages: ChatMessage[], tools: unknown): string {
   return parts.join('\n') + (tools === undefined ? '' : JSON.stringify(tools));
 }
 
+/** Runs `work` under an open reservation; when it fails, the reservation is released (nothing was served). */
+async function releasingOnFailure<T>(settlement: Settlement | undefined, signal: AbortSignal, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    await settlement?.release(signal.aborted ? 'client_disconnected' : 'failed');
+    throw error;
+  }
+}
+
 /** Engine failures become Venice errors; anything else passes through to the app's error handler. */
 async function* mapEngineErrors<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
   try {
@@ -58,8 +69,9 @@ export class ChatService {
 
   /**
    * `personas` looks up character_slug; without it every slug is 404 CHARACTER_NOT_FOUND. `fetcher` reads the
-   * URLs of `file` parts; without it file parts are refused. `web` serves venice_parameters' web search and
-   * scraping; without it web search is refused (400) and scraping reads nothing.
+   * URLs of `file`, `image_url` and `video_url` parts; without it file parts, and media URLs other than data:, are
+   * refused. `web` serves venice_parameters' web search and scraping; without it web search is refused (400) and
+   * scraping reads nothing.
    */
   constructor(private readonly registry: ModelRegistry, private readonly systemPrompt: () => string, private readonly personas?: PersonaSource, private readonly fetcher?: UrlFetcher, web?: ChatWebDependencies) {
     this.web = new WebRetrieval(web);
@@ -82,6 +94,8 @@ export class ChatService {
     const settlement = billing === undefined || worst === undefined ? undefined : await billing.reserve({
       modelId: entry.config.id, modelType: 'text', requestId: identity.id, limitClass: entry.config.rateLimitTier, tokens: worst.tokens, worstCase: worst.cost, privacy: entry.config.privacy,
     });
+    // Client media URLs are fetched once the request is admitted and paid for, and reach the engine as data: URLs.
+    engineRequest.messages = await releasingOnFailure(settlement, signal, () => inlineMediaUrls(engineRequest.messages, this.fetcher, signal));
     // `cost` reports the charge in the currency that paid it (swagger: cost.usd / cost.diem).
     const price = (usage: EngineUsage): Cost => {
       const full = priceOf(entry.config.pricing, usage);
