@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkRequestSchemas, jsonSchema } from './json-schema.ts';
 
 // swagger: ChatCompletionRequest (components/schemas), additionalProperties: false.
 
@@ -63,7 +64,7 @@ export const functionTool = z.object({
   function: z.object({
     name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'Function names use letters, digits, _ and -, at most 64'),
     description: z.string().optional(),
-    parameters: z.record(z.string(), z.unknown()).optional(),
+    parameters: jsonSchema.optional(),
     strict: z.boolean().optional(),
   }),
 });
@@ -94,7 +95,7 @@ export const veniceParameters = z.strictObject({
 export type VeniceParameters = z.infer<typeof veniceParameters>;
 
 const responseFormat = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('json_schema'), json_schema: z.object({ name: z.string().optional(), schema: z.record(z.string(), z.unknown()).optional(), strict: z.boolean().nullish(), description: z.string().optional() }).passthrough() }),
+  z.strictObject({ type: z.literal('json_schema'), json_schema: z.object({ name: z.string().optional(), schema: jsonSchema.optional(), strict: z.boolean().nullish(), description: z.string().optional() }).passthrough() }),
   z.strictObject({ type: z.literal('json_object') }),
   z.strictObject({ type: z.literal('text') }),
 ]);
@@ -143,5 +144,9 @@ export const chatCompletionRequest = z.strictObject({
   user: z.string().optional(),
   fallbacks: z.array(z.object({ model: z.string() })).max(10).optional(),
   venice_parameters: veniceParameters.optional(),
+}).superRefine((request, context) => {
+  const format = request.response_format;
+  const parameters = (request.tools ?? []).map((tool) => ('function' in tool ? tool.function.parameters : undefined));
+  checkRequestSchemas([...parameters, format?.type === 'json_schema' ? format.json_schema.schema : undefined], context, []);
 });
 export type ChatCompletionRequest = z.infer<typeof chatCompletionRequest>;

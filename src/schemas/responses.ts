@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkRequestSchemas, jsonSchema } from './json-schema.ts';
 
 // swagger: ResponsesRequest (components/schemas). Not strict (INVENTORY §0 "Strict bodies"): unknown keys are dropped.
 
@@ -63,15 +64,16 @@ const functionName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'Function names u
 // swagger: Function Tool is nested chat-style (INVENTORY §1.7); OpenAI's SDK sends the flat shape. Both are read.
 const functionTool = z.object({
   type: z.literal('function'),
-  function: z.object({ name: functionName, description: z.string().optional(), parameters: z.record(z.string(), z.unknown()).optional(), strict: z.boolean().optional() }).optional(),
+  function: z.object({ name: functionName, description: z.string().optional(), parameters: jsonSchema.optional(), strict: z.boolean().optional() }).optional(),
   name: functionName.optional(),
   description: z.string().nullish(),
-  parameters: z.record(z.string(), z.unknown()).nullish(),
+  parameters: jsonSchema.nullish(),
   strict: z.boolean().nullish(),
 }).refine((tool) => tool.function !== undefined || tool.name !== undefined, { message: 'A function tool needs function.name (or OpenAI\'s flat name)' });
 // web_search, x_search, code_interpreter, file_search, computer_use_preview and the Generic Tool: the generic
 // {type} catches every built-in tool whatever its fields, so their field constraints never reject a body.
-const builtInTool = z.object({ type: z.string().refine((type) => type !== 'function') });
+// Aborting on `function` leaves a function tool's own issues (its name, its parameters' schema) as the union's answer.
+const builtInTool = z.object({ type: z.string().refine((type) => type !== 'function', { abort: true }) });
 export const responsesTool = z.union([functionTool, builtInTool]);
 export type ResponsesTool = z.infer<typeof responsesTool>;
 
@@ -111,5 +113,8 @@ export const responsesRequest = z.object({
   instructions: z.string().nullish(),
   parallel_tool_calls: z.boolean().nullish(),
   previous_response_id: z.string().nullish(),
+}).superRefine((request, context) => {
+  const parameters = (request.tools ?? []).flatMap((tool) => ('function' in tool || 'parameters' in tool ? [tool.function?.parameters, tool.parameters] : []));
+  checkRequestSchemas(parameters, context, []);
 });
 export type ResponsesRequest = z.infer<typeof responsesRequest>;
