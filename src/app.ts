@@ -6,6 +6,7 @@ import type { Config } from './config.ts';
 import { VeniceError } from './errors/venice-error.ts';
 import { requireKey } from './http/auth.ts';
 import { multipartBodyLimit } from './http/multipart-body-limit.ts';
+import { jsonBodyTooDeep } from './http/json-body-depth.ts';
 import { logLevelOf, renderFrameworkError, toClientError } from './http/error-renderer.ts';
 import { baseHeaders, headerValue, newRequestId } from './http/response-headers.ts';
 import { registerApiKeyRoutes } from './routes/api-keys/index.ts';
@@ -101,7 +102,7 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (body === '') done(null, undefined);
-    else parseJson(request, body.toString(), done);
+    else parseJson(request, body.toString(), (error, value) => done(error ?? jsonBodyTooDeep(value) ?? null, value));
   });
 
   // On close, Fastify drops the keep-alive connections idle at that moment; one whose request is still being
