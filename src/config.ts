@@ -180,6 +180,12 @@ const configSchema = z.strictObject({
      */
     leaseSeconds: z.number().int().min(1).default(60),
   }).default({ leaseSeconds: 60 }),
+  /**
+   * How long a process trusts a key record it read (ms). Where replicas share Redis (rateLimits.store redis), a key
+   * revoked or changed through one reaches the others at once over the key-change channel; without it, while Redis
+   * is down, and after `rialto keys revoke` (which publishes nothing), within this.
+   */
+  keyCacheMs: z.number().int().min(0).max(600_000).default(500),
   /** Per key and model, requests and tokens per minute (docs/api-reference/rate-limiting.mdx). */
   rateLimits: z.strictObject({
     enabled: z.boolean().default(true),

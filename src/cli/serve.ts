@@ -24,7 +24,7 @@ export async function serve(config: Config): Promise<RunningServer> {
   const models = discoverModels(config);
   const { entries, close: closeEngines } = await createModelEntries(config, models, logger);
   const registry = new ModelRegistry(entries);
-  const keys = new KeyService(store);
+  const keys = new KeyService(store, { recordCacheMs: config.keyCacheMs });
   // Replicas sharing Redis tell each other of revocations and limit changes, so each drops its cached record.
   const keyChanges = createKeyChangeFeed(config, logger);
   if (keyChanges !== undefined) await keys.share(keyChanges);

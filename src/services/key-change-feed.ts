@@ -10,7 +10,7 @@ export interface KeyChangeFeed {
   /**
    * Announces that key `id` changed, after the change is in the store; resolves once the announcement has left
    * (every subscribed replica has it a moment later). Never rejects: when the channel is down the change still
-   * applies everywhere once cached records expire (KeyService's RECORD_CACHE_MS).
+   * applies everywhere once cached records expire (config keyCacheMs).
    */
   publish(id: string): Promise<void>;
   /**

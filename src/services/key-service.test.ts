@@ -17,7 +17,7 @@ let keys: KeyService;
 
 before(async () => {
   store = await openSqliteStore(databasePath);
-  keys = new KeyService(store, () => clock);
+  keys = new KeyService(store, { now: () => clock });
 });
 
 after(async () => {

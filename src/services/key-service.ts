@@ -19,11 +19,11 @@ export interface CreatedKey {
 }
 
 /**
- * How long a key record read from the store is trusted. With a KeyChangeFeed (`share`) a revocation or update made
- * on another replica drops the record within milliseconds; without one, or while the feed is down, it takes
- * effect there within this (a stale record was read before the change committed), so always within 1 s.
+ * How long a key record read from the store is trusted, unless configured (keyCacheMs). With a KeyChangeFeed
+ * (`share`) a revocation or update made on another replica drops the record within milliseconds; without one, or
+ * while the feed is down, it takes effect there within this (a stale record was read before the change committed).
  */
-const RECORD_CACHE_MS = 500;
+export const DEFAULT_RECORD_CACHE_MS = 500;
 const RECORD_CACHE_SIZE = 10_000;
 /** swagger: createApiKey, "a maximum of 500 active API keys per user". */
 export const MAX_ACTIVE_KEYS_PER_ACCOUNT = 500;
@@ -49,7 +49,14 @@ export class KeyService {
   private drops = 0;
   private feed: KeyChangeFeed | undefined;
 
-  constructor(private readonly store: Store, private readonly now: () => Date = () => new Date()) {}
+  private readonly now: () => Date;
+  private readonly recordCacheMs: number;
+
+  /** `now` is the clock (tests freeze it); `recordCacheMs` how long a record read from the store is trusted. */
+  constructor(private readonly store: Store, options: { now?: () => Date; recordCacheMs?: number } = {}) {
+    this.now = options.now ?? (() => new Date());
+    this.recordCacheMs = options.recordCacheMs ?? DEFAULT_RECORD_CACHE_MS;
+  }
 
   async create(input: { apiKeyType: ApiKeyType; description: string; expiresAt?: string | null } & Partial<Pick<ApiKeyRecord, 'accountId' | 'consumptionLimits' | 'limitPeriod' | 'modelPrivacy'>>): Promise<CreatedKey> {
     const id = randomBytes(8).toString('hex');
@@ -108,7 +115,7 @@ export class KeyService {
 
   private async findRecord(id: string, now: number): Promise<ApiKeyRecord | undefined> {
     const cached = this.records.get(id);
-    if (cached !== undefined && now - cached.readAt < RECORD_CACHE_MS) return cached.record;
+    if (cached !== undefined && now - cached.readAt < this.recordCacheMs) return cached.record;
     const drops = this.drops;
     const record = await this.store.apiKeys.findById(id);
     if (record === undefined || drops !== this.drops) return record;

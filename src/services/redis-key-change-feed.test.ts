@@ -5,8 +5,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
 import { pino } from 'pino';
+import { startTcpProxy } from '../../test/support/tcp-proxy.ts';
 import { openSqliteStore } from '../storage/sqlite-store.ts';
 import type { Store } from '../storage/store.ts';
 import { KeyService } from './key-service.ts';
@@ -41,7 +44,7 @@ describe('RedisKeyChangeFeed with KeyService', () => {
     store = await openSqliteStore(join(directory, 'keys.db'));
     replicaA = new KeyService(store);
     const frozen = new Date();
-    replicaB = new KeyService(store, () => frozen);
+    replicaB = new KeyService(store, { now: () => frozen });
     await replicaA.share(feeds[0]!);
     await replicaB.share(feeds[1]!);
   });
@@ -66,9 +69,47 @@ describe('RedisKeyChangeFeed with KeyService', () => {
     await eventually(async () => assert.equal((await replicaB.authenticate(apiKey)).consumptionLimits.usd, 1234));
   });
 
-  it('publishing after close is a no-op', async () => {
-    const closed = new RedisKeyChangeFeed({ url: REDIS_URL, channel, logger });
+  it('a replica whose connection to Redis was cut drops every cached record once it is back (it may have missed a change)', async (t) => {
+    const redis = new URL(REDIS_URL);
+    const proxy = await startTcpProxy({ host: redis.hostname, port: Number(redis.port || 6379) });
+    const feed = new RedisKeyChangeFeed({ url: `redis://127.0.0.1:${proxy.port}`, channel, logger });
+    t.after(async () => {
+      await feed.close();
+      await proxy.close();
+    });
+    const frozen = new Date();
+    const replicaC = new KeyService(store, { now: () => frozen });
+    await replicaC.share(feed);
+    const { apiKey, record } = await replicaA.create({ apiKeyType: 'INFERENCE', description: 'revoked while C was away' });
+    assert.equal((await replicaC.authenticate(apiKey)).id, record.id);
+    proxy.cut();
+    assert.equal(await replicaA.revoke(record.id), true);
+    await eventually(() => assert.rejects(replicaB.authenticate(apiKey), { code: 'AUTHENTICATION_FAILED' }));
+    // C missed the announcement and its clock stands still: only the drop after reconnecting can refuse the key.
+    assert.equal((await replicaC.authenticate(apiKey)).id, record.id);
+    proxy.restore();
+    await eventually(() => assert.rejects(replicaC.authenticate(apiKey), { code: 'AUTHENTICATION_FAILED' }), 15_000);
+  });
+
+  it('publishing after close is a no-op: nothing reaches the channel, nothing is logged', async (t) => {
+    const quiet = `${channel}:closed`;
+    const lines: string[] = [];
+    const capture = new Writable({ write(chunk: Buffer, _encoding, done) { lines.push(chunk.toString('utf8')); done(); } });
+    const listener = new Redis(REDIS_URL);
+    const open = new RedisKeyChangeFeed({ url: REDIS_URL, channel: quiet, logger });
+    const closed = new RedisKeyChangeFeed({ url: REDIS_URL, channel: quiet, logger: pino({ level: 'debug' }, capture) });
+    t.after(async () => {
+      await Promise.all([open.close(), closed.close(), listener.quit()]);
+    });
+    const heard: string[] = [];
+    listener.on('message', (_channel: string, message: string) => heard.push(message));
+    await listener.subscribe(quiet);
     await closed.close();
     await closed.publish('0123456789abcdef');
+    // Pub/sub keeps order per publisher, and this one is published after: once it is heard, nothing else came.
+    await open.publish('fedcba9876543210');
+    await eventually(async () => assert.ok(heard.includes('fedcba9876543210')));
+    assert.deepEqual(heard, ['fedcba9876543210']);
+    assert.deepEqual(lines, []);
   });
 });

@@ -1,15 +1,16 @@
 // Issue #10 item 3: four Rialto processes sharing PostgreSQL and Redis behind a round-robin proxy, under a bounded
 // mixed load (chat JSON and streams, embeddings, priced) while keys are created, updated and revoked through the
 // admin API. Limits are exact across replicas, the books balance, and a key revoked or re-limited on one replica
-// is refused (or admitted) by all four within one second of the answer to that change.
-import { test, type TestContext } from 'node:test';
+// is refused (or admitted) by every replica in its first request after the answer to that change. The replicas
+// trust a key record they read for KEY_CACHE_MS, longer than the test, so only the key-change channel over Redis
+// can tell them (how fast it does is measured by bench/key-propagation.ts).
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { loadConfig } from '../../src/config.ts';
 import { toNanos } from '../../src/services/billing/money.ts';
 import { openStore } from '../../src/storage/open-store.ts';
@@ -30,8 +31,8 @@ const FUNDING_USD = 100;
 const LOAD_WORKERS = 6;
 const LOAD_REQUESTS_PER_WORKER = 18;
 const CHURN_CYCLES = 3;
-/** The issue's bound: from the answer to a revocation (or limit change) to every replica applying it. */
-const PROPAGATION_BOUND_MS = 1000;
+/** keyCacheMs of the replicas: no cached key record expires during the test. */
+const KEY_CACHE_MS = 600_000;
 /** USD per 1M tokens: a chat request's worst case (16 completion tokens) is about 0.004 USD. */
 const PRICING = { input: { usd: 100, diem: 100 }, output: { usd: 200, diem: 200 } };
 
@@ -87,29 +88,13 @@ async function keyStatus(origin: string, apiKey: string): Promise<number> {
 }
 
 /**
- * Probes one replica until `probe` answers as `wanted`, then once more (it must not change back): the ms from
- * `since` to the sending of the first such probe, and how many probes before it did not. Gives up 5 s on (the
- * assertion on 1 s is the caller's).
+ * Sends each replica one probe at once, right after the answer to a change made on one of them, and asserts that
+ * each applied the change in that very first request: with records cached for KEY_CACHE_MS, only the key-change
+ * channel can have made them drop their copy.
  */
-async function delayUntil(probe: () => Promise<number>, wanted: (status: number) => boolean, since: number): Promise<{ ms: number; stale: number }> {
-  for (let stale = 0; ; stale += 1) {
-    const sentAt = performance.now();
-    const status = await probe();
-    if (wanted(status)) {
-      const again = await probe();
-      assert.ok(wanted(again), `answered ${again} after having applied the change`);
-      return { ms: sentAt - since, stale };
-    }
-    if (sentAt - since > 5000) assert.fail(`still ${status} 5 s after the change`);
-    await delay(20);
-  }
-}
-
-/** Probes every replica at once from `since` (the answer to a change) and asserts each applied it within the bound. */
-async function propagation(cluster: Cluster, label: string, probe: (origin: string) => Promise<number>, wanted: (status: number) => boolean, since: number, t: TestContext): Promise<void> {
-  const delays = await Promise.all(cluster.replicas.map((origin) => delayUntil(() => probe(origin), wanted, since)));
-  t.diagnostic(`${label}: the ${REPLICAS} replicas applied it in the probe sent ${delays.map(({ ms, stale }) => `${ms.toFixed(1)} ms (after ${stale} stale answers)`).join(', ')} after the answer`);
-  for (const { ms } of delays) assert.ok(ms <= PROPAGATION_BOUND_MS, `${label}: a replica took ${ms.toFixed(0)} ms`);
+async function appliedEverywhere(cluster: Cluster, label: string, probe: (origin: string) => Promise<number>, wanted: (status: number) => boolean): Promise<void> {
+  const statuses = await Promise.all(cluster.replicas.map((origin) => probe(origin)));
+  assert.ok(statuses.every(wanted), `${label}: the first answers of the ${REPLICAS} replicas were ${statuses.join(', ')}`);
 }
 
 async function load(cluster: Cluster, keys: string[], worker: number): Promise<void> {
@@ -152,7 +137,7 @@ async function spendLimit(cluster: Cluster): Promise<string> {
 }
 
 /** Keys created, used, updated, used and revoked through the proxy; each revocation reaches every replica. */
-async function churn(cluster: Cluster, t: TestContext): Promise<void> {
+async function churn(cluster: Cluster): Promise<void> {
   for (let cycle = 0; cycle < CHURN_CYCLES; cycle += 1) {
     const { id, apiKey } = await createKey(cluster, `churn ${cycle}`, 1);
     assert.equal((await infer(cluster, cluster.proxy, apiKey, 'json')).status, 200);
@@ -160,24 +145,24 @@ async function churn(cluster: Cluster, t: TestContext): Promise<void> {
     assert.deepEqual(updated.body.data?.consumptionLimits, { usd: 2, diem: null, vcu: null });
     assert.equal((await infer(cluster, cluster.proxy, apiKey, 'stream')).status, 200);
     assert.equal((await admin(cluster, cluster.proxy, 'DELETE', `/api_keys?id=${id}`)).status, 200);
-    await propagation(cluster, `churn ${cycle} revocation`, (origin) => keyStatus(origin, apiKey), (status) => status === 401, performance.now(), t);
+    await appliedEverywhere(cluster, `churn ${cycle} revocation`, (origin) => keyStatus(origin, apiKey), (status) => status === 401);
   }
 }
 
 /** A key every replica has cached is revoked on replica A; then re-limited and freed on replica B. */
-async function revocationAndLimits(cluster: Cluster, t: TestContext): Promise<void> {
+async function revocationAndLimits(cluster: Cluster): Promise<void> {
   const revoked = await createKey(cluster, 'revoked under load');
   for (const origin of cluster.replicas) assert.equal(await keyStatus(origin, revoked.apiKey), 200);
   assert.equal((await admin(cluster, cluster.replicas[0]!, 'DELETE', `/api_keys?id=${revoked.id}`)).status, 200);
-  await propagation(cluster, 'revocation on replica A', (origin) => keyStatus(origin, revoked.apiKey), (status) => status === 401, performance.now(), t);
+  await appliedEverywhere(cluster, 'revocation on replica A', (origin) => keyStatus(origin, revoked.apiKey), (status) => status === 401);
 
   const limited = await createKey(cluster, 're-limited under load');
   const chat = async (origin: string): Promise<number> => (await infer(cluster, origin, limited.apiKey, 'json')).status;
   for (const origin of cluster.replicas) assert.equal(await chat(origin), 200);
   assert.equal((await admin(cluster, cluster.replicas[1]!, 'PATCH', '/api_keys', { id: limited.id, consumptionLimit: { usd: 0 } })).status, 200);
-  await propagation(cluster, 'spend limit 0 set on replica B', chat, (status) => status === 402, performance.now(), t);
+  await appliedEverywhere(cluster, 'spend limit 0 set on replica B', chat, (status) => status === 402);
   assert.equal((await admin(cluster, cluster.replicas[1]!, 'PATCH', '/api_keys', { id: limited.id, consumptionLimit: { usd: null } })).status, 200);
-  await propagation(cluster, 'spend limit removed on replica B', chat, (status) => status === 200, performance.now(), t);
+  await appliedEverywhere(cluster, 'spend limit removed on replica B', chat, (status) => status === 200);
 }
 
 async function readUsage(configFile: string, environment: NodeJS.ProcessEnv): Promise<{ records: UsageRecord[]; balance: { usd: number; diem: number; usdReserved: number; diemReserved: number } }> {
@@ -198,7 +183,7 @@ async function readUsage(configFile: string, environment: NodeJS.ProcessEnv): Pr
   }
 }
 
-test('4 replicas behind a round-robin proxy under mixed load: exact limits, exact books, changes to keys reach all within 1 s', { timeout: 300_000 }, async (t) => {
+test('4 replicas behind a round-robin proxy under mixed load: exact limits, exact books, changes to keys applied by all in their first request', { timeout: 300_000 }, async (t) => {
   const replay = await startReplayServer({ flavor: 'vllm' });
   const directory = mkdtempSync(join(tmpdir(), 'rialto-replicas-mixed-'));
   const schema = uniqueSchemaName();
@@ -208,7 +193,7 @@ test('4 replicas behind a round-robin proxy under mixed load: exact limits, exac
   const engine = (model: string): string => `{ kind: openai-compatible, model: ${model}, endpoints: [{ url: "${replay.url}" }] }`;
   const pricing = `{ input: { usd: ${PRICING.input.usd}, diem: ${PRICING.input.diem} }, output: { usd: ${PRICING.output.usd}, diem: ${PRICING.output.diem} } }`;
   writeFileSync(configFile, [
-    'server: { port: 0 }', 'dataDirectory: ./data', 'logLevel: info', 'systemPrompt: ""',
+    'server: { port: 0 }', 'dataDirectory: ./data', 'logLevel: info', 'systemPrompt: ""', `keyCacheMs: ${KEY_CACHE_MS}`,
     `rateLimits: { enabled: true, store: redis, redisUrl: "redis://127.0.0.1:6379", redisPrefix: "${prefix}", overrides: { S: { requestsPerMinute: 100000, tokensPerMinute: 100000000 }, embedding: { requestsPerMinute: 100000 }, L: { requestsPerMinute: ${RPM_LIMIT} } } }`,
     'models:',
     `  - { id: chat, engine: ${engine('Qwen/Qwen3-8B')}, pricing: ${pricing} }`,
@@ -231,8 +216,8 @@ test('4 replicas behind a round-robin proxy under mixed load: exact limits, exac
     const [spendKeyId] = await Promise.all([
       spendLimit(cluster),
       requestsPerMinute(cluster),
-      churn(cluster, t),
-      revocationAndLimits(cluster, t),
+      churn(cluster),
+      revocationAndLimits(cluster),
       ...Array.from({ length: LOAD_WORKERS }, (_, worker) => load(cluster, loadKeys, worker)),
     ]);
     t.diagnostic(`${cluster.billed} billed requests in ${((performance.now() - started) / 1000).toFixed(1)} s; forwarded per replica: ${proxy.forwarded.join(', ')}`);

@@ -71,7 +71,7 @@ export async function startRialto(rawConfig: Record<string, unknown>, options: S
   const store = await openStore(config);
   const { entries, close: closeEngines } = await createModelEntries(config, config.models, logger);
   const registry = new ModelRegistry(entries);
-  const keys = new KeyService(store);
+  const keys = new KeyService(store, { recordCacheMs: config.keyCacheMs });
   const limiter = createRateLimiter(config, logger);
   const metrics = new Metrics();
   const meter = new Meter(store, limiter, { leaseSeconds: config.billing.leaseSeconds, metrics });
