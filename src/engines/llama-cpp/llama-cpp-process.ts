@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { ModelConfig } from '../../config.ts';
+import { measureJson } from '../../schemas/json-bounds.ts';
 import { EngineError } from '../engine-error.ts';
 import type { ParentMessage, WorkerMessage, WorkerRequest } from './llama-cpp-messages.ts';
 
@@ -13,6 +14,12 @@ const FIRST_RESTART_MS = 250;
 const LONGEST_RESTART_MS = 30_000;
 const STABLE_AFTER_MS = 60_000;
 const CLOSE_GRACE_MS = 5_000;
+/**
+ * IPC's structured clone recurses: a message nested ~2,000 levels deep overflows the worker's stack as it is read,
+ * and that kills the process and every request in it. Nothing a request may carry comes near (bodies nest at most
+ * 128 levels, http/json-body-depth.ts), so a message past this is refused before it is sent.
+ */
+const IPC_DEPTH = 256;
 
 /** What a request's answer is given to: each worker message with its id, or the process's death. */
 export interface RequestHandler {
@@ -79,12 +86,19 @@ export class LlamaCppProcess {
     }
   }
 
-  /** Sends a request to `child`; its answers go to `handler` until a `done` or `failed`. */
+  /**
+   * Sends a request to `child`; its answers go to `handler` until a `done` or `failed`. A request that cannot be
+   * sent fails (through `handler`) after this returns, when the caller holds the id.
+   */
   request(child: ChildProcess, message: Distribute<WorkerRequest>, handler: RequestHandler): number {
     const id = this.nextId++;
+    if (measureJson(message, { depth: IPC_DEPTH, nodes: Number.POSITIVE_INFINITY, branching: Number.POSITIVE_INFINITY }).breach !== undefined) {
+      queueMicrotask(() => handler.fail(new EngineError('bad_request', `The request nests deeper than ${IPC_DEPTH} levels`)));
+      return id;
+    }
     this.handlers.set(id, handler);
     this.send(child, { ...message, id } as WorkerRequest, () => {
-      if (this.handlers.delete(id)) handler.fail(new EngineError('failed', 'the llama.cpp process is gone'));
+      if (this.handlers.delete(id)) queueMicrotask(() => handler.fail(new EngineError('failed', 'the llama.cpp process is gone')));
     });
     return id;
   }
@@ -112,9 +126,14 @@ export class LlamaCppProcess {
       onError();
       return;
     }
-    child.send(message, (error) => {
-      if (error !== null) onError();
-    });
+    // A message that cannot be serialized throws here, not in the callback.
+    try {
+      child.send(message, (error) => {
+        if (error !== null) onError();
+      });
+    } catch {
+      onError();
+    }
   }
 
   private spawn(): Promise<ChildProcess> {
