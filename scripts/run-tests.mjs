@@ -1,8 +1,18 @@
-// Runs every *.test.ts under src/ and test/ with Node's test runner (through tsx).
+// Runs every *.test.ts under src/ and test/ with Node's test runner (through tsx), the store being SQLite; then the
+// end-to-end files whose servers take their store from RIALTO_TEST_STORE (those that start Rialto through
+// test/support/start-rialto.ts) again on PostgreSQL. Exits non-zero when either pass fails.
 // Usage: node scripts/run-tests.mjs [filter-substring ...]
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+// RIALTO_TEST_STORE=sqlite|postgres runs one pass only, every matching file on that store.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
+
+// A hang guard, not a timing assertion: Node 20 applies --test-timeout to each file as a whole (its tests run in
+// the file's process, which does not see the flag), so it must exceed the slowest file on a loaded machine (the
+// longest tests allow themselves 300 s). --test-force-exit ends a file whose tests are done even if it left a
+// server or a timer behind, so a failed assertion before a cleanup cannot keep the run waiting.
+const FILE_TIMEOUT_MS = 10 * 60_000;
+const START_RIALTO = resolve('test/support/start-rialto.ts');
 
 function collect(directory, found = []) {
   for (const name of readdirSync(directory)) {
@@ -14,9 +24,37 @@ function collect(directory, found = []) {
   return found;
 }
 
+/** Whether `file` imports start-rialto.ts, directly or through other local modules. */
+function startsRialto(file, seen = new Set()) {
+  const path = resolve(file);
+  if (path === START_RIALTO) return true;
+  if (seen.has(path) || !existsSync(path)) return false;
+  seen.add(path);
+  const source = readFileSync(path, 'utf8');
+  const specifiers = [...source.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)].map((match) => match[1]);
+  return specifiers.some((specifier) => startsRialto(join(dirname(path), specifier), seen));
+}
+
+function runPass(label, files, environment) {
+  if (files.length === 0) return 0;
+  process.stdout.write(`\n# ${label}: ${files.length} files\n`);
+  const args = ['--import', 'tsx', '--test', '--test-concurrency=2', `--test-timeout=${FILE_TIMEOUT_MS}`, '--test-force-exit', ...files];
+  const result = spawnSync(process.execPath, args, { stdio: 'inherit', env: environment });
+  return result.status ?? 1;
+}
+
 const filters = process.argv.slice(2);
 const files = ['src', 'test'].flatMap((root) => collect(root))
   .filter((file) => filters.length === 0 || filters.some((filter) => file.includes(filter)))
   .sort();
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
-process.exit(result.status ?? 1);
+
+const chosen = process.env.RIALTO_TEST_STORE;
+if (chosen !== undefined && chosen !== '') {
+  process.exit(runPass(`every file, RIALTO_TEST_STORE=${chosen}`, files, process.env));
+}
+const first = runPass('every file, on SQLite', files, { ...process.env, RIALTO_TEST_STORE: 'sqlite' });
+// Each server of this pass gets its own PostgreSQL schema (test/support/start-rialto.ts), so the two passes could
+// also run side by side; they run one after the other because the machines this runs on have two cores.
+const endToEnd = files.filter((file) => file.startsWith(join('test', 'e2e')) && startsRialto(file));
+const second = runPass('end-to-end files again, on PostgreSQL (RIALTO_TEST_STORE=postgres)', endToEnd, { ...process.env, RIALTO_TEST_STORE: 'postgres' });
+process.exit(first !== 0 ? first : second);

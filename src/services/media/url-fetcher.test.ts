@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, type TestContext } from 'node:test';
 import { VeniceError } from '../../errors/venice-error.ts';
 import { isPrivateAddress, UrlFetcher } from './url-fetcher.ts';
 
@@ -59,58 +59,61 @@ describe('UrlFetcher', () => {
     server.close();
   });
 
-  const allowed = (): UrlFetcher => new UrlFetcher({ ...LIMITS, allowHosts: ['127.0.0.1', 'localhost'], allowPrivateAddresses: false });
+  /** A fetcher closed when the test ends, passed or failed. */
+  const fetcherFor = (t: TestContext, limits: ConstructorParameters<typeof UrlFetcher>[0]): UrlFetcher => {
+    const fetcher = new UrlFetcher(limits);
+    t.after(() => fetcher.close());
+    return fetcher;
+  };
+  const allowed = (t: TestContext): UrlFetcher => fetcherFor(t, { ...LIMITS, allowHosts: ['127.0.0.1', 'localhost'], allowPrivateAddresses: false });
 
-  it('fetches an allowed host, with its media type, following redirects', async () => {
-    const fetcher = allowed();
+  it('fetches an allowed host, with its media type, following redirects', async (t) => {
+    const fetcher = allowed(t);
     const direct = await fetcher.fetch(`${origin}/image.png`, { field: 'image_url', accept: ['image/'] });
     assert.equal(direct.bytes.length, 100);
     assert.equal(direct.contentType, 'image/png');
     const redirected = await fetcher.fetch(`${origin}/redirect`, { field: 'image_url' });
     assert.equal(redirected.bytes.length, 100);
-    await fetcher.close();
   });
 
-  it('refuses loopback literals and names that resolve to loopback unless the host is allowed', async () => {
-    const fetcher = new UrlFetcher({ ...LIMITS, allowHosts: [], allowPrivateAddresses: false });
+  it('refuses loopback literals and names that resolve to loopback unless the host is allowed', async (t) => {
+    const fetcher = fetcherFor(t, { ...LIMITS, allowHosts: [], allowPrivateAddresses: false });
     for (const url of [`${origin}/image.png`, `http://localhost:${port}/image.png`, `http://[::1]:${port}/image.png`]) {
       const error = await veniceErrorOf(fetcher.fetch(url, { field: 'image_url' }));
       assert.equal(error.code, 'INVALID_REQUEST', url);
       assert.match(error.message, /private address/, url);
     }
-    await fetcher.close();
   });
 
-  it('a redirect to a private address is checked again', async () => {
+  it('a redirect to a private address is checked again', async (t) => {
     const target = createServer((_request, response) => response.writeHead(302, { location: `${origin}/image.png` }).end());
+    t.after(() => {
+      target.closeAllConnections();
+      target.close();
+    });
     await new Promise<void>((resolve) => target.listen(0, '127.0.0.2', resolve));
-    const fetcher = new UrlFetcher({ ...LIMITS, allowHosts: ['127.0.0.2'], allowPrivateAddresses: false });
+    const fetcher = fetcherFor(t, { ...LIMITS, allowHosts: ['127.0.0.2'], allowPrivateAddresses: false });
     const error = await veniceErrorOf(fetcher.fetch(`http://127.0.0.2:${(target.address() as AddressInfo).port}/`, { field: 'image_url' }));
     assert.match(error.message, /private address/);
-    await fetcher.close();
-    target.close();
   });
 
-  it('refuses other schemes, bad URLs, wrong media types, error statuses and redirect loops', async () => {
-    const fetcher = allowed();
+  it('refuses other schemes, bad URLs, wrong media types, error statuses and redirect loops', async (t) => {
+    const fetcher = allowed(t);
     assert.match((await veniceErrorOf(fetcher.fetch('file:///etc/passwd', { field: 'image_url' }))).message, /only http and https/);
     assert.match((await veniceErrorOf(fetcher.fetch('not a url', { field: 'image_url' }))).message, /not a valid URL/);
     assert.match((await veniceErrorOf(fetcher.fetch(`${origin}/page`, { field: 'image_url', accept: ['image/'] }))).message, /serves text\/html/);
     assert.match((await veniceErrorOf(fetcher.fetch(`${origin}/missing`, { field: 'image_url' }))).message, /answered 404/);
     assert.match((await veniceErrorOf(fetcher.fetch(`${origin}/loop`, { field: 'image_url' }))).message, /too many redirects/);
-    await fetcher.close();
   });
 
-  it('bodies over the limit are 413, whether announced or streamed', async () => {
-    const fetcher = allowed();
+  it('bodies over the limit are 413, whether announced or streamed', async (t) => {
+    const fetcher = allowed(t);
     assert.equal((await veniceErrorOf(fetcher.fetch(`${origin}/big`, { field: 'image_url' }))).code, 'PAYLOAD_TOO_LARGE');
     assert.equal((await veniceErrorOf(fetcher.fetch(`${origin}/big-chunked`, { field: 'image_url' }))).code, 'PAYLOAD_TOO_LARGE');
-    await fetcher.close();
   });
 
-  it('a server that does not answer in time is refused', async () => {
-    const fetcher = new UrlFetcher({ ...LIMITS, timeoutMs: 200, allowHosts: ['127.0.0.1'], allowPrivateAddresses: false });
+  it('a server that does not answer in time is refused', async (t) => {
+    const fetcher = fetcherFor(t, { ...LIMITS, timeoutMs: 200, allowHosts: ['127.0.0.1'], allowPrivateAddresses: false });
     assert.match((await veniceErrorOf(fetcher.fetch(`${origin}/slow`, { field: 'image_url' }))).message, /did not answer in time/);
-    await fetcher.close();
   });
 });
