@@ -11,6 +11,7 @@ import { Writable } from 'node:stream';
 import { startRialto, type TestRialto } from '../support/start-rialto.ts';
 import { assertBooksBalance } from '../support/ledger-books.ts';
 import { startFaultUpstream, type FaultUpstream } from '../support/upstream/fault-upstream.ts';
+import { servicesRequired } from '../support/services-required.ts';
 
 const FUNDED_USD = 10;
 const PRICING = { input: { usd: 1, diem: 1 }, output: { usd: 2, diem: 2 } };
@@ -47,8 +48,8 @@ async function kill(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-/** .ci/run installs Redis; elsewhere, without its server binary, the suite is skipped. */
-const noRedisServer = spawnSync('redis-server', ['--version']).status === 0 ? false : 'redis-server is not on PATH';
+/** .ci/run installs Redis, and under CI (servicesRequired) a missing binary fails the suite; elsewhere it is skipped. */
+const noRedisServer = servicesRequired || spawnSync('redis-server', ['--version']).status === 0 ? false : 'redis-server is not on PATH';
 
 describe('Redis goes away under the rate limiter', { skip: noRedisServer }, () => {
   let port: number;

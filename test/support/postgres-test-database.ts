@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { pgBossSchemaOf } from '../../src/services/jobs/pg-boss-job-queue.ts';
+import { servicesRequired } from './services-required.ts';
 
 /** The PostgreSQL the tests use; a throwaway schema per store keeps runs (and parallel files) apart. */
 export const TEST_DATABASE_URL = process.env.RIALTO_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -27,10 +28,11 @@ export async function dropSchema(schema: string): Promise<void> {
 
 /**
  * A skip reason when nothing listens at the default local address, else false. Any other failure (slow server,
- * refused login) and any failure with RIALTO_TEST_DATABASE_URL set is left for the tests to report, not skipped.
+ * refused login), any failure with RIALTO_TEST_DATABASE_URL set, and any failure under CI (servicesRequired) is
+ * left for the tests to report, not skipped.
  */
 export async function postgresUnavailable(): Promise<string | false> {
-  if (process.env.RIALTO_TEST_DATABASE_URL !== undefined) return false;
+  if (servicesRequired || process.env.RIALTO_TEST_DATABASE_URL !== undefined) return false;
   try {
     await withClient((client) => client.query('select 1'));
     return false;
