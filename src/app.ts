@@ -3,6 +3,7 @@ import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
+import { setImageDecodeLimits } from './engines/untrusted-image.ts';
 import { VeniceError } from './errors/venice-error.ts';
 import { requireKey } from './http/auth.ts';
 import { multipartBodyLimit } from './http/multipart-body-limit.ts';
@@ -161,6 +162,8 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
 
   const inference = requireKey(keys, { balances: (accountId) => meter.balances(accountId) });
   const characters = new CharacterService(meter.store);
+  // sharp and libuv's pool are per process: the image caps are too (engines/untrusted-image.ts).
+  setImageDecodeLimits(config.mediaLimits.image);
   const fetcher = new UrlFetcher(config.fetch);
   app.addHook('onClose', async () => fetcher.close());
   const search = new WebSearchService(config.augment.search);

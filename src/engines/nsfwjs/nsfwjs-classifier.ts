@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
-import sharp from 'sharp';
 import type { ContentClassifier } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
+import { untrustedImage, withImageSlot } from '../untrusted-image.ts';
 import type { ClassifierReply, NsfwjsModelName } from './nsfwjs-messages.ts';
 
 /** The thread runs TypeScript sources as the server does: it registers tsx's loader before its entry point. */
@@ -58,7 +58,7 @@ export class NsfwjsClassifier implements ContentClassifier {
 
   async adultScore(image: Buffer): Promise<number> {
     const size = this.model === 'InceptionV3' ? 299 : 224;
-    const rgb = await sharp(image).rotate().flatten({ background: '#ffffff' }).resize(size, size, { fit: 'fill' }).removeAlpha().raw().toBuffer();
+    const rgb = await withImageSlot(() => untrustedImage(image, { failOn: 'warning' }).rotate().flatten({ background: '#ffffff' }).resize(size, size, { fit: 'fill' }).removeAlpha().raw().toBuffer());
     const worker = await this.start();
     const id = this.nextId++;
     const scores = await new Promise<Record<string, number>>((resolve, reject) => {

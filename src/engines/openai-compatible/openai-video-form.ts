@@ -1,6 +1,6 @@
-import sharp from 'sharp';
 import type { JobSubmission } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
+import { imageHeaderOf, ImageRefusedError, untrustedImage, withImageSlot } from '../untrusted-image.ts';
 
 const DATA_URL = /^data:([^,]*?),(.*)$/s;
 
@@ -23,10 +23,14 @@ export async function referenceImageOf(imageUrl: unknown, settings: VideoSetting
   if (match === null) throw new EngineError('bad_request', 'image_url must be a data URL (data:image/...;base64,...) for this model', { retryable: false });
   const bytes = match[1]!.endsWith(';base64') ? Buffer.from(match[2]!, 'base64') : Buffer.from(decodeURIComponent(match[2]!), 'latin1');
   try {
-    const png = await sharp(bytes, { failOn: 'error' }).rotate().resize(settings.width, settings.height, { fit: 'cover' }).png().toBuffer();
+    const png = await withImageSlot(async () => {
+      await imageHeaderOf(bytes);
+      return untrustedImage(bytes).rotate().resize(settings.width, settings.height, { fit: 'cover' }).png().toBuffer();
+    });
     return new Blob([new Uint8Array(png)], { type: 'image/png' });
   } catch (error) {
-    throw new EngineError('bad_request', 'image_url is not an image that can be read', { retryable: false, cause: error });
+    const why = error instanceof ImageRefusedError && error.reason !== 'unreadable' ? `: ${error.message}` : '';
+    throw new EngineError('bad_request', `image_url is not an image that can be read${why}`, { retryable: false, cause: error });
   }
 }
 

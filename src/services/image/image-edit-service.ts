@@ -1,7 +1,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
-import sharp from 'sharp';
 import type { EngineCall, ImageEngine } from '../../engines/engine.ts';
 import { EngineError, toVeniceError } from '../../engines/engine-error.ts';
+import { untrustedImage, withImageSlot } from '../../engines/untrusted-image.ts';
 import { VeniceError } from '../../errors/venice-error.ts';
 import type { EditAspectRatio } from '../../schemas/image-edit.ts';
 import type { Billing } from '../billing/meter.ts';
@@ -49,10 +49,12 @@ export interface ImageEditOutcome {
  */
 async function engineImageOf(image: DecodedImage, field: string): Promise<{ bytes: Buffer; width: number; height: number }> {
   try {
-    const { autoOrient } = await sharp(image.bytes).metadata();
-    const bytes = PASSED_AS_IS.has(image.format) ? image.bytes : await sharp(image.bytes, { failOn: 'error' }).rotate().png().toBuffer();
-    if (bytes === image.bytes) await sharp(bytes, { failOn: 'error' }).resize(32, 32, { fit: 'inside' }).toBuffer();
-    return { bytes, width: autoOrient.width, height: autoOrient.height };
+    return await withImageSlot(async () => {
+      const { autoOrient } = await untrustedImage(image.bytes).metadata();
+      const bytes = PASSED_AS_IS.has(image.format) ? image.bytes : await untrustedImage(image.bytes).rotate().png().toBuffer();
+      if (bytes === image.bytes) await untrustedImage(bytes).resize(32, 32, { fit: 'inside' }).toBuffer();
+      return { bytes, width: autoOrient.width, height: autoOrient.height };
+    });
   } catch {
     throw new VeniceError('CORRUPTED_IMAGE', { extra: { details: { [field]: { _errors: ['the image could not be decoded'] } } } });
   }

@@ -1,7 +1,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
-import sharp from 'sharp';
 import type { ContentClassifier, EngineCall, ImageEngine, ImageGenerateRequest } from '../../engines/engine.ts';
 import { EngineError, toVeniceError } from '../../engines/engine-error.ts';
+import { imageHeaderOf, untrustedImage, withImageSlot } from '../../engines/untrusted-image.ts';
 import { VeniceError } from '../../errors/venice-error.ts';
 import type { GenerateImageRequest, SimpleGenerateImageRequest } from '../../schemas/image-generate.ts';
 import type { Billing } from '../billing/meter.ts';
@@ -178,8 +178,10 @@ export class SafeMode {
 
   async apply(image: Buffer, format: ImageFormat): Promise<{ image: Buffer; blurred: boolean }> {
     if (await this.classifier.adultScore(image) < this.threshold) return { image, blurred: false };
-    const { width = 0, height = 0 } = await sharp(image).metadata();
-    const blurred = await sharp(image).blur(Math.max(4, Math.max(width, height) / 16)).toBuffer();
+    const { width, height, blurred } = await withImageSlot(async () => {
+      const { width: wide, height: high } = await imageHeaderOf(image);
+      return { width: wide, height: high, blurred: await untrustedImage(image, { failOn: 'warning' }).blur(Math.max(4, Math.max(wide, high) / 16)).toBuffer() };
+    });
     return { image: await convertImage(blurred, format, { width, height }), blurred: true };
   }
 }
@@ -207,11 +209,14 @@ function xmpPacket(description: string): string {
  */
 async function encodeImage(image: Buffer, format: ImageFormat, size: ImageDimensions, description: string | undefined): Promise<Buffer> {
   if (description === undefined) return convertImage(image, format, { width: size.width, height: size.height });
-  const pipeline = sharp(image).rotate().resize(size.width, size.height, { fit: 'cover' })
-    .withExif({ IFD0: { ImageDescription: description, Software: 'Rialto' } }).withXmp(xmpPacket(description));
-  switch (format) {
-    case 'png': return pipeline.png().toBuffer();
-    case 'jpeg': return pipeline.flatten({ background: '#ffffff' }).jpeg({ quality: 90 }).toBuffer();
-    case 'webp': return pipeline.webp({ quality: 90 }).toBuffer();
-  }
+  return withImageSlot(async () => {
+    await imageHeaderOf(image);
+    const pipeline = untrustedImage(image, { failOn: 'warning' }).rotate().resize(size.width, size.height, { fit: 'cover' })
+      .withExif({ IFD0: { ImageDescription: description, Software: 'Rialto' } }).withXmp(xmpPacket(description));
+    switch (format) {
+      case 'png': return pipeline.png().toBuffer();
+      case 'jpeg': return pipeline.flatten({ background: '#ffffff' }).jpeg({ quality: 90 }).toBuffer();
+      case 'webp': return pipeline.webp({ quality: 90 }).toBuffer();
+    }
+  });
 }

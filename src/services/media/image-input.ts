@@ -1,5 +1,6 @@
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import type { RawImage } from '../../engines/engine.ts';
+import { imageDecodeLimits, imageHeaderOf, ImageRefusedError, untrustedImage, withImageSlot } from '../../engines/untrusted-image.ts';
 import { VeniceError } from '../../errors/venice-error.ts';
 import type { UrlFetcher } from './url-fetcher.ts';
 
@@ -64,37 +65,45 @@ export async function readImageInput(value: string | Buffer, limits: ImageLimits
   }
   if (bytes.length > maxBytes) throw new VeniceError('PAYLOAD_TOO_LARGE');
   if (bytes.length === 0) throw invalidImage(limits.field, 'the image is empty');
+  return withImageSlot(() => decodeChecked(bytes, limits), signal);
+}
+
+/** Reads the header, checks the size (no pixel is decoded before), then decodes every pixel once to find damage. */
+async function decodeChecked(bytes: Buffer, limits: ImageLimits): Promise<DecodedImage> {
   let metadata: Metadata;
   try {
-    metadata = await sharp(bytes, { failOn: 'error' }).metadata();
-  } catch {
-    throw invalidImage(limits.field, 'the image could not be decoded');
+    metadata = await imageHeaderOf(bytes, limits.maxPixels);
+  } catch (error) {
+    if (!(error instanceof ImageRefusedError)) throw error;
+    if (error.reason === 'too_many_pixels') throw new VeniceError('IMAGE_TOO_LARGE', { extra: { details: { [limits.field]: { _errors: [error.message] } } } });
+    throw invalidImage(limits.field, error.message);
   }
   const { width, height, format } = metadata;
-  if (width === undefined || height === undefined || width === 0 || height === 0) throw invalidImage(limits.field, 'the image has no dimensions');
+  if (width === 0 || height === 0) throw invalidImage(limits.field, 'the image has no dimensions');
   const pixels = width * height;
   if (limits.minPixels !== undefined && pixels < limits.minPixels) {
     throw new VeniceError('IMAGE_TOO_SMALL', { extra: { details: { [limits.field]: { _errors: [`The image is ${width}x${height} (${pixels} pixels); at least ${limits.minPixels} pixels are required`] } } } });
   }
-  if (limits.maxPixels !== undefined && pixels > limits.maxPixels) {
-    throw new VeniceError('IMAGE_TOO_LARGE', { extra: { details: { [limits.field]: { _errors: [`The image is ${width}x${height} (${pixels} pixels); at most ${limits.maxPixels} pixels are accepted`] } } } });
-  }
-  // The header can be whole while the pixels are cut short: decode it all (after the size checks, which bound the cost).
+  // The header can be whole while the pixels are cut short: shrinking reads every pixel (not the JPEG or WebP
+  // shrink-on-load, which skips detail) into a 64-pixel thumbnail, under the decode time limit.
   try {
-    await sharp(bytes, { failOn: 'error' }).stats();
-  } catch {
-    throw invalidImage(limits.field, 'the image is truncated or its data is corrupt');
+    await untrustedImage(bytes).resize({ width: 64, height: 64, fit: 'inside', fastShrinkOnLoad: false }).raw().toBuffer();
+  } catch (error) {
+    const timedOut = error instanceof Error && error.message.startsWith('timeout');
+    throw invalidImage(limits.field, timedOut ? `decoding the image took longer than ${imageDecodeLimits().timeoutSeconds} s` : 'the image is truncated or its data is corrupt');
   }
-  return { bytes, width, height, format, hasAlpha: metadata.hasAlpha === true };
+  return { bytes, width, height, format, hasAlpha: metadata.hasAlpha };
 }
 
 /** Decodes to raw pixels (EXIF orientation applied), RGB or RGBA. A decode failure is CORRUPTED_IMAGE. */
 export async function toRawImage(image: Buffer, options: { channels: 3 | 4; field?: string }): Promise<RawImage> {
   try {
-    let pipeline = sharp(image, { failOn: 'error' }).rotate();
-    pipeline = options.channels === 4 ? pipeline.ensureAlpha() : pipeline.removeAlpha();
-    const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
-    return { data, width: info.width, height: info.height, channels: options.channels };
+    return await withImageSlot(async () => {
+      let pipeline = untrustedImage(image).rotate();
+      pipeline = options.channels === 4 ? pipeline.ensureAlpha() : pipeline.removeAlpha();
+      const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
+      return { data, width: info.width, height: info.height, channels: options.channels };
+    });
   } catch {
     throw invalidImage(options.field ?? 'image', 'the image could not be decoded');
   }
@@ -102,15 +111,21 @@ export async function toRawImage(image: Buffer, options: { channels: 3 | 4; fiel
 
 /** Encodes raw pixels (PNG keeps an alpha channel; JPEG flattens it). */
 export async function encodeRawImage(image: RawImage, format: ImageFormat): Promise<Buffer> {
-  const pipeline = sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } });
-  return encodeWith(pipeline, format);
+  const pipeline = sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } }).timeout({ seconds: imageDecodeLimits().timeoutSeconds });
+  return withImageSlot(() => encodeWith(pipeline, format));
 }
 
-/** Re-encodes any image sharp reads into `format`, resized to width × height when given (cover, centred). */
+/**
+ * Re-encodes a raster image (an engine's answer, or a client's image already read) into `format`, resized to
+ * width × height when given (cover, centred). Rejects with ImageRefusedError or sharp's error.
+ */
 export async function convertImage(image: Buffer, format: ImageFormat, size?: { width: number; height: number }): Promise<Buffer> {
-  let pipeline = sharp(image).rotate();
-  if (size !== undefined) pipeline = pipeline.resize(size.width, size.height, { fit: 'cover' });
-  return encodeWith(pipeline, format);
+  return withImageSlot(async () => {
+    await imageHeaderOf(image);
+    let pipeline = untrustedImage(image, { failOn: 'warning' }).rotate();
+    if (size !== undefined) pipeline = pipeline.resize(size.width, size.height, { fit: 'cover' });
+    return encodeWith(pipeline, format);
+  });
 }
 
 function encodeWith(pipeline: Sharp, format: ImageFormat): Promise<Buffer> {
