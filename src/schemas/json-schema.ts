@@ -9,9 +9,9 @@ import { measureJson, type JsonBounds } from './json-bounds.ts';
 
 /**
  * OpenAI's structured outputs allow 10 levels of object nesting (5 before 2025), 5,000 properties and 1,000 enum
- * values; Rialto is more generous. 64 levels of JSON are 32 levels of nested object properties (each is
- * `properties` → name → schema); node-llama-cpp refuses 512 nested scopes itself, and the llama.cpp process's IPC
- * dies on ~2,000 levels. 10,000 values compile to a grammar in well under a second on one core.
+ * values; Rialto is more generous. 64 levels of JSON hold 31 objects nested through `properties` (two levels each:
+ * `properties`, then the property's schema). node-llama-cpp refuses 512 nested scopes itself, and the llama.cpp
+ * process's IPC died on ~2,000 levels. 10,000 values compile to a grammar in about half a second on one core.
  */
 export const JSON_SCHEMA_BOUNDS: JsonBounds = { depth: 64, nodes: 10_000, branching: 1_000 };
 /** All the schemas of one request (its tools' parameters and its response format) together. */
