@@ -225,15 +225,22 @@ describe('video jobs on a venice engine (SQLite)', () => {
   });
 
   it('the upstream goes away (at submission, then while the job runs) and comes back: the job completes, queued and billed once', async () => {
+    // A worker claims the job for each step (attempts + 1): a step that began after down() has ended, having met the
+    // closed port, once the job has been claimed again after it.
+    const attempts = async (): Promise<number> => (await rialto.store.jobs.find(queueId))!.attempts;
+    const stepsAfter = async (what: string, from: number): Promise<void> => {
+      await until(what, async () => ((await attempts()) >= from + 2 ? true : undefined));
+    };
     await upstream.down();
     const prompt = promptOf();
     const queueId = await queue(prompt);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await stepsAfter('a submission to fail on the closed port', 0);
+    assert.equal(upstream.queuesFor(prompt).length, 0);
     upstream.holding = true;
     await upstream.up();
     await until('the job to reach the upstream', async () => (upstream.queuesFor(prompt).length > 0 ? true : undefined));
     await upstream.down();
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await stepsAfter('a poll to fail on the closed port', await attempts());
     upstream.holding = false;
     await upstream.up();
     const media = await retrieveUntilDone(rialto, '/video/retrieve', { model: 'wan-relay', queue_id: queueId });
