@@ -1,15 +1,10 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, type Config } from './config.ts';
-import { modelsDirectoryOf } from './engines/engine-factory.ts';
-import { addBalance, balanceLine, parseBalanceAmount } from './cli/balance.ts';
-import { importCharacters, listCharacters } from './cli/characters.ts';
-import { serve } from './cli/serve.ts';
-import { pullModel } from './pull/model-puller.ts';
-import { createProgressReporter } from './pull/progress-bar.ts';
-import { parseModelSource } from './pull/model-source.ts';
-import { KeyService } from './services/key-service.ts';
+import type { Config } from './config.ts';
+import type { KeyService } from './services/key-service.ts';
 import type { Store } from './storage/store.ts';
-import { openStore } from './storage/open-store.ts';
+
+// Every other module is imported by the command that needs it: the server's graph (engines, sharp, tensorflow, …)
+// takes seconds to load, and `rialto --help` or `keys create` should not wait for it.
 
 const USAGE = `Usage: rialto <command> [options]
 
@@ -33,6 +28,7 @@ Options:
 `;
 
 async function withStore<T>(config: Config, action: (store: Store) => Promise<T>): Promise<T> {
+  const { openStore } = await import('./storage/open-store.ts');
   const store = await openStore(config);
   try {
     return await action(store);
@@ -42,6 +38,7 @@ async function withStore<T>(config: Config, action: (store: Store) => Promise<T>
 }
 
 async function withKeys<T>(config: Config, action: (keys: KeyService) => Promise<T>): Promise<T> {
+  const { KeyService } = await import('./services/key-service.ts');
   return withStore(config, (store) => action(new KeyService(store)));
 }
 
@@ -60,9 +57,11 @@ async function main(argv: string[]): Promise<number> {
     return command === undefined && values.help !== true ? 1 : 0;
   }
   const environment = { ...process.env, ...(values.port === undefined ? {} : { RIALTO_PORT: values.port }), ...(values.host === undefined ? {} : { RIALTO_HOST: values.host }) };
+  const { loadConfig } = await import('./config.ts');
   const config = loadConfig(values.config, environment);
 
   if (command === 'serve') {
+    const { serve } = await import('./cli/serve.ts');
     const server = await serve(config);
     // The first signal stops gracefully (server.shutdownGraceSeconds); a second one exits at once.
     let stopping = false;
@@ -101,6 +100,7 @@ async function main(argv: string[]): Promise<number> {
     const accountId = values.account ?? 'default';
     const currency = (values.currency ?? 'USD').toUpperCase();
     if (currency !== 'USD' && currency !== 'DIEM') throw new Error('--currency must be USD or DIEM');
+    const { addBalance, balanceLine, parseBalanceAmount } = await import('./cli/balance.ts');
     // The amount is checked before the store is opened: a refused one creates no account.
     const nanos = subcommand === 'add' ? parseBalanceAmount(argument) : 0;
     const account = await withStore(config, async (store) => (subcommand === 'add' ? addBalance(store, accountId, currency, nanos)
@@ -109,14 +109,19 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'characters' && subcommand === 'import' && argument !== undefined) {
+    const { importCharacters } = await import('./cli/characters.ts');
     process.stdout.write(await withStore(config, (store) => importCharacters(store, argument)));
     return 0;
   }
   if (command === 'characters' && subcommand === 'list') {
+    const { listCharacters } = await import('./cli/characters.ts');
     process.stdout.write(await withStore(config, listCharacters));
     return 0;
   }
   if (command === 'pull' && subcommand !== undefined) {
+    const [{ modelsDirectoryOf }, { pullModel }, { createProgressReporter }, { parseModelSource }] = await Promise.all([
+      import('./engines/engine-factory.ts'), import('./pull/model-puller.ts'), import('./pull/progress-bar.ts'), import('./pull/model-source.ts'),
+    ]);
     const { fileName } = parseModelSource(subcommand);
     const reporter = createProgressReporter(fileName);
     const result = await pullModel({ source: subcommand, modelsDirectory: modelsDirectoryOf(config), ...(values.sha256 === undefined ? {} : { sha256: values.sha256 }), onProgress: (progress) => reporter.update(progress) });
@@ -130,7 +135,8 @@ async function main(argv: string[]): Promise<number> {
 
 main(process.argv.slice(2)).then(
   (code) => { if (code >= 0) process.exitCode = code; },
-  (error: unknown) => {
+  async (error: unknown) => {
+    const { ConfigError } = await import('./config.ts');
     process.stderr.write(error instanceof ConfigError ? `${error.message}\n` : `rialto: ${(error as Error).message}\n`);
     process.exitCode = error instanceof ConfigError ? 2 : 1;
   },

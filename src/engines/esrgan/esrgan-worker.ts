@@ -1,15 +1,15 @@
 import { Worker } from 'node:worker_threads';
 import { EngineError } from '../engine-error.ts';
+import { siblingModule, threadBootstrap } from '../../runtime/sibling-module.ts';
 import type { EsrganScale } from './esrgan-model.ts';
 import type { EsrganWorkerOptions, WorkerReply } from './esrgan-messages.ts';
 import type { RgbImage } from './tiled-upscale.ts';
 
 /**
- * The thread runs TypeScript sources as the server does: it registers tsx's loader (which a worker does
- * not inherit from its parent) before importing its entry point.
+ * The thread runs what the server runs: the TypeScript sources (registering tsx's loader first, which a worker does
+ * not inherit from its parent) or the compiled dist/.
  */
-const BOOTSTRAP = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
-  .then(({ register }) => { register(); return import(${JSON.stringify(new URL('./esrgan-worker-thread.ts', import.meta.url).href)}); });`;
+const BOOTSTRAP = threadBootstrap(siblingModule(import.meta.url, './esrgan-worker-thread'));
 
 interface PendingJob {
   id: number;

@@ -3,12 +3,12 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { ModelConfig } from '../../config.ts';
 import { measureJson } from '../../schemas/json-bounds.ts';
+import { loaderArguments, siblingModule } from '../../runtime/sibling-module.ts';
 import { EngineError } from '../engine-error.ts';
 import type { ParentMessage, WorkerMessage, WorkerRequest } from './llama-cpp-messages.ts';
 
-const WORKER = fileURLToPath(new URL('./llama-cpp-worker.ts', import.meta.url));
-/** The worker is TypeScript, run as the server is: through tsx's loader, which a child does not inherit. */
-const TSX = import.meta.resolve('tsx');
+/** The worker runs as the server does: the TypeScript sources through tsx's loader, or the compiled dist/. */
+const WORKER = fileURLToPath(siblingModule(import.meta.url, './llama-cpp-worker'));
 /** A restart waits 250 ms, then twice as long after each crash in a row, up to 30 s; a process that ran a minute resets it. */
 const FIRST_RESTART_MS = 250;
 const LONGEST_RESTART_MS = 30_000;
@@ -137,7 +137,7 @@ export class LlamaCppProcess {
   }
 
   private spawn(): Promise<ChildProcess> {
-    const child = fork(WORKER, [], { execArgv: ['--import', TSX], serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const child = fork(WORKER, [], { execArgv: loaderArguments(import.meta.url), serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     return new Promise((resolve, reject) => {
       child.on('message', (message: WorkerMessage) => {
         if (message.type === 'ready') {

@@ -1,12 +1,12 @@
 import { Worker } from 'node:worker_threads';
 import type { ContentClassifier } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
+import { siblingModule, threadBootstrap } from '../../runtime/sibling-module.ts';
 import { untrustedImage, withImageSlot } from '../untrusted-image.ts';
 import type { ClassifierReply, NsfwjsModelName } from './nsfwjs-messages.ts';
 
-/** The thread runs TypeScript sources as the server does: it registers tsx's loader before its entry point. */
-const BOOTSTRAP = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})
-  .then(({ register }) => { register(); return import(${JSON.stringify(new URL('./nsfwjs-worker-thread.ts', import.meta.url).href)}); });`;
+/** The thread runs what the server runs: the TypeScript sources (registering tsx's loader first) or dist/. */
+const BOOTSTRAP = threadBootstrap(siblingModule(import.meta.url, './nsfwjs-worker-thread'));
 
 /** nsfwjs's classes that are adult content; Drawing and Neutral are not. */
 const ADULT_CLASSES = ['Porn', 'Hentai', 'Sexy'];
