@@ -180,7 +180,7 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
     registerChatRoutes(api, chat, meter, inference);
     registerResponsesRoutes(api, { chat, registry, meter, auth: inference });
     registerEmbeddingRoutes(api, embeddings, meter, inference);
-    registerAudioRoutes(api, registry, meter, inference);
+    registerAudioRoutes(api, registry, meter, inference, config.mediaLimits.audio);
     registerAugmentRoutes(api, { search, scrape, meter, auth: inference, pricing: config.augment.pricing });
     registerImageRoutes(api, { registry, meter, fetcher, auth: inference, contentSafety: config.contentSafety });
     registerAdminRoutes(api, { keys, meter, registry, limiter });

@@ -153,6 +153,11 @@ export interface TranscriptionRequest {
    * reserves payment for that many seconds here). If it rejects, the engine stops and rejects with its error.
    */
   beforeRecognition?: (durationSeconds: number) => Promise<void>;
+  /**
+   * Caps on decoding the upload: decoding stops soon after `maxSeconds` of audio (the length then given to
+   * beforeRecognition is above it), and a decoder still running after `timeoutSeconds` is killed ('timeout').
+   */
+  decodeLimits?: { maxSeconds: number; timeoutSeconds: number };
 }
 
 export interface TranscriptionResult {

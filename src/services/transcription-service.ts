@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { AUDIO_DEFAULTS, type AudioLimits } from '../config/media-limits-config.ts';
 import type { EngineCall, TranscriptionEngine, TranscriptionResult } from '../engines/engine.ts';
 import { EngineError, toVeniceError } from '../engines/engine-error.ts';
 import { VeniceError } from '../errors/venice-error.ts';
@@ -30,6 +31,11 @@ export function audioCostOf(entry: ModelEntry, seconds: number): Cost {
   return { usd: round(rate.usd * seconds), diem: round(rate.diem * seconds) };
 }
 
+/** Audio past the cap is the client's invalid request (400), not audio the engine could not process (422). */
+function tooLong(maxSeconds: number): VeniceError {
+  return new VeniceError('INVALID_REQUEST', { extra: { details: { file: { _errors: [`The audio lasts more than ${maxSeconds} seconds, the most transcribed in one request`] } } } });
+}
+
 /**
  * POST /audio/transcriptions: resolves the model (default: the first asr model), reserves the price of
  * the decoded audio's length before recognition, settles it after, and releases it on any failure.
@@ -37,7 +43,7 @@ export function audioCostOf(entry: ModelEntry, seconds: number): Cost {
  * failure (status 5xx) is 502 ASR_UPSTREAM_FAILED.
  */
 export class TranscriptionService {
-  constructor(private readonly registry: ModelRegistry) {}
+  constructor(private readonly registry: ModelRegistry, private readonly limits: AudioLimits = AUDIO_DEFAULTS) {}
 
   async transcribe(request: CreateTranscriptionRequest, fileName: string | undefined, signal: AbortSignal, billing?: Billing): Promise<TranscriptionOutcome> {
     const model = request.model ?? this.registry.traits('asr').default;
@@ -47,6 +53,8 @@ export class TranscriptionService {
     const call: EngineCall = { signal };
     let settlement: Settlement | undefined;
     const beforeRecognition = async (seconds: number): Promise<void> => {
+      // A few bytes can decode to hours (a WAV at 1 Hz): the engine stops decoding past the cap, refused here.
+      if (seconds > this.limits.maxSeconds) throw tooLong(this.limits.maxSeconds);
       settlement = await billing?.reserve({
         modelId: entry.config.id, modelType: 'asr', requestId: `transcription-${randomUUID()}`, limitClass: 'audio', tokens: 0,
         worstCase: audioCostOf(entry, seconds), privacy: entry.config.privacy,
@@ -58,7 +66,7 @@ export class TranscriptionService {
     try {
       result = await engine.transcribe({
         model: entry.engineModel, audio: request.file, timestamps,
-        beforeRecognition, ...(fileName === undefined ? {} : { fileName }), ...(request.language === undefined ? {} : { language: request.language }),
+        beforeRecognition, decodeLimits: { maxSeconds: this.limits.maxSeconds, timeoutSeconds: this.limits.decodeTimeoutSeconds }, ...(fileName === undefined ? {} : { fileName }), ...(request.language === undefined ? {} : { language: request.language }),
       }, call);
     } catch (error) {
       await settlement?.release(signal.aborted ? 'client_disconnected' : 'failed');

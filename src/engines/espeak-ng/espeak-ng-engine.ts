@@ -6,7 +6,7 @@ import { EngineError } from '../engine-error.ts';
 import { AUDIO_FORMATS, CONTENT_TYPES, encoderArguments } from './audio-encoding.ts';
 import { Semaphore } from '../semaphore.ts';
 import { splitSentences } from './sentences.ts';
-import { runWithInput, startProcess, type RunningProcess } from './start-process.ts';
+import { runWithInput, startProcess, withTimeLimit, type RunningProcess } from './start-process.ts';
 import { pcmOfWav, type Pcm } from './wav-pcm.ts';
 
 const INSTALL_HINT = 'install it with: apt-get install -y espeak-ng ffmpeg';
@@ -104,8 +104,9 @@ class EspeakNgEngine implements SpeechEngine {
     return { audio: this.stream(request, call.signal), contentType: CONTENT_TYPES[request.format] };
   }
 
-  /** One sentence's PCM. */
-  private async speak(text: string, voice: string, wordsPerMinute: number, signal: AbortSignal): Promise<Pcm> {
+  /** One sentence's PCM; espeak-ng takes milliseconds for one, so one still running after 30 s is stuck and killed ('timeout'). */
+  private async speak(text: string, voice: string, wordsPerMinute: number, callSignal: AbortSignal): Promise<Pcm> {
+    const signal = withTimeLimit(callSignal, 30, 'espeak-ng on one sentence');
     const result = await runWithInput(this.config.command, ['-v', voice, '-s', String(wordsPerMinute), '-b', '1', '--stdout'], text, signal);
     signal.throwIfAborted();
     if (result.code !== 0) throw new EngineError('failed', `espeak-ng exited with code ${result.code}: ${firstLine(result.stderr)}`);

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { EngineError } from '../engine-error.ts';
 
 export interface RunningProcess {
   readonly child: ChildProcessWithoutNullStreams;
@@ -35,6 +36,16 @@ export function startProcess(command: string, args: readonly string[], signal: A
   });
   exit.catch(() => undefined);
   return { child, exit, stderr: () => Buffer.concat(errors).toString('utf8') };
+}
+
+/**
+ * `signal`, also aborted `seconds` from now with EngineError 'timeout' as its reason: a child started with it is
+ * killed then (SIGKILL), and `throwIfAborted()` on it throws that error, which answers the client 504.
+ */
+export function withTimeLimit(signal: AbortSignal, seconds: number, what: string): AbortSignal {
+  const timer = new AbortController();
+  setTimeout(() => timer.abort(new EngineError('timeout', `${what} ran past its limit of ${seconds} s and was stopped`)), seconds * 1000).unref();
+  return AbortSignal.any([signal, timer.signal]);
 }
 
 /** Runs `command` with `input` on stdin and collects its stdout; see startProcess for `signal`. */

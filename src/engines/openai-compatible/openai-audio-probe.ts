@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { EngineError } from '../engine-error.ts';
-import { startProcess } from '../espeak-ng/start-process.ts';
+import { startProcess, withTimeLimit } from '../espeak-ng/start-process.ts';
 
 const SAMPLE_RATE = 16_000;
 /** Below this peak (about -54 dBFS) 16-bit audio is silence, as the pocketsphinx engine judges it. */
@@ -36,13 +36,28 @@ function lastLine(text: string): string {
   return text.trim().split('\n').at(-1) ?? '';
 }
 
+/** Caps on one ffmpeg run (TranscriptionRequest.decodeLimits). */
+export interface DecodeLimits {
+  /** ffmpeg stops writing a second after this much audio (`-t`), so a few bytes that decode to hours cost seconds. */
+  maxSeconds: number;
+  /** Past this ffmpeg is killed and the call rejects with EngineError 'timeout'. */
+  timeoutSeconds: number;
+}
+
+/** ffmpeg's output options that stop it past the cap, and the signal that kills it past the time limit. */
+function capped(limits: DecodeLimits | undefined, signal: AbortSignal, what: string): { duration: string[]; signal: AbortSignal } {
+  if (limits === undefined) return { duration: [], signal };
+  return { duration: ['-t', String(limits.maxSeconds + 1)], signal: withTimeLimit(signal, limits.timeoutSeconds, what) };
+}
+
 /**
  * Decodes the file at `path` with ffmpeg (16 kHz mono 16-bit, counted as it streams, never stored) to
- * measure its length. Audio ffmpeg cannot read, with no audio stream, no samples or only silence is
- * EngineError 'bad_request'; an ffmpeg that does not run is 'offline'.
+ * measure its length, up to a second past `limits.maxSeconds`. Audio ffmpeg cannot read, with no audio stream,
+ * no samples or only silence is EngineError 'bad_request'; an ffmpeg that does not run is 'offline'.
  */
-export async function probeAudio(ffmpeg: string, path: string, signal: AbortSignal): Promise<ProbedAudio> {
-  const args = ['-nostdin', '-hide_banner', '-nostats', '-v', 'info', '-i', path, '-map', '0:a:0', '-vn', '-ac', '1', '-ar', String(SAMPLE_RATE), '-f', 's16le', '-acodec', 'pcm_s16le', 'pipe:1'];
+export async function probeAudio(ffmpeg: string, path: string, callSignal: AbortSignal, limits?: DecodeLimits): Promise<ProbedAudio> {
+  const { duration, signal } = capped(limits, callSignal, 'Decoding the audio');
+  const args = ['-nostdin', '-hide_banner', '-nostats', '-v', 'info', '-i', path, '-map', '0:a:0', '-vn', '-ac', '1', '-ar', String(SAMPLE_RATE), ...duration, '-f', 's16le', '-acodec', 'pcm_s16le', 'pipe:1'];
   const running = startProcess(ffmpeg, args, signal);
   running.child.stdin.end();
   let bytes = 0;
@@ -73,8 +88,9 @@ export async function probeAudio(ffmpeg: string, path: string, signal: AbortSign
 }
 
 /** The audio at `path` as 16 kHz mono FLAC (what every Whisper model hears anyway), for containers upstreams do not take. */
-export async function flacOf(ffmpeg: string, path: string, output: string, signal: AbortSignal): Promise<Buffer> {
-  const running = startProcess(ffmpeg, ['-nostdin', '-hide_banner', '-v', 'error', '-i', path, '-map', '0:a:0', '-vn', '-ac', '1', '-ar', String(SAMPLE_RATE), '-c:a', 'flac', '-f', 'flac', '-y', output], signal);
+export async function flacOf(ffmpeg: string, path: string, output: string, callSignal: AbortSignal, limits?: DecodeLimits): Promise<Buffer> {
+  const { duration, signal } = capped(limits, callSignal, 'Converting the audio');
+  const running = startProcess(ffmpeg, ['-nostdin', '-hide_banner', '-v', 'error', '-i', path, '-map', '0:a:0', '-vn', '-ac', '1', '-ar', String(SAMPLE_RATE), ...duration, '-c:a', 'flac', '-f', 'flac', '-y', output], signal);
   running.child.stdin.end();
   running.child.stdout.resume();
   const code = await running.exit;

@@ -13,9 +13,9 @@ import { networkError, postAudio, readAnswer } from './openai-audio-upstream.ts'
 import { UpstreamPool } from './upstream-pool.ts';
 
 /** The upload as the upstream gets it: the original under the extension of its real container, else FLAC. */
-async function uploadOf(ffmpeg: string, folder: string, input: string, name: UploadName | undefined, audio: Buffer, signal: AbortSignal): Promise<FormValue> {
-  if (name !== undefined) return { filename: `audio.${name.extension}`, contentType: name.contentType, bytes: audio };
-  return { filename: 'audio.flac', contentType: 'audio/flac', bytes: await flacOf(ffmpeg, input, join(folder, 'audio.flac'), signal) };
+async function uploadOf(ffmpeg: string, folder: string, input: string, name: UploadName | undefined, request: TranscriptionRequest, signal: AbortSignal): Promise<FormValue> {
+  if (name !== undefined) return { filename: `audio.${name.extension}`, contentType: name.contentType, bytes: request.audio };
+  return { filename: 'audio.flac', contentType: 'audio/flac', bytes: await flacOf(ffmpeg, input, join(folder, 'audio.flac'), signal, request.decodeLimits) };
 }
 
 /**
@@ -38,17 +38,11 @@ class OpenAiTranscriptionEngine implements TranscriptionEngine {
     try {
       const input = join(folder, 'input');
       await writeFile(input, request.audio);
-      const release = await this.decoding.acquire(call.signal);
-      let upload: FormValue;
-      let seconds: number;
-      try {
-        const probed = await probeAudio(this.ffmpeg, input, call.signal);
-        seconds = probed.seconds;
-        upload = await uploadOf(this.ffmpeg, folder, input, probed.upload, request.audio, call.signal);
-      } finally {
-        release();
-      }
+      const probed = await this.decode(() => probeAudio(this.ffmpeg, input, call.signal, request.decodeLimits), call.signal);
+      const seconds = probed.seconds;
+      // Before any conversion: the caller refuses audio past its cap here.
       await request.beforeRecognition?.(seconds);
+      const upload = await this.decode(() => uploadOf(this.ffmpeg, folder, input, probed.upload, request, call.signal), call.signal);
       const fields: [string, FormValue][] = [['file', upload], ['model', request.model], ['response_format', request.timestamps ? 'verbose_json' : 'json']];
       // openai-node sends an array field as `name[]`, once per value (node_modules/openai/internal/uploads).
       if (request.timestamps) fields.push(['timestamp_granularities[]', 'word'], ['timestamp_granularities[]', 'segment']);
@@ -60,6 +54,16 @@ class OpenAiTranscriptionEngine implements TranscriptionEngine {
       return transcriptOf(answer, seconds, request.timestamps, endpoint.label);
     } finally {
       await rm(folder, { recursive: true, force: true });
+    }
+  }
+
+  /** Runs `work` (ffmpeg) in one of the decode slots. */
+  private async decode<T>(work: () => Promise<T>, signal: AbortSignal): Promise<T> {
+    const release = await this.decoding.acquire(signal);
+    try {
+      return await work();
+    } finally {
+      release();
     }
   }
 

@@ -7,6 +7,7 @@ import type { EngineCall, TranscriptionEngine, TranscriptionRequest, Transcripti
 import { EngineError } from '../engine-error.ts';
 import { parsePocketsphinxOutput } from './pocketsphinx-output.ts';
 import { runProcess } from './run-process.ts';
+import { withTimeLimit } from '../espeak-ng/start-process.ts';
 import { Semaphore } from '../semaphore.ts';
 
 // Debian 12 (bookworm) ships pocketsphinx 0.8+5prealpha: the `pocketsphinx_continuous` binary, and the
@@ -64,10 +65,16 @@ function firstLine(text: string): string {
   return text.trim().split('\n')[0] ?? '';
 }
 
-/** Decodes any container ffmpeg reads to 16 kHz mono 16-bit PCM; returns its length in seconds. */
-async function decode(paths: Paths, input: string, output: string, signal: AbortSignal): Promise<number> {
-  const args = ['-nostdin', '-hide_banner', '-v', 'error', '-i', input, '-vn', '-ac', '1', '-ar', String(SAMPLE_RATE), '-f', 's16le', '-acodec', 'pcm_s16le', '-y', output];
-  const decoded = await runProcess(paths.ffmpeg, args, signal);
+type DecodeLimits = NonNullable<TranscriptionRequest['decodeLimits']>;
+
+/**
+ * Decodes any container ffmpeg reads to 16 kHz mono 16-bit PCM, up to a second past `limits.maxSeconds` (so the
+ * file on disk stays under 32 KB a second of the cap); returns its length in seconds.
+ */
+async function decode(paths: Paths, input: string, output: string, signal: AbortSignal, limits: DecodeLimits | undefined): Promise<number> {
+  const duration = limits === undefined ? [] : ['-t', String(limits.maxSeconds + 1)];
+  const args = ['-nostdin', '-hide_banner', '-v', 'error', '-i', input, '-vn', '-ac', '1', '-ar', String(SAMPLE_RATE), ...duration, '-f', 's16le', '-acodec', 'pcm_s16le', '-y', output];
+  const decoded = await runProcess(paths.ffmpeg, args, limits === undefined ? signal : withTimeLimit(signal, limits.timeoutSeconds, 'Decoding the audio'));
   if (decoded.code !== 0) throw new EngineError('bad_request', `The audio could not be decoded: ${firstLine(decoded.stderr)}`);
   const bytes = (await stat(output)).size;
   if (bytes < 2) throw new EngineError('bad_request', 'The audio is empty.');
@@ -115,9 +122,12 @@ export async function createPocketsphinxEngine(config: PocketsphinxEngineConfig)
       const input = join(folder, 'input');
       const raw = join(folder, 'audio.raw');
       await writeFile(input, request.audio);
-      const duration = await decode(paths, input, raw, signal);
+      const limits = request.decodeLimits;
+      const duration = await decode(paths, input, raw, signal, limits);
       await request.beforeRecognition?.(duration);
-      const { words, segments } = await recognise(paths, raw, signal);
+      // Recognition runs at a fraction of real time: twice the audio's length is ample, a stuck recogniser is killed.
+      const recognising = limits === undefined ? signal : withTimeLimit(signal, limits.timeoutSeconds + Math.ceil(duration * 2), 'Recognising the audio');
+      const { words, segments } = await recognise(paths, raw, recognising);
       const text = segments.map((segment) => segment.text).join(' ');
       return request.timestamps ? { text, duration, words, segments } : { text, duration };
     } finally {

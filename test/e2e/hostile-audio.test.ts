@@ -1,0 +1,87 @@
+// Hostile audio on POST /audio/transcriptions (issue #15): a 4 KB WAV whose header says 1 sample a second, so it
+// decodes (resampled to 16 kHz) to over an hour. Past mediaLimits.audio.maxSeconds ffmpeg stops and the request is
+// 400 before anything is recognised, sent upstream or charged, on both the pocketsphinx and the upstream engine.
+import { execFileSync } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { startRialto, type TestRialto } from '../support/start-rialto.ts';
+import { validateResponse } from '../support/spec/spec-validator.ts';
+import { startOpenAiAudioServer, type OpenAiAudioServer } from '../support/upstream/openai-audio-server.ts';
+import { asrModel, ledgerDuring, PER_SECOND } from './upstream-audio-support.ts';
+
+const PATH = '/audio/transcriptions';
+const MAX_SECONDS = 600;
+
+/** A mono 8-bit PCM WAV at `rate` samples a second holding `samples` of a loud square wave: samples / rate seconds. */
+function slowWav(rate: number, samples: number): Buffer {
+  const header = Buffer.alloc(44);
+  header.write('RIFF', 0);
+  header.writeUInt32LE(36 + samples, 4);
+  header.write('WAVEfmt ', 8);
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(1, 20); // PCM
+  header.writeUInt16LE(1, 22); // mono
+  header.writeUInt32LE(rate, 24);
+  header.writeUInt32LE(rate, 28); // bytes a second
+  header.writeUInt16LE(1, 32); // bytes a frame
+  header.writeUInt16LE(8, 34); // bits a sample
+  header.write('data', 36);
+  header.writeUInt32LE(samples, 40);
+  const data = Buffer.alloc(samples);
+  for (let index = 0; index < samples; index += 1) data[index] = index % 2 === 0 ? 56 : 200;
+  return Buffer.concat([header, data]);
+}
+
+describe('POST /audio/transcriptions with audio that decodes past the cap', () => {
+  let whisper: OpenAiAudioServer;
+  let rialto: TestRialto;
+  const bomb = slowWav(1, 4000);
+
+  before(async () => {
+    whisper = await startOpenAiAudioServer();
+    rialto = await startRialto({
+      mediaLimits: { audio: { maxSeconds: MAX_SECONDS } },
+      models: [
+        { id: 'asr-sphinx', type: 'asr', engine: { kind: 'pocketsphinx' }, pricing: { input: { usd: 0, diem: 0 }, output: { usd: 0, diem: 0 }, per_audio_second: { usd: PER_SECOND, diem: PER_SECOND } } },
+        asrModel('asr-whisper', whisper.url),
+      ],
+    });
+  });
+  after(async () => {
+    await rialto?.close();
+    await whisper?.close();
+  });
+
+  for (const model of ['asr-sphinx', 'asr-whisper']) {
+    it(`${model}: a 4 KB WAV of 4000 s is 400 naming the cap, nothing sent upstream or charged, /health answering`, async () => {
+      assert.equal(bomb.length, 4044);
+      const sent = whisper.requests.length;
+      const { added, spent } = await ledgerDuring(rialto, async () => {
+        const body = new FormData();
+        body.append('file', new Blob([bomb]), 'bomb.wav');
+        body.append('model', model);
+        const answer = fetch(`${rialto.baseURL}${PATH}`, { method: 'POST', headers: { authorization: `Bearer ${rialto.inferenceKey}` }, body });
+        assert.equal((await fetch(`${rialto.origin}/health`)).status, 200);
+        const response = await answer;
+        const error = (await response.json()) as { error: string; details?: { file?: { _errors: string[] } } };
+        assert.equal(response.status, 400, JSON.stringify(error));
+        validateResponse({ method: 'POST', path: PATH, status: 400, body: error });
+        assert.equal(error.error, 'Invalid request parameters');
+        assert.deepEqual(error.details?.file?._errors, [`The audio lasts more than ${MAX_SECONDS} seconds, the most transcribed in one request`]);
+      });
+      assert.equal(whisper.requests.length, sent);
+      assert.deepEqual([added.length, spent], [0, 0]);
+    });
+  }
+
+  it('speech under the cap is still transcribed', async () => {
+    const speech = execFileSync('espeak-ng', ['-v', 'en-us+klatt', '-s', '150', '--stdout', 'the president said the economy is growing']);
+    const body = new FormData();
+    body.append('file', new Blob([speech]), 'speech.wav');
+    body.append('model', 'asr-whisper');
+    const response = await fetch(`${rialto.baseURL}${PATH}`, { method: 'POST', headers: { authorization: `Bearer ${rialto.inferenceKey}` }, body });
+    const transcription = (await response.json()) as { text: string; duration: number };
+    assert.equal(response.status, 200, JSON.stringify(transcription));
+    assert.ok(transcription.duration > 1 && transcription.duration < 10, String(transcription.duration));
+  });
+});
