@@ -34,6 +34,7 @@ import { REDACTED_PATHS, requestLogSerializer } from './observability/log-redact
 import { Metrics } from './observability/metrics.ts';
 import { createTracing } from './observability/tracing.ts';
 import { UrlFetcher } from './services/media/url-fetcher.ts';
+import { ParserPool } from './services/parsers/parser-pool.ts';
 import { CharacterService } from './services/character-service.ts';
 import { ChatService } from './services/chat/chat-service.ts';
 import { EmbeddingService } from './services/embedding-service.ts';
@@ -168,8 +169,11 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
   app.addHook('onClose', async () => fetcher.close());
   const search = new WebSearchService(config.augment.search);
   app.addHook('onClose', async () => search.close());
-  const scrape = new WebScrapeService(fetcher, config.augment.scrapeBlockedHosts);
-  const chat = new ChatService(registry, () => config.systemPrompt, characters, fetcher, { search, scrape, pricing: config.augment.pricing });
+  // Documents and pages from clients are parsed in parser processes, under caps (config.parsers).
+  const parsers = new ParserPool(config.parsers);
+  app.addHook('onClose', async () => parsers.close());
+  const scrape = new WebScrapeService(fetcher, config.augment.scrapeBlockedHosts, parsers);
+  const chat = new ChatService(registry, () => config.systemPrompt, characters, fetcher, { search, scrape, pricing: config.augment.pricing }, parsers);
   const embeddings = new EmbeddingService(registry);
   await app.register(async (api) => {
     registerModelRoutes(api, registry);
@@ -181,7 +185,7 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
     registerResponsesRoutes(api, { chat, registry, meter, auth: inference });
     registerEmbeddingRoutes(api, embeddings, meter, inference);
     registerAudioRoutes(api, registry, meter, inference, config.mediaLimits.audio);
-    registerAugmentRoutes(api, { search, scrape, meter, auth: inference, pricing: config.augment.pricing });
+    registerAugmentRoutes(api, { search, scrape, meter, auth: inference, pricing: config.augment.pricing, parsers });
     registerImageRoutes(api, { registry, meter, fetcher, auth: inference, contentSafety: config.contentSafety });
     registerAdminRoutes(api, { keys, meter, registry, limiter });
     if (dependencies.jobs !== undefined) registerJobRoutes(api, { jobs: dependencies.jobs, registry, meter, fetcher, auth: inference, publicUrl: config.server.publicUrl?.replace(/\/+$/, '') });

@@ -8,6 +8,7 @@ import {
   audioFormat, automatic1111Engine, espeakNgEngine, esrganEngine, llamaCppEngine, onnxBackgroundRemovalEngine, openAiCompatibleEngine, pocketsphinxEngine, veniceEngine,
 } from './config/engine-config.ts';
 import { imageConstraints, musicSpec, videoConstraints } from './config/media-config.ts';
+import { parserConfig } from './config/parser-config.ts';
 import { mediaLimitsConfig } from './config/media-limits-config.ts';
 
 const price = z.strictObject({ usd: z.number().min(0), diem: z.number().min(0) });
@@ -217,6 +218,8 @@ const configSchema = z.strictObject({
   }).default({ allowHosts: [], allowPrivateAddresses: false, timeoutMs: 15_000, maxBytes: 25 * 1024 * 1024, maxRedirects: 3 }),
   /** Caps on decoding clients' images and audio: pixels, time, decodes at once, seconds of audio (config/media-limits-config.ts). */
   mediaLimits: mediaLimitsConfig,
+  /** Caps on parsing untrusted documents and pages, off the event loop (config/parser-config.ts). */
+  parsers: parserConfig,
   /** The /augment endpoints and the web search and scraping behind chat's venice_parameters. */
   augment: z.strictObject({
     /**

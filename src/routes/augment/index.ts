@@ -3,6 +3,7 @@ import type { AugmentConfig } from '../../config.ts';
 import type { WebScrapeService } from '../../services/augment/web-scrape-service.ts';
 import type { WebSearchService } from '../../services/augment/web-search-service.ts';
 import type { Meter } from '../../services/billing/meter.ts';
+import type { ParserPool } from '../../services/parsers/parser-pool.ts';
 import { registerScrapeRoute } from './scrape.ts';
 import { registerSearchRoute } from './search.ts';
 import { registerTextParserRoute } from './text-parser.ts';
@@ -15,11 +16,13 @@ export interface AugmentRouteDependencies {
   auth: onRequestAsyncHookHandler;
   /** Per request (augment.pricing). */
   pricing: AugmentConfig['pricing'];
+  /** Documents' text, off the event loop. */
+  parsers: ParserPool;
 }
 
 /** The /augment routes: web search, scraping and document text. */
 export function registerAugmentRoutes(app: FastifyInstance, dependencies: AugmentRouteDependencies): void {
   registerSearchRoute(app, dependencies);
   registerScrapeRoute(app, dependencies);
-  registerTextParserRoute(app, { meter: dependencies.meter, auth: dependencies.auth, price: dependencies.pricing.textParser });
+  registerTextParserRoute(app, { meter: dependencies.meter, auth: dependencies.auth, price: dependencies.pricing.textParser, parsers: dependencies.parsers });
 }

@@ -5,6 +5,7 @@ import { VeniceError } from '../../errors/venice-error.ts';
 import { MAX_TEXT_PARSER_FILE_BYTES, textParserRequest } from '../../schemas/text-parser.ts';
 import type { Meter } from '../../services/billing/meter.ts';
 import { parseDocument } from '../../services/documents/text-parser-service.ts';
+import type { ParserPool } from '../../services/parsers/parser-pool.ts';
 import type { Cost } from '../../services/pricing.ts';
 import { abortOnClose } from '../abort-on-close.ts';
 import { readFileForm } from '../media-form.ts';
@@ -16,6 +17,8 @@ export interface TextParserRouteDependencies {
   auth: onRequestAsyncHookHandler;
   /** The flat price of one parse (config augment.pricing.textParser), charged only when text comes back. */
   price: Cost;
+  /** Parses the document off the event loop, under config.parsers' caps. */
+  parsers: ParserPool;
 }
 
 /**
@@ -33,7 +36,7 @@ export function registerTextParserRoute(app: FastifyInstance, dependencies: Text
       const body = parseOrThrow(textParserRequest, upload.fields);
       const billing = dependencies.meter.for(request.apiKey!, (headers) => reply.headers(Object.fromEntries(Object.entries(headers))));
       const file = { bytes: body.file, filename: upload.filename, contentType: upload.contentType };
-      const parsed = await parseDocument(file, billing, dependencies.price, abortOnClose(request, reply));
+      const parsed = await parseDocument(file, billing, dependencies.price, abortOnClose(request, reply), dependencies.parsers);
       if (body.response_format === 'json') return parsed;
       reply.type('text/plain; charset=utf-8');
       return parsed.text;

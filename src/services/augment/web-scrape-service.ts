@@ -1,26 +1,24 @@
 import { VeniceError } from '../../errors/venice-error.ts';
 import type { UrlFetcher } from '../media/url-fetcher.ts';
-import { htmlToMarkdown } from './html-to-markdown.ts';
+import type { ParserPool } from '../parsers/parser-pool.ts';
+import { pageRefused as refused } from './page-errors.ts';
 
 /** What a page may be served as. Markdown is asked for first (Cloudflare's Markdown for Agents answers it). */
 const ACCEPTED = ['text/markdown', 'text/html', 'application/xhtml+xml', 'text/plain'];
 /** Pages are read up to this size: a scrape is for reading, not for downloads. */
 const MAX_PAGE_BYTES = 5 * 1024 * 1024;
 
-function refused(message: string): VeniceError {
-  return new VeniceError('INVALID_REQUEST', { message, extra: { details: { url: { _errors: [message] } } } });
-}
-
 /**
  * /augment/scrape (docs/api-reference/endpoint/augment/scrape.mdx): a public page's content as Markdown. Sites
  * that block scrapers (augment.scrapeBlockedHosts: X/Twitter, Reddit) are refused at once with a 400; the page
  * is fetched under config.fetch's rules (no private addresses, size and time limits); Markdown and plain text
- * are returned as served, HTML is reduced to its main content (html-to-markdown.ts).
+ * are returned as served, HTML is reduced to its main content (html-to-markdown.ts) on a parser process, under the
+ * pool's caps (config.parsers: a page too large, too deep or too slow to read is a 400).
  */
 export class WebScrapeService {
   private readonly blocked: string[];
 
-  constructor(private readonly fetcher: UrlFetcher, blockedHosts: string[]) {
+  constructor(private readonly fetcher: UrlFetcher, blockedHosts: string[], private readonly parsers: ParserPool) {
     this.blocked = blockedHosts.map((host) => host.toLowerCase().replace(/^\.+/, ''));
   }
 
@@ -45,7 +43,7 @@ export class WebScrapeService {
     }
     const text = page.bytes.toString('utf8');
     const content = page.contentType === 'text/html' || page.contentType === 'application/xhtml+xml' || page.contentType === undefined
-      ? htmlToMarkdown(text, page.url)
+      ? await this.parsers.htmlToMarkdown(text, page.url, signal)
       : text.trim();
     if (content === '') throw refused('The page has no readable content.');
     return { url: raw, content, format: 'markdown' };

@@ -12,12 +12,14 @@ import { collectCompletion, completionChunks, type CompletionIdentity } from './
 import { resolveChatModel, type PersonaSource } from './chat-character.ts';
 import { withDocumentsCall } from './documents-call.ts';
 import { prepareChat } from './prepare-chat.ts';
-import { resolveFileParts } from './file-parts.ts';
+import { boundedWorstCase } from './bounded-worst-case.ts';
+import { hasFileParts, resolveFileParts, withoutFileText } from './file-parts.ts';
 import { inlineMediaUrls } from './media-urls.ts';
 import { needsWebSearch } from './search-decision.ts';
 import { webContextText, withSystemText } from './web-context.ts';
 import { asksForWeb, WebRetrieval, type ChatWebDependencies } from './web-retrieval.ts';
 import type { UrlFetcher } from '../media/url-fetcher.ts';
+import type { ParserPool } from '../parsers/parser-pool.ts';
 import { tracedEvents } from '../../observability/tracing.ts';
 import { closingStream } from '../closing-stream.ts';
 
@@ -71,29 +73,36 @@ export class ChatService {
    * `personas` looks up character_slug; without it every slug is 404 CHARACTER_NOT_FOUND. `fetcher` reads the
    * URLs of `file`, `image_url` and `video_url` parts; without it file parts, and media URLs other than data:, are
    * refused. `web` serves venice_parameters' web search and scraping; without it web search is refused (400) and
-   * scraping reads nothing.
+   * scraping reads nothing. `parsers` extracts the text of `file` parts; without it (or `fetcher`) they are refused.
    */
-  constructor(private readonly registry: ModelRegistry, private readonly systemPrompt: () => string, private readonly personas?: PersonaSource, private readonly fetcher?: UrlFetcher, web?: ChatWebDependencies) {
+  constructor(private readonly registry: ModelRegistry, private readonly systemPrompt: () => string, private readonly personas?: PersonaSource, private readonly fetcher?: UrlFetcher, web?: ChatWebDependencies, private readonly parsers?: ParserPool) {
     this.web = new WebRetrieval(web);
   }
 
   async create(original: ChatCompletionRequest, signal: AbortSignal, billing?: Billing): Promise<ChatResult> {
     const { entry, suffixParameters, character } = await resolveChatModel(this.registry, this.personas, original.model, original.venice_parameters?.character_slug);
-    const request = { ...original, messages: await resolveFileParts(original.messages, this.fetcher, signal) };
-    // The request is validated whole before any search is made or charged.
-    const prepared = prepareChat(request, entry.config, entry.engineModel, suffixParameters, this.systemPrompt(), character);
-    this.web.check(prepared.veniceParameters);
-    const citations = await this.web.retrieve(prepared.veniceParameters, original.messages, (question) => needsWebSearch(entry, question, signal), signal, billing);
+    // The request is validated whole (file parts as empty text) before anything is fetched, parsed, searched or charged.
+    const files = hasFileParts(original.messages);
+    const prepare = (request: ChatCompletionRequest) => prepareChat(request, entry.config, entry.engineModel, suffixParameters, this.systemPrompt(), character);
+    const checked = prepare(files ? { ...original, messages: withoutFileText(original.messages) } : original);
+    this.web.check(checked.veniceParameters);
+    const identity: CompletionIdentity = { id: `chatcmpl-${randomBytes(16).toString('hex')}`, created: Math.floor(Date.now() / 1000), model: entry.config.id };
+    const reserve = (worst: { cost: Cost; tokens: number }): Promise<Settlement> => billing!.reserve({
+      modelId: entry.config.id, modelType: 'text', requestId: identity.id, limitClass: entry.config.rateLimitTier, tokens: worst.tokens, worstCase: worst.cost, privacy: entry.config.privacy,
+    });
+    // Files and web pages are read only once the request is admitted (rate limits, then its reservation): their text
+    // is not known yet, so it is reserved on a worst case bounded by the model's context (bounded-worst-case.ts).
+    const early = billing !== undefined && (files || asksForWeb(checked.veniceParameters)) ? await reserve(boundedWorstCase(entry, checked.engineRequest)) : undefined;
+    const { prepared, citations } = await releasingOnFailure(early, signal, async () => {
+      const read = files ? prepare({ ...original, messages: await resolveFileParts(original.messages, this.fetcher === undefined || this.parsers === undefined ? undefined : { fetcher: this.fetcher, parsers: this.parsers }, signal) }) : checked;
+      return { prepared: read, citations: await this.web.retrieve(read.veniceParameters, original.messages, (question) => needsWebSearch(entry, question, signal), signal, billing) };
+    });
     const { engineRequest } = prepared;
     // The results reach the model after the system prompt(s) (web-context.ts).
     if (citations !== undefined) engineRequest.messages = withSystemText(engineRequest.messages, webContextText(citations, prepared.veniceParameters.enable_web_citations));
     const call: EngineCall = { signal };
-    const identity: CompletionIdentity = { id: `chatcmpl-${randomBytes(16).toString('hex')}`, created: Math.floor(Date.now() / 1000), model: entry.config.id };
-    // Reserve the worst case (prompt + every completion token allowed, for each choice) before the engine runs.
-    const worst = billing === undefined ? undefined : await this.worstCase(entry, engineRequest.messages, engineRequest.tools, engineRequest.maxTokens, engineRequest.n);
-    const settlement = billing === undefined || worst === undefined ? undefined : await billing.reserve({
-      modelId: entry.config.id, modelType: 'text', requestId: identity.id, limitClass: entry.config.rateLimitTier, tokens: worst.tokens, worstCase: worst.cost, privacy: entry.config.privacy,
-    });
+    // Otherwise the worst case (prompt + every completion token allowed, for each choice) is reserved before the engine runs.
+    const settlement = early ?? (billing === undefined ? undefined : await reserve(await this.worstCase(entry, engineRequest.messages, engineRequest.tools, engineRequest.maxTokens, engineRequest.n)));
     // Client media URLs are fetched once the request is admitted and paid for, and reach the engine as data: URLs.
     engineRequest.messages = await releasingOnFailure(settlement, signal, () => inlineMediaUrls(engineRequest.messages, this.fetcher, signal));
     // `cost` reports the charge in the currency that paid it (swagger: cost.usd / cost.diem).

@@ -1,6 +1,6 @@
-import JSZip from 'jszip';
 import { unreadableFile, unsupportedFile } from './document-errors.ts';
 import { decodeText } from './plain-text.ts';
+import { zipEntries } from './zip-entries.ts';
 
 export type BinaryFormat = 'pdf' | 'docx' | 'pptx' | 'xlsx';
 
@@ -35,10 +35,12 @@ function extensionOf(filename: string | undefined): string {
   return name.includes('.') ? name.slice(name.lastIndexOf('.') + 1) : name;
 }
 
-/** The OOXML package a zip holds, by its part names; undefined for any other zip, or one that is not readable. */
-async function packageFormat(bytes: Buffer): Promise<BinaryFormat | undefined> {
-  const zip = await JSZip.loadAsync(bytes).catch(() => undefined);
-  const names = Object.keys(zip?.files ?? {});
+/**
+ * The OOXML package a zip holds, by its part names (read from its central directory: nothing is inflated);
+ * undefined for any other zip, or one that is not readable.
+ */
+function packageFormat(bytes: Buffer): BinaryFormat | undefined {
+  const names = (zipEntries(bytes) ?? []).map((entry) => entry.name);
   if (names.some((name) => name.startsWith('word/'))) return 'docx';
   if (names.some((name) => name.startsWith('ppt/'))) return 'pptx';
   if (names.some((name) => name.startsWith('xl/'))) return 'xlsx';
@@ -58,7 +60,7 @@ export async function documentFormat(file: DocumentFile): Promise<DocumentFormat
   const named = NAMED_FORMATS[extension] ?? NAMED_FORMATS[mediaType];
   if (bytes.subarray(0, 1024).includes('%PDF-')) return { format: 'pdf' };
   if (bytes.subarray(0, 4).equals(Buffer.from('PK\x03\x04', 'latin1'))) {
-    const format = await packageFormat(bytes);
+    const format = packageFormat(bytes);
     if (format !== undefined) return { format };
   } else {
     const text = decodeText(bytes, { lenient: named === undefined && (TEXT_EXTENSIONS.has(extension) || TEXT_MEDIA_TYPES.test(mediaType)) });

@@ -1,8 +1,10 @@
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Billing, BillingRequest } from '../billing/meter.ts';
 import type { Cost } from '../pricing.ts';
+import { parserConfig } from '../../config/parser-config.ts';
 import { VeniceError } from '../../errors/venice-error.ts';
+import { ParserPool } from '../parsers/parser-pool.ts';
 import { parseDocument } from './text-parser-service.ts';
 
 const PRICE: Cost = { usd: 0.01, diem: 0.01 };
@@ -25,9 +27,12 @@ function recordingBilling(): { billing: Billing; events: unknown[] } {
 }
 
 describe('parseDocument', () => {
+  const parsers = new ParserPool(parserConfig.parse(undefined));
+  after(() => parsers.close());
+
   it('answers the text and its token estimate, and charges the flat price once', async () => {
     const { billing, events } = recordingBilling();
-    const parsed = await parseDocument({ bytes: Buffer.from('sixteen bytes ok'), filename: 'a.txt' }, billing, PRICE, new AbortController().signal);
+    const parsed = await parseDocument({ bytes: Buffer.from('sixteen bytes ok'), filename: 'a.txt' }, billing, PRICE, new AbortController().signal, parsers);
     assert.deepEqual(parsed, { text: 'sixteen bytes ok', tokens: 4 });
     assert.deepEqual(events, [
       { reserve: 'augment-text-parser', modelType: 'augment', limitClass: 'S', worstCase: PRICE, privacy: 'private' },
@@ -37,7 +42,7 @@ describe('parseDocument', () => {
 
   it('releases the reservation when nothing can be extracted, and rethrows the 400', async () => {
     const { billing, events } = recordingBilling();
-    await assert.rejects(parseDocument({ bytes: Buffer.alloc(0) }, billing, PRICE, new AbortController().signal), (error: unknown) => error instanceof VeniceError && error.code === 'NO_TEXT_CONTENT');
+    await assert.rejects(parseDocument({ bytes: Buffer.alloc(0) }, billing, PRICE, new AbortController().signal, parsers), (error: unknown) => error instanceof VeniceError && error.code === 'NO_TEXT_CONTENT');
     assert.deepEqual(events.slice(1), [{ release: 'failed' }]);
   });
 });
