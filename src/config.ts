@@ -164,6 +164,11 @@ const configSchema = z.strictObject({
   /** GET /metrics in Prometheus' text format; `requireKey`: only with an ADMIN key. */
   metrics: z.strictObject({ enabled: z.boolean().default(true), requireKey: z.boolean().default(false) }).default({ enabled: true, requireKey: false }),
   /**
+   * GET /ready: a probe of the store, the limiter and every engine is reused for `cacheMs`, so a flood of calls
+   * reaches each upstream at most once in that time. Details (URLs, processes, paths) only with an ADMIN key.
+   */
+  readiness: z.strictObject({ cacheMs: z.number().int().min(0).default(2000) }).default({ cacheMs: 2000 }),
+  /**
    * OpenTelemetry spans of each request (auth, rate limit, reservation, engine, settlement). `none` creates no
    * span at all; `otlp` sends them to `endpoint` (OTLP/HTTP JSON, default http://localhost:4318/v1/traces);
    * `console` prints them. `sampleRatio`: the share of traces kept.

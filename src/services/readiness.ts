@@ -62,3 +62,37 @@ export async function checkReadiness(dependencies: ReadinessDependencies, timeou
   const ready = dependencies.serving() && storeHealth!.healthy && limiterHealth!.healthy && models.every((model) => model.healthy);
   return { ready, store: storeHealth!, limiter: limiterHealth!, models: modelHealth };
 }
+
+/** Whether every component answered; readiness also needs the process serving. */
+function componentsHealthy(readiness: Readiness): boolean {
+  return readiness.store.healthy && readiness.limiter.healthy && Object.values(readiness.models).every((model) => model.healthy);
+}
+
+/**
+ * GET /ready's probes, shared: a check within `cacheMs` of the last one's answer, or while one runs, gets that
+ * one's components, so a flood of /ready calls reaches each upstream at most once per `cacheMs` (config
+ * readiness.cacheMs). Whether the process is serving is read at each call (a shutdown shows at once).
+ */
+export class ReadinessProbe {
+  private running: Promise<Readiness> | undefined;
+  private last: { readiness: Readiness; until: number } | undefined;
+
+  constructor(private readonly dependencies: ReadinessDependencies, private readonly cacheMs: number, private readonly timeoutMs = 2000) {}
+
+  async check(): Promise<Readiness> {
+    const last = this.last;
+    const readiness = last !== undefined && performance.now() < last.until ? last.readiness : await this.probe();
+    return { ...readiness, ready: this.dependencies.serving() && componentsHealthy(readiness) };
+  }
+
+  private probe(): Promise<Readiness> {
+    this.running ??= checkReadiness(this.dependencies, this.timeoutMs).then((readiness) => {
+      this.last = { readiness, until: performance.now() + this.cacheMs };
+      return readiness;
+    }).finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+}
+

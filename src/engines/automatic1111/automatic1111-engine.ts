@@ -111,12 +111,12 @@ export class Automatic1111Engine implements ImageEngine {
       try {
         const response = await endpoint.pool.request({ method: 'GET', path: `${endpoint.basePath}/sdapi/v1/sd-models`, headers: authorizationOf(endpoint.apiKey), signal });
         const body = parseJson(await response.body.text());
-        if (response.statusCode !== 200) return `${endpoint.url} answered ${response.statusCode}${errorMessageOf(body) === '' ? '' : `: ${errorMessageOf(body)}`}`;
+        if (response.statusCode !== 200) return `${endpoint.shownUrl} answered ${response.statusCode}${errorMessageOf(body) === '' ? '' : `: ${errorMessageOf(body)}`}`;
         const checkpoint = this.config.checkpoint;
         if (checkpoint === undefined || !Array.isArray(body)) return undefined;
-        return body.some((model: unknown) => checkpointNames(model).includes(checkpoint)) ? undefined : `${endpoint.url} has no checkpoint "${checkpoint}"`;
+        return body.some((model: unknown) => checkpointNames(model).includes(checkpoint)) ? undefined : `${endpoint.shownUrl} has no checkpoint "${checkpoint}"`;
       } catch (error) {
-        return `${endpoint.url} is not reachable (${(error as Error).message})`;
+        return `${endpoint.shownUrl} is not reachable (${(error as Error).message})`;
       }
     }));
     const problems = results.filter((problem) => problem !== undefined);

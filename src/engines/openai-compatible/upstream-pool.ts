@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import { Pool, type Dispatcher } from 'undici';
 import type { OpenAiCompatibleEngineConfig } from '../../config.ts';
+import { redactUrlCredentials } from '../../observability/url-redaction.ts';
 
 /** How one endpoint is reached, beyond its URL (the endpoint options of rialto.yaml). */
 export interface EndpointTransport {
@@ -17,6 +18,8 @@ export class UpstreamEndpoint {
   /** The connection pool itself (its stats). */
   readonly connections: Pool;
   readonly label: string;
+  /** The URL as answers and logs show it: its password, if any, redacted (observability/log-redaction.ts). */
+  readonly shownUrl: string;
   readonly basePath: string;
   private failures = 0;
   private ejectedUntil = 0;
@@ -24,6 +27,7 @@ export class UpstreamEndpoint {
   constructor(readonly url: string, readonly apiKey: string | undefined, readonly weight: number, name: string | undefined, readonly options: { maxConnections: number; timeoutMs: number }, transport: EndpointTransport = {}) {
     const parsed = new URL(url);
     this.label = name ?? parsed.host;
+    this.shownUrl = redactUrlCredentials(url);
     this.basePath = parsed.pathname.replace(/\/+$/, '');
     // A private CA adds to Node's bundled roots rather than replacing them.
     const ca = transport.caFile === undefined ? undefined : [...rootCertificates, readFileSync(transport.caFile, 'utf8')];
@@ -102,9 +106,9 @@ export class UpstreamPool {
       try {
         const response = await endpoint.pool.request({ method: 'GET', path: `${endpoint.basePath}/models`, headers: endpoint.authorization, signal });
         await response.body.dump();
-        return response.statusCode < 500 ? undefined : `${endpoint.url} answered ${response.statusCode}`;
+        return response.statusCode < 500 ? undefined : `${endpoint.shownUrl} answered ${response.statusCode}`;
       } catch (error) {
-        return `${endpoint.url} is not reachable (${(error as Error).message})`;
+        return `${endpoint.shownUrl} is not reachable (${(error as Error).message})`;
       }
     }));
     const problems = results.filter((problem) => problem !== undefined);

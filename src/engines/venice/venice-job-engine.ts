@@ -165,9 +165,9 @@ export class VeniceJobEngine implements JobEngine {
           headers: endpoint.apiKey === undefined ? {} : { authorization: `Bearer ${endpoint.apiKey}` },
         });
         await response.body.dump();
-        return response.statusCode === 200 ? undefined : `${endpoint.url} answered ${response.statusCode}`;
+        return response.statusCode === 200 ? undefined : `${endpoint.shownUrl} answered ${response.statusCode}`;
       } catch (error) {
-        return `${endpoint.url} is not reachable (${(error as Error).message})`;
+        return `${endpoint.shownUrl} is not reachable (${(error as Error).message})`;
       }
     }))).filter((problem) => problem !== undefined);
     return { healthy: problems.length === 0, detail: problems.length === 0 ? 'every endpoint answers' : problems.join('; ') };
