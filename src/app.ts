@@ -175,7 +175,8 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
   const scrape = new WebScrapeService(fetcher, config.augment.scrapeBlockedHosts, parsers);
   const chat = new ChatService(registry, () => config.systemPrompt, characters, fetcher, { search, scrape, pricing: config.augment.pricing }, parsers);
   const embeddings = new EmbeddingService(registry);
-  await app.register(async (api) => {
+  // The same API under /api/v1 (Venice's path) and /v1 (the base many OpenAI clients and tools assume).
+  const apiRoutes = async (api: FastifyInstance): Promise<void> => {
     registerModelRoutes(api, registry);
     registerApiKeyRoutes(api, keys);
     registerRateLimitRoutes(api, { config, keys, meter, registry, limiter });
@@ -189,10 +190,13 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
     registerImageRoutes(api, { registry, meter, fetcher, auth: inference, contentSafety: config.contentSafety });
     registerAdminRoutes(api, { keys, meter, registry, limiter });
     if (dependencies.jobs !== undefined) registerJobRoutes(api, { jobs: dependencies.jobs, registry, meter, fetcher, auth: inference, publicUrl: config.server.publicUrl?.replace(/\/+$/, '') });
-  }, { prefix: '/api/v1' });
+  };
+  await app.register(apiRoutes, { prefix: '/api/v1' });
+  await app.register(apiRoutes, { prefix: '/v1' });
   if (dependencies.jobs !== undefined) registerDownloadRoutes(app, dependencies.jobs);
   registerOperationsRoutes(app, { config, keys, metrics, readiness: { store: meter.store, limiter, registry, serving: () => lifecycle.serving } });
   registerConsoleRoutes(app);
+  app.get('/', async (_request, reply) => reply.redirect('/console/'));
 
   return app;
 }

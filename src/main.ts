@@ -139,5 +139,7 @@ main(process.argv.slice(2)).then(
     const { ConfigError } = await import('./config.ts');
     process.stderr.write(error instanceof ConfigError ? `${error.message}\n` : `rialto: ${(error as Error).message}\n`);
     process.exitCode = error instanceof ConfigError ? 2 : 1;
+    // A failed start has closed what it opened; should a library still hold a handle, the exit does not wait for it.
+    setTimeout(() => process.exit(), 3000).unref();
   },
 );

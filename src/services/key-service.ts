@@ -76,6 +76,28 @@ export class KeyService {
   }
 
   /**
+   * Stores a key made outside (RIALTO_ADMIN_KEY, as LiteLLM's master key) like any other: its id and the sha256
+   * of its secret. Nothing changes when it is stored already. Throws when the text is not a key, or when its id
+   * belongs to another key.
+   */
+  async adopt(apiKey: string, input: { apiKeyType: ApiKeyType; description: string }): Promise<ApiKeyRecord> {
+    const match = KEY_PATTERN.exec(apiKey);
+    if (match === null) throw new Error('not a Rialto key (rk-<16 hex digits>-<43 base64url characters>)');
+    const [, id, secret] = match as unknown as [string, string, string];
+    const secretHash = hashSecret(secret).toString('hex');
+    const existing = await this.store.apiKeys.findById(id);
+    if (existing !== undefined) {
+      if (existing.secretHash !== secretHash) throw new Error(`its id ${id} belongs to another key`);
+      return existing;
+    }
+    await this.store.accounts.ensure('default', 'default', this.now().toISOString());
+    await this.store.apiKeys.insert({ accountId: 'default', id, secretHash, last6: apiKey.slice(-6), apiKeyType: input.apiKeyType, description: input.description, expiresAt: null, createdAt: this.now().toISOString() });
+    const record = await this.store.apiKeys.findById(id);
+    if (record === undefined) throw new Error(`key ${id} vanished after insert`);
+    return record;
+  }
+
+  /**
    * The key record for an `Authorization: Bearer` value; throws 401 AUTHENTICATION_FAILED for anything
    * malformed, unknown, revoked or expired (one answer for all, so callers learn nothing about which).
    */

@@ -27,9 +27,47 @@ const RELEASE_DATE = Math.floor(Date.UTC(2026, 0, 1) / 1000);
  */
 export class ModelRegistry {
   private readonly byId = new Map<string, ModelEntry>();
+  private current: ModelEntry[];
+  /** Ids of the models whose engine last said it cannot serve (services/model-health.ts keeps this). */
+  private readonly down = new Set<string>();
 
-  constructor(readonly entries: readonly ModelEntry[], private readonly now: () => Date = () => new Date()) {
+  constructor(entries: readonly ModelEntry[], private readonly now: () => Date = () => new Date()) {
+    this.current = [...entries];
     for (const entry of entries) this.byId.set(entry.config.id, entry);
+  }
+
+  /** The models served now: a GGUF added to or removed from the models folder changes them (engines/model-folder-watcher.ts). */
+  get entries(): readonly ModelEntry[] {
+    return this.current;
+  }
+
+  /** Serves one more model; false when its id is taken. */
+  add(entry: ModelEntry): boolean {
+    if (this.byId.has(entry.config.id)) return false;
+    this.byId.set(entry.config.id, entry);
+    this.current = [...this.current, entry];
+    return true;
+  }
+
+  /** Stops serving a model (its engine is the caller's to close); the entry, or undefined when there was none. */
+  remove(id: string): ModelEntry | undefined {
+    const entry = this.byId.get(id);
+    if (entry === undefined) return undefined;
+    this.byId.delete(id);
+    this.down.delete(id);
+    this.current = this.current.filter((candidate) => candidate !== entry);
+    return entry;
+  }
+
+  /** Records whether a model's engine can serve (its last health check). */
+  setServing(id: string, serving: boolean): void {
+    if (serving) this.down.delete(id);
+    else if (this.byId.has(id)) this.down.add(id);
+  }
+
+  /** Whether the model's engine could serve at its last health check (true before any). */
+  isServing(entry: ModelEntry): boolean {
+    return !this.down.has(entry.config.id);
   }
 
   private isRemoved(entry: ModelEntry): boolean {
@@ -45,14 +83,28 @@ export class ModelRegistry {
 
   /**
    * trait → model id for a type. The first model of a type is its `default` unless one claims it (a
-   * background remover, listed among the image models, is never the image default).
+   * background remover, listed among the image models, is never the image default); models that cannot serve
+   * yield their traits to one that can.
    */
   traits(type: ModelType): Record<string, string> {
-    const map: Record<string, string> = {};
     const models = this.list(type);
-    for (const entry of models) for (const trait of entry.config.traits) map[trait] ??= entry.config.id;
-    const first = models.find((entry) => entry.engine.modality !== 'background-removal');
-    if (map.default === undefined && first !== undefined) map.default = first.config.id;
+    const serving = models.filter((entry) => this.isServing(entry));
+    const claims = (entries: ModelEntry[]): Record<string, string> => {
+      const map: Record<string, string> = {};
+      for (const entry of entries) for (const trait of entry.config.traits) map[trait] ??= entry.config.id;
+      return map;
+    };
+    const servingClaims = claims(serving);
+    const anyClaims = claims(models);
+    // A trait goes to a model that can serve: a claimer that is down (an upstream not running) yields `default` to
+    // the first serving model of the type, and its other traits to that default; with none serving, nothing changes.
+    const first = (entries: ModelEntry[]): string | undefined => entries.find((entry) => entry.engine.modality !== 'background-removal')?.config.id;
+    const fallback = servingClaims.default ?? first(serving);
+    const map: Record<string, string> = {};
+    for (const trait of new Set([...Object.keys(anyClaims), 'default'])) {
+      const id = servingClaims[trait] ?? fallback ?? anyClaims[trait] ?? (trait === 'default' ? first(models) : undefined);
+      if (id !== undefined) map[trait] = id;
+    }
     return map;
   }
 
@@ -101,7 +153,8 @@ export class ModelRegistry {
       traits: config.traits,
       pricing: config.pricing,
       modelSource: '',
-      offline: false,
+      // Whether its engine could not serve at the last health check (the console's Playground skips such models).
+      offline: !this.isServing(entry),
     };
     if (config.description !== undefined) spec.description = config.description;
     if (config.uncensored === true) spec.uncensored = true;

@@ -10,8 +10,14 @@ import { ERROR_CODES } from '../../src/errors/codes.ts';
 import { startRialto, type TestRialto } from '../support/start-rialto.ts';
 import { routeTable, type RouteEntry } from '../support/route-table.ts';
 
+/** The API is served under /v1 as under /api/v1 (#16.6): the same rules hold for both copies. */
+function apiPath(url: string): string {
+  return url.startsWith('/v1/') ? `/api${url}` : url;
+}
+
 /** Routes an ADMIN key only may call (swagger: api_keys and billing are ADMIN; /admin, character writes and /metrics are Rialto's). */
-function adminOnly({ method, url }: RouteEntry): boolean {
+function adminOnly({ method, url: path }: RouteEntry): boolean {
+  const url = apiPath(path);
   if (url.startsWith('/api/v1/admin/')) return true;
   if (url === '/api/v1/api_keys' || url === '/api/v1/api_keys/:id') return true;
   if (url.startsWith('/api/v1/billing/') && url !== '/api/v1/billing/usage') return true;
@@ -20,7 +26,9 @@ function adminOnly({ method, url }: RouteEntry): boolean {
 }
 
 /** Routes that take no key at all (their own credential, or none: documented in the README). */
-function keyless({ url }: RouteEntry): boolean {
+function keyless({ url: path }: RouteEntry): boolean {
+  const url = apiPath(path);
+  if (url === '/') return true;
   return url.startsWith('/api/v1/models') || url === '/api/v1/image/styles' || url === '/api/v1/billing/usage' || url === '/api/v1/api_keys/generate_web3_key'
     || url.endsWith('/quote') || url.startsWith('/share/read/') || ['/health', '/ready'].includes(url) || url.startsWith('/console');
 }
@@ -47,10 +55,11 @@ describe('admin routes refuse INFERENCE keys (from the route table)', () => {
   after(() => rialto.close());
 
   it('the route table is read: every area is in it, admin routes among them', () => {
-    for (const expected of ['POST /api/v1/chat/completions', 'GET /api/v1/admin/accounts', 'DELETE /api/v1/api_keys', 'GET /share/read/:token', 'GET /metrics']) {
+    for (const expected of ['POST /api/v1/chat/completions', 'GET /api/v1/admin/accounts', 'DELETE /api/v1/api_keys', 'GET /share/read/:token', 'GET /metrics',
+      'POST /v1/chat/completions', 'GET /v1/admin/accounts', 'DELETE /v1/api_keys']) {
       assert.ok(routes.some(({ method, url }) => `${method} ${url}` === expected), expected);
     }
-    assert.ok(routes.filter(adminOnly).length >= 15, `admin routes: ${routes.filter(adminOnly).map((route) => route.url).join(', ')}`);
+    assert.ok(routes.filter(adminOnly).length >= 30, `admin routes: ${routes.filter(adminOnly).map((route) => route.url).join(', ')}`);
   });
 
   it('admin routes: 401 without a key, 403 "Unauthorized access" for an INFERENCE key, neither for an ADMIN key', async () => {
