@@ -119,14 +119,14 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'pull' && subcommand !== undefined) {
-    const [{ modelsDirectoryOf }, { pullModel }, { createProgressReporter }, { parseModelSource }] = await Promise.all([
+    const [{ modelsDirectoryOf, discoveredModelId }, { pullModel }, { createProgressReporter }, { parseModelSource }] = await Promise.all([
       import('./engines/engine-factory.ts'), import('./pull/model-puller.ts'), import('./pull/progress-bar.ts'), import('./pull/model-source.ts'),
     ]);
     const { fileName } = parseModelSource(subcommand);
     const reporter = createProgressReporter(fileName);
     const result = await pullModel({ source: subcommand, modelsDirectory: modelsDirectoryOf(config), ...(values.sha256 === undefined ? {} : { sha256: values.sha256 }), onProgress: (progress) => reporter.update(progress) });
     reporter.finish();
-    process.stderr.write(`Saved ${result.path} (${result.bytes} bytes, sha256 ${result.sha256}). 'rialto serve' serves it as a text model.\n`);
+    process.stderr.write(`Saved ${result.path} (${result.bytes} bytes, sha256 ${result.sha256}). A running 'rialto serve' serves it within seconds, without a restart (as model ${discoveredModelId(result.path.split(/[\\/]/).pop() ?? '')}); else 'rialto serve' will.\n`);
     return 0;
   }
   process.stderr.write(USAGE);

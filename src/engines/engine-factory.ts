@@ -28,8 +28,13 @@ export function ggufProblem(path: string): string | undefined {
 }
 
 /** The model a GGUF found in the models folder is served as: id = its file name, lower case; optional. */
+/** The id a GGUF in the models folder is served as: its file name, lower case (`local-` first when a configured model has it). */
+export function discoveredModelId(file: string): string {
+  return file.replace(/\.gguf$/, '').toLowerCase().replace(/[^a-z0-9._-]+/g, '-');
+}
+
 export function discoveredModel(file: string, takenIds: ReadonlySet<string>): ModelConfig {
-  const id = file.replace(/\.gguf$/, '').toLowerCase().replace(/[^a-z0-9._-]+/g, '-');
+  const id = discoveredModelId(file);
   // Optional: a file that cannot load is left out with a warning naming it, not fatal to the start.
   return modelConfigSchema.parse({ id: takenIds.has(id) ? `local-${id}` : id, name: file, optional: true, engine: { kind: 'llama-cpp', path: file } });
 }
