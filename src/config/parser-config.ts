@@ -36,8 +36,8 @@ export const parserConfig = z.strictObject({
   queueLength: z.number().int().min(0).default(32),
   /** One job's time in its process. */
   timeoutMs: z.number().int().positive().default(10_000),
-  /** A process's JavaScript heap (V8 --max-old-space-size), in MiB. */
-  memoryMb: z.number().int().min(64).default(512),
+  /** A process's JavaScript heap (V8 --max-old-space-size), in MiB; at 64 the loaded parsers alone can exhaust it. */
+  memoryMb: z.number().int().min(128).default(512),
   archive: archive.default(ARCHIVE_DEFAULTS),
   html: html.default(HTML_DEFAULTS),
 }).default({ workers: 2, queueLength: 32, timeoutMs: 10_000, memoryMb: 512, archive: ARCHIVE_DEFAULTS, html: HTML_DEFAULTS });

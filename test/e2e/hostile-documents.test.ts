@@ -87,7 +87,7 @@ describe('hostile documents and pages', () => {
     [guarded, lifted] = await Promise.all([
       startRialto({ fetch: fetchPolicy, augment: { pricing: { textParser: PRICE, scrape: PRICE, search: PRICE } }, models: [READER] }),
       // The caps lifted: only the pool's heap and time limits stand between the bombs and the server.
-      startRialto({ fetch: fetchPolicy, parsers: { workers: 1, memoryMb: 64, timeoutMs: 10_000, ...LIFTED } }),
+      startRialto({ fetch: fetchPolicy, parsers: { workers: 1, memoryMb: 128, timeoutMs: 10_000, ...LIFTED } }),
     ]);
   });
   after(async () => {
@@ -111,7 +111,7 @@ describe('hostile documents and pages', () => {
     for (const name of ['bomb.docx', 'bomb.xlsx', 'bomb.pptx']) {
       const { status, body, healthAnswered } = await whileAttacked(lifted, () => post(lifted, '/augment/text-parser', documentForm(bombs[name]!, name)));
       assert.equal(status, 400, `${name}: ${JSON.stringify(body)}`);
-      assert.match(reasonOf(body), /^The file (needs more than 64 MB of memory to parse|took longer than 10 s to parse)\.$/, name);
+      assert.match(reasonOf(body), /^The file (needs more than 128 MB of memory to parse|took longer than 10 s to parse)\.$/, name);
       assert.ok(healthAnswered >= 3, `${name}: /health answered ${healthAnswered} times while the bomb was parsed`);
     }
     // The server and its parsers still work.
@@ -142,7 +142,7 @@ describe('hostile documents and pages', () => {
     for (const path of ['/deep', '/flat']) {
       const { status, body, healthAnswered } = await whileAttacked(lifted, () => post(lifted, '/augment/scrape', JSON.stringify({ url: `${pages.url}${path}` })));
       assert.equal(status, 400, `${path}: ${JSON.stringify(body)}`);
-      assert.match(String(body.error), /^The page (needs more than 64 MB of memory to read|took longer than 10 s to read)\.$/, path);
+      assert.match(String(body.error), /^The page (needs more than 128 MB of memory to read|took longer than 10 s to read)\.$/, path);
       assert.ok(healthAnswered >= 3, `${path}: /health answered ${healthAnswered} times while the page was read`);
     }
   });

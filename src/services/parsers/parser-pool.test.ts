@@ -40,9 +40,9 @@ describe('ParserPool', () => {
   });
 
   it('a document past the process heap is stopped and refused (400); the next job gets a fresh process', async () => {
-    const pool = make({ memoryMb: 64, timeoutMs: 600_000, workers: 1, ...LIFTED });
+    const pool = make({ memoryMb: 128, timeoutMs: 600_000, workers: 1, ...LIFTED });
     const error = await pool.extractText({ bytes: await docxBomb(), filename: 'bomb.docx' }, live()).then(() => undefined, (caught: unknown) => caught);
-    assert.deepEqual(refusal(error), { status: 400, reason: 'The file needs more than 64 MB of memory to parse.' });
+    assert.deepEqual(refusal(error), { status: 400, reason: 'The file needs more than 128 MB of memory to parse.' });
     assert.match(await pool.extractText({ bytes: await docxWithTable() }, live()), /Closing remarks\./);
   });
 

@@ -150,9 +150,10 @@ export class ParserPool {
       const exited = new Error(`the parser process exited (${signal ?? `code ${code}`})`);
       failed(exited);
       const { noun, verb, refuse } = worker.running?.task.subject ?? DOCUMENT;
-      // V8 aborts a process past its heap; a job that ends its process any other way failed on its input too.
+      // V8 aborts a process past its heap; a job that ends its process any other way failed on its input too. A
+      // process that dies before its job was sent (while it loads) is the server's failure, not the input's.
       const reason = signal === 'SIGABRT' || code === 134 ? `The ${noun} needs more than ${this.config.memoryMb} MB of memory to ${verb}.` : `The ${noun} could not be ${verb === 'parse' ? 'parsed' : 'read'}.`;
-      this.end(index, worker, worker.running === undefined ? exited : refuse(reason, exited));
+      this.end(index, worker, worker.running?.timer === undefined ? exited : refuse(reason, exited));
     });
     return worker;
   }
