@@ -10,6 +10,7 @@ const USAGE = `Usage: rialto <command> [options]
 
 Commands:
   serve                       Start the API server (http://HOST:PORT/api/v1)
+  doctor                      Check the config, store, Redis, every model and the programs engines run; exit 1 on a fault
   keys create [--type ADMIN|INFERENCE] [--description TEXT] [--expires-at DATE]
                               Create an API key and print it (shown once)
   keys list                   List active keys (ids, never secrets)
@@ -76,6 +77,10 @@ async function main(argv: string[]): Promise<number> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
     return -1;
+  }
+  if (command === 'doctor') {
+    const { doctor } = await import('./cli/doctor.ts');
+    return doctor(config, values.config ?? process.env.RIALTO_CONFIG);
   }
   if (command === 'keys' && subcommand === 'create') {
     const apiKeyType = (values.type ?? 'ADMIN').toUpperCase();
