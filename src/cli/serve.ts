@@ -14,6 +14,7 @@ import { createJobs } from '../services/jobs/create-jobs.ts';
 import { Metrics } from '../observability/metrics.ts';
 import { drain } from './drain.ts';
 import { ensureAdminKey, firstRunBanner, reachableOrigin } from './first-run.ts';
+import { logDestination } from './log-destination.ts';
 
 export interface RunningServer {
   url: string;
@@ -25,7 +26,8 @@ export interface RunningServer {
  * (the store, a model named in the config, the port) closes what was started, then rejects: the caller exits.
  */
 export async function serve(config: Config): Promise<RunningServer> {
-  const logger = pino({ level: config.logLevel, redact: { paths: ['req.headers.authorization', 'headers.authorization'], remove: true } });
+  const destination = logDestination();
+  const logger = pino({ level: config.logLevel, redact: { paths: ['req.headers.authorization', 'headers.authorization'], remove: true } }, ...(destination === undefined ? [] : [destination]));
   // What to close, last opened first, should the start fail.
   const opened: (() => unknown)[] = [];
   const undo = async (): Promise<void> => {

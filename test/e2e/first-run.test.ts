@@ -171,3 +171,23 @@ test('a configured default whose upstream is down yields `default` to a discover
     rmSync(directory, { recursive: true, force: true });
   }
 });
+
+test('logs: JSON lines when stdout is not a terminal, readable lines with RIALTO_LOG_FORMAT=pretty', async () => {
+  const directory = folder();
+  writeFileSync(join(directory, 'rialto.yaml'), 'server: { port: 0 }\ndiscoverModels: false\nmodels: []\n');
+  const fixed = `rk-${'00000000000000ee'}-${'f'.repeat(43)}`;
+  for (const format of [undefined, 'pretty']) {
+    const server = startServe([], { cwd: directory, env: quietEnvironment({ RIALTO_ADMIN_KEY: fixed, ...(format === undefined ? {} : { RIALTO_LOG_FORMAT: format }) }) });
+    try {
+      const [line] = await server.waitFor(/^.*Rialto listening on .*$/m);
+      if (format === undefined) assert.equal((JSON.parse(line) as { level: number }).level, 30);
+      else {
+        assert.match(line, /^\d\d:\d\d:\d\d\.\d{3} INFO  Rialto listening on http:\/\/\S+\/api\/v1/);
+        assert.ok(!server.stdout().split('\n').some((text) => text.startsWith('{')), server.stdout());
+      }
+    } finally {
+      await server.stop();
+    }
+  }
+  rmSync(directory, { recursive: true, force: true });
+});
