@@ -8,7 +8,7 @@ import { VeniceError } from './errors/venice-error.ts';
 import { requireKey } from './http/auth.ts';
 import { multipartBodyLimit } from './http/multipart-body-limit.ts';
 import { jsonBodyTooDeep } from './http/json-body-depth.ts';
-import { logLevelOf, renderFrameworkError, toClientError } from './http/error-renderer.ts';
+import { logClientError, renderFrameworkError, toClientError } from './http/error-renderer.ts';
 import { baseHeaders, headerValue, newRequestId } from './http/response-headers.ts';
 import { registerApiKeyRoutes } from './routes/api-keys/index.ts';
 import { registerAudioRoutes } from './routes/audio/index.ts';
@@ -149,8 +149,7 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
     const mapped = toClientError(error);
     // Cut off by a graceful shutdown's deadline (http/lifecycle.ts): say so rather than blame the engine.
     const { veniceError, unexpected } = lifecycle.cutOffReached && mapped.veniceError.status >= 500 ? { veniceError: new VeniceError('SHUTTING_DOWN'), unexpected: false } : mapped;
-    const level = logLevelOf(veniceError, unexpected);
-    if (level !== 'none') request.log[level]({ err: unexpected ? error : undefined, code: veniceError.code }, unexpected ? 'unexpected error' : veniceError.message);
+    logClientError(request, reply, error, veniceError, unexpected, config.logging.includeContent);
     reply.headers(veniceError.headers);
     reply.header('x-venice-host-name', headerValue(config.server.hostName));
     return reply.status(veniceError.status).send(veniceError.toBody());

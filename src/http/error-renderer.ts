@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ZodError } from 'zod';
+import { EngineError } from '../engines/engine-error.ts';
 import { ERROR_CODES } from '../errors/codes.ts';
 import { invalidRequest } from '../errors/validation.ts';
 import { VeniceError } from '../errors/venice-error.ts';
@@ -45,6 +46,32 @@ export function renderFrameworkError(error: FastifyError, request: FastifyReques
 /** The log level the error table asks for, raised to `error` for anything unexpected. */
 export function logLevelOf(error: VeniceError, unexpected: boolean): 'none' | 'warn' | 'error' {
   return unexpected ? 'error' : ERROR_CODES[error.code].log;
+}
+
+/** Whether the client went away before its answer was complete: what failed then is no failure to report. */
+export function clientGone(reply: FastifyReply): boolean {
+  return reply.raw.destroyed && !reply.raw.writableFinished;
+}
+
+/**
+ * Logs an error answered to a client, at the table's level (`error` for anything unexpected), on the request's
+ * logger (its reqId). An upstream's refusal of the request (a 4xx but 429) is logged at `warn` at least; every line
+ * of an upstream's answer names the endpoint and its status, its own words only with logging.includeContent, since
+ * upstreams quote requests back (engine-error.ts, UpstreamAnswer).
+ * A client that went away first is logged at debug: nobody got an error.
+ */
+export function logClientError(request: FastifyRequest, reply: FastifyReply, error: unknown, veniceError: VeniceError, unexpected: boolean, includeContent: boolean): void {
+  const answer = veniceError.cause instanceof EngineError ? veniceError.cause.options.upstream : undefined;
+  const upstream = answer === undefined ? undefined : { endpoint: answer.endpoint, status: answer.status, ...(includeContent ? { message: answer.message } : {}) };
+  if (clientGone(reply)) {
+    request.log.debug({ code: veniceError.code, upstream }, 'the client went away before its answer');
+    return;
+  }
+  const tabled = logLevelOf(veniceError, unexpected);
+  const refused = answer !== undefined && answer.status >= 400 && answer.status < 500 && answer.status !== 429;
+  const level = tabled === 'none' && refused ? 'warn' : tabled;
+  if (level === 'none') return;
+  request.log[level]({ err: unexpected ? error : undefined, code: veniceError.code, upstream }, unexpected ? 'unexpected error' : upstream === undefined ? veniceError.message : `${veniceError.message} (upstream ${upstream.endpoint} answered ${upstream.status})`);
 }
 
 /** The payload of the error event sent after SSE headers are out: `{ error: { message, code, status, … } }`. */

@@ -25,7 +25,7 @@ export async function readAnswer(response: Dispatcher.ResponseData): Promise<unk
 /**
  * A failing status in engine terms (upstream-errors.ts). Kokoro-FastAPI (FastAPI's HTTPException) wraps its
  * error in `{"detail": {"error", "message", "type"}}` (api/src/routers/openai_compatible.py), which is
- * unwrapped first so its message reaches the client.
+ * unwrapped first so its message reaches the log (never the client: upstream-errors.ts).
  */
 export function audioUpstreamError(status: number, body: unknown, label: string): EngineError {
   const detail = typeof body === 'object' && body !== null ? (body as { detail?: unknown }).detail : undefined;

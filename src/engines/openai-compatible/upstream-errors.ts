@@ -19,13 +19,16 @@ export function upstreamMessage(body: unknown): string {
  * An upstream's failing status in engine terms: 429 overloaded and 503 at capacity (both retryable on
  * another endpoint), context overflows recognised by message, other 4xx the client's mistake, and
  * everything else (401/403/404 are the operator's configuration, 5xx the upstream's) an inference failure.
+ * The upstream's words, which may quote the request back, are kept as `upstream` for the log: a client's
+ * answer has the Venice error of each (engine-error.ts toVeniceError; a context overflow OpenAI's object).
  */
 export function upstreamError(status: number, body: unknown, endpoint: string): EngineError {
   const message = upstreamMessage(body);
+  const upstream = { endpoint, status, message };
   const detail = `upstream ${endpoint} answered ${status}${message === '' ? '' : `: ${message}`}`;
-  if (status === 429) return new EngineError('overloaded', detail, { status });
-  if (status === 503) return new EngineError('capacity', detail, { status });
-  if ((status === 400 || status === 413 || status === 422) && CONTEXT_LENGTH.test(message)) return new EngineError('context_length', detail, { status });
-  if (status === 400 || status === 422) return new EngineError('bad_request', message === '' ? 'The upstream refused the request' : message, { status, retryable: false });
-  return new EngineError('failed', detail, { status, retryable: status >= 500 });
+  if (status === 429) return new EngineError('overloaded', detail, { status, upstream });
+  if (status === 503) return new EngineError('capacity', detail, { status, upstream });
+  if ((status === 400 || status === 413 || status === 422) && CONTEXT_LENGTH.test(message)) return new EngineError('context_length', detail, { status, upstream });
+  if (status === 400 || status === 422) return new EngineError('bad_request', message === '' ? 'The upstream refused the request' : message, { status, retryable: false, upstream });
+  return new EngineError('failed', detail, { status, retryable: status >= 500, upstream });
 }
