@@ -97,6 +97,8 @@ export interface Model {
     description?: string;
     privacy?: string;
     traits?: string[];
+    /** The engine cannot serve right now (its live health). */
+    offline?: boolean;
     pricing?: Record<string, unknown>;
     availableContextTokens?: number;
     capabilities?: Record<string, unknown>;

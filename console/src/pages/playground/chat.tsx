@@ -5,6 +5,7 @@ import { EmptyState } from '../../components/states.tsx';
 import { count, usd } from '../../format.ts';
 import { applyChunk, toMessages, type ChatTurn } from './chat-state.ts';
 import { ModelSelect } from './model-select.tsx';
+import { preferredModel } from './preferred-model.ts';
 import { readSse } from './sse.ts';
 
 const EXAMPLE_TOOLS = `[{"type": "function", "function": {"name": "get_weather", "description": "Weather in a city",
@@ -12,7 +13,7 @@ const EXAMPLE_TOOLS = `[{"type": "function", "function": {"name": "get_weather",
 
 /** POST /chat/completions with stream: true, read chunk by chunk: the answer, its reasoning and tool calls as they come. */
 export function ChatPlayground({ models }: { models: Model[] }) {
-  const [model, setModel] = useState(models[0]?.id ?? '');
+  const [model, setModel] = useState(() => preferredModel(models));
   const [system, setSystem] = useState('');
   const [temperature, setTemperature] = useState('0.7');
   const [maxTokens, setMaxTokens] = useState('512');

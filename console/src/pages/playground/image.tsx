@@ -3,6 +3,7 @@ import { apiFetch } from '../../api.ts';
 import type { Model } from '../../api-types.ts';
 import { EmptyState, InlineError } from '../../components/states.tsx';
 import { ModelSelect } from './model-select.tsx';
+import { preferredModel } from './preferred-model.ts';
 
 interface Generation {
   id: string;
@@ -18,7 +19,7 @@ const SIZES = ['512x512', '768x768', '1024x1024', '1024x768', '768x1024'];
 
 /** POST /image/generate (JSON, base64 images): the pictures, newest first, each downloadable. */
 export function ImagePlayground({ models }: { models: Model[] }) {
-  const [model, setModel] = useState(models[0]?.id ?? '');
+  const [model, setModel] = useState(() => preferredModel(models));
   const [prompt, setPrompt] = useState('');
   const [negative, setNegative] = useState('');
   const [size, setSize] = useState('512x512');

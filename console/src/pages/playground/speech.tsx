@@ -4,6 +4,7 @@ import type { Model } from '../../api-types.ts';
 import { EmptyState, InlineError } from '../../components/states.tsx';
 import { bytes } from '../../format.ts';
 import { ModelSelect } from './model-select.tsx';
+import { preferredModel } from './preferred-model.ts';
 
 interface Clip {
   url: string;
@@ -15,7 +16,7 @@ interface Clip {
 
 /** POST /audio/speech: the audio plays as soon as it arrives; earlier clips stay playable. */
 export function SpeechPlayground({ models }: { models: Model[] }) {
-  const [model, setModel] = useState(models[0]?.id ?? '');
+  const [model, setModel] = useState(() => preferredModel(models));
   const spec = models.find((entry) => entry.id === model)?.model_spec;
   const voices = spec?.voices ?? [];
   const formats = spec?.supported_formats ?? ['mp3'];
