@@ -1,6 +1,6 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
-import { toClientError } from '../http/error-renderer.ts';
+import { clientGone, toClientError } from '../http/error-renderer.ts';
 import type { Metrics, RouteMetrics } from './metrics.ts';
 import { failSpan, runInRequest, type RequestTrace, type Tracing } from './tracing.ts';
 
@@ -48,8 +48,9 @@ export function observeRequests(app: FastifyInstance, observers: RequestObserver
         done();
       });
     });
-    app.addHook('onError', (_request, _reply, error, done) => {
-      metrics.error(toClientError(error).veniceError.code);
+    // A client gone before its answer got no error: it is counted as a disconnect (abort-on-close.ts) instead.
+    app.addHook('onError', (_request, reply, error, done) => {
+      if (!clientGone(reply)) metrics.error(toClientError(error).veniceError.code);
       done();
     });
   }
