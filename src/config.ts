@@ -8,8 +8,11 @@ import {
   audioFormat, automatic1111Engine, espeakNgEngine, esrganEngine, llamaCppEngine, onnxBackgroundRemovalEngine, openAiCompatibleEngine, pocketsphinxEngine, veniceEngine,
 } from './config/engine-config.ts';
 import { imageConstraints, musicSpec, videoConstraints } from './config/media-config.ts';
-import { parserConfig } from './config/parser-config.ts';
 import { mediaLimitsConfig } from './config/media-limits-config.ts';
+import { parserConfig } from './config/parser-config.ts';
+
+/** fetch.perRequest: 16 URLs and 50 MB a request (two files at the documented 25 MB each), 4 at once. */
+const DOWNLOAD_DEFAULTS = { maxUrls: 16, maxBytes: 50 * 1024 * 1024, concurrency: 4 };
 
 const price = z.strictObject({ usd: z.number().min(0), diem: z.number().min(0) });
 const FREE_PRICE = { usd: 0, diem: 0 };
@@ -220,11 +223,17 @@ const configSchema = z.strictObject({
     timeoutMs: z.number().int().positive().default(15_000),
     maxBytes: z.number().int().positive().default(25 * 1024 * 1024),
     maxRedirects: z.number().int().min(0).default(3),
-  }).default({ allowHosts: [], allowPrivateAddresses: false, timeoutMs: 15_000, maxBytes: 25 * 1024 * 1024, maxRedirects: 3 }),
-  /** Caps on decoding clients' images and audio: pixels, time, decodes at once, seconds of audio (config/media-limits-config.ts). */
-  mediaLimits: mediaLimitsConfig,
+    /** One request's downloads together (chat file parts, image_url and video_url): URLs, bytes, at once (services/media/request-downloads.ts). */
+    perRequest: z.strictObject({
+      maxUrls: z.number().int().min(1).default(DOWNLOAD_DEFAULTS.maxUrls),
+      maxBytes: z.number().int().positive().default(DOWNLOAD_DEFAULTS.maxBytes),
+      concurrency: z.number().int().min(1).max(64).default(DOWNLOAD_DEFAULTS.concurrency),
+    }).default(DOWNLOAD_DEFAULTS),
+  }).default({ allowHosts: [], allowPrivateAddresses: false, timeoutMs: 15_000, maxBytes: 25 * 1024 * 1024, maxRedirects: 3, perRequest: DOWNLOAD_DEFAULTS }),
   /** Caps on parsing untrusted documents and pages, off the event loop (config/parser-config.ts). */
   parsers: parserConfig,
+  /** Caps on decoding clients' images and audio: pixels, time, decodes at once, seconds of audio (config/media-limits-config.ts). */
+  mediaLimits: mediaLimitsConfig,
   /** The /augment endpoints and the web search and scraping behind chat's venice_parameters. */
   augment: z.strictObject({
     /**

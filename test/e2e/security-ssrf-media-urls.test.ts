@@ -146,6 +146,18 @@ describe('SSRF: media URLs in chat reach the upstream only as the bytes Rialto f
     }
   });
 
+  it('a request with more file URLs than fetch.perRequest.maxUrls is a 400 after at most that many downloads, not forty at once', async () => {
+    // image_url parts are cut to the model's maxImages before anything is fetched; file parts are all read.
+    const calls = replay.requests.length;
+    const notes = (): number => publicHits.filter((path) => path.startsWith('/notes-')).length;
+    const files = Array.from({ length: 40 }, (_, index) => ({ type: 'file', file: { filename: `notes-${index}.txt`, file_data: `${publicOrigin}/notes-${index}.txt` } }));
+    const { status, body } = await post('/chat/completions', chat(files));
+    assert.equal(status, 400, JSON.stringify(body));
+    assert.match(String(body.error), /at most 16 URLs/);
+    assert.ok(notes() <= 16, `${notes()} downloads for one request`);
+    assert.equal(replay.requests.length, calls, 'no request reached the upstream');
+  });
+
   it('/responses input_image URLs follow the same rules', async () => {
     const calls = replay.requests.length;
     const input = (url: string): unknown => [{ role: 'user', content: [{ type: 'input_text', text: '#plain what is in it?' }, { type: 'input_image', image_url: url }] }];
@@ -159,9 +171,10 @@ describe('SSRF: media URLs in chat reach the upstream only as the bytes Rialto f
 
   it('the URL is fetched only once the request is admitted: a key whose account cannot pay gets its 402 and nothing is fetched', async () => {
     const { apiKey } = await rialto.keys.create({ apiKeyType: 'INFERENCE', description: 'unfunded', accountId: 'unfunded' });
-    const hits = publicHits.length;
+    const images = (): number => publicHits.filter((path) => path === '/cat.png').length;
+    const hits = images();
     const { status, body } = await post('/chat/completions', chat([image(`${publicOrigin}/cat.png`)]), apiKey);
     assert.equal(status, 402, JSON.stringify(body));
-    assert.equal(publicHits.length, hits, 'the image server was not asked');
+    assert.equal(images(), hits, 'the image server was not asked');
   });
 });

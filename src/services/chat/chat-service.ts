@@ -83,6 +83,8 @@ export class ChatService {
     const { entry, suffixParameters, character } = await resolveChatModel(this.registry, this.personas, original.model, original.venice_parameters?.character_slug);
     // The request is validated whole (file parts as empty text) before anything is fetched, parsed, searched or charged.
     const files = hasFileParts(original.messages);
+    // One budget for every URL this request makes Rialto fetch (file parts, image_url, video_url): fetch.perRequest.
+    const downloads = this.fetcher?.forRequest();
     const prepare = (request: ChatCompletionRequest) => prepareChat(request, entry.config, entry.engineModel, suffixParameters, this.systemPrompt(), character);
     const checked = prepare(files ? { ...original, messages: withoutFileText(original.messages) } : original);
     this.web.check(checked.veniceParameters);
@@ -94,7 +96,7 @@ export class ChatService {
     // is not known yet, so it is reserved on a worst case bounded by the model's context (bounded-worst-case.ts).
     const early = billing !== undefined && (files || asksForWeb(checked.veniceParameters)) ? await reserve(boundedWorstCase(entry, checked.engineRequest)) : undefined;
     const { prepared, citations } = await releasingOnFailure(early, signal, async () => {
-      const read = files ? prepare({ ...original, messages: await resolveFileParts(original.messages, this.fetcher === undefined || this.parsers === undefined ? undefined : { fetcher: this.fetcher, parsers: this.parsers }, signal) }) : checked;
+      const read = files ? prepare({ ...original, messages: await resolveFileParts(original.messages, downloads === undefined || this.parsers === undefined ? undefined : { fetcher: downloads, parsers: this.parsers }, signal) }) : checked;
       return { prepared: read, citations: await this.web.retrieve(read.veniceParameters, original.messages, (question) => needsWebSearch(entry, question, signal), signal, billing) };
     });
     const { engineRequest } = prepared;
@@ -104,7 +106,7 @@ export class ChatService {
     // Otherwise the worst case (prompt + every completion token allowed, for each choice) is reserved before the engine runs.
     const settlement = early ?? (billing === undefined ? undefined : await reserve(await this.worstCase(entry, engineRequest.messages, engineRequest.tools, engineRequest.maxTokens, engineRequest.n)));
     // Client media URLs are fetched once the request is admitted and paid for, and reach the engine as data: URLs.
-    engineRequest.messages = await releasingOnFailure(settlement, signal, () => inlineMediaUrls(engineRequest.messages, this.fetcher, signal));
+    engineRequest.messages = await releasingOnFailure(settlement, signal, () => inlineMediaUrls(engineRequest.messages, downloads, signal));
     // `cost` reports the charge in the currency that paid it (swagger: cost.usd / cost.diem).
     const price = (usage: EngineUsage): Cost => {
       const full = priceOf(entry.config.pricing, usage);

@@ -3,9 +3,9 @@ import type { ChatMessage } from '../../schemas/chat.ts';
 import type { UrlFetcher } from '../media/url-fetcher.ts';
 import type { ParserPool } from '../parsers/parser-pool.ts';
 
-/** What chat needs to read `file` parts: the fetcher for URLs, the parser pool for their text. */
+/** What chat needs to read `file` parts: the request's downloads for URLs, the parser pool for their text. */
 export interface FileInputs {
-  fetcher: UrlFetcher;
+  fetcher: Pick<UrlFetcher, 'fetch'>;
   parsers: ParserPool;
 }
 
@@ -53,6 +53,17 @@ export async function resolveFileParts(messages: ChatMessage[], files: FileInput
   if (!hasFileParts(messages)) return messages;
   if (files === undefined) throw invalid('File inputs are not supported here.');
   const { fetcher, parsers } = files;
+  // The first refusal stops the other downloads and parses: the request is answered 400 either way.
+  const stop = new AbortController();
+  const linked = AbortSignal.any([signal, stop.signal]);
+  try {
+    return await readAll(messages, fetcher, parsers, linked);
+  } finally {
+    stop.abort();
+  }
+}
+
+function readAll(messages: ChatMessage[], fetcher: FileInputs['fetcher'], parsers: ParserPool, signal: AbortSignal): Promise<ChatMessage[]> {
   return Promise.all(messages.map(async (message) => {
     if (message.role !== 'user' || !Array.isArray(message.content)) return message;
     const content = await Promise.all(message.content.map(async (part) => {

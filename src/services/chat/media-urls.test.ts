@@ -28,7 +28,7 @@ describe('inlineMediaUrls', () => {
     server.closeAllConnections();
     server.close();
   });
-  const fetcher = (): UrlFetcher => new UrlFetcher({ allowHosts: ['127.0.0.1'], allowPrivateAddresses: false, timeoutMs: 2000, maxBytes: 1024, maxRedirects: 1 });
+  const fetcher = (): UrlFetcher => new UrlFetcher({ allowHosts: ['127.0.0.1'], allowPrivateAddresses: false, timeoutMs: 2000, maxBytes: 1024, maxRedirects: 1, perRequest: { maxUrls: 16, maxBytes: 4096, concurrency: 4 } });
 
   it('returns messages without remote media unchanged, data: URLs included, and fetches nothing', async () => {
     const messages = user({ type: 'text', text: 'hi' }, { type: 'image_url', image_url: { url: 'DATA:image/png;base64,AAAA' } });

@@ -37,7 +37,7 @@ function withUrl(part: MediaPart, url: string): MediaPart {
   return part.type === 'image_url' ? { ...part, image_url: { ...part.image_url, url } } : { ...part, video_url: { ...part.video_url, url } };
 }
 
-async function inline(part: MediaPart, fetcher: UrlFetcher, signal: AbortSignal): Promise<MediaPart> {
+async function inline(part: MediaPart, fetcher: Pick<UrlFetcher, 'fetch'>, signal: AbortSignal): Promise<MediaPart> {
   const { accept, noun } = KINDS[part.type];
   const fetched = await fetcher.fetch(urlOf(part), { field: part.type, accept, signal });
   const { contentType } = fetched;
@@ -54,7 +54,7 @@ async function inline(part: MediaPart, fetcher: UrlFetcher, signal: AbortSignal)
  * size cap and the timeout, and a refusal is the client's 400. data: URLs pass unchanged; other schemes are
  * refused. Without a fetcher only data: URLs are accepted. The first refusal stops the other downloads.
  */
-export async function inlineMediaUrls(messages: ChatMessage[], fetcher: UrlFetcher | undefined, signal: AbortSignal): Promise<ChatMessage[]> {
+export async function inlineMediaUrls(messages: ChatMessage[], fetcher: Pick<UrlFetcher, 'fetch'> | undefined, signal: AbortSignal): Promise<ChatMessage[]> {
   const remote = (part: UserContentPart): part is MediaPart => (part.type === 'image_url' || part.type === 'video_url') && !/^data:/i.test(urlOf(part));
   if (!messages.some((message) => message.role === 'user' && Array.isArray(message.content) && message.content.some(remote))) return messages;
   const stop = new AbortController();

@@ -5,7 +5,7 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import { VeniceError } from '../../errors/venice-error.ts';
 import { isPrivateAddress, UrlFetcher } from './url-fetcher.ts';
 
-const LIMITS = { timeoutMs: 2000, maxBytes: 1024, maxRedirects: 2 };
+const LIMITS = { timeoutMs: 2000, maxBytes: 1024, maxRedirects: 2, perRequest: { maxUrls: 16, maxBytes: 4096, concurrency: 4 } };
 
 /** The Venice error a promise rejects with (fails the test when it resolves or throws something else). */
 async function veniceErrorOf(promise: Promise<unknown>): Promise<VeniceError> {

@@ -4,6 +4,7 @@ import { Agent, request, type Dispatcher } from 'undici';
 import type { FetchConfig } from '../../config.ts';
 import { VeniceError } from '../../errors/venice-error.ts';
 import { isPrivateAddress } from './private-address.ts';
+import { RequestDownloads } from './request-downloads.ts';
 
 // The address rules live in private-address.ts; existing callers import them from here.
 export { isPrivateAddress };
@@ -135,6 +136,11 @@ export class UrlFetcher {
       }
       return { bytes: Buffer.concat(chunks), url: url.href, contentType };
     }
+  }
+
+  /** The downloads of one request: config.fetch.perRequest's count, total and concurrency on top of each URL's cap. */
+  forRequest(): RequestDownloads {
+    return new RequestDownloads(this, this.config.perRequest, this.config.maxBytes);
   }
 
   async close(): Promise<void> {
