@@ -162,6 +162,8 @@ const configSchema = z.strictObject({
   dataDirectory: z.string().default('./data'),
   database: z.strictObject({ url: z.string().optional() }).default({}),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** How `rialto serve` writes its log: readable lines in a terminal and JSON otherwise (auto), or always one; RIALTO_LOG_FORMAT wins. */
+  logFormat: z.enum(['auto', 'json', 'pretty']).default('auto'),
   /** `includeContent`: also log request bodies (prompts) at debug level; off, no log line carries a prompt or an output. */
   logging: z.strictObject({ includeContent: z.boolean().default(false) }).default({ includeContent: false }),
   /** GET /metrics in Prometheus' text format; `requireKey`: only with an ADMIN key. */

@@ -12,6 +12,7 @@ import { ModelRegistry, type ModelEntry } from '../services/model-registry.ts';
 import { openStore } from '../storage/open-store.ts';
 import { createJobs } from '../services/jobs/create-jobs.ts';
 import { Metrics } from '../observability/metrics.ts';
+import { redactingLogHooks } from '../observability/redacting-log-hooks.ts';
 import { drain } from './drain.ts';
 import { ensureAdminKey, firstRunBanner, reachableOrigin } from './first-run.ts';
 import { logDestination } from './log-destination.ts';
@@ -26,8 +27,8 @@ export interface RunningServer {
  * (the store, a model named in the config, the port) closes what was started, then rejects: the caller exits.
  */
 export async function serve(config: Config): Promise<RunningServer> {
-  const destination = logDestination();
-  const logger = pino({ level: config.logLevel, redact: { paths: ['req.headers.authorization', 'headers.authorization'], remove: true } }, ...(destination === undefined ? [] : [destination]));
+  const destination = logDestination(process.env.RIALTO_LOG_FORMAT || config.logFormat);
+  const logger = pino({ level: config.logLevel, redact: { paths: ['req.headers.authorization', 'headers.authorization'], remove: true }, ...redactingLogHooks }, ...(destination === undefined ? [] : [destination]));
   // What to close, last opened first, should the start fail.
   const opened: (() => unknown)[] = [];
   const undo = async (): Promise<void> => {

@@ -172,12 +172,12 @@ test('a configured default whose upstream is down yields `default` to a discover
   }
 });
 
-test('logs: JSON lines when stdout is not a terminal, readable lines with RIALTO_LOG_FORMAT=pretty', async () => {
+test('logs: JSON lines when stdout is not a terminal, readable lines with RIALTO_LOG_FORMAT=pretty or logFormat: pretty', async () => {
   const directory = folder();
-  writeFileSync(join(directory, 'rialto.yaml'), 'server: { port: 0 }\ndiscoverModels: false\nmodels: []\n');
   const fixed = `rk-${'00000000000000ee'}-${'f'.repeat(43)}`;
-  for (const format of [undefined, 'pretty']) {
-    const server = startServe([], { cwd: directory, env: quietEnvironment({ RIALTO_ADMIN_KEY: fixed, ...(format === undefined ? {} : { RIALTO_LOG_FORMAT: format }) }) });
+  for (const format of [undefined, 'pretty', 'config']) {
+    writeFileSync(join(directory, 'rialto.yaml'), `server: { port: 0 }\ndiscoverModels: false\nmodels: []\n${format === 'config' ? 'logFormat: pretty\n' : ''}`);
+    const server = startServe([], { cwd: directory, env: quietEnvironment({ RIALTO_ADMIN_KEY: fixed, ...(format === 'pretty' ? { RIALTO_LOG_FORMAT: format } : {}) }) });
     try {
       const [line] = await server.waitFor(/^.*Rialto listening on .*$/m);
       if (format === undefined) assert.equal((JSON.parse(line) as { level: number }).level, 30);
