@@ -3,7 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { Kysely } from 'kysely';
+import pg from 'pg';
 import { openPostgresStore } from '../../src/storage/postgres-store.ts';
+import { SchemaScopedPostgresDialect } from '../../src/storage/schema-scoped-postgres-dialect.ts';
 import { openSqliteStore } from '../../src/storage/sqlite-store.ts';
 import { dropSchema, postgresUnavailable, TEST_DATABASE_URL, uniqueSchemaName } from '../support/postgres-test-database.ts';
 import { defineStoreContract } from './store-contract.ts';
@@ -58,6 +61,31 @@ describe('PostgreSQL migrations', { skip }, () => {
     } finally {
       await dropSchema(schema);
     }
+  });
+
+  it('introspect for migrations while other schemas of the database are being dropped (another Rialto, another test)', async () => {
+    // Kysely's own introspector read every schema's tables and failed with "schema … does not exist" when one was
+    // dropped during its query (14 failures in this loop before): a migration racing another test's cleanup failed.
+    const doomed = Array.from({ length: 20 }, () => uniqueSchemaName());
+    await Promise.all(doomed.map(async (schema) => (await openPostgresStore(TEST_DATABASE_URL, { schema })).close()));
+    const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 3 });
+    const database = new Kysely<unknown>({ dialect: new SchemaScopedPostgresDialect({ pool }) });
+    const failures: string[] = [];
+    let dropping = true;
+    const introspect = async (): Promise<void> => {
+      while (dropping) await database.introspection.getTables({ withInternalKyselyTables: true }).catch((error: unknown) => failures.push(String(error)));
+    };
+    try {
+      const loops = [introspect(), introspect(), introspect()];
+      for (const schema of doomed) await dropSchema(schema);
+      dropping = false;
+      await Promise.all(loops);
+    } finally {
+      dropping = false;
+      await database.destroy();
+      await Promise.all(doomed.map((schema) => dropSchema(schema)));
+    }
+    assert.deepEqual(failures, []);
   });
 
   it('keep schemas of one database apart', async () => {
