@@ -80,7 +80,7 @@ describe('hostile shapes: documented answers, and /health answering throughout',
       asChatFile: fc.boolean(),
     });
     await fc.assert(fc.asyncProperty(shapes, async (shape) => {
-      const bomb = await archiveBomb(shape.kind, shape.unpackedMegabytes, shape.entries);
+      const bomb = await watchdog.aside(() => archiveBomb(shape.kind, shape.unpackedMegabytes, shape.entries));
       const answer = shape.asChatFile
         ? await call('/chat/completions', json({ model: 'hostile-chat', messages: [{ role: 'user', content: [{ type: 'text', text: 'Read it' }, { type: 'file', file: { filename: `bomb.${shape.kind}`, file_data: `data:${bomb.contentType};base64,${bomb.bytes.toString('base64')}` } }] }] }))
         : await call('/augment/text-parser', { method: 'POST', body: bomb.form() });
