@@ -79,7 +79,7 @@ if [[ -n "$ca_file" && "$ca_file" != "null" && -r "$ca_file" ]]; then
 fi
 
 say "building the Dockerfile"
-pm build --network host --pull=never --format docker "${build_args[@]}" -t "$IMAGE" -f Dockerfile . >"$WORK/build.log" 2>&1 \
+pm build --network host --pull=never --format docker --layers=false --force-rm "${build_args[@]}" -t "$IMAGE" -f Dockerfile . >"$WORK/build.log" 2>&1 \
   || { tail -40 "$WORK/build.log" >&2; exit 1; }
 pm image exists "$IMAGE" || { echo "container-smoke: the build made no image" >&2; tail -40 "$WORK/build.log" >&2; exit 1; }
 size="$(pm image inspect --format '{{.Size}}' "$IMAGE")"
