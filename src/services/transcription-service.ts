@@ -51,14 +51,15 @@ export class TranscriptionService {
     const { entry } = this.registry.resolve(model, 'asr');
     const engine = transcriptionEngineOf(entry);
     const call: EngineCall = { signal };
+    // Admission (privacy, rate limits) before any decoding; the price is reserved once the decoded length is known.
+    const admission = await billing?.admit({
+      modelId: entry.config.id, modelType: 'asr', requestId: `transcription-${randomUUID()}`, limitClass: 'audio', tokens: 0, privacy: entry.config.privacy,
+    });
     let settlement: Settlement | undefined;
     const beforeRecognition = async (seconds: number): Promise<void> => {
       // A few bytes can decode to hours (a WAV at 1 Hz): the engine stops decoding past the cap, refused here.
       if (seconds > this.limits.maxSeconds) throw tooLong(this.limits.maxSeconds);
-      settlement = await billing?.reserve({
-        modelId: entry.config.id, modelType: 'asr', requestId: `transcription-${randomUUID()}`, limitClass: 'audio', tokens: 0,
-        worstCase: audioCostOf(entry, seconds), privacy: entry.config.privacy,
-      });
+      settlement = await admission?.reserve(audioCostOf(entry, seconds));
     };
     // Subtitles and verbose_json are built from the segment timings.
     const timestamps = request.timestamps || (request.response_format !== 'json' && request.response_format !== 'text');
@@ -69,6 +70,7 @@ export class TranscriptionService {
         beforeRecognition, decodeLimits: { maxSeconds: this.limits.maxSeconds, timeoutSeconds: this.limits.decodeTimeoutSeconds }, ...(fileName === undefined ? {} : { fileName }), ...(request.language === undefined ? {} : { language: request.language }),
       }, call);
     } catch (error) {
+      await admission?.cancel();
       await settlement?.release(signal.aborted ? 'client_disconnected' : 'failed');
       if (!(error instanceof EngineError)) throw error;
       if (error.failure === 'bad_request') throw new VeniceError('ASR_UPSTREAM_VALIDATION_FAILED', { cause: error });
@@ -76,6 +78,8 @@ export class TranscriptionService {
       if (error.failure === 'failed' && (error.options.status ?? 0) >= 500) throw new VeniceError('ASR_UPSTREAM_FAILED', { cause: error });
       throw toVeniceError(error);
     }
+    // An engine that never reached recognition reserved nothing: the admission ends here.
+    if (settlement === undefined) await admission?.cancel();
     const cost = audioCostOf(entry, result.duration);
     await settlement?.settle({ promptTokens: 0, completionTokens: 0 }, cost, 'completed');
     return { result, entry, servedBy: call.servedBy ?? engine.kind, cost };

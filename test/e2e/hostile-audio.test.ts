@@ -85,3 +85,30 @@ describe('POST /audio/transcriptions with audio that decodes past the cap', () =
     assert.ok(transcription.duration > 1 && transcription.duration < 10, String(transcription.duration));
   });
 });
+
+describe('POST /audio/transcriptions admits before it decodes', () => {
+  let rialto: TestRialto;
+  before(async () => {
+    rialto = await startRialto({
+      mediaLimits: { audio: { maxSeconds: MAX_SECONDS } },
+      rateLimits: { enabled: true, overrides: { audio: { requestsPerMinute: 1 } } },
+      models: [{ id: 'asr-sphinx', type: 'asr', engine: { kind: 'pocketsphinx' } }],
+    });
+  });
+  after(async () => rialto?.close());
+
+  it('a key past its audio rate limit gets its 429 without the file being decoded (it was the 400 of the decoded length)', async () => {
+    const send = async (): Promise<{ status: number; body: { error: string } }> => {
+      const body = new FormData();
+      body.append('file', new Blob([slowWav(1, 4000)]), 'bomb.wav');
+      body.append('model', 'asr-sphinx');
+      const response = await fetch(`${rialto.baseURL}${PATH}`, { method: 'POST', headers: { authorization: `Bearer ${rialto.inferenceKey}` }, body });
+      return { status: response.status, body: (await response.json()) as { error: string } };
+    };
+    // The first is admitted, decoded and refused for its length; the second is refused at admission.
+    assert.equal((await send()).status, 400);
+    const second = await send();
+    assert.equal(second.status, 429, JSON.stringify(second.body));
+    validateResponse({ method: 'POST', path: PATH, status: 429, body: second.body });
+  });
+});

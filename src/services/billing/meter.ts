@@ -37,10 +37,16 @@ export interface BillingRequest {
  * A key's modelPrivacy (INVENTORY §7.1): PRIVATE_ONLY allows only private models; PRIVATE_TEXT requires
  * private text and embedding models and lets other modalities be anonymized.
  */
-function allowedByPrivacy(key: ApiKeyRecord, request: BillingRequest): boolean {
+function allowedByPrivacy(key: ApiKeyRecord, request: Pick<BillingRequest, 'privacy' | 'modelType'>): boolean {
   if (request.privacy === 'private' || key.modelPrivacy === 'ALL') return true;
   if (key.modelPrivacy === 'PRIVATE_ONLY') return false;
   return request.modelType !== 'text' && request.modelType !== 'embedding';
+}
+
+function refuseByPrivacy(key: ApiKeyRecord, request: Pick<BillingRequest, 'privacy' | 'modelType' | 'modelId'>): void {
+  if (!allowedByPrivacy(key, request)) {
+    throw new VeniceError('UNAUTHORIZED', { message: `This API key may only use private models (modelPrivacy ${key.modelPrivacy}); ${request.modelId} is anonymized.` });
+  }
 }
 
 /** A reservation that outlives its request (an async job), settled or released later by id from any process. */
@@ -50,8 +56,21 @@ export interface DurableReservation {
   currency: Currency;
 }
 
+/** A request admitted against the key's rate limits, not yet reserved: for work whose price is known only later. */
+export interface Admission {
+  /** Reserves the worst-case cost of the admitted request (402 as Billing.reserve); once. */
+  reserve(worstCase: Cost): Promise<Settlement>;
+  /** The request ends before it is reserved (refused, failed): its rate-limit tokens go back; a no-op after reserve. */
+  cancel(): Promise<void>;
+}
+
 /** How a service starts paying for a request; bound to the caller's key by the route. */
 export interface Billing {
+  /**
+   * Admits the request against the key's privacy and rate limits (429 RATE_LIMIT_EXCEEDED with Retry-After)
+   * before any work, and reserves later: audio is priced by its decoded length, known only once decoded.
+   */
+  admit(request: Omit<BillingRequest, 'worstCase'>): Promise<Admission>;
   /**
    * Admits the request against the key's rate limits (429 RATE_LIMIT_EXCEEDED with Retry-After), then
    * reserves the worst-case cost (402 INSUFFICIENT_BALANCE, API_KEY_*_SPEND_LIMIT_EXCEEDED).
@@ -126,42 +145,31 @@ export class Meter {
   for(key: ApiKeyRecord, setHeaders: (headers: RateLimitHeaders) => void = () => undefined): Billing {
     return {
       reserveDurable: async (request, leaseUntil) => {
-        if (!allowedByPrivacy(key, request)) {
-          throw new VeniceError('UNAUTHORIZED', { message: `This API key may only use private models (modelPrivacy ${key.modelPrivacy}); ${request.modelId} is anonymized.` });
-        }
+        refuseByPrivacy(key, request);
         const admitted = await this.admit(key, request, setHeaders);
         // A job's tokens-per-minute use is its admission only: it holds no tokens.
         if (admitted !== undefined) await this.limiter!.settle(admitted, 0);
         return this.reserveUntil(key, request, leaseUntil);
       },
-      reserve: async (request) => {
-        if (!allowedByPrivacy(key, request)) {
-          throw new VeniceError('UNAUTHORIZED', { message: `This API key may only use private models (modelPrivacy ${key.modelPrivacy}); ${request.modelId} is anonymized.` });
-        }
+      admit: async (request) => {
+        refuseByPrivacy(key, request);
         const admitted = await this.admit(key, request, setHeaders);
-        try {
-          const settlement = await traced('billing.reserve', (span) => {
-            span?.setAttributes({ 'rialto.model': request.modelId, 'rialto.model_type': request.modelType });
-            return this.reserve(key, request);
-          });
-          if (admitted === undefined) return this.pending.track(settlement, request.modelId);
-          const limiter = this.limiter!;
-          return this.pending.track({
-            currency: settlement.currency,
-            settle: async (usage, cost, status) => {
-              await settlement.settle(usage, cost, status);
-              await limiter.settle(admitted, usage.promptTokens + usage.completionTokens);
-            },
-            release: async (status) => {
-              await settlement.release(status);
-              await limiter.settle(admitted, 0);
-            },
-          }, request.modelId);
-        } catch (error) {
-          // Refused for money: the request still counts, its tokens go back.
-          if (admitted !== undefined) await this.limiter!.settle(admitted, 0);
-          throw error;
-        }
+        let open = true;
+        return {
+          reserve: async (worstCase) => {
+            open = false;
+            return this.reserveAdmitted(key, { ...request, worstCase }, admitted);
+          },
+          cancel: async () => {
+            if (!open) return;
+            open = false;
+            if (admitted !== undefined) await this.limiter!.settle(admitted, 0);
+          },
+        };
+      },
+      reserve: async (request) => {
+        refuseByPrivacy(key, request);
+        return this.reserveAdmitted(key, request, await this.admit(key, request, setHeaders));
       },
     };
   }
@@ -188,7 +196,34 @@ export class Meter {
     return this.store.ledger.release(reservationId, status, this.now().toISOString());
   }
 
-  private async admit(key: ApiKeyRecord, request: BillingRequest, setHeaders: (headers: RateLimitHeaders) => void): Promise<Reservation | undefined> {
+  /** Reserves a request already admitted (`admitted`: its rate-limit hold, settled with the request's tokens). */
+  private async reserveAdmitted(key: ApiKeyRecord, request: BillingRequest, admitted: Reservation | undefined): Promise<Settlement> {
+    try {
+      const settlement = await traced('billing.reserve', (span) => {
+        span?.setAttributes({ 'rialto.model': request.modelId, 'rialto.model_type': request.modelType });
+        return this.reserve(key, request);
+      });
+      if (admitted === undefined) return this.pending.track(settlement, request.modelId);
+      const limiter = this.limiter!;
+      return this.pending.track({
+        currency: settlement.currency,
+        settle: async (usage, cost, status) => {
+          await settlement.settle(usage, cost, status);
+          await limiter.settle(admitted, usage.promptTokens + usage.completionTokens);
+        },
+        release: async (status) => {
+          await settlement.release(status);
+          await limiter.settle(admitted, 0);
+        },
+      }, request.modelId);
+    } catch (error) {
+      // Refused for money: the request still counts, its tokens go back.
+      if (admitted !== undefined) await this.limiter!.settle(admitted, 0);
+      throw error;
+    }
+  }
+
+  private async admit(key: ApiKeyRecord, request: Omit<BillingRequest, 'worstCase'>, setHeaders: (headers: RateLimitHeaders) => void): Promise<Reservation | undefined> {
     const limiter = this.limiter;
     if (limiter === undefined) return undefined;
     const admission = await traced('rate_limit.admit', async (span) => {

@@ -13,6 +13,7 @@ const PRICE: Cost = { usd: 0.01, diem: 0.01 };
 function recordingBilling(): { billing: Billing; events: unknown[] } {
   const events: unknown[] = [];
   const billing: Billing = {
+    admit: async () => { throw new Error('the text parser reserves at once'); },
     reserve: async (request: BillingRequest) => {
       events.push({ reserve: request.modelId, modelType: request.modelType, limitClass: request.limitClass, worstCase: request.worstCase, privacy: request.privacy });
       return {
