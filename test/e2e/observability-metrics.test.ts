@@ -5,20 +5,10 @@ import assert from 'node:assert/strict';
 import { startRialto, type TestRialto } from '../support/start-rialto.ts';
 import { startReplayServer, type ReplayServer } from '../support/upstream/upstream-replay-server.ts';
 import { chatModel, sseData } from './upstream-support.ts';
+import { sample } from '../support/metric-sample.ts';
 
 const CHAT = '/api/v1/chat/completions';
 const PLAIN = [{ role: 'user', content: '#plain hello' }];
-
-/** The value of the sample `name{labels…}`, labels matched as a subset; undefined when there is none. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (match === null || match[1] !== name) continue;
-    const present = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((pair) => [pair[1], pair[2]]));
-    if (Object.entries(labels).every(([key, value]) => present[key] === value)) return Number(match[3]);
-  }
-  return undefined;
-}
 
 describe('GET /metrics', () => {
   let replay: ReplayServer;
