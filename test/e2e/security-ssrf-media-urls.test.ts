@@ -6,30 +6,17 @@
 // Loopback is private, so the "public" host is 127.0.0.2, allowed by fetch.allowHosts (as in security-ssrf.test.ts).
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startRialto, type TestRialto } from '../support/start-rialto.ts';
 import { startReplayServer, type ReplayServer } from '../support/upstream/upstream-replay-server.ts';
 import { validateResponse } from '../support/spec/spec-validator.ts';
 import { bodyOf, chatModel, lastRequest } from './upstream-support.ts';
+import { listenOnHost, stopServer } from '../support/listen-on-host.ts';
 
 /** A 1×1 PNG. */
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
 /** The start of an MP4: a box whose type is `ftyp`. */
 const MP4 = Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypisom'), Buffer.alloc(64, 1)]);
-
-async function listen(server: Server, host: string, port = 0): Promise<number> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  return (server.address() as AddressInfo).port;
-}
-
-async function stop(server: Server): Promise<void> {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-}
 
 describe('SSRF: media URLs in chat reach the upstream only as the bytes Rialto fetched', () => {
   let rialto: TestRialto;
@@ -46,7 +33,7 @@ describe('SSRF: media URLs in chat reach the upstream only as the bytes Rialto f
       canaryHits += 1;
       response.writeHead(200, { 'content-type': 'image/png' }).end(PNG);
     });
-    canaryPort = await listen(canary, '127.0.0.1');
+    canaryPort = await listenOnHost(canary, '127.0.0.1');
     publicServer = createServer((request, response) => {
       publicHits.push(request.url ?? '');
       switch (request.url) {
@@ -60,7 +47,7 @@ describe('SSRF: media URLs in chat reach the upstream only as the bytes Rialto f
         default: return void response.writeHead(404).end();
       }
     });
-    publicOrigin = `http://127.0.0.2:${await listen(publicServer, '127.0.0.2')}`;
+    publicOrigin = `http://127.0.0.2:${await listenOnHost(publicServer, '127.0.0.2')}`;
     replay = await startReplayServer({ flavor: 'vllm' });
     rialto = await startRialto({
       systemPrompt: '',
@@ -71,7 +58,7 @@ describe('SSRF: media URLs in chat reach the upstream only as the bytes Rialto f
   after(async () => {
     await rialto?.close();
     await replay?.close();
-    await Promise.all([canary, publicServer].filter((server) => server !== undefined).map(stop));
+    await Promise.all([canary, publicServer].filter((server) => server !== undefined).map(stopServer));
   });
 
   const image = (url: string): Record<string, unknown> => ({ type: 'image_url', image_url: { url, detail: 'low' } });

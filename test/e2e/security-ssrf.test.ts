@@ -9,7 +9,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +16,7 @@ import { writeTinyOnnx } from '../fixtures/tiny-onnx.ts';
 import { startRialto, type TestRialto } from '../support/start-rialto.ts';
 import { startReplayServer, type ReplayServer } from '../support/upstream/upstream-replay-server.ts';
 import { chatModel } from './upstream-support.ts';
+import { listenOnHost, stopServer } from '../support/listen-on-host.ts';
 
 const FREE = { usd: 0, diem: 0 };
 const PRIVATE_MESSAGE = /the URL points to a private address|could not be reached \(ENOTFOUND\)/;
@@ -43,19 +43,6 @@ const ENTRY_POINTS: EntryPoint[] = [
   { name: 'video transcriptions url', path: '/video/transcriptions', body: (url) => ({ url }) },
 ];
 
-async function listen(server: Server, host: string, port = 0): Promise<number> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  return (server.address() as AddressInfo).port;
-}
-
-async function stop(server: Server): Promise<void> {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-}
-
 describe('SSRF: client URLs never reach private addresses', () => {
   let rialto: TestRialto;
   let replay: ReplayServer;
@@ -72,9 +59,9 @@ describe('SSRF: client URLs never reach private addresses', () => {
       response.writeHead(200, { 'content-type': 'text/plain' }).end('canary');
     });
     canaries.push(canary());
-    port = await listen(canaries[0]!, '127.0.0.1');
+    port = await listenOnHost(canaries[0]!, '127.0.0.1');
     const ipv6 = canary();
-    if (await listen(ipv6, '::1', port).then(() => true, () => false)) canaries.push(ipv6);
+    if (await listenOnHost(ipv6, '::1', port).then(() => true, () => false)) canaries.push(ipv6);
     // The "public" host: pages, redirects to private addresses, a body over fetch.maxBytes, a server that never answers.
     publicServer = createServer((request, response) => {
       const redirect = (location: string): void => void response.writeHead(302, { location }).end();
@@ -96,7 +83,7 @@ describe('SSRF: client URLs never reach private addresses', () => {
         default: return void response.writeHead(404).end();
       }
     });
-    publicOrigin = `http://127.0.0.2:${await listen(publicServer, '127.0.0.2')}`;
+    publicOrigin = `http://127.0.0.2:${await listenOnHost(publicServer, '127.0.0.2')}`;
     replay = await startReplayServer({ flavor: 'vllm' });
     dataDirectory = mkdtempSync(join(tmpdir(), 'rialto-ssrf-'));
     await writeTinyOnnx(join(dataDirectory, 'models', 'saliency.onnx'), { size: 64 });
@@ -117,7 +104,7 @@ describe('SSRF: client URLs never reach private addresses', () => {
   after(async () => {
     await rialto?.close();
     await replay?.close();
-    await Promise.all([...canaries, publicServer].map(stop));
+    await Promise.all([...canaries, publicServer].map(stopServer));
     rmSync(dataDirectory, { recursive: true, force: true });
   });
 
