@@ -8,29 +8,10 @@ import { startRialto, type TestRialto } from '../support/start-rialto.ts';
 import { validateResponse } from '../support/spec/spec-validator.ts';
 import { startOpenAiAudioServer, type OpenAiAudioServer } from '../support/upstream/openai-audio-server.ts';
 import { asrModel, ledgerDuring, PER_SECOND } from './upstream-audio-support.ts';
+import { slowWav } from '../support/tone-wav.ts';
 
 const PATH = '/audio/transcriptions';
 const MAX_SECONDS = 600;
-
-/** A mono 8-bit PCM WAV at `rate` samples a second holding `samples` of a loud square wave: samples / rate seconds. */
-function slowWav(rate: number, samples: number): Buffer {
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0);
-  header.writeUInt32LE(36 + samples, 4);
-  header.write('WAVEfmt ', 8);
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20); // PCM
-  header.writeUInt16LE(1, 22); // mono
-  header.writeUInt32LE(rate, 24);
-  header.writeUInt32LE(rate, 28); // bytes a second
-  header.writeUInt16LE(1, 32); // bytes a frame
-  header.writeUInt16LE(8, 34); // bits a sample
-  header.write('data', 36);
-  header.writeUInt32LE(samples, 40);
-  const data = Buffer.alloc(samples);
-  for (let index = 0; index < samples; index += 1) data[index] = index % 2 === 0 ? 56 : 200;
-  return Buffer.concat([header, data]);
-}
 
 describe('POST /audio/transcriptions with audio that decodes past the cap', () => {
   let whisper: OpenAiAudioServer;

@@ -1,4 +1,5 @@
-// Audio that decodes and is not silence, for transcription requests of the fuzz and privacy suites.
+// Audio that decodes and is not silence: a tone for the fuzz and privacy suites' transcription requests, and a
+// WAV of a few bytes that decodes to hours for the audio caps' tests.
 
 /** 16 kHz mono 16-bit WAV of `seconds` of a 440 Hz tone. */
 export function toneWav(seconds = 0.5): Buffer {
@@ -18,4 +19,24 @@ export function toneWav(seconds = 0.5): Buffer {
   wav.writeUInt32LE(samples * 2, 40);
   for (let index = 0; index < samples; index++) wav.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * index) / 16_000)), 44 + index * 2);
   return wav;
+}
+
+/** A mono 8-bit PCM WAV at `rate` samples a second holding `samples` of a loud square wave: samples / rate seconds. */
+export function slowWav(rate: number, samples: number): Buffer {
+  const header = Buffer.alloc(44);
+  header.write('RIFF', 0);
+  header.writeUInt32LE(36 + samples, 4);
+  header.write('WAVEfmt ', 8);
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(1, 20); // PCM
+  header.writeUInt16LE(1, 22); // mono
+  header.writeUInt32LE(rate, 24);
+  header.writeUInt32LE(rate, 28); // bytes a second
+  header.writeUInt16LE(1, 32); // bytes a frame
+  header.writeUInt16LE(8, 34); // bits a sample
+  header.write('data', 36);
+  header.writeUInt32LE(samples, 40);
+  const data = Buffer.alloc(samples);
+  for (let index = 0; index < samples; index += 1) data[index] = index % 2 === 0 ? 56 : 200;
+  return Buffer.concat([header, data]);
 }

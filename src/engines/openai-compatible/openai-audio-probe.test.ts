@@ -6,24 +6,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { EngineError } from '../engine-error.ts';
 import { probeAudio } from './openai-audio-probe.ts';
-
-/** A mono 8-bit WAV at 1 sample a second: `seconds` bytes of data decode to `seconds` seconds (16,000 samples each). */
-function oneHertzWav(seconds: number): Buffer {
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0);
-  header.writeUInt32LE(36 + seconds, 4);
-  header.write('WAVEfmt ', 8);
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(1, 22);
-  header.writeUInt32LE(1, 24);
-  header.writeUInt32LE(1, 28);
-  header.writeUInt16LE(1, 32);
-  header.writeUInt16LE(8, 34);
-  header.write('data', 36);
-  header.writeUInt32LE(seconds, 40);
-  return Buffer.concat([header, Buffer.from(Array.from({ length: seconds }, (_, index) => (index % 2 === 0 ? 56 : 200)))]);
-}
+import { slowWav } from '../../../test/support/tone-wav.ts';
 
 describe('probeAudio caps', () => {
   const folder = mkdtempSync(join(tmpdir(), 'rialto-probe-test-'));
@@ -31,7 +14,7 @@ describe('probeAudio caps', () => {
 
   it('stops decoding a second past maxSeconds: 3000 s in 3 KB measure 61 s under a 60 s cap', async () => {
     const path = join(folder, 'slow.wav');
-    writeFileSync(path, oneHertzWav(3000));
+    writeFileSync(path, slowWav(1, 3000));
     const probed = await probeAudio('ffmpeg', path, new AbortController().signal, { maxSeconds: 60, timeoutSeconds: 60 });
     assert.equal(probed.seconds, 61);
     assert.equal((await probeAudio('ffmpeg', path, new AbortController().signal)).seconds, 3000);
