@@ -1,6 +1,6 @@
-import { VeniceError } from '../../errors/venice-error.ts';
 import type { ChatMessage, UserContentPart } from '../../schemas/chat.ts';
 import type { UrlFetcher } from '../media/url-fetcher.ts';
+import { fetchRefused } from '../media/fetch-refusal.ts';
 
 type MediaPart = Extract<UserContentPart, { type: 'image_url' | 'video_url' }>;
 
@@ -25,10 +25,6 @@ function sniff(bytes: Buffer): string | undefined {
   return SIGNATURES.find(({ offset, bytes: signature }) => signature.every((byte, index) => bytes[offset + index] === byte))?.type;
 }
 
-function refused(field: string, why: string): VeniceError {
-  return new VeniceError('INVALID_REQUEST', { message: `Could not fetch ${field}: ${why}`, extra: { details: { [field]: { _errors: [why] } } } });
-}
-
 function urlOf(part: MediaPart): string {
   return part.type === 'image_url' ? part.image_url.url : part.video_url.url;
 }
@@ -43,7 +39,7 @@ async function inline(part: MediaPart, fetcher: Pick<UrlFetcher, 'fetch'>, signa
   const { contentType } = fetched;
   const declared = contentType !== undefined && accept.some((prefix) => contentType.startsWith(prefix)) ? contentType : undefined;
   const type = declared ?? sniff(fetched.bytes);
-  if (type === undefined || !accept.some((prefix) => type.startsWith(prefix))) throw refused(part.type, `the URL does not serve ${noun}`);
+  if (type === undefined || !accept.some((prefix) => type.startsWith(prefix))) throw fetchRefused(part.type, `the URL does not serve ${noun}`);
   return withUrl(part, `data:${type};base64,${fetched.bytes.toString('base64')}`);
 }
 
@@ -60,7 +56,7 @@ export async function inlineMediaUrls(messages: ChatMessage[], fetcher: Pick<Url
   const stop = new AbortController();
   const linked = AbortSignal.any([signal, stop.signal]);
   const resolved = (part: MediaPart): Promise<MediaPart> => {
-    if (fetcher === undefined) return Promise.reject(refused(part.type, 'only data: URLs are accepted here'));
+    if (fetcher === undefined) return Promise.reject(fetchRefused(part.type, 'only data: URLs are accepted here'));
     return inline(part, fetcher, linked);
   };
   try {

@@ -1,5 +1,6 @@
 import { VeniceError } from '../../errors/venice-error.ts';
 import type { FetchedMedia, FetchOptions, UrlFetcher } from './url-fetcher.ts';
+import { fetchRefused } from './fetch-refusal.ts';
 
 /** One request's downloads of client URLs (config fetch.perRequest). */
 export interface DownloadLimits {
@@ -9,10 +10,6 @@ export interface DownloadLimits {
   maxBytes: number;
   /** Downloads of one request at once. */
   concurrency: number;
-}
-
-function refused(field: string, why: string): VeniceError {
-  return new VeniceError('INVALID_REQUEST', { message: `Could not fetch ${field}: ${why}`, extra: { details: { [field]: { _errors: [why] } } } });
 }
 
 /**
@@ -34,7 +31,7 @@ export class RequestDownloads {
   /** UrlFetcher.fetch within the request's limits; a download the request's bytes cannot hold is a 400. */
   async fetch(url: string, options: FetchOptions): Promise<FetchedMedia> {
     this.started += 1;
-    if (this.started > this.limits.maxUrls) throw refused(options.field, `a request may fetch at most ${this.limits.maxUrls} URLs`);
+    if (this.started > this.limits.maxUrls) throw fetchRefused(options.field, `a request may fetch at most ${this.limits.maxUrls} URLs`);
     const want = Math.min(options.maxBytes ?? this.maxBytesPerUrl, this.maxBytesPerUrl);
     const cap = await this.hold(want, options.field, options.signal);
     try {
@@ -44,13 +41,17 @@ export class RequestDownloads {
     } catch (error) {
       this.held -= cap;
       if (cap < want && error instanceof VeniceError && error.code === 'PAYLOAD_TOO_LARGE') {
-        throw refused(options.field, `a request's downloads may total at most ${Math.floor(this.limits.maxBytes / (1024 * 1024))} MB`);
+        throw this.overBudget(options.field);
       }
       throw error;
     } finally {
       this.running -= 1;
       this.waiters.splice(0).forEach((wake) => wake());
     }
+  }
+
+  private overBudget(field: string): VeniceError {
+    return fetchRefused(field, `a request's downloads may total at most ${Math.floor(this.limits.maxBytes / (1024 * 1024))} MB`);
   }
 
   /** Room for one download: its whole cap once that fits beside the others running; otherwise what is left when none runs. */
@@ -65,7 +66,7 @@ export class RequestDownloads {
         this.running += 1;
         return cap;
       }
-      if (this.running === 0) throw refused(field, `a request's downloads may total at most ${Math.floor(this.limits.maxBytes / (1024 * 1024))} MB`);
+      if (this.running === 0) throw this.overBudget(field);
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
   }

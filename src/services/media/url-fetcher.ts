@@ -5,6 +5,7 @@ import type { FetchConfig } from '../../config.ts';
 import { VeniceError } from '../../errors/venice-error.ts';
 import { isPrivateAddress } from './private-address.ts';
 import { RequestDownloads } from './request-downloads.ts';
+import { fetchRefused } from './fetch-refusal.ts';
 
 // The address rules live in private-address.ts; existing callers import them from here.
 export { isPrivateAddress };
@@ -25,10 +26,6 @@ export interface FetchOptions {
   /** The request field the URL came from, named in errors. */
   field: string;
   signal?: AbortSignal;
-}
-
-function refused(field: string, why: string): VeniceError {
-  return new VeniceError('INVALID_REQUEST', { message: `Could not fetch ${field}: ${why}`, extra: { details: { [field]: { _errors: [why] } } } });
 }
 
 /**
@@ -71,9 +68,9 @@ export class UrlFetcher {
 
   /** Checks a URL before any connection: scheme, and a literal private address. */
   private check(url: URL, field: string): void {
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw refused(field, 'only http and https URLs are fetched');
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw fetchRefused(field, 'only http and https URLs are fetched');
     const host = url.hostname.replace(/^\[|\]$/g, '');
-    if (isIP(host) !== 0 && isPrivateAddress(host) && !this.allowed(host)) throw refused(field, 'the URL points to a private address');
+    if (isIP(host) !== 0 && isPrivateAddress(host) && !this.allowed(host)) throw fetchRefused(field, 'the URL points to a private address');
   }
 
   async fetch(raw: string, options: FetchOptions): Promise<FetchedMedia> {
@@ -83,7 +80,7 @@ export class UrlFetcher {
     try {
       url = new URL(raw);
     } catch {
-      throw refused(field, 'not a valid URL');
+      throw fetchRefused(field, 'not a valid URL');
     }
     const signal = AbortSignal.any([AbortSignal.timeout(this.config.timeoutMs), ...(options.signal === undefined ? [] : [options.signal])]);
     for (let redirects = 0; ; redirects += 1) {
@@ -94,25 +91,25 @@ export class UrlFetcher {
       } catch (error) {
         if (options.signal?.aborted === true) throw error;
         const code = (error as { code?: string }).code;
-        if (code === 'EPRIVATE' || (error as Error).message.includes('private addresses')) throw refused(field, 'the URL points to a private address');
-        throw refused(field, signal.aborted ? 'the server did not answer in time' : `the server could not be reached (${code ?? (error as Error).message})`);
+        if (code === 'EPRIVATE' || (error as Error).message.includes('private addresses')) throw fetchRefused(field, 'the URL points to a private address');
+        throw fetchRefused(field, signal.aborted ? 'the server did not answer in time' : `the server could not be reached (${code ?? (error as Error).message})`);
       }
       const { statusCode, headers, body } = response;
       if (statusCode >= 300 && statusCode < 400 && typeof headers.location === 'string') {
         body.resume();
-        if (redirects >= this.config.maxRedirects) throw refused(field, 'too many redirects');
+        if (redirects >= this.config.maxRedirects) throw fetchRefused(field, 'too many redirects');
         url = new URL(headers.location, url);
         continue;
       }
       if (statusCode !== 200) {
         body.resume();
-        throw refused(field, `the server answered ${statusCode}`);
+        throw fetchRefused(field, `the server answered ${statusCode}`);
       }
       const contentType = typeof headers['content-type'] === 'string' ? headers['content-type'].split(';')[0]!.trim().toLowerCase() : undefined;
       if (options.accept !== undefined && contentType !== undefined && contentType !== 'application/octet-stream'
         && !options.accept.some((type) => (type.endsWith('/') ? contentType.startsWith(type) : contentType === type))) {
         body.resume();
-        throw refused(field, `the URL serves ${contentType}, not ${options.accept.join(' or ')}`);
+        throw fetchRefused(field, `the URL serves ${contentType}, not ${options.accept.join(' or ')}`);
       }
       const length = Number(headers['content-length']);
       if (Number.isFinite(length) && length > maxBytes) {
@@ -132,7 +129,7 @@ export class UrlFetcher {
         }
       } catch (error) {
         if (error instanceof VeniceError || options.signal?.aborted === true) throw error;
-        throw refused(field, signal.aborted ? 'the server did not answer in time' : 'the download failed');
+        throw fetchRefused(field, signal.aborted ? 'the server did not answer in time' : 'the download failed');
       }
       return { bytes: Buffer.concat(chunks), url: url.href, contentType };
     }
