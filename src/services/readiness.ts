@@ -59,12 +59,12 @@ export async function checkReadiness(dependencies: ReadinessDependencies, timeou
     }, timeoutMs)),
   ]);
   const modelHealth = Object.fromEntries(registry.entries.map((entry, index) => [entry.config.id, models[index]!]));
-  const ready = dependencies.serving() && storeHealth!.healthy && limiterHealth!.healthy && models.every((model) => model.healthy);
-  return { ready, store: storeHealth!, limiter: limiterHealth!, models: modelHealth };
+  const components = { store: storeHealth!, limiter: limiterHealth!, models: modelHealth };
+  return { ready: dependencies.serving() && componentsHealthy(components), ...components };
 }
 
 /** Whether every component answered; readiness also needs the process serving. */
-function componentsHealthy(readiness: Readiness): boolean {
+function componentsHealthy(readiness: Omit<Readiness, 'ready'>): boolean {
   return readiness.store.healthy && readiness.limiter.healthy && Object.values(readiness.models).every((model) => model.healthy);
 }
 
