@@ -5,7 +5,7 @@
  *
  * Run on its own: `node --import tsx bench/fast-upstream.ts [port]` (port 0, the default, picks a free one).
  * It prints one line `LISTENING <port>` on stdout once it accepts connections; SIGTERM/SIGINT stop it.
- * `GET /stats` answers `{ connections, requests }` so far (connections opened, completions asked for).
+ * `GET /stats` answers `{ connections, requests }` so far (connections opened, completions asked for; `GET /v1/models`, which the model health monitor calls, is answered and not counted).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { pathToFileURL } from 'node:url';
@@ -49,12 +49,19 @@ function send(response: ServerResponse, status: number, contentType: string, bod
   response.end(body);
 }
 
+const MODELS_BODY = Buffer.from(JSON.stringify({ object: 'list', data: [{ id: 'bench', object: 'model', created: 0, owned_by: 'bench' }] }));
+
 /** Counters the bench reads (GET /stats) to see whether its client keeps connections alive. */
 const stats = { connections: 0, requests: 0 };
 
 function handle(request: IncomingMessage, response: ServerResponse): void {
   if (request.method === 'GET' && request.url === '/stats') {
     send(response, 200, 'application/json', Buffer.from(JSON.stringify(stats)));
+    return;
+  }
+  if (request.method === 'GET' && request.url === '/v1/models') {
+    // Rialto's model health monitor lists the models every 15 s; not a completion, so not counted.
+    send(response, 200, 'application/json', MODELS_BODY);
     return;
   }
   stats.requests += 1;
