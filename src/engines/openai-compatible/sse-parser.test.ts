@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseServerSentEvents, type ServerSentEvent } from './sse-parser.ts';
+import { parseServerSentEvents, ServerSentEventParser, type ServerSentEvent } from './sse-parser.ts';
 
 async function parse(pieces: string[]): Promise<ServerSentEvent[]> {
   const events: ServerSentEvent[] = [];
@@ -25,4 +25,16 @@ test('a multi-byte character split across chunks survives', async () => {
   const source = (async function* () { for (const byte of bytes) yield new Uint8Array([byte]); })();
   for await (const event of parseServerSentEvents(source)) events.push(event);
   assert.deepEqual(events, [{ data: '"é€"' }]);
+});
+
+test('a \\r\\n split across pieces ends one line, not two', () => {
+  const parser = new ServerSentEventParser();
+  const events = [...parser.push('data: a\r'), ...parser.push('\ndata: b\r\n\r\n'), ...parser.end()];
+  assert.deepEqual(events, [{ data: 'a\nb' }]);
+});
+
+test('push returns every event a piece completes, at once', () => {
+  const parser = new ServerSentEventParser();
+  assert.deepEqual(parser.push('data: 1\n\nevent: x\ndata: 2\n\ndata: 3'), [{ data: '1' }, { event: 'x', data: '2' }]);
+  assert.deepEqual(parser.end(), [{ data: '3' }]);
 });
