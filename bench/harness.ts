@@ -71,9 +71,9 @@ export function onCleanup(name: string, run: () => Promise<void>): void {
   cleanupSteps.push({ name, run });
 }
 
-/** Starts `node ARGS` as child `name`, stopped by the clean-up; `ipc` opens a message channel (child.send / process.send). */
-export function startChild(name: string, args: string[], environment: NodeJS.ProcessEnv, ipc = false): Child {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: environment, stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'] });
+/** Starts `node ARGS` (or `command ARGS`) as child `name`, stopped by the clean-up; `ipc` opens a message channel (child.send / process.send). */
+export function startChild(name: string, args: string[], environment: NodeJS.ProcessEnv, ipc = false, command = process.execPath): Child {
+  const child = spawn(command, args, { cwd: ROOT, env: environment, stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'] });
   let tail = '';
   const keep = (piece: Buffer): void => { tail = (tail + piece.toString('utf8')).slice(-4000); };
   child.stdout?.on('data', keep);
