@@ -1,10 +1,11 @@
 import { closeSync, existsSync, openSync, readdirSync, readSync } from 'node:fs';
-import { basename, isAbsolute, join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Logger } from 'pino';
 import { modelConfigSchema, type Config, type ModelConfig } from '../config.ts';
 import type { ModelEntry } from '../services/model-registry.ts';
 import type { Engine } from './engine.ts';
-import { OpenAiCompatibleEngine } from './openai-compatible/openai-compatible-engine.ts';
+import { builtInEngineRegistry } from './engine-kinds.ts';
+import type { EngineRegistry } from './engine-registry.ts';
 
 export function modelsDirectoryOf(config: Config): string {
   return join(config.dataDirectory, 'models');
@@ -60,19 +61,6 @@ export function discoverModels(config: Config, logger?: Pick<Logger, 'warn'>): M
   return [...config.models, ...discovered];
 }
 
-/** The model types each engine kind can serve. */
-const TYPES_OF_KIND: Record<ModelConfig['engine']['kind'], readonly ModelConfig['type'][]> = {
-  'llama-cpp': ['text', 'embedding'],
-  'openai-compatible': ['text', 'embedding', 'tts', 'asr', 'image', 'inpaint', 'video'],
-  'espeak-ng': ['tts'],
-  pocketsphinx: ['asr'],
-  automatic1111: ['image', 'inpaint'],
-  esrgan: ['upscale'],
-  // A background remover is listed among the image models, as the hosted catalog lists bria-bg-remover.
-  'onnx-background-removal': ['image'],
-  venice: ['video', 'music'],
-};
-
 /** Makes the engines of models one at a time (at start, and as GGUFs come and go); closes them all. */
 export interface EngineSet {
   /** The model's entry; undefined for an optional model whose engine could not start (a warning says why). */
@@ -102,109 +90,30 @@ export async function createModelEntries(config: Config, models: ModelConfig[], 
   return { entries, close: () => set.close() };
 }
 
-export function createEngineSet(config: Config, logger: Logger): EngineSet {
+/**
+ * The engine set of a server: each model's engine from its kind in the registry (engines/engine-kinds.ts), the
+ * kinds' shared resources (llama.cpp's runtime) closed after every engine.
+ */
+export function createEngineSet(config: Config, logger: Logger, registry: EngineRegistry = builtInEngineRegistry()): EngineSet {
   const engines: Engine[] = [];
-  let runtime: import('./llama-cpp/llama-cpp-runtime.ts').LlamaCppRuntime | undefined;
+  const factory = registry.open({ logger, modelsDirectory: modelsDirectoryOf(config) });
   const create = async (model: ModelConfig): Promise<ModelEntry | undefined> => {
-    const engineConfig = model.engine;
-    if (!TYPES_OF_KIND[engineConfig.kind].includes(model.type)) {
-      throw new Error(`model ${model.id}: a ${model.type} model cannot use the ${engineConfig.kind} engine`);
-    }
-    // node-llama-cpp evaluates text only (no multimodal projector): a model that declared image, audio or video
-    // input would silently lose it, so the configuration is refused instead.
-    const { supportsVision, supportsAudioInput, supportsVideoInput } = model.capabilities;
-    if (engineConfig.kind === 'llama-cpp' && (supportsVision || supportsAudioInput || supportsVideoInput)) {
-      throw new Error(`model ${model.id}: the llama-cpp engine takes text only; serve a vision, audio or video model from an upstream (engine kind openai-compatible, e.g. llama.cpp's server with --mmproj)`);
-    }
-    let created: ModelEntry | undefined;
-    const add = (engine: Engine, entry: Omit<ModelEntry, 'engine'> = { config: model, engineModel: model.id }): void => {
-      engines.push(engine);
-      created = { ...entry, engine };
-    };
+    const plan = factory.plan(model);
     try {
-    switch (engineConfig.kind) {
-      case 'openai-compatible':
-        if (model.type === 'image' || model.type === 'inpaint') {
-          add(new (await import('./openai-compatible/openai-image-engine.ts')).OpenAiImageEngine(engineConfig), { config: model, engineModel: engineConfig.model ?? model.id });
-          break;
-        }
-        if (model.type === 'video') {
-          add(new (await import('./openai-compatible/openai-video-engine.ts')).OpenAiVideoEngine(engineConfig, model.videoConstraints), { config: model, engineModel: engineConfig.model ?? model.id });
-          break;
-        }
-        if (model.type === 'tts') {
-          add(await (await import('./openai-compatible/openai-speech-engine.ts')).createOpenAiSpeechEngine(engineConfig, model), { config: model, engineModel: engineConfig.model ?? model.id });
-          break;
-        }
-        if (model.type === 'asr') {
-          add(await (await import('./openai-compatible/openai-transcription-engine.ts')).createOpenAiTranscriptionEngine(engineConfig), { config: model, engineModel: engineConfig.model ?? model.id });
-          break;
-        }
-        if (model.type !== 'text' && model.type !== 'embedding') throw new Error(`model ${model.id}: ${model.type} models on openai-compatible upstreams are not supported yet`);
-        add(new OpenAiCompatibleEngine(engineConfig), { config: model, engineModel: engineConfig.model ?? model.id });
-        break;
-      case 'llama-cpp': {
-        const path = isAbsolute(engineConfig.path) ? engineConfig.path : join(modelsDirectoryOf(config), engineConfig.path);
-        let engine: import('./llama-cpp/llama-cpp-engine.ts').LlamaCppEngine | import('./llama-cpp/isolated-llama-cpp-engine.ts').IsolatedLlamaCppEngine;
-        if (engineConfig.isolation === 'process') {
-          // A process of its own per model: a crash in native code fails its requests, not the server (README, Reliability).
-          const { IsolatedLlamaCppEngine } = await import('./llama-cpp/isolated-llama-cpp-engine.ts');
-          engine = await IsolatedLlamaCppEngine.start(model, path, logger);
-        } else {
-          if (runtime === undefined) {
-            const { LlamaCppRuntime } = await import('./llama-cpp/llama-cpp-runtime.ts');
-            runtime = new LlamaCppRuntime(logger);
-          }
-          engine = await runtime.loadEngine(model, path);
-        }
-        add(engine, { config: { ...model, contextLength: model.contextLength ?? engine.contextSize }, engineModel: model.id });
-        logger.info({ model: model.id, path, contextSize: engine.contextSize, threads: engine.threads, isolation: engineConfig.isolation, ...('pid' in engine ? { workerPid: engine.pid } : {}) }, 'llama.cpp model loaded');
-        break;
-      }
-      case 'espeak-ng': {
-        const { createEspeakNgEngine } = await import('./espeak-ng/espeak-ng-engine.ts');
-        add(await createEspeakNgEngine(engineConfig));
-        break;
-      }
-      case 'onnx-background-removal': {
-        const { createOnnxBackgroundRemovalEngine } = await import('./onnx-background-removal/onnx-background-removal-engine.ts');
-        const path = isAbsolute(engineConfig.path) ? engineConfig.path : join(modelsDirectoryOf(config), engineConfig.path);
-        add(await createOnnxBackgroundRemovalEngine(engineConfig, path));
-        logger.info({ model: model.id, path }, 'ONNX background-removal model loaded');
-        break;
-      }
-      case 'pocketsphinx': {
-        const { createPocketsphinxEngine } = await import('./pocketsphinx/pocketsphinx-engine.ts');
-        add(await createPocketsphinxEngine(engineConfig));
-        break;
-      }
-      case 'venice': {
-        const { VeniceJobEngine } = await import('./venice/venice-job-engine.ts');
-        add(new VeniceJobEngine(engineConfig), { config: model, engineModel: engineConfig.model ?? model.id });
-        break;
-      }
-      case 'esrgan': {
-        const { createEsrganEngine } = await import('./esrgan/esrgan-engine.ts');
-        add(await createEsrganEngine(engineConfig));
-        break;
-      }
-      case 'automatic1111': {
-        const { createAutomatic1111Engine } = await import('./automatic1111/automatic1111-engine.ts');
-        add(createAutomatic1111Engine(engineConfig, { steps: model.imageConstraints.steps.default, cfgScale: model.imageConstraints.cfgScale }));
-        break;
-      }
-    }
+      const { engine, engineModel = model.id, contextLength } = await plan.start();
+      engines.push(engine);
+      const served = contextLength === undefined ? model : { ...model, contextLength: model.contextLength ?? contextLength };
+      return { config: served, engine, engineModel };
     } catch (error) {
-      const path = engineConfig.kind === 'llama-cpp' || engineConfig.kind === 'onnx-background-removal'
-        ? (isAbsolute(engineConfig.path) ? engineConfig.path : join(modelsDirectoryOf(config), engineConfig.path)) : undefined;
-      const message = (error as Error).message;
+      const { file } = plan;
+      const message = error instanceof Error ? error.message : String(error);
       // The file is named: node-llama-cpp's own errors ("Invalid GGUF magic") do not say which one.
-      const named = path === undefined || message.includes(path) ? message : `${path}: ${message}`;
+      const named = file === undefined || message.includes(file) ? message : `${file}: ${message}`;
       // An optional model (the shipped embedded defaults, a discovered GGUF) whose engine cannot start is left out, not fatal.
       if (!model.optional) throw new Error(`model ${model.id}: ${named}`, { cause: error });
-      logger.warn({ model: model.id, ...(path === undefined ? {} : { path }) }, `Model ${model.id} is not served: ${named}`);
+      logger.warn({ model: model.id, ...(file === undefined ? {} : { path: file }) }, `Model ${model.id} is not served: ${named}`);
+      return undefined;
     }
-    return created;
   };
   return {
     create,
@@ -216,7 +125,7 @@ export function createEngineSet(config: Config, logger: Logger): EngineSet {
     },
     close: async () => {
       await Promise.all(engines.map((engine) => engine.close()));
-      await runtime?.close();
+      await factory.close();
     },
   };
 }
