@@ -2,7 +2,8 @@ import { VeniceError } from '../errors/venice-error.ts';
 import type { EngineCall } from '../engines/engine.ts';
 import { EngineError, toVeniceError } from '../engines/engine-error.ts';
 import type { CreateEmbeddingRequest } from '../schemas/embeddings.ts';
-import { textEngineOf, type ModelEntry, type ModelRegistry } from './model-registry.ts';
+import { engineFor } from '../engines/engine-for.ts';
+import type { ModelEntry, ModelRegistry } from './model-registry.ts';
 import { priceOf, type Cost } from './pricing.ts';
 import type { Billing } from './billing/meter.ts';
 import { randomUUID } from 'node:crypto';
@@ -43,7 +44,7 @@ export class EmbeddingService {
     }
     const input = typeof request.input === 'string' ? [request.input] : request.input;
     const call: EngineCall = { signal };
-    const engine = textEngineOf(entry);
+    const engine = engineFor(entry, 'text');
     const promptTokens = (await Promise.all(input.map((text) => engine.countTokens(entry.engineModel, text)))).reduce((sum, count) => sum + count, 0);
     const settlement = billing === undefined ? undefined : await billing.reserve({
       modelId: config.id, modelType: 'embedding', requestId: `embedding-${randomUUID()}`, limitClass: 'embedding', tokens: promptTokens, privacy: config.privacy,

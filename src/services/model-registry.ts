@@ -1,5 +1,5 @@
 import type { ModelConfig } from '../config.ts';
-import type { Engine, TextEngine } from '../engines/engine.ts';
+import type { Engine } from '../engines/engine.ts';
 import { VeniceError } from '../errors/venice-error.ts';
 import type { ModelType } from '../schemas/models.ts';
 import { parseFeatureSuffix } from './feature-suffix.ts';
@@ -247,12 +247,6 @@ function musicSpecOf(config: ModelConfig): Record<string, unknown> {
   const pricing = Object.fromEntries(Object.entries({ generation, durations, per_second: perSecond, per_thousand_characters: perThousand }).filter(([, value]) => value !== undefined));
   const fields = Object.fromEntries(Object.entries(config.music).filter(([, value]) => value !== undefined));
   return { pricing: Object.keys(pricing).length === 0 ? { generation: FREE } : pricing, ...fields };
-}
-
-/** The entry's engine as a text engine; a model of another type here is a configuration the registry refuses. */
-export function textEngineOf(entry: ModelEntry): TextEngine {
-  if (entry.engine.modality !== 'text') throw new VeniceError('INVALID_MODEL');
-  return entry.engine;
 }
 
 /** The context length the operator configured, else the engine's default for the model. */

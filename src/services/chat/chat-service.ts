@@ -4,7 +4,8 @@ import { EngineError, toVeniceError } from '../../engines/engine-error.ts';
 import type { ChatCompletionRequest, ChatMessage } from '../../schemas/chat.ts';
 import type { Billing, Settlement } from '../billing/meter.ts';
 import { meteredEvents } from '../billing/metered-events.ts';
-import { contextLengthOf, textEngineOf } from '../model-registry.ts';
+import { engineFor } from '../../engines/engine-for.ts';
+import { contextLengthOf } from '../model-registry.ts';
 import type { ModelEntry, ModelRegistry } from '../model-registry.ts';
 import { priceOf, type Cost } from '../pricing.ts';
 import { normalizeEvents, splitsThinkTags } from './chat-events.ts';
@@ -112,7 +113,7 @@ export class ChatService {
       const full = priceOf(entry.config.pricing, usage);
       return settlement === undefined ? full : settlement.currency === 'USD' ? { usd: full.usd, diem: 0 } : { usd: 0, diem: full.diem };
     };
-    const engine = textEngineOf(entry);
+    const engine = engineFor(entry, 'text');
     const generated = tracedEvents('engine.chat', engine.streamChat(engineRequest, call), (span, event) => {
       if (event === undefined) span.setAttributes({ 'gen_ai.request.model': entry.config.id, 'rialto.engine': engine.kind, 'rialto.stream': prepared.stream });
       else if (event.type === 'usage') span.setAttributes({ 'rialto.engine.served_by': call.servedBy ?? engine.kind, 'gen_ai.usage.input_tokens': event.usage.promptTokens, 'gen_ai.usage.output_tokens': event.usage.completionTokens });
@@ -144,7 +145,7 @@ export class ChatService {
     // Conservative, since a charge never exceeds its reservation: at least one token per 2 bytes (tokenizers
     // average 3–4 bytes a token on English, ~3 on CJK), plus what chat templates add around each message.
     const text = promptText(messages, tools);
-    const counted = await textEngineOf(entry).countTokens(entry.engineModel, text);
+    const counted = await engineFor(entry, 'text').countTokens(entry.engineModel, text);
     const promptTokens = Math.max(counted, Math.ceil(Buffer.byteLength(text) / 2)) + TEMPLATE_TOKENS_PER_REQUEST + TEMPLATE_TOKENS_PER_MESSAGE * messages.length;
     const completionTokens = maxTokens ?? Math.max(0, contextLengthOf(entry) - promptTokens);
     const one = priceOf(entry.config.pricing, { promptTokens, completionTokens });

@@ -1,6 +1,7 @@
 import type { EngineChatRequest } from '../../engines/engine.ts';
 import { EngineError, toVeniceError } from '../../engines/engine-error.ts';
-import { textEngineOf, type ModelEntry } from '../model-registry.ts';
+import { engineFor } from '../../engines/engine-for.ts';
+import type { ModelEntry } from '../model-registry.ts';
 import { normalizeEvents, splitsThinkTags } from './chat-events.ts';
 
 /**
@@ -37,7 +38,7 @@ export async function needsWebSearch(entry: ModelEntry, question: string, signal
   };
   let answer = '';
   try {
-    const events = normalizeEvents(textEngineOf(entry).streamChat(request, { signal }), { splitThinkTags: splitsThinkTags(entry.config), stripThinking: true });
+    const events = normalizeEvents(engineFor(entry, 'text').streamChat(request, { signal }), { splitThinkTags: splitsThinkTags(entry.config), stripThinking: true });
     for await (const event of events) if (event.type === 'content' && event.choice === 0) answer += event.text;
   } catch (error) {
     throw error instanceof EngineError ? toVeniceError(error) : error;

@@ -2,7 +2,8 @@ import { VeniceError } from '../../errors/venice-error.ts';
 import type { ResponsesRequest } from '../../schemas/responses.ts';
 import type { Billing } from '../billing/meter.ts';
 import type { ChatOutcome, ChatService } from '../chat/chat-service.ts';
-import { textEngineOf, type ModelRegistry } from '../model-registry.ts';
+import { engineFor } from '../../engines/engine-for.ts';
+import type { ModelRegistry } from '../model-registry.ts';
 import { chatRequestOf } from './chat-request.ts';
 import { chatCompletionView, readChatOutput } from './chat-views.ts';
 import type { ResponseEvent } from './output-assembler.ts';
@@ -31,7 +32,7 @@ export class ResponsesService {
     const result = await this.chat.create(chatRequestOf(request), signal, billing);
     const { entry, servedBy } = result;
     const identity = { id: newId('resp'), createdAt: Math.floor(Date.now() / 1000), model: entry.config.id, request };
-    const count = (text: string): Promise<number> => textEngineOf(entry).countTokens(entry.engineModel, text);
+    const count = (text: string): Promise<number> => engineFor(entry, 'text').countTokens(entry.engineModel, text);
     if (result.kind === 'json') {
       return { kind: 'json', body: await responseOfCompletion(readChatOutput(chatCompletionView, result.body), identity, count), entry, servedBy };
     }
