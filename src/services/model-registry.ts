@@ -4,6 +4,8 @@ import { VeniceError } from '../errors/venice-error.ts';
 import type { ModelType } from '../schemas/models.ts';
 import { parseFeatureSuffix } from './feature-suffix.ts';
 import type { VeniceParameters } from '../schemas/chat.ts';
+import type { ModelResponse } from '../schemas/models-response.ts';
+import { modelResponseOf } from './model-response.ts';
 
 /** A configured model and the engine that serves it. */
 export interface ModelEntry {
@@ -18,8 +20,6 @@ export interface ResolvedModel {
   /** venice_parameters given in the model string (`model:key=value&…`, docs/api-reference/endpoint/chat/model_feature_suffix.mdx). */
   suffixParameters: VeniceParameters;
 }
-
-const RELEASE_DATE = Math.floor(Date.UTC(2026, 0, 1) / 1000);
 
 /**
  * Models from the operator's config: listing, traits, compatibility aliases and resolution of a
@@ -145,108 +145,9 @@ export class ModelRegistry {
   }
 
   /** swagger: ModelResponse. */
-  toModelResponse(entry: ModelEntry): Record<string, unknown> {
-    const { config } = entry;
-    const spec: Record<string, unknown> = {
-      name: config.name ?? config.id,
-      privacy: config.privacy,
-      traits: config.traits,
-      pricing: config.pricing,
-      modelSource: '',
-      // Whether its engine could not serve at the last health check (the console's Playground skips such models).
-      offline: !this.isServing(entry),
-    };
-    if (config.description !== undefined) spec.description = config.description;
-    if (config.uncensored === true) spec.uncensored = true;
-    if (config.deprecation !== undefined) {
-      const { warning: _warning, ...deprecation } = config.deprecation;
-      spec.deprecation = deprecation;
-    }
-    if (config.type === 'text') {
-      spec.availableContextTokens = contextLengthOf(entry);
-      if (config.maxCompletionTokens !== undefined) spec.maxCompletionTokens = config.maxCompletionTokens;
-      spec.capabilities = config.capabilities;
-      spec.constraints = { temperature: { default: config.constraints.temperature }, top_p: { default: config.constraints.top_p } };
-    } else if (config.type === 'asr') {
-      // swagger: ModelResponse.model_spec.pricing, ASR Model Pricing.
-      spec.pricing = { per_audio_second: config.pricing.per_audio_second ?? { usd: 0, diem: 0 } };
-    } else if (config.type === 'tts') {
-      // swagger: ModelResponse.model_spec voices, supported_formats, default_format; TTS Model Pricing (per 1M characters).
-      spec.pricing = { input: config.pricing.input };
-      if (entry.engine.modality === 'speech') {
-        spec.voices = entry.engine.voices(entry.engineModel);
-        spec.supported_formats = entry.engine.formats(entry.engineModel);
-      }
-      spec.default_format = config.defaultFormat;
-    } else if (config.type === 'image' || config.type === 'upscale' || config.type === 'inpaint') {
-      Object.assign(spec, imageSpecOf(config));
-    } else if (config.type === 'video') {
-      // swagger: Video Model Constraints. No pricing: Venice prices video only through /video/quote (INVENTORY §6.2).
-      delete spec.pricing;
-      spec.constraints = config.videoConstraints;
-    } else if (config.type === 'music') {
-      Object.assign(spec, musicSpecOf(config));
-    } else {
-      spec.pricing = { input: config.pricing.input, output: config.pricing.output };
-      if (config.embeddingDimensions !== undefined) spec.embeddingDimensions = config.embeddingDimensions;
-      spec.maxInputTokens = contextLengthOf(entry);
-      spec.supportsCustomDimensions = config.supportsCustomDimensions;
-    }
-    const response: Record<string, unknown> = { id: config.id, object: 'model', owned_by: 'venice.ai', type: config.type, created: config.created ?? RELEASE_DATE, model_spec: spec };
-    if (config.type === 'text') response.context_length = contextLengthOf(entry);
-    return response;
+  toModelResponse(entry: ModelEntry): ModelResponse {
+    return modelResponseOf(entry, this.isServing(entry));
   }
-}
-
-const FREE = { usd: 0, diem: 0 };
-
-/**
- * swagger: ModelResponse.model_spec for image, upscale and inpaint models: Image Model Pricing (upscale
- * required) or Inpaint Model Pricing (inpaint required), and Image / Inpaint Model Constraints.
- */
-function imageSpecOf(config: ModelConfig): Record<string, unknown> {
-  const { pricing, imageConstraints: limits } = config;
-  const optional = <T>(key: string, value: T | undefined): Record<string, T> => (value === undefined ? {} : { [key]: value });
-  const tiers = {
-    ...optional('resolutions', limits.resolutions), ...optional('defaultResolution', limits.defaultResolution),
-    ...optional('qualities', limits.qualities), ...optional('defaultQuality', limits.defaultQuality),
-  };
-  if (config.type === 'inpaint') {
-    return {
-      pricing: {
-        inpaint: pricing.inpaint ?? FREE, ...optional('resolutions', pricing.resolutions), ...optional('inputImages', pricing.inputImages), ...optional('quality', pricing.quality),
-      },
-      constraints: {
-        aspectRatios: limits.aspectRatios ?? ['auto'], promptCharacterLimit: limits.promptCharacterLimit, combineImages: limits.combineImages,
-        ...optional('maxInputImages', limits.maxInputImages), ...optional('singleImageAspectRatio', limits.singleImageAspectRatio), ...tiers,
-      },
-    };
-  }
-  const imagePricing = {
-    ...(pricing.resolutions === undefined ? { generation: pricing.generation ?? FREE } : { resolutions: pricing.resolutions }),
-    ...optional('quality', pricing.quality),
-    upscale: pricing.upscale ?? { '2x': FREE, '4x': FREE },
-  };
-  if (config.type === 'upscale') return { pricing: imagePricing };
-  return {
-    pricing: imagePricing,
-    constraints: {
-      promptCharacterLimit: limits.promptCharacterLimit, steps: limits.steps, widthHeightDivisor: limits.widthHeightDivisor,
-      ...optional('aspectRatios', limits.aspectRatios), ...optional('defaultAspectRatio', limits.defaultAspectRatio), ...tiers,
-    },
-    supportsStyleReferences: false,
-  };
-}
-
-/**
- * swagger: ModelResponse.model_spec for music models: the music pricing shapes the model has (generation,
- * durations, per_second, per_thousand_characters; generation 0 when it has none) and its music fields.
- */
-function musicSpecOf(config: ModelConfig): Record<string, unknown> {
-  const { generation, durations, per_second: perSecond, per_thousand_characters: perThousand } = config.pricing;
-  const pricing = Object.fromEntries(Object.entries({ generation, durations, per_second: perSecond, per_thousand_characters: perThousand }).filter(([, value]) => value !== undefined));
-  const fields = Object.fromEntries(Object.entries(config.music).filter(([, value]) => value !== undefined));
-  return { pricing: Object.keys(pricing).length === 0 ? { generation: FREE } : pricing, ...fields };
 }
 
 /** The context length the operator configured, else the engine's default for the model. */
