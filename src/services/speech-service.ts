@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { EngineCall, SpeechEngine } from '../engines/engine.ts';
+import type { EngineCall } from '../engines/engine.ts';
+import { engineFor } from '../engines/engine-for.ts';
 import { EngineError, toVeniceError } from '../engines/engine-error.ts';
 import { invalidRequest } from '../errors/validation.ts';
 import { VeniceError } from '../errors/venice-error.ts';
@@ -16,11 +17,6 @@ export interface SpeechOutcome {
   entry: ModelEntry;
   servedBy: string;
   cost: Cost;
-}
-
-function speechEngineOf(entry: ModelEntry): SpeechEngine {
-  if (entry.engine.modality !== 'speech') throw new VeniceError('INVALID_MODEL');
-  return entry.engine;
 }
 
 /** tts is priced per 1M characters of input (INVENTORY §6.2), rounded to 12 decimals as in pricing.ts. */
@@ -52,7 +48,7 @@ export class SpeechService {
     if (model === undefined) throw new VeniceError('MODEL_NOT_FOUND');
     const { entry } = this.registry.resolve(model, 'tts');
     const { config } = entry;
-    const engine = speechEngineOf(entry);
+    const engine = engineFor(entry, 'speech');
     const voices = engine.voices(entry.engineModel);
     const voice = request.voice ?? config.defaultVoice ?? voices[0] ?? '';
     if (!voices.includes(voice)) throw notOffered('voice', voice, `Voice "${voice}" is not available for model ${config.id}; its voices are listed in model_spec.voices of GET /models?type=tts`);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AUDIO_DEFAULTS, type AudioLimits } from '../config/media-limits-config.ts';
-import type { EngineCall, TranscriptionEngine, TranscriptionResult } from '../engines/engine.ts';
+import type { EngineCall, TranscriptionResult } from '../engines/engine.ts';
+import { engineFor } from '../engines/engine-for.ts';
 import { EngineError, toVeniceError } from '../engines/engine-error.ts';
 import { VeniceError } from '../errors/venice-error.ts';
 import type { CreateTranscriptionRequest } from '../schemas/transcriptions.ts';
@@ -13,11 +14,6 @@ export interface TranscriptionOutcome {
   entry: ModelEntry;
   servedBy: string;
   cost: Cost;
-}
-
-function transcriptionEngineOf(entry: ModelEntry): TranscriptionEngine {
-  if (entry.engine.modality !== 'transcription') throw new VeniceError('INVALID_MODEL');
-  return entry.engine;
 }
 
 /** Prices carry 12 decimals at most (as in pricing.ts). */
@@ -49,7 +45,7 @@ export class TranscriptionService {
     const model = request.model ?? this.registry.traits('asr').default;
     if (model === undefined) throw new VeniceError('MODEL_NOT_FOUND');
     const { entry } = this.registry.resolve(model, 'asr');
-    const engine = transcriptionEngineOf(entry);
+    const engine = engineFor(entry, 'transcription');
     const call: EngineCall = { signal };
     // Admission (privacy, rate limits) before any decoding; the price is reserved once the decoded length is known.
     const admission = await billing?.admit({

@@ -1,4 +1,4 @@
-import { VeniceError } from '../../errors/venice-error.ts';
+import { engineFor } from '../../engines/engine-for.ts';
 import type { ModelEntry, ModelRegistry } from '../../services/model-registry.ts';
 import type { JobKind } from '../../storage/store.ts';
 
@@ -8,6 +8,6 @@ import type { JobKind } from '../../storage/store.ts';
  */
 export function jobModelOf(registry: ModelRegistry, model: string, kind: JobKind): ModelEntry {
   const { entry } = registry.resolve(model, kind);
-  if (entry.engine.modality !== 'job') throw new VeniceError('INVALID_MODEL');
+  engineFor(entry, 'job');
   return entry;
 }

@@ -1,5 +1,6 @@
 import { randomInt, randomUUID } from 'node:crypto';
-import type { EngineCall, ImageEngine } from '../../engines/engine.ts';
+import type { EngineCall } from '../../engines/engine.ts';
+import { engineFor } from '../../engines/engine-for.ts';
 import { EngineError, toVeniceError } from '../../engines/engine-error.ts';
 import { untrustedImage, withImageSlot } from '../../engines/untrusted-image.ts';
 import { VeniceError } from '../../errors/venice-error.ts';
@@ -60,11 +61,6 @@ async function engineImageOf(image: DecodedImage, field: string): Promise<{ byte
   }
 }
 
-function imageEngineOf(entry: ModelEntry): ImageEngine {
-  if (entry.engine.modality !== 'image') throw new VeniceError('INVALID_MODEL');
-  return entry.engine;
-}
-
 /** The engine's image in the output format at the output size; no image, or one that does not decode, is the engine's failure. */
 async function outputOf(image: Buffer | undefined, format: ImageFormat, size: { width: number; height: number }): Promise<Buffer> {
   if (image === undefined) throw new EngineError('failed', 'the engine returned no image');
@@ -100,7 +96,7 @@ export class ImageEditService {
     const model = input.model ?? this.registry.traits('inpaint').default;
     if (model === undefined) throw new VeniceError('MODEL_NOT_FOUND');
     const { entry } = this.registry.resolve(model, 'inpaint');
-    const engine = imageEngineOf(entry);
+    const engine = engineFor(entry, 'image');
     const { config } = entry;
     const limits = config.imageConstraints;
     const { tier, quality } = editTermsOf(config, { ...input, imageCount: input.images.length });

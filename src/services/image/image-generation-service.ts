@@ -1,5 +1,6 @@
 import { randomInt, randomUUID } from 'node:crypto';
-import type { ContentClassifier, EngineCall, ImageEngine, ImageGenerateRequest } from '../../engines/engine.ts';
+import type { ContentClassifier, EngineCall, ImageGenerateRequest } from '../../engines/engine.ts';
+import { engineFor } from '../../engines/engine-for.ts';
 import { EngineError, toVeniceError } from '../../engines/engine-error.ts';
 import { imageHeaderOf, untrustedImage, withImageSlot } from '../../engines/untrusted-image.ts';
 import { VeniceError } from '../../errors/venice-error.ts';
@@ -62,11 +63,6 @@ interface GenerationPlan {
 
 const SEED_RANGE = 1_000_000_000;
 
-function imageEngineOf(entry: ModelEntry): ImageEngine {
-  if (entry.engine.modality !== 'image') throw new VeniceError('INVALID_MODEL');
-  return entry.engine;
-}
-
 /**
  * POST /image/generate and /images/generations, framework-free: resolves the model, checks the request
  * against its constraints, prices it (image-pricing.ts) and reserves that before anything runs, rewrites
@@ -80,7 +76,7 @@ export class ImageGenerationService {
   async generate(request: GenerateImageRequest, signal: AbortSignal, billing?: Billing): Promise<GenerationOutcome> {
     const started = performance.now();
     const { entry } = this.registry.resolve(request.model, 'image');
-    const engine = imageEngineOf(entry);
+    const engine = engineFor(entry, 'image');
     checkImageRequest(request, entry.config);
     const limits = entry.config.imageConstraints;
     const size = sizesByAspectRatio(limits)
@@ -105,7 +101,7 @@ export class ImageGenerationService {
   async generateSimple(request: SimpleGenerateImageRequest, signal: AbortSignal, billing?: Billing): Promise<GenerationOutcome> {
     const started = performance.now();
     const entry = this.simpleModel(request.model);
-    const engine = imageEngineOf(entry);
+    const engine = engineFor(entry, 'image');
     const limits = entry.config.imageConstraints;
     checkPromptLength(request.prompt, entry.config);
     return this.run({

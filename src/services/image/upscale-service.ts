@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { EngineCall, UpscaleEngine } from '../../engines/engine.ts';
+import type { EngineCall } from '../../engines/engine.ts';
+import { engineFor } from '../../engines/engine-for.ts';
 import { EngineError, toVeniceError } from '../../engines/engine-error.ts';
 import { VeniceError } from '../../errors/venice-error.ts';
 import type { UpscaleImageRequest } from '../../schemas/image-upscale.ts';
@@ -21,11 +22,6 @@ export interface UpscaleOutcome {
   entry: ModelEntry;
   servedBy: string;
   cost: Cost;
-}
-
-function upscaleEngineOf(entry: ModelEntry): UpscaleEngine {
-  if (entry.engine.modality !== 'upscale') throw new VeniceError('INVALID_MODEL');
-  return entry.engine;
 }
 
 /** An upscale is priced per factor (swagger: Image Model Pricing.upscale; INVENTORY §6.2). */
@@ -57,7 +53,7 @@ export class UpscaleService {
     const model = this.registry.traits('upscale').default;
     if (model === undefined) throw new VeniceError('MODEL_NOT_FOUND');
     const { entry } = this.registry.resolve(model, 'upscale');
-    const engine = upscaleEngineOf(entry);
+    const engine = engineFor(entry, 'upscale');
     const input = await readImageInput(request.image, { field: 'image', minPixels: MIN_INPUT_PIXELS, maxPixels: MAX_OUTPUT_PIXELS / 4 }, this.fetcher, signal);
     const scale = appliedScale(request.scale === 4 ? 4 : 2, input.width * input.height);
     const image = await toRawImage(input.bytes, { channels: input.hasAlpha ? 4 : 3, field: 'image' });
