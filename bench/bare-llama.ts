@@ -6,14 +6,15 @@
  *
  * Sends { type: 'ready' } once the model and its context are loaded. Each { type: 'run' } message runs `concurrency`
  * chats at once, each on a context sequence of its own (node-llama-cpp batches them, as in Rialto), and answers
- * { type: 'result' } with the wall time and, per chat, its tokens and time to first token. What a chat does is what
+ * { type: 'result' } with the wall time and, per chat, its tokens and time to first token; past SEQUENCES concurrent chats,
+ * the others wait for a sequence in arrival order, as in Rialto's SequencePool. What a chat does is what
  * Rialto's engine does for the same request (src/engines/llama-cpp/llama-cpp-engine.ts): a new LlamaChat on the
  * sequence, the history [user message, empty model turn], generateResponse with maxTokens and temperature 0. The chat
  * wrapper is resolved once, as Rialto does: LlamaChat's default ('auto') resolves it for every chat, which took
  * ~300 ms a request with this GGUF's template and would make the baseline, not Rialto, the slow side.
  * Exits when the channel closes (the bench ended, however it ended).
  */
-import { getLlama, LlamaChat, LlamaLogLevel, resolveChatWrapper, type ChatHistoryItem } from 'node-llama-cpp';
+import { getLlama, LlamaChat, LlamaLogLevel, resolveChatWrapper, type ChatHistoryItem, type LlamaContextSequence } from 'node-llama-cpp';
 
 export interface RunMessage { type: 'run'; concurrency: number; prompt: string; maxTokens: number }
 export interface BareAnswer { completionTokens: number; stopReason: string; text: string; ttftMs: number }
@@ -27,11 +28,20 @@ const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLev
 const model = await llama.loadModel({ modelPath, gpuLayers: 0 });
 const context = await model.createContext({ contextSize: Number(contextSize), sequences: Number(sequences), threads: Number(threads) });
 const chatWrapper = resolveChatWrapper(model);
-const contextSequences = Array.from({ length: context.sequencesLeft }, () => context.getSequence());
+const idle = Array.from({ length: context.sequencesLeft }, () => context.getSequence());
+const waiting: ((sequence: LlamaContextSequence) => void)[] = [];
+const acquire = (): Promise<LlamaContextSequence> => {
+  const sequence = idle.pop();
+  return sequence === undefined ? new Promise((resolve) => waiting.push(resolve)) : Promise.resolve(sequence);
+};
+const release = (sequence: LlamaContextSequence): void => {
+  const next = waiting.shift();
+  if (next === undefined) idle.push(sequence);
+  else next(sequence);
+};
 
-async function chat(index: number, prompt: string, maxTokens: number, started: bigint): Promise<BareAnswer> {
-  const sequence = contextSequences[index];
-  if (sequence === undefined) throw new Error(`only ${contextSequences.length} sequences`);
+async function chat(prompt: string, maxTokens: number, started: bigint): Promise<BareAnswer> {
+  const sequence = await acquire();
   const llamaChat = new LlamaChat({ contextSequence: sequence, autoDisposeSequence: false, chatWrapper });
   const history: ChatHistoryItem[] = [{ type: 'user', text: prompt }, { type: 'model', response: [] }];
   let completionTokens = 0;
@@ -46,12 +56,13 @@ async function chat(index: number, prompt: string, maxTokens: number, started: b
     return { completionTokens, stopReason: result.metadata.stopReason, text: result.response, ttftMs };
   } finally {
     llamaChat.dispose({ disposeSequence: false });
+    release(sequence);
   }
 }
 
 process.on('message', (message: RunMessage) => {
   const started = process.hrtime.bigint();
-  Promise.all(Array.from({ length: message.concurrency }, (_, index) => chat(index, message.prompt, message.maxTokens, started)))
+  Promise.all(Array.from({ length: message.concurrency }, () => chat(message.prompt, message.maxTokens, started)))
     .then((answers) => send({ type: 'result', seconds: Number(process.hrtime.bigint() - started) / 1e9, answers }))
     .catch((error: unknown) => send({ type: 'error', message: (error as Error).stack ?? String(error) }));
 });

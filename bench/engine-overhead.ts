@@ -1,48 +1,53 @@
 /**
  * Embedded engine overhead: tokens/s of the llama-cpp engine through Rialto's HTTP API against node-llama-cpp called
- * directly, on the same GGUF, context, sequences and threads, in the same run (issue #8, target ≥ 95 %).
+ * directly and against llama.cpp's own llama-server, on the same GGUF, context, sequences and threads, in the same run
+ * (issue #8: ≥ 95 % of bare; issue #17: also at 4 concurrent, on the 512-wide model; issue #21: llama-server's speed).
  *
  *   node --import tsx bench/engine-overhead.ts        (npm run bench:engine)
  *
  * A random-weight llama GGUF is written for the run (BENCH_EMBEDDING_LENGTH × BENCH_BLOCK_COUNT, 4096 context).
- * Two processes serve it, so neither shares an event loop with the other or with the bench (the HTTP client):
- *   bare    bench/bare-llama.ts: getLlama, loadModel, createContext, LlamaChat.generateResponse; driven over IPC;
- *   Rialto  `bin/rialto.js serve`: rate limits on (limits it never reaches), a priced model and a funded account, so
- *           auth, the limiter, the reservation and the settlement all run; streamed chat completions with usage.
- * Both get one user message (Rialto's system prompt is ''), temperature 0 and max_tokens BENCH_MAX_TOKENS; the
+ * Three processes serve it, so none shares an event loop with another or with the bench (the HTTP client):
+ *   bare          bench/bare-llama.ts: getLlama, loadModel, createContext, LlamaChat.generateResponse; driven over IPC;
+ *   Rialto        `bin/rialto.js serve`: rate limits on (limits it never reaches), a priced model and a funded account,
+ *                 so auth, the limiter, the reservation and the settlement all run; streamed chat completions with usage;
+ *   llama-server  llama.cpp's server (bench/llama-server.ts), `-np` slots for the sequences, streamed chat completions.
+ *                 Skipped, with how to build it, when scripts/build-llama-server.sh has not built it.
+ * All get one user message (Rialto's system prompt is ''), temperature 0 and max_tokens BENCH_MAX_TOKENS; the
  * model never emits EOS, so every answer must have exactly that many completion tokens and finish on the length:
  * anything else (or a status other than 200) is a failure, and the bench exits 1. Answers whose text differs from
  * the first bare answer are counted (greedy decoding, but batching changes llama.cpp's numerics), not failed.
  *
- * Each round runs 1 request, then 4 concurrent ones (4 sequences), on each side, the side going first alternating
- * from round to round; after one warm-up round. Reported: tokens/s over all rounds and their ratio, and the median
+ * Each round runs 1 request, then 4 concurrent ones (4 sequences), then 8 (4 waiting for a sequence), on each side, the
+ * side going first rotating from round to round; after one warm-up round. Reported: tokens/s over all rounds and their ratio, and the median
  * (and range) of the rounds' own ratios, each from two runs back to back (the machine's load changes least between
  * them). tokens/s = completion tokens ÷ wall time of the run (bare: in its process, from the first generateResponse
  * call to the last answer; Rialto: in the bench, from sending the requests to the last byte of the last stream).
- * Time to first token: bare, to the first onTextChunk; Rialto, to the first SSE data line. CPU µs/token: the serving
+ * Time to first token: bare, to the first onTextChunk; Rialto and llama-server, to the first SSE data line. CPU µs/token: the serving
  * process's CPU time (/proc, all its threads) over the run ÷ tokens generated; bench CPU µs/token: the bench's own,
  * reading Rialto's streams (it shares the cores with both).
  *
  * Environment: BENCH_ROUNDS (10), BENCH_MAX_TOKENS (128), BENCH_THREADS (1, both sides), BENCH_EMBEDDING_LENGTH (256),
  * BENCH_BLOCK_COUNT (4), BENCH_ISOLATION (the model's engine.isolation, process or none; with process, the CPU figures of
  * the Rialto side leave out its llama.cpp process), BENCH_RIALTO_NODE_ARGS and BENCH_BARE_NODE_ARGS (extra node flags for either side's process,
- * e.g. --cpu-prof --cpu-prof-dir=/tmp/prof).
+ * e.g. --cpu-prof --cpu-prof-dir=/tmp/prof), LLAMA_SERVER_BIN (a llama-server binary instead of the one the script built).
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import { writeTinyLlamaGguf } from '../test/fixtures/tiny-gguf.ts';
 import type { BareAnswer, BareMessage, RunMessage } from './bare-llama.ts';
+import { chatBody, streamedChat, type Answer } from './chat-stream.ts';
+import { report, type Side, type Totals } from './engine-report.ts';
+import { llamaServerBinary, startLlamaServer } from './llama-server.ts';
 import {
-  cpuMicros, createInferenceKey, fixed, freePort, percentile, positiveInteger, rialtoCli, ROOT, runBench, startChild, startRialtoServer,
-  table, temporaryDirectory, writeRialtoConfig,
+  cpuMicros, createInferenceKey, freePort, positiveInteger, rialtoCli, ROOT, runBench, startChild, startRialtoServer, temporaryDirectory, writeRialtoConfig,
 } from './harness.ts';
 
 const MODEL = 'engine-bench';
 const PROMPT = 'Tell me about the weather in the city today.';
 const CONTEXT_SIZE = 4096;
 const SEQUENCES = 4;
-const LEVELS = [1, SEQUENCES];
+const LEVELS = [1, SEQUENCES, 2 * SEQUENCES];
 /** A priced model (per 1M tokens) and limits no run reaches: keys, limits and billing all on the path. */
 const PRICING = { input: { usd: 1, diem: 1 }, output: { usd: 4, diem: 4 } };
 const UNREACHABLE_LIMITS = { requestsPerMinute: 1_000_000_000, tokensPerMinute: 1_000_000_000_000 };
@@ -56,9 +61,6 @@ const BLOCK_COUNT = positiveInteger('BENCH_BLOCK_COUNT', 4);
 const ISOLATION = process.env.BENCH_ISOLATION;
 if (ISOLATION !== undefined && ISOLATION !== 'process' && ISOLATION !== 'none') throw new Error('BENCH_ISOLATION is process or none');
 
-type Side = 'bare' | 'Rialto';
-/** One request's outcome, whichever side served it. */
-interface Answer { status: number; completionTokens: number; finish: string; text: string; ttftMs: number }
 /** cpuMicros: the serving process's CPU time during the run; clientCpuMicros: the bench's (the HTTP client, or the IPC wait). */
 interface Run { seconds: number; answers: Answer[]; cpuMicros: number; clientCpuMicros: number }
 /** What runs `concurrency` requests on one side. */
@@ -96,33 +98,6 @@ async function startBare(modelPath: string): Promise<Runner> {
   });
 }
 
-/** One streamed chat completion; the answer is read from the SSE events after the stream ended. */
-async function streamedChat(pool: Pool, apiKey: string, started: bigint): Promise<Answer> {
-  const response = await pool.request({
-    method: 'POST', path: '/api/v1/chat/completions', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: PROMPT }], max_tokens: MAX_TOKENS, temperature: 0, stream: true, stream_options: { include_usage: true } }),
-  });
-  let ttftMs = Number.NaN;
-  let body = '';
-  response.body.setEncoding('utf8');
-  for await (const piece of response.body as AsyncIterable<string>) {
-    if (Number.isNaN(ttftMs) && piece.includes('data: ')) ttftMs = Number(process.hrtime.bigint() - started) / 1e6;
-    body += piece;
-  }
-  const answer: Answer = { status: response.statusCode, completionTokens: Number.NaN, finish: 'none', text: '', ttftMs };
-  if (response.statusCode !== 200 || !body.trimEnd().endsWith('data: [DONE]')) return { ...answer, text: body.slice(0, 300) };
-  for (const line of body.split('\n')) {
-    if (!line.startsWith('data: {')) continue;
-    const chunk = JSON.parse(line.slice(6)) as { choices?: { delta?: { content?: string }; finish_reason?: string | null }[]; usage?: { completion_tokens: number } };
-    for (const choice of chunk.choices ?? []) {
-      answer.text += choice.delta?.content ?? '';
-      if (typeof choice.finish_reason === 'string') answer.finish = choice.finish_reason;
-    }
-    if (chunk.usage !== undefined) answer.completionTokens = chunk.usage.completion_tokens;
-  }
-  return answer;
-}
-
 /** The Rialto side: `rialto serve` with keys, rate limits and billing on; the bench is its HTTP client. */
 async function startRialto(directory: string, modelPath: string): Promise<Runner> {
   const port = await freePort();
@@ -134,12 +109,25 @@ async function startRialto(directory: string, modelPath: string): Promise<Runner
   const apiKey = await createInferenceKey(configFile);
   await rialtoCli(['balance', 'add', '1000'], configFile);
   const { child, origin } = await startRialtoServer('Rialto', configFile, port, apiKey, MODEL);
-  const pool = new Pool(origin, { connections: SEQUENCES, keepAliveTimeout: 60_000 });
-  return (concurrency) => withCpu(child.process.pid, async () => {
+  return httpRunner(child.process.pid, origin, { path: '/api/v1/chat/completions', headers: { authorization: `Bearer ${apiKey}` }, body: chatBody(MODEL, PROMPT, MAX_TOKENS) });
+}
+
+/** Runs `concurrency` streamed chats against an HTTP side at once, timed from sending them to the last byte. */
+function httpRunner(pid: number | undefined, origin: string, request: Parameters<typeof streamedChat>[1]): Runner {
+  const pool = new Pool(origin, { connections: Math.max(...LEVELS), keepAliveTimeout: 60_000 });
+  return (concurrency) => withCpu(pid, async () => {
     const started = process.hrtime.bigint();
-    const answers = await Promise.all(Array.from({ length: concurrency }, () => streamedChat(pool, apiKey, started)));
+    const answers = await Promise.all(Array.from({ length: concurrency }, () => streamedChat(pool, request, started)));
     return { seconds: Number(process.hrtime.bigint() - started) / 1e9, answers };
   });
+}
+
+/** The llama-server side, or undefined (and why) when there is no binary. */
+async function startLlamaServerSide(modelPath: string): Promise<Runner | string> {
+  const found = llamaServerBinary();
+  if ('missing' in found) return found.missing;
+  const { child, origin } = await startLlamaServer(found.binary, modelPath, { contextSize: CONTEXT_SIZE, sequences: SEQUENCES, threads: THREADS });
+  return httpRunner(child.process.pid, origin, { path: '/v1/chat/completions', headers: {}, body: chatBody(MODEL, PROMPT, MAX_TOKENS) });
 }
 
 /** Why `answer` is wrong (status, token count, finish); undefined when it is right. */
@@ -151,32 +139,33 @@ function problemOf(answer: Answer): string | undefined {
   return answer.finish === 'length' ? undefined : `finish ${answer.finish} after ${MAX_TOKENS} tokens`;
 }
 
-interface Totals { tokens: number; seconds: number; cpuMicros: number; clientCpuMicros: number; ttfts: number[] }
 interface Measured {
   /** Keyed `${side} ${concurrency}`, the warm-up left out. */
   totals: Map<string, Totals>;
-  /** Per concurrency level, Rialto's tokens/s ÷ bare tokens/s of each round (the two runs are back to back). */
-  roundRatios: Map<number, number[]>;
+  /** Per concurrency level, each round's tokens/s of every side (the runs of a round are back to back). */
+  roundRates: Map<number, Partial<Record<Side, number>>[]>;
   problems: string[];
   /**
    * Answers whose text differs from the first bare answer: not a failure, since llama.cpp's results depend on how
-   * sequences were batched (when the KV cache was filled, too), and greedy decoding follows the smallest difference.
+   * sequences were batched (when the KV cache was filled, too), and greedy decoding follows the smallest difference;
+   * llama-server also renders the chat template its own way.
    */
   otherTexts: string[];
 }
 
 const tokensOf = (run: Run): number => run.answers.reduce((sum, answer) => sum + (Number.isNaN(answer.completionTokens) ? 0 : answer.completionTokens), 0);
 
-/** The warm-up round (0), then BENCH_ROUNDS rounds: at each level, both sides back to back, the first alternating. */
-async function measure(runners: Record<Side, Runner>): Promise<Measured> {
-  const measured: Measured = { totals: new Map(), roundRatios: new Map(LEVELS.map((level) => [level, []])), problems: [], otherTexts: [] };
+/** The warm-up round (0), then BENCH_ROUNDS rounds: at each level, every side back to back, the first rotating. */
+async function measure(runners: Partial<Record<Side, Runner>>): Promise<Measured> {
+  const measured: Measured = { totals: new Map(), roundRates: new Map(LEVELS.map((level) => [level, []])), problems: [], otherTexts: [] };
+  const present = (['bare', 'Rialto', 'llama-server'] as const).filter((side) => runners[side] !== undefined);
   let reference: string | undefined;
   for (let round = 0; round <= ROUNDS; round++) {
-    const sides: Side[] = round % 2 === 0 ? ['bare', 'Rialto'] : ['Rialto', 'bare'];
+    const sides = [...present.slice(round % present.length), ...present.slice(0, round % present.length)];
     for (const concurrency of LEVELS) {
       const tokensPerSecond: Partial<Record<Side, number>> = {};
       for (const side of sides) {
-        const run = await runners[side](concurrency);
+        const run = await runners[side]!(concurrency);
         reference ??= run.answers[0]?.text;
         for (const [index, answer] of run.answers.entries()) {
           const where = `round ${round}, ${side}, ${concurrency} concurrent, #${index}`;
@@ -195,46 +184,28 @@ async function measure(runners: Record<Side, Runner>): Promise<Measured> {
         measured.totals.set(key, entry);
         tokensPerSecond[side] = tokensOf(run) / run.seconds;
       }
-      if (round > 0) measured.roundRatios.get(concurrency)!.push(tokensPerSecond.Rialto! / tokensPerSecond.bare!);
+      if (round > 0) measured.roundRates.get(concurrency)!.push(tokensPerSecond);
     }
   }
   return measured;
-}
-
-function report({ totals, roundRatios }: Measured): string {
-  const summary = (key: string): { tokensPerSecond: number; ttftP50: number; cpuPerToken: number; clientCpuPerToken: number } => {
-    const entry = totals.get(key)!;
-    return {
-      tokensPerSecond: entry.tokens / entry.seconds,
-      ttftP50: percentile(Float64Array.from(entry.ttfts).sort(), 50),
-      cpuPerToken: entry.cpuMicros / entry.tokens,
-      clientCpuPerToken: entry.clientCpuMicros / entry.tokens,
-    };
-  };
-  const rows = LEVELS.map((concurrency) => {
-    const bare = summary(`bare ${concurrency}`);
-    const rialto = summary(`Rialto ${concurrency}`);
-    const ratios = Float64Array.from(roundRatios.get(concurrency)!).sort();
-    return [String(concurrency), fixed(bare.tokensPerSecond, 1), fixed(rialto.tokensPerSecond, 1), fixed(rialto.tokensPerSecond / bare.tokensPerSecond, 3),
-      `${fixed(percentile(ratios, 50), 3)} (${fixed(ratios[0], 2)}–${fixed(ratios.at(-1), 2)})`,
-      fixed(bare.ttftP50, 1), fixed(rialto.ttftP50, 1), fixed(bare.cpuPerToken, 0), fixed(rialto.cpuPerToken, 0), fixed(rialto.clientCpuPerToken, 0)];
-  });
-  return table(['concurrent', 'tok/s bare', 'tok/s Rialto', 'Rialto / bare', 'per round p50 (min–max)', 'TTFT p50 bare ms', 'TTFT p50 Rialto ms',
-    'CPU µs/tok bare', 'CPU µs/tok Rialto', 'bench CPU µs/tok'], rows);
 }
 
 async function main(): Promise<number> {
   const directory = temporaryDirectory('rialto-bench-engine-');
   const modelPath = join(directory, 'bench.gguf');
   await writeTinyLlamaGguf(modelPath, { embeddingLength: EMBEDDING_LENGTH, blockCount: BLOCK_COUNT, headCount: 8, contextLength: CONTEXT_SIZE, seed: 7 });
-  const runners: Record<Side, Runner> = { bare: await startBare(modelPath), Rialto: await startRialto(directory, modelPath) };
+  const llamaServer = await startLlamaServerSide(modelPath);
+  const runners: Partial<Record<Side, Runner>> = {
+    bare: await startBare(modelPath), Rialto: await startRialto(directory, modelPath), ...(typeof llamaServer === 'string' ? {} : { 'llama-server': llamaServer }),
+  };
   process.stdout.write(`Embedded engine overhead: ${EMBEDDING_LENGTH}-wide ${BLOCK_COUNT}-layer random GGUF, ${SEQUENCES} sequences, ${THREADS} thread(s), max_tokens ${MAX_TOKENS}, `
-    + `${ROUNDS} rounds after a warm-up; ${availableParallelism()} CPUs, load average ${loadavg().map((value) => value.toFixed(2)).join(' ')}\n\n`);
+    + `${ROUNDS} rounds after a warm-up; ${availableParallelism()} CPUs, load average ${loadavg().map((value) => value.toFixed(2)).join(' ')}\n`);
+  if (typeof llamaServer === 'string') process.stdout.write(`llama-server left out: ${llamaServer}\n`);
   const measured = await measure(runners);
-  process.stdout.write(`${report(measured)}\n`);
+  process.stdout.write(`\n${report(measured.totals, measured.roundRates, LEVELS)}\n`);
   process.stdout.write(`load average at the end: ${loadavg().map((value) => value.toFixed(2)).join(' ')}\n`);
   const { problems, otherTexts } = measured;
-  const answers = (ROUNDS + 1) * LEVELS.reduce((sum, level) => sum + 2 * level, 0);
+  const answers = (ROUNDS + 1) * LEVELS.reduce((sum, level) => sum + Object.keys(runners).length * level, 0);
   process.stdout.write(`answers whose text differs from the first bare answer (batching changes llama.cpp's numerics): ${otherTexts.length} of ${answers}\n`);
   for (const note of otherTexts.slice(0, 4)) process.stdout.write(`  ${note}\n`);
   for (const problem of problems.slice(0, 20)) process.stderr.write(`problem: ${problem}\n`);
