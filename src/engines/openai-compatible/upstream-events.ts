@@ -1,4 +1,6 @@
 import type { EngineChatEvent, EngineUsage, FinishReason } from '../engine.ts';
+import { EngineError } from '../engine-error.ts';
+import { ServerSentEventParser, type ServerSentEvent } from './sse-parser.ts';
 
 interface UpstreamToolCall { index?: number; id?: string; function?: { name?: string; arguments?: string | Record<string, unknown> } }
 interface UpstreamMessage { content?: string | null; reasoning_content?: string | null; reasoning?: string | null; tool_calls?: UpstreamToolCall[] | null }
@@ -27,13 +29,16 @@ export function usageOf(usage: UpstreamUsage): EngineUsage {
  * `reasoning_content` (vLLM ≤ 0.10, llama.cpp) or `reasoning` (newer vLLM, Ollama); tool-call arguments
  * as string fragments, or (some servers) as a whole object, which is serialised.
  */
-export function* eventsOf(completion: UpstreamCompletion): Generator<EngineChatEvent> {
-  for (const [position, choice] of (completion.choices ?? []).entries()) {
+export function eventsOf(completion: UpstreamCompletion): EngineChatEvent[] {
+  const events: EngineChatEvent[] = [];
+  const choices = completion.choices ?? [];
+  for (let position = 0; position < choices.length; position += 1) {
+    const choice = choices[position]!;
     const index = choice.index ?? position;
     const message = choice.delta ?? choice.message ?? {};
     const reasoning = message.reasoning_content ?? message.reasoning;
-    if (typeof reasoning === 'string' && reasoning !== '') yield { type: 'reasoning', choice: index, text: reasoning };
-    if (typeof message.content === 'string' && message.content !== '') yield { type: 'content', choice: index, text: message.content };
+    if (typeof reasoning === 'string' && reasoning !== '') events.push({ type: 'reasoning', choice: index, text: reasoning });
+    if (typeof message.content === 'string' && message.content !== '') events.push({ type: 'content', choice: index, text: message.content });
     for (const [callPosition, call] of (message.tool_calls ?? []).entries()) {
       const rawArguments = call.function?.arguments;
       const event: EngineChatEvent = {
@@ -42,8 +47,91 @@ export function* eventsOf(completion: UpstreamCompletion): Generator<EngineChatE
       };
       if (call.id !== undefined) event.id = call.id;
       if (call.function?.name !== undefined) event.name = call.function.name;
-      yield event;
+      events.push(event);
     }
-    if (typeof choice.finish_reason === 'string') yield { type: 'finish', choice: index, reason: finishReasonOf(choice.finish_reason) };
+    if (typeof choice.finish_reason === 'string') events.push({ type: 'finish', choice: index, reason: finishReasonOf(choice.finish_reason) });
+  }
+  return events;
+}
+
+/** The bytes of text an event adds to the completion (for the running usage estimate). */
+function generatedBytes(event: EngineChatEvent): number {
+  const text = event.type === 'content' || event.type === 'reasoning' ? event.text : event.type === 'tool_call' ? event.arguments : '';
+  return text === '' ? 0 : Buffer.byteLength(text);
+}
+
+/**
+ * An upstream's streamed answer turned into engine events, one body piece at a time and synchronously, so
+ * that the engine hands on every event of a piece without a promise per SSE event. It keeps `running` (the
+ * call's usage) current with an estimate of what was generated, until the upstream's own usage arrives
+ * (`usage`). An `error` event, a chunk with an `error`, or one that is not JSON fails the stream with an
+ * EngineError, thrown by `throwFailure` once the events before it were handed on (and by any later `push` or
+ * `end`); a body that ends without a single event throws from `end`. Events after [DONE] are ignored.
+ */
+export class UpstreamChatStream {
+  /** The upstream's own usage, from the last chunk that carried one. */
+  usage: EngineUsage | undefined;
+  private readonly parser = new ServerSentEventParser();
+  private received = 0;
+  private done = false;
+  private completionBytes = 0;
+  private failure: EngineError | undefined;
+
+  /** `messageOf` finds the message in an upstream's error body (upstream-errors.ts upstreamMessage). */
+  constructor(private readonly running: EngineUsage, private readonly messageOf: (body: unknown) => string) {}
+
+  push(piece: Uint8Array | string): EngineChatEvent[] {
+    if (this.failure !== undefined) throw this.failure;
+    return this.decode(this.parser.push(piece));
+  }
+
+  /** Throws the failure the last piece ended on, if any: call it once that piece's events are handed on. */
+  throwFailure(): void {
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  /** The events left at the end of the body. */
+  end(): EngineChatEvent[] {
+    if (this.failure !== undefined) throw this.failure;
+    // At most one event is left, so nothing comes before a failure it makes.
+    const events = this.decode(this.parser.end());
+    this.throwFailure();
+    if (this.received === 0) throw new EngineError('failed', 'upstream stream ended without a single event');
+    return events;
+  }
+
+  /** Counts `events` into the running estimate; returns them. */
+  track(events: EngineChatEvent[]): EngineChatEvent[] {
+    for (const event of events) this.completionBytes += generatedBytes(event);
+    this.running.completionTokens = Math.ceil(this.completionBytes / 4);
+    return events;
+  }
+
+  private decode(sse: ServerSentEvent[]): EngineChatEvent[] {
+    this.received += sse.length;
+    if (this.done) return [];
+    const events: EngineChatEvent[] = [];
+    for (const event of sse) {
+      if (event.data === '[DONE]') { this.done = true; break; }
+      const chunk = this.chunkOf(event);
+      if (chunk === undefined) break;
+      for (const item of eventsOf(chunk)) events.push(item);
+      if (chunk.usage) this.usage = usageOf(chunk.usage);
+    }
+    return this.track(events);
+  }
+
+  /** The event's chunk, or undefined when it fails the stream (then `failure` says why). */
+  private chunkOf(event: ServerSentEvent): UpstreamCompletion | undefined {
+    let chunk: UpstreamCompletion;
+    try {
+      chunk = JSON.parse(event.data) as UpstreamCompletion;
+    } catch {
+      this.failure = new EngineError('failed', 'upstream sent an event that is not JSON');
+      return undefined;
+    }
+    if (event.event !== 'error' && chunk.error === undefined) return chunk;
+    this.failure = new EngineError('failed', `upstream failed mid-stream: ${this.messageOf(chunk) || event.data.slice(0, 200)}`);
+    return undefined;
   }
 }

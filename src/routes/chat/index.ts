@@ -20,7 +20,7 @@ export function registerChatRoutes(app: FastifyInstance, chat: ChatService, mete
       const { veniceError, unexpected } = toClientError(error);
       if (unexpected) request.log.error({ err: error }, 'stream failed after headers were sent');
       return veniceError;
-    });
+    }, { encode: result.encode });
     return reply;
   });
 }

@@ -23,52 +23,61 @@ export function toolCallId(): string {
 /**
  * Normalises an engine's events into what every Venice response is built from: reasoning apart from
  * content (whatever the engine's format), an id and a name on the first fragment of every tool call,
- * and exactly one `usage` event, last. An engine that ends without usage is an engine bug: it throws.
+ * and exactly one `usage` event, last. Synchronous, one event in and the events it makes out, so that a
+ * stream needs no generator of its own for it. An engine that ends without usage is an engine bug: `end` throws.
  */
-export async function* normalizeEvents(events: AsyncIterable<EngineChatEvent>, options: NormalizeOptions): AsyncGenerator<EngineChatEvent> {
-  const splitters = new Map<number, ThinkSplitter>();
-  const seenToolCalls = new Set<string>();
-  let usage: EngineUsage | undefined;
+export class EventNormalizer {
+  private readonly splitters = new Map<number, ThinkSplitter>();
+  private readonly seenToolCalls = new Set<string>();
+  private usage: EngineUsage | undefined;
 
-  function* split(choice: number, text: string, flush: boolean): Generator<EngineChatEvent> {
-    let splitter = splitters.get(choice);
-    if (splitter === undefined) splitters.set(choice, (splitter = new ThinkSplitter()));
-    const pieces = flush ? splitter.flush() : splitter.push(text);
-    for (const piece of pieces) {
-      if (piece.kind === 'reasoning' && options.stripThinking) continue;
-      yield { type: piece.kind, choice, text: piece.text };
-    }
-  }
+  constructor(private readonly options: NormalizeOptions) {}
 
-  for await (const event of events) {
+  /** The normalised events of one engine event (none, one, or a few where think tags split a text). */
+  push(event: EngineChatEvent): EngineChatEvent[] {
     switch (event.type) {
       case 'content':
-        if (options.splitThinkTags) yield* split(event.choice, event.text, false);
-        else yield event;
-        break;
+        return this.options.splitThinkTags ? this.split(event.choice, event.text, false) : [event];
       case 'reasoning':
-        if (!options.stripThinking) yield event;
-        break;
+        return this.options.stripThinking ? [] : [event];
       case 'tool_call': {
         const key = `${event.choice}:${event.index}`;
-        if (!seenToolCalls.has(key)) {
-          seenToolCalls.add(key);
-          yield { ...event, id: event.id ?? toolCallId(), name: event.name ?? '' };
-        } else {
-          const { id: _id, name: _name, ...fragment } = event;
-          yield fragment;
+        if (!this.seenToolCalls.has(key)) {
+          this.seenToolCalls.add(key);
+          return [{ ...event, id: event.id ?? toolCallId(), name: event.name ?? '' }];
         }
-        break;
+        const { id: _id, name: _name, ...fragment } = event;
+        return [fragment];
       }
       case 'finish':
-        if (options.splitThinkTags) yield* split(event.choice, '', true);
-        yield event;
-        break;
+        return this.options.splitThinkTags ? [...this.split(event.choice, '', true), event] : [event];
       case 'usage':
-        usage = event.usage;
-        break;
+        this.usage = event.usage;
+        return [];
     }
   }
-  if (usage === undefined) throw new EngineError('failed', 'engine finished without reporting usage');
-  yield { type: 'usage', usage };
+
+  /** The usage event, once the engine's events are over; throws when the engine reported none. */
+  end(): EngineChatEvent[] {
+    if (this.usage === undefined) throw new EngineError('failed', 'engine finished without reporting usage');
+    return [{ type: 'usage', usage: this.usage }];
+  }
+
+  private split(choice: number, text: string, flush: boolean): EngineChatEvent[] {
+    let splitter = this.splitters.get(choice);
+    if (splitter === undefined) this.splitters.set(choice, (splitter = new ThinkSplitter()));
+    const events: EngineChatEvent[] = [];
+    for (const piece of flush ? splitter.flush() : splitter.push(text)) {
+      if (piece.kind === 'reasoning' && this.options.stripThinking) continue;
+      events.push({ type: piece.kind, choice, text: piece.text });
+    }
+    return events;
+  }
+}
+
+/** EventNormalizer over a whole stream of events, for callers that read one event at a time. */
+export async function* normalizeEvents(events: AsyncIterable<EngineChatEvent>, options: NormalizeOptions): AsyncGenerator<EngineChatEvent> {
+  const normalizer = new EventNormalizer(options);
+  for await (const event of events) yield* normalizer.push(event);
+  yield* normalizer.end();
 }

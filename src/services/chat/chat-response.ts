@@ -1,4 +1,7 @@
 import type { EngineChatEvent, EngineUsage, FinishReason, SearchHit } from '../../engines/engine.ts';
+import type {
+  ChatCompletionChunk, ChatCompletionDelta, ChatCompletionResponse, ChatCompletionUsage, VeniceParametersEcho,
+} from '../../schemas/chat-response.ts';
 import type { Cost } from '../pricing.ts';
 import type { EffectiveVeniceParameters } from './prepare-chat.ts';
 
@@ -10,7 +13,7 @@ export interface CompletionIdentity {
 }
 
 /** swagger: chat completion `usage`, with the cache and reasoning breakdowns always present. */
-export function usageBody(usage: EngineUsage): Record<string, unknown> {
+export function usageBody(usage: EngineUsage): ChatCompletionUsage {
   return {
     prompt_tokens: usage.promptTokens,
     completion_tokens: usage.completionTokens,
@@ -42,7 +45,7 @@ export async function collectCompletion(
   price: (usage: EngineUsage) => Cost,
   veniceParameters: EffectiveVeniceParameters,
   citations: SearchHit[] = [],
-): Promise<{ body: Record<string, unknown> }> {
+): Promise<{ body: ChatCompletionResponse }> {
   const choices = new Map<number, ChoiceState>();
   const choice = (index: number): ChoiceState => {
     let state = choices.get(index);
@@ -62,7 +65,7 @@ export async function collectCompletion(
     else usage = event.usage;
   }
   const cost = price(usage);
-  const body = {
+  const body: ChatCompletionResponse = {
     id: identity.id,
     object: 'chat.completion',
     created: identity.created,
@@ -72,7 +75,7 @@ export async function collectCompletion(
       return {
         index,
         message: {
-          role: 'assistant',
+          role: 'assistant' as const,
           content: state.content === '' && toolCalls.length > 0 ? null : state.content,
           reasoning_content: state.reasoning === '' ? null : state.reasoning,
           tool_calls: toolCalls,
@@ -93,7 +96,7 @@ export async function collectCompletion(
 /** What a stream of a request with web search or scraping adds (swagger: enable_web_search, include_search_results_in_stream). */
 export interface StreamWebResults {
   /** The venice_parameters echo with web_search_citations: "returned … in the first chunk of a streaming result". */
-  veniceParameters: Record<string, unknown>;
+  veniceParameters: VeniceParametersEcho;
   /**
    * include_search_results_in_stream: "search results in the stream as the first emitted chunk" (INVENTORY §12 #2):
    * a chunk of its own, `choices: []` and the echo, ahead of the model's first chunk, which then carries no echo.
@@ -105,45 +108,74 @@ export interface StreamWebResults {
  * Turns normalised events into `chat.completion.chunk` objects (OpenAI's SSE convention, INVENTORY §2.11):
  * a role chunk first per choice, then deltas, a finish chunk per choice, and — when the client asked with
  * stream_options.include_usage — a last chunk with empty choices, usage and cost. With `web`, the first chunk
- * carries the venice_parameters echo and its citations (INVENTORY §11 #9).
+ * carries the venice_parameters echo and its citations (INVENTORY §11 #9), or is a results chunk of its own.
+ * Synchronous: one event in, its chunks out.
  */
-export async function* completionChunks(
-  events: AsyncIterable<EngineChatEvent>,
-  identity: CompletionIdentity,
-  price: (usage: EngineUsage) => Cost,
-  includeUsage: boolean,
-  web?: StreamWebResults,
-): AsyncGenerator<Record<string, unknown>> {
-  let echo = web?.veniceParameters;
-  // The echo goes on whichever chunk is first, once.
-  const base = (): Record<string, unknown> => {
-    const fields: Record<string, unknown> = { id: identity.id, object: 'chat.completion.chunk', created: identity.created, model: identity.model };
-    if (echo !== undefined) fields.venice_parameters = echo;
-    echo = undefined;
-    return fields;
-  };
-  if (web?.resultsChunk === true) yield { ...base(), choices: [] };
-  const started = new Set<number>();
-  const chunk = (choice: number, delta: Record<string, unknown>, finishReason: FinishReason | null = null): Record<string, unknown> => ({
-    ...base(), choices: [{ index: choice, delta, finish_reason: finishReason, logprobs: null }],
-  });
-  for await (const event of events) {
-    if (event.type === 'usage') {
-      if (includeUsage) yield { ...base(), choices: [], usage: usageBody(event.usage), cost: price(event.usage) };
-      continue;
-    }
-    if (!started.has(event.choice)) {
-      started.add(event.choice);
-      yield chunk(event.choice, { role: 'assistant', content: '' });
-    }
-    if (event.type === 'content') yield chunk(event.choice, { content: event.text });
-    else if (event.type === 'reasoning') yield chunk(event.choice, { reasoning_content: event.text });
-    else if (event.type === 'finish') yield chunk(event.choice, {}, event.reason);
-    else {
-      const call: Record<string, unknown> = { index: event.index };
-      if (event.id !== undefined) Object.assign(call, { id: event.id, type: 'function', function: { name: event.name ?? '', arguments: event.arguments } });
-      else call.function = { arguments: event.arguments };
-      yield chunk(event.choice, { tool_calls: [call] });
-    }
+export class ChunkBuilder {
+  private echo: VeniceParametersEcho | undefined;
+  private resultsChunk: boolean;
+  private readonly started = new Set<number>();
+
+  constructor(private readonly identity: CompletionIdentity, private readonly price: (usage: EngineUsage) => Cost, private readonly includeUsage: boolean, web?: StreamWebResults) {
+    this.echo = web?.veniceParameters;
+    this.resultsChunk = web?.resultsChunk === true;
   }
+
+  chunksOf(event: EngineChatEvent): ChatCompletionChunk[] {
+    const chunks: ChatCompletionChunk[] = [];
+    if (this.resultsChunk) {
+      this.resultsChunk = false;
+      chunks.push({ ...this.base(), choices: [] });
+    }
+    if (event.type === 'usage') {
+      if (this.includeUsage) chunks.push({ ...this.base(), choices: [], usage: usageBody(event.usage), cost: this.price(event.usage) });
+      return chunks;
+    }
+    if (!this.started.has(event.choice)) {
+      this.started.add(event.choice);
+      chunks.push(this.chunk(event.choice, { role: 'assistant', content: '' }));
+    }
+    if (event.type === 'content') chunks.push(this.chunk(event.choice, { content: event.text }));
+    else if (event.type === 'reasoning') chunks.push(this.chunk(event.choice, { reasoning_content: event.text }));
+    else if (event.type === 'finish') chunks.push(this.chunk(event.choice, {}, event.reason));
+    else {
+      const call = event.id !== undefined
+        ? { index: event.index, id: event.id, type: 'function' as const, function: { name: event.name ?? '', arguments: event.arguments } }
+        : { index: event.index, function: { arguments: event.arguments } };
+      chunks.push(this.chunk(event.choice, { tool_calls: [call] }));
+    }
+    return chunks;
+  }
+
+  /** The fields every chunk starts with; the echo goes on whichever chunk is first, once. */
+  private base(): Pick<ChatCompletionChunk, 'id' | 'object' | 'created' | 'model' | 'venice_parameters'> {
+    const { id, created, model } = this.identity;
+    const echo = this.echo;
+    if (echo === undefined) return { id, object: 'chat.completion.chunk', created, model };
+    this.echo = undefined;
+    return { id, object: 'chat.completion.chunk', created, model, venice_parameters: echo };
+  }
+
+  private chunk(choice: number, delta: ChatCompletionDelta, finishReason: FinishReason | null = null): ChatCompletionChunk {
+    return { ...this.base(), choices: [{ index: choice, delta, finish_reason: finishReason, logprobs: null }] };
+  }
+}
+
+/**
+ * `JSON.stringify` of the chunks of one completion, the same bytes, faster for the chunk a stream is made of (one
+ * choice whose delta is only text or only reasoning): the fields every chunk shares are encoded once and the
+ * text spliced in, so a relayed token costs one string encoding, not an object's.
+ */
+export function chunkEncoder(identity: CompletionIdentity): (chunk: ChatCompletionChunk) => string {
+  const head = `${JSON.stringify({ id: identity.id, object: 'chat.completion.chunk', created: identity.created, model: identity.model }).slice(0, -1)},"choices":[{"index":`;
+  return (chunk) => {
+    const choice = chunk.choices.length === 1 ? chunk.choices[0]! : undefined;
+    if (choice === undefined || chunk.venice_parameters !== undefined || chunk.usage !== undefined || choice.finish_reason !== null) return JSON.stringify(chunk);
+    const { delta } = choice;
+    if (delta.role !== undefined || delta.tool_calls !== undefined) return JSON.stringify(chunk);
+    const tail = '},"finish_reason":null,"logprobs":null}]}';
+    if (delta.content !== undefined && delta.reasoning_content === undefined) return `${head}${choice.index},"delta":{"content":${JSON.stringify(delta.content)}${tail}`;
+    if (delta.reasoning_content !== undefined && delta.content === undefined) return `${head}${choice.index},"delta":{"reasoning_content":${JSON.stringify(delta.reasoning_content)}${tail}`;
+    return JSON.stringify(chunk);
+  };
 }

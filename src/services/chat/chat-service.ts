@@ -1,17 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import type { EngineCall, EngineChatEvent, EngineUsage } from '../../engines/engine.ts';
+import type { EngineCall, EngineUsage } from '../../engines/engine.ts';
 import { EngineError, toVeniceError } from '../../engines/engine-error.ts';
 import type { ChatCompletionRequest, ChatMessage } from '../../schemas/chat.ts';
 import type { Billing, Settlement } from '../billing/meter.ts';
-import { meteredEvents } from '../billing/metered-events.ts';
+import { meteredEvents, Metering } from '../billing/metered-events.ts';
 import { engineFor } from '../../engines/engine-for.ts';
 import { contextLengthOf } from '../model-registry.ts';
 import type { ModelEntry, ModelRegistry } from '../model-registry.ts';
 import { priceOf, type Cost } from '../pricing.ts';
-import { normalizeEvents, splitsThinkTags } from './chat-events.ts';
-import { collectCompletion, completionChunks, type CompletionIdentity } from './chat-response.ts';
+import type { ChatCompletionChunk, ChatCompletionResponse } from '../../schemas/chat-response.ts';
+import { EventNormalizer, normalizeEvents, splitsThinkTags } from './chat-events.ts';
+import { chunkEncoder, ChunkBuilder, collectCompletion, type CompletionIdentity } from './chat-response.ts';
+import { chatChunkStream } from './chat-stream.ts';
 import { resolveChatModel, type PersonaSource } from './chat-character.ts';
-import { withDocumentsCall } from './documents-call.ts';
+import { DocumentsCall, withDocumentsCall } from './documents-call.ts';
 import { prepareChat } from './prepare-chat.ts';
 import { boundedWorstCase } from './bounded-worst-case.ts';
 import { hasFileParts, resolveFileParts, withoutFileText } from './file-parts.ts';
@@ -22,7 +24,6 @@ import { asksForWeb, WebRetrieval, type ChatWebDependencies } from './web-retrie
 import type { UrlFetcher } from '../media/url-fetcher.ts';
 import type { ParserPool } from '../parsers/parser-pool.ts';
 import { tracedEvents } from '../../observability/tracing.ts';
-import { closingStream } from '../closing-stream.ts';
 
 export interface ChatOutcome {
   entry: ModelEntry;
@@ -31,8 +32,9 @@ export interface ChatOutcome {
 }
 
 export type ChatResult =
-  | (ChatOutcome & { kind: 'json'; body: Record<string, unknown> })
-  | (ChatOutcome & { kind: 'stream'; chunks: AsyncGenerator<Record<string, unknown>> });
+  | (ChatOutcome & { kind: 'json'; body: ChatCompletionResponse })
+  /** `encode` writes a chunk as JSON, the bytes of JSON.stringify, faster (chat-response.ts chunkEncoder). */
+  | (ChatOutcome & { kind: 'stream'; chunks: AsyncGenerator<ChatCompletionChunk>; encode: (chunk: ChatCompletionChunk) => string });
 
 const TEMPLATE_TOKENS_PER_REQUEST = 16;
 const TEMPLATE_TOKENS_PER_MESSAGE = 8;
@@ -118,27 +120,28 @@ export class ChatService {
       if (event === undefined) span.setAttributes({ 'gen_ai.request.model': entry.config.id, 'rialto.engine': engine.kind, 'rialto.stream': prepared.stream });
       else if (event.type === 'usage') span.setAttributes({ 'rialto.engine.served_by': call.servedBy ?? engine.kind, 'gen_ai.usage.input_tokens': event.usage.promptTokens, 'gen_ai.usage.output_tokens': event.usage.completionTokens });
     });
-    const normalized = normalizeEvents(generated, { splitThinkTags: splitsThinkTags(entry.config), stripThinking: prepared.stripThinking });
-    const mapped = mapEngineErrors(settlement === undefined ? normalized : meteredEvents(normalized, settlement, call, price));
-    const events = citations !== undefined && prepared.veniceParameters.return_search_results_as_documents ? withDocumentsCall(mapped, citations) : mapped;
+    const normalize = { splitThinkTags: splitsThinkTags(entry.config), stripThinking: prepared.stripThinking };
+    const documents = citations !== undefined && prepared.veniceParameters.return_search_results_as_documents ? citations : undefined;
 
     if (!prepared.stream) {
-      const { body } = await collectCompletion(events, identity, price, prepared.veniceParameters, citations);
+      const normalized = normalizeEvents(generated, normalize);
+      const mapped = mapEngineErrors(settlement === undefined ? normalized : meteredEvents(normalized, settlement, call, price));
+      const { body } = await collectCompletion(documents === undefined ? mapped : withDocumentsCall(mapped, documents), identity, price, prepared.veniceParameters, citations);
       return { kind: 'json', body, entry, servedBy: call.servedBy ?? entry.engine.kind };
     }
-    const first = await events.next();
-    const replay = async function* (): AsyncGenerator<EngineChatEvent> {
-      if (!first.done) yield first.value;
-      yield* events;
-    };
     // A stream that asked for web search or scraping says what was found on its first chunk, even when nothing was.
     const web = asksForWeb(prepared.veniceParameters)
       ? { veniceParameters: { ...prepared.veniceParameters, web_search_citations: citations ?? [] }, resultsChunk: prepared.veniceParameters.include_search_results_in_stream }
       : undefined;
-    // However the stream ends, even given up before its first chunk (headers that could not be written), the
-    // metered events are closed: their reservation is settled or released (closing-stream.ts).
-    const chunks = closingStream(completionChunks(replay(), identity, price, prepared.includeUsage, web), () => events.return(undefined));
-    return { kind: 'stream', chunks, entry, servedBy: call.servedBy ?? entry.engine.kind };
+    // One pump from the engine's events to chunks (chat-stream.ts); its first chunk is awaited here, and however the
+    // stream ends, even given up before its first chunk, the reservation is settled or released.
+    const chunks = await chatChunkStream(generated, {
+      normalizer: new EventNormalizer(normalize),
+      metering: settlement === undefined ? undefined : new Metering(settlement, call, price),
+      documents: documents === undefined ? undefined : new DocumentsCall(documents),
+      builder: new ChunkBuilder(identity, price, prepared.includeUsage, web),
+    });
+    return { kind: 'stream', chunks, encode: chunkEncoder(identity), entry, servedBy: call.servedBy ?? entry.engine.kind };
   }
 
   private async worstCase(entry: ModelEntry, messages: ChatMessage[], tools: unknown, maxTokens: number | undefined, n: number): Promise<{ cost: Cost; tokens: number }> {

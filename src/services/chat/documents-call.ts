@@ -10,18 +10,29 @@ export const DOCUMENTS_TOOL = 'venice_web_search_documents';
  * parsed as one (LangChain keeps a tool call's args as a dict). The model's own tool calls follow, their indexes
  * shifted by one. The choice's finish_reason stays the model's.
  */
-export async function* withDocumentsCall(events: AsyncIterable<EngineChatEvent>, documents: SearchHit[]): AsyncGenerator<EngineChatEvent> {
-  const argumentsText = JSON.stringify({ documents });
-  const started = new Set<number>();
-  for await (const event of events) {
-    if (event.type === 'usage') {
-      yield event;
-      continue;
-    }
-    if (!started.has(event.choice)) {
-      started.add(event.choice);
-      yield { type: 'tool_call', choice: event.choice, index: 0, id: toolCallId(), name: DOCUMENTS_TOOL, arguments: argumentsText };
-    }
-    yield event.type === 'tool_call' ? { ...event, index: event.index + 1 } : event;
+export class DocumentsCall {
+  private readonly argumentsText: string;
+  private readonly started = new Set<number>();
+
+  constructor(documents: SearchHit[]) {
+    this.argumentsText = JSON.stringify({ documents });
   }
+
+  /** The events one normalised event becomes. */
+  push(event: EngineChatEvent): EngineChatEvent[] {
+    if (event.type === 'usage') return [event];
+    const events: EngineChatEvent[] = [];
+    if (!this.started.has(event.choice)) {
+      this.started.add(event.choice);
+      events.push({ type: 'tool_call', choice: event.choice, index: 0, id: toolCallId(), name: DOCUMENTS_TOOL, arguments: this.argumentsText });
+    }
+    events.push(event.type === 'tool_call' ? { ...event, index: event.index + 1 } : event);
+    return events;
+  }
+}
+
+/** DocumentsCall over a whole stream of events. */
+export async function* withDocumentsCall(events: AsyncIterable<EngineChatEvent>, documents: SearchHit[]): AsyncGenerator<EngineChatEvent> {
+  const call = new DocumentsCall(documents);
+  for await (const event of events) yield* call.push(event);
 }

@@ -1,0 +1,90 @@
+import type { EngineChatEvent } from '../../engines/engine.ts';
+import { EngineError, toVeniceError } from '../../engines/engine-error.ts';
+import type { ChatCompletionChunk } from '../../schemas/chat-response.ts';
+import type { Metering } from '../billing/metered-events.ts';
+import { closingStream } from '../closing-stream.ts';
+import type { EventNormalizer } from './chat-events.ts';
+import type { ChunkBuilder } from './chat-response.ts';
+import type { DocumentsCall } from './documents-call.ts';
+
+/** The steps between an engine's events and a stream's chunks, each synchronous but the settlement. */
+export interface ChatStreamSteps {
+  normalizer: EventNormalizer;
+  /** Pays for the call; none for a request nobody pays for. */
+  metering: Metering | undefined;
+  /** return_search_results_as_documents' tool call, when it applies. */
+  documents: DocumentsCall | undefined;
+  builder: ChunkBuilder;
+}
+
+/** Engine failures become Venice errors; anything else goes on to the app's error handler as it is. */
+function mapped(error: unknown): unknown {
+  return error instanceof EngineError ? toVeniceError(error) : error;
+}
+
+/**
+ * Pulls an engine's events one at a time and turns each into the chunks it makes, in one place instead of a
+ * generator per step: normalised (reasoning, tool call ids, usage last), settled when the usage arrives (before
+ * its chunk goes out), given the documents call, built into chunks.
+ */
+class ChunkPump {
+  /** The engine's events are over and the last chunks made. */
+  ended = false;
+  private readonly events: AsyncIterator<EngineChatEvent>;
+
+  constructor(events: AsyncIterable<EngineChatEvent>, private readonly steps: ChatStreamSteps) {
+    this.events = events[Symbol.asyncIterator]();
+  }
+
+  /** Appends the chunks of the engine's next event (or of its end) to `queue`. */
+  async fill(queue: ChatCompletionChunk[]): Promise<void> {
+    const next = await this.events.next();
+    if (next.done === true) this.ended = true;
+    const normalized = next.done === true ? this.steps.normalizer.end() : this.steps.normalizer.push(next.value);
+    for (const event of normalized) {
+      if (event.type === 'usage') await this.steps.metering?.completed(event.usage);
+      const events = this.steps.documents === undefined ? [event] : this.steps.documents.push(event);
+      for (const item of events) for (const chunk of this.steps.builder.chunksOf(item)) queue.push(chunk);
+    }
+  }
+
+  /** Stops the engine, then settles or releases what the call reserved (metered-events.ts). */
+  async close(): Promise<void> {
+    try {
+      await this.events.return?.();
+    } finally {
+      await this.steps.metering?.close();
+    }
+  }
+}
+
+async function* drain(pump: ChunkPump, queue: ChatCompletionChunk[]): AsyncGenerator<ChatCompletionChunk> {
+  try {
+    for (;;) {
+      for (const chunk of queue) yield chunk;
+      queue.length = 0;
+      if (pump.ended) return;
+      await pump.fill(queue);
+    }
+  } catch (error) {
+    throw mapped(error);
+  }
+}
+
+/**
+ * A streamed completion's chunks. The engine's first chunk is awaited before returning, so failures before the
+ * first byte (and upstream failover) still get a proper status: they are thrown here, with the call's reservation
+ * released. However the stream ends after that — done, failed, or returned by a writer whose client left, even
+ * before its first chunk — the engine is stopped and the reservation settled or released once (closing-stream.ts).
+ */
+export async function chatChunkStream(events: AsyncIterable<EngineChatEvent>, steps: ChatStreamSteps): Promise<AsyncGenerator<ChatCompletionChunk>> {
+  const pump = new ChunkPump(events, steps);
+  const queue: ChatCompletionChunk[] = [];
+  try {
+    while (queue.length === 0 && !pump.ended) await pump.fill(queue);
+  } catch (error) {
+    await pump.close();
+    throw mapped(error);
+  }
+  return closingStream(drain(pump, queue), () => pump.close());
+}
