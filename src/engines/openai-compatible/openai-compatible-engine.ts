@@ -2,8 +2,7 @@ import type { Dispatcher } from 'undici';
 import type { OpenAiCompatibleEngineConfig } from '../../config.ts';
 import type { EngineCall, EngineChatEvent, EngineChatRequest, EngineEmbedRequest, EngineEmbedResult, EngineLoad, EngineUsage, TextEngine } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
-import { parseServerSentEvents } from './sse-parser.ts';
-import { eventsOf, usageOf, type UpstreamCompletion } from './upstream-events.ts';
+import { eventsOf, UpstreamChatStream, usageOf, type UpstreamCompletion } from './upstream-events.ts';
 import { upstreamError, upstreamMessage } from './upstream-errors.ts';
 import { UpstreamPool, type UpstreamEndpoint } from './upstream-pool.ts';
 import { upstreamChatBody } from './upstream-request.ts';
@@ -80,42 +79,26 @@ export class OpenAiCompatibleEngine implements TextEngine {
     // A running estimate, replaced by the upstream's own figures when they arrive.
     const running: EngineUsage = { promptTokens: estimateTokens(JSON.stringify(request.messages)), completionTokens: 0 };
     call.usage = running;
-    let completionBytes = 0;
-    const track = function* (events: Iterable<EngineChatEvent>): Generator<EngineChatEvent> {
-      for (const event of events) {
-        const text = event.type === 'content' || event.type === 'reasoning' ? event.text : event.type === 'tool_call' ? event.arguments : '';
-        completionBytes += Buffer.byteLength(text);
-        running.completionTokens = Math.ceil(completionBytes / 4);
-        yield event;
-      }
-    };
+    const stream = new UpstreamChatStream(running, upstreamMessage);
     try {
       if (!request.stream) {
         const body = (await readBody(response)) as UpstreamCompletion;
         if (typeof body !== 'object' || body === null || !Array.isArray(body.choices)) throw new EngineError('failed', `upstream sent an unexpected body: ${upstreamMessage(body)}`);
-        yield* track(eventsOf(body));
+        yield* stream.track(eventsOf(body));
         if (body.usage) usage = usageOf(body.usage);
       } else {
         // An HTML error page, a JSON body or bytes of anything else under a 200 is a failing upstream, not an empty answer.
         const type = String(response.headers['content-type'] ?? '');
         if (!type.startsWith('text/event-stream')) throw new EngineError('failed', `upstream answered a stream with content-type ${type === '' ? '(none)' : type.slice(0, 100)}`);
-        let done = false;
-        let received = 0;
         // Read to the end of the body even after [DONE]: leaving early makes undici build an AbortError (and its stack) per stream.
-        for await (const event of parseServerSentEvents(response.body)) {
-          received += 1;
-          if (done || event.data === '[DONE]') { done = true; continue; }
-          let chunk: UpstreamCompletion;
-          try {
-            chunk = JSON.parse(event.data) as UpstreamCompletion;
-          } catch {
-            throw new EngineError('failed', 'upstream sent an event that is not JSON');
-          }
-          if (event.event === 'error' || chunk.error !== undefined) throw new EngineError('failed', `upstream failed mid-stream: ${upstreamMessage(chunk) || event.data.slice(0, 200)}`);
-          yield* track(eventsOf(chunk));
-          if (chunk.usage) usage = usageOf(chunk.usage);
+        // Every event of a body piece is decoded at once (upstream-events.ts), without a generator per SSE event.
+        const body: AsyncIterable<Uint8Array> = response.body;
+        for await (const piece of body) {
+          for (const event of stream.push(piece)) yield event;
+          stream.throwFailure();
         }
-        if (received === 0) throw new EngineError('failed', 'upstream stream ended without a single event');
+        for (const event of stream.end()) yield event;
+        usage = stream.usage;
       }
     } catch (error) {
       if (error instanceof EngineError) throw error;
