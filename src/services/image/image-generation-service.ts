@@ -1,5 +1,5 @@
 import { randomInt, randomUUID } from 'node:crypto';
-import type { ContentClassifier, EngineCall, ImageGenerateRequest } from '../../engines/engine.ts';
+import type { ContentClassifier, EngineCall, ImageEngine, ImageGenerateRequest } from '../../engines/engine.ts';
 import { engineFor } from '../../engines/engine-for.ts';
 import { EngineError, toVeniceError } from '../../engines/engine-error.ts';
 import { imageHeaderOf, untrustedImage, withImageSlot } from '../../engines/untrusted-image.ts';
