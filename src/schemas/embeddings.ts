@@ -9,3 +9,12 @@ export const createEmbeddingRequest = z.strictObject({
   user: z.string().optional(),
 });
 export type CreateEmbeddingRequest = z.infer<typeof createEmbeddingRequest>;
+
+/** swagger: the 200 of POST /embeddings (createEmbedding); `base64` vectors are strings, as OpenAI's are. */
+export const embeddingResponse = z.object({
+  object: z.literal('list'),
+  data: z.array(z.object({ object: z.literal('embedding'), index: z.number().int(), embedding: z.union([z.array(z.number()), z.string()]) })),
+  model: z.string(),
+  usage: z.object({ prompt_tokens: z.number().int(), total_tokens: z.number().int() }),
+});
+export type EmbeddingResponse = z.infer<typeof embeddingResponse>;

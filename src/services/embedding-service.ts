@@ -1,7 +1,7 @@
 import { VeniceError } from '../errors/venice-error.ts';
 import type { EngineCall } from '../engines/engine.ts';
 import { EngineError, toVeniceError } from '../engines/engine-error.ts';
-import type { CreateEmbeddingRequest } from '../schemas/embeddings.ts';
+import type { CreateEmbeddingRequest, EmbeddingResponse } from '../schemas/embeddings.ts';
 import { engineFor } from '../engines/engine-for.ts';
 import type { ModelEntry, ModelRegistry } from './model-registry.ts';
 import { priceOf, type Cost } from './pricing.ts';
@@ -23,7 +23,7 @@ function toBase64(vector: number[]): string {
 }
 
 export interface EmbeddingResult {
-  body: Record<string, unknown>;
+  body: EmbeddingResponse;
   entry: ModelEntry;
   servedBy: string;
   cost: Cost;
@@ -57,7 +57,7 @@ export class EmbeddingService {
       await settlement?.release(signal.aborted ? 'client_disconnected' : 'failed');
       throw error instanceof EngineError ? toVeniceError(error, 'input') : error;
     }
-    const data = result.vectors.map((vector, index) => {
+    const data = result.vectors.map((vector, index): EmbeddingResponse['data'][number] => {
       const sized = request.dimensions !== undefined && vector.length > request.dimensions ? shorten(vector, request.dimensions) : vector;
       return { object: 'embedding', index, embedding: request.encoding_format === 'base64' ? toBase64(sized) : sized };
     });
