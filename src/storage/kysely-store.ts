@@ -42,7 +42,7 @@ export class KyselyStore implements Store {
   constructor(private readonly database: Kysely<Database>, dialect: 'sqlite' | 'postgres' = 'sqlite') {
     this.accounts = kyselyAccounts(database);
     this.jobs = kyselyJobs(database, { skipLocked: dialect === 'postgres' });
-    this.ledger = kyselyLedger(database);
+    this.ledger = kyselyLedger(database, dialect === 'postgres');
     this.usage = kyselyUsage(database);
     this.characters = kyselyCharacters(database);
     this.apiKeys = {

@@ -149,6 +149,11 @@ export interface UsageRecord extends Omit<UsageInput, 'createdAt'> {
   createdAt: string;
 }
 
+/** One write of a group commit: close a reservation (settle = charge, release = free), or record a free request. */
+export type LedgerEntry =
+  | { kind: 'close'; reservationId: string; state: 'settled' | 'released'; usage: UsageInput }
+  | { kind: 'record'; record: UsageRecord };
+
 export interface KeySpend {
   usdSpent: Nanos;
   usdReserved: Nanos;
@@ -176,6 +181,16 @@ export interface LedgerRepository {
   stateOf(reservationId: string): Promise<'open' | 'settled' | 'released' | undefined>;
   /** Moves an open reservation's lease (long streams call this while they run). */
   renew(reservationId: string, leaseUntil: string): Promise<void>;
+  /**
+   * Group commit: `reserve` for many requests in one transaction, each decided in order exactly as `reserve` alone
+   * would (the first ones see the balance before the later ones), so a batch never grants more than the store holds.
+   */
+  reserveMany(requests: ReserveRequest[]): Promise<ReserveOutcome[]>;
+  /**
+   * Group commit: settles or releases many reservations and writes free requests' usage records in one
+   * transaction; per entry, whether it applied (false for a reservation not open, as settle and release).
+   */
+  closeMany(entries: LedgerEntry[]): Promise<boolean[]>;
   /** Releases every open reservation whose lease ended before `now`; how many. */
   releaseExpired(now: string): Promise<number>;
   /** A key's spend in a period (zeros when it has none). */

@@ -5,6 +5,7 @@ import { accountsContract } from './accounts-contract.ts';
 import { apiKeysContract } from './api-keys-contract.ts';
 import { charactersContract } from './characters-contract.ts';
 import { jobsContract } from './jobs-contract.ts';
+import { defineLedgerBatchContract } from './ledger-batch-contract.ts';
 import { defineLedgerContract } from './ledger-contract.ts';
 import { usageContract } from './usage-contract.ts';
 
@@ -36,6 +37,7 @@ export function defineStoreContract(name: string, open: OpenTestStore): void {
     jobsContract(withStore);
     charactersContract(withStore);
     defineLedgerContract(name, open);
+    defineLedgerBatchContract(name, open);
   });
 }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EngineUsage } from '../../engines/engine.ts';
 import { VeniceError } from '../../errors/venice-error.ts';
-import type { ApiKeyRecord, Currency, Store } from '../../storage/store.ts';
+import type { ApiKeyRecord, Currency, LedgerEntry, ReserveOutcome, ReserveRequest, Store } from '../../storage/store.ts';
 import type { Cost } from '../pricing.ts';
 import { periodOf } from './limit-period.ts';
 import { FAILED_REQUESTS_MESSAGE, type LimitClass, type RateLimiter, type RateLimitHeaders, type Reservation } from '../../rate-limit/rate-limiter.ts';
@@ -9,6 +9,8 @@ import { fromNanos, toNanos } from './money.ts';
 import type { Metrics } from '../../observability/metrics.ts';
 import { traced } from '../../observability/tracing.ts';
 import { PendingSettlements } from './pending-settlements.ts';
+import { GroupCommit } from './group-commit.ts';
+import { refuseByPrivacy } from './model-privacy.ts';
 
 /** What a service needs to pay for one request: settle it with what was used, or release it. */
 export interface Settlement {
@@ -31,22 +33,6 @@ export interface BillingRequest {
   worstCase: Cost;
   /** The model's privacy, checked against the key's modelPrivacy. */
   privacy: 'private' | 'anonymized';
-}
-
-/**
- * A key's modelPrivacy (INVENTORY §7.1): PRIVATE_ONLY allows only private models; PRIVATE_TEXT requires
- * private text and embedding models and lets other modalities be anonymized.
- */
-function allowedByPrivacy(key: ApiKeyRecord, request: Pick<BillingRequest, 'privacy' | 'modelType'>): boolean {
-  if (request.privacy === 'private' || key.modelPrivacy === 'ALL') return true;
-  if (key.modelPrivacy === 'PRIVATE_ONLY') return false;
-  return request.modelType !== 'text' && request.modelType !== 'embedding';
-}
-
-function refuseByPrivacy(key: ApiKeyRecord, request: Pick<BillingRequest, 'privacy' | 'modelType' | 'modelId'>): void {
-  if (!allowedByPrivacy(key, request)) {
-    throw new VeniceError('UNAUTHORIZED', { message: `This API key may only use private models (modelPrivacy ${key.modelPrivacy}); ${request.modelId} is anonymized.` });
-  }
 }
 
 /** A reservation that outlives its request (an async job), settled or released later by id from any process. */
@@ -96,6 +82,9 @@ export class Meter {
   private readonly now: () => Date;
   private readonly metrics: Metrics | undefined;
   private readonly pending: PendingSettlements;
+  /** Reservations and closings (settlements, releases, free requests' records) go to the store in group commits. */
+  private readonly reserving: GroupCommit<ReserveRequest, ReserveOutcome>;
+  private readonly closing: GroupCommit<LedgerEntry, boolean>;
 
   /** `metrics` counts admissions and the tokens of settled requests. */
   constructor(readonly store: Store, private readonly limiter?: RateLimiter, options: { leaseSeconds?: number; now?: () => Date; metrics?: Metrics } = {}) {
@@ -103,6 +92,8 @@ export class Meter {
     this.leaseMs = (options.leaseSeconds ?? 60) * 1000;
     this.metrics = options.metrics;
     this.pending = new PendingSettlements(options.metrics);
+    this.reserving = new GroupCommit((requests) => store.ledger.reserveMany(requests));
+    this.closing = new GroupCommit((entries) => store.ledger.closeMany(entries));
     this.renewal = setInterval(() => void this.renewAll(), this.leaseMs / 3);
     this.renewal.unref();
   }
@@ -247,7 +238,7 @@ export class Meter {
     const started = this.now();
     const reservationId = randomUUID();
     const limits = key.consumptionLimits;
-    const outcome = await this.store.ledger.reserve({
+    const outcome = await this.reserving.submit({
       reservationId, accountId: key.accountId, keyId: key.id, period: periodOf(key.limitPeriod, started), amount,
       keyLimits: { USD: limits.usd, DIEM: limits.diem ?? limits.vcu }, requestId: request.requestId, modelId: request.modelId,
       createdAt: started.toISOString(), leaseUntil: leaseUntil.toISOString(),
@@ -265,13 +256,15 @@ export class Meter {
       cachedTokens: usage.cachedTokens ?? 0, status, executionMs: this.now().getTime() - started.getTime(), createdAt: this.now().toISOString(),
     });
     if (amount === 0) {
-      const insert = (usage: EngineUsage, status: string): Promise<void> => this.store.usage.insert({
-        id: reservationId, requestId: request.requestId, accountId: key.accountId, keyId: key.id, modelId: request.modelId, currency: 'USD', ...record(usage, status, 0, 'USD'),
-      });
+      const insert = async (usage: EngineUsage, status: string): Promise<void> => {
+        await this.closing.submit({ kind: 'record', record: {
+          id: reservationId, requestId: request.requestId, accountId: key.accountId, keyId: key.id, modelId: request.modelId, currency: 'USD', ...record(usage, status, 0, 'USD'),
+        } });
+      };
       return { currency: 'USD', settle: (usage, _cost, status) => insert(usage, status), release: (status) => insert({ promptTokens: 0, completionTokens: 0 }, status) };
     }
     const limits = key.consumptionLimits;
-    const outcome = await this.store.ledger.reserve({
+    const outcome = await this.reserving.submit({
       reservationId, accountId: key.accountId, keyId: key.id, period: periodOf(key.limitPeriod, started), amount,
       keyLimits: { USD: limits.usd, DIEM: limits.diem ?? limits.vcu }, requestId: request.requestId, modelId: request.modelId,
       createdAt: started.toISOString(), leaseUntil: new Date(started.getTime() + this.leaseMs).toISOString(),
@@ -283,11 +276,13 @@ export class Meter {
       currency,
       settle: async (usage, cost, status) => {
         this.open.delete(reservationId);
-        await this.store.ledger.settle(reservationId, record(usage, status, toNanos(currency === 'USD' ? cost.usd : cost.diem), currency));
+        await this.closing.submit({ kind: 'close', reservationId, state: 'settled', usage: record(usage, status, toNanos(currency === 'USD' ? cost.usd : cost.diem), currency) });
       },
       release: async (status) => {
         this.open.delete(reservationId);
-        await this.store.ledger.release(reservationId, status, this.now().toISOString());
+        const at = this.now().toISOString();
+        const usage = { modelType: 'unknown', amount: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, status, executionMs: 0, createdAt: at };
+        await this.closing.submit({ kind: 'close', reservationId, state: 'released', usage });
       },
     };
   }

@@ -1,0 +1,91 @@
+import { sql, type Insertable, type Selectable, type Transaction } from 'kysely';
+import type { Database, ReservationTable, UsageRecordTable } from './database.ts';
+import { byCodePoint, spendKey } from './kysely-reserve-many.ts';
+import type { Currency, LedgerEntry, Nanos, UsageInput } from './store.ts';
+
+interface Delta {
+  charged: Record<Currency, Nanos>;
+  freed: Record<Currency, Nanos>;
+}
+
+const emptyDelta = (): Delta => ({ charged: { USD: 0, DIEM: 0 }, freed: { USD: 0, DIEM: 0 } });
+
+/** A balance or spend column moved by a delta (bound as BigInt: SQLite then adds integers). */
+const moved = (column: string, sign: '+' | '-', amount: Nanos) => sql<number>`${sql.ref(column)} ${sql.raw(sign)} ${BigInt(amount)}`;
+
+function usageRow(reservation: Selectable<ReservationTable>, charge: Nanos, usage: UsageInput): Insertable<UsageRecordTable> {
+  return {
+    id: reservation.id, request_id: reservation.request_id, account_id: reservation.account_id, key_id: reservation.key_id,
+    model_id: reservation.model_id, model_type: usage.modelType, currency: reservation.currency, amount: charge,
+    prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, cached_tokens: usage.cachedTokens,
+    status: usage.status, execution_ms: usage.executionMs, created_at: usage.createdAt,
+  };
+}
+
+/** Claims the open reservations among `ids` for `state` (the state guard closes each once); the rows claimed. */
+async function claim(transaction: Transaction<Database>, ids: string[], state: 'settled' | 'released'): Promise<Selectable<ReservationTable>[]> {
+  if (ids.length === 0) return [];
+  return transaction.updateTable('reservations').set({ state }).where('id', 'in', ids).where('state', '=', 'open').returningAll().execute();
+}
+
+/**
+ * Closes reservations and records free requests inside `transaction`: one claim per state, then one update per
+ * account and per key period (charge ≤ the reservation, the rest freed) and one insert of the usage records.
+ * An id named twice in a batch is closed by its first entry only.
+ */
+export async function closeMany(transaction: Transaction<Database>, entries: LedgerEntry[]): Promise<boolean[]> {
+  const first = new Map<string, number>();
+  entries.forEach((entry, index) => {
+    if (entry.kind === 'close' && !first.has(entry.reservationId)) first.set(entry.reservationId, index);
+  });
+  const wanted = (state: 'settled' | 'released'): string[] =>
+    [...first].filter(([, index]) => { const entry = entries[index]!; return entry.kind === 'close' && entry.state === state; }).map(([id]) => id);
+  const claimed = new Map<string, Selectable<ReservationTable>>();
+  for (const state of ['settled', 'released'] as const) for (const row of await claim(transaction, wanted(state), state)) claimed.set(row.id, row);
+
+  const accounts = new Map<string, Delta>();
+  const spends = new Map<string, { keyId: string; period: string; delta: Delta }>();
+  const rows: Insertable<UsageRecordTable>[] = [];
+  const applied = entries.map((entry, index) => {
+    if (entry.kind === 'record') {
+      const { record } = entry;
+      rows.push({
+        id: record.id, request_id: record.requestId, account_id: record.accountId, key_id: record.keyId, model_id: record.modelId,
+        model_type: record.modelType, currency: record.currency, amount: record.amount, prompt_tokens: record.promptTokens,
+        completion_tokens: record.completionTokens, cached_tokens: record.cachedTokens, status: record.status,
+        execution_ms: record.executionMs, created_at: record.createdAt,
+      });
+      return true;
+    }
+    const reservation = claimed.get(entry.reservationId);
+    if (reservation === undefined || first.get(entry.reservationId) !== index) return false;
+    const amount = Number(reservation.amount);
+    const charge = entry.state === 'settled' ? Math.max(0, Math.min(entry.usage.amount, amount)) : 0;
+    const account = accounts.get(reservation.account_id) ?? emptyDelta();
+    const key = spendKey(reservation.key_id, reservation.period);
+    const spend = spends.get(key) ?? { keyId: reservation.key_id, period: reservation.period, delta: emptyDelta() };
+    for (const delta of [account, spend.delta]) {
+      delta.charged[reservation.currency] += charge;
+      delta.freed[reservation.currency] += amount;
+    }
+    accounts.set(reservation.account_id, account);
+    spends.set(key, spend);
+    rows.push(usageRow(reservation, charge, entry.usage));
+    return true;
+  });
+
+  for (const [id, { charged, freed }] of [...accounts].sort(([a], [b]) => byCodePoint(a, b))) {
+    await transaction.updateTable('accounts').set({
+      usd_balance: moved('usd_balance', '-', charged.USD), usd_reserved: moved('usd_reserved', '-', freed.USD),
+      diem_balance: moved('diem_balance', '-', charged.DIEM), diem_reserved: moved('diem_reserved', '-', freed.DIEM),
+    }).where('id', '=', id).execute();
+  }
+  for (const [, { keyId, period, delta: { charged, freed } }] of [...spends].sort(([a], [b]) => byCodePoint(a, b))) {
+    await transaction.updateTable('key_spend').set({
+      usd_spent: moved('usd_spent', '+', charged.USD), usd_reserved: moved('usd_reserved', '-', freed.USD),
+      diem_spent: moved('diem_spent', '+', charged.DIEM), diem_reserved: moved('diem_reserved', '-', freed.DIEM),
+    }).where('key_id', '=', keyId).where('period', '=', period).execute();
+  }
+  if (rows.length > 0) await transaction.insertInto('usage_records').values(rows).execute();
+  return applied;
+}
