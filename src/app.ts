@@ -3,7 +3,6 @@ import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
-import { setImageDecodeLimits } from './engines/untrusted-image.ts';
 import { VeniceError } from './errors/venice-error.ts';
 import { requireKey } from './http/auth.ts';
 import { multipartBodyLimit } from './http/multipart-body-limit.ts';
@@ -21,8 +20,6 @@ import { registerEmbeddingRoutes } from './routes/embeddings/index.ts';
 import { registerImageRoutes } from './routes/image/index.ts';
 import { registerJobRoutes } from './routes/jobs/index.ts';
 import { registerAugmentRoutes } from './routes/augment/index.ts';
-import { WebScrapeService } from './services/augment/web-scrape-service.ts';
-import { WebSearchService } from './services/augment/web-search-service.ts';
 import { registerDownloadRoutes } from './routes/jobs/download.ts';
 import { registerModelRoutes } from './routes/models/index.ts';
 import { registerAdminRoutes } from './routes/admin/index.ts';
@@ -33,20 +30,18 @@ import { observeRequests } from './observability/http-hooks.ts';
 import { REDACTED_PATHS, requestLogSerializer } from './observability/log-redaction.ts';
 import { Metrics } from './observability/metrics.ts';
 import { createTracing } from './observability/tracing.ts';
-import { UrlFetcher } from './services/media/url-fetcher.ts';
-import { ParserPool } from './services/parsers/parser-pool.ts';
-import { CharacterService } from './services/character-service.ts';
-import { ChatService } from './services/chat/chat-service.ts';
-import { EmbeddingService } from './services/embedding-service.ts';
+import { composeServices, type Services } from './compose.ts';
 import type { KeyService } from './services/key-service.ts';
 import type { Meter } from './services/billing/meter.ts';
 import type { RateLimiter } from './rate-limit/rate-limiter.ts';
 import type { ModelRegistry } from './services/model-registry.ts';
 import type { JobService } from './services/jobs/job-service.ts';
+import type { Store } from './storage/store.ts';
 
 export interface AppDependencies {
   config: Config;
   logger: Logger;
+  store: Store;
   keys: KeyService;
   registry: ModelRegistry;
   meter: Meter;
@@ -56,6 +51,8 @@ export interface AppDependencies {
   jobs?: JobService;
   /** The metrics the meter also counts into (admissions, tokens); one is made when absent. */
   metrics?: Metrics;
+  /** The services the routes use (compose.ts); composed from the above when absent. The app closes them. */
+  services?: Services;
 }
 
 /** Headers a browser client may read (CORS). */
@@ -76,6 +73,7 @@ function connectionsCheckingIntervalOf(server: { headersTimeoutMs: number; reque
 /** Builds the HTTP app: hooks, the one error handler, and every route under /api/v1. */
 export async function createApp(dependencies: AppDependencies): Promise<FastifyInstance> {
   const { config, logger, keys, registry, meter, limiter } = dependencies;
+  const services = dependencies.services ?? composeServices(dependencies);
   const app = Fastify({
     // No request header that carries a key, nor a download link's token, reaches a log line (observability/log-redaction.ts).
     loggerInstance: logger.child({}, { serializers: { req: requestLogSerializer }, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }) as FastifyBaseLogger,
@@ -160,40 +158,29 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
     throw new VeniceError('ROUTE_NOT_FOUND');
   });
 
-  const inference = requireKey(keys, { balances: (accountId) => meter.balances(accountId) });
-  const characters = new CharacterService(meter.store);
-  // sharp and libuv's pool are per process: the image caps are too (engines/untrusted-image.ts).
-  setImageDecodeLimits(config.mediaLimits.image);
-  const fetcher = new UrlFetcher(config.fetch);
-  app.addHook('onClose', async () => fetcher.close());
-  const search = new WebSearchService(config.augment.search);
-  app.addHook('onClose', async () => search.close());
-  // Documents and pages from clients are parsed in parser processes, under caps (config.parsers).
-  const parsers = new ParserPool(config.parsers);
-  app.addHook('onClose', async () => parsers.close());
-  const scrape = new WebScrapeService(fetcher, config.augment.scrapeBlockedHosts, parsers);
-  const chat = new ChatService(registry, () => config.systemPrompt, characters, fetcher, { search, scrape, pricing: config.augment.pricing }, parsers);
-  const embeddings = new EmbeddingService(registry);
+  const inference = requireKey(keys, { balances: (accountId) => services.accounts.balances(accountId) });
+  app.addHook('onClose', async () => services.close());
+  const { characters, chat, embeddings, search, scrape, parsers } = services;
   // The same API under /api/v1 (Venice's path) and /v1 (the base many OpenAI clients and tools assume).
   const apiRoutes = async (api: FastifyInstance): Promise<void> => {
     registerModelRoutes(api, registry);
     registerApiKeyRoutes(api, keys);
-    registerRateLimitRoutes(api, { config, keys, meter, registry, limiter });
-    registerBillingRoutes(api, { keys, meter, registry });
+    registerRateLimitRoutes(api, { config, keys, accounts: services.accounts, registry, limiter });
+    registerBillingRoutes(api, services);
     registerCharacterRoutes(api, characters, keys);
     registerChatRoutes(api, chat, meter, inference);
-    registerResponsesRoutes(api, { chat, registry, meter, auth: inference });
+    registerResponsesRoutes(api, { responses: services.responses, meter, auth: inference });
     registerEmbeddingRoutes(api, embeddings, meter, inference);
-    registerAudioRoutes(api, registry, meter, inference, config.mediaLimits.audio);
+    registerAudioRoutes(api, { ...services, auth: inference });
     registerAugmentRoutes(api, { search, scrape, meter, auth: inference, pricing: config.augment.pricing, parsers });
-    registerImageRoutes(api, { registry, meter, fetcher, auth: inference, contentSafety: config.contentSafety });
-    registerAdminRoutes(api, { keys, meter, registry, limiter });
-    if (dependencies.jobs !== undefined) registerJobRoutes(api, { jobs: dependencies.jobs, registry, meter, fetcher, auth: inference, publicUrl: config.server.publicUrl?.replace(/\/+$/, '') });
+    registerImageRoutes(api, { ...services, auth: inference });
+    registerAdminRoutes(api, services);
+    if (dependencies.jobs !== undefined) registerJobRoutes(api, { jobs: dependencies.jobs, registry, meter, videoTranscription: services.videoTranscription, auth: inference, publicUrl: config.server.publicUrl?.replace(/\/+$/, '') });
   };
   await app.register(apiRoutes, { prefix: '/api/v1' });
   await app.register(apiRoutes, { prefix: '/v1' });
   if (dependencies.jobs !== undefined) registerDownloadRoutes(app, dependencies.jobs);
-  registerOperationsRoutes(app, { config, keys, metrics, readiness: { store: meter.store, limiter, registry, serving: () => lifecycle.serving } });
+  registerOperationsRoutes(app, { config, keys, metrics, readiness: { store: dependencies.store, limiter, registry, serving: () => lifecycle.serving } });
   registerConsoleRoutes(app);
   app.get('/', async (_request, reply) => reply.redirect('/console/'));
 

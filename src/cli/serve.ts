@@ -73,7 +73,7 @@ export async function serve(config: Config): Promise<RunningServer> {
     const watcher = config.discoverModels ? new ModelFolderWatcher(config, registry, engines, logger, { onChange: () => health.reportDefault() }) : undefined;
     opened.push(() => watcher?.close());
     await watcher?.start();
-    const app = await createApp({ config, logger, keys, registry, meter, jobs: jobs.service, ...(limiter === undefined ? {} : { limiter }), ...(metrics === undefined ? {} : { metrics }) });
+    const app = await createApp({ config, logger, store, keys, registry, meter, jobs: jobs.service, ...(limiter === undefined ? {} : { limiter }), ...(metrics === undefined ? {} : { metrics }) });
     opened.push(() => app.close());
     const address = await app.listen({ host: config.server.host, port: config.server.port });
     await jobs.start();

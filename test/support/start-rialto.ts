@@ -76,7 +76,7 @@ export async function startRialto(rawConfig: Record<string, unknown>, options: S
   const metrics = new Metrics();
   const meter = new Meter(store, limiter, { leaseSeconds: config.billing.leaseSeconds, metrics });
   const jobs = await createJobs({ config, store, registry, meter, logger });
-  const app = await createApp({ config, logger, keys, registry, meter, metrics, jobs: jobs.service, ...(limiter === undefined ? {} : { limiter }) });
+  const app = await createApp({ config, logger, store, keys, registry, meter, metrics, jobs: jobs.service, ...(limiter === undefined ? {} : { limiter }) });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   await jobs.start();
   const inferenceKey = (await keys.create({ apiKeyType: 'INFERENCE', description: 'test inference' })).apiKey;

@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { requireKey } from '../../http/auth.ts';
-import type { RateLimiter } from '../../rate-limit/rate-limiter.ts';
-import type { Meter } from '../../services/billing/meter.ts';
+import type { AccountService } from '../../services/accounts/account-service.ts';
+import type { OperatorReads } from '../../services/admin/operator-reads.ts';
 import type { KeyService } from '../../services/key-service.ts';
 import type { ModelRegistry } from '../../services/model-registry.ts';
+import type { UsageSeries } from '../../services/usage/usage-series.ts';
 import { registerListAccounts } from './list-accounts.ts';
 import { registerListEngines } from './list-engines.ts';
 import { registerListJobs } from './list-jobs.ts';
@@ -13,10 +14,10 @@ import { registerUsageSeries } from './usage-series.ts';
 
 export interface AdminRouteDependencies {
   keys: KeyService;
-  meter: Meter;
+  accounts: AccountService;
+  operator: OperatorReads;
+  usageSeries: UsageSeries;
   registry: ModelRegistry;
-  /** Absent when rate limiting is off: the breach log is then empty. */
-  limiter?: RateLimiter | undefined;
 }
 
 /**
@@ -26,12 +27,12 @@ export interface AdminRouteDependencies {
  * confined to the caller's account: ADMIN keys are the operator's (the CLI and ADMIN keys are what create them).
  */
 export function registerAdminRoutes(app: FastifyInstance, dependencies: AdminRouteDependencies): void {
-  const { keys, meter, registry, limiter } = dependencies;
+  const { keys, accounts, operator, usageSeries, registry } = dependencies;
   const admin = requireKey(keys, { admin: true });
-  registerListAccounts(app, meter.store, admin);
-  registerTopUpAccount(app, meter.store, admin);
+  registerListAccounts(app, accounts, admin);
+  registerTopUpAccount(app, accounts, admin);
   registerListEngines(app, registry, admin);
-  registerListJobs(app, meter.store, admin);
-  registerBreachLog(app, { store: meter.store, limiter }, admin);
-  registerUsageSeries(app, meter.store, admin);
+  registerListJobs(app, operator, admin);
+  registerBreachLog(app, operator, admin);
+  registerUsageSeries(app, usageSeries, admin);
 }

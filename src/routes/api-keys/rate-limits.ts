@@ -3,7 +3,7 @@ import type { Config } from '../../config.ts';
 import { VeniceError } from '../../errors/venice-error.ts';
 import { requireKey } from '../../http/auth.ts';
 import { resolveRateLimits, type RateLimiter, type RateLimitOverrides } from '../../rate-limit/rate-limiter.ts';
-import type { Meter } from '../../services/billing/meter.ts';
+import type { AccountService } from '../../services/accounts/account-service.ts';
 import type { KeyService } from '../../services/key-service.ts';
 import type { ModelRegistry } from '../../services/model-registry.ts';
 import { rateLimitStatus } from '../../services/rate-limit-status.ts';
@@ -12,7 +12,7 @@ import type { ApiKeyRecord } from '../../storage/store.ts';
 export interface RateLimitRouteDependencies {
   config: Config;
   keys: KeyService;
-  meter: Meter;
+  accounts: AccountService;
   registry: ModelRegistry;
   /** Absent when rate limiting is off: no limits are listed and the log is empty. */
   limiter?: RateLimiter | undefined;
@@ -32,13 +32,13 @@ function callerKey(request: FastifyRequest): ApiKeyRecord {
 
 /** GET /api_keys/rate_limits and /api_keys/rate_limits/log (INVENTORY §5.2, §5.3): any key, about itself. */
 export function registerRateLimitRoutes(app: FastifyInstance, dependencies: RateLimitRouteDependencies): void {
-  const { config, keys, meter, registry, limiter } = dependencies;
+  const { config, keys, accounts, registry, limiter } = dependencies;
   const anyKey = requireKey(keys);
   const table = limiter === undefined ? undefined : resolveRateLimits(overridesOf(config));
 
   app.get('/api_keys/rate_limits', { onRequest: anyKey }, async (request) => {
     const key = callerKey(request);
-    const balances = await meter.balances(key.accountId);
+    const balances = await accounts.balances(key.accountId);
     const models = registry.list('all').map((entry) => entry.config);
     return { data: rateLimitStatus({ key, balances, models, table, now: new Date() }) };
   });

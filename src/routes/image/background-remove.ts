@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { setModelHeaders } from '../../http/response-headers.ts';
 import { parseBackgroundRemoveImageRequest } from '../../schemas/image-background-remove.ts';
-import { BackgroundRemovalService } from '../../services/image/background-removal-service.ts';
 import { abortOnClose } from '../abort-on-close.ts';
 import { readMediaBody, registerMediaScope } from '../media-form.ts';
 import type { ImageRouteDependencies } from './index.ts';
@@ -10,8 +9,7 @@ import type { ImageRouteDependencies } from './index.ts';
  * POST /image/background-remove (swagger: BackgroundRemoveImageRequest), JSON or multipart: the image as
  * a transparent PNG (image/png binary). A PNG is already deflated, so it is never compressed again.
  */
-export function registerBackgroundRemoveRoute(app: FastifyInstance, { registry, meter, fetcher, auth }: ImageRouteDependencies): void {
-  const service = new BackgroundRemovalService(registry, fetcher);
+export function registerBackgroundRemoveRoute(app: FastifyInstance, { backgroundRemoval: service, meter, auth }: ImageRouteDependencies): void {
   registerMediaScope(app, (scope) => {
     scope.post('/image/background-remove', { onRequest: auth, compress: false }, async (request, reply) => {
       const { fields } = await readMediaBody(request);

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { parseOrThrow } from '../../errors/validation.ts';
 import { setModelHeaders } from '../../http/response-headers.ts';
 import { editImageRequest } from '../../schemas/image-edit.ts';
-import { ImageEditService, type ImageEditOutcome } from '../../services/image/image-edit-service.ts';
+import type { ImageEditOutcome } from '../../services/image/image-edit-service.ts';
 import { abortOnClose } from '../abort-on-close.ts';
 import { readMediaBody, registerMediaScope } from '../media-form.ts';
 import type { ImageRouteDependencies } from './index.ts';
@@ -22,8 +22,7 @@ export function sendEditedImage(reply: FastifyReply, outcome: ImageEditOutcome):
  * POST /image/edit (swagger: EditImageRequest, strict), JSON or multipart: one image (a file, base64, a data
  * URL or an http(s) URL) edited by the prompt; `modelId` is the deprecated alias of `model`.
  */
-export function registerEditRoute(app: FastifyInstance, { registry, meter, fetcher, auth }: ImageRouteDependencies): void {
-  const service = new ImageEditService(registry, fetcher);
+export function registerEditRoute(app: FastifyInstance, { imageEdit: service, meter, auth }: ImageRouteDependencies): void {
   registerMediaScope(app, (scope) => {
     scope.post('/image/edit', { onRequest: auth, compress: false }, async (request, reply) => {
       const { fields, multipart } = await readMediaBody(request);

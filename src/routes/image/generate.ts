@@ -2,13 +2,8 @@ import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import { parseOrThrow } from '../../errors/validation.ts';
 import { generateImageRequest } from '../../schemas/image-generate.ts';
 import type { Meter } from '../../services/billing/meter.ts';
-import { ChatService } from '../../services/chat/chat-service.ts';
-import type { ContentSafetyConfig } from '../../config.ts';
-import { NsfwjsClassifier } from '../../engines/nsfwjs/nsfwjs-classifier.ts';
-import { ImageGenerationService, SafeMode } from '../../services/image/image-generation-service.ts';
-import { ChatPromptEnhancer } from '../../services/image/prompt-enhancer.ts';
+import type { ImageGenerationService } from '../../services/image/image-generation-service.ts';
 import { IMAGE_CONTENT_TYPES } from '../../services/media/image-input.ts';
-import type { ModelRegistry } from '../../services/model-registry.ts';
 import { abortOnClose } from '../abort-on-close.ts';
 import { registerSimpleGenerateRoute, setGenerationHeaders } from './generations.ts';
 import { registerStylesRoute } from './styles.ts';
@@ -35,21 +30,9 @@ export function registerGenerateRoute(app: FastifyInstance, service: ImageGenera
   });
 }
 
-/**
- * /image/generate, /images/generations and /image/styles on one ImageGenerationService. enhance_prompt
- * rewrites with the default text model through a chat service of its own (no system prompt is used).
- */
-export function registerGenerationRoutes(app: FastifyInstance, dependencies: { registry: ModelRegistry; meter: Meter; auth: onRequestAsyncHookHandler; contentSafety: ContentSafetyConfig }): void {
-  const { registry, meter, auth, contentSafety } = dependencies;
-  const enhancer = new ChatPromptEnhancer(new ChatService(registry, () => ''), registry);
-  let safeMode: SafeMode | undefined;
-  if (contentSafety.classifier === 'nsfwjs') {
-    // Its worker thread starts on the first image Safe Mode judges.
-    const classifier = new NsfwjsClassifier(contentSafety.model);
-    app.addHook('onClose', async () => classifier.close());
-    safeMode = new SafeMode(classifier, contentSafety.threshold);
-  }
-  const service = new ImageGenerationService(registry, enhancer, safeMode);
+/** /image/generate, /images/generations and /image/styles on one ImageGenerationService. */
+export function registerGenerationRoutes(app: FastifyInstance, dependencies: { imageGeneration: ImageGenerationService; meter: Meter; auth: onRequestAsyncHookHandler }): void {
+  const { imageGeneration: service, meter, auth } = dependencies;
   registerGenerateRoute(app, service, meter, auth);
   registerSimpleGenerateRoute(app, service, meter, auth);
   registerStylesRoute(app);

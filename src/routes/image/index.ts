@@ -1,8 +1,9 @@
 import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
-import type { ContentSafetyConfig } from '../../config.ts';
 import type { Meter } from '../../services/billing/meter.ts';
-import type { UrlFetcher } from '../../services/media/url-fetcher.ts';
-import type { ModelRegistry } from '../../services/model-registry.ts';
+import type { BackgroundRemovalService } from '../../services/image/background-removal-service.ts';
+import type { ImageEditService } from '../../services/image/image-edit-service.ts';
+import type { ImageGenerationService } from '../../services/image/image-generation-service.ts';
+import type { UpscaleService } from '../../services/image/upscale-service.ts';
 import { registerBackgroundRemoveRoute } from './background-remove.ts';
 import { registerGenerationRoutes } from './generate.ts';
 import { registerEditRoute } from './edit.ts';
@@ -10,14 +11,14 @@ import { registerMultiEditRoute } from './multi-edit.ts';
 import { registerUpscaleRoute } from './upscale.ts';
 
 export interface ImageRouteDependencies {
-  registry: ModelRegistry;
+  /** Generation, with enhance_prompt and Safe Mode as configured. */
+  imageGeneration: ImageGenerationService;
+  imageEdit: ImageEditService;
+  upscale: UpscaleService;
+  backgroundRemoval: BackgroundRemovalService;
   meter: Meter;
-  /** Fetches image URLs that clients give, under config.fetch's rules. */
-  fetcher: UrlFetcher;
   /** The inference key check (onRequest hook). */
   auth: onRequestAsyncHookHandler;
-  /** Safe Mode's classifier and threshold (config.contentSafety). */
-  contentSafety: ContentSafetyConfig;
 }
 
 /** The image routes: /image/* and the OpenAI-compatible /images/generations. */

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { parseOrThrow } from '../../errors/validation.ts';
 import { multiEditImageJsonRequest, multiEditImageMultipartRequest } from '../../schemas/image-edit.ts';
-import { ImageEditService } from '../../services/image/image-edit-service.ts';
 import { abortOnClose } from '../abort-on-close.ts';
 import { readMediaBody, registerMediaScope } from '../media-form.ts';
 import { sendEditedImage } from './edit.ts';
@@ -16,8 +15,7 @@ const MAX_FILES = 16;
  * multipart (MultiEditImageMultipartRequest, not strict) takes `images` file parts only. The model field
  * is `modelId` (INVENTORY §11.17).
  */
-export function registerMultiEditRoute(app: FastifyInstance, { registry, meter, fetcher, auth }: ImageRouteDependencies): void {
-  const service = new ImageEditService(registry, fetcher);
+export function registerMultiEditRoute(app: FastifyInstance, { imageEdit: service, meter, auth }: ImageRouteDependencies): void {
   registerMediaScope(app, (scope) => {
     scope.post('/image/multi-edit', { onRequest: auth, compress: false }, async (request, reply) => {
       const { fields, multipart } = await readMediaBody(request);

@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import { parseOrThrow } from '../../errors/validation.ts';
 import { setModelHeaders } from '../../http/response-headers.ts';
 import { upscaleImageRequest } from '../../schemas/image-upscale.ts';
-import { UpscaleService } from '../../services/image/upscale-service.ts';
 import { abortOnClose } from '../abort-on-close.ts';
 import { readMediaBody, registerMediaScope } from '../media-form.ts';
 import type { ImageRouteDependencies } from './index.ts';
@@ -11,8 +10,7 @@ import type { ImageRouteDependencies } from './index.ts';
  * POST /image/upscale (swagger: UpscaleImageRequest), JSON or multipart: the upscaled image as PNG
  * (image/png binary). A PNG is already deflated, so it is never compressed again (INVENTORY §11.26).
  */
-export function registerUpscaleRoute(app: FastifyInstance, { registry, meter, fetcher, auth }: ImageRouteDependencies): void {
-  const service = new UpscaleService(registry, fetcher);
+export function registerUpscaleRoute(app: FastifyInstance, { upscale: service, meter, auth }: ImageRouteDependencies): void {
   registerMediaScope(app, (scope) => {
     scope.post('/image/upscale', { onRequest: auth, compress: false }, async (request, reply) => {
       const { fields } = await readMediaBody(request);

@@ -1,8 +1,8 @@
 import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import type { Meter } from '../../services/billing/meter.ts';
 import type { JobService } from '../../services/jobs/job-service.ts';
-import type { UrlFetcher } from '../../services/media/url-fetcher.ts';
 import type { ModelRegistry } from '../../services/model-registry.ts';
+import type { VideoTranscriptionService } from '../../services/video-transcription-service.ts';
 import { registerCompleteRoutes } from './complete.ts';
 import { registerQueueAudioRoute } from './queue-audio.ts';
 import { registerQueueVideoRoute } from './queue-video.ts';
@@ -15,8 +15,8 @@ export interface JobRouteDependencies {
   jobs: JobService;
   registry: ModelRegistry;
   meter: Meter;
-  /** Fetches the video of /video/transcriptions, under config.fetch's rules. */
-  fetcher: UrlFetcher;
+  /** /video/transcriptions: fetches the video under config.fetch's rules and transcribes its audio. */
+  videoTranscription: VideoTranscriptionService;
   /** The inference key check (onRequest hook). */
   auth: onRequestAsyncHookHandler;
   /** config.server.publicUrl: the origin of the download links handed out (default: the request's). */

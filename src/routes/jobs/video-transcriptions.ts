@@ -2,8 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import { parseOrThrow } from '../../errors/validation.ts';
 import { setModelHeaders } from '../../http/response-headers.ts';
 import { createVideoTranscriptionRequest } from '../../schemas/jobs-video.ts';
-import { TranscriptionService } from '../../services/transcription-service.ts';
-import { VideoTranscriptionService } from '../../services/video-transcription-service.ts';
 import { abortOnClose } from '../abort-on-close.ts';
 import type { JobRouteDependencies } from './index.ts';
 
@@ -12,8 +10,7 @@ import type { JobRouteDependencies } from './index.ts';
  * is fetched, its audio transcribed by the default asr model and billed as /audio/transcriptions is (per
  * second of audio); `{transcript, lang}`, or the transcript as text/plain.
  */
-export function registerVideoTranscriptionRoute(app: FastifyInstance, { registry, meter, fetcher, auth }: JobRouteDependencies): void {
-  const service = new VideoTranscriptionService(new TranscriptionService(registry), fetcher);
+export function registerVideoTranscriptionRoute(app: FastifyInstance, { videoTranscription: service, meter, auth }: JobRouteDependencies): void {
   app.post('/video/transcriptions', { onRequest: auth }, async (request, reply) => {
     const body = parseOrThrow(createVideoTranscriptionRequest, request.body);
     const billing = meter.for(request.apiKey!, (headers) => reply.headers(Object.fromEntries(Object.entries(headers))));

@@ -6,21 +6,17 @@ import { setModelHeaders } from '../../http/response-headers.ts';
 import { writeEventStream } from '../../http/sse-writer.ts';
 import { responsesRequest } from '../../schemas/responses.ts';
 import type { Meter } from '../../services/billing/meter.ts';
-import type { ChatService } from '../../services/chat/chat-service.ts';
-import type { ModelRegistry } from '../../services/model-registry.ts';
-import { ResponsesService } from '../../services/responses/responses-service.ts';
+import type { ResponsesService } from '../../services/responses/responses-service.ts';
 import { abortOnClose } from '../abort-on-close.ts';
 
 export interface ResponsesRouteDependencies {
-  chat: ChatService;
-  registry: ModelRegistry;
+  responses: ResponsesService;
   meter: Meter;
   auth: onRequestAsyncHookHandler;
 }
 
 /** POST /responses: JSON, or OpenAI's Responses SSE events (`event:` + `data:`, no [DONE]) when `stream` is true. */
-export function registerResponsesRoutes(app: FastifyInstance, { chat, registry, meter, auth }: ResponsesRouteDependencies): void {
-  const responses = new ResponsesService(chat, registry);
+export function registerResponsesRoutes(app: FastifyInstance, { responses, meter, auth }: ResponsesRouteDependencies): void {
   app.post('/responses', { onRequest: auth }, async (request, reply) => {
     const body = parseOrThrow(responsesRequest, request.body);
     const signal = abortOnClose(request, reply);

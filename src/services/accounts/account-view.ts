@@ -1,4 +1,4 @@
-import { fromNanos } from '../../services/billing/money.ts';
+import { fromNanos } from '../billing/money.ts';
 import type { AccountRecord } from '../../storage/store.ts';
 
 /** An account as /admin/accounts shows it: free balances (as /billing/balance), what requests in flight hold, its keys. */
