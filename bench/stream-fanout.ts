@@ -15,7 +15,7 @@
  * Time per relayed chunk = the process's CPU time from the release to the last stream's end ÷ the SSE events the
  * clients received. Every stream must end with [DONE] and carry the upstream's text; any failure exits 1.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
@@ -38,6 +38,11 @@ const RIALTO_MODEL = 'fanout';
 /** Streams opened at once while ramping up. */
 const RAMP_WAVE = 500;
 const PHASE_TIMEOUT_MS = positiveInteger('BENCH_TIMEOUT_S', 300) * 1000;
+/** Where Rialto writes a heap snapshot with every stream open (measured phase), when set: what an open stream holds. */
+const SNAPSHOT_DIRECTORY = process.env.BENCH_HEAP_SNAPSHOT_DIR;
+if (SNAPSHOT_DIRECTORY !== undefined) {
+  process.env.BENCH_RIALTO_NODE_ARGS = `${process.env.BENCH_RIALTO_NODE_ARGS ?? ''} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${SNAPSHOT_DIRECTORY}`;
+}
 
 // ---------------------------------------------------------------- processes
 
@@ -77,6 +82,24 @@ function rssBytes(pid: number | undefined): number {
   } catch {
     return Number.NaN;
   }
+}
+
+/** Has `pid` write a heap snapshot into `directory` (it was started with --heapsnapshot-signal) and waits for it. */
+async function heapSnapshot(pid: number, directory: string): Promise<void> {
+  const snapshots = (): string[] => readdirSync(directory).filter((name) => name.endsWith('.heapsnapshot'));
+  const before = snapshots().length;
+  process.kill(pid, 'SIGUSR2');
+  // The file appears when the snapshot starts; its size settles when it is written.
+  let size = -1;
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const latest = snapshots().sort().at(-1);
+    if (snapshots().length === before || latest === undefined) continue;
+    const now = statSync(join(directory, latest)).size;
+    if (now === size && now > 0) break;
+    size = now;
+  }
+  process.stdout.write(`  heap snapshot written to ${directory}\n`);
 }
 
 // ---------------------------------------------------------------- one phase
@@ -193,6 +216,7 @@ async function phase(side: Side, upstream: Upstream, count: number, measure: boo
   }
   const openSeconds = Number(process.hrtime.bigint() - opened) / 1e9;
   const [rssOpen, upstreamRssOpen] = [rssBytes(measuredPid), rssBytes(upstreamPid)];
+  if (measure && SNAPSHOT_DIRECTORY !== undefined && side.pid !== undefined) await heapSnapshot(side.pid, SNAPSHOT_DIRECTORY);
   const [cpuBefore, upstreamCpuBefore] = [cpuMicros(measuredPid) ?? Number.NaN, cpuMicros(upstreamPid) ?? Number.NaN];
   const released = process.hrtime.bigint();
   await upstream.command('release');
@@ -257,6 +281,8 @@ async function main(): Promise<number> {
   const completed = STREAMS - via.failures.length;
   process.stdout.write(`Targets (issue #8): every stream completes — ${completed === STREAMS ? 'met' : 'MISSED'} (${completed} / ${STREAMS}); `
     + `< 50 KB per stream — ${via.bytesPerStream < 50 * 1024 ? 'met' : 'MISSED'} (${kb(via.bytesPerStream)} KB).\n`);
+  process.stdout.write(`Targets (issue #17): ≤ 8 µs of Rialto CPU per relayed event — ${via.cpuPerEvent <= 8 ? 'met' : 'MISSED'} (${fixed(via.cpuPerEvent, 2)}); `
+    + `≤ 20 KB per open stream — ${via.bytesPerStream <= 20 * 1024 ? 'met' : 'MISSED'} (${kb(via.bytesPerStream)} KB).\n`);
   process.stdout.write(`\nTotal ${((Date.now() - started) / 1000).toFixed(1)} s.\n`);
   if (failures.length > 0) {
     process.stdout.write(`\n${failures.length} stream(s) FAILED (first 20):\n${failures.slice(0, 20).map((failure) => `  ${failure}`).join('\n')}\n`);
