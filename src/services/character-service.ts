@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { VeniceError } from '../errors/venice-error.ts';
 import type { CharacterInput, CharacterUpdate, ReviewInput } from '../schemas/character-admin.ts';
 import type { CharacterReviewsQuery, ListCharactersQuery } from '../schemas/characters.ts';
+import type { Character, CharacterReview, CharacterReviewsResponse } from '../schemas/characters-response.ts';
 import type { CharacterPatch, CharacterQuery, CharacterRecord, Store } from '../storage/store.ts';
 import { averageRatingOf, characterView, reviewView } from './character-views.ts';
 
@@ -15,8 +16,8 @@ export interface CharacterPersona {
 }
 
 export interface ReviewPage {
-  body: Record<string, unknown>;
-  pagination: { page: number; pageSize: number; total: number; totalPages: number };
+  body: CharacterReviewsResponse;
+  pagination: CharacterReviewsResponse['pagination'];
 }
 
 // highlyRatedAndRecent: "recent" is created in the last 30 days (the spec names the mode only).
@@ -45,7 +46,7 @@ export class CharacterService {
   constructor(private readonly store: Store, private readonly now: () => Date = () => new Date()) {}
 
   /** GET /characters. Without sortBy, featured characters first (then by imports). */
-  async list(query: ListCharactersQuery, accountId: string): Promise<Record<string, unknown>[]> {
+  async list(query: ListCharactersQuery, accountId: string): Promise<Character[]> {
     const records = await this.store.characters.list({
       publicOnly: true, offset: query.offset, limit: query.limit, sortBy: query.sortBy ?? 'featured', sortOrder: query.sortOrder,
       recentSince: new Date(this.now().getTime() - RECENT_DAYS * 86_400_000).toISOString(), ...searchOf(query.search),
@@ -57,7 +58,7 @@ export class CharacterService {
   }
 
   /** GET /characters/{slug}. */
-  async get(slug: string, accountId: string): Promise<Record<string, unknown>> {
+  async get(slug: string, accountId: string): Promise<Character> {
     return (await this.views([await this.findPublic(slug)], accountId))[0]!;
   }
 
@@ -88,12 +89,12 @@ export class CharacterService {
   }
 
   /** A new character; 400 when its slug (or id) is taken. */
-  async create(input: CharacterInput, accountId: string): Promise<Record<string, unknown>> {
+  async create(input: CharacterInput, accountId: string): Promise<Character> {
     return (await this.views([await this.insert(input)], accountId))[0]!;
   }
 
   /** Changes the fields given of a character, public or not. */
-  async update(slug: string, update: CharacterUpdate, accountId: string): Promise<Record<string, unknown>> {
+  async update(slug: string, update: CharacterUpdate, accountId: string): Promise<Character> {
     const record = await this.store.characters.update(slug, patchOf(update), this.now().toISOString());
     if (record === undefined) throw new VeniceError('CHARACTER_NOT_FOUND');
     return (await this.views([record], accountId))[0]!;
@@ -122,7 +123,7 @@ export class CharacterService {
   }
 
   /** Adds a review of a character, public or not, counting its rating into the stats. */
-  async addReview(slug: string, input: ReviewInput, accountId: string): Promise<Record<string, unknown>> {
+  async addReview(slug: string, input: ReviewInput, accountId: string): Promise<CharacterReview> {
     const character = await this.store.characters.findBySlug(slug);
     if (character === undefined) throw new VeniceError('CHARACTER_NOT_FOUND');
     const { id, createdAt, ...fields } = input;
@@ -158,7 +159,7 @@ export class CharacterService {
   }
 
   /** The spec's Character objects, with the rating the caller's account gave each (stats.userRating). */
-  private async views(records: CharacterRecord[], accountId: string): Promise<Record<string, unknown>[]> {
+  private async views(records: CharacterRecord[], accountId: string): Promise<Character[]> {
     const ratings = await this.store.characters.ratingsBy(accountId, records.map((record) => record.id));
     return records.map((record) => characterView(record, ratings.get(record.id) ?? null));
   }

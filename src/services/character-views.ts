@@ -1,3 +1,4 @@
+import type { Character, CharacterReview } from '../schemas/characters-response.ts';
 import type { CharacterRecord, CharacterReviewRecord } from '../storage/store.ts';
 
 /** The mean rating, to one decimal as in the swagger's example (113 / 24 → 4.7); 0 before any rating. */
@@ -6,7 +7,7 @@ export function averageRatingOf(record: Pick<CharacterRecord, 'ratingCount' | 'r
 }
 
 /** swagger: the Character of listCharacters / getCharacterBySlug: its 15 fields and nothing else (never the persona). */
-export function characterView(record: CharacterRecord, userRating: number | null): Record<string, unknown> {
+export function characterView(record: CharacterRecord, userRating: number | null): Character {
   return {
     id: record.id, slug: record.slug, name: record.name, description: record.description, author: record.author, adult: record.adult,
     featured: record.featured, webEnabled: record.webEnabled, modelId: record.modelId, tags: record.tags, shareUrl: record.shareUrl,
@@ -16,7 +17,7 @@ export function characterView(record: CharacterRecord, userRating: number | null
 }
 
 /** swagger: getCharacterReviews item; `isOwner` when the caller's account wrote it. */
-export function reviewView(review: CharacterReviewRecord, accountId: string): Record<string, unknown> {
+export function reviewView(review: CharacterReviewRecord, accountId: string): CharacterReview {
   return {
     id: review.id, characterId: review.characterId, createdAt: review.createdAt, isOwner: review.accountId === accountId, locale: review.locale,
     message: review.message, rating: review.rating, userAvatarUrl: review.userAvatarUrl, username: review.username,
