@@ -30,10 +30,10 @@ export function positiveInteger(name: string, fallback: number): number {
   return value;
 }
 
-/** BENCH_CONCURRENCY: one level (run besides 1) or a comma list of the exact levels; default 1 and 32. */
-export function concurrencyLevels(): number[] {
+/** BENCH_CONCURRENCY: one level (run besides 1) or a comma list of the exact levels; `fallback` (1 and 32) when unset. */
+export function concurrencyLevels(fallback: number[] = [1, 32]): number[] {
   const raw = process.env.BENCH_CONCURRENCY?.trim();
-  if (raw === undefined || raw === '') return [1, 32];
+  if (raw === undefined || raw === '') return fallback;
   const values = raw.split(',').map((part) => Number(part.trim()));
   if (values.some((value) => !Number.isInteger(value) || value < 1)) throw new Error(`BENCH_CONCURRENCY must be a positive integer or a comma list of them (got '${raw}')`);
   const levels = raw.includes(',') ? values : [1, ...values];
