@@ -206,7 +206,9 @@ export async function createInferenceKey(configFile: string): Promise<string> {
 export async function startRialtoServer(name: string, configFile: string, port: number, apiKey: string, model: string, withNodeArguments = true): Promise<{ child: Child; origin: string }> {
   const child = startChild(name, [...(withNodeArguments ? rialtoNodeArguments() : []), RIALTO_BIN, 'serve', '--config', configFile], rialtoEnvironment());
   const origin = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
+  // BENCH_READY_TIMEOUT_S: a machine shared with other work can take a minute or more to start Rialto.
+  const readySeconds = positiveInteger('BENCH_READY_TIMEOUT_S', 30);
+  const deadline = Date.now() + readySeconds * 1000;
   for (;;) {
     if (!running(child.process)) throw new Error(`${name} exited before it was ready:\n${child.output()}`);
     try {
@@ -215,7 +217,7 @@ export async function startRialtoServer(name: string, configFile: string, port: 
       if (response.statusCode === 200 && text.includes(`"${model}"`)) break;
       if (Date.now() > deadline) throw new Error(`GET /api/v1/models answered ${response.statusCode}: ${text.slice(0, 300)}`);
     } catch (error) {
-      if (Date.now() > deadline) throw new Error(`${name} not ready after 30 s (${(error as Error).message}):\n${child.output()}`);
+      if (Date.now() > deadline) throw new Error(`${name} not ready after ${readySeconds} s (${(error as Error).message}):\n${child.output()}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
