@@ -16,3 +16,25 @@ export const createTranscriptionRequest = z.strictObject({
 });
 export type CreateTranscriptionRequest = z.infer<typeof createTranscriptionRequest>;
 export type TranscriptionFormat = CreateTranscriptionRequest['response_format'];
+
+const word = z.object({ word: z.string(), start: z.number(), end: z.number() });
+const segment = z.object({ text: z.string(), start: z.number(), end: z.number() });
+
+/** swagger: the JSON 200 of POST /audio/transcriptions (createTranscription): response_format json. */
+export const transcriptionResponse = z.object({
+  text: z.string(),
+  duration: z.number(),
+  timestamps: z.object({ word: z.array(word), segment: z.array(segment) }).optional(),
+});
+export type TranscriptionResponse = z.infer<typeof transcriptionResponse>;
+
+/** response_format verbose_json: OpenAI's verbose transcription (docs/guides/media/speech-to-text.mdx; not in the swagger). */
+export const verboseTranscriptionResponse = z.object({
+  task: z.literal('transcribe'),
+  language: z.string(),
+  duration: z.number(),
+  text: z.string(),
+  segments: z.array(segment.extend({ id: z.number().int() })),
+  words: z.array(word),
+});
+export type VerboseTranscriptionResponse = z.infer<typeof verboseTranscriptionResponse>;

@@ -1,9 +1,9 @@
 import type { TranscriptionResult } from '../engines/engine.ts';
-import type { TranscriptionFormat } from '../schemas/transcriptions.ts';
+import type { TranscriptionFormat, TranscriptionResponse, VerboseTranscriptionResponse } from '../schemas/transcriptions.ts';
 
 export interface RenderedTranscript {
   contentType: string;
-  body: string | Record<string, unknown>;
+  body: string | TranscriptionResponse | VerboseTranscriptionResponse;
 }
 
 /** `HH:MM:SS<separator>mmm`, as SubRip (`,`) and WebVTT (`.`) write cue times. */
@@ -42,7 +42,7 @@ export function renderTranscript(result: TranscriptionResult, format: Transcript
         },
       };
     case 'json': {
-      const body: Record<string, unknown> = { text: result.text, duration: result.duration };
+      const body: TranscriptionResponse = { text: result.text, duration: result.duration };
       if (options.timestamps) body.timestamps = { word: result.words ?? [], segment: result.segments ?? [] };
       return { contentType: 'application/json; charset=utf-8', body };
     }
