@@ -6,13 +6,14 @@
 // refusal caused by another request's tentative increment. RLF is used as a store of expiring counters
 // (`points` unbounded) because the limits differ per class and are checked here.
 import { randomUUID } from 'node:crypto';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory, type RateLimiterRes } from 'rate-limiter-flexible';
 import { AbuseGuard } from './abuse-guard.ts';
 import {
   assertTokenCount, breachOf, rateLimitHeaders, refusalOf, retryAfterSeconds, windowKeyOf, type WindowState,
 } from './admission.ts';
 import { KeyedMutex } from './keyed-mutex.ts';
 import { MemoryBreachLog } from './memory-breach-log.ts';
+import { SettledIds } from './settled-ids.ts';
 import {
   DEFAULT_ABUSE_RULE, resolveRateLimits, type Admission, type AdmitRequest, type RateLimitBreach, type RateLimiter,
   type RateLimiterOptions, type RateLimitTable, type Reservation,
@@ -23,8 +24,8 @@ export class MemoryRateLimiter implements RateLimiter {
   readonly #windowMs: number;
   readonly #requests: RateLimiterMemory;
   readonly #tokens: RateLimiterMemory;
-  /** One point per reservation id: a second settle is refused by RLF itself. */
-  readonly #settled: RateLimiterMemory;
+  /** The reservations settled lately: a second settle of one is a no-op. */
+  readonly #settled: SettledIds;
   readonly #abuse: AbuseGuard;
   readonly #breaches = new MemoryBreachLog();
   readonly #mutex = new KeyedMutex();
@@ -35,7 +36,7 @@ export class MemoryRateLimiter implements RateLimiter {
     const window = { points: Number.MAX_SAFE_INTEGER, duration: this.#windowMs / 1000 };
     this.#requests = new RateLimiterMemory(window);
     this.#tokens = new RateLimiterMemory(window);
-    this.#settled = new RateLimiterMemory({ points: 1, duration: this.#windowMs / 1000 });
+    this.#settled = new SettledIds(this.#windowMs);
     const rule = { ...DEFAULT_ABUSE_RULE, ...options.abuse };
     this.#abuse = new AbuseGuard(
       new RateLimiterMemory({ points: rule.maxFailures, duration: rule.windowSeconds, blockDuration: rule.blockSeconds }),
@@ -73,7 +74,7 @@ export class MemoryRateLimiter implements RateLimiter {
 
   async settle(reservation: Reservation, actualTokens: number): Promise<void> {
     assertTokenCount('actualTokens', actualTokens);
-    if (reservation.tokenWindow === null || !(await this.#markSettled(reservation.id))) return;
+    if (reservation.tokenWindow === null || !this.#settled.add(reservation.id)) return;
     const unused = reservation.tokens - actualTokens;
     if (unused <= 0) return;
     const key = windowKeyOf(reservation.keyId, reservation.modelId);
@@ -104,16 +105,6 @@ export class MemoryRateLimiter implements RateLimiter {
   async #read(limiter: RateLimiterMemory, key: string): Promise<WindowState> {
     const state = await limiter.get(key);
     return state === null || state.msBeforeNext <= 0 ? { used: 0, msBeforeReset: this.#windowMs } : stateOf(state);
-  }
-
-  async #markSettled(reservationId: string): Promise<boolean> {
-    try {
-      await this.#settled.consume(reservationId);
-      return true;
-    } catch (refusal) {
-      if (refusal instanceof RateLimiterRes) return false;
-      throw refusal;
-    }
   }
 }
 
