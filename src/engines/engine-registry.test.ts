@@ -65,7 +65,8 @@ describe('EngineRegistry', () => {
     const created = await plan.start();
     assert.equal(created.engineModel, 'talker-v2');
     assert.deepEqual(engineFor(created, 'speech').voices('talker-v2'), ['robot-1'], 'the default of its own schema');
-    assert.throws(() => registry.open(context).plan({ ...model, engine: { kind: 'robot', pitch: 2 } }), z.ZodError);
+    const unknownField = { kind: 'robot', pitch: 2 };
+    assert.throws(() => registry.open(context).plan({ ...model, engine: unknownField }), z.ZodError);
     assert.throws(() => registry.register(robotKind), { message: 'engine kind robot is registered twice' });
   });
 
