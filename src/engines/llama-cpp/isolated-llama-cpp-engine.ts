@@ -64,7 +64,7 @@ export class IsolatedLlamaCppEngine implements TextEngine {
     const id = this.worker.request(child, { type: 'chat', request }, {
       message: (message) => {
         if (message.type !== 'done' && message.usage !== undefined) Object.assign(usage, message.usage);
-        if (message.type === 'event') queue.push(message.event);
+        if (message.type === 'events') for (const event of message.events) queue.push(event);
         else {
           answer();
           if (message.type === 'done') queue.end();

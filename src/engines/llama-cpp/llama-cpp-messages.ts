@@ -20,6 +20,16 @@ export type ParentMessage =
   /** Free the model and exit. */
   | { type: 'close' };
 
+/** One call's events of one tick, with the usage so far (what a client that leaves is charged for). */
+export interface CallEvents {
+  id: number;
+  events: EngineChatEvent[];
+  usage: EngineUsage | undefined;
+}
+
+/** What a request's handler is told: its events, then one `done` or `failed`. */
+export type AnswerMessage = ({ type: 'events' } & CallEvents) | Extract<WorkerMessage, { id: number }>;
+
 export interface SerializedEngineError {
   failure: EngineFailure;
   message: string;
@@ -32,8 +42,8 @@ export type WorkerMessage =
   | { type: 'load-failed'; message: string }
   /** llama.cpp's own warnings and errors, for the server's log. */
   | { type: 'log'; level: 'warn' | 'error'; message: string }
-  /** One chat event, with the usage so far (what a client that leaves is charged for). */
-  | { type: 'event'; id: number; event: EngineChatEvent; usage: EngineUsage | undefined }
+  /** The chat events of one tick, every call's in one message (the sequences of a batch decode together). */
+  | { type: 'events'; calls: CallEvents[] }
   | { type: 'done'; id: number; value: unknown }
   | { type: 'failed'; id: number; error: SerializedEngineError; usage: EngineUsage | undefined };
 

@@ -5,7 +5,7 @@ import type { ModelConfig } from '../../config.ts';
 import { measureJson } from '../../schemas/json-bounds.ts';
 import { loaderArguments, siblingModule } from '../../runtime/sibling-module.ts';
 import { EngineError } from '../engine-error.ts';
-import type { ParentMessage, WorkerMessage, WorkerRequest } from './llama-cpp-messages.ts';
+import type { AnswerMessage, ParentMessage, WorkerMessage, WorkerRequest } from './llama-cpp-messages.ts';
 
 /** The worker runs as the server does: the TypeScript sources through tsx's loader, or the compiled dist/. */
 const WORKER = fileURLToPath(siblingModule(import.meta.url, './llama-cpp-worker'));
@@ -23,7 +23,7 @@ const IPC_DEPTH = 256;
 
 /** What a request's answer is given to: each worker message with its id, or the process's death. */
 export interface RequestHandler {
-  message(message: Extract<WorkerMessage, { id: number }>): void;
+  message(message: AnswerMessage): void;
   fail(error: EngineError): void;
 }
 
@@ -145,6 +145,7 @@ export class LlamaCppProcess {
           resolve(child);
         } else if (message.type === 'load-failed') reject(new Error(message.message));
         else if (message.type === 'log') this.logger[message.level]({ engine: 'llama-cpp', model: this.model.id, workerPid: child.pid }, message.message);
+        else if (message.type === 'events') for (const call of message.calls) this.answer({ type: 'events', ...call });
         else this.answer(message);
       });
       // A failed spawn or send; the exit that follows (if any) does the rest.
@@ -165,7 +166,7 @@ export class LlamaCppProcess {
     this.readyAt = Date.now();
   }
 
-  private answer(message: Extract<WorkerMessage, { id: number }>): void {
+  private answer(message: AnswerMessage): void {
     const handler = this.handlers.get(message.id);
     if (handler === undefined) return;
     if (message.type === 'done' || message.type === 'failed') this.handlers.delete(message.id);

@@ -1,14 +1,42 @@
 // The entry point of an isolated llama.cpp process (engine isolation: process): it loads one model with the
 // in-process engine and serves the server's requests over IPC (llama-cpp-messages.ts). It exits when the server
 // closes it or goes away (the IPC channel closes), so it never outlives the server.
-import type { EngineCall } from '../engine.ts';
+import type { EngineCall, EngineChatEvent, EngineUsage } from '../engine.ts';
 import type { LlamaCppEngine } from './llama-cpp-engine.ts';
-import { serializeError, type ParentMessage, type WorkerMessage, type WorkerRequest } from './llama-cpp-messages.ts';
+import { serializeError, type CallEvents, type ParentMessage, type WorkerMessage, type WorkerRequest } from './llama-cpp-messages.ts';
 import { LlamaCppRuntime } from './llama-cpp-runtime.ts';
 
-function send(message: WorkerMessage): void {
+function post(message: WorkerMessage): void {
   // The channel may already be closed (the server is gone); the 'disconnect' handler ends this process then.
   if (process.connected) process.send?.(message, undefined, undefined, () => undefined);
+}
+
+/**
+ * Chat events wait here for the end of the tick, so that one IPC message carries every call's tokens of a batch
+ * decode (and a call's burst) instead of one message a token; any other message sends them first, keeping order.
+ */
+let outbox = new Map<number, CallEvents>();
+
+function flush(): void {
+  if (outbox.size === 0) return;
+  const calls = [...outbox.values()];
+  outbox = new Map();
+  post({ type: 'events', calls });
+}
+
+function sendEvent(id: number, event: EngineChatEvent, usage: EngineUsage | undefined): void {
+  if (outbox.size === 0) setImmediate(flush);
+  const pending = outbox.get(id);
+  if (pending === undefined) outbox.set(id, { id, events: [event], usage });
+  else {
+    pending.events.push(event);
+    pending.usage = usage;
+  }
+}
+
+function send(message: WorkerMessage): void {
+  flush();
+  post(message);
 }
 
 const runtime = new LlamaCppRuntime({
@@ -25,7 +53,7 @@ async function serve(message: WorkerRequest, loaded: LlamaCppEngine): Promise<vo
   try {
     let value: unknown;
     if (message.type === 'chat') {
-      for await (const event of loaded.streamChat(message.request, call)) send({ type: 'event', id: message.id, event, usage: call.usage });
+      for await (const event of loaded.streamChat(message.request, call)) sendEvent(message.id, event, call.usage);
     } else if (message.type === 'embed') value = await loaded.embed(message.request, call);
     else if (message.type === 'count') value = await loaded.countTokens('', message.text);
     else value = await loaded.checkHealth();
