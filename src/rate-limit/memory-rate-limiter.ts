@@ -1,17 +1,16 @@
-// In-process rate limiter on rate-limiter-flexible's RateLimiterMemory; for a single replica.
+// In-process rate limiter for a single replica: the request and token windows in FixedWindows, the abuse rule on
+// rate-limiter-flexible's RateLimiterMemory (shared with the Redis limiter through AbuseGuard).
 //
-// Atomicity: RLF's consume increments even when it refuses, and it consumes one limiter at a time, so taking a
-// request and tokens "or nothing" is done as read → decide → take inside a per-(key, model) mutex. No other
-// admit or settle of that key runs in between, so the read is what the take adds to: no over-admission and no
-// refusal caused by another request's tentative increment. RLF is used as a store of expiring counters
-// (`points` unbounded) because the limits differ per class and are checked here.
+// Atomicity: once the abuse block is read (the one await), admit reads both windows, decides and takes the request
+// and its tokens synchronously, and settle gives tokens back synchronously; no other admit or settle of the key runs
+// in between, so there is no over-admission and no refusal caused by another request's tentative increment.
 import { randomUUID } from 'node:crypto';
-import { RateLimiterMemory, type RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { AbuseGuard } from './abuse-guard.ts';
 import {
-  assertTokenCount, breachOf, rateLimitHeaders, refusalOf, retryAfterSeconds, windowKeyOf, type WindowState,
+  assertTokenCount, breachOf, rateLimitHeaders, refusalOf, retryAfterSeconds, windowKeyOf,
 } from './admission.ts';
-import { KeyedMutex } from './keyed-mutex.ts';
+import { FixedWindows } from './fixed-windows.ts';
 import { MemoryBreachLog } from './memory-breach-log.ts';
 import { SettledIds } from './settled-ids.ts';
 import {
@@ -21,22 +20,19 @@ import {
 
 export class MemoryRateLimiter implements RateLimiter {
   readonly #limits: RateLimitTable;
-  readonly #windowMs: number;
-  readonly #requests: RateLimiterMemory;
-  readonly #tokens: RateLimiterMemory;
+  readonly #requests: FixedWindows;
+  readonly #tokens: FixedWindows;
   /** The reservations settled lately: a second settle of one is a no-op. */
   readonly #settled: SettledIds;
   readonly #abuse: AbuseGuard;
   readonly #breaches = new MemoryBreachLog();
-  readonly #mutex = new KeyedMutex();
 
   constructor(options: RateLimiterOptions = {}) {
     this.#limits = resolveRateLimits(options.limits);
-    this.#windowMs = options.windowMs ?? 60_000;
-    const window = { points: Number.MAX_SAFE_INTEGER, duration: this.#windowMs / 1000 };
-    this.#requests = new RateLimiterMemory(window);
-    this.#tokens = new RateLimiterMemory(window);
-    this.#settled = new SettledIds(this.#windowMs);
+    const windowMs = options.windowMs ?? 60_000;
+    this.#requests = new FixedWindows(windowMs);
+    this.#tokens = new FixedWindows(windowMs);
+    this.#settled = new SettledIds(windowMs);
     const rule = { ...DEFAULT_ABUSE_RULE, ...options.abuse };
     this.#abuse = new AbuseGuard(
       new RateLimiterMemory({ points: rule.maxFailures, duration: rule.windowSeconds, blockDuration: rule.blockSeconds }),
@@ -49,27 +45,24 @@ export class MemoryRateLimiter implements RateLimiter {
     const limits = this.#limits[request.limitClass];
     const key = windowKeyOf(request.keyId, request.modelId);
     const blockedForMs = await this.#abuse.blockedForMs(request.keyId);
-    return this.#mutex.run(key, async () => {
-      const hasTokenLimit = limits.tokensPerMinute !== undefined;
-      const requests = await this.#read(this.#requests, key);
-      const tokens = hasTokenLimit ? await this.#read(this.#tokens, key) : null;
-      const refusal = refusalOf(limits, requests, tokens, request.tokens, blockedForMs);
-      const now = Date.now();
-      if (refusal !== null) {
-        this.#breaches.record(breachOf(request, refusal.type, now));
-        const headers = rateLimitHeaders(limits, requests, tokens, now);
-        return { admitted: false, headers, retryAfterSeconds: retryAfterSeconds(refusal.msBeforeReset), type: refusal.type };
-      }
-      // penalty = increment without a verdict; the verdict was taken above, under the mutex.
-      const requestsAfter = stateOf(await this.#requests.penalty(key, 1));
-      const tokensAfter = hasTokenLimit ? stateOf(await this.#tokens.penalty(key, request.tokens)) : null;
-      const reservation: Reservation = {
-        id: randomUUID(), keyId: request.keyId, modelId: request.modelId, limitClass: request.limitClass,
-        tokens: hasTokenLimit ? request.tokens : 0,
-        tokenWindow: tokensAfter === null ? null : String(Date.now() + tokensAfter.msBeforeReset),
-      };
-      return { admitted: true, headers: rateLimitHeaders(limits, requestsAfter, tokensAfter, Date.now()), reservation };
-    });
+    // From here to the return, nothing awaits: the read, the decision and the take are one step.
+    const now = Date.now();
+    const hasTokenLimit = limits.tokensPerMinute !== undefined;
+    const requests = this.#requests.read(key, now);
+    const tokens = hasTokenLimit ? this.#tokens.read(key, now) : null;
+    const refusal = refusalOf(limits, requests, tokens, request.tokens, blockedForMs);
+    if (refusal !== null) {
+      this.#breaches.record(breachOf(request, refusal.type, now));
+      return { admitted: false, headers: rateLimitHeaders(limits, requests, tokens, now), retryAfterSeconds: retryAfterSeconds(refusal.msBeforeReset), type: refusal.type };
+    }
+    const requestsAfter = this.#requests.add(key, 1, now);
+    const tokensAfter = hasTokenLimit ? this.#tokens.add(key, request.tokens, now) : null;
+    const reservation: Reservation = {
+      id: randomUUID(), keyId: request.keyId, modelId: request.modelId, limitClass: request.limitClass,
+      tokens: hasTokenLimit ? request.tokens : 0,
+      tokenWindow: tokensAfter === null ? null : String(tokensAfter.endsAt),
+    };
+    return { admitted: true, headers: rateLimitHeaders(limits, requestsAfter, tokensAfter, now), reservation };
   }
 
   async settle(reservation: Reservation, actualTokens: number): Promise<void> {
@@ -77,17 +70,8 @@ export class MemoryRateLimiter implements RateLimiter {
     if (reservation.tokenWindow === null || !this.#settled.add(reservation.id)) return;
     const unused = reservation.tokens - actualTokens;
     if (unused <= 0) return;
-    const key = windowKeyOf(reservation.keyId, reservation.modelId);
-    const windowEndsAt = Number(reservation.tokenWindow);
-    await this.#mutex.run(key, async () => {
-      const current = await this.#tokens.get(key);
-      if (current === null || current.msBeforeNext <= 0) return;
-      // Windows of one key end at least windowMs apart, so half a window tells them apart despite clock reads.
-      if (Math.abs(Date.now() + current.msBeforeNext - windowEndsAt) >= this.#windowMs / 2) return;
-      const after = await this.#tokens.reward(key, Math.min(unused, current.consumedPoints));
-      // The window ended between get and reward and RLF opened a new one at a negative count: undo it.
-      if (after.isFirstInDuration) await this.#tokens.delete(key);
-    });
+    // Only to the window the tokens came from: after it reset, the unused tokens are gone with it.
+    this.#tokens.giveBack(windowKeyOf(reservation.keyId, reservation.modelId), unused, Number(reservation.tokenWindow), Date.now());
   }
 
   recordFailure(keyId: string): Promise<void> {
@@ -99,15 +83,6 @@ export class MemoryRateLimiter implements RateLimiter {
   }
 
   async close(): Promise<void> {
-    // RLF's memory timers are unref'd; nothing holds the process open.
+    // No timers: the windows are swept as they are used, and RLF's abuse timers are unref'd.
   }
-
-  async #read(limiter: RateLimiterMemory, key: string): Promise<WindowState> {
-    const state = await limiter.get(key);
-    return state === null || state.msBeforeNext <= 0 ? { used: 0, msBeforeReset: this.#windowMs } : stateOf(state);
-  }
-}
-
-function stateOf(state: RateLimiterRes): WindowState {
-  return { used: state.consumedPoints, msBeforeReset: state.msBeforeNext };
 }
