@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { VeniceError } from './errors/venice-error.ts';
 import { requireKey } from './http/auth.ts';
+import { billedKey } from './http/request-billing.ts';
 import { multipartBodyLimit } from './http/multipart-body-limit.ts';
 import { jsonBodyTooDeep } from './http/json-body-depth.ts';
 import { logClientError, renderFrameworkError, toClientError } from './http/error-renderer.ts';
@@ -158,7 +159,8 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
     throw new VeniceError('ROUTE_NOT_FOUND');
   });
 
-  const inference = requireKey(keys, { balances: (accountId) => services.accounts.balances(accountId) });
+  // Every inference route gets its key and its request's Billing here, once (http/request-billing.ts).
+  const inference = billedKey(requireKey(keys, { balances: (accountId) => services.accounts.balances(accountId) }), meter);
   app.addHook('onClose', async () => services.close());
   const { characters, chat, embeddings, search, scrape, parsers } = services;
   // The same API under /api/v1 (Venice's path) and /v1 (the base many OpenAI clients and tools assume).
@@ -168,14 +170,14 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
     registerRateLimitRoutes(api, { config, keys, accounts: services.accounts, registry, limiter });
     registerBillingRoutes(api, services);
     registerCharacterRoutes(api, characters, keys);
-    registerChatRoutes(api, chat, meter, inference);
-    registerResponsesRoutes(api, { responses: services.responses, meter, auth: inference });
-    registerEmbeddingRoutes(api, embeddings, meter, inference);
+    registerChatRoutes(api, chat, inference);
+    registerResponsesRoutes(api, { responses: services.responses, auth: inference });
+    registerEmbeddingRoutes(api, embeddings, inference);
     registerAudioRoutes(api, { ...services, auth: inference });
-    registerAugmentRoutes(api, { search, scrape, meter, auth: inference, pricing: config.augment.pricing, parsers });
+    registerAugmentRoutes(api, { search, scrape, auth: inference, pricing: config.augment.pricing, parsers });
     registerImageRoutes(api, { ...services, auth: inference });
     registerAdminRoutes(api, services);
-    if (dependencies.jobs !== undefined) registerJobRoutes(api, { jobs: dependencies.jobs, registry, meter, videoTranscription: services.videoTranscription, auth: inference, publicUrl: config.server.publicUrl?.replace(/\/+$/, '') });
+    if (dependencies.jobs !== undefined) registerJobRoutes(api, { jobs: dependencies.jobs, registry, videoTranscription: services.videoTranscription, auth: inference, publicUrl: config.server.publicUrl?.replace(/\/+$/, '') });
   };
   await app.register(apiRoutes, { prefix: '/api/v1' });
   await app.register(apiRoutes, { prefix: '/v1' });

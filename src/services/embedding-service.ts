@@ -33,7 +33,7 @@ export interface EmbeddingResult {
 export class EmbeddingService {
   constructor(private readonly registry: ModelRegistry) {}
 
-  async create(request: CreateEmbeddingRequest, signal: AbortSignal, billing?: Billing): Promise<EmbeddingResult> {
+  async create(request: CreateEmbeddingRequest, signal: AbortSignal, billing: Billing): Promise<EmbeddingResult> {
     const { entry } = this.registry.resolve(request.model, 'embedding');
     const { config } = entry;
     if (request.dimensions !== undefined) {
@@ -46,7 +46,7 @@ export class EmbeddingService {
     const call: EngineCall = { signal };
     const engine = engineFor(entry, 'text');
     const promptTokens = (await Promise.all(input.map((text) => engine.countTokens(entry.engineModel, text)))).reduce((sum, count) => sum + count, 0);
-    const settlement = billing === undefined ? undefined : await billing.reserve({
+    const settlement = await billing.reserve({
       modelId: config.id, modelType: 'embedding', requestId: `embedding-${randomUUID()}`, limitClass: 'embedding', tokens: promptTokens, privacy: config.privacy,
       worstCase: priceOf(config.pricing, { promptTokens, completionTokens: 0 }),
     });
@@ -54,7 +54,7 @@ export class EmbeddingService {
     try {
       result = await engine.embed({ model: entry.engineModel, input, ...(request.dimensions === undefined ? {} : { dimensions: request.dimensions }) }, call);
     } catch (error) {
-      await settlement?.release(signal.aborted ? 'client_disconnected' : 'failed');
+      await settlement.release(signal.aborted ? 'client_disconnected' : 'failed');
       throw error instanceof EngineError ? toVeniceError(error, 'input') : error;
     }
     const data = result.vectors.map((vector, index): EmbeddingResponse['data'][number] => {
@@ -64,7 +64,7 @@ export class EmbeddingService {
     const usage = { prompt_tokens: result.promptTokens, total_tokens: result.promptTokens };
     const used = { promptTokens: result.promptTokens, completionTokens: 0 };
     const cost = priceOf(config.pricing, used);
-    await settlement?.settle(used, cost, 'completed');
+    await settlement.settle(used, cost, 'completed');
     return { body: { object: 'list', data, model: config.id, usage }, entry, servedBy: call.servedBy ?? entry.engine.kind, cost };
   }
 }

@@ -43,7 +43,7 @@ function toClientError(error: unknown): unknown {
 export class SpeechService {
   constructor(private readonly registry: ModelRegistry) {}
 
-  async synthesize(request: CreateSpeechRequest, signal: AbortSignal, billing?: Billing): Promise<SpeechOutcome> {
+  async synthesize(request: CreateSpeechRequest, signal: AbortSignal, billing: Billing): Promise<SpeechOutcome> {
     const model = request.model ?? this.registry.traits('tts').default;
     if (model === undefined) throw new VeniceError('MODEL_NOT_FOUND');
     const { entry } = this.registry.resolve(model, 'tts');
@@ -56,7 +56,7 @@ export class SpeechService {
     const formats = engine.formats(entry.engineModel);
     if (!formats.includes(format)) throw notOffered('response_format', format, `Format "${format}" is not supported by model ${config.id}; supported formats: ${formats.join(', ')}`);
     const cost = speechCostOf(entry, request.input.length);
-    const settlement = await billing?.reserve({
+    const settlement = await billing.reserve({
       modelId: config.id, modelType: 'tts', requestId: `speech-${randomUUID()}`, limitClass: 'audio', tokens: 0, worstCase: cost, privacy: config.privacy,
     });
     const call: EngineCall = { signal };
@@ -71,14 +71,14 @@ export class SpeechService {
       first = await iterator.next();
       return { audio: settleAfter(first, iterator, settlement, signal, cost), contentType: result.contentType, entry, servedBy: call.servedBy ?? engine.kind, cost };
     } catch (error) {
-      await settlement?.release(signal.aborted ? 'client_disconnected' : 'failed');
+      await settlement.release(signal.aborted ? 'client_disconnected' : 'failed');
       throw toClientError(error);
     }
   }
 }
 
 /** Yields `first` and the rest of `iterator`; settles after the last chunk, releases on an error or an early stop. */
-async function* settleAfter(first: IteratorResult<Buffer>, iterator: AsyncIterator<Buffer>, settlement: Settlement | undefined, signal: AbortSignal, cost: Cost): AsyncGenerator<Buffer> {
+async function* settleAfter(first: IteratorResult<Buffer>, iterator: AsyncIterator<Buffer>, settlement: Settlement, signal: AbortSignal, cost: Cost): AsyncGenerator<Buffer> {
   let finished = false;
   try {
     for (let next = first; next.done !== true; next = await iterator.next()) yield next.value;
@@ -87,10 +87,10 @@ async function* settleAfter(first: IteratorResult<Buffer>, iterator: AsyncIterat
     throw toClientError(error);
   } finally {
     if (finished) {
-      await settlement?.settle({ promptTokens: 0, completionTokens: 0 }, cost, 'completed');
+      await settlement.settle({ promptTokens: 0, completionTokens: 0 }, cost, 'completed');
     } else {
       await iterator.return?.();
-      await settlement?.release(signal.aborted ? 'client_disconnected' : 'failed');
+      await settlement.release(signal.aborted ? 'client_disconnected' : 'failed');
     }
   }
 }

@@ -41,21 +41,21 @@ function tooLong(maxSeconds: number): VeniceError {
 export class TranscriptionService {
   constructor(private readonly registry: ModelRegistry, private readonly limits: AudioLimits = AUDIO_DEFAULTS) {}
 
-  async transcribe(request: CreateTranscriptionRequest, fileName: string | undefined, signal: AbortSignal, billing?: Billing): Promise<TranscriptionOutcome> {
+  async transcribe(request: CreateTranscriptionRequest, fileName: string | undefined, signal: AbortSignal, billing: Billing): Promise<TranscriptionOutcome> {
     const model = request.model ?? this.registry.traits('asr').default;
     if (model === undefined) throw new VeniceError('MODEL_NOT_FOUND');
     const { entry } = this.registry.resolve(model, 'asr');
     const engine = engineFor(entry, 'transcription');
     const call: EngineCall = { signal };
     // Admission (privacy, rate limits) before any decoding; the price is reserved once the decoded length is known.
-    const admission = await billing?.admit({
+    const admission = await billing.admit({
       modelId: entry.config.id, modelType: 'asr', requestId: `transcription-${randomUUID()}`, limitClass: 'audio', tokens: 0, privacy: entry.config.privacy,
     });
     let settlement: Settlement | undefined;
     const beforeRecognition = async (seconds: number): Promise<void> => {
       // A few bytes can decode to hours (a WAV at 1 Hz): the engine stops decoding past the cap, refused here.
       if (seconds > this.limits.maxSeconds) throw tooLong(this.limits.maxSeconds);
-      settlement = await admission?.reserve(audioCostOf(entry, seconds));
+      settlement = await admission.reserve(audioCostOf(entry, seconds));
     };
     // Subtitles and verbose_json are built from the segment timings.
     const timestamps = request.timestamps || (request.response_format !== 'json' && request.response_format !== 'text');
@@ -66,7 +66,7 @@ export class TranscriptionService {
         beforeRecognition, decodeLimits: { maxSeconds: this.limits.maxSeconds, timeoutSeconds: this.limits.decodeTimeoutSeconds }, ...(fileName === undefined ? {} : { fileName }), ...(request.language === undefined ? {} : { language: request.language }),
       }, call);
     } catch (error) {
-      await admission?.cancel();
+      await admission.cancel();
       await settlement?.release(signal.aborted ? 'client_disconnected' : 'failed');
       if (!(error instanceof EngineError)) throw error;
       if (error.failure === 'bad_request') throw new VeniceError('ASR_UPSTREAM_VALIDATION_FAILED', { cause: error });
@@ -75,7 +75,7 @@ export class TranscriptionService {
       throw toVeniceError(error);
     }
     // An engine that never reached recognition reserved nothing: the admission ends here.
-    if (settlement === undefined) await admission?.cancel();
+    if (settlement === undefined) await admission.cancel();
     const cost = audioCostOf(entry, result.duration);
     await settlement?.settle({ promptTokens: 0, completionTokens: 0 }, cost, 'completed');
     return { result, entry, servedBy: call.servedBy ?? engine.kind, cost };

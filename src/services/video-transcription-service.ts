@@ -45,7 +45,7 @@ export interface VideoTranscriptionOutcome extends TranscriptionOutcome {
 export class VideoTranscriptionService {
   constructor(private readonly transcriptions: TranscriptionService, private readonly fetcher: UrlFetcher) {}
 
-  async transcribe(url: string, signal: AbortSignal, billing?: Billing): Promise<VideoTranscriptionOutcome> {
+  async transcribe(url: string, signal: AbortSignal, billing: Billing): Promise<VideoTranscriptionOutcome> {
     const video = await this.fetcher.fetch(url, { field: 'url', accept: ['video/', 'audio/'], signal });
     const audio = await extractAudio(video.bytes, signal);
     const outcome = await this.transcriptions.transcribe({ file: audio, response_format: 'json', timestamps: false }, 'audio.wav', signal, billing);

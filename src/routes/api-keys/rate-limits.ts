@@ -7,7 +7,6 @@ import type { AccountService } from '../../services/accounts/account-service.ts'
 import type { KeyService } from '../../services/key-service.ts';
 import type { ModelRegistry } from '../../services/model-registry.ts';
 import { rateLimitStatus } from '../../services/rate-limit-status.ts';
-import type { ApiKeyRecord } from '../../storage/store.ts';
 
 export interface RateLimitRouteDependencies {
   config: Config;
@@ -25,7 +24,7 @@ function overridesOf(config: Config): RateLimitOverrides {
   ]));
 }
 
-function callerKey(request: FastifyRequest): ApiKeyRecord {
+function callerKey(request: FastifyRequest): NonNullable<FastifyRequest['apiKey']> {
   if (request.apiKey === undefined) throw new VeniceError('AUTHENTICATION_FAILED');
   return request.apiKey;
 }

@@ -3,7 +3,6 @@ import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import { parseOrThrow } from '../../errors/validation.ts';
 import { setModelHeaders } from '../../http/response-headers.ts';
 import { createSpeechRequest } from '../../schemas/audio.ts';
-import type { Meter } from '../../services/billing/meter.ts';
 import type { SpeechService } from '../../services/speech-service.ts';
 import { abortOnClose } from '../abort-on-close.ts';
 
@@ -13,10 +12,10 @@ import { abortOnClose } from '../abort-on-close.ts';
  * INVENTORY §1 row 26); an error after the first chunk can only cut the body short. Binary audio is never
  * compressed (INVENTORY §11.26).
  */
-export function registerSpeechRoute(app: FastifyInstance, speech: SpeechService, meter: Meter, auth: onRequestAsyncHookHandler): void {
+export function registerSpeechRoute(app: FastifyInstance, speech: SpeechService, auth: onRequestAsyncHookHandler): void {
   app.post('/audio/speech', { onRequest: auth, compress: false }, async (request, reply) => {
     const body = parseOrThrow(createSpeechRequest, request.body);
-    const billing = meter.for(request.apiKey!, (headers) => reply.headers(Object.fromEntries(Object.entries(headers))));
+    const billing = request.billing;
     const outcome = await speech.synthesize(body, abortOnClose(request, reply), billing);
     setModelHeaders(reply, outcome.entry, outcome.servedBy);
     reply.type(outcome.contentType);

@@ -2,7 +2,6 @@ import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import type { AugmentConfig } from '../../config.ts';
 import type { WebScrapeService } from '../../services/augment/web-scrape-service.ts';
 import type { WebSearchService } from '../../services/augment/web-search-service.ts';
-import type { Meter } from '../../services/billing/meter.ts';
 import type { ParserPool } from '../../services/parsers/parser-pool.ts';
 import { registerScrapeRoute } from './scrape.ts';
 import { registerSearchRoute } from './search.ts';
@@ -11,7 +10,6 @@ import { registerTextParserRoute } from './text-parser.ts';
 export interface AugmentRouteDependencies {
   search: WebSearchService;
   scrape: WebScrapeService;
-  meter: Meter;
   /** The inference key check (onRequest hook). */
   auth: onRequestAsyncHookHandler;
   /** Per request (augment.pricing). */
@@ -24,5 +22,5 @@ export interface AugmentRouteDependencies {
 export function registerAugmentRoutes(app: FastifyInstance, dependencies: AugmentRouteDependencies): void {
   registerSearchRoute(app, dependencies);
   registerScrapeRoute(app, dependencies);
-  registerTextParserRoute(app, { meter: dependencies.meter, auth: dependencies.auth, price: dependencies.pricing.textParser, parsers: dependencies.parsers });
+  registerTextParserRoute(app, { auth: dependencies.auth, price: dependencies.pricing.textParser, parsers: dependencies.parsers });
 }

@@ -3,7 +3,6 @@ import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import { parseOrThrow } from '../../errors/validation.ts';
 import { VeniceError } from '../../errors/venice-error.ts';
 import { MAX_TEXT_PARSER_FILE_BYTES, textParserRequest } from '../../schemas/text-parser.ts';
-import type { Meter } from '../../services/billing/meter.ts';
 import { parseDocument } from '../../services/documents/text-parser-service.ts';
 import type { ParserPool } from '../../services/parsers/parser-pool.ts';
 import type { Cost } from '../../services/pricing.ts';
@@ -11,8 +10,6 @@ import { abortOnClose } from '../abort-on-close.ts';
 import { readFileForm } from '../media-form.ts';
 
 export interface TextParserRouteDependencies {
-  /** Bills each request on the caller's key (rate limit, then the price reserved and settled). */
-  meter: Meter;
   /** The inference key check (onRequest hook): 401 without a valid key. */
   auth: onRequestAsyncHookHandler;
   /** The flat price of one parse (config augment.pricing.textParser), charged only when text comes back. */
@@ -34,7 +31,7 @@ export function registerTextParserRoute(app: FastifyInstance, dependencies: Text
       // A file over 25 MB is 413 with INVENTORY §4.2's PayloadTooLargeError body; other file parts are drained.
       const upload = await readFileForm(request, { markOtherFiles: false });
       const body = parseOrThrow(textParserRequest, upload.fields);
-      const billing = dependencies.meter.for(request.apiKey!, (headers) => reply.headers(Object.fromEntries(Object.entries(headers))));
+      const billing = request.billing;
       const file = { bytes: body.file, filename: upload.filename, contentType: upload.contentType };
       const parsed = await parseDocument(file, billing, dependencies.price, abortOnClose(request, reply), dependencies.parsers);
       if (body.response_format === 'json') return parsed;

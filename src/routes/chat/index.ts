@@ -5,15 +5,14 @@ import { setModelHeaders } from '../../http/response-headers.ts';
 import { writeEventStream } from '../../http/sse-writer.ts';
 import { chatCompletionRequest } from '../../schemas/chat.ts';
 import type { ChatService } from '../../services/chat/chat-service.ts';
-import type { Meter } from '../../services/billing/meter.ts';
 import { abortOnClose } from '../abort-on-close.ts';
 
 /** POST /chat/completions: JSON, or SSE when `stream` is true. */
-export function registerChatRoutes(app: FastifyInstance, chat: ChatService, meter: Meter, auth: onRequestAsyncHookHandler): void {
+export function registerChatRoutes(app: FastifyInstance, chat: ChatService, auth: onRequestAsyncHookHandler): void {
   app.post('/chat/completions', { onRequest: auth }, async (request, reply) => {
     const body = parseOrThrow(chatCompletionRequest, request.body);
     const signal = abortOnClose(request, reply);
-    const result = await chat.create(body, signal, meter.for(request.apiKey!, (headers) => reply.headers(Object.fromEntries(Object.entries(headers)))));
+    const result = await chat.create(body, signal, request.billing);
     setModelHeaders(reply, result.entry, result.servedBy);
     if (result.kind === 'json') return result.body;
     await writeEventStream(reply, result.chunks, (error) => {

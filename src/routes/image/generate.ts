@@ -1,7 +1,6 @@
 import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import { parseOrThrow } from '../../errors/validation.ts';
 import { generateImageRequest } from '../../schemas/image-generate.ts';
-import type { Meter } from '../../services/billing/meter.ts';
 import type { ImageGenerationService } from '../../services/image/image-generation-service.ts';
 import { IMAGE_CONTENT_TYPES } from '../../services/media/image-input.ts';
 import { abortOnClose } from '../abort-on-close.ts';
@@ -14,10 +13,10 @@ import { registerStylesRoute } from './styles.ts';
  * §11.26; image types are not compressible to @fastify/compress). `request` echoes the validated request
  * with its defaults and the seed used.
  */
-export function registerGenerateRoute(app: FastifyInstance, service: ImageGenerationService, meter: Meter, auth: onRequestAsyncHookHandler): void {
+export function registerGenerateRoute(app: FastifyInstance, service: ImageGenerationService, auth: onRequestAsyncHookHandler): void {
   app.post('/image/generate', { onRequest: auth }, async (request, reply) => {
     const body = parseOrThrow(generateImageRequest, request.body);
-    const billing = meter.for(request.apiKey!, (headers) => reply.headers(Object.fromEntries(Object.entries(headers))));
+    const billing = request.billing;
     const outcome = await service.generate(body, abortOnClose(request, reply), billing);
     setGenerationHeaders(reply, outcome);
     if (body.return_binary) return reply.type(IMAGE_CONTENT_TYPES[outcome.format]).send(outcome.images[0]);
@@ -31,9 +30,9 @@ export function registerGenerateRoute(app: FastifyInstance, service: ImageGenera
 }
 
 /** /image/generate, /images/generations and /image/styles on one ImageGenerationService. */
-export function registerGenerationRoutes(app: FastifyInstance, dependencies: { imageGeneration: ImageGenerationService; meter: Meter; auth: onRequestAsyncHookHandler }): void {
-  const { imageGeneration: service, meter, auth } = dependencies;
-  registerGenerateRoute(app, service, meter, auth);
-  registerSimpleGenerateRoute(app, service, meter, auth);
+export function registerGenerationRoutes(app: FastifyInstance, dependencies: { imageGeneration: ImageGenerationService; auth: onRequestAsyncHookHandler }): void {
+  const { imageGeneration: service, auth } = dependencies;
+  registerGenerateRoute(app, service, auth);
+  registerSimpleGenerateRoute(app, service, auth);
   registerStylesRoute(app);
 }

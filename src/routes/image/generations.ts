@@ -2,7 +2,6 @@ import type { FastifyInstance, FastifyReply, onRequestAsyncHookHandler } from 'f
 import { parseOrThrow } from '../../errors/validation.ts';
 import { setModelHeaders } from '../../http/response-headers.ts';
 import { simpleGenerateImageRequest } from '../../schemas/image-generate.ts';
-import type { Meter } from '../../services/billing/meter.ts';
 import type { GenerationOutcome, ImageGenerationService } from '../../services/image/image-generation-service.ts';
 import { IMAGE_CONTENT_TYPES } from '../../services/media/image-input.ts';
 import { abortOnClose } from '../abort-on-close.ts';
@@ -24,10 +23,10 @@ export function setGenerationHeaders(reply: FastifyReply, outcome: GenerationOut
  * POST /images/generations (swagger: SimpleGenerateImageRequest, OpenAI-compatible): {created, data: [one
  * item]}, the item {b64_json} or, for response_format "url", {url} holding a data URL (INVENTORY §11.15).
  */
-export function registerSimpleGenerateRoute(app: FastifyInstance, service: ImageGenerationService, meter: Meter, auth: onRequestAsyncHookHandler): void {
+export function registerSimpleGenerateRoute(app: FastifyInstance, service: ImageGenerationService, auth: onRequestAsyncHookHandler): void {
   app.post('/images/generations', { onRequest: auth }, async (request, reply) => {
     const body = parseOrThrow(simpleGenerateImageRequest, request.body);
-    const billing = meter.for(request.apiKey!, (headers) => reply.headers(Object.fromEntries(Object.entries(headers))));
+    const billing = request.billing;
     const outcome = await service.generateSimple(body, abortOnClose(request, reply), billing);
     setGenerationHeaders(reply, outcome);
     const encoded = outcome.images[0]!.toString('base64');

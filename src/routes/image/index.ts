@@ -1,5 +1,4 @@
 import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
-import type { Meter } from '../../services/billing/meter.ts';
 import type { BackgroundRemovalService } from '../../services/image/background-removal-service.ts';
 import type { ImageEditService } from '../../services/image/image-edit-service.ts';
 import type { ImageGenerationService } from '../../services/image/image-generation-service.ts';
@@ -16,7 +15,6 @@ export interface ImageRouteDependencies {
   imageEdit: ImageEditService;
   upscale: UpscaleService;
   backgroundRemoval: BackgroundRemovalService;
-  meter: Meter;
   /** The inference key check (onRequest hook). */
   auth: onRequestAsyncHookHandler;
 }

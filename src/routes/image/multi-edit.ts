@@ -15,12 +15,12 @@ const MAX_FILES = 16;
  * multipart (MultiEditImageMultipartRequest, not strict) takes `images` file parts only. The model field
  * is `modelId` (INVENTORY §11.17).
  */
-export function registerMultiEditRoute(app: FastifyInstance, { imageEdit: service, meter, auth }: ImageRouteDependencies): void {
+export function registerMultiEditRoute(app: FastifyInstance, { imageEdit: service, auth }: ImageRouteDependencies): void {
   registerMediaScope(app, (scope) => {
     scope.post('/image/multi-edit', { onRequest: auth, compress: false }, async (request, reply) => {
       const { fields, multipart } = await readMediaBody(request);
       const body = multipart ? parseOrThrow(multiEditImageMultipartRequest, fields) : parseOrThrow(multiEditImageJsonRequest, fields);
-      const billing = meter.for(request.apiKey!, (headers) => reply.headers(Object.fromEntries(Object.entries(headers))));
+      const billing = request.billing;
       const outcome = await service.edit({
         images: body.images, field: 'images', model: body.modelId, prompt: body.prompt,
         aspect_ratio: body.aspect_ratio, resolution: body.resolution, output_format: body.output_format, quality: body.quality,

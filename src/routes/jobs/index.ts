@@ -1,5 +1,4 @@
 import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
-import type { Meter } from '../../services/billing/meter.ts';
 import type { JobService } from '../../services/jobs/job-service.ts';
 import type { ModelRegistry } from '../../services/model-registry.ts';
 import type { VideoTranscriptionService } from '../../services/video-transcription-service.ts';
@@ -14,7 +13,6 @@ import { registerVideoTranscriptionRoute } from './video-transcriptions.ts';
 export interface JobRouteDependencies {
   jobs: JobService;
   registry: ModelRegistry;
-  meter: Meter;
   /** /video/transcriptions: fetches the video under config.fetch's rules and transcribes its audio. */
   videoTranscription: VideoTranscriptionService;
   /** The inference key check (onRequest hook). */

@@ -1,6 +1,8 @@
 import { engineFor } from '../../engines/engine-for.ts';
 import type { ModelEntry, ModelRegistry } from '../../services/model-registry.ts';
-import type { JobKind } from '../../storage/store.ts';
+import type { JobService } from '../../services/jobs/job-service.ts';
+
+type JobKind = Parameters<JobService['queue']>[0];
 
 /**
  * The model a job request names, of the endpoint's type (video or music): 404 MODEL_NOT_FOUND when unknown,

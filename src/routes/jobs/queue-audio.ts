@@ -12,7 +12,7 @@ import { jobModelOf } from './job-model.ts';
  * the quote (per-thousand-character models count the prompt and the lyrics) and stores the job;
  * `{model, queue_id, status: "QUEUED"}`.
  */
-export function registerQueueAudioRoute(app: FastifyInstance, { jobs, registry, meter, auth }: JobRouteDependencies): void {
+export function registerQueueAudioRoute(app: FastifyInstance, { jobs, registry, auth }: JobRouteDependencies): void {
   app.post('/audio/queue', { onRequest: auth }, async (request, reply) => {
     const body = parseOrThrow(queueAudioRequest, request.body);
     const entry = jobModelOf(registry, body.model, 'music');
@@ -21,7 +21,7 @@ export function registerQueueAudioRoute(app: FastifyInstance, { jobs, registry, 
       ...(body.duration_seconds === undefined ? {} : { durationSeconds: body.duration_seconds }),
       characters: body.prompt.length + (body.lyrics_prompt?.length ?? 0),
     });
-    const billing = meter.for(request.apiKey!, (headers) => reply.headers(Object.fromEntries(Object.entries(headers))));
+    const billing = request.billing;
     const { job } = await jobs.queue('music', entry, body, quote, request.apiKey!, billing);
     setModelHeaders(reply, entry, entry.engine.kind);
     return { model: entry.config.id, queue_id: job.id, status: 'QUEUED' };

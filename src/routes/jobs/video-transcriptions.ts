@@ -10,10 +10,10 @@ import type { JobRouteDependencies } from './index.ts';
  * is fetched, its audio transcribed by the default asr model and billed as /audio/transcriptions is (per
  * second of audio); `{transcript, lang}`, or the transcript as text/plain.
  */
-export function registerVideoTranscriptionRoute(app: FastifyInstance, { videoTranscription: service, meter, auth }: JobRouteDependencies): void {
+export function registerVideoTranscriptionRoute(app: FastifyInstance, { videoTranscription: service, auth }: JobRouteDependencies): void {
   app.post('/video/transcriptions', { onRequest: auth }, async (request, reply) => {
     const body = parseOrThrow(createVideoTranscriptionRequest, request.body);
-    const billing = meter.for(request.apiKey!, (headers) => reply.headers(Object.fromEntries(Object.entries(headers))));
+    const billing = request.billing;
     const outcome = await service.transcribe(body.url, abortOnClose(request, reply), billing);
     setModelHeaders(reply, outcome.entry, outcome.servedBy);
     if (body.response_format === 'text') return reply.type('text/plain; charset=utf-8').send(outcome.result.text);

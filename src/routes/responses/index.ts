@@ -5,18 +5,16 @@ import { streamErrorBody, toClientError } from '../../http/error-renderer.ts';
 import { setModelHeaders } from '../../http/response-headers.ts';
 import { writeEventStream } from '../../http/sse-writer.ts';
 import { responsesRequest } from '../../schemas/responses.ts';
-import type { Meter } from '../../services/billing/meter.ts';
 import type { ResponsesService } from '../../services/responses/responses-service.ts';
 import { abortOnClose } from '../abort-on-close.ts';
 
 export interface ResponsesRouteDependencies {
   responses: ResponsesService;
-  meter: Meter;
   auth: onRequestAsyncHookHandler;
 }
 
 /** POST /responses: JSON, or OpenAI's Responses SSE events (`event:` + `data:`, no [DONE]) when `stream` is true. */
-export function registerResponsesRoutes(app: FastifyInstance, { responses, meter, auth }: ResponsesRouteDependencies): void {
+export function registerResponsesRoutes(app: FastifyInstance, { responses, auth }: ResponsesRouteDependencies): void {
   app.post('/responses', { onRequest: auth }, async (request, reply) => {
     const body = parseOrThrow(responsesRequest, request.body);
     const signal = abortOnClose(request, reply);
@@ -30,7 +28,7 @@ export function registerResponsesRoutes(app: FastifyInstance, { responses, meter
       const veniceError = toError(error);
       return { code: veniceError.code, message: veniceError.message, ...streamErrorBody(veniceError) };
     };
-    const billing = meter.for(request.apiKey!, (headers) => reply.headers(Object.fromEntries(Object.entries(headers))));
+    const billing = request.billing;
     const result = await responses.create(body, signal, billing, errorFields);
     setModelHeaders(reply, result.entry, result.servedBy);
     if (result.kind === 'json') return result.body;

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { EngineCall, EngineUsage } from '../../engines/engine.ts';
 import { EngineError, toVeniceError } from '../../engines/engine-error.ts';
-import type { ChatCompletionRequest, ChatMessage } from '../../schemas/chat.ts';
+import type { ChatCompletionRequest } from '../../schemas/chat.ts';
 import type { Billing, Settlement } from '../billing/meter.ts';
 import { meteredEvents, Metering } from '../billing/metered-events.ts';
 import { engineFor } from '../../engines/engine-for.ts';
-import { contextLengthOf } from '../model-registry.ts';
 import type { ModelEntry, ModelRegistry } from '../model-registry.ts';
 import { priceOf, type Cost } from '../pricing.ts';
 import type { ChatCompletionChunk, ChatCompletionResponse } from '../../schemas/chat-response.ts';
@@ -15,7 +14,7 @@ import { chatChunkStream } from './chat-stream.ts';
 import { resolveChatModel, type PersonaSource } from './chat-character.ts';
 import { DocumentsCall, withDocumentsCall } from './documents-call.ts';
 import { prepareChat } from './prepare-chat.ts';
-import { boundedWorstCase } from './bounded-worst-case.ts';
+import { boundedWorstCase, untokenizedWorstCase } from './bounded-worst-case.ts';
 import { hasFileParts, resolveFileParts, withoutFileText } from './file-parts.ts';
 import { inlineMediaUrls } from './media-urls.ts';
 import { needsWebSearch } from './search-decision.ts';
@@ -36,21 +35,12 @@ export type ChatResult =
   /** `encode` writes a chunk as JSON, the bytes of JSON.stringify, faster (chat-response.ts chunkEncoder). */
   | (ChatOutcome & { kind: 'stream'; chunks: AsyncGenerator<ChatCompletionChunk>; encode: (chunk: ChatCompletionChunk) => string });
 
-const TEMPLATE_TOKENS_PER_REQUEST = 16;
-const TEMPLATE_TOKENS_PER_MESSAGE = 8;
-
-/** The text a prompt is made of, for the worst-case token estimate. */
-function promptText(messages: ChatMessage[], tools: unknown): string {
-  const parts = messages.map((message) => (typeof message.content === 'string' ? message.content : JSON.stringify(message.content ?? '')));
-  return parts.join('\n') + (tools === undefined ? '' : JSON.stringify(tools));
-}
-
 /** Runs `work` under an open reservation; when it fails, the reservation is released (nothing was served). */
-async function releasingOnFailure<T>(settlement: Settlement | undefined, signal: AbortSignal, work: () => Promise<T>): Promise<T> {
+async function releasingOnFailure<T>(settlement: Settlement, signal: AbortSignal, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    await settlement?.release(signal.aborted ? 'client_disconnected' : 'failed');
+    await settlement.release(signal.aborted ? 'client_disconnected' : 'failed');
     throw error;
   }
 }
@@ -82,7 +72,7 @@ export class ChatService {
     this.web = new WebRetrieval(web);
   }
 
-  async create(original: ChatCompletionRequest, signal: AbortSignal, billing?: Billing): Promise<ChatResult> {
+  async create(original: ChatCompletionRequest, signal: AbortSignal, billing: Billing): Promise<ChatResult> {
     const { entry, suffixParameters, character } = await resolveChatModel(this.registry, this.personas, original.model, original.venice_parameters?.character_slug);
     // The request is validated whole (file parts as empty text) before anything is fetched, parsed, searched or charged.
     const files = hasFileParts(original.messages);
@@ -92,13 +82,14 @@ export class ChatService {
     const checked = prepare(files ? { ...original, messages: withoutFileText(original.messages) } : original);
     this.web.check(checked.veniceParameters);
     const identity: CompletionIdentity = { id: `chatcmpl-${randomBytes(16).toString('hex')}`, created: Math.floor(Date.now() / 1000), model: entry.config.id };
-    const reserve = (worst: { cost: Cost; tokens: number }): Promise<Settlement> => billing!.reserve({
+    // Admitted (privacy, rate limits) and reserved before any work: no file or page is read, nothing searched or
+    // tokenised, no engine started for a request past its limits. Files and pages are not read yet, so their text is
+    // reserved on a worst case bounded by the model's context; a plain prompt on its bytes (bounded-worst-case.ts).
+    const worst = files || asksForWeb(checked.veniceParameters) ? boundedWorstCase(entry, checked.engineRequest) : untokenizedWorstCase(entry, checked.engineRequest);
+    const settlement = await billing.reserve({
       modelId: entry.config.id, modelType: 'text', requestId: identity.id, limitClass: entry.config.rateLimitTier, tokens: worst.tokens, worstCase: worst.cost, privacy: entry.config.privacy,
     });
-    // Files and web pages are read only once the request is admitted (rate limits, then its reservation): their text
-    // is not known yet, so it is reserved on a worst case bounded by the model's context (bounded-worst-case.ts).
-    const early = billing !== undefined && (files || asksForWeb(checked.veniceParameters)) ? await reserve(boundedWorstCase(entry, checked.engineRequest)) : undefined;
-    const { prepared, citations } = await releasingOnFailure(early, signal, async () => {
+    const { prepared, citations } = await releasingOnFailure(settlement, signal, async () => {
       const read = files ? prepare({ ...original, messages: await resolveFileParts(original.messages, downloads === undefined || this.parsers === undefined ? undefined : { fetcher: downloads, parsers: this.parsers }, signal) }) : checked;
       return { prepared: read, citations: await this.web.retrieve(read.veniceParameters, original.messages, (question) => needsWebSearch(entry, question, signal), signal, billing) };
     });
@@ -106,14 +97,12 @@ export class ChatService {
     // The results reach the model after the system prompt(s) (web-context.ts).
     if (citations !== undefined) engineRequest.messages = withSystemText(engineRequest.messages, webContextText(citations, prepared.veniceParameters.enable_web_citations));
     const call: EngineCall = { signal };
-    // Otherwise the worst case (prompt + every completion token allowed, for each choice) is reserved before the engine runs.
-    const settlement = early ?? (billing === undefined ? undefined : await reserve(await this.worstCase(entry, engineRequest.messages, engineRequest.tools, engineRequest.maxTokens, engineRequest.n)));
     // Client media URLs are fetched once the request is admitted and paid for, and reach the engine as data: URLs.
     engineRequest.messages = await releasingOnFailure(settlement, signal, () => inlineMediaUrls(engineRequest.messages, downloads, signal));
     // `cost` reports the charge in the currency that paid it (swagger: cost.usd / cost.diem).
     const price = (usage: EngineUsage): Cost => {
       const full = priceOf(entry.config.pricing, usage);
-      return settlement === undefined ? full : settlement.currency === 'USD' ? { usd: full.usd, diem: 0 } : { usd: 0, diem: full.diem };
+      return settlement.currency === 'USD' ? { usd: full.usd, diem: 0 } : { usd: 0, diem: full.diem };
     };
     const engine = engineFor(entry, 'text');
     const generated = tracedEvents('engine.chat', engine.streamChat(engineRequest, call), (span, event) => {
@@ -125,7 +114,7 @@ export class ChatService {
 
     if (!prepared.stream) {
       const normalized = normalizeEvents(generated, normalize);
-      const mapped = mapEngineErrors(settlement === undefined ? normalized : meteredEvents(normalized, settlement, call, price));
+      const mapped = mapEngineErrors(meteredEvents(normalized, settlement, call, price));
       const { body } = await collectCompletion(documents === undefined ? mapped : withDocumentsCall(mapped, documents), identity, price, prepared.veniceParameters, citations);
       return { kind: 'json', body, entry, servedBy: call.servedBy ?? entry.engine.kind };
     }
@@ -137,21 +126,10 @@ export class ChatService {
     // stream ends, even given up before its first chunk, the reservation is settled or released.
     const chunks = await chatChunkStream(generated, {
       normalizer: new EventNormalizer(normalize),
-      metering: settlement === undefined ? undefined : new Metering(settlement, call, price),
+      metering: new Metering(settlement, call, price),
       documents: documents === undefined ? undefined : new DocumentsCall(documents),
       builder: new ChunkBuilder(identity, price, prepared.includeUsage, web),
     });
     return { kind: 'stream', chunks, encode: chunkEncoder(identity), entry, servedBy: call.servedBy ?? entry.engine.kind };
-  }
-
-  private async worstCase(entry: ModelEntry, messages: ChatMessage[], tools: unknown, maxTokens: number | undefined, n: number): Promise<{ cost: Cost; tokens: number }> {
-    // Conservative, since a charge never exceeds its reservation: at least one token per 2 bytes (tokenizers
-    // average 3–4 bytes a token on English, ~3 on CJK), plus what chat templates add around each message.
-    const text = promptText(messages, tools);
-    const counted = await engineFor(entry, 'text').countTokens(entry.engineModel, text);
-    const promptTokens = Math.max(counted, Math.ceil(Buffer.byteLength(text) / 2)) + TEMPLATE_TOKENS_PER_REQUEST + TEMPLATE_TOKENS_PER_MESSAGE * messages.length;
-    const completionTokens = maxTokens ?? Math.max(0, contextLengthOf(entry) - promptTokens);
-    const one = priceOf(entry.config.pricing, { promptTokens, completionTokens });
-    return { cost: { usd: one.usd * n, diem: one.diem * n }, tokens: (promptTokens + completionTokens) * n };
   }
 }

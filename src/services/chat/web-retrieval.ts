@@ -52,7 +52,7 @@ export class WebRetrieval {
    * are skipped, unbilled, and when any page was read there is no search ("bypasses web search", api-spec.mdx).
    * `decide` answers "auto". A search failure fails the request (429/500, as /augment/search answers).
    */
-  async retrieve(parameters: EffectiveVeniceParameters, messages: ChatMessage[], decide: (question: string) => Promise<boolean>, signal: AbortSignal, billing?: Billing): Promise<SearchHit[] | undefined> {
+  async retrieve(parameters: EffectiveVeniceParameters, messages: ChatMessage[], decide: (question: string) => Promise<boolean>, signal: AbortSignal, billing: Billing): Promise<SearchHit[] | undefined> {
     const web = this.web;
     if (web === undefined || !asksForWeb(parameters)) return undefined;
     const text = lastUserText(messages);
@@ -64,14 +64,14 @@ export class WebRetrieval {
     const query = text.trim().slice(0, MAX_QUERY_CHARS).trim();
     if (query === '' || parameters.enable_web_search === 'off') return undefined;
     if (parameters.enable_web_search === 'auto' && !(await decide(query))) return undefined;
-    return charged(billing, 'augment-search', web.pricing.search, signal, () => web.search.search(query, SEARCH_RESULTS, undefined, signal));
+    return withFlatPrice(billing, 'augment-search', web.pricing.search, signal, () => web.search.search(query, SEARCH_RESULTS, undefined, signal));
   }
 
   /** One page as a citation, or undefined when it cannot be read (blocked, private, missing, not text). */
-  private async read(web: ChatWebDependencies, url: string, signal: AbortSignal, billing: Billing | undefined): Promise<SearchHit | undefined> {
+  private async read(web: ChatWebDependencies, url: string, signal: AbortSignal, billing: Billing): Promise<SearchHit | undefined> {
     try {
       web.scrape.check(url);
-      const page = await charged(billing, 'augment-scrape', web.pricing.scrape, signal, () => web.scrape.scrape(url, signal));
+      const page = await withFlatPrice(billing, 'augment-scrape', web.pricing.scrape, signal, () => web.scrape.scrape(url, signal));
       return pageCitation(url, page.content);
     } catch (error) {
       // A page's own failure is a 400 from the scrape service; billing refusals (402, 429) and aborts end the request.
@@ -79,9 +79,4 @@ export class WebRetrieval {
       throw error;
     }
   }
-}
-
-/** `work` at a flat price when the request is billed (ChatService without billing: the prompt enhancer, tests). */
-function charged<T>(billing: Billing | undefined, name: string, price: Cost, signal: AbortSignal, work: () => Promise<T>): Promise<T> {
-  return billing === undefined ? work() : withFlatPrice(billing, name, price, signal, work);
 }

@@ -59,7 +59,7 @@ export class BackgroundRemovalService {
     throw new VeniceError('MODEL_NOT_FOUND', { message: 'Specified model not found: this server has no background-removal model' });
   }
 
-  async remove(request: BackgroundRemoveImageRequest, signal: AbortSignal, billing?: Billing): Promise<BackgroundRemovalOutcome> {
+  async remove(request: BackgroundRemoveImageRequest, signal: AbortSignal, billing: Billing): Promise<BackgroundRemovalOutcome> {
     const { entry, engine } = this.model();
     const field = request.image === undefined ? 'image_url' : 'image';
     const source = request.image ?? request.image_url ?? '';
@@ -67,7 +67,7 @@ export class BackgroundRemovalService {
     const image = await toRawImage(decoded.bytes, { channels: 3, field });
     const { config } = entry;
     const cost = config.pricing.generation ?? { usd: 0, diem: 0 };
-    const settlement = await billing?.reserve({
+    const settlement = await billing.reserve({
       modelId: config.id, modelType: 'image', requestId: `background-remove-${randomUUID()}`, limitClass: 'image', tokens: 0, worstCase: cost, privacy: config.privacy,
     });
     const call: EngineCall = { signal };
@@ -76,10 +76,10 @@ export class BackgroundRemovalService {
       const { mask } = await engine.foregroundMask(image, call);
       png = await encodeRawImage(withAlpha(image, mask), 'png');
     } catch (error) {
-      await settlement?.release(signal.aborted ? 'client_disconnected' : 'failed');
+      await settlement.release(signal.aborted ? 'client_disconnected' : 'failed');
       throw toClientError(error, signal);
     }
-    await settlement?.settle({ promptTokens: 0, completionTokens: 0 }, cost, 'completed');
+    await settlement.settle({ promptTokens: 0, completionTokens: 0 }, cost, 'completed');
     return { png, entry, servedBy: call.servedBy ?? engine.kind, cost };
   }
 }

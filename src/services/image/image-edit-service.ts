@@ -92,7 +92,7 @@ function toEditError(error: unknown): VeniceError {
 export class ImageEditService {
   constructor(private readonly registry: ModelRegistry, private readonly fetcher: UrlFetcher) {}
 
-  async edit(input: ImageEditInput, signal: AbortSignal, billing?: Billing): Promise<ImageEditOutcome> {
+  async edit(input: ImageEditInput, signal: AbortSignal, billing: Billing): Promise<ImageEditOutcome> {
     const model = input.model ?? this.registry.traits('inpaint').default;
     if (model === undefined) throw new VeniceError('MODEL_NOT_FOUND');
     const { entry } = this.registry.resolve(model, 'inpaint');
@@ -108,7 +108,7 @@ export class ImageEditService {
     // swagger: output_format "When omitted … PNG for 1K edits and JPEG for 2K/4K edits".
     const format: ImageFormat = input.output_format ?? (longSideOf(tier) <= 1024 ? 'png' : 'jpeg');
     const cost = editCostOf(config.pricing, tier, quality, images.length);
-    const settlement = await billing?.reserve({
+    const settlement = await billing.reserve({
       modelId: config.id, modelType: 'inpaint', requestId: `edit-image-${randomUUID()}`, limitClass: 'image', tokens: 0, worstCase: cost, privacy: config.privacy,
     });
     const call: EngineCall = { signal };
@@ -120,10 +120,10 @@ export class ImageEditService {
       }, call);
       image = await outputOf(result.images[0], format, size);
     } catch (error) {
-      await settlement?.release(signal.aborted ? 'client_disconnected' : 'failed');
+      await settlement.release(signal.aborted ? 'client_disconnected' : 'failed');
       throw toEditError(error);
     }
-    await settlement?.settle({ promptTokens: 0, completionTokens: 0 }, cost, 'completed');
+    await settlement.settle({ promptTokens: 0, completionTokens: 0 }, cost, 'completed');
     return { image, contentType: IMAGE_CONTENT_TYPES[format], entry, servedBy: call.servedBy ?? engine.kind, cost };
   }
 }

@@ -73,7 +73,7 @@ const SEED_RANGE = 1_000_000_000;
 export class ImageGenerationService {
   constructor(private readonly registry: ModelRegistry, private readonly enhancer?: PromptEnhancer, private readonly safety?: SafeMode) {}
 
-  async generate(request: GenerateImageRequest, signal: AbortSignal, billing?: Billing): Promise<GenerationOutcome> {
+  async generate(request: GenerateImageRequest, signal: AbortSignal, billing: Billing): Promise<GenerationOutcome> {
     const started = performance.now();
     const { entry } = this.registry.resolve(request.model, 'image');
     const engine = engineFor(entry, 'image');
@@ -98,7 +98,7 @@ export class ImageGenerationService {
    * /images/generations (INVENTORY §11.15): `model` defaults to "default", and a model that is not an image
    * model here (an OpenAI name such as dall-e-3) falls back to the default image model. One image.
    */
-  async generateSimple(request: SimpleGenerateImageRequest, signal: AbortSignal, billing?: Billing): Promise<GenerationOutcome> {
+  async generateSimple(request: SimpleGenerateImageRequest, signal: AbortSignal, billing: Billing): Promise<GenerationOutcome> {
     const started = performance.now();
     const entry = this.simpleModel(request.model);
     const engine = engineFor(entry, 'image');
@@ -123,11 +123,11 @@ export class ImageGenerationService {
     }
   }
 
-  private async run(plan: GenerationPlan, started: number, signal: AbortSignal, billing?: Billing): Promise<GenerationOutcome> {
+  private async run(plan: GenerationPlan, started: number, signal: AbortSignal, billing: Billing): Promise<GenerationOutcome> {
     const { entry, engine } = plan;
     const id = `generate-image-${randomUUID()}`;
     const cost = imageCostOf(entry.config, { ...(plan.size.resolution === undefined ? {} : { resolution: plan.size.resolution }), ...(plan.quality === undefined ? {} : { quality: plan.quality }) }, plan.count);
-    const settlement = await billing?.reserve({
+    const settlement = await billing.reserve({
       modelId: entry.config.id, modelType: 'image', requestId: id, limitClass: 'image', tokens: 0, worstCase: cost, privacy: entry.config.privacy,
     });
     try {
@@ -149,7 +149,7 @@ export class ImageGenerationService {
       })));
       const judged = plan.safeMode && this.safety !== undefined ? await Promise.all(encoded.map((image) => this.safety!.apply(image, plan.format))) : encoded.map((image) => ({ image, blurred: false }));
       const images = judged.map((result) => result.image);
-      await settlement?.settle({ promptTokens: 0, completionTokens: 0 }, cost, 'completed');
+      await settlement.settle({ promptTokens: 0, completionTokens: 0 }, cost, 'completed');
       const timing = {
         inferenceDuration: Math.round(inferenceDuration), inferencePreprocessingTime: Math.round(inferenceStart - started), inferenceQueueTime: 0, total: Math.round(performance.now() - started),
       };
@@ -158,7 +158,7 @@ export class ImageGenerationService {
         ...(enhancedPrompt === undefined ? {} : { enhancedPrompt }),
       };
     } catch (error) {
-      await settlement?.release(signal.aborted ? 'client_disconnected' : 'failed');
+      await settlement.release(signal.aborted ? 'client_disconnected' : 'failed');
       throw error instanceof EngineError ? toVeniceError(error, 'prompt') : error;
     }
   }

@@ -9,7 +9,7 @@ export interface PromptEnhancer {
    * The rewritten prompt, at most `maxLength` characters, or undefined when no rewrite was produced. Fails
    * open: any failure (no text model, the model errs, the balance is short) gives undefined, never an error.
    */
-  enhance(prompt: string, options: { safeMode: boolean; maxLength: number }, signal: AbortSignal, billing?: Billing): Promise<string | undefined>;
+  enhance(prompt: string, options: { safeMode: boolean; maxLength: number }, signal: AbortSignal, billing: Billing): Promise<string | undefined>;
 }
 
 const INSTRUCTIONS = [
@@ -27,7 +27,7 @@ const SAFE = 'Keep the result suitable for all audiences: no nudity, sexual cont
 export class ChatPromptEnhancer implements PromptEnhancer {
   constructor(private readonly chat: ChatService, private readonly registry: ModelRegistry) {}
 
-  async enhance(prompt: string, options: { safeMode: boolean; maxLength: number }, signal: AbortSignal, billing?: Billing): Promise<string | undefined> {
+  async enhance(prompt: string, options: { safeMode: boolean; maxLength: number }, signal: AbortSignal, billing: Billing): Promise<string | undefined> {
     const model = this.registry.traits('text').default;
     if (model === undefined) return undefined;
     try {

@@ -49,7 +49,7 @@ function toClientError(error: unknown): unknown {
 export class UpscaleService {
   constructor(private readonly registry: ModelRegistry, private readonly fetcher: UrlFetcher) {}
 
-  async upscale(request: UpscaleImageRequest, signal: AbortSignal, billing?: Billing): Promise<UpscaleOutcome> {
+  async upscale(request: UpscaleImageRequest, signal: AbortSignal, billing: Billing): Promise<UpscaleOutcome> {
     const model = this.registry.traits('upscale').default;
     if (model === undefined) throw new VeniceError('MODEL_NOT_FOUND');
     const { entry } = this.registry.resolve(model, 'upscale');
@@ -58,7 +58,7 @@ export class UpscaleService {
     const scale = appliedScale(request.scale === 4 ? 4 : 2, input.width * input.height);
     const image = await toRawImage(input.bytes, { channels: input.hasAlpha ? 4 : 3, field: 'image' });
     const cost = upscaleCostOf(entry, scale);
-    const settlement = await billing?.reserve({
+    const settlement = await billing.reserve({
       modelId: entry.config.id, modelType: 'upscale', requestId: `upscale-${randomUUID()}`, limitClass: 'image', tokens: 0, worstCase: cost, privacy: entry.config.privacy,
     });
     const call: EngineCall = { signal };
@@ -67,10 +67,10 @@ export class UpscaleService {
       const upscaled = await engine.upscale({ image, scale, creativity: request.creativity }, call);
       png = await encodeRawImage(upscaled, 'png');
     } catch (error) {
-      await settlement?.release(signal.aborted ? 'client_disconnected' : 'failed');
+      await settlement.release(signal.aborted ? 'client_disconnected' : 'failed');
       throw toClientError(error);
     }
-    await settlement?.settle({ promptTokens: 0, completionTokens: 0 }, cost, 'completed');
+    await settlement.settle({ promptTokens: 0, completionTokens: 0 }, cost, 'completed');
     return { png, scale, entry, servedBy: call.servedBy ?? engine.kind, cost };
   }
 }

@@ -27,7 +27,7 @@ export class ResponsesService {
   constructor(private readonly chat: ChatService, private readonly registry: ModelRegistry) {}
 
   /** `errorFields` gives the fields of the `error` event of a stream that fails after its first event. */
-  async create(request: ResponsesRequest, signal: AbortSignal, billing: Billing | undefined, errorFields: (error: unknown) => Record<string, unknown>): Promise<ResponsesResult> {
+  async create(request: ResponsesRequest, signal: AbortSignal, billing: Billing, errorFields: (error: unknown) => Record<string, unknown>): Promise<ResponsesResult> {
     this.refuseE2ee(request.model);
     const result = await this.chat.create(chatRequestOf(request), signal, billing);
     const { entry, servedBy } = result;
