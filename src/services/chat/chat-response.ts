@@ -157,7 +157,10 @@ export class ChunkBuilder {
   }
 
   private chunk(choice: number, delta: ChatCompletionDelta, finishReason: FinishReason | null = null): ChatCompletionChunk {
-    return { ...this.base(), choices: [{ index: choice, delta, finish_reason: finishReason, logprobs: null }] };
+    const choices = [{ index: choice, delta, finish_reason: finishReason, logprobs: null }];
+    // The chunk of every token: one literal, no spread of the shared fields.
+    if (this.echo === undefined) return { id: this.identity.id, object: 'chat.completion.chunk', created: this.identity.created, model: this.identity.model, choices };
+    return { ...this.base(), choices };
   }
 }
 
