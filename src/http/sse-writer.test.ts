@@ -41,3 +41,31 @@ test('a stream whose headers cannot be written answers 500 UNKNOWN_ERROR and clo
     await app.close();
   }
 });
+
+test('the events ready in one tick go out in one write; the end carries what is left', async (t) => {
+  const app = Fastify();
+  let writes: string[] = [];
+  async function* burst(): AsyncGenerator<Record<string, unknown>> {
+    yield { n: 1 };
+    yield { n: 2 };
+    yield { n: 3 };
+    // The next upstream read: a later turn of the event loop.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    yield { n: 4 };
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  app.get('/stream', async (_request, reply) => {
+    const write = t.mock.method(reply.raw, 'write');
+    await writeEventStream(reply, burst(), () => new VeniceError('INFERENCE_FAILED'), { encode: (chunk) => `#${JSON.stringify(chunk)}` });
+    writes = write.mock.calls.map((call) => String(call.arguments[0]));
+    return reply;
+  });
+  try {
+    const origin = await app.listen({ host: '127.0.0.1', port: 0 });
+    const text = await (await fetch(`${origin}/stream`)).text();
+    assert.equal(text, 'data: #{"n":1}\n\ndata: #{"n":2}\n\ndata: #{"n":3}\n\ndata: #{"n":4}\n\ndata: [DONE]\n\n');
+    assert.deepEqual(writes, ['data: #{"n":1}\n\ndata: #{"n":2}\n\ndata: #{"n":3}\n\n', 'data: #{"n":4}\n\n']);
+  } finally {
+    await app.close();
+  }
+});
