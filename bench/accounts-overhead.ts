@@ -19,7 +19,11 @@
  * BENCH_REQUESTS, at least 100), BENCH_CONCURRENCY (as in gateway-overhead.ts), BENCH_RIALTO_NODE_ARGS
  * (extra node flags for the Rialto processes), BENCH_RIALTO_NODE_ARGS_CONFIGS (which configurations get them,
  * e.g. "D"; default all), BENCH_REDIS_URL (default $REDIS_URL, else redis://127.0.0.1:6379), BENCH_DATABASE_URL
- * (PostgreSQL for D, default postgres://postgres@127.0.0.1:5432/test).
+ * (PostgreSQL for D, default postgres://postgres@127.0.0.1:5432/test), BENCH_CONFIGURATIONS (default A,B,C,D),
+ * BENCH_REPLICAS (default 4; 0 skips the replicas scenario).
+ *
+ * Then the replicas scenario (accounts-replicas.ts): BENCH_REPLICAS Rialto processes like D on one schema and one
+ * Redis prefix, every request on one key of one account, one replica alone and then all at once; its books too.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -28,11 +32,10 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { Pool } from 'undici';
-import { loadConfig } from '../src/config.ts';
-import { openStore } from '../src/storage/open-store.ts';
-import type { Currency, Nanos } from '../src/storage/store.ts';
+import { type Books, booksReport, checkBooks } from './accounts-books.ts';
+import { replicaScenario } from './accounts-replicas.ts';
 import {
-  concurrencyLevels, createInferenceKey, fixed, freePort, load, onCleanup, percentile, positiveInteger, rialtoCli, rialtoEnvironment,
+  concurrencyLevels, createInferenceKey, fixed, freePort, load, onCleanup, percentile, positiveInteger, rialtoCli,
   signed, startRialtoServer, startUpstream, stopChild, table, temporaryDirectory, UPSTREAM_MODEL, writeRialtoConfig,
   type Child, type Probe, type RunResult, type Target, type UpstreamStats,
   runBench,
@@ -41,7 +44,6 @@ import {
 const RIALTO_MODEL = 'bench';
 /** USD the 'default' account is funded with (`rialto balance add`), in every configuration. */
 const FUNDING_USD = 1000;
-const NANOS_PER_USD = 1_000_000_000;
 /** Prices per 1M tokens of the priced model (B, C, D); DIEM as USD, but the account holds no DIEM, so USD pays. */
 const PRICING = { input: { usd: 1, diem: 1 }, output: { usd: 4, diem: 4 } };
 /** Limits no bench run can reach, for every text class. */
@@ -49,7 +51,7 @@ const UNREACHABLE_LIMITS = { requestsPerMinute: 1_000_000_000, tokensPerMinute: 
 
 // ---------------------------------------------------------------- settings
 
-interface Settings { requests: number; warmup: number; levels: number[]; redisUrl: string; databaseUrl: string; profiled: Set<string> | undefined }
+interface Settings { requests: number; warmup: number; levels: number[]; replicas: number; redisUrl: string; databaseUrl: string; profiled: Set<string> | undefined }
 
 function settings(): Settings {
   try {
@@ -59,6 +61,7 @@ function settings(): Settings {
       requests,
       warmup: positiveInteger('BENCH_WARMUP', Math.max(100, Math.round(requests / 5))),
       levels: concurrencyLevels(),
+      replicas: process.env.BENCH_REPLICAS === '0' ? 0 : positiveInteger('BENCH_REPLICAS', 4),
       redisUrl: process.env.BENCH_REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
       databaseUrl: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
       profiled: profiledRaw === undefined || profiledRaw === '' ? undefined : new Set(profiledRaw.toUpperCase().split(',').map((part) => part.trim())),
@@ -70,7 +73,9 @@ function settings(): Settings {
 }
 
 const SETTINGS = settings();
-const { requests: REQUESTS, warmup: WARMUP, levels: LEVELS } = SETTINGS;
+/** BENCH_CONFIGURATIONS (default A,B,C,D): which of the four configurations run (the replicas scenario runs apart). */
+const SELECTED = new Set((process.env.BENCH_CONFIGURATIONS ?? 'A,B,C,D').toUpperCase().split(',').map((part) => part.trim()));
+const { requests: REQUESTS, warmup: WARMUP, levels: LEVELS, replicas: REPLICAS } = SETTINGS;
 
 /** A name unique to this run: the Redis prefix and the PostgreSQL schema (lowercase letters, digits and _). */
 const RUN_ID = `${process.pid}_${randomBytes(4).toString('hex')}`;
@@ -109,7 +114,10 @@ async function postgres<Row extends pg.QueryResultRow>(statement: string): Promi
   }
 }
 
-const dropSchema = (): Promise<unknown> => postgres(`DROP SCHEMA IF EXISTS "${PG_SCHEMA}" CASCADE`);
+/** The replicas scenario's schema: its account is another one than D's. */
+const PG_REPLICAS_SCHEMA = `${PG_SCHEMA}_replicas`;
+const withSchema = (schema: string): string => `${SETTINGS.databaseUrl}${SETTINGS.databaseUrl.includes('?') ? '&' : '?'}schema=${schema}`;
+const dropSchema = (): Promise<unknown> => postgres(`DROP SCHEMA IF EXISTS "${PG_SCHEMA}" CASCADE; DROP SCHEMA IF EXISTS "${PG_REPLICAS_SCHEMA}" CASCADE`);
 
 /** Fails early, with a clear message, when Redis or PostgreSQL is not there. */
 async function checkServices(): Promise<void> {
@@ -145,7 +153,7 @@ const CONFIGURATIONS: Configuration[] = [
   { id: 'B', label: 'B memory limiter, SQLite', priced: true, rateLimits: { enabled: true, store: 'memory' }, databaseUrl: undefined },
   { id: 'C', label: 'C Redis limiter, SQLite', priced: true, rateLimits: { enabled: true, store: 'redis', redisUrl: SETTINGS.redisUrl, redisPrefix: `${REDIS_PREFIX}:C` }, databaseUrl: undefined },
   { id: 'D', label: 'D Redis limiter, PostgreSQL', priced: true, rateLimits: { enabled: true, store: 'redis', redisUrl: SETTINGS.redisUrl, redisPrefix: `${REDIS_PREFIX}:D` },
-    databaseUrl: `${SETTINGS.databaseUrl}${SETTINGS.databaseUrl.includes('?') ? '&' : '?'}schema=${PG_SCHEMA}` },
+    databaseUrl: withSchema(PG_SCHEMA) },
 ];
 
 interface RunningConfiguration extends Configuration {
@@ -156,13 +164,17 @@ interface RunningConfiguration extends Configuration {
   sent: number;
 }
 
+/** A configuration's rateLimits section, with limits no run reaches where the limiter is on. */
+function limitsOf(configuration: Configuration): Record<string, unknown> {
+  if (configuration.rateLimits.enabled !== true) return configuration.rateLimits;
+  return { ...configuration.rateLimits, overrides: { XS: UNREACHABLE_LIMITS, S: UNREACHABLE_LIMITS, M: UNREACHABLE_LIMITS, L: UNREACHABLE_LIMITS } };
+}
+
 async function startConfiguration(configuration: Configuration, directory: string, upstreamPort: number): Promise<RunningConfiguration> {
   const folder = join(directory, configuration.id);
   mkdirSync(folder);
   const port = await freePort();
-  const limits = configuration.rateLimits.enabled === true
-    ? { ...configuration.rateLimits, overrides: { XS: UNREACHABLE_LIMITS, S: UNREACHABLE_LIMITS, M: UNREACHABLE_LIMITS, L: UNREACHABLE_LIMITS } }
-    : configuration.rateLimits;
+  const limits = limitsOf(configuration);
   const configFile = writeRialtoConfig(folder, {
     server: { host: '127.0.0.1', port },
     logLevel: 'silent',
@@ -185,56 +197,6 @@ async function startConfiguration(configuration: Configuration, directory: strin
     ...configuration, configFile, child, sent: 0,
     target: { name: configuration.id, pool, path: '/api/v1/chat/completions', headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` }, model: RIALTO_MODEL, pid: child.process.pid },
   };
-}
-
-// ---------------------------------------------------------------- the books
-
-interface Books {
-  id: string;
-  records: number;
-  sent: number;
-  charged: Record<Currency, Nanos>;
-  decrease: Record<Currency, Nanos>;
-  reserved: Record<Currency, Nanos>;
-  statuses: Map<string, number>;
-  problems: string[];
-}
-
-/** Reads a configuration's account and usage records through its store (the process must have stopped). */
-async function checkBooks(configuration: RunningConfiguration): Promise<Books> {
-  const store = await openStore(loadConfig(configuration.configFile, rialtoEnvironment()));
-  try {
-    const charged: Record<Currency, Nanos> = { USD: 0, DIEM: 0 };
-    const statuses = new Map<string, number>();
-    let records = 0;
-    let after: { createdAt: string; id: string } | undefined;
-    for (;;) {
-      const page = await store.usage.list({ accountId: 'default', limit: 1000, ...(after === undefined ? {} : { after }) });
-      for (const record of page) {
-        charged[record.currency] += record.amount;
-        statuses.set(record.status, (statuses.get(record.status) ?? 0) + 1);
-      }
-      records += page.length;
-      const last = page.at(-1);
-      if (page.length < 1000 || last === undefined) break;
-      after = { createdAt: last.createdAt, id: last.id };
-    }
-    const account = await store.accounts.find('default');
-    if (account === undefined) throw new Error(`configuration ${configuration.id}: no 'default' account`);
-    const decrease = { USD: FUNDING_USD * NANOS_PER_USD - account.usdBalance, DIEM: -account.diemBalance };
-    const reserved = { USD: account.usdReserved, DIEM: account.diemReserved };
-    const problems: string[] = [];
-    for (const currency of ['USD', 'DIEM'] as const) {
-      if (charged[currency] !== decrease[currency]) problems.push(`${currency}: usage records sum to ${charged[currency]} nanos, the balance went down by ${decrease[currency]}`);
-      if (reserved[currency] !== 0) problems.push(`${currency}: ${reserved[currency]} nanos still reserved`);
-    }
-    if (records !== configuration.sent) problems.push(`${records} usage records for ${configuration.sent} requests`);
-    if (configuration.priced && charged.USD <= 0) problems.push('a priced model charged nothing');
-    if (!configuration.priced && (charged.USD !== 0 || charged.DIEM !== 0)) problems.push('a free model charged something');
-    return { id: configuration.id, records, sent: configuration.sent, charged, decrease, reserved, statuses, problems };
-  } finally {
-    await store.close();
-  }
 }
 
 // ---------------------------------------------------------------- report
@@ -265,17 +227,6 @@ function report(rows: Row[], labels: Map<string, string>): string {
     + `or µs (CPU of the Rialto process per request, from /proc; 10 ms tick, so ±${fixed(10_000 / REQUESTS, 0)} µs; Redis and PostgreSQL server CPU not included)\n`;
 }
 
-function booksReport(books: Books[]): string {
-  const usd = (nanos: Nanos): string => (nanos / NANOS_PER_USD).toFixed(9);
-  return table(
-    ['configuration', 'requests', 'usage records', 'charged USD', 'balance decrease USD', 'reserved USD/DIEM', 'statuses', 'check'],
-    books.map((entry) => [entry.id, String(entry.sent), String(entry.records), usd(entry.charged.USD), usd(entry.decrease.USD),
-      `${entry.reserved.USD}/${entry.reserved.DIEM}`, [...entry.statuses].map(([status, count]) => `${status} ${count}`).join(', '),
-      entry.problems.length === 0 ? 'ok' : 'FAILED']),
-    1,
-  );
-}
-
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<number> {
@@ -296,7 +247,7 @@ async function main(): Promise<number> {
   const directory = temporaryDirectory('rialto-accounts-bench-');
   // Started one after another: four tsx start-ups at once on 2 cores only make each slower.
   const configurations: RunningConfiguration[] = [];
-  for (const configuration of CONFIGURATIONS) configurations.push(await startConfiguration(configuration, directory, upstream.port));
+  for (const configuration of CONFIGURATIONS.filter(({ id }) => SELECTED.has(id))) configurations.push(await startConfiguration(configuration, directory, upstream.port));
   process.stdout.write(`Rialto processes: ${configurations.map(({ id, child }) => `${id} pid ${child.process.pid}`).join(', ')}; Redis prefix ${REDIS_PREFIX}, PostgreSQL schema ${PG_SCHEMA}\n`);
   const labels = new Map<string, string>([['direct', 'upstream alone'], ...configurations.map(({ id, label }): [string, string] => [id, label])]);
 
@@ -347,8 +298,18 @@ async function main(): Promise<number> {
   // The books, read once every Rialto process has stopped (SIGTERM: it finishes what it was doing).
   await Promise.all(configurations.map(({ child }) => stopChild(child)));
   const books: Books[] = [];
-  for (const configuration of configurations) books.push(await checkBooks(configuration));
+  for (const configuration of configurations) books.push(await checkBooks(configuration.id, configuration.configFile, FUNDING_USD, configuration.sent, configuration.priced));
   process.stdout.write(`\nBooks (through the store, after the run; A's model is free, B–D charge ${PRICING.input.usd} / ${PRICING.output.usd} USD per 1M input / output tokens):\n${booksReport(books)}\n`);
+  if (REPLICAS > 0) {
+    process.stdout.write(`\nReplicas: ${REPLICAS} Rialto processes on one PostgreSQL schema and one Redis prefix, every request on one key of one account, JSON, ${REQUESTS} requests each, against one of them alone:\n`);
+    const replicas = await replicaScenario({
+      replicas: REPLICAS, requests: REQUESTS, warmup: WARMUP, concurrency: maxConcurrency, fundingUsd: FUNDING_USD, upstreamPort: upstream.port,
+      directory, databaseUrl: withSchema(PG_REPLICAS_SCHEMA), rateLimits: limitsOf(CONFIGURATIONS[3]!), model: RIALTO_MODEL, pricing: PRICING,
+    });
+    process.stdout.write(`${replicas.report}\n${booksReport([replicas.books])}\n`);
+    failures.push(...replicas.failures);
+    books.push(replicas.books);
+  }
   const bookProblems = books.flatMap(({ id, problems }) => problems.map((problem) => `${id}: ${problem}`));
   for (const problem of bookProblems) process.stdout.write(`  ${problem}\n`);
   if (bookProblems.length === 0) process.stdout.write('Every configuration: usage records = balance decrease, nothing left reserved, one record per request.\n');
