@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runProcess } from '../engines/pocketsphinx/run-process.ts';
+import { runProcess } from '../engines/media/run-process.ts';
 import { VeniceError } from '../errors/venice-error.ts';
 import type { Billing } from './billing/meter.ts';
 import type { UrlFetcher } from './media/url-fetcher.ts';

@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import type { Automatic1111EngineConfig } from '../../config.ts';
 import type { EngineCall, GeneratedImages, ImageEditRequest, ImageEngine, ImageGenerateRequest } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
-import { UpstreamPool, type UpstreamEndpoint } from '../openai-compatible/upstream-pool.ts';
+import { errorCode } from '../upstream/network-error.ts';
+import { failover, requestEndpoint } from '../upstream/request-with-failover.ts';
+import { fieldsOf, jsonBody, readAnswer } from '../upstream/upstream-answer.ts';
+import { UpstreamPool, type UpstreamEndpoint } from '../upstream/upstream-pool.ts';
 import { authorizationOf, img2imgBody, txt2imgBody } from './automatic1111-request.ts';
 import { errorMessageOf, imagesOf, upstreamFailure } from './automatic1111-response.ts';
 import { compositeLayers } from './composite-layers.ts';
 import { TaskInterrupter } from './task-interrupter.ts';
-
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 
 /** What an edit runs with, since ImageEditRequest carries no steps or CFG scale: the model's defaults. */
 export interface Automatic1111Defaults {
@@ -33,8 +35,8 @@ export class Automatic1111Engine implements ImageEngine {
   private readonly running = new Map<UpstreamEndpoint, number>();
 
   constructor(private readonly config: Automatic1111EngineConfig, private readonly defaults: Automatic1111Defaults) {
-    this.pool = new UpstreamPool(config);
-    this.interrupter = new TaskInterrupter((endpoint) => authorizationOf(endpoint.apiKey), config.timeoutMs);
+    this.pool = new UpstreamPool(config, authorizationOf);
+    this.interrupter = new TaskInterrupter(config.timeoutMs);
   }
 
   async generate(request: ImageGenerateRequest, call: EngineCall): Promise<GeneratedImages> {
@@ -50,55 +52,27 @@ export class Automatic1111Engine implements ImageEngine {
     return imagesOf(body, 1, label);
   }
 
-  /** POSTs to the first endpoint that takes the request and returns its parsed JSON answer. */
-  private async post(path: string, body: Record<string, unknown>, taskId: string, call: EngineCall): Promise<{ body: unknown; label: string }> {
-    let lastError: EngineError | undefined;
-    const payload = JSON.stringify(body);
-    for (const endpoint of this.pool.order()) {
+  /**
+   * POSTs to the first endpoint that takes the request (upstream/request-with-failover.ts) and returns its
+   * parsed JSON answer; a job given up on (the client left, or it timed out) is interrupted on its endpoint.
+   */
+  private post(path: string, body: Record<string, unknown>, taskId: string, call: EngineCall): Promise<{ body: unknown; label: string }> {
+    const exchange = { kind: this.kind, path, body: jsonBody(body), accept: 'application/json', failure: upstreamFailure, read: readAnswer };
+    return failover(this.pool, async (endpoint) => {
       this.running.set(endpoint, (this.running.get(endpoint) ?? 0) + 1);
-      let status: number;
-      let answer: unknown;
       try {
-        const response = await endpoint.pool.request({
-          method: 'POST', path: `${endpoint.basePath}${path}`, body: payload, signal: call.signal,
-          headers: { 'content-type': 'application/json', accept: 'application/json', ...authorizationOf(endpoint.apiKey) },
-        });
-        status = response.statusCode;
-        const text = await response.body.text();
-        answer = parseJson(text);
+        return { body: await requestEndpoint(endpoint, exchange, call), label: endpoint.label };
       } catch (error) {
-        const failure = this.networkFailure(error, endpoint, taskId, call);
-        if (!failure.retryable) throw failure;
-        lastError = failure;
-        continue;
+        if (error instanceof EngineError && abandoned(error, call)) {
+          // The WebUI may be running (or about to run) the job: stop it; the caller does not wait for that.
+          const alone = (): boolean => (this.running.get(endpoint) ?? 0) === 0;
+          void this.interrupter.interrupt(endpoint, taskId, alone);
+        }
+        throw error;
       } finally {
         this.running.set(endpoint, (this.running.get(endpoint) ?? 1) - 1);
       }
-      if (status >= 200 && status < 300) {
-        endpoint.succeeded();
-        call.servedBy = `${this.kind}/${endpoint.label}`;
-        return { body: answer, label: endpoint.label };
-      }
-      lastError = upstreamFailure(status, answer, endpoint.label);
-      if (!lastError.retryable) throw lastError;
-      endpoint.failed(Date.now());
-    }
-    throw lastError ?? new EngineError('offline', 'no upstream endpoint configured');
-  }
-
-  /** A request that did not get an answer: the client left, it timed out, or the endpoint is unreachable. */
-  private networkFailure(error: unknown, endpoint: UpstreamEndpoint, taskId: string, call: EngineCall): EngineError {
-    const code = (error as { code?: string }).code ?? '';
-    const abandoned = call.signal.aborted || TIMEOUT_CODES.has(code);
-    if (abandoned && code !== 'UND_ERR_CONNECT_TIMEOUT') {
-      // The WebUI may be running (or about to run) the job: stop it; the caller does not wait for that.
-      const alone = (): boolean => (this.running.get(endpoint) ?? 0) === 0;
-      void this.interrupter.interrupt(endpoint, taskId, alone);
-    }
-    if (call.signal.aborted) return new EngineError('failed', 'request aborted by the client', { cause: error, retryable: false });
-    if (TIMEOUT_CODES.has(code)) return new EngineError('timeout', `upstream ${endpoint.label} timed out (${code})`, { cause: error, retryable: false });
-    endpoint.failed(Date.now());
-    return new EngineError('offline', `upstream ${endpoint.label} unreachable: ${(error as Error).message}`, { cause: error });
+    });
   }
 
   /**
@@ -106,21 +80,16 @@ export class Automatic1111Engine implements ImageEngine {
    * credentials like every /sdapi route, and lists the checkpoints, so a configured checkpoint the
    * server does not have shows up here rather than on the first request.
    */
-  async checkHealth(signal: AbortSignal): Promise<{ healthy: boolean; detail: string }> {
-    const results = await Promise.all(this.pool.endpoints.map(async (endpoint) => {
-      try {
-        const response = await endpoint.pool.request({ method: 'GET', path: `${endpoint.basePath}/sdapi/v1/sd-models`, headers: authorizationOf(endpoint.apiKey), signal });
-        const body = parseJson(await response.body.text());
-        if (response.statusCode !== 200) return `${endpoint.shownUrl} answered ${response.statusCode}${errorMessageOf(body) === '' ? '' : `: ${errorMessageOf(body)}`}`;
-        const checkpoint = this.config.checkpoint;
-        if (checkpoint === undefined || !Array.isArray(body)) return undefined;
-        return body.some((model: unknown) => checkpointNames(model).includes(checkpoint)) ? undefined : `${endpoint.shownUrl} has no checkpoint "${checkpoint}"`;
-      } catch (error) {
-        return `${endpoint.shownUrl} is not reachable (${(error as Error).message})`;
-      }
-    }));
-    const problems = results.filter((problem) => problem !== undefined);
-    return { healthy: problems.length === 0, detail: problems.length === 0 ? 'every endpoint answers' : problems.join('; ') };
+  checkHealth(signal: AbortSignal): Promise<{ healthy: boolean; detail: string }> {
+    return this.pool.checkEach(signal, async (endpoint) => {
+      const response = await endpoint.pool.request({ method: 'GET', path: `${endpoint.basePath}/sdapi/v1/sd-models`, headers: endpoint.authorization, signal });
+      const body = await readAnswer(response);
+      if (response.statusCode !== 200) return `${endpoint.shownUrl} answered ${response.statusCode}${errorMessageOf(body) === '' ? '' : `: ${errorMessageOf(body)}`}`;
+      const checkpoint = this.config.checkpoint;
+      const models = fieldsOf(checkpointList, body);
+      if (checkpoint === undefined || models === undefined) return undefined;
+      return models.some((model) => checkpointNames(model).includes(checkpoint)) ? undefined : `${endpoint.shownUrl} has no checkpoint "${checkpoint}"`;
+    });
   }
 
   async close(): Promise<void> {
@@ -129,26 +98,26 @@ export class Automatic1111Engine implements ImageEngine {
   }
 }
 
-/**
- * The names override_settings.sd_model_checkpoint accepts for an /sdapi/v1/sd-models item (SDModelItem:
- * title "file.safetensors [shorthash]", model_name, hash, sha256, filename): modules/sd_models.py
- * CheckpointInfo.ids.
- */
-function checkpointNames(model: unknown): string[] {
-  if (typeof model !== 'object' || model === null) return [];
-  const { title, model_name: modelName, hash, sha256, filename } = model as Record<string, unknown>;
-  const names = [title, modelName, hash, sha256].filter((name): name is string => typeof name === 'string');
-  if (typeof title === 'string') names.push(title.replace(/\s*\[[0-9a-f]+\]$/, ''));
-  if (typeof filename === 'string') names.push(filename.split(/[\\/]/).pop() ?? filename);
-  return names;
+/** A job given up on, which the WebUI may still run: the client left, or the answer did not come in time (a connection that timed out never reached it). */
+function abandoned(error: EngineError, call: EngineCall): boolean {
+  if (error.options.status !== undefined || errorCode(error.options.cause) === 'UND_ERR_CONNECT_TIMEOUT') return false;
+  return call.signal.aborted || error.failure === 'timeout';
 }
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
+/** modules/api/models.py SDModelItem: the fields that name a checkpoint (a field of another type counts as absent). */
+const name = z.string().optional().catch(undefined);
+const checkpointList = z.array(z.object({ title: name, model_name: name, hash: name, sha256: name, filename: name }).catch({}));
+
+/**
+ * The names override_settings.sd_model_checkpoint accepts for an /sdapi/v1/sd-models item (title
+ * "file.safetensors [shorthash]", model_name, hash, sha256, filename): modules/sd_models.py CheckpointInfo.ids.
+ */
+function checkpointNames(model: z.infer<typeof checkpointList>[number]): string[] {
+  const { title, model_name: modelName, hash, sha256, filename } = model;
+  const names = [title, modelName, hash, sha256].filter((value): value is string => value !== undefined);
+  if (title !== undefined) names.push(title.replace(/\s*\[[0-9a-f]+\]$/, ''));
+  if (filename !== undefined) names.push(filename.split(/[\\/]/).pop() ?? filename);
+  return names;
 }
 
 /** engine-factory's entry point. */

@@ -1,25 +1,22 @@
 import type { GeneratedImages } from '../engine.ts';
+import { z } from 'zod';
 import { EngineError } from '../engine-error.ts';
+import { fieldsOf, parseAnswer } from '../upstream/upstream-answer.ts';
 
 /**
  * modules/api/models.py TextToImageResponse / ImageToImageResponse: `images` (base64, in the server's
  * samples_format), `parameters` (the request echoed) and `info`, a JSON string of Processed.js()
  * (modules/processing.py) with `seed`, `all_seeds` and `index_of_first_image` (1 when a grid leads the list).
  */
-interface ImagesResponse {
-  images?: unknown;
-  info?: unknown;
-}
+const imagesResponse = z.object({ images: z.array(z.unknown()), info: z.unknown().optional() });
+const processedInfo = z.object({ seed: z.number().optional().catch(undefined), index_of_first_image: z.number().optional().catch(undefined) });
 
 function infoOf(info: unknown): { seed?: number; firstImage: number } {
-  if (typeof info !== 'string') return { firstImage: 0 };
-  try {
-    const parsed = JSON.parse(info) as { seed?: unknown; index_of_first_image?: unknown };
-    const firstImage = typeof parsed.index_of_first_image === 'number' && parsed.index_of_first_image > 0 ? parsed.index_of_first_image : 0;
-    return typeof parsed.seed === 'number' ? { seed: parsed.seed, firstImage } : { firstImage };
-  } catch {
-    return { firstImage: 0 };
-  }
+  const parsed = typeof info === 'string' ? fieldsOf(processedInfo, parseAnswer(info)) : undefined;
+  if (parsed === undefined) return { firstImage: 0 };
+  const first = parsed.index_of_first_image;
+  const firstImage = first !== undefined && first > 0 ? first : 0;
+  return parsed.seed === undefined ? { firstImage } : { seed: parsed.seed, firstImage };
 }
 
 /**
@@ -27,8 +24,8 @@ function infoOf(info: unknown): { seed?: number; firstImage: number } {
  * after them (ControlNet's detected maps) are dropped. Fewer images than asked for is a failure.
  */
 export function imagesOf(body: unknown, count: number, label: string): GeneratedImages {
-  const response = (typeof body === 'object' && body !== null ? body : {}) as ImagesResponse;
-  if (!Array.isArray(response.images)) throw new EngineError('failed', `upstream ${label} sent no images`, { retryable: false });
+  const response = fieldsOf(imagesResponse, body);
+  if (response === undefined) throw new EngineError('failed', `upstream ${label} sent no images`, { retryable: false });
   const { seed, firstImage } = infoOf(response.info);
   const encoded = response.images.slice(firstImage, firstImage + count);
   if (encoded.length < count || encoded.some((image) => typeof image !== 'string' || image.length === 0)) {
@@ -38,15 +35,21 @@ export function imagesOf(body: unknown, count: number, label: string): Generated
   return seed === undefined ? { images } : { images, seed };
 }
 
-/** The message in A1111's error bodies: {error, detail, body, errors} (api_middleware) or FastAPI's {detail}. */
+/** A1111's error bodies: {error, detail, body, errors} (api_middleware) or FastAPI's {detail} (a string, or a list of problems). */
+const errorBody = z.object({
+  detail: z.union([z.string(), z.array(z.unknown())]).optional().catch(undefined),
+  errors: z.string().optional().catch(undefined),
+  error: z.string().optional().catch(undefined),
+});
+
+/** The message in A1111's error bodies. */
 export function errorMessageOf(body: unknown): string {
   if (typeof body === 'string') return body.slice(0, 300);
-  if (typeof body !== 'object' || body === null) return '';
-  const { detail, errors, error } = body as { detail?: unknown; errors?: unknown; error?: unknown };
+  const { detail, errors, error } = fieldsOf(errorBody, body) ?? {};
   if (typeof detail === 'string' && detail !== '') return detail;
   if (Array.isArray(detail)) return JSON.stringify(detail).slice(0, 300);
-  if (typeof errors === 'string' && errors !== '') return errors;
-  return typeof error === 'string' ? error : '';
+  if (errors !== undefined && errors !== '') return errors;
+  return error ?? '';
 }
 
 /**

@@ -1,4 +1,6 @@
-import type { UpstreamEndpoint } from '../openai-compatible/upstream-pool.ts';
+import { z } from 'zod';
+import { fieldsOf } from '../upstream/upstream-answer.ts';
+import type { UpstreamEndpoint } from '../upstream/upstream-pool.ts';
 
 /** How often a queued, abandoned job is looked at until it starts (then it is interrupted). */
 const POLL_MS = 500;
@@ -6,6 +8,9 @@ const POLL_MS = 500;
 const CALL_TIMEOUT_MS = 5000;
 
 type TaskState = 'active' | 'queued' | 'gone' | 'unknown';
+
+/** modules/progress.py ProgressResponse: just what says where the task stands. */
+const progressAnswer = z.object({ active: z.boolean(), queued: z.unknown().optional() });
 
 /**
  * Stops A1111 jobs whose client went away (or timed out). A1111 runs one job at a time and
@@ -18,7 +23,7 @@ type TaskState = 'active' | 'queued' | 'gone' | 'unknown';
 export class TaskInterrupter {
   private closed = false;
 
-  constructor(private readonly headers: (endpoint: UpstreamEndpoint) => Record<string, string>, private readonly patienceMs: number) {}
+  constructor(private readonly patienceMs: number) {}
 
   /** Never throws; resolves when the job was interrupted, finished, or given up on. */
   async interrupt(endpoint: UpstreamEndpoint, taskId: string, aloneOnEndpoint: () => boolean): Promise<void> {
@@ -36,10 +41,9 @@ export class TaskInterrupter {
 
   private async stateOf(endpoint: UpstreamEndpoint, taskId: string): Promise<TaskState> {
     const answer = await this.call(endpoint, '/internal/progress', { id_task: taskId, id_live_preview: -1, live_preview: false });
-    if (typeof answer !== 'object' || answer === null) return 'unknown';
-    const { active, queued } = answer as { active?: unknown; queued?: unknown };
-    if (typeof active !== 'boolean') return 'unknown';
-    return active ? 'active' : queued === true ? 'queued' : 'gone';
+    const progress = fieldsOf(progressAnswer, answer);
+    if (progress === undefined) return 'unknown';
+    return progress.active ? 'active' : progress.queued === true ? 'queued' : 'gone';
   }
 
   /** POSTs JSON; the parsed answer of a 2xx, else undefined. */
@@ -47,7 +51,7 @@ export class TaskInterrupter {
     try {
       const response = await endpoint.pool.request({
         method: 'POST', path: `${endpoint.basePath}${path}`, body: JSON.stringify(body),
-        headers: { 'content-type': 'application/json', ...this.headers(endpoint) }, signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
+        headers: { 'content-type': 'application/json', ...endpoint.authorization }, signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
       });
       if (response.statusCode < 200 || response.statusCode >= 300) {
         await response.body.dump();

@@ -3,10 +3,10 @@ import type { Writable } from 'node:stream';
 import type { EspeakNgEngineConfig } from '../../config.ts';
 import type { AudioFormat, EngineCall, EngineLoad, SpeechEngine, SpeechRequest, SpeechResult } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
-import { AUDIO_FORMATS, CONTENT_TYPES, encoderArguments } from './audio-encoding.ts';
+import { AUDIO_FORMATS, CONTENT_TYPES, encoderArguments } from '../media/audio-encoding.ts';
 import { Semaphore } from '../semaphore.ts';
 import { splitSentences } from './sentences.ts';
-import { runWithInput, startProcess, withTimeLimit, type RunningProcess } from './start-process.ts';
+import { runWithInput, startProcess, withTimeLimit, type RunningProcess } from '../media/start-process.ts';
 import { pcmOfWav, type Pcm } from './wav-pcm.ts';
 
 const INSTALL_HINT = 'install it with: apt-get install -y espeak-ng ffmpeg';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { ESRGAN_TILE_PADDING, loadEsrganModel, tileUpscalerOf } from './esrgan-model.ts';
 import { upscaleTiled, type RgbImage } from './tiled-upscale.ts';
-import { wasmTensorflow } from './wasm-tensorflow.ts';
+import { wasmTensorflow } from '../media/wasm-tensorflow.ts';
 
 const SVG = `<svg xmlns="http://www.w3.org/2000/svg" width="96" height="80">
   <defs><linearGradient id="g"><stop offset="0" stop-color="#f30"/><stop offset="1" stop-color="#03f"/></linearGradient></defs>

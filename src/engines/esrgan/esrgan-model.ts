@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { LayersModel, Tensor } from '@tensorflow/tfjs';
 import type { TileUpscaler } from './tiled-upscale.ts';
-import type { Tensorflow } from './wasm-tensorflow.ts';
+import type { Tensorflow } from '../media/wasm-tensorflow.ts';
 
 const PACKAGE = '@upscalerjs/esrgan-slim';
 

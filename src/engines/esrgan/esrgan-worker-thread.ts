@@ -4,7 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { ESRGAN_SCALES, loadEsrganModel, tileUpscalerOf, type EsrganScale } from './esrgan-model.ts';
 import type { EsrganWorkerOptions, UpscaleJob, WorkerReply } from './esrgan-messages.ts';
 import { upscaleTiled, type TileUpscaler } from './tiled-upscale.ts';
-import { wasmTensorflow } from './wasm-tensorflow.ts';
+import { wasmTensorflow } from '../media/wasm-tensorflow.ts';
 
 class Stopped extends Error {}
 

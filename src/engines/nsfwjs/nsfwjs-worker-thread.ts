@@ -3,7 +3,7 @@
 // main thread sends, in order.
 import { parentPort, workerData } from 'node:worker_threads';
 import { load } from 'nsfwjs';
-import { wasmTensorflow } from '../esrgan/wasm-tensorflow.ts';
+import { wasmTensorflow } from '../media/wasm-tensorflow.ts';
 import type { ClassifierReply, ClassifyRequest, NsfwjsModelName } from './nsfwjs-messages.ts';
 
 const port = parentPort!;

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { EngineError } from '../engine-error.ts';
-import { startProcess, withTimeLimit } from '../espeak-ng/start-process.ts';
+import { startProcess, withTimeLimit } from '../media/start-process.ts';
 
 const SAMPLE_RATE = 16_000;
 /** Below this peak (about -54 dBFS) 16-bit audio is silence, as the pocketsphinx engine judges it. */

@@ -1,6 +1,6 @@
 import type { TranscriptionResult } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
-import { upstreamMessage } from './upstream-errors.ts';
+import { upstreamMessage } from '../upstream/upstream-errors.ts';
 
 type Timed = { start: number; end: number };
 type Word = Timed & { word: string };

@@ -1,5 +1,5 @@
-import { readAnswer } from './openai-audio-upstream.ts';
-import type { UpstreamPool } from './upstream-pool.ts';
+import { readAnswer } from '../upstream/upstream-answer.ts';
+import type { UpstreamPool } from '../upstream/upstream-pool.ts';
 
 /**
  * OpenAI's built-in voices of tts-1 and tts-1-hd (node_modules/openai/resources/audio/speech.d.ts lists

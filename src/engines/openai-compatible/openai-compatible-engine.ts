@@ -2,31 +2,17 @@ import type { Dispatcher } from 'undici';
 import type { OpenAiCompatibleEngineConfig } from '../../config.ts';
 import type { EngineCall, EngineChatEvent, EngineChatRequest, EngineEmbedRequest, EngineEmbedResult, EngineLoad, EngineUsage, TextEngine } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
+import { brokenAnswer } from '../upstream/network-error.ts';
+import { jsonBody, readAnswer } from '../upstream/upstream-answer.ts';
+import { upstreamError, upstreamMessage } from '../upstream/upstream-errors.ts';
+import { requestWithFailover, unread } from '../upstream/request-with-failover.ts';
+import { UpstreamPool, type UpstreamEndpoint } from '../upstream/upstream-pool.ts';
 import { eventsOf, UpstreamChatStream, usageOf, type UpstreamCompletion } from './upstream-events.ts';
-import { upstreamError, upstreamMessage } from './upstream-errors.ts';
-import { UpstreamPool, type UpstreamEndpoint } from './upstream-pool.ts';
 import { upstreamChatBody } from './upstream-request.ts';
-
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 
 /** A rough token count (4 bytes a token) for upstreams that report no usage; TODO(#4): their tokenizers. */
 export function estimateTokens(text: string): number {
   return Math.ceil(Buffer.byteLength(text) / 4);
-}
-
-function networkError(error: unknown, endpoint: UpstreamEndpoint): EngineError {
-  const code = (error as { code?: string }).code ?? '';
-  if (TIMEOUT_CODES.has(code)) return new EngineError('timeout', `upstream ${endpoint.label} timed out (${code})`, { cause: error, retryable: false });
-  return new EngineError('offline', `upstream ${endpoint.label} unreachable: ${(error as Error).message}`, { cause: error });
-}
-
-async function readBody(response: Dispatcher.ResponseData): Promise<unknown> {
-  const text = await response.body.text();
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
 }
 
 /**
@@ -44,37 +30,13 @@ export class OpenAiCompatibleEngine implements TextEngine {
     this.pool = new UpstreamPool(config);
   }
 
-  /** POSTs to the first endpoint that takes the request; throws the last failure when none does. */
-  private async post(path: string, body: unknown, call: EngineCall): Promise<Dispatcher.ResponseData> {
-    let lastError: EngineError | undefined;
-    const payload = JSON.stringify(body);
-    for (const endpoint of this.pool.order()) {
-      const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
-      if (endpoint.apiKey !== undefined) headers.authorization = `Bearer ${endpoint.apiKey}`;
-      let response: Dispatcher.ResponseData;
-      try {
-        response = await endpoint.pool.request({ method: 'POST', path: `${endpoint.basePath}${path}`, headers, body: payload, signal: call.signal });
-      } catch (error) {
-        if (call.signal.aborted) throw new EngineError('failed', 'request aborted by the client', { cause: error, retryable: false });
-        lastError = networkError(error, endpoint);
-        endpoint.failed(Date.now());
-        if (lastError.retryable) continue;
-        throw lastError;
-      }
-      if (response.statusCode >= 200 && response.statusCode < 300) {
-        endpoint.succeeded();
-        call.servedBy = `${this.kind}/${endpoint.label}`;
-        return response;
-      }
-      lastError = upstreamError(response.statusCode, await readBody(response), endpoint.label);
-      if (!lastError.retryable) throw lastError;
-      endpoint.failed(Date.now());
-    }
-    throw lastError ?? new EngineError('offline', 'no upstream endpoint configured');
+  /** POSTs to the first endpoint that takes the request (upstream/request-with-failover.ts); the answer's body unread. */
+  private post(path: string, body: unknown, call: EngineCall): Promise<{ answer: Dispatcher.ResponseData; endpoint: UpstreamEndpoint }> {
+    return requestWithFailover(this.pool, { kind: this.kind, path, body: jsonBody(body), accept: 'application/json, text/event-stream', failure: upstreamError, read: unread }, call);
   }
 
   async *streamChat(request: EngineChatRequest, call: EngineCall): AsyncGenerator<EngineChatEvent> {
-    const response = await this.post('/chat/completions', upstreamChatBody(request, request.stream, this.config.disableThinking), call);
+    const { answer: response, endpoint } = await this.post('/chat/completions', upstreamChatBody(request, request.stream, this.config.disableThinking), call);
     let usage: EngineUsage | undefined;
     // A running estimate, replaced by the upstream's own figures when they arrive.
     const running: EngineUsage = { promptTokens: estimateTokens(JSON.stringify(request.messages)), completionTokens: 0 };
@@ -82,7 +44,7 @@ export class OpenAiCompatibleEngine implements TextEngine {
     const stream = new UpstreamChatStream(running, upstreamMessage);
     try {
       if (!request.stream) {
-        const body = (await readBody(response)) as UpstreamCompletion;
+        const body = (await readAnswer(response)) as UpstreamCompletion;
         if (typeof body !== 'object' || body === null || !Array.isArray(body.choices)) throw new EngineError('failed', `upstream sent an unexpected body: ${upstreamMessage(body)}`);
         yield* stream.track(eventsOf(body));
         if (body.usage) usage = usageOf(body.usage);
@@ -101,9 +63,7 @@ export class OpenAiCompatibleEngine implements TextEngine {
         usage = stream.usage;
       }
     } catch (error) {
-      if (error instanceof EngineError) throw error;
-      if (call.signal.aborted) throw new EngineError('failed', 'request aborted by the client', { cause: error, retryable: false });
-      throw new EngineError(TIMEOUT_CODES.has((error as { code?: string }).code ?? '') ? 'timeout' : 'failed', `upstream stream broke: ${(error as Error).message}`, { cause: error, retryable: false });
+      throw brokenAnswer(error, endpoint.label, call);
     } finally {
       if (!response.body.destroyed) {
         // An unread body destroyed without a listener would throw undici's 'Request aborted' as an uncaught exception.
@@ -117,8 +77,8 @@ export class OpenAiCompatibleEngine implements TextEngine {
   async embed(request: EngineEmbedRequest, call: EngineCall): Promise<EngineEmbedResult> {
     const body: Record<string, unknown> = { model: request.model, input: request.input, encoding_format: 'float' };
     if (request.dimensions !== undefined) body.dimensions = request.dimensions;
-    const response = await this.post('/embeddings', body, call);
-    const result = (await readBody(response)) as { data?: { index?: number; embedding?: unknown }[]; usage?: { prompt_tokens?: number } };
+    const { answer: response } = await this.post('/embeddings', body, call);
+    const result = (await readAnswer(response)) as { data?: { index?: number; embedding?: unknown }[]; usage?: { prompt_tokens?: number } };
     const vectors: number[][] = [];
     for (const [position, item] of (result.data ?? []).entries()) {
       if (!Array.isArray(item.embedding)) throw new EngineError('failed', 'upstream sent an embedding that is not a list of numbers');

@@ -3,7 +3,7 @@ import type { EngineCall, GeneratedImages, ImageEditRequest, ImageEngine, ImageG
 import { editForm, generationBody, localEditBody, sizeFor } from './openai-image-request.ts';
 import { imagesOf } from './openai-image-response.ts';
 import { postToUpstream } from './openai-image-upstream.ts';
-import { UpstreamPool } from './upstream-pool.ts';
+import { UpstreamPool } from '../upstream/upstream-pool.ts';
 
 /**
  * Image generation (image models) and prompt edits (inpaint models) on any server with OpenAI's images API:

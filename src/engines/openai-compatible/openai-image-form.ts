@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { UpstreamBody } from './openai-image-upstream.ts';
+import type { UpstreamBody } from '../upstream/upstream-answer.ts';
 
 /** A text field, or a file part. */
 export type FormValue = string | { filename: string; contentType: string; bytes: Buffer };

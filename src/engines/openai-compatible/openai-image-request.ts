@@ -1,6 +1,6 @@
 import type { ImageEditRequest, ImageGenerateRequest } from '../engine.ts';
 import { imageFileOf, multipartForm, type FormValue } from './openai-image-form.ts';
-import { jsonBody, type UpstreamBody } from './openai-image-upstream.ts';
+import { jsonBody, type UpstreamBody } from '../upstream/upstream-answer.ts';
 
 /**
  * The request bodies of the two image dialects (config `imageApi`):

@@ -1,8 +1,9 @@
 import { request as fetchUrl, type Dispatcher } from 'undici';
 import type { EngineCall } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
-import { networkError, type UpstreamAnswer } from './openai-image-upstream.ts';
-import { upstreamMessage } from './upstream-errors.ts';
+import { networkError } from '../upstream/network-error.ts';
+import type { UpstreamAnswer } from './openai-image-upstream.ts';
+import { upstreamMessage } from '../upstream/upstream-errors.ts';
 
 /** A generated image is far below this; more means the URL is not serving an image. */
 const MAX_IMAGE_BYTES = 64 * 1024 * 1024;

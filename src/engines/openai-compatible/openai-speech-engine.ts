@@ -2,11 +2,13 @@ import type { Dispatcher } from 'undici';
 import type { ModelConfig, OpenAiCompatibleEngineConfig } from '../../config.ts';
 import type { AudioFormat, EngineCall, SpeechEngine, SpeechRequest, SpeechResult } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
-import { AUDIO_FORMATS, CONTENT_TYPES } from '../espeak-ng/audio-encoding.ts';
-import { networkError, postAudio, readAnswer } from './openai-audio-upstream.ts';
+import { AUDIO_FORMATS, CONTENT_TYPES } from '../media/audio-encoding.ts';
+import { brokenAnswer } from '../upstream/network-error.ts';
+import { readAnswer } from '../upstream/upstream-answer.ts';
+import { postAudio } from './openai-audio-upstream.ts';
 import { UpstreamVoices } from './openai-audio-voices.ts';
-import { upstreamMessage } from './upstream-errors.ts';
-import { UpstreamPool } from './upstream-pool.ts';
+import { upstreamMessage } from '../upstream/upstream-errors.ts';
+import { UpstreamPool } from '../upstream/upstream-pool.ts';
 
 /** A 2xx in one of these is an error report, not audio. */
 const NOT_AUDIO = /^(application\/json|text\/)/i;
@@ -21,7 +23,7 @@ async function* relay(response: Dispatcher.ResponseData, label: string, call: En
       yield chunk;
     }
   } catch (error) {
-    throw networkError(error, label, call, 502);
+    throw brokenAnswer(error, label, call);
   } finally {
     if (!response.body.destroyed) response.body.destroy();
   }

@@ -4,13 +4,15 @@ import { join } from 'node:path';
 import type { OpenAiCompatibleEngineConfig } from '../../config.ts';
 import type { EngineCall, TranscriptionEngine, TranscriptionRequest, TranscriptionResult } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
-import { startProcess } from '../espeak-ng/start-process.ts';
+import { startProcess } from '../media/start-process.ts';
 import { Semaphore } from '../semaphore.ts';
 import { multipartForm, type FormValue } from './openai-image-form.ts';
 import { flacOf, probeAudio, type UploadName } from './openai-audio-probe.ts';
 import { transcriptOf } from './openai-audio-transcript.ts';
-import { networkError, postAudio, readAnswer } from './openai-audio-upstream.ts';
-import { UpstreamPool } from './upstream-pool.ts';
+import { brokenAnswer } from '../upstream/network-error.ts';
+import { readAnswer } from '../upstream/upstream-answer.ts';
+import { UpstreamPool } from '../upstream/upstream-pool.ts';
+import { postAudio } from './openai-audio-upstream.ts';
 
 /** The upload as the upstream gets it: the original under the extension of its real container, else FLAC. */
 async function uploadOf(ffmpeg: string, folder: string, input: string, name: UploadName | undefined, request: TranscriptionRequest, signal: AbortSignal): Promise<FormValue> {
@@ -49,7 +51,7 @@ class OpenAiTranscriptionEngine implements TranscriptionEngine {
       if (request.language !== undefined) fields.push(['language', request.language]);
       const { response, endpoint } = await postAudio(this.pool, '/audio/transcriptions', multipartForm(fields), 'application/json, text/plain', call);
       const answer = await readAnswer(response).catch((error: unknown) => {
-        throw networkError(error, endpoint.label, call, 502);
+        throw brokenAnswer(error, endpoint.label, call);
       });
       return transcriptOf(answer, seconds, request.timestamps, endpoint.label);
     } finally {

@@ -3,8 +3,8 @@ import type { EngineCall, JobEngine, JobMedia, JobStatus, JobSubmission } from '
 import { EngineError } from '../engine-error.ts';
 import { videoCreateForm } from './openai-video-form.ts';
 import { SORA_SECONDS, SORA_SIZES, videoSecondsOf, videoSizeOf } from './openai-video-request.ts';
-import { createOnUpstream, isModerationCode, readJson, requestVideoApi } from './openai-video-upstream.ts';
-import { UpstreamPool, type UpstreamEndpoint } from './upstream-pool.ts';
+import { UpstreamPool, type UpstreamEndpoint } from '../upstream/upstream-pool.ts';
+import { createOnUpstream, isModerationCode, readVideo, requestVideoApi } from './openai-video-upstream.ts';
 
 /** What a Venice request becomes on a `/videos` server (documented in openai-video-request.ts and -form.ts). */
 export function videoSettingsOf(job: JobSubmission, constraints: ModelConfig['videoConstraints'], config: OpenAiCompatibleEngineConfig): { seconds: number | undefined; width: number; height: number } {
@@ -34,7 +34,7 @@ export class OpenAiVideoEngine implements JobEngine {
     if (job.kind !== 'video') throw new EngineError('bad_request', 'an OpenAI-compatible upstream runs video jobs only', { retryable: false });
     const body = await videoCreateForm(job, videoSettingsOf(job, this.constraints, this.config));
     const { endpoint, video } = await createOnUpstream(this.pool, body, call);
-    if (typeof video.id !== 'string' || video.id === '') throw new EngineError('failed', `upstream ${endpoint.label} created a video without an id`, { retryable: false });
+    if (video.id === '') throw new EngineError('failed', `upstream ${endpoint.label} created a video without an id`, { retryable: false });
     return { engineJobId: `${encodeURIComponent(endpoint.label)}/${encodeURIComponent(video.id)}` };
   }
 
@@ -50,19 +50,18 @@ export class OpenAiVideoEngine implements JobEngine {
 
   async poll(_job: JobSubmission, engineJobId: string, call: EngineCall): Promise<JobStatus> {
     const { endpoint, path } = this.locate(engineJobId);
-    const video = await readJson(await requestVideoApi(endpoint, { method: 'GET', path }, call), endpoint.label);
+    const video = await readVideo(await requestVideoApi(endpoint, { method: 'GET', path }, call), endpoint.label, call);
     switch (video.status) {
       case 'queued':
         return { state: 'running', progress: 0 };
       case 'in_progress': {
-        const progress = typeof video.progress === 'number' && Number.isFinite(video.progress) ? Math.min(100, Math.max(0, video.progress)) / 100 : undefined;
-        return progress === undefined ? { state: 'running' } : { state: 'running', progress };
+        return video.progress === undefined ? { state: 'running' } : { state: 'running', progress: Math.min(100, Math.max(0, video.progress)) / 100 };
       }
       case 'completed':
         return { state: 'done', media: await this.content(endpoint, path, call) };
       case 'failed': {
-        const error = typeof video.error === 'object' && video.error !== null ? (video.error as { code?: unknown; message?: unknown }) : {};
-        const reason = typeof error.message === 'string' && error.message !== '' ? error.message : `The upstream failed the video${typeof error.code === 'string' ? ` (${error.code})` : ''}.`;
+        const error = video.error ?? {};
+        const reason = error.message !== undefined && error.message !== '' ? error.message : `The upstream failed the video${error.code === undefined ? '' : ` (${error.code})`}.`;
         return { state: 'failed', reason, moderation: isModerationCode(error.code) };
       }
       default:

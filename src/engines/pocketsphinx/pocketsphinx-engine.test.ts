@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { EngineError } from '../engine-error.ts';
 import { createPocketsphinxEngine } from './pocketsphinx-engine.ts';
-import { runProcess } from './run-process.ts';
+import { runProcess } from '../media/run-process.ts';
 import { Semaphore } from '../semaphore.ts';
 
 describe('pocketsphinx engine', () => {

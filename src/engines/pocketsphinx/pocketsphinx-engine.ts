@@ -6,8 +6,8 @@ import type { PocketsphinxEngineConfig } from '../../config.ts';
 import type { EngineCall, TranscriptionEngine, TranscriptionRequest, TranscriptionResult } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
 import { parsePocketsphinxOutput } from './pocketsphinx-output.ts';
-import { runProcess } from './run-process.ts';
-import { withTimeLimit } from '../espeak-ng/start-process.ts';
+import { runProcess } from '../media/run-process.ts';
+import { withTimeLimit } from '../media/start-process.ts';
 import { Semaphore } from '../semaphore.ts';
 
 // Debian 12 (bookworm) ships pocketsphinx 0.8+5prealpha: the `pocketsphinx_continuous` binary, and the

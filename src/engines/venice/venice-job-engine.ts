@@ -2,21 +2,18 @@ import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
 import type { VeniceEngineConfig } from '../../config.ts';
 import type { EngineCall, JobEngine, JobStatus, JobSubmission } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
-import { UpstreamPool, type UpstreamEndpoint } from '../openai-compatible/upstream-pool.ts';
+import { brokenAnswer } from '../upstream/network-error.ts';
+import { requestEndpoint, requestWithFailover, unread, type UpstreamExchange } from '../upstream/request-with-failover.ts';
+import { fieldsOf, jsonBody, readAnswer } from '../upstream/upstream-answer.ts';
+import { UpstreamPool, type UpstreamEndpoint } from '../upstream/upstream-pool.ts';
 import { decodeVeniceJobId, encodeVeniceJobId, type VeniceJobId } from './venice-job-id.ts';
-import { failedStatus, parseJsonObject, progressOf, veniceFailure } from './venice-job-response.ts';
+import { failedStatus, progressOf, queueAnswer, retrieveAnswer, veniceFailure, type RetrieveAnswer } from './venice-job-response.ts';
 
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 /** The job API of each kind (swagger: /video/* and /audio/{queue,retrieve,complete}). */
 const API = { video: '/video', music: '/audio' } as const;
 const DEFAULT_TYPE = { video: 'video/mp4', music: 'audio/mpeg' } as const;
 
-interface Answer {
-  status: number;
-  contentType: string;
-  body: Dispatcher.ResponseData['body'];
-}
-
+const contentTypeOf = (response: Dispatcher.ResponseData): string => String(response.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
 const isJson = (contentType: string): boolean => contentType === 'application/json' || contentType.endsWith('+json');
 
 /**
@@ -40,61 +37,47 @@ export class VeniceJobEngine implements JobEngine {
     this.downloads = new Agent({ headersTimeout: config.timeoutMs, bodyTimeout: config.timeoutMs });
   }
 
+  private exchange(path: string, body: Record<string, unknown>): UpstreamExchange<Dispatcher.ResponseData> {
+    return { kind: this.kind, path, body: jsonBody(body), accept: '*/*', failure: veniceFailure, read: unread };
+  }
+
   async submit(job: JobSubmission, call: EngineCall): Promise<{ engineJobId: string }> {
-    let lastError: EngineError | undefined;
-    for (const endpoint of this.pool.order()) {
-      let answer: Answer;
-      try {
-        answer = await this.post(endpoint, `${API[job.kind]}/queue`, { ...job.request, model: job.model }, call);
-      } catch (error) {
-        lastError = this.networkFailure(error, endpoint, call);
-        if (!lastError.retryable) throw lastError;
-        continue;
-      }
-      const body = parseJsonObject(await answer.body.text());
-      if (answer.status === 200 && typeof body.queue_id === 'string' && body.queue_id !== '') {
-        endpoint.succeeded();
-        call.servedBy = `${this.kind}/${endpoint.label}`;
-        const downloadUrl = typeof body.download_url === 'string' ? body.download_url : undefined;
-        return { engineJobId: encodeVeniceJobId({ endpoint: endpoint.url, queueId: body.queue_id, ...(downloadUrl === undefined ? {} : { downloadUrl }) }) };
-      }
-      lastError = answer.status === 200 ? new EngineError('failed', 'The upstream answered no queue_id.', { retryable: false }) : veniceFailure(answer.status, body, endpoint.label);
-      if (!lastError.retryable) throw lastError;
-      endpoint.failed(Date.now());
-    }
-    throw lastError ?? new EngineError('offline', 'no upstream endpoint configured');
+    const { answer, endpoint } = await requestWithFailover(this.pool, this.exchange(`${API[job.kind]}/queue`, { ...job.request, model: job.model }), call);
+    const body = await readAnswer(answer).catch((error: unknown) => {
+      throw brokenAnswer(error, endpoint.label, call);
+    });
+    if (answer.statusCode !== 200) throw veniceFailure(answer.statusCode, body, endpoint.label);
+    const queued = fieldsOf(queueAnswer, body);
+    if (queued === undefined) throw new EngineError('failed', 'The upstream answered no queue_id.', { retryable: false });
+    const downloadUrl = queued.download_url;
+    return { engineJobId: encodeVeniceJobId({ endpoint: endpoint.identity, queueId: queued.queue_id, ...(downloadUrl === undefined ? {} : { downloadUrl }) }) };
   }
 
   async poll(job: JobSubmission, engineJobId: string, call: EngineCall): Promise<JobStatus> {
     const found = this.find(engineJobId);
-    if (found.endpoint === undefined) return { state: 'failed', reason: found.reason, moderation: false };
+    if ('reason' in found) return { state: 'failed', reason: found.reason, moderation: false };
     const { endpoint, id } = found;
-    let answer: Answer;
+    let answer: Dispatcher.ResponseData;
     try {
-      answer = await this.post(endpoint, `${API[job.kind]}/retrieve`, { model: job.model, queue_id: id.queueId }, call);
+      answer = await requestEndpoint(endpoint, this.exchange(`${API[job.kind]}/retrieve`, { model: job.model, queue_id: id.queueId }), call);
     } catch (error) {
-      throw this.networkFailure(error, endpoint, call);
-    }
-    if (answer.status === 200 && !isJson(answer.contentType)) {
+      // The upstream's verdict ends the job; no answer, or a busy one, is thrown for the runner's next try.
+      if (!(error instanceof EngineError) || error.options.status === undefined || error.retryable) throw error;
       endpoint.succeeded();
-      return { state: 'done', media: { body: answer.body, contentType: answer.contentType || DEFAULT_TYPE[job.kind] } };
+      return failedStatus(error);
     }
-    const body = parseJsonObject(await answer.body.text());
-    if (answer.status !== 200) {
-      const failure = veniceFailure(answer.status, body, endpoint.label);
-      if (failure.retryable) {
-        endpoint.failed(Date.now());
-        throw failure;
-      }
-      endpoint.succeeded();
-      return failedStatus(failure);
-    }
-    endpoint.succeeded();
-    if (body.status !== 'COMPLETED') {
-      const progress = progressOf(body);
+    const contentType = contentTypeOf(answer);
+    if (answer.statusCode === 200 && !isJson(contentType)) return { state: 'done', media: { body: answer.body, contentType: contentType || DEFAULT_TYPE[job.kind] } };
+    const body = await readAnswer(answer).catch((error: unknown) => {
+      throw brokenAnswer(error, endpoint.label, call);
+    });
+    if (answer.statusCode !== 200) return failedStatus(veniceFailure(answer.statusCode, body, endpoint.label));
+    const retrieved: RetrieveAnswer = fieldsOf(retrieveAnswer, body) ?? {};
+    if (retrieved.status !== 'COMPLETED') {
+      const progress = progressOf(retrieved);
       return progress === undefined ? { state: 'running' } : { state: 'running', progress };
     }
-    const downloadUrl = typeof body.download_url === 'string' ? body.download_url : id.downloadUrl;
+    const downloadUrl = retrieved.download_url ?? id.downloadUrl;
     if (downloadUrl === undefined) return { state: 'failed', reason: 'The upstream reported the job COMPLETED without its media or a download_url.', moderation: false };
     return this.download(downloadUrl, job, call);
   }
@@ -106,71 +89,47 @@ export class VeniceJobEngine implements JobEngine {
       response = await undiciRequest(url, { method: 'GET', dispatcher: this.downloads, signal: call.signal });
     } catch (error) {
       if (call.signal.aborted) throw error;
-      throw new EngineError('offline', `download_url unreachable: ${(error as Error).message}`, { cause: error });
+      throw new EngineError('offline', `download_url unreachable: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
     if (response.statusCode !== 200) {
-      const failure = veniceFailure(response.statusCode, parseJsonObject(await response.body.text()), 'download_url');
+      const failure = veniceFailure(response.statusCode, await readAnswer(response), 'download_url');
       if (failure.retryable) throw failure;
       return failedStatus(failure);
     }
-    const contentType = String(response.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    const contentType = contentTypeOf(response);
     return { state: 'done', media: { body: response.body, contentType: contentType === '' || contentType === 'application/octet-stream' ? DEFAULT_TYPE[job.kind] : contentType } };
   }
 
   /** POST …/complete, and DELETE the download_url when there is one (the guide's advice for privacy). Best effort. */
   async cleanup(job: JobSubmission, engineJobId: string, call: EngineCall): Promise<void> {
-    const { endpoint, id } = this.find(engineJobId);
-    if (endpoint === undefined || id === undefined) return;
+    const found = this.find(engineJobId);
+    if ('reason' in found) return;
+    const { endpoint, id } = found;
     try {
-      const answer = await this.post(endpoint, `${API[job.kind]}/complete`, { model: job.model, queue_id: id.queueId }, call);
-      await answer.body.dump();
+      const answer = await requestEndpoint(endpoint, this.exchange(`${API[job.kind]}/complete`, { model: job.model, queue_id: id.queueId }), call).catch((error: unknown) => {
+        // Any answer, a refusal too, lets the download_url go next; no answer at all ends the cleanup.
+        if (error instanceof EngineError && error.options.status !== undefined) return undefined;
+        throw error;
+      });
+      await answer?.body.dump();
       if (id.downloadUrl !== undefined) await (await undiciRequest(id.downloadUrl, { method: 'DELETE', dispatcher: this.downloads, signal: call.signal })).body.dump();
     } catch {
       // The media is already stored here; an upstream copy left behind expires there.
     }
   }
 
-  private find(engineJobId: string): { endpoint: UpstreamEndpoint; id: VeniceJobId } | { endpoint: undefined; id?: undefined; reason: string } {
+  /** The endpoint a job id names: by its identity (a URL without credentials; older ids held the whole URL). */
+  private find(engineJobId: string): { endpoint: UpstreamEndpoint; id: VeniceJobId } | { reason: string } {
     const id = decodeVeniceJobId(engineJobId);
-    if (id === undefined) return { endpoint: undefined, reason: 'The job has no upstream job id.' };
-    const endpoint = this.pool.endpoints.find((candidate) => candidate.url === id.endpoint);
-    if (endpoint === undefined) return { endpoint: undefined, reason: 'The upstream that runs the job is no longer configured.' };
+    if (id === undefined) return { reason: 'The job has no upstream job id.' };
+    const endpoint = this.pool.endpoints.find((candidate) => candidate.identity === id.endpoint);
+    if (endpoint === undefined) return { reason: 'The upstream that runs the job is no longer configured.' };
     return { endpoint, id };
   }
 
-  private async post(endpoint: UpstreamEndpoint, path: string, body: Record<string, unknown>, call: EngineCall): Promise<Answer> {
-    const response = await endpoint.pool.request({
-      method: 'POST', path: `${endpoint.basePath}${path}`, body: JSON.stringify(body), signal: call.signal,
-      headers: { 'content-type': 'application/json', accept: '*/*', ...(endpoint.apiKey === undefined ? {} : { authorization: `Bearer ${endpoint.apiKey}` }) },
-    });
-    const contentType = String(response.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    return { status: response.statusCode, contentType, body: response.body };
-  }
-
-  /** A request that got no answer: the worker is stopping, it timed out, or the endpoint is unreachable. */
-  private networkFailure(error: unknown, endpoint: UpstreamEndpoint, call: EngineCall): EngineError {
-    const code = (error as { code?: string }).code ?? '';
-    if (call.signal.aborted) return new EngineError('failed', 'the job step was stopped', { cause: error, retryable: false });
-    endpoint.failed(Date.now());
-    if (TIMEOUT_CODES.has(code)) return new EngineError('timeout', `upstream ${endpoint.label} timed out (${code})`, { cause: error, retryable: false });
-    return new EngineError('offline', `upstream ${endpoint.label} unreachable: ${(error as Error).message}`, { cause: error });
-  }
-
-  /** GET /models on every endpoint, with the key: the upstream answers and takes the key. */
-  async checkHealth(signal: AbortSignal): Promise<{ healthy: boolean; detail: string }> {
-    const problems = (await Promise.all(this.pool.endpoints.map(async (endpoint) => {
-      try {
-        const response = await endpoint.pool.request({
-          method: 'GET', path: `${endpoint.basePath}/models`, signal,
-          headers: endpoint.apiKey === undefined ? {} : { authorization: `Bearer ${endpoint.apiKey}` },
-        });
-        await response.body.dump();
-        return response.statusCode === 200 ? undefined : `${endpoint.shownUrl} answered ${response.statusCode}`;
-      } catch (error) {
-        return `${endpoint.shownUrl} is not reachable (${(error as Error).message})`;
-      }
-    }))).filter((problem) => problem !== undefined);
-    return { healthy: problems.length === 0, detail: problems.length === 0 ? 'every endpoint answers' : problems.join('; ') };
+  /** GET /models on every endpoint, with the key: the upstream answers (200) and takes the key. */
+  checkHealth(signal: AbortSignal): Promise<{ healthy: boolean; detail: string }> {
+    return this.pool.checkModels(signal, (status) => status === 200);
   }
 
   async close(): Promise<void> {

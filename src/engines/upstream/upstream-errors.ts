@@ -1,18 +1,31 @@
+import { z } from 'zod';
 import { EngineError } from '../engine-error.ts';
+import { fieldsOf } from './upstream-answer.ts';
 
 const CONTEXT_LENGTH = /context[ _-]?length|maximum context|exceed_context_size|context size|too many tokens|input length exceeds/i;
 
-/** The message inside any of the servers' error shapes ({error:{message}}, {error:"…"}, {message}, {detail}). */
+/** The error shapes of the servers, in the order they are looked for: {error:"…"}, {error:{message}}, {message}, {detail}. */
+const messageShapes = z.union([
+  z.object({ error: z.string() }).transform((body) => body.error),
+  z.object({ error: z.object({ message: z.string() }) }).transform((body) => body.error.message),
+  z.object({ message: z.string() }).transform((body) => body.message),
+  z.object({ detail: z.string() }).transform((body) => body.detail),
+]);
+
+/** The message inside any of the servers' error shapes; a text body's first 500 characters; else ''. */
 export function upstreamMessage(body: unknown): string {
   if (typeof body === 'string') return body.slice(0, 500);
-  if (typeof body !== 'object' || body === null) return '';
-  const record = body as Record<string, unknown>;
-  const error = record.error;
-  if (typeof error === 'string') return error;
-  if (typeof error === 'object' && error !== null && typeof (error as Record<string, unknown>).message === 'string') return (error as { message: string }).message;
-  if (typeof record.message === 'string') return record.message;
-  if (typeof record.detail === 'string') return record.detail;
-  return '';
+  return fieldsOf(messageShapes, body) ?? '';
+}
+
+const codes = z.object({ error: z.unknown().optional(), code: z.unknown().optional() });
+const nestedCode = z.object({ code: z.unknown().optional() });
+
+/** OpenAI's `error.code`, or a top-level `code` when `error` is no object (as servers that copy OpenAI send it). */
+export function errorCodeOf(body: unknown): string | undefined {
+  const fields = fieldsOf(codes, body);
+  const code = fields === undefined ? undefined : (fieldsOf(nestedCode, fields.error) ?? fields).code;
+  return typeof code === 'string' ? code : undefined;
 }
 
 /**
