@@ -93,6 +93,23 @@ describe('VeniceJobEngine', () => {
     assert.equal(status.state, 'failed');
   });
 
+  it('the job id (kept in the database) names the endpoint without its credentials; ids stored with the whole URL still find it', async () => {
+    const withPassword = upstream.url.replace('http://', 'http://relay:s3cret@');
+    const relay = new VeniceJobEngine({ kind: 'venice', endpoints: [{ url: withPassword, apiKey: 'key', weight: 1 }], timeoutMs: 10_000, maxConnections: 4 });
+    try {
+      const submission = job('a heron');
+      const { engineJobId } = await relay.submit(submission, call());
+      assert.ok(!engineJobId.includes('s3cret') && !engineJobId.includes('relay'), engineJobId);
+      assert.equal((await relay.poll(submission, engineJobId, call())).state, 'running');
+      const stored = JSON.stringify({ endpoint: withPassword, queue_id: decodeVeniceJobId(engineJobId)!.queueId });
+      const done = await relay.poll(submission, stored, call());
+      assert.ok(done.state === 'done');
+      assert.ok((await bytesOf(done.media)).equals(upstream.video));
+    } finally {
+      await relay.close();
+    }
+  });
+
   it('health: GET /models on every endpoint', async () => {
     const health = await engine.checkHealth(AbortSignal.timeout(5000));
     assert.equal(health.healthy, false);
