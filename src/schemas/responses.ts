@@ -77,7 +77,7 @@ const builtInTool = z.object({ type: z.string().refine((type) => type !== 'funct
 export const responsesTool = z.union([functionTool, builtInTool]);
 export type ResponsesTool = z.infer<typeof responsesTool>;
 
-const toolChoice = z.union([
+export const responsesToolChoice = z.union([
   z.enum(['auto', 'none', 'required']),
   z.object({ type: z.literal('function'), function: z.object({ name: z.string() }) }),
   z.object({ type: z.literal('function'), name: z.string() }), // OpenAI's shape
@@ -96,7 +96,7 @@ export const responsesRequest = z.object({
     summary: z.enum(['auto', 'concise', 'detailed']).optional(),
   }).nullish(),
   tools: z.array(responsesTool).optional(),
-  tool_choice: toolChoice.optional(),
+  tool_choice: responsesToolChoice.optional(),
   web_search: z.boolean().optional(),
   stream: z.boolean().optional(),
   venice_parameters: z.object({

@@ -4,6 +4,7 @@ import type { VeniceError } from '../../errors/venice-error.ts';
 import { streamErrorBody, toClientError } from '../../http/error-renderer.ts';
 import { setModelHeaders } from '../../http/response-headers.ts';
 import { writeEventStream } from '../../http/sse-writer.ts';
+import type { ResponseErrorFields } from '../../schemas/responses-events.ts';
 import { responsesRequest } from '../../schemas/responses.ts';
 import type { ResponsesService } from '../../services/responses/responses-service.ts';
 import { abortOnClose } from '../abort-on-close.ts';
@@ -24,7 +25,7 @@ export function registerResponsesRoutes(app: FastifyInstance, { responses, auth 
       return veniceError;
     };
     // The error event: OpenAI's {code, message} and Venice's stream error object (which OpenAI's SDK throws).
-    const errorFields = (error: unknown): Record<string, unknown> => {
+    const errorFields = (error: unknown): ResponseErrorFields => {
       const veniceError = toError(error);
       return { code: veniceError.code, message: veniceError.message, ...streamErrorBody(veniceError) };
     };

@@ -1,6 +1,11 @@
-import { functionCallItem, messageItem, newId, outputText, reasoningItem, type OutputItem } from './response-object.ts';
+import type { ResponsesStreamEvent } from '../../schemas/responses-events.ts';
+import type { ResponseOutputItem } from '../../schemas/responses-response.ts';
+import { functionCallItem, messageItem, newId, outputText, reasoningItem } from './response-object.ts';
 
-export type ResponseEvent = Record<string, unknown>;
+export type ResponseEvent = ResponsesStreamEvent;
+
+/** An event before its sequence_number (each member of the union on its own). */
+type EventFields = ResponseEvent extends infer Event ? (Event extends unknown ? Omit<Event, 'sequence_number'> : never) : never;
 
 interface OpenText {
   kind: 'reasoning' | 'message';
@@ -27,7 +32,7 @@ interface OpenCall {
  */
 export class OutputAssembler {
   /** Output items by output_index; placeholders until each one closes. */
-  readonly items: OutputItem[] = [];
+  readonly items: ResponseOutputItem[] = [];
   /** Every reasoning delta, for the reasoning token count. */
   reasoning = '';
   private sequence = 0;
@@ -36,8 +41,9 @@ export class OutputAssembler {
   private sawMessageOrCall = false;
 
   /** An event with the next sequence_number. */
-  event(type: string, fields: Record<string, unknown>): ResponseEvent {
-    return { type, sequence_number: this.sequence++, ...fields };
+  event(fields: EventFields): ResponseEvent {
+    // type, then sequence_number, then the event's fields: the order OpenAI writes them in.
+    return Object.assign({ type: fields.type, sequence_number: this.sequence++ }, fields);
   }
 
   *textDelta(kind: OpenText['kind'], delta: string): Generator<ResponseEvent> {
@@ -51,8 +57,8 @@ export class OutputAssembler {
     }
     open.text += delta;
     yield kind === 'reasoning'
-      ? this.event('response.reasoning_summary_text.delta', { item_id: open.id, output_index: open.index, summary_index: 0, delta })
-      : this.event('response.output_text.delta', { item_id: open.id, output_index: open.index, content_index: 0, delta, logprobs: [] });
+      ? this.event({ type: 'response.reasoning_summary_text.delta', item_id: open.id, output_index: open.index, summary_index: 0, delta })
+      : this.event({ type: 'response.output_text.delta', item_id: open.id, output_index: open.index, content_index: 0, delta, logprobs: [] });
   }
 
   *toolCallDelta(fragment: { index: number; id?: string | undefined; function?: { name?: string | undefined; arguments?: string | undefined } | undefined }): Generator<ResponseEvent> {
@@ -62,13 +68,13 @@ export class OutputAssembler {
       call = { id: newId('fc'), index: this.items.length, callId: fragment.id ?? '', name: fragment.function?.name ?? '', arguments: '' };
       this.calls.set(fragment.index, call);
       this.sawMessageOrCall = true;
-      this.items.push(functionCallItem(call.id, call.callId, call.name, '', 'in_progress'));
-      yield this.event('response.output_item.added', { output_index: call.index, item: this.items[call.index] });
+      const item = this.place(call.index, functionCallItem(call.id, call.callId, call.name, '', 'in_progress'));
+      yield this.event({ type: 'response.output_item.added', output_index: call.index, item });
     }
     const delta = fragment.function?.arguments ?? '';
     if (delta === '') return;
     call.arguments += delta;
-    yield this.event('response.function_call_arguments.delta', { item_id: call.id, output_index: call.index, delta });
+    yield this.event({ type: 'response.function_call_arguments.delta', item_id: call.id, output_index: call.index, delta });
   }
 
   /** Closes what is open; a response with neither text nor tool calls still gets its (empty) message. */
@@ -85,14 +91,14 @@ export class OutputAssembler {
     this.text = open;
     const at = { item_id: open.id, output_index: open.index };
     if (kind === 'reasoning') {
-      this.items.push({ type: 'reasoning', id: open.id, summary: [] });
-      yield this.event('response.output_item.added', { output_index: open.index, item: this.items[open.index] });
-      yield this.event('response.reasoning_summary_part.added', { ...at, summary_index: 0, part: { type: 'summary_text', text: '' } });
+      const item = this.place(open.index, { type: 'reasoning', id: open.id, summary: [] });
+      yield this.event({ type: 'response.output_item.added', output_index: open.index, item });
+      yield this.event({ type: 'response.reasoning_summary_part.added', ...at, summary_index: 0, part: { type: 'summary_text', text: '' } });
     } else {
       this.sawMessageOrCall = true;
-      this.items.push(messageItem(open.id, [], 'in_progress'));
-      yield this.event('response.output_item.added', { output_index: open.index, item: this.items[open.index] });
-      yield this.event('response.content_part.added', { ...at, content_index: 0, part: outputText('') });
+      const item = this.place(open.index, messageItem(open.id, [], 'in_progress'));
+      yield this.event({ type: 'response.output_item.added', output_index: open.index, item });
+      yield this.event({ type: 'response.content_part.added', ...at, content_index: 0, part: outputText('') });
     }
     return open;
   }
@@ -102,24 +108,31 @@ export class OutputAssembler {
     if (open === undefined) return;
     this.text = undefined;
     const at = { item_id: open.id, output_index: open.index };
+    let item: ResponseOutputItem;
     if (open.kind === 'reasoning') {
-      yield this.event('response.reasoning_summary_text.done', { ...at, summary_index: 0, text: open.text });
-      yield this.event('response.reasoning_summary_part.done', { ...at, summary_index: 0, part: { type: 'summary_text', text: open.text } });
-      this.items[open.index] = reasoningItem(open.id, open.text);
+      yield this.event({ type: 'response.reasoning_summary_text.done', ...at, summary_index: 0, text: open.text });
+      yield this.event({ type: 'response.reasoning_summary_part.done', ...at, summary_index: 0, part: { type: 'summary_text', text: open.text } });
+      item = reasoningItem(open.id, open.text);
     } else {
-      yield this.event('response.output_text.done', { ...at, content_index: 0, text: open.text, logprobs: [] });
-      yield this.event('response.content_part.done', { ...at, content_index: 0, part: outputText(open.text) });
-      this.items[open.index] = messageItem(open.id, [outputText(open.text)], 'completed');
+      yield this.event({ type: 'response.output_text.done', ...at, content_index: 0, text: open.text, logprobs: [] });
+      yield this.event({ type: 'response.content_part.done', ...at, content_index: 0, part: outputText(open.text) });
+      item = messageItem(open.id, [outputText(open.text)], 'completed');
     }
-    yield this.event('response.output_item.done', { output_index: open.index, item: this.items[open.index] });
+    yield this.event({ type: 'response.output_item.done', output_index: open.index, item: this.place(open.index, item) });
   }
 
   private *closeCalls(): Generator<ResponseEvent> {
     for (const call of this.calls.values()) {
-      yield this.event('response.function_call_arguments.done', { item_id: call.id, output_index: call.index, name: call.name, arguments: call.arguments });
-      this.items[call.index] = functionCallItem(call.id, call.callId, call.name, call.arguments, 'completed');
-      yield this.event('response.output_item.done', { output_index: call.index, item: this.items[call.index] });
+      yield this.event({ type: 'response.function_call_arguments.done', item_id: call.id, output_index: call.index, name: call.name, arguments: call.arguments });
+      const item = this.place(call.index, functionCallItem(call.id, call.callId, call.name, call.arguments, 'completed'));
+      yield this.event({ type: 'response.output_item.done', output_index: call.index, item });
     }
     this.calls.clear();
+  }
+
+  /** Sets the item at its output_index (a new one is the next index) and returns it. */
+  private place(index: number, item: ResponseOutputItem): ResponseOutputItem {
+    this.items[index] = item;
+    return item;
   }
 }

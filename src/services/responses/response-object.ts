@@ -1,17 +1,16 @@
 import { randomBytes } from 'node:crypto';
+import type { OutputText, ResponseOutputItem, ResponsesResponse, ResponsesUsage } from '../../schemas/responses-response.ts';
 import type { ResponsesRequest } from '../../schemas/responses.ts';
 import type { ChatUsageView, CostView } from './chat-views.ts';
 
 // swagger: the 200 response of POST /responses (ResponsesResponse). OpenAI's fields the swagger leaves out
 // (incomplete_details and the request echo) are added; `error` is sent only on failure (it is not nullable).
 
-export type OutputItem = Record<string, unknown>;
-
 export function newId(prefix: 'resp' | 'msg' | 'rs' | 'fc'): string {
   return `${prefix}_${randomBytes(16).toString('hex')}`;
 }
 
-export function outputText(text: string): OutputItem {
+export function outputText(text: string): OutputText {
   return { type: 'output_text', text, annotations: [] };
 }
 
@@ -19,15 +18,15 @@ export function outputText(text: string): OutputItem {
  * The model's reasoning: swagger's `summary` is string[], so the text is the one summary entry; OpenAI's
  * clients read raw reasoning from `content` parts of type reasoning_text, so it is there too.
  */
-export function reasoningItem(id: string, text: string): OutputItem {
+export function reasoningItem(id: string, text: string): ResponseOutputItem {
   return { type: 'reasoning', id, summary: [text], content: [{ type: 'reasoning_text', text }] };
 }
 
-export function messageItem(id: string, content: OutputItem[], status: 'completed' | 'in_progress'): OutputItem {
+export function messageItem(id: string, content: OutputText[], status: 'completed' | 'in_progress'): ResponseOutputItem {
   return { type: 'message', id, status, role: 'assistant', content };
 }
 
-export function functionCallItem(id: string, callId: string, name: string, args: string, status: 'completed' | 'in_progress'): OutputItem {
+export function functionCallItem(id: string, callId: string, name: string, args: string, status: 'completed' | 'in_progress'): ResponseOutputItem {
   return { type: 'function_call', id, call_id: callId, name, arguments: args, status };
 }
 
@@ -41,7 +40,7 @@ export async function reasoningTokensOf(usage: ChatUsageView, reasoning: string,
   return reasoning === '' ? 0 : Math.min(usage.completion_tokens, await count(reasoning));
 }
 
-export function usageOf(usage: ChatUsageView, reasoningTokens: number): Record<string, unknown> {
+export function usageOf(usage: ChatUsageView, reasoningTokens: number): ResponsesUsage {
   return {
     input_tokens: usage.prompt_tokens,
     input_tokens_details: { cached_tokens: usage.prompt_tokens_details?.cached_tokens ?? 0 },
@@ -61,15 +60,15 @@ export interface ResponseIdentity {
 
 export interface ResponseState {
   status: 'in_progress' | 'completed';
-  output: OutputItem[];
-  usage?: Record<string, unknown>;
+  output: ResponseOutputItem[];
+  usage?: ResponsesUsage;
   cost?: CostView;
   /** The output stopped at max_output_tokens: status stays "completed" (the swagger's enum has no
    *  "incomplete"), and incomplete_details says why, as OpenAI does. */
   truncated?: boolean;
 }
 
-export function responseBody(identity: ResponseIdentity, state: ResponseState): Record<string, unknown> {
+export function responseBody(identity: ResponseIdentity, state: ResponseState): ResponsesResponse {
   const { request } = identity;
   return {
     id: identity.id,

@@ -1,8 +1,10 @@
+import type { ResponseErrorFields } from '../../schemas/responses-events.ts';
+import type { ResponseOutputItem, ResponsesResponse } from '../../schemas/responses-response.ts';
 import { chatChunkView, readChatOutput, type ChatCompletionView, type ChatUsageView, type CostView } from './chat-views.ts';
 import { OutputAssembler, type ResponseEvent } from './output-assembler.ts';
 import {
   functionCallItem, messageItem, newId, outputText, reasoningItem, reasoningTokensOf, responseBody, usageOf,
-  type OutputItem, type ResponseIdentity,
+  type ResponseIdentity,
 } from './response-object.ts';
 
 /** Counts tokens of a text with the serving model's tokenizer (or its engine's estimate). */
@@ -12,12 +14,12 @@ export type TokenCounter = (text: string) => Promise<number>;
  * A `chat.completion` as a `response`: reasoning, then the message (when there is text, or nothing else),
  * then one function_call item per tool call, whose call_id is the chat tool call's id.
  */
-export async function responseOfCompletion(completion: ChatCompletionView, identity: ResponseIdentity, count: TokenCounter): Promise<Record<string, unknown>> {
+export async function responseOfCompletion(completion: ChatCompletionView, identity: ResponseIdentity, count: TokenCounter): Promise<ResponsesResponse> {
   const choice = completion.choices[0];
   const reasoning = choice?.message.reasoning_content ?? '';
   const content = choice?.message.content ?? '';
   const calls = choice?.message.tool_calls ?? [];
-  const output: OutputItem[] = [];
+  const output: ResponseOutputItem[] = [];
   if (reasoning !== '') output.push(reasoningItem(newId('rs'), reasoning));
   if (content !== '' || calls.length === 0) output.push(messageItem(newId('msg'), [outputText(content)], 'completed'));
   for (const call of calls) output.push(functionCallItem(newId('fc'), call.id, call.function.name, call.function.arguments, 'completed'));
@@ -32,14 +34,14 @@ export async function responseOfCompletion(completion: ChatCompletionView, ident
  * that makes OpenAI's SDK throw) and the stream ends.
  */
 export async function* responseEventsOfChunks(
-  chunks: AsyncIterable<Record<string, unknown>>,
+  chunks: AsyncIterable<unknown>,
   identity: ResponseIdentity,
   count: TokenCounter,
-  errorFields: (error: unknown) => Record<string, unknown>,
+  errorFields: (error: unknown) => ResponseErrorFields,
 ): AsyncGenerator<ResponseEvent> {
   const output = new OutputAssembler();
-  yield output.event('response.created', { response: responseBody(identity, { status: 'in_progress', output: [] }) });
-  yield output.event('response.in_progress', { response: responseBody(identity, { status: 'in_progress', output: [] }) });
+  yield output.event({ type: 'response.created', response: responseBody(identity, { status: 'in_progress', output: [] }) });
+  yield output.event({ type: 'response.in_progress', response: responseBody(identity, { status: 'in_progress', output: [] }) });
   try {
     let usage: ChatUsageView | undefined;
     let cost: CostView | undefined;
@@ -58,8 +60,8 @@ export async function* responseEventsOfChunks(
     yield* output.finish();
     if (usage === undefined) throw new Error('the chat stream ended without its usage chunk');
     const state = { status: 'completed' as const, output: output.items, usage: usageOf(usage, await reasoningTokensOf(usage, output.reasoning, count)), truncated };
-    yield output.event('response.completed', { response: responseBody(identity, cost === undefined ? state : { ...state, cost }) });
+    yield output.event({ type: 'response.completed', response: responseBody(identity, cost === undefined ? state : { ...state, cost }) });
   } catch (error) {
-    yield output.event('error', { param: null, ...errorFields(error) });
+    yield output.event({ type: 'error', param: null, ...errorFields(error) });
   }
 }

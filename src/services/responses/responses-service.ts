@@ -1,4 +1,6 @@
 import { VeniceError } from '../../errors/venice-error.ts';
+import type { ResponseErrorFields } from '../../schemas/responses-events.ts';
+import type { ResponsesResponse } from '../../schemas/responses-response.ts';
 import type { ResponsesRequest } from '../../schemas/responses.ts';
 import type { Billing } from '../billing/meter.ts';
 import type { ChatOutcome, ChatService } from '../chat/chat-service.ts';
@@ -12,7 +14,7 @@ import { responseEventsOfChunks, responseOfCompletion } from './response-transla
 import { closingStream } from '../closing-stream.ts';
 
 export type ResponsesResult =
-  | (ChatOutcome & { kind: 'json'; body: Record<string, unknown> })
+  | (ChatOutcome & { kind: 'json'; body: ResponsesResponse })
   | (ChatOutcome & { kind: 'stream'; events: AsyncGenerator<ResponseEvent> });
 
 // swagger: POST /responses description, "E2EE Model Limitation".
@@ -27,7 +29,7 @@ export class ResponsesService {
   constructor(private readonly chat: ChatService, private readonly registry: ModelRegistry) {}
 
   /** `errorFields` gives the fields of the `error` event of a stream that fails after its first event. */
-  async create(request: ResponsesRequest, signal: AbortSignal, billing: Billing, errorFields: (error: unknown) => Record<string, unknown>): Promise<ResponsesResult> {
+  async create(request: ResponsesRequest, signal: AbortSignal, billing: Billing, errorFields: (error: unknown) => ResponseErrorFields): Promise<ResponsesResult> {
     this.refuseE2ee(request.model);
     const result = await this.chat.create(chatRequestOf(request), signal, billing);
     const { entry, servedBy } = result;
