@@ -1,4 +1,5 @@
 import { VeniceError } from '../../errors/venice-error.ts';
+import type { ProviderContentPolicyErrorBody } from '../../schemas/jobs-errors.ts';
 
 /**
  * swagger: ProviderContentPolicyError, the 422 of /video/retrieve (and music) when the engine refused the job
@@ -11,7 +12,7 @@ export class ProviderContentPolicyError extends VeniceError {
     });
   }
 
-  override toBody(): Record<string, unknown> {
+  override toBody(): ProviderContentPolicyErrorBody {
     return {
       error: {
         message: this.message, type: 'provider_content_policy', credits_refunded: this.creditsRefunded,
