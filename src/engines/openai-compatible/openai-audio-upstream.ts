@@ -1,10 +1,13 @@
 import type { Dispatcher } from 'undici';
+import { z } from 'zod';
 import type { EngineCall } from '../engine.ts';
 import type { EngineError } from '../engine-error.ts';
 import { requestWithFailover, unread } from '../upstream/request-with-failover.ts';
-import type { UpstreamBody } from '../upstream/upstream-answer.ts';
+import { fieldsOf, type UpstreamBody } from '../upstream/upstream-answer.ts';
 import { upstreamError } from '../upstream/upstream-errors.ts';
 import type { UpstreamEndpoint, UpstreamPool } from '../upstream/upstream-pool.ts';
+
+const fastApiError = z.object({ detail: z.object({ message: z.string() }) });
 
 /**
  * A failing status in engine terms (upstream-errors.ts). Kokoro-FastAPI (FastAPI's HTTPException) wraps its
@@ -12,9 +15,8 @@ import type { UpstreamEndpoint, UpstreamPool } from '../upstream/upstream-pool.t
  * unwrapped first so its message reaches the log (never the client: upstream-errors.ts).
  */
 export function audioUpstreamError(status: number, body: unknown, label: string): EngineError {
-  const detail = typeof body === 'object' && body !== null ? (body as { detail?: unknown }).detail : undefined;
-  const message = typeof detail === 'object' && detail !== null ? (detail as { message?: unknown }).message : undefined;
-  return upstreamError(status, typeof message === 'string' ? { message } : body, label);
+  const wrapped = fieldsOf(fastApiError, body);
+  return upstreamError(status, wrapped === undefined ? body : { message: wrapped.detail.message }, label);
 }
 
 /**

@@ -1,4 +1,5 @@
-import { readAnswer } from '../upstream/upstream-answer.ts';
+import { z } from 'zod';
+import { fieldsOf, readAnswer } from '../upstream/upstream-answer.ts';
 import type { UpstreamPool } from '../upstream/upstream-pool.ts';
 
 /**
@@ -12,16 +13,17 @@ export const OPENAI_VOICES: readonly string[] = ['alloy', 'ash', 'ballad', 'cora
 const RETRY_MS = 30_000;
 const DISCOVERY_TIMEOUT_MS = 5000;
 
+/** A voice by name, or an object with its `id`; anything else is no voice. */
+const voiceName = z.union([z.string(), z.object({ id: z.string() }).transform((voice) => voice.id)]).optional().catch(undefined);
+const voiceList = z.object({ voices: z.array(voiceName) });
+
 /**
  * The names in GET /audio/voices: Kokoro-FastAPI answers `{"voices": [{"id", "name"}]}`, and before 0.3
  * (or with ?legacy=true) `{"voices": ["af_heart", …]}` (api/src/routers/openai_compatible.py, list_voices).
  */
 export function voicesOf(body: unknown): string[] | undefined {
-  const voices = typeof body === 'object' && body !== null ? (body as { voices?: unknown }).voices : undefined;
-  if (!Array.isArray(voices)) return undefined;
-  const names = voices.map((voice: unknown) => (typeof voice === 'string' ? voice : typeof voice === 'object' && voice !== null ? (voice as { id?: unknown }).id : undefined));
-  const valid = names.filter((name): name is string => typeof name === 'string' && name !== '');
-  return valid.length > 0 ? [...new Set(valid)] : undefined;
+  const names = fieldsOf(voiceList, body)?.voices.filter((name): name is string => name !== undefined && name !== '');
+  return names !== undefined && names.length > 0 ? [...new Set(names)] : undefined;
 }
 
 /**

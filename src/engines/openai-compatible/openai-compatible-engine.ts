@@ -1,14 +1,20 @@
 import type { Dispatcher } from 'undici';
+import { z } from 'zod';
 import type { OpenAiCompatibleEngineConfig } from '../../config.ts';
 import type { EngineCall, EngineChatEvent, EngineChatRequest, EngineEmbedRequest, EngineEmbedResult, EngineLoad, EngineUsage, TextEngine } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
 import { brokenAnswer } from '../upstream/network-error.ts';
-import { jsonBody, readAnswer } from '../upstream/upstream-answer.ts';
+import { fieldsOf, jsonBody, readAnswer } from '../upstream/upstream-answer.ts';
 import { upstreamError, upstreamMessage } from '../upstream/upstream-errors.ts';
 import { requestWithFailover, unread } from '../upstream/request-with-failover.ts';
 import { UpstreamPool, type UpstreamEndpoint } from '../upstream/upstream-pool.ts';
 import { eventsOf, UpstreamChatStream, usageOf, type UpstreamCompletion } from './upstream-events.ts';
+import { completionOf } from './upstream-completion.ts';
 import { upstreamChatBody } from './upstream-request.ts';
+
+/** OpenAI's CreateEmbeddingResponse: the fields read (an item is checked on its own, so a bad one is named). */
+const embeddingsAnswer = z.object({ data: z.array(z.unknown()).optional().catch(undefined), usage: z.object({ prompt_tokens: z.number().optional().catch(undefined) }).optional().catch(undefined) });
+const embeddingItem = z.object({ index: z.number().int().nonnegative().optional().catch(undefined), embedding: z.array(z.number()) });
 
 /** A rough token count (4 bytes a token) for upstreams that report no usage; TODO(#4): their tokenizers. */
 export function estimateTokens(text: string): number {
@@ -44,8 +50,9 @@ export class OpenAiCompatibleEngine implements TextEngine {
     const stream = new UpstreamChatStream(running, upstreamMessage);
     try {
       if (!request.stream) {
-        const body = (await readAnswer(response)) as UpstreamCompletion;
-        if (typeof body !== 'object' || body === null || !Array.isArray(body.choices)) throw new EngineError('failed', `upstream sent an unexpected body: ${upstreamMessage(body)}`);
+        const answer = await readAnswer(response);
+        const body = completionOf(answer);
+        if (body === undefined) throw new EngineError('failed', `upstream sent an unexpected body: ${upstreamMessage(answer)}`);
         yield* stream.track(eventsOf(body));
         if (body.usage) usage = usageOf(body.usage);
       } else {
@@ -78,11 +85,12 @@ export class OpenAiCompatibleEngine implements TextEngine {
     const body: Record<string, unknown> = { model: request.model, input: request.input, encoding_format: 'float' };
     if (request.dimensions !== undefined) body.dimensions = request.dimensions;
     const { answer: response } = await this.post('/embeddings', body, call);
-    const result = (await readAnswer(response)) as { data?: { index?: number; embedding?: unknown }[]; usage?: { prompt_tokens?: number } };
+    const result = fieldsOf(embeddingsAnswer, await readAnswer(response)) ?? {};
     const vectors: number[][] = [];
-    for (const [position, item] of (result.data ?? []).entries()) {
-      if (!Array.isArray(item.embedding)) throw new EngineError('failed', 'upstream sent an embedding that is not a list of numbers');
-      vectors[item.index ?? position] = item.embedding as number[];
+    for (const [position, data] of (result.data ?? []).entries()) {
+      const item = fieldsOf(embeddingItem, data);
+      if (item === undefined) throw new EngineError('failed', 'upstream sent an embedding that is not a list of numbers');
+      vectors[item.index ?? position] = item.embedding;
     }
     if (vectors.length !== request.input.length || vectors.includes(undefined as never)) throw new EngineError('failed', `upstream returned ${vectors.length} embeddings for ${request.input.length} inputs`);
     return { vectors, promptTokens: result.usage?.prompt_tokens ?? request.input.reduce((sum, text) => sum + estimateTokens(text), 0) };

@@ -1,18 +1,19 @@
 import { request as fetchUrl, type Dispatcher } from 'undici';
+import { z } from 'zod';
 import type { EngineCall } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
 import { networkError } from '../upstream/network-error.ts';
+import { fieldsOf } from '../upstream/upstream-answer.ts';
 import type { UpstreamAnswer } from './openai-image-upstream.ts';
 import { upstreamMessage } from '../upstream/upstream-errors.ts';
 
 /** A generated image is far below this; more means the URL is not serving an image. */
 const MAX_IMAGE_BYTES = 64 * 1024 * 1024;
 
-/** node_modules/openai/resources/images.d.ts: ImagesResponse.data[] items. */
-interface UpstreamImage {
-  b64_json?: unknown;
-  url?: unknown;
-}
+/** node_modules/openai/resources/images.d.ts: ImagesResponse.data, at least one image (an item of another shape has neither field). */
+const imagesAnswer = z.object({
+  data: z.array(z.object({ b64_json: z.string().optional().catch(undefined), url: z.string().optional().catch(undefined) }).catch({})).min(1),
+});
 
 async function readLimited(body: Dispatcher.ResponseData['body'], label: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -63,14 +64,14 @@ async function download(url: string, answer: UpstreamAnswer, call: EngineCall, t
  * URL is decoded, any other URL downloaded. An answer without images is a failure of the upstream.
  */
 export async function imagesOf(answer: UpstreamAnswer, call: EngineCall, timeoutMs: number): Promise<Buffer[]> {
-  const data = (answer.body as { data?: unknown } | null)?.data;
-  if (!Array.isArray(data) || data.length === 0) {
+  const data = fieldsOf(imagesAnswer, answer.body)?.data;
+  if (data === undefined) {
     throw new EngineError('failed', `upstream ${answer.endpoint.label} sent no images: ${upstreamMessage(answer.body) || JSON.stringify(answer.body).slice(0, 200)}`, { retryable: false });
   }
-  return Promise.all((data as UpstreamImage[]).map(async (item) => {
-    if (typeof item.b64_json === 'string' && item.b64_json !== '') return Buffer.from(item.b64_json, 'base64');
-    if (typeof item.url === 'string' && item.url.startsWith('data:')) return Buffer.from(item.url.slice(item.url.indexOf(',') + 1), 'base64');
-    if (typeof item.url === 'string' && item.url !== '') return download(item.url, answer, call, timeoutMs);
+  return Promise.all(data.map(async (item) => {
+    if (item.b64_json !== undefined && item.b64_json !== '') return Buffer.from(item.b64_json, 'base64');
+    if (item.url?.startsWith('data:') === true) return Buffer.from(item.url.slice(item.url.indexOf(',') + 1), 'base64');
+    if (item.url !== undefined && item.url !== '') return download(item.url, answer, call, timeoutMs);
     throw new EngineError('failed', `upstream ${answer.endpoint.label} sent an image with neither b64_json nor url`, { retryable: false });
   }));
 }
