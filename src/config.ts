@@ -5,7 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import './errors/validation.ts';
 import {
-  audioFormat, automatic1111Engine, espeakNgEngine, esrganEngine, llamaCppEngine, onnxBackgroundRemovalEngine, openAiCompatibleEngine, pocketsphinxEngine, veniceEngine,
+  audioFormat, automatic1111Engine, espeakNgEngine, esrganEngine, llamaCppEngine, llamaServerEngine, onnxBackgroundRemovalEngine, openAiCompatibleEngine, pocketsphinxEngine, veniceEngine,
 } from './config/engine-config.ts';
 import { imageConstraints, musicSpec, videoConstraints } from './config/media-config.ts';
 import { mediaLimitsConfig } from './config/media-limits-config.ts';
@@ -89,7 +89,7 @@ export const modelConfigSchema = z.strictObject({
    * openai-compatible serves every type but upscale (chat and embeddings, /audio/speech, /audio/transcriptions,
    * /images/generations and /images/edits of its endpoints); the others serve one type each.
    */
-  engine: z.discriminatedUnion('kind', [llamaCppEngine, openAiCompatibleEngine, espeakNgEngine, pocketsphinxEngine, automatic1111Engine, esrganEngine, onnxBackgroundRemovalEngine, veniceEngine]),
+  engine: z.discriminatedUnion('kind', [llamaCppEngine, llamaServerEngine, openAiCompatibleEngine, espeakNgEngine, pocketsphinxEngine, automatic1111Engine, esrganEngine, onnxBackgroundRemovalEngine, veniceEngine]),
   /** When its engine cannot start (a missing package or file), serve without this model and warn, instead of failing the start. */
   optional: z.boolean().default(false),
   /** tts: the format answered when a request names none (model_spec.default_format). */
@@ -302,7 +302,7 @@ export type FetchConfig = Config['fetch'];
 export type TracingConfig = Config['tracing'];
 export type TextPricing = z.infer<typeof textPricing>;
 export type {
-  Automatic1111EngineConfig, EspeakNgEngineConfig, EsrganEngineConfig, LlamaCppEngineConfig, OnnxBackgroundRemovalEngineConfig, OpenAiCompatibleEngineConfig,
+  Automatic1111EngineConfig, EspeakNgEngineConfig, EsrganEngineConfig, LlamaCppEngineConfig, LlamaServerEngineConfig, OnnxBackgroundRemovalEngineConfig, OpenAiCompatibleEngineConfig,
   PocketsphinxEngineConfig, VeniceEngineConfig,
 } from './config/engine-config.ts';
 export type { ImageConstraints } from './config/media-config.ts';

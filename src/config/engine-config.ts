@@ -23,6 +23,33 @@ export const llamaCppEngine = z.strictObject({
   isolation: z.enum(['process', 'none']).default('process'),
 });
 
+/**
+ * A GGUF served by llama.cpp's own llama-server, which Rialto runs as a supervised child process on 127.0.0.1
+ * (engines/llama-server/): continuous batching across sequences, and image input through a multimodal projector.
+ */
+export const llamaServerEngine = z.strictObject({
+  kind: z.literal('llama-server'),
+  /** GGUF file: absolute, or relative to the models folder. */
+  path: z.string().min(1),
+  /** The multimodal projector GGUF (llama-server's --mmproj): with it, a model with supportsVision takes images. */
+  mmproj: z.string().min(1).optional(),
+  /** The llama-server executable; default: what scripts/build-llama-server.sh built. */
+  binary: z.string().min(1).optional(),
+  /** Tokens of KV cache per sequence (as llama-cpp's); default: the model's contextLength, else 4096. */
+  contextSize: z.number().int().positive().optional(),
+  /** Parallel sequences (llama-server's slots, -np), decoded together in one batch. */
+  sequences: z.number().int().min(1).max(64).default(2),
+  /** CPU threads; 'auto' is half the logical CPUs, as for llama-cpp. */
+  threads: z.union([z.number().int().min(1), z.literal('auto')]).default('auto'),
+  gpuLayers: z.number().int().min(0).default(0),
+  /** How long the child may take to load the model and answer /health 200. */
+  startTimeoutMs: z.number().int().positive().default(300_000),
+  /** Ends a request that has not finished (non-stream) or sent its first byte (stream) in time. */
+  timeoutMs: z.number().int().positive().default(600_000),
+  /** More llama-server options, appended as given (e.g. ["--flash-attn", "on"]). */
+  arguments: z.array(z.string()).default([]),
+});
+
 export const upstreamEndpoint = z.strictObject({
   /** Base URL of the OpenAI-compatible API, e.g. http://127.0.0.1:8000/v1. */
   url: z.url(),
@@ -157,6 +184,7 @@ export const veniceEngine = z.strictObject({
 
 export type LlamaCppEngineConfig = z.infer<typeof llamaCppEngine>;
 export type OpenAiCompatibleEngineConfig = z.infer<typeof openAiCompatibleEngine>;
+export type LlamaServerEngineConfig = z.infer<typeof llamaServerEngine>;
 export type EspeakNgEngineConfig = z.infer<typeof espeakNgEngine>;
 export type PocketsphinxEngineConfig = z.infer<typeof pocketsphinxEngine>;
 export type Automatic1111EngineConfig = z.infer<typeof automatic1111Engine>;

@@ -5,6 +5,7 @@ import { EngineRegistry } from './engine-registry.ts';
 import { espeakNgKind } from './espeak-ng/espeak-ng-kind.ts';
 import { esrganKind } from './esrgan/esrgan-kind.ts';
 import { llamaCppKind } from './llama-cpp/llama-cpp-kind.ts';
+import { llamaServerKind } from './llama-server/llama-server-kind.ts';
 import { onnxBackgroundRemovalKind } from './onnx-background-removal/onnx-background-removal-kind.ts';
 import { openAiCompatibleKind } from './openai-compatible/openai-compatible-kind.ts';
 import { pocketsphinxKind } from './pocketsphinx/pocketsphinx-kind.ts';
@@ -15,6 +16,7 @@ type EngineConfig = ModelConfig['engine'];
 /** Every kind rialto.yaml accepts (config/engine-config.ts): one missing here fails the typecheck. */
 const BUILT_IN_KINDS: { readonly [Kind in EngineConfig['kind']]: EngineKind<Extract<EngineConfig, { kind: Kind }>> } = {
   'llama-cpp': llamaCppKind,
+  'llama-server': llamaServerKind,
   'openai-compatible': openAiCompatibleKind,
   'espeak-ng': espeakNgKind,
   pocketsphinx: pocketsphinxKind,

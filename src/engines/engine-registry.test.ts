@@ -50,7 +50,7 @@ describe('EngineRegistry', () => {
   it('an unknown engine kind is refused by the config as before, and by a registry that lacks it', () => {
     assert.throws(() => parseConfig({ models: [{ id: 'x', engine: { kind: 'whisper-cpp', path: 'a' } }] }), {
       name: 'ConfigError',
-      message: "Invalid configuration (config):\n  - models.0.engine.kind: Invalid discriminator value. Expected 'llama-cpp' | 'openai-compatible' | 'espeak-ng' | 'pocketsphinx' | 'automatic1111' | 'esrgan' | 'onnx-background-removal' | 'venice'",
+      message: "Invalid configuration (config):\n  - models.0.engine.kind: Invalid discriminator value. Expected 'llama-cpp' | 'llama-server' | 'openai-compatible' | 'espeak-ng' | 'pocketsphinx' | 'automatic1111' | 'esrgan' | 'onnx-background-removal' | 'venice'",
     });
     const model: Omit<ModelConfig, 'engine'> & { engine: EngineKindConfig } = { ...ttsModel('speaker', { kind: 'espeak-ng' }), engine: { kind: 'robot' } };
     assert.throws(() => builtInEngineRegistry().open(context).plan(model), { message: 'model speaker: no engine kind robot is registered' });

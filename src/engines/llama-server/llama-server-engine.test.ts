@@ -1,0 +1,99 @@
+// The llama-server engine against the real binary and the tiny GGUF: start, a chat (JSON and stream), SIGKILL of the
+// child → requests fail, a new child serves, close → no child left. Skipped, loudly, where the binary is not built.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { pino } from 'pino';
+import { tinyModelPath } from '../../../test/fixtures/tiny-gguf.ts';
+import { parseConfig } from '../../config.ts';
+import type { LlamaServerEngineConfig } from '../../config/engine-config.ts';
+import type { EngineChatEvent, EngineChatRequest } from '../engine.ts';
+import type { ModelOf } from '../engine-kind.ts';
+import { EngineError } from '../engine-error.ts';
+import { LlamaServerEngine } from './llama-server-engine.ts';
+import { testLlamaServerBinary } from './llama-server-test-binary.ts';
+
+const binary = await testLlamaServerBinary();
+
+const chat = (extra: Partial<EngineChatRequest> = {}): EngineChatRequest => ({
+  model: 'tiny', messages: [{ role: 'user', content: 'Hello there' }], maxTokens: 8, temperature: 0, stream: false, n: 1, ...extra,
+});
+
+async function drain(events: AsyncIterable<EngineChatEvent>): Promise<{ events: EngineChatEvent[]; error?: unknown }> {
+  const seen: EngineChatEvent[] = [];
+  try {
+    for await (const event of events) seen.push(event);
+    return { events: seen };
+  } catch (error) {
+    return { events: seen, error };
+  }
+}
+
+const text = (events: EngineChatEvent[]): string => events.map((event) => (event.type === 'content' ? event.text : '')).join('');
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('the llama-server engine', { skip: binary === undefined ? 'llama-server is not built (scripts/build-llama-server.sh)' : false }, () => {
+  let engine: LlamaServerEngine;
+  let contextSize: number;
+
+  before(async () => {
+    const config = parseConfig({ discoverModels: false, models: [{ id: 'tiny', engine: { kind: 'llama-server', path: await tinyModelPath(), binary, threads: 1, sequences: 2, contextSize: 512 } }] });
+    const model = config.models[0]!;
+    if (model.engine.kind !== 'llama-server') throw new Error('the config parsed to another kind');
+    const served: ModelOf<LlamaServerEngineConfig> = { ...model, engine: model.engine };
+    ({ engine, contextSize } = await LlamaServerEngine.start(served, '/', pino({ level: 'silent' })));
+  });
+  after(async () => engine?.close());
+
+  test('starts with the context asked for each sequence, and is healthy', async () => {
+    assert.equal(contextSize, 512);
+    assert.deepEqual(await engine.checkHealth(AbortSignal.timeout(5_000)), { healthy: true, detail: `llama-server (pid ${engine.pid}) is ready` });
+    assert.deepEqual(engine.load(), { active: 0, queued: 0, capacity: 2 });
+  });
+
+  for (const stream of [false, true]) {
+    test(`a chat (${stream ? 'stream' : 'JSON'}) generates the tokens asked and reports their usage`, async () => {
+      const call = { signal: new AbortController().signal, servedBy: '' };
+      const { events, error } = await drain(engine.streamChat(chat({ stream }), call));
+      assert.equal(error, undefined);
+      assert.ok(text(events).length > 0, 'some text');
+      assert.deepEqual(events.find((event) => event.type === 'finish'), { type: 'finish', choice: 0, reason: 'length' });
+      const usage = events.at(-1);
+      assert.ok(usage?.type === 'usage' && usage.usage.completionTokens === 8 && usage.usage.promptTokens > 0, JSON.stringify(usage));
+      assert.equal(call.servedBy, 'llama-server');
+    });
+  }
+
+  test('SIGKILL of the child: the chat it was serving fails, a new child serves the next one', async () => {
+    const pid = engine.pid;
+    assert.ok(pid !== undefined);
+    const generating = engine.streamChat(chat({ stream: true, maxTokens: 100_000 }), { signal: new AbortController().signal });
+    assert.equal((await generating.next()).done, false, 'the chat generates');
+    process.kill(pid, 'SIGKILL');
+    const rest = await drain(generating);
+    assert.ok(rest.error instanceof EngineError, `the generating chat fails: ${String(rest.error)}`);
+    assert.deepEqual(engine.load(), { active: 0, queued: 0, capacity: 2 });
+
+    // Sent while the child is dead or restarting: it waits for the new one.
+    const next = await drain(engine.streamChat(chat(), { signal: new AbortController().signal }));
+    assert.equal(next.error, undefined);
+    assert.ok(text(next.events).length > 0);
+    assert.ok(engine.pid !== undefined && engine.pid !== pid, 'another child serves the model');
+  });
+
+  test('close stops the child: no process is left', async () => {
+    const pid = engine.pid;
+    assert.ok(pid !== undefined);
+    await engine.close();
+    assert.equal(alive(pid), false);
+    const refused = await drain(engine.streamChat(chat(), { signal: new AbortController().signal }));
+    assert.ok(refused.error instanceof EngineError && refused.error.failure === 'offline', String(refused.error));
+  });
+});

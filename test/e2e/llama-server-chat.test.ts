@@ -1,0 +1,54 @@
+// A model on the llama-server engine through the openai client: Rialto starts llama.cpp's server as its child and
+// serves chat through it. Skipped, loudly, where llama-server is not built (scripts/build-llama-server.sh).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { tinyModelPath } from '../fixtures/tiny-gguf.ts';
+import { testLlamaServerBinary } from '../../src/engines/llama-server/llama-server-test-binary.ts';
+import { startRialto, type TestRialto } from '../support/start-rialto.ts';
+import { validateChatCompletionChunk, validateResponse } from '../support/spec/spec-validator.ts';
+import { readSse } from '../support/read-sse.ts';
+
+const binary = await testLlamaServerBinary();
+
+describe('llama-server engine through the openai client', { skip: binary === undefined ? 'llama-server is not built (scripts/build-llama-server.sh)' : false }, () => {
+  let rialto: TestRialto;
+
+  before(async () => {
+    rialto = await startRialto({
+      models: [{ id: 'tiny', engine: { kind: 'llama-server', path: await tinyModelPath(), binary, threads: 1, sequences: 2, contextSize: 1024 }, traits: ['default'] }],
+    });
+  });
+  after(async () => rialto?.close());
+
+  test('a completion validates against the spec, with the context llama-server gave each sequence', async () => {
+    const completion = await rialto.client.chat.completions.create({ model: 'tiny', messages: [{ role: 'user', content: 'Hello there' }], max_tokens: 8, temperature: 0 });
+    validateResponse({ method: 'POST', path: '/chat/completions', status: 200, body: completion });
+    assert.ok((completion.choices[0]!.message.content ?? '').length > 0);
+    assert.equal(completion.choices[0]!.finish_reason, 'length');
+    assert.equal(completion.usage?.completion_tokens, 8);
+    const listed = await rialto.client.models.list();
+    assert.deepEqual(listed.data.map((model) => model.id), ['tiny']);
+    assert.equal(rialto.registry.entries[0]!.config.contextLength, 1024);
+  });
+
+  test('a stream validates chunk by chunk and carries the same text and usage as JSON', async () => {
+    const request = { model: 'tiny', messages: [{ role: 'user' as const, content: 'Stream please' }], max_tokens: 10, temperature: 0 };
+    const json = await rialto.client.chat.completions.create(request);
+    const response = await fetch(`${rialto.baseURL}/chat/completions`, {
+      method: 'POST', headers: { authorization: `Bearer ${rialto.inferenceKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ ...request, stream: true, stream_options: { include_usage: true } }),
+    });
+    assert.equal(response.headers.get('x-venice-model-router'), 'llama-server');
+    const events = await readSse(response);
+    assert.equal(events.at(-1), '[DONE]');
+    const chunks = events.slice(0, -1).map((data) => JSON.parse(data) as { choices: { delta: { content?: string } }[]; usage?: { completion_tokens: number } });
+    for (const chunk of chunks) validateChatCompletionChunk(chunk);
+    assert.equal(chunks.flatMap((chunk) => chunk.choices.map((choice) => choice.delta.content ?? '')).join(''), json.choices[0]!.message.content);
+    assert.equal(chunks.at(-1)!.usage?.completion_tokens, json.usage?.completion_tokens);
+  });
+
+  test('an image part is refused for a model without vision, as for any text-only model', async () => {
+    const image = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+    await assert.rejects(rialto.client.chat.completions.create({ model: 'tiny', max_tokens: 4, messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url: image } }] }] }), { status: 400 });
+  });
+});
