@@ -3,7 +3,7 @@ import type { EngineCall } from '../engines/engine.ts';
 import { EngineError, toVeniceError } from '../engines/engine-error.ts';
 import type { CreateEmbeddingRequest, EmbeddingResponse } from '../schemas/embeddings.ts';
 import { engineFor } from '../engines/engine-for.ts';
-import type { ModelEntry, ModelRegistry } from './model-registry.ts';
+import { contextLengthOf, type ModelEntry, type ModelRegistry } from './model-registry.ts';
 import { priceOf, type Cost } from './pricing.ts';
 import type { Billing } from './billing/meter.ts';
 import { randomUUID } from 'node:crypto';
@@ -29,6 +29,9 @@ export interface EmbeddingResult {
   cost: Cost;
 }
 
+/** BOS, EOS and the like, which a tokenizer adds around each input. */
+const SPECIAL_TOKENS_PER_INPUT = 2;
+
 /** POST /embeddings (swagger: CreateEmbeddingRequestSchema → the list of embeddings, in input order). */
 export class EmbeddingService {
   constructor(private readonly registry: ModelRegistry) {}
@@ -45,7 +48,11 @@ export class EmbeddingService {
     const input = typeof request.input === 'string' ? [request.input] : request.input;
     const call: EngineCall = { signal };
     const engine = engineFor(entry, 'text');
-    const promptTokens = (await Promise.all(input.map((text) => engine.countTokens(entry.engineModel, text)))).reduce((sum, count) => sum + count, 0);
+    // Admitted and reserved before the tokenizer runs: a token holds at least one byte, and an input longer than the
+    // context is refused by the engine before any charge, so each input is at most its bytes and the special tokens
+    // around it, or the context. Settled to the engine's count.
+    const context = contextLengthOf(entry);
+    const promptTokens = input.reduce((sum, text) => sum + Math.min(Buffer.byteLength(text) + SPECIAL_TOKENS_PER_INPUT, context), 0);
     const settlement = await billing.reserve({
       modelId: config.id, modelType: 'embedding', requestId: `embedding-${randomUUID()}`, limitClass: 'embedding', tokens: promptTokens, privacy: config.privacy,
       worstCase: priceOf(config.pricing, { promptTokens, completionTokens: 0 }),

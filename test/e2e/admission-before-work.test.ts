@@ -1,11 +1,12 @@
 // A key past its rate limit makes the server do no work (issue #17.2): chat admits and reserves before it reads a
-// file part, fetches a media URL, searches the web, scrapes a page or starts an engine. The page server, the Brave
-// Search double and the upstream see no request from a refused chat.
+// file part, fetches a media URL, searches the web, scrapes a page or starts an engine; an upscale admits before it
+// fetches or decodes its image. The file server, the Brave Search double and the upstream see no request from a
+// refused request.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { TestRialto } from '../support/start-rialto.ts';
+import { startRialto, type TestRialto } from '../support/start-rialto.ts';
 import { startBraveSearchServer, type SearchServer } from '../support/upstream/search-servers.ts';
 import type { ReplayServer } from '../support/upstream/upstream-replay-server.ts';
 import { chatModel, useReplayRialto } from './upstream-support.ts';
@@ -73,5 +74,35 @@ describe('a key past its rate limit makes chat do no work', () => {
       assert.ok(Number(response.headers.get('retry-after')) >= 1);
     }
     assert.deepEqual({ files: files.paths.length, searches: brave.requests.length, upstream: replay.requests.length }, seen, 'a refused chat fetched, searched or ran nothing');
+  });
+});
+
+describe('a key past its rate limit makes an upscale fetch nothing', () => {
+  let files: Awaited<ReturnType<typeof startFileServer>>;
+  let rialto: TestRialto;
+
+  before(async () => {
+    files = await startFileServer();
+    rialto = await startRialto({
+      rateLimits: { enabled: true, overrides: { image: { requestsPerMinute: 1 } } },
+      fetch: { allowHosts: ['127.0.0.1'] },
+      models: [{ id: 'upscaler', type: 'upscale', engine: { kind: 'esrgan', tileSize: 128, concurrency: 1 }, pricing: { input: { usd: 0, diem: 0 }, output: { usd: 0, diem: 0 }, upscale: { '2x': PRICE, '4x': PRICE } } }],
+    });
+  });
+  after(async () => {
+    await rialto?.close();
+    await files?.close();
+  });
+
+  it('refuses an image URL with 429 before fetching it', async () => {
+    const send = (image: string): Promise<Response> => fetch(`${rialto.baseURL}/image/upscale`, {
+      method: 'POST', headers: { authorization: `Bearer ${rialto.inferenceKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ image, scale: 2 }),
+    });
+    // Admitted (the minute's one request), then refused for what it holds: not an image.
+    const first = await send(Buffer.from('not an image').toString('base64'));
+    assert.equal(first.status, 400, await first.text());
+    const refused = await send(`${files.url}/pixel.png`);
+    assert.equal(refused.status, 429, await refused.text());
+    assert.deepEqual(files.paths, [], 'the image was not fetched');
   });
 });

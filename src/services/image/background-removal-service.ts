@@ -8,6 +8,7 @@ import { encodeRawImage, readImageInput, toRawImage } from '../media/image-input
 import type { UrlFetcher } from '../media/url-fetcher.ts';
 import type { ModelEntry, ModelRegistry } from '../model-registry.ts';
 import type { Cost } from '../pricing.ts';
+import { cancellingOnFailure } from '../admitted-work.ts';
 
 /** The most pixels accepted (8K × 4K), the edit endpoints' limit (docs/guides/media/image-editing.mdx); more is 422. */
 export const MAX_BACKGROUND_REMOVE_PIXELS = 33_177_600;
@@ -63,13 +64,15 @@ export class BackgroundRemovalService {
     const { entry, engine } = this.model();
     const field = request.image === undefined ? 'image_url' : 'image';
     const source = request.image ?? request.image_url ?? '';
-    const decoded = await readImageInput(source, { field, maxPixels: MAX_BACKGROUND_REMOVE_PIXELS }, this.fetcher, signal);
-    const image = await toRawImage(decoded.bytes, { channels: 3, field });
     const { config } = entry;
-    const cost = config.pricing.generation ?? { usd: 0, diem: 0 };
-    const settlement = await billing.reserve({
-      modelId: config.id, modelType: 'image', requestId: `background-remove-${randomUUID()}`, limitClass: 'image', tokens: 0, worstCase: cost, privacy: config.privacy,
+    // Admitted (privacy, rate limits) before the image is fetched or decoded; reserved once it is read.
+    const admission = await billing.admit({ modelId: config.id, modelType: 'image', requestId: `background-remove-${randomUUID()}`, limitClass: 'image', tokens: 0, privacy: config.privacy });
+    const image = await cancellingOnFailure(admission, async () => {
+      const decoded = await readImageInput(source, { field, maxPixels: MAX_BACKGROUND_REMOVE_PIXELS }, this.fetcher, signal);
+      return toRawImage(decoded.bytes, { channels: 3, field });
     });
+    const cost = config.pricing.generation ?? { usd: 0, diem: 0 };
+    const settlement = await admission.reserve(cost);
     const call: EngineCall = { signal };
     let png: Buffer;
     try {

@@ -13,6 +13,7 @@ import type { Cost } from '../pricing.ts';
 import { editTermsOf } from './image-edit-constraints.ts';
 import { editCostOf } from './image-edit-pricing.ts';
 import { longSideOf, outputRatio, outputSize } from './image-edit-size.ts';
+import { cancellingOnFailure } from '../admitted-work.ts';
 
 /** INVENTORY §1 rows 7–8: every input image has 65,536..33,177,600 pixels. */
 const MIN_PIXELS = 65_536;
@@ -100,17 +101,19 @@ export class ImageEditService {
     const { config } = entry;
     const limits = config.imageConstraints;
     const { tier, quality } = editTermsOf(config, { ...input, imageCount: input.images.length });
-    const decoded = await Promise.all(input.images.map((image) => readImageInput(image, { field: input.field, minPixels: MIN_PIXELS, maxPixels: MAX_PIXELS }, this.fetcher, signal)));
-    const inputs = await Promise.all(decoded.map((image) => engineImageOf(image, input.field)));
+    // Admitted (privacy, rate limits) before any image is fetched or decoded; reserved once they are read.
+    const admission = await billing.admit({ modelId: config.id, modelType: 'inpaint', requestId: `edit-image-${randomUUID()}`, limitClass: 'image', tokens: 0, privacy: config.privacy });
+    const inputs = await cancellingOnFailure(admission, async () => {
+      const decoded = await Promise.all(input.images.map((image) => readImageInput(image, { field: input.field, minPixels: MIN_PIXELS, maxPixels: MAX_PIXELS }, this.fetcher, signal)));
+      return Promise.all(decoded.map((image) => engineImageOf(image, input.field)));
+    });
     const images = inputs.map((image) => image.bytes);
     const keepInput = limits.singleImageAspectRatio === false && images.length === 1;
     const size = outputSize(outputRatio(inputs[0]!, input.aspect_ratio, limits.aspectRatios, keepInput), longSideOf(tier));
     // swagger: output_format "When omitted … PNG for 1K edits and JPEG for 2K/4K edits".
     const format: ImageFormat = input.output_format ?? (longSideOf(tier) <= 1024 ? 'png' : 'jpeg');
     const cost = editCostOf(config.pricing, tier, quality, images.length);
-    const settlement = await billing.reserve({
-      modelId: config.id, modelType: 'inpaint', requestId: `edit-image-${randomUUID()}`, limitClass: 'image', tokens: 0, worstCase: cost, privacy: config.privacy,
-    });
+    const settlement = await admission.reserve(cost);
     const call: EngineCall = { signal };
     let image: Buffer;
     try {

@@ -9,6 +9,7 @@ import { encodeRawImage, readImageInput, toRawImage } from '../media/image-input
 import type { UrlFetcher } from '../media/url-fetcher.ts';
 import type { ModelEntry, ModelRegistry } from '../model-registry.ts';
 import type { Cost } from '../pricing.ts';
+import { cancellingOnFailure } from '../admitted-work.ts';
 
 /** swagger: UpscaleImageRequest.image: "at least 65536 pixels … must not exceed 16777216 pixels" after scaling. */
 export const MIN_INPUT_PIXELS = 65_536;
@@ -54,13 +55,14 @@ export class UpscaleService {
     if (model === undefined) throw new VeniceError('MODEL_NOT_FOUND');
     const { entry } = this.registry.resolve(model, 'upscale');
     const engine = engineFor(entry, 'upscale');
-    const input = await readImageInput(request.image, { field: 'image', minPixels: MIN_INPUT_PIXELS, maxPixels: MAX_OUTPUT_PIXELS / 4 }, this.fetcher, signal);
-    const scale = appliedScale(request.scale === 4 ? 4 : 2, input.width * input.height);
-    const image = await toRawImage(input.bytes, { channels: input.hasAlpha ? 4 : 3, field: 'image' });
-    const cost = upscaleCostOf(entry, scale);
-    const settlement = await billing.reserve({
-      modelId: entry.config.id, modelType: 'upscale', requestId: `upscale-${randomUUID()}`, limitClass: 'image', tokens: 0, worstCase: cost, privacy: entry.config.privacy,
+    // Admitted (privacy, rate limits) before the image is fetched or decoded; reserved at the scale its size allows.
+    const admission = await billing.admit({ modelId: entry.config.id, modelType: 'upscale', requestId: `upscale-${randomUUID()}`, limitClass: 'image', tokens: 0, privacy: entry.config.privacy });
+    const { image, scale } = await cancellingOnFailure(admission, async () => {
+      const input = await readImageInput(request.image, { field: 'image', minPixels: MIN_INPUT_PIXELS, maxPixels: MAX_OUTPUT_PIXELS / 4 }, this.fetcher, signal);
+      return { scale: appliedScale(request.scale === 4 ? 4 : 2, input.width * input.height), image: await toRawImage(input.bytes, { channels: input.hasAlpha ? 4 : 3, field: 'image' }) };
     });
+    const cost = upscaleCostOf(entry, scale);
+    const settlement = await admission.reserve(cost);
     const call: EngineCall = { signal };
     let png: Buffer;
     try {
