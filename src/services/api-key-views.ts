@@ -1,3 +1,4 @@
+import type { ApiKey, ApiKeyDetail, ConsumptionLimitsView, CreatedApiKey } from '../schemas/api-keys-response.ts';
 import { MAX_NANOS, type ApiKeyRecord, type ConsumptionLimits, type Nanos } from '../storage/store.ts';
 import { fromNanos, NANOS_PER_UNIT, toNanos } from './billing/money.ts';
 import type { CreatedKey, KeyUsage } from './key-service.ts';
@@ -10,7 +11,7 @@ const NANO_DIGITS = 9;
 const MIN_FRACTION_DIGITS = 4;
 
 /** swagger: consumptionLimit(s) {usd, diem, vcu}, numbers in USD / DIEM, null for no limit. */
-export interface LimitsView { usd: number | null; diem: number | null; vcu: number | null }
+export type LimitsView = ConsumptionLimitsView;
 
 /**
  * The largest whole limit whose nano-units the store holds exactly (MAX_NANOS). The swagger allows up to
@@ -45,7 +46,7 @@ export function formatNanos(nanos: Nanos): string {
 }
 
 /** swagger: createApiKey 200 `data` (singular consumptionLimit; the only answer that carries the secret). */
-export function createdKeyView({ apiKey, record }: CreatedKey) {
+export function createdKeyView({ apiKey, record }: CreatedKey): CreatedApiKey {
   return {
     apiKey, apiKeyType: record.apiKeyType, consumptionLimit: limitsView(record.consumptionLimits), limitPeriod: record.limitPeriod,
     modelPrivacy: record.modelPrivacy, description: record.description, expiresAt: record.expiresAt, id: record.id,
@@ -53,7 +54,7 @@ export function createdKeyView({ apiKey, record }: CreatedKey) {
 }
 
 /** swagger: updateApiKey 200 `data`: the key without usage (plural consumptionLimits). Never the secret or its hash. */
-export function apiKeyView(record: ApiKeyRecord) {
+export function apiKeyView(record: ApiKeyRecord): ApiKey {
   return {
     apiKeyType: record.apiKeyType, consumptionLimits: limitsView(record.consumptionLimits), limitPeriod: record.limitPeriod,
     modelPrivacy: record.modelPrivacy, createdAt: record.createdAt, description: record.description, expiresAt: record.expiresAt,
@@ -62,7 +63,7 @@ export function apiKeyView(record: ApiKeyRecord) {
 }
 
 /** swagger: getApiKeys items and getApiKeyById `data`: the key with its usage (VCU is retired: always zero). */
-export function apiKeyDetailView(record: ApiKeyRecord, usage: KeyUsage) {
+export function apiKeyDetailView(record: ApiKeyRecord, usage: KeyUsage): ApiKeyDetail {
   const { USD, DIEM } = usage.trailingSevenDays;
   const period = usage.currentPeriod;
   return {

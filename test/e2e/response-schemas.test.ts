@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { tinyModelPath } from '../fixtures/tiny-gguf.ts';
 import { componentSchema, keysNotInSwagger, operationSchema } from '../support/spec/schema-keys.ts';
 import { startRialto, type TestRialto } from '../support/start-rialto.ts';
+import { createApiKeyResponse, getApiKeyByIdResponse, getApiKeysResponse, updateApiKeyResponse } from '../../src/schemas/api-keys-response.ts';
 import { characterResponse, characterReviewsResponse, listCharactersResponse } from '../../src/schemas/characters-response.ts';
 import { embeddingResponse } from '../../src/schemas/embeddings.ts';
 import { providerContentPolicyError } from '../../src/schemas/jobs-errors.ts';
@@ -28,6 +29,10 @@ const CONTRACT: { name: string; schema: z.ZodType; swagger: () => Record<string,
   { name: 'CharacterResponse', schema: characterResponse, swagger: () => operationSchema('GET', '/characters/{slug}'), extras: [] },
   { name: 'CharacterReviewsResponse', schema: characterReviewsResponse, swagger: () => operationSchema('GET', '/characters/{slug}/reviews'), extras: [] },
   { name: 'TranscriptionResponse', schema: transcriptionResponse, swagger: () => operationSchema('POST', '/audio/transcriptions'), extras: [] },
+  { name: 'CreateApiKeyResponse', schema: createApiKeyResponse, swagger: () => operationSchema('POST', '/api_keys'), extras: [] },
+  { name: 'UpdateApiKeyResponse', schema: updateApiKeyResponse, swagger: () => operationSchema('PATCH', '/api_keys'), extras: [] },
+  { name: 'GetApiKeysResponse', schema: getApiKeysResponse, swagger: () => operationSchema('GET', '/api_keys'), extras: [] },
+  { name: 'GetApiKeyByIdResponse', schema: getApiKeyByIdResponse, swagger: () => operationSchema('GET', '/api_keys/{id}'), extras: [] },
   { name: 'ProviderContentPolicyError', schema: providerContentPolicyError, swagger: () => componentSchema('ProviderContentPolicyError'), extras: [] },
   {
     name: 'ResponsesResponse', schema: responsesResponse, swagger: () => componentSchema('ResponsesResponse'),
@@ -113,6 +118,14 @@ describe('response schemas and what the server writes', () => {
       return responsesStreamEvent.parse(JSON.parse(data));
     });
     assert.equal(events.at(-1)?.type, 'response.completed');
+  });
+
+  it('the api key schemas accept POST, PATCH and GET /api_keys and GET /api_keys/{id}', async () => {
+    const limit = { consumptionLimit: { usd: 5 } };
+    const { data: created } = createApiKeyResponse.parse(await call('POST', '/api_keys', { apiKeyType: 'INFERENCE', description: 'typed', ...limit }, rialto.adminKey));
+    updateApiKeyResponse.parse(await call('PATCH', '/api_keys', { id: created.id, description: 'typed again' }, rialto.adminKey));
+    assert.ok(getApiKeysResponse.parse(await call('GET', '/api_keys', undefined, rialto.adminKey)).data.some((key) => key.id === created.id));
+    assert.ok(getApiKeyByIdResponse.parse(await call('GET', `/api_keys/${created.id}`, undefined, rialto.adminKey)).data.currentPeriodUsage !== undefined);
   });
 
   it('ProviderContentPolicyError accepts the body the error renderer writes for it', () => {
