@@ -12,6 +12,7 @@ import { createApiKeyResponse, getApiKeyByIdResponse, getApiKeysResponse, update
 import { characterResponse, characterReviewsResponse, listCharactersResponse } from '../../src/schemas/characters-response.ts';
 import { embeddingResponse } from '../../src/schemas/embeddings.ts';
 import { providerContentPolicyError } from '../../src/schemas/jobs-errors.ts';
+import { retrieveJobStatus } from '../../src/schemas/jobs-response.ts';
 import { listModelsResponse, modelResponse } from '../../src/schemas/models-response.ts';
 import { responsesStreamEvent } from '../../src/schemas/responses-events.ts';
 import { responsesResponse } from '../../src/schemas/responses-response.ts';
@@ -33,6 +34,7 @@ const CONTRACT: { name: string; schema: z.ZodType; swagger: () => Record<string,
   { name: 'UpdateApiKeyResponse', schema: updateApiKeyResponse, swagger: () => operationSchema('PATCH', '/api_keys'), extras: [] },
   { name: 'GetApiKeysResponse', schema: getApiKeysResponse, swagger: () => operationSchema('GET', '/api_keys'), extras: [] },
   { name: 'GetApiKeyByIdResponse', schema: getApiKeyByIdResponse, swagger: () => operationSchema('GET', '/api_keys/{id}'), extras: [] },
+  { name: 'RetrieveJobStatus', schema: retrieveJobStatus, swagger: () => operationSchema('POST', '/video/retrieve'), extras: [] },
   { name: 'ProviderContentPolicyError', schema: providerContentPolicyError, swagger: () => componentSchema('ProviderContentPolicyError'), extras: [] },
   {
     name: 'ResponsesResponse', schema: responsesResponse, swagger: () => componentSchema('ResponsesResponse'),

@@ -10,9 +10,10 @@ import type { Cost } from '../pricing.ts';
 import type { JobQueue } from './job-queue.ts';
 import type { MediaStorage } from './media-storage.ts';
 import { ProviderContentPolicyError } from './provider-content-policy-error.ts';
+import type { RetrieveJobStatus } from '../../schemas/jobs-response.ts';
 
 export type RetrieveOutcome =
-  | { kind: 'status'; body: { status: 'PROCESSING' | 'COMPLETED'; average_execution_time: number; execution_duration: number } }
+  | { kind: 'status'; body: RetrieveJobStatus }
   | { kind: 'media'; stream: Readable; bytes: number; contentType: string; entry: ModelEntry; delivered: () => Promise<void> };
 
 /** How long a stored result stays reserved past the job's deadline before a crashed job's hold is let go. */
