@@ -1,7 +1,8 @@
 /**
  * A diagnostic preload for node-llama-cpp processes: how many sequences each llama.cpp decode carried, and how the
  * wall time splits between decoding and the JavaScript between two decodes (sampling callbacks, chat bookkeeping,
- * Rialto's per-token work), per busy period (one bench run). Written as JSON to
+ * Rialto's per-token work), and into how many passes over the weights llama.cpp splits each decode, per busy period
+ * (one bench run). Written as JSON to
  * $LLAMA_BATCH_STATS_DIR/batch-stats-<pid>.json when the process exits.
  *
  *   NODE_OPTIONS="--import tsx --import ./bench/llama-batch-stats.ts" LLAMA_BATCH_STATS_DIR=/tmp/stats npm run bench:engine
@@ -15,8 +16,12 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 interface NativeContext { initBatch(size: number): void; addToBatch(...parts: unknown[]): unknown; decodeBatch(): Promise<void> }
-/** One busy period: decodes with less than IDLE_MS between them (a bench run at one concurrency level). */
-interface Period { batches: Record<number, number>; tokens: number; decodeMs: number; betweenMs: number; wallMs: number }
+/**
+ * One busy period: decodes with less than IDLE_MS between them (a bench run at one concurrency level). batches: decodes
+ * by how many sequences they carried; passes: by how many micro-batches llama.cpp splits them into, for a non-unified
+ * KV cache (node-llama-cpp's): one per run of consecutive, increasing sequence ids (llama_batch_allocr::split_equal).
+ */
+interface Period { batches: Record<number, number>; passes: Record<number, number>; tokens: number; decodeMs: number; betweenMs: number; wallMs: number }
 
 /** A gap this long ends a period: the bench's runs are separated by the other sides' runs. */
 const IDLE_MS = 200;
@@ -28,12 +33,12 @@ const now = (): number => performance.now();
 
 /** Counts the sequences added to each batch and times its decode and the gap before it. */
 function instrument(native: NativeContext): NativeContext {
-  let sequences = 0;
+  let sequenceIds: number[] = [];
   let tokens = 0;
   const decode = async (): Promise<void> => {
     const started = now();
     if (period === undefined || started - lastDecodeAt > IDLE_MS) {
-      period = { batches: {}, tokens: 0, decodeMs: 0, betweenMs: 0, wallMs: 0 };
+      period = { batches: {}, passes: {}, tokens: 0, decodeMs: 0, betweenMs: 0, wallMs: 0 };
       periods.push(period);
     } else period.betweenMs += started - lastDecodeAt;
     const current = period;
@@ -43,15 +48,18 @@ function instrument(native: NativeContext): NativeContext {
       lastDecodeAt = now();
       current.decodeMs += lastDecodeAt - started;
       current.wallMs = current.decodeMs + current.betweenMs;
-      current.batches[sequences] = (current.batches[sequences] ?? 0) + 1;
+      const passes = sequenceIds.filter((id, index) => index === 0 || id !== sequenceIds[index - 1]! + 1).length;
+      current.batches[sequenceIds.length] = (current.batches[sequenceIds.length] ?? 0) + 1;
+      current.passes[passes] = (current.passes[passes] ?? 0) + 1;
       current.tokens += tokens;
     }
   };
   return new Proxy(native, {
     get(target, property) {
       const value: unknown = Reflect.get(target, property);
-      if (property === 'initBatch') return (size: number) => { sequences = 0; tokens = size; target.initBatch(size); };
-      if (property === 'addToBatch') return (...parts: unknown[]) => { sequences++; return target.addToBatch(...parts); };
+      if (property === 'initBatch') return (size: number) => { sequenceIds = []; tokens = size; target.initBatch(size); };
+      // addToBatch(sequenceId, firstTokenSequenceIndex, tokens, logitIndexes)
+      if (property === 'addToBatch') return (...parts: unknown[]) => { sequenceIds.push(Number(parts[0])); return target.addToBatch(...parts); };
       if (property === 'decodeBatch') return decode;
       return typeof value === 'function' ? value.bind(target) : value;
     },
