@@ -28,6 +28,22 @@ async function claim(transaction: Transaction<Database>, ids: string[], state: '
   return transaction.updateTable('reservations').set({ state }).where('id', 'in', ids).where('state', '=', 'open').returningAll().execute();
 }
 
+/** Charges and frees what a batch closed: one update per account, then one per key period, in code-point order. */
+async function moveBalances(transaction: Transaction<Database>, accounts: Map<string, Delta>, spends: Map<string, { keyId: string; period: string; delta: Delta }>): Promise<void> {
+  for (const [id, { charged, freed }] of [...accounts].sort(([a], [b]) => byCodePoint(a, b))) {
+    await transaction.updateTable('accounts').set({
+      usd_balance: moved('usd_balance', '-', charged.USD), usd_reserved: moved('usd_reserved', '-', freed.USD),
+      diem_balance: moved('diem_balance', '-', charged.DIEM), diem_reserved: moved('diem_reserved', '-', freed.DIEM),
+    }).where('id', '=', id).execute();
+  }
+  for (const [, { keyId, period, delta: { charged, freed } }] of [...spends].sort(([a], [b]) => byCodePoint(a, b))) {
+    await transaction.updateTable('key_spend').set({
+      usd_spent: moved('usd_spent', '+', charged.USD), usd_reserved: moved('usd_reserved', '-', freed.USD),
+      diem_spent: moved('diem_spent', '+', charged.DIEM), diem_reserved: moved('diem_reserved', '-', freed.DIEM),
+    }).where('key_id', '=', keyId).where('period', '=', period).execute();
+  }
+}
+
 /**
  * Closes reservations and records free requests inside `transaction`: one claim per state, then one update per
  * account and per key period (charge ≤ the reservation, the rest freed) and one insert of the usage records.
@@ -74,18 +90,7 @@ export async function closeMany(transaction: Transaction<Database>, entries: Led
     return true;
   });
 
-  for (const [id, { charged, freed }] of [...accounts].sort(([a], [b]) => byCodePoint(a, b))) {
-    await transaction.updateTable('accounts').set({
-      usd_balance: moved('usd_balance', '-', charged.USD), usd_reserved: moved('usd_reserved', '-', freed.USD),
-      diem_balance: moved('diem_balance', '-', charged.DIEM), diem_reserved: moved('diem_reserved', '-', freed.DIEM),
-    }).where('id', '=', id).execute();
-  }
-  for (const [, { keyId, period, delta: { charged, freed } }] of [...spends].sort(([a], [b]) => byCodePoint(a, b))) {
-    await transaction.updateTable('key_spend').set({
-      usd_spent: moved('usd_spent', '+', charged.USD), usd_reserved: moved('usd_reserved', '-', freed.USD),
-      diem_spent: moved('diem_spent', '+', charged.DIEM), diem_reserved: moved('diem_reserved', '-', freed.DIEM),
-    }).where('key_id', '=', keyId).where('period', '=', period).execute();
-  }
+  await moveBalances(transaction, accounts, spends);
   if (rows.length > 0) await transaction.insertInto('usage_records').values(rows).execute();
   return applied;
 }
