@@ -27,7 +27,7 @@ interface Setup { directory: string; config: string; environment: NodeJS.Process
 function setUp(replayUrl: string, leaseSeconds: number): Setup {
   const directory = mkdtempSync(join(tmpdir(), 'rialto-group-commit-'));
   const schema = uniqueSchemaName();
-  const environment = { ...process.env, ...(POSTGRES ? { DATABASE_URL: `${TEST_DATABASE_URL}?schema=${schema}` } : {}) };
+  const environment: NodeJS.ProcessEnv = { ...process.env, ...(POSTGRES ? { DATABASE_URL: `${TEST_DATABASE_URL}?schema=${schema}` } : {}) };
   delete environment.RIALTO_CONFIG;
   const config = join(directory, 'rialto.yaml');
   writeFileSync(config, [
