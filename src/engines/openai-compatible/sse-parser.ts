@@ -54,7 +54,10 @@ export class ServerSentEventParser {
   }
 
   private line(line: string, events: ServerSentEvent[]): void {
-    if (line === '') return this.dispatch(events);
+    if (line === '') {
+      this.dispatch(events);
+      return;
+    }
     // The common line first: `data: …`.
     if (line.startsWith('data: ')) { this.data.push(line.slice(6)); return; }
     if (line.startsWith(':')) return;
@@ -68,7 +71,8 @@ export class ServerSentEventParser {
 
   private dispatch(events: ServerSentEvent[]): void {
     if (this.data.length > 0) {
-      const data = this.data.length === 1 ? this.data[0]! : this.data.join('\n');
+      const [only] = this.data;
+      const data = this.data.length === 1 && only !== undefined ? only : this.data.join('\n');
       events.push(this.event === undefined ? { data } : { event: this.event, data });
     }
     this.data = [];

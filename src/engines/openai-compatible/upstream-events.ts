@@ -31,9 +31,9 @@ export function usageOf(usage: UpstreamUsage): EngineUsage {
  */
 export function eventsOf(completion: UpstreamCompletion): EngineChatEvent[] {
   const events: EngineChatEvent[] = [];
-  const choices = completion.choices ?? [];
-  for (let position = 0; position < choices.length; position += 1) {
-    const choice = choices[position]!;
+  let position = -1;
+  for (const choice of completion.choices ?? []) {
+    position += 1;
     const index = choice.index ?? position;
     const message = choice.delta ?? choice.message ?? {};
     const reasoning = message.reasoning_content ?? message.reasoning;

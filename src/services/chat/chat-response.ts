@@ -172,7 +172,7 @@ export class ChunkBuilder {
 export function chunkEncoder(identity: CompletionIdentity): (chunk: ChatCompletionChunk) => string {
   const head = `${JSON.stringify({ id: identity.id, object: 'chat.completion.chunk', created: identity.created, model: identity.model }).slice(0, -1)},"choices":[{"index":`;
   return (chunk) => {
-    const choice = chunk.choices.length === 1 ? chunk.choices[0]! : undefined;
+    const choice = chunk.choices.length === 1 ? chunk.choices[0] : undefined;
     if (choice === undefined || chunk.venice_parameters !== undefined || chunk.usage !== undefined || choice.finish_reason !== null) return JSON.stringify(chunk);
     const { delta } = choice;
     if (delta.role !== undefined || delta.tool_calls !== undefined) return JSON.stringify(chunk);
