@@ -64,21 +64,24 @@ export async function launchLlamaServer(launch: Launch): Promise<LaunchedServer>
   });
   exited.catch(() => undefined);
   const deadline = Date.now() + launch.startTimeoutMs;
+  // Ends the health polling when the start has failed otherwise (the child exited), so no poll outlives it.
+  const polling = new AbortController();
   try {
-    await Promise.race([exited, waitHealthy(port, deadline)]);
+    await Promise.race([exited, waitHealthy(port, deadline, polling.signal)]);
     const contextSize = props.parse(await getJson(port, '/props')).default_generation_settings.n_ctx;
     return { child, port, contextSize };
   } catch (error) {
+    polling.abort();
     await stopChild(child);
     const reason = error instanceof Error ? error.message : String(error);
     throw new Error(`${reason}; its last lines:\n${tail.join('\n')}`, { cause: error });
   }
 }
 
-async function waitHealthy(port: number, deadline: number): Promise<void> {
-  while (Date.now() < deadline) {
+async function waitHealthy(port: number, deadline: number, signal: AbortSignal): Promise<void> {
+  while (Date.now() < deadline && !signal.aborted) {
     // Refused while it binds, 503 while it loads the model.
-    const status = await request(`http://127.0.0.1:${port}/health`).then(async (answer) => {
+    const status = await request(`http://127.0.0.1:${port}/health`, { signal }).then(async (answer) => {
       await answer.body.dump();
       return answer.statusCode;
     }, () => 0);

@@ -141,6 +141,8 @@ export interface StartReplayServerOptions {
   behavior?: Partial<ReplayBehavior>;
   /** Defaults to <repo>/test/recordings */
   recordingsDir?: string;
+  /** The port to listen on (a supervised child told its port, as llama-server is); default: one the kernel picks. */
+  port?: number;
 }
 
 const DEFAULT_RECORDINGS_DIR = fileURLToPath(new URL('../../recordings/', import.meta.url));
@@ -499,7 +501,7 @@ export async function startReplayServer(options: StartReplayServerOptions): Prom
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
       server.off('error', reject);
       resolve();
     });

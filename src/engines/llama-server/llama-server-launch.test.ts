@@ -1,0 +1,54 @@
+// Starting llama-server when it cannot serve, with real processes in its place (no llama-server needed): the start
+// fails saying why, with the child's last lines, and leaves no process behind.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { launchLlamaServer } from './llama-server-launch.ts';
+
+const logger = pino({ level: 'silent' });
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('launching llama-server', () => {
+  let folder: string;
+  const script = async (name: string, body: string): Promise<string> => {
+    const path = join(folder, name);
+    await writeFile(path, `#!/bin/sh\n${body}\n`);
+    await chmod(path, 0o755);
+    return path;
+  };
+
+  before(async () => { folder = await mkdtemp(join(tmpdir(), 'rialto-llama-server-')); });
+  after(async () => rm(folder, { recursive: true, force: true }));
+
+  test('a binary that is not there fails the start with the spawn error', async () => {
+    await assert.rejects(launchLlamaServer({ binary: join(folder, 'missing'), argumentsFor: () => [], logger, startTimeoutMs: 10_000 }), /ENOENT/);
+  });
+
+  test('a child that exits before it is healthy fails the start with its exit and its last lines', async () => {
+    const binary = await script('fails.sh', 'echo "loading model"\necho "error: failed to load model $2" >&2\nexit 3');
+    await assert.rejects(launchLlamaServer({ binary, argumentsFor: (port) => ['--port', String(port)], logger, startTimeoutMs: 10_000 }), (error: Error) => {
+      assert.match(error.message, /exited \(code 3\) before it was ready/);
+      assert.match(error.message, /error: failed to load model \d+/);
+      return true;
+    });
+  });
+
+  test('a child that never becomes healthy is stopped after startTimeoutMs', async () => {
+    const pidFile = join(folder, 'pid');
+    const binary = await script('hangs.sh', `echo $$ > ${pidFile}\nexec sleep 60`);
+    await assert.rejects(launchLlamaServer({ binary, argumentsFor: () => [], logger, startTimeoutMs: 300 }), /did not become healthy in time/);
+    const pid = Number(await readFile(pidFile, 'utf8'));
+    assert.equal(alive(pid), false, 'the child is gone');
+  });
+});
