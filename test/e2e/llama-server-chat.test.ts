@@ -3,6 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tinyModelPath } from '../fixtures/tiny-gguf.ts';
+import { tinyMmprojPath } from '../fixtures/tiny-mmproj-gguf.ts';
 import { testLlamaServerBinary } from '../../src/engines/llama-server/llama-server-test-binary.ts';
 import { startRialto, type TestRialto } from '../support/start-rialto.ts';
 import { validateChatCompletionChunk, validateResponse } from '../support/spec/spec-validator.ts';
@@ -15,7 +16,10 @@ describe('llama-server engine through the openai client', { skip: binary === und
 
   before(async () => {
     rialto = await startRialto({
-      models: [{ id: 'tiny', engine: { kind: 'llama-server', path: await tinyModelPath(), binary, threads: 1, sequences: 2, contextSize: 1024 }, traits: ['default'] }],
+      models: [
+        { id: 'tiny', engine: { kind: 'llama-server', path: await tinyModelPath(), binary, threads: 1, sequences: 2, contextSize: 1024 }, traits: ['default'] },
+        { id: 'tiny-vision', engine: { kind: 'llama-server', path: await tinyModelPath(), mmproj: await tinyMmprojPath(), binary, threads: 1, sequences: 1, contextSize: 1024 }, capabilities: { supportsVision: true } },
+      ],
     });
   });
   after(async () => rialto?.close());
@@ -27,7 +31,7 @@ describe('llama-server engine through the openai client', { skip: binary === und
     assert.equal(completion.choices[0]!.finish_reason, 'length');
     assert.equal(completion.usage?.completion_tokens, 8);
     const listed = await rialto.client.models.list();
-    assert.deepEqual(listed.data.map((model) => model.id), ['tiny']);
+    assert.deepEqual(listed.data.map((model) => model.id).sort(), ['tiny', 'tiny-vision']);
     assert.equal(rialto.registry.entries[0]!.config.contextLength, 1024);
   });
 
@@ -47,8 +51,20 @@ describe('llama-server engine through the openai client', { skip: binary === und
     assert.equal(chunks.at(-1)!.usage?.completion_tokens, json.usage?.completion_tokens);
   });
 
+  const image = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+
+  test('a model with its projector reads an image part: the image adds its tokens to the prompt (tiny-mmproj-gguf.ts)', async () => {
+    const ask = (content: string | ({ type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } })[]) =>
+      rialto.client.chat.completions.create({ model: 'tiny-vision', max_tokens: 4, temperature: 0, messages: [{ role: 'user', content }] });
+    const plain = await ask('What is this?');
+    const seeing = await ask([{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url: image } }]);
+    validateResponse({ method: 'POST', path: '/chat/completions', status: 200, body: seeing });
+    assert.ok((seeing.choices[0]!.message.content ?? '').length > 0);
+    // 28×28 pixels in 14-pixel patches: 4 image tokens, besides whatever marks the image in the prompt.
+    assert.ok(seeing.usage!.prompt_tokens >= plain.usage!.prompt_tokens + 4, `${seeing.usage!.prompt_tokens} vs ${plain.usage!.prompt_tokens}`);
+  });
+
   test('an image part is refused for a model without vision, as for any text-only model', async () => {
-    const image = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
     await assert.rejects(rialto.client.chat.completions.create({ model: 'tiny', max_tokens: 4, messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url: image } }] }] }), { status: 400 });
   });
 });
