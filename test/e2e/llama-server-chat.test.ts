@@ -64,6 +64,15 @@ describe('llama-server engine through the openai client', { skip: binary === und
     assert.ok(seeing.usage!.prompt_tokens >= plain.usage!.prompt_tokens + 4, `${seeing.usage!.prompt_tokens} vs ${plain.usage!.prompt_tokens}`);
   });
 
+  test('/responses takes an input_image on the model with its projector', async () => {
+    const ask = (content: ({ type: 'input_text'; text: string } | { type: 'input_image'; image_url: string; detail: 'auto' })[]) =>
+      rialto.client.responses.create({ model: 'tiny-vision', max_output_tokens: 4, temperature: 0, input: [{ role: 'user', content }] });
+    const plain = await ask([{ type: 'input_text', text: 'What is this?' }]);
+    const seeing = await ask([{ type: 'input_text', text: 'What is this?' }, { type: 'input_image', image_url: image, detail: 'auto' }]);
+    assert.ok(seeing.output_text.length > 0);
+    assert.ok(seeing.usage!.input_tokens >= plain.usage!.input_tokens + 4, `${seeing.usage!.input_tokens} vs ${plain.usage!.input_tokens}`);
+  });
+
   test('an image part is refused for a model without vision, as for any text-only model', async () => {
     await assert.rejects(rialto.client.chat.completions.create({ model: 'tiny', max_tokens: 4, messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url: image } }] }] }), { status: 400 });
   });
