@@ -5,8 +5,20 @@ import { mkdirSync } from 'node:fs';
 import { Pool } from 'undici';
 import { type Books, checkBooks } from './accounts-books.ts';
 import {
-  createInferenceKey, fixed, freePort, load, percentile, rialtoCli, startRialtoServer, stopChild, table, UPSTREAM_MODEL, writeRialtoConfig,
-  type Child, type RunResult, type Target,
+  createInferenceKey,
+  fixed,
+  freePort,
+  load,
+  percentile,
+  rialtoCli,
+  startRialtoServer,
+  stopChild,
+  table,
+  UPSTREAM_MODEL,
+  writeRialtoConfig,
+  type Child,
+  type RunResult,
+  type Target,
 } from './harness.ts';
 
 export interface ReplicaSettings {
@@ -24,7 +36,11 @@ export interface ReplicaSettings {
   pricing: Record<string, unknown>;
 }
 
-interface Replica { child: Child; target: Target; configFile: string }
+interface Replica {
+  child: Child;
+  target: Target;
+  configFile: string;
+}
 
 async function startReplicas(settings: ReplicaSettings): Promise<Replica[]> {
   const replicas: Replica[] = [];
@@ -34,22 +50,59 @@ async function startReplicas(settings: ReplicaSettings): Promise<Replica[]> {
     mkdirSync(folder);
     const port = await freePort();
     const configFile = writeRialtoConfig(folder, {
-      server: { host: '127.0.0.1', port }, logLevel: 'silent', dataDirectory: join(folder, 'data'), database: { url: settings.databaseUrl },
-      discoverModels: false, rateLimits: settings.rateLimits,
-      models: [{ id: settings.model, engine: { kind: 'openai-compatible', endpoints: [{ url: `http://127.0.0.1:${settings.upstreamPort}/v1` }], model: UPSTREAM_MODEL }, pricing: settings.pricing }],
+      server: { host: '127.0.0.1', port },
+      logLevel: 'silent',
+      dataDirectory: join(folder, 'data'),
+      database: { url: settings.databaseUrl },
+      discoverModels: false,
+      rateLimits: settings.rateLimits,
+      models: [
+        {
+          id: settings.model,
+          engine: {
+            kind: 'openai-compatible',
+            endpoints: [{ url: `http://127.0.0.1:${settings.upstreamPort}/v1` }],
+            model: UPSTREAM_MODEL,
+          },
+          pricing: settings.pricing,
+        },
+      ],
     });
     if (apiKey === undefined) {
       apiKey = await createInferenceKey(configFile);
       await rialtoCli(['balance', 'add', String(settings.fundingUsd)], configFile);
     }
-    const { child, origin } = await startRialtoServer(`Rialto replica ${index}`, configFile, port, apiKey, settings.model, false);
+    const { child, origin } = await startRialtoServer(
+      `Rialto replica ${index}`,
+      configFile,
+      port,
+      apiKey,
+      settings.model,
+      false,
+    );
     const pool = new Pool(origin, { connections: settings.concurrency, keepAliveTimeout: 60_000 });
-    replicas.push({ child, configFile, target: { name: `replica ${index}`, pool, path: '/api/v1/chat/completions', headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` }, model: settings.model, pid: child.process.pid } });
+    replicas.push({
+      child,
+      configFile,
+      target: {
+        name: `replica ${index}`,
+        pool,
+        path: '/api/v1/chat/completions',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+        model: settings.model,
+        pid: child.process.pid,
+      },
+    });
   }
   return replicas;
 }
 
-export interface ReplicaResult { report: string; failures: string[]; books: Books; ratio: number }
+export interface ReplicaResult {
+  report: string;
+  failures: string[];
+  books: Books;
+  ratio: number;
+}
 
 /**
  * One replica alone, then all of them at once (each with its own `concurrency` connections, `requests` requests),
@@ -79,14 +132,38 @@ export async function replicaScenario(settings: ReplicaSettings): Promise<Replic
     ratio = aggregate / aloneRps;
     const latencies = Float64Array.from(together.flatMap((result) => [...result.latencies])).sort();
     rows = [
-      ['1 replica', String(settings.concurrency), fixed(aloneRps, 0), fixed(percentile(alone.latencies, 50), 3), fixed(percentile(alone.latencies, 99), 3), '1.000'],
-      [`${replicas.length} replicas`, `${replicas.length} × ${settings.concurrency}`, fixed(aggregate, 0), fixed(percentile(latencies, 50), 3), fixed(percentile(latencies, 99), 3), fixed(ratio, 3)],
+      [
+        '1 replica',
+        String(settings.concurrency),
+        fixed(aloneRps, 0),
+        fixed(percentile(alone.latencies, 50), 3),
+        fixed(percentile(alone.latencies, 99), 3),
+        '1.000',
+      ],
+      [
+        `${replicas.length} replicas`,
+        `${replicas.length} × ${settings.concurrency}`,
+        fixed(aggregate, 0),
+        fixed(percentile(latencies, 50), 3),
+        fixed(percentile(latencies, 99), 3),
+        fixed(ratio, 3),
+      ],
     ];
   } finally {
     await Promise.all(replicas.map(({ target }) => target.pool.close()));
     await Promise.all(replicas.map(({ child }) => stopChild(child)));
   }
-  const books = await checkBooks(`${replicas.length} replicas`, replicas[0]!.configFile, settings.fundingUsd, sent, true);
-  const report = table(['PostgreSQL + Redis, one account', 'connections', 'rps', 'p50', 'p99', 'rps / 1 replica'], rows, 2);
+  const books = await checkBooks(
+    `${replicas.length} replicas`,
+    replicas[0]!.configFile,
+    settings.fundingUsd,
+    sent,
+    true,
+  );
+  const report = table(
+    ['PostgreSQL + Redis, one account', 'connections', 'rps', 'p50', 'p99', 'rps / 1 replica'],
+    rows,
+    2,
+  );
   return { report, failures, books, ratio };
 }

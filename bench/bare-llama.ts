@@ -14,25 +14,56 @@
  * ~300 ms a request with this GGUF's template and would make the baseline, not Rialto, the slow side.
  * Exits when the channel closes (the bench ended, however it ended).
  */
-import { getLlama, LlamaChat, LlamaLogLevel, resolveChatWrapper, type ChatHistoryItem, type LlamaContextSequence } from 'node-llama-cpp';
+import {
+  getLlama,
+  LlamaChat,
+  LlamaLogLevel,
+  resolveChatWrapper,
+  type ChatHistoryItem,
+  type LlamaContextSequence,
+} from 'node-llama-cpp';
 
-export interface RunMessage { type: 'run'; concurrency: number; prompt: string; maxTokens: number }
-export interface BareAnswer { completionTokens: number; stopReason: string; text: string; ttftMs: number }
-export type BareMessage = { type: 'ready' } | { type: 'result'; seconds: number; answers: BareAnswer[] } | { type: 'error'; message: string };
+export interface RunMessage {
+  type: 'run';
+  concurrency: number;
+  prompt: string;
+  maxTokens: number;
+}
+export interface BareAnswer {
+  completionTokens: number;
+  stopReason: string;
+  text: string;
+  ttftMs: number;
+}
+export type BareMessage =
+  | { type: 'ready' }
+  | { type: 'result'; seconds: number; answers: BareAnswer[] }
+  | { type: 'error'; message: string };
 
 const [modelPath, contextSize, sequences, threads] = process.argv.slice(2);
-if (modelPath === undefined || process.send === undefined) throw new Error('usage: bare-llama.ts MODEL_PATH CONTEXT_SIZE SEQUENCES THREADS, with an IPC channel');
-const send = (message: BareMessage): void => { process.send?.(message); };
+if (modelPath === undefined || process.send === undefined)
+  throw new Error(
+    'usage: bare-llama.ts MODEL_PATH CONTEXT_SIZE SEQUENCES THREADS, with an IPC channel',
+  );
+const send = (message: BareMessage): void => {
+  process.send?.(message);
+};
 
 const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
 const model = await llama.loadModel({ modelPath, gpuLayers: 0 });
-const context = await model.createContext({ contextSize: Number(contextSize), sequences: Number(sequences), threads: Number(threads) });
+const context = await model.createContext({
+  contextSize: Number(contextSize),
+  sequences: Number(sequences),
+  threads: Number(threads),
+});
 const chatWrapper = resolveChatWrapper(model);
 const idle = Array.from({ length: context.sequencesLeft }, () => context.getSequence());
 const waiting: ((sequence: LlamaContextSequence) => void)[] = [];
 const acquire = (): Promise<LlamaContextSequence> => {
   const sequence = idle.pop();
-  return sequence === undefined ? new Promise((resolve) => waiting.push(resolve)) : Promise.resolve(sequence);
+  return sequence === undefined
+    ? new Promise((resolve) => waiting.push(resolve))
+    : Promise.resolve(sequence);
 };
 const release = (sequence: LlamaContextSequence): void => {
   const next = waiting.shift();
@@ -42,18 +73,34 @@ const release = (sequence: LlamaContextSequence): void => {
 
 async function chat(prompt: string, maxTokens: number, started: bigint): Promise<BareAnswer> {
   const sequence = await acquire();
-  const llamaChat = new LlamaChat({ contextSequence: sequence, autoDisposeSequence: false, chatWrapper });
-  const history: ChatHistoryItem[] = [{ type: 'user', text: prompt }, { type: 'model', response: [] }];
+  const llamaChat = new LlamaChat({
+    contextSequence: sequence,
+    autoDisposeSequence: false,
+    chatWrapper,
+  });
+  const history: ChatHistoryItem[] = [
+    { type: 'user', text: prompt },
+    { type: 'model', response: [] },
+  ];
   let completionTokens = 0;
   let ttftMs = Number.NaN;
   try {
     const result = await llamaChat.generateResponse(history, {
       maxTokens,
       temperature: 0,
-      onToken: (tokens) => { completionTokens += tokens.length; },
-      onTextChunk: () => { if (Number.isNaN(ttftMs)) ttftMs = Number(process.hrtime.bigint() - started) / 1e6; },
+      onToken: (tokens) => {
+        completionTokens += tokens.length;
+      },
+      onTextChunk: () => {
+        if (Number.isNaN(ttftMs)) ttftMs = Number(process.hrtime.bigint() - started) / 1e6;
+      },
     });
-    return { completionTokens, stopReason: result.metadata.stopReason, text: result.response, ttftMs };
+    return {
+      completionTokens,
+      stopReason: result.metadata.stopReason,
+      text: result.response,
+      ttftMs,
+    };
   } finally {
     llamaChat.dispose({ disposeSequence: false });
     release(sequence);
@@ -62,9 +109,17 @@ async function chat(prompt: string, maxTokens: number, started: bigint): Promise
 
 process.on('message', (message: RunMessage) => {
   const started = process.hrtime.bigint();
-  Promise.all(Array.from({ length: message.concurrency }, () => chat(message.prompt, message.maxTokens, started)))
-    .then((answers) => send({ type: 'result', seconds: Number(process.hrtime.bigint() - started) / 1e9, answers }))
-    .catch((error: unknown) => send({ type: 'error', message: (error as Error).stack ?? String(error) }));
+  Promise.all(
+    Array.from({ length: message.concurrency }, () =>
+      chat(message.prompt, message.maxTokens, started),
+    ),
+  )
+    .then((answers) =>
+      send({ type: 'result', seconds: Number(process.hrtime.bigint() - started) / 1e9, answers }),
+    )
+    .catch((error: unknown) =>
+      send({ type: 'error', message: (error as Error).stack ?? String(error) }),
+    );
 });
 process.once('disconnect', () => process.exit(0));
 send({ type: 'ready' });

@@ -11,8 +11,16 @@
  */
 import { readFileSync } from 'node:fs';
 
-interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
-interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
 
 const [file, rowsArgument] = process.argv.slice(2);
 if (file === undefined) {
@@ -23,16 +31,22 @@ const rows = Number(rowsArgument ?? 30);
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const byId = new Map(profile.nodes.map((node) => [node.id, node]));
 const parentOf = new Map<number, number>();
-for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
+for (const node of profile.nodes)
+  for (const child of node.children ?? []) parentOf.set(child, node.id);
 
-const ownCode = (url: string): boolean => /\/(src|dist)\//.test(url) && !url.includes('node_modules');
-const packageOf = (url: string, name: string): string => (url.includes('node_modules')
-  ? url.replace(/.*node_modules\/((@[^/]+\/)?[^/]+).*/, '$1') : url.replace(/^file:\/\/.*\/(src|dist)\//, '$1/') || name);
+const ownCode = (url: string): boolean =>
+  /\/(src|dist)\//.test(url) && !url.includes('node_modules');
+const packageOf = (url: string, name: string): string =>
+  url.includes('node_modules')
+    ? url.replace(/.*node_modules\/((@[^/]+\/)?[^/]+).*/, '$1')
+    : url.replace(/^file:\/\/.*\/(src|dist)\//, '$1/') || name;
 
 const self = new Map<string, number>();
 const owner = new Map<string, number>();
 let busy = 0;
-const add = (map: Map<string, number>, key: string, value: number): void => { map.set(key, (map.get(key) ?? 0) + value); };
+const add = (map: Map<string, number>, key: string, value: number): void => {
+  map.set(key, (map.get(key) ?? 0) + value);
+};
 for (const [index, sample] of profile.samples.entries()) {
   const leaf = byId.get(sample);
   const delta = profile.timeDeltas[index] ?? 0;
@@ -42,10 +56,19 @@ for (const [index, sample] of profile.samples.entries()) {
   let charged = `[no own frame] ${packageOf(leaf.callFrame.url, leaf.callFrame.functionName)}`;
   for (let id: number | undefined = sample; id !== undefined; id = parentOf.get(id)) {
     const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
-    if (ownCode(url)) { charged = `${functionName || '(anonymous)'} ${url.replace(/.*\/(src|dist)\//, '')}:${lineNumber + 1}`; break; }
+    if (ownCode(url)) {
+      charged = `${functionName || '(anonymous)'} ${url.replace(/.*\/(src|dist)\//, '')}:${lineNumber + 1}`;
+      break;
+    }
   }
   add(owner, charged, delta);
 }
-const print = (title: string, map: Map<string, number>): string => `${title}\n${[...map].sort((a, b) => b[1] - a[1]).slice(0, rows)
-  .map(([key, time]) => `${((100 * time) / busy).toFixed(1).padStart(5)} %  ${key}`).join('\n')}\n`;
-process.stdout.write(`busy ${(busy / 1e6).toFixed(2)} s of samples\n\n${print('Self time by package or file:', self)}\n${print('Charged to the deepest frame of our code:', owner)}`);
+const print = (title: string, map: Map<string, number>): string =>
+  `${title}\n${[...map]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, rows)
+    .map(([key, time]) => `${((100 * time) / busy).toFixed(1).padStart(5)} %  ${key}`)
+    .join('\n')}\n`;
+process.stdout.write(
+  `busy ${(busy / 1e6).toFixed(2)} s of samples\n\n${print('Self time by package or file:', self)}\n${print('Charged to the deepest frame of our code:', owner)}`,
+);

@@ -40,7 +40,17 @@ import { chatBody, streamedChat, type Answer } from './chat-stream.ts';
 import { report, type Side, type Totals } from './engine-report.ts';
 import { llamaServerBinary, startLlamaServer } from './llama-server.ts';
 import {
-  cpuMicros, createInferenceKey, freePort, positiveInteger, rialtoCli, ROOT, runBench, startChild, startRialtoServer, temporaryDirectory, writeRialtoConfig,
+  cpuMicros,
+  createInferenceKey,
+  freePort,
+  positiveInteger,
+  rialtoCli,
+  ROOT,
+  runBench,
+  startChild,
+  startRialtoServer,
+  temporaryDirectory,
+  writeRialtoConfig,
 } from './harness.ts';
 
 const MODEL = 'engine-bench';
@@ -59,75 +69,179 @@ const EMBEDDING_LENGTH = positiveInteger('BENCH_EMBEDDING_LENGTH', 256);
 const BLOCK_COUNT = positiveInteger('BENCH_BLOCK_COUNT', 4);
 /** The model's engine.isolation: `process` (its own process, Rialto's default) or `none` (in Rialto's); unset: Rialto's default. */
 const ISOLATION = process.env.BENCH_ISOLATION;
-if (ISOLATION !== undefined && ISOLATION !== 'process' && ISOLATION !== 'none') throw new Error('BENCH_ISOLATION is process or none');
+if (ISOLATION !== undefined && ISOLATION !== 'process' && ISOLATION !== 'none')
+  throw new Error('BENCH_ISOLATION is process or none');
 
 /** cpuMicros: the serving process's CPU time during the run; clientCpuMicros: the bench's (the HTTP client, or the IPC wait). */
-interface Run { seconds: number; answers: Answer[]; cpuMicros: number; clientCpuMicros: number }
+interface Run {
+  seconds: number;
+  answers: Answer[];
+  cpuMicros: number;
+  clientCpuMicros: number;
+}
 /** What runs `concurrency` requests on one side. */
 type Runner = (concurrency: number) => Promise<Run>;
 
 /** Measures the CPU time of `pid` and of the bench around `run`. */
-async function withCpu(pid: number | undefined, run: () => Promise<Omit<Run, 'cpuMicros' | 'clientCpuMicros'>>): Promise<Run> {
+async function withCpu(
+  pid: number | undefined,
+  run: () => Promise<Omit<Run, 'cpuMicros' | 'clientCpuMicros'>>,
+): Promise<Run> {
   const before = cpuMicros(pid) ?? Number.NaN;
   const clientBefore = process.cpuUsage();
   const result = await run();
   const client = process.cpuUsage(clientBefore);
-  return { ...result, cpuMicros: (cpuMicros(pid) ?? Number.NaN) - before, clientCpuMicros: client.user + client.system };
+  return {
+    ...result,
+    cpuMicros: (cpuMicros(pid) ?? Number.NaN) - before,
+    clientCpuMicros: client.user + client.system,
+  };
 }
 
 /** The bare side: bench/bare-llama.ts in its own process, one IPC message per run. */
 async function startBare(modelPath: string): Promise<Runner> {
-  const nodeArguments = process.env.BENCH_BARE_NODE_ARGS?.split(' ').filter((part) => part !== '') ?? [];
-  const child = startChild('bare node-llama-cpp', [...nodeArguments, '--import', 'tsx', join(ROOT, 'bench', 'bare-llama.ts'), modelPath, String(CONTEXT_SIZE), String(SEQUENCES), String(THREADS)], process.env, true);
-  const next = (timeoutMs: number): Promise<BareMessage> => new Promise((resolve, reject) => {
-    const onExit = (): void => { finish(); reject(new Error(`${child.name} exited:\n${child.output()}`)); };
-    const onMessage = (message: BareMessage): void => { finish(); resolve(message); };
-    const timer = setTimeout(() => { finish(); reject(new Error(`${child.name}: no answer after ${timeoutMs} ms:\n${child.output()}`)); }, timeoutMs);
-    const finish = (): void => { clearTimeout(timer); child.process.off('message', onMessage); child.process.off('exit', onExit); };
-    child.process.on('message', onMessage);
-    child.process.once('exit', onExit);
+  const nodeArguments =
+    process.env.BENCH_BARE_NODE_ARGS?.split(' ').filter((part) => part !== '') ?? [];
+  const child = startChild(
+    'bare node-llama-cpp',
+    [
+      ...nodeArguments,
+      '--import',
+      'tsx',
+      join(ROOT, 'bench', 'bare-llama.ts'),
+      modelPath,
+      String(CONTEXT_SIZE),
+      String(SEQUENCES),
+      String(THREADS),
+    ],
+    process.env,
+    true,
+  );
+  const next = (timeoutMs: number): Promise<BareMessage> =>
+    new Promise((resolve, reject) => {
+      const onExit = (): void => {
+        finish();
+        reject(new Error(`${child.name} exited:\n${child.output()}`));
+      };
+      const onMessage = (message: BareMessage): void => {
+        finish();
+        resolve(message);
+      };
+      const timer = setTimeout(() => {
+        finish();
+        reject(new Error(`${child.name}: no answer after ${timeoutMs} ms:\n${child.output()}`));
+      }, timeoutMs);
+      const finish = (): void => {
+        clearTimeout(timer);
+        child.process.off('message', onMessage);
+        child.process.off('exit', onExit);
+      };
+      child.process.on('message', onMessage);
+      child.process.once('exit', onExit);
+    });
+  if ((await next(60_000)).type !== 'ready')
+    throw new Error(`${child.name} did not get ready:\n${child.output()}`);
+  const toAnswer = (answer: BareAnswer): Answer => ({
+    status: 200,
+    completionTokens: answer.completionTokens,
+    finish: answer.stopReason === 'maxTokens' ? 'length' : answer.stopReason,
+    text: answer.text,
+    ttftMs: answer.ttftMs,
   });
-  if ((await next(60_000)).type !== 'ready') throw new Error(`${child.name} did not get ready:\n${child.output()}`);
-  const toAnswer = (answer: BareAnswer): Answer => ({ status: 200, completionTokens: answer.completionTokens, finish: answer.stopReason === 'maxTokens' ? 'length' : answer.stopReason, text: answer.text, ttftMs: answer.ttftMs });
-  return (concurrency) => withCpu(child.process.pid, async () => {
-    const answered = next(600_000);
-    child.process.send({ type: 'run', concurrency, prompt: PROMPT, maxTokens: MAX_TOKENS } satisfies RunMessage);
-    const message = await answered;
-    if (message.type !== 'result') throw new Error(`${child.name} failed: ${message.type === 'error' ? message.message : message.type}`);
-    return { seconds: message.seconds, answers: message.answers.map(toAnswer) };
-  });
+  return (concurrency) =>
+    withCpu(child.process.pid, async () => {
+      const answered = next(600_000);
+      child.process.send({
+        type: 'run',
+        concurrency,
+        prompt: PROMPT,
+        maxTokens: MAX_TOKENS,
+      } satisfies RunMessage);
+      const message = await answered;
+      if (message.type !== 'result')
+        throw new Error(
+          `${child.name} failed: ${message.type === 'error' ? message.message : message.type}`,
+        );
+      return { seconds: message.seconds, answers: message.answers.map(toAnswer) };
+    });
 }
 
 /** The Rialto side: `rialto serve` with keys, rate limits and billing on; the bench is its HTTP client. */
 async function startRialto(directory: string, modelPath: string): Promise<Runner> {
   const port = await freePort();
   const configFile = writeRialtoConfig(directory, {
-    server: { host: '127.0.0.1', port }, dataDirectory: join(directory, 'data'), logLevel: 'silent', systemPrompt: '', discoverModels: false,
-    rateLimits: { enabled: true, store: 'memory', overrides: { XS: UNREACHABLE_LIMITS, S: UNREACHABLE_LIMITS, M: UNREACHABLE_LIMITS, L: UNREACHABLE_LIMITS } },
-    models: [{ id: MODEL, engine: { kind: 'llama-cpp', path: modelPath, sequences: SEQUENCES, contextSize: CONTEXT_SIZE, threads: THREADS, ...(ISOLATION === undefined ? {} : { isolation: ISOLATION }) }, contextLength: CONTEXT_SIZE, pricing: PRICING }],
+    server: { host: '127.0.0.1', port },
+    dataDirectory: join(directory, 'data'),
+    logLevel: 'silent',
+    systemPrompt: '',
+    discoverModels: false,
+    rateLimits: {
+      enabled: true,
+      store: 'memory',
+      overrides: {
+        XS: UNREACHABLE_LIMITS,
+        S: UNREACHABLE_LIMITS,
+        M: UNREACHABLE_LIMITS,
+        L: UNREACHABLE_LIMITS,
+      },
+    },
+    models: [
+      {
+        id: MODEL,
+        engine: {
+          kind: 'llama-cpp',
+          path: modelPath,
+          sequences: SEQUENCES,
+          contextSize: CONTEXT_SIZE,
+          threads: THREADS,
+          ...(ISOLATION === undefined ? {} : { isolation: ISOLATION }),
+        },
+        contextLength: CONTEXT_SIZE,
+        pricing: PRICING,
+      },
+    ],
   });
   const apiKey = await createInferenceKey(configFile);
   await rialtoCli(['balance', 'add', '1000'], configFile);
   const { child, origin } = await startRialtoServer('Rialto', configFile, port, apiKey, MODEL);
-  return httpRunner(child.process.pid, origin, { path: '/api/v1/chat/completions', headers: { authorization: `Bearer ${apiKey}` }, body: chatBody(MODEL, PROMPT, MAX_TOKENS) });
+  return httpRunner(child.process.pid, origin, {
+    path: '/api/v1/chat/completions',
+    headers: { authorization: `Bearer ${apiKey}` },
+    body: chatBody(MODEL, PROMPT, MAX_TOKENS),
+  });
 }
 
 /** Runs `concurrency` streamed chats against an HTTP side at once, timed from sending them to the last byte. */
-function httpRunner(pid: number | undefined, origin: string, request: Parameters<typeof streamedChat>[1]): Runner {
+function httpRunner(
+  pid: number | undefined,
+  origin: string,
+  request: Parameters<typeof streamedChat>[1],
+): Runner {
   const pool = new Pool(origin, { connections: Math.max(...LEVELS), keepAliveTimeout: 60_000 });
-  return (concurrency) => withCpu(pid, async () => {
-    const started = process.hrtime.bigint();
-    const answers = await Promise.all(Array.from({ length: concurrency }, () => streamedChat(pool, request, started)));
-    return { seconds: Number(process.hrtime.bigint() - started) / 1e9, answers };
-  });
+  return (concurrency) =>
+    withCpu(pid, async () => {
+      const started = process.hrtime.bigint();
+      const answers = await Promise.all(
+        Array.from({ length: concurrency }, () => streamedChat(pool, request, started)),
+      );
+      return { seconds: Number(process.hrtime.bigint() - started) / 1e9, answers };
+    });
 }
 
 /** The llama-server side, or undefined (and why) when there is no binary. */
 async function startLlamaServerSide(modelPath: string): Promise<Runner | string> {
   const found = llamaServerBinary();
   if ('missing' in found) return found.missing;
-  const { child, origin } = await startLlamaServer(found.binary, modelPath, { contextSize: CONTEXT_SIZE, sequences: SEQUENCES, threads: THREADS });
-  return httpRunner(child.process.pid, origin, { path: '/v1/chat/completions', headers: {}, body: chatBody(MODEL, PROMPT, MAX_TOKENS) });
+  const { child, origin } = await startLlamaServer(found.binary, modelPath, {
+    contextSize: CONTEXT_SIZE,
+    sequences: SEQUENCES,
+    threads: THREADS,
+  });
+  return httpRunner(child.process.pid, origin, {
+    path: '/v1/chat/completions',
+    headers: {},
+    body: chatBody(MODEL, PROMPT, MAX_TOKENS),
+  });
 }
 
 /** Why `answer` is wrong (status, token count, finish); undefined when it is right. */
@@ -136,7 +250,9 @@ function problemOf(answer: Answer): string | undefined {
   if (answer.completionTokens !== MAX_TOKENS) {
     return `${answer.completionTokens} completion tokens, not ${MAX_TOKENS} (finish: ${answer.finish}${answer.finish === 'length' ? '' : '; the model stopped early, EOS?'})`;
   }
-  return answer.finish === 'length' ? undefined : `finish ${answer.finish} after ${MAX_TOKENS} tokens`;
+  return answer.finish === 'length'
+    ? undefined
+    : `finish ${answer.finish} after ${MAX_TOKENS} tokens`;
 }
 
 interface Measured {
@@ -153,15 +269,29 @@ interface Measured {
   otherTexts: string[];
 }
 
-const tokensOf = (run: Run): number => run.answers.reduce((sum, answer) => sum + (Number.isNaN(answer.completionTokens) ? 0 : answer.completionTokens), 0);
+const tokensOf = (run: Run): number =>
+  run.answers.reduce(
+    (sum, answer) => sum + (Number.isNaN(answer.completionTokens) ? 0 : answer.completionTokens),
+    0,
+  );
 
 /** The warm-up round (0), then BENCH_ROUNDS rounds: at each level, every side back to back, the first rotating. */
 async function measure(runners: Partial<Record<Side, Runner>>): Promise<Measured> {
-  const measured: Measured = { totals: new Map(), roundRates: new Map(LEVELS.map((level) => [level, []])), problems: [], otherTexts: [] };
-  const present = (['bare', 'Rialto', 'llama-server'] as const).filter((side) => runners[side] !== undefined);
+  const measured: Measured = {
+    totals: new Map(),
+    roundRates: new Map(LEVELS.map((level) => [level, []])),
+    problems: [],
+    otherTexts: [],
+  };
+  const present = (['bare', 'Rialto', 'llama-server'] as const).filter(
+    (side) => runners[side] !== undefined,
+  );
   let reference: string | undefined;
   for (let round = 0; round <= ROUNDS; round++) {
-    const sides = [...present.slice(round % present.length), ...present.slice(0, round % present.length)];
+    const sides = [
+      ...present.slice(round % present.length),
+      ...present.slice(0, round % present.length),
+    ];
     for (const concurrency of LEVELS) {
       const tokensPerSecond: Partial<Record<Side, number>> = {};
       for (const side of sides) {
@@ -171,11 +301,18 @@ async function measure(runners: Partial<Record<Side, Runner>>): Promise<Measured
           const where = `round ${round}, ${side}, ${concurrency} concurrent, #${index}`;
           const problem = problemOf(answer);
           if (problem !== undefined) measured.problems.push(`${where}: ${problem}`);
-          else if (answer.text !== reference) measured.otherTexts.push(`${where}: ${JSON.stringify(answer.text.slice(0, 60))}…`);
+          else if (answer.text !== reference)
+            measured.otherTexts.push(`${where}: ${JSON.stringify(answer.text.slice(0, 60))}…`);
         }
         if (round === 0) continue; // the warm-up
         const key = `${side} ${concurrency}`;
-        const entry = measured.totals.get(key) ?? { tokens: 0, seconds: 0, cpuMicros: 0, clientCpuMicros: 0, ttfts: [] };
+        const entry = measured.totals.get(key) ?? {
+          tokens: 0,
+          seconds: 0,
+          cpuMicros: 0,
+          clientCpuMicros: 0,
+          ttfts: [],
+        };
         entry.tokens += tokensOf(run);
         entry.seconds += run.seconds;
         entry.cpuMicros += run.cpuMicros;
@@ -193,20 +330,40 @@ async function measure(runners: Partial<Record<Side, Runner>>): Promise<Measured
 async function main(): Promise<number> {
   const directory = temporaryDirectory('rialto-bench-engine-');
   const modelPath = join(directory, 'bench.gguf');
-  await writeTinyLlamaGguf(modelPath, { embeddingLength: EMBEDDING_LENGTH, blockCount: BLOCK_COUNT, headCount: 8, contextLength: CONTEXT_SIZE, seed: 7 });
+  await writeTinyLlamaGguf(modelPath, {
+    embeddingLength: EMBEDDING_LENGTH,
+    blockCount: BLOCK_COUNT,
+    headCount: 8,
+    contextLength: CONTEXT_SIZE,
+    seed: 7,
+  });
   const llamaServer = await startLlamaServerSide(modelPath);
   const runners: Partial<Record<Side, Runner>> = {
-    bare: await startBare(modelPath), Rialto: await startRialto(directory, modelPath), ...(typeof llamaServer === 'string' ? {} : { 'llama-server': llamaServer }),
+    bare: await startBare(modelPath),
+    Rialto: await startRialto(directory, modelPath),
+    ...(typeof llamaServer === 'string' ? {} : { 'llama-server': llamaServer }),
   };
-  process.stdout.write(`Embedded engine overhead: ${EMBEDDING_LENGTH}-wide ${BLOCK_COUNT}-layer random GGUF, ${SEQUENCES} sequences, ${THREADS} thread(s), max_tokens ${MAX_TOKENS}, `
-    + `${ROUNDS} rounds after a warm-up; ${availableParallelism()} CPUs, load average ${loadavg().map((value) => value.toFixed(2)).join(' ')}\n`);
-  if (typeof llamaServer === 'string') process.stdout.write(`llama-server left out: ${llamaServer}\n`);
+  process.stdout.write(
+    `Embedded engine overhead: ${EMBEDDING_LENGTH}-wide ${BLOCK_COUNT}-layer random GGUF, ${SEQUENCES} sequences, ${THREADS} thread(s), max_tokens ${MAX_TOKENS}, ` +
+      `${ROUNDS} rounds after a warm-up; ${availableParallelism()} CPUs, load average ${loadavg()
+        .map((value) => value.toFixed(2))
+        .join(' ')}\n`,
+  );
+  if (typeof llamaServer === 'string')
+    process.stdout.write(`llama-server left out: ${llamaServer}\n`);
   const measured = await measure(runners);
   process.stdout.write(`\n${report(measured.totals, measured.roundRates, LEVELS)}\n`);
-  process.stdout.write(`load average at the end: ${loadavg().map((value) => value.toFixed(2)).join(' ')}\n`);
+  process.stdout.write(
+    `load average at the end: ${loadavg()
+      .map((value) => value.toFixed(2))
+      .join(' ')}\n`,
+  );
   const { problems, otherTexts } = measured;
-  const answers = (ROUNDS + 1) * LEVELS.reduce((sum, level) => sum + Object.keys(runners).length * level, 0);
-  process.stdout.write(`answers whose text differs from the first bare answer (batching changes llama.cpp's numerics): ${otherTexts.length} of ${answers}\n`);
+  const answers =
+    (ROUNDS + 1) * LEVELS.reduce((sum, level) => sum + Object.keys(runners).length * level, 0);
+  process.stdout.write(
+    `answers whose text differs from the first bare answer (batching changes llama.cpp's numerics): ${otherTexts.length} of ${answers}\n`,
+  );
   for (const note of otherTexts.slice(0, 4)) process.stdout.write(`  ${note}\n`);
   for (const problem of problems.slice(0, 20)) process.stderr.write(`problem: ${problem}\n`);
   if (problems.length > 20) process.stderr.write(`… and ${problems.length - 20} more problems\n`);

@@ -6,14 +6,32 @@ import { fixed, percentile, table } from './harness.ts';
 
 export type Side = 'bare' | 'Rialto' | 'llama-server';
 /** One side at one level over the measured rounds: tokens, wall seconds, CPU µs (serving process, bench), TTFTs. */
-export interface Totals { tokens: number; seconds: number; cpuMicros: number; clientCpuMicros: number; ttfts: number[] }
+export interface Totals {
+  tokens: number;
+  seconds: number;
+  cpuMicros: number;
+  clientCpuMicros: number;
+  ttfts: number[];
+}
 type RoundRates = Map<number, Partial<Record<Side, number>>[]>;
 
 /** Issue #17: Rialto ≥ 0.95 of bare node-llama-cpp at 1 and 4 concurrent; issue #21: of llama-server, 0.95 at 1, 0.9 at 4 and 8. */
-const BARE_TARGETS = new Map([[1, 0.95], [4, 0.95]]);
-const LLAMA_SERVER_TARGETS = new Map([[1, 0.95], [4, 0.9], [8, 0.9]]);
+const BARE_TARGETS = new Map([
+  [1, 0.95],
+  [4, 0.95],
+]);
+const LLAMA_SERVER_TARGETS = new Map([
+  [1, 0.95],
+  [4, 0.9],
+  [8, 0.9],
+]);
 
-interface Summary { tokensPerSecond: number; ttftP50: number; cpuPerToken: number; clientCpuPerToken: number }
+interface Summary {
+  tokensPerSecond: number;
+  ttftP50: number;
+  cpuPerToken: number;
+  clientCpuPerToken: number;
+}
 
 function summaryOf(entry: Totals | undefined): Summary | undefined {
   if (entry === undefined) return undefined;
@@ -27,14 +45,28 @@ function summaryOf(entry: Totals | undefined): Summary | undefined {
 
 /** The median and range of the rounds' own `side ÷ baseline` (runs seconds apart, so the least disturbed by load). */
 function perRound(rounds: Partial<Record<Side, number>>[], side: Side, baseline: Side): string {
-  const ratios = Float64Array.from(rounds.flatMap((rates) => (rates[side] === undefined || rates[baseline] === undefined ? [] : [rates[side] / rates[baseline]]))).sort();
-  return ratios.length === 0 ? 'n/a' : `${fixed(percentile(ratios, 50), 3)} (${fixed(ratios[0], 2)}–${fixed(ratios.at(-1), 2)})`;
+  const ratios = Float64Array.from(
+    rounds.flatMap((rates) =>
+      rates[side] === undefined || rates[baseline] === undefined
+        ? []
+        : [rates[side] / rates[baseline]],
+    ),
+  ).sort();
+  return ratios.length === 0
+    ? 'n/a'
+    : `${fixed(percentile(ratios, 50), 3)} (${fixed(ratios[0], 2)}–${fixed(ratios.at(-1), 2)})`;
 }
 
 const ratio = (top: Summary | undefined, bottom: Summary | undefined): number | undefined =>
-  (top === undefined || bottom === undefined ? undefined : top.tokensPerSecond / bottom.tokensPerSecond);
+  top === undefined || bottom === undefined
+    ? undefined
+    : top.tokensPerSecond / bottom.tokensPerSecond;
 
-function targetLines(summaries: Map<number, Partial<Record<Side, Summary>>>, baseline: Side, targets: Map<number, number>): string[] {
+function targetLines(
+  summaries: Map<number, Partial<Record<Side, Summary>>>,
+  baseline: Side,
+  targets: Map<number, number>,
+): string[] {
   return [...targets].map(([concurrency, target]) => {
     const sides = summaries.get(concurrency);
     const value = ratio(sides?.Rialto, sides?.[baseline]);
@@ -43,7 +75,11 @@ function targetLines(summaries: Map<number, Partial<Record<Side, Summary>>>, bas
   });
 }
 
-export function report(totals: Map<string, Totals>, roundRates: RoundRates, levels: number[]): string {
+export function report(
+  totals: Map<string, Totals>,
+  roundRates: RoundRates,
+  levels: number[],
+): string {
   const sides: Side[] = ['bare', 'Rialto', 'llama-server'];
   const summaries = new Map<number, Partial<Record<Side, Summary>>>();
   for (const level of levels) {
@@ -57,17 +93,62 @@ export function report(totals: Map<string, Totals>, roundRates: RoundRates, leve
   const speed = levels.map((level) => {
     const { bare, Rialto: rialto, 'llama-server': server } = summaries.get(level)!;
     const rounds = roundRates.get(level) ?? [];
-    return [String(level), fixed(bare?.tokensPerSecond, 1), fixed(rialto?.tokensPerSecond, 1), fixed(server?.tokensPerSecond, 1),
-      fixed(ratio(rialto, bare), 3), perRound(rounds, 'Rialto', 'bare'), fixed(ratio(rialto, server), 3), perRound(rounds, 'Rialto', 'llama-server'), fixed(ratio(bare, server), 3)];
+    return [
+      String(level),
+      fixed(bare?.tokensPerSecond, 1),
+      fixed(rialto?.tokensPerSecond, 1),
+      fixed(server?.tokensPerSecond, 1),
+      fixed(ratio(rialto, bare), 3),
+      perRound(rounds, 'Rialto', 'bare'),
+      fixed(ratio(rialto, server), 3),
+      perRound(rounds, 'Rialto', 'llama-server'),
+      fixed(ratio(bare, server), 3),
+    ];
   });
   const costs = levels.map((level) => {
     const { bare, Rialto: rialto, 'llama-server': server } = summaries.get(level)!;
-    return [String(level), fixed(bare?.ttftP50, 1), fixed(rialto?.ttftP50, 1), fixed(server?.ttftP50, 1),
-      fixed(bare?.cpuPerToken, 0), fixed(rialto?.cpuPerToken, 0), fixed(server?.cpuPerToken, 0), fixed(rialto?.clientCpuPerToken, 0)];
+    return [
+      String(level),
+      fixed(bare?.ttftP50, 1),
+      fixed(rialto?.ttftP50, 1),
+      fixed(server?.ttftP50, 1),
+      fixed(bare?.cpuPerToken, 0),
+      fixed(rialto?.cpuPerToken, 0),
+      fixed(server?.cpuPerToken, 0),
+      fixed(rialto?.clientCpuPerToken, 0),
+    ];
   });
   return [
-    table(['concurrent', 'tok/s bare', 'tok/s Rialto', 'tok/s llama-server', 'Rialto / bare', 'per round p50 (min–max)', 'Rialto / llama-server', 'per round p50 (min–max)', 'bare / llama-server'], speed),
-    table(['concurrent', 'TTFT p50 bare ms', 'TTFT p50 Rialto ms', 'TTFT p50 llama-server ms', 'CPU µs/tok bare', 'CPU µs/tok Rialto', 'CPU µs/tok llama-server', 'bench CPU µs/tok (Rialto)'], costs),
-    [...targetLines(summaries, 'bare', BARE_TARGETS), ...targetLines(summaries, 'llama-server', LLAMA_SERVER_TARGETS)].join('\n'),
+    table(
+      [
+        'concurrent',
+        'tok/s bare',
+        'tok/s Rialto',
+        'tok/s llama-server',
+        'Rialto / bare',
+        'per round p50 (min–max)',
+        'Rialto / llama-server',
+        'per round p50 (min–max)',
+        'bare / llama-server',
+      ],
+      speed,
+    ),
+    table(
+      [
+        'concurrent',
+        'TTFT p50 bare ms',
+        'TTFT p50 Rialto ms',
+        'TTFT p50 llama-server ms',
+        'CPU µs/tok bare',
+        'CPU µs/tok Rialto',
+        'CPU µs/tok llama-server',
+        'bench CPU µs/tok (Rialto)',
+      ],
+      costs,
+    ),
+    [
+      ...targetLines(summaries, 'bare', BARE_TARGETS),
+      ...targetLines(summaries, 'llama-server', LLAMA_SERVER_TARGETS),
+    ].join('\n'),
   ].join('\n\n');
 }

@@ -11,27 +11,55 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { pathToFileURL } from 'node:url';
 
 /** The completion the upstream always returns (8 content pieces when streamed). */
-export const UPSTREAM_PIECES = ['Hello', ' from', ' the', ' fast', ' bench', ' upstream', ' right', ' away.'] as const;
+export const UPSTREAM_PIECES = [
+  'Hello',
+  ' from',
+  ' the',
+  ' fast',
+  ' bench',
+  ' upstream',
+  ' right',
+  ' away.',
+] as const;
 export const UPSTREAM_TEXT = UPSTREAM_PIECES.join('');
-export const UPSTREAM_USAGE = { prompt_tokens: 12, completion_tokens: UPSTREAM_PIECES.length, total_tokens: 12 + UPSTREAM_PIECES.length };
+export const UPSTREAM_USAGE = {
+  prompt_tokens: 12,
+  completion_tokens: UPSTREAM_PIECES.length,
+  total_tokens: 12 + UPSTREAM_PIECES.length,
+};
 
 const ID = 'chatcmpl-bench';
 const CREATED = 1_700_000_000;
 const MODEL = 'bench-upstream';
 
 function jsonBody(): Buffer {
-  return Buffer.from(JSON.stringify({
-    id: ID, object: 'chat.completion', created: CREATED, model: MODEL,
-    choices: [{ index: 0, message: { role: 'assistant', content: UPSTREAM_TEXT }, finish_reason: 'stop', logprobs: null }],
-    usage: UPSTREAM_USAGE,
-  }));
+  return Buffer.from(
+    JSON.stringify({
+      id: ID,
+      object: 'chat.completion',
+      created: CREATED,
+      model: MODEL,
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: UPSTREAM_TEXT },
+          finish_reason: 'stop',
+          logprobs: null,
+        },
+      ],
+      usage: UPSTREAM_USAGE,
+    }),
+  );
 }
 
 function sseBody(includeUsage: boolean): Buffer {
   const chunk = (choices: unknown[], extra: Record<string, unknown> = {}): string =>
     `data: ${JSON.stringify({ id: ID, object: 'chat.completion.chunk', created: CREATED, model: MODEL, choices, ...extra })}\n\n`;
-  const events = [chunk([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }])];
-  for (const piece of UPSTREAM_PIECES) events.push(chunk([{ index: 0, delta: { content: piece }, finish_reason: null }]));
+  const events = [
+    chunk([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]),
+  ];
+  for (const piece of UPSTREAM_PIECES)
+    events.push(chunk([{ index: 0, delta: { content: piece }, finish_reason: null }]));
   events.push(chunk([{ index: 0, delta: {}, finish_reason: 'stop' }]));
   if (includeUsage) events.push(chunk([], { usage: UPSTREAM_USAGE }));
   events.push('data: [DONE]\n\n');
@@ -41,15 +69,27 @@ function sseBody(includeUsage: boolean): Buffer {
 const JSON_BODY = jsonBody();
 const SSE_WITH_USAGE = sseBody(true);
 const SSE_WITHOUT_USAGE = sseBody(false);
-const NOT_FOUND = Buffer.from(JSON.stringify({ error: { message: 'not found', type: 'invalid_request_error' } }));
+const NOT_FOUND = Buffer.from(
+  JSON.stringify({ error: { message: 'not found', type: 'invalid_request_error' } }),
+);
 
 function send(response: ServerResponse, status: number, contentType: string, body: Buffer): void {
   // Streams go out chunked (no content-length), as a real streaming server sends them, but in one write.
-  response.writeHead(status, contentType === 'text/event-stream' ? { 'content-type': contentType, 'cache-control': 'no-cache' } : { 'content-type': contentType, 'content-length': body.length });
+  response.writeHead(
+    status,
+    contentType === 'text/event-stream'
+      ? { 'content-type': contentType, 'cache-control': 'no-cache' }
+      : { 'content-type': contentType, 'content-length': body.length },
+  );
   response.end(body);
 }
 
-const MODELS_BODY = Buffer.from(JSON.stringify({ object: 'list', data: [{ id: 'bench', object: 'model', created: 0, owned_by: 'bench' }] }));
+const MODELS_BODY = Buffer.from(
+  JSON.stringify({
+    object: 'list',
+    data: [{ id: 'bench', object: 'model', created: 0, owned_by: 'bench' }],
+  }),
+);
 
 /** Counters the bench reads (GET /stats) to see whether its client keeps connections alive. */
 const stats = { connections: 0, requests: 0 };
@@ -77,10 +117,21 @@ function handle(request: IncomingMessage, response: ServerResponse): void {
     try {
       body = JSON.parse(Buffer.concat(pieces).toString('utf8')) as typeof body;
     } catch {
-      send(response, 400, 'application/json', Buffer.from('{"error":{"message":"body is not JSON","type":"invalid_request_error"}}'));
+      send(
+        response,
+        400,
+        'application/json',
+        Buffer.from('{"error":{"message":"body is not JSON","type":"invalid_request_error"}}'),
+      );
       return;
     }
-    if (body.stream === true) send(response, 200, 'text/event-stream', body.stream_options?.include_usage === true ? SSE_WITH_USAGE : SSE_WITHOUT_USAGE);
+    if (body.stream === true)
+      send(
+        response,
+        200,
+        'text/event-stream',
+        body.stream_options?.include_usage === true ? SSE_WITH_USAGE : SSE_WITHOUT_USAGE,
+      );
     else send(response, 200, 'application/json', JSON_BODY);
   });
 }
@@ -88,15 +139,24 @@ function handle(request: IncomingMessage, response: ServerResponse): void {
 /** Starts the upstream on 127.0.0.1:`port`; resolves with the port it listens on. */
 export function startFastUpstream(port = 0): Promise<{ port: number; close(): Promise<void> }> {
   const server = createServer({ keepAliveTimeout: 60_000 }, handle);
-  server.on('connection', () => { stats.connections += 1; });
+  server.on('connection', () => {
+    stats.connections += 1;
+  });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => {
       const address = server.address();
-      if (address === null || typeof address === 'string') { reject(new Error('no TCP address')); return; }
+      if (address === null || typeof address === 'string') {
+        reject(new Error('no TCP address'));
+        return;
+      }
       resolve({
         port: address.port,
-        close: () => new Promise<void>((done) => { server.closeAllConnections(); server.close(() => done()); }),
+        close: () =>
+          new Promise<void>((done) => {
+            server.closeAllConnections();
+            server.close(() => done());
+          }),
       });
     });
   });
@@ -104,7 +164,9 @@ export function startFastUpstream(port = 0): Promise<{ port: number; close(): Pr
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { port, close } = await startFastUpstream(Number(process.argv[2] ?? 0));
-  const stop = (): void => { void close().then(() => process.exit(0)); };
+  const stop = (): void => {
+    void close().then(() => process.exit(0));
+  };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   // The parent (gateway-overhead.ts) reads this line to learn the port.

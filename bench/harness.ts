@@ -26,7 +26,8 @@ export function positiveInteger(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer (got '${raw}')`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${name} must be a positive integer (got '${raw}')`);
   return value;
 }
 
@@ -35,7 +36,10 @@ export function concurrencyLevels(fallback: number[] = [1, 32]): number[] {
   const raw = process.env.BENCH_CONCURRENCY?.trim();
   if (raw === undefined || raw === '') return fallback;
   const values = raw.split(',').map((part) => Number(part.trim()));
-  if (values.some((value) => !Number.isInteger(value) || value < 1)) throw new Error(`BENCH_CONCURRENCY must be a positive integer or a comma list of them (got '${raw}')`);
+  if (values.some((value) => !Number.isInteger(value) || value < 1))
+    throw new Error(
+      `BENCH_CONCURRENCY must be a positive integer or a comma list of them (got '${raw}')`,
+    );
   const levels = raw.includes(',') ? values : [1, ...values];
   return [...new Set(levels)];
 }
@@ -72,10 +76,22 @@ export function onCleanup(name: string, run: () => Promise<void>): void {
 }
 
 /** Starts `node ARGS` (or `command ARGS`) as child `name`, stopped by the clean-up; `ipc` opens a message channel (child.send / process.send). */
-export function startChild(name: string, args: string[], environment: NodeJS.ProcessEnv, ipc = false, command = process.execPath): Child {
-  const child = spawn(command, args, { cwd: ROOT, env: environment, stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'] });
+export function startChild(
+  name: string,
+  args: string[],
+  environment: NodeJS.ProcessEnv,
+  ipc = false,
+  command = process.execPath,
+): Child {
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    env: environment,
+    stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+  });
   let tail = '';
-  const keep = (piece: Buffer): void => { tail = (tail + piece.toString('utf8')).slice(-4000); };
+  const keep = (piece: Buffer): void => {
+    tail = (tail + piece.toString('utf8')).slice(-4000);
+  };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const entry = { name, process: child, output: () => tail.trim() };
@@ -90,7 +106,8 @@ export function running(child: ChildProcess): boolean {
 /** Synchronous last resort (process 'exit', signals): kill what still runs, remove the temp folders. */
 function cleanupNow(): void {
   for (const child of children) if (running(child.process)) child.process.kill('SIGKILL');
-  for (const directory of temporaryDirectories.splice(0)) rmSync(directory, { recursive: true, force: true });
+  for (const directory of temporaryDirectories.splice(0))
+    rmSync(directory, { recursive: true, force: true });
 }
 
 /** Asks `child` to stop (SIGTERM, then SIGKILL after 3 s); resolves once it exited. */
@@ -98,7 +115,9 @@ export async function stopChild({ process: child }: Child): Promise<void> {
   if (!running(child)) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');
-  const timer = setTimeout(() => { if (running(child)) child.kill('SIGKILL'); }, 3000);
+  const timer = setTimeout(() => {
+    if (running(child)) child.kill('SIGKILL');
+  }, 3000);
   await exited;
   clearTimeout(timer);
 }
@@ -133,17 +152,34 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 /** Resolves when `child` prints a line matching `pattern`; rejects if it exits first or after `timeoutMs`. */
-export function waitForLine(child: Child, pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
+export function waitForLine(
+  child: Child,
+  pattern: RegExp,
+  timeoutMs: number,
+): Promise<RegExpExecArray> {
   return new Promise((resolve, reject) => {
     let buffer = '';
     const onData = (piece: Buffer): void => {
       buffer += piece.toString('utf8');
       const match = pattern.exec(buffer);
-      if (match !== null) { finish(); resolve(match); }
+      if (match !== null) {
+        finish();
+        resolve(match);
+      }
     };
-    const onExit = (): void => { finish(); reject(new Error(`${child.name} exited before it was ready:\n${child.output()}`)); };
-    const timer = setTimeout(() => { finish(); reject(new Error(`${child.name} not ready after ${timeoutMs} ms:\n${child.output()}`)); }, timeoutMs);
-    const finish = (): void => { clearTimeout(timer); child.process.stdout?.off('data', onData); child.process.off('exit', onExit); };
+    const onExit = (): void => {
+      finish();
+      reject(new Error(`${child.name} exited before it was ready:\n${child.output()}`));
+    };
+    const timer = setTimeout(() => {
+      finish();
+      reject(new Error(`${child.name} not ready after ${timeoutMs} ms:\n${child.output()}`));
+    }, timeoutMs);
+    const finish = (): void => {
+      clearTimeout(timer);
+      child.process.stdout?.off('data', onData);
+      child.process.off('exit', onExit);
+    };
     child.process.stdout?.on('data', onData);
     child.process.once('exit', onExit);
   });
@@ -167,7 +203,16 @@ export function freePort(): Promise<number> {
 /** The environment for Rialto's processes: the bench's config file alone decides (no RIALTO_* overrides). */
 export function rialtoEnvironment(): NodeJS.ProcessEnv {
   const environment = { ...process.env };
-  for (const name of ['RIALTO_CONFIG', 'RIALTO_HOST', 'RIALTO_PORT', 'RIALTO_DATA_DIR', 'RIALTO_LOG_LEVEL', 'RIALTO_SYSTEM_PROMPT', 'DATABASE_URL']) delete environment[name];
+  for (const name of [
+    'RIALTO_CONFIG',
+    'RIALTO_HOST',
+    'RIALTO_PORT',
+    'RIALTO_DATA_DIR',
+    'RIALTO_LOG_LEVEL',
+    'RIALTO_SYSTEM_PROMPT',
+    'DATABASE_URL',
+  ])
+    delete environment[name];
   return environment;
 }
 
@@ -186,13 +231,20 @@ export function writeRialtoConfig(directory: string, config: Record<string, unkn
 
 /** Runs `rialto ARGS --config FILE` to completion; its stdout. */
 export async function rialtoCli(args: string[], configFile: string): Promise<string> {
-  const { stdout } = await promisify(execFile)(process.execPath, [RIALTO_BIN, ...args, '--config', configFile], { cwd: ROOT, env: rialtoEnvironment() });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [RIALTO_BIN, ...args, '--config', configFile],
+    { cwd: ROOT, env: rialtoEnvironment() },
+  );
   return stdout;
 }
 
 /** A new INFERENCE key (of the 'default' account) made with `rialto keys create`. */
 export async function createInferenceKey(configFile: string): Promise<string> {
-  const stdout = await rialtoCli(['keys', 'create', '--type', 'INFERENCE', '--description', 'bench'], configFile);
+  const stdout = await rialtoCli(
+    ['keys', 'create', '--type', 'INFERENCE', '--description', 'bench'],
+    configFile,
+  );
   const apiKey = stdout.trim();
   if (!apiKey.startsWith('rk-')) throw new Error(`'rialto keys create' printed no key: ${stdout}`);
   return apiKey;
@@ -203,21 +255,47 @@ export async function createInferenceKey(configFile: string): Promise<string> {
  * and waits until GET /api/v1/models with `apiKey` lists `model`. `withNodeArguments: false` leaves
  * BENCH_RIALTO_NODE_ARGS out (to profile only some of several Rialto processes).
  */
-export async function startRialtoServer(name: string, configFile: string, port: number, apiKey: string, model: string, withNodeArguments = true): Promise<{ child: Child; origin: string }> {
-  const child = startChild(name, [...(withNodeArguments ? rialtoNodeArguments() : []), RIALTO_BIN, 'serve', '--config', configFile], rialtoEnvironment());
+export async function startRialtoServer(
+  name: string,
+  configFile: string,
+  port: number,
+  apiKey: string,
+  model: string,
+  withNodeArguments = true,
+): Promise<{ child: Child; origin: string }> {
+  const child = startChild(
+    name,
+    [
+      ...(withNodeArguments ? rialtoNodeArguments() : []),
+      RIALTO_BIN,
+      'serve',
+      '--config',
+      configFile,
+    ],
+    rialtoEnvironment(),
+  );
   const origin = `http://127.0.0.1:${port}`;
   // BENCH_READY_TIMEOUT_S: a machine shared with other work can take a minute or more to start Rialto.
   const readySeconds = positiveInteger('BENCH_READY_TIMEOUT_S', 30);
   const deadline = Date.now() + readySeconds * 1000;
   for (;;) {
-    if (!running(child.process)) throw new Error(`${name} exited before it was ready:\n${child.output()}`);
+    if (!running(child.process))
+      throw new Error(`${name} exited before it was ready:\n${child.output()}`);
     try {
-      const response = await undiciRequest(`${origin}/api/v1/models`, { headers: { authorization: `Bearer ${apiKey}` } });
+      const response = await undiciRequest(`${origin}/api/v1/models`, {
+        headers: { authorization: `Bearer ${apiKey}` },
+      });
       const text = await response.body.text();
       if (response.statusCode === 200 && text.includes(`"${model}"`)) break;
-      if (Date.now() > deadline) throw new Error(`GET /api/v1/models answered ${response.statusCode}: ${text.slice(0, 300)}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `GET /api/v1/models answered ${response.statusCode}: ${text.slice(0, 300)}`,
+        );
     } catch (error) {
-      if (Date.now() > deadline) throw new Error(`${name} not ready after ${readySeconds} s (${(error as Error).message}):\n${child.output()}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `${name} not ready after ${readySeconds} s (${(error as Error).message}):\n${child.output()}`,
+        );
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -227,13 +305,20 @@ export async function startRialtoServer(name: string, configFile: string, port: 
 /** Prices per 1M tokens of a billed bench model: every request reserves its worst case and settles its cost. */
 export const BENCH_PRICING = { input: { usd: 1, diem: 1 }, output: { usd: 4, diem: 4 } };
 /** Limits no bench run can reach, for every text class: every request is counted by the limiter, none refused. */
-export const UNREACHABLE_LIMITS = { requestsPerMinute: 1_000_000_000, tokensPerMinute: 1_000_000_000_000 };
+export const UNREACHABLE_LIMITS = {
+  requestsPerMinute: 1_000_000_000,
+  tokensPerMinute: 1_000_000_000_000,
+};
 
 /**
  * Starts Rialto with keys, limits and billing on (issue #8): a temp config and data folder, the in-memory limiter with
  * limits no run reaches, one priced model `modelId` on `engine`, an INFERENCE key and 100,000 USD on its account.
  */
-export async function startBilledRialto(prefix: string, modelId: string, engine: Record<string, unknown>): Promise<{ child: Child; origin: string; apiKey: string }> {
+export async function startBilledRialto(
+  prefix: string,
+  modelId: string,
+  engine: Record<string, unknown>,
+): Promise<{ child: Child; origin: string; apiKey: string }> {
   const directory = temporaryDirectory(prefix);
   const port = await freePort();
   const configFile = writeRialtoConfig(directory, {
@@ -241,7 +326,16 @@ export async function startBilledRialto(prefix: string, modelId: string, engine:
     logLevel: 'silent',
     dataDirectory: join(directory, 'data'),
     discoverModels: false,
-    rateLimits: { enabled: true, store: 'memory', overrides: { XS: UNREACHABLE_LIMITS, S: UNREACHABLE_LIMITS, M: UNREACHABLE_LIMITS, L: UNREACHABLE_LIMITS } },
+    rateLimits: {
+      enabled: true,
+      store: 'memory',
+      overrides: {
+        XS: UNREACHABLE_LIMITS,
+        S: UNREACHABLE_LIMITS,
+        M: UNREACHABLE_LIMITS,
+        L: UNREACHABLE_LIMITS,
+      },
+    },
     models: [{ id: modelId, engine, pricing: BENCH_PRICING }],
   });
   const apiKey = await createInferenceKey(configFile);
@@ -277,7 +371,11 @@ export interface Target {
   pid: number | undefined;
 }
 
-export interface Answer { status: number; contentType: string; text: string }
+export interface Answer {
+  status: number;
+  contentType: string;
+  text: string;
+}
 
 export interface RunResult {
   seconds: number;
@@ -291,7 +389,10 @@ export interface RunResult {
   upstreamConnections: number | undefined;
 }
 
-export interface UpstreamStats { connections: number; requests: number }
+export interface UpstreamStats {
+  connections: number;
+  requests: number;
+}
 
 /** How a measured run looks at the upstream: its pid (CPU time) and its counters. */
 export interface Probe {
@@ -310,8 +411,15 @@ export function requestBody(model: string, stream: boolean): string {
 }
 
 function checkUsage(usage: unknown): string | undefined {
-  const value = usage as { prompt_tokens?: unknown; completion_tokens?: unknown } | null | undefined;
-  if (value?.prompt_tokens !== UPSTREAM_USAGE.prompt_tokens || value.completion_tokens !== UPSTREAM_USAGE.completion_tokens) return `usage is ${JSON.stringify(usage)}`;
+  const value = usage as
+    | { prompt_tokens?: unknown; completion_tokens?: unknown }
+    | null
+    | undefined;
+  if (
+    value?.prompt_tokens !== UPSTREAM_USAGE.prompt_tokens ||
+    value.completion_tokens !== UPSTREAM_USAGE.completion_tokens
+  )
+    return `usage is ${JSON.stringify(usage)}`;
   return undefined;
 }
 
@@ -320,23 +428,42 @@ export function problemOf(answer: Answer, stream: boolean, model: string): strin
   if (answer.status !== 200) return `status ${answer.status}: ${answer.text.slice(0, 200)}`;
   try {
     if (!stream) {
-      if (!answer.contentType.startsWith('application/json')) return `content-type ${answer.contentType}`;
-      const body = JSON.parse(answer.text) as { object?: unknown; model?: unknown; choices?: { message?: { content?: unknown }; finish_reason?: unknown }[]; usage?: unknown };
-      if (body.object !== 'chat.completion' || body.model !== model) return `object ${String(body.object)}, model ${String(body.model)}`;
+      if (!answer.contentType.startsWith('application/json'))
+        return `content-type ${answer.contentType}`;
+      const body = JSON.parse(answer.text) as {
+        object?: unknown;
+        model?: unknown;
+        choices?: { message?: { content?: unknown }; finish_reason?: unknown }[];
+        usage?: unknown;
+      };
+      if (body.object !== 'chat.completion' || body.model !== model)
+        return `object ${String(body.object)}, model ${String(body.model)}`;
       const choice = body.choices?.[0];
-      if (choice?.message?.content !== UPSTREAM_TEXT || choice.finish_reason !== 'stop') return `choice ${JSON.stringify(choice)}`;
+      if (choice?.message?.content !== UPSTREAM_TEXT || choice.finish_reason !== 'stop')
+        return `choice ${JSON.stringify(choice)}`;
       return checkUsage(body.usage);
     }
-    if (!answer.contentType.startsWith('text/event-stream')) return `content-type ${answer.contentType}`;
-    const events = answer.text.split('\n\n').map((event) => event.trim()).filter((event) => event !== '');
-    if (events.at(-1) !== 'data: [DONE]') return `stream does not end with [DONE]: …${answer.text.slice(-120)}`;
+    if (!answer.contentType.startsWith('text/event-stream'))
+      return `content-type ${answer.contentType}`;
+    const events = answer.text
+      .split('\n\n')
+      .map((event) => event.trim())
+      .filter((event) => event !== '');
+    if (events.at(-1) !== 'data: [DONE]')
+      return `stream does not end with [DONE]: …${answer.text.slice(-120)}`;
     let text = '';
     let finished = false;
     let usage: unknown;
     for (const event of events.slice(0, -1)) {
       if (!event.startsWith('data: ')) return `not a data event: ${event.slice(0, 120)}`;
-      const chunk = JSON.parse(event.slice(6)) as { object?: unknown; model?: unknown; choices?: { delta?: { content?: unknown }; finish_reason?: unknown }[]; usage?: unknown };
-      if (chunk.object !== 'chat.completion.chunk' || chunk.model !== model) return `chunk ${event.slice(0, 160)}`;
+      const chunk = JSON.parse(event.slice(6)) as {
+        object?: unknown;
+        model?: unknown;
+        choices?: { delta?: { content?: unknown }; finish_reason?: unknown }[];
+        usage?: unknown;
+      };
+      if (chunk.object !== 'chat.completion.chunk' || chunk.model !== model)
+        return `chunk ${event.slice(0, 160)}`;
       for (const choice of chunk.choices ?? []) {
         if (typeof choice.delta?.content === 'string') text += choice.delta.content;
         if (choice.finish_reason === 'stop') finished = true;
@@ -352,7 +479,13 @@ export function problemOf(answer: Answer, stream: boolean, model: string): strin
 }
 
 /** `count` requests with `concurrency` in flight; latency = request start to the whole body read. */
-export async function load(target: Target, stream: boolean, concurrency: number, count: number, probe: Probe | undefined): Promise<RunResult> {
+export async function load(
+  target: Target,
+  stream: boolean,
+  concurrency: number,
+  count: number,
+  probe: Probe | undefined,
+): Promise<RunResult> {
   const body = requestBody(target.model, stream);
   const latencies = new Float64Array(count);
   const answers = new Array<Answer | string>(count);
@@ -361,11 +494,20 @@ export async function load(target: Target, stream: boolean, concurrency: number,
     for (let index = next++; index < count; index = next++) {
       const start = process.hrtime.bigint();
       try {
-        const response = await target.pool.request({ method: 'POST', path: target.path, headers: target.headers, body });
+        const response = await target.pool.request({
+          method: 'POST',
+          path: target.path,
+          headers: target.headers,
+          body,
+        });
         const text = await response.body.text();
         latencies[index] = Number(process.hrtime.bigint() - start) / 1e6;
         const contentType = response.headers['content-type'];
-        answers[index] = { status: response.statusCode, contentType: typeof contentType === 'string' ? contentType : '', text };
+        answers[index] = {
+          status: response.statusCode,
+          contentType: typeof contentType === 'string' ? contentType : '',
+          text,
+        };
       } catch (error) {
         latencies[index] = Number(process.hrtime.bigint() - start) / 1e6;
         answers[index] = `request failed: ${(error as Error).message}`;
@@ -374,15 +516,23 @@ export async function load(target: Target, stream: boolean, concurrency: number,
   };
   const statsBefore = await probe?.stats();
   const upstreamBefore = cpuMicros(probe?.upstreamPid);
-  const rialtoBefore = probe !== undefined && target.name !== 'direct' ? cpuMicros(target.pid) : undefined;
+  const rialtoBefore =
+    probe !== undefined && target.name !== 'direct' ? cpuMicros(target.pid) : undefined;
   const started = process.hrtime.bigint();
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const upstreamAfter = cpuMicros(probe?.upstreamPid);
-  const rialtoAfter = probe !== undefined && target.name !== 'direct' ? cpuMicros(target.pid) : undefined;
+  const rialtoAfter =
+    probe !== undefined && target.name !== 'direct' ? cpuMicros(target.pid) : undefined;
   const statsAfter = await probe?.stats();
-  if (statsBefore !== undefined && statsAfter !== undefined && statsAfter.requests - statsBefore.requests !== count) {
-    throw new Error(`the upstream saw ${statsAfter.requests - statsBefore.requests} requests for ${count} sent (${target.name})`);
+  if (
+    statsBefore !== undefined &&
+    statsAfter !== undefined &&
+    statsAfter.requests - statsBefore.requests !== count
+  ) {
+    throw new Error(
+      `the upstream saw ${statsAfter.requests - statsBefore.requests} requests for ${count} sent (${target.name})`,
+    );
   }
   // Checked after the clock stopped, so checking costs neither side any throughput.
   const failures: string[] = [];
@@ -394,27 +544,52 @@ export async function load(target: Target, stream: boolean, concurrency: number,
     seconds,
     latencies: latencies.sort(),
     failures,
-    upstreamCpu: upstreamBefore === undefined || upstreamAfter === undefined ? undefined : (upstreamAfter - upstreamBefore) / count,
-    rialtoCpu: rialtoBefore === undefined || rialtoAfter === undefined ? undefined : (rialtoAfter - rialtoBefore) / count,
-    upstreamConnections: statsBefore === undefined || statsAfter === undefined ? undefined : statsAfter.connections - statsBefore.connections,
+    upstreamCpu:
+      upstreamBefore === undefined || upstreamAfter === undefined
+        ? undefined
+        : (upstreamAfter - upstreamBefore) / count,
+    rialtoCpu:
+      rialtoBefore === undefined || rialtoAfter === undefined
+        ? undefined
+        : (rialtoAfter - rialtoBefore) / count,
+    upstreamConnections:
+      statsBefore === undefined || statsAfter === undefined
+        ? undefined
+        : statsAfter.connections - statsBefore.connections,
   };
 }
 
 /** Nearest-rank percentile of sorted values. */
 export function percentile(sorted: Float64Array, p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
+  return (
+    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ??
+    Number.NaN
+  );
 }
 
 // ---------------------------------------------------------------- report
 
 /** A plain-text table: the first `leftColumns` columns left-aligned, the others right-aligned. */
 export function table(header: string[], rows: string[][], leftColumns = 1): string {
-  const widths = header.map((cell, column) => Math.max(cell.length, ...rows.map((row) => (row[column] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((cell, column) => (column < leftColumns ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ').trimEnd();
-  return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(line)].join('\n');
+  const widths = header.map((cell, column) =>
+    Math.max(cell.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  const line = (cells: string[]): string =>
+    cells
+      .map((cell, column) =>
+        column < leftColumns ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!),
+      )
+      .join('  ')
+      .trimEnd();
+  return [
+    line(header),
+    widths.map((width) => '-'.repeat(width)).join('  '),
+    ...rows.map(line),
+  ].join('\n');
 }
 
-export const fixed = (value: number | undefined, digits: number): string => (value === undefined || Number.isNaN(value) ? 'n/a' : value.toFixed(digits));
+export const fixed = (value: number | undefined, digits: number): string =>
+  value === undefined || Number.isNaN(value) ? 'n/a' : value.toFixed(digits);
 export const signed = (value: number): string => `${value >= 0 ? '+' : ''}${value.toFixed(3)}`;
 
 /** A bench's entry point: runs `main`, sets the exit code from it (1 on a throw), and always cleans up. */

@@ -24,7 +24,19 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import {
-  fixed, freePort, onCleanup, positiveInteger, RIALTO_BIN, rialtoCli, rialtoEnvironment, runBench, startChild, table, temporaryDirectory, waitForLine, writeRialtoConfig,
+  fixed,
+  freePort,
+  onCleanup,
+  positiveInteger,
+  RIALTO_BIN,
+  rialtoCli,
+  rialtoEnvironment,
+  runBench,
+  startChild,
+  table,
+  temporaryDirectory,
+  waitForLine,
+  writeRialtoConfig,
 } from './harness.ts';
 
 const ROUNDS = positiveInteger('BENCH_ROUNDS', 20);
@@ -55,7 +67,9 @@ async function onPostgres(statement: string): Promise<void> {
 async function startCluster(name: Cluster['name']): Promise<Cluster> {
   const schema = `rialto_bench_keys_${name}_${RUN_ID}`;
   const redisPrefix = `rialto-bench-keys-${RUN_ID}`;
-  onCleanup(`schema ${schema}`, () => onPostgres(`DROP SCHEMA IF EXISTS "${schema}", "${schema}_pgboss" CASCADE`));
+  onCleanup(`schema ${schema}`, () =>
+    onPostgres(`DROP SCHEMA IF EXISTS "${schema}", "${schema}_pgboss" CASCADE`),
+  );
   if (name === 'channel') {
     onCleanup('Redis keys', async () => {
       const redis = new Redis(REDIS_URL);
@@ -70,61 +84,111 @@ async function startCluster(name: Cluster['name']): Promise<Cluster> {
     const folder = join(directory, String(index));
     mkdirSync(folder);
     return writeRialtoConfig(folder, {
-      server: { host: '127.0.0.1', port }, logLevel: 'info', dataDirectory: join(folder, 'data'), discoverModels: false,
+      server: { host: '127.0.0.1', port },
+      logLevel: 'info',
+      dataDirectory: join(folder, 'data'),
+      discoverModels: false,
       database: { url: `${DATABASE_URL}${DATABASE_URL.includes('?') ? '&' : '?'}schema=${schema}` },
-      rateLimits: name === 'channel' ? { enabled: true, store: 'redis', redisUrl: REDIS_URL, redisPrefix } : { enabled: true, store: 'memory' },
+      rateLimits:
+        name === 'channel'
+          ? { enabled: true, store: 'redis', redisUrl: REDIS_URL, redisPrefix }
+          : { enabled: true, store: 'memory' },
     });
   });
-  const adminKey = (await rialtoCli(['keys', 'create', '--type', 'ADMIN', '--description', 'bench'], files[0]!)).trim();
-  const origins = await Promise.all(files.map(async (file, index) => {
-    const child = startChild(`${name} replica ${index}`, [RIALTO_BIN, 'serve', '--config', file], rialtoEnvironment());
-    await waitForLine(child, /Rialto listening on/, 30_000);
-    return `http://127.0.0.1:${ports[index]}`;
-  }));
+  const adminKey = (
+    await rialtoCli(['keys', 'create', '--type', 'ADMIN', '--description', 'bench'], files[0]!)
+  ).trim();
+  const origins = await Promise.all(
+    files.map(async (file, index) => {
+      const child = startChild(
+        `${name} replica ${index}`,
+        [RIALTO_BIN, 'serve', '--config', file],
+        rialtoEnvironment(),
+      );
+      await waitForLine(child, /Rialto listening on/, 30_000);
+      return `http://127.0.0.1:${ports[index]}`;
+    }),
+  );
   return { name, origins, adminKey };
 }
 
-async function call(origin: string, key: string, method = 'GET', path = '/api_keys/rate_limits', body?: unknown): Promise<{ status: number; body: unknown }> {
+async function call(
+  origin: string,
+  key: string,
+  method = 'GET',
+  path = '/api_keys/rate_limits',
+  body?: unknown,
+): Promise<{ status: number; body: unknown }> {
   const response = await fetch(`${origin}/api/v1${path}`, {
-    method, headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    method,
+    headers: {
+      authorization: `Bearer ${key}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   return { status: response.status, body: await response.json() };
 }
 
 /** One round: per replica, the ms from the revocation's answer to its first 401, and the 200s it answered before. */
 async function round(cluster: Cluster): Promise<{ ms: number; stale: number }[]> {
-  const created = await call(cluster.origins[0]!, cluster.adminKey, 'POST', '/api_keys', { apiKeyType: 'INFERENCE', description: 'revoked' });
+  const created = await call(cluster.origins[0]!, cluster.adminKey, 'POST', '/api_keys', {
+    apiKeyType: 'INFERENCE',
+    description: 'revoked',
+  });
   const { id, apiKey } = (created.body as { data: { id: string; apiKey: string } }).data;
-  for (const origin of cluster.origins) if ((await call(origin, apiKey)).status !== 200) throw new Error(`${origin} refused a new key`);
-  if ((await call(cluster.origins[0]!, cluster.adminKey, 'DELETE', `/api_keys?id=${id}`)).status !== 200) throw new Error('the revocation failed');
+  for (const origin of cluster.origins)
+    if ((await call(origin, apiKey)).status !== 200) throw new Error(`${origin} refused a new key`);
+  if (
+    (await call(cluster.origins[0]!, cluster.adminKey, 'DELETE', `/api_keys?id=${id}`)).status !==
+    200
+  )
+    throw new Error('the revocation failed');
   const since = performance.now();
-  return Promise.all(cluster.origins.map(async (origin) => {
-    for (let stale = 0; ; stale += 1) {
-      const sentAt = performance.now();
-      if ((await call(origin, apiKey)).status === 401) return { ms: sentAt - since, stale };
-      if (sentAt - since > GIVE_UP_MS) throw new Error(`${cluster.name}: ${origin} still accepts a key revoked ${GIVE_UP_MS} ms ago`);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-  }));
+  return Promise.all(
+    cluster.origins.map(async (origin) => {
+      for (let stale = 0; ; stale += 1) {
+        const sentAt = performance.now();
+        if ((await call(origin, apiKey)).status === 401) return { ms: sentAt - since, stale };
+        if (sentAt - since > GIVE_UP_MS)
+          throw new Error(
+            `${cluster.name}: ${origin} still accepts a key revoked ${GIVE_UP_MS} ms ago`,
+          );
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }),
+  );
 }
 
 async function main(): Promise<number> {
   const clusters = [await startCluster('channel'), await startCluster('cache')];
-  process.stdout.write(`${REPLICAS} replicas per cluster, ${ROUNDS} revocations each; ms from the answer to the first refused probe of each replica\n\n`);
+  process.stdout.write(
+    `${REPLICAS} replicas per cluster, ${ROUNDS} revocations each; ms from the answer to the first refused probe of each replica\n\n`,
+  );
   const rows: string[][] = [];
   const worst: Record<string, number> = {};
   for (const cluster of clusters) {
     const results = [];
-    for (let index = 0; index < ROUNDS; index += 1) results.push(...await round(cluster));
+    for (let index = 0; index < ROUNDS; index += 1) results.push(...(await round(cluster)));
     const delays = results.map(({ ms }) => ms).sort((a, b) => a - b);
     const firstProbe = results.filter(({ stale }) => stale === 0).length;
     worst[cluster.name] = delays.at(-1)!;
-    rows.push([cluster.name, fixed(delays[Math.floor(delays.length / 2)], 1), fixed(delays[Math.floor(delays.length * 0.99)], 1), fixed(delays.at(-1), 1),
-      `${firstProbe} / ${results.length}`, String(Math.max(...results.map(({ stale }) => stale)))]);
+    rows.push([
+      cluster.name,
+      fixed(delays[Math.floor(delays.length / 2)], 1),
+      fixed(delays[Math.floor(delays.length * 0.99)], 1),
+      fixed(delays.at(-1), 1),
+      `${firstProbe} / ${results.length}`,
+      String(Math.max(...results.map(({ stale }) => stale))),
+    ]);
   }
-  process.stdout.write(`${table(['cluster', 'p50 ms', 'p99 ms', 'max ms', 'refused on the first probe', 'most stale answers'], rows)}\n\n`);
+  process.stdout.write(
+    `${table(['cluster', 'p50 ms', 'p99 ms', 'max ms', 'refused on the first probe', 'most stale answers'], rows)}\n\n`,
+  );
   process.stdout.write(`channel / cache, worst case: ${fixed(worst.channel! / worst.cache!, 3)}\n`);
-  process.stdout.write(`every replica refuses within ${BOUND_MS} ms with the channel: ${worst.channel! <= BOUND_MS ? 'met' : 'MISSED'} (${fixed(worst.channel, 1)} ms)\n`);
+  process.stdout.write(
+    `every replica refuses within ${BOUND_MS} ms with the channel: ${worst.channel! <= BOUND_MS ? 'met' : 'MISSED'} (${fixed(worst.channel, 1)} ms)\n`,
+  );
   return 0;
 }
 

@@ -15,13 +15,24 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-interface NativeContext { initBatch(size: number): void; addToBatch(...parts: unknown[]): unknown; decodeBatch(): Promise<void> }
+interface NativeContext {
+  initBatch(size: number): void;
+  addToBatch(...parts: unknown[]): unknown;
+  decodeBatch(): Promise<void>;
+}
 /**
  * One busy period: decodes with less than IDLE_MS between them (a bench run at one concurrency level). batches: decodes
  * by how many sequences they carried; passes: by how many micro-batches llama.cpp splits them into, for a non-unified
  * KV cache (node-llama-cpp's): one per run of consecutive, increasing sequence ids (llama_batch_allocr::split_equal).
  */
-interface Period { batches: Record<number, number>; passes: Record<number, number>; tokens: number; decodeMs: number; betweenMs: number; wallMs: number }
+interface Period {
+  batches: Record<number, number>;
+  passes: Record<number, number>;
+  tokens: number;
+  decodeMs: number;
+  betweenMs: number;
+  wallMs: number;
+}
 
 /** A gap this long ends a period: the bench's runs are separated by the other sides' runs. */
 const IDLE_MS = 200;
@@ -48,7 +59,9 @@ function instrument(native: NativeContext): NativeContext {
       lastDecodeAt = now();
       current.decodeMs += lastDecodeAt - started;
       current.wallMs = current.decodeMs + current.betweenMs;
-      const passes = sequenceIds.filter((id, index) => index === 0 || id !== sequenceIds[index - 1]! + 1).length;
+      const passes = sequenceIds.filter(
+        (id, index) => index === 0 || id !== sequenceIds[index - 1]! + 1,
+      ).length;
       current.batches[sequenceIds.length] = (current.batches[sequenceIds.length] ?? 0) + 1;
       current.passes[passes] = (current.passes[passes] ?? 0) + 1;
       current.tokens += tokens;
@@ -57,9 +70,18 @@ function instrument(native: NativeContext): NativeContext {
   return new Proxy(native, {
     get(target, property) {
       const value: unknown = Reflect.get(target, property);
-      if (property === 'initBatch') return (size: number) => { sequenceIds = []; tokens = size; target.initBatch(size); };
+      if (property === 'initBatch')
+        return (size: number) => {
+          sequenceIds = [];
+          tokens = size;
+          target.initBatch(size);
+        };
       // addToBatch(sequenceId, firstTokenSequenceIndex, tokens, logitIndexes)
-      if (property === 'addToBatch') return (...parts: unknown[]) => { sequenceIds.push(Number(parts[0])); return target.addToBatch(...parts); };
+      if (property === 'addToBatch')
+        return (...parts: unknown[]) => {
+          sequenceIds.push(Number(parts[0]));
+          return target.addToBatch(...parts);
+        };
       if (property === 'decodeBatch') return decode;
       return typeof value === 'function' ? value.bind(target) : value;
     },
@@ -70,7 +92,9 @@ function instrument(native: NativeContext): NativeContext {
 async function install(): Promise<void> {
   const { LlamaContext } = await import('node-llama-cpp');
   const instrumented = new WeakSet<object>();
-  const prototype = LlamaContext.prototype as unknown as { dispatchPendingBatch(this: { _ctx: NativeContext }): void };
+  const prototype = LlamaContext.prototype as unknown as {
+    dispatchPendingBatch(this: { _ctx: NativeContext }): void;
+  };
   const dispatchPendingBatch = prototype.dispatchPendingBatch;
   prototype.dispatchPendingBatch = function (this: { _ctx: NativeContext }) {
     if (!instrumented.has(this)) {
@@ -80,8 +104,17 @@ async function install(): Promise<void> {
     dispatchPendingBatch.call(this);
   };
   process.on('exit', () => {
-    if (periods.length > 0) writeFileSync(join(directory, `batch-stats-${process.pid}.json`), JSON.stringify({ pid: process.pid, script: process.argv[1], periods }));
+    if (periods.length > 0)
+      writeFileSync(
+        join(directory, `batch-stats-${process.pid}.json`),
+        JSON.stringify({ pid: process.pid, script: process.argv[1], periods }),
+      );
   });
 }
 
-if (new RegExp(process.env.LLAMA_BATCH_STATS_SCRIPTS ?? 'bare-llama|llama-cpp-worker').test(process.argv[1] ?? '')) await install();
+if (
+  new RegExp(process.env.LLAMA_BATCH_STATS_SCRIPTS ?? 'bare-llama|llama-cpp-worker').test(
+    process.argv[1] ?? '',
+  )
+)
+  await install();

@@ -16,10 +16,22 @@ const app = Fastify({ logger: false });
 app.removeAllContentTypeParsers();
 app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 app.post('/v1/chat/completions', async (request, reply) => {
-  const answer = await pool.request({ method: 'POST', path: '/v1/chat/completions', headers: { 'content-type': 'application/json' }, body: request.body as Buffer });
-  reply.status(answer.statusCode).header('content-type', String(answer.headers['content-type'] ?? 'application/json'));
+  const answer = await pool.request({
+    method: 'POST',
+    path: '/v1/chat/completions',
+    headers: { 'content-type': 'application/json' },
+    body: request.body as Buffer,
+  });
+  reply
+    .status(answer.statusCode)
+    .header('content-type', String(answer.headers['content-type'] ?? 'application/json'));
   return reply.send(answer.body);
 });
 const address = await app.listen({ host: '127.0.0.1', port: 0 });
 process.stdout.write(`LISTENING ${new URL(address).port}\n`);
-process.once('SIGTERM', () => { void app.close().then(() => pool.close()).finally(() => process.exit(0)); });
+process.once('SIGTERM', () => {
+  void app
+    .close()
+    .then(() => pool.close())
+    .finally(() => process.exit(0));
+});

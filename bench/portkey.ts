@@ -19,35 +19,54 @@ const PATCHED = join(BUILD, 'start-server.rialto-bench-patched.js');
 /** The two edits, each of which must match exactly once in the built file. */
 const PATCHES: { from: string; to: string }[] = [
   // The caller keeps the Response that updateHeaders returns (it ignored it).
-  { from: 'this.updateHeaders(i,n.cacheStatus,o),{response:i,', to: 'i=this.updateHeaders(i,n.cacheStatus,o),{response:i,' },
+  {
+    from: 'this.updateHeaders(i,n.cacheStatus,o),{response:i,',
+    to: 'i=this.updateHeaders(i,n.cacheStatus,o),{response:i,',
+  },
   // updateHeaders works on a copy of the Response whose headers are a fresh, mutable Headers object.
-  { from: 'updateHeaders(e,t,a){return e.headers.append(', to: 'updateHeaders(e,t,a){e=new Response(e.body,{status:e.status,statusText:e.statusText,headers:new Headers(e.headers)});return e.headers.append(' },
+  {
+    from: 'updateHeaders(e,t,a){return e.headers.append(',
+    to: 'updateHeaders(e,t,a){e=new Response(e.body,{status:e.status,statusText:e.statusText,headers:new Headers(e.headers)});return e.headers.append(',
+  },
 ];
 
-export const PORTKEY_NOTE = "Portkey: @portkey-ai/gateway 1.15.2 fails every streamed request with 'TypeError: immutable' (its own bug);\n"
-  + 'the bench runs its built file patched to give updateHeaders a fresh Headers object (bench/portkey.ts).';
+export const PORTKEY_NOTE =
+  "Portkey: @portkey-ai/gateway 1.15.2 fails every streamed request with 'TypeError: immutable' (its own bug);\n" +
+  'the bench runs its built file patched to give updateHeaders a fresh Headers object (bench/portkey.ts).';
 
 /** Writes the patched copy of Portkey's built server; throws if the build is not the one the patch was made for. */
 function writePatchedBuild(): string {
   let source = readFileSync(ORIGINAL, 'utf8');
   for (const { from, to } of PATCHES) {
     const count = source.split(from).length - 1;
-    if (count !== 1) throw new Error(`Portkey's build changed: '${from.slice(0, 40)}…' found ${count} times in ${ORIGINAL} (the patch is for 1.15.2)`);
+    if (count !== 1)
+      throw new Error(
+        `Portkey's build changed: '${from.slice(0, 40)}…' found ${count} times in ${ORIGINAL} (the patch is for 1.15.2)`,
+      );
     source = source.replace(from, to);
   }
   writeFileSync(PATCHED, source);
   return PATCHED;
 }
 
-export interface Portkey { child: Child; origin: string; version: string }
+export interface Portkey {
+  child: Child;
+  origin: string;
+  version: string;
+}
 
 /** Starts the patched Portkey gateway on a free port; resolves once it says it is ready. */
 export async function startPortkey(): Promise<Portkey> {
-  const version = (JSON.parse(readFileSync(join(BUILD, '..', 'package.json'), 'utf8')) as { version: string }).version;
+  const version = (
+    JSON.parse(readFileSync(join(BUILD, '..', 'package.json'), 'utf8')) as { version: string }
+  ).version;
   const script = writePatchedBuild();
   const port = await freePort();
   // NODE_ENV=production: no UI, no log streaming; its logs go to stdout only on errors.
-  const child = startChild('Portkey', [script, `--port=${port}`, '--headless'], { ...process.env, NODE_ENV: 'production' });
+  const child = startChild('Portkey', [script, `--port=${port}`, '--headless'], {
+    ...process.env,
+    NODE_ENV: 'production',
+  });
   await waitForLine(child, /Ready for connections/, 30_000);
   return { child, origin: `http://127.0.0.1:${port}`, version };
 }

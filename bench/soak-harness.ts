@@ -16,10 +16,19 @@ import { loadConfig } from '../src/config.ts';
 import { toNanos } from '../src/services/billing/money.ts';
 import { openStore } from '../src/storage/open-store.ts';
 import { tinyModelPath } from '../test/fixtures/tiny-gguf.ts';
-import { startReplayServer, type ReplayServer } from '../test/support/upstream/upstream-replay-server.ts';
+import {
+  startReplayServer,
+  type ReplayServer,
+} from '../test/support/upstream/upstream-replay-server.ts';
 import { RIALTO_BIN } from '../test/support/spawn-rialto.ts';
 import { SoakLoad, type LoadSettings } from './soak-load.ts';
-import { judge, sampleProcess, type ProcessSample, type Sample, type SoakCriteria } from './soak-samples.ts';
+import {
+  judge,
+  sampleProcess,
+  type ProcessSample,
+  type Sample,
+  type SoakCriteria,
+} from './soak-samples.ts';
 
 export interface SoakOptions extends LoadSettings {
   seconds: number;
@@ -50,12 +59,24 @@ const PRICING = { input: { usd: 1, diem: 1 }, output: { usd: 2, diem: 2 } };
 
 function rialtoEnvironment(): NodeJS.ProcessEnv {
   const environment = { ...process.env };
-  for (const name of ['RIALTO_CONFIG', 'RIALTO_HOST', 'RIALTO_PORT', 'RIALTO_DATA_DIR', 'RIALTO_LOG_LEVEL', 'DATABASE_URL', 'REDIS_URL']) delete environment[name];
+  for (const name of [
+    'RIALTO_CONFIG',
+    'RIALTO_HOST',
+    'RIALTO_PORT',
+    'RIALTO_DATA_DIR',
+    'RIALTO_LOG_LEVEL',
+    'DATABASE_URL',
+    'REDIS_URL',
+  ])
+    delete environment[name];
   return environment;
 }
 
 function cli(args: string[], configFile: string): string {
-  const result = spawnSync(process.execPath, [RIALTO_BIN, ...args, '--config', configFile], { encoding: 'utf8', env: rialtoEnvironment() });
+  const result = spawnSync(process.execPath, [RIALTO_BIN, ...args, '--config', configFile], {
+    encoding: 'utf8',
+    env: rialtoEnvironment(),
+  });
   if (result.status !== 0) throw new Error(`rialto ${args.join(' ')}: ${result.stderr}`);
   return result.stdout.trim();
 }
@@ -64,7 +85,8 @@ function cli(args: string[], configFile: string): string {
  * Preloaded into the soaked process (with --expose-gc): on SIGUSR2 a full GC, then the heap used after it on stderr.
  * The soak's only instrument inside the process; it adds one full GC per sample.
  */
-const GC_PROBE_SOURCE = 'process.on("SIGUSR2", () => { globalThis.gc(); process.stderr.write("SOAK_LIVE_HEAP " + process.memoryUsage().heapUsed + "\\n"); });';
+const GC_PROBE_SOURCE =
+  'process.on("SIGUSR2", () => { globalThis.gc(); process.stderr.write("SOAK_LIVE_HEAP " + process.memoryUsage().heapUsed + "\\n"); });';
 const GC_PROBE = `data:text/javascript,${encodeURIComponent(GC_PROBE_SOURCE)}`;
 
 interface Rialto {
@@ -76,9 +98,15 @@ interface Rialto {
 
 /** Starts `rialto serve`; its log is read and dropped (the last few KB are kept for errors). */
 async function startRialto(configFile: string): Promise<Rialto> {
-  const child = spawn(process.execPath, ['--expose-gc', '--import', GC_PROBE, RIALTO_BIN, 'serve', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'], env: rialtoEnvironment() });
+  const child = spawn(
+    process.execPath,
+    ['--expose-gc', '--import', GC_PROBE, RIALTO_BIN, 'serve', '--config', configFile],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: rialtoEnvironment() },
+  );
   let tail = '';
-  const keep = (piece: Buffer): void => { tail = (tail + piece.toString('utf8')).slice(-8000); };
+  const keep = (piece: Buffer): void => {
+    tail = (tail + piece.toString('utf8')).slice(-8000);
+  };
   const heaps: ((bytes: number) => void)[] = [];
   let pending = '';
   child.stderr.on('data', (piece: Buffer) => {
@@ -91,11 +119,18 @@ async function startRialto(configFile: string): Promise<Rialto> {
       else heaps.shift()?.(Number(bytes));
     }
   });
-  const liveHeap = (): Promise<number> => new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer to SIGUSR2 (the live heap probe):\n${tail}`)), 10_000);
-    heaps.push((bytes) => { clearTimeout(timer); resolve(bytes); });
-    child.kill('SIGUSR2');
-  });
+  const liveHeap = (): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`no answer to SIGUSR2 (the live heap probe):\n${tail}`)),
+        10_000,
+      );
+      heaps.push((bytes) => {
+        clearTimeout(timer);
+        resolve(bytes);
+      });
+      child.kill('SIGUSR2');
+    });
   const origin = await new Promise<string>((resolve, reject) => {
     child.stdout.on('data', (piece: Buffer) => {
       keep(piece);
@@ -107,26 +142,62 @@ async function startRialto(configFile: string): Promise<Rialto> {
   return { child, origin, liveHeap };
 }
 
-function writeConfig(directory: string, fast: ReplayServer, slow: ReplayServer, enginePath: string | undefined): string {
-  const upstream = (server: ReplayServer, model: string): Record<string, unknown> => ({ kind: 'openai-compatible', model, endpoints: [{ url: server.url }] });
+function writeConfig(
+  directory: string,
+  fast: ReplayServer,
+  slow: ReplayServer,
+  enginePath: string | undefined,
+): string {
+  const upstream = (server: ReplayServer, model: string): Record<string, unknown> => ({
+    kind: 'openai-compatible',
+    model,
+    endpoints: [{ url: server.url }],
+  });
   const models: Record<string, unknown>[] = [
     { id: 'chat', engine: upstream(fast, 'Qwen/Qwen3-8B'), pricing: PRICING },
     { id: 'slow', engine: upstream(slow, 'Qwen/Qwen3-8B'), pricing: PRICING },
-    { id: 'embed', type: 'embedding', engine: upstream(fast, 'BAAI/bge-small-en-v1.5'), pricing: PRICING },
+    {
+      id: 'embed',
+      type: 'embedding',
+      engine: upstream(fast, 'BAAI/bge-small-en-v1.5'),
+      pricing: PRICING,
+    },
   ];
-  if (enginePath !== undefined) models.push({ id: 'tiny', engine: { kind: 'llama-cpp', path: enginePath, threads: 1, sequences: 2 }, contextLength: 512 });
+  if (enginePath !== undefined)
+    models.push({
+      id: 'tiny',
+      engine: { kind: 'llama-cpp', path: enginePath, threads: 1, sequences: 2 },
+      contextLength: 512,
+    });
   const file = join(directory, 'rialto.yaml');
   // JSON is YAML. Limits far above the load: every request is counted, none refused.
-  writeFileSync(file, JSON.stringify({
-    server: { host: '127.0.0.1', port: 0 }, dataDirectory: join(directory, 'data'), logLevel: 'info', systemPrompt: '', discoverModels: false,
-    rateLimits: { enabled: true, store: 'memory', overrides: { S: { requestsPerMinute: 1_000_000, tokensPerMinute: 1_000_000_000 }, embedding: { requestsPerMinute: 1_000_000 } } },
-    models,
-  }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      server: { host: '127.0.0.1', port: 0 },
+      dataDirectory: join(directory, 'data'),
+      logLevel: 'info',
+      systemPrompt: '',
+      discoverModels: false,
+      rateLimits: {
+        enabled: true,
+        store: 'memory',
+        overrides: {
+          S: { requestsPerMinute: 1_000_000, tokensPerMinute: 1_000_000_000 },
+          embedding: { requestsPerMinute: 1_000_000 },
+        },
+      },
+      models,
+    }),
+  );
   return file;
 }
 
 /** Waits until the idle process has closed what the load opened (or SETTLE_MS passed); the last sample. */
-async function settle(sample: () => Promise<ProcessSample>, done: (current: ProcessSample) => boolean): Promise<ProcessSample> {
+async function settle(
+  sample: () => Promise<ProcessSample>,
+  done: (current: ProcessSample) => boolean,
+): Promise<ProcessSample> {
   const end = Date.now() + SETTLE_MS;
   for (;;) {
     const current = await sample();
@@ -143,7 +214,12 @@ async function checkBooks(configFile: string): Promise<string[]> {
     let records = 0;
     let after: { createdAt: string; id: string } | undefined;
     for (;;) {
-      const page = await store.usage.list({ accountId: 'default', currency: 'USD', limit: 1000, ...(after === undefined ? {} : { after }) });
+      const page = await store.usage.list({
+        accountId: 'default',
+        currency: 'USD',
+        limit: 1000,
+        ...(after === undefined ? {} : { after }),
+      });
       for (const record of page) charged += record.amount;
       records += page.length;
       const last = page.at(-1);
@@ -168,7 +244,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const slow = await startReplayServer({ flavor: 'vllm', behavior: { chunkDelayMs: 40 } });
   let rialto: Rialto | undefined;
   try {
-    const configFile = writeConfig(directory, fast, slow, options.engine ? await tinyModelPath() : undefined);
+    const configFile = writeConfig(
+      directory,
+      fast,
+      slow,
+      options.engine ? await tinyModelPath() : undefined,
+    );
     const adminKey = cli(['keys', 'create', '--type', 'ADMIN'], configFile);
     const inferenceKey = cli(['keys', 'create', '--type', 'INFERENCE'], configFile);
     cli(['balance', 'add', String(FUNDING_USD)], configFile);
@@ -176,42 +257,69 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const pid = rialto.child.pid!;
     const { origin, liveHeap } = rialto;
     const sample = (): Promise<ProcessSample> => sampleProcess(pid, `${origin}/metrics`, liveHeap);
-    const load = new SoakLoad({ origin, adminKey, inferenceKey, engineModel: options.engine ? 'tiny' : undefined }, options);
+    const load = new SoakLoad(
+      { origin, adminKey, inferenceKey, engineModel: options.engine ? 'tiny' : undefined },
+      options,
+    );
 
     // A short run of the same mix opens what stays open (pools, the engine's context); then idle, the baseline.
-    const warmUp = new SoakLoad({ origin, adminKey, inferenceKey, engineModel: options.engine ? 'tiny' : undefined }, { ...options, engineEveryMs: 0 });
+    const warmUp = new SoakLoad(
+      { origin, adminKey, inferenceKey, engineModel: options.engine ? 'tiny' : undefined },
+      { ...options, engineEveryMs: 0 },
+    );
     warmUp.start();
     await delay(3000);
     await warmUp.stop();
     await delay(8000);
     const baseline = await sample();
-    log(`baseline (idle, after a warm-up of ${warmUp.requests} requests): ${baseline.fds} descriptors, ${baseline.sockets} sockets, RSS ${baseline.rssMb.toFixed(1)} MB, live heap ${baseline.liveHeapMb.toFixed(1)} MB`);
+    log(
+      `baseline (idle, after a warm-up of ${warmUp.requests} requests): ${baseline.fds} descriptors, ${baseline.sockets} sockets, RSS ${baseline.rssMb.toFixed(1)} MB, live heap ${baseline.liveHeapMb.toFixed(1)} MB`,
+    );
 
     const samples: Sample[] = [];
     const started = performance.now();
     const record = async (): Promise<Sample> => {
-      const taken = { t: (performance.now() - started) / 1000, ...(await sample()), requests: load.requests, errors: load.errors };
+      const taken = {
+        t: (performance.now() - started) / 1000,
+        ...(await sample()),
+        requests: load.requests,
+        errors: load.errors,
+      };
       samples.push(taken);
       return taken;
     };
     load.start();
     let nextLog = 0;
     while (performance.now() - started < options.seconds * 1000) {
-      await delay(Math.min(options.sampleEveryMs, Math.max(0, options.seconds * 1000 - (performance.now() - started))));
+      await delay(
+        Math.min(
+          options.sampleEveryMs,
+          Math.max(0, options.seconds * 1000 - (performance.now() - started)),
+        ),
+      );
       const taken = await record();
       // Clear what the doubles keep of every request they answered (they are the bench's, not Rialto's, memory).
       fast.requests.splice(0);
       slow.requests.splice(0);
       if (taken.t >= nextLog) {
-        log(`t=${taken.t.toFixed(0)} s: ${taken.requests} requests, ${taken.errors} errors; RSS ${taken.rssMb.toFixed(1)} MB, live heap ${taken.liveHeapMb.toFixed(1)} MB, ${taken.fds} fds, ${taken.sockets} sockets, ${taken.engineActive} engine calls`);
+        log(
+          `t=${taken.t.toFixed(0)} s: ${taken.requests} requests, ${taken.errors} errors; RSS ${taken.rssMb.toFixed(1)} MB, live heap ${taken.liveHeapMb.toFixed(1)} MB, ${taken.fds} fds, ${taken.sockets} sockets, ${taken.engineActive} engine calls`,
+        );
         nextLog = taken.t + Math.max(10, options.seconds / 20);
       }
     }
     await load.stop();
     await record();
     log(`load stopped after ${load.requests} operations; waiting for idle connections to close`);
-    const after = await settle(sample, (current) => current.fds <= baseline.fds + options.criteria.descriptorSlack
-      && current.sockets <= baseline.sockets + options.criteria.descriptorSlack && current.engineActive === 0 && current.engineQueued === 0 && current.reservationsOpen === 0);
+    const after = await settle(
+      sample,
+      (current) =>
+        current.fds <= baseline.fds + options.criteria.descriptorSlack &&
+        current.sockets <= baseline.sockets + options.criteria.descriptorSlack &&
+        current.engineActive === 0 &&
+        current.engineQueued === 0 &&
+        current.reservationsOpen === 0,
+    );
 
     const { lines, failures } = judge(samples, baseline, after, options.criteria);
     const errorsLine = `answers: ${load.errors} unexpected of ${load.requests} operations (0)`;
@@ -223,9 +331,21 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       lines.push(line);
       if (line.startsWith('FAIL')) failures.push(line.slice(6));
     }
-    return { samples, baseline, after, done: load.done, firstErrors: load.firstErrors, verdicts: lines, failures };
+    return {
+      samples,
+      baseline,
+      after,
+      done: load.done,
+      firstErrors: load.firstErrors,
+      verdicts: lines,
+      failures,
+    };
   } finally {
-    if (rialto !== undefined && rialto.child.exitCode === null && rialto.child.signalCode === null) {
+    if (
+      rialto !== undefined &&
+      rialto.child.exitCode === null &&
+      rialto.child.signalCode === null
+    ) {
       rialto.child.kill('SIGKILL');
       await once(rialto.child, 'exit');
     }

@@ -38,7 +38,10 @@ export class SoakLoad {
   #issued = 0;
   #started = 0;
 
-  constructor(private readonly target: SoakTarget, private readonly settings: LoadSettings) {}
+  constructor(
+    private readonly target: SoakTarget,
+    private readonly settings: LoadSettings,
+  ) {}
 
   get requests(): number {
     let total = 0;
@@ -48,8 +51,10 @@ export class SoakLoad {
 
   start(): void {
     this.#started = performance.now();
-    for (let worker = 0; worker < this.settings.concurrency; worker += 1) this.#running.push(this.#work());
-    if (this.target.engineModel !== undefined) this.#running.push(this.#engine(this.target.engineModel));
+    for (let worker = 0; worker < this.settings.concurrency; worker += 1)
+      this.#running.push(this.#work());
+    if (this.target.engineModel !== undefined)
+      this.#running.push(this.#engine(this.target.engineModel));
   }
 
   /** Stops sending, waits for what is in flight, closes the client's connections. */
@@ -65,7 +70,22 @@ export class SoakLoad {
       const wait = this.#started + (slot * 1000) / this.settings.rps - performance.now();
       if (wait > 0) await delay(wait);
       if (this.#stopped) return;
-      const kind = (['json', 'json', 'json', 'stream', 'stream', 'stream', 'embedding', 'embedding', 'abort', 'churn', 'status', 'stream'] as const)[slot % 12]!;
+      const kind = (
+        [
+          'json',
+          'json',
+          'json',
+          'stream',
+          'stream',
+          'stream',
+          'embedding',
+          'embedding',
+          'abort',
+          'churn',
+          'status',
+          'stream',
+        ] as const
+      )[slot % 12]!;
       await this.#run(kind, () => this.#operation(kind));
     }
   }
@@ -73,7 +93,11 @@ export class SoakLoad {
   async #engine(model: string): Promise<void> {
     for (let index = 0; !this.#stopped; index += 1) {
       const kind = index % 2 === 0 ? 'engine stream' : 'engine abort';
-      await this.#run(kind, () => (index % 2 === 0 ? this.#stream(model, this.target.inferenceKey) : this.#abortedStream(model)));
+      await this.#run(kind, () =>
+        index % 2 === 0
+          ? this.#stream(model, this.target.inferenceKey)
+          : this.#abortedStream(model),
+      );
       await delay(this.settings.engineEveryMs);
     }
   }
@@ -83,7 +107,8 @@ export class SoakLoad {
       await operation();
     } catch (error) {
       this.errors += 1;
-      if (this.firstErrors.length < 10) this.firstErrors.push(`${kind}: ${(error as Error).message}`);
+      if (this.firstErrors.length < 10)
+        this.firstErrors.push(`${kind}: ${(error as Error).message}`);
     }
     this.done.set(kind, (this.done.get(kind) ?? 0) + 1);
   }
@@ -91,38 +116,84 @@ export class SoakLoad {
   #operation(kind: 'json' | 'stream' | 'embedding' | 'abort' | 'churn' | 'status'): Promise<void> {
     const key = this.target.inferenceKey;
     switch (kind) {
-      case 'json': return this.#chat('chat', key);
-      case 'stream': return this.#stream('chat', key);
-      case 'embedding': return this.#embedding();
-      case 'abort': return this.#abortedStream('slow');
-      case 'churn': return this.#churn();
-      case 'status': return this.#expect('GET', '/api_keys/rate_limits', key, undefined, 200).then(() => undefined);
+      case 'json':
+        return this.#chat('chat', key);
+      case 'stream':
+        return this.#stream('chat', key);
+      case 'embedding':
+        return this.#embedding();
+      case 'abort':
+        return this.#abortedStream('slow');
+      case 'churn':
+        return this.#churn();
+      case 'status':
+        return this.#expect('GET', '/api_keys/rate_limits', key, undefined, 200).then(
+          () => undefined,
+        );
     }
   }
 
-  async #expect(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, key: string, body: unknown, status: number): Promise<string> {
+  async #expect(
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+    path: string,
+    key: string,
+    body: unknown,
+    status: number,
+  ): Promise<string> {
     const response = await this.#agent.request({
-      origin: this.target.origin, path: `/api/v1${path}`, method,
-      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      origin: this.target.origin,
+      path: `/api/v1${path}`,
+      method,
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await response.body.text();
-    if (response.statusCode !== status) throw new Error(`${method} ${path}: ${response.statusCode} (expected ${status}) ${text.slice(0, 200)}`);
+    if (response.statusCode !== status)
+      throw new Error(
+        `${method} ${path}: ${response.statusCode} (expected ${status}) ${text.slice(0, 200)}`,
+      );
     return text;
   }
 
   async #chat(model: string, key: string): Promise<void> {
-    const body = JSON.parse(await this.#expect('POST', '/chat/completions', key, { model, messages: MESSAGES, max_tokens: 16 }, 200)) as { choices?: { message?: { content?: unknown } }[] };
-    if (typeof body.choices?.[0]?.message?.content !== 'string') throw new Error('chat: no message content');
+    const body = JSON.parse(
+      await this.#expect(
+        'POST',
+        '/chat/completions',
+        key,
+        { model, messages: MESSAGES, max_tokens: 16 },
+        200,
+      ),
+    ) as { choices?: { message?: { content?: unknown } }[] };
+    if (typeof body.choices?.[0]?.message?.content !== 'string')
+      throw new Error('chat: no message content');
   }
 
   async #stream(model: string, key: string): Promise<void> {
-    const text = await this.#expect('POST', '/chat/completions', key, { model, messages: MESSAGES, max_tokens: 16, stream: true }, 200);
-    if (!text.trimEnd().endsWith('data: [DONE]') || text.includes('"error"')) throw new Error(`stream: did not end with [DONE]: ${text.slice(-200)}`);
+    const text = await this.#expect(
+      'POST',
+      '/chat/completions',
+      key,
+      { model, messages: MESSAGES, max_tokens: 16, stream: true },
+      200,
+    );
+    if (!text.trimEnd().endsWith('data: [DONE]') || text.includes('"error"'))
+      throw new Error(`stream: did not end with [DONE]: ${text.slice(-200)}`);
   }
 
   async #embedding(): Promise<void> {
-    const body = JSON.parse(await this.#expect('POST', '/embeddings', this.target.inferenceKey, { model: 'embed', input: 'a soak of many small requests' }, 200)) as { data?: { embedding?: unknown }[] };
+    const body = JSON.parse(
+      await this.#expect(
+        'POST',
+        '/embeddings',
+        this.target.inferenceKey,
+        { model: 'embed', input: 'a soak of many small requests' },
+        200,
+      ),
+    ) as { data?: { embedding?: unknown }[] };
     if (!Array.isArray(body.data?.[0]?.embedding)) throw new Error('embeddings: no vector');
   }
 
@@ -130,11 +201,20 @@ export class SoakLoad {
   async #abortedStream(model: string): Promise<void> {
     const controller = new AbortController();
     const response = await this.#agent.request({
-      origin: this.target.origin, path: '/api/v1/chat/completions', method: 'POST', signal: controller.signal,
-      headers: { authorization: `Bearer ${this.target.inferenceKey}`, 'content-type': 'application/json' },
+      origin: this.target.origin,
+      path: '/api/v1/chat/completions',
+      method: 'POST',
+      signal: controller.signal,
+      headers: {
+        authorization: `Bearer ${this.target.inferenceKey}`,
+        'content-type': 'application/json',
+      },
       body: JSON.stringify({ model, messages: MESSAGES, max_tokens: 64, stream: true }),
     });
-    if (response.statusCode !== 200) throw new Error(`aborted stream: ${response.statusCode} ${(await response.body.text()).slice(0, 200)}`);
+    if (response.statusCode !== 200)
+      throw new Error(
+        `aborted stream: ${response.statusCode} ${(await response.body.text()).slice(0, 200)}`,
+      );
     try {
       for await (const chunk of response.body) {
         if ((chunk as Buffer).length > 0) break;
@@ -147,7 +227,15 @@ export class SoakLoad {
   /** A key's life through the admin API: created, used, re-limited, used, revoked, then refused. */
   async #churn(): Promise<void> {
     const admin = this.target.adminKey;
-    const created = JSON.parse(await this.#expect('POST', '/api_keys', admin, { apiKeyType: 'INFERENCE', description: 'soak churn', consumptionLimit: { usd: 1 } }, 200)) as { data: { id: string; apiKey: string } };
+    const created = JSON.parse(
+      await this.#expect(
+        'POST',
+        '/api_keys',
+        admin,
+        { apiKeyType: 'INFERENCE', description: 'soak churn', consumptionLimit: { usd: 1 } },
+        200,
+      ),
+    ) as { data: { id: string; apiKey: string } };
     const { id, apiKey } = created.data;
     await this.#chat('chat', apiKey);
     await this.#expect('PATCH', '/api_keys', admin, { id, consumptionLimit: { usd: 2 } }, 200);

@@ -36,7 +36,8 @@ const MB = 1024 * 1024;
 /** Sum of a metric's values over its label sets (e.g. every model's rialto_engine_active); undefined when absent. */
 export function metricValue(text: string, name: string): number | undefined {
   let total: number | undefined;
-  for (const match of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))) total = (total ?? 0) + Number(match[1]);
+  for (const match of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm')))
+    total = (total ?? 0) + Number(match[1]);
   return total;
 }
 
@@ -46,10 +47,18 @@ async function procRssMb(pid: number): Promise<number> {
 }
 
 /** One sample of process `pid`, whose /metrics is at `metricsUrl`; `liveHeap` runs a full GC there and gives the heap used after it, in bytes. */
-export async function sampleProcess(pid: number, metricsUrl: string, liveHeap: () => Promise<number>): Promise<ProcessSample> {
+export async function sampleProcess(
+  pid: number,
+  metricsUrl: string,
+  liveHeap: () => Promise<number>,
+): Promise<ProcessSample> {
   const live = await liveHeap();
   const metrics = await (await fetch(metricsUrl)).text();
-  const links = await Promise.all((await readdir(`/proc/${pid}/fd`)).map((fd) => readlink(`/proc/${pid}/fd/${fd}`).catch(() => '')));
+  const links = await Promise.all(
+    (await readdir(`/proc/${pid}/fd`)).map((fd) =>
+      readlink(`/proc/${pid}/fd/${fd}`).catch(() => ''),
+    ),
+  );
   const rss = metricValue(metrics, 'process_resident_memory_bytes');
   const heap = metricValue(metrics, 'nodejs_heap_size_used_bytes');
   if (heap === undefined) throw new Error('GET /metrics has no nodejs_heap_size_used_bytes');
@@ -96,7 +105,12 @@ export interface SoakCriteria {
 }
 
 /** Checks the samples taken under load against `criteria`; `baseline` and `after` are the idle samples around it. */
-export function judge(samples: readonly Sample[], baseline: ProcessSample, after: ProcessSample, criteria: SoakCriteria): { lines: string[]; failures: string[] } {
+export function judge(
+  samples: readonly Sample[],
+  baseline: ProcessSample,
+  after: ProcessSample,
+  criteria: SoakCriteria,
+): { lines: string[]; failures: string[] } {
   const lines: string[] = [];
   const failures: string[] = [];
   const check = (ok: boolean, line: string): void => {
@@ -110,24 +124,73 @@ export function judge(samples: readonly Sample[], baseline: ProcessSample, after
     check(false, `memory: ${judged.length} samples after warm-up, too few to judge (at least 6)`);
   } else {
     const heapSlope = slope(judged.map((sample) => [sample.t / 60, sample.liveHeapMb] as const));
-    check(heapSlope <= criteria.heapSlopeMbPerMinute, `live heap: slope ${heapSlope.toFixed(2)} MB/min over ${judged.length} samples after warm-up (limit ${criteria.heapSlopeMbPerMinute})`);
-    const rssGrowth = median(judged.slice(-3).map((sample) => sample.rssMb)) - median(judged.slice(0, 3).map((sample) => sample.rssMb));
-    check(rssGrowth <= criteria.rssGrowthMb, `RSS: ${rssGrowth >= 0 ? '+' : ''}${rssGrowth.toFixed(1)} MB from after warm-up to the end (limit ${criteria.rssGrowthMb})`);
+    check(
+      heapSlope <= criteria.heapSlopeMbPerMinute,
+      `live heap: slope ${heapSlope.toFixed(2)} MB/min over ${judged.length} samples after warm-up (limit ${criteria.heapSlopeMbPerMinute})`,
+    );
+    const rssGrowth =
+      median(judged.slice(-3).map((sample) => sample.rssMb)) -
+      median(judged.slice(0, 3).map((sample) => sample.rssMb));
+    check(
+      rssGrowth <= criteria.rssGrowthMb,
+      `RSS: ${rssGrowth >= 0 ? '+' : ''}${rssGrowth.toFixed(1)} MB from after warm-up to the end (limit ${criteria.rssGrowthMb})`,
+    );
   }
-  check(after.fds <= baseline.fds + criteria.descriptorSlack, `descriptors after the load: ${after.fds}, baseline ${baseline.fds} (slack ${criteria.descriptorSlack})`);
-  check(after.sockets <= baseline.sockets + criteria.descriptorSlack, `sockets after the load: ${after.sockets}, baseline ${baseline.sockets} (slack ${criteria.descriptorSlack})`);
-  check(after.engineActive === 0 && after.engineQueued === 0, `engines after the load: ${after.engineActive} calls busy (llama.cpp sequences, upstream requests), ${after.engineQueued} queued (0 and 0)`);
-  check(after.reservationsOpen === 0, `balance reservations open after the load: ${after.reservationsOpen} (0)`);
+  check(
+    after.fds <= baseline.fds + criteria.descriptorSlack,
+    `descriptors after the load: ${after.fds}, baseline ${baseline.fds} (slack ${criteria.descriptorSlack})`,
+  );
+  check(
+    after.sockets <= baseline.sockets + criteria.descriptorSlack,
+    `sockets after the load: ${after.sockets}, baseline ${baseline.sockets} (slack ${criteria.descriptorSlack})`,
+  );
+  check(
+    after.engineActive === 0 && after.engineQueued === 0,
+    `engines after the load: ${after.engineActive} calls busy (llama.cpp sequences, upstream requests), ${after.engineQueued} queued (0 and 0)`,
+  );
+  check(
+    after.reservationsOpen === 0,
+    `balance reservations open after the load: ${after.reservationsOpen} (0)`,
+  );
   return { lines, failures };
 }
 
 /** The samples as a plain-text table. */
 export function samplesTable(samples: readonly Sample[]): string {
-  const header = ['t s', 'RSS MB', 'live heap MB', 'heap used MB', 'heap total MB', 'external MB', 'fds', 'sockets', 'engine calls', 'queued', 'reservations', 'requests', 'errors'];
+  const header = [
+    't s',
+    'RSS MB',
+    'live heap MB',
+    'heap used MB',
+    'heap total MB',
+    'external MB',
+    'fds',
+    'sockets',
+    'engine calls',
+    'queued',
+    'reservations',
+    'requests',
+    'errors',
+  ];
   const rows = samples.map((sample) => [
-    sample.t.toFixed(0), sample.rssMb.toFixed(1), sample.liveHeapMb.toFixed(1), sample.heapUsedMb.toFixed(1), sample.heapTotalMb.toFixed(1), sample.externalMb.toFixed(1), String(sample.fds), String(sample.sockets),
-    String(sample.engineActive), String(sample.engineQueued), String(sample.reservationsOpen), String(sample.requests), String(sample.errors),
+    sample.t.toFixed(0),
+    sample.rssMb.toFixed(1),
+    sample.liveHeapMb.toFixed(1),
+    sample.heapUsedMb.toFixed(1),
+    sample.heapTotalMb.toFixed(1),
+    sample.externalMb.toFixed(1),
+    String(sample.fds),
+    String(sample.sockets),
+    String(sample.engineActive),
+    String(sample.engineQueued),
+    String(sample.reservationsOpen),
+    String(sample.requests),
+    String(sample.errors),
   ]);
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  return [header, ...rows].map((row) => row.map((cell, column) => cell.padStart(widths[column]!)).join('  ')).join('\n');
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => row[column]!.length)),
+  );
+  return [header, ...rows]
+    .map((row) => row.map((cell, column) => cell.padStart(widths[column]!)).join('  '))
+    .join('\n');
 }

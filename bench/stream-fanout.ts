@@ -24,7 +24,15 @@ import { Pool } from 'undici';
 import { http2ChatText } from '../test/support/upstream/http2-chat-server.ts';
 import type { UpstreamCommand, UpstreamMessage } from './h2-upstream.ts';
 import {
-  cpuMicros, fixed, positiveInteger, runBench, startBilledRialto, startChild, table, ROOT, type Child,
+  cpuMicros,
+  fixed,
+  positiveInteger,
+  runBench,
+  startBilledRialto,
+  startChild,
+  table,
+  ROOT,
+  type Child,
 } from './harness.ts';
 
 const STREAMS = positiveInteger('BENCH_STREAMS', 10_000);
@@ -46,21 +54,44 @@ if (SNAPSHOT_DIRECTORY !== undefined) {
 
 // ---------------------------------------------------------------- processes
 
-interface Upstream { child: Child; url: string; certFile: string; command(type: UpstreamCommand['type']): Promise<Extract<UpstreamMessage, { type: 'stats' }>> }
+interface Upstream {
+  child: Child;
+  url: string;
+  certFile: string;
+  command(type: UpstreamCommand['type']): Promise<Extract<UpstreamMessage, { type: 'stats' }>>;
+}
 
 async function startUpstream(): Promise<Upstream> {
-  const child = startChild('HTTP/2 upstream', ['--import', 'tsx', join(ROOT, 'bench', 'h2-upstream.ts'), String(CHUNKS)], process.env, true);
-  const ready = await new Promise<Extract<UpstreamMessage, { type: 'ready' }>>((resolve, reject) => {
-    child.process.once('message', (message: UpstreamMessage) => (message.type === 'ready' ? resolve(message) : reject(new Error('unexpected message'))));
-    child.process.once('exit', () => reject(new Error(`the upstream exited:\n${child.output()}`)));
-  });
+  const child = startChild(
+    'HTTP/2 upstream',
+    ['--import', 'tsx', join(ROOT, 'bench', 'h2-upstream.ts'), String(CHUNKS)],
+    process.env,
+    true,
+  );
+  const ready = await new Promise<Extract<UpstreamMessage, { type: 'ready' }>>(
+    (resolve, reject) => {
+      child.process.once('message', (message: UpstreamMessage) =>
+        message.type === 'ready' ? resolve(message) : reject(new Error('unexpected message')),
+      );
+      child.process.once('exit', () =>
+        reject(new Error(`the upstream exited:\n${child.output()}`)),
+      );
+    },
+  );
   // One command at a time: each answer is the next stats message.
   let queue = Promise.resolve() as Promise<unknown>;
-  const command = (type: UpstreamCommand['type']): Promise<Extract<UpstreamMessage, { type: 'stats' }>> => {
-    const answer = queue.then(() => new Promise<Extract<UpstreamMessage, { type: 'stats' }>>((resolve) => {
-      child.process.once('message', (message: UpstreamMessage) => resolve(message as Extract<UpstreamMessage, { type: 'stats' }>));
-      child.process.send({ type } satisfies UpstreamCommand);
-    }));
+  const command = (
+    type: UpstreamCommand['type'],
+  ): Promise<Extract<UpstreamMessage, { type: 'stats' }>> => {
+    const answer = queue.then(
+      () =>
+        new Promise<Extract<UpstreamMessage, { type: 'stats' }>>((resolve) => {
+          child.process.once('message', (message: UpstreamMessage) =>
+            resolve(message as Extract<UpstreamMessage, { type: 'stats' }>),
+          );
+          child.process.send({ type } satisfies UpstreamCommand);
+        }),
+    );
     queue = answer;
     return answer;
   };
@@ -69,8 +100,18 @@ async function startUpstream(): Promise<Upstream> {
 
 function startRialto(upstream: Upstream): ReturnType<typeof startBilledRialto> {
   return startBilledRialto('rialto-fanout-', RIALTO_MODEL, {
-    kind: 'openai-compatible', model: UPSTREAM_MODEL, maxConnections: Math.ceil(STREAMS / STREAMS_PER_CONNECTION), timeoutMs: PHASE_TIMEOUT_MS,
-    endpoints: [{ url: upstream.url, http2: true, maxStreamsPerConnection: STREAMS_PER_CONNECTION + STREAM_HEADROOM, caFile: upstream.certFile }],
+    kind: 'openai-compatible',
+    model: UPSTREAM_MODEL,
+    maxConnections: Math.ceil(STREAMS / STREAMS_PER_CONNECTION),
+    timeoutMs: PHASE_TIMEOUT_MS,
+    endpoints: [
+      {
+        url: upstream.url,
+        http2: true,
+        maxStreamsPerConnection: STREAMS_PER_CONNECTION + STREAM_HEADROOM,
+        caFile: upstream.certFile,
+      },
+    ],
   });
 }
 
@@ -86,7 +127,8 @@ function rssBytes(pid: number | undefined): number {
 
 /** Has `pid` write a heap snapshot into `directory` (it was started with --heapsnapshot-signal) and waits for it. */
 async function heapSnapshot(pid: number, directory: string): Promise<void> {
-  const snapshots = (): string[] => readdirSync(directory).filter((name) => name.endsWith('.heapsnapshot'));
+  const snapshots = (): string[] =>
+    readdirSync(directory).filter((name) => name.endsWith('.heapsnapshot'));
   const before = snapshots().length;
   process.kill(pid, 'SIGUSR2');
   // The file appears when the snapshot starts; its size settles when it is written.
@@ -107,7 +149,12 @@ async function heapSnapshot(pid: number, directory: string): Promise<void> {
 /** Sends one streamed chat request; its status and whole body. */
 type Send = (body: string) => Promise<{ status: number; text: string }>;
 
-interface Side { name: string; send: Send; model: string; pid: number | undefined }
+interface Side {
+  name: string;
+  send: Send;
+  model: string;
+  pid: number | undefined;
+}
 
 /** A Send over HTTP/1.1 through an undici Pool (one connection per open stream). */
 function http1Send(pool: Pool, path: string, headers: Record<string, string>): Send {
@@ -120,18 +167,27 @@ function http1Send(pool: Pool, path: string, headers: Record<string, string>): S
 /** A Send over `sessions` HTTP/2 connections of node:http2, streams spread round robin. */
 function http2Send(sessions: ClientHttp2Session[], path: string): Send {
   let next = 0;
-  return (body) => new Promise((resolve, reject) => {
-    const session = sessions[next++ % sessions.length]!;
-    const stream = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/json' });
-    let status = 0;
-    let text = '';
-    stream.setEncoding('utf8');
-    stream.on('response', (headers) => { status = Number(headers[':status']); });
-    stream.on('data', (piece: string) => { text += piece; });
-    stream.on('end', () => resolve({ status, text }));
-    stream.on('error', reject);
-    stream.end(body);
-  });
+  return (body) =>
+    new Promise((resolve, reject) => {
+      const session = sessions[next++ % sessions.length]!;
+      const stream = session.request({
+        ':method': 'POST',
+        ':path': path,
+        'content-type': 'application/json',
+      });
+      let status = 0;
+      let text = '';
+      stream.setEncoding('utf8');
+      stream.on('response', (headers) => {
+        status = Number(headers[':status']);
+      });
+      stream.on('data', (piece: string) => {
+        text += piece;
+      });
+      stream.on('end', () => resolve({ status, text }));
+      stream.on('error', reject);
+      stream.end(body);
+    });
 }
 
 interface PhaseResult {
@@ -149,34 +205,57 @@ interface PhaseResult {
 }
 
 function body(model: string): string {
-  return JSON.stringify({ model, messages: [{ role: 'user', content: 'Stream to me.' }], stream: true, stream_options: { include_usage: true } });
+  return JSON.stringify({
+    model,
+    messages: [{ role: 'user', content: 'Stream to me.' }],
+    stream: true,
+    stream_options: { include_usage: true },
+  });
 }
 
 /** Why `text` is not a whole stream of the upstream's answer; undefined when it is. The events it holds. */
 function checkStream(text: string, model: string): { problem?: string; events: number } {
-  const events = text.split('\n\n').map((event) => event.trim()).filter((event) => event !== '');
-  if (events.at(-1) !== 'data: [DONE]') return { problem: `no [DONE]: …${text.slice(-100)}`, events: events.length };
+  const events = text
+    .split('\n\n')
+    .map((event) => event.trim())
+    .filter((event) => event !== '');
+  if (events.at(-1) !== 'data: [DONE]')
+    return { problem: `no [DONE]: …${text.slice(-100)}`, events: events.length };
   let content = '';
   let usage = false;
   for (const event of events.slice(0, -1)) {
-    const chunk = JSON.parse(event.slice('data: '.length)) as { model?: string; choices?: { delta?: { content?: string } }[]; usage?: unknown };
+    const chunk = JSON.parse(event.slice('data: '.length)) as {
+      model?: string;
+      choices?: { delta?: { content?: string } }[];
+      usage?: unknown;
+    };
     if (chunk.model !== model) return { problem: `model ${chunk.model}`, events: events.length };
     content += chunk.choices?.[0]?.delta?.content ?? '';
     if (chunk.usage !== undefined && chunk.usage !== null) usage = true;
   }
-  if (content !== http2ChatText(CHUNKS)) return { problem: `text '${content.slice(0, 60)}'`, events: events.length };
+  if (content !== http2ChatText(CHUNKS))
+    return { problem: `text '${content.slice(0, 60)}'`, events: events.length };
   if (!usage) return { problem: 'no usage chunk', events: events.length };
   return { events: events.length };
 }
 
-async function until(condition: () => Promise<boolean>, what: () => string, deadline: number): Promise<void> {
+async function until(
+  condition: () => Promise<boolean>,
+  what: () => string,
+  deadline: number,
+): Promise<void> {
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out: ${what()}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
-async function phase(side: Side, upstream: Upstream, count: number, measure: boolean): Promise<PhaseResult> {
+async function phase(
+  side: Side,
+  upstream: Upstream,
+  count: number,
+  measure: boolean,
+): Promise<PhaseResult> {
   const upstreamPid = upstream.child.process.pid;
   const measuredPid = side.pid ?? upstreamPid;
   await upstream.command('hold');
@@ -205,10 +284,14 @@ async function phase(side: Side, upstream: Upstream, count: number, measure: boo
     while (answers.length < count) {
       const wave = Math.min(RAMP_WAVE, count - answers.length);
       for (let index = 0; index < wave; index += 1) answers.push(ask());
-      await until(async () => {
-        open = (await upstream.command('stats')).open - before.open;
-        return open + settled >= answers.length;
-      }, () => `${answers.length} streams open at the upstream (${open} open, ${settled} ended)`, deadline);
+      await until(
+        async () => {
+          open = (await upstream.command('stats')).open - before.open;
+          return open + settled >= answers.length;
+        },
+        () => `${answers.length} streams open at the upstream (${open} open, ${settled} ended)`,
+        deadline,
+      );
     }
   } catch (error) {
     await upstream.command('release');
@@ -216,23 +299,40 @@ async function phase(side: Side, upstream: Upstream, count: number, measure: boo
   }
   const openSeconds = Number(process.hrtime.bigint() - opened) / 1e9;
   const [rssOpen, upstreamRssOpen] = [rssBytes(measuredPid), rssBytes(upstreamPid)];
-  if (measure && SNAPSHOT_DIRECTORY !== undefined && side.pid !== undefined) await heapSnapshot(side.pid, SNAPSHOT_DIRECTORY);
-  const [cpuBefore, upstreamCpuBefore] = [cpuMicros(measuredPid) ?? Number.NaN, cpuMicros(upstreamPid) ?? Number.NaN];
+  if (measure && SNAPSHOT_DIRECTORY !== undefined && side.pid !== undefined)
+    await heapSnapshot(side.pid, SNAPSHOT_DIRECTORY);
+  const [cpuBefore, upstreamCpuBefore] = [
+    cpuMicros(measuredPid) ?? Number.NaN,
+    cpuMicros(upstreamPid) ?? Number.NaN,
+  ];
   const released = process.hrtime.bigint();
   await upstream.command('release');
   const results = await Promise.all(answers);
   const relaySeconds = Number(process.hrtime.bigint() - released) / 1e9;
-  const [cpuAfter, upstreamCpuAfter] = [cpuMicros(measuredPid) ?? Number.NaN, cpuMicros(upstreamPid) ?? Number.NaN];
+  const [cpuAfter, upstreamCpuAfter] = [
+    cpuMicros(measuredPid) ?? Number.NaN,
+    cpuMicros(upstreamPid) ?? Number.NaN,
+  ];
   const events = results.reduce((sum, result) => sum + result.events, 0);
-  const failures = results.flatMap((result, index) => (result.problem === undefined ? [] : [`#${index}: ${result.problem}`]));
+  const failures = results.flatMap((result, index) =>
+    result.problem === undefined ? [] : [`#${index}: ${result.problem}`],
+  );
   if (measure) {
-    process.stdout.write(`  ${side.name.padEnd(10)} ${count} streams open in ${fixed(openSeconds, 1)} s, all answered ${fixed(relaySeconds, 2)} s after the release`
-      + `${failures.length > 0 ? `, ${failures.length} FAILED` : ''}\n`);
+    process.stdout.write(
+      `  ${side.name.padEnd(10)} ${count} streams open in ${fixed(openSeconds, 1)} s, all answered ${fixed(relaySeconds, 2)} s after the release` +
+        `${failures.length > 0 ? `, ${failures.length} FAILED` : ''}\n`,
+    );
   }
   return {
-    name: side.name, openSeconds, relaySeconds, events, failures,
-    bytesPerStream: (rssOpen - rssBefore) / count, upstreamBytesPerStream: (upstreamRssOpen - upstreamRssBefore) / count,
-    cpuPerEvent: (cpuAfter - cpuBefore) / events, upstreamCpuPerEvent: (upstreamCpuAfter - upstreamCpuBefore) / events,
+    name: side.name,
+    openSeconds,
+    relaySeconds,
+    events,
+    failures,
+    bytesPerStream: (rssOpen - rssBefore) / count,
+    upstreamBytesPerStream: (upstreamRssOpen - upstreamRssBefore) / count,
+    cpuPerEvent: (cpuAfter - cpuBefore) / events,
+    upstreamCpuPerEvent: (upstreamCpuAfter - upstreamCpuBefore) / events,
   };
 }
 
@@ -241,24 +341,59 @@ async function phase(side: Side, upstream: Upstream, count: number, measure: boo
 async function main(): Promise<number> {
   const cores = availableParallelism();
   const started = Date.now();
-  process.stdout.write(`Rialto streaming fan-out — node ${process.version}, ${cores} CPU cores, load average ${fixed(loadavg()[0], 2)} at start\n`);
-  process.stdout.write(`${STREAMS} concurrent SSE streams, ${CHUNKS} content chunks each; direct to the upstream (HTTP/2), then through Rialto `
-    + `(HTTP/1.1 from the clients, HTTP/2 to the upstream; keys, limits and billing on).\n`);
+  process.stdout.write(
+    `Rialto streaming fan-out — node ${process.version}, ${cores} CPU cores, load average ${fixed(loadavg()[0], 2)} at start\n`,
+  );
+  process.stdout.write(
+    `${STREAMS} concurrent SSE streams, ${CHUNKS} content chunks each; direct to the upstream (HTTP/2), then through Rialto ` +
+      `(HTTP/1.1 from the clients, HTTP/2 to the upstream; keys, limits and billing on).\n`,
+  );
   const upstream = await startUpstream();
   const rialto = await startRialto(upstream);
   const ca = [...rootCertificates, readFileSync(upstream.certFile, 'utf8')];
   const connections = Math.ceil(STREAMS / STREAMS_PER_CONNECTION);
-  const sessions = Array.from({ length: connections }, () => connect(new URL(upstream.url).origin, { ca, settings: { maxConcurrentStreams: 100_000 }, peerMaxConcurrentStreams: 100_000, maxSessionMemory: 4096 }));
-  const rialtoPool = new Pool(rialto.origin, { connections: STREAMS, connect: { timeout: PHASE_TIMEOUT_MS }, headersTimeout: PHASE_TIMEOUT_MS, bodyTimeout: PHASE_TIMEOUT_MS, keepAliveTimeout: 600_000 });
+  const sessions = Array.from({ length: connections }, () =>
+    connect(new URL(upstream.url).origin, {
+      ca,
+      settings: { maxConcurrentStreams: 100_000 },
+      peerMaxConcurrentStreams: 100_000,
+      maxSessionMemory: 4096,
+    }),
+  );
+  const rialtoPool = new Pool(rialto.origin, {
+    connections: STREAMS,
+    connect: { timeout: PHASE_TIMEOUT_MS },
+    headersTimeout: PHASE_TIMEOUT_MS,
+    bodyTimeout: PHASE_TIMEOUT_MS,
+    keepAliveTimeout: 600_000,
+  });
   const sides: Side[] = [
-    { name: 'direct', send: http2Send(sessions, '/v1/chat/completions'), model: UPSTREAM_MODEL, pid: undefined },
-    { name: 'via Rialto', send: http1Send(rialtoPool, '/api/v1/chat/completions', { 'content-type': 'application/json', authorization: `Bearer ${rialto.apiKey}` }), model: RIALTO_MODEL, pid: rialto.child.process.pid },
+    {
+      name: 'direct',
+      send: http2Send(sessions, '/v1/chat/completions'),
+      model: UPSTREAM_MODEL,
+      pid: undefined,
+    },
+    {
+      name: 'via Rialto',
+      send: http1Send(rialtoPool, '/api/v1/chat/completions', {
+        'content-type': 'application/json',
+        authorization: `Bearer ${rialto.apiKey}`,
+      }),
+      model: RIALTO_MODEL,
+      pid: rialto.child.process.pid,
+    },
   ];
   const failures: string[] = [];
   const results: PhaseResult[] = [];
   try {
     // Warm-up: JIT, the HTTP/2 sessions, Rialto's statements; small, so the connections of the measured run are new.
-    for (const side of sides) failures.push(...(await phase(side, upstream, Math.min(200, STREAMS), false)).failures.map((failure) => `${side.name} warm-up ${failure}`));
+    for (const side of sides)
+      failures.push(
+        ...(await phase(side, upstream, Math.min(200, STREAMS), false)).failures.map(
+          (failure) => `${side.name} warm-up ${failure}`,
+        ),
+      );
     for (const side of sides) {
       const result = await phase(side, upstream, STREAMS, true);
       failures.push(...result.failures.map((failure) => `${side.name} ${failure}`));
@@ -270,22 +405,56 @@ async function main(): Promise<number> {
   }
   const [direct, via] = results as [PhaseResult, PhaseResult];
   const kb = (bytes: number): string => fixed(bytes / 1024, 1);
-  process.stdout.write(`\n${table(
-    ['', 'streams', 'open in s', 'relay s', 'SSE events', 'KB / stream (process)', 'KB / stream (upstream)', 'CPU µs / event (process)', 'CPU µs / event (upstream)'],
-    results.map((result) => [result.name, String(STREAMS), fixed(result.openSeconds, 1), fixed(result.relaySeconds, 2), String(result.events),
-      kb(result.bytesPerStream), kb(result.upstreamBytesPerStream), fixed(result.cpuPerEvent, 2), fixed(result.upstreamCpuPerEvent, 2)]),
-  )}\n`);
-  process.stdout.write('process = the upstream when direct, Rialto via Rialto; memory = ΔRSS from before the streams opened to all of them open.\n\n');
-  process.stdout.write(`Ratios (same run): Rialto memory per stream / upstream's when serving directly: ${fixed(via.bytesPerStream / direct.bytesPerStream, 2)}; `
-    + `Rialto CPU per relayed event / upstream's per event produced: ${fixed(via.cpuPerEvent / direct.cpuPerEvent, 2)}; relay time via Rialto / direct: ${fixed(via.relaySeconds / direct.relaySeconds, 2)}.\n`);
+  process.stdout.write(
+    `\n${table(
+      [
+        '',
+        'streams',
+        'open in s',
+        'relay s',
+        'SSE events',
+        'KB / stream (process)',
+        'KB / stream (upstream)',
+        'CPU µs / event (process)',
+        'CPU µs / event (upstream)',
+      ],
+      results.map((result) => [
+        result.name,
+        String(STREAMS),
+        fixed(result.openSeconds, 1),
+        fixed(result.relaySeconds, 2),
+        String(result.events),
+        kb(result.bytesPerStream),
+        kb(result.upstreamBytesPerStream),
+        fixed(result.cpuPerEvent, 2),
+        fixed(result.upstreamCpuPerEvent, 2),
+      ]),
+    )}\n`,
+  );
+  process.stdout.write(
+    'process = the upstream when direct, Rialto via Rialto; memory = ΔRSS from before the streams opened to all of them open.\n\n',
+  );
+  process.stdout.write(
+    `Ratios (same run): Rialto memory per stream / upstream's when serving directly: ${fixed(via.bytesPerStream / direct.bytesPerStream, 2)}; ` +
+      `Rialto CPU per relayed event / upstream's per event produced: ${fixed(via.cpuPerEvent / direct.cpuPerEvent, 2)}; relay time via Rialto / direct: ${fixed(via.relaySeconds / direct.relaySeconds, 2)}.\n`,
+  );
   const completed = STREAMS - via.failures.length;
-  process.stdout.write(`Targets (issue #8): every stream completes — ${completed === STREAMS ? 'met' : 'MISSED'} (${completed} / ${STREAMS}); `
-    + `< 50 KB per stream — ${via.bytesPerStream < 50 * 1024 ? 'met' : 'MISSED'} (${kb(via.bytesPerStream)} KB).\n`);
-  process.stdout.write(`Targets (issue #17): ≤ 8 µs of Rialto CPU per relayed event — ${via.cpuPerEvent <= 8 ? 'met' : 'MISSED'} (${fixed(via.cpuPerEvent, 2)}); `
-    + `≤ 20 KB per open stream — ${via.bytesPerStream <= 20 * 1024 ? 'met' : 'MISSED'} (${kb(via.bytesPerStream)} KB).\n`);
+  process.stdout.write(
+    `Targets (issue #8): every stream completes — ${completed === STREAMS ? 'met' : 'MISSED'} (${completed} / ${STREAMS}); ` +
+      `< 50 KB per stream — ${via.bytesPerStream < 50 * 1024 ? 'met' : 'MISSED'} (${kb(via.bytesPerStream)} KB).\n`,
+  );
+  process.stdout.write(
+    `Targets (issue #17): ≤ 8 µs of Rialto CPU per relayed event — ${via.cpuPerEvent <= 8 ? 'met' : 'MISSED'} (${fixed(via.cpuPerEvent, 2)}); ` +
+      `≤ 20 KB per open stream — ${via.bytesPerStream <= 20 * 1024 ? 'met' : 'MISSED'} (${kb(via.bytesPerStream)} KB).\n`,
+  );
   process.stdout.write(`\nTotal ${((Date.now() - started) / 1000).toFixed(1)} s.\n`);
   if (failures.length > 0) {
-    process.stdout.write(`\n${failures.length} stream(s) FAILED (first 20):\n${failures.slice(0, 20).map((failure) => `  ${failure}`).join('\n')}\n`);
+    process.stdout.write(
+      `\n${failures.length} stream(s) FAILED (first 20):\n${failures
+        .slice(0, 20)
+        .map((failure) => `  ${failure}`)
+        .join('\n')}\n`,
+    );
     return 1;
   }
   process.stdout.write('Every stream was 200, complete and well-formed.\n');

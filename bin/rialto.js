@@ -20,7 +20,8 @@ function changedSince(directory, time) {
   return false;
 }
 
-const built = existsSync(stamp) && (!existsSync(sources) || !changedSince(sources, statSync(stamp).mtimeMs));
+const built =
+  existsSync(stamp) && (!existsSync(sources) || !changedSince(sources, statSync(stamp).mtimeMs));
 if (built) {
   await import('../dist/main.js');
 } else {

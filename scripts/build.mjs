@@ -9,7 +9,10 @@ const root = new URL('../', import.meta.url);
 const began = new Date();
 rmSync(new URL('dist/', root), { recursive: true, force: true });
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], {
+  cwd: root,
+  stdio: 'inherit',
+});
 if (result.status !== 0) process.exit(result.status ?? 1);
 const stamp = new URL('dist/.built', root);
 closeSync(openSync(stamp, 'w'));

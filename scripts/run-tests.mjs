@@ -31,20 +31,31 @@ function startsRialto(file, seen = new Set()) {
   if (seen.has(path) || !existsSync(path)) return false;
   seen.add(path);
   const source = readFileSync(path, 'utf8');
-  const specifiers = [...source.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)].map((match) => match[1]);
+  const specifiers = [...source.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)].map(
+    (match) => match[1],
+  );
   return specifiers.some((specifier) => startsRialto(join(dirname(path), specifier), seen));
 }
 
 function runPass(label, files, environment) {
   if (files.length === 0) return 0;
   process.stdout.write(`\n# ${label}: ${files.length} files\n`);
-  const args = ['--import', 'tsx', '--test', '--test-concurrency=2', `--test-timeout=${FILE_TIMEOUT_MS}`, '--test-force-exit', ...files];
+  const args = [
+    '--import',
+    'tsx',
+    '--test',
+    '--test-concurrency=2',
+    `--test-timeout=${FILE_TIMEOUT_MS}`,
+    '--test-force-exit',
+    ...files,
+  ];
   const result = spawnSync(process.execPath, args, { stdio: 'inherit', env: environment });
   return result.status ?? 1;
 }
 
 const filters = process.argv.slice(2);
-const files = ['src', 'test'].flatMap((root) => collect(root))
+const files = ['src', 'test']
+  .flatMap((root) => collect(root))
   .filter((file) => filters.length === 0 || filters.some((filter) => file.includes(filter)))
   .sort();
 
@@ -52,9 +63,16 @@ const chosen = process.env.RIALTO_TEST_STORE;
 if (chosen !== undefined && chosen !== '') {
   process.exit(runPass(`every file, RIALTO_TEST_STORE=${chosen}`, files, process.env));
 }
-const first = runPass('every file, on SQLite', files, { ...process.env, RIALTO_TEST_STORE: 'sqlite' });
+const first = runPass('every file, on SQLite', files, {
+  ...process.env,
+  RIALTO_TEST_STORE: 'sqlite',
+});
 // Each server of this pass gets its own PostgreSQL schema (test/support/start-rialto.ts), so the two passes could
 // also run side by side; they run one after the other because the machines this runs on have two cores.
 const endToEnd = files.filter((file) => file.startsWith(join('test', 'e2e')) && startsRialto(file));
-const second = runPass('end-to-end files again, on PostgreSQL (RIALTO_TEST_STORE=postgres)', endToEnd, { ...process.env, RIALTO_TEST_STORE: 'postgres' });
+const second = runPass(
+  'end-to-end files again, on PostgreSQL (RIALTO_TEST_STORE=postgres)',
+  endToEnd,
+  { ...process.env, RIALTO_TEST_STORE: 'postgres' },
+);
 process.exit(first !== 0 ? first : second);

@@ -58,17 +58,39 @@ export interface AppDependencies {
 
 /** Headers a browser client may read (CORS). */
 const EXPOSED_HEADERS = [
-  'cf-ray', 'x-request-id', 'x-venice-version', 'x-venice-timestamp', 'x-venice-host-name', 'x-venice-model-id', 'x-venice-model-name',
-  'x-venice-model-router', 'x-venice-model-deprecation-warning', 'x-venice-model-deprecation-date', 'x-venice-deprecated',
-  'x-venice-deprecated-replacement', 'x-venice-balance-usd', 'x-venice-balance-diem', 'x-ratelimit-limit-requests',
-  'x-ratelimit-remaining-requests', 'x-ratelimit-reset-requests', 'x-ratelimit-limit-tokens', 'x-ratelimit-remaining-tokens',
-  'x-ratelimit-reset-tokens', 'x-ratelimit-type', 'retry-after',
+  'cf-ray',
+  'x-request-id',
+  'x-venice-version',
+  'x-venice-timestamp',
+  'x-venice-host-name',
+  'x-venice-model-id',
+  'x-venice-model-name',
+  'x-venice-model-router',
+  'x-venice-model-deprecation-warning',
+  'x-venice-model-deprecation-date',
+  'x-venice-deprecated',
+  'x-venice-deprecated-replacement',
+  'x-venice-balance-usd',
+  'x-venice-balance-diem',
+  'x-ratelimit-limit-requests',
+  'x-ratelimit-remaining-requests',
+  'x-ratelimit-reset-requests',
+  'x-ratelimit-limit-tokens',
+  'x-ratelimit-remaining-tokens',
+  'x-ratelimit-reset-tokens',
+  'x-ratelimit-type',
+  'retry-after',
 ];
 
 /** How often Node looks for connections past their headers or request timeout: a quarter of the shorter (0 is off), within 50 ms .. 30 s. */
-function connectionsCheckingIntervalOf(server: { headersTimeoutMs: number; requestTimeoutMs: number }): number {
+function connectionsCheckingIntervalOf(server: {
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+}): number {
   const limits = [server.headersTimeoutMs, server.requestTimeoutMs].filter((limit) => limit > 0);
-  return limits.length === 0 ? 30_000 : Math.min(30_000, Math.max(50, Math.floor(Math.min(...limits) / 4)));
+  return limits.length === 0
+    ? 30_000
+    : Math.min(30_000, Math.max(50, Math.floor(Math.min(...limits) / 4)));
 }
 
 /** Builds the HTTP app: hooks, the one error handler, and every route under /api/v1. */
@@ -77,7 +99,13 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
   const services = dependencies.services ?? composeServices(dependencies);
   const app = Fastify({
     // No request header that carries a key, nor a download link's token, reaches a log line (observability/log-redaction.ts).
-    loggerInstance: logger.child({}, { serializers: { req: requestLogSerializer }, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }) as FastifyBaseLogger,
+    loggerInstance: logger.child(
+      {},
+      {
+        serializers: { req: requestLogSerializer },
+        redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      },
+    ) as FastifyBaseLogger,
     genReqId: newRequestId,
     requestIdHeader: false,
     bodyLimit: config.server.bodyLimit,
@@ -90,7 +118,9 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
       connectionsCheckingInterval: connectionsCheckingIntervalOf(config.server),
     },
     // Per-request log lines only at debug: on the hot path they cost more than the routing itself.
-    logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
+    logController: new LogController({
+      disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace',
+    }),
     return503OnClosing: true,
     // Path parameters are their routes' to judge (a 6,000-character slug is a character not found), not Fastify's
     // bare 414 past 100 characters; Node's 16 KB header limit bounds them anyway.
@@ -103,7 +133,10 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (body === '') done(null, undefined);
-    else parseJson(request, body.toString(), (error, value) => done(error ?? jsonBodyTooDeep(value) ?? null, value));
+    else
+      parseJson(request, body.toString(), (error, value) =>
+        done(error ?? jsonBodyTooDeep(value) ?? null, value),
+      );
   });
 
   // On close, Fastify drops the keep-alive connections idle at that moment; one whose request is still being
@@ -123,15 +156,24 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
   // Metrics, spans and content logs of every route registered from here on (observability/http-hooks.ts).
   const lifecycle = new ServerLifecycle();
   app.decorate('lifecycle', lifecycle);
-  const metrics = config.metrics.enabled ? dependencies.metrics ?? new Metrics() : undefined;
+  const metrics = config.metrics.enabled ? (dependencies.metrics ?? new Metrics()) : undefined;
   metrics?.watch({
-    engines: () => registry.entries.flatMap((entry) => (entry.engine.load === undefined ? [] : [{ model: entry.config.id, load: entry.engine.load() }])),
+    engines: () =>
+      registry.entries.flatMap((entry) =>
+        entry.engine.load === undefined
+          ? []
+          : [{ model: entry.config.id, load: entry.engine.load() }],
+      ),
     reservations: () => meter.openReservations,
   });
   const tracing = createTracing(config.tracing, config.server.hostName);
   if (tracing !== undefined) app.addHook('onClose', () => tracing.shutdown());
   observeRequests(app, { metrics, tracing, includeContent: config.logging.includeContent });
-  await app.register(cors, { origin: config.server.corsOrigins === '*' ? '*' : config.server.corsOrigins, exposedHeaders: EXPOSED_HEADERS, maxAge: 600 });
+  await app.register(cors, {
+    origin: config.server.corsOrigins === '*' ? '*' : config.server.corsOrigins,
+    exposedHeaders: EXPOSED_HEADERS,
+    maxAge: 600,
+  });
   // swagger: Accept-Encoding gzip/br gives Content-Encoding on JSON answers, whatever their size.
   await app.register(compress, { global: true, encodings: ['br', 'gzip'], threshold: 0 });
 
@@ -139,7 +181,11 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
   if (limiter !== undefined) {
     app.addHook('onResponse', async (request, reply) => {
       if (request.apiKey !== undefined && (reply.statusCode < 200 || reply.statusCode >= 300)) {
-        await limiter.recordFailure(request.apiKey.id).catch((error: unknown) => request.log.warn({ err: error }, 'could not count a failed request'));
+        await limiter
+          .recordFailure(request.apiKey.id)
+          .catch((error: unknown) =>
+            request.log.warn({ err: error }, 'could not count a failed request'),
+          );
       }
     });
   }
@@ -147,7 +193,10 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
   app.setErrorHandler(async (error, request, reply) => {
     const mapped = toClientError(error);
     // Cut off by a graceful shutdown's deadline (http/lifecycle.ts): say so rather than blame the engine.
-    const { veniceError, unexpected } = lifecycle.cutOffReached && mapped.veniceError.status >= 500 ? { veniceError: new VeniceError('SHUTTING_DOWN'), unexpected: false } : mapped;
+    const { veniceError, unexpected } =
+      lifecycle.cutOffReached && mapped.veniceError.status >= 500
+        ? { veniceError: new VeniceError('SHUTTING_DOWN'), unexpected: false }
+        : mapped;
     logClientError(request, reply, error, veniceError, unexpected, config.logging.includeContent);
     reply.headers(veniceError.headers);
     reply.header('x-venice-host-name', headerValue(config.server.hostName));
@@ -160,7 +209,10 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
   });
 
   // Every inference route gets its key and its request's Billing here, once (http/request-billing.ts).
-  const inference = billedKey(requireKey(keys, { balances: (accountId) => services.accounts.balances(accountId) }), meter);
+  const inference = billedKey(
+    requireKey(keys, { balances: (accountId) => services.accounts.balances(accountId) }),
+    meter,
+  );
   app.addHook('onClose', async () => services.close());
   const { characters, chat, embeddings, search, scrape, parsers } = services;
   // The same API under /api/v1 (Venice's path) and /v1 (the base many OpenAI clients and tools assume).
@@ -174,15 +226,33 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
     registerResponsesRoutes(api, { responses: services.responses, auth: inference });
     registerEmbeddingRoutes(api, embeddings, inference);
     registerAudioRoutes(api, { ...services, auth: inference });
-    registerAugmentRoutes(api, { search, scrape, auth: inference, pricing: config.augment.pricing, parsers });
+    registerAugmentRoutes(api, {
+      search,
+      scrape,
+      auth: inference,
+      pricing: config.augment.pricing,
+      parsers,
+    });
     registerImageRoutes(api, { ...services, auth: inference });
     registerAdminRoutes(api, services);
-    if (dependencies.jobs !== undefined) registerJobRoutes(api, { jobs: dependencies.jobs, registry, videoTranscription: services.videoTranscription, auth: inference, publicUrl: config.server.publicUrl?.replace(/\/+$/, '') });
+    if (dependencies.jobs !== undefined)
+      registerJobRoutes(api, {
+        jobs: dependencies.jobs,
+        registry,
+        videoTranscription: services.videoTranscription,
+        auth: inference,
+        publicUrl: config.server.publicUrl?.replace(/\/+$/, ''),
+      });
   };
   await app.register(apiRoutes, { prefix: '/api/v1' });
   await app.register(apiRoutes, { prefix: '/v1' });
   if (dependencies.jobs !== undefined) registerDownloadRoutes(app, dependencies.jobs);
-  registerOperationsRoutes(app, { config, keys, metrics, readiness: { store: dependencies.store, limiter, registry, serving: () => lifecycle.serving } });
+  registerOperationsRoutes(app, {
+    config,
+    keys,
+    metrics,
+    readiness: { store: dependencies.store, limiter, registry, serving: () => lifecycle.serving },
+  });
   registerConsoleRoutes(app);
   app.get('/', async (_request, reply) => reply.redirect('/console/'));
 

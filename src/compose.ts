@@ -73,7 +73,10 @@ export interface Services extends CoreDependencies {
 function safeModeOf(config: Config): { safeMode?: SafeMode; close(): Promise<void> } {
   if (config.contentSafety.classifier !== 'nsfwjs') return { close: async () => undefined };
   const classifier = new NsfwjsClassifier(config.contentSafety.model);
-  return { safeMode: new SafeMode(classifier, config.contentSafety.threshold), close: async () => classifier.close() };
+  return {
+    safeMode: new SafeMode(classifier, config.contentSafety.threshold),
+    close: async () => classifier.close(),
+  };
 }
 
 /** The composition root of the services: the one place that constructs them, from what `serve` opened. */
@@ -87,28 +90,54 @@ export function composeServices(core: CoreDependencies): Services {
   const parsers = new ParserPool(config.parsers);
   const scrape = new WebScrapeService(fetcher, config.augment.scrapeBlockedHosts, parsers);
   const characters = new CharacterService(store);
-  const chat = new ChatService(registry, () => config.systemPrompt, characters, fetcher, { search, scrape, pricing: config.augment.pricing }, parsers);
+  const chat = new ChatService(
+    registry,
+    () => config.systemPrompt,
+    characters,
+    fetcher,
+    { search, scrape, pricing: config.augment.pricing },
+    parsers,
+  );
   const transcription = new TranscriptionService(registry, config.mediaLimits.audio);
   const safety = safeModeOf(config);
   // Every configured model, removed ones included: their past usage is still priced and named.
-  const models = new Map(registry.entries.map(({ config: model }) => [model.id, { name: model.name ?? model.id, pricing: model.pricing }]));
+  const models = new Map(
+    registry.entries.map(({ config: model }) => [
+      model.id,
+      { name: model.name ?? model.id, pricing: model.pricing },
+    ]),
+  );
   const modelInfo = (modelId: string) => models.get(modelId);
   return {
     ...core,
     accounts: new AccountService(store, meter),
     operator: new OperatorReads(store, limiter),
-    characters, fetcher, parsers, search, scrape, chat, transcription,
+    characters,
+    fetcher,
+    parsers,
+    search,
+    scrape,
+    chat,
+    transcription,
     responses: new ResponsesService(chat, registry),
     embeddings: new EmbeddingService(registry),
     speech: new SpeechService(registry),
     // The video's audio is transcribed like /audio/transcriptions with the default limits of that service.
     videoTranscription: new VideoTranscriptionService(new TranscriptionService(registry), fetcher),
     // enhance_prompt rewrites with the default text model through chat, without the operator's system prompt.
-    imageGeneration: new ImageGenerationService(registry, new ChatPromptEnhancer(chat, registry), safety.safeMode),
+    imageGeneration: new ImageGenerationService(
+      registry,
+      new ChatPromptEnhancer(chat, registry),
+      safety.safeMode,
+    ),
     imageEdit: new ImageEditService(registry, fetcher),
     upscale: new UpscaleService(registry, fetcher),
     backgroundRemoval: new BackgroundRemovalService(registry, fetcher),
-    usageHistory: new UsageHistory(store, (modelId) => modelInfo(modelId)?.pricing, new CursorCodec(cursorSecret())),
+    usageHistory: new UsageHistory(
+      store,
+      (modelId) => modelInfo(modelId)?.pricing,
+      new CursorCodec(cursorSecret()),
+    ),
     usageAnalytics: new UsageAnalytics(store, modelInfo),
     usageSeries: new UsageSeries(store),
     close: async () => {

@@ -12,14 +12,18 @@ function problemsOf(action: () => unknown): string[] {
   assert.throws(action, (error: unknown) => {
     assert.ok(error instanceof ConfigError);
     problems = error.problems;
-    for (const problem of error.problems) assert.ok(error.message.includes(problem), 'the message lists every problem');
+    for (const problem of error.problems)
+      assert.ok(error.message.includes(problem), 'the message lists every problem');
     return true;
   });
   return problems ?? [];
 }
 
 function assertProblem(problems: string[], pattern: RegExp): void {
-  assert.ok(problems.some((problem) => pattern.test(problem)), `expected ${pattern} in ${JSON.stringify(problems)}`);
+  assert.ok(
+    problems.some((problem) => pattern.test(problem)),
+    `expected ${pattern} in ${JSON.stringify(problems)}`,
+  );
 }
 
 describe('parseConfig', () => {
@@ -39,11 +43,16 @@ describe('parseConfig', () => {
   });
 
   it('names each bad field with its path', () => {
-    const problems = problemsOf(() => parseConfig({
-      server: { port: 70000, bodyLimit: -1 },
-      logLevel: 'loud',
-      models: [{ id: 'bad id!', engine: llama }, { id: 'ok', engine: { kind: 'tensorflow' } }],
-    }));
+    const problems = problemsOf(() =>
+      parseConfig({
+        server: { port: 70000, bodyLimit: -1 },
+        logLevel: 'loud',
+        models: [
+          { id: 'bad id!', engine: llama },
+          { id: 'ok', engine: { kind: 'tensorflow' } },
+        ],
+      }),
+    );
     assertProblem(problems, /^server\.port: /);
     assertProblem(problems, /^server\.bodyLimit: /);
     assertProblem(problems, /^logLevel: /);
@@ -52,23 +61,59 @@ describe('parseConfig', () => {
   });
 
   it('refuses unknown keys, naming them', () => {
-    assertProblem(problemsOf(() => parseConfig({ sever: {} })), /sever/);
-    assertProblem(problemsOf(() => parseConfig({ models: [{ id: 'm', engine: { ...llama, thread: 2 } }] })), /^models\.0\.engine: .*thread/);
+    assertProblem(
+      problemsOf(() => parseConfig({ sever: {} })),
+      /sever/,
+    );
+    assertProblem(
+      problemsOf(() => parseConfig({ models: [{ id: 'm', engine: { ...llama, thread: 2 } }] })),
+      /^models\.0\.engine: .*thread/,
+    );
   });
 
   it('checks engine fields', () => {
-    assertProblem(problemsOf(() => parseConfig({ models: [{ id: 'm', engine: { kind: 'openai-compatible', endpoints: [{ url: 'not a url' }] } }] })), /^models\.0\.engine\.endpoints\.0\.url: /);
-    assertProblem(problemsOf(() => parseConfig({ models: [{ id: 'm', engine: { kind: 'openai-compatible', endpoints: [] } }] })), /^models\.0\.engine\.endpoints: /);
-    assertProblem(problemsOf(() => parseConfig({ models: [{ id: 'm', engine: { ...llama, sequences: 0 } }] })), /^models\.0\.engine\.sequences: /);
+    assertProblem(
+      problemsOf(() =>
+        parseConfig({
+          models: [
+            { id: 'm', engine: { kind: 'openai-compatible', endpoints: [{ url: 'not a url' }] } },
+          ],
+        }),
+      ),
+      /^models\.0\.engine\.endpoints\.0\.url: /,
+    );
+    assertProblem(
+      problemsOf(() =>
+        parseConfig({
+          models: [{ id: 'm', engine: { kind: 'openai-compatible', endpoints: [] } }],
+        }),
+      ),
+      /^models\.0\.engine\.endpoints: /,
+    );
+    assertProblem(
+      problemsOf(() => parseConfig({ models: [{ id: 'm', engine: { ...llama, sequences: 0 } }] })),
+      /^models\.0\.engine\.sequences: /,
+    );
   });
 
   it('refuses duplicate model ids', () => {
-    const problems = problemsOf(() => parseConfig({ models: [{ id: 'a', engine: llama }, { id: 'b', engine: llama }, { id: 'a', engine: llama }] }));
+    const problems = problemsOf(() =>
+      parseConfig({
+        models: [
+          { id: 'a', engine: llama },
+          { id: 'b', engine: llama },
+          { id: 'a', engine: llama },
+        ],
+      }),
+    );
     assert.deepEqual(problems, ["models: duplicate id 'a'"]);
   });
 
   it('a root-level problem is labelled (root)', () => {
-    assertProblem(problemsOf(() => parseConfig('not an object')), /^\(root\): /);
+    assertProblem(
+      problemsOf(() => parseConfig('not an object')),
+      /^\(root\): /,
+    );
   });
 });
 
@@ -89,7 +134,10 @@ describe('loadConfig', () => {
   });
 
   it('RIALTO_PORT and RIALTO_DATA_DIR override the file', () => {
-    const path = write('b.yaml', 'server:\n  port: 9000\n  host: 0.0.0.0\ndataDirectory: ./store\n');
+    const path = write(
+      'b.yaml',
+      'server:\n  port: 9000\n  host: 0.0.0.0\ndataDirectory: ./store\n',
+    );
     const config = loadConfig(path, { RIALTO_PORT: '9100', RIALTO_DATA_DIR: '/var/lib/rialto' });
     assert.equal(config.server.port, 9100);
     assert.equal(config.server.host, '0.0.0.0', 'other server fields stay');
@@ -97,18 +145,32 @@ describe('loadConfig', () => {
   });
 
   it('the environment works without a file', () => {
-    const config = loadConfig(undefined, { RIALTO_CONFIG: write('c.yaml', 'logLevel: warn\n'), RIALTO_PORT: '0', RIALTO_LOG_LEVEL: 'error', RIALTO_SYSTEM_PROMPT: '' });
+    const config = loadConfig(undefined, {
+      RIALTO_CONFIG: write('c.yaml', 'logLevel: warn\n'),
+      RIALTO_PORT: '0',
+      RIALTO_LOG_LEVEL: 'error',
+      RIALTO_SYSTEM_PROMPT: '',
+    });
     assert.equal(config.server.port, 0);
     assert.equal(config.logLevel, 'error');
     assert.equal(config.systemPrompt, '');
   });
 
   it('a bad RIALTO_PORT is reported against server.port', () => {
-    assertProblem(problemsOf(() => loadConfig(write('d.yaml', '{}\n'), { RIALTO_PORT: 'eighty' })), /^server\.port: /);
+    assertProblem(
+      problemsOf(() => loadConfig(write('d.yaml', '{}\n'), { RIALTO_PORT: 'eighty' })),
+      /^server\.port: /,
+    );
   });
 
   it('unreadable files and bad YAML are clear errors', () => {
-    assertProblem(problemsOf(() => loadConfig(join(directory, 'missing.yaml'), {})), /^cannot read .*missing\.yaml/);
-    assertProblem(problemsOf(() => loadConfig(write('e.yaml', 'server: [unclosed\n'), {})), /^not valid YAML: /);
+    assertProblem(
+      problemsOf(() => loadConfig(join(directory, 'missing.yaml'), {})),
+      /^cannot read .*missing\.yaml/,
+    );
+    assertProblem(
+      problemsOf(() => loadConfig(write('e.yaml', 'server: [unclosed\n'), {})),
+      /^not valid YAML: /,
+    );
   });
 });

@@ -48,8 +48,16 @@ async function main(argv: string[]): Promise<number> {
     args: argv,
     allowPositionals: true,
     options: {
-      config: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, type: { type: 'string' },
-      description: { type: 'string' }, 'expires-at': { type: 'string' }, sha256: { type: 'string' }, currency: { type: 'string' }, account: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      config: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      type: { type: 'string' },
+      description: { type: 'string' },
+      'expires-at': { type: 'string' },
+      sha256: { type: 'string' },
+      currency: { type: 'string' },
+      account: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
   const [command, subcommand, argument] = positionals;
@@ -57,7 +65,11 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return command === undefined && values.help !== true ? 1 : 0;
   }
-  const environment = { ...process.env, ...(values.port === undefined ? {} : { RIALTO_PORT: values.port }), ...(values.host === undefined ? {} : { RIALTO_HOST: values.host }) };
+  const environment = {
+    ...process.env,
+    ...(values.port === undefined ? {} : { RIALTO_PORT: values.port }),
+    ...(values.host === undefined ? {} : { RIALTO_HOST: values.host }),
+  };
   const { loadConfig } = await import('./config.ts');
   const config = loadConfig(values.config, environment);
 
@@ -69,10 +81,13 @@ async function main(argv: string[]): Promise<number> {
     const stop = (): void => {
       if (stopping) process.exit(1);
       stopping = true;
-      server.close().then(() => process.exit(0), (error: unknown) => {
-        process.stderr.write(`rialto: shutdown failed: ${(error as Error).message}\n`);
-        process.exit(1);
-      });
+      server.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          process.stderr.write(`rialto: shutdown failed: ${(error as Error).message}\n`);
+          process.exit(1);
+        },
+      );
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
@@ -84,16 +99,29 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'keys' && subcommand === 'create') {
     const apiKeyType = (values.type ?? 'ADMIN').toUpperCase();
-    if (apiKeyType !== 'ADMIN' && apiKeyType !== 'INFERENCE') throw new Error('--type must be ADMIN or INFERENCE');
-    const expiresAt = values['expires-at'] === undefined ? null : new Date(values['expires-at']).toISOString();
-    const created = await withKeys(config, (keys) => keys.create({ apiKeyType, description: values.description ?? `${apiKeyType.toLowerCase()} key`, expiresAt }));
+    if (apiKeyType !== 'ADMIN' && apiKeyType !== 'INFERENCE')
+      throw new Error('--type must be ADMIN or INFERENCE');
+    const expiresAt =
+      values['expires-at'] === undefined ? null : new Date(values['expires-at']).toISOString();
+    const created = await withKeys(config, (keys) =>
+      keys.create({
+        apiKeyType,
+        description: values.description ?? `${apiKeyType.toLowerCase()} key`,
+        expiresAt,
+      }),
+    );
     process.stdout.write(`${created.apiKey}\n`);
-    process.stderr.write(`Created ${apiKeyType} key ${created.record.id}. Store it now: it is not shown again.\n`);
+    process.stderr.write(
+      `Created ${apiKeyType} key ${created.record.id}. Store it now: it is not shown again.\n`,
+    );
     return 0;
   }
   if (command === 'keys' && subcommand === 'list') {
     const list = await withKeys(config, (keys) => keys.list());
-    for (const key of list) process.stdout.write(`${key.id}  ${key.apiKeyType.padEnd(9)}  …${key.last6}  ${key.createdAt}  ${key.description}\n`);
+    for (const key of list)
+      process.stdout.write(
+        `${key.id}  ${key.apiKeyType.padEnd(9)}  …${key.last6}  ${key.createdAt}  ${key.description}\n`,
+      );
     return 0;
   }
   if (command === 'keys' && subcommand === 'revoke' && argument !== undefined) {
@@ -104,12 +132,17 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'balance' && (subcommand === 'add' || subcommand === 'show')) {
     const accountId = values.account ?? 'default';
     const currency = (values.currency ?? 'USD').toUpperCase();
-    if (currency !== 'USD' && currency !== 'DIEM') throw new Error('--currency must be USD or DIEM');
+    if (currency !== 'USD' && currency !== 'DIEM')
+      throw new Error('--currency must be USD or DIEM');
     const { addBalance, balanceLine, parseBalanceAmount } = await import('./cli/balance.ts');
     // The amount is checked before the store is opened: a refused one creates no account.
     const nanos = subcommand === 'add' ? parseBalanceAmount(argument) : 0;
-    const account = await withStore(config, async (store) => (subcommand === 'add' ? addBalance(store, accountId, currency, nanos)
-      : await store.accounts.find(accountId) ?? await store.accounts.ensure(accountId, accountId, new Date().toISOString())));
+    const account = await withStore(config, async (store) =>
+      subcommand === 'add'
+        ? addBalance(store, accountId, currency, nanos)
+        : ((await store.accounts.find(accountId)) ??
+          (await store.accounts.ensure(accountId, accountId, new Date().toISOString()))),
+    );
     process.stdout.write(balanceLine(account));
     return 0;
   }
@@ -124,14 +157,29 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'pull' && subcommand !== undefined) {
-    const [{ modelsDirectoryOf, discoveredModelId }, { pullModel }, { createProgressReporter }, { parseModelSource }] = await Promise.all([
-      import('./engines/engine-factory.ts'), import('./pull/model-puller.ts'), import('./pull/progress-bar.ts'), import('./pull/model-source.ts'),
+    const [
+      { modelsDirectoryOf, discoveredModelId },
+      { pullModel },
+      { createProgressReporter },
+      { parseModelSource },
+    ] = await Promise.all([
+      import('./engines/engine-factory.ts'),
+      import('./pull/model-puller.ts'),
+      import('./pull/progress-bar.ts'),
+      import('./pull/model-source.ts'),
     ]);
     const { fileName } = parseModelSource(subcommand);
     const reporter = createProgressReporter(fileName);
-    const result = await pullModel({ source: subcommand, modelsDirectory: modelsDirectoryOf(config), ...(values.sha256 === undefined ? {} : { sha256: values.sha256 }), onProgress: (progress) => reporter.update(progress) });
+    const result = await pullModel({
+      source: subcommand,
+      modelsDirectory: modelsDirectoryOf(config),
+      ...(values.sha256 === undefined ? {} : { sha256: values.sha256 }),
+      onProgress: (progress) => reporter.update(progress),
+    });
     reporter.finish();
-    process.stderr.write(`Saved ${result.path} (${result.bytes} bytes, sha256 ${result.sha256}). A running 'rialto serve' serves it within seconds, without a restart (as model ${discoveredModelId(result.path.split(/[\\/]/).pop() ?? '')}); else 'rialto serve' will.\n`);
+    process.stderr.write(
+      `Saved ${result.path} (${result.bytes} bytes, sha256 ${result.sha256}). A running 'rialto serve' serves it within seconds, without a restart (as model ${discoveredModelId(result.path.split(/[\\/]/).pop() ?? '')}); else 'rialto serve' will.\n`,
+    );
     return 0;
   }
   process.stderr.write(USAGE);
@@ -139,10 +187,14 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => { if (code >= 0) process.exitCode = code; },
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
   async (error: unknown) => {
     const { ConfigError } = await import('./config.ts');
-    process.stderr.write(error instanceof ConfigError ? `${error.message}\n` : `rialto: ${(error as Error).message}\n`);
+    process.stderr.write(
+      error instanceof ConfigError ? `${error.message}\n` : `rialto: ${(error as Error).message}\n`,
+    );
     process.exitCode = error instanceof ConfigError ? 2 : 1;
     // A failed start has closed what it opened; should a library still hold a handle, the exit does not wait for it.
     setTimeout(() => process.exit(), 3000).unref();

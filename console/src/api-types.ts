@@ -64,7 +64,15 @@ export interface UsageSeries {
 }
 
 export interface UsageAnalytics {
-  byModel: { modelName: string; unitType: string; modelType: string | null; totalUsd: number; totalDiem: number; totalUnits: number; breakdown?: { type: string; usd: number; diem: number; units: number }[] }[];
+  byModel: {
+    modelName: string;
+    unitType: string;
+    modelType: string | null;
+    totalUsd: number;
+    totalDiem: number;
+    totalUnits: number;
+    breakdown?: { type: string; usd: number; diem: number; units: number }[];
+  }[];
 }
 
 export interface Breach {

@@ -5,7 +5,11 @@ export const SIGNED_OUT_EVENT = 'rialto:signed-out';
 
 /** A Venice error answer (or a network failure): `message` is what the server said. */
 export class ApiError extends Error {
-  constructor(message: string, readonly status: number, readonly body: unknown = undefined) {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly body: unknown = undefined,
+  ) {
     super(message);
     this.name = 'ApiError';
   }
@@ -17,10 +21,22 @@ type Issue = { path?: unknown[]; message?: unknown };
 export function errorMessageOf(body: unknown, status: number): string {
   if (typeof body === 'object' && body !== null && 'error' in body) {
     const { error } = body;
-    const base = typeof error === 'string' ? error
-      : typeof error === 'object' && error !== null && 'message' in error && typeof error.message === 'string' ? error.message : `HTTP ${status}`;
+    const base =
+      typeof error === 'string'
+        ? error
+        : typeof error === 'object' &&
+            error !== null &&
+            'message' in error &&
+            typeof error.message === 'string'
+          ? error.message
+          : `HTTP ${status}`;
     const issues = 'issues' in body && Array.isArray(body.issues) ? (body.issues as Issue[]) : [];
-    const detail = issues.map((issue) => `${Array.isArray(issue.path) && issue.path.length > 0 ? `${issue.path.join('.')}: ` : ''}${String(issue.message)}`).join('; ');
+    const detail = issues
+      .map(
+        (issue) =>
+          `${Array.isArray(issue.path) && issue.path.length > 0 ? `${issue.path.join('.')}: ` : ''}${String(issue.message)}`,
+      )
+      .join('; ');
     return detail === '' ? base : `${base} (${detail})`;
   }
   return `HTTP ${status}`;
@@ -43,7 +59,8 @@ export async function apiFetch(path: string, options: RequestOptions = {}): Prom
   let response: Response;
   try {
     response = await fetch(`${API_BASE}${path}`, {
-      method: options.method ?? 'GET', headers,
+      method: options.method ?? 'GET',
+      headers,
       ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
@@ -53,10 +70,15 @@ export async function apiFetch(path: string, options: RequestOptions = {}): Prom
   }
   if (!response.ok) {
     // The signed-in key stopped working (revoked, expired): back to the sign-in page.
-    if (response.status === 401 && options.key === undefined && key !== null) window.dispatchEvent(new Event(SIGNED_OUT_EVENT));
+    if (response.status === 401 && options.key === undefined && key !== null)
+      window.dispatchEvent(new Event(SIGNED_OUT_EVENT));
     const text = await response.text();
     let body: unknown = text;
-    try { body = JSON.parse(text); } catch { /* not JSON: keep the text */ }
+    try {
+      body = JSON.parse(text);
+    } catch {
+      /* not JSON: keep the text */
+    }
     throw new ApiError(errorMessageOf(body, response.status), response.status, body);
   }
   return response;

@@ -13,7 +13,8 @@ export async function importCharacters(store: Store, path: string): Promise<stri
   const text = readFileSync(path, 'utf8');
   // YAML 1.2 reads JSON too.
   const parsed = characterImportFile.safeParse(parseYaml(text));
-  if (!parsed.success) throw new Error(`${path} is not a valid character file:\n${z.prettifyError(parsed.error)}`);
+  if (!parsed.success)
+    throw new Error(`${path} is not a valid character file:\n${z.prettifyError(parsed.error)}`);
   const { created, updated } = await new CharacterService(store).import(parsed.data);
   return `Imported ${parsed.data.length} characters from ${path}: ${created.length} created, ${updated.length} updated.\n`;
 }
@@ -21,5 +22,10 @@ export async function importCharacters(store: Store, path: string): Promise<stri
 /** `rialto characters list`: every character, public or not, one a line. */
 export async function listCharacters(store: Store): Promise<string> {
   const records = await new CharacterService(store).all();
-  return records.map((record) => `${record.slug}  ${record.public ? 'public ' : 'private'}  ${record.modelId}  ${record.name}\n`).join('');
+  return records
+    .map(
+      (record) =>
+        `${record.slug}  ${record.public ? 'public ' : 'private'}  ${record.modelId}  ${record.name}\n`,
+    )
+    .join('');
 }

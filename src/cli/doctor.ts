@@ -7,12 +7,26 @@ import { createEngineSet, discoverModels } from '../engines/engine-factory.ts';
 import { redactUrlCredentials } from '../observability/url-redaction.ts';
 import { openStore } from '../storage/open-store.ts';
 
-interface Finding { ok: boolean; what: string; detail: string }
+interface Finding {
+  ok: boolean;
+  what: string;
+  detail: string;
+}
 
 /** Whether `command` runs: a path that is executable, or a name found executable on $PATH. */
 function executable(command: string): boolean {
-  const candidates = isAbsolute(command) || command.includes('/') ? [command] : (process.env.PATH ?? '').split(delimiter).map((directory) => join(directory, command));
-  return candidates.some((path) => { try { accessSync(path, constants.X_OK); return true; } catch { return false; } });
+  const candidates =
+    isAbsolute(command) || command.includes('/')
+      ? [command]
+      : (process.env.PATH ?? '').split(delimiter).map((directory) => join(directory, command));
+  return candidates.some((path) => {
+    try {
+      accessSync(path, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** The programs a model's engine runs (espeak-ng, pocketsphinx, ffmpeg), by engine kind. */
@@ -27,29 +41,49 @@ function binariesOf(engine: Config['models'][number]['engine']): string[] {
  * their engines run, one line each, on stdout. Exit 1 when anything a non-optional part needs is at fault.
  */
 export async function doctor(config: Config, configPath: string | undefined): Promise<number> {
-  const findings: Finding[] = [{ ok: true, what: 'config', detail: configPath ?? 'defaults (no rialto.yaml)' }];
+  const findings: Finding[] = [
+    { ok: true, what: 'config', detail: configPath ?? 'defaults (no rialto.yaml)' },
+  ];
   const report = (finding: Finding): void => {
     findings.push(finding);
-    process.stdout.write(`${finding.ok ? 'ok   ' : 'FAULT'}  ${finding.what.padEnd(28)} ${finding.detail}\n`);
+    process.stdout.write(
+      `${finding.ok ? 'ok   ' : 'FAULT'}  ${finding.what.padEnd(28)} ${finding.detail}\n`,
+    );
   };
   process.stdout.write(`ok     ${'config'.padEnd(28)} ${findings[0]!.detail}\n`);
   try {
     const store = await openStore(config);
     await store.close();
-    report({ ok: true, what: 'store', detail: config.database.url === undefined ? join(config.dataDirectory, 'rialto.db') : redactUrlCredentials(config.database.url) });
+    report({
+      ok: true,
+      what: 'store',
+      detail:
+        config.database.url === undefined
+          ? join(config.dataDirectory, 'rialto.db')
+          : redactUrlCredentials(config.database.url),
+    });
   } catch (error) {
     report({ ok: false, what: 'store', detail: (error as Error).message });
   }
   if (config.rateLimits.store === 'redis') {
     const url = config.rateLimits.redisUrl ?? 'redis://127.0.0.1:6379';
-    const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 3000, enableOfflineQueue: false });
+    const redis = new Redis(url, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      connectTimeout: 3000,
+      enableOfflineQueue: false,
+    });
     redis.on('error', () => undefined);
     try {
       await redis.connect();
       await redis.ping();
       report({ ok: true, what: 'redis', detail: redactUrlCredentials(url) });
     } catch (error) {
-      report({ ok: false, what: 'redis', detail: `${redactUrlCredentials(url)}: ${(error as Error).message}` });
+      report({
+        ok: false,
+        what: 'redis',
+        detail: `${redactUrlCredentials(url)}: ${(error as Error).message}`,
+      });
     } finally {
       redis.disconnect();
     }
@@ -57,24 +91,41 @@ export async function doctor(config: Config, configPath: string | undefined): Pr
   const logger = pino({ level: 'silent' });
   const engines = createEngineSet(config, logger);
   try {
-    for (const model of discoverModels(config, { warn: (_fields: unknown, message?: string) => report({ ok: false, what: 'models folder', detail: message ?? '' }) } as never)) {
+    for (const model of discoverModels(config, {
+      warn: (_fields: unknown, message?: string) =>
+        report({ ok: false, what: 'models folder', detail: message ?? '' }),
+    } as never)) {
       const optional = model.optional ? ' (optional)' : '';
       for (const binary of binariesOf(model.engine)) {
         const found = executable(binary);
-        report({ ok: found || model.optional, what: `model ${model.id}: ${binary}`, detail: found ? 'found' : `not found on PATH${optional}` });
+        report({
+          ok: found || model.optional,
+          what: `model ${model.id}: ${binary}`,
+          detail: found ? 'found' : `not found on PATH${optional}`,
+        });
       }
       try {
         const entry = await engines.create({ ...model, optional: false });
         const { healthy, detail } = await entry!.engine.checkHealth(AbortSignal.timeout(5000));
-        report({ ok: healthy, what: `model ${model.id}`, detail: `${model.type}, ${model.engine.kind}: ${redactUrlCredentials(detail)}` });
+        report({
+          ok: healthy,
+          what: `model ${model.id}`,
+          detail: `${model.type}, ${model.engine.kind}: ${redactUrlCredentials(detail)}`,
+        });
       } catch (error) {
-        report({ ok: model.optional, what: `model ${model.id}`, detail: `cannot start${optional}: ${redactUrlCredentials((error as Error).message)}` });
+        report({
+          ok: model.optional,
+          what: `model ${model.id}`,
+          detail: `cannot start${optional}: ${redactUrlCredentials((error as Error).message)}`,
+        });
       }
     }
   } finally {
     await engines.close().catch(() => undefined);
   }
   const faults = findings.filter((finding) => !finding.ok).length;
-  process.stdout.write(faults === 0 ? 'Rialto is ready to serve.\n' : `${faults} fault(s): see FAULT above.\n`);
+  process.stdout.write(
+    faults === 0 ? 'Rialto is ready to serve.\n' : `${faults} fault(s): see FAULT above.\n`,
+  );
   return faults === 0 ? 0 : 1;
 }

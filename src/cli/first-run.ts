@@ -9,18 +9,34 @@ const MAKE_ONE = `"rk-$(openssl rand -hex 8)-$(openssl rand -base64 32 | tr '+/'
  * is printed: the operator has it. Otherwise, when the store holds no active key at all, one ADMIN key is created
  * and returned, to be printed once on stdout (firstRunBanner), never logged. Undefined when nothing is to print.
  */
-export async function ensureAdminKey(keys: KeyService, fixedKey: string | undefined, logger: Logger): Promise<string | undefined> {
+export async function ensureAdminKey(
+  keys: KeyService,
+  fixedKey: string | undefined,
+  logger: Logger,
+): Promise<string | undefined> {
   if (fixedKey !== undefined && fixedKey !== '') {
-    const record = await keys.adopt(fixedKey.trim(), { apiKeyType: 'ADMIN', description: 'RIALTO_ADMIN_KEY' }).catch((error: unknown) => {
-      throw new Error(`RIALTO_ADMIN_KEY is refused: ${(error as Error).message}. Make one with: ${MAKE_ONE}`);
-    });
-    if (record.revokedAt !== null) logger.warn({ keyId: record.id }, 'RIALTO_ADMIN_KEY was revoked: it does not authenticate');
-    else if (record.apiKeyType !== 'ADMIN') logger.warn({ keyId: record.id }, 'RIALTO_ADMIN_KEY names an INFERENCE key: it cannot use the admin routes');
+    const record = await keys
+      .adopt(fixedKey.trim(), { apiKeyType: 'ADMIN', description: 'RIALTO_ADMIN_KEY' })
+      .catch((error: unknown) => {
+        throw new Error(
+          `RIALTO_ADMIN_KEY is refused: ${(error as Error).message}. Make one with: ${MAKE_ONE}`,
+        );
+      });
+    if (record.revokedAt !== null)
+      logger.warn({ keyId: record.id }, 'RIALTO_ADMIN_KEY was revoked: it does not authenticate');
+    else if (record.apiKeyType !== 'ADMIN')
+      logger.warn(
+        { keyId: record.id },
+        'RIALTO_ADMIN_KEY names an INFERENCE key: it cannot use the admin routes',
+      );
     return undefined;
   }
   if ((await keys.list()).length > 0) return undefined;
   const created = await keys.create({ apiKeyType: 'ADMIN', description: 'first-run admin key' });
-  logger.info({ keyId: created.record.id }, 'first run: created an ADMIN key (printed once on stdout, not logged)');
+  logger.info(
+    { keyId: created.record.id },
+    'first run: created an ADMIN key (printed once on stdout, not logged)',
+  );
   return created.apiKey;
 }
 
@@ -33,7 +49,10 @@ export function reachableOrigin(address: string): string {
 export function firstRunBanner(apiKey: string, address: string): string {
   const origin = reachableOrigin(address);
   const rule = '='.repeat(78);
-  const body = JSON.stringify({ model: 'default', messages: [{ role: 'user', content: 'Hello!' }] });
+  const body = JSON.stringify({
+    model: 'default',
+    messages: [{ role: 'user', content: 'Hello!' }],
+  });
   return [
     rule,
     ' RIALTO FIRST RUN: an ADMIN API key was created. It is shown only this once: store it now.',

@@ -1,6 +1,13 @@
 import { Writable } from 'node:stream';
 
-const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO ', 40: 'WARN ', 50: 'ERROR', 60: 'FATAL' };
+const LEVELS: Record<number, string> = {
+  10: 'TRACE',
+  20: 'DEBUG',
+  30: 'INFO ',
+  40: 'WARN ',
+  50: 'ERROR',
+  60: 'FATAL',
+};
 const OMITTED = new Set(['level', 'time', 'msg', 'pid', 'hostname']);
 
 /** One pino JSON line as a person reads it: `12:03:04.567 WARN  message key=value …`. */
@@ -11,8 +18,10 @@ export function prettyLine(line: string): string {
   } catch {
     return line;
   }
-  const time = typeof record.time === 'number' ? new Date(record.time).toISOString().slice(11, 23) : '';
-  const fields = Object.entries(record).filter(([key]) => !OMITTED.has(key))
+  const time =
+    typeof record.time === 'number' ? new Date(record.time).toISOString().slice(11, 23) : '';
+  const fields = Object.entries(record)
+    .filter(([key]) => !OMITTED.has(key))
     .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
   return `${time} ${LEVELS[record.level as number] ?? String(record.level)} ${String(record.msg ?? '')}${fields.length === 0 ? '' : `  ${fields.join(' ')}`}`;
 }
@@ -22,9 +31,17 @@ export function prettyLine(line: string): string {
  * when RIALTO_LOG_FORMAT=json; in a terminal, or with RIALTO_LOG_FORMAT=pretty, readable lines instead. Undefined
  * means pino's own stdout destination.
  */
-export function logDestination(format: string | undefined = process.env.RIALTO_LOG_FORMAT, isTerminal = process.stdout.isTTY === true): Writable | undefined {
-  const pretty = format === 'pretty' || ((format === undefined || format === '' || format === 'auto') && isTerminal);
-  if (format !== undefined && !['', 'auto', 'json', 'pretty'].includes(format)) throw new Error(`RIALTO_LOG_FORMAT must be auto, json or pretty, not ${JSON.stringify(format)}`);
+export function logDestination(
+  format: string | undefined = process.env.RIALTO_LOG_FORMAT,
+  isTerminal = process.stdout.isTTY === true,
+): Writable | undefined {
+  const pretty =
+    format === 'pretty' ||
+    ((format === undefined || format === '' || format === 'auto') && isTerminal);
+  if (format !== undefined && !['', 'auto', 'json', 'pretty'].includes(format))
+    throw new Error(
+      `RIALTO_LOG_FORMAT must be auto, json or pretty, not ${JSON.stringify(format)}`,
+    );
   if (!pretty) return undefined;
   let pending = '';
   return new Writable({

@@ -28,14 +28,26 @@ export interface RunningServer {
  */
 export async function serve(config: Config): Promise<RunningServer> {
   const destination = logDestination(process.env.RIALTO_LOG_FORMAT || config.logFormat);
-  const logger = pino({ level: config.logLevel, redact: { paths: ['req.headers.authorization', 'headers.authorization'], remove: true }, ...redactingLogHooks }, ...(destination === undefined ? [] : [destination]));
+  const logger = pino(
+    {
+      level: config.logLevel,
+      redact: { paths: ['req.headers.authorization', 'headers.authorization'], remove: true },
+      ...redactingLogHooks,
+    },
+    ...(destination === undefined ? [] : [destination]),
+  );
   // What to close, last opened first, should the start fail.
   const opened: (() => unknown)[] = [];
   const undo = async (): Promise<void> => {
-    for (const close of opened.reverse()) await Promise.resolve().then(close).catch(() => undefined);
+    for (const close of opened.reverse())
+      await Promise.resolve()
+        .then(close)
+        .catch(() => undefined);
   };
   try {
-    const store = await openStore(config).catch((error: unknown) => { throw new Error(`cannot open the store: ${(error as Error).message}`, { cause: error }); });
+    const store = await openStore(config).catch((error: unknown) => {
+      throw new Error(`cannot open the store: ${(error as Error).message}`, { cause: error });
+    });
     opened.push(() => store.close());
     const engines = createEngineSet(config, logger);
     opened.push(() => engines.close());
@@ -56,12 +68,23 @@ export async function serve(config: Config): Promise<RunningServer> {
     const limiter = createRateLimiter(config, logger);
     opened.push(() => limiter?.close());
     const metrics = config.metrics.enabled ? new Metrics() : undefined;
-    const meter = new Meter(store, limiter, { leaseSeconds: config.billing.leaseSeconds, ...(metrics === undefined ? {} : { metrics }) });
+    const meter = new Meter(store, limiter, {
+      leaseSeconds: config.billing.leaseSeconds,
+      ...(metrics === undefined ? {} : { metrics }),
+    });
     opened.push(() => meter.close());
     // Reservations left open by a process that died (SIGKILL, power loss) are released once their lease ends.
     const released = await meter.sweep();
-    if (released > 0) logger.warn({ released }, 'released reservations whose serving process ended');
-    const sweeper = setInterval(() => { void meter.sweep().catch((error: unknown) => logger.error({ err: error }, 'reservation sweep failed')); }, Math.min(60_000, config.billing.leaseSeconds * 500));
+    if (released > 0)
+      logger.warn({ released }, 'released reservations whose serving process ended');
+    const sweeper = setInterval(
+      () => {
+        void meter
+          .sweep()
+          .catch((error: unknown) => logger.error({ err: error }, 'reservation sweep failed'));
+      },
+      Math.min(60_000, config.billing.leaseSeconds * 500),
+    );
     sweeper.unref();
     opened.push(() => clearInterval(sweeper));
     const jobs = await createJobs({ config, store, registry, meter, logger });
@@ -70,19 +93,39 @@ export async function serve(config: Config): Promise<RunningServer> {
     const health = new ModelHealthMonitor(registry, logger);
     opened.push(() => health.close());
     await health.start();
-    const watcher = config.discoverModels ? new ModelFolderWatcher(config, registry, engines, logger, { onChange: () => health.reportDefault() }) : undefined;
+    const watcher = config.discoverModels
+      ? new ModelFolderWatcher(config, registry, engines, logger, {
+          onChange: () => health.reportDefault(),
+        })
+      : undefined;
     opened.push(() => watcher?.close());
     await watcher?.start();
-    const app = await createApp({ config, logger, store, keys, registry, meter, jobs: jobs.service, ...(limiter === undefined ? {} : { limiter }), ...(metrics === undefined ? {} : { metrics }) });
+    const app = await createApp({
+      config,
+      logger,
+      store,
+      keys,
+      registry,
+      meter,
+      jobs: jobs.service,
+      ...(limiter === undefined ? {} : { limiter }),
+      ...(metrics === undefined ? {} : { metrics }),
+    });
     opened.push(() => app.close());
     const address = await app.listen({ host: config.server.host, port: config.server.port });
     await jobs.start();
-    const bringOne = `Bring one: 'rialto pull hf:<owner>/<repo>/<file>.gguf' (saved in ${modelsDirectoryOf(config)}; served at once), `
-      + 'a GGUF path under models: in rialto.yaml, or an upstream URL (engine kind openai-compatible). See the README.';
-    if (!registry.entries.some((entry) => entry.config.type === 'text')) logger.warn(`No text model is configured. ${bringOne}`);
-    if (firstKey === undefined && (await keys.list()).length === 0) logger.warn("No API key exists yet: create one with 'rialto keys create'.");
+    const bringOne =
+      `Bring one: 'rialto pull hf:<owner>/<repo>/<file>.gguf' (saved in ${modelsDirectoryOf(config)}; served at once), ` +
+      'a GGUF path under models: in rialto.yaml, or an upstream URL (engine kind openai-compatible). See the README.';
+    if (!registry.entries.some((entry) => entry.config.type === 'text'))
+      logger.warn(`No text model is configured. ${bringOne}`);
+    if (firstKey === undefined && (await keys.list()).length === 0)
+      logger.warn("No API key exists yet: create one with 'rialto keys create'.");
     const origin = reachableOrigin(address);
-    logger.info({ models: registry.entries.map((entry) => entry.config.id), console: `${origin}/console/` }, `Rialto listening on ${address}/api/v1 (also /v1); console at ${origin}/console/`);
+    logger.info(
+      { models: registry.entries.map((entry) => entry.config.id), console: `${origin}/console/` },
+      `Rialto listening on ${address}/api/v1 (also /v1); console at ${origin}/console/`,
+    );
     // The key goes to stdout once, not through the logger: log files and collectors never hold it.
     if (firstKey !== undefined) process.stdout.write(firstRunBanner(firstKey, address));
     opened.length = 0;
@@ -95,7 +138,8 @@ export async function serve(config: Config): Promise<RunningServer> {
         await drain(app, config.server.shutdownGraceSeconds, logger);
         await jobs.close();
         // Responses end after their settlement; a client that left mid-stream can leave one still being written.
-        if (!(await meter.settled(10_000))) logger.error('some requests were not settled before the store closed');
+        if (!(await meter.settled(10_000)))
+          logger.error('some requests were not settled before the store closed');
         meter.close();
         await limiter?.close();
         await keyChanges?.close();

@@ -93,13 +93,19 @@ export const openAiCompatibleEngine = z.strictObject({
    */
   imageApi: z.enum(['openai', 'localai']).default('openai'),
   /** image and inpaint models: the sizes the upstream accepts (e.g. 1024x1024); absent: any WxH. */
-  imageSizes: z.array(z.string().regex(/^\d+x\d+$/, 'a size is WIDTHxHEIGHT')).min(1).optional(),
+  imageSizes: z
+    .array(z.string().regex(/^\d+x\d+$/, 'a size is WIDTHxHEIGHT'))
+    .min(1)
+    .optional(),
   /** asr models: the ffmpeg that measures uploads before they are sent (default: ffmpeg on PATH). */
   ffmpeg: z.string().min(1).optional(),
   /** video models: the clip lengths in seconds the upstream's /videos accepts; absent: Sora 2's 4, 8 and 12. */
   videoSeconds: z.array(z.number().int().positive()).min(1).optional(),
   /** video models: the sizes the upstream's /videos accepts (WIDTHxHEIGHT); absent: Sora 2's four sizes. */
-  videoSizes: z.array(z.string().regex(/^\d+x\d+$/, 'a size is WIDTHxHEIGHT')).min(1).optional(),
+  videoSizes: z
+    .array(z.string().regex(/^\d+x\d+$/, 'a size is WIDTHxHEIGHT'))
+    .min(1)
+    .optional(),
 });
 
 export const audioFormat = z.enum(['mp3', 'opus', 'aac', 'flac', 'wav', 'pcm']);

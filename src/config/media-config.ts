@@ -5,7 +5,9 @@ import { z } from 'zod';
 /** swagger: ModelResponse.model_spec.constraints for image and inpaint models. */
 export const imageConstraints = z.strictObject({
   promptCharacterLimit: z.number().int().positive().default(7500),
-  steps: z.strictObject({ default: z.number().int().min(1), max: z.number().int().min(1) }).default({ default: 20, max: 50 }),
+  steps: z
+    .strictObject({ default: z.number().int().min(1), max: z.number().int().min(1) })
+    .default({ default: 20, max: 50 }),
   widthHeightDivisor: z.number().int().positive().default(8),
   /** The largest width or height a request may ask for. */
   maxDimension: z.number().int().positive().default(1280),

@@ -28,10 +28,12 @@ const audio = z.strictObject({
   decodeTimeoutSeconds: z.number().int().positive().default(AUDIO_DEFAULTS.decodeTimeoutSeconds),
 });
 
-export const mediaLimitsConfig = z.strictObject({
-  image: image.default(IMAGE_DEFAULTS),
-  audio: audio.default(AUDIO_DEFAULTS),
-}).default({ image: IMAGE_DEFAULTS, audio: AUDIO_DEFAULTS });
+export const mediaLimitsConfig = z
+  .strictObject({
+    image: image.default(IMAGE_DEFAULTS),
+    audio: audio.default(AUDIO_DEFAULTS),
+  })
+  .default({ image: IMAGE_DEFAULTS, audio: AUDIO_DEFAULTS });
 
 export type MediaLimitsConfig = z.infer<typeof mediaLimitsConfig>;
 export type AudioLimits = MediaLimitsConfig['audio'];

@@ -1,7 +1,15 @@
 import { ContextLengthError, VeniceError } from '../errors/venice-error.ts';
 
 /** `content_policy`: the upstream refused the prompt or image under its content policy. */
-export type EngineFailure = 'overloaded' | 'capacity' | 'offline' | 'timeout' | 'context_length' | 'bad_request' | 'content_policy' | 'failed';
+export type EngineFailure =
+  | 'overloaded'
+  | 'capacity'
+  | 'offline'
+  | 'timeout'
+  | 'context_length'
+  | 'bad_request'
+  | 'content_policy'
+  | 'failed';
 
 /**
  * What an upstream answered, when its answer is the failure. Its `message` may quote the request back (some servers
@@ -17,27 +25,50 @@ export interface UpstreamAnswer {
 
 /** What engines throw. `retryable` means another endpoint (or a later try) may succeed. */
 export class EngineError extends Error {
-  constructor(readonly failure: EngineFailure, message: string, readonly options: { retryable?: boolean; status?: number; cause?: unknown; upstream?: UpstreamAnswer } = {}) {
+  constructor(
+    readonly failure: EngineFailure,
+    message: string,
+    readonly options: {
+      retryable?: boolean;
+      status?: number;
+      cause?: unknown;
+      upstream?: UpstreamAnswer;
+    } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'EngineError';
   }
 
   get retryable(): boolean {
-    return this.options.retryable ?? (this.failure === 'overloaded' || this.failure === 'capacity' || this.failure === 'offline');
+    return (
+      this.options.retryable ??
+      (this.failure === 'overloaded' || this.failure === 'capacity' || this.failure === 'offline')
+    );
   }
 }
 
 /** The one mapping from engine failures to Venice errors (STYLE.md, Errors). */
 export function toVeniceError(error: EngineError, contextParam = 'messages'): VeniceError {
   switch (error.failure) {
-    case 'overloaded': return new VeniceError('MODEL_OVERLOADED', { cause: error });
-    case 'capacity': return new VeniceError('MODEL_AT_CAPACITY', { cause: error });
-    case 'offline': return new VeniceError('MODEL_OFFLINE', { cause: error });
-    case 'timeout': return new VeniceError('REQUEST_TIMEOUT', { cause: error });
-    case 'context_length': return new ContextLengthError(contextParam);
+    case 'overloaded':
+      return new VeniceError('MODEL_OVERLOADED', { cause: error });
+    case 'capacity':
+      return new VeniceError('MODEL_AT_CAPACITY', { cause: error });
+    case 'offline':
+      return new VeniceError('MODEL_OFFLINE', { cause: error });
+    case 'timeout':
+      return new VeniceError('REQUEST_TIMEOUT', { cause: error });
+    case 'context_length':
+      return new ContextLengthError(contextParam);
     // An engine's own refusal says what was wrong; an upstream's words stay out of the answer (UpstreamAnswer).
-    case 'bad_request': return new VeniceError('INVALID_REQUEST', { ...(error.options.upstream === undefined ? { message: error.message } : {}), cause: error });
-    case 'content_policy': return new VeniceError('CONTENT_POLICY_VIOLATION', { cause: error });
-    case 'failed': return new VeniceError('INFERENCE_FAILED', { cause: error });
+    case 'bad_request':
+      return new VeniceError('INVALID_REQUEST', {
+        ...(error.options.upstream === undefined ? { message: error.message } : {}),
+        cause: error,
+      });
+    case 'content_policy':
+      return new VeniceError('CONTENT_POLICY_VIOLATION', { cause: error });
+    case 'failed':
+      return new VeniceError('INFERENCE_FAILED', { cause: error });
   }
 }

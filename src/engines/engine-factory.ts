@@ -25,19 +25,29 @@ export function ggufProblem(path: string): string | undefined {
   } catch (error) {
     return `cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
   }
-  return bytes.toString('latin1') === 'GGUF' ? undefined : 'not a GGUF file (it does not begin with "GGUF")';
+  return bytes.toString('latin1') === 'GGUF'
+    ? undefined
+    : 'not a GGUF file (it does not begin with "GGUF")';
 }
 
 /** The model a GGUF found in the models folder is served as: id = its file name, lower case; optional. */
 /** The id a GGUF in the models folder is served as: its file name, lower case (`local-` first when a configured model has it). */
 export function discoveredModelId(file: string): string {
-  return file.replace(/\.gguf$/, '').toLowerCase().replace(/[^a-z0-9._-]+/g, '-');
+  return file
+    .replace(/\.gguf$/, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-');
 }
 
 export function discoveredModel(file: string, takenIds: ReadonlySet<string>): ModelConfig {
   const id = discoveredModelId(file);
   // Optional: a file that cannot load is left out with a warning naming it, not fatal to the start.
-  return modelConfigSchema.parse({ id: takenIds.has(id) ? `local-${id}` : id, name: file, optional: true, engine: { kind: 'llama-cpp', path: file } });
+  return modelConfigSchema.parse({
+    id: takenIds.has(id) ? `local-${id}` : id,
+    name: file,
+    optional: true,
+    engine: { kind: 'llama-cpp', path: file },
+  });
 }
 
 /**
@@ -47,9 +57,15 @@ export function discoveredModel(file: string, takenIds: ReadonlySet<string>): Mo
 export function discoverModels(config: Config, logger?: Pick<Logger, 'warn'>): ModelConfig[] {
   const directory = modelsDirectoryOf(config);
   if (!config.discoverModels || !existsSync(directory)) return config.models;
-  const configured = new Set(config.models.flatMap((model) => (model.engine.kind === 'llama-cpp' ? [basename(model.engine.path)] : [])));
+  const configured = new Set(
+    config.models.flatMap((model) =>
+      model.engine.kind === 'llama-cpp' ? [basename(model.engine.path)] : [],
+    ),
+  );
   const ids = new Set(config.models.map((model) => model.id));
-  const found = readdirSync(directory).filter((file) => file.endsWith('.gguf') && !configured.has(file)).sort();
+  const found = readdirSync(directory)
+    .filter((file) => file.endsWith('.gguf') && !configured.has(file))
+    .sort();
   const discovered = found.flatMap((file) => {
     const problem = ggufProblem(join(directory, file));
     if (problem !== undefined) {
@@ -75,7 +91,11 @@ export interface EngineSet {
  * fails the start, not the first request); the llama-cpp code is imported only when a model uses it. On a
  * failure, the engines already started are closed before the error (which names the model) is thrown.
  */
-export async function createModelEntries(config: Config, models: ModelConfig[], logger: Logger): Promise<{ entries: ModelEntry[]; close: () => Promise<void> }> {
+export async function createModelEntries(
+  config: Config,
+  models: ModelConfig[],
+  logger: Logger,
+): Promise<{ entries: ModelEntry[]; close: () => Promise<void> }> {
   const set = createEngineSet(config, logger);
   const entries: ModelEntry[] = [];
   try {
@@ -94,7 +114,11 @@ export async function createModelEntries(config: Config, models: ModelConfig[], 
  * The engine set of a server: each model's engine from its kind in the registry (engines/engine-kinds.ts), the
  * kinds' shared resources (llama.cpp's runtime) closed after every engine.
  */
-export function createEngineSet(config: Config, logger: Logger, registry: EngineRegistry = builtInEngineRegistry()): EngineSet {
+export function createEngineSet(
+  config: Config,
+  logger: Logger,
+  registry: EngineRegistry = builtInEngineRegistry(),
+): EngineSet {
   const engines: Engine[] = [];
   const factory = registry.open({ logger, modelsDirectory: modelsDirectoryOf(config) });
   const create = async (model: ModelConfig): Promise<ModelEntry | undefined> => {
@@ -102,7 +126,10 @@ export function createEngineSet(config: Config, logger: Logger, registry: Engine
     try {
       const { engine, engineModel = model.id, contextLength } = await plan.start();
       engines.push(engine);
-      const served = contextLength === undefined ? model : { ...model, contextLength: model.contextLength ?? contextLength };
+      const served =
+        contextLength === undefined
+          ? model
+          : { ...model, contextLength: model.contextLength ?? contextLength };
       return { config: served, engine, engineModel };
     } catch (error) {
       const { file } = plan;
@@ -111,7 +138,10 @@ export function createEngineSet(config: Config, logger: Logger, registry: Engine
       const named = file === undefined || message.includes(file) ? message : `${file}: ${message}`;
       // An optional model (the shipped embedded defaults, a discovered GGUF) whose engine cannot start is left out, not fatal.
       if (!model.optional) throw new Error(`model ${model.id}: ${named}`, { cause: error });
-      logger.warn({ model: model.id, ...(file === undefined ? {} : { path: file }) }, `Model ${model.id} is not served: ${named}`);
+      logger.warn(
+        { model: model.id, ...(file === undefined ? {} : { path: file }) },
+        `Model ${model.id} is not served: ${named}`,
+      );
       return undefined;
     }
   };

@@ -10,7 +10,9 @@ export interface EngineKindConfig {
 }
 
 /** A configured model whose engine section is of one kind (`ModelOf<LlamaCppEngineConfig>` is a `ModelConfig`). */
-export type ModelOf<Config extends EngineKindConfig> = Omit<ModelConfig, 'engine'> & { readonly engine: Config };
+export type ModelOf<Config extends EngineKindConfig> = Omit<ModelConfig, 'engine'> & {
+  readonly engine: Config;
+};
 
 /** What a kind's engines get from the engine set that makes them. */
 export interface EngineKindContext {

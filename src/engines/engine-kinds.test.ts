@@ -18,14 +18,20 @@ test('building the engine set and checking a model of every kind imports no engi
   try {
     const log = join(directory, 'modules.log');
     writeFileSync(log, '');
-    writeFileSync(join(directory, 'hooks.mjs'), `import { appendFileSync } from 'node:fs';
+    writeFileSync(
+      join(directory, 'hooks.mjs'),
+      `import { appendFileSync } from 'node:fs';
 export async function resolve(specifier, context, next) {
   const result = await next(specifier, context);
   appendFileSync(${JSON.stringify(log)}, result.url + '\\n');
   return result;
 }
-`);
-    writeFileSync(join(directory, 'register.mjs'), "import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n");
+`,
+    );
+    writeFileSync(
+      join(directory, 'register.mjs'),
+      "import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n",
+    );
     const upstream = { endpoints: [{ url: 'http://127.0.0.1:9/v1' }] };
     const models = [
       { id: 'gguf', engine: { kind: 'llama-cpp', path: 'model.gguf' } },
@@ -34,24 +40,46 @@ export async function resolve(specifier, context, next) {
       { id: 'listener', type: 'asr', engine: { kind: 'pocketsphinx' } },
       { id: 'painter', type: 'image', engine: { kind: 'automatic1111', ...upstream } },
       { id: 'upscaler', type: 'upscale', engine: { kind: 'esrgan' } },
-      { id: 'cutter', type: 'image', engine: { kind: 'onnx-background-removal', path: 'u2net.onnx' } },
+      {
+        id: 'cutter',
+        type: 'image',
+        engine: { kind: 'onnx-background-removal', path: 'u2net.onnx' },
+      },
       { id: 'director', type: 'video', engine: { kind: 'venice', ...upstream } },
     ];
-    writeFileSync(join(directory, 'plan.mjs'), `const { pino } = await import(${JSON.stringify(PINO)});
+    writeFileSync(
+      join(directory, 'plan.mjs'),
+      `const { pino } = await import(${JSON.stringify(PINO)});
 const { parseConfig } = await import(${JSON.stringify(CONFIG)});
 const { builtInEngineRegistry } = await import(${JSON.stringify(KINDS)});
 await import(${JSON.stringify(FACTORY)});
 const config = parseConfig({ models: ${JSON.stringify(models)} });
 const factory = builtInEngineRegistry().open({ logger: pino({ level: 'silent' }), modelsDirectory: '/nowhere' });
 for (const model of config.models) factory.plan(model);
-`);
-    const run = spawnSync(process.execPath, ['--import', 'tsx', '--import', pathToFileURL(join(directory, 'register.mjs')).href, join(directory, 'plan.mjs')],
-      { encoding: 'utf8', cwd: join(import.meta.dirname, '../..') });
+`,
+    );
+    const run = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--import',
+        pathToFileURL(join(directory, 'register.mjs')).href,
+        join(directory, 'plan.mjs'),
+      ],
+      { encoding: 'utf8', cwd: join(import.meta.dirname, '../..') },
+    );
     assert.equal(run.status, 0, run.stderr);
     const loaded = [...new Set(readFileSync(log, 'utf8').split('\n'))];
-    assert.ok(loaded.some((url) => url.endsWith('/engines/llama-cpp/llama-cpp-kind.ts')), 'the hook saw the kinds load');
-    const engines = loaded.filter((url) => /\/src\/engines\/.+\/(?!.*-kind\.ts$)/.test(url)
-      || /\/node_modules\/(node-llama-cpp|@tensorflow|onnxruntime-node|undici|sharp)\//.test(url));
+    assert.ok(
+      loaded.some((url) => url.endsWith('/engines/llama-cpp/llama-cpp-kind.ts')),
+      'the hook saw the kinds load',
+    );
+    const engines = loaded.filter(
+      (url) =>
+        /\/src\/engines\/.+\/(?!.*-kind\.ts$)/.test(url) ||
+        /\/node_modules\/(node-llama-cpp|@tensorflow|onnxruntime-node|undici|sharp)\//.test(url),
+    );
     assert.deepEqual(engines, []);
   } finally {
     rmSync(directory, { recursive: true, force: true });

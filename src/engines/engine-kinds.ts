@@ -14,7 +14,9 @@ import { veniceKind } from './venice/venice-kind.ts';
 type EngineConfig = ModelConfig['engine'];
 
 /** Every kind rialto.yaml accepts (config/engine-config.ts): one missing here fails the typecheck. */
-const BUILT_IN_KINDS: { readonly [Kind in EngineConfig['kind']]: EngineKind<Extract<EngineConfig, { kind: Kind }>> } = {
+const BUILT_IN_KINDS: {
+  readonly [Kind in EngineConfig['kind']]: EngineKind<Extract<EngineConfig, { kind: Kind }>>;
+} = {
   'llama-cpp': llamaCppKind,
   'llama-server': llamaServerKind,
   'openai-compatible': openAiCompatibleKind,

@@ -1,5 +1,12 @@
 import type { ModelType } from '../schemas/models.ts';
-import type { CreatedEngine, EngineKind, EngineKindConfig, EngineKindContext, EngineProvider, ModelOf } from './engine-kind.ts';
+import type {
+  CreatedEngine,
+  EngineKind,
+  EngineKindConfig,
+  EngineKindContext,
+  EngineProvider,
+  ModelOf,
+} from './engine-kind.ts';
 
 /** A model's engine, checked and ready to start. */
 export interface EnginePlan {
@@ -39,7 +46,8 @@ function registered<Config extends EngineKindConfig>(kind: EngineKind<Config>): 
           const typed: ModelOf<Config> = { ...model, engine: config };
           kind.check?.(typed);
           const file = kind.fileOf?.(config, context.modelsDirectory);
-          const start = (): Promise<CreatedEngine> => (provider ??= kind.open(context)).create(typed);
+          const start = (): Promise<CreatedEngine> =>
+            (provider ??= kind.open(context)).create(typed);
           return file === undefined ? { start } : { file, start };
         },
         close: async () => {
@@ -76,8 +84,10 @@ export class EngineRegistry {
       plan: (model) => {
         const { kind } = model.engine;
         const found = this.kinds.get(kind);
-        if (found === undefined) throw new Error(`model ${model.id}: no engine kind ${kind} is registered`);
-        if (!found.modelTypes.includes(model.type)) throw new Error(`model ${model.id}: a ${model.type} model cannot use the ${kind} engine`);
+        if (found === undefined)
+          throw new Error(`model ${model.id}: no engine kind ${kind} is registered`);
+        if (!found.modelTypes.includes(model.type))
+          throw new Error(`model ${model.id}: a ${model.type} model cannot use the ${kind} engine`);
         let instance = opened.get(kind);
         if (instance === undefined) {
           instance = found.open(context);

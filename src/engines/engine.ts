@@ -24,7 +24,9 @@ export interface EngineChatRequest {
   tools?: FunctionTool[];
   toolChoice?: 'auto' | 'none' | 'required' | { name: string };
   parallelToolCalls?: boolean;
-  responseFormat?: { type: 'json_schema'; schema: Record<string, unknown>; name?: string } | { type: 'json_object' };
+  responseFormat?:
+    | { type: 'json_schema'; schema: Record<string, unknown>; name?: string }
+    | { type: 'json_object' };
   reasoningEffort?: string;
   /** Ask the model not to think (models that support switching it off). */
   disableThinking?: boolean;
@@ -47,7 +49,14 @@ export interface EngineUsage {
 export type EngineChatEvent =
   | { type: 'content'; choice: number; text: string }
   | { type: 'reasoning'; choice: number; text: string }
-  | { type: 'tool_call'; choice: number; index: number; id?: string; name?: string; arguments: string }
+  | {
+      type: 'tool_call';
+      choice: number;
+      index: number;
+      id?: string;
+      name?: string;
+      arguments: string;
+    }
   | { type: 'finish'; choice: number; reason: FinishReason }
   | { type: 'usage'; usage: EngineUsage };
 
@@ -242,7 +251,10 @@ export interface UpscaleEngine extends EngineBase {
 /** A background-removal engine: the foreground's alpha mask, one byte a pixel, the input's size. */
 export interface BackgroundRemovalEngine extends EngineBase {
   readonly modality: 'background-removal';
-  foregroundMask(image: RawImage, call: EngineCall): Promise<{ mask: Buffer; width: number; height: number }>;
+  foregroundMask(
+    image: RawImage,
+    call: EngineCall,
+  ): Promise<{ mask: Buffer; width: number; height: number }>;
 }
 
 /**
@@ -304,4 +316,11 @@ export interface JobEngine extends EngineBase {
 }
 
 /** Every engine, by what it serves. */
-export type Engine = TextEngine | SpeechEngine | TranscriptionEngine | ImageEngine | UpscaleEngine | BackgroundRemovalEngine | JobEngine;
+export type Engine =
+  | TextEngine
+  | SpeechEngine
+  | TranscriptionEngine
+  | ImageEngine
+  | UpscaleEngine
+  | BackgroundRemovalEngine
+  | JobEngine;

@@ -4,7 +4,12 @@ import { basename, isAbsolute, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { ModelRegistry } from '../services/model-registry.ts';
-import { discoveredModel, ggufProblem, modelsDirectoryOf, type EngineSet } from './engine-factory.ts';
+import {
+  discoveredModel,
+  ggufProblem,
+  modelsDirectoryOf,
+  type EngineSet,
+} from './engine-factory.ts';
 
 export interface ModelFolderWatcherOptions {
   /** Quiet time after the last change in the folder before it is read again (default 500 ms). */
@@ -31,13 +36,23 @@ export class ModelFolderWatcher {
   private scanning: Promise<void> = Promise.resolve();
   private closed = false;
 
-  constructor(private readonly config: Config, private readonly registry: ModelRegistry, private readonly engines: EngineSet,
-    private readonly logger: Logger, private readonly options: ModelFolderWatcherOptions = {}) {
+  constructor(
+    private readonly config: Config,
+    private readonly registry: ModelRegistry,
+    private readonly engines: EngineSet,
+    private readonly logger: Logger,
+    private readonly options: ModelFolderWatcherOptions = {},
+  ) {
     this.directory = modelsDirectoryOf(config);
     const configuredIds = new Set(config.models.map((model) => model.id));
     for (const entry of registry.entries) {
       const engine = entry.config.engine;
-      if (!configuredIds.has(entry.config.id) && engine.kind === 'llama-cpp' && !isAbsolute(engine.path)) this.served.set(engine.path, entry.config.id);
+      if (
+        !configuredIds.has(entry.config.id) &&
+        engine.kind === 'llama-cpp' &&
+        !isAbsolute(engine.path)
+      )
+        this.served.set(engine.path, entry.config.id);
     }
   }
 
@@ -50,14 +65,21 @@ export class ModelFolderWatcher {
       if (signature !== undefined) this.skipped.set(file, signature);
     }
     this.watcher = watch(this.directory, { persistent: false }, () => this.schedule());
-    this.watcher.on('error', (error) => this.logger.warn({ err: error, directory: this.directory }, 'the models folder is no longer watched'));
+    this.watcher.on('error', (error) =>
+      this.logger.warn(
+        { err: error, directory: this.directory },
+        'the models folder is no longer watched',
+      ),
+    );
   }
 
   /** Reads the folder again after debounceMs of quiet. */
   schedule(delayMs = this.options.debounceMs ?? 500): void {
     if (this.closed) return;
     clearTimeout(this.debounce);
-    this.debounce = setTimeout(() => { this.scanning = this.scanning.then(() => this.scan()); }, delayMs);
+    this.debounce = setTimeout(() => {
+      this.scanning = this.scanning.then(() => this.scan());
+    }, delayMs);
   }
 
   async close(): Promise<void> {
@@ -69,7 +91,11 @@ export class ModelFolderWatcher {
 
   /** *.gguf files in the folder that no configured model names. */
   private async candidates(): Promise<string[]> {
-    const configured = new Set(this.config.models.flatMap((model) => (model.engine.kind === 'llama-cpp' ? [basename(model.engine.path)] : [])));
+    const configured = new Set(
+      this.config.models.flatMap((model) =>
+        model.engine.kind === 'llama-cpp' ? [basename(model.engine.path)] : [],
+      ),
+    );
     const files = await readdir(this.directory).catch(() => [] as string[]);
     return files.filter((file) => file.endsWith('.gguf') && !configured.has(file)).sort();
   }
@@ -87,8 +113,16 @@ export class ModelFolderWatcher {
       if (files.includes(file)) continue;
       this.served.delete(file);
       const entry = this.registry.remove(id);
-      if (entry !== undefined) await this.engines.closeOne(entry.engine).catch((error: unknown) => this.logger.warn({ err: error, model: id }, 'closing a removed model failed'));
-      this.logger.info({ model: id, file: join(this.directory, file) }, `Model ${id} is no longer served: its file left the models folder`);
+      if (entry !== undefined)
+        await this.engines
+          .closeOne(entry.engine)
+          .catch((error: unknown) =>
+            this.logger.warn({ err: error, model: id }, 'closing a removed model failed'),
+          );
+      this.logger.info(
+        { model: id, file: join(this.directory, file) },
+        `Model ${id} is no longer served: its file left the models folder`,
+      );
       changed = true;
     }
     for (const file of this.skipped.keys()) if (!files.includes(file)) this.skipped.delete(file);
@@ -124,7 +158,10 @@ export class ModelFolderWatcher {
       }
       this.registry.add(entry);
       this.served.set(file, model.id);
-      this.logger.info({ model: model.id, file: path }, `Model ${model.id} is served now (found ${file} in the models folder)`);
+      this.logger.info(
+        { model: model.id, file: path },
+        `Model ${model.id} is served now (found ${file} in the models folder)`,
+      );
       changed = true;
     }
     if (changed) this.options.onChange?.();

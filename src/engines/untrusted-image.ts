@@ -15,12 +15,19 @@ export interface ImageDecodeLimits {
   timeoutSeconds: number;
 }
 
-
 /**
  * The containers decoded. SVG is not among them: librsvg renders it, and a few hundred bytes of stacked filters
  * keep a thread busy for minutes (in one region, so sharp's timeout cannot stop it).
  */
-export const RASTER_FORMATS: ReadonlySet<string> = new Set(['png', 'jpeg', 'webp', 'gif', 'tiff', 'avif', 'heif']);
+export const RASTER_FORMATS: ReadonlySet<string> = new Set([
+  'png',
+  'jpeg',
+  'webp',
+  'gif',
+  'tiff',
+  'avif',
+  'heif',
+]);
 
 let limits: ImageDecodeLimits = IMAGE_DEFAULTS;
 let slots = new Semaphore(limits.concurrency);
@@ -38,7 +45,10 @@ export function imageDecodeLimits(): ImageDecodeLimits {
 
 /** Why an image is refused before its pixels are decoded. */
 export class ImageRefusedError extends Error {
-  constructor(readonly reason: 'unreadable' | 'not_raster' | 'too_many_pixels', message: string) {
+  constructor(
+    readonly reason: 'unreadable' | 'not_raster' | 'too_many_pixels',
+    message: string,
+  ) {
     super(message);
     this.name = 'ImageRefusedError';
   }
@@ -49,7 +59,12 @@ export class ImageRefusedError extends Error {
  * time limit. Call it inside withImageSlot.
  */
 export function untrustedImage(bytes: Buffer, options: Pick<SharpOptions, 'failOn'> = {}): Sharp {
-  return sharp(bytes, { failOn: 'error', limitInputPixels: limits.maxPixels, pages: 1, ...options }).timeout({ seconds: limits.timeoutSeconds });
+  return sharp(bytes, {
+    failOn: 'error',
+    limitInputPixels: limits.maxPixels,
+    pages: 1,
+    ...options,
+  }).timeout({ seconds: limits.timeoutSeconds });
 }
 
 /**
@@ -60,19 +75,34 @@ export async function imageHeaderOf(bytes: Buffer, maxPixels = Infinity): Promis
   let metadata: Metadata;
   try {
     // The header only: sharp's own pixel limit (268 MP) would make a larger claim look unreadable, not too large.
-    metadata = await sharp(bytes, { failOn: 'error', pages: 1, limitInputPixels: false }).metadata();
+    metadata = await sharp(bytes, {
+      failOn: 'error',
+      pages: 1,
+      limitInputPixels: false,
+    }).metadata();
   } catch {
     throw new ImageRefusedError('unreadable', 'the image could not be decoded');
   }
-  if (!RASTER_FORMATS.has(metadata.format)) throw new ImageRefusedError('not_raster', `${metadata.format.toUpperCase()} images are not accepted; send PNG, JPEG, WebP, GIF, TIFF, AVIF or HEIF`);
+  if (!RASTER_FORMATS.has(metadata.format))
+    throw new ImageRefusedError(
+      'not_raster',
+      `${metadata.format.toUpperCase()} images are not accepted; send PNG, JPEG, WebP, GIF, TIFF, AVIF or HEIF`,
+    );
   const pixels = metadata.width * metadata.height;
   const most = Math.min(maxPixels, limits.maxPixels);
-  if (pixels > most) throw new ImageRefusedError('too_many_pixels', `The image is ${metadata.width}x${metadata.height} (${pixels} pixels); at most ${most} pixels are accepted`);
+  if (pixels > most)
+    throw new ImageRefusedError(
+      'too_many_pixels',
+      `The image is ${metadata.width}x${metadata.height} (${pixels} pixels); at most ${most} pixels are accepted`,
+    );
   return metadata;
 }
 
 /** Runs `work` (sharp calls on outside images) in one of the process's decode slots; waiting ends if `signal` aborts. */
-export async function withImageSlot<T>(work: () => Promise<T>, signal: AbortSignal = NEVER): Promise<T> {
+export async function withImageSlot<T>(
+  work: () => Promise<T>,
+  signal: AbortSignal = NEVER,
+): Promise<T> {
   const release = await slots.acquire(signal);
   try {
     return await work();

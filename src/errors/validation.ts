@@ -14,7 +14,10 @@ z.config({
 });
 
 /** Parses `input` with `schema`, or throws the 400 DetailedError with zod's `details` and `issues`. */
-export function parseOrThrow<Schema extends z.ZodType>(schema: Schema, input: unknown): z.infer<Schema> {
+export function parseOrThrow<Schema extends z.ZodType>(
+  schema: Schema,
+  input: unknown,
+): z.infer<Schema> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   throw invalidRequest(result.error);
@@ -22,6 +25,9 @@ export function parseOrThrow<Schema extends z.ZodType>(schema: Schema, input: un
 
 export function invalidRequest(error: z.ZodError): VeniceError {
   return new VeniceError('INVALID_REQUEST', {
-    extra: { details: z.formatError(error), issues: error.issues.map(({ code, path, message }) => ({ code, path, message })) },
+    extra: {
+      details: z.formatError(error),
+      issues: error.issues.map(({ code, path, message }) => ({ code, path, message })),
+    },
   });
 }

@@ -10,8 +10,19 @@ export class VeniceError extends Error {
   readonly extra: Record<string, unknown>;
   readonly headers: Record<string, string>;
 
-  constructor(code: ErrorCode, options: { message?: string; extra?: Record<string, unknown>; headers?: Record<string, string>; cause?: unknown } = {}) {
-    super(options.message ?? ERROR_CODES[code].message, options.cause === undefined ? undefined : { cause: options.cause });
+  constructor(
+    code: ErrorCode,
+    options: {
+      message?: string;
+      extra?: Record<string, unknown>;
+      headers?: Record<string, string>;
+      cause?: unknown;
+    } = {},
+  ) {
+    super(
+      options.message ?? ERROR_CODES[code].message,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.name = 'VeniceError';
     this.code = code;
     this.status = ERROR_CODES[code].status;
@@ -35,6 +46,13 @@ export class ContextLengthError extends VeniceError {
   }
 
   override toBody(): Record<string, unknown> {
-    return { error: { message: this.message, type: 'invalid_request_error', param: this.param, code: 'context_length_exceeded' } };
+    return {
+      error: {
+        message: this.message,
+        type: 'invalid_request_error',
+        param: this.param,
+        code: 'context_length_exceeded',
+      },
+    };
   }
 }

@@ -18,7 +18,13 @@ declare module 'fastify' {
  * no 402 discovery answer to give an anonymous caller). `admin` additionally requires an ADMIN key;
  * `balances` adds the x-venice-balance-usd / -diem headers.
  */
-export function requireKey(keys: KeyService, options: { admin?: boolean; balances?: (accountId: string) => Promise<{ usd: number; diem: number }> } = {}) {
+export function requireKey(
+  keys: KeyService,
+  options: {
+    admin?: boolean;
+    balances?: (accountId: string) => Promise<{ usd: number; diem: number }>;
+  } = {},
+) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const header = request.headers.authorization;
     const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
@@ -27,7 +33,10 @@ export function requireKey(keys: KeyService, options: { admin?: boolean; balance
     const key = await traced('auth', async (span) => {
       const found = await keys.authenticate(secret);
       // The key's id and type, never its secret.
-      span?.setAttributes({ 'rialto.api_key.id': found.id, 'rialto.api_key.type': found.apiKeyType });
+      span?.setAttributes({
+        'rialto.api_key.id': found.id,
+        'rialto.api_key.type': found.apiKeyType,
+      });
       return found;
     });
     if (options.admin === true && key.apiKeyType !== 'ADMIN') throw new VeniceError('UNAUTHORIZED');

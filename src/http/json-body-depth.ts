@@ -12,7 +12,20 @@ export const JSON_BODY_DEPTH = 128;
 
 /** The 400 for a parsed body nested deeper than JSON_BODY_DEPTH (found without recursion); undefined when within it. */
 export function jsonBodyTooDeep(body: unknown): VeniceError | undefined {
-  const { breach } = measureJson(body, { depth: JSON_BODY_DEPTH, nodes: Number.POSITIVE_INFINITY, branching: Number.POSITIVE_INFINITY });
+  const { breach } = measureJson(body, {
+    depth: JSON_BODY_DEPTH,
+    nodes: Number.POSITIVE_INFINITY,
+    branching: Number.POSITIVE_INFINITY,
+  });
   if (breach === undefined) return undefined;
-  return invalidRequest(new z.ZodError([{ code: 'custom', path: [], message: `The JSON body nests deeper than ${JSON_BODY_DEPTH} levels`, input: body }]));
+  return invalidRequest(
+    new z.ZodError([
+      {
+        code: 'custom',
+        path: [],
+        message: `The JSON body nests deeper than ${JSON_BODY_DEPTH} levels`,
+        input: body,
+      },
+    ]),
+  );
 }

@@ -13,7 +13,8 @@ import { VeniceError } from '../errors/venice-error.ts';
 export function multipartBodyLimit(bodyLimit: number) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     if (request.headers['content-type']?.toLowerCase().startsWith('multipart/') !== true) return;
-    if (Number(request.headers['content-length']) > bodyLimit) throw new VeniceError('PAYLOAD_TOO_LARGE');
+    if (Number(request.headers['content-length']) > bodyLimit)
+      throw new VeniceError('PAYLOAD_TOO_LARGE');
     const raw = request.raw;
     let received = 0;
     const count = (chunk: Buffer): void => {

@@ -40,7 +40,12 @@ const PLAIN = /[^\x20-\x24\x26-\x7e]+/g;
  * it is written, after the request was served and charged, hence encoding rather than failing there.
  */
 export function headerValue(text: string): string {
-  return text.replace(PLAIN, (run) => Array.from(Buffer.from(run, 'utf8'), (byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
+  return text.replace(PLAIN, (run) =>
+    Array.from(
+      Buffer.from(run, 'utf8'),
+      (byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`,
+    ).join(''),
+  );
 }
 
 /**
@@ -54,8 +59,15 @@ export function setModelHeaders(reply: FastifyReply, entry: ModelEntry, servedBy
   reply.header('x-venice-model-router', headerValue(servedBy));
   const deprecation = config.deprecation;
   if (deprecation === undefined) return;
-  reply.header('x-venice-model-deprecation-warning', headerValue(deprecation.warning ?? `${config.id} is deprecated and will be removed on ${deprecation.removesAt}.`));
+  reply.header(
+    'x-venice-model-deprecation-warning',
+    headerValue(
+      deprecation.warning ??
+        `${config.id} is deprecated and will be removed on ${deprecation.removesAt}.`,
+    ),
+  );
   reply.header('x-venice-model-deprecation-date', headerValue(deprecation.date));
   reply.header('x-venice-deprecated', 'true');
-  if (deprecation.replacementModelId !== undefined) reply.header('x-venice-deprecated-replacement', headerValue(deprecation.replacementModelId));
+  if (deprecation.replacementModelId !== undefined)
+    reply.header('x-venice-deprecated-replacement', headerValue(deprecation.replacementModelId));
 }

@@ -26,7 +26,13 @@ test('a stream whose headers cannot be written answers 500 UNKNOWN_ERROR and clo
   app.get('/stream', async (_request, reply) => {
     // A value Node refuses when the head is written (ERR_INVALID_CHAR), as a raw model name was.
     reply.header('x-raw-name', 'Upstream — chat');
-    await writeEventStream(reply, closingStream(chunks(), async () => { closed += 1; }), () => new VeniceError('INFERENCE_FAILED'));
+    await writeEventStream(
+      reply,
+      closingStream(chunks(), async () => {
+        closed += 1;
+      }),
+      () => new VeniceError('INFERENCE_FAILED'),
+    );
     return reply;
   });
   try {
@@ -56,15 +62,23 @@ test('the events ready in one tick go out in one write; the end carries what is 
   }
   app.get('/stream', async (_request, reply) => {
     const write = t.mock.method(reply.raw, 'write');
-    await writeEventStream(reply, burst(), () => new VeniceError('INFERENCE_FAILED'), { encode: (chunk) => `#${JSON.stringify(chunk)}` });
+    await writeEventStream(reply, burst(), () => new VeniceError('INFERENCE_FAILED'), {
+      encode: (chunk) => `#${JSON.stringify(chunk)}`,
+    });
     writes = write.mock.calls.map((call) => String(call.arguments[0]));
     return reply;
   });
   try {
     const origin = await app.listen({ host: '127.0.0.1', port: 0 });
     const text = await (await fetch(`${origin}/stream`)).text();
-    assert.equal(text, 'data: #{"n":1}\n\ndata: #{"n":2}\n\ndata: #{"n":3}\n\ndata: #{"n":4}\n\ndata: [DONE]\n\n');
-    assert.deepEqual(writes, ['data: #{"n":1}\n\ndata: #{"n":2}\n\ndata: #{"n":3}\n\n', 'data: #{"n":4}\n\n']);
+    assert.equal(
+      text,
+      'data: #{"n":1}\n\ndata: #{"n":2}\n\ndata: #{"n":3}\n\ndata: #{"n":4}\n\ndata: [DONE]\n\n',
+    );
+    assert.deepEqual(writes, [
+      'data: #{"n":1}\n\ndata: #{"n":2}\n\ndata: #{"n":3}\n\n',
+      'data: #{"n":4}\n\n',
+    ]);
   } finally {
     await app.close();
   }

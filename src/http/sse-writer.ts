@@ -20,16 +20,27 @@ export interface EventStreamOptions<T> {
 function writeStreamHead(reply: FastifyReply): boolean {
   const response = reply.raw;
   const headers: Record<string, string | number | string[]> = {};
-  for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) headers[name] = value;
+  for (const [name, value] of Object.entries(reply.getHeaders()))
+    if (value !== undefined) headers[name] = value;
   try {
-    response.writeHead(200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    response.writeHead(200, {
+      ...headers,
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
     return true;
   } catch (error) {
     reply.log.error({ err: error }, 'stream headers could not be written');
     const veniceError = new VeniceError('UNKNOWN_ERROR');
     reply.server.metrics?.error(veniceError.code);
     const body = JSON.stringify(veniceError.toBody());
-    response.writeHead(veniceError.status, { ...baseHeaders(reply.request.id), 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    response.writeHead(veniceError.status, {
+      ...baseHeaders(reply.request.id),
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+    });
     response.end(body);
     return false;
   }
@@ -65,7 +76,11 @@ export async function writeEventStream<T>(
     pending = '';
     if (text === '' || closed() || response.write(text)) return;
     blocked = new Promise<void>((resolve) => {
-      const done = (): void => { response.off('drain', done); response.off('close', done); resolve(); };
+      const done = (): void => {
+        response.off('drain', done);
+        response.off('close', done);
+        resolve();
+      };
       response.on('drain', done);
       response.on('close', done);
     });
@@ -86,10 +101,15 @@ export async function writeEventStream<T>(
       if (first) {
         first = false;
         const model = reply.getHeader('x-venice-model-id');
-        if (metrics !== undefined && typeof model === 'string') metrics.firstTokenAfter(model, reply.elapsedTime / 1000);
+        if (metrics !== undefined && typeof model === 'string')
+          metrics.firstTokenAfter(model, reply.elapsedTime / 1000);
       }
       const name = eventName?.(chunk);
-      write(name === undefined ? `data: ${encode(chunk)}\n\n` : `event: ${name}\ndata: ${encode(chunk)}\n\n`);
+      write(
+        name === undefined
+          ? `data: ${encode(chunk)}\n\n`
+          : `event: ${name}\ndata: ${encode(chunk)}\n\n`,
+      );
       if (blocked !== undefined) {
         await blocked;
         blocked = undefined;
@@ -100,7 +120,8 @@ export async function writeEventStream<T>(
     // The client went away: whatever the engine made of the abort, nobody is there to read an error.
     if (closed()) return;
     // Cut off by a graceful shutdown's deadline (http/lifecycle.ts): say so, whatever the engine made of the abort.
-    const veniceError = lifecycle?.cutOffReached === true ? new VeniceError('SHUTTING_DOWN') : toError(error);
+    const veniceError =
+      lifecycle?.cutOffReached === true ? new VeniceError('SHUTTING_DOWN') : toError(error);
     metrics?.error(veniceError.code);
     write(streamErrorEvent(veniceError));
   } finally {

@@ -1,5 +1,11 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  HookHandlerDoneFunction,
+  RouteOptions,
+} from 'fastify';
 import { clientGone, toClientError } from '../http/error-renderer.ts';
 import type { Metrics, RouteMetrics } from './metrics.ts';
 import { failSpan, runInRequest, type RequestTrace, type Tracing } from './tracing.ts';
@@ -23,7 +29,11 @@ export interface RequestObservers {
 }
 
 function withHook<Hook>(existing: Hook | Hook[] | undefined, hook: Hook): Hook[] {
-  return existing === undefined ? [hook] : Array.isArray(existing) ? [...existing, hook] : [existing, hook];
+  return existing === undefined
+    ? [hook]
+    : Array.isArray(existing)
+      ? [...existing, hook]
+      : [existing, hook];
 }
 
 /**
@@ -43,10 +53,13 @@ export function observeRequests(app: FastifyInstance, observers: RequestObserver
         return found;
       };
       // A response that never finished (the client left mid-stream) is counted by abort-on-close.ts instead.
-      route.onResponse = withHook(route.onResponse, (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
-        of(request.method).observe(reply.statusCode, reply.elapsedTime / 1000);
-        done();
-      });
+      route.onResponse = withHook(
+        route.onResponse,
+        (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
+          of(request.method).observe(reply.statusCode, reply.elapsedTime / 1000);
+          done();
+        },
+      );
     });
     // A client gone before its answer got no error: it is counted as a disconnect (abort-on-close.ts) instead.
     app.addHook('onError', (_request, reply, error, done) => {
@@ -57,7 +70,11 @@ export function observeRequests(app: FastifyInstance, observers: RequestObserver
   if (tracing !== undefined) traceRequests(app, tracing);
   if (observers.includeContent) {
     app.addHook('preHandler', (request, _reply, done) => {
-      if (request.body !== undefined && request.headers['content-type']?.startsWith('application/json') === true) request.log.debug({ body: request.body }, 'request content');
+      if (
+        request.body !== undefined &&
+        request.headers['content-type']?.startsWith('application/json') === true
+      )
+        request.log.debug({ body: request.body }, 'request content');
       done();
     });
   }
@@ -70,7 +87,11 @@ function traceRequests(app: FastifyInstance, { tracer }: Tracing): void {
     const route = request.routeOptions.url ?? 'unmatched';
     const span = tracer.startSpan(`${request.method} ${route}`, {
       kind: SpanKind.SERVER,
-      attributes: { 'http.request.method': request.method, 'http.route': route, 'rialto.request_id': request.id },
+      attributes: {
+        'http.request.method': request.method,
+        'http.route': route,
+        'rialto.request_id': request.id,
+      },
     });
     request.trace = { tracer, span };
     // `close` comes whether the response finished or the client left mid-way (no onResponse then).
@@ -92,7 +113,8 @@ function traceRequests(app: FastifyInstance, { tracer }: Tracing): void {
   app.addHook('onError', (request, _reply, error, done) => {
     const { veniceError } = toClientError(error);
     request.trace?.span.setAttribute('rialto.error_code', veniceError.code);
-    if (request.trace !== undefined && veniceError.status >= 500) failSpan(request.trace.span, veniceError);
+    if (request.trace !== undefined && veniceError.status >= 500)
+      failSpan(request.trace.span, veniceError);
     done();
   });
 }

@@ -6,13 +6,19 @@ import { DOWNLOAD_PATH } from '../routes/jobs/download.ts';
  * (@fastify/multipart logs its busboy options, the request's headers inside, at trace). The app's logger takes
  * these in place of the process logger's (a pino child's redact replaces its parent's).
  */
-export const REDACTED_PATHS = ['headers', '*.headers', '*.*.headers'].flatMap((headers) => [`${headers}.authorization`, `${headers}.cookie`, `${headers}["x-api-key"]`]);
+export const REDACTED_PATHS = ['headers', '*.headers', '*.*.headers'].flatMap((headers) => [
+  `${headers}.authorization`,
+  `${headers}.cookie`,
+  `${headers}["x-api-key"]`,
+]);
 
 /** A download link's last segment is its credential (routes/jobs/download.ts), whether or not the route matched. */
 const DOWNLOAD_TOKEN = new RegExp(`^(${DOWNLOAD_PATH}/)[^?#]*`);
 
 /** The request URL as logged: a download link's token replaced; its route template when routing matched one. */
-export function loggedUrl(request: Pick<FastifyRequest, 'url'> & { routeOptions?: { url?: string | undefined } }): string {
+export function loggedUrl(
+  request: Pick<FastifyRequest, 'url'> & { routeOptions?: { url?: string | undefined } },
+): string {
   const route = request.routeOptions?.url;
   if (route?.startsWith(`${DOWNLOAD_PATH}/`) === true) return route;
   return request.url.replace(DOWNLOAD_TOKEN, '$1[redacted]');

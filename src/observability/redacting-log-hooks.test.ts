@@ -6,7 +6,12 @@ import { redactingLogHooks } from './redacting-log-hooks.ts';
 
 function capture(): { logger: pino.Logger; lines: () => string } {
   let text = '';
-  const sink = new Writable({ write(chunk: Buffer, _encoding, done) { text += chunk.toString(); done(); } });
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      text += chunk.toString();
+      done();
+    },
+  });
   return { logger: pino({ level: 'info', ...redactingLogHooks }, sink), lines: () => text };
 }
 
@@ -16,7 +21,14 @@ describe('redactingLogHooks: no URL password reaches a log line, however it is l
     const url = 'http://operator:hunter2@10.0.0.5:8000/v1';
     logger.warn(`upstream ${url} is down`);
     logger.warn('upstream %s is down', url);
-    logger.info({ endpoint: url, nested: { redis: 'redis://:hunter2@127.0.0.1:6379/0', list: [url] }, email: 'a@b.c' }, 'state');
+    logger.info(
+      {
+        endpoint: url,
+        nested: { redis: 'redis://:hunter2@127.0.0.1:6379/0', list: [url] },
+        email: 'a@b.c',
+      },
+      'state',
+    );
     logger.error({ err: new Error(`connect to ${url} failed`) }, 'probe failed');
     const text = lines();
     assert.ok(!text.includes('hunter2'), text);

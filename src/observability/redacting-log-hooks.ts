@@ -9,14 +9,19 @@ function redacted(value: unknown, depth: number): unknown {
   if (typeof value !== 'object' || value === null || depth >= MAX_DEPTH) return value;
   if (value instanceof Error) {
     // A copy: the error itself may still be thrown or inspected elsewhere.
-    const copy = Object.assign(Object.create(Object.getPrototypeOf(value) as object) as Error, value);
+    const copy = Object.assign(
+      Object.create(Object.getPrototypeOf(value) as object) as Error,
+      value,
+    );
     copy.message = redactUrlCredentials(value.message);
     if (value.stack !== undefined) copy.stack = redactUrlCredentials(value.stack);
     return copy;
   }
   if (Array.isArray(value)) return value.map((item) => redacted(item, depth + 1));
   if (Object.getPrototypeOf(value) !== Object.prototype) return value;
-  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redacted(item, depth + 1)]));
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [key, redacted(item, depth + 1)]),
+  );
 }
 
 /**
@@ -27,7 +32,10 @@ function redacted(value: unknown, depth: number): unknown {
 export const redactingLogHooks: Pick<LoggerOptions, 'hooks' | 'formatters'> = {
   hooks: {
     logMethod(args, method) {
-      method.apply(this, args.map((argument) => redacted(argument, 0)) as Parameters<typeof method>);
+      method.apply(
+        this,
+        args.map((argument) => redacted(argument, 0)) as Parameters<typeof method>,
+      );
     },
   },
   formatters: {

@@ -9,7 +9,12 @@ import { ROOT_CONTEXT, SpanStatusCode, trace, type Span, type Tracer } from '@op
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
-  BasicTracerProvider, BatchSpanProcessor, ConsoleSpanExporter, ParentBasedSampler, SimpleSpanProcessor, TraceIdRatioBasedSampler,
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  ConsoleSpanExporter,
+  ParentBasedSampler,
+  SimpleSpanProcessor,
+  TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-base';
 import type { TracingConfig } from '../config.ts';
 
@@ -28,16 +33,24 @@ export interface RequestTrace {
 const currentRequest = new AsyncLocalStorage<RequestTrace>();
 
 /** Rialto's version (package.json), as service.version. */
-const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string })
+  .version;
 
 /** The configured tracing (OTLP/HTTP JSON batches, or each span printed), or undefined when it is off. */
 export function createTracing(config: TracingConfig, hostName: string): Tracing | undefined {
   if (config.exporter === 'none') return undefined;
-  const spanProcessor = config.exporter === 'console'
-    ? new SimpleSpanProcessor(new ConsoleSpanExporter())
-    : new BatchSpanProcessor(new OTLPTraceExporter(config.endpoint === undefined ? {} : { url: config.endpoint }));
+  const spanProcessor =
+    config.exporter === 'console'
+      ? new SimpleSpanProcessor(new ConsoleSpanExporter())
+      : new BatchSpanProcessor(
+          new OTLPTraceExporter(config.endpoint === undefined ? {} : { url: config.endpoint }),
+        );
   const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': 'rialto', 'service.version': VERSION, 'host.name': hostName }),
+    resource: resourceFromAttributes({
+      'service.name': 'rialto',
+      'service.version': VERSION,
+      'host.name': hostName,
+    }),
     sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sampleRatio) }),
     spanProcessors: [spanProcessor],
   });
@@ -52,9 +65,13 @@ export function runInRequest(request: RequestTrace, work: () => void): void {
 /** Marks a span failed with the error's code or class, never its message (it may quote the request). */
 export function failSpan(span: Span, error: unknown): void {
   // A Venice error's code, an engine error's failure kind, else the class.
-  const type = !(error instanceof Error) ? 'error'
-    : 'code' in error && typeof error.code === 'string' ? error.code
-      : 'failure' in error && typeof error.failure === 'string' ? error.failure : error.name;
+  const type = !(error instanceof Error)
+    ? 'error'
+    : 'code' in error && typeof error.code === 'string'
+      ? error.code
+      : 'failure' in error && typeof error.failure === 'string'
+        ? error.failure
+        : error.name;
   span.setStatus({ code: SpanStatusCode.ERROR, message: type });
   span.setAttribute('error.type', type);
 }
@@ -88,12 +105,21 @@ async function inSpan<T>(span: Span, work: (span: Span) => Promise<T>): Promise<
  * (or the failure, or the consumer leaving); `annotate` is called once with no item when the span starts, then
  * with each item. Outside a traced request, `source` itself.
  */
-export function tracedEvents<T>(name: string, source: AsyncIterable<T>, annotate: (span: Span, item?: T) => void): AsyncIterable<T> {
+export function tracedEvents<T>(
+  name: string,
+  source: AsyncIterable<T>,
+  annotate: (span: Span, item?: T) => void,
+): AsyncIterable<T> {
   const request = currentRequest.getStore();
   return request === undefined ? source : eventsInSpan(request, name, source, annotate);
 }
 
-async function* eventsInSpan<T>(request: RequestTrace, name: string, source: AsyncIterable<T>, annotate: (span: Span, item?: T) => void): AsyncGenerator<T> {
+async function* eventsInSpan<T>(
+  request: RequestTrace,
+  name: string,
+  source: AsyncIterable<T>,
+  annotate: (span: Span, item?: T) => void,
+): AsyncGenerator<T> {
   const span = childSpan(request, name);
   annotate(span);
   try {

@@ -1,5 +1,6 @@
 /** A URL's scheme and user information (`user:password@`, `token@`): up to the last `@` before its host ends. */
-const URL_USER_INFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@]*(?:@[^\s/?#@]*)*)@(?=[^\s/?#@]*(?:[\s/?#]|$))/gi;
+const URL_USER_INFO =
+  /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@]*(?:@[^\s/?#@]*)*)@(?=[^\s/?#@]*(?:[\s/?#]|$))/gi;
 
 /**
  * `text` with the password of every URL in it replaced by `***` (`https://user:***@host/v1`; a user name alone,
@@ -12,4 +13,3 @@ export function redactUrlCredentials(text: string): string {
     return `${scheme}${colon === -1 ? '***' : `${userInfo.slice(0, colon)}:***`}@`;
   });
 }
-

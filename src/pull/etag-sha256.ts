@@ -3,7 +3,10 @@
 
 export function etagSha256(etag: string | null): string | null {
   if (etag === null) return null;
-  const unquoted = etag.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
+  const unquoted = etag
+    .trim()
+    .replace(/^W\//, '')
+    .replace(/^"(.*)"$/, '$1');
   return /^[0-9a-f]{64}$/i.test(unquoted) ? unquoted.toLowerCase() : null;
 }
 
@@ -11,6 +14,7 @@ export function etagSha256(etag: string | null): string | null {
 export function parseSha256Option(value: string | undefined): string | null {
   if (value === undefined) return null;
   const trimmed = value.trim().toLowerCase();
-  if (!/^[0-9a-f]{64}$/.test(trimmed)) throw new Error(`Invalid sha256 "${value}": expected 64 hexadecimal characters`);
+  if (!/^[0-9a-f]{64}$/.test(trimmed))
+    throw new Error(`Invalid sha256 "${value}": expected 64 hexadecimal characters`);
   return trimmed;
 }

@@ -22,7 +22,10 @@ export interface RedirectedResponse {
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
-export async function fetchWithRedirects(url: string, options: FetchWithRedirectsOptions): Promise<RedirectedResponse> {
+export async function fetchWithRedirects(
+  url: string,
+  options: FetchWithRedirectsOptions,
+): Promise<RedirectedResponse> {
   const firstOrigin = new URL(url).origin;
   const maximumRedirects = options.maximumRedirects ?? 10;
   let currentUrl = url;
@@ -43,7 +46,8 @@ export async function fetchWithRedirects(url: string, options: FetchWithRedirect
       return { response, url: currentUrl, linkedEtag, linkedSize };
     }
     await response.body?.cancel();
-    if (hop >= maximumRedirects) throw new Error(`Too many redirects (more than ${maximumRedirects}) fetching ${url}`);
+    if (hop >= maximumRedirects)
+      throw new Error(`Too many redirects (more than ${maximumRedirects}) fetching ${url}`);
     const next = new URL(location, currentUrl);
     if (next.protocol !== 'http:' && next.protocol !== 'https:') {
       throw new Error(`Refusing redirect to non-HTTP location ${next.href}`);

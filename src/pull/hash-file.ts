@@ -3,7 +3,10 @@ import { createReadStream } from 'node:fs';
 
 // Feeds a file into a sha256 hash as a stream (model files are far too big to read whole).
 // Returns the hash still open, so a resumed download can keep appending to it.
-export async function hashFile(path: string, signal?: AbortSignal): Promise<{ hash: Hash; bytes: number }> {
+export async function hashFile(
+  path: string,
+  signal?: AbortSignal,
+): Promise<{ hash: Hash; bytes: number }> {
   const hash = createHash('sha256');
   let bytes = 0;
   const stream = signal === undefined ? createReadStream(path) : createReadStream(path, { signal });

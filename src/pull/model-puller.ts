@@ -59,7 +59,8 @@ export async function pullModel(options: PullModelOptions): Promise<PullModelRes
     const { hash, bytes } = await hashFile(path, options.signal);
     const sha256 = hash.digest('hex');
     // Without an expected hash the file is trusted: it only got its name after a complete download.
-    if (explicitSha256 === null || sha256 === explicitSha256) return { path, bytes, sha256, resumed: false };
+    if (explicitSha256 === null || sha256 === explicitSha256)
+      return { path, bytes, sha256, resumed: false };
   }
 
   for (let attempt = 0; attempt < 3; attempt += 1) {
@@ -72,17 +73,24 @@ export async function pullModel(options: PullModelOptions): Promise<PullModelRes
     if (downloaded.expectedSha256 !== null && sha256 !== downloaded.expectedSha256) {
       await rm(partialPath, { force: true });
       const expected = downloaded.expectedSha256;
-      throw new Error(`sha256 mismatch for ${source.fileName}: expected ${expected}, got ${sha256}; the download was deleted`);
+      throw new Error(
+        `sha256 mismatch for ${source.fileName}: expected ${expected}, got ${sha256}; the download was deleted`,
+      );
     }
     await rename(partialPath, path);
     return { path, bytes: downloaded.bytes, sha256, resumed: downloaded.resumed };
   }
-  throw new Error(`Could not resume or restart the download of ${source.url}: the server keeps answering with inconsistent ranges`);
+  throw new Error(
+    `Could not resume or restart the download of ${source.url}: the server keeps answering with inconsistent ranges`,
+  );
 }
 
 // One request: continues, completes or restarts `partialPath`. Throws on failure, keeping what was received.
 async function downloadOnce(
-  options: PullModelOptions, url: string, partialPath: string, explicitSha256: string | null,
+  options: PullModelOptions,
+  url: string,
+  partialPath: string,
+  explicitSha256: string | null,
 ): Promise<Downloaded | typeof RESTART> {
   const partialSize = (await fileSize(partialPath)) ?? 0;
   // Hash the kept prefix before asking for the rest, so the connection never idles meanwhile.
@@ -92,27 +100,40 @@ async function downloadOnce(
   if (partialSize > 0) headers['range'] = `bytes=${partialSize}-`;
   const fromHuggingFace = isHuggingFaceUrl(url);
   const token = process.env['HF_TOKEN'];
-  const request: Parameters<typeof fetchWithRedirects>[1] = { headers, fetchImpl: options.fetchImpl ?? fetch };
+  const request: Parameters<typeof fetchWithRedirects>[1] = {
+    headers,
+    fetchImpl: options.fetchImpl ?? fetch,
+  };
   if (options.signal !== undefined) request.signal = options.signal;
   if (fromHuggingFace && token) request.authorization = `Bearer ${token}`;
-  const { response, linkedEtag, linkedSize } = await fetchWithRedirects(url, request).catch((error: unknown) => {
-    if (options.signal?.aborted) throw error;
-    // fetch only says "fetch failed"; the reason (ECONNREFUSED, DNS...) is in its cause.
-    const reason = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
-    throw new Error(`Could not reach ${url}: ${reason}`, { cause: error });
-  });
-  const expectedSha256 = explicitSha256 ?? etagSha256(linkedEtag) ?? etagSha256(response.headers.get('etag'));
+  const { response, linkedEtag, linkedSize } = await fetchWithRedirects(url, request).catch(
+    (error: unknown) => {
+      if (options.signal?.aborted) throw error;
+      // fetch only says "fetch failed"; the reason (ECONNREFUSED, DNS...) is in its cause.
+      const reason =
+        error instanceof Error && error.cause instanceof Error
+          ? error.cause.message
+          : String(error);
+      throw new Error(`Could not reach ${url}: ${reason}`, { cause: error });
+    },
+  );
+  const expectedSha256 =
+    explicitSha256 ?? etagSha256(linkedEtag) ?? etagSha256(response.headers.get('etag'));
   const contentRange = parseContentRange(response.headers.get('content-range'));
 
   if (response.status === 416 && prefixHash !== null) {
     // "Range Not Satisfiable": the partial may simply be complete already.
     await response.body?.cancel();
     const total = contentRange?.total ?? linkedSize;
-    return total === partialSize ? { bytes: partialSize, hash: prefixHash, expectedSha256, resumed: true } : RESTART;
+    return total === partialSize
+      ? { bytes: partialSize, hash: prefixHash, expectedSha256, resumed: true }
+      : RESTART;
   }
   if (!response.ok || response.body === null) {
     await response.body?.cancel();
-    throw new Error(httpErrorMessage(response.status, response.statusText, url, fromHuggingFace, Boolean(token)));
+    throw new Error(
+      httpErrorMessage(response.status, response.statusText, url, fromHuggingFace, Boolean(token)),
+    );
   }
   const contentLength = parseContentLength(response.headers.get('content-length'));
   let totalBytes = contentLength ?? linkedSize;
@@ -125,10 +146,18 @@ async function downloadOnce(
       return RESTART;
     }
     hash = prefixHash;
-    totalBytes = contentRange.total ?? linkedSize ?? (contentLength === null ? null : partialSize + contentLength);
+    totalBytes =
+      contentRange.total ??
+      linkedSize ??
+      (contentLength === null ? null : partialSize + contentLength);
   }
   const writeOptions: Parameters<typeof writeBodyToFile>[0] = {
-    body: response.body, path: partialPath, append: resumed, hash, startBytes: resumed ? partialSize : 0, totalBytes,
+    body: response.body,
+    path: partialPath,
+    append: resumed,
+    hash,
+    startBytes: resumed ? partialSize : 0,
+    totalBytes,
   };
   if (options.signal !== undefined) writeOptions.signal = options.signal;
   if (options.onProgress !== undefined) writeOptions.onProgress = options.onProgress;
@@ -138,14 +167,21 @@ async function downloadOnce(
   } catch (error) {
     if (options.signal?.aborted) throw error;
     const kept = (await fileSize(partialPath)) ?? 0;
-    throw new Error(`Download of ${url} was interrupted after ${kept} bytes; run the same pull again to resume`, { cause: error });
+    throw new Error(
+      `Download of ${url} was interrupted after ${kept} bytes; run the same pull again to resume`,
+      { cause: error },
+    );
   }
   if (totalBytes !== null && bytes < totalBytes) {
-    throw new Error(`Download of ${url} ended after ${bytes} of ${totalBytes} bytes; run the same pull again to resume`);
+    throw new Error(
+      `Download of ${url} ended after ${bytes} of ${totalBytes} bytes; run the same pull again to resume`,
+    );
   }
   if (totalBytes !== null && bytes > totalBytes) {
     await rm(partialPath, { force: true });
-    throw new Error(`Download of ${url} produced ${bytes} bytes but the server announced ${totalBytes}; the download was deleted`);
+    throw new Error(
+      `Download of ${url} produced ${bytes} bytes but the server announced ${totalBytes}; the download was deleted`,
+    );
   }
   return { bytes, hash, expectedSha256, resumed };
 }

@@ -6,17 +6,26 @@ const noEnvironment = {};
 
 describe('parseModelSource', () => {
   it('takes the file name from an http(s) URL path, URL-decoded', () => {
-    assert.deepEqual(parseModelSource('https://example.com/models/My%20Model.Q4_K_M.gguf?download=1', noEnvironment), {
-      url: 'https://example.com/models/My%20Model.Q4_K_M.gguf?download=1',
-      fileName: 'My Model.Q4_K_M.gguf',
-    });
+    assert.deepEqual(
+      parseModelSource(
+        'https://example.com/models/My%20Model.Q4_K_M.gguf?download=1',
+        noEnvironment,
+      ),
+      {
+        url: 'https://example.com/models/My%20Model.Q4_K_M.gguf?download=1',
+        fileName: 'My Model.Q4_K_M.gguf',
+      },
+    );
   });
 
   it('maps hf:owner/repo/path to the resolve URL on main', () => {
-    assert.deepEqual(parseModelSource('hf:Qwen/Qwen3-0.6B-GGUF/sub dir/model.gguf', noEnvironment), {
-      url: 'https://huggingface.co/Qwen/Qwen3-0.6B-GGUF/resolve/main/sub%20dir/model.gguf',
-      fileName: 'model.gguf',
-    });
+    assert.deepEqual(
+      parseModelSource('hf:Qwen/Qwen3-0.6B-GGUF/sub dir/model.gguf', noEnvironment),
+      {
+        url: 'https://huggingface.co/Qwen/Qwen3-0.6B-GGUF/resolve/main/sub%20dir/model.gguf',
+        fileName: 'model.gguf',
+      },
+    );
   });
 
   it('uses the revision after @', () => {
@@ -25,9 +34,18 @@ describe('parseModelSource', () => {
   });
 
   it('honours RIALTO_HF_ENDPOINT over HF_ENDPOINT, without trailing slashes', () => {
-    const environment = { RIALTO_HF_ENDPOINT: 'http://127.0.0.1:9999/mirror/', HF_ENDPOINT: 'http://other' };
-    assert.equal(parseModelSource('hf:a/b/c.gguf', environment).url, 'http://127.0.0.1:9999/mirror/a/b/resolve/main/c.gguf');
-    assert.equal(huggingFaceEndpoint({ HF_ENDPOINT: 'https://hf-mirror.com' }), 'https://hf-mirror.com');
+    const environment = {
+      RIALTO_HF_ENDPOINT: 'http://127.0.0.1:9999/mirror/',
+      HF_ENDPOINT: 'http://other',
+    };
+    assert.equal(
+      parseModelSource('hf:a/b/c.gguf', environment).url,
+      'http://127.0.0.1:9999/mirror/a/b/resolve/main/c.gguf',
+    );
+    assert.equal(
+      huggingFaceEndpoint({ HF_ENDPOINT: 'https://hf-mirror.com' }),
+      'https://hf-mirror.com',
+    );
     assert.equal(isHuggingFaceUrl('http://127.0.0.1:9999/x', environment), true);
     assert.equal(isHuggingFaceUrl('https://huggingface.co/x', environment), false);
   });
@@ -55,8 +73,19 @@ describe('parseModelSource', () => {
   });
 
   it('rejects other sources with a clear message', () => {
-    for (const source of ['ftp://h/x.gguf', './model.gguf', 'hf:owner', 'hf:owner/repo', 'hf:a/b@x@y/c.gguf', 'https://h/dir/']) {
-      assert.throws(() => parseModelSource(source, noEnvironment), /Unsupported|Invalid|file name/, source);
+    for (const source of [
+      'ftp://h/x.gguf',
+      './model.gguf',
+      'hf:owner',
+      'hf:owner/repo',
+      'hf:a/b@x@y/c.gguf',
+      'https://h/dir/',
+    ]) {
+      assert.throws(
+        () => parseModelSource(source, noEnvironment),
+        /Unsupported|Invalid|file name/,
+        source,
+      );
     }
     assert.throws(() => huggingFaceEndpoint({ RIALTO_HF_ENDPOINT: 'file:///tmp' }), /http\(s\)/);
   });

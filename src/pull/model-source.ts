@@ -13,12 +13,17 @@ type Environment = Readonly<Record<string, string | undefined>>;
 
 // RIALTO_HF_ENDPOINT wins, then the standard HF_ENDPOINT, so mirrors and tests can redirect `hf:`.
 export function huggingFaceEndpoint(environment: Environment = process.env): string {
-  const configured = environment['RIALTO_HF_ENDPOINT'] || environment['HF_ENDPOINT'] || DEFAULT_HUGGING_FACE_ENDPOINT;
+  const configured =
+    environment['RIALTO_HF_ENDPOINT'] ||
+    environment['HF_ENDPOINT'] ||
+    DEFAULT_HUGGING_FACE_ENDPOINT;
   let parsed: URL;
   try {
     parsed = new URL(configured);
   } catch {
-    throw new Error(`Hugging Face endpoint "${configured}" is not a valid URL (check RIALTO_HF_ENDPOINT / HF_ENDPOINT)`);
+    throw new Error(
+      `Hugging Face endpoint "${configured}" is not a valid URL (check RIALTO_HF_ENDPOINT / HF_ENDPOINT)`,
+    );
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     throw new Error(`Hugging Face endpoint "${configured}" must be an http(s) URL`);
@@ -31,7 +36,10 @@ export function isHuggingFaceUrl(url: string, environment: Environment = process
   return new URL(url).origin === new URL(huggingFaceEndpoint(environment)).origin;
 }
 
-export function parseModelSource(source: string, environment: Environment = process.env): ModelSource {
+export function parseModelSource(
+  source: string,
+  environment: Environment = process.env,
+): ModelSource {
   const trimmed = source.trim();
   if (trimmed.startsWith('hf:')) return parseHuggingFaceSource(trimmed, environment);
   if (/^https?:\/\//i.test(trimmed)) return parseUrlSource(trimmed);
@@ -71,13 +79,20 @@ function parseHuggingFaceSource(source: string, environment: Environment): Model
     throw new Error(`Invalid Hugging Face source "${source}": ${usage}`);
   }
   const [repository = '', revision = 'main', ...extra] = repositoryAndRevision.split('@');
-  if (extra.length > 0 || !REPOSITORY_PART.test(owner) || !REPOSITORY_PART.test(repository) || !REVISION.test(revision)) {
+  if (
+    extra.length > 0 ||
+    !REPOSITORY_PART.test(owner) ||
+    !REPOSITORY_PART.test(repository) ||
+    !REVISION.test(revision)
+  ) {
     throw new Error(`Invalid Hugging Face repository in "${source}": ${usage}`);
   }
   // Reject rather than normalise: "a/b/../../x.gguf" is an attempt to escape, not a typo.
   for (const segment of filePath) {
     if (segment === '' || segment === '.' || segment === '..' || segment.includes('\\')) {
-      throw new Error(`Invalid file path in Hugging Face source "${source}": empty, "." or ".." segments are not allowed`);
+      throw new Error(
+        `Invalid file path in Hugging Face source "${source}": empty, "." or ".." segments are not allowed`,
+      );
     }
   }
   const fileName = checkedFileName(filePath[filePath.length - 1] ?? '', source);
@@ -89,13 +104,17 @@ function parseHuggingFaceSource(source: string, environment: Environment): Model
 // Returns `name` when it is one plain file name; throws on anything that could name another path.
 function checkedFileName(name: string, source: string): string {
   if (name.includes('/') || name.includes('\\') || name.includes('..')) {
-    throw new Error(`Refusing model source "${source}": file name "${name}" contains a path separator or ".."`);
+    throw new Error(
+      `Refusing model source "${source}": file name "${name}" contains a path separator or ".."`,
+    );
   }
   // Control characters (NUL, newlines) never belong in a file name; trimming spaces avoids
   // names that look identical in a listing.
   const cleaned = name.replace(/[\u0000-\u001f\u007f]/g, '').trim();
-  if (cleaned === '' || cleaned === '.') throw new Error(`Refusing model source "${source}": empty file name`);
+  if (cleaned === '' || cleaned === '.')
+    throw new Error(`Refusing model source "${source}": empty file name`);
   // 240 leaves room for the ".partial" suffix within the usual 255-byte file name limit.
-  if (Buffer.byteLength(cleaned) > 240) throw new Error(`Refusing model source "${source}": file name too long`);
+  if (Buffer.byteLength(cleaned) > 240)
+    throw new Error(`Refusing model source "${source}": file name too long`);
   return cleaned;
 }

@@ -10,5 +10,8 @@ export async function refuseSymbolicLink(path: string): Promise<void> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw error;
   }
-  if (link) throw new Error(`Refusing to write through the symbolic link ${path}: remove it, then pull again`);
+  if (link)
+    throw new Error(
+      `Refusing to write through the symbolic link ${path}: remove it, then pull again`,
+    );
 }

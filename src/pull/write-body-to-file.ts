@@ -31,7 +31,14 @@ const FLUSH_BYTES = 1024 * 1024;
 // to resume from. Returns the file's size.
 export async function writeBodyToFile(options: WriteBodyOptions): Promise<number> {
   // O_NOFOLLOW: a symbolic link put in place of the file after the pull checked for one is refused (ELOOP), not followed.
-  const file = await open(options.path, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | (options.append ? constants.O_APPEND : constants.O_TRUNC), 0o644);
+  const file = await open(
+    options.path,
+    constants.O_WRONLY |
+      constants.O_CREAT |
+      constants.O_NOFOLLOW |
+      (options.append ? constants.O_APPEND : constants.O_TRUNC),
+    0o644,
+  );
   const reader = options.body.getReader();
   const startedAt = performance.now();
   let lastProgressAt = -Infinity;
@@ -47,7 +54,8 @@ export async function writeBodyToFile(options: WriteBodyOptions): Promise<number
   };
   const report = (force: boolean): void => {
     const now = performance.now();
-    if (options.onProgress === undefined || (!force && now - lastProgressAt < PROGRESS_INTERVAL_MS)) return;
+    if (options.onProgress === undefined || (!force && now - lastProgressAt < PROGRESS_INTERVAL_MS))
+      return;
     lastProgressAt = now;
     const seconds = (now - startedAt) / 1000;
     const bytesPerSecond = seconds > 0 ? (received - options.startBytes) / seconds : 0;

@@ -1,6 +1,12 @@
 // The decision and its outputs, shared by every store: which limit refuses, the x-ratelimit-* values
 // (INVENTORY.md §3.2), Retry-After, and the breach log item (swagger: /api_keys/rate_limits/log).
-import type { AdmitRequest, ClassLimits, RateLimitBreach, RateLimitHeaders, RateLimitType } from './rate-limiter.ts';
+import type {
+  AdmitRequest,
+  ClassLimits,
+  RateLimitBreach,
+  RateLimitHeaders,
+  RateLimitType,
+} from './rate-limiter.ts';
 
 /** One window as read or written at admission: what it holds now and when it resets. */
 export interface WindowState {
@@ -22,8 +28,13 @@ export function refusalOf(
   blockedForMs: number,
 ): Refusal | null {
   if (blockedForMs > 0) return { type: 'FAILED_REQUESTS', msBeforeReset: blockedForMs };
-  if (requests.used + 1 > limits.requestsPerMinute) return { type: 'RPM', msBeforeReset: requests.msBeforeReset };
-  if (tokens !== null && limits.tokensPerMinute !== undefined && tokens.used + cost > limits.tokensPerMinute) {
+  if (requests.used + 1 > limits.requestsPerMinute)
+    return { type: 'RPM', msBeforeReset: requests.msBeforeReset };
+  if (
+    tokens !== null &&
+    limits.tokensPerMinute !== undefined &&
+    tokens.used + cost > limits.tokensPerMinute
+  ) {
     return { type: 'TPM', msBeforeReset: tokens.msBeforeReset };
   }
   return null;
@@ -55,7 +66,11 @@ export function retryAfterSeconds(msBeforeReset: number): number {
   return Math.max(1, Math.ceil(msBeforeReset / 1000));
 }
 
-export function breachOf(request: AdmitRequest, type: RateLimitType, nowMs: number): RateLimitBreach {
+export function breachOf(
+  request: AdmitRequest,
+  type: RateLimitType,
+  nowMs: number,
+): RateLimitBreach {
   return {
     apiKeyId: request.keyId,
     modelId: request.modelId,
@@ -67,7 +82,8 @@ export function breachOf(request: AdmitRequest, type: RateLimitType, nowMs: numb
 
 /** Token counts are whole and non-negative; the stores count in integers. */
 export function assertTokenCount(name: string, value: number): void {
-  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${name} must be a non-negative integer`);
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new RangeError(`${name} must be a non-negative integer`);
 }
 
 /** Counters of one key on one model; the limits come from the model's class. */

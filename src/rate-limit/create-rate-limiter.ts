@@ -13,11 +13,22 @@ export function createRateLimiter(config: Config, logger?: Logger): RateLimiter 
   const { enabled, store, redisUrl } = config.rateLimits;
   if (!enabled) return undefined;
   // Drop unset fields: the limiter's override type has no room for explicit undefineds.
-  const overrides: RateLimitOverrides = Object.fromEntries(Object.entries(config.rateLimits.overrides).map(([limitClass, limits]) => [
-    limitClass, Object.fromEntries(Object.entries(limits ?? {}).filter(([, value]) => value !== undefined)),
-  ]));
+  const overrides: RateLimitOverrides = Object.fromEntries(
+    Object.entries(config.rateLimits.overrides).map(([limitClass, limits]) => [
+      limitClass,
+      Object.fromEntries(Object.entries(limits ?? {}).filter(([, value]) => value !== undefined)),
+    ]),
+  );
   if (store === 'memory') return new MemoryRateLimiter({ limits: overrides });
   const url = redisUrl ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-  const redis = new RedisRateLimiter({ redis: url, prefix: config.rateLimits.redisPrefix, limits: overrides });
-  return new FailSafeRateLimiter(redis, { policy: config.rateLimits.onStoreError, logger, limits: overrides });
+  const redis = new RedisRateLimiter({
+    redis: url,
+    prefix: config.rateLimits.redisPrefix,
+    limits: overrides,
+  });
+  return new FailSafeRateLimiter(redis, {
+    policy: config.rateLimits.onStoreError,
+    logger,
+    limits: overrides,
+  });
 }

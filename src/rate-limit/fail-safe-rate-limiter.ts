@@ -2,7 +2,14 @@ import type { Logger } from 'pino';
 import { VeniceError } from '../errors/venice-error.ts';
 import { rateLimitHeaders } from './admission.ts';
 import {
-  resolveRateLimits, type Admission, type AdmitRequest, type RateLimitBreach, type RateLimiter, type RateLimitOverrides, type RateLimitTable, type Reservation,
+  resolveRateLimits,
+  type Admission,
+  type AdmitRequest,
+  type RateLimitBreach,
+  type RateLimiter,
+  type RateLimitOverrides,
+  type RateLimitTable,
+  type Reservation,
 } from './rate-limiter.ts';
 
 /** config rateLimits.onStoreError: what a request meets while the limiter's store (Redis) cannot be reached. */
@@ -35,7 +42,10 @@ export class FailSafeRateLimiter implements RateLimiter {
   private readonly uncounted = new WeakSet<Reservation>();
   private outage: { since: number; loggedAt: number; failures: number } | undefined;
 
-  constructor(private readonly inner: RateLimiter, private readonly options: FailSafeOptions) {
+  constructor(
+    private readonly inner: RateLimiter,
+    private readonly options: FailSafeOptions,
+  ) {
     this.limits = resolveRateLimits(options.limits);
     this.windowMs = options.windowMs ?? 60_000;
     this.now = options.now ?? Date.now;
@@ -48,7 +58,8 @@ export class FailSafeRateLimiter implements RateLimiter {
     } catch (error) {
       if (error instanceof RangeError) throw error;
       this.failed(error);
-      if (this.options.policy === 'fail-closed') throw new VeniceError('RATE_LIMITER_UNAVAILABLE', { cause: error });
+      if (this.options.policy === 'fail-closed')
+        throw new VeniceError('RATE_LIMITER_UNAVAILABLE', { cause: error });
       return this.uncountedAdmission(request);
     }
     this.recovered();
@@ -79,7 +90,8 @@ export class FailSafeRateLimiter implements RateLimiter {
       return await this.inner.recentBreaches(keyId);
     } catch (error) {
       this.failed(error);
-      if (this.options.policy === 'fail-closed') throw new VeniceError('RATE_LIMITER_UNAVAILABLE', { cause: error });
+      if (this.options.policy === 'fail-closed')
+        throw new VeniceError('RATE_LIMITER_UNAVAILABLE', { cause: error });
       return [];
     }
   }
@@ -97,25 +109,55 @@ export class FailSafeRateLimiter implements RateLimiter {
   private uncountedAdmission(request: AdmitRequest): Admission {
     const limits = this.limits[request.limitClass];
     const fresh = { used: 0, msBeforeReset: this.windowMs };
-    const reservation: Reservation = { id: 'uncounted', keyId: request.keyId, modelId: request.modelId, limitClass: request.limitClass, tokens: 0, tokenWindow: null };
+    const reservation: Reservation = {
+      id: 'uncounted',
+      keyId: request.keyId,
+      modelId: request.modelId,
+      limitClass: request.limitClass,
+      tokens: 0,
+      tokenWindow: null,
+    };
     this.uncounted.add(reservation);
-    return { admitted: true, headers: rateLimitHeaders(limits, fresh, limits.tokensPerMinute === undefined ? null : fresh, this.now()), reservation };
+    return {
+      admitted: true,
+      headers: rateLimitHeaders(
+        limits,
+        fresh,
+        limits.tokensPerMinute === undefined ? null : fresh,
+        this.now(),
+      ),
+      reservation,
+    };
   }
 
   private failed(error: unknown): void {
     const now = this.now();
-    if (this.outage === undefined) this.outage = { since: now, loggedAt: Number.NEGATIVE_INFINITY, failures: 0 };
+    if (this.outage === undefined)
+      this.outage = { since: now, loggedAt: Number.NEGATIVE_INFINITY, failures: 0 };
     this.outage.failures += 1;
     if (now - this.outage.loggedAt < LOG_INTERVAL_MS) return;
-    const action = this.options.policy === 'fail-open' ? 'serving requests without rate limits' : 'refusing requests with 503';
-    this.options.logger?.warn({ err: error instanceof Error ? error.message : String(error), policy: this.options.policy, failures: this.outage.failures, since: new Date(this.outage.since).toISOString() },
-      `rate limiter store unreachable: ${action} (rateLimits.onStoreError)`);
+    const action =
+      this.options.policy === 'fail-open'
+        ? 'serving requests without rate limits'
+        : 'refusing requests with 503';
+    this.options.logger?.warn(
+      {
+        err: error instanceof Error ? error.message : String(error),
+        policy: this.options.policy,
+        failures: this.outage.failures,
+        since: new Date(this.outage.since).toISOString(),
+      },
+      `rate limiter store unreachable: ${action} (rateLimits.onStoreError)`,
+    );
     this.outage.loggedAt = now;
   }
 
   private recovered(): void {
     if (this.outage === undefined) return;
-    this.options.logger?.info({ failures: this.outage.failures, since: new Date(this.outage.since).toISOString() }, 'rate limiter store reachable again');
+    this.options.logger?.info(
+      { failures: this.outage.failures, since: new Date(this.outage.since).toISOString() },
+      'rate limiter store reachable again',
+    );
     this.outage = undefined;
   }
 }

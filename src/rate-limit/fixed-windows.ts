@@ -21,7 +21,9 @@ export class FixedWindows {
   /** What the window of `key` holds at `now` and when it resets; an unused key reads as a fresh window. */
   read(key: string, now: number): WindowState {
     const window = this.#open(key, now);
-    return window === undefined ? { used: 0, msBeforeReset: this.windowMs } : { used: window.used, msBeforeReset: window.endsAt - now };
+    return window === undefined
+      ? { used: 0, msBeforeReset: this.windowMs }
+      : { used: window.used, msBeforeReset: window.endsAt - now };
   }
 
   /** Adds `amount` to the window of `key`, opening one at `now` when none is open; the window after, with its end. */
@@ -39,7 +41,8 @@ export class FixedWindows {
   /** Takes up to `amount` back from `key`'s window (never below 0), only while it is the one ending at `endsAt`. */
   giveBack(key: string, amount: number, endsAt: number, now: number): void {
     const window = this.#open(key, now);
-    if (window !== undefined && window.endsAt === endsAt) window.used -= Math.min(amount, window.used);
+    if (window !== undefined && window.endsAt === endsAt)
+      window.used -= Math.min(amount, window.used);
   }
 
   #open(key: string, now: number): Window | undefined {

@@ -8,14 +8,26 @@ import { randomUUID } from 'node:crypto';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { AbuseGuard } from './abuse-guard.ts';
 import {
-  assertTokenCount, breachOf, rateLimitHeaders, refusalOf, retryAfterSeconds, windowKeyOf,
+  assertTokenCount,
+  breachOf,
+  rateLimitHeaders,
+  refusalOf,
+  retryAfterSeconds,
+  windowKeyOf,
 } from './admission.ts';
 import { FixedWindows } from './fixed-windows.ts';
 import { MemoryBreachLog } from './memory-breach-log.ts';
 import { SettledIds } from './settled-ids.ts';
 import {
-  DEFAULT_ABUSE_RULE, resolveRateLimits, type Admission, type AdmitRequest, type RateLimitBreach, type RateLimiter,
-  type RateLimiterOptions, type RateLimitTable, type Reservation,
+  DEFAULT_ABUSE_RULE,
+  resolveRateLimits,
+  type Admission,
+  type AdmitRequest,
+  type RateLimitBreach,
+  type RateLimiter,
+  type RateLimiterOptions,
+  type RateLimitTable,
+  type Reservation,
 } from './rate-limiter.ts';
 
 export class MemoryRateLimiter implements RateLimiter {
@@ -35,7 +47,11 @@ export class MemoryRateLimiter implements RateLimiter {
     this.#settled = new SettledIds(windowMs);
     const rule = { ...DEFAULT_ABUSE_RULE, ...options.abuse };
     this.#abuse = new AbuseGuard(
-      new RateLimiterMemory({ points: rule.maxFailures, duration: rule.windowSeconds, blockDuration: rule.blockSeconds }),
+      new RateLimiterMemory({
+        points: rule.maxFailures,
+        duration: rule.windowSeconds,
+        blockDuration: rule.blockSeconds,
+      }),
       rule,
     );
   }
@@ -53,16 +69,28 @@ export class MemoryRateLimiter implements RateLimiter {
     const refusal = refusalOf(limits, requests, tokens, request.tokens, blockedForMs);
     if (refusal !== null) {
       this.#breaches.record(breachOf(request, refusal.type, now));
-      return { admitted: false, headers: rateLimitHeaders(limits, requests, tokens, now), retryAfterSeconds: retryAfterSeconds(refusal.msBeforeReset), type: refusal.type };
+      return {
+        admitted: false,
+        headers: rateLimitHeaders(limits, requests, tokens, now),
+        retryAfterSeconds: retryAfterSeconds(refusal.msBeforeReset),
+        type: refusal.type,
+      };
     }
     const requestsAfter = this.#requests.add(key, 1, now);
     const tokensAfter = hasTokenLimit ? this.#tokens.add(key, request.tokens, now) : null;
     const reservation: Reservation = {
-      id: randomUUID(), keyId: request.keyId, modelId: request.modelId, limitClass: request.limitClass,
+      id: randomUUID(),
+      keyId: request.keyId,
+      modelId: request.modelId,
+      limitClass: request.limitClass,
       tokens: hasTokenLimit ? request.tokens : 0,
       tokenWindow: tokensAfter === null ? null : String(tokensAfter.endsAt),
     };
-    return { admitted: true, headers: rateLimitHeaders(limits, requestsAfter, tokensAfter, now), reservation };
+    return {
+      admitted: true,
+      headers: rateLimitHeaders(limits, requestsAfter, tokensAfter, now),
+      reservation,
+    };
   }
 
   async settle(reservation: Reservation, actualTokens: number): Promise<void> {
@@ -71,7 +99,12 @@ export class MemoryRateLimiter implements RateLimiter {
     const unused = reservation.tokens - actualTokens;
     if (unused <= 0) return;
     // Only to the window the tokens came from: after it reset, the unused tokens are gone with it.
-    this.#tokens.giveBack(windowKeyOf(reservation.keyId, reservation.modelId), unused, Number(reservation.tokenWindow), Date.now());
+    this.#tokens.giveBack(
+      windowKeyOf(reservation.keyId, reservation.modelId),
+      unused,
+      Number(reservation.tokenWindow),
+      Date.now(),
+    );
   }
 
   recordFailure(keyId: string): Promise<void> {

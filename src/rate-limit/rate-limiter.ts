@@ -28,10 +28,18 @@ export const DEFAULT_RATE_LIMITS: RateLimitTable = {
 export type RateLimitOverrides = { readonly [C in LimitClass]?: Partial<ClassLimits> };
 
 export function resolveRateLimits(overrides: RateLimitOverrides = {}): RateLimitTable {
-  const merge = (limitClass: LimitClass): ClassLimits => ({ ...DEFAULT_RATE_LIMITS[limitClass], ...overrides[limitClass] });
+  const merge = (limitClass: LimitClass): ClassLimits => ({
+    ...DEFAULT_RATE_LIMITS[limitClass],
+    ...overrides[limitClass],
+  });
   return {
-    XS: merge('XS'), S: merge('S'), M: merge('M'), L: merge('L'),
-    embedding: merge('embedding'), image: merge('image'), audio: merge('audio'),
+    XS: merge('XS'),
+    S: merge('S'),
+    M: merge('M'),
+    L: merge('L'),
+    embedding: merge('embedding'),
+    image: merge('image'),
+    audio: merge('audio'),
   };
 }
 
@@ -42,7 +50,11 @@ export interface AbuseRule {
   readonly blockSeconds: number;
 }
 
-export const DEFAULT_ABUSE_RULE: AbuseRule = { maxFailures: 20, windowSeconds: 30, blockSeconds: 30 };
+export const DEFAULT_ABUSE_RULE: AbuseRule = {
+  maxFailures: 20,
+  windowSeconds: 30,
+  blockSeconds: 30,
+};
 
 /** Verbatim, docs/api-reference/rate-limiting.mdx. */
 export const FAILED_REQUESTS_MESSAGE =
@@ -92,7 +104,11 @@ export interface Reservation {
 export type RateLimitType = 'RPM' | 'TPM' | 'FAILED_REQUESTS';
 
 export type Admission =
-  | { readonly admitted: true; readonly headers: RateLimitHeaders; readonly reservation: Reservation }
+  | {
+      readonly admitted: true;
+      readonly headers: RateLimitHeaders;
+      readonly reservation: Reservation;
+    }
   | {
       readonly admitted: false;
       readonly headers: RateLimitHeaders;

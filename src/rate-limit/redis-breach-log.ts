@@ -25,14 +25,21 @@ export class RedisBreachLog {
   async record(breach: RateLimitBreach): Promise<void> {
     const item = JSON.stringify(breach);
     const ofKey = `${this.#key}:${breach.apiKeyId}`;
-    await this.#client.multi()
-      .lpush(this.#key, item).ltrim(this.#key, 0, BREACH_LOG_SIZE - 1)
-      .lpush(ofKey, item).ltrim(ofKey, 0, BREACH_LOG_SIZE - 1)
+    await this.#client
+      .multi()
+      .lpush(this.#key, item)
+      .ltrim(this.#key, 0, BREACH_LOG_SIZE - 1)
+      .lpush(ofKey, item)
+      .ltrim(ofKey, 0, BREACH_LOG_SIZE - 1)
       .exec();
   }
 
   async recent(keyId?: string): Promise<RateLimitBreach[]> {
-    const items = await this.#client.lrange(keyId === undefined ? this.#key : `${this.#key}:${keyId}`, 0, BREACH_LOG_SIZE - 1);
+    const items = await this.#client.lrange(
+      keyId === undefined ? this.#key : `${this.#key}:${keyId}`,
+      0,
+      BREACH_LOG_SIZE - 1,
+    );
     return items.flatMap((item) => {
       const breach = parseBreach(item);
       return breach === null ? [] : [breach];

@@ -15,12 +15,25 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import { AbuseGuard } from './abuse-guard.ts';
-import { assertTokenCount, breachOf, rateLimitHeaders, retryAfterSeconds, type WindowState } from './admission.ts';
+import {
+  assertTokenCount,
+  breachOf,
+  rateLimitHeaders,
+  retryAfterSeconds,
+  type WindowState,
+} from './admission.ts';
 import { defineRateLimitScripts, parseAdmitReply } from './redis-scripts.ts';
 import { RedisBreachLog } from './redis-breach-log.ts';
 import {
-  DEFAULT_ABUSE_RULE, resolveRateLimits, type Admission, type AdmitRequest, type RateLimitBreach, type RateLimiter,
-  type RateLimiterOptions, type RateLimitTable, type Reservation,
+  DEFAULT_ABUSE_RULE,
+  resolveRateLimits,
+  type Admission,
+  type AdmitRequest,
+  type RateLimitBreach,
+  type RateLimiter,
+  type RateLimiterOptions,
+  type RateLimitTable,
+  type Reservation,
 } from './rate-limiter.ts';
 
 export interface RedisRateLimiterOptions extends RateLimiterOptions {
@@ -36,7 +49,11 @@ export interface RedisRateLimiterOptions extends RateLimiterOptions {
  * up after 2 s, and attempts are at most 1 s apart: the client keeps reconnecting in the background, so limits resume
  * about a second after Redis is back. Commands wait for the first connection (start-up) as usual.
  */
-const OWNED_CLIENT_OPTIONS = { maxRetriesPerRequest: 0, connectTimeout: 2000, retryStrategy: (attempt: number) => Math.min(attempt * 50, 1000) } as const;
+const OWNED_CLIENT_OPTIONS = {
+  maxRetriesPerRequest: 0,
+  connectTimeout: 2000,
+  retryStrategy: (attempt: number) => Math.min(attempt * 50, 1000),
+} as const;
 
 export class RedisRateLimiter implements RateLimiter {
   readonly #client: Redis;
@@ -49,7 +66,10 @@ export class RedisRateLimiter implements RateLimiter {
 
   constructor(options: RedisRateLimiterOptions) {
     this.#ownsClient = typeof options.redis === 'string';
-    this.#client = typeof options.redis === 'string' ? new Redis(options.redis, OWNED_CLIENT_OPTIONS) : options.redis;
+    this.#client =
+      typeof options.redis === 'string'
+        ? new Redis(options.redis, OWNED_CLIENT_OPTIONS)
+        : options.redis;
     // Connection failures reach the caller as rejected commands (fail-safe-rate-limiter.ts logs them), not as events.
     if (this.#ownsClient) this.#client.on('error', () => undefined);
     this.#prefix = options.prefix ?? 'rialto:rate-limit';
@@ -58,8 +78,11 @@ export class RedisRateLimiter implements RateLimiter {
     defineRateLimitScripts(this.#client);
     const rule = { ...DEFAULT_ABUSE_RULE, ...options.abuse };
     const failures = new RateLimiterRedis({
-      storeClient: this.#client, keyPrefix: `${this.#prefix}:failures`,
-      points: rule.maxFailures, duration: rule.windowSeconds, blockDuration: rule.blockSeconds,
+      storeClient: this.#client,
+      keyPrefix: `${this.#prefix}:failures`,
+      points: rule.maxFailures,
+      duration: rule.windowSeconds,
+      blockDuration: rule.blockSeconds,
     });
     this.#abuse = new AbuseGuard(failures, rule);
     this.#breaches = new RedisBreachLog(this.#client, `${this.#prefix}:breaches`);
@@ -72,25 +95,47 @@ export class RedisRateLimiter implements RateLimiter {
     const blockedForMs = await this.#abuse.blockedForMs(request.keyId);
     const keys = this.#windowKeys(request.keyId, request.modelId);
     const tokenLimit = limits.tokensPerMinute ?? -1;
-    const reply = parseAdmitReply(await this.#client.rialtoRateLimitAdmit(
-      keys.requests, keys.tokens,
-      limits.requestsPerMinute, tokenLimit, request.tokens, this.#windowMs, randomUUID(), blockedForMs > 0 ? 1 : 0,
-    ));
+    const reply = parseAdmitReply(
+      await this.#client.rialtoRateLimitAdmit(
+        keys.requests,
+        keys.tokens,
+        limits.requestsPerMinute,
+        tokenLimit,
+        request.tokens,
+        this.#windowMs,
+        randomUUID(),
+        blockedForMs > 0 ? 1 : 0,
+      ),
+    );
     const now = Date.now();
     const requests: WindowState = { used: reply.requestsUsed, msBeforeReset: reply.requestsTtlMs };
-    const tokens: WindowState | null = tokenLimit < 0 ? null : { used: reply.tokensUsed, msBeforeReset: reply.tokensTtlMs };
+    const tokens: WindowState | null =
+      tokenLimit < 0 ? null : { used: reply.tokensUsed, msBeforeReset: reply.tokensTtlMs };
     const headers = rateLimitHeaders(limits, requests, tokens, now);
     if (reply.verdict === 'OK') {
       const reservation: Reservation = {
-        id: randomUUID(), keyId: request.keyId, modelId: request.modelId, limitClass: request.limitClass,
-        tokens: tokens === null ? 0 : request.tokens, tokenWindow: tokens === null ? null : reply.tokensWindowId,
+        id: randomUUID(),
+        keyId: request.keyId,
+        modelId: request.modelId,
+        limitClass: request.limitClass,
+        tokens: tokens === null ? 0 : request.tokens,
+        tokenWindow: tokens === null ? null : reply.tokensWindowId,
       };
       return { admitted: true, headers, reservation };
     }
     await this.#breaches.record(breachOf(request, reply.verdict, now));
-    const msBeforeReset = reply.verdict === 'FAILED_REQUESTS' ? blockedForMs
-      : reply.verdict === 'RPM' ? requests.msBeforeReset : reply.tokensTtlMs;
-    return { admitted: false, headers, retryAfterSeconds: retryAfterSeconds(msBeforeReset), type: reply.verdict };
+    const msBeforeReset =
+      reply.verdict === 'FAILED_REQUESTS'
+        ? blockedForMs
+        : reply.verdict === 'RPM'
+          ? requests.msBeforeReset
+          : reply.tokensTtlMs;
+    return {
+      admitted: false,
+      headers,
+      retryAfterSeconds: retryAfterSeconds(msBeforeReset),
+      type: reply.verdict,
+    };
   }
 
   async settle(reservation: Reservation, actualTokens: number): Promise<void> {
@@ -99,8 +144,11 @@ export class RedisRateLimiter implements RateLimiter {
     this.#assertConnected();
     const keys = this.#windowKeys(reservation.keyId, reservation.modelId);
     await this.#client.rialtoRateLimitSettle(
-      keys.tokens, `${keys.base}:settled:${reservation.id}`,
-      reservation.tokenWindow, Math.max(0, reservation.tokens - actualTokens), this.#windowMs,
+      keys.tokens,
+      `${keys.base}:settled:${reservation.id}`,
+      reservation.tokenWindow,
+      Math.max(0, reservation.tokens - actualTokens),
+      this.#windowMs,
     );
   }
 
@@ -122,7 +170,8 @@ export class RedisRateLimiter implements RateLimiter {
 
   /** Between reconnection attempts (Redis went away) a command would only wait for the next one to fail: fail now. */
   #assertConnected(): void {
-    if (this.#client.status === 'reconnecting' || this.#client.status === 'end') throw new Error(`Redis is unreachable (${this.#client.status})`);
+    if (this.#client.status === 'reconnecting' || this.#client.status === 'end')
+      throw new Error(`Redis is unreachable (${this.#client.status})`);
   }
 
   /** One hash tag per (key, model), so a script's keys share a Redis Cluster slot. */

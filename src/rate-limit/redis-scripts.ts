@@ -53,8 +53,12 @@ return give
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    rialtoRateLimitAdmit(...args: [requestsKey: string, tokensKey: string, ...argv: (string | number)[]]): Result<unknown, Context>;
-    rialtoRateLimitSettle(...args: [tokensKey: string, markerKey: string, ...argv: (string | number)[]]): Result<unknown, Context>;
+    rialtoRateLimitAdmit(
+      ...args: [requestsKey: string, tokensKey: string, ...argv: (string | number)[]]
+    ): Result<unknown, Context>;
+    rialtoRateLimitSettle(
+      ...args: [tokensKey: string, markerKey: string, ...argv: (string | number)[]]
+    ): Result<unknown, Context>;
   }
 }
 
@@ -74,12 +78,17 @@ export interface AdmitReply {
 }
 
 export function parseAdmitReply(reply: unknown): AdmitReply {
-  if (!Array.isArray(reply) || reply.length !== 6) throw new Error('rate limit admit: unexpected Redis reply');
-  const [verdict, requestsUsed, requestsTtlMs, tokensUsed, tokensTtlMs, tokensWindowId]: unknown[] = reply;
+  if (!Array.isArray(reply) || reply.length !== 6)
+    throw new Error('rate limit admit: unexpected Redis reply');
+  const [verdict, requestsUsed, requestsTtlMs, tokensUsed, tokensTtlMs, tokensWindowId]: unknown[] =
+    reply;
   if (
     (verdict !== 'OK' && verdict !== 'RPM' && verdict !== 'TPM' && verdict !== 'FAILED_REQUESTS') ||
-    typeof requestsUsed !== 'number' || typeof requestsTtlMs !== 'number' ||
-    typeof tokensUsed !== 'number' || typeof tokensTtlMs !== 'number' || typeof tokensWindowId !== 'string'
+    typeof requestsUsed !== 'number' ||
+    typeof requestsTtlMs !== 'number' ||
+    typeof tokensUsed !== 'number' ||
+    typeof tokensTtlMs !== 'number' ||
+    typeof tokensWindowId !== 'string'
   ) {
     throw new Error('rate limit admit: unexpected Redis reply');
   }

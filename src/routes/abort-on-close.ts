@@ -15,7 +15,9 @@ export function abortOnClose(request: FastifyRequest, reply: FastifyReply): Abor
     if (reply.raw.writableFinished) return;
     controller.abort(new Error('client disconnected'));
     // Fastify's onResponse never runs for it: counted here, as 499 (observability/metrics.ts).
-    request.server.metrics?.route(request.routeOptions.url ?? 'unmatched', request.method).aborted();
+    request.server.metrics
+      ?.route(request.routeOptions.url ?? 'unmatched', request.method)
+      .aborted();
   });
   return controller.signal;
 }

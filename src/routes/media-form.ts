@@ -7,9 +7,21 @@ import { MAX_IMAGE_BYTES } from '../services/media/image-input.ts';
  * Registers routes that take JSON or multipart/form-data (the image endpoints) in a scope of their own:
  * multipart is parsed only there, so every other route still answers 415 to anything but JSON.
  */
-export function registerMediaScope(app: FastifyInstance, register: (scope: FastifyInstance) => void, limits: { maxFileBytes?: number; files?: number } = {}): void {
+export function registerMediaScope(
+  app: FastifyInstance,
+  register: (scope: FastifyInstance) => void,
+  limits: { maxFileBytes?: number; files?: number } = {},
+): void {
   void app.register(async (scope) => {
-    await scope.register(multipart, { limits: { fileSize: limits.maxFileBytes ?? MAX_IMAGE_BYTES, files: limits.files ?? 4, fields: 32, fieldSize: 256 * 1024, parts: 40 } });
+    await scope.register(multipart, {
+      limits: {
+        fileSize: limits.maxFileBytes ?? MAX_IMAGE_BYTES,
+        files: limits.files ?? 4,
+        fields: 32,
+        fieldSize: 256 * 1024,
+        parts: 40,
+      },
+    });
     register(scope);
   });
 }
@@ -20,7 +32,9 @@ export function registerMediaScope(app: FastifyInstance, register: (scope: Fasti
  * file part over the limit is 413 PAYLOAD_TOO_LARGE. Multipart fields need schemas that accept strings
  * for numbers and booleans (z.coerce, z.stringbool).
  */
-export async function readMediaBody(request: FastifyRequest): Promise<{ fields: unknown; multipart: boolean }> {
+export async function readMediaBody(
+  request: FastifyRequest,
+): Promise<{ fields: unknown; multipart: boolean }> {
   if (!request.isMultipart()) return { fields: request.body, multipart: false };
   const fields = new FormFields();
   try {
@@ -40,7 +54,12 @@ class FormFields {
 
   add(name: string, value: unknown): void {
     const previous = this.values.get(name);
-    this.values.set(name, previous === undefined ? value : [...(Array.isArray(previous) ? previous : [previous]), value]);
+    this.values.set(
+      name,
+      previous === undefined
+        ? value
+        : [...(Array.isArray(previous) ? previous : [previous]), value],
+    );
   }
 
   toObject(): Record<string, unknown> {
@@ -50,7 +69,10 @@ class FormFields {
 
 /** INVENTORY §1.4 / §4.2 (PayloadTooLargeError): the body Venice sends for an upload over 25 MB. */
 export function fileTooLarge(): VeniceError {
-  return new VeniceError('PAYLOAD_TOO_LARGE', { message: 'File exceeds the maximum allowed size of 25 MB.', extra: { code: 'PAYLOAD_TOO_LARGE' } });
+  return new VeniceError('PAYLOAD_TOO_LARGE', {
+    message: 'File exceeds the maximum allowed size of 25 MB.',
+    extra: { code: 'PAYLOAD_TOO_LARGE' },
+  });
 }
 
 /** A form of text fields and one upload in the part named `file`. */
@@ -65,7 +87,10 @@ export interface FileForm {
  * Reads a form whose one upload is the part `file`. Other file parts are drained; with `markOtherFiles` each also
  * leaves `[file <name>]` under its field name, so a strict schema names it. A file over the limit is fileTooLarge().
  */
-export async function readFileForm(request: FastifyRequest, options: { markOtherFiles: boolean }): Promise<FileForm> {
+export async function readFileForm(
+  request: FastifyRequest,
+  options: { markOtherFiles: boolean },
+): Promise<FileForm> {
   const fields = new FormFields();
   const upload: Omit<FileForm, 'fields'> = {};
   try {
@@ -91,13 +116,24 @@ export async function readFileForm(request: FastifyRequest, options: { markOther
  * parts a 400, and so is a malformed body (no or another boundary, cut short, broken part headers: busboy's
  * errors, which carry no code), never a 500: none of the route's own work has started.
  */
-export function formError(request: FastifyRequest, error: unknown, tooLarge: () => VeniceError = () => new VeniceError('PAYLOAD_TOO_LARGE')): VeniceError {
+export function formError(
+  request: FastifyRequest,
+  error: unknown,
+  tooLarge: () => VeniceError = () => new VeniceError('PAYLOAD_TOO_LARGE'),
+): VeniceError {
   const errors = request.server.multipartErrors;
   if (error instanceof VeniceError) return error;
   if (error instanceof errors.RequestFileTooLargeError) return tooLarge();
-  if (error instanceof errors.FilesLimitError || error instanceof errors.PartsLimitError || error instanceof errors.FieldsLimitError) {
+  if (
+    error instanceof errors.FilesLimitError ||
+    error instanceof errors.PartsLimitError ||
+    error instanceof errors.FieldsLimitError
+  ) {
     return new VeniceError('INVALID_REQUEST', { message: 'Too many parts in the form' });
   }
   const reason = error instanceof Error ? error.message : String(error);
-  return new VeniceError('INVALID_REQUEST', { message: `Malformed multipart/form-data body: ${reason}`, cause: error });
+  return new VeniceError('INVALID_REQUEST', {
+    message: `Malformed multipart/form-data body: ${reason}`,
+    cause: error,
+  });
 }

@@ -19,9 +19,15 @@ async function threadAnswer(entry: URL): Promise<unknown> {
   }
 }
 
-test('a sibling keeps its caller\'s extension: .ts from the sources, .js from dist/', () => {
-  assert.equal(siblingModule('file:///app/src/engines/x/pool.ts', './x-worker').href, 'file:///app/src/engines/x/x-worker.ts');
-  assert.equal(siblingModule('file:///app/dist/engines/x/pool.js', './x-worker').href, 'file:///app/dist/engines/x/x-worker.js');
+test("a sibling keeps its caller's extension: .ts from the sources, .js from dist/", () => {
+  assert.equal(
+    siblingModule('file:///app/src/engines/x/pool.ts', './x-worker').href,
+    'file:///app/src/engines/x/x-worker.ts',
+  );
+  assert.equal(
+    siblingModule('file:///app/dist/engines/x/pool.js', './x-worker').href,
+    'file:///app/dist/engines/x/x-worker.js',
+  );
   assert.equal(siblingModule('file:///app/dist/a/b.js', '../c/d').href, 'file:///app/dist/c/d.js');
 });
 
@@ -38,11 +44,20 @@ test('a thread bootstrapped from either form runs its entry point', async () => 
   const directory = mkdtempSync(join(tmpdir(), 'rialto-sibling-'));
   try {
     writeFileSync(join(directory, 'package.json'), '{"type":"module"}');
-    writeFileSync(join(directory, 'entry.js'), "import { parentPort } from 'node:worker_threads';\nparentPort.postMessage('compiled');\n");
-    writeFileSync(join(directory, 'entry.ts'), "import { parentPort } from 'node:worker_threads';\nconst form: string = 'typescript';\nparentPort?.postMessage(form);\n");
+    writeFileSync(
+      join(directory, 'entry.js'),
+      "import { parentPort } from 'node:worker_threads';\nparentPort.postMessage('compiled');\n",
+    );
+    writeFileSync(
+      join(directory, 'entry.ts'),
+      "import { parentPort } from 'node:worker_threads';\nconst form: string = 'typescript';\nparentPort?.postMessage(form);\n",
+    );
     const base = pathToFileURL(join(directory, 'caller.js')).href;
     assert.equal(await threadAnswer(siblingModule(base, './entry')), 'compiled');
-    assert.equal(await threadAnswer(siblingModule(base.replace(/\.js$/, '.ts'), './entry')), 'typescript');
+    assert.equal(
+      await threadAnswer(siblingModule(base.replace(/\.js$/, '.ts'), './entry')),
+      'typescript',
+    );
   } finally {
     rmSync(directory, { recursive: true, force: true });
   }

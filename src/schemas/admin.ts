@@ -11,8 +11,14 @@ export const accountIdParams = z.strictObject({ id: z.string().min(1).max(128) }
  * nothing) and at most what a balance may hold (MAX_AMOUNT); the store refuses one that would take the balance past it.
  */
 export const topUpRequest = z.strictObject({
-  amount: z.number().positive().max(MAX_AMOUNT, `amount must be at most ${decimalOf(MAX_NANOS)}, the most a balance holds`)
-    .refine((amount) => toNanos(amount) >= 1, 'amount must be at least 0.000000001, the smallest unit'),
+  amount: z
+    .number()
+    .positive()
+    .max(MAX_AMOUNT, `amount must be at most ${decimalOf(MAX_NANOS)}, the most a balance holds`)
+    .refine(
+      (amount) => toNanos(amount) >= 1,
+      'amount must be at least 0.000000001, the smallest unit',
+    ),
   currency: z.enum(['USD', 'DIEM']),
 });
 export type TopUpRequest = z.infer<typeof topUpRequest>;
@@ -21,6 +27,11 @@ const JOB_STATES = ['QUEUED', 'PROCESSING', 'COMPLETED', 'FAILED', 'DELETED'] as
 
 /** GET /admin/jobs: the newest `limit` jobs (1..200, default 50), of one state when given. */
 export const adminJobsQuery = z.strictObject({
-  limit: z.string().regex(/^\d{1,3}$/, 'Expected an integer').transform(Number).pipe(z.number().int().min(1).max(200)).default(50),
+  limit: z
+    .string()
+    .regex(/^\d{1,3}$/, 'Expected an integer')
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(200))
+    .default(50),
   state: z.enum(JOB_STATES).optional(),
 });

@@ -25,24 +25,26 @@ const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/;
  * 00:00 UTC that day), or null for "" (no expiry). A date that does not exist or is not in the future is refused:
  * such a key could never be used.
  */
-export const expiresAt = z.union([z.literal(''), z.string().regex(DATE), z.string().regex(DATE_TIME)], {
-  error: 'expiresAt must be "", YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS(.mmm)Z',
-}).transform((value, context) => {
-  if (value === '') return null;
-  const at = Date.parse(value);
-  const instant = Number.isNaN(at) ? '' : new Date(at).toISOString();
-  const compared = value.length === 10 ? 10 : 19;
-  // Date.parse rolls 2026-02-30 over to March 2; comparing the text catches it.
-  if (instant.slice(0, compared) !== value.slice(0, compared)) {
-    context.addIssue({ code: 'custom', message: 'expiresAt is not a valid date' });
-    return z.NEVER;
-  }
-  if (at <= Date.now()) {
-    context.addIssue({ code: 'custom', message: 'expiresAt must be in the future' });
-    return z.NEVER;
-  }
-  return instant;
-});
+export const expiresAt = z
+  .union([z.literal(''), z.string().regex(DATE), z.string().regex(DATE_TIME)], {
+    error: 'expiresAt must be "", YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS(.mmm)Z',
+  })
+  .transform((value, context) => {
+    if (value === '') return null;
+    const at = Date.parse(value);
+    const instant = Number.isNaN(at) ? '' : new Date(at).toISOString();
+    const compared = value.length === 10 ? 10 : 19;
+    // Date.parse rolls 2026-02-30 over to March 2; comparing the text catches it.
+    if (instant.slice(0, compared) !== value.slice(0, compared)) {
+      context.addIssue({ code: 'custom', message: 'expiresAt is not a valid date' });
+      return z.NEVER;
+    }
+    if (at <= Date.now()) {
+      context.addIssue({ code: 'custom', message: 'expiresAt must be in the future' });
+      return z.NEVER;
+    }
+    return instant;
+  });
 
 export const createApiKeyRequest = z.strictObject({
   apiKeyType,
@@ -56,18 +58,20 @@ export type CreateApiKeyRequest = z.infer<typeof createApiKeyRequest>;
 
 // swagger: updateApiKey, id in the body; expiresAt "" or null removes the expiry. The guide sends the plural
 // `consumptionLimits` where the swagger has the singular: both are accepted (INVENTORY §7.2), not both at once.
-export const updateApiKeyRequest = z.strictObject({
-  id: z.string().min(1),
-  description: z.string().max(64).optional(),
-  expiresAt: expiresAt.nullable().optional(),
-  consumptionLimit: consumptionLimit.optional(),
-  consumptionLimits: consumptionLimit.optional(),
-  limitPeriod: limitPeriod.optional(),
-  modelPrivacy: modelPrivacy.optional(),
-}).refine((body) => body.consumptionLimit === undefined || body.consumptionLimits === undefined, {
-  message: 'Send consumptionLimit or consumptionLimits, not both',
-  path: ['consumptionLimits'],
-});
+export const updateApiKeyRequest = z
+  .strictObject({
+    id: z.string().min(1),
+    description: z.string().max(64).optional(),
+    expiresAt: expiresAt.nullable().optional(),
+    consumptionLimit: consumptionLimit.optional(),
+    consumptionLimits: consumptionLimit.optional(),
+    limitPeriod: limitPeriod.optional(),
+    modelPrivacy: modelPrivacy.optional(),
+  })
+  .refine((body) => body.consumptionLimit === undefined || body.consumptionLimits === undefined, {
+    message: 'Send consumptionLimit or consumptionLimits, not both',
+    path: ['consumptionLimits'],
+  });
 export type UpdateApiKeyRequest = z.infer<typeof updateApiKeyRequest>;
 
 // swagger: deleteApiKey, `id` in the query (declared required: false; without it there is nothing to delete).

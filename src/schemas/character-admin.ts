@@ -4,11 +4,26 @@ import { z } from 'zod';
 // (not in the Venice spec; README "Characters"). Field names follow the spec's Character object.
 
 /** What venice_parameters.character_slug and the `:character_slug=` suffix can carry unescaped, and a URL path too. */
-const slug = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'Expected 1–100 letters, digits, ".", "_" or "-", starting with a letter or digit');
+const slug = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/,
+    'Expected 1–100 letters, digits, ".", "_" or "-", starting with a letter or digit',
+  );
 // GET /characters splits filter values at commas, so a label with one could never be matched.
-const labels = z.array(z.string().min(1).max(100).regex(/^[^,]*$/, 'Commas separate filter values; a tag or category cannot contain one')).max(50);
+const labels = z
+  .array(
+    z
+      .string()
+      .min(1)
+      .max(100)
+      .regex(/^[^,]*$/, 'Commas separate filter values; a tag or category cannot contain one'),
+  )
+  .max(50);
 const count = z.number().int().min(0).max(2_000_000_000);
-const timestamp = z.iso.datetime({ offset: true }).transform((value) => new Date(value).toISOString());
+const timestamp = z.iso
+  .datetime({ offset: true })
+  .transform((value) => new Date(value).toISOString());
 
 const fields = {
   name: z.string().min(1).max(200),
@@ -54,19 +69,35 @@ export const characterInput = z.strictObject({
 export type CharacterInput = z.infer<typeof characterInput>;
 
 /** PATCH /characters/{slug}: the fields given change; the slug and id do not. */
-export const characterUpdate = z.strictObject(fields).partial()
+export const characterUpdate = z
+  .strictObject(fields)
+  .partial()
   .refine((update) => Object.keys(update).length > 0, 'Give at least one field to change');
 export type CharacterUpdate = z.infer<typeof characterUpdate>;
 
 /** An import file: a list of characters, or `{ characters: [...] }`; each slug once. */
-export const characterImportFile = z.preprocess(
-  // Unwrapped before validation, so each bad field is named (a union would only say "Invalid input").
-  (file) => (typeof file === 'object' && file !== null && !Array.isArray(file) && Object.keys(file).length === 1 && 'characters' in file ? file.characters : file),
-  z.array(characterInput),
-).superRefine((characters, context) => {
+export const characterImportFile = z
+  .preprocess(
+    // Unwrapped before validation, so each bad field is named (a union would only say "Invalid input").
+    (file) =>
+      typeof file === 'object' &&
+      file !== null &&
+      !Array.isArray(file) &&
+      Object.keys(file).length === 1 &&
+      'characters' in file
+        ? file.characters
+        : file,
+    z.array(characterInput),
+  )
+  .superRefine((characters, context) => {
     const seen = new Set<string>();
     characters.forEach((character, index) => {
-      if (seen.has(character.slug)) context.addIssue({ code: 'custom', path: [index, 'slug'], message: `slug ${character.slug} appears twice` });
+      if (seen.has(character.slug))
+        context.addIssue({
+          code: 'custom',
+          path: [index, 'slug'],
+          message: `slug ${character.slug} appears twice`,
+        });
       seen.add(character.slug);
     });
   });

@@ -18,7 +18,13 @@ export const character = z.object({
   photoUrl: z.string().nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
-  stats: z.object({ averageRating: z.number(), imports: z.number(), ratingCount: z.number(), ratingSum: z.number(), userRating: z.number().nullable() }),
+  stats: z.object({
+    averageRating: z.number(),
+    imports: z.number(),
+    ratingCount: z.number(),
+    ratingSum: z.number(),
+    userRating: z.number().nullable(),
+  }),
 });
 
 /** swagger: an item of getCharacterReviews. */
@@ -35,7 +41,10 @@ export const characterReview = z.object({
 });
 
 /** swagger: the 200 of GET /characters (listCharacters). */
-export const listCharactersResponse = z.object({ object: z.literal('list'), data: z.array(character) });
+export const listCharactersResponse = z.object({
+  object: z.literal('list'),
+  data: z.array(character),
+});
 
 /** swagger: the 200 of GET /characters/{slug} (getCharacterBySlug). */
 export const characterResponse = z.object({ object: z.literal('character'), data: character });
@@ -44,7 +53,12 @@ export const characterResponse = z.object({ object: z.literal('character'), data
 export const characterReviewsResponse = z.object({
   object: z.literal('list'),
   data: z.array(characterReview),
-  pagination: z.object({ page: z.number().int(), pageSize: z.number().int(), total: z.number().int(), totalPages: z.number().int() }),
+  pagination: z.object({
+    page: z.number().int(),
+    pageSize: z.number().int(),
+    total: z.number().int(),
+    totalPages: z.number().int(),
+  }),
   summary: z.object({ averageRating: z.number(), totalReviews: z.number().int() }),
 });
 

@@ -17,7 +17,12 @@ export const chatCompletionUsage = z.object({
   completion_tokens_details: z.object({ reasoning_tokens: z.number().int() }).nullable(),
 });
 
-const searchHit = z.object({ title: z.string(), url: z.string(), content: z.string(), date: z.string() });
+const searchHit = z.object({
+  title: z.string(),
+  url: z.string(),
+  content: z.string(),
+  date: z.string(),
+});
 
 /** swagger: venice_parameters, the echo of the parameters that applied, with the web search citations. */
 export const veniceParametersEcho = z.object({
@@ -34,7 +39,11 @@ export const veniceParametersEcho = z.object({
   web_search_citations: z.array(searchHit),
 });
 
-const toolCall = z.object({ id: z.string(), type: z.literal('function'), function: z.object({ name: z.string(), arguments: z.string() }) });
+const toolCall = z.object({
+  id: z.string(),
+  type: z.literal('function'),
+  function: z.object({ name: z.string(), arguments: z.string() }),
+});
 
 /** swagger: the 200 application/json body, `chat.completion`. */
 export const chatCompletionResponse = z.object({
@@ -42,13 +51,20 @@ export const chatCompletionResponse = z.object({
   object: z.literal('chat.completion'),
   created: z.number().int(),
   model: z.string(),
-  choices: z.array(z.object({
-    index: z.number().int(),
-    message: z.object({ role: z.literal('assistant'), content: z.string().nullable(), reasoning_content: z.string().nullable(), tool_calls: z.array(toolCall) }),
-    finish_reason: finishReason,
-    logprobs: z.null(),
-    stop_reason: z.enum(['stop', 'length']).nullable(),
-  })),
+  choices: z.array(
+    z.object({
+      index: z.number().int(),
+      message: z.object({
+        role: z.literal('assistant'),
+        content: z.string().nullable(),
+        reasoning_content: z.string().nullable(),
+        tool_calls: z.array(toolCall),
+      }),
+      finish_reason: finishReason,
+      logprobs: z.null(),
+      stop_reason: z.enum(['stop', 'length']).nullable(),
+    }),
+  ),
   usage: chatCompletionUsage,
   prompt_logprobs: z.null(),
   cost: chatCompletionCost,
@@ -57,7 +73,12 @@ export const chatCompletionResponse = z.object({
 
 /** A tool call's fragment in a delta: the first carries id, type and name; later ones only arguments. */
 const toolCallDelta = z.union([
-  z.object({ index: z.number().int(), id: z.string(), type: z.literal('function'), function: z.object({ name: z.string(), arguments: z.string() }) }),
+  z.object({
+    index: z.number().int(),
+    id: z.string(),
+    type: z.literal('function'),
+    function: z.object({ name: z.string(), arguments: z.string() }),
+  }),
   z.object({ index: z.number().int(), function: z.object({ arguments: z.string() }) }),
 ]);
 
@@ -76,7 +97,14 @@ export const chatCompletionChunk = z.object({
   created: z.number().int(),
   model: z.string(),
   venice_parameters: veniceParametersEcho.optional(),
-  choices: z.array(z.object({ index: z.number().int(), delta: chatCompletionDelta, finish_reason: finishReason.nullable(), logprobs: z.null() })),
+  choices: z.array(
+    z.object({
+      index: z.number().int(),
+      delta: chatCompletionDelta,
+      finish_reason: finishReason.nullable(),
+      logprobs: z.null(),
+    }),
+  ),
   usage: chatCompletionUsage.optional(),
   cost: chatCompletionCost.optional(),
 });

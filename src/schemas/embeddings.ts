@@ -13,7 +13,13 @@ export type CreateEmbeddingRequest = z.infer<typeof createEmbeddingRequest>;
 /** swagger: the 200 of POST /embeddings (createEmbedding); `base64` vectors are strings, as OpenAI's are. */
 export const embeddingResponse = z.object({
   object: z.literal('list'),
-  data: z.array(z.object({ object: z.literal('embedding'), index: z.number().int(), embedding: z.union([z.array(z.number()), z.string()]) })),
+  data: z.array(
+    z.object({
+      object: z.literal('embedding'),
+      index: z.number().int(),
+      embedding: z.union([z.array(z.number()), z.string()]),
+    }),
+  ),
   model: z.string(),
   usage: z.object({ prompt_tokens: z.number().int(), total_tokens: z.number().int() }),
 });

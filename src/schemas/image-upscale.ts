@@ -16,10 +16,22 @@ function toNumber(value: unknown): unknown {
 // is clamped to 0..0.02 rather than refused ("Clamped to the 0–0.02 range"); null means the default.
 export const upscaleImageRequest = z.object({
   image: z.custom<Buffer | string>((value) => Buffer.isBuffer(value) || typeof value === 'string', {
-    error: (issue) => (issue.input === undefined ? 'Required' : 'Expected one image: a file, a base64-encoded string, a data URL or an http(s) URL'),
+    error: (issue) =>
+      issue.input === undefined
+        ? 'Required'
+        : 'Expected one image: a file, a base64-encoded string, a data URL or an http(s) URL',
   }),
-  scale: z.preprocess(toNumber, z.number().refine((scale) => scale === 2 || scale === 4, 'Scale must be either 2 or 4')).default(2),
-  creativity: z.preprocess(toNumber, z.number().nullable()).default(DEFAULT_CREATIVITY)
-    .transform((creativity) => (creativity === null ? DEFAULT_CREATIVITY : Math.min(MAX_CREATIVITY, Math.max(0, creativity)))),
+  scale: z
+    .preprocess(
+      toNumber,
+      z.number().refine((scale) => scale === 2 || scale === 4, 'Scale must be either 2 or 4'),
+    )
+    .default(2),
+  creativity: z
+    .preprocess(toNumber, z.number().nullable())
+    .default(DEFAULT_CREATIVITY)
+    .transform((creativity) =>
+      creativity === null ? DEFAULT_CREATIVITY : Math.min(MAX_CREATIVITY, Math.max(0, creativity)),
+    ),
 });
 export type UpscaleImageRequest = z.infer<typeof upscaleImageRequest>;

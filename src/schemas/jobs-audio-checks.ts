@@ -14,23 +14,40 @@ function checkDuration(issues: ModelIssues, spec: MusicSpec, seconds: number | u
   if (seconds === undefined) return;
   const { min_duration: min, max_duration: max, duration_options: options } = spec;
   if (min === undefined && max === undefined) {
-    if (options === undefined) issues.add('duration_seconds', 'This model does not take a duration', seconds);
-    else if (!options.includes(seconds)) issues.add('duration_seconds', `This model supports durations of ${options.join(', ')} seconds`, seconds);
+    if (options === undefined)
+      issues.add('duration_seconds', 'This model does not take a duration', seconds);
+    else if (!options.includes(seconds))
+      issues.add(
+        'duration_seconds',
+        `This model supports durations of ${options.join(', ')} seconds`,
+        seconds,
+      );
     return;
   }
   if (seconds < (min ?? 0) || seconds > (max ?? Number.POSITIVE_INFINITY)) {
-    issues.add('duration_seconds', `Duration must be between ${min ?? 1} and ${max ?? 'any number of'} seconds for this model`, seconds);
+    issues.add(
+      'duration_seconds',
+      `Duration must be between ${min ?? 1} and ${max ?? 'any number of'} seconds for this model`,
+      seconds,
+    );
   }
 }
 
 /** The lyrics rules (swagger: QueueAudioRequest.lyrics_prompt and lyrics_optimizer). */
 function checkLyrics(issues: ModelIssues, spec: MusicSpec, request: QueueAudioRequest): void {
   const lyrics = request.lyrics_prompt ?? '';
-  if (lyrics !== '' && !spec.supports_lyrics) issues.add('lyrics_prompt', 'This model does not take lyrics');
-  if (request.lyrics_optimizer === true && lyrics !== '') issues.add('lyrics_prompt', 'lyrics_prompt must be empty when lyrics_optimizer is true');
-  if (spec.lyrics_required && request.lyrics_optimizer !== true && lyrics.trim() === '') issues.add('lyrics_prompt', 'Required for this model');
+  if (lyrics !== '' && !spec.supports_lyrics)
+    issues.add('lyrics_prompt', 'This model does not take lyrics');
+  if (request.lyrics_optimizer === true && lyrics !== '')
+    issues.add('lyrics_prompt', 'lyrics_prompt must be empty when lyrics_optimizer is true');
+  if (spec.lyrics_required && request.lyrics_optimizer !== true && lyrics.trim() === '')
+    issues.add('lyrics_prompt', 'Required for this model');
   if (spec.lyrics_character_limit !== undefined && lyrics.length > spec.lyrics_character_limit) {
-    issues.add('lyrics_prompt', `String must contain at most ${spec.lyrics_character_limit} character(s) for this model`, lyrics.length);
+    issues.add(
+      'lyrics_prompt',
+      `String must contain at most ${spec.lyrics_character_limit} character(s) for this model`,
+      lyrics.length,
+    );
   }
 }
 
@@ -43,21 +60,48 @@ export function checkQueueAudio(model: ModelConfig, request: QueueAudioRequest):
   const spec = model.music;
   const issues = new ModelIssues();
   if (spec.min_prompt_length !== undefined && request.prompt.length < spec.min_prompt_length) {
-    issues.add('prompt', `String must contain at least ${spec.min_prompt_length} character(s) for this model`, request.prompt.length);
+    issues.add(
+      'prompt',
+      `String must contain at least ${spec.min_prompt_length} character(s) for this model`,
+      request.prompt.length,
+    );
   }
-  if (request.prompt.length > spec.prompt_character_limit) issues.add('prompt', `String must contain at most ${spec.prompt_character_limit} character(s) for this model`, request.prompt.length);
+  if (request.prompt.length > spec.prompt_character_limit)
+    issues.add(
+      'prompt',
+      `String must contain at most ${spec.prompt_character_limit} character(s) for this model`,
+      request.prompt.length,
+    );
   checkLyrics(issues, spec, request);
   checkDuration(issues, spec, request.duration_seconds);
   const gates = [
-    ['force_instrumental', spec.supports_force_instrumental], ['lyrics_optimizer', spec.supports_lyrics_optimizer], ['loop', spec.supports_loop],
-    ['language_code', spec.supports_language_code], ['speed', spec.supports_speed], ['voice', spec.voices !== undefined],
+    ['force_instrumental', spec.supports_force_instrumental],
+    ['lyrics_optimizer', spec.supports_lyrics_optimizer],
+    ['loop', spec.supports_loop],
+    ['language_code', spec.supports_language_code],
+    ['speed', spec.supports_speed],
+    ['voice', spec.voices !== undefined],
   ] as const;
-  for (const [field, supported] of gates) if (request[field] !== undefined && !supported) issues.add(field, `This model does not support ${field}`, request[field]);
-  if (request.voice !== undefined && spec.voices !== undefined && !spec.voices.includes(request.voice)) {
+  for (const [field, supported] of gates)
+    if (request[field] !== undefined && !supported)
+      issues.add(field, `This model does not support ${field}`, request[field]);
+  if (
+    request.voice !== undefined &&
+    spec.voices !== undefined &&
+    !spec.voices.includes(request.voice)
+  ) {
     issues.add('voice', `This model's voices are ${spec.voices.join(', ')}`, request.voice);
   }
-  if (request.speed !== undefined && spec.supports_speed && (request.speed < (spec.min_speed ?? 0.25) || request.speed > (spec.max_speed ?? 4))) {
-    issues.add('speed', `Speed must be between ${spec.min_speed ?? 0.25} and ${spec.max_speed ?? 4} for this model`, request.speed);
+  if (
+    request.speed !== undefined &&
+    spec.supports_speed &&
+    (request.speed < (spec.min_speed ?? 0.25) || request.speed > (spec.max_speed ?? 4))
+  ) {
+    issues.add(
+      'speed',
+      `Speed must be between ${spec.min_speed ?? 0.25} and ${spec.max_speed ?? 4} for this model`,
+      request.speed,
+    );
   }
   issues.throwIfAny();
 }
@@ -66,7 +110,10 @@ export function checkQueueAudio(model: ModelConfig, request: QueueAudioRequest):
 export function checkQuoteAudio(model: ModelConfig, request: QuoteAudioRequest): void {
   const issues = new ModelIssues();
   checkDuration(issues, model.music, request.duration_seconds);
-  if (model.pricing.per_thousand_characters !== undefined && request.character_count === undefined) {
+  if (
+    model.pricing.per_thousand_characters !== undefined &&
+    request.character_count === undefined
+  ) {
     issues.add('character_count', 'Required for this model: it is priced per thousand characters');
   }
   issues.throwIfAny();

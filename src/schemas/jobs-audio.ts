@@ -1,7 +1,11 @@
 import { z } from 'zod';
 
 // swagger: QueueAudioRequest.duration_seconds (and QuoteAudioRequest): an integer > 0 or a numeric string; read as a number.
-const durationSeconds = z.union([z.number().int().positive(), z.string().regex(/^\d+$/, 'Expected a whole number of seconds')])
+const durationSeconds = z
+  .union([
+    z.number().int().positive(),
+    z.string().regex(/^\d+$/, 'Expected a whole number of seconds'),
+  ])
   .transform(Number)
   .refine((seconds) => seconds > 0, 'Number must be greater than 0');
 
@@ -17,7 +21,10 @@ export const queueAudioRequest = z.strictObject({
   loop: z.boolean().optional(),
   voice: z.string().min(1).optional(),
   // ISO 639-1: two letters.
-  language_code: z.string().regex(/^[A-Za-z]{2}$/, 'Expected an ISO 639-1 language code').optional(),
+  language_code: z
+    .string()
+    .regex(/^[A-Za-z]{2}$/, 'Expected an ISO 639-1 language code')
+    .optional(),
   speed: z.number().min(0.25).max(4).optional(),
 });
 export type QueueAudioRequest = z.infer<typeof queueAudioRequest>;

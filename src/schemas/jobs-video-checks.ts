@@ -6,14 +6,26 @@ import type { QueueVideoRequest, QuoteVideoRequest } from './jobs-video.ts';
 const KEYFRAME_FPS = 24;
 
 /** A value the model lists (swagger: Video Model Constraints; an empty list means the model takes no such choice). */
-function checkListed(issues: ModelIssues, field: string, value: string | undefined, listed: readonly string[]): void {
+function checkListed(
+  issues: ModelIssues,
+  field: string,
+  value: string | undefined,
+  listed: readonly string[],
+): void {
   if (value === undefined || listed.includes(value)) return;
-  issues.add(field, listed.length === 0 ? `This model does not support ${field}` : `This model supports ${field} ${listed.join(', ')}`, value);
+  issues.add(
+    field,
+    listed.length === 0
+      ? `This model does not support ${field}`
+      : `This model supports ${field} ${listed.join(', ')}`,
+    value,
+  );
 }
 
 /** A duration the model lists; a model that lists none takes any the schema allows. */
 function checkDuration(issues: ModelIssues, duration: string, durations: readonly string[]): void {
-  if (durations.length > 0 && !durations.includes(duration)) issues.add('duration', `This model supports durations ${durations.join(', ')}`, duration);
+  if (durations.length > 0 && !durations.includes(duration))
+    issues.add('duration', `This model supports durations ${durations.join(', ')}`, duration);
 }
 
 /**
@@ -26,25 +38,47 @@ export function checkQueueVideo(model: ModelConfig, request: QueueVideoRequest):
   const issues = new ModelIssues();
   for (const field of ['prompt', 'negative_prompt'] as const) {
     const text = request[field];
-    if (text !== undefined && text.length > limits.prompt_character_limit) issues.add(field, `String must contain at most ${limits.prompt_character_limit} character(s) for this model`, text.length);
+    if (text !== undefined && text.length > limits.prompt_character_limit)
+      issues.add(
+        field,
+        `String must contain at most ${limits.prompt_character_limit} character(s) for this model`,
+        text.length,
+      );
   }
   checkDuration(issues, request.duration, limits.durations);
   checkListed(issues, 'aspect_ratio', request.aspect_ratio, limits.aspect_ratios);
   checkListed(issues, 'resolution', request.resolution, limits.resolutions);
   // video-generation.mdx: `audio` only for models with audio configuration; asking for what the model does anyway is harmless.
   if (request.audio !== undefined && !limits.audio_configurable && request.audio !== limits.audio) {
-    issues.add('audio', limits.audio ? 'This model always generates audio' : 'This model does not generate audio', request.audio);
+    issues.add(
+      'audio',
+      limits.audio ? 'This model always generates audio' : 'This model does not generate audio',
+      request.audio,
+    );
   }
-  if (limits.model_type === 'image-to-video' && request.image_url === undefined) issues.add('image_url', 'Required for image-to-video models');
-  if (limits.model_type === 'video' && request.video_url === undefined) issues.add('video_url', 'Required for video-to-video models');
+  if (limits.model_type === 'image-to-video' && request.image_url === undefined)
+    issues.add('image_url', 'Required for image-to-video models');
+  if (limits.model_type === 'video' && request.video_url === undefined)
+    issues.add('video_url', 'Required for video-to-video models');
   // swagger: reference audio must be paired with at least one reference image or video.
-  if ((request.reference_audio_urls?.length ?? 0) > 0 && (request.reference_image_urls?.length ?? 0) + (request.reference_video_urls?.length ?? 0) === 0) {
-    issues.add('reference_audio_urls', 'Reference audio must be paired with a reference image or video');
+  if (
+    (request.reference_audio_urls?.length ?? 0) > 0 &&
+    (request.reference_image_urls?.length ?? 0) + (request.reference_video_urls?.length ?? 0) === 0
+  ) {
+    issues.add(
+      'reference_audio_urls',
+      'Reference audio must be paired with a reference image or video',
+    );
   }
   const seconds = /^(\d+)s$/.exec(request.duration)?.[1];
   const frames = (request.keyframes ?? []).map((keyframe) => keyframe.frame_index);
-  if (new Set(frames).size !== frames.length) issues.add('keyframes', 'Each frame_index must be unique');
-  if (seconds !== undefined && frames.some((frame) => frame > Number(seconds) * KEYFRAME_FPS)) issues.add('keyframes', `frame_index must be at most ${Number(seconds) * KEYFRAME_FPS} (duration × ${KEYFRAME_FPS})`);
+  if (new Set(frames).size !== frames.length)
+    issues.add('keyframes', 'Each frame_index must be unique');
+  if (seconds !== undefined && frames.some((frame) => frame > Number(seconds) * KEYFRAME_FPS))
+    issues.add(
+      'keyframes',
+      `frame_index must be at most ${Number(seconds) * KEYFRAME_FPS} (duration × ${KEYFRAME_FPS})`,
+    );
   issues.throwIfAny();
 }
 
@@ -56,6 +90,7 @@ export function checkQueueVideo(model: ModelConfig, request: QueueVideoRequest):
 export function checkQuoteVideo(model: ModelConfig, request: QuoteVideoRequest): void {
   const issues = new ModelIssues();
   checkDuration(issues, request.duration, model.videoConstraints.durations);
-  if (model.videoConstraints.resolutions.length > 0) checkListed(issues, 'resolution', request.resolution, model.videoConstraints.resolutions);
+  if (model.videoConstraints.resolutions.length > 0)
+    checkListed(issues, 'resolution', request.resolution, model.videoConstraints.resolutions);
   issues.throwIfAny();
 }

@@ -1,9 +1,45 @@
 import { z } from 'zod';
 
 // swagger: QueueVideoRequest.duration (also QuoteVideoRequest): 1s..30s, "-1", "1 gen", auto, Auto.
-export const VIDEO_DURATIONS = [...Array.from({ length: 30 }, (_, index) => `${index + 1}s`), '-1', '1 gen', 'auto', 'Auto'] as const;
-const ASPECT_RATIOS = ['1:1', '2:3', '3:2', '3:4', '4:3', '4:5', '5:4', '9:16', '9:21', '16:9', '21:9', 'adaptive', 'auto'] as const;
-const RESOLUTIONS = ['256p', '360p', '480p', '540p', '580p', '720p', '1080p', '1440p', '2160p', '4k', '2x', '4x', '2K', '768P', 'true_1080p'] as const;
+export const VIDEO_DURATIONS = [
+  ...Array.from({ length: 30 }, (_, index) => `${index + 1}s`),
+  '-1',
+  '1 gen',
+  'auto',
+  'Auto',
+] as const;
+const ASPECT_RATIOS = [
+  '1:1',
+  '2:3',
+  '3:2',
+  '3:4',
+  '4:3',
+  '4:5',
+  '5:4',
+  '9:16',
+  '9:21',
+  '16:9',
+  '21:9',
+  'adaptive',
+  'auto',
+] as const;
+const RESOLUTIONS = [
+  '256p',
+  '360p',
+  '480p',
+  '540p',
+  '580p',
+  '720p',
+  '1080p',
+  '1440p',
+  '2160p',
+  '4k',
+  '2x',
+  '4x',
+  '2K',
+  '768P',
+  'true_1080p',
+] as const;
 /** swagger: QueueVideoRequest.omni_reference_task_type; the queue API also takes editing→edit, extension→extend. */
 const TASK_TYPE_ALIASES: Record<string, string> = { editing: 'edit', extension: 'extend' };
 
@@ -26,7 +62,10 @@ export const queueVideoRequest = z.looseObject({
   negative_prompt: z.string().max(20_000).optional(),
   duration: z.enum(VIDEO_DURATIONS),
   aspect_ratio: z.enum(ASPECT_RATIOS).optional(),
-  omni_reference_task_type: z.enum(['auto', 'reference', 'edit', 'extend', 'editing', 'extension']).transform((type) => TASK_TYPE_ALIASES[type] ?? type).optional(),
+  omni_reference_task_type: z
+    .enum(['auto', 'reference', 'edit', 'extend', 'editing', 'extension'])
+    .transform((type) => TASK_TYPE_ALIASES[type] ?? type)
+    .optional(),
   resolution: z.enum(RESOLUTIONS).optional(),
   upscale_factor: upscaleFactor.optional(),
   audio: z.boolean().optional(),
@@ -38,9 +77,21 @@ export const queueVideoRequest = z.looseObject({
   reference_video_urls: z.array(url).max(10).optional(),
   reference_audio_urls: z.array(url).max(10).optional(),
   reference_document_urls: z.array(url).max(1).optional(),
-  elements: z.array(z.object({ frontal_image_url: url.optional(), reference_image_urls: z.array(url).max(3).optional(), video_url: url.optional() })).max(4).optional(),
+  elements: z
+    .array(
+      z.object({
+        frontal_image_url: url.optional(),
+        reference_image_urls: z.array(url).max(3).optional(),
+        video_url: url.optional(),
+      }),
+    )
+    .max(4)
+    .optional(),
   scene_image_urls: z.array(url).max(4).optional(),
-  keyframes: z.array(z.object({ image_url: url, frame_index: z.number().int().min(0) })).max(10).optional(),
+  keyframes: z
+    .array(z.object({ image_url: url, frame_index: z.number().int().min(0) }))
+    .max(10)
+    .optional(),
   consents: z.object({ seedance: seedanceConsent.optional() }).optional(),
 });
 export type QueueVideoRequest = z.infer<typeof queueVideoRequest>;

@@ -25,22 +25,30 @@ interface Frame {
  * Walks `value` with a stack of its own (no recursion, so a bomb nested 200,000 deep costs its size, not the
  * call stack) and stops at the first bound broken: nothing past it is read. `nodes` counts what was read.
  */
-export function measureJson(value: unknown, bounds: JsonBounds): { breach?: JsonBoundBreach; nodes: number } {
+export function measureJson(
+  value: unknown,
+  bounds: JsonBounds,
+): { breach?: JsonBoundBreach; nodes: number } {
   let nodes = 1;
   if (typeof value !== 'object' || value === null) return { nodes };
   const stack: Frame[] = [{ value, depth: 1, parent: undefined, key: '' }];
   for (let frame = stack.pop(); frame !== undefined; frame = stack.pop()) {
-    if (frame.depth > bounds.depth) return { breach: { bound: 'depth', path: pathOf(frame) }, nodes };
-    const keys: (string | number)[] | undefined = Array.isArray(frame.value) ? undefined : Object.keys(frame.value);
+    if (frame.depth > bounds.depth)
+      return { breach: { bound: 'depth', path: pathOf(frame) }, nodes };
+    const keys: (string | number)[] | undefined = Array.isArray(frame.value)
+      ? undefined
+      : Object.keys(frame.value);
     const items = frame.value as Record<string | number, unknown>;
     const length = keys?.length ?? (frame.value as unknown[]).length;
-    if (length > bounds.branching) return { breach: { bound: 'branching', path: pathOf(frame) }, nodes };
+    if (length > bounds.branching)
+      return { breach: { bound: 'branching', path: pathOf(frame) }, nodes };
     nodes += length;
     if (nodes > bounds.nodes) return { breach: { bound: 'nodes', path: [] }, nodes };
     for (let index = 0; index < length; index++) {
       const key = keys === undefined ? index : keys[index]!;
       const child = items[key];
-      if (typeof child === 'object' && child !== null) stack.push({ value: child, depth: frame.depth + 1, parent: frame, key });
+      if (typeof child === 'object' && child !== null)
+        stack.push({ value: child, depth: frame.depth + 1, parent: frame, key });
     }
   }
   return { nodes };
@@ -48,6 +56,7 @@ export function measureJson(value: unknown, bounds: JsonBounds): { breach?: Json
 
 function pathOf(frame: Frame): (string | number)[] {
   const path: (string | number)[] = [];
-  for (let at: Frame | undefined = frame; at?.parent !== undefined; at = at.parent) path.unshift(at.key);
+  for (let at: Frame | undefined = frame; at?.parent !== undefined; at = at.parent)
+    path.unshift(at.key);
   return path;
 }

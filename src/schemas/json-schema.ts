@@ -40,12 +40,21 @@ function metaSchemaErrors(schema: Record<string, unknown>): ErrorObject[] {
 
 /** `/properties/a~1b` → ['properties', 'a/b'] (RFC 6901). */
 function pointerPath(pointer: string): string[] {
-  return pointer === '' ? [] : pointer.slice(1).split('/').map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'));
+  return pointer === ''
+    ? []
+    : pointer
+        .slice(1)
+        .split('/')
+        .map((part) => part.replaceAll('~1', '/').replaceAll('~0', '~'));
 }
 
 /** Values in `schema`, up to just past REQUEST_SCHEMA_NODES (enough to tell that a request has too many). */
 export function schemaNodes(schema: unknown): number {
-  return measureJson(schema, { depth: Number.POSITIVE_INFINITY, nodes: REQUEST_SCHEMA_NODES, branching: Number.POSITIVE_INFINITY }).nodes;
+  return measureJson(schema, {
+    depth: Number.POSITIVE_INFINITY,
+    nodes: REQUEST_SCHEMA_NODES,
+    branching: Number.POSITIVE_INFINITY,
+  }).nodes;
 }
 
 /** A JSON Schema object from a client: within JSON_SCHEMA_BOUNDS and valid against its draft's meta-schema. */
@@ -56,13 +65,27 @@ export const jsonSchema = z.record(z.string(), z.unknown()).superRefine((schema,
     return;
   }
   for (const error of metaSchemaErrors(schema).slice(0, ISSUES_SHOWN)) {
-    context.addIssue({ code: 'custom', path: pointerPath(error.instancePath), message: `Not a valid JSON Schema: ${error.message ?? 'invalid'}` });
+    context.addIssue({
+      code: 'custom',
+      path: pointerPath(error.instancePath),
+      message: `Not a valid JSON Schema: ${error.message ?? 'invalid'}`,
+    });
   }
 });
 
 /** Adds an issue at `path` when the schemas of one request hold more than REQUEST_SCHEMA_NODES values together. */
-export function checkRequestSchemas(schemas: unknown[], context: z.RefinementCtx, path: (string | number)[]): void {
+export function checkRequestSchemas(
+  schemas: unknown[],
+  context: z.RefinementCtx,
+  path: (string | number)[],
+): void {
   let total = 0;
-  for (const schema of schemas) total += schema === undefined || schema === null ? 0 : schemaNodes(schema);
-  if (total > REQUEST_SCHEMA_NODES) context.addIssue({ code: 'custom', path, message: `The request's JSON schemas have more than ${REQUEST_SCHEMA_NODES} values together` });
+  for (const schema of schemas)
+    total += schema === undefined || schema === null ? 0 : schemaNodes(schema);
+  if (total > REQUEST_SCHEMA_NODES)
+    context.addIssue({
+      code: 'custom',
+      path,
+      message: `The request's JSON schemas have more than ${REQUEST_SCHEMA_NODES} values together`,
+    });
 }

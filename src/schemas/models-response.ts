@@ -5,45 +5,82 @@ import { MODEL_TYPES } from './models.ts';
 
 const price = z.object({ usd: z.number(), diem: z.number() });
 const qualityPrices = z.record(z.string(), z.object({ low: price, medium: price, high: price }));
-const optional = { resolutions: z.record(z.string(), price).optional(), quality: qualityPrices.optional() };
+const optional = {
+  resolutions: z.record(z.string(), price).optional(),
+  quality: qualityPrices.optional(),
+};
 
 /** swagger: ModelResponse.model_spec.pricing, one shape a model type (LLM, Image, TTS, ASR, Inpaint, music). */
 const pricing = z.union([
   z.object({
-    input: price, output: price, cache_input: price.optional(), cache_write: price.optional(),
-    extended: z.object({ context_token_threshold: z.number(), input: price, output: price }).optional(),
+    input: price,
+    output: price,
+    cache_input: price.optional(),
+    cache_write: price.optional(),
+    extended: z
+      .object({ context_token_threshold: z.number(), input: price, output: price })
+      .optional(),
   }),
-  z.object({ generation: price.optional(), ...optional, upscale: z.object({ '2x': price, '4x': price }) }),
+  z.object({
+    generation: price.optional(),
+    ...optional,
+    upscale: z.object({ '2x': price, '4x': price }),
+  }),
   z.object({ input: price }),
   z.object({ per_audio_second: price }),
-  z.object({ inpaint: price, ...optional, inputImages: z.object({ included: z.number(), additional: price }).optional() }),
   z.object({
-    generation: price.optional(), per_second: price.optional(), per_thousand_characters: price.optional(),
-    durations: z.record(z.string(), price.extend({ min_seconds: z.number(), max_seconds: z.number() })).optional(),
+    inpaint: price,
+    ...optional,
+    inputImages: z.object({ included: z.number(), additional: price }).optional(),
+  }),
+  z.object({
+    generation: price.optional(),
+    per_second: price.optional(),
+    per_thousand_characters: price.optional(),
+    durations: z
+      .record(z.string(), price.extend({ min_seconds: z.number(), max_seconds: z.number() }))
+      .optional(),
   }),
 ]);
 
 const quality = z.enum(['low', 'medium', 'high']);
 const tiers = {
-  resolutions: z.array(z.string()).optional(), defaultResolution: z.string().optional(),
-  qualities: z.array(quality).optional(), defaultQuality: quality.optional(),
+  resolutions: z.array(z.string()).optional(),
+  defaultResolution: z.string().optional(),
+  qualities: z.array(quality).optional(),
+  defaultQuality: quality.optional(),
 };
 
 /** swagger: ModelResponse.model_spec.constraints: Text, Image, Video or Inpaint Model Constraints. */
 const constraints = z.union([
-  z.object({ temperature: z.object({ default: z.number() }), top_p: z.object({ default: z.number() }) }),
   z.object({
-    promptCharacterLimit: z.number(), steps: z.object({ default: z.number(), max: z.number() }), widthHeightDivisor: z.number(),
-    aspectRatios: z.array(z.string()).optional(), defaultAspectRatio: z.string().optional(), ...tiers,
+    temperature: z.object({ default: z.number() }),
+    top_p: z.object({ default: z.number() }),
   }),
   z.object({
-    aspect_ratios: z.array(z.string()), resolutions: z.array(z.string()), durations: z.array(z.string()),
-    model_type: z.enum(['image-to-video', 'text-to-video', 'video']), audio: z.boolean(), audio_configurable: z.boolean(),
+    promptCharacterLimit: z.number(),
+    steps: z.object({ default: z.number(), max: z.number() }),
+    widthHeightDivisor: z.number(),
+    aspectRatios: z.array(z.string()).optional(),
+    defaultAspectRatio: z.string().optional(),
+    ...tiers,
+  }),
+  z.object({
+    aspect_ratios: z.array(z.string()),
+    resolutions: z.array(z.string()),
+    durations: z.array(z.string()),
+    model_type: z.enum(['image-to-video', 'text-to-video', 'video']),
+    audio: z.boolean(),
+    audio_configurable: z.boolean(),
     prompt_character_limit: z.number(),
   }),
   z.object({
-    aspectRatios: z.array(z.string()), promptCharacterLimit: z.number(), combineImages: z.boolean(),
-    maxInputImages: z.number().optional(), singleImageAspectRatio: z.boolean().optional(), ...tiers,
+    aspectRatios: z.array(z.string()),
+    promptCharacterLimit: z.number(),
+    combineImages: z.boolean(),
+    maxInputImages: z.number().optional(),
+    singleImageAspectRatio: z.boolean().optional(),
+    ...tiers,
   }),
 ]);
 
@@ -51,23 +88,47 @@ const reasoningEffort = z.enum(['none', 'minimal', 'low', 'medium', 'high', 'xhi
 
 /** swagger: ModelResponse.model_spec.capabilities (text models). */
 const capabilities = z.object({
-  optimizedForCode: z.boolean(), quantization: z.enum(['fp4', 'fp8', 'fp16', 'bf16', 'int8', 'int4', 'not-available']),
-  supportsFunctionCalling: z.boolean(), supportsAudioInput: z.boolean(), supportsReasoning: z.boolean(),
-  supportsReasoningEffort: z.boolean(), reasoningEffortOptions: z.array(reasoningEffort).optional(),
-  defaultReasoningEffort: reasoningEffort.optional(), supportsResponseSchema: z.boolean(), supportsMultipleImages: z.boolean(),
-  maxImages: z.number().optional(), supportsVision: z.boolean(), supportsVideoInput: z.boolean(), supportsWebSearch: z.boolean(),
-  supportsLogProbs: z.boolean(), supportsTeeAttestation: z.boolean(), supportsE2EE: z.boolean(), supportsXSearch: z.boolean(),
+  optimizedForCode: z.boolean(),
+  quantization: z.enum(['fp4', 'fp8', 'fp16', 'bf16', 'int8', 'int4', 'not-available']),
+  supportsFunctionCalling: z.boolean(),
+  supportsAudioInput: z.boolean(),
+  supportsReasoning: z.boolean(),
+  supportsReasoningEffort: z.boolean(),
+  reasoningEffortOptions: z.array(reasoningEffort).optional(),
+  defaultReasoningEffort: reasoningEffort.optional(),
+  supportsResponseSchema: z.boolean(),
+  supportsMultipleImages: z.boolean(),
+  maxImages: z.number().optional(),
+  supportsVision: z.boolean(),
+  supportsVideoInput: z.boolean(),
+  supportsWebSearch: z.boolean(),
+  supportsLogProbs: z.boolean(),
+  supportsTeeAttestation: z.boolean(),
+  supportsE2EE: z.boolean(),
+  supportsXSearch: z.boolean(),
 });
 
 /** swagger: ModelResponse.model_spec's music fields (docs/models/music.mdx; supports_lyrics_optimizer is the docs' only). */
 export const musicModelSpec = z.object({
-  min_prompt_length: z.number().optional(), prompt_character_limit: z.number().optional(), supports_lyrics: z.boolean().optional(),
-  lyrics_required: z.boolean().optional(), lyrics_character_limit: z.number().optional(), min_duration: z.number().optional(),
-  max_duration: z.number().optional(), default_duration: z.number().optional(), duration_options: z.array(z.number()).optional(),
-  supports_force_instrumental: z.boolean().optional(), supports_lyrics_optimizer: z.boolean().optional(),
-  supports_loop: z.boolean().optional(), voices: z.array(z.string()).readonly().optional(), default_voice: z.string().optional(),
-  supports_language_code: z.boolean().optional(), supports_speed: z.boolean().optional(), min_speed: z.number().optional(),
-  max_speed: z.number().optional(), default_speed: z.number().optional(),
+  min_prompt_length: z.number().optional(),
+  prompt_character_limit: z.number().optional(),
+  supports_lyrics: z.boolean().optional(),
+  lyrics_required: z.boolean().optional(),
+  lyrics_character_limit: z.number().optional(),
+  min_duration: z.number().optional(),
+  max_duration: z.number().optional(),
+  default_duration: z.number().optional(),
+  duration_options: z.array(z.number()).optional(),
+  supports_force_instrumental: z.boolean().optional(),
+  supports_lyrics_optimizer: z.boolean().optional(),
+  supports_loop: z.boolean().optional(),
+  voices: z.array(z.string()).readonly().optional(),
+  default_voice: z.string().optional(),
+  supports_language_code: z.boolean().optional(),
+  supports_speed: z.boolean().optional(),
+  min_speed: z.number().optional(),
+  max_speed: z.number().optional(),
+  default_speed: z.number().optional(),
 });
 
 /** swagger: ModelResponse.model_spec: the common fields, then each model type's own. */
@@ -79,7 +140,15 @@ export const modelSpec = musicModelSpec.extend({
   modelSource: z.string(),
   offline: z.boolean(),
   uncensored: z.boolean().optional(),
-  deprecation: z.object({ date: z.string(), removesAt: z.string(), autoRemap: z.boolean(), replacementModelId: z.string().optional(), startsAt: z.string().optional() }).optional(),
+  deprecation: z
+    .object({
+      date: z.string(),
+      removesAt: z.string(),
+      autoRemap: z.boolean(),
+      replacementModelId: z.string().optional(),
+      startsAt: z.string().optional(),
+    })
+    .optional(),
   pricing: pricing.optional(),
   availableContextTokens: z.number().optional(),
   maxCompletionTokens: z.number().optional(),

@@ -4,7 +4,11 @@ import { responsesTool, responsesToolChoice } from './responses.ts';
 // What Rialto writes of the swagger's ResponsesResponse (POST /responses). OpenAI's fields the swagger leaves
 // out are written too, because OpenAI's clients read them: they are marked below.
 
-export const outputText = z.object({ type: z.literal('output_text'), text: z.string(), annotations: z.array(z.never()) });
+export const outputText = z.object({
+  type: z.literal('output_text'),
+  text: z.string(),
+  annotations: z.array(z.never()),
+});
 
 /** swagger: Reasoning Output; `content` (OpenAI's reasoning_text parts) is OpenAI's. */
 const reasoningOutput = z.object({
@@ -33,7 +37,11 @@ const functionCallOutput = z.object({
   status: z.enum(['completed', 'in_progress']),
 });
 
-export const responseOutputItem = z.discriminatedUnion('type', [reasoningOutput, messageOutput, functionCallOutput]);
+export const responseOutputItem = z.discriminatedUnion('type', [
+  reasoningOutput,
+  messageOutput,
+  functionCallOutput,
+]);
 
 /** swagger: ResponsesResponse.usage. */
 export const responsesUsage = z.object({

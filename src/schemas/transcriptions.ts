@@ -8,7 +8,10 @@ export const MAX_TRANSCRIPTION_FILE_BYTES = 25 * 1024 * 1024;
 // model (the swagger's default names a hosted model). srt, vtt and verbose_json are documented in
 // docs/guides/media/speech-to-text.mdx though the swagger's enum lists only json and text.
 export const createTranscriptionRequest = z.strictObject({
-  file: z.instanceof(Buffer, { error: (issue) => (issue.input === undefined ? 'Required' : 'Expected an audio file part, not a text field') }),
+  file: z.instanceof(Buffer, {
+    error: (issue) =>
+      issue.input === undefined ? 'Required' : 'Expected an audio file part, not a text field',
+  }),
   model: z.string().min(1).optional(),
   response_format: z.enum(['json', 'text', 'srt', 'vtt', 'verbose_json']).default('json'),
   timestamps: z.stringbool().default(false),

@@ -1,5 +1,15 @@
-import type { ApiKey, ApiKeyDetail, ConsumptionLimitsView, CreatedApiKey } from '../schemas/api-keys-response.ts';
-import { MAX_NANOS, type ApiKeyRecord, type ConsumptionLimits, type Nanos } from '../storage/store.ts';
+import type {
+  ApiKey,
+  ApiKeyDetail,
+  ConsumptionLimitsView,
+  CreatedApiKey,
+} from '../schemas/api-keys-response.ts';
+import {
+  MAX_NANOS,
+  type ApiKeyRecord,
+  type ConsumptionLimits,
+  type Nanos,
+} from '../storage/store.ts';
 import { fromNanos, NANOS_PER_UNIT, toNanos } from './billing/money.ts';
 import type { CreatedKey, KeyUsage } from './key-service.ts';
 
@@ -21,17 +31,23 @@ export type LimitsView = ConsumptionLimitsView;
 export const MAX_STORED_LIMIT = Math.floor(MAX_NANOS / NANOS_PER_UNIT);
 
 /** Limits as a request gives them; an absent currency is left out of the result (a PATCH keeps it). */
-export function limitsToNanos(input: { usd?: number | null | undefined; diem?: number | null | undefined; vcu?: number | null | undefined }): Partial<ConsumptionLimits> {
+export function limitsToNanos(input: {
+  usd?: number | null | undefined;
+  diem?: number | null | undefined;
+  vcu?: number | null | undefined;
+}): Partial<ConsumptionLimits> {
   const limits: Partial<ConsumptionLimits> = {};
   for (const currency of ['usd', 'diem', 'vcu'] as const) {
     const value = input[currency];
-    if (value !== undefined) limits[currency] = value === null ? null : toNanos(Math.min(value, MAX_STORED_LIMIT));
+    if (value !== undefined)
+      limits[currency] = value === null ? null : toNanos(Math.min(value, MAX_STORED_LIMIT));
   }
   return limits;
 }
 
 export function limitsView(limits: ConsumptionLimits): LimitsView {
-  const toUnits = (nanos: Nanos | null): number | null => (nanos === null ? null : fromNanos(nanos));
+  const toUnits = (nanos: Nanos | null): number | null =>
+    nanos === null ? null : fromNanos(nanos);
   return { usd: toUnits(limits.usd), diem: toUnits(limits.diem), vcu: toUnits(limits.vcu) };
 }
 
@@ -41,24 +57,38 @@ export function formatNanos(nanos: Nanos): string {
   const sign = total < 0n ? '-' : '';
   const magnitude = total < 0n ? -total : total;
   const fraction = (magnitude % BigInt(NANOS_PER_UNIT)).toString().padStart(NANO_DIGITS, '0');
-  const trimmed = fraction.slice(0, MIN_FRACTION_DIGITS) + fraction.slice(MIN_FRACTION_DIGITS).replace(/0+$/, '');
+  const trimmed =
+    fraction.slice(0, MIN_FRACTION_DIGITS) + fraction.slice(MIN_FRACTION_DIGITS).replace(/0+$/, '');
   return `${sign}${magnitude / BigInt(NANOS_PER_UNIT)}.${trimmed}`;
 }
 
 /** swagger: createApiKey 200 `data` (singular consumptionLimit; the only answer that carries the secret). */
 export function createdKeyView({ apiKey, record }: CreatedKey): CreatedApiKey {
   return {
-    apiKey, apiKeyType: record.apiKeyType, consumptionLimit: limitsView(record.consumptionLimits), limitPeriod: record.limitPeriod,
-    modelPrivacy: record.modelPrivacy, description: record.description, expiresAt: record.expiresAt, id: record.id,
+    apiKey,
+    apiKeyType: record.apiKeyType,
+    consumptionLimit: limitsView(record.consumptionLimits),
+    limitPeriod: record.limitPeriod,
+    modelPrivacy: record.modelPrivacy,
+    description: record.description,
+    expiresAt: record.expiresAt,
+    id: record.id,
   };
 }
 
 /** swagger: updateApiKey 200 `data`: the key without usage (plural consumptionLimits). Never the secret or its hash. */
 export function apiKeyView(record: ApiKeyRecord): ApiKey {
   return {
-    apiKeyType: record.apiKeyType, consumptionLimits: limitsView(record.consumptionLimits), limitPeriod: record.limitPeriod,
-    modelPrivacy: record.modelPrivacy, createdAt: record.createdAt, description: record.description, expiresAt: record.expiresAt,
-    id: record.id, last6Chars: record.last6, lastUsedAt: record.lastUsedAt,
+    apiKeyType: record.apiKeyType,
+    consumptionLimits: limitsView(record.consumptionLimits),
+    limitPeriod: record.limitPeriod,
+    modelPrivacy: record.modelPrivacy,
+    createdAt: record.createdAt,
+    description: record.description,
+    expiresAt: record.expiresAt,
+    id: record.id,
+    last6Chars: record.last6,
+    lastUsedAt: record.lastUsedAt,
   };
 }
 
@@ -68,7 +98,16 @@ export function apiKeyDetailView(record: ApiKeyRecord, usage: KeyUsage): ApiKeyD
   const period = usage.currentPeriod;
   return {
     ...apiKeyView(record),
-    usage: { trailingSevenDays: { usd: formatNanos(USD), diem: formatNanos(DIEM), vcu: formatNanos(0) } },
-    ...(period === undefined ? {} : { currentPeriodUsage: { usd: formatNanos(period.usdSpent), diem: formatNanos(period.diemSpent) } }),
+    usage: {
+      trailingSevenDays: { usd: formatNanos(USD), diem: formatNanos(DIEM), vcu: formatNanos(0) },
+    },
+    ...(period === undefined
+      ? {}
+      : {
+          currentPeriodUsage: {
+            usd: formatNanos(period.usdSpent),
+            diem: formatNanos(period.diemSpent),
+          },
+        }),
   };
 }

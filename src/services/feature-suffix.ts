@@ -17,9 +17,16 @@ export function parseFeatureSuffix(suffix: string): VeniceParameters {
     const equals = pair.indexOf('=');
     const key = decode(equals === -1 ? pair : pair.slice(0, equals));
     const value = equals === -1 ? 'true' : decode(pair.slice(equals + 1));
-    raw[key] = STRING_KEYS.has(key) ? value : value === 'true' ? true : value === 'false' ? false : value;
+    raw[key] = STRING_KEYS.has(key)
+      ? value
+      : value === 'true'
+        ? true
+        : value === 'false'
+          ? false
+          : value;
   }
-  return parseOrThrow(z.object({ venice_parameters: veniceParameters }), { venice_parameters: raw }).venice_parameters;
+  return parseOrThrow(z.object({ venice_parameters: veniceParameters }), { venice_parameters: raw })
+    .venice_parameters;
 }
 
 function decode(text: string): string {

@@ -71,7 +71,15 @@ describe('KeyService', () => {
 
   it('malformed and unknown keys are refused', async () => {
     const { apiKey } = await keys.create({ apiKeyType: 'INFERENCE', description: 'x' });
-    for (const presented of ['', 'nope', apiKey.slice(0, -1), `${apiKey}x`, apiKey.toUpperCase(), ` ${apiKey}`, `rk-${'0'.repeat(16)}-${'A'.repeat(43)}`]) {
+    for (const presented of [
+      '',
+      'nope',
+      apiKey.slice(0, -1),
+      `${apiKey}x`,
+      apiKey.toUpperCase(),
+      ` ${apiKey}`,
+      `rk-${'0'.repeat(16)}-${'A'.repeat(43)}`,
+    ]) {
       await expectRefused(presented);
     }
   });
@@ -81,11 +89,18 @@ describe('KeyService', () => {
     assert.equal(await keys.revoke(record.id), true);
     assert.equal(await keys.revoke(record.id), false, 'already revoked');
     await expectRefused(apiKey);
-    assert.ok(!(await keys.list()).some((key) => key.id === record.id), 'revoked keys are not listed');
+    assert.ok(
+      !(await keys.list()).some((key) => key.id === record.id),
+      'revoked keys are not listed',
+    );
   });
 
   it('an expired key is refused from its expiry on', async () => {
-    const { apiKey } = await keys.create({ apiKeyType: 'INFERENCE', description: 'x', expiresAt: '2026-03-02T00:00:00.000Z' });
+    const { apiKey } = await keys.create({
+      apiKeyType: 'INFERENCE',
+      description: 'x',
+      expiresAt: '2026-03-02T00:00:00.000Z',
+    });
     assert.ok(await keys.authenticate(apiKey));
     const saved = clock;
     try {
@@ -97,11 +112,16 @@ describe('KeyService', () => {
   });
 
   it('the database holds no secret', async () => {
-    const { apiKey, record } = await keys.create({ apiKeyType: 'INFERENCE', description: 'stored' });
+    const { apiKey, record } = await keys.create({
+      apiKeyType: 'INFERENCE',
+      description: 'stored',
+    });
     const secret = apiKey.slice(20);
     const database = new BetterSqlite3(databasePath, { readonly: true });
     try {
-      const row = database.prepare('SELECT * FROM api_keys WHERE id = ?').get(record.id) as Record<string, unknown> | undefined;
+      const row = database.prepare('SELECT * FROM api_keys WHERE id = ?').get(record.id) as
+        | Record<string, unknown>
+        | undefined;
       assert.ok(row !== undefined);
       const stored = JSON.stringify(row);
       assert.ok(!stored.includes(secret), 'the secret is not stored');

@@ -1,6 +1,15 @@
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { VeniceError } from '../errors/venice-error.ts';
-import type { ApiKeyPatch, ApiKeyRecord, ApiKeyType, ConsumptionLimits, Currency, KeySpend, Nanos, Store } from '../storage/store.ts';
+import type {
+  ApiKeyPatch,
+  ApiKeyRecord,
+  ApiKeyType,
+  ConsumptionLimits,
+  Currency,
+  KeySpend,
+  Nanos,
+  Store,
+} from '../storage/store.ts';
 import { periodOf } from './billing/limit-period.ts';
 import type { KeyChangeFeed } from './key-change-feed.ts';
 
@@ -39,7 +48,9 @@ export interface KeyUsage {
 }
 
 /** PATCH /api_keys: limits given per currency replace only those currencies (null removes one). */
-export type KeyUpdate = Omit<ApiKeyPatch, 'consumptionLimits'> & { consumptionLimits?: Partial<ConsumptionLimits> };
+export type KeyUpdate = Omit<ApiKeyPatch, 'consumptionLimits'> & {
+  consumptionLimits?: Partial<ConsumptionLimits>;
+};
 
 export class KeyService {
   /** When each key's last use was last written; the store needs it at most once a minute. */
@@ -54,12 +65,19 @@ export class KeyService {
   private readonly recordCacheMs: number;
 
   /** `now` is the clock (tests freeze it); `recordCacheMs` how long a record read from the store is trusted. */
-  constructor(private readonly store: Store, options: { now?: () => Date; recordCacheMs?: number } = {}) {
+  constructor(
+    private readonly store: Store,
+    options: { now?: () => Date; recordCacheMs?: number } = {},
+  ) {
     this.now = options.now ?? (() => new Date());
     this.recordCacheMs = options.recordCacheMs ?? DEFAULT_RECORD_CACHE_MS;
   }
 
-  async create(input: { apiKeyType: ApiKeyType; description: string; expiresAt?: string | null } & Partial<Pick<ApiKeyRecord, 'accountId' | 'consumptionLimits' | 'limitPeriod' | 'modelPrivacy'>>): Promise<CreatedKey> {
+  async create(
+    input: { apiKeyType: ApiKeyType; description: string; expiresAt?: string | null } & Partial<
+      Pick<ApiKeyRecord, 'accountId' | 'consumptionLimits' | 'limitPeriod' | 'modelPrivacy'>
+    >,
+  ): Promise<CreatedKey> {
     const id = randomBytes(8).toString('hex');
     const secret = randomBytes(32).toString('base64url');
     const apiKey = `rk-${id}-${secret}`;
@@ -68,8 +86,14 @@ export class KeyService {
     await this.store.accounts.ensure(accountId, accountId, this.now().toISOString());
     await this.store.apiKeys.insert({
       accountId,
-      ...options, id, secretHash: hashSecret(secret).toString('hex'), last6: apiKey.slice(-6), apiKeyType, description,
-      expiresAt: expiresAt ?? null, createdAt: this.now().toISOString(),
+      ...options,
+      id,
+      secretHash: hashSecret(secret).toString('hex'),
+      last6: apiKey.slice(-6),
+      apiKeyType,
+      description,
+      expiresAt: expiresAt ?? null,
+      createdAt: this.now().toISOString(),
     });
     const record = await this.store.apiKeys.findById(id);
     if (record === undefined) throw new Error(`key ${id} vanished after insert`);
@@ -81,18 +105,32 @@ export class KeyService {
    * of its secret. Nothing changes when it is stored already. Throws when the text is not a key, or when its id
    * belongs to another key.
    */
-  async adopt(apiKey: string, input: { apiKeyType: ApiKeyType; description: string }): Promise<ApiKeyRecord> {
+  async adopt(
+    apiKey: string,
+    input: { apiKeyType: ApiKeyType; description: string },
+  ): Promise<ApiKeyRecord> {
     const match = KEY_PATTERN.exec(apiKey);
-    if (match === null) throw new Error('not a Rialto key (rk-<16 hex digits>-<43 base64url characters>)');
+    if (match === null)
+      throw new Error('not a Rialto key (rk-<16 hex digits>-<43 base64url characters>)');
     const [, id, secret] = match as unknown as [string, string, string];
     const secretHash = hashSecret(secret).toString('hex');
     const existing = await this.store.apiKeys.findById(id);
     if (existing !== undefined) {
-      if (existing.secretHash !== secretHash) throw new Error(`its id ${id} belongs to another key`);
+      if (existing.secretHash !== secretHash)
+        throw new Error(`its id ${id} belongs to another key`);
       return existing;
     }
     await this.store.accounts.ensure('default', 'default', this.now().toISOString());
-    await this.store.apiKeys.insert({ accountId: 'default', id, secretHash, last6: apiKey.slice(-6), apiKeyType: input.apiKeyType, description: input.description, expiresAt: null, createdAt: this.now().toISOString() });
+    await this.store.apiKeys.insert({
+      accountId: 'default',
+      id,
+      secretHash,
+      last6: apiKey.slice(-6),
+      apiKeyType: input.apiKeyType,
+      description: input.description,
+      expiresAt: null,
+      createdAt: this.now().toISOString(),
+    });
     const record = await this.store.apiKeys.findById(id);
     if (record === undefined) throw new Error(`key ${id} vanished after insert`);
     return record;
@@ -105,10 +143,16 @@ export class KeyService {
   async authenticate(presented: string): Promise<ApiKeyRecord> {
     const match = KEY_PATTERN.exec(presented);
     const now = this.now();
-    const record = match?.[1] === undefined ? undefined : await this.findRecord(match[1], now.getTime());
+    const record =
+      match?.[1] === undefined ? undefined : await this.findRecord(match[1], now.getTime());
     const expected = record === undefined ? hashSecret('') : Buffer.from(record.secretHash, 'hex');
     const matches = timingSafeEqual(hashSecret(match?.[2] ?? ''), expected);
-    if (record === undefined || !matches || record.revokedAt !== null || (record.expiresAt !== null && Date.parse(record.expiresAt) <= now.getTime())) {
+    if (
+      record === undefined ||
+      !matches ||
+      record.revokedAt !== null ||
+      (record.expiresAt !== null && Date.parse(record.expiresAt) <= now.getTime())
+    ) {
       throw new VeniceError('AUTHENTICATION_FAILED');
     }
     if ((this.touched.get(record.id) ?? 0) <= now.getTime() - 60_000) {
@@ -155,10 +199,14 @@ export class KeyService {
    * Creates a key in `input.accountId`; 429 RATE_LIMIT_EXCEEDED when the account already has
    * MAX_ACTIVE_KEYS_PER_ACCOUNT active keys. Check then insert: concurrent creates may overshoot by their number.
    */
-  async createInAccount(input: Parameters<KeyService['create']>[0] & { accountId: string }): Promise<CreatedKey> {
+  async createInAccount(
+    input: Parameters<KeyService['create']>[0] & { accountId: string },
+  ): Promise<CreatedKey> {
     const active = await this.store.apiKeys.listActive(input.accountId);
     if (active.length >= MAX_ACTIVE_KEYS_PER_ACCOUNT) {
-      throw new VeniceError('RATE_LIMIT_EXCEEDED', { message: `An account may have at most ${MAX_ACTIVE_KEYS_PER_ACCOUNT} active API keys; delete one first` });
+      throw new VeniceError('RATE_LIMIT_EXCEEDED', {
+        message: `An account may have at most ${MAX_ACTIVE_KEYS_PER_ACCOUNT} active API keys; delete one first`,
+      });
     }
     return this.create(input);
   }
@@ -171,15 +219,24 @@ export class KeyService {
   /** The active key `id` of `accountId`; undefined when unknown, revoked or another account's (one answer for all). */
   async get(id: string, accountId: string): Promise<ApiKeyRecord | undefined> {
     const record = await this.store.apiKeys.findById(id);
-    return record === undefined || record.revokedAt !== null || record.accountId !== accountId ? undefined : record;
+    return record === undefined || record.revokedAt !== null || record.accountId !== accountId
+      ? undefined
+      : record;
   }
 
   /** Updates an active key of `accountId` (undefined when `get` finds none); the new expiry and limits apply at once. */
-  async update(id: string, accountId: string, update: KeyUpdate): Promise<ApiKeyRecord | undefined> {
+  async update(
+    id: string,
+    accountId: string,
+    update: KeyUpdate,
+  ): Promise<ApiKeyRecord | undefined> {
     const record = await this.get(id, accountId);
     if (record === undefined) return undefined;
     const { consumptionLimits, ...rest } = update;
-    const patch: ApiKeyPatch = consumptionLimits === undefined ? rest : { ...rest, consumptionLimits: { ...record.consumptionLimits, ...consumptionLimits } };
+    const patch: ApiKeyPatch =
+      consumptionLimits === undefined
+        ? rest
+        : { ...rest, consumptionLimits: { ...record.consumptionLimits, ...consumptionLimits } };
     const updated = await this.store.apiKeys.update(id, patch);
     this.forget(id);
     await this.feed?.publish(id);
@@ -197,7 +254,9 @@ export class KeyService {
     const limited = Object.values(record.consumptionLimits).some((limit) => limit !== null);
     const [trailingSevenDays, currentPeriod] = await Promise.all([
       this.store.usage.keyTotals(record.id, new Date(now.getTime() - SEVEN_DAYS_MS).toISOString()),
-      limited ? this.store.ledger.keySpend(record.id, periodOf(record.limitPeriod, now)) : undefined,
+      limited
+        ? this.store.ledger.keySpend(record.id, periodOf(record.limitPeriod, now))
+        : undefined,
     ]);
     return { trailingSevenDays, currentPeriod };
   }

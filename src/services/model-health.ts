@@ -5,7 +5,9 @@ import type { ModelEntry, ModelRegistry } from './model-registry.ts';
 /** Where a model's engine sends its requests, credentials redacted; undefined for an engine that runs here. */
 export function upstreamOf(entry: ModelEntry): string | undefined {
   const engine = entry.config.engine as { endpoints?: { url: string }[] };
-  return engine.endpoints === undefined ? undefined : redactUrlCredentials(engine.endpoints.map((endpoint) => endpoint.url).join(', '));
+  return engine.endpoints === undefined
+    ? undefined
+    : redactUrlCredentials(engine.endpoints.map((endpoint) => endpoint.url).join(', '));
 }
 
 export interface ModelHealthOptions {
@@ -27,11 +29,17 @@ export class ModelHealthMonitor {
   private textDefault: string | undefined;
   private closed = false;
 
-  constructor(private readonly registry: ModelRegistry, private readonly logger: Logger, private readonly options: ModelHealthOptions = {}) {}
+  constructor(
+    private readonly registry: ModelRegistry,
+    private readonly logger: Logger,
+    private readonly options: ModelHealthOptions = {},
+  ) {}
 
   /** Checks every model once (a check already running is joined, not repeated). */
   check(): Promise<void> {
-    this.running ??= this.checkAll().finally(() => { this.running = undefined; });
+    this.running ??= this.checkAll().finally(() => {
+      this.running = undefined;
+    });
     return this.running;
   }
 
@@ -39,7 +47,9 @@ export class ModelHealthMonitor {
   async start(): Promise<void> {
     await this.check();
     if (this.closed) return;
-    this.timer = setInterval(() => { void this.check(); }, this.options.intervalMs ?? 15_000);
+    this.timer = setInterval(() => {
+      void this.check();
+    }, this.options.intervalMs ?? 15_000);
     this.timer.unref();
   }
 
@@ -51,13 +61,17 @@ export class ModelHealthMonitor {
 
   private async checkAll(): Promise<void> {
     const entries = this.registry.entries;
-    const results = await Promise.all(entries.map(async (entry) => {
-      try {
-        return await entry.engine.checkHealth(AbortSignal.timeout(this.options.timeoutMs ?? 3000));
-      } catch (error) {
-        return { healthy: false, detail: (error as Error).message };
-      }
-    }));
+    const results = await Promise.all(
+      entries.map(async (entry) => {
+        try {
+          return await entry.engine.checkHealth(
+            AbortSignal.timeout(this.options.timeoutMs ?? 3000),
+          );
+        } catch (error) {
+          return { healthy: false, detail: (error as Error).message };
+        }
+      }),
+    );
     if (this.closed) return;
     entries.forEach((entry, index) => {
       const { healthy, detail } = results[index]!;
@@ -67,11 +81,21 @@ export class ModelHealthMonitor {
       const before = this.known.get(entry.config.id);
       this.known.set(entry.config.id, healthy);
       if (before === healthy || (before === undefined && healthy)) return;
-      const fields = { model: entry.config.id, engine: entry.config.engine.kind, upstream: upstreamOf(entry), reason: redactUrlCredentials(detail) };
+      const fields = {
+        model: entry.config.id,
+        engine: entry.config.engine.kind,
+        upstream: upstreamOf(entry),
+        reason: redactUrlCredentials(detail),
+      };
       if (healthy) this.logger.info(fields, `Model ${entry.config.id} can serve again`);
-      else this.logger.warn(fields, `Model ${entry.config.id} cannot serve ${before === undefined ? 'yet' : 'now'}: ${fields.reason}${fields.upstream === undefined ? '' : '. Start that server, or bring a GGUF to the models folder'}`);
+      else
+        this.logger.warn(
+          fields,
+          `Model ${entry.config.id} cannot serve ${before === undefined ? 'yet' : 'now'}: ${fields.reason}${fields.upstream === undefined ? '' : '. Start that server, or bring a GGUF to the models folder'}`,
+        );
     });
-    for (const id of this.known.keys()) if (!this.registry.entries.some((entry) => entry.config.id === id)) this.known.delete(id);
+    for (const id of this.known.keys())
+      if (!this.registry.entries.some((entry) => entry.config.id === id)) this.known.delete(id);
     this.reportDefault();
   }
 
@@ -88,6 +112,9 @@ export class ModelHealthMonitor {
     const entry = this.registry.entries.find((candidate) => candidate.config.id === chosen);
     const claimed = entry?.config.traits.includes('default') === true;
     const serving = entry !== undefined && this.registry.isServing(entry);
-    this.logger.info({ model: chosen, previous, claimed, serving }, `model "default" is ${chosen}${claimed ? '' : ' (the first text model that can serve)'}`);
+    this.logger.info(
+      { model: chosen, previous, claimed, serving },
+      `model "default" is ${chosen}${claimed ? '' : ' (the first text model that can serve)'}`,
+    );
   }
 }

@@ -9,7 +9,9 @@ import { ModelRegistry, type ModelEntry } from './model-registry.ts';
 const engine: TextEngine = {
   kind: 'stub',
   modality: 'text',
-  streamChat: async function* () { /* never called here */ },
+  streamChat: async function* () {
+    /* never called here */
+  },
   embed: async () => ({ vectors: [], promptTokens: 0 }),
   countTokens: async () => 0,
   checkHealth: async () => ({ healthy: true, detail: 'never called here' }),
@@ -17,12 +19,16 @@ const engine: TextEngine = {
 };
 
 function entry(raw: Record<string, unknown>): ModelEntry {
-  const config = modelConfigSchema.parse({ engine: { kind: 'openai-compatible', endpoints: [{ url: 'http://127.0.0.1:1/v1' }] }, ...raw });
+  const config = modelConfigSchema.parse({
+    engine: { kind: 'openai-compatible', endpoints: [{ url: 'http://127.0.0.1:1/v1' }] },
+    ...raw,
+  });
   return { config, engine, engineModel: config.id };
 }
 
 const NOW = new Date('2026-06-01T00:00:00Z');
-const registry = (...raws: Record<string, unknown>[]): ModelRegistry => new ModelRegistry(raws.map(entry), () => NOW);
+const registry = (...raws: Record<string, unknown>[]): ModelRegistry =>
+  new ModelRegistry(raws.map(entry), () => NOW);
 
 function expectCode(action: () => unknown, code: string, status: number): void {
   assert.throws(action, (error: unknown) => {
@@ -42,7 +48,8 @@ describe('ModelRegistry.resolve', () => {
     { id: 'venice-uncensored' },
     { id: 'embedder', type: 'embedding', traits: ['default'], aliases: ['text-embedding-3-small'] },
   );
-  const idOf = (model: string, type: 'text' | 'embedding' = 'text'): string => models.resolve(model, type).entry.config.id;
+  const idOf = (model: string, type: 'text' | 'embedding' = 'text'): string =>
+    models.resolve(model, type).entry.config.id;
 
   it('an exact id wins over a trait and an alias of the same name', () => {
     assert.equal(idOf('fast'), 'fast');
@@ -68,9 +75,15 @@ describe('ModelRegistry.resolve', () => {
   });
 
   it('parses the feature suffix, on ids and traits alike', () => {
-    const resolved = models.resolve('alpha:strip_thinking_response=true&enable_web_search=off', 'text');
+    const resolved = models.resolve(
+      'alpha:strip_thinking_response=true&enable_web_search=off',
+      'text',
+    );
     assert.equal(resolved.entry.config.id, 'alpha');
-    assert.deepEqual(resolved.suffixParameters, { strip_thinking_response: true, enable_web_search: 'off' });
+    assert.deepEqual(resolved.suffixParameters, {
+      strip_thinking_response: true,
+      enable_web_search: 'off',
+    });
     const viaTrait = models.resolve('default:disable_thinking=true', 'text');
     assert.equal(viaTrait.entry.config.id, 'beta');
     assert.deepEqual(viaTrait.suffixParameters, { disable_thinking: true });
@@ -95,7 +108,8 @@ describe('ModelRegistry lists, traits and aliases', () => {
   );
 
   it('filters /models by type, with all and code', () => {
-    const ids = (type: Parameters<ModelRegistry['list']>[0]): string[] => models.list(type).map((model) => model.config.id);
+    const ids = (type: Parameters<ModelRegistry['list']>[0]): string[] =>
+      models.list(type).map((model) => model.config.id);
     assert.deepEqual(ids('text'), ['first', 'coder']);
     assert.deepEqual(ids('embedding'), ['embedder']);
     assert.deepEqual(ids('all'), ['first', 'coder', 'embedder']);
@@ -112,11 +126,17 @@ describe('ModelRegistry lists, traits and aliases', () => {
   });
 
   it('a trait claimed twice goes to the first model', () => {
-    assert.deepEqual(registry({ id: 'a', traits: ['x'] }, { id: 'b', traits: ['x'] }).traits('text'), { x: 'a', default: 'a' });
+    assert.deepEqual(
+      registry({ id: 'a', traits: ['x'] }, { id: 'b', traits: ['x'] }).traits('text'),
+      { x: 'a', default: 'a' },
+    );
   });
 
   it('compatibilityMapping lists aliases per type', () => {
-    const mapped = registry({ id: 'a', aliases: ['gpt-4o'] }, { id: 'e', type: 'embedding', aliases: ['ada'] });
+    const mapped = registry(
+      { id: 'a', aliases: ['gpt-4o'] },
+      { id: 'e', type: 'embedding', aliases: ['ada'] },
+    );
     assert.deepEqual(mapped.compatibilityMapping('text'), { 'gpt-4o': 'a' });
     assert.deepEqual(mapped.compatibilityMapping('embedding'), { ada: 'e' });
   });
@@ -124,10 +144,18 @@ describe('ModelRegistry lists, traits and aliases', () => {
 
 describe('deprecated and removed models', () => {
   const past = { date: '2026-01-01T00:00:00Z', removesAt: '2026-05-01T00:00:00Z' };
-  const future = { date: '2026-01-01T00:00:00Z', removesAt: '2026-12-01T00:00:00Z', replacementModelId: 'new' };
+  const future = {
+    date: '2026-01-01T00:00:00Z',
+    removesAt: '2026-12-01T00:00:00Z',
+    replacementModelId: 'new',
+  };
   const models = registry(
     { id: 'new' },
-    { id: 'remapped', traits: ['most_intelligent'], deprecation: { ...past, autoRemap: true, replacementModelId: 'new' } },
+    {
+      id: 'remapped',
+      traits: ['most_intelligent'],
+      deprecation: { ...past, autoRemap: true, replacementModelId: 'new' },
+    },
     { id: 'gone', deprecation: { ...past, replacementModelId: 'new' } },
     { id: 'gone-no-target', deprecation: { ...past, autoRemap: true } },
     { id: 'gone-to-gone', deprecation: { ...past, autoRemap: true, replacementModelId: 'gone' } },
@@ -135,7 +163,10 @@ describe('deprecated and removed models', () => {
   );
 
   it('a model past removesAt is hidden from lists and traits', () => {
-    assert.deepEqual(models.list('text').map((model) => model.config.id), ['new', 'sunsetting']);
+    assert.deepEqual(
+      models.list('text').map((model) => model.config.id),
+      ['new', 'sunsetting'],
+    );
     assert.equal(models.traits('text').most_intelligent, undefined);
   });
 
@@ -156,11 +187,33 @@ describe('deprecated and removed models', () => {
 
 describe('toModelResponse', () => {
   const models = registry(
-    { id: 'text-model', name: 'Text Model', description: 'A model', contextLength: 4096, maxCompletionTokens: 1024, traits: ['default'], capabilities: { supportsReasoning: true, supportsReasoningEffort: true, reasoningEffortOptions: ['low', 'high'], defaultReasoningEffort: 'low' } },
+    {
+      id: 'text-model',
+      name: 'Text Model',
+      description: 'A model',
+      contextLength: 4096,
+      maxCompletionTokens: 1024,
+      traits: ['default'],
+      capabilities: {
+        supportsReasoning: true,
+        supportsReasoningEffort: true,
+        reasoningEffortOptions: ['low', 'high'],
+        defaultReasoningEffort: 'low',
+      },
+    },
     { id: 'embedder', type: 'embedding', embeddingDimensions: 768, supportsCustomDimensions: true },
-    { id: 'old', deprecation: { date: '2026-01-01T00:00:00Z', removesAt: '2026-12-01T00:00:00Z', replacementModelId: 'text-model', warning: 'internal note' } },
+    {
+      id: 'old',
+      deprecation: {
+        date: '2026-01-01T00:00:00Z',
+        removesAt: '2026-12-01T00:00:00Z',
+        replacementModelId: 'text-model',
+        warning: 'internal note',
+      },
+    },
   );
-  const responseOf = (id: string): Record<string, unknown> => models.toModelResponse(models.resolve(id, id === 'embedder' ? 'embedding' : 'text').entry);
+  const responseOf = (id: string): Record<string, unknown> =>
+    models.toModelResponse(models.resolve(id, id === 'embedder' ? 'embedding' : 'text').entry);
 
   it('a text model matches ModelResponse and carries the OpenAI extras', () => {
     const response = responseOf('text-model');
@@ -181,7 +234,8 @@ describe('toModelResponse', () => {
   it('a deprecated model matches ModelResponse and keeps the operator warning private', () => {
     const response = responseOf('old');
     validateSchema('ModelResponse', response);
-    const deprecation = (response.model_spec as { deprecation: Record<string, unknown> }).deprecation;
+    const deprecation = (response.model_spec as { deprecation: Record<string, unknown> })
+      .deprecation;
     assert.equal(deprecation.date, '2026-01-01T00:00:00Z');
     assert.equal(deprecation.replacementModelId, 'text-model');
     assert.equal(deprecation.autoRemap, false);

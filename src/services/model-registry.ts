@@ -31,7 +31,10 @@ export class ModelRegistry {
   /** Ids of the models whose engine last said it cannot serve (services/model-health.ts keeps this). */
   private readonly down = new Set<string>();
 
-  constructor(entries: readonly ModelEntry[], private readonly now: () => Date = () => new Date()) {
+  constructor(
+    entries: readonly ModelEntry[],
+    private readonly now: () => Date = () => new Date(),
+  ) {
     this.current = [...entries];
     for (const entry of entries) this.byId.set(entry.config.id, entry);
   }
@@ -77,8 +80,14 @@ export class ModelRegistry {
 
   /** Models of a type (or all, or code = text models optimized for code), without removed ones. */
   list(type: ModelType | 'all' | 'code'): ModelEntry[] {
-    return this.entries.filter((entry) => !this.isRemoved(entry) && (type === 'all'
-      || (type === 'code' ? entry.config.type === 'text' && entry.config.capabilities.optimizedForCode : entry.config.type === type)));
+    return this.entries.filter(
+      (entry) =>
+        !this.isRemoved(entry) &&
+        (type === 'all' ||
+          (type === 'code'
+            ? entry.config.type === 'text' && entry.config.capabilities.optimizedForCode
+            : entry.config.type === type)),
+    );
   }
 
   /**
@@ -91,18 +100,24 @@ export class ModelRegistry {
     const serving = models.filter((entry) => this.isServing(entry));
     const claims = (entries: ModelEntry[]): Record<string, string> => {
       const map: Record<string, string> = {};
-      for (const entry of entries) for (const trait of entry.config.traits) map[trait] ??= entry.config.id;
+      for (const entry of entries)
+        for (const trait of entry.config.traits) map[trait] ??= entry.config.id;
       return map;
     };
     const servingClaims = claims(serving);
     const anyClaims = claims(models);
     // A trait goes to a model that can serve: a claimer that is down (an upstream not running) yields `default` to
     // the first serving model of the type, and its other traits to that default; with none serving, nothing changes.
-    const first = (entries: ModelEntry[]): string | undefined => entries.find((entry) => entry.engine.modality !== 'background-removal')?.config.id;
+    const first = (entries: ModelEntry[]): string | undefined =>
+      entries.find((entry) => entry.engine.modality !== 'background-removal')?.config.id;
     const fallback = servingClaims.default ?? first(serving);
     const map: Record<string, string> = {};
     for (const trait of new Set([...Object.keys(anyClaims), 'default'])) {
-      const id = servingClaims[trait] ?? fallback ?? anyClaims[trait] ?? (trait === 'default' ? first(models) : undefined);
+      const id =
+        servingClaims[trait] ??
+        fallback ??
+        anyClaims[trait] ??
+        (trait === 'default' ? first(models) : undefined);
       if (id !== undefined) map[trait] = id;
     }
     return map;
@@ -111,7 +126,8 @@ export class ModelRegistry {
   /** alias (e.g. an OpenAI or hosted-Venice model id) → model id for a type. */
   compatibilityMapping(type: ModelType): Record<string, string> {
     const map: Record<string, string> = {};
-    for (const entry of this.list(type)) for (const alias of entry.config.aliases) map[alias] ??= entry.config.id;
+    for (const entry of this.list(type))
+      for (const alias of entry.config.aliases) map[alias] ??= entry.config.id;
     return map;
   }
 
@@ -128,8 +144,12 @@ export class ModelRegistry {
     if (entry === undefined) throw new VeniceError('MODEL_NOT_FOUND');
     if (entry.config.type !== type) throw new VeniceError('INVALID_MODEL');
     if (this.isRemoved(entry)) {
-      const replacement = entry.config.deprecation?.autoRemap === true ? this.byId.get(entry.config.deprecation.replacementModelId ?? '') : undefined;
-      if (replacement === undefined || this.isRemoved(replacement)) throw new VeniceError('MODEL_REMOVED');
+      const replacement =
+        entry.config.deprecation?.autoRemap === true
+          ? this.byId.get(entry.config.deprecation.replacementModelId ?? '')
+          : undefined;
+      if (replacement === undefined || this.isRemoved(replacement))
+        throw new VeniceError('MODEL_REMOVED');
       entry = replacement;
     }
     return { entry, suffixParameters };
@@ -138,10 +158,14 @@ export class ModelRegistry {
   private find(reference: string, type: ModelType): ModelEntry | undefined {
     const traitId = this.traits(type)[reference];
     const aliasId = this.compatibilityMapping(type)[reference];
-    return this.byId.get(reference)
-      ?? (traitId === undefined ? undefined : this.byId.get(traitId))
-      ?? (aliasId === undefined ? undefined : this.byId.get(aliasId))
-      ?? (reference.startsWith('venice-') ? this.find(reference.slice('venice-'.length), type) : undefined);
+    return (
+      this.byId.get(reference) ??
+      (traitId === undefined ? undefined : this.byId.get(traitId)) ??
+      (aliasId === undefined ? undefined : this.byId.get(aliasId)) ??
+      (reference.startsWith('venice-')
+        ? this.find(reference.slice('venice-'.length), type)
+        : undefined)
+    );
   }
 
   /** swagger: ModelResponse. */

@@ -32,9 +32,13 @@ export function modelResponseOf(entry: ModelEntry, serving: boolean): ModelRespo
   }
   if (config.type === 'text') {
     spec.availableContextTokens = contextLengthOf(entry);
-    if (config.maxCompletionTokens !== undefined) spec.maxCompletionTokens = config.maxCompletionTokens;
+    if (config.maxCompletionTokens !== undefined)
+      spec.maxCompletionTokens = config.maxCompletionTokens;
     spec.capabilities = config.capabilities;
-    spec.constraints = { temperature: { default: config.constraints.temperature }, top_p: { default: config.constraints.top_p } };
+    spec.constraints = {
+      temperature: { default: config.constraints.temperature },
+      top_p: { default: config.constraints.top_p },
+    };
   } else if (config.type === 'asr') {
     // swagger: ModelResponse.model_spec.pricing, ASR Model Pricing.
     spec.pricing = { per_audio_second: config.pricing.per_audio_second ?? FREE };
@@ -56,11 +60,19 @@ export function modelResponseOf(entry: ModelEntry, serving: boolean): ModelRespo
     Object.assign(spec, musicSpecOf(config));
   } else {
     spec.pricing = { input: config.pricing.input, output: config.pricing.output };
-    if (config.embeddingDimensions !== undefined) spec.embeddingDimensions = config.embeddingDimensions;
+    if (config.embeddingDimensions !== undefined)
+      spec.embeddingDimensions = config.embeddingDimensions;
     spec.maxInputTokens = contextLengthOf(entry);
     spec.supportsCustomDimensions = config.supportsCustomDimensions;
   }
-  const response: ModelResponse = { id: config.id, object: 'model', owned_by: 'venice.ai', type: config.type, created: config.created ?? RELEASE_DATE, model_spec: spec };
+  const response: ModelResponse = {
+    id: config.id,
+    object: 'model',
+    owned_by: 'venice.ai',
+    type: config.type,
+    created: config.created ?? RELEASE_DATE,
+    model_spec: spec,
+  };
   if (config.type === 'text') response.context_length = contextLengthOf(entry);
   return response;
 }
@@ -69,22 +81,42 @@ export function modelResponseOf(entry: ModelEntry, serving: boolean): ModelRespo
  * swagger: ModelResponse.model_spec for image, upscale and inpaint models: Image Model Pricing (upscale
  * required) or Inpaint Model Pricing (inpaint required), and Image / Inpaint Model Constraints.
  */
-function imageSpecOf(config: ModelConfig): Pick<ModelSpec, 'pricing' | 'constraints' | 'supportsStyleReferences'> {
+function imageSpecOf(
+  config: ModelConfig,
+): Pick<ModelSpec, 'pricing' | 'constraints' | 'supportsStyleReferences'> {
   const { pricing, imageConstraints: limits } = config;
   const tiers = definedFields({
-    resolutions: limits.resolutions, defaultResolution: limits.defaultResolution, qualities: limits.qualities, defaultQuality: limits.defaultQuality,
+    resolutions: limits.resolutions,
+    defaultResolution: limits.defaultResolution,
+    qualities: limits.qualities,
+    defaultQuality: limits.defaultQuality,
   });
   if (config.type === 'inpaint') {
     return {
-      pricing: { inpaint: pricing.inpaint ?? FREE, ...definedFields({ resolutions: pricing.resolutions, inputImages: pricing.inputImages, quality: pricing.quality }) },
+      pricing: {
+        inpaint: pricing.inpaint ?? FREE,
+        ...definedFields({
+          resolutions: pricing.resolutions,
+          inputImages: pricing.inputImages,
+          quality: pricing.quality,
+        }),
+      },
       constraints: {
-        aspectRatios: limits.aspectRatios ?? ['auto'], promptCharacterLimit: limits.promptCharacterLimit, combineImages: limits.combineImages,
-        ...definedFields({ maxInputImages: limits.maxInputImages, singleImageAspectRatio: limits.singleImageAspectRatio }), ...tiers,
+        aspectRatios: limits.aspectRatios ?? ['auto'],
+        promptCharacterLimit: limits.promptCharacterLimit,
+        combineImages: limits.combineImages,
+        ...definedFields({
+          maxInputImages: limits.maxInputImages,
+          singleImageAspectRatio: limits.singleImageAspectRatio,
+        }),
+        ...tiers,
       },
     };
   }
   const imagePricing = {
-    ...(pricing.resolutions === undefined ? { generation: pricing.generation ?? FREE } : { resolutions: pricing.resolutions }),
+    ...(pricing.resolutions === undefined
+      ? { generation: pricing.generation ?? FREE }
+      : { resolutions: pricing.resolutions }),
     ...definedFields({ quality: pricing.quality }),
     upscale: pricing.upscale ?? { '2x': FREE, '4x': FREE },
   };
@@ -92,8 +124,14 @@ function imageSpecOf(config: ModelConfig): Pick<ModelSpec, 'pricing' | 'constrai
   return {
     pricing: imagePricing,
     constraints: {
-      promptCharacterLimit: limits.promptCharacterLimit, steps: limits.steps, widthHeightDivisor: limits.widthHeightDivisor,
-      ...definedFields({ aspectRatios: limits.aspectRatios, defaultAspectRatio: limits.defaultAspectRatio }), ...tiers,
+      promptCharacterLimit: limits.promptCharacterLimit,
+      steps: limits.steps,
+      widthHeightDivisor: limits.widthHeightDivisor,
+      ...definedFields({
+        aspectRatios: limits.aspectRatios,
+        defaultAspectRatio: limits.defaultAspectRatio,
+      }),
+      ...tiers,
     },
     supportsStyleReferences: false,
   };
@@ -103,8 +141,23 @@ function imageSpecOf(config: ModelConfig): Pick<ModelSpec, 'pricing' | 'constrai
  * swagger: ModelResponse.model_spec for music models: the music pricing shapes the model has (generation,
  * durations, per_second, per_thousand_characters; generation 0 when it has none) and its music fields.
  */
-function musicSpecOf(config: ModelConfig): Pick<ModelSpec, 'pricing'> & Partial<ModelConfig['music']> {
-  const { generation, durations, per_second: perSecond, per_thousand_characters: perThousand } = config.pricing;
-  const pricing = definedFields({ generation, durations, per_second: perSecond, per_thousand_characters: perThousand });
-  return { pricing: Object.keys(pricing).length === 0 ? { generation: FREE } : pricing, ...definedFields(config.music) };
+function musicSpecOf(
+  config: ModelConfig,
+): Pick<ModelSpec, 'pricing'> & Partial<ModelConfig['music']> {
+  const {
+    generation,
+    durations,
+    per_second: perSecond,
+    per_thousand_characters: perThousand,
+  } = config.pricing;
+  const pricing = definedFields({
+    generation,
+    durations,
+    per_second: perSecond,
+    per_thousand_characters: perThousand,
+  });
+  return {
+    pricing: Object.keys(pricing).length === 0 ? { generation: FREE } : pricing,
+    ...definedFields(config.music),
+  };
 }

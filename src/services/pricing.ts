@@ -15,13 +15,17 @@ const PER = 1_000_000;
  * Returns the price in each currency; which balance pays is the accounts layer's decision.
  */
 export function priceOf(pricing: TextPricing, usage: EngineUsage): Cost {
-  const rates = pricing.extended !== undefined && usage.promptTokens > pricing.extended.context_token_threshold
-    ? { ...pricing, input: pricing.extended.input, output: pricing.extended.output }
-    : pricing;
+  const rates =
+    pricing.extended !== undefined && usage.promptTokens > pricing.extended.context_token_threshold
+      ? { ...pricing, input: pricing.extended.input, output: pricing.extended.output }
+      : pricing;
   const cached = Math.min(usage.cachedTokens ?? 0, usage.promptTokens);
   const cacheRate = rates.cache_input ?? rates.input;
   const price = (currency: keyof Cost): number =>
-    ((usage.promptTokens - cached) * rates.input[currency] + cached * cacheRate[currency] + usage.completionTokens * rates.output[currency]) / PER;
+    ((usage.promptTokens - cached) * rates.input[currency] +
+      cached * cacheRate[currency] +
+      usage.completionTokens * rates.output[currency]) /
+    PER;
   return { usd: round(price('usd')), diem: round(price('diem')) };
 }
 

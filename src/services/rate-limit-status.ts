@@ -17,7 +17,14 @@ export interface RateLimitStatus {
 
 /** The class each service admits a model's requests under (image-generation-service, speech-service, job-service, …). */
 const CLASS_BY_TYPE: Partial<Record<ModelConfig['type'], LimitClass>> = {
-  embedding: 'embedding', image: 'image', upscale: 'image', inpaint: 'image', video: 'image', tts: 'audio', asr: 'audio', music: 'audio',
+  embedding: 'embedding',
+  image: 'image',
+  upscale: 'image',
+  inpaint: 'image',
+  video: 'image',
+  tts: 'audio',
+  asr: 'audio',
+  music: 'audio',
 };
 
 /** The limit class a model's requests count against (chat: its text tier). */
@@ -27,7 +34,9 @@ export function limitClassOf(model: ModelConfig): LimitClass {
 
 export function isFree(model: ModelConfig): boolean {
   const { input, output, cache_input: cacheInput, extended } = model.pricing;
-  return [input, output, cacheInput, extended?.input, extended?.output].every((price) => price === undefined || (price.usd === 0 && price.diem === 0));
+  return [input, output, cacheInput, extended?.input, extended?.output].every(
+    (price) => price === undefined || (price.usd === 0 && price.diem === 0),
+  );
 }
 
 /**
@@ -36,7 +45,13 @@ export function isFree(model: ModelConfig): boolean {
  * accessPermitted: the key authenticated (not revoked or expired) and it can run something — its account has
  * a balance, or a free model is served. Key spend limits are not considered (they vary per model and request).
  */
-export function rateLimitStatus(input: { key: ApiKeyRecord; balances: { usd: number; diem: number }; models: readonly ModelConfig[]; table: RateLimitTable | undefined; now: Date }): RateLimitStatus {
+export function rateLimitStatus(input: {
+  key: ApiKeyRecord;
+  balances: { usd: number; diem: number };
+  models: readonly ModelConfig[];
+  table: RateLimitTable | undefined;
+  now: Date;
+}): RateLimitStatus {
   const { key, balances, models, table, now } = input;
   const isCharged = models.some((model) => !isFree(model));
   const rateLimits = models.map((model): ModelLimits => {
@@ -46,7 +61,9 @@ export function rateLimitStatus(input: { key: ApiKeyRecord; balances: { usd: num
       apiModelId: model.id,
       rateLimits: [
         { amount: limits.requestsPerMinute, type: 'RPM' },
-        ...(limits.tokensPerMinute === undefined ? [] : [{ amount: limits.tokensPerMinute, type: 'TPM' as const }]),
+        ...(limits.tokensPerMinute === undefined
+          ? []
+          : [{ amount: limits.tokensPerMinute, type: 'TPM' as const }]),
       ],
     };
   });

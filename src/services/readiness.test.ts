@@ -9,7 +9,12 @@ import { RedisRateLimiter } from '../rate-limit/redis-rate-limiter.ts';
 import { openPostgresStore } from '../storage/postgres-store.ts';
 import { openSqliteStore } from '../storage/sqlite-store.ts';
 import type { Store } from '../storage/store.ts';
-import { dropSchema, postgresUnavailable, TEST_DATABASE_URL, uniqueSchemaName } from '../../test/support/postgres-test-database.ts';
+import {
+  dropSchema,
+  postgresUnavailable,
+  TEST_DATABASE_URL,
+  uniqueSchemaName,
+} from '../../test/support/postgres-test-database.ts';
 import { checkReadiness } from './readiness.ts';
 import { ModelRegistry } from './model-registry.ts';
 
@@ -39,19 +44,33 @@ describe('checkReadiness', () => {
     const limiter = new RedisRateLimiter({ redis: REDIS_URL, prefix: 'rialto-test:readiness' });
     t.after(() => limiter.close());
     const readiness = await checkReadiness({ store, limiter, registry, serving: () => true });
-    assert.deepEqual(readiness, { ready: true, store: { healthy: true, detail: 'answers' }, limiter: { healthy: true, detail: 'answers' }, models: {} });
-    assert.equal((await checkReadiness({ store, limiter, registry, serving: () => false })).ready, false);
+    assert.deepEqual(readiness, {
+      ready: true,
+      store: { healthy: true, detail: 'answers' },
+      limiter: { healthy: true, detail: 'answers' },
+      models: {},
+    });
+    assert.equal(
+      (await checkReadiness({ store, limiter, registry, serving: () => false })).ready,
+      false,
+    );
   });
 
-  it('a limiter whose Redis cannot be reached is not ready, with the client\'s error as the detail', async (t) => {
+  it("a limiter whose Redis cannot be reached is not ready, with the client's error as the detail", async (t) => {
     const port = await deadPort();
-    const limiter = new RedisRateLimiter({ redis: `redis://127.0.0.1:${port}`, prefix: 'rialto-test:readiness' });
+    const limiter = new RedisRateLimiter({
+      redis: `redis://127.0.0.1:${port}`,
+      prefix: 'rialto-test:readiness',
+    });
     t.after(() => limiter.close());
     const readiness = await checkReadiness({ store, limiter, registry, serving: () => true });
     assert.equal(readiness.ready, false);
     assert.equal(readiness.limiter.healthy, false);
     // ioredis's words for a connection it could not open (no queueing, no retry: the probe fails at once).
-    assert.match(readiness.limiter.detail, /ECONNREFUSED|max retries per request|Connection is closed/);
+    assert.match(
+      readiness.limiter.detail,
+      /ECONNREFUSED|max retries per request|Connection is closed/,
+    );
     assert.deepEqual(readiness.store, { healthy: true, detail: 'answers' });
   });
 
@@ -65,7 +84,9 @@ describe('checkReadiness', () => {
   });
 });
 
-describe('checkReadiness on a PostgreSQL store that does not answer', { skip: await postgresUnavailable() }, () => {
+describe('checkReadiness on a PostgreSQL store that does not answer', {
+  skip: await postgresUnavailable(),
+}, () => {
   it('is not ready once the timeout passes, and says so; ready again once the store answers', async (t) => {
     const schema = uniqueSchemaName();
     const store = await openPostgresStore(TEST_DATABASE_URL, { schema });
@@ -82,6 +103,9 @@ describe('checkReadiness on a PostgreSQL store that does not answer', { skip: aw
     assert.equal(readiness.ready, false);
     assert.deepEqual(readiness.store, { healthy: false, detail: 'no answer within 200 ms' });
     await locker.query('rollback');
-    assert.deepEqual((await checkReadiness({ store, registry, serving: () => true })).store, { healthy: true, detail: 'answers' });
+    assert.deepEqual((await checkReadiness({ store, registry, serving: () => true })).store, {
+      healthy: true,
+      detail: 'answers',
+    });
   });
 });

@@ -35,7 +35,10 @@ describe('RedisKeyChangeFeed with KeyService', () => {
   const directory = mkdtempSync(join(tmpdir(), 'rialto-key-feed-'));
   const channel = `rialto-test:${randomBytes(4).toString('hex')}:key-changes`;
   const logger = pino({ level: 'silent' });
-  const feeds = [new RedisKeyChangeFeed({ url: REDIS_URL, channel, logger }), new RedisKeyChangeFeed({ url: REDIS_URL, channel, logger })];
+  const feeds = [
+    new RedisKeyChangeFeed({ url: REDIS_URL, channel, logger }),
+    new RedisKeyChangeFeed({ url: REDIS_URL, channel, logger }),
+  ];
   let store: Store;
   let replicaA: KeyService;
   let replicaB: KeyService;
@@ -56,23 +59,37 @@ describe('RedisKeyChangeFeed with KeyService', () => {
   });
 
   it('a key revoked on one replica is refused by the other, whose cached record had not expired', async () => {
-    const { apiKey, record } = await replicaA.create({ apiKeyType: 'INFERENCE', description: 'revoked elsewhere' });
+    const { apiKey, record } = await replicaA.create({
+      apiKeyType: 'INFERENCE',
+      description: 'revoked elsewhere',
+    });
     assert.equal((await replicaB.authenticate(apiKey)).id, record.id);
     assert.equal(await replicaA.revoke(record.id), true);
-    await eventually(() => assert.rejects(replicaB.authenticate(apiKey), { code: 'AUTHENTICATION_FAILED' }));
+    await eventually(() =>
+      assert.rejects(replicaB.authenticate(apiKey), { code: 'AUTHENTICATION_FAILED' }),
+    );
   });
 
   it('a limit changed on one replica applies on the other', async () => {
-    const { apiKey, record } = await replicaA.create({ apiKeyType: 'INFERENCE', description: 'limited elsewhere' });
+    const { apiKey, record } = await replicaA.create({
+      apiKeyType: 'INFERENCE',
+      description: 'limited elsewhere',
+    });
     assert.equal((await replicaB.authenticate(apiKey)).consumptionLimits.usd, null);
     await replicaA.update(record.id, record.accountId, { consumptionLimits: { usd: 1234 } });
-    await eventually(async () => assert.equal((await replicaB.authenticate(apiKey)).consumptionLimits.usd, 1234));
+    await eventually(async () =>
+      assert.equal((await replicaB.authenticate(apiKey)).consumptionLimits.usd, 1234),
+    );
   });
 
   it('a replica whose connection to Redis was cut drops every cached record once it is back (it may have missed a change)', async (t) => {
     const redis = new URL(REDIS_URL);
     const proxy = await startTcpProxy({ host: redis.hostname, port: Number(redis.port || 6379) });
-    const feed = new RedisKeyChangeFeed({ url: `redis://127.0.0.1:${proxy.port}`, channel, logger });
+    const feed = new RedisKeyChangeFeed({
+      url: `redis://127.0.0.1:${proxy.port}`,
+      channel,
+      logger,
+    });
     t.after(async () => {
       await feed.close();
       await proxy.close();
@@ -80,24 +97,41 @@ describe('RedisKeyChangeFeed with KeyService', () => {
     const frozen = new Date();
     const replicaC = new KeyService(store, { now: () => frozen });
     await replicaC.share(feed);
-    const { apiKey, record } = await replicaA.create({ apiKeyType: 'INFERENCE', description: 'revoked while C was away' });
+    const { apiKey, record } = await replicaA.create({
+      apiKeyType: 'INFERENCE',
+      description: 'revoked while C was away',
+    });
     assert.equal((await replicaC.authenticate(apiKey)).id, record.id);
     proxy.cut();
     assert.equal(await replicaA.revoke(record.id), true);
-    await eventually(() => assert.rejects(replicaB.authenticate(apiKey), { code: 'AUTHENTICATION_FAILED' }));
+    await eventually(() =>
+      assert.rejects(replicaB.authenticate(apiKey), { code: 'AUTHENTICATION_FAILED' }),
+    );
     // C missed the announcement and its clock stands still: only the drop after reconnecting can refuse the key.
     assert.equal((await replicaC.authenticate(apiKey)).id, record.id);
     proxy.restore();
-    await eventually(() => assert.rejects(replicaC.authenticate(apiKey), { code: 'AUTHENTICATION_FAILED' }), 15_000);
+    await eventually(
+      () => assert.rejects(replicaC.authenticate(apiKey), { code: 'AUTHENTICATION_FAILED' }),
+      15_000,
+    );
   });
 
   it('publishing after close is a no-op: nothing reaches the channel, nothing is logged', async (t) => {
     const quiet = `${channel}:closed`;
     const lines: string[] = [];
-    const capture = new Writable({ write(chunk: Buffer, _encoding, done) { lines.push(chunk.toString('utf8')); done(); } });
+    const capture = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(chunk.toString('utf8'));
+        done();
+      },
+    });
     const listener = new Redis(REDIS_URL);
     const open = new RedisKeyChangeFeed({ url: REDIS_URL, channel: quiet, logger });
-    const closed = new RedisKeyChangeFeed({ url: REDIS_URL, channel: quiet, logger: pino({ level: 'debug' }, capture) });
+    const closed = new RedisKeyChangeFeed({
+      url: REDIS_URL,
+      channel: quiet,
+      logger: pino({ level: 'debug' }, capture),
+    });
     t.after(async () => {
       await Promise.all([open.close(), closed.close(), listener.quit()]);
     });

@@ -33,7 +33,11 @@ export class RedisKeyChangeFeed implements KeyChangeFeed {
     for (const client of [this.#publisher, this.#subscriber]) {
       let down = false;
       client.on('error', (error: Error) => {
-        if (!down) this.#logger.warn({ err: error }, 'key change feed: Redis unreachable; changes made elsewhere apply when cached key records expire');
+        if (!down)
+          this.#logger.warn(
+            { err: error },
+            'key change feed: Redis unreachable; changes made elsewhere apply when cached key records expire',
+          );
         down = true;
       });
       client.on('ready', () => {
@@ -48,7 +52,10 @@ export class RedisKeyChangeFeed implements KeyChangeFeed {
     try {
       await this.#publisher.publish(this.#channel, id);
     } catch (error) {
-      this.#logger.warn({ err: error, keyId: id }, 'key change not announced; other replicas apply it when their cached key record expires');
+      this.#logger.warn(
+        { err: error, keyId: id },
+        'key change not announced; other replicas apply it when their cached key record expires',
+      );
     }
   }
 
@@ -59,11 +66,15 @@ export class RedisKeyChangeFeed implements KeyChangeFeed {
     return new Promise((resolve) => {
       const giveUp = setTimeout(resolve, SUBSCRIBE_WAIT_MS);
       const join = (): void => {
-        this.#subscriber.subscribe(this.#channel).then(() => {
-          onChange(undefined);
-          clearTimeout(giveUp);
-          resolve();
-        }, (error: unknown) => this.#logger.warn({ err: error }, 'key change feed: subscribe failed'));
+        this.#subscriber.subscribe(this.#channel).then(
+          () => {
+            onChange(undefined);
+            clearTimeout(giveUp);
+            resolve();
+          },
+          (error: unknown) =>
+            this.#logger.warn({ err: error }, 'key change feed: subscribe failed'),
+        );
       };
       // 'ready' comes at the first connection and after every reconnection.
       this.#subscriber.on('ready', join);
@@ -73,6 +84,10 @@ export class RedisKeyChangeFeed implements KeyChangeFeed {
 
   async close(): Promise<void> {
     this.#closed = true;
-    await Promise.all([this.#publisher, this.#subscriber].map((client) => client.quit().catch(() => client.disconnect())));
+    await Promise.all(
+      [this.#publisher, this.#subscriber].map((client) =>
+        client.quit().catch(() => client.disconnect()),
+      ),
+    );
   }
 }

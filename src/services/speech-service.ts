@@ -22,12 +22,17 @@ export interface SpeechOutcome {
 /** tts is priced per 1M characters of input (INVENTORY §6.2), rounded to 12 decimals as in pricing.ts. */
 export function speechCostOf(entry: ModelEntry, characters: number): Cost {
   const rate = entry.config.pricing.input;
-  const price = (value: number): number => Math.round((characters * value / 1_000_000) * 1e12) / 1e12;
+  const price = (value: number): number =>
+    Math.round(((characters * value) / 1_000_000) * 1e12) / 1e12;
   return { usd: price(rate.usd), diem: price(rate.diem) };
 }
 
 /** The 400 of a field the model does not offer, in the shape of every other validation error. */
-function notOffered(field: 'voice' | 'response_format', value: string, message: string): VeniceError {
+function notOffered(
+  field: 'voice' | 'response_format',
+  value: string,
+  message: string,
+): VeniceError {
   return invalidRequest(new z.ZodError([{ code: 'custom', path: [field], message, input: value }]));
 }
 
@@ -43,7 +48,11 @@ function toClientError(error: unknown): unknown {
 export class SpeechService {
   constructor(private readonly registry: ModelRegistry) {}
 
-  async synthesize(request: CreateSpeechRequest, signal: AbortSignal, billing: Billing): Promise<SpeechOutcome> {
+  async synthesize(
+    request: CreateSpeechRequest,
+    signal: AbortSignal,
+    billing: Billing,
+  ): Promise<SpeechOutcome> {
     const model = request.model ?? this.registry.traits('tts').default;
     if (model === undefined) throw new VeniceError('MODEL_NOT_FOUND');
     const { entry } = this.registry.resolve(model, 'tts');
@@ -51,25 +60,55 @@ export class SpeechService {
     const engine = engineFor(entry, 'speech');
     const voices = engine.voices(entry.engineModel);
     const voice = request.voice ?? config.defaultVoice ?? voices[0] ?? '';
-    if (!voices.includes(voice)) throw notOffered('voice', voice, `Voice "${voice}" is not available for model ${config.id}; its voices are listed in model_spec.voices of GET /models?type=tts`);
+    if (!voices.includes(voice))
+      throw notOffered(
+        'voice',
+        voice,
+        `Voice "${voice}" is not available for model ${config.id}; its voices are listed in model_spec.voices of GET /models?type=tts`,
+      );
     const format = request.response_format ?? config.defaultFormat;
     const formats = engine.formats(entry.engineModel);
-    if (!formats.includes(format)) throw notOffered('response_format', format, `Format "${format}" is not supported by model ${config.id}; supported formats: ${formats.join(', ')}`);
+    if (!formats.includes(format))
+      throw notOffered(
+        'response_format',
+        format,
+        `Format "${format}" is not supported by model ${config.id}; supported formats: ${formats.join(', ')}`,
+      );
     const cost = speechCostOf(entry, request.input.length);
     const settlement = await billing.reserve({
-      modelId: config.id, modelType: 'tts', requestId: `speech-${randomUUID()}`, limitClass: 'audio', tokens: 0, worstCase: cost, privacy: config.privacy,
+      modelId: config.id,
+      modelType: 'tts',
+      requestId: `speech-${randomUUID()}`,
+      limitClass: 'audio',
+      tokens: 0,
+      worstCase: cost,
+      privacy: config.privacy,
     });
     const call: EngineCall = { signal };
     let iterator: AsyncIterator<Buffer>;
     let first: IteratorResult<Buffer>;
     try {
-      const result = await engine.synthesize({
-        model: entry.engineModel, input: request.input, voice, format, speed: request.speed, ...(request.language === undefined ? {} : { language: request.language }),
-      }, call);
+      const result = await engine.synthesize(
+        {
+          model: entry.engineModel,
+          input: request.input,
+          voice,
+          format,
+          speed: request.speed,
+          ...(request.language === undefined ? {} : { language: request.language }),
+        },
+        call,
+      );
       // The first chunk before any header is sent: a failure to start is still an error status.
       iterator = result.audio[Symbol.asyncIterator]();
       first = await iterator.next();
-      return { audio: settleAfter(first, iterator, settlement, signal, cost), contentType: result.contentType, entry, servedBy: call.servedBy ?? engine.kind, cost };
+      return {
+        audio: settleAfter(first, iterator, settlement, signal, cost),
+        contentType: result.contentType,
+        entry,
+        servedBy: call.servedBy ?? engine.kind,
+        cost,
+      };
     } catch (error) {
       await settlement.release(signal.aborted ? 'client_disconnected' : 'failed');
       throw toClientError(error);
@@ -78,7 +117,13 @@ export class SpeechService {
 }
 
 /** Yields `first` and the rest of `iterator`; settles after the last chunk, releases on an error or an early stop. */
-async function* settleAfter(first: IteratorResult<Buffer>, iterator: AsyncIterator<Buffer>, settlement: Settlement, signal: AbortSignal, cost: Cost): AsyncGenerator<Buffer> {
+async function* settleAfter(
+  first: IteratorResult<Buffer>,
+  iterator: AsyncIterator<Buffer>,
+  settlement: Settlement,
+  signal: AbortSignal,
+  cost: Cost,
+): AsyncGenerator<Buffer> {
   let finished = false;
   try {
     for (let next = first; next.done !== true; next = await iterator.next()) yield next.value;

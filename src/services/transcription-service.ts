@@ -29,7 +29,17 @@ export function audioCostOf(entry: ModelEntry, seconds: number): Cost {
 
 /** Audio past the cap is the client's invalid request (400), not audio the engine could not process (422). */
 function tooLong(maxSeconds: number): VeniceError {
-  return new VeniceError('INVALID_REQUEST', { extra: { details: { file: { _errors: [`The audio lasts more than ${maxSeconds} seconds, the most transcribed in one request`] } } } });
+  return new VeniceError('INVALID_REQUEST', {
+    extra: {
+      details: {
+        file: {
+          _errors: [
+            `The audio lasts more than ${maxSeconds} seconds, the most transcribed in one request`,
+          ],
+        },
+      },
+    },
+  });
 }
 
 /**
@@ -39,9 +49,17 @@ function tooLong(maxSeconds: number): VeniceError {
  * failure (status 5xx) is 502 ASR_UPSTREAM_FAILED.
  */
 export class TranscriptionService {
-  constructor(private readonly registry: ModelRegistry, private readonly limits: AudioLimits = AUDIO_DEFAULTS) {}
+  constructor(
+    private readonly registry: ModelRegistry,
+    private readonly limits: AudioLimits = AUDIO_DEFAULTS,
+  ) {}
 
-  async transcribe(request: CreateTranscriptionRequest, fileName: string | undefined, signal: AbortSignal, billing: Billing): Promise<TranscriptionOutcome> {
+  async transcribe(
+    request: CreateTranscriptionRequest,
+    fileName: string | undefined,
+    signal: AbortSignal,
+    billing: Billing,
+  ): Promise<TranscriptionOutcome> {
     const model = request.model ?? this.registry.traits('asr').default;
     if (model === undefined) throw new VeniceError('MODEL_NOT_FOUND');
     const { entry } = this.registry.resolve(model, 'asr');
@@ -49,7 +67,12 @@ export class TranscriptionService {
     const call: EngineCall = { signal };
     // Admission (privacy, rate limits) before any decoding; the price is reserved once the decoded length is known.
     const admission = await billing.admit({
-      modelId: entry.config.id, modelType: 'asr', requestId: `transcription-${randomUUID()}`, limitClass: 'audio', tokens: 0, privacy: entry.config.privacy,
+      modelId: entry.config.id,
+      modelType: 'asr',
+      requestId: `transcription-${randomUUID()}`,
+      limitClass: 'audio',
+      tokens: 0,
+      privacy: entry.config.privacy,
     });
     let settlement: Settlement | undefined;
     const beforeRecognition = async (seconds: number): Promise<void> => {
@@ -58,20 +81,35 @@ export class TranscriptionService {
       settlement = await admission.reserve(audioCostOf(entry, seconds));
     };
     // Subtitles and verbose_json are built from the segment timings.
-    const timestamps = request.timestamps || (request.response_format !== 'json' && request.response_format !== 'text');
+    const timestamps =
+      request.timestamps ||
+      (request.response_format !== 'json' && request.response_format !== 'text');
     let result: TranscriptionResult;
     try {
-      result = await engine.transcribe({
-        model: entry.engineModel, audio: request.file, timestamps,
-        beforeRecognition, decodeLimits: { maxSeconds: this.limits.maxSeconds, timeoutSeconds: this.limits.decodeTimeoutSeconds }, ...(fileName === undefined ? {} : { fileName }), ...(request.language === undefined ? {} : { language: request.language }),
-      }, call);
+      result = await engine.transcribe(
+        {
+          model: entry.engineModel,
+          audio: request.file,
+          timestamps,
+          beforeRecognition,
+          decodeLimits: {
+            maxSeconds: this.limits.maxSeconds,
+            timeoutSeconds: this.limits.decodeTimeoutSeconds,
+          },
+          ...(fileName === undefined ? {} : { fileName }),
+          ...(request.language === undefined ? {} : { language: request.language }),
+        },
+        call,
+      );
     } catch (error) {
       await admission.cancel();
       await settlement?.release(signal.aborted ? 'client_disconnected' : 'failed');
       if (!(error instanceof EngineError)) throw error;
-      if (error.failure === 'bad_request') throw new VeniceError('ASR_UPSTREAM_VALIDATION_FAILED', { cause: error });
+      if (error.failure === 'bad_request')
+        throw new VeniceError('ASR_UPSTREAM_VALIDATION_FAILED', { cause: error });
       // An upstream server's 5xx (or a broken answer, status 502) is the documented 502, not a 500 of Rialto's own.
-      if (error.failure === 'failed' && (error.options.status ?? 0) >= 500) throw new VeniceError('ASR_UPSTREAM_FAILED', { cause: error });
+      if (error.failure === 'failed' && (error.options.status ?? 0) >= 500)
+        throw new VeniceError('ASR_UPSTREAM_FAILED', { cause: error });
       throw toVeniceError(error);
     }
     // An engine that never reached recognition reserved nothing: the admission ends here.

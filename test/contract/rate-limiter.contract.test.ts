@@ -11,14 +11,22 @@ const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const prefix = `rialto-test:${randomUUID()}`;
 
 defineRateLimiterContract('memory', (options) => new MemoryRateLimiter(options));
-defineRateLimiterContract('redis', (options) => new RedisRateLimiter({ ...options, redis: redisUrl, prefix }));
+defineRateLimiterContract(
+  'redis',
+  (options) => new RedisRateLimiter({ ...options, redis: redisUrl, prefix }),
+);
 
 describe('RedisRateLimiter across replicas', () => {
   it('two instances on two connections sharing a prefix admit exactly N together', async () => {
     const options = { redis: redisUrl, prefix, limits: { M: { requestsPerMinute: 20 } } } as const;
     const replicas = [new RedisRateLimiter(options), new RedisRateLimiter(options)];
     try {
-      const base = { keyId: `key-${randomUUID()}`, limitClass: 'M', modelId: 'zai-org-glm-5', tokens: 1 } as const;
+      const base = {
+        keyId: `key-${randomUUID()}`,
+        limitClass: 'M',
+        modelId: 'zai-org-glm-5',
+        tokens: 1,
+      } as const;
       const results = await Promise.all(
         Array.from({ length: 50 }, (_, index) => replicas[index % 2]?.admit(base)),
       );

@@ -43,9 +43,10 @@ export function defineStoreContract(name: string, open: OpenTestStore): void {
 
 function storeContract(withStore: WithStore): void {
   describe('close', () => {
-    it('makes later calls reject', () => withStore(async (store) => {
-      await store.close();
-      await assert.rejects(store.apiKeys.findById('any'));
-    }));
+    it('makes later calls reject', () =>
+      withStore(async (store) => {
+        await store.close();
+        await assert.rejects(store.apiKeys.findById('any'));
+      }));
   });
 }

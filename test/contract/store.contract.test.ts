@@ -8,7 +8,12 @@ import pg from 'pg';
 import { openPostgresStore } from '../../src/storage/postgres-store.ts';
 import { SchemaScopedPostgresDialect } from '../../src/storage/schema-scoped-postgres-dialect.ts';
 import { openSqliteStore } from '../../src/storage/sqlite-store.ts';
-import { dropSchema, postgresUnavailable, TEST_DATABASE_URL, uniqueSchemaName } from '../support/postgres-test-database.ts';
+import {
+  dropSchema,
+  postgresUnavailable,
+  TEST_DATABASE_URL,
+  uniqueSchemaName,
+} from '../support/postgres-test-database.ts';
 import { defineStoreContract } from './store-contract.ts';
 
 defineStoreContract('SQLite :memory:', async () => {
@@ -49,10 +54,19 @@ describe('PostgreSQL migrations', { skip }, () => {
   it('let several processes start at once on a fresh schema, and run once', async () => {
     const schema = uniqueSchemaName();
     try {
-      const stores = await Promise.all(Array.from({ length: 4 }, () => openPostgresStore(TEST_DATABASE_URL, { schema })));
+      const stores = await Promise.all(
+        Array.from({ length: 4 }, () => openPostgresStore(TEST_DATABASE_URL, { schema })),
+      );
       const [first, ...others] = stores;
       assert.ok(first !== undefined);
-      await first.apiKeys.insert({ id: 'k1', secretHash: 'h', last6: 'k1', apiKeyType: 'ADMIN', description: 'd', expiresAt: null });
+      await first.apiKeys.insert({
+        id: 'k1',
+        secretHash: 'h',
+        last6: 'k1',
+        apiKeyType: 'ADMIN',
+        description: 'd',
+        expiresAt: null,
+      });
       for (const other of others) assert.equal((await other.apiKeys.findById('k1'))?.id, 'k1');
       await Promise.all(stores.map((store) => store.close()));
       const reopened = await openPostgresStore(TEST_DATABASE_URL, { schema });
@@ -67,13 +81,20 @@ describe('PostgreSQL migrations', { skip }, () => {
     // Kysely's own introspector read every schema's tables and failed with "schema … does not exist" when one was
     // dropped during its query (14 failures in this loop before): a migration racing another test's cleanup failed.
     const doomed = Array.from({ length: 20 }, () => uniqueSchemaName());
-    await Promise.all(doomed.map(async (schema) => (await openPostgresStore(TEST_DATABASE_URL, { schema })).close()));
+    await Promise.all(
+      doomed.map(async (schema) =>
+        (await openPostgresStore(TEST_DATABASE_URL, { schema })).close(),
+      ),
+    );
     const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 3 });
     const database = new Kysely<unknown>({ dialect: new SchemaScopedPostgresDialect({ pool }) });
     const failures: string[] = [];
     let dropping = true;
     const introspect = async (): Promise<void> => {
-      while (dropping) await database.introspection.getTables({ withInternalKyselyTables: true }).catch((error: unknown) => failures.push(String(error)));
+      while (dropping)
+        await database.introspection
+          .getTables({ withInternalKyselyTables: true })
+          .catch((error: unknown) => failures.push(String(error)));
     };
     try {
       const loops = [introspect(), introspect(), introspect()];
@@ -93,7 +114,14 @@ describe('PostgreSQL migrations', { skip }, () => {
     try {
       const leftStore = await openPostgresStore(TEST_DATABASE_URL, { schema: left });
       const rightStore = await openPostgresStore(TEST_DATABASE_URL, { schema: right });
-      await leftStore.apiKeys.insert({ id: 'k1', secretHash: 'h', last6: 'k1', apiKeyType: 'ADMIN', description: 'd', expiresAt: null });
+      await leftStore.apiKeys.insert({
+        id: 'k1',
+        secretHash: 'h',
+        last6: 'k1',
+        apiKeyType: 'ADMIN',
+        description: 'd',
+        expiresAt: null,
+      });
       assert.equal(await rightStore.apiKeys.findById('k1'), undefined);
       await Promise.all([leftStore.close(), rightStore.close()]);
     } finally {
@@ -102,6 +130,9 @@ describe('PostgreSQL migrations', { skip }, () => {
   });
 
   it('refuse a schema name that is not a plain identifier', async () => {
-    await assert.rejects(openPostgresStore(TEST_DATABASE_URL, { schema: 'x; drop table api_keys' }), /schema name/);
+    await assert.rejects(
+      openPostgresStore(TEST_DATABASE_URL, { schema: 'x; drop table api_keys' }),
+      /schema name/,
+    );
   });
 });

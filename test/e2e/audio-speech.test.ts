@@ -16,16 +16,50 @@ const PATH = '/audio/speech';
 /** USD (and DIEM) per 1M characters. */
 const PRICE = 12;
 const SHORT = 'Hello from Rialto.';
-const LONG = 'Hello from Rialto. This sentence makes the audio a good deal longer than the first one. And here is a third sentence, for good measure.';
-const SENTENCES = Array.from({ length: 16 }, (_, index) => `This is sentence number ${index + 1} of the streamed answer, which goes on a little.`).join(' ');
+const LONG =
+  'Hello from Rialto. This sentence makes the audio a good deal longer than the first one. And here is a third sentence, for good measure.';
+const SENTENCES = Array.from(
+  { length: 16 },
+  (_, index) =>
+    `This is sentence number ${index + 1} of the streamed answer, which goes on a little.`,
+).join(' ');
 
 type Format = 'mp3' | 'opus' | 'aac' | 'flac' | 'wav' | 'pcm';
-const EXPECTED: Record<Format, { contentType: string; codec: string; magic: (audio: Buffer) => boolean }> = {
-  mp3: { contentType: 'audio/mpeg', codec: 'mp3', magic: (audio) => audio.subarray(0, 3).toString('latin1') === 'ID3' || (audio[0] === 0xff && ((audio[1] ?? 0) & 0xe0) === 0xe0) },
-  opus: { contentType: 'audio/opus', codec: 'opus', magic: (audio) => audio.subarray(0, 4).toString('latin1') === 'OggS' && audio.subarray(0, 64).includes('OpusHead') },
-  aac: { contentType: 'audio/aac', codec: 'aac', magic: (audio) => audio[0] === 0xff && ((audio[1] ?? 0) & 0xf6) === 0xf0 },
-  flac: { contentType: 'audio/flac', codec: 'flac', magic: (audio) => audio.subarray(0, 4).toString('latin1') === 'fLaC' },
-  wav: { contentType: 'audio/wav', codec: 'pcm_s16le', magic: (audio) => audio.subarray(0, 4).toString('latin1') === 'RIFF' && audio.subarray(8, 12).toString('latin1') === 'WAVE' },
+const EXPECTED: Record<
+  Format,
+  { contentType: string; codec: string; magic: (audio: Buffer) => boolean }
+> = {
+  mp3: {
+    contentType: 'audio/mpeg',
+    codec: 'mp3',
+    magic: (audio) =>
+      audio.subarray(0, 3).toString('latin1') === 'ID3' ||
+      (audio[0] === 0xff && ((audio[1] ?? 0) & 0xe0) === 0xe0),
+  },
+  opus: {
+    contentType: 'audio/opus',
+    codec: 'opus',
+    magic: (audio) =>
+      audio.subarray(0, 4).toString('latin1') === 'OggS' &&
+      audio.subarray(0, 64).includes('OpusHead'),
+  },
+  aac: {
+    contentType: 'audio/aac',
+    codec: 'aac',
+    magic: (audio) => audio[0] === 0xff && ((audio[1] ?? 0) & 0xf6) === 0xf0,
+  },
+  flac: {
+    contentType: 'audio/flac',
+    codec: 'flac',
+    magic: (audio) => audio.subarray(0, 4).toString('latin1') === 'fLaC',
+  },
+  wav: {
+    contentType: 'audio/wav',
+    codec: 'pcm_s16le',
+    magic: (audio) =>
+      audio.subarray(0, 4).toString('latin1') === 'RIFF' &&
+      audio.subarray(8, 12).toString('latin1') === 'WAVE',
+  },
   // Raw s16le has no header: an even number of bytes is all there is to check before decoding.
   pcm: { contentType: 'audio/pcm', codec: 'pcm_s16le', magic: (audio) => audio.length % 2 === 0 },
 };
@@ -40,17 +74,51 @@ describe('POST /audio/speech (espeak-ng)', () => {
   const inspect = (audio: Buffer, format: Format): { codec: string; seconds: number } => {
     const path = join(folder, `audio-${files++}.${format}`);
     writeFileSync(path, audio);
-    const input = format === 'pcm' ? ['-f', 's16le', '-ar', '24000', '-ac', '1', '-i', path] : ['-i', path];
-    const codec = execFileSync('ffprobe', ['-v', 'error', ...(format === 'pcm' ? input.slice(0, -2) : []), '-select_streams', 'a:0', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', path], { encoding: 'utf8' }).trim();
-    const decoded = execFileSync('ffmpeg', ['-v', 'error', ...input, '-f', 's16le', '-ac', '1', '-ar', '24000', 'pipe:1'], { maxBuffer: 1 << 28 });
+    const input =
+      format === 'pcm' ? ['-f', 's16le', '-ar', '24000', '-ac', '1', '-i', path] : ['-i', path];
+    const codec = execFileSync(
+      'ffprobe',
+      [
+        '-v',
+        'error',
+        ...(format === 'pcm' ? input.slice(0, -2) : []),
+        '-select_streams',
+        'a:0',
+        '-show_entries',
+        'stream=codec_name',
+        '-of',
+        'csv=p=0',
+        path,
+      ],
+      { encoding: 'utf8' },
+    ).trim();
+    const decoded = execFileSync(
+      'ffmpeg',
+      ['-v', 'error', ...input, '-f', 's16le', '-ac', '1', '-ar', '24000', 'pipe:1'],
+      { maxBuffer: 1 << 28 },
+    );
     return { codec, seconds: decoded.length / 2 / 24_000 };
   };
 
   const post = (body: unknown, key = rialto.inferenceKey): Promise<Response> =>
-    fetch(`${rialto.baseURL}${PATH}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    fetch(`${rialto.baseURL}${PATH}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
 
-  const speak = async (input: string, format: Format, extra: Record<string, unknown> = {}): Promise<Buffer> => {
-    const response = await post({ model: 'tts-espeak', voice: 'en-us', input, response_format: format, ...extra });
+  const speak = async (
+    input: string,
+    format: Format,
+    extra: Record<string, unknown> = {},
+  ): Promise<Buffer> => {
+    const response = await post({
+      model: 'tts-espeak',
+      voice: 'en-us',
+      input,
+      response_format: format,
+      ...extra,
+    });
     assert.equal(response.status, 200, await response.clone().text());
     return Buffer.from(await response.arrayBuffer());
   };
@@ -60,7 +128,10 @@ describe('POST /audio/speech (espeak-ng)', () => {
     rialto = await startRialto({
       models: [
         {
-          id: 'tts-espeak', type: 'tts', engine: { kind: 'espeak-ng', voices: ['en-us', 'en-gb', 'de'], concurrency: 1 }, defaultVoice: 'en-gb',
+          id: 'tts-espeak',
+          type: 'tts',
+          engine: { kind: 'espeak-ng', voices: ['en-us', 'en-gb', 'de'], concurrency: 1 },
+          defaultVoice: 'en-gb',
           pricing: { input: { usd: PRICE, diem: PRICE }, output: { usd: 0, diem: 0 } },
         },
         { id: 'tts-espeak-wav', type: 'tts', engine: { kind: 'espeak-ng' }, defaultFormat: 'wav' },
@@ -74,26 +145,49 @@ describe('POST /audio/speech (espeak-ng)', () => {
 
   for (const format of FORMATS) {
     it(`openai client: response_format ${format} is ${EXPECTED[format].contentType} audio, longer for longer input`, async () => {
-      const short = await rialto.client.audio.speech.create({ model: 'tts-espeak', voice: 'en-us', input: SHORT, response_format: format });
+      const short = await rialto.client.audio.speech.create({
+        model: 'tts-espeak',
+        voice: 'en-us',
+        input: SHORT,
+        response_format: format,
+      });
       assert.equal(short.headers.get('content-type'), EXPECTED[format].contentType);
       assert.equal(short.headers.get('x-venice-model-id'), 'tts-espeak');
       assert.equal(short.headers.get('x-venice-model-router'), 'espeak-ng');
       assert.equal(short.headers.get('content-encoding'), null);
       const shortAudio = Buffer.from(await short.arrayBuffer());
-      const long = await rialto.client.audio.speech.create({ model: 'tts-espeak', voice: 'en-us', input: LONG, response_format: format });
+      const long = await rialto.client.audio.speech.create({
+        model: 'tts-espeak',
+        voice: 'en-us',
+        input: LONG,
+        response_format: format,
+      });
       const longAudio = Buffer.from(await long.arrayBuffer());
-      for (const audio of [shortAudio, longAudio]) assert.ok(EXPECTED[format].magic(audio), `magic bytes of ${format}: ${audio.subarray(0, 16).toString('hex')}`);
+      for (const audio of [shortAudio, longAudio])
+        assert.ok(
+          EXPECTED[format].magic(audio),
+          `magic bytes of ${format}: ${audio.subarray(0, 16).toString('hex')}`,
+        );
       const shortInfo = inspect(shortAudio, format);
       const longInfo = inspect(longAudio, format);
       assert.equal(shortInfo.codec, EXPECTED[format].codec);
       assert.equal(longInfo.codec, EXPECTED[format].codec);
       assert.ok(shortInfo.seconds > 0.3, `short: ${shortInfo.seconds} s`);
-      assert.ok(longInfo.seconds > shortInfo.seconds * 3, `long ${longInfo.seconds} s vs short ${shortInfo.seconds} s`);
+      assert.ok(
+        longInfo.seconds > shortInfo.seconds * 3,
+        `long ${longInfo.seconds} s vs short ${shortInfo.seconds} s`,
+      );
     });
   }
 
   it('streaming: a chunked body (no SSE) arriving in several chunks, the same mp3 as without streaming', async () => {
-    const response = await post({ model: 'tts-espeak', voice: 'en-us', input: SENTENCES, response_format: 'mp3', streaming: true });
+    const response = await post({
+      model: 'tts-espeak',
+      voice: 'en-us',
+      input: SENTENCES,
+      response_format: 'mp3',
+      streaming: true,
+    });
     assert.equal(response.status, 200);
     assert.equal(response.headers.get('content-type'), 'audio/mpeg');
     assert.equal(response.headers.get('transfer-encoding'), 'chunked');
@@ -104,7 +198,10 @@ describe('POST /audio/speech (espeak-ng)', () => {
     const streamed = Buffer.concat(chunks);
     assert.ok(EXPECTED.mp3.magic(streamed));
     const whole = await speak(SENTENCES, 'mp3');
-    assert.ok(streamed.equals(whole), `streamed ${streamed.length} bytes, whole ${whole.length} bytes`);
+    assert.ok(
+      streamed.equals(whole),
+      `streamed ${streamed.length} bytes, whole ${whole.length} bytes`,
+    );
     const { codec, seconds } = inspect(streamed, 'mp3');
     assert.equal(codec, 'mp3');
     assert.ok(seconds > 16, `${seconds} s for sixteen sentences`);
@@ -112,7 +209,13 @@ describe('POST /audio/speech (espeak-ng)', () => {
 
   for (const format of ['opus', 'flac', 'wav'] as const) {
     it(`streaming ${format}: one valid ${format} stream over the whole input`, async () => {
-      const response = await post({ model: 'tts-espeak', voice: 'en-us', input: SENTENCES, response_format: format, streaming: true });
+      const response = await post({
+        model: 'tts-espeak',
+        voice: 'en-us',
+        input: SENTENCES,
+        response_format: format,
+        streaming: true,
+      });
       assert.equal(response.status, 200);
       assert.equal(response.headers.get('content-type'), EXPECTED[format].contentType);
       const streamed = Buffer.from(await response.arrayBuffer());
@@ -125,15 +228,21 @@ describe('POST /audio/speech (espeak-ng)', () => {
     });
   }
 
-  it('speed: 2 is shorter than 1, 0.25 (below espeak-ng\'s slowest rate) longer than 0.5', async () => {
-    const seconds = async (speed: number): Promise<number> => inspect(await speak(LONG, 'wav', { speed }), 'wav').seconds;
-    const [quarter, half, normal, double] = [await seconds(0.25), await seconds(0.5), await seconds(1), await seconds(2)];
+  it("speed: 2 is shorter than 1, 0.25 (below espeak-ng's slowest rate) longer than 0.5", async () => {
+    const seconds = async (speed: number): Promise<number> =>
+      inspect(await speak(LONG, 'wav', { speed }), 'wav').seconds;
+    const [quarter, half, normal, double] = [
+      await seconds(0.25),
+      await seconds(0.5),
+      await seconds(1),
+      await seconds(2),
+    ];
     assert.ok(double < normal * 0.7, `speed 2: ${double} s, speed 1: ${normal} s`);
     assert.ok(half > normal * 1.5, `speed 0.5: ${half} s, speed 1: ${normal} s`);
     assert.ok(quarter > half * 1.5, `speed 0.25: ${quarter} s, speed 0.5: ${half} s`);
   });
 
-  it('defaults: no model → the first tts model, its defaultVoice; no format → the model\'s default_format', async () => {
+  it("defaults: no model → the first tts model, its defaultVoice; no format → the model's default_format", async () => {
     const first = await post({ input: SHORT });
     assert.equal(first.status, 200);
     assert.equal(first.headers.get('x-venice-model-id'), 'tts-espeak');
@@ -150,29 +259,64 @@ describe('POST /audio/speech (espeak-ng)', () => {
 
   it('prompt, temperature, top_p and language are accepted and ignored', async () => {
     const plain = await speak(SHORT, 'wav');
-    const tuned = await speak(SHORT, 'wav', { prompt: 'Very happy.', temperature: 0.9, top_p: 1, language: 'English' });
+    const tuned = await speak(SHORT, 'wav', {
+      prompt: 'Very happy.',
+      temperature: 0.9,
+      top_p: 1,
+      language: 'English',
+    });
     assert.ok(tuned.equals(plain));
   });
 
   const refused: [string, Record<string, unknown>, string, string][] = [
-    ['a voice the model does not offer', { input: SHORT, voice: 'af_sky' }, 'voice', 'Voice "af_sky" is not available for model tts-espeak'],
-    ['an installed voice the model does not offer', { input: SHORT, voice: 'fr' }, 'voice', 'Voice "fr" is not available'],
-    ['a format outside the enum', { input: SHORT, response_format: 'ogg' }, 'response_format', 'Invalid option'],
+    [
+      'a voice the model does not offer',
+      { input: SHORT, voice: 'af_sky' },
+      'voice',
+      'Voice "af_sky" is not available for model tts-espeak',
+    ],
+    [
+      'an installed voice the model does not offer',
+      { input: SHORT, voice: 'fr' },
+      'voice',
+      'Voice "fr" is not available',
+    ],
+    [
+      'a format outside the enum',
+      { input: SHORT, response_format: 'ogg' },
+      'response_format',
+      'Invalid option',
+    ],
     ['empty input', { input: '' }, 'input', 'Too small'],
     ['4097 characters', { input: 'a'.repeat(4097) }, 'input', 'Too big'],
     ['no input', { voice: 'en-us' }, 'input', 'Required'],
     ['speed above 4', { input: SHORT, speed: 4.5 }, 'speed', 'Too big'],
-    ['a prompt over 500 characters', { input: SHORT, prompt: 'p'.repeat(501) }, 'prompt', 'Too big'],
+    [
+      'a prompt over 500 characters',
+      { input: SHORT, prompt: 'p'.repeat(501) },
+      'prompt',
+      'Too big',
+    ],
   ];
   for (const [name, body, field, message] of refused) {
     it(`400 for ${name}, with the Venice validation body`, async () => {
       const response = await post({ model: 'tts-espeak', ...body });
       assert.equal(response.status, 400);
-      const error = (await response.json()) as { error: string; details: Record<string, { _errors: string[] }>; issues: { path: string[] }[] };
+      const error = (await response.json()) as {
+        error: string;
+        details: Record<string, { _errors: string[] }>;
+        issues: { path: string[] }[];
+      };
       validateResponse({ method: 'POST', path: PATH, status: 400, body: error });
       assert.equal(error.error, 'Invalid request parameters');
-      assert.ok(error.details[field]?._errors[0]?.startsWith(message), JSON.stringify(error.details));
-      assert.deepEqual(error.issues.map((issue) => issue.path), [[field]]);
+      assert.ok(
+        error.details[field]?._errors[0]?.startsWith(message),
+        JSON.stringify(error.details),
+      );
+      assert.deepEqual(
+        error.issues.map((issue) => issue.path),
+        [[field]],
+      );
     });
   }
 
@@ -182,17 +326,29 @@ describe('POST /audio/speech (espeak-ng)', () => {
     const error = (await response.json()) as { error: string; details: { _errors: string[] } };
     validateResponse({ method: 'POST', path: PATH, status: 400, body: error });
     assert.deepEqual(error.details._errors, ["Unrecognized key(s) in object: 'stream_format'"]);
-    await assert.rejects(rialto.client.audio.speech.create({ model: 'tts-espeak', voice: 'nobody', input: SHORT }), (thrown: unknown) => thrown instanceof BadRequestError && thrown.status === 400);
+    await assert.rejects(
+      rialto.client.audio.speech.create({ model: 'tts-espeak', voice: 'nobody', input: SHORT }),
+      (thrown: unknown) => thrown instanceof BadRequestError && thrown.status === 400,
+    );
   });
 
   it('exactly 4096 characters is accepted', async () => {
-    const response = await post({ model: 'tts-espeak', voice: 'en-us', input: 'Yes. '.repeat(820).slice(0, 4096), response_format: 'pcm' });
+    const response = await post({
+      model: 'tts-espeak',
+      voice: 'en-us',
+      input: 'Yes. '.repeat(820).slice(0, 4096),
+      response_format: 'pcm',
+    });
     assert.equal(response.status, 200);
     assert.ok((await response.arrayBuffer()).byteLength > 0);
   });
 
   it('401 without a key, 404 for an unknown model', async () => {
-    const anonymous = await fetch(`${rialto.baseURL}${PATH}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ input: SHORT }) });
+    const anonymous = await fetch(`${rialto.baseURL}${PATH}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ input: SHORT }),
+    });
     assert.equal(anonymous.status, 401);
     const unknown = await post({ model: 'tts-nothing', input: SHORT });
     assert.equal(unknown.status, 404);
@@ -213,23 +369,39 @@ describe('POST /audio/speech (espeak-ng)', () => {
     assert.equal(record.modelId, 'tts-espeak');
     assert.equal(record.modelType, 'tts');
     assert.equal(record.status, 'completed');
-    assert.equal(record.amount, toNanos(LONG.length * PRICE / 1_000_000));
+    assert.equal(record.amount, toNanos((LONG.length * PRICE) / 1_000_000));
     assert.ok(record.amount > 0);
   });
 
-  it('a client that leaves mid-stream is not charged, and the engine\'s one slot is free again', async () => {
+  it("a client that leaves mid-stream is not charged, and the engine's one slot is free again", async () => {
     const left = new AbortController();
-    const input = Array.from({ length: 40 }, (_, index) => `Sentence ${index} of a long answer that nobody will hear to the end.`).join(' ');
+    const input = Array.from(
+      { length: 40 },
+      (_, index) => `Sentence ${index} of a long answer that nobody will hear to the end.`,
+    ).join(' ');
     const response = await fetch(`${rialto.baseURL}${PATH}`, {
-      method: 'POST', signal: left.signal, headers: { authorization: `Bearer ${rialto.inferenceKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'tts-espeak', voice: 'en-us', input, response_format: 'wav', streaming: true }),
+      method: 'POST',
+      signal: left.signal,
+      headers: {
+        authorization: `Bearer ${rialto.inferenceKey}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({
+        model: 'tts-espeak',
+        voice: 'en-us',
+        input,
+        response_format: 'wav',
+        streaming: true,
+      }),
     });
     assert.equal(response.status, 200);
     await response.body!.getReader().read();
     left.abort();
     let record;
     for (let turn = 0; turn < 500 && record === undefined; turn++) {
-      record = (await rialto.store.usage.list({ accountId: 'default', limit: 10_000 })).find((item) => item.status === 'client_disconnected');
+      record = (await rialto.store.usage.list({ accountId: 'default', limit: 10_000 })).find(
+        (item) => item.status === 'client_disconnected',
+      );
       if (record === undefined) await new Promise((resolve) => setTimeout(resolve, 20));
     }
     assert.ok(record !== undefined, 'the disconnect is recorded');
@@ -247,11 +419,28 @@ describe('POST /audio/speech (espeak-ng)', () => {
   });
 
   it('402 when the account cannot pay for the characters', async () => {
-    const poor = await startRialto({
-      models: [{ id: 'tts-dear', type: 'tts', engine: { kind: 'espeak-ng', voices: ['en-us'] }, pricing: { input: { usd: 1_000_000, diem: 1_000_000 }, output: { usd: 0, diem: 0 } } }],
-    }, { balanceUsd: 1 });
+    const poor = await startRialto(
+      {
+        models: [
+          {
+            id: 'tts-dear',
+            type: 'tts',
+            engine: { kind: 'espeak-ng', voices: ['en-us'] },
+            pricing: { input: { usd: 1_000_000, diem: 1_000_000 }, output: { usd: 0, diem: 0 } },
+          },
+        ],
+      },
+      { balanceUsd: 1 },
+    );
     try {
-      const response = await fetch(`${poor.baseURL}${PATH}`, { method: 'POST', headers: { authorization: `Bearer ${poor.inferenceKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ input: SHORT }) });
+      const response = await fetch(`${poor.baseURL}${PATH}`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${poor.inferenceKey}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ input: SHORT }),
+      });
       assert.equal(response.status, 402);
       const body = (await response.json()) as { error: string };
       validateResponse({ method: 'POST', path: PATH, status: 402, body });
@@ -263,9 +452,17 @@ describe('POST /audio/speech (espeak-ng)', () => {
   it('GET /models?type=tts lists both models with voices, formats, default format and per-character price, as the swagger says', async () => {
     const response = await fetch(`${rialto.baseURL}/models?type=tts`);
     assert.equal(response.status, 200);
-    const body = (await response.json()) as { data: { id: string; type: string; model_spec: Record<string, unknown> }[] };
+    const body = (await response.json()) as {
+      data: { id: string; type: string; model_spec: Record<string, unknown> }[];
+    };
     validateResponse({ method: 'GET', path: '/models', status: 200, body });
-    assert.deepEqual(body.data.map((model) => [model.id, model.type]), [['tts-espeak', 'tts'], ['tts-espeak-wav', 'tts']]);
+    assert.deepEqual(
+      body.data.map((model) => [model.id, model.type]),
+      [
+        ['tts-espeak', 'tts'],
+        ['tts-espeak-wav', 'tts'],
+      ],
+    );
     const [priced, wav] = body.data;
     assert.deepEqual(priced?.model_spec.voices, ['en-us', 'en-gb', 'de']);
     assert.deepEqual(priced?.model_spec.supported_formats, FORMATS);
@@ -273,6 +470,12 @@ describe('POST /audio/speech (espeak-ng)', () => {
     assert.deepEqual(priced?.model_spec.pricing, { input: { usd: PRICE, diem: PRICE } });
     assert.equal(wav?.model_spec.default_format, 'wav');
     const installed = wav?.model_spec.voices;
-    assert.ok(Array.isArray(installed) && installed.includes('en-us') && installed.includes('de') && installed.length > 50, JSON.stringify(installed));
+    assert.ok(
+      Array.isArray(installed) &&
+        installed.includes('en-us') &&
+        installed.includes('de') &&
+        installed.length > 50,
+      JSON.stringify(installed),
+    );
   });
 });

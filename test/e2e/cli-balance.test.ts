@@ -9,8 +9,13 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { RIALTO_BIN } from '../support/spawn-rialto.ts';
 
-function rialto(args: string[], config: string): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [RIALTO_BIN, ...args, '--config', config], { encoding: 'utf8' });
+function rialto(
+  args: string[],
+  config: string,
+): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [RIALTO_BIN, ...args, '--config', config], {
+    encoding: 'utf8',
+  });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -20,8 +25,12 @@ test('rialto balance add refuses what is not a plain decimal amount within bound
     const config = join(directory, 'rialto.yaml');
     writeFileSync(config, 'dataDirectory: ./data\n');
     const refusals: [string[], RegExp][] = [
-      [['0x10'], /plain decimal amount/], [['1e3'], /plain decimal amount/], [['1e-12'], /plain decimal amount/],
-      [['--', '-5'], /plain decimal amount/], [['0'], /above zero/], [['0.0000000001'], /finer than the smallest unit/],
+      [['0x10'], /plain decimal amount/],
+      [['1e3'], /plain decimal amount/],
+      [['1e-12'], /plain decimal amount/],
+      [['--', '-5'], /plain decimal amount/],
+      [['0'], /above zero/],
+      [['0.0000000001'], /finer than the smallest unit/],
       [['10000000'], /more than a balance holds/],
     ];
     for (const [args, message] of refusals) {
@@ -30,7 +39,10 @@ test('rialto balance add refuses what is not a plain decimal amount within bound
       assert.match(result.stderr, message, args.join(' '));
       assert.equal(result.stdout, '', args.join(' '));
     }
-    assert.match(rialto(['balance', 'show'], config).stdout, /^default {2}USD 0 \(reserved 0\) {2}DIEM 0 /);
+    assert.match(
+      rialto(['balance', 'show'], config).stdout,
+      /^default {2}USD 0 \(reserved 0\) {2}DIEM 0 /,
+    );
 
     const added = rialto(['balance', 'add', '10.50'], config);
     assert.equal(added.status, 0, added.stderr);

@@ -8,10 +8,26 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { toNanos } from '../../src/services/billing/money.ts';
 import { startRialto, type TestRialto } from '../support/start-rialto.ts';
-import { startAutomatic1111Server, type Automatic1111Server } from '../support/upstream/automatic1111-server.ts';
-import { startReplayServer, type ReplayServer } from '../support/upstream/upstream-replay-server.ts';
+import {
+  startAutomatic1111Server,
+  type Automatic1111Server,
+} from '../support/upstream/automatic1111-server.ts';
+import {
+  startReplayServer,
+  type ReplayServer,
+} from '../support/upstream/upstream-replay-server.ts';
 import { VeniceJobsServer } from '../support/upstream/venice-jobs-server.ts';
-import { consoleModels, launchChromium, PAGES, prepareConsole, SESSION_KEY, settle, shoot, visit, WAIT_MS } from './console-support.ts';
+import {
+  consoleModels,
+  launchChromium,
+  PAGES,
+  prepareConsole,
+  SESSION_KEY,
+  settle,
+  shoot,
+  visit,
+  WAIT_MS,
+} from './console-support.ts';
 
 describe('web console in Chromium', { timeout: 300_000 }, () => {
   let a1111: Automatic1111Server;
@@ -30,14 +46,25 @@ describe('web console in Chromium', { timeout: 300_000 }, () => {
     a1111 = await startAutomatic1111Server();
     jobsUpstream = await VeniceJobsServer.start({ pollsUntilDone: 1 });
     replay = await startReplayServer({ flavor: 'vllm' });
-    rialto = await startRialto({
-      jobs: { pollIntervalMs: 50 },
-      // One speech request a minute per key: the second one is a breach the rate-limit page must list.
-      rateLimits: { enabled: true, overrides: { audio: { requestsPerMinute: 1 } } },
-      models: await consoleModels({ a1111: a1111.url, replay: replay.url, jobs: jobsUpstream.url }),
-    }, { database: 'sqlite' });
+    rialto = await startRialto(
+      {
+        jobs: { pollIntervalMs: 50 },
+        // One speech request a minute per key: the second one is a breach the rate-limit page must list.
+        rateLimits: { enabled: true, overrides: { audio: { requestsPerMinute: 1 } } },
+        models: await consoleModels({
+          a1111: a1111.url,
+          replay: replay.url,
+          jobs: jobsUpstream.url,
+        }),
+      },
+      { database: 'sqlite' },
+    );
     // A second account, so the balances page lists more than one.
-    await rialto.keys.create({ apiKeyType: 'INFERENCE', description: 'studio app', accountId: 'studio' });
+    await rialto.keys.create({
+      apiKeyType: 'INFERENCE',
+      description: 'studio app',
+      accountId: 'studio',
+    });
     await rialto.store.accounts.credit('studio', 'USD', toNanos(42));
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
@@ -76,7 +103,10 @@ describe('web console in Chromium', { timeout: 300_000 }, () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'API keys' }).waitFor({ timeout: WAIT_MS });
     await settle(page);
-    assert.equal(await page.evaluate(`sessionStorage.getItem(${JSON.stringify(SESSION_KEY)})`), rialto.adminKey);
+    assert.equal(
+      await page.evaluate(`sessionStorage.getItem(${JSON.stringify(SESSION_KEY)})`),
+      rialto.adminKey,
+    );
   });
 
   it('creates a key with limits, shows it once, and the key works', async () => {
@@ -85,7 +115,9 @@ describe('web console in Chromium', { timeout: 300_000 }, () => {
     await dialog.getByLabel('Description').fill('Console test key');
     await dialog.getByLabel('USD spend limit').fill('5');
     await dialog.getByLabel('Limit period').selectOption('MONTH');
-    await dialog.getByLabel('Expires on').fill(new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10));
+    await dialog
+      .getByLabel('Expires on')
+      .fill(new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10));
     await dialog.getByRole('button', { name: 'Create key' }).click();
     const shown = page.getByTestId('created-key');
     await shown.waitFor({ timeout: WAIT_MS });
@@ -96,7 +128,9 @@ describe('web console in Chromium', { timeout: 300_000 }, () => {
     const row = page.getByRole('row').filter({ hasText: 'Console test key' });
     await row.waitFor({ timeout: WAIT_MS });
     assert.match(await row.innerText(), /\$5\.00 \/ month/);
-    const models = await fetch(`${rialto.baseURL}/api_keys/rate_limits`, { headers: { authorization: `Bearer ${createdKey}` } });
+    const models = await fetch(`${rialto.baseURL}/api_keys/rate_limits`, {
+      headers: { authorization: `Bearer ${createdKey}` },
+    });
     assert.equal(models.status, 200);
   });
 
@@ -106,8 +140,13 @@ describe('web console in Chromium', { timeout: 300_000 }, () => {
     await dialog.getByLabel('Description').fill('Console key (edited)');
     await dialog.getByLabel('DIEM spend limit').fill('3');
     await dialog.getByRole('button', { name: 'Save changes' }).click();
-    await page.getByRole('row').filter({ hasText: 'Console key (edited)' }).waitFor({ timeout: WAIT_MS });
-    const record = (await rialto.store.apiKeys.listActive('default')).find((key) => key.description === 'Console key (edited)');
+    await page
+      .getByRole('row')
+      .filter({ hasText: 'Console key (edited)' })
+      .waitFor({ timeout: WAIT_MS });
+    const record = (await rialto.store.apiKeys.listActive('default')).find(
+      (key) => key.description === 'Console key (edited)',
+    );
     assert.deepEqual(record?.consumptionLimits, { usd: toNanos(5), diem: toNanos(3), vcu: null });
   });
 
@@ -118,13 +157,18 @@ describe('web console in Chromium', { timeout: 300_000 }, () => {
     const dialog = page.getByRole('dialog');
     await dialog.getByLabel('Amount').fill('25');
     await dialog.getByRole('button', { name: 'Add funds' }).click();
-    await page.getByRole('status').filter({ hasText: 'Added $25.00 to default' }).waitFor({ timeout: WAIT_MS });
+    await page
+      .getByRole('status')
+      .filter({ hasText: 'Added $25.00 to default' })
+      .waitFor({ timeout: WAIT_MS });
     assert.equal((await rialto.store.accounts.find('default'))!.usdBalance, before + toNanos(25));
   });
 
   it('streams a chat answer from the llama.cpp model', async () => {
     await visit(page, 'playground');
-    const streamed = page.waitForRequest((request) => request.url().endsWith('/api/v1/chat/completions'));
+    const streamed = page.waitForRequest((request) =>
+      request.url().endsWith('/api/v1/chat/completions'),
+    );
     await page.getByLabel('Max tokens').fill('24');
     await page.getByLabel('Message').fill('Hello, tiny model');
     await page.getByRole('button', { name: 'Send' }).click();
@@ -162,7 +206,12 @@ describe('web console in Chromium', { timeout: 300_000 }, () => {
     await page.getByRole('button', { name: 'Generate' }).click();
     const image = page.getByTestId('generated-image').first();
     await image.waitFor({ timeout: WAIT_MS });
-    assert.ok(await image.evaluate(async (element) => { await element.decode(); return element.naturalWidth; }) > 0);
+    assert.ok(
+      (await image.evaluate(async (element) => {
+        await element.decode();
+        return element.naturalWidth;
+      })) > 0,
+    );
     await settle(page);
     await shoot(page, 'desktop-playground-image');
   });
@@ -172,11 +221,16 @@ describe('web console in Chromium', { timeout: 300_000 }, () => {
     await page.getByRole('button', { name: 'Speak' }).click();
     const audio = page.getByTestId('speech-audio').first();
     await audio.waitFor({ timeout: WAIT_MS });
-    const seconds = await audio.evaluate((element) => new Promise<number>((resolve, reject) => {
-      if (element.readyState >= 1) resolve(element.duration);
-      element.addEventListener('loadedmetadata', () => resolve(element.duration));
-      element.addEventListener('error', () => reject(new Error(`audio error ${element.error?.code}`)));
-    }));
+    const seconds = await audio.evaluate(
+      (element) =>
+        new Promise<number>((resolve, reject) => {
+          if (element.readyState >= 1) resolve(element.duration);
+          element.addEventListener('loadedmetadata', () => resolve(element.duration));
+          element.addEventListener('error', () =>
+            reject(new Error(`audio error ${element.error?.code}`)),
+          );
+        }),
+    );
     assert.ok(seconds > 0.5, `${seconds} s of speech`);
     await settle(page);
     await shoot(page, 'desktop-playground-speech');
@@ -188,7 +242,9 @@ describe('web console in Chromium', { timeout: 300_000 }, () => {
     const dialog = page.getByRole('dialog');
     await dialog.getByLabel('Name').fill('Ada Lovelace');
     await dialog.getByLabel('Slug').fill('ada-lovelace');
-    await dialog.getByLabel('Description').fill('Mathematician and the first programmer; talks about engines and notes.');
+    await dialog
+      .getByLabel('Description')
+      .fill('Mathematician and the first programmer; talks about engines and notes.');
     await dialog.getByLabel('Persona (system prompt)').fill('You are Ada Lovelace.');
     await dialog.getByLabel('Model').fill('tiny');
     await dialog.getByLabel('Tags').fill('Science, History');
@@ -197,10 +253,18 @@ describe('web console in Chromium', { timeout: 300_000 }, () => {
   });
 
   it('traffic on another key: a video job and a rate-limit breach', async () => {
-    const post = (path: string, body: unknown): Promise<Response> => fetch(`${rialto.baseURL}${path}`, {
-      method: 'POST', headers: { authorization: `Bearer ${createdKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+    const post = (path: string, body: unknown): Promise<Response> =>
+      fetch(`${rialto.baseURL}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${createdKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const queued = await post('/video/queue', {
+      model: 'wan-relay',
+      prompt: 'A gondola at sunset',
+      duration: '5s',
+      resolution: '720p',
     });
-    const queued = await post('/video/queue', { model: 'wan-relay', prompt: 'A gondola at sunset', duration: '5s', resolution: '720p' });
     assert.equal(queued.status, 200, await queued.clone().text());
     const { queue_id: queueId } = (await queued.json()) as { queue_id: string };
     for (let turn = 0; (await rialto.store.jobs.find(queueId))?.state !== 'COMPLETED'; turn += 1) {
@@ -210,11 +274,15 @@ describe('web console in Chromium', { timeout: 300_000 }, () => {
     const speech = { model: 'tts-espeak', input: 'One request a minute.', response_format: 'wav' };
     assert.equal((await post('/audio/speech', speech)).status, 200);
     assert.equal((await post('/audio/speech', speech)).status, 429);
-    const chat = await post('/chat/completions', { model: 'tiny', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 8 });
+    const chat = await post('/chat/completions', {
+      model: 'tiny',
+      messages: [{ role: 'user', content: 'Hi' }],
+      max_tokens: 8,
+    });
     assert.equal(chat.status, 200);
   });
 
-  it('every page shows this run\'s data, on a desktop screen', async () => {
+  it("every page shows this run's data, on a desktop screen", async () => {
     const expectations: Record<(typeof PAGES)[number], RegExp[]> = {
       keys: [/Console key \(edited\)/, /test admin/, /this console/],
       balances: [/studio/, /\$42\.00/, /default/],
@@ -243,17 +311,26 @@ describe('web console in Chromium', { timeout: 300_000 }, () => {
     await page.getByRole('radio', { name: 'By key' }).check();
     await page.getByRole('cell', { name: /Console key \(edited\)/ }).waitFor();
     await page.getByRole('radio', { name: 'By type' }).check();
-    for (const type of ['Text', 'Images', 'Speech', 'Video']) await page.getByRole('cell', { name: type, exact: true }).waitFor();
+    for (const type of ['Text', 'Images', 'Speech', 'Video'])
+      await page.getByRole('cell', { name: type, exact: true }).waitFor();
     await page.getByRole('radio', { name: 'Tokens' }).check();
-    assert.ok(await page.locator('.chart-day rect[fill]').count() > 0, 'the chart draws bars');
+    assert.ok((await page.locator('.chart-day rect[fill]').count()) > 0, 'the chart draws bars');
     await settle(page);
     await shoot(page, 'desktop-usage-by-type-tokens');
   });
 
   it('every page on a phone: the sidebar folds into a menu', async () => {
     // Reduced motion: the menu opens without its slide, so the screenshot shows it open.
-    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, reducedMotion: 'reduce' });
-    await phone.addInitScript(`sessionStorage.setItem(${JSON.stringify(SESSION_KEY)}, ${JSON.stringify(rialto.adminKey)})`);
+    const phone = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      deviceScaleFactor: 2,
+      isMobile: true,
+      hasTouch: true,
+      reducedMotion: 'reduce',
+    });
+    await phone.addInitScript(
+      `sessionStorage.setItem(${JSON.stringify(SESSION_KEY)}, ${JSON.stringify(rialto.adminKey)})`,
+    );
     const mobile = await phone.newPage();
     mobile.on('pageerror', (error) => pageErrors.push(error.message));
     try {

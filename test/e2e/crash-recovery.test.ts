@@ -8,25 +8,49 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startReplayServer } from '../support/upstream/upstream-replay-server.ts';
-import { RIALTO_BIN, spawnRialto, type SpawnedRialto } from '../support/spawn-rialto.ts';
+import { RIALTO_BIN, spawnRialto } from '../support/spawn-rialto.ts';
 import { openSqliteStore } from '../../src/storage/sqlite-store.ts';
 import { toNanos } from '../../src/services/billing/money.ts';
-
-
 
 test('SIGKILL during 20 open streams, then a restart: every reservation is released or settled once, the ledger adds up', async () => {
   const replay = await startReplayServer({ flavor: 'vllm', behavior: { chunkDelayMs: 400 } });
   const directory = mkdtempSync(join(tmpdir(), 'rialto-crash-'));
   const config = join(directory, 'rialto.yaml');
-  writeFileSync(config, [
-    'server: { port: 0 }', 'dataDirectory: ./data', 'logLevel: info', 'systemPrompt: ""', 'billing: { leaseSeconds: 2 }', 'rateLimits: { enabled: false }',
-    'models:', '  - id: paid', '    engine: { kind: openai-compatible, model: Qwen/Qwen3-8B, endpoints: [{ url: "' + replay.url + '" }] }',
-    '    pricing: { input: { usd: 1, diem: 1 }, output: { usd: 2, diem: 2 } }', '',
-  ].join('\n'));
-  const key = spawnSync(process.execPath, [RIALTO_BIN, 'keys', 'create', '--type', 'INFERENCE', '--config', config], { encoding: 'utf8' }).stdout.trim();
-  assert.equal(spawnSync(process.execPath, [RIALTO_BIN, 'balance', 'add', '10', '--config', config]).status, 0);
+  writeFileSync(
+    config,
+    [
+      'server: { port: 0 }',
+      'dataDirectory: ./data',
+      'logLevel: info',
+      'systemPrompt: ""',
+      'billing: { leaseSeconds: 2 }',
+      'rateLimits: { enabled: false }',
+      'models:',
+      '  - id: paid',
+      '    engine: { kind: openai-compatible, model: Qwen/Qwen3-8B, endpoints: [{ url: "' +
+        replay.url +
+        '" }] }',
+      '    pricing: { input: { usd: 1, diem: 1 }, output: { usd: 2, diem: 2 } }',
+      '',
+    ].join('\n'),
+  );
+  const key = spawnSync(
+    process.execPath,
+    [RIALTO_BIN, 'keys', 'create', '--type', 'INFERENCE', '--config', config],
+    { encoding: 'utf8' },
+  ).stdout.trim();
+  assert.equal(
+    spawnSync(process.execPath, [RIALTO_BIN, 'balance', 'add', '10', '--config', config]).status,
+    0,
+  );
   const database = join(directory, 'data', 'rialto.db');
-  const body = (stream: boolean): string => JSON.stringify({ model: 'paid', messages: [{ role: 'user', content: '#plain hi' }], max_tokens: 64, stream });
+  const body = (stream: boolean): string =>
+    JSON.stringify({
+      model: 'paid',
+      messages: [{ role: 'user', content: '#plain hi' }],
+      max_tokens: 64,
+      stream,
+    });
   const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
 
   let server = await spawnRialto(config);
@@ -34,18 +58,38 @@ test('SIGKILL during 20 open streams, then a restart: every reservation is relea
   try {
     // Five requests complete and are charged before the crash.
     replay.setBehavior({ chunkDelayMs: 0 });
-    for (let index = 0; index < 5; index++) assert.equal((await fetch(`${server.url}/chat/completions`, { method: 'POST', headers, body: body(false) })).status, 200);
+    for (let index = 0; index < 5; index++)
+      assert.equal(
+        (
+          await fetch(`${server.url}/chat/completions`, {
+            method: 'POST',
+            headers,
+            body: body(false),
+          })
+        ).status,
+        200,
+      );
     replay.setBehavior({ chunkDelayMs: 400 });
-    const open = await Promise.all(Array.from({ length: 20 }, async () => {
-      const response = await fetch(`${server.url}/chat/completions`, { method: 'POST', headers, body: body(true), signal: streams.signal });
-      assert.equal(response.status, 200);
-      const reader = response.body!.getReader();
-      await reader.read();
-      return reader;
-    }));
+    const open = await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        const response = await fetch(`${server.url}/chat/completions`, {
+          method: 'POST',
+          headers,
+          body: body(true),
+          signal: streams.signal,
+        });
+        assert.equal(response.status, 200);
+        const reader = response.body!.getReader();
+        await reader.read();
+        return reader;
+      }),
+    );
     const store = await openSqliteStore(database);
     try {
-      assert.ok((await store.accounts.find('default'))!.usdReserved > 0, 'the 20 streams hold reservations');
+      assert.ok(
+        (await store.accounts.find('default'))!.usdReserved > 0,
+        'the 20 streams hold reservations',
+      );
     } finally {
       await store.close();
     }
@@ -71,8 +115,16 @@ test('SIGKILL during 20 open streams, then a restart: every reservation is relea
       assert.equal(records.filter((record) => record.status === 'lease_expired').length, 20);
       const charged = records.reduce((sum, record) => sum + record.amount, 0);
       assert.equal(charged, 5 * toNanos((16 * 1 + 8 * 2) / 1e6));
-      assert.equal(account.usdBalance, toNanos(10) - charged, 'usage records add up to the balance');
-      const after = await fetch(`${server.url}/chat/completions`, { method: 'POST', headers, body: body(false) });
+      assert.equal(
+        account.usdBalance,
+        toNanos(10) - charged,
+        'usage records add up to the balance',
+      );
+      const after = await fetch(`${server.url}/chat/completions`, {
+        method: 'POST',
+        headers,
+        body: body(false),
+      });
       assert.equal(after.status, 200, 'the restarted server serves');
     } finally {
       await store2.close();

@@ -13,7 +13,11 @@ import { unusedUrl } from '../support/upstream/automatic1111-server.ts';
 
 function doctor(directory: string): { status: number | null; stdout: string; stderr: string } {
   // The hang guard of spawnSync: a doctor that never ends is killed and fails on its status.
-  const result = spawnSync(process.execPath, [RIALTO_BIN, 'doctor', '--config', join(directory, 'rialto.yaml')], { encoding: 'utf8', timeout: 120_000 });
+  const result = spawnSync(
+    process.execPath,
+    [RIALTO_BIN, 'doctor', '--config', join(directory, 'rialto.yaml')],
+    { encoding: 'utf8', timeout: 120_000 },
+  );
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -29,10 +33,16 @@ test('rialto doctor: exit 0 with every part ok, exit 1 naming a down upstream (r
     assert.match(healthy.stdout, /^ok +model tiny +text, llama-cpp/m);
 
     const down = (await unusedUrl()).replace('http://', 'http://me:s3cret@');
-    writeFileSync(join(directory, 'rialto.yaml'), [
-      'dataDirectory: ./data', 'models:', `  - { id: remote, engine: { kind: openai-compatible, endpoints: [{ url: "${down}/v1" }] } }`,
-      '  - { id: speech, type: tts, engine: { kind: espeak-ng, command: no-such-espeak-ng-here } }', '',
-    ].join('\n'));
+    writeFileSync(
+      join(directory, 'rialto.yaml'),
+      [
+        'dataDirectory: ./data',
+        'models:',
+        `  - { id: remote, engine: { kind: openai-compatible, endpoints: [{ url: "${down}/v1" }] } }`,
+        '  - { id: speech, type: tts, engine: { kind: espeak-ng, command: no-such-espeak-ng-here } }',
+        '',
+      ].join('\n'),
+    );
     const faulty = doctor(directory);
     assert.equal(faulty.status, 1, faulty.stdout + faulty.stderr);
     assert.match(faulty.stdout, /^FAULT +model remote +text, openai-compatible: .*me:\*\*\*@/m);

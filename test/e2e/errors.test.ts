@@ -26,8 +26,17 @@ before(async () => {
   rialto = await startRialto({
     server: { bodyLimit: 1024 },
     models: [
-      { id: 'tiny', engine: { kind: 'llama-cpp', path, threads: 1, sequences: 1 }, contextLength: 256 },
-      { id: 'tiny-embed', type: 'embedding', engine: { kind: 'llama-cpp', path, threads: 1, sequences: 1 }, contextLength: 256 },
+      {
+        id: 'tiny',
+        engine: { kind: 'llama-cpp', path, threads: 1, sequences: 1 },
+        contextLength: 256,
+      },
+      {
+        id: 'tiny-embed',
+        type: 'embedding',
+        engine: { kind: 'llama-cpp', path, threads: 1, sequences: 1 },
+        contextLength: 256,
+      },
     ],
   });
   // A second handle on the server's own database, to create and revoke keys behind its back.
@@ -40,16 +49,36 @@ after(async () => {
   await rialto.close();
 });
 
-async function send(path: string, init: { method?: string; headers?: Record<string, string>; body?: string; auth?: string | null } = {}): Promise<Answer> {
-  const headers: Record<string, string> = { ...(init.body === undefined ? {} : { 'content-type': 'application/json' }), ...init.headers };
+async function send(
+  path: string,
+  init: {
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string;
+    auth?: string | null;
+  } = {},
+): Promise<Answer> {
+  const headers: Record<string, string> = {
+    ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+    ...init.headers,
+  };
   const auth = init.auth === undefined ? `Bearer ${rialto.inferenceKey}` : init.auth;
   if (auth !== null) headers.authorization = auth;
-  const response = await fetch(`${rialto.baseURL}${path}`, { method: init.method ?? 'POST', headers, ...(init.body === undefined ? {} : { body: init.body }) });
+  const response = await fetch(`${rialto.baseURL}${path}`, {
+    method: init.method ?? 'POST',
+    headers,
+    ...(init.body === undefined ? {} : { body: init.body }),
+  });
   const text = await response.text();
   const body: unknown = JSON.parse(text);
   assert.equal(typeof body, 'object');
   assertNoInternals(text);
-  return { status: response.status, headers: response.headers, text, body: body as Record<string, unknown> };
+  return {
+    status: response.status,
+    headers: response.headers,
+    text,
+    body: body as Record<string, unknown>,
+  };
 }
 
 function post(path: string, body: unknown, auth?: string | null): Promise<Answer> {
@@ -59,7 +88,11 @@ function post(path: string, body: unknown, auth?: string | null): Promise<Answer
 /** No stack frames, source paths or module names in what a client sees. */
 function assertNoInternals(text: string): void {
   assert.doesNotMatch(text, /\bat [\w$.<>]+ \(|\n\s+at /, 'stack trace in error body');
-  assert.doesNotMatch(text, /\/(?:work|home|src|tmp|node_modules)\/|\.ts:\d+|file:\/\//, 'file path in error body');
+  assert.doesNotMatch(
+    text,
+    /\/(?:work|home|src|tmp|node_modules)\/|\.ts:\d+|file:\/\//,
+    'file path in error body',
+  );
 }
 
 /** The 400 DetailedError of a zod validation failure; returns `details`. */
@@ -76,12 +109,21 @@ function assertValidationError(answer: Answer, operation: string): Record<string
 
 function fieldErrors(details: Record<string, unknown>, field: string): string[] {
   const entry = details[field] as { _errors?: unknown } | undefined;
-  assert.ok(entry !== undefined && Array.isArray(entry._errors), `details.${field}._errors present: ${JSON.stringify(details)}`);
+  assert.ok(
+    entry !== undefined && Array.isArray(entry._errors),
+    `details.${field}._errors present: ${JSON.stringify(details)}`,
+  );
   return entry._errors as string[];
 }
 
 const hello = [{ role: 'user', content: 'hi' }];
-const chat = (extra: Record<string, unknown>): Record<string, unknown> => ({ model: 'tiny', messages: hello, max_tokens: 4, temperature: 0, ...extra });
+const chat = (extra: Record<string, unknown>): Record<string, unknown> => ({
+  model: 'tiny',
+  messages: hello,
+  max_tokens: 4,
+  temperature: 0,
+  ...extra,
+});
 
 describe('authentication (401)', () => {
   const AUTH_FAILED = { error: 'Authentication failed' };
@@ -97,8 +139,16 @@ describe('authentication (401)', () => {
 
   it('malformed, unknown and non-Bearer credentials are 401', async () => {
     const unknown = `rk-${'0'.repeat(16)}-${'A'.repeat(43)}`;
-    const wrongSecret = rialto.inferenceKey.slice(0, -1) + (rialto.inferenceKey.endsWith('A') ? 'B' : 'A');
-    for (const auth of ['Bearer nope', 'Bearer ', `Bearer ${unknown}`, `Bearer ${wrongSecret}`, `Basic ${rialto.inferenceKey}`, rialto.inferenceKey]) {
+    const wrongSecret =
+      rialto.inferenceKey.slice(0, -1) + (rialto.inferenceKey.endsWith('A') ? 'B' : 'A');
+    for (const auth of [
+      'Bearer nope',
+      'Bearer ',
+      `Bearer ${unknown}`,
+      `Bearer ${wrongSecret}`,
+      `Basic ${rialto.inferenceKey}`,
+      rialto.inferenceKey,
+    ]) {
       const answer = await post('/chat/completions', chat({}), auth);
       assert.equal(answer.status, 401, auth);
       assert.deepEqual(answer.body, AUTH_FAILED);
@@ -106,9 +156,15 @@ describe('authentication (401)', () => {
   });
 
   it('a revoked key stops working', async () => {
-    const { apiKey, record } = await keys.create({ apiKeyType: 'INFERENCE', description: 'to revoke' });
+    const { apiKey, record } = await keys.create({
+      apiKeyType: 'INFERENCE',
+      description: 'to revoke',
+    });
     // Authentication comes before validation: an authenticated bad body is a 400, not a 401.
-    assert.equal((await post('/embeddings', { model: 'tiny-embed', input: [1] }, `Bearer ${apiKey}`)).status, 400);
+    assert.equal(
+      (await post('/embeddings', { model: 'tiny-embed', input: [1] }, `Bearer ${apiKey}`)).status,
+      400,
+    );
     assert.equal(await keys.revoke(record.id), true);
     // Revoked from another process (like `rialto keys revoke`): the server trusts a key record it read for at
     // most a second, so the key is refused soon after; poll a bounded number of times.
@@ -123,11 +179,17 @@ describe('authentication (401)', () => {
 
   it('the openai client sees an AuthenticationError', async () => {
     const client = new OpenAI({ baseURL: rialto.baseURL, apiKey: 'not-a-key', maxRetries: 0 });
-    await assert.rejects(client.chat.completions.create({ model: 'tiny', messages: [{ role: 'user', content: 'hi' }] }), (error: unknown) => {
-      assert.ok(error instanceof OpenAI.AuthenticationError);
-      assert.equal(error.status, 401);
-      return true;
-    });
+    await assert.rejects(
+      client.chat.completions.create({
+        model: 'tiny',
+        messages: [{ role: 'user', content: 'hi' }],
+      }),
+      (error: unknown) => {
+        assert.ok(error instanceof OpenAI.AuthenticationError);
+        assert.equal(error.status, 401);
+        return true;
+      },
+    );
   });
 });
 
@@ -143,55 +205,92 @@ describe('chat request validation (400 DetailedError)', () => {
     const details = assertValidationError(answer, '/chat/completions');
     assert.deepEqual(details._errors, ["Unrecognized key(s) in object: 'foo'"]);
     const issues = answer.body.issues as { code: string; path: unknown[]; message: string }[];
-    assert.ok(issues.some((issue) => issue.code === 'unrecognized_keys' && issue.path.length === 0));
+    assert.ok(
+      issues.some((issue) => issue.code === 'unrecognized_keys' && issue.path.length === 0),
+    );
   });
 
   it('an unknown venice_parameters key is refused', async () => {
-    const details = assertValidationError(await post('/chat/completions', chat({ venice_parameters: { bogus: true } })), '/chat/completions');
-    assert.deepEqual(fieldErrors(details, 'venice_parameters'), ["Unrecognized key(s) in object: 'bogus'"]);
+    const details = assertValidationError(
+      await post('/chat/completions', chat({ venice_parameters: { bogus: true } })),
+      '/chat/completions',
+    );
+    assert.deepEqual(fieldErrors(details, 'venice_parameters'), [
+      "Unrecognized key(s) in object: 'bogus'",
+    ]);
   });
 
   it('seed must be at least 1', async () => {
-    const details = assertValidationError(await post('/chat/completions', chat({ seed: 0 })), '/chat/completions');
+    const details = assertValidationError(
+      await post('/chat/completions', chat({ seed: 0 })),
+      '/chat/completions',
+    );
     assert.equal(fieldErrors(details, 'seed').length, 1);
     assert.equal((await post('/chat/completions', chat({ seed: 1, max_tokens: 1 }))).status, 200);
   });
 
   it('stop takes at most 4 sequences', async () => {
-    const details = assertValidationError(await post('/chat/completions', chat({ stop: ['a', 'b', 'c', 'd', 'e'] })), '/chat/completions');
+    const details = assertValidationError(
+      await post('/chat/completions', chat({ stop: ['a', 'b', 'c', 'd', 'e'] })),
+      '/chat/completions',
+    );
     assert.ok(fieldErrors(details, 'stop').length >= 1);
-    assert.equal((await post('/chat/completions', chat({ stop: ['a', 'b', 'c', 'd'], max_tokens: 1 }))).status, 200);
+    assert.equal(
+      (await post('/chat/completions', chat({ stop: ['a', 'b', 'c', 'd'], max_tokens: 1 }))).status,
+      200,
+    );
   });
 
   it('an empty text part, an empty messages array and temperature 3 are refused', async () => {
-    const emptyPart = await post('/chat/completions', chat({ messages: [{ role: 'user', content: [{ type: 'text', text: '' }] }] }));
+    const emptyPart = await post(
+      '/chat/completions',
+      chat({ messages: [{ role: 'user', content: [{ type: 'text', text: '' }] }] }),
+    );
     assertValidationError(emptyPart, '/chat/completions');
-    assert.deepEqual((emptyPart.body.issues as { path: unknown[] }[]).map((issue) => issue.path), [['messages', 0, 'content', 0, 'text']]);
-    const noMessages = assertValidationError(await post('/chat/completions', chat({ messages: [] })), '/chat/completions');
+    assert.deepEqual(
+      (emptyPart.body.issues as { path: unknown[] }[]).map((issue) => issue.path),
+      [['messages', 0, 'content', 0, 'text']],
+    );
+    const noMessages = assertValidationError(
+      await post('/chat/completions', chat({ messages: [] })),
+      '/chat/completions',
+    );
     assert.equal(fieldErrors(noMessages, 'messages').length, 1);
-    const hot = assertValidationError(await post('/chat/completions', chat({ temperature: 3 })), '/chat/completions');
+    const hot = assertValidationError(
+      await post('/chat/completions', chat({ temperature: 3 })),
+      '/chat/completions',
+    );
     assert.equal(fieldErrors(hot, 'temperature').length, 1);
   });
 
   it('the openai client sees a BadRequestError', async () => {
-    await assert.rejects(rialto.client.chat.completions.create({ model: 'tiny', messages: [], max_tokens: 1 }), (error: unknown) => {
-      assert.ok(error instanceof OpenAI.BadRequestError);
-      assert.equal(error.status, 400);
-      return true;
-    });
+    await assert.rejects(
+      rialto.client.chat.completions.create({ model: 'tiny', messages: [], max_tokens: 1 }),
+      (error: unknown) => {
+        assert.ok(error instanceof OpenAI.BadRequestError);
+        assert.equal(error.status, 400);
+        return true;
+      },
+    );
   });
 });
 
 describe('embeddings validation (400)', () => {
   it('token arrays are refused', async () => {
     for (const input of [[1, 2, 3], [[1, 2]]]) {
-      const details = assertValidationError(await post('/embeddings', { model: 'tiny-embed', input }), '/embeddings');
+      const details = assertValidationError(
+        await post('/embeddings', { model: 'tiny-embed', input }),
+        '/embeddings',
+      );
       assert.ok(fieldErrors(details, 'input').length >= 1);
     }
   });
 
   it('an unknown key is refused', async () => {
-    const details = assertValidationError(await post('/embeddings', { model: 'tiny-embed', input: 'x', foo: 1 }), '/embeddings');
+    const details = assertValidationError(
+      await post('/embeddings', { model: 'tiny-embed', input: 'x', foo: 1 }),
+      '/embeddings',
+    );
     assert.deepEqual(details._errors, ["Unrecognized key(s) in object: 'foo'"]);
   });
 
@@ -222,7 +321,10 @@ describe('body parsing, content type and size', () => {
 
   it('Content-Type text/plain is a 415', async () => {
     for (const path of ['/chat/completions', '/embeddings']) {
-      const answer = await send(path, { headers: { 'content-type': 'text/plain' }, body: JSON.stringify(chat({})) });
+      const answer = await send(path, {
+        headers: { 'content-type': 'text/plain' },
+        body: JSON.stringify(chat({})),
+      });
       assert.equal(answer.status, 415);
       assert.deepEqual(answer.body, { error: 'Invalid request content-type' });
       validateResponse({ method: 'POST', path, status: 415, body: answer.body });
@@ -230,14 +332,23 @@ describe('body parsing, content type and size', () => {
   });
 
   it('a body over server.bodyLimit is a 413', async () => {
-    const answer = await post('/chat/completions', chat({ messages: [{ role: 'user', content: 'x'.repeat(2048) }] }));
+    const answer = await post(
+      '/chat/completions',
+      chat({ messages: [{ role: 'user', content: 'x'.repeat(2048) }] }),
+    );
     assert.equal(answer.status, 413);
-    assert.deepEqual(answer.body, { error: 'The request payload is too large. Please reduce the size of your request.' });
+    assert.deepEqual(answer.body, {
+      error: 'The request payload is too large. Please reduce the size of your request.',
+    });
     validateSchema('StandardError', answer.body); // the swagger documents no 413 for chat
   });
 
   it('an unknown route is a 404 with an error body', async () => {
-    for (const [method, path] of [['GET', '/nope'], ['POST', '/chat/nope'], ['DELETE', '/models']] as const) {
+    for (const [method, path] of [
+      ['GET', '/nope'],
+      ['POST', '/chat/nope'],
+      ['DELETE', '/models'],
+    ] as const) {
       const answer = await send(path, { method, ...(method === 'POST' ? { body: '{}' } : {}) });
       assert.equal(answer.status, 404, `${method} ${path}`);
       assert.equal(typeof answer.body.error, 'string');

@@ -13,7 +13,12 @@ import { openSqliteStore } from '../../src/storage/sqlite-store.ts';
 import { fillableDisk } from '../support/fillable-disk.ts';
 import { assertBooksBalance } from '../support/ledger-books.ts';
 import { spawnRialto } from '../support/spawn-rialto.ts';
-import { completionBody, contentChunk, startFaultUpstream, usageChunkAndDone } from '../support/upstream/fault-upstream.ts';
+import {
+  completionBody,
+  contentChunk,
+  startFaultUpstream,
+  usageChunkAndDone,
+} from '../support/upstream/fault-upstream.ts';
 import { sseData } from './upstream-support.ts';
 
 const FUNDED_USD = 10;
@@ -26,14 +31,17 @@ test('the disk fills under SQLite: 5xx answers, the server lives, nothing charge
   mkdirSync(data);
   const database = join(data, 'rialto.db');
   const setup = await openSqliteStore(database);
-  const key = (await new KeyService(setup).create({ apiKeyType: 'INFERENCE', description: 'disk' })).apiKey;
+  const key = (await new KeyService(setup).create({ apiKeyType: 'INFERENCE', description: 'disk' }))
+    .apiKey;
   await setup.accounts.credit('default', 'USD', toNanos(FUNDED_USD));
   await setup.close();
   // Streams wait at the gate (when one is set) before their last chunk.
   let gate: Promise<void> | undefined;
   const upstream = await startFaultUpstream(async ({ body }, response) => {
     if (body.stream !== true) {
-      response.writeHead(200, { 'content-type': 'application/json' }).end(completionBody('Plenty of room.', 16, 8));
+      response
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(completionBody('Plenty of room.', 16, 8));
       return;
     }
     response.writeHead(200, { 'content-type': 'text/event-stream' });
@@ -43,17 +51,38 @@ test('the disk fills under SQLite: 5xx answers, the server lives, nothing charge
     response.end(usageChunkAndDone(16, 8));
   });
   const config = join(disk.directory, 'rialto.yaml');
-  writeFileSync(config, JSON.stringify({
-    server: { port: 0 }, dataDirectory: data, logLevel: 'info', systemPrompt: '', discoverModels: false,
-    billing: { leaseSeconds: 2 }, rateLimits: { enabled: false },
-    models: [{ id: 'paid', engine: { kind: 'openai-compatible', model: 'fault', endpoints: [{ url: upstream.url }] }, pricing: PRICING }],
-  }));
+  writeFileSync(
+    config,
+    JSON.stringify({
+      server: { port: 0 },
+      dataDirectory: data,
+      logLevel: 'info',
+      systemPrompt: '',
+      discoverModels: false,
+      billing: { leaseSeconds: 2 },
+      rateLimits: { enabled: false },
+      models: [
+        {
+          id: 'paid',
+          engine: { kind: 'openai-compatible', model: 'fault', endpoints: [{ url: upstream.url }] },
+          pricing: PRICING,
+        },
+      ],
+    }),
+  );
   const server = await spawnRialto(config);
   const pid = server.child.pid!;
-  const ask = (stream = false): Promise<Response> => fetch(`${server.url}/chat/completions`, {
-    method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'paid', messages: [{ role: 'user', content: 'hi' }], max_tokens: 64, stream }),
-  });
+  const ask = (stream = false): Promise<Response> =>
+    fetch(`${server.url}/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'paid',
+        messages: [{ role: 'user', content: 'hi' }],
+        max_tokens: 64,
+        stream,
+      }),
+    });
   const served: string[] = [];
   const askServed = async (): Promise<number> => {
     const response = await ask();
@@ -68,7 +97,9 @@ test('the disk fills under SQLite: 5xx answers, the server lives, nothing charge
 
     // A stream open when the disk fills: its settlement cannot be written.
     let open: () => void = () => undefined;
-    gate = new Promise((resolve) => { open = resolve; });
+    gate = new Promise((resolve) => {
+      open = resolve;
+    });
     const streaming = await ask(true);
     assert.equal(streaming.status, 200);
     const reader = streaming.body!.getReader();
@@ -76,7 +107,8 @@ test('the disk fills under SQLite: 5xx answers, the server lives, nothing charge
     disk.fill(pid);
     open();
     gate = undefined;
-    for (let read = await reader.read(); !read.done; read = await reader.read()) text += new TextDecoder().decode(read.value);
+    for (let read = await reader.read(); !read.done; read = await reader.read())
+      text += new TextDecoder().decode(read.value);
     const last = JSON.parse(sseData(text).at(-1) ?? '{}') as { error?: { status?: number } };
     assert.ok((last.error?.status ?? 0) >= 500, `the stream ends with a 5xx error event: ${text}`);
 
@@ -99,9 +131,19 @@ test('the disk fills under SQLite: 5xx answers, the server lives, nothing charge
     const store = await openSqliteStore(database);
     try {
       const records = await assertBooksBalance(store, FUNDED_USD);
-      const charged = new Set(records.filter((record) => record.status === 'completed').map((record) => record.requestId));
-      assert.deepEqual(served.filter((id) => !charged.has(id)), [], 'every request served was charged and recorded');
-      assert.equal(records.filter((record) => record.status !== 'completed').length, 1, 'the stream cut short is recorded, uncharged');
+      const charged = new Set(
+        records.filter((record) => record.status === 'completed').map((record) => record.requestId),
+      );
+      assert.deepEqual(
+        served.filter((id) => !charged.has(id)),
+        [],
+        'every request served was charged and recorded',
+      );
+      assert.equal(
+        records.filter((record) => record.status !== 'completed').length,
+        1,
+        'the stream cut short is recorded, uncharged',
+      );
     } finally {
       await store.close();
     }

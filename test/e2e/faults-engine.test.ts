@@ -13,7 +13,11 @@ import { sseData } from './upstream-support.ts';
 
 const FUNDED_USD = 10;
 const PRICING = { input: { usd: 1, diem: 1 }, output: { usd: 2, diem: 2 } };
-const INFERENCE_FAILED = { message: 'Inference processing failed', code: 'INFERENCE_FAILED', status: 500 };
+const INFERENCE_FAILED = {
+  message: 'Inference processing failed',
+  code: 'INFERENCE_FAILED',
+  status: 500,
+};
 
 describe('the embedded engine crashes', () => {
   let rialto: TestRialto;
@@ -21,24 +25,59 @@ describe('the embedded engine crashes', () => {
 
   before(async () => {
     upstream = await startFaultUpstream();
-    rialto = await startRialto({
-      systemPrompt: '',
-      models: [
-        { id: 'tiny', engine: { kind: 'llama-cpp', path: await tinyModelPath(), threads: 1, sequences: 2, isolation: 'process' }, contextLength: 2048, pricing: PRICING },
-        { id: 'remote', engine: { kind: 'openai-compatible', model: 'fault', endpoints: [{ url: upstream.url }] }, pricing: PRICING },
-      ],
-    }, { balanceUsd: FUNDED_USD });
+    rialto = await startRialto(
+      {
+        systemPrompt: '',
+        models: [
+          {
+            id: 'tiny',
+            engine: {
+              kind: 'llama-cpp',
+              path: await tinyModelPath(),
+              threads: 1,
+              sequences: 2,
+              isolation: 'process',
+            },
+            contextLength: 2048,
+            pricing: PRICING,
+          },
+          {
+            id: 'remote',
+            engine: {
+              kind: 'openai-compatible',
+              model: 'fault',
+              endpoints: [{ url: upstream.url }],
+            },
+            pricing: PRICING,
+          },
+        ],
+      },
+      { balanceUsd: FUNDED_USD },
+    );
   });
   after(async () => {
     await rialto?.close();
     await upstream?.close();
   });
 
-  const engine = (): IsolatedLlamaCppEngine => rialto.registry.entries[0]!.engine as IsolatedLlamaCppEngine;
-  const post = (body: Record<string, unknown>): Promise<Response> => fetch(`${rialto.baseURL}/chat/completions`, {
-    method: 'POST', headers: { authorization: `Bearer ${rialto.inferenceKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+  const engine = (): IsolatedLlamaCppEngine =>
+    rialto.registry.entries[0]!.engine as IsolatedLlamaCppEngine;
+  const post = (body: Record<string, unknown>): Promise<Response> =>
+    fetch(`${rialto.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${rialto.inferenceKey}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify(body),
+    });
+  const long = (stream: boolean): Record<string, unknown> => ({
+    model: 'tiny',
+    messages: [{ role: 'user', content: 'Talk for a long time' }],
+    max_tokens: 1000,
+    temperature: 0,
+    stream,
   });
-  const long = (stream: boolean): Record<string, unknown> => ({ model: 'tiny', messages: [{ role: 'user', content: 'Talk for a long time' }], max_tokens: 1000, temperature: 0, stream });
 
   /** Kills the engine's process with `signal` once a stream has delivered content; that stream's events, to its end. */
   async function killMidStream(signal: NodeJS.Signals): Promise<{ events: string[]; pid: number }> {
@@ -64,7 +103,11 @@ describe('the embedded engine crashes', () => {
 
   async function assertServedMeanwhile(): Promise<void> {
     assert.equal((await fetch(`${rialto.origin}/health`)).status, 200);
-    const remote = await rialto.client.chat.completions.create({ model: 'remote', messages: [{ role: 'user', content: 'hi' }], max_tokens: 64 });
+    const remote = await rialto.client.chat.completions.create({
+      model: 'remote',
+      messages: [{ role: 'user', content: 'hi' }],
+      max_tokens: 64,
+    });
     assert.equal(remote.choices[0]?.message.content, 'All is well.');
   }
 
@@ -74,11 +117,27 @@ describe('the embedded engine crashes', () => {
     assert.deepEqual(JSON.parse(events.at(-1) ?? '{}'), { error: INFERENCE_FAILED });
     await assertServedMeanwhile();
     // Sent while the process may still be restarting: it waits for the new one.
-    const next = await rialto.client.chat.completions.create({ model: 'tiny', messages: [{ role: 'user', content: 'Hello again' }], max_tokens: 8, temperature: 0 });
+    const next = await rialto.client.chat.completions.create({
+      model: 'tiny',
+      messages: [{ role: 'user', content: 'Hello again' }],
+      max_tokens: 8,
+      temperature: 0,
+    });
     assert.ok((next.usage?.completion_tokens ?? 0) > 0);
-    assert.ok(engine().pid !== undefined && engine().pid !== pid, 'another process serves the model');
+    assert.ok(
+      engine().pid !== undefined && engine().pid !== pid,
+      'another process serves the model',
+    );
     const records = await assertBooksBalance(rialto.store, FUNDED_USD);
-    assert.deepEqual(records.filter((record) => record.modelId === 'tiny').map((record) => [record.status, record.amount > 0]), [['failed', false], ['completed', true]]);
+    assert.deepEqual(
+      records
+        .filter((record) => record.modelId === 'tiny')
+        .map((record) => [record.status, record.amount > 0]),
+      [
+        ['failed', false],
+        ['completed', true],
+      ],
+    );
   });
 
   test('SIGSEGV with a stream and a non-streamed request in flight: both fail with 500, and the engine comes back again', async () => {
@@ -89,11 +148,30 @@ describe('the embedded engine crashes', () => {
     assert.equal(json.status, 500);
     assert.deepEqual(await json.json(), { error: INFERENCE_FAILED.message });
     await assertServedMeanwhile();
-    const next = await rialto.client.chat.completions.create({ model: 'tiny', messages: [{ role: 'user', content: 'Hello again' }], max_tokens: 8, temperature: 0 });
+    const next = await rialto.client.chat.completions.create({
+      model: 'tiny',
+      messages: [{ role: 'user', content: 'Hello again' }],
+      max_tokens: 8,
+      temperature: 0,
+    });
     assert.ok((next.usage?.completion_tokens ?? 0) > 0);
     assert.equal(engine().load().active, 0, 'no sequence is left busy');
     const records = await assertBooksBalance(rialto.store, FUNDED_USD);
-    assert.deepEqual(records.filter((record) => record.modelId === 'tiny').slice(2).map((record) => [record.status, record.amount > 0]), [['failed', false], ['failed', false], ['completed', true]]);
-    assert.ok(records.filter((record) => record.modelId === 'remote').every((record) => record.status === 'completed'));
+    assert.deepEqual(
+      records
+        .filter((record) => record.modelId === 'tiny')
+        .slice(2)
+        .map((record) => [record.status, record.amount > 0]),
+      [
+        ['failed', false],
+        ['failed', false],
+        ['completed', true],
+      ],
+    );
+    assert.ok(
+      records
+        .filter((record) => record.modelId === 'remote')
+        .every((record) => record.status === 'completed'),
+    );
   });
 });

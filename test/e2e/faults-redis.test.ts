@@ -28,7 +28,11 @@ async function freePort(): Promise<number> {
 
 /** A throwaway redis-server on `port`, without persistence; resolves once it accepts connections. */
 async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let output = '';
   child.stdout!.setEncoding('utf8');
   await new Promise<void>((resolve, reject) => {
@@ -49,7 +53,10 @@ async function kill(child: ChildProcess): Promise<void> {
 }
 
 /** .ci/run installs Redis, and under CI (servicesRequired) a missing binary fails the suite; elsewhere it is skipped. */
-const noRedisServer = servicesRequired || spawnSync('redis-server', ['--version']).status === 0 ? false : 'redis-server is not on PATH';
+const noRedisServer =
+  servicesRequired || spawnSync('redis-server', ['--version']).status === 0
+    ? false
+    : 'redis-server is not on PATH';
 
 describe('Redis goes away under the rate limiter', { skip: noRedisServer }, () => {
   let port: number;
@@ -64,13 +71,40 @@ describe('Redis goes away under the rate limiter', { skip: noRedisServer }, () =
     redis = await startRedis(port);
     upstream = await startFaultUpstream();
     const config = (policy: string): Record<string, unknown> => ({
-      systemPrompt: '', logLevel: 'info',
-      rateLimits: { enabled: true, store: 'redis', redisUrl: `redis://127.0.0.1:${port}`, redisPrefix: `rialto-fault-${policy}`, onStoreError: policy, overrides: { S: { requestsPerMinute: REQUESTS_PER_MINUTE } } },
-      models: [{ id: 'paid', engine: { kind: 'openai-compatible', model: 'fault', endpoints: [{ url: upstream.url }] }, pricing: PRICING }],
+      systemPrompt: '',
+      logLevel: 'info',
+      rateLimits: {
+        enabled: true,
+        store: 'redis',
+        redisUrl: `redis://127.0.0.1:${port}`,
+        redisPrefix: `rialto-fault-${policy}`,
+        onStoreError: policy,
+        overrides: { S: { requestsPerMinute: REQUESTS_PER_MINUTE } },
+      },
+      models: [
+        {
+          id: 'paid',
+          engine: { kind: 'openai-compatible', model: 'fault', endpoints: [{ url: upstream.url }] },
+          pricing: PRICING,
+        },
+      ],
     });
-    const lines = new Writable({ write(chunk: Buffer, _encoding, done) { openLog.push(...chunk.toString('utf8').split('\n').filter((line) => line !== '')); done(); } });
+    const lines = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        openLog.push(
+          ...chunk
+            .toString('utf8')
+            .split('\n')
+            .filter((line) => line !== ''),
+        );
+        done();
+      },
+    });
     open = await startRialto(config('fail-open'), { balanceUsd: FUNDED_USD, logStream: lines });
-    closed = await startRialto(config('fail-closed'), { balanceUsd: FUNDED_USD, logStream: new Writable({ write: (_chunk, _encoding, done) => done() }) });
+    closed = await startRialto(config('fail-closed'), {
+      balanceUsd: FUNDED_USD,
+      logStream: new Writable({ write: (_chunk, _encoding, done) => done() }),
+    });
   });
   after(async () => {
     await open?.close();
@@ -79,11 +113,21 @@ describe('Redis goes away under the rate limiter', { skip: noRedisServer }, () =
     if (redis !== undefined) await kill(redis);
   });
 
-  const ask = (rialto: TestRialto): Promise<Response> => fetch(`${rialto.baseURL}/chat/completions`, {
-    method: 'POST', headers: { authorization: `Bearer ${rialto.inferenceKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'paid', messages: [{ role: 'user', content: 'hi' }], max_tokens: 64 }),
-  });
-  const outageLines = (): string[] => openLog.filter((line) => line.includes('rate limiter store unreachable'));
+  const ask = (rialto: TestRialto): Promise<Response> =>
+    fetch(`${rialto.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${rialto.inferenceKey}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({
+        model: 'paid',
+        messages: [{ role: 'user', content: 'hi' }],
+        max_tokens: 64,
+      }),
+    });
+  const outageLines = (): string[] =>
+    openLog.filter((line) => line.includes('rate limiter store unreachable'));
 
   test('with Redis up, both count requests', async () => {
     for (const rialto of [open, closed]) {
@@ -107,14 +151,26 @@ describe('Redis goes away under the rate limiter', { skip: noRedisServer }, () =
     for (let attempt = 0; attempt < 5; attempt++) {
       const response = await ask(open);
       assert.equal(response.status, 200);
-      assert.equal(response.headers.get('x-ratelimit-remaining-requests'), String(REQUESTS_PER_MINUTE), 'nothing counted, so the full window is announced');
+      assert.equal(
+        response.headers.get('x-ratelimit-remaining-requests'),
+        String(REQUESTS_PER_MINUTE),
+        'nothing counted, so the full window is announced',
+      );
       const body = (await response.json()) as { choices: { message: { content: string } }[] };
       assert.equal(body.choices[0]?.message.content, 'All is well.');
     }
-    assert.equal(outageLines().length, 1, `one log line for the outage, not one per request:\n${outageLines().join('\n')}`);
+    assert.equal(
+      outageLines().length,
+      1,
+      `one log line for the outage, not one per request:\n${outageLines().join('\n')}`,
+    );
     assert.match(outageLines()[0]!, /"policy":"fail-open"/);
     const openRecords = await assertBooksBalance(open.store, FUNDED_USD);
-    assert.deepEqual(openRecords.map((record) => record.status), Array(7).fill('completed'), 'served without limits, still charged');
+    assert.deepEqual(
+      openRecords.map((record) => record.status),
+      Array(7).fill('completed'),
+      'served without limits, still charged',
+    );
     const closedRecords = await assertBooksBalance(closed.store, FUNDED_USD);
     assert.equal(closedRecords.length, 2, 'refused requests reserve and charge nothing');
   });
@@ -136,7 +192,8 @@ describe('Redis goes away under the rate limiter', { skip: noRedisServer }, () =
       const response = await ask(open);
       assert.equal(response.status, 200);
       // A fresh Redis holds no window: the first counted request leaves limit - 1.
-      counted = response.headers.get('x-ratelimit-remaining-requests') !== String(REQUESTS_PER_MINUTE);
+      counted =
+        response.headers.get('x-ratelimit-remaining-requests') !== String(REQUESTS_PER_MINUTE);
       await response.body?.cancel();
     }
     assert.ok(counted, 'fail-open counts requests again');

@@ -9,7 +9,13 @@ import { request as httpRequest, type IncomingMessage, type ServerResponse } fro
 import { connect, type Socket } from 'node:net';
 import { startRialto, type TestRialto } from '../support/start-rialto.ts';
 import { assertBooksBalance } from '../support/ledger-books.ts';
-import { contentChunk, healthyAnswer, startFaultUpstream, usageChunkAndDone, type FaultUpstream } from '../support/upstream/fault-upstream.ts';
+import {
+  contentChunk,
+  healthyAnswer,
+  startFaultUpstream,
+  usageChunkAndDone,
+  type FaultUpstream,
+} from '../support/upstream/fault-upstream.ts';
 
 const FUNDED_USD = 10;
 const PRICING = { input: { usd: 1, diem: 1 }, output: { usd: 2, diem: 2 } };
@@ -27,12 +33,18 @@ function memoryInUse(): number {
 }
 
 /** Opens a raw connection that sends `head`, then one more byte of `trickle` every 100 ms; resolves with what came back once the server closed it. */
-function slowClient(port: number, head: string, trickle: string): { closed: Promise<{ received: string; trickled: number }>; socket: Socket } {
+function slowClient(
+  port: number,
+  head: string,
+  trickle: string,
+): { closed: Promise<{ received: string; trickled: number }>; socket: Socket } {
   const socket = connect(port, '127.0.0.1');
   let received = '';
   let trickled = 0;
   socket.setEncoding('utf8');
-  socket.on('data', (data: string) => { received += data; });
+  socket.on('data', (data: string) => {
+    received += data;
+  });
   socket.on('error', () => undefined);
   socket.write(head);
   const timer = setInterval(() => {
@@ -62,10 +74,24 @@ describe('slow clients', () => {
 
   before(async () => {
     upstream = await startFaultUpstream();
-    rialto = await startRialto({
-      systemPrompt: '', server: { headersTimeoutMs: 1000, requestTimeoutMs: 2000 },
-      models: [{ id: 'paid', engine: { kind: 'openai-compatible', model: 'fault', endpoints: [{ url: upstream.url }] }, pricing: PRICING }],
-    }, { balanceUsd: FUNDED_USD });
+    rialto = await startRialto(
+      {
+        systemPrompt: '',
+        server: { headersTimeoutMs: 1000, requestTimeoutMs: 2000 },
+        models: [
+          {
+            id: 'paid',
+            engine: {
+              kind: 'openai-compatible',
+              model: 'fault',
+              endpoints: [{ url: upstream.url }],
+            },
+            pricing: PRICING,
+          },
+        ],
+      },
+      { balanceUsd: FUNDED_USD },
+    );
     port = Number(new URL(rialto.origin).port);
   });
   after(async () => {
@@ -75,24 +101,45 @@ describe('slow clients', () => {
 
   async function servedMeanwhile(): Promise<void> {
     assert.equal((await fetch(`${rialto.origin}/health`)).status, 200);
-    const completion = await rialto.client.chat.completions.create({ model: 'paid', messages: [{ role: 'user', content: 'hi' }], max_tokens: 64 });
+    const completion = await rialto.client.chat.completions.create({
+      model: 'paid',
+      messages: [{ role: 'user', content: 'hi' }],
+      max_tokens: 64,
+    });
     assert.equal(completion.choices[0]?.message.content, 'All is well.');
   }
 
   test('headers trickled a byte at a time: 408 and the connection closed (headersTimeoutMs), others served meanwhile', async () => {
     const never = 'x'.repeat(100_000);
-    const slow = slowClient(port, `POST /api/v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nX-Slowloris: `, never);
+    const slow = slowClient(
+      port,
+      `POST /api/v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nX-Slowloris: `,
+      never,
+    );
     await servedMeanwhile();
     const { received, trickled } = await slow.closed;
-    assert.match(received, /^HTTP\/1\.1 408 /, 'the server answered 408 Request Timeout before closing');
+    assert.match(
+      received,
+      /^HTTP\/1\.1 408 /,
+      'the server answered 408 Request Timeout before closing',
+    );
     assert.ok(trickled < never.length, 'the server closed the connection, not the client');
   });
 
   test('a body trickled a byte at a time: 408 and the connection closed (requestTimeoutMs), nothing reserved', async () => {
-    const body = JSON.stringify({ model: 'paid', messages: [{ role: 'user', content: 'y'.repeat(100_000) }], max_tokens: 64 });
+    const body = JSON.stringify({
+      model: 'paid',
+      messages: [{ role: 'user', content: 'y'.repeat(100_000) }],
+      max_tokens: 64,
+    });
     const head = [
-      'POST /api/v1/chat/completions HTTP/1.1', `Host: 127.0.0.1:${port}`, `Authorization: Bearer ${rialto.inferenceKey}`,
-      'Content-Type: application/json', `Content-Length: ${Buffer.byteLength(body)}`, '', '',
+      'POST /api/v1/chat/completions HTTP/1.1',
+      `Host: 127.0.0.1:${port}`,
+      `Authorization: Bearer ${rialto.inferenceKey}`,
+      'Content-Type: application/json',
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      '',
+      '',
     ].join('\r\n');
     const slow = slowClient(port, head, body);
     await servedMeanwhile();
@@ -122,8 +169,23 @@ describe('slow clients', () => {
     });
     try {
       const before = memoryInUse();
-      const body = JSON.stringify({ model: 'paid', messages: [{ role: 'user', content: 'hi' }], max_tokens: 1000, stream: true, stream_options: { include_usage: true } });
-      const client = httpRequest({ port, host: '127.0.0.1', method: 'POST', path: '/api/v1/chat/completions', headers: { authorization: `Bearer ${rialto.inferenceKey}`, 'content-type': 'application/json' } });
+      const body = JSON.stringify({
+        model: 'paid',
+        messages: [{ role: 'user', content: 'hi' }],
+        max_tokens: 1000,
+        stream: true,
+        stream_options: { include_usage: true },
+      });
+      const client = httpRequest({
+        port,
+        host: '127.0.0.1',
+        method: 'POST',
+        path: '/api/v1/chat/completions',
+        headers: {
+          authorization: `Bearer ${rialto.inferenceKey}`,
+          'content-type': 'application/json',
+        },
+      });
       client.end(body);
       // Not reading: no 'data' listener, so Node stops reading the socket once its small buffer is full.
       const [response] = (await once(client, 'response')) as [IncomingMessage];
@@ -137,11 +199,23 @@ describe('slow clients', () => {
         still = waiting && written === seen ? still + 1 : 0;
         seen = written;
       }
-      assert.equal(still, 10, `the upstream never stalled (wrote ${written} of ${TOTAL_CONTENT} bytes)`);
-      assert.ok(written < TOTAL_CONTENT / 2, `stalled after ${written} bytes of ${TOTAL_CONTENT}: only what the sockets between hold`);
+      assert.equal(
+        still,
+        10,
+        `the upstream never stalled (wrote ${written} of ${TOTAL_CONTENT} bytes)`,
+      );
+      assert.ok(
+        written < TOTAL_CONTENT / 2,
+        `stalled after ${written} bytes of ${TOTAL_CONTENT}: only what the sockets between hold`,
+      );
       const grown = memoryInUse() - before;
-      t.diagnostic(`stalled after ${written} of ${TOTAL_CONTENT} bytes; heap and buffers grew by ${grown} bytes`);
-      assert.ok(grown < 96 * 1024 * 1024, `memory grew by ${grown} bytes while the client did not read`);
+      t.diagnostic(
+        `stalled after ${written} of ${TOTAL_CONTENT} bytes; heap and buffers grew by ${grown} bytes`,
+      );
+      assert.ok(
+        grown < 96 * 1024 * 1024,
+        `memory grew by ${grown} bytes while the client did not read`,
+      );
       await servedMeanwhile();
 
       let bytes = 0;
@@ -160,6 +234,9 @@ describe('slow clients', () => {
       upstream.setHandler(healthyAnswer());
     }
     const records = await assertBooksBalance(rialto.store, FUNDED_USD);
-    assert.deepEqual([records.at(-1)?.status, records.at(-1)?.completionTokens], ['completed', 1000]);
+    assert.deepEqual(
+      [records.at(-1)?.status, records.at(-1)?.completionTokens],
+      ['completed', 1000],
+    );
   });
 });

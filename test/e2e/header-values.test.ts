@@ -5,7 +5,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startRialto, type TestRialto } from '../support/start-rialto.ts';
-import { startReplayServer, type ReplayServer } from '../support/upstream/upstream-replay-server.ts';
+import {
+  startReplayServer,
+  type ReplayServer,
+} from '../support/upstream/upstream-replay-server.ts';
 import { assertBooksBalance, usageRecords } from '../support/ledger-books.ts';
 import { readSse } from '../support/read-sse.ts';
 import { chatModel } from './upstream-support.ts';
@@ -22,9 +25,21 @@ describe('header values outside Latin-1', () => {
 
   before(async () => {
     replay = await startReplayServer({ flavor: 'vllm' });
-    const model = chatModel('upstream', 'vllm', [], { endpoints: [{ url: replay.url, name: ENDPOINT }] });
+    const model = chatModel('upstream', 'vllm', [], {
+      endpoints: [{ url: replay.url, name: ENDPOINT }],
+    });
     rialto = await startRialto({
-      models: [{ ...model, name: NAME, deprecation: { date: '2026-01-15T00:00:00.000Z', removesAt: '2999-01-01T00:00:00.000Z', warning: WARNING } }],
+      models: [
+        {
+          ...model,
+          name: NAME,
+          deprecation: {
+            date: '2026-01-15T00:00:00.000Z',
+            removesAt: '2999-01-01T00:00:00.000Z',
+            warning: WARNING,
+          },
+        },
+      ],
     });
   });
   after(async () => {
@@ -32,19 +47,33 @@ describe('header values outside Latin-1', () => {
     await replay?.close();
   });
 
-  const request = (stream: boolean): Promise<Response> => fetch(`${rialto.baseURL}/chat/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${rialto.inferenceKey}` },
-    body: JSON.stringify({ model: 'upstream', messages: [{ role: 'user', content: '#plain hello' }], stream }),
-    signal: GUARD(),
-  });
+  const request = (stream: boolean): Promise<Response> =>
+    fetch(`${rialto.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${rialto.inferenceKey}`,
+      },
+      body: JSON.stringify({
+        model: 'upstream',
+        messages: [{ role: 'user', content: '#plain hello' }],
+        stream,
+      }),
+      signal: GUARD(),
+    });
 
   function assertModelHeaders(response: Response): void {
     const name = response.headers.get('x-venice-model-name') ?? '';
     assert.equal(name, 'Upstream %E2%80%94 chat');
     assert.equal(decodeURIComponent(name), NAME);
-    assert.equal(decodeURIComponent(response.headers.get('x-venice-model-deprecation-warning') ?? ''), WARNING);
-    assert.equal(decodeURIComponent(response.headers.get('x-venice-model-router') ?? ''), `openai-compatible/${ENDPOINT}`);
+    assert.equal(
+      decodeURIComponent(response.headers.get('x-venice-model-deprecation-warning') ?? ''),
+      WARNING,
+    );
+    assert.equal(
+      decodeURIComponent(response.headers.get('x-venice-model-router') ?? ''),
+      `openai-compatible/${ENDPOINT}`,
+    );
     assert.equal(response.headers.get('x-venice-model-id'), 'upstream');
   }
 
@@ -68,14 +97,24 @@ describe('header values outside Latin-1', () => {
   });
 
   it('GET /models keeps the name as written', async () => {
-    const models = (await (await fetch(`${rialto.baseURL}/models`, { headers: { authorization: `Bearer ${rialto.inferenceKey}` } })).json()) as { data: { id: string; model_spec: { name: string } }[] };
+    const models = (await (
+      await fetch(`${rialto.baseURL}/models`, {
+        headers: { authorization: `Bearer ${rialto.inferenceKey}` },
+      })
+    ).json()) as { data: { id: string; model_spec: { name: string } }[] };
     assert.equal(models.data.find((model) => model.id === 'upstream')?.model_spec.name, NAME);
   });
 
   it('the books are right: both requests settled as completed, nothing reserved, no reservation held open', async () => {
     const records = await assertBooksBalance(rialto.store, 1000);
-    assert.deepEqual(records.map((record) => record.status), ['completed', 'completed']);
-    assert.ok(records.every((record) => record.amount > 0), 'both were charged');
+    assert.deepEqual(
+      records.map((record) => record.status),
+      ['completed', 'completed'],
+    );
+    assert.ok(
+      records.every((record) => record.amount > 0),
+      'both were charged',
+    );
     const metrics = await (await fetch(`${rialto.origin}/metrics`)).text();
     assert.match(metrics, /^rialto_reservations_open 0$/m);
     assert.equal((await usageRecords(rialto.store)).length, 2);

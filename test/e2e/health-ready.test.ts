@@ -12,7 +12,10 @@ import { join } from 'node:path';
 import { startRialto, type TestRialto } from '../support/start-rialto.ts';
 import { RIALTO_BIN, spawnRialto } from '../support/spawn-rialto.ts';
 import { listenOnLoopback } from '../support/upstream/listen-on-loopback.ts';
-import { startReplayServer, type ReplayServer } from '../support/upstream/upstream-replay-server.ts';
+import {
+  startReplayServer,
+  type ReplayServer,
+} from '../support/upstream/upstream-replay-server.ts';
 import { chatModel, eventually } from './upstream-support.ts';
 
 interface ReadyBody {
@@ -24,10 +27,17 @@ interface ReadyBody {
 
 const PASSWORD = 's3cret-upstream-password';
 /** The replay server's URL with operator credentials in it (Rialto does not send them; they must not show). */
-const withCredentials = (url: string): string => url.replace('http://', `http://operator:${PASSWORD}@`);
+const withCredentials = (url: string): string =>
+  url.replace('http://', `http://operator:${PASSWORD}@`);
 
-function ready(rialto: TestRialto, key?: string, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(`${rialto.origin}/ready`, { headers: { ...headers, ...(key === undefined ? {} : { authorization: `Bearer ${key}` }) } });
+function ready(
+  rialto: TestRialto,
+  key?: string,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return fetch(`${rialto.origin}/ready`, {
+    headers: { ...headers, ...(key === undefined ? {} : { authorization: `Bearer ${key}` }) },
+  });
 }
 
 describe('GET /health and GET /ready', () => {
@@ -37,7 +47,11 @@ describe('GET /health and GET /ready', () => {
   before(async () => {
     replay = await startReplayServer({ flavor: 'vllm' });
     // No cache: each call probes, so a down upstream shows at once.
-    rialto = await startRialto({ rateLimits: { enabled: true }, readiness: { cacheMs: 0 }, models: [chatModel('upstream', 'vllm', [withCredentials(replay.url)])] });
+    rialto = await startRialto({
+      rateLimits: { enabled: true },
+      readiness: { cacheMs: 0 },
+      models: [chatModel('upstream', 'vllm', [withCredentials(replay.url)])],
+    });
   });
   after(async () => {
     await rialto?.close();
@@ -73,19 +87,32 @@ describe('GET /health and GET /ready', () => {
       assert.equal(plain.status, 503);
       const text = await plain.text();
       assert.deepEqual(JSON.parse(text), { status: 'unavailable' });
-      assert.doesNotMatch(text, /127\.0\.0\.1|operator|process|\//, 'no URL, user, process or path without an ADMIN key');
-      assert.deepEqual(await (await ready(rialto, rialto.inferenceKey)).json(), { status: 'unavailable' });
+      assert.doesNotMatch(
+        text,
+        /127\.0\.0\.1|operator|process|\//,
+        'no URL, user, process or path without an ADMIN key',
+      );
+      assert.deepEqual(await (await ready(rialto, rialto.inferenceKey)).json(), {
+        status: 'unavailable',
+      });
 
       const down = await ready(rialto, rialto.adminKey, { origin: 'https://elsewhere.example' });
       assert.equal(down.status, 503);
-      assert.equal(down.headers.get('access-control-allow-origin'), null, 'no other origin may read the details');
+      assert.equal(
+        down.headers.get('access-control-allow-origin'),
+        null,
+        'no other origin may read the details',
+      );
       const detailed = await down.text();
       assert.ok(!detailed.includes(PASSWORD), 'the password is not shown');
       const failed = JSON.parse(detailed) as ReadyBody;
       assert.equal(failed.status, 'unavailable');
       assert.equal(failed.store.healthy, true);
       assert.equal(failed.models.upstream?.healthy, false);
-      assert.match(failed.models.upstream?.detail ?? '', /^http:\/\/operator:\*\*\*@127\.0\.0\.1:\d+\/v1 answered 503$/);
+      assert.match(
+        failed.models.upstream?.detail ?? '',
+        /^http:\/\/operator:\*\*\*@127\.0\.0\.1:\d+\/v1 answered 503$/,
+      );
     } finally {
       replay.resetBehavior();
     }
@@ -97,11 +124,19 @@ test('20 /ready calls in a row, and 20 at once, probe the upstream once (readine
   const replay = await startReplayServer({ flavor: 'vllm' });
   let rialto: TestRialto | undefined;
   try {
-    rialto = await startRialto({ readiness: { cacheMs: 600_000 }, models: [chatModel('upstream', 'vllm', [replay.url])] });
-    const probes = (): number => replay.requests.filter((request) => request.method === 'GET' && request.path === '/v1/models').length;
+    rialto = await startRialto({
+      readiness: { cacheMs: 600_000 },
+      models: [chatModel('upstream', 'vllm', [replay.url])],
+    });
+    const probes = (): number =>
+      replay.requests.filter((request) => request.method === 'GET' && request.path === '/v1/models')
+        .length;
     assert.equal(probes(), 0);
-    for (let call = 0; call < 20; call++) assert.equal((await ready(rialto, call % 2 === 0 ? undefined : rialto.adminKey)).status, 200);
-    const statuses = await Promise.all(Array.from({ length: 20 }, async () => (await ready(rialto!)).status));
+    for (let call = 0; call < 20; call++)
+      assert.equal((await ready(rialto, call % 2 === 0 ? undefined : rialto.adminKey)).status, 200);
+    const statuses = await Promise.all(
+      Array.from({ length: 20 }, async () => (await ready(rialto!)).status),
+    );
     assert.deepEqual(new Set(statuses), new Set([200]));
     assert.equal(probes(), 1);
   } finally {
@@ -110,7 +145,7 @@ test('20 /ready calls in a row, and 20 at once, probe the upstream once (readine
   }
 });
 
-test('rialto serve: an upstream URL\'s password reaches no log line (startup health warning, failures, /ready)', async () => {
+test("rialto serve: an upstream URL's password reaches no log line (startup health warning, failures, /ready)", async () => {
   const directory = mkdtempSync(join(tmpdir(), 'rialto-url-credentials-'));
   const replay = await startReplayServer({ flavor: 'vllm' });
   // A port nobody listens on: the model there cannot serve, which `rialto serve` warns about at start.
@@ -118,31 +153,64 @@ test('rialto serve: an upstream URL\'s password reaches no log line (startup hea
   await closed.stop();
   try {
     const config = join(directory, 'rialto.yaml');
-    const endpoint = (id: string, url: string): string => `  - { id: ${id}, engine: { kind: openai-compatible, model: Qwen/Qwen3-8B, endpoints: [{ url: "${url}" }] } }`;
-    writeFileSync(config, [
-      'server: { port: 0 }', 'dataDirectory: ./data', 'logLevel: trace', 'rateLimits: { enabled: false }', 'discoverModels: false',
-      'models:', endpoint('reachable', withCredentials(replay.url)), endpoint('unreachable', withCredentials(`${closed.origin}/v1`)), '',
-    ].join('\n'));
-    const created = spawnSync(process.execPath, [RIALTO_BIN, 'keys', 'create', '--type', 'ADMIN', '--config', config], { encoding: 'utf8' });
+    const endpoint = (id: string, url: string): string =>
+      `  - { id: ${id}, engine: { kind: openai-compatible, model: Qwen/Qwen3-8B, endpoints: [{ url: "${url}" }] } }`;
+    writeFileSync(
+      config,
+      [
+        'server: { port: 0 }',
+        'dataDirectory: ./data',
+        'logLevel: trace',
+        'rateLimits: { enabled: false }',
+        'discoverModels: false',
+        'models:',
+        endpoint('reachable', withCredentials(replay.url)),
+        endpoint('unreachable', withCredentials(`${closed.origin}/v1`)),
+        '',
+      ].join('\n'),
+    );
+    const created = spawnSync(
+      process.execPath,
+      [RIALTO_BIN, 'keys', 'create', '--type', 'ADMIN', '--config', config],
+      { encoding: 'utf8' },
+    );
     assert.equal(created.status, 0, created.stderr);
     const adminKey = created.stdout.trim();
     const server = await spawnRialto(config);
     let stderr = '';
-    server.child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+    server.child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
     try {
       const { origin } = new URL(server.url);
-      assert.ok(await eventually(() => server.log().includes('cannot serve yet')), 'the start-up health warning was logged');
+      assert.ok(
+        await eventually(() => server.log().includes('cannot serve yet')),
+        'the start-up health warning was logged',
+      );
       // Guards against a hang (a process that stopped answering), not timing assertions.
-      assert.equal((await fetch(`${origin}/ready`, { signal: AbortSignal.timeout(30_000) })).status, 503);
-      const details = await (await fetch(`${origin}/ready`, { headers: { authorization: `Bearer ${adminKey}` }, signal: AbortSignal.timeout(30_000) })).text();
+      assert.equal(
+        (await fetch(`${origin}/ready`, { signal: AbortSignal.timeout(30_000) })).status,
+        503,
+      );
+      const details = await (
+        await fetch(`${origin}/ready`, {
+          headers: { authorization: `Bearer ${adminKey}` },
+          signal: AbortSignal.timeout(30_000),
+        })
+      ).text();
       assert.ok(!details.includes(PASSWORD));
       assert.match(details, /operator:\*\*\*@/);
-      const chat = (model: string): Promise<Response> => fetch(`${server.url}/chat/completions`, {
-        method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${adminKey}` },
-        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }), signal: AbortSignal.timeout(30_000),
-      });
+      const chat = (model: string): Promise<Response> =>
+        fetch(`${server.url}/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${adminKey}` },
+          body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
+          signal: AbortSignal.timeout(30_000),
+        });
       assert.equal((await chat('unreachable')).status, 503);
-      replay.setBehavior({ failWith: { status: 500, body: { error: { message: 'upstream exploded' } } } });
+      replay.setBehavior({
+        failWith: { status: 500, body: { error: { message: 'upstream exploded' } } },
+      });
       assert.equal((await chat('reachable')).status, 500);
       const exited = new Promise((resolve) => server.child.once('exit', resolve));
       server.child.kill('SIGTERM');

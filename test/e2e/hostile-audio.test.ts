@@ -6,7 +6,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startRialto, type TestRialto } from '../support/start-rialto.ts';
 import { validateResponse } from '../support/spec/spec-validator.ts';
-import { startOpenAiAudioServer, type OpenAiAudioServer } from '../support/upstream/openai-audio-server.ts';
+import {
+  startOpenAiAudioServer,
+  type OpenAiAudioServer,
+} from '../support/upstream/openai-audio-server.ts';
 import { asrModel, ledgerDuring, PER_SECOND } from './upstream-audio-support.ts';
 import { slowWav } from '../support/tone-wav.ts';
 
@@ -23,7 +26,16 @@ describe('POST /audio/transcriptions with audio that decodes past the cap', () =
     rialto = await startRialto({
       mediaLimits: { audio: { maxSeconds: MAX_SECONDS } },
       models: [
-        { id: 'asr-sphinx', type: 'asr', engine: { kind: 'pocketsphinx' }, pricing: { input: { usd: 0, diem: 0 }, output: { usd: 0, diem: 0 }, per_audio_second: { usd: PER_SECOND, diem: PER_SECOND } } },
+        {
+          id: 'asr-sphinx',
+          type: 'asr',
+          engine: { kind: 'pocketsphinx' },
+          pricing: {
+            input: { usd: 0, diem: 0 },
+            output: { usd: 0, diem: 0 },
+            per_audio_second: { usd: PER_SECOND, diem: PER_SECOND },
+          },
+        },
         asrModel('asr-whisper', whisper.url),
       ],
     });
@@ -41,14 +53,23 @@ describe('POST /audio/transcriptions with audio that decodes past the cap', () =
         const body = new FormData();
         body.append('file', new Blob([bomb]), 'bomb.wav');
         body.append('model', model);
-        const answer = fetch(`${rialto.baseURL}${PATH}`, { method: 'POST', headers: { authorization: `Bearer ${rialto.inferenceKey}` }, body });
+        const answer = fetch(`${rialto.baseURL}${PATH}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${rialto.inferenceKey}` },
+          body,
+        });
         assert.equal((await fetch(`${rialto.origin}/health`)).status, 200);
         const response = await answer;
-        const error = (await response.json()) as { error: string; details?: { file?: { _errors: string[] } } };
+        const error = (await response.json()) as {
+          error: string;
+          details?: { file?: { _errors: string[] } };
+        };
         assert.equal(response.status, 400, JSON.stringify(error));
         validateResponse({ method: 'POST', path: PATH, status: 400, body: error });
         assert.equal(error.error, 'Invalid request parameters');
-        assert.deepEqual(error.details?.file?._errors, [`The audio lasts more than ${MAX_SECONDS} seconds, the most transcribed in one request`]);
+        assert.deepEqual(error.details?.file?._errors, [
+          `The audio lasts more than ${MAX_SECONDS} seconds, the most transcribed in one request`,
+        ]);
       });
       assert.equal(whisper.requests.length, sent);
       assert.deepEqual([added.length, spent], [0, 0]);
@@ -56,14 +77,28 @@ describe('POST /audio/transcriptions with audio that decodes past the cap', () =
   }
 
   it('speech under the cap is still transcribed', async () => {
-    const speech = execFileSync('espeak-ng', ['-v', 'en-us+klatt', '-s', '150', '--stdout', 'the president said the economy is growing']);
+    const speech = execFileSync('espeak-ng', [
+      '-v',
+      'en-us+klatt',
+      '-s',
+      '150',
+      '--stdout',
+      'the president said the economy is growing',
+    ]);
     const body = new FormData();
     body.append('file', new Blob([speech]), 'speech.wav');
     body.append('model', 'asr-whisper');
-    const response = await fetch(`${rialto.baseURL}${PATH}`, { method: 'POST', headers: { authorization: `Bearer ${rialto.inferenceKey}` }, body });
+    const response = await fetch(`${rialto.baseURL}${PATH}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${rialto.inferenceKey}` },
+      body,
+    });
     const transcription = (await response.json()) as { text: string; duration: number };
     assert.equal(response.status, 200, JSON.stringify(transcription));
-    assert.ok(transcription.duration > 1 && transcription.duration < 10, String(transcription.duration));
+    assert.ok(
+      transcription.duration > 1 && transcription.duration < 10,
+      String(transcription.duration),
+    );
   });
 });
 
@@ -83,7 +118,11 @@ describe('POST /audio/transcriptions admits before it decodes', () => {
       const body = new FormData();
       body.append('file', new Blob([slowWav(1, 4000)]), 'bomb.wav');
       body.append('model', 'asr-sphinx');
-      const response = await fetch(`${rialto.baseURL}${PATH}`, { method: 'POST', headers: { authorization: `Bearer ${rialto.inferenceKey}` }, body });
+      const response = await fetch(`${rialto.baseURL}${PATH}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${rialto.inferenceKey}` },
+        body,
+      });
       return { status: response.status, body: (await response.json()) as { error: string } };
     };
     // The first is admitted, decoded and refused for its length; the second is refused at admission.

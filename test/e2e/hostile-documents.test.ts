@@ -13,22 +13,41 @@ import { startRialto, type TestRialto } from '../support/start-rialto.ts';
 import { validateResponse } from '../support/spec/spec-validator.ts';
 
 const PRICE = { usd: 0.01, diem: 0.01 };
-const LIFTED = { archive: { maxUnpackedBytes: 2 ** 40, maxEntries: 1e6, maxCompressionRatio: 1e6 }, html: { maxBytes: 2 ** 40, maxElements: 1e9, maxDepth: 1e6 } };
+const LIFTED = {
+  archive: { maxUnpackedBytes: 2 ** 40, maxEntries: 1e6, maxCompressionRatio: 1e6 },
+  html: { maxBytes: 2 ** 40, maxElements: 1e9, maxDepth: 1e6 },
+};
 // A priced chat model whose engine is never reached: every request here is refused before it.
-const READER = { id: 'reader', engine: { kind: 'openai-compatible', endpoints: [{ url: 'http://127.0.0.1:9/v1' }], model: 'reader' }, pricing: { input: PRICE, output: PRICE } };
+const READER = {
+  id: 'reader',
+  engine: {
+    kind: 'openai-compatible',
+    endpoints: [{ url: 'http://127.0.0.1:9/v1' }],
+    model: 'reader',
+  },
+  pricing: { input: PRICE, output: PRICE },
+};
 
 /** Pages for /augment/scrape and chat, and every path asked for. */
-async function startPageServer(pages: Record<string, string | Buffer>): Promise<{ url: string; asked: string[]; close: () => Promise<void> }> {
+async function startPageServer(
+  pages: Record<string, string | Buffer>,
+): Promise<{ url: string; asked: string[]; close: () => Promise<void> }> {
   const asked: string[] = [];
   const server: Server = createServer((request, response) => {
     asked.push(request.url ?? '');
     const page = pages[request.url ?? ''];
     if (page === undefined) return void response.writeHead(404).end();
-    response.writeHead(200, { 'content-type': typeof page === 'string' ? 'text/html; charset=utf-8' : 'application/octet-stream' }).end(page);
+    response
+      .writeHead(200, {
+        'content-type':
+          typeof page === 'string' ? 'text/html; charset=utf-8' : 'application/octet-stream',
+      })
+      .end(page);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, asked,
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    asked,
     close: async () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
@@ -46,7 +65,10 @@ function documentForm(bytes: Buffer, name: string): FormData {
  * Sends `attack` and polls /health one request after another until the attack is answered; returns the attack's
  * status and body and how many /health polls were answered (200) before it was.
  */
-async function whileAttacked(rialto: TestRialto, attack: () => Promise<Response>): Promise<{ status: number; body: Record<string, unknown>; healthAnswered: number }> {
+async function whileAttacked(
+  rialto: TestRialto,
+  attack: () => Promise<Response>,
+): Promise<{ status: number; body: Record<string, unknown>; healthAnswered: number }> {
   let answered = false;
   let healthAnswered = 0;
   const polling = (async () => {
@@ -81,26 +103,58 @@ describe('hostile documents and pages', () => {
   const bombs: Record<string, Buffer> = {};
 
   before(async () => {
-    [bombs['bomb.docx'], bombs['bomb.xlsx'], bombs['bomb.pptx']] = await Promise.all([docxBomb(), xlsxBomb(), pptxBomb()]);
-    pages = await startPageServer({ '/deep': deepPage(), '/flat': flatPage(), '/bomb.docx': bombs['bomb.docx']! });
+    [bombs['bomb.docx'], bombs['bomb.xlsx'], bombs['bomb.pptx']] = await Promise.all([
+      docxBomb(),
+      xlsxBomb(),
+      pptxBomb(),
+    ]);
+    pages = await startPageServer({
+      '/deep': deepPage(),
+      '/flat': flatPage(),
+      '/bomb.docx': bombs['bomb.docx']!,
+    });
     const fetchPolicy = { allowHosts: ['127.0.0.1'] };
     [guarded, lifted] = await Promise.all([
-      startRialto({ fetch: fetchPolicy, augment: { pricing: { textParser: PRICE, scrape: PRICE, search: PRICE } }, models: [READER] }),
+      startRialto({
+        fetch: fetchPolicy,
+        augment: { pricing: { textParser: PRICE, scrape: PRICE, search: PRICE } },
+        models: [READER],
+      }),
       // The caps lifted: only the pool's heap and time limits stand between the bombs and the server.
-      startRialto({ fetch: fetchPolicy, parsers: { workers: 1, memoryMb: 128, timeoutMs: 10_000, ...LIFTED } }),
+      startRialto({
+        fetch: fetchPolicy,
+        parsers: { workers: 1, memoryMb: 128, timeoutMs: 10_000, ...LIFTED },
+      }),
     ]);
   });
   after(async () => {
     await Promise.all([guarded?.close(), lifted?.close(), pages?.close()]);
   });
 
-  const post = (rialto: TestRialto, path: string, body: FormData | string, key = rialto.inferenceKey): Promise<Response> => fetch(`${rialto.baseURL}${path}`, {
-    method: 'POST', body, headers: { authorization: `Bearer ${key}`, ...(typeof body === 'string' ? { 'content-type': 'application/json' } : {}) },
-  });
+  const post = (
+    rialto: TestRialto,
+    path: string,
+    body: FormData | string,
+    key = rialto.inferenceKey,
+  ): Promise<Response> =>
+    fetch(`${rialto.baseURL}${path}`, {
+      method: 'POST',
+      body,
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(typeof body === 'string' ? { 'content-type': 'application/json' } : {}),
+      },
+    });
 
   it('DOCX, XLSX and PPTX bombs (150 MB unpacked) are a 400 naming the cap, from the zip directory alone', async () => {
-    for (const [name, format] of [['bomb.docx', 'DOCX'], ['bomb.xlsx', 'XLSX'], ['bomb.pptx', 'PPTX']] as const) {
-      const { status, body } = await whileAttacked(guarded, () => post(guarded, '/augment/text-parser', documentForm(bombs[name]!, name)));
+    for (const [name, format] of [
+      ['bomb.docx', 'DOCX'],
+      ['bomb.xlsx', 'XLSX'],
+      ['bomb.pptx', 'PPTX'],
+    ] as const) {
+      const { status, body } = await whileAttacked(guarded, () =>
+        post(guarded, '/augment/text-parser', documentForm(bombs[name]!, name)),
+      );
       assert.equal(status, 400, JSON.stringify(body));
       validateResponse({ method: 'POST', path: '/augment/text-parser', status: 400, body });
       assert.equal(reasonOf(body), `The ${format} file unpacks to more than 100 MB.`);
@@ -109,29 +163,60 @@ describe('hostile documents and pages', () => {
 
   it('with the caps lifted, each bomb is stopped at the parser heap or time limit (400) while /health keeps answering', async () => {
     for (const name of ['bomb.docx', 'bomb.xlsx', 'bomb.pptx']) {
-      const { status, body, healthAnswered } = await whileAttacked(lifted, () => post(lifted, '/augment/text-parser', documentForm(bombs[name]!, name)));
+      const { status, body, healthAnswered } = await whileAttacked(lifted, () =>
+        post(lifted, '/augment/text-parser', documentForm(bombs[name]!, name)),
+      );
       assert.equal(status, 400, `${name}: ${JSON.stringify(body)}`);
-      assert.match(reasonOf(body), /^The file (needs more than 128 MB of memory to parse|took longer than 10 s to parse)\.$/, name);
-      assert.ok(healthAnswered >= 3, `${name}: /health answered ${healthAnswered} times while the bomb was parsed`);
+      assert.match(
+        reasonOf(body),
+        /^The file (needs more than 128 MB of memory to parse|took longer than 10 s to parse)\.$/,
+        name,
+      );
+      assert.ok(
+        healthAnswered >= 3,
+        `${name}: /health answered ${healthAnswered} times while the bomb was parsed`,
+      );
     }
     // The server and its parsers still work.
-    const response = await post(lifted, '/augment/text-parser', documentForm(Buffer.from('still here'), 'note.txt'));
+    const response = await post(
+      lifted,
+      '/augment/text-parser',
+      documentForm(Buffer.from('still here'), 'note.txt'),
+    );
     assert.deepEqual(await response.json(), { text: 'still here', tokens: 3 });
   });
 
   it('a chat file part that is a bomb is a 400 naming the file and the cap', async () => {
     const dataUrl = `data:application/octet-stream;base64,${bombs['bomb.docx']!.toString('base64')}`;
-    const response = await post(guarded, '/chat/completions', JSON.stringify({
-      model: 'reader', messages: [{ role: 'user', content: [{ type: 'text', text: 'read' }, { type: 'file', file: { filename: 'report.docx', file_data: dataUrl } }] }],
-    }));
+    const response = await post(
+      guarded,
+      '/chat/completions',
+      JSON.stringify({
+        model: 'reader',
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'read' },
+              { type: 'file', file: { filename: 'report.docx', file_data: dataUrl } },
+            ],
+          },
+        ],
+      }),
+    );
     const body = (await response.json()) as Record<string, unknown>;
     assert.equal(response.status, 400, JSON.stringify(body));
     assert.equal(body.error, 'report.docx: The DOCX file unpacks to more than 100 MB.');
   });
 
   it('a page 20,000 <div>s deep and a 4.7 MB flat page are a 400 naming the cap, before any DOM is built', async () => {
-    for (const [path, reason] of [['/deep', 'The page nests elements more than 128 deep.'], ['/flat', 'The page has more than 20000 elements.']] as const) {
-      const { status, body } = await whileAttacked(guarded, () => post(guarded, '/augment/scrape', JSON.stringify({ url: `${pages.url}${path}` })));
+    for (const [path, reason] of [
+      ['/deep', 'The page nests elements more than 128 deep.'],
+      ['/flat', 'The page has more than 20000 elements.'],
+    ] as const) {
+      const { status, body } = await whileAttacked(guarded, () =>
+        post(guarded, '/augment/scrape', JSON.stringify({ url: `${pages.url}${path}` })),
+      );
       assert.equal(status, 400, JSON.stringify(body));
       validateResponse({ method: 'POST', path: '/augment/scrape', status: 400, body });
       assert.equal(body.error, reason);
@@ -140,23 +225,56 @@ describe('hostile documents and pages', () => {
 
   it('with the caps lifted, the same pages are stopped at the parser heap or time limit (400) while /health keeps answering', async () => {
     for (const path of ['/deep', '/flat']) {
-      const { status, body, healthAnswered } = await whileAttacked(lifted, () => post(lifted, '/augment/scrape', JSON.stringify({ url: `${pages.url}${path}` })));
+      const { status, body, healthAnswered } = await whileAttacked(lifted, () =>
+        post(lifted, '/augment/scrape', JSON.stringify({ url: `${pages.url}${path}` })),
+      );
       assert.equal(status, 400, `${path}: ${JSON.stringify(body)}`);
-      assert.match(String(body.error), /^The page (needs more than 128 MB of memory to read|took longer than 10 s to read)\.$/, path);
-      assert.ok(healthAnswered >= 3, `${path}: /health answered ${healthAnswered} times while the page was read`);
+      assert.match(
+        String(body.error),
+        /^The page (needs more than 128 MB of memory to read|took longer than 10 s to read)\.$/,
+        path,
+      );
+      assert.ok(
+        healthAnswered >= 3,
+        `${path}: /health answered ${healthAnswered} times while the page was read`,
+      );
     }
   });
 
   it('a key that may spend nothing gets its 402 before any file or page is fetched or parsed', async () => {
-    const broke = (await guarded.keys.create({ apiKeyType: 'INFERENCE', description: 'spends nothing', consumptionLimits: { usd: 0, diem: 0, vcu: null } })).apiKey;
+    const broke = (
+      await guarded.keys.create({
+        apiKeyType: 'INFERENCE',
+        description: 'spends nothing',
+        consumptionLimits: { usd: 0, diem: 0, vcu: null },
+      })
+    ).apiKey;
     const asked = pages.asked.length;
-    const chat = (content: unknown[], parameters: Record<string, unknown> = {}) => post(guarded, '/chat/completions', JSON.stringify({
-      model: 'reader', messages: [{ role: 'user', content }], venice_parameters: parameters,
-    }), broke);
+    const chat = (content: unknown[], parameters: Record<string, unknown> = {}) =>
+      post(
+        guarded,
+        '/chat/completions',
+        JSON.stringify({
+          model: 'reader',
+          messages: [{ role: 'user', content }],
+          venice_parameters: parameters,
+        }),
+        broke,
+      );
     for (const response of [
-      await chat([{ type: 'text', text: 'read' }, { type: 'file', file: { filename: 'bomb.docx', file_data: `${pages.url}/bomb.docx` } }]),
-      await chat([{ type: 'text', text: `summarise ${pages.url}/deep` }], { enable_web_scraping: true }),
-      await post(guarded, '/augment/text-parser', documentForm(bombs['bomb.docx']!, 'bomb.docx'), broke),
+      await chat([
+        { type: 'text', text: 'read' },
+        { type: 'file', file: { filename: 'bomb.docx', file_data: `${pages.url}/bomb.docx` } },
+      ]),
+      await chat([{ type: 'text', text: `summarise ${pages.url}/deep` }], {
+        enable_web_scraping: true,
+      }),
+      await post(
+        guarded,
+        '/augment/text-parser',
+        documentForm(bombs['bomb.docx']!, 'bomb.docx'),
+        broke,
+      ),
       await post(guarded, '/augment/scrape', JSON.stringify({ url: `${pages.url}/deep` }), broke),
     ]) {
       const body = (await response.json()) as Record<string, unknown>;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tinyModelPath } from '../fixtures/tiny-gguf.ts';
@@ -13,7 +13,9 @@ import { RIALTO_BIN } from '../support/spawn-rialto.ts';
 // a file that is no GGUF is skipped with a warning naming it; `rialto pull` says a running server picks it up.
 
 function withoutRialtoSettings(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('RIALTO_')));
+  return Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith('RIALTO_')),
+  );
 }
 
 async function eventually(check: () => Promise<boolean>): Promise<boolean> {
@@ -33,11 +35,17 @@ test('a GGUF copied into data/models while serving is served, a non-GGUF is skip
   // A junk file there at start is skipped with its name, and the start goes on.
   writeFileSync(join(models, 'junk-at-start.gguf'), 'not a model at all');
   const fixed = `rk-${'00000000000000cc'}-${'d'.repeat(43)}`;
-  const server = startServe([], { cwd: directory, env: { ...withoutRialtoSettings(), RIALTO_ADMIN_KEY: fixed } });
+  const server = startServe([], {
+    cwd: directory,
+    env: { ...withoutRialtoSettings(), RIALTO_ADMIN_KEY: fixed },
+  });
   try {
     const [, origin] = await server.waitFor(/Rialto listening on (http:\/\/[^\s"/]+)/);
     assert.match(server.stdout(), /Skipped [^"]*junk-at-start\.gguf: not a GGUF file/);
-    const ids = async (): Promise<string[]> => ((await (await fetch(`${origin}/v1/models`)).json()) as { data: { id: string }[] }).data.map((model) => model.id);
+    const ids = async (): Promise<string[]> =>
+      ((await (await fetch(`${origin}/v1/models`)).json()) as { data: { id: string }[] }).data.map(
+        (model) => model.id,
+      );
     assert.deepEqual(await ids(), []);
 
     // Written in two halves, a moment apart: the half-written file must not be loaded (its size is not yet stable).
@@ -47,12 +55,21 @@ test('a GGUF copied into data/models while serving is served, a non-GGUF is skip
     writeFileSync(join(models, 'Hot-Chat.gguf'), bytes);
     assert.ok(await eventually(async () => (await ids()).includes('hot-chat')), server.stdout());
     const chat = await fetch(`${origin}/v1/chat/completions`, {
-      method: 'POST', headers: { authorization: `Bearer ${fixed}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'default', messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }),
+      method: 'POST',
+      headers: { authorization: `Bearer ${fixed}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'default',
+        messages: [{ role: 'user', content: 'hi' }],
+        max_tokens: 2,
+      }),
     });
     assert.equal(chat.status, 200, await chat.clone().text());
     assert.equal(((await chat.json()) as { model: string }).model, 'hot-chat');
-    assert.doesNotMatch(server.stdout(), /Hot-Chat\.gguf: (?!not)/, 'the half-written file was not loaded');
+    assert.doesNotMatch(
+      server.stdout(),
+      /Hot-Chat\.gguf: (?!not)/,
+      'the half-written file was not loaded',
+    );
 
     writeFileSync(join(models, 'junk-later.gguf'), Buffer.alloc(1024, 7));
     assert.ok(await server.waitFor(/Skipped [^"]*junk-later\.gguf: not a GGUF file/));
@@ -60,8 +77,13 @@ test('a GGUF copied into data/models while serving is served, a non-GGUF is skip
     unlinkSync(join(models, 'Hot-Chat.gguf'));
     assert.ok(await eventually(async () => !(await ids()).includes('hot-chat')), server.stdout());
     const gone = await fetch(`${origin}/v1/chat/completions`, {
-      method: 'POST', headers: { authorization: `Bearer ${fixed}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'hot-chat', messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }),
+      method: 'POST',
+      headers: { authorization: `Bearer ${fixed}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'hot-chat',
+        messages: [{ role: 'user', content: 'hi' }],
+        max_tokens: 2,
+      }),
     });
     assert.equal(gone.status, 404);
     assert.equal(server.child.exitCode, null, 'the server still runs');
@@ -77,13 +99,24 @@ test('rialto pull says that a running server serves the file without a restart, 
   try {
     writeFileSync(join(directory, 'rialto.yaml'), 'dataDirectory: ./data\n');
     const pulled = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [RIALTO_BIN, 'pull', `${files.url}/files/tiny.gguf`, '--config', join(directory, 'rialto.yaml')]);
+      const child = spawn(process.execPath, [
+        RIALTO_BIN,
+        'pull',
+        `${files.url}/files/tiny.gguf`,
+        '--config',
+        join(directory, 'rialto.yaml'),
+      ]);
       let stderr = '';
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+        stderr += chunk;
+      });
       child.on('exit', (code) => resolve({ code, stderr }));
     });
     assert.equal(pulled.code, 0, pulled.stderr);
-    assert.match(pulled.stderr, /running 'rialto serve' serves it within seconds, without a restart \(as model tiny\)/);
+    assert.match(
+      pulled.stderr,
+      /running 'rialto serve' serves it within seconds, without a restart \(as model tiny\)/,
+    );
   } finally {
     await files.close();
     rmSync(directory, { recursive: true, force: true });

@@ -11,10 +11,21 @@ const PAUSE_MS = 25;
 export const ZERO = { usd: 0, diem: 0 };
 export const price = (usd: number): { usd: number; diem: number } => ({ usd, diem: usd });
 
-export async function post(rialto: TestRialto, path: string, body: unknown, key: string | null = rialto.inferenceKey, headers: Record<string, string> = {}): Promise<Response> {
+export async function post(
+  rialto: TestRialto,
+  path: string,
+  body: unknown,
+  key: string | null = rialto.inferenceKey,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   return fetch(`${rialto.baseURL}${path}`, {
-    method: 'POST', body: JSON.stringify(body),
-    headers: { 'content-type': 'application/json', ...(key === null ? {} : { authorization: `Bearer ${key}` }), ...headers },
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: {
+      'content-type': 'application/json',
+      ...(key === null ? {} : { authorization: `Bearer ${key}` }),
+      ...headers,
+    },
   });
 }
 
@@ -30,10 +41,18 @@ export async function until<T>(what: string, condition: () => Promise<T | undefi
 }
 
 /** Retrieves until the answer is no longer the PROCESSING status (media, or an error); that answer. */
-export async function retrieveUntilDone(rialto: TestRialto, path: string, body: Record<string, unknown>, key?: string): Promise<Response> {
+export async function retrieveUntilDone(
+  rialto: TestRialto,
+  path: string,
+  body: Record<string, unknown>,
+  key?: string,
+): Promise<Response> {
   return until(`${path} to finish`, async () => {
     const response = await post(rialto, path, body, key);
-    if (response.status === 200 && (response.headers.get('content-type') ?? '').startsWith('application/json')) {
+    if (
+      response.status === 200 &&
+      (response.headers.get('content-type') ?? '').startsWith('application/json')
+    ) {
       const status = (await response.json()) as { status: string };
       assert.equal(status.status, 'PROCESSING');
       return undefined;
@@ -43,11 +62,20 @@ export async function retrieveUntilDone(rialto: TestRialto, path: string, body: 
 }
 
 /** The usage records of one job (its queue_id is the request id of its reservation). */
-export async function recordsOf(rialto: TestRialto, queueId: string, accountId = 'default'): Promise<UsageRecord[]> {
-  return (await rialto.store.usage.list({ accountId, limit: 10_000 })).filter((record) => record.requestId === queueId);
+export async function recordsOf(
+  rialto: TestRialto,
+  queueId: string,
+  accountId = 'default',
+): Promise<UsageRecord[]> {
+  return (await rialto.store.usage.list({ accountId, limit: 10_000 })).filter(
+    (record) => record.requestId === queueId,
+  );
 }
 
-export async function usdBalance(rialto: TestRialto, accountId = 'default'): Promise<{ balance: number; reserved: number }> {
+export async function usdBalance(
+  rialto: TestRialto,
+  accountId = 'default',
+): Promise<{ balance: number; reserved: number }> {
   const account = (await rialto.store.accounts.find(accountId))!;
   return { balance: account.usdBalance, reserved: account.usdReserved };
 }

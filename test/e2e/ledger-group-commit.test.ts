@@ -10,7 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startReplayServer } from '../support/upstream/upstream-replay-server.ts';
 import { RIALTO_BIN, spawnRialto, type SpawnedRialto } from '../support/spawn-rialto.ts';
-import { dropSchema, TEST_DATABASE_URL, uniqueSchemaName } from '../support/postgres-test-database.ts';
+import {
+  dropSchema,
+  TEST_DATABASE_URL,
+  uniqueSchemaName,
+} from '../support/postgres-test-database.ts';
 import { usageRecords } from '../support/ledger-books.ts';
 import { openSqliteStore } from '../../src/storage/sqlite-store.ts';
 import { openPostgresStore } from '../../src/storage/postgres-store.ts';
@@ -22,41 +26,82 @@ const POSTGRES = process.env.RIALTO_TEST_STORE === 'postgres';
 /** What one replayed answer costs: 16 prompt tokens at 1 USD and 8 completion tokens at 2 USD per 1M. */
 const PER_REQUEST = toNanos((16 * 1 + 8 * 2) / 1e6);
 
-interface Setup { directory: string; config: string; environment: NodeJS.ProcessEnv; schema: string; openStore: () => Promise<Store>; cli: (args: string[]) => string }
+interface Setup {
+  directory: string;
+  config: string;
+  environment: NodeJS.ProcessEnv;
+  schema: string;
+  openStore: () => Promise<Store>;
+  cli: (args: string[]) => string;
+}
 
 function setUp(replayUrl: string, leaseSeconds: number): Setup {
   const directory = mkdtempSync(join(tmpdir(), 'rialto-group-commit-'));
   const schema = uniqueSchemaName();
-  const environment: NodeJS.ProcessEnv = { ...process.env, ...(POSTGRES ? { DATABASE_URL: `${TEST_DATABASE_URL}?schema=${schema}` } : {}) };
+  const environment: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...(POSTGRES ? { DATABASE_URL: `${TEST_DATABASE_URL}?schema=${schema}` } : {}),
+  };
   delete environment.RIALTO_CONFIG;
   const config = join(directory, 'rialto.yaml');
-  writeFileSync(config, [
-    'server: { port: 0 }', 'dataDirectory: ./data', 'logLevel: info', 'systemPrompt: ""', `billing: { leaseSeconds: ${leaseSeconds} }`, 'rateLimits: { enabled: false }',
-    'models:', '  - id: paid', '    engine: { kind: openai-compatible, model: Qwen/Qwen3-8B, endpoints: [{ url: "' + replayUrl + '" }] }',
-    '    pricing: { input: { usd: 1, diem: 1 }, output: { usd: 2, diem: 2 } }', '',
-  ].join('\n'));
+  writeFileSync(
+    config,
+    [
+      'server: { port: 0 }',
+      'dataDirectory: ./data',
+      'logLevel: info',
+      'systemPrompt: ""',
+      `billing: { leaseSeconds: ${leaseSeconds} }`,
+      'rateLimits: { enabled: false }',
+      'models:',
+      '  - id: paid',
+      '    engine: { kind: openai-compatible, model: Qwen/Qwen3-8B, endpoints: [{ url: "' +
+        replayUrl +
+        '" }] }',
+      '    pricing: { input: { usd: 1, diem: 1 }, output: { usd: 2, diem: 2 } }',
+      '',
+    ].join('\n'),
+  );
   const cli = (args: string[]): string => {
-    const run = spawnSync(process.execPath, [RIALTO_BIN, ...args, '--config', config], { encoding: 'utf8', env: environment });
+    const run = spawnSync(process.execPath, [RIALTO_BIN, ...args, '--config', config], {
+      encoding: 'utf8',
+      env: environment,
+    });
     assert.equal(run.status, 0, run.stderr);
     return run.stdout.trim();
   };
-  const openStore = () => (POSTGRES ? openPostgresStore(TEST_DATABASE_URL, { schema }) : openSqliteStore(join(directory, 'data', 'rialto.db')));
+  const openStore = () =>
+    POSTGRES
+      ? openPostgresStore(TEST_DATABASE_URL, { schema })
+      : openSqliteStore(join(directory, 'data', 'rialto.db'));
   return { directory, config, environment, schema, openStore, cli };
 }
 
 async function tearDown(setup: Setup, servers: SpawnedRialto[]): Promise<void> {
-  await Promise.all(servers.filter(({ child }) => child.exitCode === null && child.signalCode === null).map(async ({ child }) => {
-    child.kill('SIGTERM');
-    await once(child, 'exit');
-  }));
+  await Promise.all(
+    servers
+      .filter(({ child }) => child.exitCode === null && child.signalCode === null)
+      .map(async ({ child }) => {
+        child.kill('SIGTERM');
+        await once(child, 'exit');
+      }),
+  );
   if (POSTGRES) await dropSchema(setup.schema);
   rmSync(setup.directory, { recursive: true, force: true });
 }
 
 /** Chat completions the upstream received (the model health monitor's probes left out). */
-const chats = (requests: { path: string }[]): number => requests.filter(({ path }) => path.endsWith('/chat/completions')).length;
+const chats = (requests: { path: string }[]): number =>
+  requests.filter(({ path }) => path.endsWith('/chat/completions')).length;
 
-const body = (stream: boolean): string => JSON.stringify({ model: 'paid', messages: [{ role: 'user', content: '#plain hi' }], max_tokens: 64, stream, ...(stream ? { stream_options: { include_usage: true } } : {}) });
+const body = (stream: boolean): string =>
+  JSON.stringify({
+    model: 'paid',
+    messages: [{ role: 'user', content: '#plain hi' }],
+    max_tokens: 64,
+    stream,
+    ...(stream ? { stream_options: { include_usage: true } } : {}),
+  });
 
 test('2 processes, 120 concurrent streams on a key whose limit pays for 40: exactly as many worst cases as fit are admitted, the rest refused 402, the books exact', async () => {
   const replay = await startReplayServer({ flavor: 'vllm' });
@@ -70,16 +115,28 @@ test('2 processes, 120 concurrent streams on a key whose limit pays for 40: exac
     const limiting = await setup.openStore();
     try {
       const [created] = await limiting.apiKeys.listActive();
-      await limiting.apiKeys.update(created!.id, { consumptionLimits: { usd: limit, diem: null, vcu: null } });
+      await limiting.apiKeys.update(created!.id, {
+        consumptionLimits: { usd: limit, diem: null, vcu: null },
+      });
     } finally {
       await limiting.close();
     }
-    servers.push(...await Promise.all([0, 1].map(() => spawnRialto(setup.config, setup.environment))));
-    replay.setBehavior({ gate: new Promise<void>((resolve) => { release = resolve; }) });
+    servers.push(
+      ...(await Promise.all([0, 1].map(() => spawnRialto(setup.config, setup.environment)))),
+    );
+    replay.setBehavior({
+      gate: new Promise<void>((resolve) => {
+        release = resolve;
+      }),
+    });
     let refused = 0;
     const others: string[] = [];
     const pending = Array.from({ length: 120 }, async (_, index) => {
-      const response = await fetch(`${servers[index % 2]!.url}/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: body(true) });
+      const response = await fetch(`${servers[index % 2]!.url}/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: body(true),
+      });
       if (response.status === 200) return { status: response.status, text: await response.text() };
       refused += 1;
       const text = await response.text();
@@ -88,8 +145,14 @@ test('2 processes, 120 concurrent streams on a key whose limit pays for 40: exac
     });
     // Every admitted stream holds its worst case until the gate opens: wait until each request is refused or forwarded.
     for (let turn = 0; refused + chats(replay.requests) < 120; turn++) {
-      assert.ok(chats(replay.requests) <= 40, `${chats(replay.requests)} forwarded at once on a limit that pays for 40`);
-      assert.ok(turn < 6000, `after 60 s, ${refused} refused and ${chats(replay.requests)} forwarded of 120`);
+      assert.ok(
+        chats(replay.requests) <= 40,
+        `${chats(replay.requests)} forwarded at once on a limit that pays for 40`,
+      );
+      assert.ok(
+        turn < 6000,
+        `after 60 s, ${refused} refused and ${chats(replay.requests)} forwarded of 120`,
+      );
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     const store = await setup.openStore();
@@ -101,8 +164,10 @@ test('2 processes, 120 concurrent streams on a key whose limit pays for 40: exac
       assert.ok(refused > 0 && admitted > 0, `${admitted} admitted, ${refused} refused`);
       assert.deepEqual(others, [], 'every refusal is a 402');
       const worstCase = held.usdReserved / admitted;
-      assert.ok(held.usdSpent === 0 && held.usdReserved <= limit && limit - held.usdReserved < worstCase,
-        `${admitted} worst cases of ${worstCase} nanos held on a limit of ${limit}: ${held.usdReserved} reserved`);
+      assert.ok(
+        held.usdSpent === 0 && held.usdReserved <= limit && limit - held.usdReserved < worstCase,
+        `${admitted} worst cases of ${worstCase} nanos held on a limit of ${limit}: ${held.usdReserved} reserved`,
+      );
       release();
       const answers = await Promise.all(pending);
       assert.equal(answers.filter((answer) => answer.status === 200).length, admitted);
@@ -112,11 +177,21 @@ test('2 processes, 120 concurrent streams on a key whose limit pays for 40: exac
       }
       const records = await usageRecords(store);
       assert.equal(records.length, admitted);
-      for (const item of records) assert.deepEqual({ status: item.status, amount: item.amount }, { status: 'completed', amount: PER_REQUEST });
-      const after = await store.ledger.keySpend(record.id, periodOf(record.limitPeriod, new Date()));
+      for (const item of records)
+        assert.deepEqual(
+          { status: item.status, amount: item.amount },
+          { status: 'completed', amount: PER_REQUEST },
+        );
+      const after = await store.ledger.keySpend(
+        record.id,
+        periodOf(record.limitPeriod, new Date()),
+      );
       assert.deepEqual([after.usdSpent, after.usdReserved], [admitted * PER_REQUEST, 0]);
       const account = (await store.accounts.find('default'))!;
-      assert.deepEqual([account.usdBalance, account.usdReserved], [toNanos(100) - admitted * PER_REQUEST, 0]);
+      assert.deepEqual(
+        [account.usdBalance, account.usdReserved],
+        [toNanos(100) - admitted * PER_REQUEST, 0],
+      );
     } finally {
       await store.close();
     }
@@ -142,7 +217,12 @@ test('SIGKILL while batches of settlements commit: nothing over-charged, nothing
     const clients = Array.from({ length: 32 }, async () => {
       while (!stop.signal.aborted) {
         try {
-          const response = await fetch(`${victim.url}/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: body(false), signal: stop.signal });
+          const response = await fetch(`${victim.url}/chat/completions`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+            body: body(false),
+            signal: stop.signal,
+          });
           const text = await response.text();
           if (response.status === 200 && text.includes('"usage"')) answered += 1;
         } catch {
@@ -169,12 +249,30 @@ test('SIGKILL while batches of settlements commit: nothing over-charged, nothing
       assert.equal(account.usdReserved, 0, 'nothing left reserved');
       const records = await usageRecords(store);
       const charged = records.filter((record) => record.amount > 0);
-      assert.ok(charged.length >= answered, `${charged.length} charged records for ${answered} answers the clients got`);
-      assert.ok(charged.length <= served, `${charged.length} charged records for ${served} answers the upstream gave`);
-      for (const record of charged) assert.deepEqual([record.status, record.amount], ['completed', PER_REQUEST]);
-      assert.ok(records.every((record) => record.amount === 0 || record.status === 'completed'), 'released reservations cost nothing');
-      assert.equal(new Set(records.map((record) => record.id)).size, records.length, 'no request recorded twice');
-      assert.equal(account.usdBalance, toNanos(10) - charged.length * PER_REQUEST, 'the balance went down by the sum of the records');
+      assert.ok(
+        charged.length >= answered,
+        `${charged.length} charged records for ${answered} answers the clients got`,
+      );
+      assert.ok(
+        charged.length <= served,
+        `${charged.length} charged records for ${served} answers the upstream gave`,
+      );
+      for (const record of charged)
+        assert.deepEqual([record.status, record.amount], ['completed', PER_REQUEST]);
+      assert.ok(
+        records.every((record) => record.amount === 0 || record.status === 'completed'),
+        'released reservations cost nothing',
+      );
+      assert.equal(
+        new Set(records.map((record) => record.id)).size,
+        records.length,
+        'no request recorded twice',
+      );
+      assert.equal(
+        account.usdBalance,
+        toNanos(10) - charged.length * PER_REQUEST,
+        'the balance went down by the sum of the records',
+      );
     } finally {
       await store.close();
     }

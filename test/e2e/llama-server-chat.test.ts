@@ -11,21 +11,51 @@ import { readSse } from '../support/read-sse.ts';
 
 const binary = await testLlamaServerBinary();
 
-describe('llama-server engine through the openai client', { skip: binary === undefined ? 'llama-server is not built (scripts/build-llama-server.sh)' : false }, () => {
+describe('llama-server engine through the openai client', {
+  skip: binary === undefined ? 'llama-server is not built (scripts/build-llama-server.sh)' : false,
+}, () => {
   let rialto: TestRialto;
 
   before(async () => {
     rialto = await startRialto({
       models: [
-        { id: 'tiny', engine: { kind: 'llama-server', path: await tinyModelPath(), binary, threads: 1, sequences: 2, contextSize: 1024 }, traits: ['default'] },
-        { id: 'tiny-vision', engine: { kind: 'llama-server', path: await tinyModelPath(), mmproj: await tinyMmprojPath(), binary, threads: 1, sequences: 1, contextSize: 1024 }, capabilities: { supportsVision: true } },
+        {
+          id: 'tiny',
+          engine: {
+            kind: 'llama-server',
+            path: await tinyModelPath(),
+            binary,
+            threads: 1,
+            sequences: 2,
+            contextSize: 1024,
+          },
+          traits: ['default'],
+        },
+        {
+          id: 'tiny-vision',
+          engine: {
+            kind: 'llama-server',
+            path: await tinyModelPath(),
+            mmproj: await tinyMmprojPath(),
+            binary,
+            threads: 1,
+            sequences: 1,
+            contextSize: 1024,
+          },
+          capabilities: { supportsVision: true },
+        },
       ],
     });
   });
   after(async () => rialto?.close());
 
   test('a completion validates against the spec, with the context llama-server gave each sequence', async () => {
-    const completion = await rialto.client.chat.completions.create({ model: 'tiny', messages: [{ role: 'user', content: 'Hello there' }], max_tokens: 8, temperature: 0 });
+    const completion = await rialto.client.chat.completions.create({
+      model: 'tiny',
+      messages: [{ role: 'user', content: 'Hello there' }],
+      max_tokens: 8,
+      temperature: 0,
+    });
     validateResponse({ method: 'POST', path: '/chat/completions', status: 200, body: completion });
     assert.ok((completion.choices[0]!.message.content ?? '').length > 0);
     assert.equal(completion.choices[0]!.finish_reason, 'length');
@@ -36,44 +66,109 @@ describe('llama-server engine through the openai client', { skip: binary === und
   });
 
   test('a stream validates chunk by chunk and carries the same text and usage as JSON', async () => {
-    const request = { model: 'tiny', messages: [{ role: 'user' as const, content: 'Stream please' }], max_tokens: 10, temperature: 0 };
+    const request = {
+      model: 'tiny',
+      messages: [{ role: 'user' as const, content: 'Stream please' }],
+      max_tokens: 10,
+      temperature: 0,
+    };
     const json = await rialto.client.chat.completions.create(request);
     const response = await fetch(`${rialto.baseURL}/chat/completions`, {
-      method: 'POST', headers: { authorization: `Bearer ${rialto.inferenceKey}`, 'content-type': 'application/json' },
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${rialto.inferenceKey}`,
+        'content-type': 'application/json',
+      },
       body: JSON.stringify({ ...request, stream: true, stream_options: { include_usage: true } }),
     });
     assert.equal(response.headers.get('x-venice-model-router'), 'llama-server');
     const events = await readSse(response);
     assert.equal(events.at(-1), '[DONE]');
-    const chunks = events.slice(0, -1).map((data) => JSON.parse(data) as { choices: { delta: { content?: string } }[]; usage?: { completion_tokens: number } });
+    const chunks = events.slice(0, -1).map(
+      (data) =>
+        JSON.parse(data) as {
+          choices: { delta: { content?: string } }[];
+          usage?: { completion_tokens: number };
+        },
+    );
     for (const chunk of chunks) validateChatCompletionChunk(chunk);
-    assert.equal(chunks.flatMap((chunk) => chunk.choices.map((choice) => choice.delta.content ?? '')).join(''), json.choices[0]!.message.content);
+    assert.equal(
+      chunks.flatMap((chunk) => chunk.choices.map((choice) => choice.delta.content ?? '')).join(''),
+      json.choices[0]!.message.content,
+    );
     assert.equal(chunks.at(-1)!.usage?.completion_tokens, json.usage?.completion_tokens);
   });
 
-  const image = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+  const image =
+    'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
 
   test('a model with its projector reads an image part: the image adds its tokens to the prompt (tiny-mmproj-gguf.ts)', async () => {
-    const ask = (content: string | ({ type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } })[]) =>
-      rialto.client.chat.completions.create({ model: 'tiny-vision', max_tokens: 4, temperature: 0, messages: [{ role: 'user', content }] });
+    const ask = (
+      content:
+        | string
+        | ({ type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } })[],
+    ) =>
+      rialto.client.chat.completions.create({
+        model: 'tiny-vision',
+        max_tokens: 4,
+        temperature: 0,
+        messages: [{ role: 'user', content }],
+      });
     const plain = await ask('What is this?');
-    const seeing = await ask([{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url: image } }]);
+    const seeing = await ask([
+      { type: 'text', text: 'What is this?' },
+      { type: 'image_url', image_url: { url: image } },
+    ]);
     validateResponse({ method: 'POST', path: '/chat/completions', status: 200, body: seeing });
     assert.ok((seeing.choices[0]!.message.content ?? '').length > 0);
     // 28×28 pixels in 14-pixel patches: 4 image tokens, besides whatever marks the image in the prompt.
-    assert.ok(seeing.usage!.prompt_tokens >= plain.usage!.prompt_tokens + 4, `${seeing.usage!.prompt_tokens} vs ${plain.usage!.prompt_tokens}`);
+    assert.ok(
+      seeing.usage!.prompt_tokens >= plain.usage!.prompt_tokens + 4,
+      `${seeing.usage!.prompt_tokens} vs ${plain.usage!.prompt_tokens}`,
+    );
   });
 
   test('/responses takes an input_image on the model with its projector', async () => {
-    const ask = (content: ({ type: 'input_text'; text: string } | { type: 'input_image'; image_url: string; detail: 'auto' })[]) =>
-      rialto.client.responses.create({ model: 'tiny-vision', max_output_tokens: 4, temperature: 0, input: [{ role: 'user', content }] });
+    const ask = (
+      content: (
+        | { type: 'input_text'; text: string }
+        | { type: 'input_image'; image_url: string; detail: 'auto' }
+      )[],
+    ) =>
+      rialto.client.responses.create({
+        model: 'tiny-vision',
+        max_output_tokens: 4,
+        temperature: 0,
+        input: [{ role: 'user', content }],
+      });
     const plain = await ask([{ type: 'input_text', text: 'What is this?' }]);
-    const seeing = await ask([{ type: 'input_text', text: 'What is this?' }, { type: 'input_image', image_url: image, detail: 'auto' }]);
+    const seeing = await ask([
+      { type: 'input_text', text: 'What is this?' },
+      { type: 'input_image', image_url: image, detail: 'auto' },
+    ]);
     assert.ok(seeing.output_text.length > 0);
-    assert.ok(seeing.usage!.input_tokens >= plain.usage!.input_tokens + 4, `${seeing.usage!.input_tokens} vs ${plain.usage!.input_tokens}`);
+    assert.ok(
+      seeing.usage!.input_tokens >= plain.usage!.input_tokens + 4,
+      `${seeing.usage!.input_tokens} vs ${plain.usage!.input_tokens}`,
+    );
   });
 
   test('an image part is refused for a model without vision, as for any text-only model', async () => {
-    await assert.rejects(rialto.client.chat.completions.create({ model: 'tiny', max_tokens: 4, messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url: image } }] }] }), { status: 400 });
+    await assert.rejects(
+      rialto.client.chat.completions.create({
+        model: 'tiny',
+        max_tokens: 4,
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'What is this?' },
+              { type: 'image_url', image_url: { url: image } },
+            ],
+          },
+        ],
+      }),
+      { status: 400 },
+    );
   });
 });

@@ -11,7 +11,9 @@ import type { LlamaServerEngine } from '../../src/engines/llama-server/llama-ser
 import { startRialto, type TestRialto } from '../support/start-rialto.ts';
 import { validateResponse } from '../support/spec/spec-validator.ts';
 
-const REPLAY = fileURLToPath(new URL('../support/upstream/replay-llama-server.ts', import.meta.url));
+const REPLAY = fileURLToPath(
+  new URL('../support/upstream/replay-llama-server.ts', import.meta.url),
+);
 
 describe('llama-server engine: its child dies under the server', () => {
   let folder: string;
@@ -22,9 +24,20 @@ describe('llama-server engine: its child dies under the server', () => {
     folder = await mkdtemp(join(tmpdir(), 'rialto-llama-server-e2e-'));
     refuseFile = join(folder, 'refuse');
     const binary = join(folder, 'llama-server');
-    await writeFile(binary, `#!/bin/sh\nREPLAY_REFUSE_FILE=${refuseFile} exec "${process.execPath}" --import tsx "${REPLAY}" "$@"\n`);
+    await writeFile(
+      binary,
+      `#!/bin/sh\nREPLAY_REFUSE_FILE=${refuseFile} exec "${process.execPath}" --import tsx "${REPLAY}" "$@"\n`,
+    );
     await chmod(binary, 0o755);
-    rialto = await startRialto({ models: [{ id: 'tiny', engine: { kind: 'llama-server', path: join(folder, 'tiny.gguf'), binary, threads: 1 }, traits: ['default'] }] });
+    rialto = await startRialto({
+      models: [
+        {
+          id: 'tiny',
+          engine: { kind: 'llama-server', path: join(folder, 'tiny.gguf'), binary, threads: 1 },
+          traits: ['default'],
+        },
+      ],
+    });
   });
   after(async () => {
     await rialto?.close();
@@ -32,10 +45,18 @@ describe('llama-server engine: its child dies under the server', () => {
   });
 
   const engine = (): LlamaServerEngine => rialto.registry.entries[0]!.engine as LlamaServerEngine;
-  const ask = () => fetch(`${rialto.baseURL}/chat/completions`, {
-    method: 'POST', headers: { authorization: `Bearer ${rialto.inferenceKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'tiny', messages: [{ role: 'user', content: '#plain Say hello' }] }),
-  });
+  const ask = () =>
+    fetch(`${rialto.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${rialto.inferenceKey}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({
+        model: 'tiny',
+        messages: [{ role: 'user', content: '#plain Say hello' }],
+      }),
+    });
   const until = async (condition: () => boolean): Promise<void> => {
     while (!condition()) await new Promise((resolve) => setTimeout(resolve, 10));
   };
@@ -44,8 +65,17 @@ describe('llama-server engine: its child dies under the server', () => {
     const first = await ask();
     assert.equal(first.status, 200);
     assert.equal(first.headers.get('x-venice-model-router'), 'llama-server');
-    validateResponse({ method: 'POST', path: '/chat/completions', status: 200, body: await first.json() });
-    assert.equal(rialto.registry.entries[0]!.config.contextLength, 4096, 'the context the child reported');
+    validateResponse({
+      method: 'POST',
+      path: '/chat/completions',
+      status: 200,
+      body: await first.json(),
+    });
+    assert.equal(
+      rialto.registry.entries[0]!.config.contextLength,
+      4096,
+      'the context the child reported',
+    );
 
     await writeFile(refuseFile, '');
     const pid = engine().pid;

@@ -8,7 +8,10 @@ import { toFile } from 'openai';
 import { tinyOnnxPath } from '../fixtures/tiny-onnx.ts';
 import { startRialto, type TestRialto } from '../support/start-rialto.ts';
 import { validateResponse } from '../support/spec/spec-validator.ts';
-import { startOpenAiImagesServer, type OpenAiImagesServer } from '../support/upstream/openai-images-server.ts';
+import {
+  startOpenAiImagesServer,
+  type OpenAiImagesServer,
+} from '../support/upstream/openai-images-server.ts';
 import { postGenerate } from './image-generate-support.ts';
 
 interface TraitsAnswer {
@@ -31,20 +34,50 @@ describe('GET /models/traits for tts, asr and image models', () => {
 
   before(async () => {
     localai = await startOpenAiImagesServer({ flavor: 'localai' });
-    const sd = { kind: 'openai-compatible', endpoints: [{ url: localai.url }], model: 'stablediffusion', imageApi: 'localai' };
+    const sd = {
+      kind: 'openai-compatible',
+      endpoints: [{ url: localai.url }],
+      model: 'stablediffusion',
+      imageApi: 'localai',
+    };
     rialto = await startRialto({
       models: [
         { id: 'tts-espeak', type: 'tts', engine: { kind: 'espeak-ng', voices: ['en-us'] } },
-        { id: 'tts-klatt', type: 'tts', engine: { kind: 'espeak-ng', voices: ['en-us+klatt'] }, traits: ['fastest'] },
+        {
+          id: 'tts-klatt',
+          type: 'tts',
+          engine: { kind: 'espeak-ng', voices: ['en-us+klatt'] },
+          traits: ['fastest'],
+        },
         { id: 'asr-first', type: 'asr', engine: { kind: 'pocketsphinx' } },
         { id: 'asr-claimed', type: 'asr', engine: { kind: 'pocketsphinx' }, traits: ['default'] },
-        { id: 'bg-remover', type: 'image', engine: { kind: 'onnx-background-removal', path: await tinyOnnxPath({ size: 64 }), threads: 1 } },
+        {
+          id: 'bg-remover',
+          type: 'image',
+          engine: {
+            kind: 'onnx-background-removal',
+            path: await tinyOnnxPath({ size: 64 }),
+            threads: 1,
+          },
+        },
         { id: 'sd-first', type: 'image', engine: sd },
-        { id: 'sd-best', type: 'image', engine: sd, traits: ['highest_quality', 'most_uncensored'] },
+        {
+          id: 'sd-best',
+          type: 'image',
+          engine: sd,
+          traits: ['highest_quality', 'most_uncensored'],
+        },
         { id: 'sd-late', type: 'image', engine: sd, traits: ['highest_quality', 'eliza-default'] },
         {
-          id: 'sd-removed', type: 'image', engine: sd, traits: ['fastest'],
-          deprecation: { date: '2020-01-01T00:00:00.000Z', removesAt: '2020-06-01T00:00:00.000Z', replacementModelId: 'sd-first' },
+          id: 'sd-removed',
+          type: 'image',
+          engine: sd,
+          traits: ['fastest'],
+          deprecation: {
+            date: '2020-01-01T00:00:00.000Z',
+            removesAt: '2020-06-01T00:00:00.000Z',
+            replacementModelId: 'sd-first',
+          },
         },
       ],
     });
@@ -56,9 +89,18 @@ describe('GET /models/traits for tts, asr and image models', () => {
 
   it('tts: the first model is the default; a configured trait names its model; ?type=tts answers only tts models', async () => {
     const body = await traits('tts');
-    assert.deepEqual(body, { object: 'list', type: 'tts', data: { default: 'tts-espeak', fastest: 'tts-klatt' } });
+    assert.deepEqual(body, {
+      object: 'list',
+      type: 'tts',
+      data: { default: 'tts-espeak', fastest: 'tts-klatt' },
+    });
     // The trait is a model name on /audio/speech (INVENTORY §2.4: exact id, then trait).
-    const spoken = await rialto.client.audio.speech.create({ model: 'fastest', voice: 'en-us+klatt', input: 'Hello.', response_format: 'wav' });
+    const spoken = await rialto.client.audio.speech.create({
+      model: 'fastest',
+      voice: 'en-us+klatt',
+      input: 'Hello.',
+      response_format: 'wav',
+    });
     assert.equal(spoken.headers.get('x-venice-model-id'), 'tts-klatt');
     assert.ok((await spoken.arrayBuffer()).byteLength > 0);
   });
@@ -68,9 +110,16 @@ describe('GET /models/traits for tts, asr and image models', () => {
     assert.deepEqual(body, { object: 'list', type: 'asr', data: { default: 'asr-claimed' } });
     // `default` resolves to it on /audio/transcriptions (a sentence audio-round-trip.test.ts shows pocketsphinx hears).
     const input = 'the president said the economy is growing';
-    const spoken = await rialto.client.audio.speech.create({ model: 'tts-klatt', voice: 'en-us+klatt', input, response_format: 'wav' });
+    const spoken = await rialto.client.audio.speech.create({
+      model: 'tts-klatt',
+      voice: 'en-us+klatt',
+      input,
+      response_format: 'wav',
+    });
     const file = await toFile(Buffer.from(await spoken.arrayBuffer()), 'speech.wav');
-    const { data, response } = await rialto.client.audio.transcriptions.create({ model: 'default', file }).withResponse();
+    const { data, response } = await rialto.client.audio.transcriptions
+      .create({ model: 'default', file })
+      .withResponse();
     assert.equal(response.headers.get('x-venice-model-id'), 'asr-claimed');
     assert.ok(data.text.includes('president'), data.text);
   });
@@ -78,12 +127,25 @@ describe('GET /models/traits for tts, asr and image models', () => {
   it('image: the background remover is not the default; the first claim of a trait wins; a removed model claims nothing', async () => {
     const body = await traits('image');
     assert.deepEqual(body, {
-      object: 'list', type: 'image',
-      data: { highest_quality: 'sd-best', most_uncensored: 'sd-best', 'eliza-default': 'sd-late', default: 'sd-first' },
+      object: 'list',
+      type: 'image',
+      data: {
+        highest_quality: 'sd-best',
+        most_uncensored: 'sd-best',
+        'eliza-default': 'sd-late',
+        default: 'sd-first',
+      },
     });
     // Each trait resolves to its model on /image/generate.
     for (const [trait, model] of Object.entries(body.data)) {
-      const response = await postGenerate(rialto, { model: trait, prompt: 'a paper lantern', width: 256, height: 256, return_binary: true, format: 'png' });
+      const response = await postGenerate(rialto, {
+        model: trait,
+        prompt: 'a paper lantern',
+        width: 256,
+        height: 256,
+        return_binary: true,
+        format: 'png',
+      });
       assert.equal(response.status, 200, await response.clone().text());
       assert.equal(response.headers.get('x-venice-model-id'), model, trait);
     }

@@ -21,17 +21,27 @@ interface OtlpSpan {
 }
 
 /** An OTLP/HTTP JSON receiver: every span it was sent, and the raw bodies. */
-async function startReceiver(): Promise<{ url: string; spans: OtlpSpan[]; bodies: string[]; stop: () => Promise<void> }> {
+async function startReceiver(): Promise<{
+  url: string;
+  spans: OtlpSpan[];
+  bodies: string[];
+  stop: () => Promise<void>;
+}> {
   const spans: OtlpSpan[] = [];
   const bodies: string[] = [];
   const server = createServer((request, response) => {
     let body = '';
     request.setEncoding('utf8');
-    request.on('data', (chunk: string) => { body += chunk; });
+    request.on('data', (chunk: string) => {
+      body += chunk;
+    });
     request.on('end', () => {
       bodies.push(body);
-      const parsed = JSON.parse(body) as { resourceSpans: { scopeSpans: { spans: OtlpSpan[] }[] }[] };
-      for (const resource of parsed.resourceSpans) for (const scope of resource.scopeSpans) spans.push(...scope.spans);
+      const parsed = JSON.parse(body) as {
+        resourceSpans: { scopeSpans: { spans: OtlpSpan[] }[] }[];
+      };
+      for (const resource of parsed.resourceSpans)
+        for (const scope of resource.scopeSpans) spans.push(...scope.spans);
       response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
   });
@@ -50,22 +60,45 @@ test('a traced request: server span, then auth, rate limit, reservation, engine,
   const receiver = await startReceiver();
   const replay = await startReplayServer({ flavor: 'vllm' });
   const rialto = await startRialto({
-    systemPrompt: '', tracing: { exporter: 'otlp', endpoint: receiver.url },
+    systemPrompt: '',
+    tracing: { exporter: 'otlp', endpoint: receiver.url },
     rateLimits: { enabled: true },
     models: [chatModel('traced', 'vllm', [replay.url])],
   });
   let output = '';
   try {
     const streamed = await fetch(`${rialto.baseURL}/chat/completions`, {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${rialto.inferenceKey}` },
-      body: JSON.stringify({ model: 'traced', messages: [{ role: 'user', content: SECRET_PROMPT }], stream: true }),
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${rialto.inferenceKey}`,
+      },
+      body: JSON.stringify({
+        model: 'traced',
+        messages: [{ role: 'user', content: SECRET_PROMPT }],
+        stream: true,
+      }),
     });
     assert.equal(streamed.status, 200);
-    output = sseData(await streamed.text()).filter((event) => event !== '[DONE]').map((event) => (JSON.parse(event) as { choices: { delta: { content?: string } }[] }).choices[0]?.delta.content ?? '').join('');
+    output = sseData(await streamed.text())
+      .filter((event) => event !== '[DONE]')
+      .map(
+        (event) =>
+          (JSON.parse(event) as { choices: { delta: { content?: string } }[] }).choices[0]?.delta
+            .content ?? '',
+      )
+      .join('');
     assert.ok(output.length > 0);
     const missing = await fetch(`${rialto.baseURL}/chat/completions`, {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${rialto.inferenceKey}` },
-      body: JSON.stringify({ model: 'no-such-model', messages: [{ role: 'user', content: SECRET_PROMPT }] }),
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${rialto.inferenceKey}`,
+      },
+      body: JSON.stringify({
+        model: 'no-such-model',
+        messages: [{ role: 'user', content: SECRET_PROMPT }],
+      }),
     });
     assert.equal(missing.status, 404);
   } finally {
@@ -77,16 +110,22 @@ test('a traced request: server span, then auth, rate limit, reservation, engine,
 
   const servers = receiver.spans.filter((span) => span.name === 'POST /api/v1/chat/completions');
   assert.equal(servers.length, 2, 'one server span per request');
-  const [ok, failed] = [...servers].sort((a, b) => Number(BigInt(a.startTimeUnixNano) - BigInt(b.startTimeUnixNano)));
+  const [ok, failed] = [...servers].sort((a, b) =>
+    Number(BigInt(a.startTimeUnixNano) - BigInt(b.startTimeUnixNano)),
+  );
   assert.equal(ok!.kind, 2, 'SPAN_KIND_SERVER');
   assert.equal(ok!.parentSpanId ?? '', '', 'the request span is the root');
   assert.equal(attribute(ok!, 'http.response.status_code'), 200);
   assert.equal(attribute(ok!, 'http.route'), '/api/v1/chat/completions');
   assert.equal(attribute(ok!, 'rialto.model'), 'traced');
 
-  const children = receiver.spans.filter((span) => span.parentSpanId === ok!.spanId)
+  const children = receiver.spans
+    .filter((span) => span.parentSpanId === ok!.spanId)
     .sort((a, b) => Number(BigInt(a.startTimeUnixNano) - BigInt(b.startTimeUnixNano)));
-  assert.deepEqual(children.map((span) => span.name), ['auth', 'rate_limit.admit', 'billing.reserve', 'engine.chat', 'billing.settle']);
+  assert.deepEqual(
+    children.map((span) => span.name),
+    ['auth', 'rate_limit.admit', 'billing.reserve', 'engine.chat', 'billing.settle'],
+  );
   for (const child of children) assert.equal(child.traceId, ok!.traceId);
   const [auth, limit, reserve, engine, settle] = children;
   assert.equal(attribute(auth!, 'rialto.api_key.type'), 'INFERENCE');
@@ -99,11 +138,23 @@ test('a traced request: server span, then auth, rate limit, reservation, engine,
 
   assert.equal(attribute(failed!, 'http.response.status_code'), 404);
   assert.equal(attribute(failed!, 'rialto.error_code'), 'MODEL_NOT_FOUND');
-  assert.deepEqual(receiver.spans.filter((span) => span.parentSpanId === failed!.spanId).map((span) => span.name), ['auth']);
+  assert.deepEqual(
+    receiver.spans.filter((span) => span.parentSpanId === failed!.spanId).map((span) => span.name),
+    ['auth'],
+  );
 
   const exported = receiver.bodies.join('\n');
   assert.ok(exported.includes('"service.name"') && exported.includes('rialto'));
-  for (const secret of [rialto.inferenceKey, rialto.inferenceKey.slice(-12), 'Bearer', 'secret prompt', output]) {
-    assert.ok(!exported.includes(secret), `no span carries ${JSON.stringify(secret.slice(0, 12))}…`);
+  for (const secret of [
+    rialto.inferenceKey,
+    rialto.inferenceKey.slice(-12),
+    'Bearer',
+    'secret prompt',
+    output,
+  ]) {
+    assert.ok(
+      !exported.includes(secret),
+      `no span carries ${JSON.stringify(secret.slice(0, 12))}…`,
+    );
   }
 });

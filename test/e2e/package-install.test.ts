@@ -1,7 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -17,7 +27,9 @@ const NPM_LIMIT_MS = 15 * 60_000;
 
 /** The environment without what an outer `npm test` exports to its children (npm_config_*, npm_lifecycle_*, …). */
 function cleanEnvironment(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.toLowerCase().startsWith('npm_')));
+  return Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.toLowerCase().startsWith('npm_')),
+  );
 }
 
 /**
@@ -26,12 +38,31 @@ function cleanEnvironment(): NodeJS.ProcessEnv {
  */
 async function pack(directory: string): Promise<string> {
   const stage = join(directory, 'stage');
-  const copied = ['package.json', '.npmrc', 'README.md', 'rialto.yaml', 'tsconfig.json', 'tsconfig.build.json', 'bin', 'src', 'console', 'scripts/build.mjs'];
+  const copied = [
+    'package.json',
+    '.npmrc',
+    'README.md',
+    'rialto.yaml',
+    'tsconfig.json',
+    'tsconfig.build.json',
+    'bin',
+    'src',
+    'console',
+    'scripts/build.mjs',
+  ];
   for (const path of copied.filter((name) => existsSync(join(ROOT, name)))) {
-    cpSync(join(ROOT, path), join(stage, path), { recursive: true, filter: (source) => !/[/\\](dist|node_modules)$/.test(source) });
+    cpSync(join(ROOT, path), join(stage, path), {
+      recursive: true,
+      filter: (source) => !/[/\\](dist|node_modules)$/.test(source),
+    });
   }
   symlinkSync(join(ROOT, 'node_modules'), join(stage, 'node_modules'));
-  const packed = await run('npm', ['pack', '--pack-destination', directory], { cwd: stage, env: cleanEnvironment(), timeout: NPM_LIMIT_MS, maxBuffer: 64 << 20 });
+  const packed = await run('npm', ['pack', '--pack-destination', directory], {
+    cwd: stage,
+    env: cleanEnvironment(),
+    timeout: NPM_LIMIT_MS,
+    maxBuffer: 64 << 20,
+  });
   const name = packed.stdout.trim().split('\n').at(-1) ?? '';
   assert.match(name, /^rialto-.*\.tgz$/, packed.stdout);
   return join(directory, name);
@@ -49,19 +80,45 @@ async function install(directory: string, tarball: string): Promise<string> {
   const app = join(directory, 'app');
   mkdirSync(app);
   copyFileSync(tarball, join(app, 'rialto.tgz'));
-  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, unknown>;
-  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
+  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { dev?: boolean }>;
+  };
   const packages: Record<string, unknown> = {
     '': { name: 'app', dependencies: { rialto: 'file:rialto.tgz' } },
-    'node_modules/rialto': { version: manifest.version, resolved: 'file:rialto.tgz', license: manifest.license, dependencies: manifest.dependencies, bin: manifest.bin, engines: manifest.engines },
+    'node_modules/rialto': {
+      version: manifest.version,
+      resolved: 'file:rialto.tgz',
+      license: manifest.license,
+      dependencies: manifest.dependencies,
+      bin: manifest.bin,
+      engines: manifest.engines,
+    },
   };
-  for (const [path, entry] of Object.entries(lock.packages)) if (path !== '' && entry.dev !== true) packages[path] = entry;
-  writeFileSync(join(app, 'package-lock.json'), JSON.stringify({ name: 'app', lockfileVersion: 3, requires: true, packages }));
-  writeFileSync(join(app, 'package.json'), JSON.stringify({
-    name: 'app', private: true, dependencies: { rialto: 'file:rialto.tgz' },
-    allowScripts: { 'better-sqlite3': false, 'onnxruntime-node': false, 'node-llama-cpp': true },
-  }));
-  await run('npm', ['install', '--offline', '--no-audit', '--no-fund'], { cwd: app, env: cleanEnvironment(), timeout: NPM_LIMIT_MS, maxBuffer: 64 << 20 });
+  for (const [path, entry] of Object.entries(lock.packages))
+    if (path !== '' && entry.dev !== true) packages[path] = entry;
+  writeFileSync(
+    join(app, 'package-lock.json'),
+    JSON.stringify({ name: 'app', lockfileVersion: 3, requires: true, packages }),
+  );
+  writeFileSync(
+    join(app, 'package.json'),
+    JSON.stringify({
+      name: 'app',
+      private: true,
+      dependencies: { rialto: 'file:rialto.tgz' },
+      allowScripts: { 'better-sqlite3': false, 'onnxruntime-node': false, 'node-llama-cpp': true },
+    }),
+  );
+  await run('npm', ['install', '--offline', '--no-audit', '--no-fund'], {
+    cwd: app,
+    env: cleanEnvironment(),
+    timeout: NPM_LIMIT_MS,
+    maxBuffer: 64 << 20,
+  });
   const addon = 'node_modules/better-sqlite3/build/Release/better_sqlite3.node';
   mkdirSync(join(app, addon, '..'), { recursive: true });
   copyFileSync(join(ROOT, addon), join(app, addon));
@@ -70,12 +127,18 @@ async function install(directory: string, tarball: string): Promise<string> {
 
 /** Starts the installed `rialto serve` and resolves with its API base URL once it listens. */
 function serve(app: string, child: { process?: ReturnType<typeof spawn> }): Promise<string> {
-  const server = spawn(join(app, 'node_modules/.bin/rialto'), ['serve', '--config', 'rialto.yaml'], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] });
+  const server = spawn(
+    join(app, 'node_modules/.bin/rialto'),
+    ['serve', '--config', 'rialto.yaml'],
+    { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   child.process = server;
   let output = '';
   server.stdout.setEncoding('utf8');
   server.stderr.setEncoding('utf8');
-  server.stderr.on('data', (chunk: string) => { output += chunk; });
+  server.stderr.on('data', (chunk: string) => {
+    output += chunk;
+  });
   return new Promise((resolve, reject) => {
     server.stdout.on('data', (chunk: string) => {
       output += chunk;
@@ -91,16 +154,34 @@ test('the packed tarball ships only what runs, installs into an empty folder and
   const child: { process?: ReturnType<typeof spawn> } = {};
   try {
     const tarball = await pack(directory);
-    const listing = (await run('tar', ['-tzf', tarball], { maxBuffer: 16 << 20 })).stdout.split('\n').filter(Boolean);
-    for (const shipped of ['package/bin/rialto.js', 'package/dist/main.js', 'package/dist/.built', 'package/dist/storage/migrations/001-api-keys.js',
-      'package/dist/engines/llama-cpp/llama-cpp-worker.js', 'package/console/dist/index.html', 'package/README.md', 'package/rialto.yaml']) {
+    const listing = (await run('tar', ['-tzf', tarball], { maxBuffer: 16 << 20 })).stdout
+      .split('\n')
+      .filter(Boolean);
+    for (const shipped of [
+      'package/bin/rialto.js',
+      'package/dist/main.js',
+      'package/dist/.built',
+      'package/dist/storage/migrations/001-api-keys.js',
+      'package/dist/engines/llama-cpp/llama-cpp-worker.js',
+      'package/console/dist/index.html',
+      'package/README.md',
+      'package/rialto.yaml',
+    ]) {
       assert.ok(listing.includes(shipped), `${shipped} is not in the tarball`);
     }
-    assert.deepEqual(listing.filter((path) => /\.test\.|^package\/(src|test|bench|spec|scripts)\/|\.ts$/.test(path)), []);
+    assert.deepEqual(
+      listing.filter((path) =>
+        /\.test\.|^package\/(src|test|bench|spec|scripts)\/|\.ts$/.test(path),
+      ),
+      [],
+    );
 
     const app = await install(directory, tarball);
     const installed = join(app, 'node_modules');
-    assert.ok(!existsSync(join(installed, 'tsx')) && !existsSync(join(installed, 'typescript')), 'tsx and typescript are devDependencies');
+    assert.ok(
+      !existsSync(join(installed, 'tsx')) && !existsSync(join(installed, 'typescript')),
+      'tsx and typescript are devDependencies',
+    );
 
     const help = await run(join(installed, '.bin/rialto'), ['--help'], { cwd: app });
     assert.match(help.stdout, /^Usage: rialto <command>/);
@@ -108,13 +189,22 @@ test('the packed tarball ships only what runs, installs into an empty folder and
     mkdirSync(join(app, 'data/models'), { recursive: true });
     copyFileSync(await tinyModelPath(), join(app, 'data/models/Tiny-Chat.gguf'));
     writeFileSync(join(app, 'rialto.yaml'), 'server:\n  port: 0\ndataDirectory: ./data\n');
-    const created = await run(join(installed, '.bin/rialto'), ['keys', 'create', '--config', 'rialto.yaml'], { cwd: app });
+    const created = await run(
+      join(installed, '.bin/rialto'),
+      ['keys', 'create', '--config', 'rialto.yaml'],
+      { cwd: app },
+    );
     const apiKey = created.stdout.trim();
     assert.match(apiKey, /^rk-/);
 
     const url = await serve(app, child);
     const client = new OpenAI({ baseURL: url, apiKey, maxRetries: 0 });
-    const completion = await client.chat.completions.create({ model: 'tiny-chat', messages: [{ role: 'user', content: 'hi' }], max_tokens: 3, temperature: 0 });
+    const completion = await client.chat.completions.create({
+      model: 'tiny-chat',
+      messages: [{ role: 'user', content: 'hi' }],
+      max_tokens: 3,
+      temperature: 0,
+    });
     assert.ok((completion.choices[0]?.message.content ?? '').length > 0);
     assert.equal(completion.usage?.completion_tokens, 3);
     const page = await fetch(new URL('/console/', url));
@@ -133,11 +223,21 @@ test('the packed tarball ships only what runs, installs into an empty folder and
   }
 });
 
-test('npm reads the project config without warnings, and skips onnxruntime-node\'s CUDA download', async () => {
+test("npm reads the project config without warnings, and skips onnxruntime-node's CUDA download", async () => {
   // .npmrc's `onnxruntime-node-install=skip` was unknown to npm ("This will stop working in the next major
   // version"); package.json's allowScripts denies that install script instead, which would fail offline.
-  const config = await run('npm', ['config', 'get', 'omit'], { cwd: ROOT, env: cleanEnvironment() });
+  const config = await run('npm', ['config', 'get', 'omit'], {
+    cwd: ROOT,
+    env: cleanEnvironment(),
+  });
   assert.doesNotMatch(config.stderr, /Unknown (project|user|global|env) config/);
-  const rebuilt = await run('npm', ['rebuild', 'onnxruntime-node', '--foreground-scripts', '--offline'], { cwd: ROOT, env: cleanEnvironment(), timeout: NPM_LIMIT_MS });
-  assert.doesNotMatch(rebuilt.stdout + rebuilt.stderr, /Unknown (project|user|global|env) config|script\/install/);
+  const rebuilt = await run(
+    'npm',
+    ['rebuild', 'onnxruntime-node', '--foreground-scripts', '--offline'],
+    { cwd: ROOT, env: cleanEnvironment(), timeout: NPM_LIMIT_MS },
+  );
+  assert.doesNotMatch(
+    rebuilt.stdout + rebuilt.stderr,
+    /Unknown (project|user|global|env) config|script\/install/,
+  );
 });

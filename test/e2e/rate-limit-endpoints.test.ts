@@ -5,7 +5,10 @@ import { after, before, describe, it } from 'node:test';
 import { fromNanos } from '../../src/services/billing/money.ts';
 import { validateResponse } from '../support/spec/spec-validator.ts';
 import { startRialto, type TestRialto } from '../support/start-rialto.ts';
-import { startReplayServer, type ReplayServer } from '../support/upstream/upstream-replay-server.ts';
+import {
+  startReplayServer,
+  type ReplayServer,
+} from '../support/upstream/upstream-replay-server.ts';
 import { chatModel, embeddingModel } from './upstream-support.ts';
 
 type Json = Record<string, unknown>;
@@ -15,8 +18,14 @@ const FREE = { input: { usd: 0, diem: 0 }, output: { usd: 0, diem: 0 } };
 
 let replay: ReplayServer;
 
-async function get(rialto: TestRialto, path: string, key: string): Promise<{ status: number; body: Json; text: string }> {
-  const response = await fetch(`${rialto.baseURL}${path}`, { headers: { authorization: `Bearer ${key}` } });
+async function get(
+  rialto: TestRialto,
+  path: string,
+  key: string,
+): Promise<{ status: number; body: Json; text: string }> {
+  const response = await fetch(`${rialto.baseURL}${path}`, {
+    headers: { authorization: `Bearer ${key}` },
+  });
   const text = await response.text();
   const parsed: unknown = JSON.parse(text);
   assert.ok(typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed), text);
@@ -51,8 +60,15 @@ describe('rate limits on', () => {
   before(async () => {
     rialto = await startRialto({
       systemPrompt: '',
-      rateLimits: { enabled: true, overrides: { S: { requestsPerMinute: 2 }, embedding: { requestsPerMinute: 7 } } },
-      models: [chatModel('paid', 'vllm', [replay.url]), { ...chatModel('free', 'vllm', [replay.url]), pricing: FREE, rateLimitTier: 'M' }, embeddingModel('embed', 'vllm', replay.url)],
+      rateLimits: {
+        enabled: true,
+        overrides: { S: { requestsPerMinute: 2 }, embedding: { requestsPerMinute: 7 } },
+      },
+      models: [
+        chatModel('paid', 'vllm', [replay.url]),
+        { ...chatModel('free', 'vllm', [replay.url]), pricing: FREE, rateLimitTier: 'M' },
+        embeddingModel('embed', 'vllm', replay.url),
+      ],
     });
   });
   after(async () => {
@@ -64,12 +80,27 @@ describe('rate limits on', () => {
     const data = await status(rialto, rialto.inferenceKey);
     const account = (await rialto.store.accounts.find('default'))!;
     assert.deepEqual(data.rateLimits, [
-      { apiModelId: 'paid', rateLimits: [{ amount: 2, type: 'RPM' }, { amount: 750_000, type: 'TPM' }] },
-      { apiModelId: 'free', rateLimits: [{ amount: 50, type: 'RPM' }, { amount: 750_000, type: 'TPM' }] },
+      {
+        apiModelId: 'paid',
+        rateLimits: [
+          { amount: 2, type: 'RPM' },
+          { amount: 750_000, type: 'TPM' },
+        ],
+      },
+      {
+        apiModelId: 'free',
+        rateLimits: [
+          { amount: 50, type: 'RPM' },
+          { amount: 750_000, type: 'TPM' },
+        ],
+      },
       { apiModelId: 'embed', rateLimits: [{ amount: 7, type: 'RPM' }] },
     ]);
     assert.deepEqual(data.apiTier, { id: 'paid', isCharged: true });
-    assert.deepEqual(data.balances, { USD: fromNanos(account.usdBalance - account.usdReserved), DIEM: 0 });
+    assert.deepEqual(data.balances, {
+      USD: fromNanos(account.usdBalance - account.usdReserved),
+      DIEM: 0,
+    });
     assert.equal(data.accessPermitted, true);
     assert.equal(data.keyExpiration, null);
     const next = String(data.nextEpochBegins);
@@ -77,22 +108,32 @@ describe('rate limits on', () => {
     assert.ok(Date.parse(next) > before && Date.parse(next) <= before + 86_400_000, next);
   });
 
-  it('reports the key\'s expiry, and a free model keeps access open on an empty account', async () => {
+  it("reports the key's expiry, and a free model keeps access open on an empty account", async () => {
     const expiresAt = new Date(Date.UTC(new Date().getUTCFullYear() + 1, 0, 1)).toISOString();
-    const { apiKey } = await rialto.keys.create({ apiKeyType: 'INFERENCE', description: 'empty', accountId: 'empty-account', expiresAt });
+    const { apiKey } = await rialto.keys.create({
+      apiKeyType: 'INFERENCE',
+      description: 'empty',
+      accountId: 'empty-account',
+      expiresAt,
+    });
     const data = await status(rialto, apiKey);
     assert.equal(data.keyExpiration, expiresAt);
     assert.deepEqual(data.balances, { USD: 0, DIEM: 0 });
     assert.equal(data.accessPermitted, true);
   });
 
-  it('logs a refusal of the caller\'s key after a 429, and only the caller\'s', async () => {
+  it("logs a refusal of the caller's key after a 429, and only the caller's", async () => {
     const empty = await get(rialto, '/api_keys/rate_limits/log', rialto.inferenceKey);
     assert.deepEqual(empty.body, { object: 'list', data: [] });
-    const send = (): Promise<Response> => fetch(`${rialto.baseURL}/chat/completions`, {
-      method: 'POST', headers: { authorization: `Bearer ${rialto.inferenceKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'paid', messages: PLAIN, max_tokens: 8 }),
-    });
+    const send = (): Promise<Response> =>
+      fetch(`${rialto.baseURL}/chat/completions`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${rialto.inferenceKey}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ model: 'paid', messages: PLAIN, max_tokens: 8 }),
+      });
     const statuses: number[] = [];
     for (let index = 0; index < 3; index++) {
       const response = await send();
@@ -106,10 +147,18 @@ describe('rate limits on', () => {
     assert.ok(Array.isArray(log.body.data), log.text);
     assert.equal(log.body.data.length, 1, log.text);
     const { timestamp, ...breach } = log.body.data[0] as Json;
-    assert.deepEqual(breach, { apiKeyId: keyId(rialto.inferenceKey), modelId: 'paid', rateLimitTier: 'S', rateLimitType: 'RPM' });
+    assert.deepEqual(breach, {
+      apiKeyId: keyId(rialto.inferenceKey),
+      modelId: 'paid',
+      rateLimitTier: 'S',
+      rateLimitType: 'RPM',
+    });
     assert.ok(typeof timestamp === 'string' && !Number.isNaN(Date.parse(timestamp)), log.text);
     // An ADMIN key sees its own log, and may read the limits too.
-    assert.deepEqual((await get(rialto, '/api_keys/rate_limits/log', rialto.adminKey)).body, { object: 'list', data: [] });
+    assert.deepEqual((await get(rialto, '/api_keys/rate_limits/log', rialto.adminKey)).body, {
+      object: 'list',
+      data: [],
+    });
     assert.equal((await get(rialto, '/api_keys/rate_limits', rialto.adminKey)).status, 200);
   });
 
@@ -125,7 +174,10 @@ describe('rate limits off', () => {
   let rialto: TestRialto;
 
   before(async () => {
-    rialto = await startRialto({ systemPrompt: '', models: [chatModel('paid', 'vllm', [replay.url])] });
+    rialto = await startRialto({
+      systemPrompt: '',
+      models: [chatModel('paid', 'vllm', [replay.url])],
+    });
   });
   after(async () => {
     await rialto.close();
@@ -135,8 +187,15 @@ describe('rate limits off', () => {
     const data = await status(rialto, rialto.inferenceKey);
     assert.deepEqual(data.rateLimits, [{ apiModelId: 'paid', rateLimits: [] }]);
     assert.equal(data.accessPermitted, true);
-    assert.deepEqual((await get(rialto, '/api_keys/rate_limits/log', rialto.inferenceKey)).body, { object: 'list', data: [] });
-    const { apiKey } = await rialto.keys.create({ apiKeyType: 'INFERENCE', description: 'empty', accountId: 'empty-account' });
+    assert.deepEqual((await get(rialto, '/api_keys/rate_limits/log', rialto.inferenceKey)).body, {
+      object: 'list',
+      data: [],
+    });
+    const { apiKey } = await rialto.keys.create({
+      apiKeyType: 'INFERENCE',
+      description: 'empty',
+      accountId: 'empty-account',
+    });
     const empty = await status(rialto, apiKey);
     assert.equal(empty.accessPermitted, false);
     assert.deepEqual(empty.apiTier, { id: 'paid', isCharged: true });

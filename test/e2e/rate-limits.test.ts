@@ -11,15 +11,30 @@ const PLAIN = [{ role: 'user', content: '#plain hello' }];
 describe('rate limits through HTTP', () => {
   let rialto: TestRialto;
 
-  useReplayRialto((url) => ({
-    systemPrompt: '',
-    rateLimits: { enabled: true, overrides: { S: { requestsPerMinute: 3, tokensPerMinute: 100_000 }, M: { requestsPerMinute: 100, tokensPerMinute: 400 } } },
-    models: [chatModel('small', 'vllm', [url]), { ...chatModel('medium', 'vllm', [url]), rateLimitTier: 'M' }],
-  }), (servers) => ({ rialto } = servers));
+  useReplayRialto(
+    (url) => ({
+      systemPrompt: '',
+      rateLimits: {
+        enabled: true,
+        overrides: {
+          S: { requestsPerMinute: 3, tokensPerMinute: 100_000 },
+          M: { requestsPerMinute: 100, tokensPerMinute: 400 },
+        },
+      },
+      models: [
+        chatModel('small', 'vllm', [url]),
+        { ...chatModel('medium', 'vllm', [url]), rateLimitTier: 'M' },
+      ],
+    }),
+    (servers) => ({ rialto } = servers),
+  );
 
-  const send = (body: Record<string, unknown>, key = rialto.inferenceKey): Promise<Response> => fetch(`${rialto.baseURL}/chat/completions`, {
-    method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
-  });
+  const send = (body: Record<string, unknown>, key = rialto.inferenceKey): Promise<Response> =>
+    fetch(`${rialto.baseURL}/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
 
   it('admits the per-minute requests with their headers (streams too), then answers 429 with Retry-After', async () => {
     const first = await send({ model: 'small', messages: PLAIN, max_tokens: 8 });
@@ -28,8 +43,14 @@ describe('rate limits through HTTP', () => {
     assert.equal(first.headers.get('x-ratelimit-remaining-requests'), '2');
     const reset = Number(first.headers.get('x-ratelimit-reset-requests'));
     const now = Date.now() / 1000;
-    assert.ok(reset > now - 1 && reset <= now + 61, 'reset-requests is a Unix timestamp within the minute');
-    assert.ok(Number(first.headers.get('x-ratelimit-reset-tokens')) <= 60, 'reset-tokens is seconds');
+    assert.ok(
+      reset > now - 1 && reset <= now + 61,
+      'reset-requests is a Unix timestamp within the minute',
+    );
+    assert.ok(
+      Number(first.headers.get('x-ratelimit-reset-tokens')) <= 60,
+      'reset-tokens is seconds',
+    );
     assert.equal(first.headers.get('x-ratelimit-limit-tokens'), '100000');
     const stream = await send({ model: 'small', messages: PLAIN, max_tokens: 8, stream: true });
     assert.equal(stream.status, 200);
@@ -58,8 +79,12 @@ describe('rate limits through HTTP', () => {
   });
 
   it('more than 20 failed requests in 30 s block the key for 30 s with the documented message', async () => {
-    const { apiKey } = await rialto.keys.create({ apiKeyType: 'INFERENCE', description: 'abusive' });
-    for (let index = 0; index < 21; index++) assert.equal((await send({ model: 'nope', messages: PLAIN }, apiKey)).status, 404);
+    const { apiKey } = await rialto.keys.create({
+      apiKeyType: 'INFERENCE',
+      description: 'abusive',
+    });
+    for (let index = 0; index < 21; index++)
+      assert.equal((await send({ model: 'nope', messages: PLAIN }, apiKey)).status, 404);
     const blocked = await send({ model: 'small', messages: PLAIN, max_tokens: 8 }, apiKey);
     assert.equal(blocked.status, 429);
     assert.deepEqual(await blocked.json(), { error: FAILED_REQUESTS_MESSAGE });

@@ -29,17 +29,35 @@ function adminOnly({ method, url: path }: RouteEntry): boolean {
 function keyless({ url: path }: RouteEntry): boolean {
   const url = apiPath(path);
   if (url === '/') return true;
-  return url.startsWith('/api/v1/models') || url === '/api/v1/image/styles' || url === '/api/v1/billing/usage' || url === '/api/v1/api_keys/generate_web3_key'
-    || url.endsWith('/quote') || url.startsWith('/share/read/') || ['/health', '/ready'].includes(url) || url.startsWith('/console');
+  return (
+    url.startsWith('/api/v1/models') ||
+    url === '/api/v1/image/styles' ||
+    url === '/api/v1/billing/usage' ||
+    url === '/api/v1/api_keys/generate_web3_key' ||
+    url.endsWith('/quote') ||
+    url.startsWith('/share/read/') ||
+    ['/health', '/ready'].includes(url) ||
+    url.startsWith('/console')
+  );
 }
 
 /** A concrete request for a route template: parameters filled in, an empty JSON body where one is taken. */
-function probe(origin: string, { method, url }: RouteEntry, key: string | undefined): Promise<Response> {
-  const path = url.replace(/:id\b/g, '0000000000000000').replace(/:[A-Za-z]+/g, 'probe').replace(/\*$/, 'probe');
+function probe(
+  origin: string,
+  { method, url }: RouteEntry,
+  key: string | undefined,
+): Promise<Response> {
+  const path = url
+    .replace(/:id\b/g, '0000000000000000')
+    .replace(/:[A-Za-z]+/g, 'probe')
+    .replace(/\*$/, 'probe');
   const body = method === 'GET' || method === 'DELETE' ? undefined : '{}';
   return fetch(`${origin}${path}`, {
     method,
-    headers: { ...(key === undefined ? {} : { authorization: `Bearer ${key}` }), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      ...(key === undefined ? {} : { authorization: `Bearer ${key}` }),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     ...(body === undefined ? {} : { body }),
   });
 }
@@ -55,11 +73,28 @@ describe('admin routes refuse INFERENCE keys (from the route table)', () => {
   after(() => rialto.close());
 
   it('the route table is read: every area is in it, admin routes among them', () => {
-    for (const expected of ['POST /api/v1/chat/completions', 'GET /api/v1/admin/accounts', 'DELETE /api/v1/api_keys', 'GET /share/read/:token', 'GET /metrics',
-      'POST /v1/chat/completions', 'GET /v1/admin/accounts', 'DELETE /v1/api_keys']) {
-      assert.ok(routes.some(({ method, url }) => `${method} ${url}` === expected), expected);
+    for (const expected of [
+      'POST /api/v1/chat/completions',
+      'GET /api/v1/admin/accounts',
+      'DELETE /api/v1/api_keys',
+      'GET /share/read/:token',
+      'GET /metrics',
+      'POST /v1/chat/completions',
+      'GET /v1/admin/accounts',
+      'DELETE /v1/api_keys',
+    ]) {
+      assert.ok(
+        routes.some(({ method, url }) => `${method} ${url}` === expected),
+        expected,
+      );
     }
-    assert.ok(routes.filter(adminOnly).length >= 30, `admin routes: ${routes.filter(adminOnly).map((route) => route.url).join(', ')}`);
+    assert.ok(
+      routes.filter(adminOnly).length >= 30,
+      `admin routes: ${routes
+        .filter(adminOnly)
+        .map((route) => route.url)
+        .join(', ')}`,
+    );
   });
 
   it('admin routes: 401 without a key, 403 "Unauthorized access" for an INFERENCE key, neither for an ADMIN key', async () => {
@@ -67,14 +102,21 @@ describe('admin routes refuse INFERENCE keys (from the route table)', () => {
       const label = `${route.method} ${route.url}`;
       const anonymous = await probe(rialto.origin, route, undefined);
       assert.equal(anonymous.status, 401, label);
-      assert.deepEqual(await anonymous.json(), { error: ERROR_CODES.AUTHENTICATION_FAILED.message }, label);
+      assert.deepEqual(
+        await anonymous.json(),
+        { error: ERROR_CODES.AUTHENTICATION_FAILED.message },
+        label,
+      );
       const inference = await probe(rialto.origin, route, rialto.inferenceKey);
       assert.equal(inference.status, 403, label);
       assert.match(inference.headers.get('content-type') ?? '', /^application\/json/, label);
       assert.deepEqual(await inference.json(), { error: ERROR_CODES.UNAUTHORIZED.message }, label);
       const admin = await probe(rialto.origin, route, rialto.adminKey);
       await admin.arrayBuffer();
-      assert.ok(admin.status !== 401 && admin.status !== 403 && admin.status < 500, `${label}: an ADMIN key gets ${admin.status}`);
+      assert.ok(
+        admin.status !== 401 && admin.status !== 403 && admin.status < 500,
+        `${label}: an ADMIN key gets ${admin.status}`,
+      );
     }
   });
 
@@ -83,8 +125,21 @@ describe('admin routes refuse INFERENCE keys (from the route table)', () => {
       const label = `${route.method} ${route.url}`;
       const inference = await probe(rialto.origin, route, rialto.inferenceKey);
       const text = await inference.text();
-      assert.ok(inference.status !== 401 && inference.status !== 403, `${label}: an INFERENCE key gets ${inference.status} ${text}; an ADMIN-only route belongs in adminOnly`);
-      if (!keyless(route)) assert.equal((await probe(rialto.origin, route, undefined).then(async (response) => { await response.arrayBuffer(); return response; })).status, 401, `${label} without a key`);
+      assert.ok(
+        inference.status !== 401 && inference.status !== 403,
+        `${label}: an INFERENCE key gets ${inference.status} ${text}; an ADMIN-only route belongs in adminOnly`,
+      );
+      if (!keyless(route))
+        assert.equal(
+          (
+            await probe(rialto.origin, route, undefined).then(async (response) => {
+              await response.arrayBuffer();
+              return response;
+            })
+          ).status,
+          401,
+          `${label} without a key`,
+        );
     }
   });
 });

@@ -30,7 +30,8 @@ describe('keys at rest', () => {
     // Keys made over the API too, one of them then changed and one revoked: every write path of the table.
     for (const description of ['api one', 'api two']) {
       const response = await fetch(`${rialto.baseURL}/api_keys`, {
-        method: 'POST', headers: { authorization: `Bearer ${rialto.adminKey}`, 'content-type': 'application/json' },
+        method: 'POST',
+        headers: { authorization: `Bearer ${rialto.adminKey}`, 'content-type': 'application/json' },
         body: JSON.stringify({ apiKeyType: 'INFERENCE', description }),
       });
       assert.equal(response.status, 200);
@@ -38,20 +39,36 @@ describe('keys at rest', () => {
     }
     const [, , first, second] = keys;
     const patch = await fetch(`${rialto.baseURL}/api_keys`, {
-      method: 'PATCH', headers: { authorization: `Bearer ${rialto.adminKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ id: first!.slice(3, 19), description: 'changed' }),
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${rialto.adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ id: first!.slice(3, 19), description: 'changed' }),
     });
     assert.equal(patch.status, 200);
-    assert.equal((await fetch(`${rialto.baseURL}/api_keys?id=${second!.slice(3, 19)}`, { method: 'DELETE', headers: { authorization: `Bearer ${rialto.adminKey}` } })).status, 200);
+    assert.equal(
+      (
+        await fetch(`${rialto.baseURL}/api_keys?id=${second!.slice(3, 19)}`, {
+          method: 'DELETE',
+          headers: { authorization: `Bearer ${rialto.adminKey}` },
+        })
+      ).status,
+      200,
+    );
     // Each key used once (last_used_at is written).
-    for (const key of keys.slice(0, 3)) await fetch(`${rialto.baseURL}/api_keys/rate_limits`, { headers: { authorization: `Bearer ${key}` } });
+    for (const key of keys.slice(0, 3))
+      await fetch(`${rialto.baseURL}/api_keys/rate_limits`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
   });
   after(async () => {
     await rialto.close();
     rmSync(dataDirectory, { recursive: true, force: true });
   });
 
-  it('api_keys rows hold the secret\'s SHA-256 and its last six characters, never the key or the secret', () => {
-    const database = new BetterSqlite3(join(dataDirectory, 'rialto.db'), { readonly: true, fileMustExist: true });
+  it("api_keys rows hold the secret's SHA-256 and its last six characters, never the key or the secret", () => {
+    const database = new BetterSqlite3(join(dataDirectory, 'rialto.db'), {
+      readonly: true,
+      fileMustExist: true,
+    });
     try {
       const rows = database.prepare('SELECT * FROM api_keys').all() as Record<string, unknown>[];
       assert.equal(rows.length, keys.length);
@@ -64,7 +81,11 @@ describe('keys at rest', () => {
         const values = Object.values(row).map(String).join('\u0000');
         assert.ok(!values.includes(key), 'no column holds the key');
         // Any 12 characters of the secret: more than last6, less than would be needed to recognise it.
-        for (let start = 0; start + 12 <= secret.length; start += 1) assert.ok(!values.includes(secret.slice(start, start + 12)), 'no column holds part of the secret');
+        for (let start = 0; start + 12 <= secret.length; start += 1)
+          assert.ok(
+            !values.includes(secret.slice(start, start + 12)),
+            'no column holds part of the secret',
+          );
       }
     } finally {
       database.close();
@@ -76,7 +97,10 @@ describe('keys at rest', () => {
     assert.ok(files.some((file) => file.path.endsWith('rialto.db')));
     for (const { path, bytes } of files) {
       for (const key of keys) {
-        assert.ok(!bytes.includes(Buffer.from(secretOf(key).slice(0, 20))), `${path} holds a secret`);
+        assert.ok(
+          !bytes.includes(Buffer.from(secretOf(key).slice(0, 20))),
+          `${path} holds a secret`,
+        );
       }
     }
   });
@@ -95,10 +119,14 @@ describe('key comparison', () => {
     // key-service.ts imports timingSafeEqual by name; syncBuiltinESMExports makes that binding see the mock.
     calls = [];
     const original = crypto.timingSafeEqual;
-    mock.method(crypto, 'timingSafeEqual', (left: NodeJS.ArrayBufferView, right: NodeJS.ArrayBufferView) => {
-      calls.push({ left: left.byteLength, right: right.byteLength });
-      return original(left, right);
-    });
+    mock.method(
+      crypto,
+      'timingSafeEqual',
+      (left: NodeJS.ArrayBufferView, right: NodeJS.ArrayBufferView) => {
+        calls.push({ left: left.byteLength, right: right.byteLength });
+        return original(left, right);
+      },
+    );
     syncBuiltinESMExports();
   });
   after(async () => {
@@ -112,11 +140,24 @@ describe('key comparison', () => {
     const { apiKey } = await service.create({ apiKeyType: 'INFERENCE', description: 'compared' });
     const wrongSecret = `${apiKey.slice(0, -1)}${apiKey.endsWith('A') ? 'B' : 'A'}`;
     const unknownId = `rk-${'0'.repeat(16)}-${secretOf(apiKey)}`;
-    for (const [presented, accepted] of [[apiKey, true], [wrongSecret, false], [unknownId, false], ['garbage', false], ['', false]] as const) {
+    for (const [presented, accepted] of [
+      [apiKey, true],
+      [wrongSecret, false],
+      [unknownId, false],
+      ['garbage', false],
+      ['', false],
+    ] as const) {
       calls.length = 0;
-      const outcome = await service.authenticate(presented).then(() => true, () => false);
+      const outcome = await service.authenticate(presented).then(
+        () => true,
+        () => false,
+      );
       assert.equal(outcome, accepted, presented);
-      assert.deepEqual(calls, [{ left: 32, right: 32 }], `one constant-time comparison of 32-byte digests for ${presented === '' ? 'an empty key' : presented}`);
+      assert.deepEqual(
+        calls,
+        [{ left: 32, right: 32 }],
+        `one constant-time comparison of 32-byte digests for ${presented === '' ? 'an empty key' : presented}`,
+      );
     }
   });
 });

@@ -15,7 +15,8 @@ const BODY_LIMIT = 256 * 1024;
 const TOO_LARGE = { error: ERROR_CODES.PAYLOAD_TOO_LARGE.message };
 
 /** The concrete path of a route template. */
-const pathOf = (route: RouteEntry): string => route.url.replace(/:[A-Za-z]+/g, 'probe').replace(/\*$/, 'probe');
+const pathOf = (route: RouteEntry): string =>
+  route.url.replace(/:[A-Za-z]+/g, 'probe').replace(/\*$/, 'probe');
 
 function chunked(bytes: Buffer): ReadableStream<Uint8Array> {
   let offset = 0;
@@ -30,7 +31,9 @@ function chunked(bytes: Buffer): ReadableStream<Uint8Array> {
 
 function multipartBody(boundary: string, size: number): Buffer {
   return Buffer.concat([
-    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="model"\r\n\r\nprobe\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`),
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="model"\r\n\r\nprobe\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+    ),
     Buffer.alloc(size, 0x61),
     Buffer.from(`\r\n--${boundary}--\r\n`),
   ]);
@@ -42,13 +45,21 @@ describe('request size caps on every route that takes a body', () => {
 
   before(async () => {
     rialto = await startRialto({ server: { bodyLimit: BODY_LIMIT } });
-    routes = routeTable(rialto.app).filter((route) => ['POST', 'PUT', 'PATCH'].includes(route.method));
+    routes = routeTable(rialto.app).filter((route) =>
+      ['POST', 'PUT', 'PATCH'].includes(route.method),
+    );
   });
   after(() => rialto.close());
 
-  async function send(route: RouteEntry, body: Buffer | ReadableStream<Uint8Array>, contentType: string): Promise<{ status: number; body: unknown }> {
+  async function send(
+    route: RouteEntry,
+    body: Buffer | ReadableStream<Uint8Array>,
+    contentType: string,
+  ): Promise<{ status: number; body: unknown }> {
     const response = await fetch(`${rialto.origin}${pathOf(route)}`, {
-      method: route.method, body, headers: { authorization: `Bearer ${rialto.adminKey}`, 'content-type': contentType },
+      method: route.method,
+      body,
+      headers: { authorization: `Bearer ${rialto.adminKey}`, 'content-type': contentType },
       ...(Buffer.isBuffer(body) ? {} : { duplex: 'half' }),
     } as RequestInit);
     const text = await response.text();
@@ -56,8 +67,17 @@ describe('request size caps on every route that takes a body', () => {
   }
 
   it('the route table has the JSON and multipart routes', () => {
-    for (const path of ['/api/v1/chat/completions', '/api/v1/audio/transcriptions', '/api/v1/augment/text-parser', '/api/v1/image/edit', '/api/v1/admin/accounts/:id/top-up']) {
-      assert.ok(routes.some((route) => route.url === path), path);
+    for (const path of [
+      '/api/v1/chat/completions',
+      '/api/v1/audio/transcriptions',
+      '/api/v1/augment/text-parser',
+      '/api/v1/image/edit',
+      '/api/v1/admin/accounts/:id/top-up',
+    ]) {
+      assert.ok(
+        routes.some((route) => route.url === path),
+        path,
+      );
     }
   });
 
@@ -80,11 +100,18 @@ describe('request size caps on every route that takes a body', () => {
     const refused = { announced: 0, chunked: 0 };
     for (const route of routes) {
       const label = `${route.method} ${route.url}`;
-      for (const [kind, body] of [['announced', form], ['chunked', chunked(form)]] as const) {
+      for (const [kind, body] of [
+        ['announced', form],
+        ['chunked', chunked(form)],
+      ] as const) {
         const answer = await send(route, body, `multipart/form-data; boundary=${boundary}`);
-        assert.ok(answer.status === 413 || answer.status === 415, `${label} (${kind}): ${answer.status} ${JSON.stringify(answer.body)}`);
+        assert.ok(
+          answer.status === 413 || answer.status === 415,
+          `${label} (${kind}): ${answer.status} ${JSON.stringify(answer.body)}`,
+        );
         if (answer.status === 413) assert.deepEqual(answer.body, TOO_LARGE, label);
-        else assert.deepEqual(answer.body, { error: ERROR_CODES.INVALID_CONTENT_TYPE.message }, label);
+        else
+          assert.deepEqual(answer.body, { error: ERROR_CODES.INVALID_CONTENT_TYPE.message }, label);
         if (answer.status === 413) refused[kind] += 1;
       }
     }
@@ -98,7 +125,10 @@ describe('request time caps', () => {
   it('headers and whole-request timeouts are on by default and reach the HTTP server', async () => {
     const defaults = parseConfig({}).server;
     assert.equal(defaults.bodyLimit, 40 * 1024 * 1024);
-    assert.ok(defaults.headersTimeoutMs > 0 && defaults.requestTimeoutMs > 0, 'both caps are on by default');
+    assert.ok(
+      defaults.headersTimeoutMs > 0 && defaults.requestTimeoutMs > 0,
+      'both caps are on by default',
+    );
     const rialto = await startRialto({});
     try {
       assert.equal(rialto.app.server.headersTimeout, defaults.headersTimeoutMs);
@@ -114,11 +144,19 @@ describe('request time caps', () => {
       const { hostname, port } = new URL(rialto.origin);
       const socket = connect(Number(port), hostname);
       let received = '';
-      socket.setEncoding('utf8').on('data', (chunk: string) => { received += chunk; });
+      socket.setEncoding('utf8').on('data', (chunk: string) => {
+        received += chunk;
+      });
       const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-      socket.write(`POST /api/v1/chat/completions HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${rialto.inferenceKey}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"model":`);
+      socket.write(
+        `POST /api/v1/chat/completions HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${rialto.inferenceKey}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"model":`,
+      );
       await closed;
-      assert.match(received, /^HTTP\/1\.1 408 /, 'the server answered 408 Request Timeout before closing');
+      assert.match(
+        received,
+        /^HTTP\/1\.1 408 /,
+        'the server answered 408 Request Timeout before closing',
+      );
     } finally {
       await rialto.close();
     }

@@ -8,15 +8,25 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { startRialto, type TestRialto } from '../support/start-rialto.ts';
-import { startReplayServer, type ReplayServer } from '../support/upstream/upstream-replay-server.ts';
+import {
+  startReplayServer,
+  type ReplayServer,
+} from '../support/upstream/upstream-replay-server.ts';
 import { validateResponse } from '../support/spec/spec-validator.ts';
 import { bodyOf, chatModel, lastRequest } from './upstream-support.ts';
 import { listenOnHost, stopServer } from '../support/listen-on-host.ts';
 
 /** A 1×1 PNG. */
-const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+  'base64',
+);
 /** The start of an MP4: a box whose type is `ftyp`. */
-const MP4 = Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypisom'), Buffer.alloc(64, 1)]);
+const MP4 = Buffer.concat([
+  Buffer.from([0, 0, 0, 0x18]),
+  Buffer.from('ftypisom'),
+  Buffer.alloc(64, 1),
+]);
 
 describe('SSRF: media URLs in chat reach the upstream only as the bytes Rialto fetched', () => {
   let rialto: TestRialto;
@@ -37,14 +47,30 @@ describe('SSRF: media URLs in chat reach the upstream only as the bytes Rialto f
     publicServer = createServer((request, response) => {
       publicHits.push(request.url ?? '');
       switch (request.url) {
-        case '/cat.png': return void response.writeHead(200, { 'content-type': 'image/png' }).end(PNG);
-        case '/cat': return void response.writeHead(200, { 'content-type': 'application/octet-stream' }).end(PNG);
-        case '/clip.mp4': return void response.writeHead(200, { 'content-type': 'video/mp4' }).end(MP4);
-        case '/page': return void response.writeHead(200, { 'content-type': 'text/html' }).end('<html></html>');
-        case '/not-an-image': return void response.writeHead(200, { 'content-type': 'application/octet-stream' }).end('plain words');
-        case '/to-metadata': return void response.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/iam/' }).end();
-        case '/to-canary': return void response.writeHead(302, { location: `http://127.0.0.1:${canaryPort}/x.png` }).end();
-        default: return void response.writeHead(404).end();
+        case '/cat.png':
+          return void response.writeHead(200, { 'content-type': 'image/png' }).end(PNG);
+        case '/cat':
+          return void response
+            .writeHead(200, { 'content-type': 'application/octet-stream' })
+            .end(PNG);
+        case '/clip.mp4':
+          return void response.writeHead(200, { 'content-type': 'video/mp4' }).end(MP4);
+        case '/page':
+          return void response.writeHead(200, { 'content-type': 'text/html' }).end('<html></html>');
+        case '/not-an-image':
+          return void response
+            .writeHead(200, { 'content-type': 'application/octet-stream' })
+            .end('plain words');
+        case '/to-metadata':
+          return void response
+            .writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/iam/' })
+            .end();
+        case '/to-canary':
+          return void response
+            .writeHead(302, { location: `http://127.0.0.1:${canaryPort}/x.png` })
+            .end();
+        default:
+          return void response.writeHead(404).end();
       }
     });
     publicOrigin = `http://127.0.0.2:${await listenOnHost(publicServer, '127.0.0.2')}`;
@@ -52,23 +78,56 @@ describe('SSRF: media URLs in chat reach the upstream only as the bytes Rialto f
     rialto = await startRialto({
       systemPrompt: '',
       fetch: { allowHosts: ['127.0.0.2'], timeoutMs: 5000 },
-      models: [{ ...chatModel('seer', 'vllm', [replay.url]), capabilities: { supportsVision: true, supportsMultipleImages: true, maxImages: 4, supportsVideoInput: true } }],
+      models: [
+        {
+          ...chatModel('seer', 'vllm', [replay.url]),
+          capabilities: {
+            supportsVision: true,
+            supportsMultipleImages: true,
+            maxImages: 4,
+            supportsVideoInput: true,
+          },
+        },
+      ],
     });
   });
   after(async () => {
     await rialto?.close();
     await replay?.close();
-    await Promise.all([canary, publicServer].filter((server) => server !== undefined).map(stopServer));
+    await Promise.all(
+      [canary, publicServer].filter((server) => server !== undefined).map(stopServer),
+    );
   });
 
-  const image = (url: string): Record<string, unknown> => ({ type: 'image_url', image_url: { url, detail: 'low' } });
-  const chat = (parts: Record<string, unknown>[], extra: Record<string, unknown> = {}): Record<string, unknown> => ({
-    model: 'seer', messages: [{ role: 'user', content: [{ type: 'text', text: '#plain what is in it?' }, ...parts] }], ...extra,
+  const image = (url: string): Record<string, unknown> => ({
+    type: 'image_url',
+    image_url: { url, detail: 'low' },
+  });
+  const chat = (
+    parts: Record<string, unknown>[],
+    extra: Record<string, unknown> = {},
+  ): Record<string, unknown> => ({
+    model: 'seer',
+    messages: [
+      { role: 'user', content: [{ type: 'text', text: '#plain what is in it?' }, ...parts] },
+    ],
+    ...extra,
   });
 
-  async function post(path: string, body: unknown, key = rialto.inferenceKey): Promise<{ status: number; body: Record<string, unknown> }> {
-    const response = await fetch(`${rialto.baseURL}${path}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    return { status: response.status, body: JSON.parse(await response.text()) as Record<string, unknown> };
+  async function post(
+    path: string,
+    body: unknown,
+    key = rialto.inferenceKey,
+  ): Promise<{ status: number; body: Record<string, unknown> }> {
+    const response = await fetch(`${rialto.baseURL}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return {
+      status: response.status,
+      body: JSON.parse(await response.text()) as Record<string, unknown>,
+    };
   }
 
   /** Every byte the upstream has received, as one string. */
@@ -77,31 +136,52 @@ describe('SSRF: media URLs in chat reach the upstream only as the bytes Rialto f
   it('the metadata address in image_url is a 400, the upstream never sees it, and the reservation is released', async () => {
     const before = await rialto.store.accounts.find('default');
     const calls = replay.requests.length;
-    for (const url of ['http://169.254.169.254/latest/meta-data/iam/', `${publicOrigin}/to-metadata`]) {
+    for (const url of [
+      'http://169.254.169.254/latest/meta-data/iam/',
+      `${publicOrigin}/to-metadata`,
+    ]) {
       for (const stream of [false, true]) {
         const { status, body } = await post('/chat/completions', chat([image(url)], { stream }));
         assert.equal(status, 400, `${url}: ${JSON.stringify(body)}`);
-        assert.match(String(body.error), /Could not fetch image_url: the URL points to a private address/);
+        assert.match(
+          String(body.error),
+          /Could not fetch image_url: the URL points to a private address/,
+        );
         validateResponse({ method: 'POST', path: '/chat/completions', status, body });
       }
     }
     assert.equal(replay.requests.length, calls, 'no request reached the upstream');
     assert.ok(!upstreamSaw().includes('169.254.169.254'));
-    assert.deepEqual(await rialto.store.accounts.find('default'), before, 'the reservations were released, nothing charged');
+    assert.deepEqual(
+      await rialto.store.accounts.find('default'),
+      before,
+      'the reservations were released, nothing charged',
+    );
   });
 
   it('private and loopback addresses in every spelling, also after a redirect, in image_url and video_url, are refused', async () => {
     const calls = replay.requests.length;
     const urls = [
-      `http://127.0.0.1:${canaryPort}/x.png`, `http://localhost:${canaryPort}/x.png`, `http://2130706433:${canaryPort}/x.png`, `http://0x7f000001:${canaryPort}/x.png`,
-      `http://[::ffff:127.0.0.1]:${canaryPort}/x.png`, `http://[64:ff9b::7f00:1]:${canaryPort}/x.png`, `http://[2002:7f00:1::1]:${canaryPort}/x.png`,
-      'http://10.0.0.1/x.png', 'http://[fd00::1]/x.png', `${publicOrigin}/to-canary`,
+      `http://127.0.0.1:${canaryPort}/x.png`,
+      `http://localhost:${canaryPort}/x.png`,
+      `http://2130706433:${canaryPort}/x.png`,
+      `http://0x7f000001:${canaryPort}/x.png`,
+      `http://[::ffff:127.0.0.1]:${canaryPort}/x.png`,
+      `http://[64:ff9b::7f00:1]:${canaryPort}/x.png`,
+      `http://[2002:7f00:1::1]:${canaryPort}/x.png`,
+      'http://10.0.0.1/x.png',
+      'http://[fd00::1]/x.png',
+      `${publicOrigin}/to-canary`,
     ];
     for (const url of urls) {
       for (const part of [image(url), { type: 'video_url', video_url: { url } }]) {
         const { status, body } = await post('/chat/completions', chat([part]));
         assert.equal(status, 400, `${url}: ${JSON.stringify(body)}`);
-        assert.match(String(body.error), /the URL points to a private address|could not be reached \(ENOTFOUND\)/, url);
+        assert.match(
+          String(body.error),
+          /the URL points to a private address|could not be reached \(ENOTFOUND\)/,
+          url,
+        );
       }
     }
     for (const url of ['file:///etc/passwd', 'ftp://127.0.0.2/x.png', 'gopher://127.0.0.2/x']) {
@@ -112,7 +192,14 @@ describe('SSRF: media URLs in chat reach the upstream only as the bytes Rialto f
   });
 
   it('a public image and video reach the upstream as data: URLs of their bytes; what is not an image is a 400', async () => {
-    const completion = await post('/chat/completions', chat([image(`${publicOrigin}/cat.png`), image(`${publicOrigin}/cat`), { type: 'video_url', video_url: { url: `${publicOrigin}/clip.mp4` } }]));
+    const completion = await post(
+      '/chat/completions',
+      chat([
+        image(`${publicOrigin}/cat.png`),
+        image(`${publicOrigin}/cat`),
+        { type: 'video_url', video_url: { url: `${publicOrigin}/clip.mp4` } },
+      ]),
+    );
     assert.equal(completion.status, 200, JSON.stringify(completion.body));
     const messages = bodyOf(lastRequest(replay)).messages as { content: unknown }[];
     const png = `data:image/png;base64,${PNG.toString('base64')}`;
@@ -127,7 +214,10 @@ describe('SSRF: media URLs in chat reach the upstream only as the bytes Rialto f
     // A client's own data: URL passes as it was sent.
     assert.equal((await post('/chat/completions', chat([image(png)]))).status, 200);
     for (const path of ['/page', '/not-an-image', '/missing.png']) {
-      const { status, body } = await post('/chat/completions', chat([image(`${publicOrigin}${path}`)]));
+      const { status, body } = await post(
+        '/chat/completions',
+        chat([image(`${publicOrigin}${path}`)]),
+      );
       assert.equal(status, 400, `${path}: ${JSON.stringify(body)}`);
       assert.match(String(body.error), /Could not fetch image_url/, path);
     }
@@ -137,7 +227,10 @@ describe('SSRF: media URLs in chat reach the upstream only as the bytes Rialto f
     // image_url parts are cut to the model's maxImages before anything is fetched; file parts are all read.
     const calls = replay.requests.length;
     const notes = (): number => publicHits.filter((path) => path.startsWith('/notes-')).length;
-    const files = Array.from({ length: 40 }, (_, index) => ({ type: 'file', file: { filename: `notes-${index}.txt`, file_data: `${publicOrigin}/notes-${index}.txt` } }));
+    const files = Array.from({ length: 40 }, (_, index) => ({
+      type: 'file',
+      file: { filename: `notes-${index}.txt`, file_data: `${publicOrigin}/notes-${index}.txt` },
+    }));
     const { status, body } = await post('/chat/completions', chat(files));
     assert.equal(status, 400, JSON.stringify(body));
     assert.match(String(body.error), /at most 16 URLs/);
@@ -147,20 +240,42 @@ describe('SSRF: media URLs in chat reach the upstream only as the bytes Rialto f
 
   it('/responses input_image URLs follow the same rules', async () => {
     const calls = replay.requests.length;
-    const input = (url: string): unknown => [{ role: 'user', content: [{ type: 'input_text', text: '#plain what is in it?' }, { type: 'input_image', image_url: url }] }];
-    const refused = await post('/responses', { model: 'seer', input: input('http://169.254.169.254/latest/meta-data/iam/') });
+    const input = (url: string): unknown => [
+      {
+        role: 'user',
+        content: [
+          { type: 'input_text', text: '#plain what is in it?' },
+          { type: 'input_image', image_url: url },
+        ],
+      },
+    ];
+    const refused = await post('/responses', {
+      model: 'seer',
+      input: input('http://169.254.169.254/latest/meta-data/iam/'),
+    });
     assert.equal(refused.status, 400, JSON.stringify(refused.body));
     assert.equal(replay.requests.length, calls);
-    const served = await post('/responses', { model: 'seer', input: input(`${publicOrigin}/cat.png`) });
+    const served = await post('/responses', {
+      model: 'seer',
+      input: input(`${publicOrigin}/cat.png`),
+    });
     assert.equal(served.status, 200, JSON.stringify(served.body));
     assert.match(JSON.stringify(bodyOf(lastRequest(replay)).messages), /data:image\/png;base64,/);
   });
 
   it('the URL is fetched only once the request is admitted: a key whose account cannot pay gets its 402 and nothing is fetched', async () => {
-    const { apiKey } = await rialto.keys.create({ apiKeyType: 'INFERENCE', description: 'unfunded', accountId: 'unfunded' });
+    const { apiKey } = await rialto.keys.create({
+      apiKeyType: 'INFERENCE',
+      description: 'unfunded',
+      accountId: 'unfunded',
+    });
     const images = (): number => publicHits.filter((path) => path === '/cat.png').length;
     const hits = images();
-    const { status, body } = await post('/chat/completions', chat([image(`${publicOrigin}/cat.png`)]), apiKey);
+    const { status, body } = await post(
+      '/chat/completions',
+      chat([image(`${publicOrigin}/cat.png`)]),
+      apiKey,
+    );
     assert.equal(status, 402, JSON.stringify(body));
     assert.equal(images(), hits, 'the image server was not asked');
   });

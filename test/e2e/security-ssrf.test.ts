@@ -14,7 +14,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeTinyOnnx } from '../fixtures/tiny-onnx.ts';
 import { startRialto, type TestRialto } from '../support/start-rialto.ts';
-import { startReplayServer, type ReplayServer } from '../support/upstream/upstream-replay-server.ts';
+import {
+  startReplayServer,
+  type ReplayServer,
+} from '../support/upstream/upstream-replay-server.ts';
 import { chatModel } from './upstream-support.ts';
 import { listenOnHost, stopServer } from '../support/listen-on-host.ts';
 
@@ -32,14 +35,58 @@ interface EntryPoint {
 }
 
 const ENTRY_POINTS: EntryPoint[] = [
-  { name: 'upscale image', path: '/image/upscale', body: (url) => ({ model: 'upscaler', image: url, scale: 2 }) },
-  { name: 'background-remove image_url', path: '/image/background-remove', body: (url) => ({ image_url: url }) },
-  { name: 'background-remove image', path: '/image/background-remove', body: (url) => ({ image: url }) },
-  { name: 'edit image', path: '/image/edit', body: (url) => ({ model: 'editor', prompt: 'a hat', image: url }) },
-  { name: 'multi-edit images', path: '/image/multi-edit', body: (url) => ({ modelId: 'editor', prompt: 'a hat', images: [url] }) },
+  {
+    name: 'upscale image',
+    path: '/image/upscale',
+    body: (url) => ({ model: 'upscaler', image: url, scale: 2 }),
+  },
+  {
+    name: 'background-remove image_url',
+    path: '/image/background-remove',
+    body: (url) => ({ image_url: url }),
+  },
+  {
+    name: 'background-remove image',
+    path: '/image/background-remove',
+    body: (url) => ({ image: url }),
+  },
+  {
+    name: 'edit image',
+    path: '/image/edit',
+    body: (url) => ({ model: 'editor', prompt: 'a hat', image: url }),
+  },
+  {
+    name: 'multi-edit images',
+    path: '/image/multi-edit',
+    body: (url) => ({ modelId: 'editor', prompt: 'a hat', images: [url] }),
+  },
   { name: 'augment scrape url', path: '/augment/scrape', body: (url) => ({ url }) },
-  { name: 'chat file part', path: '/chat/completions', body: (url) => ({ model: 'reader', messages: [{ role: 'user', content: [{ type: 'text', text: '#plain read it' }, { type: 'file', file: { file_data: url, filename: 'notes.txt' } }] }] }) },
-  { name: 'chat web scraping', path: '/chat/completions', skipsFailures: true, body: (url) => ({ model: 'reader', messages: [{ role: 'user', content: `#plain summarize ${url}` }], venice_parameters: { enable_web_scraping: true } }) },
+  {
+    name: 'chat file part',
+    path: '/chat/completions',
+    body: (url) => ({
+      model: 'reader',
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: '#plain read it' },
+            { type: 'file', file: { file_data: url, filename: 'notes.txt' } },
+          ],
+        },
+      ],
+    }),
+  },
+  {
+    name: 'chat web scraping',
+    path: '/chat/completions',
+    skipsFailures: true,
+    body: (url) => ({
+      model: 'reader',
+      messages: [{ role: 'user', content: `#plain summarize ${url}` }],
+      venice_parameters: { enable_web_scraping: true },
+    }),
+  },
   { name: 'video transcriptions url', path: '/video/transcriptions', body: (url) => ({ url }) },
 ];
 
@@ -54,33 +101,56 @@ describe('SSRF: client URLs never reach private addresses', () => {
   let publicOrigin = '';
 
   before(async () => {
-    const canary = (): Server => createServer((_request, response) => {
-      canaryHits += 1;
-      response.writeHead(200, { 'content-type': 'text/plain' }).end('canary');
-    });
+    const canary = (): Server =>
+      createServer((_request, response) => {
+        canaryHits += 1;
+        response.writeHead(200, { 'content-type': 'text/plain' }).end('canary');
+      });
     canaries.push(canary());
     port = await listenOnHost(canaries[0]!, '127.0.0.1');
     const ipv6 = canary();
-    if (await listenOnHost(ipv6, '::1', port).then(() => true, () => false)) canaries.push(ipv6);
+    if (
+      await listenOnHost(ipv6, '::1', port).then(
+        () => true,
+        () => false,
+      )
+    )
+      canaries.push(ipv6);
     // The "public" host: pages, redirects to private addresses, a body over fetch.maxBytes, a server that never answers.
     publicServer = createServer((request, response) => {
       const redirect = (location: string): void => void response.writeHead(302, { location }).end();
       switch (request.url) {
-        case '/page': return void response.writeHead(200, { 'content-type': 'text/html' }).end('<html><body><article><h1>Lagoon</h1><p>The public page about the lagoon, long enough to be an article worth reading here.</p></article></body></html>');
-        case '/to-loopback': return redirect(`http://127.0.0.1:${port}/secret`);
-        case '/to-localhost': return redirect(`http://localhost:${port}/secret`);
-        case '/to-decimal': return redirect(`http://2130706433:${port}/secret`);
-        case '/to-mapped': return redirect(`http://[::ffff:127.0.0.1]:${port}/secret`);
-        case '/to-metadata': return redirect('http://169.254.169.254/latest/meta-data/');
-        case '/to-relative-hop': return redirect('/to-loopback');
-        case '/big': return void response.writeHead(200, { 'content-type': 'application/octet-stream' }).end(Buffer.alloc(MAX_BYTES * 4, 1));
+        case '/page':
+          return void response
+            .writeHead(200, { 'content-type': 'text/html' })
+            .end(
+              '<html><body><article><h1>Lagoon</h1><p>The public page about the lagoon, long enough to be an article worth reading here.</p></article></body></html>',
+            );
+        case '/to-loopback':
+          return redirect(`http://127.0.0.1:${port}/secret`);
+        case '/to-localhost':
+          return redirect(`http://localhost:${port}/secret`);
+        case '/to-decimal':
+          return redirect(`http://2130706433:${port}/secret`);
+        case '/to-mapped':
+          return redirect(`http://[::ffff:127.0.0.1]:${port}/secret`);
+        case '/to-metadata':
+          return redirect('http://169.254.169.254/latest/meta-data/');
+        case '/to-relative-hop':
+          return redirect('/to-loopback');
+        case '/big':
+          return void response
+            .writeHead(200, { 'content-type': 'application/octet-stream' })
+            .end(Buffer.alloc(MAX_BYTES * 4, 1));
         case '/big-chunked': {
           response.writeHead(200, { 'content-type': 'application/octet-stream' });
           for (let chunk = 0; chunk < 8; chunk += 1) response.write(Buffer.alloc(MAX_BYTES / 2, 1));
           return void response.end();
         }
-        case '/slow': return; // never answers: the fetch timeout ends it
-        default: return void response.writeHead(404).end();
+        case '/slow':
+          return; // never answers: the fetch timeout ends it
+        default:
+          return void response.writeHead(404).end();
       }
     });
     publicOrigin = `http://127.0.0.2:${await listenOnHost(publicServer, '127.0.0.2')}`;
@@ -88,18 +158,45 @@ describe('SSRF: client URLs never reach private addresses', () => {
     dataDirectory = mkdtempSync(join(tmpdir(), 'rialto-ssrf-'));
     await writeTinyOnnx(join(dataDirectory, 'models', 'saliency.onnx'), { size: 64 });
     const unused = 'http://127.0.0.1:9/v1';
-    rialto = await startRialto({
-      dataDirectory, systemPrompt: '',
-      // A timeout long enough for a loaded machine to serve the other pages well within it.
-      fetch: { allowHosts: ['127.0.0.2'], maxBytes: MAX_BYTES, timeoutMs: 5000, maxRedirects: 3 },
-      models: [
-        chatModel('reader', 'vllm', [replay.url]),
-        { id: 'upscaler', type: 'upscale', engine: { kind: 'esrgan', tileSize: 128, concurrency: 1 }, pricing: { input: FREE, output: FREE, upscale: { '2x': FREE, '4x': FREE } } },
-        { id: 'bg-remover', type: 'image', engine: { kind: 'onnx-background-removal', path: 'saliency.onnx', threads: 1 }, pricing: { input: FREE, output: FREE, generation: FREE } },
-        { id: 'editor', type: 'inpaint', engine: { kind: 'openai-compatible', model: 'gpt-image-1', endpoints: [{ url: unused }] } },
-        { id: 'asr', type: 'asr', engine: { kind: 'openai-compatible', model: 'whisper-1', endpoints: [{ url: unused }] }, pricing: { input: FREE, output: FREE, per_audio_second: FREE } },
-      ],
-    }, { database: 'sqlite' });
+    rialto = await startRialto(
+      {
+        dataDirectory,
+        systemPrompt: '',
+        // A timeout long enough for a loaded machine to serve the other pages well within it.
+        fetch: { allowHosts: ['127.0.0.2'], maxBytes: MAX_BYTES, timeoutMs: 5000, maxRedirects: 3 },
+        models: [
+          chatModel('reader', 'vllm', [replay.url]),
+          {
+            id: 'upscaler',
+            type: 'upscale',
+            engine: { kind: 'esrgan', tileSize: 128, concurrency: 1 },
+            pricing: { input: FREE, output: FREE, upscale: { '2x': FREE, '4x': FREE } },
+          },
+          {
+            id: 'bg-remover',
+            type: 'image',
+            engine: { kind: 'onnx-background-removal', path: 'saliency.onnx', threads: 1 },
+            pricing: { input: FREE, output: FREE, generation: FREE },
+          },
+          {
+            id: 'editor',
+            type: 'inpaint',
+            engine: {
+              kind: 'openai-compatible',
+              model: 'gpt-image-1',
+              endpoints: [{ url: unused }],
+            },
+          },
+          {
+            id: 'asr',
+            type: 'asr',
+            engine: { kind: 'openai-compatible', model: 'whisper-1', endpoints: [{ url: unused }] },
+            pricing: { input: FREE, output: FREE, per_audio_second: FREE },
+          },
+        ],
+      },
+      { database: 'sqlite' },
+    );
   });
   after(async () => {
     await rialto?.close();
@@ -108,9 +205,17 @@ describe('SSRF: client URLs never reach private addresses', () => {
     rmSync(dataDirectory, { recursive: true, force: true });
   });
 
-  async function send(entry: EntryPoint, url: string): Promise<{ status: number; body: { error?: unknown } & Record<string, unknown> }> {
+  async function send(
+    entry: EntryPoint,
+    url: string,
+  ): Promise<{ status: number; body: { error?: unknown } & Record<string, unknown> }> {
     const response = await fetch(`${rialto.baseURL}${entry.path}`, {
-      method: 'POST', headers: { authorization: `Bearer ${rialto.inferenceKey}`, 'content-type': 'application/json' }, body: JSON.stringify(entry.body(url)),
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${rialto.inferenceKey}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify(entry.body(url)),
     });
     const text = await response.text();
     return { status: response.status, body: JSON.parse(text) as { error?: unknown } };
@@ -132,19 +237,45 @@ describe('SSRF: client URLs never reach private addresses', () => {
   }
 
   const literal = (): string[] => [
-    `http://127.0.0.1:${port}/x`, `http://127.8.9.10:${port}/x`, `http://[::1]:${port}/x`, `http://0.0.0.0:${port}/x`, `http://0:${port}/x`,
-    `http://2130706433:${port}/x`, `http://0x7f000001:${port}/x`, `http://0177.0.0.1:${port}/x`, `http://127.1:${port}/x`,
-    `http://[::ffff:127.0.0.1]:${port}/x`, `http://[::ffff:7f00:1]:${port}/x`, `http://[::127.0.0.1]:${port}/x`, `http://[::]:${port}/x`,
-    'http://10.0.0.1/x', 'http://172.16.5.4/x', 'http://192.168.1.1/x', 'http://100.64.0.1/x', 'http://169.254.169.254/latest/meta-data/',
-    'http://[::ffff:169.254.169.254]/latest/meta-data/', 'http://[fe80::1]/x', 'http://[fd00::1]/x',
+    `http://127.0.0.1:${port}/x`,
+    `http://127.8.9.10:${port}/x`,
+    `http://[::1]:${port}/x`,
+    `http://0.0.0.0:${port}/x`,
+    `http://0:${port}/x`,
+    `http://2130706433:${port}/x`,
+    `http://0x7f000001:${port}/x`,
+    `http://0177.0.0.1:${port}/x`,
+    `http://127.1:${port}/x`,
+    `http://[::ffff:127.0.0.1]:${port}/x`,
+    `http://[::ffff:7f00:1]:${port}/x`,
+    `http://[::127.0.0.1]:${port}/x`,
+    `http://[::]:${port}/x`,
+    'http://10.0.0.1/x',
+    'http://172.16.5.4/x',
+    'http://192.168.1.1/x',
+    'http://100.64.0.1/x',
+    'http://169.254.169.254/latest/meta-data/',
+    'http://[::ffff:169.254.169.254]/latest/meta-data/',
+    'http://[fe80::1]/x',
+    'http://[fd00::1]/x',
   ];
 
   for (const entry of ENTRY_POINTS) {
     it(`${entry.name}: private, loopback and link-local addresses in every spelling are refused, the canary never reached`, async () => {
-      for (const url of literal()) await assertRefused(entry, url, /the URL points to a private address/);
+      for (const url of literal())
+        await assertRefused(entry, url, /the URL points to a private address/);
       // Names that resolve to loopback: refused on the addresses the connection would use.
-      for (const url of [`http://localhost:${port}/x`, `http://LOCALHOST.:${port}/x`, `http://rialto.localhost:${port}/x`]) await assertRefused(entry, url, PRIVATE_MESSAGE);
-      for (const url of ['file:///etc/passwd', `ftp://127.0.0.2:${port}/x`, 'gopher://127.0.0.2/x']) {
+      for (const url of [
+        `http://localhost:${port}/x`,
+        `http://LOCALHOST.:${port}/x`,
+        `http://rialto.localhost:${port}/x`,
+      ])
+        await assertRefused(entry, url, PRIVATE_MESSAGE);
+      for (const url of [
+        'file:///etc/passwd',
+        `ftp://127.0.0.2:${port}/x`,
+        'gopher://127.0.0.2/x',
+      ]) {
         const { status } = await send(entry, url);
         if (entry.skipsFailures !== true) assert.equal(status, 400, `${entry.name}: ${url}`);
       }
@@ -152,7 +283,14 @@ describe('SSRF: client URLs never reach private addresses', () => {
     });
 
     it(`${entry.name}: a redirect from an allowed host to a private address is refused`, async () => {
-      for (const path of ['/to-loopback', '/to-localhost', '/to-decimal', '/to-mapped', '/to-metadata', '/to-relative-hop']) {
+      for (const path of [
+        '/to-loopback',
+        '/to-localhost',
+        '/to-decimal',
+        '/to-mapped',
+        '/to-metadata',
+        '/to-relative-hop',
+      ]) {
         await assertRefused(entry, `${publicOrigin}${path}`, PRIVATE_MESSAGE);
       }
       assert.equal(canaryHits, 0, 'no redirect reached the private canary');
@@ -162,7 +300,10 @@ describe('SSRF: client URLs never reach private addresses', () => {
       it(`${entry.name}: an allowed host's body over fetch.maxBytes is refused`, async () => {
         for (const path of ['/big', '/big-chunked']) {
           const { status, body } = await send(entry, `${publicOrigin}${path}`);
-          assert.ok(status === 413 || status === 400, `${entry.name} ${path}: ${status} ${JSON.stringify(body)}`);
+          assert.ok(
+            status === 413 || status === 400,
+            `${entry.name} ${path}: ${status} ${JSON.stringify(body)}`,
+          );
           assert.match(String(body.error), /too large|larger than/i, `${entry.name} ${path}`);
         }
       });
@@ -171,11 +312,18 @@ describe('SSRF: client URLs never reach private addresses', () => {
 
   it('every entry point gives up on an allowed host that never answers (fetch.timeoutMs)', async () => {
     // All at once: each waits out the timeout.
-    await Promise.all(ENTRY_POINTS.filter((entry) => entry.skipsFailures !== true).map((entry) => assertRefused(entry, `${publicOrigin}/slow`, /did not answer in time/)));
+    await Promise.all(
+      ENTRY_POINTS.filter((entry) => entry.skipsFailures !== true).map((entry) =>
+        assertRefused(entry, `${publicOrigin}/slow`, /did not answer in time/),
+      ),
+    );
   });
 
   it('chat web scraping reads an allowed public page (the refusals above are not an unreachable engine)', async () => {
-    const { status } = await send(ENTRY_POINTS.find((entry) => entry.skipsFailures === true)!, `${publicOrigin}/page`);
+    const { status } = await send(
+      ENTRY_POINTS.find((entry) => entry.skipsFailures === true)!,
+      `${publicOrigin}/page`,
+    );
     assert.equal(status, 200);
     assert.match(JSON.stringify(replay.requests.at(-1)?.body), /public page about the lagoon/);
   });

@@ -7,9 +7,16 @@ import { runSoak } from '../../bench/soak-harness.ts';
 import { SHORT_SOAK_CRITERIA } from '../../bench/soak.ts';
 import { samplesTable } from '../../bench/soak-samples.ts';
 
-test('soak, short: memory flat, descriptors, sockets and engine sequences back to idle, the books exact', { timeout: 300_000 }, async (t) => {
+test('soak, short: memory flat, descriptors, sockets and engine sequences back to idle, the books exact', {
+  timeout: 300_000,
+}, async (t) => {
   const report = await runSoak({
-    seconds: 45, rps: 30, concurrency: 4, sampleEveryMs: 1000, engine: true, engineEveryMs: 2000,
+    seconds: 45,
+    rps: 30,
+    concurrency: 4,
+    sampleEveryMs: 1000,
+    engine: true,
+    engineEveryMs: 2000,
     criteria: SHORT_SOAK_CRITERIA,
     log: (line) => t.diagnostic(line),
   });

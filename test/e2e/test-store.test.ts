@@ -16,7 +16,9 @@ async function postgresKeyIds(schema: string): Promise<string[]> {
   const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await client.connect();
   try {
-    return (await client.query<{ id: string }>(`select id from "${schema}".api_keys`)).rows.map((row) => row.id);
+    return (await client.query<{ id: string }>(`select id from "${schema}".api_keys`)).rows.map(
+      (row) => row.id,
+    );
   } finally {
     await client.end();
   }
@@ -30,20 +32,34 @@ function schemaOf(rialto: TestRialto): string | null {
 test(`a test server keeps its keys in the store RIALTO_TEST_STORE names (${wanted}), apart from every other`, async (t) => {
   const servers = [await startRialto({}), await startRialto({})];
   t.after(() => Promise.all(servers.map((server) => server.close())));
-  const created = await Promise.all(servers.map(async (server) => (await server.keys.create({ apiKeyType: 'INFERENCE', description: 'where am I' })).record.id));
+  const created = await Promise.all(
+    servers.map(
+      async (server) =>
+        (await server.keys.create({ apiKeyType: 'INFERENCE', description: 'where am I' })).record
+          .id,
+    ),
+  );
   for (const [index, server] of servers.entries()) {
     const sqliteFile = join(server.config.dataDirectory, 'rialto.db');
     if (wanted === 'postgres') {
       const schema = schemaOf(server);
-      assert.ok(schema !== null && /^rialto_test_/.test(schema), `a throwaway schema, not ${String(schema)}`);
-      assert.ok((await postgresKeyIds(schema)).includes(created[index]!), 'the key is in the server\'s PostgreSQL schema');
+      assert.ok(
+        schema !== null && /^rialto_test_/.test(schema),
+        `a throwaway schema, not ${String(schema)}`,
+      );
+      assert.ok(
+        (await postgresKeyIds(schema)).includes(created[index]!),
+        "the key is in the server's PostgreSQL schema",
+      );
       assert.equal(existsSync(sqliteFile), false, 'no SQLite database was opened');
     } else {
       assert.equal(server.config.database.url, undefined);
       const database = new Database(sqliteFile, { readonly: true, fileMustExist: true });
       try {
-        const ids = (database.prepare('select id from api_keys').all() as { id: string }[]).map((row) => row.id);
-        assert.ok(ids.includes(created[index]!), 'the key is in the server\'s SQLite file');
+        const ids = (database.prepare('select id from api_keys').all() as { id: string }[]).map(
+          (row) => row.id,
+        );
+        assert.ok(ids.includes(created[index]!), "the key is in the server's SQLite file");
       } finally {
         database.close();
       }
@@ -51,7 +67,11 @@ test(`a test server keeps its keys in the store RIALTO_TEST_STORE names (${wante
   }
   if (wanted === 'postgres') {
     assert.notEqual(schemaOf(servers[0]!), schemaOf(servers[1]!));
-    assert.equal((await postgresKeyIds(schemaOf(servers[0]!)!)).includes(created[1]!), false, 'one server never sees the other\'s keys');
+    assert.equal(
+      (await postgresKeyIds(schemaOf(servers[0]!)!)).includes(created[1]!),
+      false,
+      "one server never sees the other's keys",
+    );
   } else {
     assert.notEqual(servers[0]!.config.dataDirectory, servers[1]!.config.dataDirectory);
   }

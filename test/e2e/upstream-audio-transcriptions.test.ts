@@ -11,19 +11,37 @@ import { toFile } from 'openai';
 import { toNanos } from '../../src/services/billing/money.ts';
 import { startRialto, type TestRialto } from '../support/start-rialto.ts';
 import { validateResponse, validateSchema } from '../support/spec/spec-validator.ts';
-import { SERVER_ERROR, startOpenAiAudioServer, type OpenAiAudioServer } from '../support/upstream/openai-audio-server.ts';
-import { AudioFolder, PER_SECOND, asrModel, ledgerDuring, ttsModel } from './upstream-audio-support.ts';
+import {
+  SERVER_ERROR,
+  startOpenAiAudioServer,
+  type OpenAiAudioServer,
+} from '../support/upstream/openai-audio-server.ts';
+import {
+  AudioFolder,
+  PER_SECOND,
+  asrModel,
+  ledgerDuring,
+  ttsModel,
+} from './upstream-audio-support.ts';
 import { wordAccuracy } from '../support/word-accuracy.ts';
 import { assertTimestamps } from '../support/transcript-timestamps.ts';
 
 const PATH = '/audio/transcriptions';
 /** pocketsphinx-testdata's LibriVox clip (6.05 s) and its transcript (librivox/transcription). */
-const LIBRIVOX = readFileSync('/usr/share/pocketsphinx/test/data/librivox/sense_and_sensibility_01_austen_64kb-0920.wav');
-const LIBRIVOX_TEXT = 'had he married a more a amiable woman he might have been made still more respectable than he was';
+const LIBRIVOX = readFileSync(
+  '/usr/share/pocketsphinx/test/data/librivox/sense_and_sensibility_01_austen_64kb-0920.wav',
+);
+const LIBRIVOX_TEXT =
+  'had he married a more a amiable woman he might have been made still more respectable than he was';
 const SENTENCE = 'the president said the economy is growing';
-const UNUSABLE = 'The audio could not be processed for transcription. Common causes: zero-length, silent, corrupt, or unsupported-language audio. Please verify the file and retry.';
+const UNUSABLE =
+  'The audio could not be processed for transcription. Common causes: zero-length, silent, corrupt, or unsupported-language audio. Please verify the file and retry.';
 
-function form(file: Buffer | undefined, fields: Record<string, string> = {}, name = 'audio.wav'): FormData {
+function form(
+  file: Buffer | undefined,
+  fields: Record<string, string> = {},
+  name = 'audio.wav',
+): FormData {
   const body = new FormData();
   if (file !== undefined) body.append('file', new Blob([file]), name);
   for (const [field, value] of Object.entries(fields)) body.append(field, value);
@@ -37,7 +55,12 @@ describe('POST /audio/transcriptions (openai-compatible upstream)', () => {
   const folder = new AudioFolder();
   let speech: Buffer;
 
-  const post = (body: FormData): Promise<Response> => fetch(`${rialto.baseURL}${PATH}`, { method: 'POST', headers: { authorization: `Bearer ${rialto.inferenceKey}` }, body });
+  const post = (body: FormData): Promise<Response> =>
+    fetch(`${rialto.baseURL}${PATH}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${rialto.inferenceKey}` },
+      body,
+    });
   /** ffmpeg's re-encoding of `input` (a file in the folder) with `args`. */
   const encode = (input: Buffer, args: string[], extension: string): Buffer => {
     const source = folder.write('source.wav', input);
@@ -51,7 +74,12 @@ describe('POST /audio/transcriptions (openai-compatible upstream)', () => {
     // espeak-ng's Klatt voice: pocketsphinx's US English model hears it far better than the default voice.
     speech = execFileSync('espeak-ng', ['-v', 'en-us+klatt', '-s', '150', '--stdout', SENTENCE]);
     rialto = await startRialto({
-      models: [asrModel('asr-whisper', whisper.url), asrModel('asr-doomed', doomed.url), asrModel('asr-slow', whisper.url, { timeoutMs: 1000 }), ttsModel('tts-kokoro', whisper.url)],
+      models: [
+        asrModel('asr-whisper', whisper.url),
+        asrModel('asr-doomed', doomed.url),
+        asrModel('asr-slow', whisper.url, { timeoutMs: 1000 }),
+        ttsModel('tts-kokoro', whisper.url),
+      ],
     });
   });
   after(async () => {
@@ -62,13 +90,21 @@ describe('POST /audio/transcriptions (openai-compatible upstream)', () => {
 
   it('openai client: json transcript of a LibriVox clip, the request sent as json with the file as uploaded', async () => {
     const sent = whisper.requests.length;
-    const transcription = await rialto.client.audio.transcriptions.create({ file: await toFile(LIBRIVOX, 'librivox.wav'), model: 'asr-whisper', language: 'en' });
+    const transcription = await rialto.client.audio.transcriptions.create({
+      file: await toFile(LIBRIVOX, 'librivox.wav'),
+      model: 'asr-whisper',
+      language: 'en',
+    });
     validateResponse({ method: 'POST', path: PATH, status: 200, body: transcription });
     assert.ok(wordAccuracy(LIBRIVOX_TEXT, transcription.text) >= 0.7, transcription.text);
     // Rialto's own measure of the audio, not the upstream's.
     assert.equal(Reflect.get(transcription, 'duration'), 6.05);
     const [request] = whisper.requests.slice(sent);
-    assert.deepEqual(request?.fields, { model: ['whisper-1'], response_format: ['json'], language: ['en'] });
+    assert.deepEqual(request?.fields, {
+      model: ['whisper-1'],
+      response_format: ['json'],
+      language: ['en'],
+    });
     assert.equal(request?.file?.filename, 'audio.wav');
     assert.ok(request?.file?.bytes.equals(LIBRIVOX));
   });
@@ -77,10 +113,29 @@ describe('POST /audio/transcriptions (openai-compatible upstream)', () => {
     const sent = whisper.requests.length;
     const response = await post(form(LIBRIVOX, { model: 'asr-whisper', timestamps: 'true' }));
     assert.equal(response.status, 200);
-    assert.equal(response.headers.get('x-venice-model-router'), `openai-compatible/${new URL(whisper.url).host}`);
-    const body = (await response.json()) as { text: string; duration: number; timestamps: { word: { word: string; start: number; end: number }[]; segment: { text: string; start: number; end: number }[] } };
+    assert.equal(
+      response.headers.get('x-venice-model-router'),
+      `openai-compatible/${new URL(whisper.url).host}`,
+    );
+    const body = (await response.json()) as {
+      text: string;
+      duration: number;
+      timestamps: {
+        word: { word: string; start: number; end: number }[];
+        segment: { text: string; start: number; end: number }[];
+      };
+    };
     validateResponse({ method: 'POST', path: PATH, status: 200, body });
-    assert.deepEqual(whisper.requests.slice(sent).map((request) => request.fields), [{ model: ['whisper-1'], response_format: ['verbose_json'], 'timestamp_granularities[]': ['word', 'segment'] }]);
+    assert.deepEqual(
+      whisper.requests.slice(sent).map((request) => request.fields),
+      [
+        {
+          model: ['whisper-1'],
+          response_format: ['verbose_json'],
+          'timestamp_granularities[]': ['word', 'segment'],
+        },
+      ],
+    );
     // Whisper's segment text starts with a space; Rialto's does not (the segments spell out the text).
     assertTimestamps(body);
   });
@@ -89,13 +144,23 @@ describe('POST /audio/transcriptions (openai-compatible upstream)', () => {
     const text = await post(form(LIBRIVOX, { response_format: 'text' }));
     assert.match(text.headers.get('content-type') ?? '', /^text\/plain/);
     const plain = await text.text();
-    validateResponse({ method: 'POST', path: PATH, status: 200, contentType: 'text/plain', body: plain });
+    validateResponse({
+      method: 'POST',
+      path: PATH,
+      status: 200,
+      contentType: 'text/plain',
+      body: plain,
+    });
     assert.ok(wordAccuracy(LIBRIVOX_TEXT, plain) >= 0.7, plain);
     const srt = await (await post(form(LIBRIVOX, { response_format: 'srt' }))).text();
     assert.match(srt, /^1\n00:00:\d\d,\d{3} --> 00:00:\d\d,\d{3}\n[a-z' ]+\n/);
     const vtt = await (await post(form(LIBRIVOX, { response_format: 'vtt' }))).text();
     assert.match(vtt, /^WEBVTT\n\n00:00:\d\d\.\d{3} --> 00:00:\d\d\.\d{3}\n[a-z' ]+\n/);
-    const verbose = await rialto.client.audio.transcriptions.create({ file: await toFile(LIBRIVOX, 'librivox.wav'), model: 'asr-whisper', response_format: 'verbose_json' });
+    const verbose = await rialto.client.audio.transcriptions.create({
+      file: await toFile(LIBRIVOX, 'librivox.wav'),
+      model: 'asr-whisper',
+      response_format: 'verbose_json',
+    });
     assert.equal(verbose.duration, 6.05);
     assert.ok((verbose.segments ?? []).length >= 1 && (verbose.words ?? []).length >= 10);
     assert.ok(wordAccuracy(LIBRIVOX_TEXT, verbose.text) >= 0.7, verbose.text);
@@ -104,7 +169,11 @@ describe('POST /audio/transcriptions (openai-compatible upstream)', () => {
   it('the upload goes under the extension of its real container; ADTS AAC (which OpenAI refuses) goes as 16 kHz FLAC', async () => {
     const mp3 = encode(speech, ['-c:a', 'libmp3lame'], 'mp3');
     const aac = encode(speech, ['-c:a', 'aac', '-f', 'adts'], 'aac');
-    for (const [bytes, name, sentAs] of [[speech, 'recording.bin', 'audio.wav'], [mp3, 'clip', 'audio.mp3'], [aac, 'clip.aac', 'audio.flac']] as const) {
+    for (const [bytes, name, sentAs] of [
+      [speech, 'recording.bin', 'audio.wav'],
+      [mp3, 'clip', 'audio.mp3'],
+      [aac, 'clip.aac', 'audio.flac'],
+    ] as const) {
       const sent = whisper.requests.length;
       const response = await post(form(bytes, {}, name));
       assert.equal(response.status, 200, await response.clone().text());
@@ -112,14 +181,24 @@ describe('POST /audio/transcriptions (openai-compatible upstream)', () => {
       assert.ok(wordAccuracy(SENTENCE, body.text) >= 0.7, `${name}: ${body.text}`);
       const file = whisper.requests[sent]?.file;
       assert.equal(file?.filename, sentAs);
-      if (sentAs === 'audio.flac') assert.equal(file?.bytes.subarray(0, 4).toString('latin1'), 'fLaC');
+      if (sentAs === 'audio.flac')
+        assert.equal(file?.bytes.subarray(0, 4).toString('latin1'), 'fLaC');
       else assert.ok(file?.bytes.equals(bytes));
     }
   });
 
   it('round trip: speech made upstream through Rialto comes back through Rialto with most words right', async () => {
-    const spoken = await rialto.client.audio.speech.create({ model: 'tts-kokoro', voice: 'am_michael', input: SENTENCE, response_format: 'mp3', speed: 150 / 175 });
-    const heard = await rialto.client.audio.transcriptions.create({ file: await toFile(Buffer.from(await spoken.arrayBuffer()), 'speech.mp3'), model: 'asr-whisper' });
+    const spoken = await rialto.client.audio.speech.create({
+      model: 'tts-kokoro',
+      voice: 'am_michael',
+      input: SENTENCE,
+      response_format: 'mp3',
+      speed: 150 / 175,
+    });
+    const heard = await rialto.client.audio.transcriptions.create({
+      file: await toFile(Buffer.from(await spoken.arrayBuffer()), 'speech.mp3'),
+      model: 'asr-whisper',
+    });
     assert.ok(wordAccuracy(SENTENCE, heard.text) >= 0.7, heard.text);
   });
 
@@ -141,9 +220,44 @@ describe('POST /audio/transcriptions (openai-compatible upstream)', () => {
   });
 
   const failures: [string, { status: number; body: unknown }, number, string][] = [
-    ['500', SERVER_ERROR, 502, 'Audio transcription failed due to a temporary upstream error. Please retry.'],
-    ['400', { status: 400, body: { error: { message: 'Audio file might be corrupted or unsupported', type: 'invalid_request_error', param: 'file', code: 'invalid_value' } } }, 422, UNUSABLE],
-    ['429', { status: 429, body: { error: { message: 'Rate limit reached', type: 'requests', param: null, code: 'rate_limit_exceeded' } } }, 429, 'The model is currently overloaded. Please try again later.'],
+    [
+      '500',
+      SERVER_ERROR,
+      502,
+      'Audio transcription failed due to a temporary upstream error. Please retry.',
+    ],
+    [
+      '400',
+      {
+        status: 400,
+        body: {
+          error: {
+            message: 'Audio file might be corrupted or unsupported',
+            type: 'invalid_request_error',
+            param: 'file',
+            code: 'invalid_value',
+          },
+        },
+      },
+      422,
+      UNUSABLE,
+    ],
+    [
+      '429',
+      {
+        status: 429,
+        body: {
+          error: {
+            message: 'Rate limit reached',
+            type: 'requests',
+            param: null,
+            code: 'rate_limit_exceeded',
+          },
+        },
+      },
+      429,
+      'The model is currently overloaded. Please try again later.',
+    ],
   ];
   for (const [name, failure, status, message] of failures) {
     it(`upstream ${name} is ${status} "${message.slice(0, 40)}…", the reservation released and nothing charged`, async () => {
@@ -158,7 +272,10 @@ describe('POST /audio/transcriptions (openai-compatible upstream)', () => {
         assert.equal(body.error, message);
       });
       assert.equal(spent, 0);
-      assert.ok(added.length === 1 && added[0]!.amount === 0 && added[0]!.status === 'failed', JSON.stringify(added));
+      assert.ok(
+        added.length === 1 && added[0]!.amount === 0 && added[0]!.status === 'failed',
+        JSON.stringify(added),
+      );
     });
   }
 
@@ -177,10 +294,16 @@ describe('POST /audio/transcriptions (openai-compatible upstream)', () => {
 
   it('bills the measured seconds × per_audio_second, once, as a completed asr request', async () => {
     const { added, spent } = await ledgerDuring(rialto, async () => {
-      assert.equal((await post(form(LIBRIVOX, { model: 'asr-whisper', timestamps: 'true' }))).status, 200);
+      assert.equal(
+        (await post(form(LIBRIVOX, { model: 'asr-whisper', timestamps: 'true' }))).status,
+        200,
+      );
     });
     assert.equal(added.length, 1);
-    assert.deepEqual([added[0]!.modelId, added[0]!.modelType, added[0]!.status], ['asr-whisper', 'asr', 'completed']);
+    assert.deepEqual(
+      [added[0]!.modelId, added[0]!.modelType, added[0]!.status],
+      ['asr-whisper', 'asr', 'completed'],
+    );
     assert.equal(added[0]!.amount, toNanos(6.05 * PER_SECOND));
     assert.equal(spent, added[0]!.amount);
   });

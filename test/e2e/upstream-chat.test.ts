@@ -5,20 +5,44 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type OpenAI from 'openai';
 import { startRialto, type TestRialto } from '../support/start-rialto.ts';
-import { startReplayServer, UPSTREAM_FLAVORS, type ReplayServer } from '../support/upstream/upstream-replay-server.ts';
+import {
+  startReplayServer,
+  UPSTREAM_FLAVORS,
+  type ReplayServer,
+} from '../support/upstream/upstream-replay-server.ts';
 import { validateChatCompletionChunk, validateResponse } from '../support/spec/spec-validator.ts';
-import { assertInferenceHeaders, bodyOf, chatModel, embeddingModel, hostOf, lastRequest, postJson, sseData, UPSTREAM_MODELS } from './upstream-support.ts';
+import {
+  assertInferenceHeaders,
+  bodyOf,
+  chatModel,
+  embeddingModel,
+  hostOf,
+  lastRequest,
+  postJson,
+  sseData,
+  UPSTREAM_MODELS,
+} from './upstream-support.ts';
 
 type Chunk = OpenAI.Chat.Completions.ChatCompletionChunk;
 
 const MODEL = 'upstream-chat';
-const TOOLS: OpenAI.Chat.Completions.ChatCompletionFunctionTool[] = [{
-  type: 'function',
-  function: {
-    name: 'get_weather', description: 'Get the current weather for a city',
-    parameters: { type: 'object', properties: { city: { type: 'string' }, unit: { type: 'string', enum: ['celsius', 'fahrenheit'] } }, required: ['city'] },
+const TOOLS: OpenAI.Chat.Completions.ChatCompletionFunctionTool[] = [
+  {
+    type: 'function',
+    function: {
+      name: 'get_weather',
+      description: 'Get the current weather for a city',
+      parameters: {
+        type: 'object',
+        properties: {
+          city: { type: 'string' },
+          unit: { type: 'string', enum: ['celsius', 'fahrenheit'] },
+        },
+        required: ['city'],
+      },
+    },
   },
-}];
+];
 
 function validateJson(body: unknown): void {
   validateResponse({ method: 'POST', path: '/chat/completions', status: 200, body });
@@ -46,7 +70,12 @@ for (const flavor of UPSTREAM_FLAVORS) {
 
     before(async () => {
       replay = await startReplayServer({ flavor });
-      rialto = await startRialto({ models: [chatModel(MODEL, flavor, [replay.url]), embeddingModel('upstream-embed', flavor, replay.url)] });
+      rialto = await startRialto({
+        models: [
+          chatModel(MODEL, flavor, [replay.url]),
+          embeddingModel('upstream-embed', flavor, replay.url),
+        ],
+      });
       router = `openai-compatible/${hostOf(replay.url)}`;
     });
     after(async () => {
@@ -60,7 +89,10 @@ for (const flavor of UPSTREAM_FLAVORS) {
         assert.equal(response.status, 200);
         const body = (await response.json()) as { data: { id: string }[] };
         validateResponse({ method: 'GET', path: '/models', status: 200, body });
-        assert.deepEqual(body.data.map((model) => model.id), query === '' ? [MODEL] : [MODEL, 'upstream-embed']);
+        assert.deepEqual(
+          body.data.map((model) => model.id),
+          query === '' ? [MODEL] : [MODEL, 'upstream-embed'],
+        );
       }
       const listed: string[] = [];
       for await (const model of rialto.client.models.list()) listed.push(model.id);
@@ -68,7 +100,9 @@ for (const flavor of UPSTREAM_FLAVORS) {
     });
 
     test('non-stream chat: spec body, usage, cost, headers; the upstream gets its own model name', async () => {
-      const { data, response } = await rialto.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: '#plain hi' }] }).withResponse();
+      const { data, response } = await rialto.client.chat.completions
+        .create({ model: MODEL, messages: [{ role: 'user', content: '#plain hi' }] })
+        .withResponse();
       validateJson(data);
       assert.equal(data.model, MODEL);
       assert.equal(data.choices[0]?.message.content, 'Hello there, nice to meet!');
@@ -86,11 +120,16 @@ for (const flavor of UPSTREAM_FLAVORS) {
     });
 
     test('stream without include_usage: spec chunks, no usage chunk, but the upstream is asked for usage', async () => {
-      const { data, response } = await rialto.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: '#plain hi' }], stream: true }).withResponse();
+      const { data, response } = await rialto.client.chat.completions
+        .create({ model: MODEL, messages: [{ role: 'user', content: '#plain hi' }], stream: true })
+        .withResponse();
       const chunks = await collect(data);
       assertInferenceHeaders(response.headers, MODEL, name, router);
       assert.equal(contentOf(chunks), 'Hello there, nice to meet!');
-      assert.equal(chunks.filter((chunk) => chunk.usage !== undefined && chunk.usage !== null).length, 0);
+      assert.equal(
+        chunks.filter((chunk) => chunk.usage !== undefined && chunk.usage !== null).length,
+        0,
+      );
       assert.equal(chunks.at(-1)?.choices[0]?.finish_reason, 'stop');
       assert.ok(chunks.every((chunk) => chunk.model === MODEL));
       const upstream = bodyOf(lastRequest(replay));
@@ -100,19 +139,32 @@ for (const flavor of UPSTREAM_FLAVORS) {
     });
 
     test('stream with include_usage: a last chunk with usage and cost, empty choices', async () => {
-      const stream = await rialto.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: '#plain hi' }], stream: true, stream_options: { include_usage: true } });
+      const stream = await rialto.client.chat.completions.create({
+        model: MODEL,
+        messages: [{ role: 'user', content: '#plain hi' }],
+        stream: true,
+        stream_options: { include_usage: true },
+      });
       const chunks = await collect(stream);
       const last = chunks.at(-1) as (Chunk & { cost?: { usd?: unknown } }) | undefined;
       assert.deepEqual(last?.choices, []);
       assert.equal(last?.usage?.prompt_tokens, 16);
       assert.equal(last?.usage?.completion_tokens, 8);
       assert.ok(typeof last?.cost?.usd === 'number' && last.cost.usd > 0);
-      assert.equal(chunks.filter((chunk) => chunk.usage !== undefined && chunk.usage !== null).length, 1);
+      assert.equal(
+        chunks.filter((chunk) => chunk.usage !== undefined && chunk.usage !== null).length,
+        1,
+      );
       assert.equal(contentOf(chunks), 'Hello there, nice to meet!');
     });
 
     test('raw SSE: text/event-stream, every data event a spec chunk, ending with [DONE]', async () => {
-      const response = await postJson(rialto, '/chat/completions', { model: MODEL, messages: [{ role: 'user', content: '#plain hi' }], stream: true, stream_options: { include_usage: true } });
+      const response = await postJson(rialto, '/chat/completions', {
+        model: MODEL,
+        messages: [{ role: 'user', content: '#plain hi' }],
+        stream: true,
+        stream_options: { include_usage: true },
+      });
       assert.equal(response.status, 200);
       assert.match(response.headers.get('content-type') ?? '', /^text\/event-stream/);
       assertInferenceHeaders(response.headers, MODEL, name, router);
@@ -127,7 +179,11 @@ for (const flavor of UPSTREAM_FLAVORS) {
     });
 
     test('tool call, non-stream: id, type function, valid JSON arguments, finish_reason tool_calls', async () => {
-      const data = await rialto.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: '#tool-call What is the weather in Paris?' }], tools: TOOLS });
+      const data = await rialto.client.chat.completions.create({
+        model: MODEL,
+        messages: [{ role: 'user', content: '#tool-call What is the weather in Paris?' }],
+        tools: TOOLS,
+      });
       validateJson(data);
       const choice = data.choices[0];
       assert.equal(choice?.finish_reason, 'tool_calls');
@@ -140,16 +196,24 @@ for (const flavor of UPSTREAM_FLAVORS) {
         assert.equal(call.function.name, 'get_weather');
         assert.deepEqual(JSON.parse(call.function.arguments), { city: 'Paris', unit: 'celsius' });
       }
-      const upstreamTools = bodyOf(lastRequest(replay)).tools as OpenAI.Chat.Completions.ChatCompletionFunctionTool[];
+      const upstreamTools = bodyOf(lastRequest(replay))
+        .tools as OpenAI.Chat.Completions.ChatCompletionFunctionTool[];
       assert.equal(upstreamTools.length, 1);
       assert.equal(upstreamTools[0]?.function.name, 'get_weather');
       assert.deepEqual(upstreamTools[0]?.function.parameters, TOOLS[0]?.function.parameters);
     });
 
     test('tool call, stream: first fragment carries id and name, later ones only arguments', async () => {
-      const stream = await rialto.client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: '#tool-call What is the weather in Paris?' }], tools: TOOLS, stream: true });
+      const stream = await rialto.client.chat.completions.create({
+        model: MODEL,
+        messages: [{ role: 'user', content: '#tool-call What is the weather in Paris?' }],
+        tools: TOOLS,
+        stream: true,
+      });
       const chunks = await collect(stream);
-      const fragments = chunks.flatMap((chunk) => chunk.choices.flatMap((choice) => choice.delta.tool_calls ?? []));
+      const fragments = chunks.flatMap((chunk) =>
+        chunk.choices.flatMap((choice) => choice.delta.tool_calls ?? []),
+      );
       assert.ok(fragments.length >= 1);
       const calls = new Map<number, { id: string; name: string; arguments: string }>();
       for (const fragment of fragments) {
@@ -158,7 +222,11 @@ for (const flavor of UPSTREAM_FLAVORS) {
           assert.match(fragment.id ?? '', /\S/, 'the first fragment of a call has an id');
           assert.equal(fragment.type, 'function');
           assert.equal(fragment.function?.name, 'get_weather');
-          calls.set(fragment.index, { id: fragment.id ?? '', name: fragment.function?.name ?? '', arguments: fragment.function?.arguments ?? '' });
+          calls.set(fragment.index, {
+            id: fragment.id ?? '',
+            name: fragment.function?.name ?? '',
+            arguments: fragment.function?.arguments ?? '',
+          });
         } else {
           assert.equal(fragment.id, undefined, 'later fragments carry no id');
           assert.equal(fragment.type, undefined, 'later fragments carry no type');
@@ -167,8 +235,13 @@ for (const flavor of UPSTREAM_FLAVORS) {
         }
       }
       assert.equal(calls.size, 1);
-      assert.deepEqual(JSON.parse(calls.get(0)?.arguments ?? ''), { city: 'Paris', unit: 'celsius' });
-      const finishes = chunks.flatMap((chunk) => chunk.choices.map((choice) => choice.finish_reason)).filter((reason) => reason !== null);
+      assert.deepEqual(JSON.parse(calls.get(0)?.arguments ?? ''), {
+        city: 'Paris',
+        unit: 'celsius',
+      });
+      const finishes = chunks
+        .flatMap((chunk) => chunk.choices.map((choice) => choice.finish_reason))
+        .filter((reason) => reason !== null);
       assert.deepEqual(finishes, ['tool_calls']);
     });
   });

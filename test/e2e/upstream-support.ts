@@ -3,7 +3,12 @@
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
 import { startRialto, type StartOptions, type TestRialto } from '../support/start-rialto.ts';
-import { startReplayServer, type RecordedRequest, type ReplayServer, type UpstreamFlavor } from '../support/upstream/upstream-replay-server.ts';
+import {
+  startReplayServer,
+  type RecordedRequest,
+  type ReplayServer,
+  type UpstreamFlavor,
+} from '../support/upstream/upstream-replay-server.ts';
 
 /** The model names the recordings were made with, per flavor. */
 export const UPSTREAM_MODELS: Record<UpstreamFlavor, { chat: string; embed: string }> = {
@@ -15,18 +20,45 @@ export const UPSTREAM_MODELS: Record<UpstreamFlavor, { chat: string; embed: stri
 /** Non-zero prices, so that `cost` is a real number to check. */
 export const PRICING = { input: { usd: 1, diem: 1 }, output: { usd: 2, diem: 2 } };
 
-export function chatModel(id: string, flavor: UpstreamFlavor, urls: string[], engine: Record<string, unknown> = {}): Record<string, unknown> {
+export function chatModel(
+  id: string,
+  flavor: UpstreamFlavor,
+  urls: string[],
+  engine: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     id,
     name: `${id} (${flavor})`,
-    engine: { kind: 'openai-compatible', endpoints: urls.map((url) => ({ url })), model: UPSTREAM_MODELS[flavor].chat, ...engine },
-    capabilities: { supportsReasoning: true, supportsFunctionCalling: true, supportsResponseSchema: true },
+    engine: {
+      kind: 'openai-compatible',
+      endpoints: urls.map((url) => ({ url })),
+      model: UPSTREAM_MODELS[flavor].chat,
+      ...engine,
+    },
+    capabilities: {
+      supportsReasoning: true,
+      supportsFunctionCalling: true,
+      supportsResponseSchema: true,
+    },
     pricing: PRICING,
   };
 }
 
-export function embeddingModel(id: string, flavor: UpstreamFlavor, url: string): Record<string, unknown> {
-  return { id, type: 'embedding', engine: { kind: 'openai-compatible', endpoints: [{ url }], model: UPSTREAM_MODELS[flavor].embed }, pricing: PRICING };
+export function embeddingModel(
+  id: string,
+  flavor: UpstreamFlavor,
+  url: string,
+): Record<string, unknown> {
+  return {
+    id,
+    type: 'embedding',
+    engine: {
+      kind: 'openai-compatible',
+      endpoints: [{ url }],
+      model: UPSTREAM_MODELS[flavor].embed,
+    },
+    pricing: PRICING,
+  };
 }
 
 /** host:port of a URL, as x-venice-model-router names an endpoint. */
@@ -34,7 +66,12 @@ export function hostOf(url: string): string {
   return new URL(url).host;
 }
 
-export function postJson(rialto: TestRialto, path: string, body: unknown, signal?: AbortSignal): Promise<Response> {
+export function postJson(
+  rialto: TestRialto,
+  path: string,
+  body: unknown,
+  signal?: AbortSignal,
+): Promise<Response> {
   return fetch(`${rialto.baseURL}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${rialto.inferenceKey}` },
@@ -80,7 +117,12 @@ export async function eventually(condition: () => boolean, tries = 200): Promise
 }
 
 /** Headers every inference response must carry, and the model headers of `modelId` served by `router`. */
-export function assertInferenceHeaders(headers: Headers, modelId: string, modelName: string, router: string): void {
+export function assertInferenceHeaders(
+  headers: Headers,
+  modelId: string,
+  modelName: string,
+  router: string,
+): void {
   assert.equal(headers.get('x-venice-model-id'), modelId);
   assert.equal(headers.get('x-venice-model-name'), modelName);
   assert.equal(headers.get('x-venice-model-router'), router);

@@ -10,23 +10,40 @@ describe('disable_thinking reaches the upstream the way its engine is configured
   let replay: ReplayServer;
   let rialto: TestRialto;
 
-  useReplayRialto((url) => ({
-    systemPrompt: '',
-    models: [
-      chatModel('strip', 'vllm', [url]),
-      chatModel('kwargs', 'vllm', [url], { disableThinking: 'chat_template_kwargs' }),
-      chatModel('effort', 'vllm', [url], { disableThinking: 'reasoning_effort' }),
-    ],
-  }), (servers) => ({ replay, rialto } = servers));
+  useReplayRialto(
+    (url) => ({
+      systemPrompt: '',
+      models: [
+        chatModel('strip', 'vllm', [url]),
+        chatModel('kwargs', 'vllm', [url], { disableThinking: 'chat_template_kwargs' }),
+        chatModel('effort', 'vllm', [url], { disableThinking: 'reasoning_effort' }),
+      ],
+    }),
+    (servers) => ({ replay, rialto } = servers),
+  );
 
-  const ask = async (model: string, disable: boolean): Promise<{ sent: Record<string, unknown>; reasoning: string | null | undefined }> => {
+  const ask = async (
+    model: string,
+    disable: boolean,
+  ): Promise<{ sent: Record<string, unknown>; reasoning: string | null | undefined }> => {
     const before = replay.requests.length;
     const completion = await rialto.client.chat.completions.create({
-      model, messages: [{ role: 'user', content: '#reasoning is 17 prime?' }], max_tokens: 32,
+      model,
+      messages: [{ role: 'user', content: '#reasoning is 17 prime?' }],
+      max_tokens: 32,
       ...(disable ? { venice_parameters: { disable_thinking: true } } : {}),
     } as Parameters<typeof rialto.client.chat.completions.create>[0] & { stream?: false });
-    const sent = replay.requests.slice(before).find((request) => request.path.endsWith('/chat/completions'))!.body as Record<string, unknown>;
-    return { sent, reasoning: (completion.choices[0]!.message as { reasoning_content?: string | null }).reasoning_content };
+    const sent = replay.requests
+      .slice(before)
+      .find((request) => request.path.endsWith('/chat/completions'))!.body as Record<
+      string,
+      unknown
+    >;
+    return {
+      sent,
+      reasoning: (completion.choices[0]!.message as { reasoning_content?: string | null })
+        .reasoning_content,
+    };
   };
 
   it('chat_template_kwargs: {enable_thinking: false} is sent only when thinking is disabled', async () => {

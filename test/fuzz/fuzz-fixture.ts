@@ -24,64 +24,181 @@ export interface FuzzFixture {
 
 /** A music model that takes every option /audio/queue has, so that valid calls get past its checks. */
 const MUSIC = {
-  supports_lyrics: true, supports_force_instrumental: true, supports_lyrics_optimizer: true, supports_loop: true, supports_language_code: true,
-  supports_speed: true, min_speed: 0.5, max_speed: 2, min_duration: 1, max_duration: 600, voices: ['narrator'], default_voice: 'narrator',
+  supports_lyrics: true,
+  supports_force_instrumental: true,
+  supports_lyrics_optimizer: true,
+  supports_loop: true,
+  supports_language_code: true,
+  supports_speed: true,
+  min_speed: 0.5,
+  max_speed: 2,
+  min_duration: 1,
+  max_duration: 600,
+  voices: ['narrator'],
+  default_voice: 'narrator',
 };
 
 const ALL_CAPABILITIES = {
-  supportsVision: true, supportsMultipleImages: true, supportsAudioInput: true, supportsVideoInput: true, supportsReasoning: true,
-  supportsReasoningEffort: true, supportsWebSearch: true, supportsLogProbs: true, supportsXSearch: true,
+  supportsVision: true,
+  supportsMultipleImages: true,
+  supportsAudioInput: true,
+  supportsVideoInput: true,
+  supportsReasoning: true,
+  supportsReasoningEffort: true,
+  supportsWebSearch: true,
+  supportsLogProbs: true,
+  supportsXSearch: true,
 };
 
-async function post(rialto: TestRialto, path: string, key: string, body: unknown): Promise<Record<string, unknown>> {
-  const response = await fetch(`${rialto.baseURL}${path}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+async function post(
+  rialto: TestRialto,
+  path: string,
+  key: string,
+  body: unknown,
+): Promise<Record<string, unknown>> {
+  const response = await fetch(`${rialto.baseURL}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   const answer = (await response.json()) as Record<string, unknown>;
-  if (response.status !== 200) throw new Error(`fuzz fixture: POST ${path} answered ${response.status}: ${JSON.stringify(answer)}`);
+  if (response.status !== 200)
+    throw new Error(
+      `fuzz fixture: POST ${path} answered ${response.status}: ${JSON.stringify(answer)}`,
+    );
   return answer;
 }
 
 export async function startFuzzFixture(): Promise<FuzzFixture> {
-  const [upstream, images, searxng] = await Promise.all([startFuzzUpstream(), startOpenAiImagesServer({ models: ['gpt-image-1'] }), startSearxngServer()]);
+  const [upstream, images, searxng] = await Promise.all([
+    startFuzzUpstream(),
+    startOpenAiImagesServer({ models: ['gpt-image-1'] }),
+    startSearxngServer(),
+  ]);
   const dataDirectory = mkdtempSync(join(tmpdir(), 'rialto-fuzz-'));
   await writeTinyOnnx(join(dataDirectory, 'models', 'saliency.onnx'), { size: 64 });
-  const openAi = (url: string, extra: Record<string, unknown> = {}) => ({ kind: 'openai-compatible', endpoints: [{ url }], timeoutMs: 10_000, ...extra });
+  const openAi = (url: string, extra: Record<string, unknown> = {}) => ({
+    kind: 'openai-compatible',
+    endpoints: [{ url }],
+    timeoutMs: 10_000,
+    ...extra,
+  });
   const venice = { kind: 'venice', endpoints: [{ url: upstream.veniceUrl }], timeoutMs: 10_000 };
   const rialto = await startRialto({
-    dataDirectory, logLevel: process.env.FUZZ_LOG ?? 'silent',
+    dataDirectory,
+    logLevel: process.env.FUZZ_LOG ?? 'silent',
     fetch: { allowHosts: ['127.0.0.1'], timeoutMs: 5000 },
     augment: { search: [{ kind: 'searxng', url: searxng.url }] },
     contentSafety: { classifier: 'none' },
     jobs: { pollIntervalMs: 5000 },
     models: [
-      { id: 'fuzz-chat', engine: openAi(upstream.openAiUrl, { model: 'fuzz' }), capabilities: ALL_CAPABILITIES, contextLength: 32_768 },
-      { id: 'fuzz-chat-plain', engine: openAi(upstream.openAiUrl), capabilities: { supportsFunctionCalling: false, supportsResponseSchema: false } },
-      { id: 'fuzz-embed', type: 'embedding', engine: openAi(upstream.openAiUrl), embeddingDimensions: 8, supportsCustomDimensions: true },
-      { id: 'tts-fuzz', type: 'tts', engine: openAi(upstream.openAiUrl), voices: ['af_sky', 'en-us'], defaultFormat: 'wav' },
-      { id: 'tts-espeak', type: 'tts', engine: { kind: 'espeak-ng', voices: ['en-us'] }, optional: true },
+      {
+        id: 'fuzz-chat',
+        engine: openAi(upstream.openAiUrl, { model: 'fuzz' }),
+        capabilities: ALL_CAPABILITIES,
+        contextLength: 32_768,
+      },
+      {
+        id: 'fuzz-chat-plain',
+        engine: openAi(upstream.openAiUrl),
+        capabilities: { supportsFunctionCalling: false, supportsResponseSchema: false },
+      },
+      {
+        id: 'fuzz-embed',
+        type: 'embedding',
+        engine: openAi(upstream.openAiUrl),
+        embeddingDimensions: 8,
+        supportsCustomDimensions: true,
+      },
+      {
+        id: 'tts-fuzz',
+        type: 'tts',
+        engine: openAi(upstream.openAiUrl),
+        voices: ['af_sky', 'en-us'],
+        defaultFormat: 'wav',
+      },
+      {
+        id: 'tts-espeak',
+        type: 'tts',
+        engine: { kind: 'espeak-ng', voices: ['en-us'] },
+        optional: true,
+      },
       // Before asr-sphinx: /video/transcriptions takes the first asr model. Its engine measures uploads with ffmpeg.
       { id: 'asr-fuzz', type: 'asr', engine: openAi(upstream.openAiUrl), optional: true },
       { id: 'asr-sphinx', type: 'asr', engine: { kind: 'pocketsphinx' }, optional: true },
-      { id: 'fuzz-image', type: 'image', engine: openAi(images.url, { model: 'gpt-image-1' }), traits: ['default'] },
-      { id: 'fuzz-edit', type: 'inpaint', engine: openAi(images.url, { model: 'gpt-image-1' }), imageConstraints: { promptCharacterLimit: 1000, maxInputImages: 3 } },
+      {
+        id: 'fuzz-image',
+        type: 'image',
+        engine: openAi(images.url, { model: 'gpt-image-1' }),
+        traits: ['default'],
+      },
+      {
+        id: 'fuzz-edit',
+        type: 'inpaint',
+        engine: openAi(images.url, { model: 'gpt-image-1' }),
+        imageConstraints: { promptCharacterLimit: 1000, maxInputImages: 3 },
+      },
       { id: 'fuzz-upscale', type: 'upscale', engine: { kind: 'esrgan', tileSize: 128 } },
-      { id: 'fuzz-background', type: 'image', engine: { kind: 'onnx-background-removal', path: 'saliency.onnx', threads: 1 } },
-      { id: 'fuzz-video', type: 'video', engine: venice, videoConstraints: { durations: ['5s', '10s'], aspect_ratios: ['16:9', '1:1'], resolutions: ['720p', '1080p'], audio: true, audio_configurable: true } },
+      {
+        id: 'fuzz-background',
+        type: 'image',
+        engine: { kind: 'onnx-background-removal', path: 'saliency.onnx', threads: 1 },
+      },
+      {
+        id: 'fuzz-video',
+        type: 'video',
+        engine: venice,
+        videoConstraints: {
+          durations: ['5s', '10s'],
+          aspect_ratios: ['16:9', '1:1'],
+          resolutions: ['720p', '1080p'],
+          audio: true,
+          audio_configurable: true,
+        },
+      },
       { id: 'fuzz-music', type: 'music', engine: venice, music: MUSIC },
     ],
   });
   const spare = await rialto.keys.create({ apiKeyType: 'INFERENCE', description: 'fuzz spare' });
-  const deletable = await Promise.all([1, 2, 3].map((index) => rialto.keys.create({ apiKeyType: 'INFERENCE', description: `fuzz deletable ${index}` })));
+  const deletable = await Promise.all(
+    [1, 2, 3].map((index) =>
+      rialto.keys.create({ apiKeyType: 'INFERENCE', description: `fuzz deletable ${index}` }),
+    ),
+  );
   const characterSlug = 'fuzz-hero';
-  await post(rialto, '/characters', rialto.adminKey, { slug: characterSlug, name: 'Fuzz Hero', systemPrompt: 'You are a fuzz hero.', modelId: 'fuzz-chat' });
-  const video = await post(rialto, '/video/queue', rialto.inferenceKey, { model: 'fuzz-video', prompt: 'A gondola at dusk', duration: '5s' });
-  const music = await post(rialto, '/audio/queue', rialto.inferenceKey, { model: 'fuzz-music', prompt: 'Warm strings' });
+  await post(rialto, '/characters', rialto.adminKey, {
+    slug: characterSlug,
+    name: 'Fuzz Hero',
+    systemPrompt: 'You are a fuzz hero.',
+    modelId: 'fuzz-chat',
+  });
+  const video = await post(rialto, '/video/queue', rialto.inferenceKey, {
+    model: 'fuzz-video',
+    prompt: 'A gondola at dusk',
+    duration: '5s',
+  });
+  const music = await post(rialto, '/audio/queue', rialto.inferenceKey, {
+    model: 'fuzz-music',
+    prompt: 'Warm strings',
+  });
   return {
     rialto,
     world: {
-      assetOrigin: upstream.assetOrigin, png: upstream.assets.png, wav: upstream.assets.wav, spareKeyId: spare.record.id, deletableKeyIds: deletable.map((key) => key.record.id), characterSlug,
-      videoQueueId: String(video.queue_id), musicQueueId: String(music.queue_id),
+      assetOrigin: upstream.assetOrigin,
+      png: upstream.assets.png,
+      wav: upstream.assets.wav,
+      spareKeyId: spare.record.id,
+      deletableKeyIds: deletable.map((key) => key.record.id),
+      characterSlug,
+      videoQueueId: String(video.queue_id),
+      musicQueueId: String(music.queue_id),
     },
-    keys: { inference: rialto.inferenceKey, admin: rialto.adminKey, none: undefined, bad: 'rk-0000000000000000-not-a-real-key' },
+    keys: {
+      inference: rialto.inferenceKey,
+      admin: rialto.adminKey,
+      none: undefined,
+      bad: 'rk-0000000000000000-not-a-real-key',
+    },
     close: async () => {
       await rialto.close();
       await Promise.all([upstream.close(), images.close(), searxng.close()]);

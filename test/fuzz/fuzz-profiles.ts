@@ -53,7 +53,16 @@ const UNIMPLEMENTED: Record<string, string> = {
  */
 const KEYLESS = new Set(['POST /audio/quote', 'POST /video/quote']);
 
-const ADMIN_ONLY = new Set(['GET /api_keys', 'POST /api_keys', 'PATCH /api_keys', 'DELETE /api_keys', 'GET /api_keys/{id}', 'GET /billing/balance', 'GET /billing/usage-analytics', 'GET /billing/usage-history']);
+const ADMIN_ONLY = new Set([
+  'GET /api_keys',
+  'POST /api_keys',
+  'PATCH /api_keys',
+  'DELETE /api_keys',
+  'GET /api_keys/{id}',
+  'GET /billing/balance',
+  'GET /billing/usage-analytics',
+  'GET /billing/usage-history',
+]);
 
 /** The model ids each operation's valid calls name (fuzz-fixture.ts configures them). */
 const MODELS: Record<string, string[]> = {
@@ -76,31 +85,67 @@ const MODELS: Record<string, string[]> = {
   'POST /audio/complete': ['fuzz-music'],
 };
 
-const SLOW = new Set(['POST /image/edit', 'POST /image/multi-edit', 'POST /audio/transcriptions', 'POST /video/transcriptions', 'POST /audio/speech']);
+const SLOW = new Set([
+  'POST /image/edit',
+  'POST /image/multi-edit',
+  'POST /audio/transcriptions',
+  'POST /video/transcriptions',
+  'POST /audio/speech',
+]);
 
 /** A few realistic chat messages: most valid chat calls should reach the engine, not stop at validation. */
-const CHAT_MESSAGES = fc.array(fc.record({ role: fc.constantFrom('system', 'user', 'assistant'), content: fc.string({ minLength: 1, maxLength: 40 }) }), { minLength: 1, maxLength: 3 })
+const CHAT_MESSAGES = fc
+  .array(
+    fc.record({
+      role: fc.constantFrom('system', 'user', 'assistant'),
+      content: fc.string({ minLength: 1, maxLength: 40 }),
+    }),
+    { minLength: 1, maxLength: 3 },
+  )
   .map((messages) => [...messages, { role: 'user', content: 'Say something.' }]);
-const FUNCTION_TOOLS = fc.array(fc.record({
-  type: fc.constant('function'),
-  function: fc.record({ name: fc.stringMatching(/^[a-z_]{1,20}$/), description: fc.string({ maxLength: 20 }), parameters: fc.constant({ type: 'object', properties: { city: { type: 'string' } } }) }),
-}), { minLength: 1, maxLength: 2 });
+const FUNCTION_TOOLS = fc.array(
+  fc.record({
+    type: fc.constant('function'),
+    function: fc.record({
+      name: fc.stringMatching(/^[a-z_]{1,20}$/),
+      description: fc.string({ maxLength: 20 }),
+      parameters: fc.constant({ type: 'object', properties: { city: { type: 'string' } } }),
+    }),
+  }),
+  { minLength: 1, maxLength: 2 },
+);
 
 /**
  * Per operation: values that make a valid call likely to pass Rialto's own checks (the swagger allows `n: 0`,
  * any `steps`, any duration; the models configured in fuzz-fixture.ts take fewer) and reach the engine.
  * `only` paths take the hint alone; `omit` paths are left out of valid calls.
  */
-const TUNING: Record<string, (hints: { properties: Record<string, fc.Arbitrary<unknown>>; only: Set<string>; omit: Set<string> }) => void> = {
+const TUNING: Record<
+  string,
+  (hints: {
+    properties: Record<string, fc.Arbitrary<unknown>>;
+    only: Set<string>;
+    omit: Set<string>;
+  }) => void
+> = {
   'POST /chat/completions': ({ properties, only }) => {
-    Object.assign(properties, { messages: CHAT_MESSAGES, tools: FUNCTION_TOOLS, n: fc.constant(1), top_logprobs: fc.integer({ min: 0, max: 20 }) });
+    Object.assign(properties, {
+      messages: CHAT_MESSAGES,
+      tools: FUNCTION_TOOLS,
+      n: fc.constant(1),
+      top_logprobs: fc.integer({ min: 0, max: 20 }),
+    });
     only.add('n').add('top_logprobs');
   },
   'POST /responses': ({ properties }) => {
     properties.input = fc.string({ minLength: 1, maxLength: 40 });
   },
   'POST /image/generate': ({ properties, only, omit }) => {
-    Object.assign(properties, { steps: fc.integer({ min: 1, max: 20 }), width: fc.constantFrom(256, 512, 1024), height: fc.constantFrom(256, 512, 1024) });
+    Object.assign(properties, {
+      steps: fc.integer({ min: 1, max: 20 }),
+      width: fc.constantFrom(256, 512, 1024),
+      height: fc.constantFrom(256, 512, 1024),
+    });
     ['steps', 'width', 'height'].forEach((path) => only.add(path));
     ['inpaint', 'style_preset', 'style_references'].forEach((path) => omit.add(path));
   },
@@ -114,36 +159,74 @@ const TUNING: Record<string, (hints: { properties: Record<string, fc.Arbitrary<u
     only.add('input');
   },
   'POST /video/queue': ({ properties }) => {
-    Object.assign(properties, { duration: fc.constantFrom('5s', '10s'), aspect_ratio: fc.constantFrom('16:9', '1:1'), resolution: fc.constantFrom('720p', '1080p') });
+    Object.assign(properties, {
+      duration: fc.constantFrom('5s', '10s'),
+      aspect_ratio: fc.constantFrom('16:9', '1:1'),
+      resolution: fc.constantFrom('720p', '1080p'),
+    });
   },
   'POST /video/quote': ({ properties }) => {
-    Object.assign(properties, { duration: fc.constantFrom('5s', '10s'), aspect_ratio: fc.constantFrom('16:9', '1:1'), resolution: fc.constantFrom('720p', '1080p') });
+    Object.assign(properties, {
+      duration: fc.constantFrom('5s', '10s'),
+      aspect_ratio: fc.constantFrom('16:9', '1:1'),
+      resolution: fc.constantFrom('720p', '1080p'),
+    });
   },
   'POST /audio/queue': ({ properties }) => {
-    Object.assign(properties, { voice: fc.constant('narrator'), language_code: fc.constantFrom('en', 'fr') });
+    Object.assign(properties, {
+      voice: fc.constant('narrator'),
+      language_code: fc.constantFrom('en', 'fr'),
+    });
   },
   'GET /billing/usage-analytics': ({ properties }) => {
-    Object.assign(properties, { lookback: fc.constantFrom('7d', '30d'), startDate: fc.constant('2026-01-01'), endDate: fc.constant('2026-01-31') });
+    Object.assign(properties, {
+      lookback: fc.constantFrom('7d', '30d'),
+      startDate: fc.constant('2026-01-01'),
+      endDate: fc.constant('2026-01-31'),
+    });
   },
 };
 
 export function profileOf(operation: Operation, world: FuzzWorld): OperationProfile {
   const png = new FuzzFile(world.png, 'image.png', 'image/png');
-  const image = fc.oneof({ weight: 4, arbitrary: fc.constant(png) }, { weight: 1, arbitrary: fc.uint8Array({ maxLength: 32 }).map((bytes) => new FuzzFile(bytes, 'junk.png', 'image/png')) });
-  const url = fc.constantFrom(...['/image.png', '/page.html', '/audio.wav', '/document.txt', '/video.mp4', '/missing'].map((path) => `${world.assetOrigin}${path}`), 'http://127.0.0.1:1/closed', `data:image/png;base64,${world.png.toString('base64')}`);
+  const image = fc.oneof(
+    { weight: 4, arbitrary: fc.constant(png) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .uint8Array({ maxLength: 32 })
+        .map((bytes) => new FuzzFile(bytes, 'junk.png', 'image/png')),
+    },
+  );
+  const url = fc.constantFrom(
+    ...['/image.png', '/page.html', '/audio.wav', '/document.txt', '/video.mp4', '/missing'].map(
+      (path) => `${world.assetOrigin}${path}`,
+    ),
+    'http://127.0.0.1:1/closed',
+    `data:image/png;base64,${world.png.toString('base64')}`,
+  );
   const properties: Record<string, fc.Arbitrary<unknown>> = {};
   const models = MODELS[operation.id];
   if (models !== undefined) properties.model = properties.modelId = fc.constantFrom(...models);
   properties['venice_parameters.character_slug'] = fc.constant(world.characterSlug);
   properties.slug = fc.constant(world.characterSlug);
   // DELETE takes keys made to be deleted; the others read and change one that stays.
-  properties.id = operation.id === 'DELETE /api_keys' ? fc.constantFrom(...world.deletableKeyIds) : fc.constant(world.spareKeyId);
-  properties.queue_id = fc.constant(operation.template.startsWith('/video') ? world.videoQueueId : world.musicQueueId);
+  properties.id =
+    operation.id === 'DELETE /api_keys'
+      ? fc.constantFrom(...world.deletableKeyIds)
+      : fc.constant(world.spareKeyId);
+  properties.queue_id = fc.constant(
+    operation.template.startsWith('/video') ? world.videoQueueId : world.musicQueueId,
+  );
   properties.image = image;
   properties.images = fc.array(image, { minLength: 1, maxLength: 3 });
-  properties.file = operation.template === '/augment/text-parser'
-    ? fc.constantFrom(new FuzzFile(Buffer.from('A plain text document.\n'), 'notes.txt', 'text/plain'), new FuzzFile(world.png, 'image.png', 'image/png'))
-    : fc.constant(new FuzzFile(world.wav, 'audio.wav', 'audio/wav'));
+  properties.file =
+    operation.template === '/augment/text-parser'
+      ? fc.constantFrom(
+          new FuzzFile(Buffer.from('A plain text document.\n'), 'notes.txt', 'text/plain'),
+          new FuzzFile(world.png, 'image.png', 'image/png'),
+        )
+      : fc.constant(new FuzzFile(world.wav, 'audio.wav', 'audio/wav'));
   const only = new Set<string>();
   const omit = new Set<string>();
   TUNING[operation.id]?.({ properties, only, omit });
@@ -155,14 +238,30 @@ export function profileOf(operation: Operation, world: FuzzWorld): OperationProf
     properties.scale = fc.constant(2);
     only.add('scale').add('image');
     validShare = 0.02;
-    brokenHints = { properties: { ...properties, image: fc.uint8Array({ maxLength: 32 }).map((bytes) => new FuzzFile(bytes, 'junk.png', 'image/png')) }, url, only };
+    brokenHints = {
+      properties: {
+        ...properties,
+        image: fc
+          .uint8Array({ maxLength: 32 })
+          .map((bytes) => new FuzzFile(bytes, 'junk.png', 'image/png')),
+      },
+      url,
+      only,
+    };
   }
   const adminOnly = ADMIN_ONLY.has(operation.id);
   const keyRequired = operation.auth === 'bearer' && !KEYLESS.has(operation.id);
-  const key = keyRequired ? fc.constant(adminOnly ? 'admin' as const : 'inference' as const) : fc.constantFrom('none' as const, 'inference' as const);
+  const key = keyRequired
+    ? fc.constant(adminOnly ? ('admin' as const) : ('inference' as const))
+    : fc.constantFrom('none' as const, 'inference' as const);
   const unimplemented = UNIMPLEMENTED[operation.id];
   return {
-    hints: { properties, url, file: image, only, omit }, key, keyRequired, adminOnly, validShare,
-    ...(brokenHints === undefined ? {} : { brokenHints }), ...(unimplemented === undefined ? {} : { unimplemented }),
+    hints: { properties, url, file: image, only, omit },
+    key,
+    keyRequired,
+    adminOnly,
+    validShare,
+    ...(brokenHints === undefined ? {} : { brokenHints }),
+    ...(unimplemented === undefined ? {} : { unimplemented }),
   };
 }

@@ -13,17 +13,26 @@ export type FuzzBody =
   | { kind: 'json'; value: unknown }
   | { kind: 'form'; fields: Record<string, unknown> }
   /** Sent byte for byte; `accepted` says whether the swagger would take it. */
-  | { kind: 'raw'; contentType: string | undefined; bytes: Uint8Array; label: string; accepted: boolean };
+  | {
+      kind: 'raw';
+      contentType: string | undefined;
+      bytes: Uint8Array;
+      label: string;
+      accepted: boolean;
+    };
 
 /** JSON text of a value that may hold DeepValues and FuzzFiles (base64). */
 export function serialize(value: unknown): string {
   const deep: DeepValue[] = [];
-  const text = JSON.stringify(value, (_key, item: unknown) => {
-    if (!(item instanceof DeepValue)) return item;
-    deep.push(item);
-    return `\u0000deep${deep.length - 1}\u0000`;
-  }) ?? '';
-  return text.replace(/"\\u0000deep(\d+)\\u0000"/g, (_match, index: string) => deep[Number(index)]!.text());
+  const text =
+    JSON.stringify(value, (_key, item: unknown) => {
+      if (!(item instanceof DeepValue)) return item;
+      deep.push(item);
+      return `\u0000deep${deep.length - 1}\u0000`;
+    }) ?? '';
+  return text.replace(/"\\u0000deep(\d+)\\u0000"/g, (_match, index: string) =>
+    deep[Number(index)]!.text(),
+  );
 }
 
 /** The wire form of a form field or query value: strings, files, and arrays of them for repeated names. */
@@ -69,29 +78,42 @@ export class FuzzRequest {
     this.key = init.key;
     this.body = init.body;
     this.mutation = init.mutation;
-    this.accepted = parametersAccepted(init.operation, { ...init.pathParameters, ...init.query, ...init.headers }) && this.bodyAccepted();
+    this.accepted =
+      parametersAccepted(init.operation, {
+        ...init.pathParameters,
+        ...init.query,
+        ...init.headers,
+      }) && this.bodyAccepted();
   }
 
   private bodyAccepted(): boolean {
     const { body, operation } = this;
     switch (body.kind) {
-      case 'none': return !operation.bodyRequired;
-      case 'raw': return body.accepted;
-      case 'json': return bodyAccepted(operation, 'application/json', JSON.parse(serialize(body.value)));
-      case 'form': return bodyAccepted(operation, 'multipart/form-data', body.fields);
+      case 'none':
+        return !operation.bodyRequired;
+      case 'raw':
+        return body.accepted;
+      case 'json':
+        return bodyAccepted(operation, 'application/json', JSON.parse(serialize(body.value)));
+      case 'form':
+        return bodyAccepted(operation, 'multipart/form-data', body.fields);
     }
   }
 
   /** The path under /api/v1, with its query string. */
   path(): string {
-    const path = this.operation.template.replace(/\{([^}]+)\}/g, (_match, name: string) => encodeURIComponent(this.pathParameters[name] ?? ''));
+    const path = this.operation.template.replace(/\{([^}]+)\}/g, (_match, name: string) =>
+      encodeURIComponent(this.pathParameters[name] ?? ''),
+    );
     const search = new URLSearchParams();
     for (const parameter of this.operation.parameters.filter((entry) => entry.in === 'query')) {
       const value = this.query[parameter.name];
-      for (const item of value === undefined ? [] : Array.isArray(value) ? value : [value]) search.append(parameter.name, String(item));
+      for (const item of value === undefined ? [] : Array.isArray(value) ? value : [value])
+        search.append(parameter.name, String(item));
     }
     for (const [name, value] of Object.entries(this.query)) {
-      if (!this.operation.parameters.some((entry) => entry.name === name)) search.append(name, String(value));
+      if (!this.operation.parameters.some((entry) => entry.name === name))
+        search.append(name, String(value));
     }
     const query = search.toString();
     return query === '' ? path : `${path}?${query}`;
@@ -111,7 +133,8 @@ export class FuzzRequest {
       const form = new FormData();
       for (const [name, value] of Object.entries(body.fields)) {
         for (const item of Array.isArray(value) ? value : [value]) {
-          if (item instanceof FuzzFile) form.append(name, new Blob([item.bytes], { type: item.contentType }), item.filename);
+          if (item instanceof FuzzFile)
+            form.append(name, new Blob([item.bytes], { type: item.contentType }), item.filename);
           else form.append(name, String(item));
         }
       }
@@ -120,18 +143,29 @@ export class FuzzRequest {
       if (body.contentType !== undefined) headers['content-type'] = body.contentType;
       payload = body.bytes;
     }
-    return { method: this.operation.method, headers, ...(payload === undefined ? {} : { body: payload }) };
+    return {
+      method: this.operation.method,
+      headers,
+      ...(payload === undefined ? {} : { body: payload }),
+    };
   }
 
   [fc.toStringMethod](): string {
-    const lines = [`${this.operation.method} /api/v1${abbreviate(this.path())} — ${this.mutation} (${this.key} key; swagger ${this.accepted ? 'accepts' : 'refuses'} it)`];
-    for (const [name, value] of Object.entries(this.headers)) lines.push(`  ${name}: ${abbreviate(value)}`);
+    const lines = [
+      `${this.operation.method} /api/v1${abbreviate(this.path())} — ${this.mutation} (${this.key} key; swagger ${this.accepted ? 'accepts' : 'refuses'} it)`,
+    ];
+    for (const [name, value] of Object.entries(this.headers))
+      lines.push(`  ${name}: ${abbreviate(value)}`);
     const { body } = this;
     if (body.kind === 'json') lines.push(`  json: ${abbreviate(serialize(body.value))}`);
     if (body.kind === 'form') {
-      for (const [name, value] of Object.entries(body.fields)) lines.push(`  form ${name}: ${abbreviate(fc.stringify(value))}`);
+      for (const [name, value] of Object.entries(body.fields))
+        lines.push(`  form ${name}: ${abbreviate(fc.stringify(value))}`);
     }
-    if (body.kind === 'raw') lines.push(`  raw (${body.label}), content-type ${String(body.contentType)}: ${abbreviate(Buffer.from(body.bytes).toString('latin1'))}`);
+    if (body.kind === 'raw')
+      lines.push(
+        `  raw (${body.label}), content-type ${String(body.contentType)}: ${abbreviate(Buffer.from(body.bytes).toString('latin1'))}`,
+      );
     return lines.join('\n');
   }
 }

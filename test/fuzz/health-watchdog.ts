@@ -21,7 +21,10 @@ export class HealthWatchdog {
   private asides = 0;
   private readonly loop: Promise<void>;
 
-  constructor(private readonly url: string, private readonly boundMs: number) {
+  constructor(
+    private readonly url: string,
+    private readonly boundMs: number,
+  ) {
     this.loop = this.run();
   }
 
@@ -40,14 +43,23 @@ export class HealthWatchdog {
         const ms = performance.now() - start;
         if (asides !== this.asides || this.paused) continue;
         this.latencies.push(ms);
-        if (response.status !== 200) this.late.push({ atMs: Math.round(start - this.started), error: `status ${response.status}` });
-        else if (ms > this.boundMs) this.late.push({ atMs: Math.round(start - this.started), ms: Math.round(ms) });
+        if (response.status !== 200)
+          this.late.push({
+            atMs: Math.round(start - this.started),
+            error: `status ${response.status}`,
+          });
+        else if (ms > this.boundMs)
+          this.late.push({ atMs: Math.round(start - this.started), ms: Math.round(ms) });
       } catch (error) {
         if (asides !== this.asides || this.paused) continue;
-        this.late.push({ atMs: Math.round(start - this.started), error: error instanceof Error ? error.name : String(error) });
+        this.late.push({
+          atMs: Math.round(start - this.started),
+          error: error instanceof Error ? error.name : String(error),
+        });
       }
       const elapsed = performance.now() - start;
-      if (this.running && elapsed < INTERVAL_MS) await new Promise((resolve) => setTimeout(resolve, INTERVAL_MS - elapsed));
+      if (this.running && elapsed < INTERVAL_MS)
+        await new Promise((resolve) => setTimeout(resolve, INTERVAL_MS - elapsed));
     }
   }
 
@@ -68,8 +80,18 @@ export class HealthWatchdog {
 
   report(): WatchdogReport {
     const sorted = [...this.latencies].sort((a, b) => a - b);
-    const at = (share: number): number => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * share))] ?? 0);
-    return { polls: this.attempts, late: [...this.late], summary: { polls: sorted.length, maxMs: Math.round(sorted.at(-1) ?? 0), p50Ms: at(0.5), p99Ms: at(0.99) } };
+    const at = (share: number): number =>
+      Math.round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * share))] ?? 0);
+    return {
+      polls: this.attempts,
+      late: [...this.late],
+      summary: {
+        polls: sorted.length,
+        maxMs: Math.round(sorted.at(-1) ?? 0),
+        p50Ms: at(0.5),
+        p99Ms: at(0.99),
+      },
+    };
   }
 
   async stop(): Promise<void> {

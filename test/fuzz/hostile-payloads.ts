@@ -5,7 +5,14 @@
 // against the server the watchdog is timing (they share the process).
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { deepPage, docxBomb, flatPage, pptxBomb, withExtraParts, xlsxBomb } from '../fixtures/document-bombs.ts';
+import {
+  deepPage,
+  docxBomb,
+  flatPage,
+  pptxBomb,
+  withExtraParts,
+  xlsxBomb,
+} from '../fixtures/document-bombs.ts';
 
 export type OfficeKind = 'docx' | 'xlsx' | 'pptx';
 
@@ -24,14 +31,23 @@ const CONTENT_TYPES: Record<OfficeKind, string> = {
 
 const built = new Map<string, Promise<ArchiveBomb>>();
 
-const BOMBS: Record<OfficeKind, (unpackedBytes: number) => Promise<Buffer>> = { docx: docxBomb, xlsx: xlsxBomb, pptx: pptxBomb };
+const BOMBS: Record<OfficeKind, (unpackedBytes: number) => Promise<Buffer>> = {
+  docx: docxBomb,
+  xlsx: xlsxBomb,
+  pptx: pptxBomb,
+};
 
-async function buildArchiveBomb(kind: OfficeKind, unpackedMegabytes: number, entries: number): Promise<ArchiveBomb> {
+async function buildArchiveBomb(
+  kind: OfficeKind,
+  unpackedMegabytes: number,
+  entries: number,
+): Promise<ArchiveBomb> {
   const bomb = await BOMBS[kind](unpackedMegabytes * 1024 * 1024);
   const bytes = entries > 1 ? await withExtraParts(bomb, entries - 1) : bomb;
   const contentType = CONTENT_TYPES[kind];
   return {
-    bytes, contentType,
+    bytes,
+    contentType,
     form: () => {
       const form = new FormData();
       form.append('file', new Blob([bytes], { type: contentType }), `bomb.${kind}`);
@@ -42,7 +58,11 @@ async function buildArchiveBomb(kind: OfficeKind, unpackedMegabytes: number, ent
 }
 
 /** An Office file whose main part unpacks to `unpackedMegabytes`, in an archive of `entries` entries. */
-export function archiveBomb(kind: OfficeKind, unpackedMegabytes: number, entries: number): Promise<ArchiveBomb> {
+export function archiveBomb(
+  kind: OfficeKind,
+  unpackedMegabytes: number,
+  entries: number,
+): Promise<ArchiveBomb> {
   const key = `${kind}/${unpackedMegabytes}/${entries}`;
   const bomb = built.get(key) ?? buildArchiveBomb(kind, unpackedMegabytes, entries);
   built.set(key, bomb);
@@ -54,7 +74,10 @@ export function archiveBomb(kind: OfficeKind, unpackedMegabytes: number, entries
  * string properties beside it at the top. Written as text: JSON.stringify recurses, and would overflow first.
  */
 export function deepSchema(depth: number, width: number): string {
-  const siblings = Array.from({ length: width - 1 }, (_, index) => `,"p${index}":{"type":"string"}`).join('');
+  const siblings = Array.from(
+    { length: width - 1 },
+    (_, index) => `,"p${index}":{"type":"string"}`,
+  ).join('');
   return `${'{"type":"object","properties":{"next":'.repeat(depth)}{"type":"string"}${'}}'.repeat(depth - 1)}${siblings}}}`;
 }
 
@@ -79,6 +102,10 @@ export async function hostilePages(): Promise<HostilePages> {
   return {
     deep: (depth) => `${origin}/deep/${depth}`,
     flat: (kilobytes) => `${origin}/flat/${kilobytes}`,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -10,7 +10,11 @@ export function multipartBytes(fields: Record<string, unknown>, boundary: string
       const file = item instanceof FuzzFile ? item : undefined;
       const disposition = `form-data; name="${name.replace(/["\r\n]/g, '_')}"${file === undefined ? '' : `; filename="${file.filename}"`}`;
       const head = `--${boundary}\r\nContent-Disposition: ${disposition}\r\n${file === undefined ? '' : `Content-Type: ${file.contentType}\r\n`}\r\n`;
-      parts.push(Buffer.from(head), file === undefined ? Buffer.from(String(item)) : Buffer.from(file.bytes), Buffer.from('\r\n'));
+      parts.push(
+        Buffer.from(head),
+        file === undefined ? Buffer.from(String(item)) : Buffer.from(file.bytes),
+        Buffer.from('\r\n'),
+      );
     }
   }
   parts.push(Buffer.from(`--${boundary}--\r\n`));

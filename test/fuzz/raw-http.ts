@@ -31,11 +31,17 @@ export function parseAnswer(bytes: Buffer): RawAnswer {
   const headers: Record<string, string> = {};
   for (const line of lines) {
     const colon = line.indexOf(':');
-    if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+    if (colon > 0)
+      headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
   }
   const rest = bytes.subarray(headEnd + 4);
   const length = headers['content-length'];
-  const body = headers['transfer-encoding'] === 'chunked' ? dechunk(rest) : length === undefined ? rest : rest.subarray(0, Number(length));
+  const body =
+    headers['transfer-encoding'] === 'chunked'
+      ? dechunk(rest)
+      : length === undefined
+        ? rest
+        : rest.subarray(0, Number(length));
   return { status: Number(statusLine.split(' ')[1]), headers, body };
 }
 
@@ -44,14 +50,22 @@ export function parseAnswer(bytes: Buffer): RawAnswer {
  * Resolves with the first answer once the server closes the connection or `timeoutMs` passes (then it fails:
  * the server neither answered nor gave up on the request).
  */
-export function rawExchange(origin: string, request: Buffer, options: { halfClose?: boolean; timeoutMs?: number } = {}): Promise<RawAnswer> {
+export function rawExchange(
+  origin: string,
+  request: Buffer,
+  options: { halfClose?: boolean; timeoutMs?: number } = {},
+): Promise<RawAnswer> {
   const { hostname, port } = new URL(origin);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     const socket = connect({ host: hostname, port: Number(port), allowHalfOpen: true });
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new Error(`no answer and no close within ${options.timeoutMs ?? 10_000} ms: ${request.subarray(0, 200).toString('latin1')}`));
+      reject(
+        new Error(
+          `no answer and no close within ${options.timeoutMs ?? 10_000} ms: ${request.subarray(0, 200).toString('latin1')}`,
+        ),
+      );
     }, options.timeoutMs ?? 10_000);
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     socket.on('error', () => {});
@@ -67,7 +81,22 @@ export function rawExchange(origin: string, request: Buffer, options: { halfClos
 }
 
 /** A request's bytes: the request line, `headers` (Connection: close added) and the body. */
-export function rawRequest(method: string, path: string, headers: Record<string, string>, body: Buffer | string = ''): Buffer {
-  const head = [`${method} ${path} HTTP/1.1`, ...Object.entries({ host: 'localhost', connection: 'close', ...headers }).map(([name, value]) => `${name}: ${value}`), '', ''].join('\r\n');
-  return Buffer.concat([Buffer.from(head, 'latin1'), typeof body === 'string' ? Buffer.from(body, 'latin1') : body]);
+export function rawRequest(
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body: Buffer | string = '',
+): Buffer {
+  const head = [
+    `${method} ${path} HTTP/1.1`,
+    ...Object.entries({ host: 'localhost', connection: 'close', ...headers }).map(
+      ([name, value]) => `${name}: ${value}`,
+    ),
+    '',
+    '',
+  ].join('\r\n');
+  return Buffer.concat([
+    Buffer.from(head, 'latin1'),
+    typeof body === 'string' ? Buffer.from(body, 'latin1') : body,
+  ]);
 }

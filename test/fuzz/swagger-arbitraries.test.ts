@@ -11,8 +11,14 @@ import { DeepValue } from './schema-mutator.ts';
 import { listOperations } from './swagger-operations.ts';
 
 const WORLD: FuzzWorld = {
-  assetOrigin: 'http://127.0.0.1:9', png: Buffer.from('png'), wav: Buffer.from('wav'), spareKeyId: 'spare', deletableKeyIds: ['gone'], characterSlug: 'hero',
-  videoQueueId: '00000000-0000-4000-8000-000000000001', musicQueueId: '00000000-0000-4000-8000-000000000002',
+  assetOrigin: 'http://127.0.0.1:9',
+  png: Buffer.from('png'),
+  wav: Buffer.from('wav'),
+  spareKeyId: 'spare',
+  deletableKeyIds: ['gone'],
+  characterSlug: 'hero',
+  videoQueueId: '00000000-0000-4000-8000-000000000001',
+  musicQueueId: '00000000-0000-4000-8000-000000000002',
 };
 
 describe('swagger arbitraries', () => {
@@ -23,14 +29,21 @@ describe('swagger arbitraries', () => {
   for (const operation of listOperations()) {
     it(`valid requests of ${operation.id} are valid by the swagger; broken ones often are not`, () => {
       const profile = profileOf(operation, WORLD);
-      for (const request of fc.sample(validRequests(operation, profile), { seed: 1, numRuns: 40 })) {
+      for (const request of fc.sample(validRequests(operation, profile), {
+        seed: 1,
+        numRuns: 40,
+      })) {
         assert.ok(request.accepted, `refused: ${fc.stringify(request)}`);
       }
       const broken = fc.sample(brokenRequests(operation, profile, false), { seed: 1, numRuns: 60 });
       const refused = broken.filter((request) => mustFail(request, profile)).length;
       // Nothing to break in a public operation without parameters or body (GET /image/styles): its "broken" requests are valid ones.
-      const breakable = operation.bodies.size > 0 || operation.parameters.length > 0 || operation.auth === 'bearer';
-      assert.ok(breakable ? refused >= broken.length / 3 : refused === 0, `${refused} of ${broken.length} broken requests are invalid by the swagger`);
+      const breakable =
+        operation.bodies.size > 0 || operation.parameters.length > 0 || operation.auth === 'bearer';
+      assert.ok(
+        breakable ? refused >= broken.length / 3 : refused === 0,
+        `${refused} of ${broken.length} broken requests are invalid by the swagger`,
+      );
     });
   }
 

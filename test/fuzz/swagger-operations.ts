@@ -37,7 +37,8 @@ export function resolveRef(value: unknown): Schema {
   for (let hops = 0; isObject(current) && typeof current.$ref === 'string'; hops++) {
     if (hops > 32) throw new Error(`swagger: $ref cycle at ${current.$ref}`);
     let target: unknown = getSwagger();
-    for (const part of current.$ref.replace(/^#\//, '').split('/')) target = isObject(target) ? target[part] : undefined;
+    for (const part of current.$ref.replace(/^#\//, '').split('/'))
+      target = isObject(target) ? target[part] : undefined;
     current = target;
   }
   if (!isObject(current)) throw new Error(`swagger: ${JSON.stringify(value)} is not an object`);
@@ -65,17 +66,28 @@ export function listOperations(): Operation[] {
     if (!isObject(item)) continue;
     for (const [method, raw] of Object.entries(item)) {
       if (!isObject(raw) || !isObject(raw.responses)) continue;
-      const parameters = (Array.isArray(raw.parameters) ? raw.parameters : []).map(resolveRef).map((parameter): Parameter => ({
-        name: String(parameter.name), in: parameter.in as Parameter['in'], required: parameter.required === true || parameter.in === 'path',
-        schema: isObject(parameter.schema) ? parameter.schema : {},
-      }));
+      const parameters = (Array.isArray(raw.parameters) ? raw.parameters : []).map(resolveRef).map(
+        (parameter): Parameter => ({
+          name: String(parameter.name),
+          in: parameter.in as Parameter['in'],
+          required: parameter.required === true || parameter.in === 'path',
+          schema: isObject(parameter.schema) ? parameter.schema : {},
+        }),
+      );
       const requestBody = raw.requestBody === undefined ? undefined : resolveRef(raw.requestBody);
       const bodies = new Map<string, Schema>();
       const content = isObject(requestBody?.content) ? requestBody.content : {};
-      for (const [mediaType, media] of Object.entries(content)) bodies.set(mediaType, isObject(media) && isObject(media.schema) ? media.schema : {});
+      for (const [mediaType, media] of Object.entries(content))
+        bodies.set(mediaType, isObject(media) && isObject(media.schema) ? media.schema : {});
       cached.push({
-        id: `${method.toUpperCase()} ${template}`, method: method.toUpperCase(), template, parameters, bodies,
-        bodyRequired: requestBody?.required === true, statuses: new Set(Object.keys(raw.responses)), auth: authOf(raw.security),
+        id: `${method.toUpperCase()} ${template}`,
+        method: method.toUpperCase(),
+        template,
+        parameters,
+        bodies,
+        bodyRequired: requestBody?.required === true,
+        statuses: new Set(Object.keys(raw.responses)),
+        auth: authOf(raw.security),
       });
     }
   }

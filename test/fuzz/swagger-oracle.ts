@@ -6,7 +6,18 @@ import addFormatsModule from 'ajv-formats';
 import { flatten, FuzzFile, typeOf, variantsOf } from './swagger-arbitraries.ts';
 import type { Operation, Schema } from './swagger-operations.ts';
 
-const COPIED = ['type', 'enum', 'required', 'minimum', 'maximum', 'minLength', 'maxLength', 'pattern', 'minItems', 'maxItems'] as const;
+const COPIED = [
+  'type',
+  'enum',
+  'required',
+  'minimum',
+  'maximum',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'minItems',
+  'maxItems',
+] as const;
 const FORMATS = new Set(['date-time', 'date', 'uri']);
 /** Enums of these list Venice's catalogue; a self-hosted server serves its own models, so any id is well formed. */
 const MODEL_FIELDS = new Set(['model', 'modelId']);
@@ -21,19 +32,30 @@ function toJsonSchema(raw: unknown): Schema {
   const out: Schema = {};
   const variants = variantsOf(schema);
   if (variants.length > 0) out.anyOf = variants.map(toJsonSchema);
-  for (const key of COPIED) if (schema[key] !== undefined && variants.length === 0) out[key] = schema[key];
+  for (const key of COPIED)
+    if (schema[key] !== undefined && variants.length === 0) out[key] = schema[key];
   if (typeof schema.format === 'string' && FORMATS.has(schema.format)) out.format = schema.format;
-  if (schema.exclusiveMinimum === true) { out.exclusiveMinimum = schema.minimum; delete out.minimum; }
-  if (schema.exclusiveMaximum === true) { out.exclusiveMaximum = schema.maximum; delete out.maximum; }
-  if (isObject(schema.properties) && variants.length === 0) {
-    out.properties = Object.fromEntries(Object.entries(schema.properties).map(([name, value]) => {
-      const property = toJsonSchema(value);
-      if (MODEL_FIELDS.has(name)) delete property.enum;
-      return [name, property];
-    }));
+  if (schema.exclusiveMinimum === true) {
+    out.exclusiveMinimum = schema.minimum;
+    delete out.minimum;
   }
-  if (schema.additionalProperties === false && variants.length === 0) out.additionalProperties = false;
-  else if (isObject(schema.additionalProperties) && variants.length === 0) out.additionalProperties = toJsonSchema(schema.additionalProperties);
+  if (schema.exclusiveMaximum === true) {
+    out.exclusiveMaximum = schema.maximum;
+    delete out.maximum;
+  }
+  if (isObject(schema.properties) && variants.length === 0) {
+    out.properties = Object.fromEntries(
+      Object.entries(schema.properties).map(([name, value]) => {
+        const property = toJsonSchema(value);
+        if (MODEL_FIELDS.has(name)) delete property.enum;
+        return [name, property];
+      }),
+    );
+  }
+  if (schema.additionalProperties === false && variants.length === 0)
+    out.additionalProperties = false;
+  else if (isObject(schema.additionalProperties) && variants.length === 0)
+    out.additionalProperties = toJsonSchema(schema.additionalProperties);
   if (schema.items !== undefined && variants.length === 0) out.items = toJsonSchema(schema.items);
   if (schema.nullable === true) {
     if (Array.isArray(out.enum)) out.enum = [...out.enum, null];
@@ -74,7 +96,12 @@ function fromWire(raw: unknown, value: unknown): unknown {
   if (Array.isArray(value)) return value.map((item) => fromWire(schema, item));
   if (typeof value !== 'string' || types.has('string') || types.has('any')) return value;
   if (schema.nullable === true && (value === '' || value === 'null')) return null;
-  if ((types.has('integer') || types.has('number')) && JSON_NUMBER.test(value) && Number.isFinite(Number(value))) return Number(value);
+  if (
+    (types.has('integer') || types.has('number')) &&
+    JSON_NUMBER.test(value) &&
+    Number.isFinite(Number(value))
+  )
+    return Number(value);
   if (types.has('boolean') && (value === 'true' || value === 'false')) return value === 'true';
   return value;
 }
@@ -82,14 +109,22 @@ function fromWire(raw: unknown, value: unknown): unknown {
 function formFromWire(schema: unknown, fields: unknown): unknown {
   if (!isObject(fields)) return fields;
   const properties = flatten(schema).properties;
-  return Object.fromEntries(Object.entries(fields).map(([name, value]) => [name, fromWire(isObject(properties) ? properties[name] : {}, value)]));
+  return Object.fromEntries(
+    Object.entries(fields).map(([name, value]) => [
+      name,
+      fromWire(isObject(properties) ? properties[name] : {}, value),
+    ]),
+  );
 }
 
 /** Whether the swagger accepts `body` (parsed JSON, or a form's wire values) as the operation's `mediaType` body. */
 export function bodyAccepted(operation: Operation, mediaType: string, body: unknown): boolean {
   const schema = operation.bodies.get(mediaType);
   if (schema === undefined) return false;
-  return validator(`${operation.id} ${mediaType}`, schema)(mediaType === 'multipart/form-data' ? formFromWire(schema, body) : body);
+  return validator(
+    `${operation.id} ${mediaType}`,
+    schema,
+  )(mediaType === 'multipart/form-data' ? formFromWire(schema, body) : body);
 }
 
 /** Whether the swagger accepts these query, path and header values (absent: undefined). */
@@ -99,6 +134,9 @@ export function parametersAccepted(operation: Operation, values: Record<string, 
     if (value === undefined) return !parameter.required;
     // An empty path segment names nothing (`/api_keys/` has no {id}), and URLs lose `.` and `..` segments on the way.
     if (parameter.in === 'path' && ['', '.', '..'].includes(String(value))) return false;
-    return validator(`${operation.id} ${parameter.in} ${parameter.name}`, parameter.schema)(fromWire(parameter.schema, value));
+    return validator(
+      `${operation.id} ${parameter.in} ${parameter.name}`,
+      parameter.schema,
+    )(fromWire(parameter.schema, value));
   });
 }

@@ -1,5 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, fstatSync, mkdtempSync, openSync, readdirSync, rmSync, statfsSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  statfsSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -22,7 +33,9 @@ const BALLAST = '.ballast';
 
 function tryMount(directory: string, size: string): boolean {
   try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', directory], { stdio: 'ignore' });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', directory], {
+      stdio: 'ignore',
+    });
     return true;
   } catch {
     return false;
@@ -42,6 +55,7 @@ function writeUntilFull(path: string): void {
       }
     }
   } finally {
+    // biome-ignore lint/correctness/noUnsafeFinally: an empty file means the disk was full before the fill, whatever the write said.
     if (fstatSync(descriptor).size === 0) throw new Error('the disk was already full');
     closeSync(descriptor);
   }
@@ -51,15 +65,21 @@ function writeUntilFull(path: string): void {
 export function fillableDisk(size = '32m'): FillableDisk {
   const directory = mkdtempSync(join(tmpdir(), 'rialto-disk-'));
   const mounted = process.env.RIALTO_TEST_DISK !== 'rlimit' && tryMount(directory, size);
-  const largestFile = (): number => Math.max(4096, ...readdirSync(directory, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile()).map((entry) => statSync(join(entry.parentPath, entry.name)).size));
+  const largestFile = (): number =>
+    Math.max(
+      4096,
+      ...readdirSync(directory, { recursive: true, withFileTypes: true })
+        .filter((entry) => entry.isFile())
+        .map((entry) => statSync(join(entry.parentPath, entry.name)).size),
+    );
   return {
     directory,
     mechanism: mounted ? 'tmpfs' : 'rlimit',
     fill(pid) {
       if (mounted) writeUntilFull(join(directory, BALLAST));
       else execFileSync('prlimit', ['--pid', String(pid), `--fsize=${largestFile()}:`]);
-      if (mounted && statfsSync(directory).bavail !== 0) throw new Error('the tmpfs still has room');
+      if (mounted && statfsSync(directory).bavail !== 0)
+        throw new Error('the tmpfs still has room');
     },
     free(pid) {
       if (mounted) unlinkSync(join(directory, BALLAST));

@@ -9,7 +9,11 @@ export async function usageRecords(store: Store, accountId = 'default'): Promise
   const records: UsageRecord[] = [];
   for (;;) {
     const last = records.at(-1);
-    const page = await store.usage.list({ accountId, limit: 1000, ...(last === undefined ? {} : { after: { createdAt: last.createdAt, id: last.id } }) });
+    const page = await store.usage.list({
+      accountId,
+      limit: 1000,
+      ...(last === undefined ? {} : { after: { createdAt: last.createdAt, id: last.id } }),
+    });
     records.push(...page);
     if (page.length < 1000) return records;
   }
@@ -19,9 +23,19 @@ export async function usageRecords(store: Store, accountId = 'default'): Promise
  * Waits (a bounded number of polls) until nothing is reserved, then asserts the books: the records sum to what the
  * balance went down by from `fundedUsd` (USD and DIEM alike). Returns the records.
  */
-export async function assertBooksBalance(store: Store, fundedUsd: number, accountId = 'default'): Promise<UsageRecord[]> {
+export async function assertBooksBalance(
+  store: Store,
+  fundedUsd: number,
+  accountId = 'default',
+): Promise<UsageRecord[]> {
   let account = await store.accounts.find(accountId);
-  for (let poll = 0; poll < 400 && account !== undefined && (account.usdReserved !== 0 || account.diemReserved !== 0); poll++) {
+  for (
+    let poll = 0;
+    poll < 400 &&
+    account !== undefined &&
+    (account.usdReserved !== 0 || account.diemReserved !== 0);
+    poll++
+  ) {
     await new Promise((resolve) => setTimeout(resolve, 50));
     account = await store.accounts.find(accountId);
   }
@@ -29,8 +43,19 @@ export async function assertBooksBalance(store: Store, fundedUsd: number, accoun
   assert.equal(account.usdReserved, 0, 'no USD left reserved');
   assert.equal(account.diemReserved, 0, 'no DIEM left reserved');
   const records = await usageRecords(store, accountId);
-  const charged = (currency: 'USD' | 'DIEM'): number => records.filter((record) => record.currency === currency).reduce((sum, record) => sum + record.amount, 0);
-  assert.equal(charged('USD'), toNanos(fundedUsd) - account.usdBalance, 'the USD usage records add up to the balance decrease');
-  assert.equal(charged('DIEM'), account.diemBalance === 0 ? 0 : -account.diemBalance, 'the DIEM usage records add up to the balance decrease');
+  const charged = (currency: 'USD' | 'DIEM'): number =>
+    records
+      .filter((record) => record.currency === currency)
+      .reduce((sum, record) => sum + record.amount, 0);
+  assert.equal(
+    charged('USD'),
+    toNanos(fundedUsd) - account.usdBalance,
+    'the USD usage records add up to the balance decrease',
+  );
+  assert.equal(
+    charged('DIEM'),
+    account.diemBalance === 0 ? 0 : -account.diemBalance,
+    'the DIEM usage records add up to the balance decrease',
+  );
   return records;
 }

@@ -37,13 +37,24 @@ export interface ModelFileServer {
 export async function startModelFileServer(data: Buffer): Promise<ModelFileServer> {
   const sha256 = createHash('sha256').update(data).digest('hex');
   const settings: ModelFileServerSettings = {
-    cutAfterBytes: null, ignoreRange: false, linkedEtag: sha256, requireToken: null, redirectBase: null,
+    cutAfterBytes: null,
+    ignoreRange: false,
+    linkedEtag: sha256,
+    requireToken: null,
+    redirectBase: null,
   };
   const requests: RecordedRequest[] = [];
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
     const path = request.url ?? '/';
-    requests.push({ path, range: request.headers.range, authorization: request.headers.authorization });
-    if (settings.requireToken !== null && request.headers.authorization !== `Bearer ${settings.requireToken}`) {
+    requests.push({
+      path,
+      range: request.headers.range,
+      authorization: request.headers.authorization,
+    });
+    if (
+      settings.requireToken !== null &&
+      request.headers.authorization !== `Bearer ${settings.requireToken}`
+    ) {
       response.writeHead(401).end('unauthorized');
       return;
     }
@@ -61,7 +72,10 @@ export async function startModelFileServer(data: Buffer): Promise<ModelFileServe
     let body = data;
     if (range !== null && !settings.ignoreRange) {
       const start = Number(range[1]);
-      const end = range[2] === '' || range[2] === undefined ? data.length - 1 : Math.min(Number(range[2]), data.length - 1);
+      const end =
+        range[2] === '' || range[2] === undefined
+          ? data.length - 1
+          : Math.min(Number(range[2]), data.length - 1);
       if (start >= data.length || start > end) {
         response.writeHead(416, { 'content-range': `bytes */${data.length}` }).end();
         return;
@@ -90,9 +104,10 @@ export async function startModelFileServer(data: Buffer): Promise<ModelFileServe
     sha256,
     settings,
     requests,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

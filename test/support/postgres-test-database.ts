@@ -4,7 +4,8 @@ import { pgBossSchemaOf } from '../../src/services/jobs/pg-boss-job-queue.ts';
 import { servicesRequired } from './services-required.ts';
 
 /** The PostgreSQL the tests use; a throwaway schema per store keeps runs (and parallel files) apart. */
-export const TEST_DATABASE_URL = process.env.RIALTO_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const TEST_DATABASE_URL =
+  process.env.RIALTO_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /** e.g. rialto_test_4242_9f3a1c07: unique per call, a valid unquoted identifier. */
 export function uniqueSchemaName(): string {
@@ -12,7 +13,10 @@ export function uniqueSchemaName(): string {
 }
 
 async function withClient<T>(action: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 30_000 });
+  const client = new pg.Client({
+    connectionString: TEST_DATABASE_URL,
+    connectionTimeoutMillis: 30_000,
+  });
   await client.connect();
   try {
     return await action(client);
@@ -23,7 +27,9 @@ async function withClient<T>(action: (client: pg.Client) => Promise<T>): Promise
 
 /** Drops the schema and everything in it, and pg-boss's schema beside it (the jobs queue); a no-op when they do not exist. */
 export async function dropSchema(schema: string): Promise<void> {
-  await withClient((client) => client.query(`drop schema if exists "${schema}", "${pgBossSchemaOf(schema)}" cascade`));
+  await withClient((client) =>
+    client.query(`drop schema if exists "${schema}", "${pgBossSchemaOf(schema)}" cascade`),
+  );
 }
 
 /**

@@ -12,7 +12,15 @@ export interface RoundRobinProxy {
   close(): Promise<void>;
 }
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+]);
 
 function endToEnd(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   return Object.fromEntries(Object.entries(headers).filter(([name]) => !HOP_BY_HOP.has(name)));
@@ -27,13 +35,20 @@ export async function startRoundRobinProxy(targets: readonly string[]): Promise<
     const index = next++ % targets.length;
     forwarded[index]! += 1;
     const target = new URL(targets[index]!);
-    const upstream = forward({
-      host: target.hostname, port: target.port, method: incoming.method, path: incoming.url, agent,
-      headers: { ...endToEnd(incoming.headers), host: target.host },
-    }, (answer) => {
-      outgoing.writeHead(answer.statusCode ?? 502, endToEnd(answer.headers));
-      answer.pipe(outgoing);
-    });
+    const upstream = forward(
+      {
+        host: target.hostname,
+        port: target.port,
+        method: incoming.method,
+        path: incoming.url,
+        agent,
+        headers: { ...endToEnd(incoming.headers), host: target.host },
+      },
+      (answer) => {
+        outgoing.writeHead(answer.statusCode ?? 502, endToEnd(answer.headers));
+        answer.pipe(outgoing);
+      },
+    );
     upstream.on('error', () => {
       if (!outgoing.headersSent) outgoing.writeHead(502, { 'content-type': 'application/json' });
       outgoing.end('{"error":"proxy: the target failed"}');

@@ -21,14 +21,22 @@ export function logCapture(): { stream: Writable; text(): string } {
  * A JSON-escaped form adds nothing: keys, tokens and markers here are URL-safe.
  */
 export function formsOf(secret: string): string[] {
-  return [...new Set([secret, Buffer.from(secret).toString('base64'), Buffer.from(secret).toString('base64url'), encodeURIComponent(secret)])];
+  return [
+    ...new Set([
+      secret,
+      Buffer.from(secret).toString('base64'),
+      Buffer.from(secret).toString('base64url'),
+      encodeURIComponent(secret),
+    ]),
+  ];
 }
 
 /** The labels of the secrets found in `text`, with the form that was found. */
 export function leaksIn(text: string, secrets: Record<string, string>): string[] {
   const found: string[] = [];
   for (const [label, secret] of Object.entries(secrets)) {
-    for (const form of formsOf(secret)) if (text.includes(form)) found.push(`${label} (as ${form === secret ? 'sent' : form})`);
+    for (const form of formsOf(secret))
+      if (text.includes(form)) found.push(`${label} (as ${form === secret ? 'sent' : form})`);
   }
   return found;
 }
@@ -50,7 +58,11 @@ export function markersInFiles(directory: string, markers: Record<string, string
   const found: string[] = [];
   for (const { path, bytes } of filesUnder(directory)) {
     for (const [label, marker] of Object.entries(markers)) {
-      if (bytes.includes(Buffer.from(marker, 'utf8')) || bytes.includes(Buffer.from(marker, 'utf16le'))) found.push(`${label} in ${path}`);
+      if (
+        bytes.includes(Buffer.from(marker, 'utf8')) ||
+        bytes.includes(Buffer.from(marker, 'utf16le'))
+      )
+        found.push(`${label} in ${path}`);
     }
   }
   return found;

@@ -18,35 +18,54 @@ export interface ServeProcess {
   stop(): Promise<void>;
 }
 
-export function startServe(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): ServeProcess {
-  const child = spawn(process.execPath, [RIALTO_BIN, 'serve', ...args], { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
+export function startServe(
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv },
+): ServeProcess {
+  const child = spawn(process.execPath, [RIALTO_BIN, 'serve', ...args], {
+    cwd: options.cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: options.env ?? process.env,
+  });
   let out = '';
   let err = '';
   const waiters = new Set<() => void>();
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { out += chunk; for (const wake of waiters) wake(); });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { err += chunk; });
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    out += chunk;
+    for (const wake of waiters) wake();
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    err += chunk;
+  });
   const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string);
   let ended = false;
-  void exited.then(() => { ended = true; for (const wake of waiters) wake(); });
+  void exited.then(() => {
+    ended = true;
+    for (const wake of waiters) wake();
+  });
   return {
     child,
     stdout: () => out,
     stderr: () => err,
     exited,
-    waitFor: (pattern) => new Promise((resolve, reject) => {
-      // A hang guard, not a timing assertion: output that never comes fails the test instead of hanging the suite.
-      const guard = setTimeout(() => { waiters.delete(check); reject(new Error(`no ${pattern} from rialto serve in 3 minutes: ${out}\n${err}`)); }, 180_000);
-      const check = (): void => {
-        const match = pattern.exec(out);
-        if (match === null && !ended) return;
-        waiters.delete(check);
-        clearTimeout(guard);
-        if (match !== null) resolve(match);
-        else reject(new Error(`rialto serve ended before ${pattern}: ${out}\n${err}`));
-      };
-      waiters.add(check);
-      check();
-    }),
+    waitFor: (pattern) =>
+      new Promise((resolve, reject) => {
+        // A hang guard, not a timing assertion: output that never comes fails the test instead of hanging the suite.
+        const guard = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`no ${pattern} from rialto serve in 3 minutes: ${out}\n${err}`));
+        }, 180_000);
+        const check = (): void => {
+          const match = pattern.exec(out);
+          if (match === null && !ended) return;
+          waiters.delete(check);
+          clearTimeout(guard);
+          if (match !== null) resolve(match);
+          else reject(new Error(`rialto serve ended before ${pattern}: ${out}\n${err}`));
+        };
+        waiters.add(check);
+        check();
+      }),
     exit: async () => {
       const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
       try {

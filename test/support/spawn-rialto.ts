@@ -19,8 +19,14 @@ export interface SpawnedRialto {
  * Starts `rialto serve --config FILE` in its own process and resolves once it listens. Its stdout is read to the
  * end, so log lines written later (on shutdown) never meet a closed pipe.
  */
-export function spawnRialto(config: string, environment: NodeJS.ProcessEnv = process.env): Promise<SpawnedRialto> {
-  const child = spawn(process.execPath, [RIALTO_BIN, 'serve', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'], env: environment });
+export function spawnRialto(
+  config: string,
+  environment: NodeJS.ProcessEnv = process.env,
+): Promise<SpawnedRialto> {
+  const child = spawn(process.execPath, [RIALTO_BIN, 'serve', '--config', config], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: environment,
+  });
   let output = '';
   child.stdout.setEncoding('utf8');
   return new Promise((resolve, reject) => {

@@ -58,16 +58,28 @@ function postgresUrl(schema: string): string {
  * Starts the real server on 127.0.0.1:0 with a data folder in tmp, the given raw config (validated as
  * the YAML would be) and two keys; returns an `openai` client pointed at it.
  */
-export async function startRialto(rawConfig: Record<string, unknown>, options: StartOptions = {}): Promise<TestRialto> {
-  const database = options.database ?? (process.env.RIALTO_TEST_STORE === 'postgres' ? 'postgres' : 'sqlite');
+export async function startRialto(
+  rawConfig: Record<string, unknown>,
+  options: StartOptions = {},
+): Promise<TestRialto> {
+  const database =
+    options.database ?? (process.env.RIALTO_TEST_STORE === 'postgres' ? 'postgres' : 'sqlite');
   const schema = database === 'postgres' ? uniqueSchemaName() : undefined;
   const dataDirectory = mkdtempSync(join(tmpdir(), 'rialto-test-'));
   const config = parseConfig({
     // Rate limits are off unless a test configures them: most suites send hundreds of requests on one key.
-    logLevel: 'silent', dataDirectory, discoverModels: false, rateLimits: { enabled: false }, ...(schema === undefined ? {} : { database: { url: postgresUrl(schema) } }),
-    ...rawConfig, server: { port: 0, ...(rawConfig.server as object | undefined) },
+    logLevel: 'silent',
+    dataDirectory,
+    discoverModels: false,
+    rateLimits: { enabled: false },
+    ...(schema === undefined ? {} : { database: { url: postgresUrl(schema) } }),
+    ...rawConfig,
+    server: { port: 0, ...(rawConfig.server as object | undefined) },
   });
-  const logger = options.logStream === undefined ? pino({ level: config.logLevel }) : pino({ level: config.logLevel }, options.logStream);
+  const logger =
+    options.logStream === undefined
+      ? pino({ level: config.logLevel })
+      : pino({ level: config.logLevel }, options.logStream);
   const store = await openStore(config);
   const { entries, close: closeEngines } = await createModelEntries(config, config.models, logger);
   const registry = new ModelRegistry(entries);
@@ -76,16 +88,36 @@ export async function startRialto(rawConfig: Record<string, unknown>, options: S
   const metrics = new Metrics();
   const meter = new Meter(store, limiter, { leaseSeconds: config.billing.leaseSeconds, metrics });
   const jobs = await createJobs({ config, store, registry, meter, logger });
-  const app = await createApp({ config, logger, store, keys, registry, meter, metrics, jobs: jobs.service, ...(limiter === undefined ? {} : { limiter }) });
+  const app = await createApp({
+    config,
+    logger,
+    store,
+    keys,
+    registry,
+    meter,
+    metrics,
+    jobs: jobs.service,
+    ...(limiter === undefined ? {} : { limiter }),
+  });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   await jobs.start();
-  const inferenceKey = (await keys.create({ apiKeyType: 'INFERENCE', description: 'test inference' })).apiKey;
+  const inferenceKey = (
+    await keys.create({ apiKeyType: 'INFERENCE', description: 'test inference' })
+  ).apiKey;
   const adminKey = (await keys.create({ apiKeyType: 'ADMIN', description: 'test admin' })).apiKey;
   const balanceUsd = options.balanceUsd ?? 1000;
   if (balanceUsd > 0) await store.accounts.credit('default', 'USD', toNanos(balanceUsd));
   const baseURL = `${address}/api/v1`;
   return {
-    origin: address, baseURL, inferenceKey, adminKey, registry, config, store, keys, app,
+    origin: address,
+    baseURL,
+    inferenceKey,
+    adminKey,
+    registry,
+    config,
+    store,
+    keys,
+    app,
     client: new OpenAI({ baseURL, apiKey: inferenceKey, maxRetries: 0 }),
     close: async () => {
       await jobs.close();

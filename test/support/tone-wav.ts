@@ -17,7 +17,11 @@ export function toneWav(seconds = 0.5): Buffer {
   wav.writeUInt16LE(16, 34);
   wav.write('data', 36, 'latin1');
   wav.writeUInt32LE(samples * 2, 40);
-  for (let index = 0; index < samples; index++) wav.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * index) / 16_000)), 44 + index * 2);
+  for (let index = 0; index < samples; index++)
+    wav.writeInt16LE(
+      Math.round(8000 * Math.sin((2 * Math.PI * 440 * index) / 16_000)),
+      44 + index * 2,
+    );
   return wav;
 }
 

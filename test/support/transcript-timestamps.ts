@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 export interface TimedTranscript {
   text: string;
   duration: number;
-  timestamps: { word: { word: string; start: number; end: number }[]; segment: { text: string; start: number; end: number }[] };
+  timestamps: {
+    word: { word: string; start: number; end: number }[];
+    segment: { text: string; start: number; end: number }[];
+  };
 }
 
 /**
@@ -18,8 +21,12 @@ export function assertTimestamps(body: TimedTranscript): void {
   assert.equal(segment.map((entry) => entry.text).join(' '), body.text);
   for (const list of [word, segment]) {
     list.forEach((entry, index) => {
-      assert.ok(entry.start >= 0 && entry.start < entry.end && entry.end <= body.duration, JSON.stringify(entry));
-      if (index > 0) assert.ok(entry.start >= list[index - 1]!.end, JSON.stringify([list[index - 1], entry]));
+      assert.ok(
+        entry.start >= 0 && entry.start < entry.end && entry.end <= body.duration,
+        JSON.stringify(entry),
+      );
+      if (index > 0)
+        assert.ok(entry.start >= list[index - 1]!.end, JSON.stringify([list[index - 1], entry]));
     });
   }
 }

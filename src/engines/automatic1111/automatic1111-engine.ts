@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Automatic1111EngineConfig } from '../../config.ts';
-import type { EngineCall, GeneratedImages, ImageEditRequest, ImageEngine, ImageGenerateRequest } from '../engine.ts';
+import type {
+  EngineCall,
+  GeneratedImages,
+  ImageEditRequest,
+  ImageEngine,
+  ImageGenerateRequest,
+} from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
 import { errorCode } from '../upstream/network-error.ts';
 import { failover, requestEndpoint } from '../upstream/request-with-failover.ts';
@@ -34,21 +40,34 @@ export class Automatic1111Engine implements ImageEngine {
   /** Jobs this engine has running on each endpoint. */
   private readonly running = new Map<UpstreamEndpoint, number>();
 
-  constructor(private readonly config: Automatic1111EngineConfig, private readonly defaults: Automatic1111Defaults) {
+  constructor(
+    private readonly config: Automatic1111EngineConfig,
+    private readonly defaults: Automatic1111Defaults,
+  ) {
     this.pool = new UpstreamPool(config, authorizationOf);
     this.interrupter = new TaskInterrupter(config.timeoutMs);
   }
 
   async generate(request: ImageGenerateRequest, call: EngineCall): Promise<GeneratedImages> {
     const taskId = `rialto-${randomUUID()}`;
-    const { body, label } = await this.post('/sdapi/v1/txt2img', txt2imgBody(request, this.config, taskId), taskId, call);
+    const { body, label } = await this.post(
+      '/sdapi/v1/txt2img',
+      txt2imgBody(request, this.config, taskId),
+      taskId,
+      call,
+    );
     return imagesOf(body, request.count, label);
   }
 
   async edit(request: ImageEditRequest, call: EngineCall): Promise<GeneratedImages> {
     const taskId = `rialto-${randomUUID()}`;
     const init = await compositeLayers(request.images);
-    const { body, label } = await this.post('/sdapi/v1/img2img', img2imgBody(request, init, this.config, this.defaults, taskId), taskId, call);
+    const { body, label } = await this.post(
+      '/sdapi/v1/img2img',
+      img2imgBody(request, init, this.config, this.defaults, taskId),
+      taskId,
+      call,
+    );
     return imagesOf(body, 1, label);
   }
 
@@ -56,8 +75,20 @@ export class Automatic1111Engine implements ImageEngine {
    * POSTs to the first endpoint that takes the request (upstream/request-with-failover.ts) and returns its
    * parsed JSON answer; a job given up on (the client left, or it timed out) is interrupted on its endpoint.
    */
-  private post(path: string, body: Record<string, unknown>, taskId: string, call: EngineCall): Promise<{ body: unknown; label: string }> {
-    const exchange = { kind: this.kind, path, body: jsonBody(body), accept: 'application/json', failure: upstreamFailure, read: readAnswer };
+  private post(
+    path: string,
+    body: Record<string, unknown>,
+    taskId: string,
+    call: EngineCall,
+  ): Promise<{ body: unknown; label: string }> {
+    const exchange = {
+      kind: this.kind,
+      path,
+      body: jsonBody(body),
+      accept: 'application/json',
+      failure: upstreamFailure,
+      read: readAnswer,
+    };
     return failover(this.pool, async (endpoint) => {
       this.running.set(endpoint, (this.running.get(endpoint) ?? 0) + 1);
       try {
@@ -82,13 +113,21 @@ export class Automatic1111Engine implements ImageEngine {
    */
   checkHealth(signal: AbortSignal): Promise<{ healthy: boolean; detail: string }> {
     return this.pool.checkEach(signal, async (endpoint) => {
-      const response = await endpoint.pool.request({ method: 'GET', path: `${endpoint.basePath}/sdapi/v1/sd-models`, headers: endpoint.authorization, signal });
+      const response = await endpoint.pool.request({
+        method: 'GET',
+        path: `${endpoint.basePath}/sdapi/v1/sd-models`,
+        headers: endpoint.authorization,
+        signal,
+      });
       const body = await readAnswer(response);
-      if (response.statusCode !== 200) return `${endpoint.shownUrl} answered ${response.statusCode}${errorMessageOf(body) === '' ? '' : `: ${errorMessageOf(body)}`}`;
+      if (response.statusCode !== 200)
+        return `${endpoint.shownUrl} answered ${response.statusCode}${errorMessageOf(body) === '' ? '' : `: ${errorMessageOf(body)}`}`;
       const checkpoint = this.config.checkpoint;
       const models = fieldsOf(checkpointList, body);
       if (checkpoint === undefined || models === undefined) return undefined;
-      return models.some((model) => checkpointNames(model).includes(checkpoint)) ? undefined : `${endpoint.shownUrl} has no checkpoint "${checkpoint}"`;
+      return models.some((model) => checkpointNames(model).includes(checkpoint))
+        ? undefined
+        : `${endpoint.shownUrl} has no checkpoint "${checkpoint}"`;
     });
   }
 
@@ -100,13 +139,19 @@ export class Automatic1111Engine implements ImageEngine {
 
 /** A job given up on, which the WebUI may still run: the client left, or the answer did not come in time (a connection that timed out never reached it). */
 function abandoned(error: EngineError, call: EngineCall): boolean {
-  if (error.options.status !== undefined || errorCode(error.options.cause) === 'UND_ERR_CONNECT_TIMEOUT') return false;
+  if (
+    error.options.status !== undefined ||
+    errorCode(error.options.cause) === 'UND_ERR_CONNECT_TIMEOUT'
+  )
+    return false;
   return call.signal.aborted || error.failure === 'timeout';
 }
 
 /** modules/api/models.py SDModelItem: the fields that name a checkpoint (a field of another type counts as absent). */
 const name = z.string().optional().catch(undefined);
-const checkpointList = z.array(z.object({ title: name, model_name: name, hash: name, sha256: name, filename: name }).catch({}));
+const checkpointList = z.array(
+  z.object({ title: name, model_name: name, hash: name, sha256: name, filename: name }).catch({}),
+);
 
 /**
  * The names override_settings.sd_model_checkpoint accepts for an /sdapi/v1/sd-models item (title
@@ -114,13 +159,18 @@ const checkpointList = z.array(z.object({ title: name, model_name: name, hash: n
  */
 function checkpointNames(model: z.infer<typeof checkpointList>[number]): string[] {
   const { title, model_name: modelName, hash, sha256, filename } = model;
-  const names = [title, modelName, hash, sha256].filter((value): value is string => value !== undefined);
+  const names = [title, modelName, hash, sha256].filter(
+    (value): value is string => value !== undefined,
+  );
   if (title !== undefined) names.push(title.replace(/\s*\[[0-9a-f]+\]$/, ''));
   if (filename !== undefined) names.push(filename.split(/[\\/]/).pop() ?? filename);
   return names;
 }
 
 /** engine-factory's entry point. */
-export function createAutomatic1111Engine(config: Automatic1111EngineConfig, defaults: Automatic1111Defaults): Automatic1111Engine {
+export function createAutomatic1111Engine(
+  config: Automatic1111EngineConfig,
+  defaults: Automatic1111Defaults,
+): Automatic1111Engine {
   return new Automatic1111Engine(config, defaults);
 }

@@ -9,7 +9,10 @@ export const automatic1111Kind: EngineKind<Automatic1111EngineConfig> = {
   open: () => ({
     async create(model) {
       const { createAutomatic1111Engine } = await import('./automatic1111-engine.ts');
-      const defaults = { steps: model.imageConstraints.steps.default, cfgScale: model.imageConstraints.cfgScale };
+      const defaults = {
+        steps: model.imageConstraints.steps.default,
+        cfgScale: model.imageConstraints.cfgScale,
+      };
       return { engine: createAutomatic1111Engine(model.engine, defaults) };
     },
   }),

@@ -33,7 +33,11 @@ export function upstreamSeed(seed: number): number {
 }
 
 /** POST /sdapi/v1/txt2img: `count` images in one batch (A1111 seeds them seed, seed+1, …). */
-export function txt2imgBody(request: ImageGenerateRequest, config: Automatic1111EngineConfig, taskId: string): Record<string, unknown> {
+export function txt2imgBody(
+  request: ImageGenerateRequest,
+  config: Automatic1111EngineConfig,
+  taskId: string,
+): Record<string, unknown> {
   return {
     ...common(config, taskId),
     prompt: request.prompt,
@@ -48,7 +52,13 @@ export function txt2imgBody(request: ImageGenerateRequest, config: Automatic1111
 }
 
 /** POST /sdapi/v1/img2img on one (already composited) init image, base64 without a data: prefix. */
-export function img2imgBody(request: ImageEditRequest, initImage: Buffer, config: Automatic1111EngineConfig, defaults: { steps: number; cfgScale: number }, taskId: string): Record<string, unknown> {
+export function img2imgBody(
+  request: ImageEditRequest,
+  initImage: Buffer,
+  config: Automatic1111EngineConfig,
+  defaults: { steps: number; cfgScale: number },
+  taskId: string,
+): Record<string, unknown> {
   return {
     ...common(config, taskId),
     init_images: [initImage.toString('base64')],
@@ -71,6 +81,7 @@ export function img2imgBody(request: ImageEditRequest, initImage: Buffer, config
  */
 export function authorizationOf(apiKey: string | undefined): Record<string, string> {
   if (apiKey === undefined) return {};
-  if (apiKey.includes(':')) return { authorization: `Basic ${Buffer.from(apiKey, 'utf8').toString('base64')}` };
+  if (apiKey.includes(':'))
+    return { authorization: `Basic ${Buffer.from(apiKey, 'utf8').toString('base64')}` };
   return { authorization: `Bearer ${apiKey}` };
 }

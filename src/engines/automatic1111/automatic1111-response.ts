@@ -9,7 +9,10 @@ import { fieldsOf, parseAnswer } from '../upstream/upstream-answer.ts';
  * (modules/processing.py) with `seed`, `all_seeds` and `index_of_first_image` (1 when a grid leads the list).
  */
 const imagesResponse = z.object({ images: z.array(z.unknown()), info: z.unknown().optional() });
-const processedInfo = z.object({ seed: z.number().optional().catch(undefined), index_of_first_image: z.number().optional().catch(undefined) });
+const processedInfo = z.object({
+  seed: z.number().optional().catch(undefined),
+  index_of_first_image: z.number().optional().catch(undefined),
+});
 
 function infoOf(info: unknown): { seed?: number; firstImage: number } {
   const parsed = typeof info === 'string' ? fieldsOf(processedInfo, parseAnswer(info)) : undefined;
@@ -25,19 +28,32 @@ function infoOf(info: unknown): { seed?: number; firstImage: number } {
  */
 export function imagesOf(body: unknown, count: number, label: string): GeneratedImages {
   const response = fieldsOf(imagesResponse, body);
-  if (response === undefined) throw new EngineError('failed', `upstream ${label} sent no images`, { retryable: false });
+  if (response === undefined)
+    throw new EngineError('failed', `upstream ${label} sent no images`, { retryable: false });
   const { seed, firstImage } = infoOf(response.info);
   const encoded = response.images.slice(firstImage, firstImage + count);
-  if (encoded.length < count || encoded.some((image) => typeof image !== 'string' || image.length === 0)) {
-    throw new EngineError('failed', `upstream ${label} sent ${encoded.length} image(s) for ${count}`, { retryable: false });
+  if (
+    encoded.length < count ||
+    encoded.some((image) => typeof image !== 'string' || image.length === 0)
+  ) {
+    throw new EngineError(
+      'failed',
+      `upstream ${label} sent ${encoded.length} image(s) for ${count}`,
+      { retryable: false },
+    );
   }
-  const images = encoded.map((image) => Buffer.from(String(image).replace(/^data:[^,]*,/, ''), 'base64'));
+  const images = encoded.map((image) =>
+    Buffer.from(String(image).replace(/^data:[^,]*,/, ''), 'base64'),
+  );
   return seed === undefined ? { images } : { images, seed };
 }
 
 /** A1111's error bodies: {error, detail, body, errors} (api_middleware) or FastAPI's {detail} (a string, or a list of problems). */
 const errorBody = z.object({
-  detail: z.union([z.string(), z.array(z.unknown())]).optional().catch(undefined),
+  detail: z
+    .union([z.string(), z.array(z.unknown())])
+    .optional()
+    .catch(undefined),
   errors: z.string().optional().catch(undefined),
   error: z.string().optional().catch(undefined),
 });

@@ -26,7 +26,11 @@ export class TaskInterrupter {
   constructor(private readonly patienceMs: number) {}
 
   /** Never throws; resolves when the job was interrupted, finished, or given up on. */
-  async interrupt(endpoint: UpstreamEndpoint, taskId: string, aloneOnEndpoint: () => boolean): Promise<void> {
+  async interrupt(
+    endpoint: UpstreamEndpoint,
+    taskId: string,
+    aloneOnEndpoint: () => boolean,
+  ): Promise<void> {
     const deadline = Date.now() + this.patienceMs;
     while (!this.closed) {
       const state = await this.stateOf(endpoint, taskId);
@@ -40,7 +44,11 @@ export class TaskInterrupter {
   }
 
   private async stateOf(endpoint: UpstreamEndpoint, taskId: string): Promise<TaskState> {
-    const answer = await this.call(endpoint, '/internal/progress', { id_task: taskId, id_live_preview: -1, live_preview: false });
+    const answer = await this.call(endpoint, '/internal/progress', {
+      id_task: taskId,
+      id_live_preview: -1,
+      live_preview: false,
+    });
     const progress = fieldsOf(progressAnswer, answer);
     if (progress === undefined) return 'unknown';
     return progress.active ? 'active' : progress.queued === true ? 'queued' : 'gone';
@@ -50,8 +58,11 @@ export class TaskInterrupter {
   private async call(endpoint: UpstreamEndpoint, path: string, body: unknown): Promise<unknown> {
     try {
       const response = await endpoint.pool.request({
-        method: 'POST', path: `${endpoint.basePath}${path}`, body: JSON.stringify(body),
-        headers: { 'content-type': 'application/json', ...endpoint.authorization }, signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
+        method: 'POST',
+        path: `${endpoint.basePath}${path}`,
+        body: JSON.stringify(body),
+        headers: { 'content-type': 'application/json', ...endpoint.authorization },
+        signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
       });
       if (response.statusCode < 200 || response.statusCode >= 300) {
         await response.body.dump();

@@ -6,10 +6,25 @@ import { EngineError } from '../engine-error.ts';
 import type { SpeechEngine, SpeechRequest } from '../engine.ts';
 import { createEspeakNgEngine, rateOf } from './espeak-ng-engine.ts';
 
-const config = { kind: 'espeak-ng' as const, command: 'espeak-ng', ffmpeg: 'ffmpeg', concurrency: 1 };
-const request: SpeechRequest = { model: 'tts', input: 'One sentence here. And a second one. And then a third.', voice: 'en-us', format: 'wav', speed: 1 };
+const config = {
+  kind: 'espeak-ng' as const,
+  command: 'espeak-ng',
+  ffmpeg: 'ffmpeg',
+  concurrency: 1,
+};
+const request: SpeechRequest = {
+  model: 'tts',
+  input: 'One sentence here. And a second one. And then a third.',
+  voice: 'en-us',
+  format: 'wav',
+  speed: 1,
+};
 
-async function collect(engine: SpeechEngine, signal = new AbortController().signal, input = request): Promise<Buffer> {
+async function collect(
+  engine: SpeechEngine,
+  signal = new AbortController().signal,
+  input = request,
+): Promise<Buffer> {
   const { audio } = await engine.synthesize(input, { signal });
   const chunks: Buffer[] = [];
   for await (const chunk of audio) chunks.push(chunk);
@@ -18,15 +33,28 @@ async function collect(engine: SpeechEngine, signal = new AbortController().sign
 
 /** Our own child processes still alive (espeak-ng or ffmpeg). */
 function children(): string[] {
-  const listing = execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(process.pid)], { encoding: 'utf8' });
-  return listing.split('\n').map((line) => line.trim()).filter((line) => /espeak|ffmpeg/.test(line));
+  const listing = execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(process.pid)], {
+    encoding: 'utf8',
+  });
+  return listing
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => /espeak|ffmpeg/.test(line));
 }
 
 describe('espeak-ng engine', () => {
   it('a missing binary is EngineError offline with the install hint', async () => {
-    for (const missing of [{ command: 'espeak-ng-not-installed' }, { ffmpeg: '/nonexistent/ffmpeg' }]) {
-      await assert.rejects(createEspeakNgEngine({ ...config, ...missing }), (error: unknown) =>
-        error instanceof EngineError && error.failure === 'offline' && error.message.includes('apt-get install -y espeak-ng ffmpeg'));
+    for (const missing of [
+      { command: 'espeak-ng-not-installed' },
+      { ffmpeg: '/nonexistent/ffmpeg' },
+    ]) {
+      await assert.rejects(
+        createEspeakNgEngine({ ...config, ...missing }),
+        (error: unknown) =>
+          error instanceof EngineError &&
+          error.failure === 'offline' &&
+          error.message.includes('apt-get install -y espeak-ng ffmpeg'),
+      );
     }
   });
 
@@ -34,18 +62,32 @@ describe('espeak-ng engine', () => {
     const all = await createEspeakNgEngine(config);
     assert.ok(all.voices('tts').includes('en-us') && all.voices('tts').includes('de'));
     assert.deepEqual(all.formats('tts'), ['mp3', 'opus', 'aac', 'flac', 'wav', 'pcm']);
-    assert.deepEqual((await createEspeakNgEngine({ ...config, voices: ['en-gb', 'en-us+klatt'] })).voices('tts'), ['en-gb', 'en-us+klatt']);
-    await assert.rejects(createEspeakNgEngine({ ...config, voices: ['en-us', 'xx-nowhere'] }), (error: unknown) =>
-      error instanceof EngineError && error.failure === 'failed' && error.message.includes('xx-nowhere'));
-    assert.deepEqual(await all.checkHealth(new AbortController().signal), { healthy: true, detail: 'espeak-ng and ffmpeg run' });
+    assert.deepEqual(
+      (await createEspeakNgEngine({ ...config, voices: ['en-gb', 'en-us+klatt'] })).voices('tts'),
+      ['en-gb', 'en-us+klatt'],
+    );
+    await assert.rejects(
+      createEspeakNgEngine({ ...config, voices: ['en-us', 'xx-nowhere'] }),
+      (error: unknown) =>
+        error instanceof EngineError &&
+        error.failure === 'failed' &&
+        error.message.includes('xx-nowhere'),
+    );
+    assert.deepEqual(await all.checkHealth(new AbortController().signal), {
+      healthy: true,
+      detail: 'espeak-ng and ffmpeg run',
+    });
   });
 
   it('refuses a voice it does not offer as bad_request, before running anything', async () => {
     const engine = await createEspeakNgEngine({ ...config, voices: ['en-us'] });
-    await assert.rejects(engine.synthesize({ ...request, voice: 'de' }, { signal: new AbortController().signal }), (error: unknown) => error instanceof EngineError && error.failure === 'bad_request');
+    await assert.rejects(
+      engine.synthesize({ ...request, voice: 'de' }, { signal: new AbortController().signal }),
+      (error: unknown) => error instanceof EngineError && error.failure === 'bad_request',
+    );
   });
 
-  it('maps speed to espeak-ng\'s rate, with the rest as ffmpeg tempo outside 80..450 words per minute', () => {
+  it("maps speed to espeak-ng's rate, with the rest as ffmpeg tempo outside 80..450 words per minute", () => {
     assert.deepEqual(rateOf(1), { wordsPerMinute: 175, tempo: 1 });
     assert.deepEqual(rateOf(2), { wordsPerMinute: 350, tempo: 1 });
     assert.equal(rateOf(0.25).wordsPerMinute, 80);
@@ -56,7 +98,10 @@ describe('espeak-ng engine', () => {
 
   it('text goes in on stdin: input that looks like options is spoken, not parsed', async () => {
     const engine = await createEspeakNgEngine(config);
-    const audio = await collect(engine, undefined, { ...request, input: '--version -w /tmp/x --help' });
+    const audio = await collect(engine, undefined, {
+      ...request,
+      input: '--version -w /tmp/x --help',
+    });
     assert.equal(audio.subarray(0, 4).toString('latin1'), 'RIFF');
     assert.ok(audio.length > 24_000, `${audio.length} bytes`);
   });
@@ -64,17 +109,29 @@ describe('espeak-ng engine', () => {
   it('aborting the call kills espeak-ng and ffmpeg and rejects with the reason', async () => {
     const engine = await createEspeakNgEngine(config);
     const controller = new AbortController();
-    const long = { ...request, input: Array.from({ length: 30 }, (_, index) => `Sentence ${index} keeps the engine busy for a while longer.`).join(' ') };
+    const long = {
+      ...request,
+      input: Array.from(
+        { length: 30 },
+        (_, index) => `Sentence ${index} keeps the engine busy for a while longer.`,
+      ).join(' '),
+    };
     const { audio } = await engine.synthesize(long, { signal: controller.signal });
     const iterator = audio[Symbol.asyncIterator]();
     const first = await iterator.next();
     assert.equal(first.done, false);
-    assert.ok(children().some((line) => line.includes('ffmpeg')), 'ffmpeg runs while the audio streams');
+    assert.ok(
+      children().some((line) => line.includes('ffmpeg')),
+      'ffmpeg runs while the audio streams',
+    );
     const reason = new Error('client gone');
     controller.abort(reason);
-    await assert.rejects(async () => {
-      for (let next = await iterator.next(); next.done !== true; next = await iterator.next());
-    }, (error: unknown) => error === reason);
+    await assert.rejects(
+      async () => {
+        for (let next = await iterator.next(); next.done !== true; next = await iterator.next());
+      },
+      (error: unknown) => error === reason,
+    );
     assert.deepEqual(children(), []);
   });
 

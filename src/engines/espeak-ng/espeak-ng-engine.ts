@@ -1,12 +1,24 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { EspeakNgEngineConfig } from '../../config.ts';
-import type { AudioFormat, EngineCall, EngineLoad, SpeechEngine, SpeechRequest, SpeechResult } from '../engine.ts';
+import type {
+  AudioFormat,
+  EngineCall,
+  EngineLoad,
+  SpeechEngine,
+  SpeechRequest,
+  SpeechResult,
+} from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
 import { AUDIO_FORMATS, CONTENT_TYPES, encoderArguments } from '../media/audio-encoding.ts';
 import { Semaphore } from '../semaphore.ts';
 import { splitSentences } from './sentences.ts';
-import { runWithInput, startProcess, withTimeLimit, type RunningProcess } from '../media/start-process.ts';
+import {
+  runWithInput,
+  startProcess,
+  withTimeLimit,
+  type RunningProcess,
+} from '../media/start-process.ts';
 import { pcmOfWav, type Pcm } from './wav-pcm.ts';
 
 const INSTALL_HINT = 'install it with: apt-get install -y espeak-ng ffmpeg';
@@ -32,9 +44,17 @@ async function probe(command: string, args: readonly string[]): Promise<string> 
   try {
     result = await runWithInput(command, args, '', AbortSignal.timeout(10_000));
   } catch (error) {
-    throw new EngineError('offline', `espeak-ng engine: cannot run '${command}' (${error instanceof Error ? error.message : String(error)}); ${INSTALL_HINT}`, { cause: error });
+    throw new EngineError(
+      'offline',
+      `espeak-ng engine: cannot run '${command}' (${error instanceof Error ? error.message : String(error)}); ${INSTALL_HINT}`,
+      { cause: error },
+    );
   }
-  if (result.code !== 0) throw new EngineError('offline', `espeak-ng engine: '${command} ${args.join(' ')}' failed: ${firstLine(result.stderr)}; ${INSTALL_HINT}`);
+  if (result.code !== 0)
+    throw new EngineError(
+      'offline',
+      `espeak-ng engine: '${command} ${args.join(' ')}' failed: ${firstLine(result.stderr)}; ${INSTALL_HINT}`,
+    );
   return result.stdout.toString('utf8');
 }
 
@@ -43,9 +63,20 @@ async function probe(command: string, args: readonly string[]): Promise<string> 
  * plus every name espeak-ng also accepts for them (voice name, file) for checking configured voices.
  */
 function parseVoices(listing: string): { languages: string[]; accepted: Set<string> } {
-  const rows = listing.split('\n').slice(1).map((line) => line.trim().split(/\s+/)).filter((columns) => columns.length >= 5);
-  const languages = [...new Set(rows.map((columns) => columns[1] ?? ''))].filter((language) => language !== '');
-  return { languages, accepted: new Set(rows.flatMap((columns) => [columns[1] ?? '', columns[3] ?? '', columns[4] ?? ''])) };
+  const rows = listing
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .filter((columns) => columns.length >= 5);
+  const languages = [...new Set(rows.map((columns) => columns[1] ?? ''))].filter(
+    (language) => language !== '',
+  );
+  return {
+    languages,
+    accepted: new Set(
+      rows.flatMap((columns) => [columns[1] ?? '', columns[3] ?? '', columns[4] ?? '']),
+    ),
+  };
 }
 
 /** Writes `data`, waiting while the pipe is full; rejects when `signal` aborts. */
@@ -65,7 +96,10 @@ class EspeakNgEngine implements SpeechEngine {
   private readonly slots: Semaphore;
   private closed = false;
 
-  constructor(private readonly config: EspeakNgEngineConfig, private readonly offered: readonly string[]) {
+  constructor(
+    private readonly config: EspeakNgEngineConfig,
+    private readonly offered: readonly string[],
+  ) {
     this.slots = new Semaphore(config.concurrency);
   }
 
@@ -98,18 +132,34 @@ class EspeakNgEngine implements SpeechEngine {
 
   async synthesize(request: SpeechRequest, call: EngineCall): Promise<SpeechResult> {
     if (this.closed) throw new EngineError('offline', 'the espeak-ng engine is closed');
-    if (!this.offered.includes(request.voice)) throw new EngineError('bad_request', `Voice ${request.voice} is not available`);
-    if (!AUDIO_FORMATS.includes(request.format)) throw new EngineError('bad_request', `Format ${request.format} is not supported`);
+    if (!this.offered.includes(request.voice))
+      throw new EngineError('bad_request', `Voice ${request.voice} is not available`);
+    if (!AUDIO_FORMATS.includes(request.format))
+      throw new EngineError('bad_request', `Format ${request.format} is not supported`);
     call.servedBy = this.kind;
     return { audio: this.stream(request, call.signal), contentType: CONTENT_TYPES[request.format] };
   }
 
   /** One sentence's PCM; espeak-ng takes milliseconds for one, so one still running after 30 s is stuck and killed ('timeout'). */
-  private async speak(text: string, voice: string, wordsPerMinute: number, callSignal: AbortSignal): Promise<Pcm> {
+  private async speak(
+    text: string,
+    voice: string,
+    wordsPerMinute: number,
+    callSignal: AbortSignal,
+  ): Promise<Pcm> {
     const signal = withTimeLimit(callSignal, 30, 'espeak-ng on one sentence');
-    const result = await runWithInput(this.config.command, ['-v', voice, '-s', String(wordsPerMinute), '-b', '1', '--stdout'], text, signal);
+    const result = await runWithInput(
+      this.config.command,
+      ['-v', voice, '-s', String(wordsPerMinute), '-b', '1', '--stdout'],
+      text,
+      signal,
+    );
     signal.throwIfAborted();
-    if (result.code !== 0) throw new EngineError('failed', `espeak-ng exited with code ${result.code}: ${firstLine(result.stderr)}`);
+    if (result.code !== 0)
+      throw new EngineError(
+        'failed',
+        `espeak-ng exited with code ${result.code}: ${firstLine(result.stderr)}`,
+      );
     return pcmOfWav(result.stdout);
   }
 
@@ -127,14 +177,27 @@ class EspeakNgEngine implements SpeechEngine {
     try {
       const { wordsPerMinute, tempo } = rateOf(request.speed);
       const [first, ...rest] = splitSentences(request.input);
-      const firstPcm = await this.speak(first ?? request.input, request.voice, wordsPerMinute, signal);
-      const running = startProcess(this.config.ffmpeg, encoderArguments(request.format, firstPcm, tempo), signal);
+      const firstPcm = await this.speak(
+        first ?? request.input,
+        request.voice,
+        wordsPerMinute,
+        signal,
+      );
+      const running = startProcess(
+        this.config.ffmpeg,
+        encoderArguments(request.format, firstPcm, tempo),
+        signal,
+      );
       encoder = running;
       feeding = (async () => {
         await write(running.child.stdin, firstPcm.samples, signal);
         for (const sentence of rest) {
           const pcm = await this.speak(sentence, request.voice, wordsPerMinute, signal);
-          if (pcm.sampleRate !== firstPcm.sampleRate || pcm.channels !== firstPcm.channels) throw new EngineError('failed', 'espeak-ng changed its sample format between sentences');
+          if (pcm.sampleRate !== firstPcm.sampleRate || pcm.channels !== firstPcm.channels)
+            throw new EngineError(
+              'failed',
+              'espeak-ng changed its sample format between sentences',
+            );
           await write(running.child.stdin, pcm.samples, signal);
         }
         running.child.stdin.end();
@@ -144,12 +207,20 @@ class EspeakNgEngine implements SpeechEngine {
       });
       for await (const chunk of running.child.stdout) if (Buffer.isBuffer(chunk)) yield chunk;
       const code = await running.exit.catch((error: unknown) => {
-        throw new EngineError('offline', `cannot run '${this.config.ffmpeg}': ${String(error)}; ${INSTALL_HINT}`, { cause: error });
+        throw new EngineError(
+          'offline',
+          `cannot run '${this.config.ffmpeg}': ${String(error)}; ${INSTALL_HINT}`,
+          { cause: error },
+        );
       });
       await feeding;
       callSignal.throwIfAborted();
       if (failure !== undefined) throw failure;
-      if (code !== 0) throw new EngineError('failed', `ffmpeg exited with code ${code}: ${firstLine(running.stderr())}`);
+      if (code !== 0)
+        throw new EngineError(
+          'failed',
+          `ffmpeg exited with code ${code}: ${firstLine(running.stderr())}`,
+        );
     } finally {
       stop.abort();
       await Promise.allSettled([feeding, encoder?.exit]);
@@ -169,7 +240,15 @@ export async function createEspeakNgEngine(config: EspeakNgEngineConfig): Promis
   const offered = config.voices ?? installed.languages;
   // A variant (`en-us+klatt`) is accepted when its voice is installed; espeak-ng ignores unknown variants.
   const missing = offered.filter((voice) => !installed.accepted.has(voice.split('+')[0] ?? voice));
-  if (missing.length > 0) throw new EngineError('failed', `espeak-ng engine: voice(s) not installed: ${missing.join(', ')} (see espeak-ng --voices)`);
-  if (offered.length === 0) throw new EngineError('failed', 'espeak-ng engine: no voices installed (espeak-ng --voices lists none)');
+  if (missing.length > 0)
+    throw new EngineError(
+      'failed',
+      `espeak-ng engine: voice(s) not installed: ${missing.join(', ')} (see espeak-ng --voices)`,
+    );
+  if (offered.length === 0)
+    throw new EngineError(
+      'failed',
+      'espeak-ng engine: no voices installed (espeak-ng --voices lists none)',
+    );
   return new EspeakNgEngine(config, offered);
 }

@@ -7,6 +7,8 @@ export const espeakNgKind: EngineKind<EspeakNgEngineConfig> = {
   modelTypes: ['tts'],
   configSchema: espeakNgEngine,
   open: () => ({
-    create: async (model) => ({ engine: await (await import('./espeak-ng-engine.ts')).createEspeakNgEngine(model.engine) }),
+    create: async (model) => ({
+      engine: await (await import('./espeak-ng-engine.ts')).createEspeakNgEngine(model.engine),
+    }),
   }),
 };

@@ -4,7 +4,12 @@ import { splitSentences } from './sentences.ts';
 
 describe('splitSentences', () => {
   it('keeps the first sentence alone and joins the rest into pieces of at least minLength characters', () => {
-    assert.deepEqual(splitSentences('Hello there. How are you? Fine! Thanks.\n\nBye.', 10), ['Hello there.', 'How are you?', 'Fine! Thanks.', 'Bye.']);
+    assert.deepEqual(splitSentences('Hello there. How are you? Fine! Thanks.\n\nBye.', 10), [
+      'Hello there.',
+      'How are you?',
+      'Fine! Thanks.',
+      'Bye.',
+    ]);
     assert.deepEqual(splitSentences('One. Two. Three.'), ['One.', 'Two. Three.']);
   });
 

@@ -8,7 +8,9 @@ const segmenter = new Intl.Segmenter(undefined, { granularity: 'sentence' });
  * piece, so it still yields a (silent) audio file.
  */
 export function splitSentences(text: string, minLength = 200): string[] {
-  const sentences = Array.from(segmenter.segment(text), ({ segment }) => segment.trim()).filter((segment) => segment !== '');
+  const sentences = Array.from(segmenter.segment(text), ({ segment }) => segment.trim()).filter(
+    (segment) => segment !== '',
+  );
   const [first, ...rest] = sentences;
   if (first === undefined) return [text];
   const pieces = [first];

@@ -21,9 +21,13 @@ function wav(dataSize: number, samples: Buffer, bits = 16): Buffer {
 }
 
 describe('pcmOfWav', () => {
-  it('reads the data chunk to the end when its size is espeak-ng\'s placeholder', () => {
+  it("reads the data chunk to the end when its size is espeak-ng's placeholder", () => {
     const samples = Buffer.from([1, 0, 2, 0, 3, 0]);
-    assert.deepEqual(pcmOfWav(wav(0x7ffff000, samples)), { sampleRate: 22_050, channels: 1, samples });
+    assert.deepEqual(pcmOfWav(wav(0x7ffff000, samples)), {
+      sampleRate: 22_050,
+      channels: 1,
+      samples,
+    });
     assert.deepEqual(pcmOfWav(wav(4, samples)).samples, samples.subarray(0, 4));
   });
 

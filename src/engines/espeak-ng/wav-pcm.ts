@@ -13,16 +13,21 @@ export interface Pcm {
  * for anything but 16-bit PCM.
  */
 export function pcmOfWav(wav: Buffer): Pcm {
-  if (wav.length < 12 || wav.toString('latin1', 0, 4) !== 'RIFF' || wav.toString('latin1', 8, 12) !== 'WAVE') {
+  if (
+    wav.length < 12 ||
+    wav.toString('latin1', 0, 4) !== 'RIFF' ||
+    wav.toString('latin1', 8, 12) !== 'WAVE'
+  ) {
     throw new EngineError('failed', `espeak-ng returned no WAV audio (${wav.length} bytes)`);
   }
   let format: { sampleRate: number; channels: number } | undefined;
-  for (let offset = 12; offset + 8 <= wav.length;) {
+  for (let offset = 12; offset + 8 <= wav.length; ) {
     const id = wav.toString('latin1', offset, offset + 4);
     const size = wav.readUInt32LE(offset + 4);
     const body = offset + 8;
     if (id === 'fmt ' && body + 16 <= wav.length) {
-      if (wav.readUInt16LE(body) !== 1 || wav.readUInt16LE(body + 14) !== 16) throw new EngineError('failed', 'espeak-ng returned audio that is not 16-bit PCM');
+      if (wav.readUInt16LE(body) !== 1 || wav.readUInt16LE(body + 14) !== 16)
+        throw new EngineError('failed', 'espeak-ng returned audio that is not 16-bit PCM');
       format = { channels: wav.readUInt16LE(body + 2), sampleRate: wav.readUInt32LE(body + 4) };
     } else if (id === 'data') {
       if (format === undefined) break;

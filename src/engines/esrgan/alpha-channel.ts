@@ -22,10 +22,20 @@ export function splitAlpha(image: RawImage): { rgb: RgbImage; alpha?: Buffer } {
  * Scales an alpha channel to width × height with a Lanczos filter: ESRGAN was trained on colour only, and
  * an alpha mask is smooth enough for classic resampling (libvips, off the event loop).
  */
-export async function resizeAlpha(alpha: Buffer, from: { width: number; height: number }, to: { width: number; height: number }): Promise<Buffer> {
-  const { data, info } = await sharp(alpha, { raw: { width: from.width, height: from.height, channels: 1 } })
-    .resize(to.width, to.height, { kernel: 'lanczos3', fit: 'fill' }).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
-  if (info.channels !== 1 || data.length !== to.width * to.height) throw new Error(`alpha resize gave ${info.channels} channel(s), ${data.length} bytes`);
+export async function resizeAlpha(
+  alpha: Buffer,
+  from: { width: number; height: number },
+  to: { width: number; height: number },
+): Promise<Buffer> {
+  const { data, info } = await sharp(alpha, {
+    raw: { width: from.width, height: from.height, channels: 1 },
+  })
+    .resize(to.width, to.height, { kernel: 'lanczos3', fit: 'fill' })
+    .toColourspace('b-w')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  if (info.channels !== 1 || data.length !== to.width * to.height)
+    throw new Error(`alpha resize gave ${info.channels} channel(s), ${data.length} bytes`);
   return data;
 }
 

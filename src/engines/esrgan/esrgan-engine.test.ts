@@ -19,7 +19,8 @@ function image(width: number, height: number, channels: 3 | 4): RawImage {
   return { data, width, height, channels };
 }
 
-const call = (signal: AbortSignal = new AbortController().signal) => ({ signal }) as { signal: AbortSignal; servedBy?: string };
+const call = (signal: AbortSignal = new AbortController().signal) =>
+  ({ signal }) as { signal: AbortSignal; servedBy?: string };
 
 describe('esrgan engine', () => {
   let engine: UpscaleEngine;
@@ -31,35 +32,65 @@ describe('esrgan engine', () => {
   });
 
   it('is healthy once its models are loaded', async () => {
-    assert.deepEqual(await engine.checkHealth(AbortSignal.timeout(10_000)), { healthy: true, detail: 'x2 and x4 models loaded in 2 worker thread(s)' });
+    assert.deepEqual(await engine.checkHealth(AbortSignal.timeout(10_000)), {
+      healthy: true,
+      detail: 'x2 and x4 models loaded in 2 worker thread(s)',
+    });
   });
 
   for (const scale of [2, 4] as const) {
     it(`x${scale}: RGB in, RGB ${scale} times larger out, deterministic whatever the creativity`, async () => {
       const context = call();
-      const first = await engine.upscale({ image: image(40, 30, 3), scale, creativity: 0 }, context);
+      const first = await engine.upscale(
+        { image: image(40, 30, 3), scale, creativity: 0 },
+        context,
+      );
       assert.equal(context.servedBy, 'esrgan');
-      assert.deepEqual([first.width, first.height, first.channels, first.data.length], [40 * scale, 30 * scale, 3, 40 * scale * 30 * scale * 3]);
-      const second = await engine.upscale({ image: image(40, 30, 3), scale, creativity: 0.02 }, call());
+      assert.deepEqual(
+        [first.width, first.height, first.channels, first.data.length],
+        [40 * scale, 30 * scale, 3, 40 * scale * 30 * scale * 3],
+      );
+      const second = await engine.upscale(
+        { image: image(40, 30, 3), scale, creativity: 0.02 },
+        call(),
+      );
       assert.ok(first.data.equals(second.data));
     });
   }
 
   it('keeps an alpha channel: RGBA in, RGBA out with the transparent half still transparent', async () => {
-    const result = await engine.upscale({ image: image(40, 30, 4), scale: 2, creativity: 0.01 }, call());
-    assert.deepEqual([result.width, result.height, result.channels, result.data.length], [80, 60, 4, 80 * 60 * 4]);
+    const result = await engine.upscale(
+      { image: image(40, 30, 4), scale: 2, creativity: 0.01 },
+      call(),
+    );
+    assert.deepEqual(
+      [result.width, result.height, result.channels, result.data.length],
+      [80, 60, 4, 80 * 60 * 4],
+    );
     const alphaAt = (x: number, y: number): number => result.data[(y * 80 + x) * 4 + 3]!;
     assert.equal(alphaAt(5, 30), 255);
     assert.equal(alphaAt(75, 30), 0);
     // The colour matches the RGB-only result.
-    const rgb = await engine.upscale({ image: image(40, 30, 3), scale: 2, creativity: 0.01 }, call());
+    const rgb = await engine.upscale(
+      { image: image(40, 30, 3), scale: 2, creativity: 0.01 },
+      call(),
+    );
     assert.deepEqual([...result.data.subarray(0, 3)], [...rgb.data.subarray(0, 3)]);
   });
 
   it('runs `concurrency` upscales at once and queues the rest, each with its own result', async () => {
     const inputs = [image(40, 30, 3), image(30, 40, 3), image(33, 33, 3)];
-    const results = await Promise.all(inputs.map((input) => engine.upscale({ image: input, scale: 2, creativity: 0 }, call())));
-    assert.deepEqual(results.map((result) => [result.width, result.height]), [[80, 60], [60, 80], [66, 66]]);
+    const results = await Promise.all(
+      inputs.map((input) => engine.upscale({ image: input, scale: 2, creativity: 0 }, call())),
+    );
+    assert.deepEqual(
+      results.map((result) => [result.width, result.height]),
+      [
+        [80, 60],
+        [60, 80],
+        [66, 66],
+      ],
+    );
     const again = await engine.upscale({ image: inputs[1]!, scale: 2, creativity: 0 }, call());
     assert.ok(results[1]!.data.equals(again.data));
   });
@@ -68,17 +99,32 @@ describe('esrgan engine', () => {
     const controller = new AbortController();
     const reason = new Error('client gone');
     // 256×256 at x4 in 32 px tiles is 64 tiles: far more than one tile's time before the abort.
-    const running = engine.upscale({ image: image(256, 256, 3), scale: 4, creativity: 0 }, call(controller.signal));
+    const running = engine.upscale(
+      { image: image(256, 256, 3), scale: 4, creativity: 0 },
+      call(controller.signal),
+    );
     setTimeout(() => controller.abort(reason), 50);
     await assert.rejects(running, (error) => error === reason);
-    await assert.rejects(engine.upscale({ image: image(40, 30, 3), scale: 2, creativity: 0 }, call(AbortSignal.abort(reason))), (error) => error === reason);
+    await assert.rejects(
+      engine.upscale(
+        { image: image(40, 30, 3), scale: 2, creativity: 0 },
+        call(AbortSignal.abort(reason)),
+      ),
+      (error) => error === reason,
+    );
     const next = await engine.upscale({ image: image(40, 30, 3), scale: 2, creativity: 0 }, call());
     assert.equal(next.width, 80);
   });
 
   it('a job the thread fails is EngineError failed; the thread is replaced and the next job runs', async () => {
     const unsupported = { image: image(40, 30, 3), scale: 3 as unknown as 2, creativity: 0 };
-    await assert.rejects(engine.upscale(unsupported, call()), (error) => error instanceof EngineError && error.failure === 'failed' && /no x3 model/.test(error.message));
+    await assert.rejects(
+      engine.upscale(unsupported, call()),
+      (error) =>
+        error instanceof EngineError &&
+        error.failure === 'failed' &&
+        /no x3 model/.test(error.message),
+    );
     const next = await engine.upscale({ image: image(40, 30, 3), scale: 2, creativity: 0 }, call());
     assert.equal(next.width, 80);
     assert.equal((await engine.checkHealth(AbortSignal.timeout(10_000))).healthy, true);
@@ -88,6 +134,9 @@ describe('esrgan engine', () => {
     const closing = await createEsrganEngine({ kind: 'esrgan', tileSize: 64, concurrency: 1 });
     await closing.close();
     assert.equal((await closing.checkHealth(AbortSignal.timeout(1000))).healthy, false);
-    await assert.rejects(closing.upscale({ image: image(40, 30, 3), scale: 2, creativity: 0 }, call()), (error) => error instanceof EngineError && error.failure === 'offline');
+    await assert.rejects(
+      closing.upscale({ image: image(40, 30, 3), scale: 2, creativity: 0 }, call()),
+      (error) => error instanceof EngineError && error.failure === 'offline',
+    );
   });
 });

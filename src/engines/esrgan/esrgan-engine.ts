@@ -33,7 +33,10 @@ class EsrganEngine implements UpscaleEngine {
     try {
       // A thread that died is started again here (as the next upscale would).
       await Promise.all(this.workers.map((worker) => worker.start()));
-      return { healthy: true, detail: `x2 and x4 models loaded in ${this.workers.length} worker thread(s)` };
+      return {
+        healthy: true,
+        detail: `x2 and x4 models loaded in ${this.workers.length} worker thread(s)`,
+      };
     } catch (error) {
       return { healthy: false, detail: error instanceof Error ? error.message : String(error) };
     }
@@ -72,7 +75,10 @@ class EsrganEngine implements UpscaleEngine {
  * loading takes well under a second.
  */
 export async function createEsrganEngine(config: EsrganEngineConfig): Promise<UpscaleEngine> {
-  const workers = Array.from({ length: config.concurrency }, () => new EsrganWorker({ tileSize: config.tileSize, padding: ESRGAN_TILE_PADDING }));
+  const workers = Array.from(
+    { length: config.concurrency },
+    () => new EsrganWorker({ tileSize: config.tileSize, padding: ESRGAN_TILE_PADDING }),
+  );
   try {
     await Promise.all(workers.map((worker) => worker.start()));
   } catch (error) {

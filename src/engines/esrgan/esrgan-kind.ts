@@ -7,6 +7,8 @@ export const esrganKind: EngineKind<EsrganEngineConfig> = {
   modelTypes: ['upscale'],
   configSchema: esrganEngine,
   open: () => ({
-    create: async (model) => ({ engine: await (await import('./esrgan-engine.ts')).createEsrganEngine(model.engine) }),
+    create: async (model) => ({
+      engine: await (await import('./esrgan-engine.ts')).createEsrganEngine(model.engine),
+    }),
   }),
 };

@@ -13,11 +13,15 @@ const SVG = `<svg xmlns="http://www.w3.org/2000/svg" width="96" height="80">
   <text x="5" y="72" font-family="sans-serif" font-size="20">Rialto</text></svg>`;
 
 async function testImage(): Promise<RgbImage> {
-  const { data, info } = await sharp(Buffer.from(SVG)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(Buffer.from(SVG))
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   return { data, width: info.width, height: info.height };
 }
 
-const differing = (a: Buffer, b: Buffer): number => a.reduce((count, value, index) => count + (value === b[index] ? 0 : 1), 0);
+const differing = (a: Buffer, b: Buffer): number =>
+  a.reduce((count, value, index) => count + (value === b[index] ? 0 : 1), 0);
 
 describe('esrgan-slim on the wasm backend', () => {
   for (const scale of [2, 4] as const) {
@@ -28,7 +32,11 @@ describe('esrgan-slim on the wasm backend', () => {
       const image = await testImage();
       const tensorsBefore = tf.memory().numTensors;
       const whole = await upscaleTiled(image, { scale, tileSize: 1024, padding: 0 }, upscaler);
-      const tiled = await upscaleTiled(image, { scale, tileSize: 32, padding: ESRGAN_TILE_PADDING }, upscaler);
+      const tiled = await upscaleTiled(
+        image,
+        { scale, tileSize: 32, padding: ESRGAN_TILE_PADDING },
+        upscaler,
+      );
       assert.equal(tf.memory().numTensors, tensorsBefore);
       assert.equal(whole.length, 96 * scale * 80 * scale * 3);
       assert.equal(differing(whole, tiled), 0);
@@ -36,8 +44,15 @@ describe('esrgan-slim on the wasm backend', () => {
       const unpadded = await upscaleTiled(image, { scale, tileSize: 32, padding: 0 }, upscaler);
       assert.ok(differing(whole, unpadded) > 1000);
       // The network upscales, it does not invent: the output shrunk back is close to the input.
-      const { data: shrunk } = await sharp(whole, { raw: { width: 96 * scale, height: 80 * scale, channels: 3 } }).resize(96, 80, { kernel: 'cubic' }).raw().toBuffer({ resolveWithObject: true });
-      const meanError = shrunk.reduce((sum, value, index) => sum + Math.abs(value - image.data[index]!), 0) / shrunk.length;
+      const { data: shrunk } = await sharp(whole, {
+        raw: { width: 96 * scale, height: 80 * scale, channels: 3 },
+      })
+        .resize(96, 80, { kernel: 'cubic' })
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      const meanError =
+        shrunk.reduce((sum, value, index) => sum + Math.abs(value - image.data[index]!), 0) /
+        shrunk.length;
       assert.ok(meanError < 6, `mean absolute error ${meanError}`);
     });
   }

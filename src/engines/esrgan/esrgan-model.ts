@@ -23,7 +23,11 @@ function packageDirectory(): string {
   let directory = dirname(createRequire(import.meta.url).resolve(PACKAGE));
   for (;;) {
     const manifest = join(directory, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === PACKAGE) return directory;
+    if (
+      existsSync(manifest) &&
+      (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === PACKAGE
+    )
+      return directory;
     const parent = dirname(directory);
     if (parent === directory) throw new Error(`${PACKAGE}: no package.json above its entry point`);
     directory = parent;
@@ -32,7 +36,10 @@ function packageDirectory(): string {
 
 interface ModelJson {
   modelTopology: object;
-  weightsManifest: { paths: string[]; weights: import('@tensorflow/tfjs').io.WeightsManifestEntry[] }[];
+  weightsManifest: {
+    paths: string[];
+    weights: import('@tensorflow/tfjs').io.WeightsManifestEntry[];
+  }[];
 }
 
 /**
@@ -43,18 +50,28 @@ interface ModelJson {
 export async function loadEsrganModel(tf: Tensorflow, scale: EsrganScale): Promise<LayersModel> {
   const directory = join(packageDirectory(), 'models', `x${scale}`);
   const model = JSON.parse(readFileSync(join(directory, 'model.json'), 'utf8')) as ModelJson;
-  const shards = model.weightsManifest.flatMap((group) => group.paths.map((path) => readFileSync(join(directory, path))));
+  const shards = model.weightsManifest.flatMap((group) =>
+    group.paths.map((path) => readFileSync(join(directory, path))),
+  );
   const weights = Buffer.concat(shards);
-  const weightData = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength);
-  return tf.loadLayersModel(tf.io.fromMemory({
-    modelTopology: model.modelTopology, weightSpecs: model.weightsManifest.flatMap((group) => group.weights), weightData,
-  }));
+  const weightData = weights.buffer.slice(
+    weights.byteOffset,
+    weights.byteOffset + weights.byteLength,
+  );
+  return tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: model.modelTopology,
+      weightSpecs: model.weightsManifest.flatMap((group) => group.weights),
+      weightData,
+    }),
+  );
 }
 
 /** The model as a TileUpscaler; every tensor of a tile is freed before it returns. */
 export function tileUpscalerOf(tf: Tensorflow, model: LayersModel): TileUpscaler {
-  return (pixels, width, height) => tf.tidy(() => {
-    const output = model.predict(tf.tensor4d(pixels, [1, height, width, 3])) as Tensor;
-    return output.dataSync() as Float32Array;
-  });
+  return (pixels, width, height) =>
+    tf.tidy(() => {
+      const output = model.predict(tf.tensor4d(pixels, [1, height, width, 3])) as Tensor;
+      return output.dataSync() as Float32Array;
+    });
 }

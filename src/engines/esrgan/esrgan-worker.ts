@@ -58,7 +58,10 @@ export class EsrganWorker {
       });
       worker.on('error', (error) => {
         reject(error);
-        this.fail(worker, new EngineError('failed', `esrgan worker failed: ${error.message}`, { cause: error }));
+        this.fail(
+          worker,
+          new EngineError('failed', `esrgan worker failed: ${error.message}`, { cause: error }),
+        );
       });
       worker.on('exit', (code) => {
         if (this.worker === worker) this.worker = undefined;
@@ -72,7 +75,8 @@ export class EsrganWorker {
     const job = this.pending;
     if (job === undefined || job.id !== reply.id) return;
     this.pending = undefined;
-    if (reply.type === 'done') job.resolve(Buffer.from(reply.rgb.buffer, reply.rgb.byteOffset, reply.rgb.byteLength));
+    if (reply.type === 'done')
+      job.resolve(Buffer.from(reply.rgb.buffer, reply.rgb.byteOffset, reply.rgb.byteLength));
     else if (reply.type === 'stopped') job.reject(job.signal.reason);
     else {
       job.reject(new EngineError('failed', `esrgan upscale failed: ${reply.message}`));
@@ -99,7 +103,8 @@ export class EsrganWorker {
     await this.start();
     signal.throwIfAborted();
     const worker = this.worker;
-    if (worker === undefined || this.pending !== undefined) throw new EngineError('failed', 'esrgan worker is not available');
+    if (worker === undefined || this.pending !== undefined)
+      throw new EngineError('failed', 'esrgan worker is not available');
     const stop = new Int32Array(new SharedArrayBuffer(4));
     const onAbort = (): void => {
       Atomics.store(stop, 0, 1);
@@ -111,7 +116,10 @@ export class EsrganWorker {
       return await new Promise<Buffer>((resolve, reject) => {
         const id = this.nextId++;
         this.pending = { id, worker, resolve, reject, signal };
-        worker.postMessage({ type: 'upscale', id, scale, width: image.width, height: image.height, rgb, stop }, [rgb.buffer]);
+        worker.postMessage(
+          { type: 'upscale', id, scale, width: image.width, height: image.height, rgb, stop },
+          [rgb.buffer],
+        );
       });
     } finally {
       signal.removeEventListener('abort', onAbort);
@@ -120,7 +128,7 @@ export class EsrganWorker {
 
   /** Ends the thread; a job it was running fails. */
   async close(): Promise<void> {
-    const worker = this.worker ?? await this.starting?.catch(() => undefined);
+    const worker = this.worker ?? (await this.starting?.catch(() => undefined));
     this.worker = undefined;
     await worker?.terminate();
   }

@@ -19,11 +19,21 @@ export interface Tile {
  * sees the same context for every core pixel as it would on the whole image, so the tiles join without
  * seams.
  */
-export function planTiles(width: number, height: number, tileSize: number, padding: number): Tile[] {
+export function planTiles(
+  width: number,
+  height: number,
+  tileSize: number,
+  padding: number,
+): Tile[] {
   const tiles: Tile[] = [];
   for (let y = 0; y < height; y += tileSize) {
     for (let x = 0; x < width; x += tileSize) {
-      const core = { x, y, width: Math.min(tileSize, width - x), height: Math.min(tileSize, height - y) };
+      const core = {
+        x,
+        y,
+        width: Math.min(tileSize, width - x),
+        height: Math.min(tileSize, height - y),
+      };
       const left = Math.max(0, x - padding);
       const top = Math.max(0, y - padding);
       const right = Math.min(width, core.x + core.width + padding);

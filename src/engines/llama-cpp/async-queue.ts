@@ -37,7 +37,9 @@ export class AsyncQueue<Item> implements AsyncIterable<Item> {
       }
       if (this.failure !== undefined) throw this.failure.error;
       if (this.finished) return;
-      await new Promise<void>((resolve) => { this.wake = resolve; });
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
     }
   }
 }

@@ -35,11 +35,23 @@ export function toChatHistory(messages: ChatMessage[]): ChatHistoryItem[] {
         break;
       case 'assistant': {
         const response: ChatModelResponse['response'] = [];
-        if (message.reasoning_content) response.push({ type: 'segment', segmentType: 'thought', text: message.reasoning_content, ended: true });
+        if (message.reasoning_content)
+          response.push({
+            type: 'segment',
+            segmentType: 'thought',
+            text: message.reasoning_content,
+            ended: true,
+          });
         const text = textOf(message.content);
         if (text !== '') response.push(text);
         for (const [position, call] of (message.tool_calls ?? []).entries()) {
-          const item: ChatModelFunctionCall = { type: 'functionCall', name: call.function.name, params: parseArguments(call.function.arguments), result: '(no result)', startsNewChunk: position === 0 };
+          const item: ChatModelFunctionCall = {
+            type: 'functionCall',
+            name: call.function.name,
+            params: parseArguments(call.function.arguments),
+            result: '(no result)',
+            startsNewChunk: position === 0,
+          };
           callsById.set(call.id, item);
           response.push(item);
         }
@@ -49,7 +61,11 @@ export function toChatHistory(messages: ChatMessage[]): ChatHistoryItem[] {
       case 'tool': {
         const call = callsById.get(message.tool_call_id);
         if (call !== undefined) call.result = parseArguments(textOf(message.content));
-        else history.push({ type: 'user', text: `Tool result (${message.tool_call_id}): ${textOf(message.content)}` });
+        else
+          history.push({
+            type: 'user',
+            text: `Tool result (${message.tool_call_id}): ${textOf(message.content)}`,
+          });
         break;
       }
     }
@@ -57,7 +73,9 @@ export function toChatHistory(messages: ChatMessage[]): ChatHistoryItem[] {
   // LlamaChat continues the last model turn: after tool results that is the turn holding the calls
   // (node-llama-cpp keeps calls and the answer that follows them in one turn); otherwise a new, empty one.
   const last = history.at(-1);
-  const continuesCalls = last?.type === 'model' && last.response.some((item) => typeof item === 'object' && item.type === 'functionCall');
+  const continuesCalls =
+    last?.type === 'model' &&
+    last.response.some((item) => typeof item === 'object' && item.type === 'functionCall');
   if (!continuesCalls) history.push({ type: 'model', response: [] });
   return history;
 }

@@ -19,8 +19,17 @@ function adapt(schema: unknown): unknown {
   const result: Json = {};
   for (const [key, value] of Object.entries(source)) {
     if (key === 'anyOf') result.oneOf = adapt(value);
-    else if (key === 'properties' || key === '$defs' || key === 'definitions') result[key === 'definitions' ? '$defs' : key] = Object.fromEntries(Object.entries(value as Json).map(([name, inner]) => [name, adapt(inner)]));
-    else if (key === 'items' || key === 'additionalProperties' || key === 'oneOf' || key === 'prefixItems') result[key] = adapt(value);
+    else if (key === 'properties' || key === '$defs' || key === 'definitions')
+      result[key === 'definitions' ? '$defs' : key] = Object.fromEntries(
+        Object.entries(value as Json).map(([name, inner]) => [name, adapt(inner)]),
+      );
+    else if (
+      key === 'items' ||
+      key === 'additionalProperties' ||
+      key === 'oneOf' ||
+      key === 'prefixItems'
+    )
+      result[key] = adapt(value);
     else result[key] = value;
   }
   if (Array.isArray(result.type)) {
@@ -39,24 +48,34 @@ const EMPTY_OBJECT = { type: 'object', properties: {} };
  * `{"name": <a tool's name>, "arguments": <that tool's parameters>}`. parseForcedCall reads either back.
  */
 export function forcedCallSchema(tools: FunctionTool[]): GbnfJsonSchema {
-  if (tools.length === 1) return adapt(tools[0]!.function.parameters ?? EMPTY_OBJECT) as GbnfJsonSchema;
+  if (tools.length === 1)
+    return adapt(tools[0]!.function.parameters ?? EMPTY_OBJECT) as GbnfJsonSchema;
   const variants = tools.map((tool) => ({
     type: 'object',
-    properties: { name: { const: tool.function.name }, arguments: adapt(tool.function.parameters ?? EMPTY_OBJECT) },
+    properties: {
+      name: { const: tool.function.name },
+      arguments: adapt(tool.function.parameters ?? EMPTY_OBJECT),
+    },
     required: ['name', 'arguments'],
   }));
   return { oneOf: variants } as GbnfJsonSchema;
 }
 
 /** The call a forced-call grammar produced, or undefined when generation was cut short. */
-export function parseForcedCall(text: string, tools: FunctionTool[]): { name: string; arguments: string } | undefined {
+export function parseForcedCall(
+  text: string,
+  tools: FunctionTool[],
+): { name: string; arguments: string } | undefined {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
     return undefined;
   }
-  if (tools.length === 1) return { name: tools[0]!.function.name, arguments: JSON.stringify(value) };
+  if (tools.length === 1)
+    return { name: tools[0]!.function.name, arguments: JSON.stringify(value) };
   const call = value as { name?: unknown; arguments?: unknown };
-  return typeof call.name === 'string' ? { name: call.name, arguments: JSON.stringify(call.arguments ?? {}) } : undefined;
+  return typeof call.name === 'string'
+    ? { name: call.name, arguments: JSON.stringify(call.arguments ?? {}) }
+    : undefined;
 }

@@ -12,16 +12,25 @@ import { IsolatedLlamaCppEngine } from './isolated-llama-cpp-engine.ts';
 /** A schema of `levels` objects, each the only property of the one around it (3 JSON levels per object). */
 function nestedSchema(levels: number): Record<string, unknown> {
   let schema: Record<string, unknown> = { type: 'string' };
-  for (let level = 0; level < levels; level++) schema = { type: 'object', properties: { a: schema }, required: ['a'] };
+  for (let level = 0; level < levels; level++)
+    schema = { type: 'object', properties: { a: schema }, required: ['a'] };
   return schema;
 }
 
 const chat = (extra: Partial<EngineChatRequest> = {}): EngineChatRequest => ({
-  model: 'tiny', messages: [{ role: 'user', content: 'Talk for a long time' }], maxTokens: 1000, temperature: 0, stream: true, n: 1, ...extra,
+  model: 'tiny',
+  messages: [{ role: 'user', content: 'Talk for a long time' }],
+  maxTokens: 1000,
+  temperature: 0,
+  stream: true,
+  n: 1,
+  ...extra,
 });
 
 /** Runs one chat to its end: its events, or the error that ended it. */
-async function drain(events: AsyncGenerator<EngineChatEvent>): Promise<{ events: EngineChatEvent[]; error?: unknown }> {
+async function drain(
+  events: AsyncGenerator<EngineChatEvent>,
+): Promise<{ events: EngineChatEvent[]; error?: unknown }> {
   const seen: EngineChatEvent[] = [];
   try {
     for await (const event of events) seen.push(event);
@@ -35,9 +44,28 @@ describe('the isolated llama.cpp engine when its process dies or would', () => {
   let engine: IsolatedLlamaCppEngine;
 
   before(async () => {
-    const config = parseConfig({ discoverModels: false, models: [{ id: 'tiny', engine: { kind: 'llama-cpp', path: await tinyModelPath(), threads: 1, sequences: 1, isolation: 'process' }, contextLength: 2048 }] });
+    const config = parseConfig({
+      discoverModels: false,
+      models: [
+        {
+          id: 'tiny',
+          engine: {
+            kind: 'llama-cpp',
+            path: await tinyModelPath(),
+            threads: 1,
+            sequences: 1,
+            isolation: 'process',
+          },
+          contextLength: 2048,
+        },
+      ],
+    });
     const model: ModelConfig = config.models[0]!;
-    engine = await IsolatedLlamaCppEngine.start(model, await tinyModelPath(), pino({ level: 'silent' }));
+    engine = await IsolatedLlamaCppEngine.start(
+      model,
+      await tinyModelPath(),
+      pino({ level: 'silent' }),
+    );
   });
   after(async () => engine?.close());
 
@@ -48,18 +76,31 @@ describe('the isolated llama.cpp engine when its process dies or would', () => {
     const started = await first.next();
     assert.equal(started.done, false, 'the first chat generates');
     let settled = false;
-    const second = drain(engine.streamChat(chat(), { signal: new AbortController().signal })).finally(() => { settled = true; });
+    const second = drain(
+      engine.streamChat(chat(), { signal: new AbortController().signal }),
+    ).finally(() => {
+      settled = true;
+    });
     // The second chat reaches the process and waits there for the one sequence.
-    while (engine.load().queued === 0 && !settled) await new Promise((resolve) => setImmediate(resolve));
+    while (engine.load().queued === 0 && !settled)
+      await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(engine.load(), { active: 1, queued: 1, capacity: 1 });
 
     process.kill(pid, 'SIGKILL');
     const [rest, queued] = await Promise.all([drain(first), second]);
-    assert.ok(rest.error instanceof EngineError && rest.error.failure === 'failed', `the generating chat fails: ${String(rest.error)}`);
-    assert.ok(queued.error instanceof EngineError && queued.error.failure === 'failed', `the queued chat fails: ${String(queued.error)}`);
+    assert.ok(
+      rest.error instanceof EngineError && rest.error.failure === 'failed',
+      `the generating chat fails: ${String(rest.error)}`,
+    );
+    assert.ok(
+      queued.error instanceof EngineError && queued.error.failure === 'failed',
+      `the queued chat fails: ${String(queued.error)}`,
+    );
     assert.deepEqual(engine.load(), { active: 0, queued: 0, capacity: 1 });
 
-    const next = await drain(engine.streamChat(chat({ maxTokens: 4 }), { signal: new AbortController().signal }));
+    const next = await drain(
+      engine.streamChat(chat({ maxTokens: 4 }), { signal: new AbortController().signal }),
+    );
     assert.equal(next.error, undefined);
     assert.ok(next.events.some((event) => event.type === 'finish'));
     assert.ok(engine.pid !== undefined && engine.pid !== pid, 'another process serves the model');
@@ -70,10 +111,20 @@ describe('the isolated llama.cpp engine when its process dies or would', () => {
   for (const levels of [1_000, 5_000]) {
     test(`a request nested ${levels * 3} levels deep is refused as a bad request, and the process lives on`, async () => {
       const pid = engine.pid;
-      const bomb = await drain(engine.streamChat(chat({ responseFormat: { type: 'json_schema', schema: nestedSchema(levels) } }), { signal: new AbortController().signal }));
-      assert.ok(bomb.error instanceof EngineError && bomb.error.failure === 'bad_request', `refused: ${String(bomb.error)}`);
+      const bomb = await drain(
+        engine.streamChat(
+          chat({ responseFormat: { type: 'json_schema', schema: nestedSchema(levels) } }),
+          { signal: new AbortController().signal },
+        ),
+      );
+      assert.ok(
+        bomb.error instanceof EngineError && bomb.error.failure === 'bad_request',
+        `refused: ${String(bomb.error)}`,
+      );
       assert.deepEqual(engine.load(), { active: 0, queued: 0, capacity: 1 });
-      const next = await drain(engine.streamChat(chat({ maxTokens: 4 }), { signal: new AbortController().signal }));
+      const next = await drain(
+        engine.streamChat(chat({ maxTokens: 4 }), { signal: new AbortController().signal }),
+      );
       assert.equal(next.error, undefined);
       assert.equal(engine.pid, pid, 'the same process still serves the model');
     });

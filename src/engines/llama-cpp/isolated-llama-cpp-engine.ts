@@ -1,8 +1,17 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Logger } from 'pino';
 import type { ModelConfig } from '../../config.ts';
-import type { EngineCall, EngineChatEvent, EngineChatRequest, EngineEmbedRequest, EngineEmbedResult, EngineLoad, EngineUsage, TextEngine } from '../engine.ts';
-import { EngineError } from '../engine-error.ts';
+import type {
+  EngineCall,
+  EngineChatEvent,
+  EngineChatRequest,
+  EngineEmbedRequest,
+  EngineEmbedResult,
+  EngineLoad,
+  EngineUsage,
+  TextEngine,
+} from '../engine.ts';
+import type { EngineError } from '../engine-error.ts';
 import { AsyncQueue } from './async-queue.ts';
 import { deserializeError, type WorkerRequest } from './llama-cpp-messages.ts';
 import { LlamaCppProcess } from './llama-cpp-process.ts';
@@ -22,10 +31,17 @@ export class IsolatedLlamaCppEngine implements TextEngine {
   /** Chats sent to the process and not answered yet (their sequence is busy, or they wait for one). */
   private chats = 0;
 
-  private constructor(private readonly worker: LlamaCppProcess, private readonly sequences: number) {}
+  private constructor(
+    private readonly worker: LlamaCppProcess,
+    private readonly sequences: number,
+  ) {}
 
   /** Starts the process and loads the model; rejects when it cannot (a missing or bad GGUF), as loading in process does. */
-  static async start(model: ModelConfig, path: string, logger: Logger): Promise<IsolatedLlamaCppEngine> {
+  static async start(
+    model: ModelConfig,
+    path: string,
+    logger: Logger,
+  ): Promise<IsolatedLlamaCppEngine> {
     const { sequences } = llamaCppConfigOf(model, path);
     const worker = new LlamaCppProcess(model, path, logger);
     await worker.start();
@@ -46,7 +62,11 @@ export class IsolatedLlamaCppEngine implements TextEngine {
   }
 
   load(): EngineLoad {
-    return { active: Math.min(this.chats, this.sequences), queued: Math.max(0, this.chats - this.sequences), capacity: this.sequences };
+    return {
+      active: Math.min(this.chats, this.sequences),
+      queued: Math.max(0, this.chats - this.sequences),
+      capacity: this.sequences,
+    };
   }
 
   async *streamChat(request: EngineChatRequest, call: EngineCall): AsyncGenerator<EngineChatEvent> {
@@ -61,21 +81,26 @@ export class IsolatedLlamaCppEngine implements TextEngine {
       this.chats -= 1;
     };
     this.chats += 1;
-    const id = this.worker.request(child, { type: 'chat', request }, {
-      message: (message) => {
-        if (message.type !== 'done' && message.usage !== undefined) Object.assign(usage, message.usage);
-        if (message.type === 'events') for (const event of message.events) queue.push(event);
-        else {
+    const id = this.worker.request(
+      child,
+      { type: 'chat', request },
+      {
+        message: (message) => {
+          if (message.type !== 'done' && message.usage !== undefined)
+            Object.assign(usage, message.usage);
+          if (message.type === 'events') for (const event of message.events) queue.push(event);
+          else {
+            answer();
+            if (message.type === 'done') queue.end();
+            else queue.fail(deserializeError(message.error));
+          }
+        },
+        fail: (error) => {
           answer();
-          if (message.type === 'done') queue.end();
-          else queue.fail(deserializeError(message.error));
-        }
+          queue.fail(error);
+        },
       },
-      fail: (error) => {
-        answer();
-        queue.fail(error);
-      },
-    });
+    );
     const onAbort = (): void => this.worker.abort(child, id);
     call.signal.addEventListener('abort', onAbort, { once: true });
     try {
@@ -99,12 +124,19 @@ export class IsolatedLlamaCppEngine implements TextEngine {
 
   /** The worker's own answer (its sequences), or why there is none: restarting, or not answering. */
   async checkHealth(signal: AbortSignal): Promise<{ healthy: boolean; detail: string }> {
-    if (this.worker.pid === undefined) return { healthy: false, detail: 'the llama.cpp process is restarting' };
+    if (this.worker.pid === undefined)
+      return { healthy: false, detail: 'the llama.cpp process is restarting' };
     try {
-      const answer = await this.ask<{ healthy: boolean; detail: string }>({ type: 'health' }, signal);
+      const answer = await this.ask<{ healthy: boolean; detail: string }>(
+        { type: 'health' },
+        signal,
+      );
       return { ...answer, detail: `${answer.detail} (process ${this.worker.pid})` };
     } catch (error) {
-      return { healthy: false, detail: `the llama.cpp process does not answer: ${(error as Error).message}` };
+      return {
+        healthy: false,
+        detail: `the llama.cpp process does not answer: ${(error as Error).message}`,
+      };
     }
   }
 
@@ -113,7 +145,10 @@ export class IsolatedLlamaCppEngine implements TextEngine {
   }
 
   /** One request with one answer; aborting `signal` asks the worker to stop it. */
-  private async ask<T>(message: Distribute<Exclude<WorkerRequest, { type: 'chat' }>>, signal?: AbortSignal): Promise<T> {
+  private async ask<T>(
+    message: Distribute<Exclude<WorkerRequest, { type: 'chat' }>>,
+    signal?: AbortSignal,
+  ): Promise<T> {
     const child: ChildProcess = await this.worker.running(signal);
     return new Promise<T>((resolve, reject) => {
       const id = this.worker.request(child, message, {

@@ -17,22 +17,41 @@ export const llamaCppKind: EngineKind<LlamaCppEngineConfig> = {
     // input would silently lose it, so the configuration is refused instead.
     const { supportsVision, supportsAudioInput, supportsVideoInput } = model.capabilities;
     if (supportsVision || supportsAudioInput || supportsVideoInput) {
-      throw new Error(`model ${model.id}: the llama-cpp engine takes text only; serve a vision, audio or video model from an upstream (engine kind openai-compatible, e.g. llama.cpp's server with --mmproj)`);
+      throw new Error(
+        `model ${model.id}: the llama-cpp engine takes text only; serve a vision, audio or video model from an upstream (engine kind openai-compatible, e.g. llama.cpp's server with --mmproj)`,
+      );
     }
   },
   open({ logger, modelsDirectory }) {
     // Loaded on the first in-process model, so that a server whose models are all isolated never loads it here.
     let runtime: Promise<LlamaCppRuntime> | undefined;
     const sharedRuntime = (): Promise<LlamaCppRuntime> =>
-      (runtime ??= import('./llama-cpp-runtime.ts').then(({ LlamaCppRuntime }) => new LlamaCppRuntime(logger)));
+      (runtime ??= import('./llama-cpp-runtime.ts').then(
+        ({ LlamaCppRuntime }) => new LlamaCppRuntime(logger),
+      ));
     return {
       async create(model) {
         const path = modelFilePath(model.engine.path, modelsDirectory);
         const { isolation } = model.engine;
-        const engine = isolation === 'process'
-          ? await (await import('./isolated-llama-cpp-engine.ts')).IsolatedLlamaCppEngine.start(model, path, logger)
-          : await (await sharedRuntime()).loadEngine(model, path);
-        logger.info({ model: model.id, path, contextSize: engine.contextSize, threads: engine.threads, isolation, ...('pid' in engine ? { workerPid: engine.pid } : {}) }, 'llama.cpp model loaded');
+        const engine =
+          isolation === 'process'
+            ? await (await import('./isolated-llama-cpp-engine.ts')).IsolatedLlamaCppEngine.start(
+                model,
+                path,
+                logger,
+              )
+            : await (await sharedRuntime()).loadEngine(model, path);
+        logger.info(
+          {
+            model: model.id,
+            path,
+            contextSize: engine.contextSize,
+            threads: engine.threads,
+            isolation,
+            ...('pid' in engine ? { workerPid: engine.pid } : {}),
+          },
+          'llama.cpp model loaded',
+        );
         return { engine, contextLength: engine.contextSize };
       },
       close: async () => {

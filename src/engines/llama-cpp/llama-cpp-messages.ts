@@ -2,7 +2,12 @@
 // structured-clone serialization). Every request carries an id; the worker answers it with `event`s (chat) and
 // then exactly one `done` or `failed`, unless the process dies first.
 import type { ModelConfig } from '../../config.ts';
-import type { EngineChatEvent, EngineChatRequest, EngineEmbedRequest, EngineUsage } from '../engine.ts';
+import type {
+  EngineChatEvent,
+  EngineChatRequest,
+  EngineEmbedRequest,
+  EngineUsage,
+} from '../engine.ts';
 import { EngineError, type EngineFailure } from '../engine-error.ts';
 
 export type WorkerRequest =
@@ -28,7 +33,9 @@ export interface CallEvents {
 }
 
 /** What a request's handler is told: its events, then one `done` or `failed`. */
-export type AnswerMessage = ({ type: 'events' } & CallEvents) | Extract<WorkerMessage, { id: number }>;
+export type AnswerMessage =
+  | ({ type: 'events' } & CallEvents)
+  | Extract<WorkerMessage, { id: number }>;
 
 export interface SerializedEngineError {
   failure: EngineFailure;
@@ -48,11 +55,23 @@ export type WorkerMessage =
   | { type: 'failed'; id: number; error: SerializedEngineError; usage: EngineUsage | undefined };
 
 export function serializeError(error: unknown): SerializedEngineError {
-  if (!(error instanceof EngineError)) return { failure: 'failed', message: `llama.cpp failed: ${error instanceof Error ? error.message : String(error)}` };
+  if (!(error instanceof EngineError))
+    return {
+      failure: 'failed',
+      message: `llama.cpp failed: ${error instanceof Error ? error.message : String(error)}`,
+    };
   const { retryable, status } = error.options;
-  return { failure: error.failure, message: error.message, ...(retryable === undefined ? {} : { retryable }), ...(status === undefined ? {} : { status }) };
+  return {
+    failure: error.failure,
+    message: error.message,
+    ...(retryable === undefined ? {} : { retryable }),
+    ...(status === undefined ? {} : { status }),
+  };
 }
 
 export function deserializeError(error: SerializedEngineError): EngineError {
-  return new EngineError(error.failure, error.message, { ...(error.retryable === undefined ? {} : { retryable: error.retryable }), ...(error.status === undefined ? {} : { status: error.status }) });
+  return new EngineError(error.failure, error.message, {
+    ...(error.retryable === undefined ? {} : { retryable: error.retryable }),
+    ...(error.status === undefined ? {} : { status: error.status }),
+  });
 }

@@ -5,7 +5,12 @@ import type { ModelConfig } from '../../config.ts';
 import { measureJson } from '../../schemas/json-bounds.ts';
 import { loaderArguments, siblingModule } from '../../runtime/sibling-module.ts';
 import { EngineError } from '../engine-error.ts';
-import type { AnswerMessage, ParentMessage, WorkerMessage, WorkerRequest } from './llama-cpp-messages.ts';
+import type {
+  AnswerMessage,
+  ParentMessage,
+  WorkerMessage,
+  WorkerRequest,
+} from './llama-cpp-messages.ts';
 
 /** The worker runs as the server does: the TypeScript sources through tsx's loader, or the compiled dist/. */
 const WORKER = fileURLToPath(siblingModule(import.meta.url, './llama-cpp-worker'));
@@ -47,7 +52,11 @@ export class LlamaCppProcess {
   /** The loaded model's context size and threads (from the first start). */
   info = { contextSize: 0, threads: 0 };
 
-  constructor(private readonly model: ModelConfig, private readonly path: string, private readonly logger: Logger) {}
+  constructor(
+    private readonly model: ModelConfig,
+    private readonly path: string,
+    private readonly logger: Logger,
+  ) {}
 
   /** Starts the process and loads the model; rejects (with the worker's reason) when it cannot, like the in-process engine. */
   async start(): Promise<void> {
@@ -74,15 +83,29 @@ export class LlamaCppProcess {
   async running(signal?: AbortSignal): Promise<ChildProcess> {
     if (this.child !== undefined) return this.child;
     const starting = this.starting;
-    if (this.closed || starting === undefined) throw new EngineError('offline', 'the llama.cpp process is not running');
+    if (this.closed || starting === undefined)
+      throw new EngineError('offline', 'the llama.cpp process is not running');
     try {
-      return await (signal === undefined ? starting : Promise.race([starting, new Promise<never>((_resolve, reject) => {
-        if (signal.aborted) reject(signal.reason);
-        signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-      })]));
+      return await (signal === undefined
+        ? starting
+        : Promise.race([
+            starting,
+            new Promise<never>((_resolve, reject) => {
+              if (signal.aborted) reject(signal.reason);
+              signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+            }),
+          ]));
     } catch (error) {
-      if (signal?.aborted === true) throw new EngineError('failed', 'request aborted by the client', { cause: error, retryable: false });
-      throw new EngineError('offline', `the llama.cpp process could not be restarted: ${(error as Error).message}`, { cause: error });
+      if (signal?.aborted === true)
+        throw new EngineError('failed', 'request aborted by the client', {
+          cause: error,
+          retryable: false,
+        });
+      throw new EngineError(
+        'offline',
+        `the llama.cpp process could not be restarted: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
   }
 
@@ -90,15 +113,32 @@ export class LlamaCppProcess {
    * Sends a request to `child`; its answers go to `handler` until a `done` or `failed`. A request that cannot be
    * sent fails (through `handler`) after this returns, when the caller holds the id.
    */
-  request(child: ChildProcess, message: Distribute<WorkerRequest>, handler: RequestHandler): number {
+  request(
+    child: ChildProcess,
+    message: Distribute<WorkerRequest>,
+    handler: RequestHandler,
+  ): number {
     const id = this.nextId++;
-    if (measureJson(message, { depth: IPC_DEPTH, nodes: Number.POSITIVE_INFINITY, branching: Number.POSITIVE_INFINITY }).breach !== undefined) {
-      queueMicrotask(() => handler.fail(new EngineError('bad_request', `The request nests deeper than ${IPC_DEPTH} levels`)));
+    if (
+      measureJson(message, {
+        depth: IPC_DEPTH,
+        nodes: Number.POSITIVE_INFINITY,
+        branching: Number.POSITIVE_INFINITY,
+      }).breach !== undefined
+    ) {
+      queueMicrotask(() =>
+        handler.fail(
+          new EngineError('bad_request', `The request nests deeper than ${IPC_DEPTH} levels`),
+        ),
+      );
       return id;
     }
     this.handlers.set(id, handler);
     this.send(child, { ...message, id } as WorkerRequest, () => {
-      if (this.handlers.delete(id)) queueMicrotask(() => handler.fail(new EngineError('failed', 'the llama.cpp process is gone')));
+      if (this.handlers.delete(id))
+        queueMicrotask(() =>
+          handler.fail(new EngineError('failed', 'the llama.cpp process is gone')),
+        );
     });
     return id;
   }
@@ -137,15 +177,24 @@ export class LlamaCppProcess {
   }
 
   private spawn(): Promise<ChildProcess> {
-    const child = fork(WORKER, [], { execArgv: loaderArguments(import.meta.url), serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const child = fork(WORKER, [], {
+      execArgv: loaderArguments(import.meta.url),
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
     return new Promise((resolve, reject) => {
       child.on('message', (message: WorkerMessage) => {
         if (message.type === 'ready') {
           this.info = { contextSize: message.contextSize, threads: message.threads };
           resolve(child);
         } else if (message.type === 'load-failed') reject(new Error(message.message));
-        else if (message.type === 'log') this.logger[message.level]({ engine: 'llama-cpp', model: this.model.id, workerPid: child.pid }, message.message);
-        else if (message.type === 'events') for (const call of message.calls) this.answer({ type: 'events', ...call });
+        else if (message.type === 'log')
+          this.logger[message.level](
+            { engine: 'llama-cpp', model: this.model.id, workerPid: child.pid },
+            message.message,
+          );
+        else if (message.type === 'events')
+          for (const call of message.calls) this.answer({ type: 'events', ...call });
         else this.answer(message);
       });
       // A failed spawn or send; the exit that follows (if any) does the rest.
@@ -154,7 +203,11 @@ export class LlamaCppProcess {
         reject(error);
       });
       child.once('exit', (code, signal) => {
-        reject(new Error(`the llama.cpp process exited (${signal ?? `code ${code}`}) before loading the model`));
+        reject(
+          new Error(
+            `the llama.cpp process exited (${signal ?? `code ${code}`}) before loading the model`,
+          ),
+        );
         this.exited(child, signal ?? `code ${code}`);
       });
       this.send(child, { type: 'load', model: this.model, path: this.path }, () => undefined);
@@ -178,34 +231,49 @@ export class LlamaCppProcess {
     // A process that never loaded its model: its start already failed.
     if (this.child !== child) return;
     this.child = undefined;
-    const failure = new EngineError('failed', `the llama.cpp process exited (${reason})`, { retryable: false });
+    const failure = new EngineError('failed', `the llama.cpp process exited (${reason})`, {
+      retryable: false,
+    });
     const handlers = [...this.handlers.values()];
     this.handlers.clear();
     for (const handler of handlers) handler.fail(failure);
     if (this.closed) return;
     if (Date.now() - this.readyAt >= STABLE_AFTER_MS) this.crashes = 0;
-    this.logger.error({ model: this.model.id, workerPid: child.pid, reason, failedRequests: handlers.length }, 'llama.cpp process exited; restarting it');
+    this.logger.error(
+      { model: this.model.id, workerPid: child.pid, reason, failedRequests: handlers.length },
+      'llama.cpp process exited; restarting it',
+    );
     this.restart();
   }
 
   private restart(): void {
     const delay = Math.min(LONGEST_RESTART_MS, FIRST_RESTART_MS * 2 ** this.crashes);
     this.crashes += 1;
-    const attempt = new Promise<void>((resolve) => { this.restartTimer = setTimeout(resolve, delay); })
-      .then(() => (this.closed ? Promise.reject(new Error('the engine is closed')) : this.spawn()));
+    const attempt = new Promise<void>((resolve) => {
+      this.restartTimer = setTimeout(resolve, delay);
+    }).then(() => (this.closed ? Promise.reject(new Error('the engine is closed')) : this.spawn()));
     this.starting = attempt;
-    attempt.then((child) => {
-      this.starting = undefined;
-      if (this.closed) {
-        child.kill('SIGKILL');
-        return;
-      }
-      this.ready(child);
-      this.logger.warn({ model: this.model.id, workerPid: child.pid }, 'llama.cpp process restarted');
-    }, (error: unknown) => {
-      if (this.closed) return;
-      this.logger.error({ model: this.model.id, err: error }, 'llama.cpp process could not be restarted; trying again');
-      this.restart();
-    });
+    attempt.then(
+      (child) => {
+        this.starting = undefined;
+        if (this.closed) {
+          child.kill('SIGKILL');
+          return;
+        }
+        this.ready(child);
+        this.logger.warn(
+          { model: this.model.id, workerPid: child.pid },
+          'llama.cpp process restarted',
+        );
+      },
+      (error: unknown) => {
+        if (this.closed) return;
+        this.logger.error(
+          { model: this.model.id, err: error },
+          'llama.cpp process could not be restarted; trying again',
+        );
+        this.restart();
+      },
+    );
   }
 }

@@ -20,7 +20,10 @@ export interface RuntimeLogger {
 export class LlamaCppRuntime {
   private llama: Promise<Llama> | undefined;
 
-  constructor(private readonly logger: RuntimeLogger, private readonly gpu: boolean = false) {}
+  constructor(
+    private readonly logger: RuntimeLogger,
+    private readonly gpu: boolean = false,
+  ) {}
 
   private instance(): Promise<Llama> {
     this.llama ??= getLlama({
@@ -28,7 +31,8 @@ export class LlamaCppRuntime {
       build: 'never',
       logLevel: LlamaLogLevel.warn,
       logger: (level, message) => {
-        if (level === LlamaLogLevel.error || level === LlamaLogLevel.fatal) this.logger.error({ engine: 'llama-cpp' }, message);
+        if (level === LlamaLogLevel.error || level === LlamaLogLevel.fatal)
+          this.logger.error({ engine: 'llama-cpp' }, message);
         else if (level === LlamaLogLevel.warn) this.logger.warn({ engine: 'llama-cpp' }, message);
       },
     });
@@ -39,13 +43,31 @@ export class LlamaCppRuntime {
   async loadEngine(config: ModelConfig, path: string): Promise<LlamaCppEngine> {
     const engineConfig = llamaCppConfigOf(config, path);
     const llama = await this.instance();
-    const model = await llama.loadModel({ modelPath: path, gpuLayers: engineConfig.gpuLayers === 'auto' ? 'auto' : engineConfig.gpuLayers });
+    const model = await llama.loadModel({
+      modelPath: path,
+      gpuLayers: engineConfig.gpuLayers === 'auto' ? 'auto' : engineConfig.gpuLayers,
+    });
     const threads = engineConfig.threads === 'auto' ? automaticThreadCount() : engineConfig.threads;
-    const wanted = engineConfig.contextSize ?? config.contextLength ?? Math.min(model.trainContextSize, DEFAULT_CONTEXT_CAP);
-    const context = config.type === 'text'
-      ? await model.createContext({ contextSize: wanted, sequences: engineConfig.sequences, threads })
-      : undefined;
-    return new LlamaCppEngine({ llama, model, ...(context === undefined ? {} : { context }), maxQueue: engineConfig.maxQueue, threads, contextSize: context?.contextSize ?? wanted });
+    const wanted =
+      engineConfig.contextSize ??
+      config.contextLength ??
+      Math.min(model.trainContextSize, DEFAULT_CONTEXT_CAP);
+    const context =
+      config.type === 'text'
+        ? await model.createContext({
+            contextSize: wanted,
+            sequences: engineConfig.sequences,
+            threads,
+          })
+        : undefined;
+    return new LlamaCppEngine({
+      llama,
+      model,
+      ...(context === undefined ? {} : { context }),
+      maxQueue: engineConfig.maxQueue,
+      threads,
+      contextSize: context?.contextSize ?? wanted,
+    });
   }
 
   async close(): Promise<void> {

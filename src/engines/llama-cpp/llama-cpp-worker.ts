@@ -3,7 +3,13 @@
 // closes it or goes away (the IPC channel closes), so it never outlives the server.
 import type { EngineCall, EngineChatEvent, EngineUsage } from '../engine.ts';
 import type { LlamaCppEngine } from './llama-cpp-engine.ts';
-import { serializeError, type CallEvents, type ParentMessage, type WorkerMessage, type WorkerRequest } from './llama-cpp-messages.ts';
+import {
+  serializeError,
+  type CallEvents,
+  type ParentMessage,
+  type WorkerMessage,
+  type WorkerRequest,
+} from './llama-cpp-messages.ts';
 import { LlamaCppRuntime } from './llama-cpp-runtime.ts';
 
 function post(message: WorkerMessage): void {
@@ -53,7 +59,8 @@ async function serve(message: WorkerRequest, loaded: LlamaCppEngine): Promise<vo
   try {
     let value: unknown;
     if (message.type === 'chat') {
-      for await (const event of loaded.streamChat(message.request, call)) sendEvent(message.id, event, call.usage);
+      for await (const event of loaded.streamChat(message.request, call))
+        sendEvent(message.id, event, call.usage);
     } else if (message.type === 'embed') value = await loaded.embed(message.request, call);
     else if (message.type === 'count') value = await loaded.countTokens('', message.text);
     else value = await loaded.checkHealth();
@@ -72,7 +79,10 @@ async function handle(message: ParentMessage): Promise<void> {
         engine = await runtime.loadEngine(message.model, message.path);
         send({ type: 'ready', contextSize: engine.contextSize, threads: engine.threads });
       } catch (error) {
-        send({ type: 'load-failed', message: error instanceof Error ? error.message : String(error) });
+        send({
+          type: 'load-failed',
+          message: error instanceof Error ? error.message : String(error),
+        });
         process.disconnect();
       }
       return;
@@ -86,7 +96,13 @@ async function handle(message: ParentMessage): Promise<void> {
       process.exit(0);
       return;
     default:
-      if (engine === undefined) send({ type: 'failed', id: message.id, error: { failure: 'offline', message: 'the model is not loaded yet' }, usage: undefined });
+      if (engine === undefined)
+        send({
+          type: 'failed',
+          id: message.id,
+          error: { failure: 'offline', message: 'the model is not loaded yet' },
+          usage: undefined,
+        });
       else await serve(message, engine);
   }
 }

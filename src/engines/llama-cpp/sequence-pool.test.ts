@@ -8,7 +8,10 @@ test('lends idle resources, queues up to maxQueue, refuses the next with capacit
   const signal = new AbortController().signal;
   const first = await pool.acquire(signal);
   const queued = pool.acquire(signal);
-  await assert.rejects(pool.acquire(signal), (error: unknown) => error instanceof EngineError && error.failure === 'capacity');
+  await assert.rejects(
+    pool.acquire(signal),
+    (error: unknown) => error instanceof EngineError && error.failure === 'capacity',
+  );
   assert.equal(pool.queued, 1);
   pool.release(first);
   assert.equal(await queued, 'a');

@@ -7,12 +7,20 @@ import { EngineError } from '../engine-error.ts';
  */
 export class SequencePool<Resource> {
   private readonly idle: Resource[];
-  private readonly waiters: { resolve: (resource: Resource) => void; reject: (error: unknown) => void; signal: AbortSignal; onAbort: () => void }[] = [];
+  private readonly waiters: {
+    resolve: (resource: Resource) => void;
+    reject: (error: unknown) => void;
+    signal: AbortSignal;
+    onAbort: () => void;
+  }[] = [];
 
   /** Resources lent, in all. */
   readonly size: number;
 
-  constructor(resources: Resource[], private readonly maxQueue: number) {
+  constructor(
+    resources: Resource[],
+    private readonly maxQueue: number,
+  ) {
     this.idle = [...resources];
     this.size = resources.length;
   }
@@ -32,7 +40,10 @@ export class SequencePool<Resource> {
    * sequences by the prompt prefix they hold), else a place in the queue; waiters are served in order.
    */
   acquire(signal: AbortSignal, rank?: (resource: Resource) => number): Promise<Resource> {
-    if (signal.aborted) return Promise.reject(new EngineError('failed', 'request aborted by the client', { retryable: false }));
+    if (signal.aborted)
+      return Promise.reject(
+        new EngineError('failed', 'request aborted by the client', { retryable: false }),
+      );
     if (this.idle.length > 0) {
       let best = this.idle.length - 1;
       if (rank !== undefined) {
@@ -44,13 +55,25 @@ export class SequencePool<Resource> {
       }
       return Promise.resolve(this.idle.splice(best, 1)[0]!);
     }
-    if (this.waiters.length >= this.maxQueue) return Promise.reject(new EngineError('capacity', `all ${this.size} sequences busy and ${this.maxQueue} requests queued`));
+    if (this.waiters.length >= this.maxQueue)
+      return Promise.reject(
+        new EngineError(
+          'capacity',
+          `all ${this.size} sequences busy and ${this.maxQueue} requests queued`,
+        ),
+      );
     return new Promise<Resource>((resolve, reject) => {
       const waiter = {
-        resolve, reject, signal,
+        resolve,
+        reject,
+        signal,
         onAbort: () => {
           this.waiters.splice(this.waiters.indexOf(waiter), 1);
-          reject(new EngineError('failed', 'request aborted by the client while queued', { retryable: false }));
+          reject(
+            new EngineError('failed', 'request aborted by the client while queued', {
+              retryable: false,
+            }),
+          );
         },
       };
       signal.addEventListener('abort', waiter.onAbort, { once: true });

@@ -6,7 +6,9 @@ import { automaticThreadCount } from '../llama-cpp/thread-count.ts';
 import { modelFilePath } from '../model-file.ts';
 
 /** The script that builds llama-server from node-llama-cpp's bundled llama.cpp; `--path` prints where its binary is. */
-const BUILD_SCRIPT = fileURLToPath(new URL('../../../scripts/build-llama-server.sh', import.meta.url));
+const BUILD_SCRIPT = fileURLToPath(
+  new URL('../../../scripts/build-llama-server.sh', import.meta.url),
+);
 /** The context a model that configures neither contextSize nor contextLength gets per sequence. */
 const DEFAULT_CONTEXT = 4096;
 
@@ -17,7 +19,12 @@ export function llamaServerBinary(configured: string | undefined): Promise<strin
     execFile('bash', [BUILD_SCRIPT, '--path'], (error, stdout) => {
       const path = stdout.trim().split('\n').at(-1) ?? '';
       if (error === null && path !== '') resolve(path);
-      else reject(new Error(`llama-server is not built${path === '' ? '' : ` (expected at ${path})`}: run scripts/build-llama-server.sh (needs git, cmake and a C++ compiler), or set engine.binary`));
+      else
+        reject(
+          new Error(
+            `llama-server is not built${path === '' ? '' : ` (expected at ${path})`}: run scripts/build-llama-server.sh (needs git, cmake and a C++ compiler), or set engine.binary`,
+          ),
+        );
     });
   });
 }
@@ -26,21 +33,38 @@ export function llamaServerBinary(configured: string | undefined): Promise<strin
  * llama-server's command line for a model on 127.0.0.1:`port`. The KV cache is split evenly among the `-np` slots
  * (no unified cache), so `-c` is the per-sequence context times the sequences, as llama-cpp's contextSize means.
  */
-export function llamaServerArguments(model: ModelOf<LlamaServerEngineConfig>, modelsDirectory: string, port: number): string[] {
+export function llamaServerArguments(
+  model: ModelOf<LlamaServerEngineConfig>,
+  modelsDirectory: string,
+  port: number,
+): string[] {
   const { engine } = model;
   const perSequence = engine.contextSize ?? model.contextLength ?? DEFAULT_CONTEXT;
   const threads = engine.threads === 'auto' ? automaticThreadCount() : engine.threads;
   const options = [
-    '--host', '127.0.0.1', '--port', String(port),
-    '--model', modelFilePath(engine.path, modelsDirectory),
-    '--alias', model.id,
-    '--ctx-size', String(perSequence * engine.sequences),
-    '--parallel', String(engine.sequences), '--no-kv-unified',
-    '--threads', String(threads), '--threads-batch', String(threads),
-    '--n-gpu-layers', String(engine.gpuLayers),
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--model',
+    modelFilePath(engine.path, modelsDirectory),
+    '--alias',
+    model.id,
+    '--ctx-size',
+    String(perSequence * engine.sequences),
+    '--parallel',
+    String(engine.sequences),
+    '--no-kv-unified',
+    '--threads',
+    String(threads),
+    '--threads-batch',
+    String(threads),
+    '--n-gpu-layers',
+    String(engine.gpuLayers),
     // Rialto serves its own console; the child's web UI would only be reachable on loopback anyway.
     '--no-webui',
   ];
-  if (engine.mmproj !== undefined) options.push('--mmproj', modelFilePath(engine.mmproj, modelsDirectory));
+  if (engine.mmproj !== undefined)
+    options.push('--mmproj', modelFilePath(engine.mmproj, modelsDirectory));
   return [...options, ...engine.arguments];
 }

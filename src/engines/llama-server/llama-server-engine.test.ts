@@ -15,10 +15,18 @@ import { testLlamaServerBinary } from './llama-server-test-binary.ts';
 const binary = await testLlamaServerBinary();
 
 const chat = (extra: Partial<EngineChatRequest> = {}): EngineChatRequest => ({
-  model: 'tiny', messages: [{ role: 'user', content: 'Hello there' }], maxTokens: 8, temperature: 0, stream: false, n: 1, ...extra,
+  model: 'tiny',
+  messages: [{ role: 'user', content: 'Hello there' }],
+  maxTokens: 8,
+  temperature: 0,
+  stream: false,
+  n: 1,
+  ...extra,
 });
 
-async function drain(events: AsyncIterable<EngineChatEvent>): Promise<{ events: EngineChatEvent[]; error?: unknown }> {
+async function drain(
+  events: AsyncIterable<EngineChatEvent>,
+): Promise<{ events: EngineChatEvent[]; error?: unknown }> {
   const seen: EngineChatEvent[] = [];
   try {
     for await (const event of events) seen.push(event);
@@ -28,7 +36,8 @@ async function drain(events: AsyncIterable<EngineChatEvent>): Promise<{ events: 
   }
 }
 
-const text = (events: EngineChatEvent[]): string => events.map((event) => (event.type === 'content' ? event.text : '')).join('');
+const text = (events: EngineChatEvent[]): string =>
+  events.map((event) => (event.type === 'content' ? event.text : '')).join('');
 
 function alive(pid: number): boolean {
   try {
@@ -39,22 +48,46 @@ function alive(pid: number): boolean {
   }
 }
 
-describe('the llama-server engine', { skip: binary === undefined ? 'llama-server is not built (scripts/build-llama-server.sh)' : false }, () => {
+describe('the llama-server engine', {
+  skip: binary === undefined ? 'llama-server is not built (scripts/build-llama-server.sh)' : false,
+}, () => {
   let engine: LlamaServerEngine;
   let contextSize: number;
 
   before(async () => {
-    const config = parseConfig({ discoverModels: false, models: [{ id: 'tiny', engine: { kind: 'llama-server', path: await tinyModelPath(), binary, threads: 1, sequences: 2, contextSize: 512 } }] });
+    const config = parseConfig({
+      discoverModels: false,
+      models: [
+        {
+          id: 'tiny',
+          engine: {
+            kind: 'llama-server',
+            path: await tinyModelPath(),
+            binary,
+            threads: 1,
+            sequences: 2,
+            contextSize: 512,
+          },
+        },
+      ],
+    });
     const model = config.models[0]!;
     if (model.engine.kind !== 'llama-server') throw new Error('the config parsed to another kind');
     const served: ModelOf<LlamaServerEngineConfig> = { ...model, engine: model.engine };
-    ({ engine, contextSize } = await LlamaServerEngine.start(served, '/', pino({ level: 'silent' })));
+    ({ engine, contextSize } = await LlamaServerEngine.start(
+      served,
+      '/',
+      pino({ level: 'silent' }),
+    ));
   });
   after(async () => engine?.close());
 
   test('starts with the context asked for each sequence, and is healthy', async () => {
     assert.equal(contextSize, 512);
-    assert.deepEqual(await engine.checkHealth(AbortSignal.timeout(5_000)), { healthy: true, detail: `llama-server (pid ${engine.pid}) is ready` });
+    assert.deepEqual(await engine.checkHealth(AbortSignal.timeout(5_000)), {
+      healthy: true,
+      detail: `llama-server (pid ${engine.pid}) is ready`,
+    });
     assert.deepEqual(engine.load(), { active: 0, queued: 0, capacity: 2 });
   });
 
@@ -64,9 +97,17 @@ describe('the llama-server engine', { skip: binary === undefined ? 'llama-server
       const { events, error } = await drain(engine.streamChat(chat({ stream }), call));
       assert.equal(error, undefined);
       assert.ok(text(events).length > 0, 'some text');
-      assert.deepEqual(events.find((event) => event.type === 'finish'), { type: 'finish', choice: 0, reason: 'length' });
+      assert.deepEqual(
+        events.find((event) => event.type === 'finish'),
+        { type: 'finish', choice: 0, reason: 'length' },
+      );
       const usage = events.at(-1);
-      assert.ok(usage?.type === 'usage' && usage.usage.completionTokens === 8 && usage.usage.promptTokens > 0, JSON.stringify(usage));
+      assert.ok(
+        usage?.type === 'usage' &&
+          usage.usage.completionTokens === 8 &&
+          usage.usage.promptTokens > 0,
+        JSON.stringify(usage),
+      );
       assert.equal(call.servedBy, 'llama-server');
     });
   }
@@ -74,11 +115,16 @@ describe('the llama-server engine', { skip: binary === undefined ? 'llama-server
   test('SIGKILL of the child: the chat it was serving fails, a new child serves the next one', async () => {
     const pid = engine.pid;
     assert.ok(pid !== undefined);
-    const generating = engine.streamChat(chat({ stream: true, maxTokens: 100_000 }), { signal: new AbortController().signal });
+    const generating = engine.streamChat(chat({ stream: true, maxTokens: 100_000 }), {
+      signal: new AbortController().signal,
+    });
     assert.equal((await generating.next()).done, false, 'the chat generates');
     process.kill(pid, 'SIGKILL');
     const rest = await drain(generating);
-    assert.ok(rest.error instanceof EngineError, `the generating chat fails: ${String(rest.error)}`);
+    assert.ok(
+      rest.error instanceof EngineError,
+      `the generating chat fails: ${String(rest.error)}`,
+    );
     assert.deepEqual(engine.load(), { active: 0, queued: 0, capacity: 2 });
 
     // Sent while the child is dead or restarting: it waits for the new one.
@@ -93,7 +139,12 @@ describe('the llama-server engine', { skip: binary === undefined ? 'llama-server
     assert.ok(pid !== undefined);
     await engine.close();
     assert.equal(alive(pid), false);
-    const refused = await drain(engine.streamChat(chat(), { signal: new AbortController().signal }));
-    assert.ok(refused.error instanceof EngineError && refused.error.failure === 'offline', String(refused.error));
+    const refused = await drain(
+      engine.streamChat(chat(), { signal: new AbortController().signal }),
+    );
+    assert.ok(
+      refused.error instanceof EngineError && refused.error.failure === 'offline',
+      String(refused.error),
+    );
   });
 });

@@ -1,6 +1,17 @@
 import type { Logger } from 'pino';
-import { openAiCompatibleEngine, type LlamaServerEngineConfig } from '../../config/engine-config.ts';
-import type { EngineCall, EngineChatEvent, EngineChatRequest, EngineEmbedRequest, EngineEmbedResult, EngineLoad, TextEngine } from '../engine.ts';
+import {
+  openAiCompatibleEngine,
+  type LlamaServerEngineConfig,
+} from '../../config/engine-config.ts';
+import type {
+  EngineCall,
+  EngineChatEvent,
+  EngineChatRequest,
+  EngineEmbedRequest,
+  EngineEmbedResult,
+  EngineLoad,
+  TextEngine,
+} from '../engine.ts';
 import type { ModelOf } from '../engine-kind.ts';
 import { OpenAiCompatibleEngine } from '../openai-compatible/openai-compatible-engine.ts';
 import { llamaServerArguments, llamaServerBinary } from './llama-server-arguments.ts';
@@ -20,14 +31,33 @@ export class LlamaServerEngine implements TextEngine {
 
   private readonly supervisor: LlamaServerProcess;
 
-  private constructor(private readonly model: ModelOf<LlamaServerEngineConfig>, launch: Launch, logger: Logger) {
-    this.supervisor = new LlamaServerProcess(launch, model.id, logger, (server) => this.attach(server), (server) => this.detach(server));
+  private constructor(
+    private readonly model: ModelOf<LlamaServerEngineConfig>,
+    launch: Launch,
+    logger: Logger,
+  ) {
+    this.supervisor = new LlamaServerProcess(
+      launch,
+      model.id,
+      logger,
+      (server) => this.attach(server),
+      (server) => this.detach(server),
+    );
   }
 
   /** Starts llama-server for `model` and waits until it has loaded it; rejects with the tail of its log when it cannot. */
-  static async start(model: ModelOf<LlamaServerEngineConfig>, modelsDirectory: string, logger: Logger): Promise<{ engine: LlamaServerEngine; contextSize: number }> {
+  static async start(
+    model: ModelOf<LlamaServerEngineConfig>,
+    modelsDirectory: string,
+    logger: Logger,
+  ): Promise<{ engine: LlamaServerEngine; contextSize: number }> {
     const binary = await llamaServerBinary(model.engine.binary);
-    const launch = { binary, argumentsFor: (port: number) => llamaServerArguments(model, modelsDirectory, port), logger: logger.child({ model: model.id }), startTimeoutMs: model.engine.startTimeoutMs };
+    const launch = {
+      binary,
+      argumentsFor: (port: number) => llamaServerArguments(model, modelsDirectory, port),
+      logger: logger.child({ model: model.id }),
+      startTimeoutMs: model.engine.startTimeoutMs,
+    };
     const engine = new LlamaServerEngine(model, launch, logger);
     const server = await engine.supervisor.start();
     return { engine, contextSize: server.contextSize };
@@ -57,8 +87,13 @@ export class LlamaServerEngine implements TextEngine {
   }
 
   async countTokens(model: string, text: string): Promise<number> {
-    const upstream = this.supervisor.current === undefined ? undefined : this.upstreams.get(this.supervisor.current);
-    return upstream === undefined ? Math.ceil(Buffer.byteLength(text) / 4) : upstream.countTokens(model, text);
+    const upstream =
+      this.supervisor.current === undefined
+        ? undefined
+        : this.upstreams.get(this.supervisor.current);
+    return upstream === undefined
+      ? Math.ceil(Buffer.byteLength(text) / 4)
+      : upstream.countTokens(model, text);
   }
 
   /** Healthy while a child runs and answers /health 200 (a child restarting, or loading, is not). */
@@ -76,7 +111,11 @@ export class LlamaServerEngine implements TextEngine {
   /** Requests in flight against the slots: those past the slots wait in llama-server's own queue. */
   load(): EngineLoad {
     const capacity = this.model.engine.sequences;
-    return { active: Math.min(this.inFlight, capacity), queued: Math.max(0, this.inFlight - capacity), capacity };
+    return {
+      active: Math.min(this.inFlight, capacity),
+      queued: Math.max(0, this.inFlight - capacity),
+      capacity,
+    };
   }
 
   async close(): Promise<void> {
@@ -93,14 +132,19 @@ export class LlamaServerEngine implements TextEngine {
   }
 
   private attach(server: LaunchedServer): void {
-    this.upstreams.set(server, new OpenAiCompatibleEngine(openAiCompatibleEngine.parse({
-      kind: 'openai-compatible',
-      endpoints: [{ url: `http://127.0.0.1:${server.port}/v1`, name: 'llama-server' }],
-      model: this.model.id,
-      timeoutMs: this.model.engine.timeoutMs,
-      // llama-server reads Qwen3-style templates' switch from chat_template_kwargs.
-      disableThinking: 'chat_template_kwargs',
-    })));
+    this.upstreams.set(
+      server,
+      new OpenAiCompatibleEngine(
+        openAiCompatibleEngine.parse({
+          kind: 'openai-compatible',
+          endpoints: [{ url: `http://127.0.0.1:${server.port}/v1`, name: 'llama-server' }],
+          model: this.model.id,
+          timeoutMs: this.model.engine.timeoutMs,
+          // llama-server reads Qwen3-style templates' switch from chat_template_kwargs.
+          disableThinking: 'chat_template_kwargs',
+        }),
+      ),
+    );
   }
 
   /** A child that ended: its upstream's connections are broken already; close it without waiting. */

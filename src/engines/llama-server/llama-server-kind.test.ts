@@ -7,22 +7,51 @@ import type { ModelOf } from '../engine-kind.ts';
 import { llamaServerArguments } from './llama-server-arguments.ts';
 import { llamaServerKind } from './llama-server-kind.ts';
 
-function model(engine: Record<string, unknown>, extra: Record<string, unknown> = {}): ModelOf<LlamaServerEngineConfig> {
-  const parsed = parseConfig({ discoverModels: false, models: [{ id: 'm', engine: { kind: 'llama-server', path: 'm.gguf', ...engine }, ...extra }] }).models[0]!;
+function model(
+  engine: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+): ModelOf<LlamaServerEngineConfig> {
+  const parsed = parseConfig({
+    discoverModels: false,
+    models: [{ id: 'm', engine: { kind: 'llama-server', path: 'm.gguf', ...engine }, ...extra }],
+  }).models[0]!;
   if (parsed.engine.kind !== 'llama-server') throw new Error('the config parsed to another kind');
   return { ...parsed, engine: parsed.engine };
 }
 
 describe('the llama-server kind', () => {
   test('a vision model needs its projector; audio and video input are refused', () => {
-    assert.throws(() => llamaServerKind.check?.(model({}, { capabilities: { supportsVision: true } })), /needs its projector: set engine.mmproj/);
-    assert.doesNotThrow(() => llamaServerKind.check?.(model({ mmproj: 'mmproj.gguf' }, { capabilities: { supportsVision: true } })));
+    assert.throws(
+      () => llamaServerKind.check?.(model({}, { capabilities: { supportsVision: true } })),
+      /needs its projector: set engine.mmproj/,
+    );
+    assert.doesNotThrow(() =>
+      llamaServerKind.check?.(
+        model({ mmproj: 'mmproj.gguf' }, { capabilities: { supportsVision: true } }),
+      ),
+    );
     assert.doesNotThrow(() => llamaServerKind.check?.(model({})));
-    assert.throws(() => llamaServerKind.check?.(model({ mmproj: 'mmproj.gguf' }, { capabilities: { supportsAudioInput: true } })), /text and images only/);
+    assert.throws(
+      () =>
+        llamaServerKind.check?.(
+          model({ mmproj: 'mmproj.gguf' }, { capabilities: { supportsAudioInput: true } }),
+        ),
+      /text and images only/,
+    );
   });
 
   test('the command line: loopback, the port, the context of every sequence, the projector, extra options last', () => {
-    const options = llamaServerArguments(model({ mmproj: 'p/mmproj.gguf', contextSize: 1024, sequences: 4, threads: 3, arguments: ['--flash-attn', 'on'] }), '/models', 4321);
+    const options = llamaServerArguments(
+      model({
+        mmproj: 'p/mmproj.gguf',
+        contextSize: 1024,
+        sequences: 4,
+        threads: 3,
+        arguments: ['--flash-attn', 'on'],
+      }),
+      '/models',
+      4321,
+    );
     const value = (flag: string): string | undefined => options[options.indexOf(flag) + 1];
     assert.equal(value('--host'), '127.0.0.1');
     assert.equal(value('--port'), '4321');
@@ -35,8 +64,12 @@ describe('the llama-server kind', () => {
     assert.deepEqual(options.slice(-2), ['--flash-attn', 'on']);
   });
 
-  test('the context defaults to the model\'s contextLength per sequence', () => {
-    const options = llamaServerArguments(model({ sequences: 2 }, { contextLength: 2048 }), '/models', 1);
+  test("the context defaults to the model's contextLength per sequence", () => {
+    const options = llamaServerArguments(
+      model({ sequences: 2 }, { contextLength: 2048 }),
+      '/models',
+      1,
+    );
     assert.equal(options[options.indexOf('--ctx-size') + 1], '4096');
   });
 });

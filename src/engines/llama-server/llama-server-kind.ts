@@ -15,15 +15,27 @@ export const llamaServerKind: EngineKind<LlamaServerEngineConfig> = {
     // Images need the projector; audio and video input are not wired yet: a model declaring them would lose them.
     const { supportsVision, supportsAudioInput, supportsVideoInput } = model.capabilities;
     if (supportsVision && model.engine.mmproj === undefined) {
-      throw new Error(`model ${model.id}: supportsVision on the llama-server engine needs its projector: set engine.mmproj to the model's mmproj GGUF`);
+      throw new Error(
+        `model ${model.id}: supportsVision on the llama-server engine needs its projector: set engine.mmproj to the model's mmproj GGUF`,
+      );
     }
-    if (supportsAudioInput || supportsVideoInput) throw new Error(`model ${model.id}: the llama-server engine takes text and images only`);
+    if (supportsAudioInput || supportsVideoInput)
+      throw new Error(`model ${model.id}: the llama-server engine takes text and images only`);
   },
   open: ({ logger, modelsDirectory }) => ({
     async create(model) {
       const { LlamaServerEngine } = await import('./llama-server-engine.ts');
       const { engine, contextSize } = await LlamaServerEngine.start(model, modelsDirectory, logger);
-      logger.info({ model: model.id, pid: engine.pid, contextSize, sequences: model.engine.sequences, vision: model.engine.mmproj !== undefined }, 'llama-server model loaded');
+      logger.info(
+        {
+          model: model.id,
+          pid: engine.pid,
+          contextSize,
+          sequences: model.engine.sequences,
+          vision: model.engine.mmproj !== undefined,
+        },
+        'llama-server model loaded',
+      );
       return { engine, contextLength: contextSize };
     },
   }),

@@ -28,26 +28,50 @@ describe('launching llama-server', () => {
     return path;
   };
 
-  before(async () => { folder = await mkdtemp(join(tmpdir(), 'rialto-llama-server-')); });
+  before(async () => {
+    folder = await mkdtemp(join(tmpdir(), 'rialto-llama-server-'));
+  });
   after(async () => rm(folder, { recursive: true, force: true }));
 
   test('a binary that is not there fails the start with the spawn error', async () => {
-    await assert.rejects(launchLlamaServer({ binary: join(folder, 'missing'), argumentsFor: () => [], logger, startTimeoutMs: 10_000 }), /ENOENT/);
+    await assert.rejects(
+      launchLlamaServer({
+        binary: join(folder, 'missing'),
+        argumentsFor: () => [],
+        logger,
+        startTimeoutMs: 10_000,
+      }),
+      /ENOENT/,
+    );
   });
 
   test('a child that exits before it is healthy fails the start with its exit and its last lines', async () => {
-    const binary = await script('fails.sh', 'echo "loading model"\necho "error: failed to load model $2" >&2\nexit 3');
-    await assert.rejects(launchLlamaServer({ binary, argumentsFor: (port) => ['--port', String(port)], logger, startTimeoutMs: 10_000 }), (error: Error) => {
-      assert.match(error.message, /exited \(code 3\) before it was ready/);
-      assert.match(error.message, /error: failed to load model \d+/);
-      return true;
-    });
+    const binary = await script(
+      'fails.sh',
+      'echo "loading model"\necho "error: failed to load model $2" >&2\nexit 3',
+    );
+    await assert.rejects(
+      launchLlamaServer({
+        binary,
+        argumentsFor: (port) => ['--port', String(port)],
+        logger,
+        startTimeoutMs: 10_000,
+      }),
+      (error: Error) => {
+        assert.match(error.message, /exited \(code 3\) before it was ready/);
+        assert.match(error.message, /error: failed to load model \d+/);
+        return true;
+      },
+    );
   });
 
   test('a child that never becomes healthy is stopped after startTimeoutMs', async () => {
     const pidFile = join(folder, 'pid');
     const binary = await script('hangs.sh', `echo $$ > ${pidFile}\nexec sleep 60`);
-    await assert.rejects(launchLlamaServer({ binary, argumentsFor: () => [], logger, startTimeoutMs: 300 }), /did not become healthy in time/);
+    await assert.rejects(
+      launchLlamaServer({ binary, argumentsFor: () => [], logger, startTimeoutMs: 300 }),
+      /did not become healthy in time/,
+    );
     const pid = Number(await readFile(pidFile, 'utf8'));
     assert.equal(alive(pid), false, 'the child is gone');
   });

@@ -12,7 +12,9 @@ const STOP_GRACE_MS = 5_000;
 const TAIL_LINES = 20;
 
 /** llama-server's GET /props: the fields read (the context each slot got). */
-const props = z.object({ default_generation_settings: z.object({ n_ctx: z.number().int().positive() }) });
+const props = z.object({
+  default_generation_settings: z.object({ n_ctx: z.number().int().positive() }),
+});
 
 /** A llama-server that answered /health 200. */
 export interface LaunchedServer {
@@ -37,7 +39,11 @@ export function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address !== null
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -48,7 +54,9 @@ export function freePort(): Promise<number> {
  */
 export async function launchLlamaServer(launch: Launch): Promise<LaunchedServer> {
   const port = await freePort();
-  const child = spawn(launch.binary, launch.argumentsFor(port), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(launch.binary, launch.argumentsFor(port), {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const tail: string[] = [];
   // The child's log is the operator's at debug: at info it would repeat what Rialto logs, and never carries prompts.
   for (const stream of [child.stdout, child.stderr]) {
@@ -60,7 +68,9 @@ export async function launchLlamaServer(launch: Launch): Promise<LaunchedServer>
   }
   const exited = new Promise<never>((_resolve, reject) => {
     child.once('error', reject);
-    child.once('exit', (code, signal) => reject(new Error(`llama-server exited (${signal ?? `code ${code}`}) before it was ready`)));
+    child.once('exit', (code, signal) =>
+      reject(new Error(`llama-server exited (${signal ?? `code ${code}`}) before it was ready`)),
+    );
   });
   exited.catch(() => undefined);
   const deadline = Date.now() + launch.startTimeoutMs;
@@ -68,7 +78,8 @@ export async function launchLlamaServer(launch: Launch): Promise<LaunchedServer>
   const polling = new AbortController();
   try {
     await Promise.race([exited, waitHealthy(port, deadline, polling.signal)]);
-    const contextSize = props.parse(await getJson(port, '/props')).default_generation_settings.n_ctx;
+    const contextSize = props.parse(await getJson(port, '/props')).default_generation_settings
+      .n_ctx;
     return { child, port, contextSize };
   } catch (error) {
     polling.abort();
@@ -81,10 +92,13 @@ export async function launchLlamaServer(launch: Launch): Promise<LaunchedServer>
 async function waitHealthy(port: number, deadline: number, signal: AbortSignal): Promise<void> {
   while (Date.now() < deadline && !signal.aborted) {
     // Refused while it binds, 503 while it loads the model.
-    const status = await request(`http://127.0.0.1:${port}/health`, { signal }).then(async (answer) => {
-      await answer.body.dump();
-      return answer.statusCode;
-    }, () => 0);
+    const status = await request(`http://127.0.0.1:${port}/health`, { signal }).then(
+      async (answer) => {
+        await answer.body.dump();
+        return answer.statusCode;
+      },
+      () => 0,
+    );
     if (status === 200) return;
     await sleep(HEALTH_POLL_MS);
   }
@@ -93,7 +107,10 @@ async function waitHealthy(port: number, deadline: number, signal: AbortSignal):
 
 /** GET `path` of the child as JSON (its own endpoints: /props, /health). */
 export async function getJson(port: number, path: string, signal?: AbortSignal): Promise<unknown> {
-  const answer = await request(`http://127.0.0.1:${port}${path}`, signal === undefined ? {} : { signal });
+  const answer = await request(
+    `http://127.0.0.1:${port}${path}`,
+    signal === undefined ? {} : { signal },
+  );
   if (answer.statusCode !== 200) {
     await answer.body.dump();
     throw new Error(`llama-server answered ${path} with ${answer.statusCode}`);

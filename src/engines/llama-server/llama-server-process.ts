@@ -1,6 +1,11 @@
 import type { Logger } from 'pino';
 import { EngineError } from '../engine-error.ts';
-import { launchLlamaServer, stopChild, type Launch, type LaunchedServer } from './llama-server-launch.ts';
+import {
+  launchLlamaServer,
+  stopChild,
+  type Launch,
+  type LaunchedServer,
+} from './llama-server-launch.ts';
 
 /** The restart policy of llama-cpp-process.ts: 250 ms, doubling after each crash in a row up to 30 s; a minute up resets it. */
 const FIRST_RESTART_MS = 250;
@@ -53,15 +58,27 @@ export class LlamaServerProcess {
   async running(signal: AbortSignal): Promise<LaunchedServer> {
     if (this.server !== undefined) return this.server;
     const starting = this.starting;
-    if (this.closed || starting === undefined) throw new EngineError('offline', 'llama-server is not running');
+    if (this.closed || starting === undefined)
+      throw new EngineError('offline', 'llama-server is not running');
     try {
-      return await Promise.race([starting, new Promise<never>((_resolve, reject) => {
-        if (signal.aborted) reject(signal.reason);
-        signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-      })]);
+      return await Promise.race([
+        starting,
+        new Promise<never>((_resolve, reject) => {
+          if (signal.aborted) reject(signal.reason);
+          signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+        }),
+      ]);
     } catch (error) {
-      if (signal.aborted) throw new EngineError('failed', 'request aborted by the client', { cause: error, retryable: false });
-      throw new EngineError('offline', `llama-server could not be restarted: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      if (signal.aborted)
+        throw new EngineError('failed', 'request aborted by the client', {
+          cause: error,
+          retryable: false,
+        });
+      throw new EngineError(
+        'offline',
+        `llama-server could not be restarted: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
     }
   }
 
@@ -81,7 +98,8 @@ export class LlamaServerProcess {
     this.onServer(server);
     const { child } = server;
     // It may have died between its health answer and now, when no 'exit' is to come.
-    if (child.exitCode !== null || child.signalCode !== null) this.exited(server, child.signalCode ?? `code ${child.exitCode}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      this.exited(server, child.signalCode ?? `code ${child.exitCode}`);
     else child.once('exit', (code, signal) => this.exited(server, signal ?? `code ${code}`));
   }
 
@@ -91,7 +109,10 @@ export class LlamaServerProcess {
     this.onGone(server);
     if (this.closed) return;
     if (Date.now() - this.readyAt >= STABLE_AFTER_MS) this.crashes = 0;
-    this.logger.error({ model: this.modelId, pid: server.child.pid, reason }, 'llama-server exited; restarting it');
+    this.logger.error(
+      { model: this.modelId, pid: server.child.pid, reason },
+      'llama-server exited; restarting it',
+    );
     this.restart();
   }
 
@@ -101,20 +122,33 @@ export class LlamaServerProcess {
     const attempt = new Promise<void>((resolve) => {
       this.wake = resolve;
       this.restartTimer = setTimeout(resolve, delay);
-    }).then(() => (this.closed ? Promise.reject(new Error('the engine is closed')) : launchLlamaServer(this.launch)));
+    }).then(() =>
+      this.closed
+        ? Promise.reject(new Error('the engine is closed'))
+        : launchLlamaServer(this.launch),
+    );
     this.starting = attempt;
-    attempt.then((server) => {
-      this.starting = undefined;
-      if (this.closed) {
-        void stopChild(server.child);
-        return;
-      }
-      this.ready(server);
-      this.logger.warn({ model: this.modelId, pid: server.child.pid, port: server.port }, 'llama-server restarted');
-    }, (error: unknown) => {
-      if (this.closed) return;
-      this.logger.error({ model: this.modelId, err: error }, 'llama-server could not be restarted; trying again');
-      this.restart();
-    });
+    attempt.then(
+      (server) => {
+        this.starting = undefined;
+        if (this.closed) {
+          void stopChild(server.child);
+          return;
+        }
+        this.ready(server);
+        this.logger.warn(
+          { model: this.modelId, pid: server.child.pid, port: server.port },
+          'llama-server restarted',
+        );
+      },
+      (error: unknown) => {
+        if (this.closed) return;
+        this.logger.error(
+          { model: this.modelId, err: error },
+          'llama-server could not be restarted; trying again',
+        );
+        this.restart();
+      },
+    );
   }
 }

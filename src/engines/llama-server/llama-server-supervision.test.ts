@@ -14,11 +14,20 @@ import type { EngineChatEvent, EngineChatRequest } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
 import { LlamaServerEngine } from './llama-server-engine.ts';
 
-const REPLAY = fileURLToPath(new URL('../../../test/support/upstream/replay-llama-server.ts', import.meta.url));
-const chat = (stream: boolean): EngineChatRequest => ({ model: 'tiny', messages: [{ role: 'user', content: '#plain Say hello' }], stream, n: 1 });
+const REPLAY = fileURLToPath(
+  new URL('../../../test/support/upstream/replay-llama-server.ts', import.meta.url),
+);
+const chat = (stream: boolean): EngineChatRequest => ({
+  model: 'tiny',
+  messages: [{ role: 'user', content: '#plain Say hello' }],
+  stream,
+  n: 1,
+});
 const call = () => ({ signal: new AbortController().signal });
 
-async function drain(events: AsyncIterable<EngineChatEvent>): Promise<{ events: EngineChatEvent[]; error?: unknown }> {
+async function drain(
+  events: AsyncIterable<EngineChatEvent>,
+): Promise<{ events: EngineChatEvent[]; error?: unknown }> {
   const seen: EngineChatEvent[] = [];
   try {
     for await (const event of events) seen.push(event);
@@ -28,7 +37,8 @@ async function drain(events: AsyncIterable<EngineChatEvent>): Promise<{ events: 
   }
 }
 
-const text = (events: EngineChatEvent[]): string => events.map((event) => (event.type === 'content' ? event.text : '')).join('');
+const text = (events: EngineChatEvent[]): string =>
+  events.map((event) => (event.type === 'content' ? event.text : '')).join('');
 
 function alive(pid: number): boolean {
   try {
@@ -55,18 +65,30 @@ describe('the llama-server engine supervising its child', () => {
     folder = await mkdtemp(join(tmpdir(), 'rialto-llama-server-'));
     refuseFile = join(folder, 'refuse');
     const binary = join(folder, 'llama-server');
-    await writeFile(binary, `#!/bin/sh\nREPLAY_CHUNK_DELAY_MS=40 REPLAY_REFUSE_FILE=${refuseFile} exec "${process.execPath}" --import tsx "${REPLAY}" "$@"\n`);
+    await writeFile(
+      binary,
+      `#!/bin/sh\nREPLAY_CHUNK_DELAY_MS=40 REPLAY_REFUSE_FILE=${refuseFile} exec "${process.execPath}" --import tsx "${REPLAY}" "$@"\n`,
+    );
     await chmod(binary, 0o755);
-    const model = parseConfig({ discoverModels: false, models: [{ id: 'tiny', engine: { kind: 'llama-server', path: 'tiny.gguf', binary, threads: 1 } }] }).models[0]!;
+    const model = parseConfig({
+      discoverModels: false,
+      models: [
+        { id: 'tiny', engine: { kind: 'llama-server', path: 'tiny.gguf', binary, threads: 1 } },
+      ],
+    }).models[0]!;
     if (model.engine.kind !== 'llama-server') throw new Error('the config parsed to another kind');
-    ({ engine, contextSize } = await LlamaServerEngine.start({ ...model, engine: model.engine }, folder, pino({ level: 'silent' })));
+    ({ engine, contextSize } = await LlamaServerEngine.start(
+      { ...model, engine: model.engine },
+      folder,
+      pino({ level: 'silent' }),
+    ));
   });
   after(async () => {
     await engine?.close();
     await rm(folder, { recursive: true, force: true });
   });
 
-  test('starts, reads each slot\'s context from /props, is healthy, and answers chat (JSON and stream) as the upstream does', async () => {
+  test("starts, reads each slot's context from /props, is healthy, and answers chat (JSON and stream) as the upstream does", async () => {
     assert.equal(contextSize, 4096);
     assert.equal((await engine.checkHealth(AbortSignal.timeout(5_000))).healthy, true);
     assert.deepEqual(engine.load(), { active: 0, queued: 0, capacity: 2 });
@@ -105,7 +127,10 @@ describe('the llama-server engine supervising its child', () => {
     process.kill(pid, 'SIGKILL');
     await until(() => engine.pid === undefined);
     const refused = await drain(engine.streamChat(chat(false), call()));
-    assert.ok(refused.error instanceof EngineError && refused.error.failure === 'offline', String(refused.error));
+    assert.ok(
+      refused.error instanceof EngineError && refused.error.failure === 'offline',
+      String(refused.error),
+    );
     await unlink(refuseFile);
     await until(() => engine.pid !== undefined);
     const served = await drain(engine.streamChat(chat(false), call()));
@@ -120,6 +145,9 @@ describe('the llama-server engine supervising its child', () => {
     assert.equal(alive(pid), false);
     assert.equal(engine.pid, undefined);
     const refused = await drain(engine.streamChat(chat(false), call()));
-    assert.ok(refused.error instanceof EngineError && refused.error.failure === 'offline', String(refused.error));
+    assert.ok(
+      refused.error instanceof EngineError && refused.error.failure === 'offline',
+      String(refused.error),
+    );
   });
 });

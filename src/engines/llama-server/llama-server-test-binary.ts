@@ -8,7 +8,9 @@ export async function testLlamaServerBinary(): Promise<string | undefined> {
   try {
     return await llamaServerBinary(process.env.RIALTO_LLAMA_SERVER);
   } catch (error) {
-    process.stderr.write(`\n*** SKIPPING the llama-server engine's tests: ${error instanceof Error ? error.message : String(error)} ***\n\n`);
+    process.stderr.write(
+      `\n*** SKIPPING the llama-server engine's tests: ${error instanceof Error ? error.message : String(error)} ***\n\n`,
+    );
     return undefined;
   }
 }

@@ -8,7 +8,12 @@ export const OUTPUT_SAMPLE_RATE = 24_000;
 
 // swagger: /audio/speech 200 content types; INVENTORY §1.3.
 export const CONTENT_TYPES: Readonly<Record<AudioFormat, string>> = {
-  mp3: 'audio/mpeg', opus: 'audio/opus', aac: 'audio/aac', flac: 'audio/flac', wav: 'audio/wav', pcm: 'audio/pcm',
+  mp3: 'audio/mpeg',
+  opus: 'audio/opus',
+  aac: 'audio/aac',
+  flac: 'audio/flac',
+  wav: 'audio/wav',
+  pcm: 'audio/pcm',
 };
 
 /**
@@ -29,10 +34,31 @@ const ENCODERS: Readonly<Record<AudioFormat, readonly string[]>> = {
  * packet flushed as soon as it is encoded (so a stream follows the sentences). `tempo` ≠ 1 stretches
  * the audio without changing its pitch (atempo takes 0.5..100).
  */
-export function encoderArguments(format: AudioFormat, input: { sampleRate: number; channels: number }, tempo: number): string[] {
+export function encoderArguments(
+  format: AudioFormat,
+  input: { sampleRate: number; channels: number },
+  tempo: number,
+): string[] {
   return [
-    '-hide_banner', '-loglevel', 'error', '-f', 's16le', '-ar', String(input.sampleRate), '-ac', String(input.channels), '-i', 'pipe:0',
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-f',
+    's16le',
+    '-ar',
+    String(input.sampleRate),
+    '-ac',
+    String(input.channels),
+    '-i',
+    'pipe:0',
     ...(Math.abs(tempo - 1) < 1e-3 ? [] : ['-filter:a', `atempo=${tempo.toFixed(4)}`]),
-    '-ar', String(OUTPUT_SAMPLE_RATE), '-ac', '1', ...ENCODERS[format], '-flush_packets', '1', 'pipe:1',
+    '-ar',
+    String(OUTPUT_SAMPLE_RATE),
+    '-ac',
+    '1',
+    ...ENCODERS[format],
+    '-flush_packets',
+    '1',
+    'pipe:1',
   ];
 }

@@ -10,7 +10,11 @@ export interface ProcessOutput {
  * Runs `command` to its end and collects its output. Aborting `signal` kills the child (SIGKILL) and
  * rejects with the signal's reason once it has exited; a binary that cannot start rejects with the spawn error.
  */
-export function runProcess(command: string, args: readonly string[], signal: AbortSignal): Promise<ProcessOutput> {
+export function runProcess(
+  command: string,
+  args: readonly string[],
+  signal: AbortSignal,
+): Promise<ProcessOutput> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) {
       reject(signal.reason);
@@ -32,7 +36,12 @@ export function runProcess(command: string, args: readonly string[], signal: Abo
     child.once('close', (code) => {
       signal.removeEventListener('abort', kill);
       if (signal.aborted) reject(signal.reason);
-      else resolve({ code, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') });
+      else
+        resolve({
+          code,
+          stdout: Buffer.concat(stdout).toString('utf8'),
+          stderr: Buffer.concat(stderr).toString('utf8'),
+        });
     });
   });
 }

@@ -14,7 +14,11 @@ export interface RunningProcess {
  * died does not throw (the EPIPE is swallowed here; the caller learns of the death from `exit`), and
  * `exit` counts as handled, so a caller that gives up early leaves no unhandled rejection behind.
  */
-export function startProcess(command: string, args: readonly string[], signal: AbortSignal): RunningProcess {
+export function startProcess(
+  command: string,
+  args: readonly string[],
+  signal: AbortSignal,
+): RunningProcess {
   const child = spawn(command, args, { stdio: 'pipe' });
   const errors: Buffer[] = [];
   child.stderr.on('data', (chunk: Buffer) => errors.push(chunk));
@@ -44,12 +48,23 @@ export function startProcess(command: string, args: readonly string[], signal: A
  */
 export function withTimeLimit(signal: AbortSignal, seconds: number, what: string): AbortSignal {
   const timer = new AbortController();
-  setTimeout(() => timer.abort(new EngineError('timeout', `${what} ran past its limit of ${seconds} s and was stopped`)), seconds * 1000).unref();
+  setTimeout(
+    () =>
+      timer.abort(
+        new EngineError('timeout', `${what} ran past its limit of ${seconds} s and was stopped`),
+      ),
+    seconds * 1000,
+  ).unref();
   return AbortSignal.any([signal, timer.signal]);
 }
 
 /** Runs `command` with `input` on stdin and collects its stdout; see startProcess for `signal`. */
-export async function runWithInput(command: string, args: readonly string[], input: string, signal: AbortSignal): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
+export async function runWithInput(
+  command: string,
+  args: readonly string[],
+  input: string,
+  signal: AbortSignal,
+): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
   const running = startProcess(command, args, signal);
   const chunks: Buffer[] = [];
   running.child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -17,7 +17,10 @@ export function wasmTensorflow(): Promise<Tensorflow> {
   ready ??= (async () => {
     const entry = createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm');
     setWasmPaths(join(dirname(entry), '/'));
-    if (!(await tf.setBackend('wasm'))) throw new Error(`TensorFlow.js could not start its wasm backend (the .wasm files are looked up in ${dirname(entry)})`);
+    if (!(await tf.setBackend('wasm')))
+      throw new Error(
+        `TensorFlow.js could not start its wasm backend (the .wasm files are looked up in ${dirname(entry)})`,
+      );
     // No per-op NaN checks and debug bookkeeping.
     tf.enableProdMode();
     return tf;

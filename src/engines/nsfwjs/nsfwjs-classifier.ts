@@ -47,23 +47,39 @@ export class NsfwjsClassifier implements ContentClassifier {
       worker.on('exit', (code) => {
         this.worker = undefined;
         reject(new EngineError('failed', `nsfwjs worker exited (code ${code})`));
-        for (const call of this.pending.values()) call.reject(new EngineError('failed', `nsfwjs worker exited (code ${code})`));
+        for (const call of this.pending.values())
+          call.reject(new EngineError('failed', `nsfwjs worker exited (code ${code})`));
         this.pending.clear();
       });
     });
     // A thread that failed to start is started afresh by the next call.
-    this.worker.catch(() => { this.worker = undefined; });
+    this.worker.catch(() => {
+      this.worker = undefined;
+    });
     return this.worker;
   }
 
   async adultScore(image: Buffer): Promise<number> {
     const size = this.model === 'InceptionV3' ? 299 : 224;
-    const rgb = await withImageSlot(() => untrustedImage(image, { failOn: 'warning' }).rotate().flatten({ background: '#ffffff' }).resize(size, size, { fit: 'fill' }).removeAlpha().raw().toBuffer());
+    const rgb = await withImageSlot(() =>
+      untrustedImage(image, { failOn: 'warning' })
+        .rotate()
+        .flatten({ background: '#ffffff' })
+        .resize(size, size, { fit: 'fill' })
+        .removeAlpha()
+        .raw()
+        .toBuffer(),
+    );
     const worker = await this.start();
     const id = this.nextId++;
     const scores = await new Promise<Record<string, number>>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      worker.postMessage({ id, width: size, height: size, rgb: new Uint8Array(rgb.buffer, rgb.byteOffset, rgb.byteLength) });
+      worker.postMessage({
+        id,
+        width: size,
+        height: size,
+        rgb: new Uint8Array(rgb.buffer, rgb.byteOffset, rgb.byteLength),
+      });
     });
     return ADULT_CLASSES.reduce((sum, name) => sum + (scores[name] ?? 0), 0);
   }

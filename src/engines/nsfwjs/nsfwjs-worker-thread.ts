@@ -15,12 +15,26 @@ try {
   reply({ type: 'ready' });
   port.on('message', (request: ClassifyRequest) => {
     void (async () => {
-      const pixels = tf.tensor3d(Int32Array.from(request.rgb), [request.height, request.width, 3], 'int32');
+      const pixels = tf.tensor3d(
+        Int32Array.from(request.rgb),
+        [request.height, request.width, 3],
+        'int32',
+      );
       try {
         const predictions = await model.classify(pixels, 5);
-        reply({ type: 'scores', id: request.id, scores: Object.fromEntries(predictions.map((prediction) => [prediction.className, prediction.probability])) });
+        reply({
+          type: 'scores',
+          id: request.id,
+          scores: Object.fromEntries(
+            predictions.map((prediction) => [prediction.className, prediction.probability]),
+          ),
+        });
       } catch (error) {
-        reply({ type: 'failed', id: request.id, message: error instanceof Error ? error.message : String(error) });
+        reply({
+          type: 'failed',
+          id: request.id,
+          message: error instanceof Error ? error.message : String(error),
+        });
       } finally {
         pixels.dispose();
       }

@@ -1,4 +1,7 @@
-import { onnxBackgroundRemovalEngine, type OnnxBackgroundRemovalEngineConfig } from '../../config/engine-config.ts';
+import {
+  onnxBackgroundRemovalEngine,
+  type OnnxBackgroundRemovalEngineConfig,
+} from '../../config/engine-config.ts';
 import type { EngineKind } from '../engine-kind.ts';
 import { modelFilePath } from '../model-file.ts';
 
@@ -13,7 +16,9 @@ export const onnxBackgroundRemovalKind: EngineKind<OnnxBackgroundRemovalEngineCo
   fileOf: (config, modelsDirectory) => modelFilePath(config.path, modelsDirectory),
   open: ({ logger, modelsDirectory }) => ({
     async create(model) {
-      const { createOnnxBackgroundRemovalEngine } = await import('./onnx-background-removal-engine.ts');
+      const { createOnnxBackgroundRemovalEngine } = await import(
+        './onnx-background-removal-engine.ts'
+      );
       const path = modelFilePath(model.engine.path, modelsDirectory);
       const engine = await createOnnxBackgroundRemovalEngine(model.engine, path);
       logger.info({ model: model.id, path }, 'ONNX background-removal model loaded');

@@ -45,9 +45,16 @@ export interface DecodeLimits {
 }
 
 /** ffmpeg's output options that stop it past the cap, and the signal that kills it past the time limit. */
-function capped(limits: DecodeLimits | undefined, signal: AbortSignal, what: string): { duration: string[]; signal: AbortSignal } {
+function capped(
+  limits: DecodeLimits | undefined,
+  signal: AbortSignal,
+  what: string,
+): { duration: string[]; signal: AbortSignal } {
   if (limits === undefined) return { duration: [], signal };
-  return { duration: ['-t', String(limits.maxSeconds + 1)], signal: withTimeLimit(signal, limits.timeoutSeconds, what) };
+  return {
+    duration: ['-t', String(limits.maxSeconds + 1)],
+    signal: withTimeLimit(signal, limits.timeoutSeconds, what),
+  };
 }
 
 /**
@@ -55,9 +62,35 @@ function capped(limits: DecodeLimits | undefined, signal: AbortSignal, what: str
  * measure its length, up to a second past `limits.maxSeconds`. Audio ffmpeg cannot read, with no audio stream,
  * no samples or only silence is EngineError 'bad_request'; an ffmpeg that does not run is 'offline'.
  */
-export async function probeAudio(ffmpeg: string, path: string, callSignal: AbortSignal, limits?: DecodeLimits): Promise<ProbedAudio> {
+export async function probeAudio(
+  ffmpeg: string,
+  path: string,
+  callSignal: AbortSignal,
+  limits?: DecodeLimits,
+): Promise<ProbedAudio> {
   const { duration, signal } = capped(limits, callSignal, 'Decoding the audio');
-  const args = ['-nostdin', '-hide_banner', '-nostats', '-v', 'info', '-i', path, '-map', '0:a:0', '-vn', '-ac', '1', '-ar', String(SAMPLE_RATE), ...duration, '-f', 's16le', '-acodec', 'pcm_s16le', 'pipe:1'];
+  const args = [
+    '-nostdin',
+    '-hide_banner',
+    '-nostats',
+    '-v',
+    'info',
+    '-i',
+    path,
+    '-map',
+    '0:a:0',
+    '-vn',
+    '-ac',
+    '1',
+    '-ar',
+    String(SAMPLE_RATE),
+    ...duration,
+    '-f',
+    's16le',
+    '-acodec',
+    'pcm_s16le',
+    'pipe:1',
+  ];
   const running = startProcess(ffmpeg, args, signal);
   running.child.stdin.end();
   let bytes = 0;
@@ -71,16 +104,23 @@ export async function probeAudio(ffmpeg: string, path: string, callSignal: Abort
       peak = Math.max(peak, Math.abs(Buffer.from([odd, chunk[0]!]).readInt16LE(0)));
       offset = 1;
     }
-    if (peak < SILENCE_PEAK) for (; offset + 1 < chunk.length; offset += 2) peak = Math.max(peak, Math.abs(chunk.readInt16LE(offset)));
+    if (peak < SILENCE_PEAK)
+      for (; offset + 1 < chunk.length; offset += 2)
+        peak = Math.max(peak, Math.abs(chunk.readInt16LE(offset)));
     bytes += chunk.length;
-    odd = (bytes % 2 === 1) ? chunk[chunk.length - 1] : undefined;
+    odd = bytes % 2 === 1 ? chunk[chunk.length - 1] : undefined;
   }
   const code = await running.exit.catch((error: unknown) => {
-    throw new EngineError('offline', `cannot run '${ffmpeg}' to measure the audio: ${String(error)}; install it with: apt-get install -y ffmpeg`, { cause: error });
+    throw new EngineError(
+      'offline',
+      `cannot run '${ffmpeg}' to measure the audio: ${String(error)}; install it with: apt-get install -y ffmpeg`,
+      { cause: error },
+    );
   });
   signal.throwIfAborted();
   const stderr = running.stderr();
-  if (code !== 0) throw new EngineError('bad_request', `The audio could not be decoded: ${lastLine(stderr)}`);
+  if (code !== 0)
+    throw new EngineError('bad_request', `The audio could not be decoded: ${lastLine(stderr)}`);
   if (bytes < 2) throw new EngineError('bad_request', 'The audio is empty.');
   if (peak < SILENCE_PEAK) throw new EngineError('bad_request', 'The audio is silent.');
   const container = /^Input #0, (.+), from /m.exec(stderr)?.[1] ?? '';
@@ -88,13 +128,48 @@ export async function probeAudio(ffmpeg: string, path: string, callSignal: Abort
 }
 
 /** The audio at `path` as 16 kHz mono FLAC (what every Whisper model hears anyway), for containers upstreams do not take. */
-export async function flacOf(ffmpeg: string, path: string, output: string, callSignal: AbortSignal, limits?: DecodeLimits): Promise<Buffer> {
+export async function flacOf(
+  ffmpeg: string,
+  path: string,
+  output: string,
+  callSignal: AbortSignal,
+  limits?: DecodeLimits,
+): Promise<Buffer> {
   const { duration, signal } = capped(limits, callSignal, 'Converting the audio');
-  const running = startProcess(ffmpeg, ['-nostdin', '-hide_banner', '-v', 'error', '-i', path, '-map', '0:a:0', '-vn', '-ac', '1', '-ar', String(SAMPLE_RATE), ...duration, '-c:a', 'flac', '-f', 'flac', '-y', output], signal);
+  const running = startProcess(
+    ffmpeg,
+    [
+      '-nostdin',
+      '-hide_banner',
+      '-v',
+      'error',
+      '-i',
+      path,
+      '-map',
+      '0:a:0',
+      '-vn',
+      '-ac',
+      '1',
+      '-ar',
+      String(SAMPLE_RATE),
+      ...duration,
+      '-c:a',
+      'flac',
+      '-f',
+      'flac',
+      '-y',
+      output,
+    ],
+    signal,
+  );
   running.child.stdin.end();
   running.child.stdout.resume();
   const code = await running.exit;
   signal.throwIfAborted();
-  if (code !== 0) throw new EngineError('bad_request', `The audio could not be converted: ${lastLine(running.stderr())}`);
+  if (code !== 0)
+    throw new EngineError(
+      'bad_request',
+      `The audio could not be converted: ${lastLine(running.stderr())}`,
+    );
   return readFile(output);
 }

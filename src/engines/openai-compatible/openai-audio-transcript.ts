@@ -11,7 +11,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function timedOf(value: unknown): (Timed & Record<string, unknown>) | undefined {
-  if (!isRecord(value) || typeof value.start !== 'number' || typeof value.end !== 'number') return undefined;
+  if (!isRecord(value) || typeof value.start !== 'number' || typeof value.end !== 'number')
+    return undefined;
   return { ...value, start: value.start, end: value.end };
 }
 
@@ -22,7 +23,12 @@ function timedOf(value: unknown): (Timed & Record<string, unknown>) | undefined 
  */
 function wordsOf(body: Record<string, unknown>, segments: unknown[]): Word[] {
   const top = Array.isArray(body.words) ? body.words : [];
-  const pieces = top.length > 0 ? top : segments.flatMap((segment) => (isRecord(segment) && Array.isArray(segment.words) ? segment.words : []));
+  const pieces =
+    top.length > 0
+      ? top
+      : segments.flatMap((segment) =>
+          isRecord(segment) && Array.isArray(segment.words) ? segment.words : [],
+        );
   const words: Word[] = [];
   for (const piece of pieces) {
     const timed = timedOf(piece);
@@ -45,8 +51,13 @@ function wordsOf(body: Record<string, unknown>, segments: unknown[]): Word[] {
 function clamped<T extends Timed>(items: T[], duration: number): T[] {
   const latest = Math.max(0, ...items.map((item) => item.end));
   const scale = latest > duration + 1 && latest / 1e9 <= duration + 1 ? 1e-9 : 1;
-  const within = (seconds: number): number => Math.round(Math.min(duration, Math.max(0, seconds * scale)) * 1000) / 1000;
-  return items.map((item) => ({ ...item, start: within(item.start), end: Math.max(within(item.start), within(item.end)) }));
+  const within = (seconds: number): number =>
+    Math.round(Math.min(duration, Math.max(0, seconds * scale)) * 1000) / 1000;
+  return items.map((item) => ({
+    ...item,
+    start: within(item.start),
+    end: Math.max(within(item.start), within(item.end)),
+  }));
 }
 
 /**
@@ -55,10 +66,19 @@ function clamped<T extends Timed>(items: T[], duration: number): T[] {
  * the one billed. An answer with no words is 'bad_request' (the audio held no speech); a 2xx that
  * carries only an error (whisper.cpp's server answers its failures with 200 {"error": …}) is 'failed'.
  */
-export function transcriptOf(body: unknown, duration: number, timestamps: boolean, label: string): TranscriptionResult {
+export function transcriptOf(
+  body: unknown,
+  duration: number,
+  timestamps: boolean,
+  label: string,
+): TranscriptionResult {
   if (typeof body === 'string') body = { text: body };
   if (!isRecord(body) || typeof body.text !== 'string') {
-    throw new EngineError('failed', `upstream ${label} answered without a transcript: ${upstreamMessage(body) || JSON.stringify(body).slice(0, 200)}`, { status: 502, retryable: false });
+    throw new EngineError(
+      'failed',
+      `upstream ${label} answered without a transcript: ${upstreamMessage(body) || JSON.stringify(body).slice(0, 200)}`,
+      { status: 502, retryable: false },
+    );
   }
   const text = body.text.trim().replace(/\s+/g, ' ');
   if (text === '') throw new EngineError('bad_request', 'No speech was recognised in the audio.');
@@ -66,7 +86,9 @@ export function transcriptOf(body: unknown, duration: number, timestamps: boolea
   const rawSegments = Array.isArray(body.segments) ? body.segments : [];
   const segments: Segment[] = rawSegments.flatMap((segment) => {
     const timed = timedOf(segment);
-    return timed !== undefined && typeof timed.text === 'string' && timed.text.trim() !== '' ? [{ text: timed.text.trim(), start: timed.start, end: timed.end }] : [];
+    return timed !== undefined && typeof timed.text === 'string' && timed.text.trim() !== ''
+      ? [{ text: timed.text.trim(), start: timed.start, end: timed.end }]
+      : [];
   });
   const result: TranscriptionResult = { text, duration };
   const words = wordsOf(body, rawSegments);

@@ -16,7 +16,11 @@ const fastApiError = z.object({ detail: z.object({ message: z.string() }) });
  */
 export function audioUpstreamError(status: number, body: unknown, label: string): EngineError {
   const wrapped = fieldsOf(fastApiError, body);
-  return upstreamError(status, wrapped === undefined ? body : { message: wrapped.detail.message }, label);
+  return upstreamError(
+    status,
+    wrapped === undefined ? body : { message: wrapped.detail.message },
+    label,
+  );
 }
 
 /**
@@ -24,7 +28,17 @@ export function audioUpstreamError(status: number, body: unknown, label: string)
  * unread (speech streams it through). A refused connection, 429, 503 or other 5xx moves on to the next
  * endpoint (nothing has reached the client yet); a 4xx, a timeout or the client's abort ends it.
  */
-export async function postAudio(pool: UpstreamPool, path: string, body: UpstreamBody, accept: string, call: EngineCall): Promise<{ response: Dispatcher.ResponseData; endpoint: UpstreamEndpoint }> {
-  const { answer, endpoint } = await requestWithFailover(pool, { kind: 'openai-compatible', path, body, accept, failure: audioUpstreamError, read: unread }, call);
+export async function postAudio(
+  pool: UpstreamPool,
+  path: string,
+  body: UpstreamBody,
+  accept: string,
+  call: EngineCall,
+): Promise<{ response: Dispatcher.ResponseData; endpoint: UpstreamEndpoint }> {
+  const { answer, endpoint } = await requestWithFailover(
+    pool,
+    { kind: 'openai-compatible', path, body, accept, failure: audioUpstreamError, read: unread },
+    call,
+  );
   return { response: answer, endpoint };
 }

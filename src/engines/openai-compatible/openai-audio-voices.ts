@@ -7,14 +7,28 @@ import type { UpstreamPool } from '../upstream/upstream-pool.ts';
  * these plus verse, marin and cedar, which only gpt-4o-mini-tts speaks): what an upstream without a voice
  * list (OpenAI itself, openedai-speech) is taken to offer.
  */
-export const OPENAI_VOICES: readonly string[] = ['alloy', 'ash', 'ballad', 'coral', 'echo', 'fable', 'nova', 'onyx', 'sage', 'shimmer'];
+export const OPENAI_VOICES: readonly string[] = [
+  'alloy',
+  'ash',
+  'ballad',
+  'coral',
+  'echo',
+  'fable',
+  'nova',
+  'onyx',
+  'sage',
+  'shimmer',
+];
 
 /** After a failed discovery (upstream down, 5xx), the next try waits this long. */
 const RETRY_MS = 30_000;
 const DISCOVERY_TIMEOUT_MS = 5000;
 
 /** A voice by name, or an object with its `id`; anything else is no voice. */
-const voiceName = z.union([z.string(), z.object({ id: z.string() }).transform((voice) => voice.id)]).optional().catch(undefined);
+const voiceName = z
+  .union([z.string(), z.object({ id: z.string() }).transform((voice) => voice.id)])
+  .optional()
+  .catch(undefined);
 const voiceList = z.object({ voices: z.array(voiceName) });
 
 /**
@@ -22,7 +36,9 @@ const voiceList = z.object({ voices: z.array(voiceName) });
  * (or with ?legacy=true) `{"voices": ["af_heart", …]}` (api/src/routers/openai_compatible.py, list_voices).
  */
 export function voicesOf(body: unknown): string[] | undefined {
-  const names = fieldsOf(voiceList, body)?.voices.filter((name): name is string => name !== undefined && name !== '');
+  const names = fieldsOf(voiceList, body)?.voices.filter(
+    (name): name is string => name !== undefined && name !== '',
+  );
   return names !== undefined && names.length > 0 ? [...new Set(names)] : undefined;
 }
 
@@ -39,7 +55,10 @@ export class UpstreamVoices {
   private nextTry = 0;
   private pending: Promise<void> | undefined;
 
-  constructor(private readonly pool: UpstreamPool, private readonly configured: readonly string[] | undefined) {
+  constructor(
+    private readonly pool: UpstreamPool,
+    private readonly configured: readonly string[] | undefined,
+  ) {
     this.settled = configured !== undefined;
   }
 
@@ -62,16 +81,17 @@ export class UpstreamVoices {
     for (const endpoint of this.pool.order()) {
       try {
         const response = await endpoint.pool.request({
-          method: 'GET', path: `${endpoint.basePath}/audio/voices`, headers: { accept: 'application/json', ...endpoint.authorization }, signal: AbortSignal.timeout(DISCOVERY_TIMEOUT_MS),
+          method: 'GET',
+          path: `${endpoint.basePath}/audio/voices`,
+          headers: { accept: 'application/json', ...endpoint.authorization },
+          signal: AbortSignal.timeout(DISCOVERY_TIMEOUT_MS),
         });
         const body = await readAnswer(response);
         if (response.statusCode >= 500) continue;
         this.settled = true;
         if (response.statusCode < 300) this.discovered = voicesOf(body);
         return;
-      } catch {
-        continue;
-      }
+      } catch {}
     }
     this.nextTry = Date.now() + RETRY_MS;
   }

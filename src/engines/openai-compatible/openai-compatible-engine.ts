@@ -1,20 +1,38 @@
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import type { OpenAiCompatibleEngineConfig } from '../../config.ts';
-import type { EngineCall, EngineChatEvent, EngineChatRequest, EngineEmbedRequest, EngineEmbedResult, EngineLoad, EngineUsage, TextEngine } from '../engine.ts';
+import type {
+  EngineCall,
+  EngineChatEvent,
+  EngineChatRequest,
+  EngineEmbedRequest,
+  EngineEmbedResult,
+  EngineLoad,
+  EngineUsage,
+  TextEngine,
+} from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
 import { brokenAnswer } from '../upstream/network-error.ts';
 import { fieldsOf, jsonBody, readAnswer } from '../upstream/upstream-answer.ts';
 import { upstreamError, upstreamMessage } from '../upstream/upstream-errors.ts';
 import { requestWithFailover, unread } from '../upstream/request-with-failover.ts';
 import { UpstreamPool, type UpstreamEndpoint } from '../upstream/upstream-pool.ts';
-import { eventsOf, UpstreamChatStream, usageOf, type UpstreamCompletion } from './upstream-events.ts';
+import { eventsOf, UpstreamChatStream, usageOf } from './upstream-events.ts';
 import { completionOf } from './upstream-completion.ts';
 import { upstreamChatBody } from './upstream-request.ts';
 
 /** OpenAI's CreateEmbeddingResponse: the fields read (an item is checked on its own, so a bad one is named). */
-const embeddingsAnswer = z.object({ data: z.array(z.unknown()).optional().catch(undefined), usage: z.object({ prompt_tokens: z.number().optional().catch(undefined) }).optional().catch(undefined) });
-const embeddingItem = z.object({ index: z.number().int().nonnegative().optional().catch(undefined), embedding: z.array(z.number()) });
+const embeddingsAnswer = z.object({
+  data: z.array(z.unknown()).optional().catch(undefined),
+  usage: z
+    .object({ prompt_tokens: z.number().optional().catch(undefined) })
+    .optional()
+    .catch(undefined),
+});
+const embeddingItem = z.object({
+  index: z.number().int().nonnegative().optional().catch(undefined),
+  embedding: z.array(z.number()),
+});
 
 /** A rough token count (4 bytes a token) for upstreams that report no usage; TODO(#4): their tokenizers. */
 export function estimateTokens(text: string): number {
@@ -37,28 +55,58 @@ export class OpenAiCompatibleEngine implements TextEngine {
   }
 
   /** POSTs to the first endpoint that takes the request (upstream/request-with-failover.ts); the answer's body unread. */
-  private post(path: string, body: unknown, call: EngineCall): Promise<{ answer: Dispatcher.ResponseData; endpoint: UpstreamEndpoint }> {
-    return requestWithFailover(this.pool, { kind: this.kind, path, body: jsonBody(body), accept: 'application/json, text/event-stream', failure: upstreamError, read: unread }, call);
+  private post(
+    path: string,
+    body: unknown,
+    call: EngineCall,
+  ): Promise<{ answer: Dispatcher.ResponseData; endpoint: UpstreamEndpoint }> {
+    return requestWithFailover(
+      this.pool,
+      {
+        kind: this.kind,
+        path,
+        body: jsonBody(body),
+        accept: 'application/json, text/event-stream',
+        failure: upstreamError,
+        read: unread,
+      },
+      call,
+    );
   }
 
   async *streamChat(request: EngineChatRequest, call: EngineCall): AsyncGenerator<EngineChatEvent> {
-    const { answer: response, endpoint } = await this.post('/chat/completions', upstreamChatBody(request, request.stream, this.config.disableThinking), call);
+    const { answer: response, endpoint } = await this.post(
+      '/chat/completions',
+      upstreamChatBody(request, request.stream, this.config.disableThinking),
+      call,
+    );
     let usage: EngineUsage | undefined;
     // A running estimate, replaced by the upstream's own figures when they arrive.
-    const running: EngineUsage = { promptTokens: estimateTokens(JSON.stringify(request.messages)), completionTokens: 0 };
+    const running: EngineUsage = {
+      promptTokens: estimateTokens(JSON.stringify(request.messages)),
+      completionTokens: 0,
+    };
     call.usage = running;
     const stream = new UpstreamChatStream(running, upstreamMessage);
     try {
       if (!request.stream) {
         const answer = await readAnswer(response);
         const body = completionOf(answer);
-        if (body === undefined) throw new EngineError('failed', `upstream sent an unexpected body: ${upstreamMessage(answer)}`);
+        if (body === undefined)
+          throw new EngineError(
+            'failed',
+            `upstream sent an unexpected body: ${upstreamMessage(answer)}`,
+          );
         yield* stream.track(eventsOf(body));
         if (body.usage) usage = usageOf(body.usage);
       } else {
         // An HTML error page, a JSON body or bytes of anything else under a 200 is a failing upstream, not an empty answer.
         const type = String(response.headers['content-type'] ?? '');
-        if (!type.startsWith('text/event-stream')) throw new EngineError('failed', `upstream answered a stream with content-type ${type === '' ? '(none)' : type.slice(0, 100)}`);
+        if (!type.startsWith('text/event-stream'))
+          throw new EngineError(
+            'failed',
+            `upstream answered a stream with content-type ${type === '' ? '(none)' : type.slice(0, 100)}`,
+          );
         // Read to the end of the body even after [DONE]: leaving early makes undici build an AbortError (and its stack) per stream.
         // Every event of a body piece is decoded at once (upstream-events.ts), without a generator per SSE event.
         const body: AsyncIterable<Uint8Array> = response.body;
@@ -82,18 +130,32 @@ export class OpenAiCompatibleEngine implements TextEngine {
   }
 
   async embed(request: EngineEmbedRequest, call: EngineCall): Promise<EngineEmbedResult> {
-    const body: Record<string, unknown> = { model: request.model, input: request.input, encoding_format: 'float' };
+    const body: Record<string, unknown> = {
+      model: request.model,
+      input: request.input,
+      encoding_format: 'float',
+    };
     if (request.dimensions !== undefined) body.dimensions = request.dimensions;
     const { answer: response } = await this.post('/embeddings', body, call);
     const result = fieldsOf(embeddingsAnswer, await readAnswer(response)) ?? {};
     const vectors: number[][] = [];
     for (const [position, data] of (result.data ?? []).entries()) {
       const item = fieldsOf(embeddingItem, data);
-      if (item === undefined) throw new EngineError('failed', 'upstream sent an embedding that is not a list of numbers');
+      if (item === undefined)
+        throw new EngineError('failed', 'upstream sent an embedding that is not a list of numbers');
       vectors[item.index ?? position] = item.embedding;
     }
-    if (vectors.length !== request.input.length || vectors.includes(undefined as never)) throw new EngineError('failed', `upstream returned ${vectors.length} embeddings for ${request.input.length} inputs`);
-    return { vectors, promptTokens: result.usage?.prompt_tokens ?? request.input.reduce((sum, text) => sum + estimateTokens(text), 0) };
+    if (vectors.length !== request.input.length || vectors.includes(undefined as never))
+      throw new EngineError(
+        'failed',
+        `upstream returned ${vectors.length} embeddings for ${request.input.length} inputs`,
+      );
+    return {
+      vectors,
+      promptTokens:
+        result.usage?.prompt_tokens ??
+        request.input.reduce((sum, text) => sum + estimateTokens(text), 0),
+    };
   }
 
   /** GET <endpoint>/models on every endpoint: the OpenAI-compatible call every such server answers. */
@@ -104,7 +166,6 @@ export class OpenAiCompatibleEngine implements TextEngine {
   load(): EngineLoad {
     return this.pool.load();
   }
-
 
   async countTokens(_model: string, text: string): Promise<number> {
     return estimateTokens(text);

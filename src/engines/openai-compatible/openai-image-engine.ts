@@ -1,5 +1,11 @@
 import type { OpenAiCompatibleEngineConfig } from '../../config.ts';
-import type { EngineCall, GeneratedImages, ImageEditRequest, ImageEngine, ImageGenerateRequest } from '../engine.ts';
+import type {
+  EngineCall,
+  GeneratedImages,
+  ImageEditRequest,
+  ImageEngine,
+  ImageGenerateRequest,
+} from '../engine.ts';
 import { editForm, generationBody, localEditBody, sizeFor } from './openai-image-request.ts';
 import { imagesOf } from './openai-image-response.ts';
 import { postToUpstream } from './openai-image-upstream.ts';
@@ -25,7 +31,12 @@ export class OpenAiImageEngine implements ImageEngine {
 
   async generate(request: ImageGenerateRequest, call: EngineCall): Promise<GeneratedImages> {
     const size = sizeFor(request.width, request.height, this.config.imageSizes);
-    const answer = await postToUpstream(this.pool, '/images/generations', generationBody(request, this.config.imageApi, size), call);
+    const answer = await postToUpstream(
+      this.pool,
+      '/images/generations',
+      generationBody(request, this.config.imageApi, size),
+      call,
+    );
     const images = await imagesOf(answer, call, this.config.timeoutMs);
     // Only LocalAI is sent the seed; OpenAI's images API takes none.
     return this.config.imageApi === 'localai' ? { images, seed: request.seed } : { images };
@@ -33,9 +44,10 @@ export class OpenAiImageEngine implements ImageEngine {
 
   async edit(request: ImageEditRequest, call: EngineCall): Promise<GeneratedImages> {
     const size = sizeFor(request.width, request.height, this.config.imageSizes);
-    const answer = this.config.imageApi === 'localai'
-      ? await postToUpstream(this.pool, '/images/generations', localEditBody(request, size), call)
-      : await postToUpstream(this.pool, '/images/edits', editForm(request, size), call);
+    const answer =
+      this.config.imageApi === 'localai'
+        ? await postToUpstream(this.pool, '/images/generations', localEditBody(request, size), call)
+        : await postToUpstream(this.pool, '/images/edits', editForm(request, size), call);
     const images = await imagesOf(answer, call, this.config.timeoutMs);
     return this.config.imageApi === 'localai' ? { images, seed: request.seed } : { images };
   }

@@ -27,7 +27,7 @@ export function sizeFor(width: number, height: number, accepted?: readonly strin
   if (accepted === undefined) return `${width}x${height}`;
   const distance = (size: string): [number, number] => {
     const [w = 1, h = 1] = size.split('x').map(Number);
-    return [Math.abs(Math.log((w / h) / (width / height))), Math.abs(w * h - width * height)];
+    return [Math.abs(Math.log(w / h / (width / height))), Math.abs(w * h - width * height)];
   };
   return [...accepted].sort((a, b) => {
     const [aspectA, areaA] = distance(a);
@@ -36,7 +36,12 @@ export function sizeFor(width: number, height: number, accepted?: readonly strin
   })[0]!;
 }
 
-function common(model: string, prompt: string, size: string, quality: string | undefined): Record<string, unknown> {
+function common(
+  model: string,
+  prompt: string,
+  size: string,
+  quality: string | undefined,
+): Record<string, unknown> {
   const body: Record<string, unknown> = { model, prompt, size };
   if (takesResponseFormat(model)) body.response_format = 'b64_json';
   if (quality !== undefined) body.quality = quality;
@@ -44,10 +49,26 @@ function common(model: string, prompt: string, size: string, quality: string | u
 }
 
 /** POST /images/generations. */
-export function generationBody(request: ImageGenerateRequest, dialect: 'openai' | 'localai', size: string): UpstreamBody {
-  if (dialect === 'openai') return jsonBody({ ...common(request.model, request.prompt, size, request.quality), n: request.count });
-  const prompt = request.negativePrompt === undefined || request.negativePrompt === '' ? request.prompt : `${request.prompt}|${request.negativePrompt}`;
-  return jsonBody({ ...common(request.model, prompt, size, request.quality), n: request.count, seed: request.seed, step: request.steps });
+export function generationBody(
+  request: ImageGenerateRequest,
+  dialect: 'openai' | 'localai',
+  size: string,
+): UpstreamBody {
+  if (dialect === 'openai')
+    return jsonBody({
+      ...common(request.model, request.prompt, size, request.quality),
+      n: request.count,
+    });
+  const prompt =
+    request.negativePrompt === undefined || request.negativePrompt === ''
+      ? request.prompt
+      : `${request.prompt}|${request.negativePrompt}`;
+  return jsonBody({
+    ...common(request.model, prompt, size, request.quality),
+    n: request.count,
+    seed: request.seed,
+    step: request.steps,
+  });
 }
 
 /**
@@ -56,17 +77,25 @@ export function generationBody(request: ImageGenerateRequest, dialect: 'openai' 
  * the form openai-node sends for an array, node_modules/openai/internal/uploads.js).
  */
 export function editForm(request: ImageEditRequest, size: string): UpstreamBody {
-  const fields: [string, FormValue][] = Object.entries(common(request.model, request.prompt, size, request.quality)).map(([name, value]) => [name, String(value)]);
+  const fields: [string, FormValue][] = Object.entries(
+    common(request.model, request.prompt, size, request.quality),
+  ).map(([name, value]) => [name, String(value)]);
   fields.push(['n', '1']);
   const name = request.images.length === 1 ? 'image' : 'image[]';
-  for (const [index, image] of request.images.entries()) fields.push([name, imageFileOf(image, index)]);
+  for (const [index, image] of request.images.entries())
+    fields.push([name, imageFileOf(image, index)]);
   return multipartForm(fields);
 }
 
 /** An edit for the `localai` dialect: img2img on POST /images/generations, the first image in `file`, the rest in `ref_images`. */
 export function localEditBody(request: ImageEditRequest, size: string): UpstreamBody {
   const [first, ...rest] = request.images.map((image) => image.toString('base64'));
-  const body: Record<string, unknown> = { ...common(request.model, request.prompt, size, request.quality), n: 1, seed: request.seed, file: first };
+  const body: Record<string, unknown> = {
+    ...common(request.model, request.prompt, size, request.quality),
+    n: 1,
+    seed: request.seed,
+    file: first,
+  };
   if (rest.length > 0) body.ref_images = rest;
   return jsonBody(body);
 }

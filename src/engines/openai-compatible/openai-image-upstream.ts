@@ -22,7 +22,11 @@ export interface UpstreamAnswer {
 export function imageUpstreamError(status: number, body: unknown, label: string): EngineError {
   const code = errorCodeOf(body);
   if ((status === 400 || status === 422) && code !== undefined && CONTENT_POLICY_CODES.has(code)) {
-    return new EngineError('content_policy', `upstream ${label} refused the request (${code}): ${upstreamMessage(body)}`, { status, retryable: false });
+    return new EngineError(
+      'content_policy',
+      `upstream ${label} refused the request (${code}): ${upstreamMessage(body)}`,
+      { status, retryable: false },
+    );
   }
   return upstreamError(status, body, label);
 }
@@ -33,7 +37,23 @@ export function imageUpstreamError(status: number, body: unknown, label: string)
  * endpoint (an image request has sent nothing to the client yet), and so does an answer that breaks off;
  * a 4xx, a timeout or the client's abort ends it.
  */
-export async function postToUpstream(pool: UpstreamPool, path: string, body: UpstreamBody, call: EngineCall): Promise<UpstreamAnswer> {
-  const { answer, endpoint } = await requestWithFailover(pool, { kind: 'openai-compatible', path, body, accept: 'application/json', failure: imageUpstreamError, read: readAnswer }, call);
+export async function postToUpstream(
+  pool: UpstreamPool,
+  path: string,
+  body: UpstreamBody,
+  call: EngineCall,
+): Promise<UpstreamAnswer> {
+  const { answer, endpoint } = await requestWithFailover(
+    pool,
+    {
+      kind: 'openai-compatible',
+      path,
+      body,
+      accept: 'application/json',
+      failure: imageUpstreamError,
+      read: readAnswer,
+    },
+    call,
+  );
   return { body: answer, endpoint };
 }

@@ -1,6 +1,12 @@
 import type { Dispatcher } from 'undici';
 import type { ModelConfig, OpenAiCompatibleEngineConfig } from '../../config.ts';
-import type { AudioFormat, EngineCall, SpeechEngine, SpeechRequest, SpeechResult } from '../engine.ts';
+import type {
+  AudioFormat,
+  EngineCall,
+  SpeechEngine,
+  SpeechRequest,
+  SpeechResult,
+} from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
 import { AUDIO_FORMATS, CONTENT_TYPES } from '../media/audio-encoding.ts';
 import { brokenAnswer } from '../upstream/network-error.ts';
@@ -14,7 +20,11 @@ import { UpstreamPool } from '../upstream/upstream-pool.ts';
 const NOT_AUDIO = /^(application\/json|text\/)/i;
 
 /** The upstream's audio as it arrives; an empty body or a broken stream is an EngineError, and leaving early frees the connection. */
-async function* relay(response: Dispatcher.ResponseData, label: string, call: EngineCall): AsyncGenerator<Buffer> {
+async function* relay(
+  response: Dispatcher.ResponseData,
+  label: string,
+  call: EngineCall,
+): AsyncGenerator<Buffer> {
   let bytes = 0;
   try {
     for await (const chunk of response.body) {
@@ -27,7 +37,11 @@ async function* relay(response: Dispatcher.ResponseData, label: string, call: En
   } finally {
     if (!response.body.destroyed) response.body.destroy();
   }
-  if (bytes === 0) throw new EngineError('failed', `upstream ${label} answered without audio`, { status: 502, retryable: false });
+  if (bytes === 0)
+    throw new EngineError('failed', `upstream ${label} answered without audio`, {
+      status: 502,
+      retryable: false,
+    });
 }
 
 /**
@@ -41,7 +55,11 @@ class OpenAiSpeechEngine implements SpeechEngine {
   readonly kind = 'openai-compatible';
   readonly modality = 'speech';
 
-  constructor(private readonly pool: UpstreamPool, private readonly offeredVoices: UpstreamVoices, private readonly offeredFormats: readonly AudioFormat[]) {}
+  constructor(
+    private readonly pool: UpstreamPool,
+    private readonly offeredVoices: UpstreamVoices,
+    private readonly offeredFormats: readonly AudioFormat[],
+  ) {}
 
   voices(): readonly string[] {
     return this.offeredVoices.list();
@@ -52,14 +70,33 @@ class OpenAiSpeechEngine implements SpeechEngine {
   }
 
   async synthesize(request: SpeechRequest, call: EngineCall): Promise<SpeechResult> {
-    const payload = JSON.stringify({ model: request.model, input: request.input, voice: request.voice, response_format: request.format, speed: request.speed });
-    const { response, endpoint } = await postAudio(this.pool, '/audio/speech', { payload, contentType: 'application/json' }, 'audio/*, application/octet-stream', call);
+    const payload = JSON.stringify({
+      model: request.model,
+      input: request.input,
+      voice: request.voice,
+      response_format: request.format,
+      speed: request.speed,
+    });
+    const { response, endpoint } = await postAudio(
+      this.pool,
+      '/audio/speech',
+      { payload, contentType: 'application/json' },
+      'audio/*, application/octet-stream',
+      call,
+    );
     const type = response.headers['content-type'];
     if (typeof type === 'string' && NOT_AUDIO.test(type)) {
       const answer = await readAnswer(response).catch(() => '');
-      throw new EngineError('failed', `upstream ${endpoint.label} answered ${type} instead of audio: ${upstreamMessage(answer)}`, { status: 502, retryable: false });
+      throw new EngineError(
+        'failed',
+        `upstream ${endpoint.label} answered ${type} instead of audio: ${upstreamMessage(answer)}`,
+        { status: 502, retryable: false },
+      );
     }
-    return { audio: relay(response, endpoint.label, call), contentType: CONTENT_TYPES[request.format] };
+    return {
+      audio: relay(response, endpoint.label, call),
+      contentType: CONTENT_TYPES[request.format],
+    };
   }
 
   async checkHealth(signal: AbortSignal): Promise<{ healthy: boolean; detail: string }> {
@@ -74,7 +111,10 @@ class OpenAiSpeechEngine implements SpeechEngine {
 }
 
 /** The engine of one tts model; asks the upstream for its voices first (unless the model lists them). Never throws for an upstream that is down. */
-export async function createOpenAiSpeechEngine(config: OpenAiCompatibleEngineConfig, model: Pick<ModelConfig, 'voices' | 'supportedFormats'>): Promise<SpeechEngine> {
+export async function createOpenAiSpeechEngine(
+  config: OpenAiCompatibleEngineConfig,
+  model: Pick<ModelConfig, 'voices' | 'supportedFormats'>,
+): Promise<SpeechEngine> {
   const pool = new UpstreamPool(config);
   const voices = new UpstreamVoices(pool, model.voices);
   await voices.discover();

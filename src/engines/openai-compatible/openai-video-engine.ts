@@ -4,13 +4,25 @@ import { EngineError } from '../engine-error.ts';
 import { videoCreateForm } from './openai-video-form.ts';
 import { SORA_SECONDS, SORA_SIZES, videoSecondsOf, videoSizeOf } from './openai-video-request.ts';
 import { UpstreamPool, type UpstreamEndpoint } from '../upstream/upstream-pool.ts';
-import { createOnUpstream, isModerationCode, readVideo, requestVideoApi } from './openai-video-upstream.ts';
+import {
+  createOnUpstream,
+  isModerationCode,
+  readVideo,
+  requestVideoApi,
+} from './openai-video-upstream.ts';
 
 /** What a Venice request becomes on a `/videos` server (documented in openai-video-request.ts and -form.ts). */
-export function videoSettingsOf(job: JobSubmission, constraints: ModelConfig['videoConstraints'], config: OpenAiCompatibleEngineConfig): { seconds: number | undefined; width: number; height: number } {
+export function videoSettingsOf(
+  job: JobSubmission,
+  constraints: ModelConfig['videoConstraints'],
+  config: OpenAiCompatibleEngineConfig,
+): { seconds: number | undefined; width: number; height: number } {
   const { duration, aspect_ratio: aspectRatio, resolution } = job.request;
   const size = videoSizeOf(aspectRatio, resolution, constraints, config.videoSizes ?? SORA_SIZES);
-  return { seconds: videoSecondsOf(duration, constraints, config.videoSeconds ?? SORA_SECONDS), ...size };
+  return {
+    seconds: videoSecondsOf(duration, constraints, config.videoSeconds ?? SORA_SECONDS),
+    ...size,
+  };
 }
 
 /**
@@ -26,15 +38,24 @@ export class OpenAiVideoEngine implements JobEngine {
   readonly modality = 'job';
   private readonly pool: UpstreamPool;
 
-  constructor(private readonly config: OpenAiCompatibleEngineConfig, private readonly constraints: ModelConfig['videoConstraints']) {
+  constructor(
+    private readonly config: OpenAiCompatibleEngineConfig,
+    private readonly constraints: ModelConfig['videoConstraints'],
+  ) {
     this.pool = new UpstreamPool(config);
   }
 
   async submit(job: JobSubmission, call: EngineCall): Promise<{ engineJobId: string }> {
-    if (job.kind !== 'video') throw new EngineError('bad_request', 'an OpenAI-compatible upstream runs video jobs only', { retryable: false });
+    if (job.kind !== 'video')
+      throw new EngineError('bad_request', 'an OpenAI-compatible upstream runs video jobs only', {
+        retryable: false,
+      });
     const body = await videoCreateForm(job, videoSettingsOf(job, this.constraints, this.config));
     const { endpoint, video } = await createOnUpstream(this.pool, body, call);
-    if (video.id === '') throw new EngineError('failed', `upstream ${endpoint.label} created a video without an id`, { retryable: false });
+    if (video.id === '')
+      throw new EngineError('failed', `upstream ${endpoint.label} created a video without an id`, {
+        retryable: false,
+      });
     return { engineJobId: `${encodeURIComponent(endpoint.label)}/${encodeURIComponent(video.id)}` };
   }
 
@@ -43,35 +64,63 @@ export class OpenAiVideoEngine implements JobEngine {
     const slash = engineJobId.indexOf('/');
     const label = decodeURIComponent(engineJobId.slice(0, Math.max(0, slash)));
     const videoId = engineJobId.slice(slash + 1);
-    const endpoint = this.pool.endpoints.find((candidate) => candidate.label === label) ?? (this.pool.endpoints.length === 1 ? this.pool.endpoints[0] : undefined);
-    if (slash < 0 || endpoint === undefined) throw new EngineError('failed', `the upstream endpoint ${label} that holds video ${videoId} is no longer configured`, { retryable: false });
+    const endpoint =
+      this.pool.endpoints.find((candidate) => candidate.label === label) ??
+      (this.pool.endpoints.length === 1 ? this.pool.endpoints[0] : undefined);
+    if (slash < 0 || endpoint === undefined)
+      throw new EngineError(
+        'failed',
+        `the upstream endpoint ${label} that holds video ${videoId} is no longer configured`,
+        { retryable: false },
+      );
     return { endpoint, path: `/videos/${videoId}` };
   }
 
   async poll(_job: JobSubmission, engineJobId: string, call: EngineCall): Promise<JobStatus> {
     const { endpoint, path } = this.locate(engineJobId);
-    const video = await readVideo(await requestVideoApi(endpoint, { method: 'GET', path }, call), endpoint.label, call);
+    const video = await readVideo(
+      await requestVideoApi(endpoint, { method: 'GET', path }, call),
+      endpoint.label,
+      call,
+    );
     switch (video.status) {
       case 'queued':
         return { state: 'running', progress: 0 };
       case 'in_progress': {
-        return video.progress === undefined ? { state: 'running' } : { state: 'running', progress: Math.min(100, Math.max(0, video.progress)) / 100 };
+        return video.progress === undefined
+          ? { state: 'running' }
+          : { state: 'running', progress: Math.min(100, Math.max(0, video.progress)) / 100 };
       }
       case 'completed':
         return { state: 'done', media: await this.content(endpoint, path, call) };
       case 'failed': {
         const error = video.error ?? {};
-        const reason = error.message !== undefined && error.message !== '' ? error.message : `The upstream failed the video${error.code === undefined ? '' : ` (${error.code})`}.`;
+        const reason =
+          error.message !== undefined && error.message !== ''
+            ? error.message
+            : `The upstream failed the video${error.code === undefined ? '' : ` (${error.code})`}.`;
         return { state: 'failed', reason, moderation: isModerationCode(error.code) };
       }
       default:
-        throw new EngineError('failed', `upstream ${endpoint.label} reported an unknown video status ${JSON.stringify(video.status)}`, { retryable: false });
+        throw new EngineError(
+          'failed',
+          `upstream ${endpoint.label} reported an unknown video status ${JSON.stringify(video.status)}`,
+          { retryable: false },
+        );
     }
   }
 
   /** GET /videos/{id}/content: the MP4 as it arrives (the SDK's downloadContent asks with Accept: application/binary). */
-  private async content(endpoint: UpstreamEndpoint, path: string, call: EngineCall): Promise<JobMedia> {
-    const response = await requestVideoApi(endpoint, { method: 'GET', path: `${path}/content?variant=video`, accept: 'application/binary' }, call);
+  private async content(
+    endpoint: UpstreamEndpoint,
+    path: string,
+    call: EngineCall,
+  ): Promise<JobMedia> {
+    const response = await requestVideoApi(
+      endpoint,
+      { method: 'GET', path: `${path}/content?variant=video`, accept: 'application/binary' },
+      call,
+    );
     const header = response.headers['content-type'];
     const type = (Array.isArray(header) ? header[0] : header)?.split(';')[0]?.trim() ?? '';
     // The API serves MP4; servers that label it generically (application/octet-stream) still send an MP4.

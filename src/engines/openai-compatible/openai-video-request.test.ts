@@ -5,7 +5,12 @@ import { modelConfigSchema } from '../../config.ts';
 import { SORA_SECONDS, SORA_SIZES, videoSecondsOf, videoSizeOf } from './openai-video-request.ts';
 
 function constraints(extra: Record<string, unknown> = {}) {
-  return modelConfigSchema.parse({ id: 'v', type: 'video', engine: { kind: 'openai-compatible', endpoints: [{ url: 'http://127.0.0.1:1/v1' }] }, videoConstraints: extra }).videoConstraints;
+  return modelConfigSchema.parse({
+    id: 'v',
+    type: 'video',
+    engine: { kind: 'openai-compatible', endpoints: [{ url: 'http://127.0.0.1:1/v1' }] },
+    videoConstraints: extra,
+  }).videoConstraints;
 }
 
 const size = (width: number, height: number) => ({ width, height });
@@ -30,7 +35,10 @@ describe('videoSecondsOf', () => {
   it('a duration not in seconds (auto, absent) means the longest listed one, as the quote; none listed: the upstream default', () => {
     assert.equal(videoSecondsOf('auto', constraints({ durations: ['4s', '8s'] }), SORA_SECONDS), 8);
     assert.equal(videoSecondsOf(undefined, constraints(), SORA_SECONDS), 12);
-    assert.equal(videoSecondsOf(undefined, constraints({ durations: ['auto'] }), SORA_SECONDS), undefined);
+    assert.equal(
+      videoSecondsOf(undefined, constraints({ durations: ['auto'] }), SORA_SECONDS),
+      undefined,
+    );
   });
 });
 
@@ -55,6 +63,14 @@ describe('videoSizeOf', () => {
 
   it('absent or auto: the model’s first listed aspect ratio and resolution, then 16:9 and 720p', () => {
     assert.deepEqual(videoSizeOf(undefined, undefined, constraints(), SORA_SIZES), size(1280, 720));
-    assert.deepEqual(videoSizeOf('auto', undefined, constraints({ aspect_ratios: ['9:16', '16:9'], resolutions: ['1080p'] }), SORA_SIZES), size(1024, 1792));
+    assert.deepEqual(
+      videoSizeOf(
+        'auto',
+        undefined,
+        constraints({ aspect_ratios: ['9:16', '16:9'], resolutions: ['1080p'] }),
+        SORA_SIZES,
+      ),
+      size(1024, 1792),
+    );
   });
 });

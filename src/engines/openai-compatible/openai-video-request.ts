@@ -21,21 +21,29 @@ function secondsIn(duration: string): number | undefined {
  * ("auto", "-1", "1 gen", absent) means the model's longest listed duration, as the quote does
  * (services/jobs/job-pricing.ts); with none listed, undefined: the upstream's default.
  */
-export function videoSecondsOf(duration: unknown, constraints: VideoConstraints, supported: readonly number[]): number | undefined {
+export function videoSecondsOf(
+  duration: unknown,
+  constraints: VideoConstraints,
+  supported: readonly number[],
+): number | undefined {
   const listed = constraints.durations.flatMap((option) => secondsIn(option) ?? []);
-  const wanted = (typeof duration === 'string' ? secondsIn(duration) : undefined) ?? (listed.length === 0 ? undefined : Math.max(...listed));
+  const wanted =
+    (typeof duration === 'string' ? secondsIn(duration) : undefined) ??
+    (listed.length === 0 ? undefined : Math.max(...listed));
   if (wanted === undefined) return undefined;
   let best = supported[0]!;
   for (const candidate of supported) {
     const distance = Math.abs(candidate - wanted);
     const bestDistance = Math.abs(best - wanted);
-    if (distance < bestDistance || (distance === bestDistance && candidate > best)) best = candidate;
+    if (distance < bestDistance || (distance === bestDistance && candidate > best))
+      best = candidate;
   }
   return best;
 }
 
 function ratioOf(aspectRatio: unknown): number | undefined {
-  const match = typeof aspectRatio === 'string' ? /^(\d+(?:\.\d+)?):(\d+(?:\.\d+)?)$/.exec(aspectRatio) : null;
+  const match =
+    typeof aspectRatio === 'string' ? /^(\d+(?:\.\d+)?):(\d+(?:\.\d+)?)$/.exec(aspectRatio) : null;
   if (match === null) return undefined;
   const ratio = Number(match[1]) / Number(match[2]);
   return Number.isFinite(ratio) && ratio > 0 ? ratio : undefined;
@@ -58,12 +66,28 @@ function shortSideOf(resolution: unknown): number | undefined {
  * (within 5 %) are kept and the one whose short side is nearest wins (the larger on a tie, then list order).
  * Sora 2's sizes: 16:9 720p → 1280x720, 9:16 1080p → 1024x1792.
  */
-export function videoSizeOf(aspectRatio: unknown, resolution: unknown, constraints: VideoConstraints, supported: readonly string[]): { width: number; height: number } {
-  const ratio = ratioOf(aspectRatio) ?? constraints.aspect_ratios.map(ratioOf).find((value) => value !== undefined) ?? 16 / 9;
-  const shortSide = shortSideOf(resolution) ?? constraints.resolutions.map(shortSideOf).find((value) => value !== undefined) ?? 720;
+export function videoSizeOf(
+  aspectRatio: unknown,
+  resolution: unknown,
+  constraints: VideoConstraints,
+  supported: readonly string[],
+): { width: number; height: number } {
+  const ratio =
+    ratioOf(aspectRatio) ??
+    constraints.aspect_ratios.map(ratioOf).find((value) => value !== undefined) ??
+    16 / 9;
+  const shortSide =
+    shortSideOf(resolution) ??
+    constraints.resolutions.map(shortSideOf).find((value) => value !== undefined) ??
+    720;
   const sizes = supported.map((size) => {
     const [width, height] = size.split('x').map(Number) as [number, number];
-    return { width, height, error: Math.abs(Math.log(width / height) - Math.log(ratio)), short: Math.min(width, height) };
+    return {
+      width,
+      height,
+      error: Math.abs(Math.log(width / height) - Math.log(ratio)),
+      short: Math.min(width, height),
+    };
   });
   const bestError = Math.min(...sizes.map((size) => size.error));
   const shaped = sizes.filter((size) => size.error <= bestError + RATIO_TOLERANCE);
@@ -71,7 +95,8 @@ export function videoSizeOf(aspectRatio: unknown, resolution: unknown, constrain
   for (const size of shaped) {
     const distance = Math.abs(size.short - shortSide);
     const bestDistance = Math.abs(best.short - shortSide);
-    if (distance < bestDistance || (distance === bestDistance && size.short > best.short)) best = size;
+    if (distance < bestDistance || (distance === bestDistance && size.short > best.short))
+      best = size;
   }
   return { width: best.width, height: best.height };
 }

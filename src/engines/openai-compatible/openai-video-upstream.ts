@@ -13,7 +13,8 @@ import type { UpstreamEndpoint, UpstreamPool } from '../upstream/upstream-pool.t
  * generation was stopped) and `sentinel_block` (POST /videos refused before it started), the images API's
  * `content_policy_violation`, and the words self-hosted servers use for the same (safety, unsafe, filter).
  */
-const MODERATION_CODE = /moderation|sentinel|content[_ -]?policy|content[_ -]?filter|safety|unsafe/i;
+const MODERATION_CODE =
+  /moderation|sentinel|content[_ -]?policy|content[_ -]?filter|safety|unsafe/i;
 
 export function isModerationCode(code: unknown): boolean {
   return typeof code === 'string' && MODERATION_CODE.test(code);
@@ -27,9 +28,18 @@ export function isModerationCode(code: unknown): boolean {
 export function videoUpstreamError(status: number, body: unknown, label: string): EngineError {
   const code = errorCodeOf(body);
   if (status >= 400 && status < 500 && isModerationCode(code)) {
-    return new EngineError('content_policy', `upstream ${label} refused the video (${String(code)}): ${upstreamMessage(body)}`, { status, retryable: false });
+    return new EngineError(
+      'content_policy',
+      `upstream ${label} refused the video (${String(code)}): ${upstreamMessage(body)}`,
+      { status, retryable: false },
+    );
   }
-  if (status >= 500 && status !== 503) return new EngineError('offline', `upstream ${label} answered ${status}: ${upstreamMessage(body)}`, { status });
+  if (status >= 500 && status !== 503)
+    return new EngineError(
+      'offline',
+      `upstream ${label} answered ${status}: ${upstreamMessage(body)}`,
+      { status },
+    );
   return upstreamError(status, body, label);
 }
 
@@ -41,12 +51,21 @@ export interface VideoRequest {
 }
 
 const exchangeOf = (request: VideoRequest) => ({
-  kind: 'openai-compatible', method: request.method, path: request.path, ...(request.body === undefined ? {} : { body: request.body }),
-  accept: request.accept ?? 'application/json', failure: videoUpstreamError, read: unread,
+  kind: 'openai-compatible',
+  method: request.method,
+  path: request.path,
+  ...(request.body === undefined ? {} : { body: request.body }),
+  accept: request.accept ?? 'application/json',
+  failure: videoUpstreamError,
+  read: unread,
 });
 
 /** One request to one endpoint; a 2xx answer is returned with its body unread, anything else thrown as an EngineError. */
-export function requestVideoApi(endpoint: UpstreamEndpoint, request: VideoRequest, call: EngineCall): Promise<Dispatcher.ResponseData> {
+export function requestVideoApi(
+  endpoint: UpstreamEndpoint,
+  request: VideoRequest,
+  call: EngineCall,
+): Promise<Dispatcher.ResponseData> {
   return requestEndpoint(endpoint, exchangeOf(request), call);
 }
 
@@ -58,18 +77,33 @@ const upstreamVideo = z.object({
   id: z.string().catch(''),
   status: z.unknown().optional(),
   progress: z.number().optional().catch(undefined),
-  error: z.object({ code: z.string().optional().catch(undefined), message: z.string().optional().catch(undefined) }).optional().catch(undefined),
+  error: z
+    .object({
+      code: z.string().optional().catch(undefined),
+      message: z.string().optional().catch(undefined),
+    })
+    .optional()
+    .catch(undefined),
 });
 
 export type UpstreamVideo = z.infer<typeof upstreamVideo>;
 
 /** The Video of a 2xx answer, or a failure when the answer is not a JSON object. */
-export async function readVideo(response: Dispatcher.ResponseData, label: string, call: EngineCall): Promise<UpstreamVideo> {
-  const body = parseAnswer(await response.body.text().catch((error: unknown) => {
-    throw brokenAnswer(error, label, call);
-  }));
+export async function readVideo(
+  response: Dispatcher.ResponseData,
+  label: string,
+  call: EngineCall,
+): Promise<UpstreamVideo> {
+  const body = parseAnswer(
+    await response.body.text().catch((error: unknown) => {
+      throw brokenAnswer(error, label, call);
+    }),
+  );
   const video = upstreamVideo.safeParse(body);
-  if (!video.success) throw new EngineError('failed', `upstream ${label} sent an answer that is not a JSON object`, { retryable: false });
+  if (!video.success)
+    throw new EngineError('failed', `upstream ${label} sent an answer that is not a JSON object`, {
+      retryable: false,
+    });
   return video.data;
 }
 
@@ -79,7 +113,15 @@ export async function readVideo(response: Dispatcher.ResponseData, label: string
  * 4xx or a timeout ends this try (a timed-out create may have started a video: it is not sent to a second
  * endpoint at once; the runner submits again later), and so does an answer that breaks off.
  */
-export async function createOnUpstream(pool: UpstreamPool, body: UpstreamBody, call: EngineCall): Promise<{ endpoint: UpstreamEndpoint; video: UpstreamVideo }> {
-  const { answer, endpoint } = await requestWithFailover(pool, exchangeOf({ method: 'POST', path: '/videos', body }), call);
+export async function createOnUpstream(
+  pool: UpstreamPool,
+  body: UpstreamBody,
+  call: EngineCall,
+): Promise<{ endpoint: UpstreamEndpoint; video: UpstreamVideo }> {
+  const { answer, endpoint } = await requestWithFailover(
+    pool,
+    exchangeOf({ method: 'POST', path: '/videos', body }),
+    call,
+  );
   return { endpoint, video: await readVideo(answer, endpoint.label, call) };
 }

@@ -30,7 +30,8 @@ export class ServerSentEventParser {
     for (;;) {
       if (carriage !== -1 && carriage < start) carriage = buffer.indexOf('\r', start);
       const newline = buffer.indexOf('\n', start);
-      const end = carriage === -1 ? newline : newline === -1 ? carriage : Math.min(newline, carriage);
+      const end =
+        carriage === -1 ? newline : newline === -1 ? carriage : Math.min(newline, carriage);
       if (end === -1) break;
       this.line(buffer.slice(start, end), events);
       start = end + 1;
@@ -59,14 +60,20 @@ export class ServerSentEventParser {
       return;
     }
     // The common line first: `data: …`.
-    if (line.startsWith('data: ')) { this.data.push(line.slice(6)); return; }
+    if (line.startsWith('data: ')) {
+      this.data.push(line.slice(6));
+      return;
+    }
     if (line.startsWith(':')) return;
     const colon = line.indexOf(':');
     const field = colon === -1 ? line : line.slice(0, colon);
     const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
     if (field === 'data') this.data.push(value);
     else if (field === 'event') this.event = value;
-    else if (field === 'error') { this.event = 'error'; this.data.push(value); }
+    else if (field === 'error') {
+      this.event = 'error';
+      this.data.push(value);
+    }
   }
 
   private dispatch(events: ServerSentEvent[]): void {
@@ -81,7 +88,9 @@ export class ServerSentEventParser {
 }
 
 /** The events of a whole body, one at a time (for callers that need no batches). */
-export async function* parseServerSentEvents(body: AsyncIterable<Uint8Array | string>): AsyncGenerator<ServerSentEvent> {
+export async function* parseServerSentEvents(
+  body: AsyncIterable<Uint8Array | string>,
+): AsyncGenerator<ServerSentEvent> {
   const parser = new ServerSentEventParser();
   for await (const piece of body) yield* parser.push(piece);
   yield* parser.end();

@@ -11,18 +11,38 @@ const toolCall = z.object({
   index: z.number().exactOptional(),
   id: z.string().exactOptional(),
   // Ollama sends a call's arguments as an object, the others as a JSON string.
-  function: z.object({ name: z.string().exactOptional(), arguments: z.union([z.string(), z.record(z.string(), z.unknown())]).exactOptional() }).exactOptional(),
+  function: z
+    .object({
+      name: z.string().exactOptional(),
+      arguments: z.union([z.string(), z.record(z.string(), z.unknown())]).exactOptional(),
+    })
+    .exactOptional(),
 });
 
-const message = z.object({ content: text, reasoning_content: text, reasoning: text, tool_calls: z.array(toolCall).nullable().exactOptional() });
+const message = z.object({
+  content: text,
+  reasoning_content: text,
+  reasoning: text,
+  tool_calls: z.array(toolCall).nullable().exactOptional(),
+});
 
-const choice = z.object({ index: z.number().exactOptional(), message: message.exactOptional(), finish_reason: z.string().nullable().exactOptional() });
+const choice = z.object({
+  index: z.number().exactOptional(),
+  message: message.exactOptional(),
+  finish_reason: z.string().nullable().exactOptional(),
+});
 
 const usage = z.object({
   prompt_tokens: z.number().exactOptional(),
   completion_tokens: z.number().exactOptional(),
-  prompt_tokens_details: z.object({ cached_tokens: z.number().exactOptional() }).nullable().exactOptional(),
-  completion_tokens_details: z.object({ reasoning_tokens: z.number().exactOptional() }).nullable().exactOptional(),
+  prompt_tokens_details: z
+    .object({ cached_tokens: z.number().exactOptional() })
+    .nullable()
+    .exactOptional(),
+  completion_tokens_details: z
+    .object({ reasoning_tokens: z.number().exactOptional() })
+    .nullable()
+    .exactOptional(),
 });
 
 const completion = z.object({ choices: z.array(choice), usage: usage.nullable().exactOptional() });

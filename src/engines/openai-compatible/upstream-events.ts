@@ -2,11 +2,34 @@ import type { EngineChatEvent, EngineUsage, FinishReason } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
 import { ServerSentEventParser, type ServerSentEvent } from './sse-parser.ts';
 
-interface UpstreamToolCall { index?: number; id?: string; function?: { name?: string; arguments?: string | Record<string, unknown> } }
-interface UpstreamMessage { content?: string | null; reasoning_content?: string | null; reasoning?: string | null; tool_calls?: UpstreamToolCall[] | null }
-interface UpstreamChoice { index?: number; delta?: UpstreamMessage; message?: UpstreamMessage; finish_reason?: string | null }
-export interface UpstreamUsage { prompt_tokens?: number; completion_tokens?: number; prompt_tokens_details?: { cached_tokens?: number } | null; completion_tokens_details?: { reasoning_tokens?: number } | null }
-export interface UpstreamCompletion { choices?: UpstreamChoice[]; usage?: UpstreamUsage | null; error?: unknown }
+interface UpstreamToolCall {
+  index?: number;
+  id?: string;
+  function?: { name?: string; arguments?: string | Record<string, unknown> };
+}
+interface UpstreamMessage {
+  content?: string | null;
+  reasoning_content?: string | null;
+  reasoning?: string | null;
+  tool_calls?: UpstreamToolCall[] | null;
+}
+interface UpstreamChoice {
+  index?: number;
+  delta?: UpstreamMessage;
+  message?: UpstreamMessage;
+  finish_reason?: string | null;
+}
+export interface UpstreamUsage {
+  prompt_tokens?: number;
+  completion_tokens?: number;
+  prompt_tokens_details?: { cached_tokens?: number } | null;
+  completion_tokens_details?: { reasoning_tokens?: number } | null;
+}
+export interface UpstreamCompletion {
+  choices?: UpstreamChoice[];
+  usage?: UpstreamUsage | null;
+  error?: unknown;
+}
 
 /** Finish reasons of every server, in Venice's enum (stop | length | tool_calls). */
 export function finishReasonOf(reason: string): FinishReason {
@@ -16,7 +39,10 @@ export function finishReasonOf(reason: string): FinishReason {
 }
 
 export function usageOf(usage: UpstreamUsage): EngineUsage {
-  const result: EngineUsage = { promptTokens: usage.prompt_tokens ?? 0, completionTokens: usage.completion_tokens ?? 0 };
+  const result: EngineUsage = {
+    promptTokens: usage.prompt_tokens ?? 0,
+    completionTokens: usage.completion_tokens ?? 0,
+  };
   const cached = usage.prompt_tokens_details?.cached_tokens;
   const reasoning = usage.completion_tokens_details?.reasoning_tokens;
   if (typeof cached === 'number') result.cachedTokens = cached;
@@ -37,26 +63,41 @@ export function eventsOf(completion: UpstreamCompletion): EngineChatEvent[] {
     const index = choice.index ?? position;
     const message = choice.delta ?? choice.message ?? {};
     const reasoning = message.reasoning_content ?? message.reasoning;
-    if (typeof reasoning === 'string' && reasoning !== '') events.push({ type: 'reasoning', choice: index, text: reasoning });
-    if (typeof message.content === 'string' && message.content !== '') events.push({ type: 'content', choice: index, text: message.content });
+    if (typeof reasoning === 'string' && reasoning !== '')
+      events.push({ type: 'reasoning', choice: index, text: reasoning });
+    if (typeof message.content === 'string' && message.content !== '')
+      events.push({ type: 'content', choice: index, text: message.content });
     for (const [callPosition, call] of (message.tool_calls ?? []).entries()) {
       const rawArguments = call.function?.arguments;
       const event: EngineChatEvent = {
-        type: 'tool_call', choice: index, index: call.index ?? callPosition,
-        arguments: typeof rawArguments === 'string' ? rawArguments : rawArguments === undefined ? '' : JSON.stringify(rawArguments),
+        type: 'tool_call',
+        choice: index,
+        index: call.index ?? callPosition,
+        arguments:
+          typeof rawArguments === 'string'
+            ? rawArguments
+            : rawArguments === undefined
+              ? ''
+              : JSON.stringify(rawArguments),
       };
       if (call.id !== undefined) event.id = call.id;
       if (call.function?.name !== undefined) event.name = call.function.name;
       events.push(event);
     }
-    if (typeof choice.finish_reason === 'string') events.push({ type: 'finish', choice: index, reason: finishReasonOf(choice.finish_reason) });
+    if (typeof choice.finish_reason === 'string')
+      events.push({ type: 'finish', choice: index, reason: finishReasonOf(choice.finish_reason) });
   }
   return events;
 }
 
 /** The bytes of text an event adds to the completion (for the running usage estimate). */
 function generatedBytes(event: EngineChatEvent): number {
-  const text = event.type === 'content' || event.type === 'reasoning' ? event.text : event.type === 'tool_call' ? event.arguments : '';
+  const text =
+    event.type === 'content' || event.type === 'reasoning'
+      ? event.text
+      : event.type === 'tool_call'
+        ? event.arguments
+        : '';
   return text === '' ? 0 : Buffer.byteLength(text);
 }
 
@@ -78,7 +119,10 @@ export class UpstreamChatStream {
   private failure: EngineError | undefined;
 
   /** `messageOf` finds the message in an upstream's error body (upstream-errors.ts upstreamMessage). */
-  constructor(private readonly running: EngineUsage, private readonly messageOf: (body: unknown) => string) {}
+  constructor(
+    private readonly running: EngineUsage,
+    private readonly messageOf: (body: unknown) => string,
+  ) {}
 
   push(piece: Uint8Array | string): EngineChatEvent[] {
     if (this.failure !== undefined) throw this.failure;
@@ -96,7 +140,8 @@ export class UpstreamChatStream {
     // At most one event is left, so nothing comes before a failure it makes.
     const events = this.decode(this.parser.end());
     this.throwFailure();
-    if (this.received === 0) throw new EngineError('failed', 'upstream stream ended without a single event');
+    if (this.received === 0)
+      throw new EngineError('failed', 'upstream stream ended without a single event');
     return events;
   }
 
@@ -112,7 +157,10 @@ export class UpstreamChatStream {
     if (this.done) return [];
     const events: EngineChatEvent[] = [];
     for (const event of sse) {
-      if (event.data === '[DONE]') { this.done = true; break; }
+      if (event.data === '[DONE]') {
+        this.done = true;
+        break;
+      }
       const chunk = this.chunkOf(event);
       if (chunk === undefined) break;
       for (const item of eventsOf(chunk)) events.push(item);
@@ -131,7 +179,10 @@ export class UpstreamChatStream {
       return undefined;
     }
     if (event.event !== 'error' && chunk.error === undefined) return chunk;
-    this.failure = new EngineError('failed', `upstream failed mid-stream: ${this.messageOf(chunk) || event.data.slice(0, 200)}`);
+    this.failure = new EngineError(
+      'failed',
+      `upstream failed mid-stream: ${this.messageOf(chunk) || event.data.slice(0, 200)}`,
+    );
     return undefined;
   }
 }

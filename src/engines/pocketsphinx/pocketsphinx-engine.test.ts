@@ -7,20 +7,38 @@ import { Semaphore } from '../semaphore.ts';
 
 describe('pocketsphinx engine', () => {
   it('refuses to start without its recogniser, naming it and the install command', async () => {
-    await assert.rejects(createPocketsphinxEngine({ kind: 'pocketsphinx', command: '/nonexistent/pocketsphinx_continuous', ffmpeg: 'ffmpeg', concurrency: 1 }), (error: unknown) => {
-      assert.ok(error instanceof EngineError);
-      assert.equal(error.failure, 'offline');
-      assert.match(error.message, /\/nonexistent\/pocketsphinx_continuous/);
-      assert.match(error.message, /apt-get install -y pocketsphinx pocketsphinx-en-us ffmpeg/);
-      return true;
-    });
+    await assert.rejects(
+      createPocketsphinxEngine({
+        kind: 'pocketsphinx',
+        command: '/nonexistent/pocketsphinx_continuous',
+        ffmpeg: 'ffmpeg',
+        concurrency: 1,
+      }),
+      (error: unknown) => {
+        assert.ok(error instanceof EngineError);
+        assert.equal(error.failure, 'offline');
+        assert.match(error.message, /\/nonexistent\/pocketsphinx_continuous/);
+        assert.match(error.message, /apt-get install -y pocketsphinx pocketsphinx-en-us ffmpeg/);
+        return true;
+      },
+    );
   });
 
   it("is healthy with Debian's binaries and model, and refuses work once closed", async () => {
-    const engine = await createPocketsphinxEngine({ kind: 'pocketsphinx', ffmpeg: 'ffmpeg', concurrency: 1 });
+    const engine = await createPocketsphinxEngine({
+      kind: 'pocketsphinx',
+      ffmpeg: 'ffmpeg',
+      concurrency: 1,
+    });
     assert.equal((await engine.checkHealth(new AbortController().signal)).healthy, true);
     await engine.close();
-    await assert.rejects(engine.transcribe({ model: 'asr', audio: Buffer.alloc(0), timestamps: false }, { signal: new AbortController().signal }), EngineError);
+    await assert.rejects(
+      engine.transcribe(
+        { model: 'asr', audio: Buffer.alloc(0), timestamps: false },
+        { signal: new AbortController().signal },
+      ),
+      EngineError,
+    );
   });
 
   it('an abort kills the child process', async () => {
@@ -35,7 +53,10 @@ describe('pocketsphinx engine', () => {
     const signal = new AbortController().signal;
     const first = await slots.acquire(signal);
     const order: string[] = [];
-    const second = slots.acquire(signal).then((release) => { order.push('second'); return release; });
+    const second = slots.acquire(signal).then((release) => {
+      order.push('second');
+      return release;
+    });
     const cancelled = new AbortController();
     const third = slots.acquire(cancelled.signal);
     cancelled.abort(new Error('gone'));

@@ -3,7 +3,12 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { PocketsphinxEngineConfig } from '../../config.ts';
-import type { EngineCall, TranscriptionEngine, TranscriptionRequest, TranscriptionResult } from '../engine.ts';
+import type {
+  EngineCall,
+  TranscriptionEngine,
+  TranscriptionRequest,
+  TranscriptionResult,
+} from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
 import { parsePocketsphinxOutput } from './pocketsphinx-output.ts';
 import { runProcess } from '../media/run-process.ts';
@@ -28,7 +33,12 @@ interface Paths {
 
 /** `command` itself when it names a path, else the first executable of that name on PATH. */
 function findExecutable(command: string): string | undefined {
-  const candidates = command.includes('/') ? [command] : (process.env.PATH ?? '').split(delimiter).filter((folder) => folder !== '').map((folder) => join(folder, command));
+  const candidates = command.includes('/')
+    ? [command]
+    : (process.env.PATH ?? '')
+        .split(delimiter)
+        .filter((folder) => folder !== '')
+        .map((folder) => join(folder, command));
   return candidates.find((path) => {
     try {
       accessSync(path, constants.X_OK);
@@ -42,9 +52,13 @@ function findExecutable(command: string): string | undefined {
 /** What is missing of the engine's binaries and model files; empty when it can run. */
 function missingOf(paths: Paths): string[] {
   return [
-    ...(findExecutable(paths.recogniser) === undefined ? [`the recogniser '${paths.recogniser}'`] : []),
+    ...(findExecutable(paths.recogniser) === undefined
+      ? [`the recogniser '${paths.recogniser}'`]
+      : []),
     ...(findExecutable(paths.ffmpeg) === undefined ? [`'${paths.ffmpeg}'`] : []),
-    ...(existsSync(join(paths.acousticModel, 'mdef')) ? [] : [`the acoustic model ${paths.acousticModel}`]),
+    ...(existsSync(join(paths.acousticModel, 'mdef'))
+      ? []
+      : [`the acoustic model ${paths.acousticModel}`]),
     ...(existsSync(paths.languageModel) ? [] : [`the language model ${paths.languageModel}`]),
     ...(existsSync(paths.dictionary) ? [] : [`the dictionary ${paths.dictionary}`]),
   ];
@@ -55,7 +69,8 @@ async function peakOf(path: string): Promise<number> {
   let peak = 0;
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 16 })) {
     if (!Buffer.isBuffer(chunk)) continue;
-    for (let offset = 0; offset + 1 < chunk.length; offset += 2) peak = Math.max(peak, Math.abs(chunk.readInt16LE(offset)));
+    for (let offset = 0; offset + 1 < chunk.length; offset += 2)
+      peak = Math.max(peak, Math.abs(chunk.readInt16LE(offset)));
     if (peak >= SILENCE_PEAK) break;
   }
   return peak;
@@ -71,24 +86,82 @@ type DecodeLimits = NonNullable<TranscriptionRequest['decodeLimits']>;
  * Decodes any container ffmpeg reads to 16 kHz mono 16-bit PCM, up to a second past `limits.maxSeconds` (so the
  * file on disk stays under 32 KB a second of the cap); returns its length in seconds.
  */
-async function decode(paths: Paths, input: string, output: string, signal: AbortSignal, limits: DecodeLimits | undefined): Promise<number> {
+async function decode(
+  paths: Paths,
+  input: string,
+  output: string,
+  signal: AbortSignal,
+  limits: DecodeLimits | undefined,
+): Promise<number> {
   const duration = limits === undefined ? [] : ['-t', String(limits.maxSeconds + 1)];
-  const args = ['-nostdin', '-hide_banner', '-v', 'error', '-i', input, '-vn', '-ac', '1', '-ar', String(SAMPLE_RATE), ...duration, '-f', 's16le', '-acodec', 'pcm_s16le', '-y', output];
-  const decoded = await runProcess(paths.ffmpeg, args, limits === undefined ? signal : withTimeLimit(signal, limits.timeoutSeconds, 'Decoding the audio'));
-  if (decoded.code !== 0) throw new EngineError('bad_request', `The audio could not be decoded: ${firstLine(decoded.stderr)}`);
+  const args = [
+    '-nostdin',
+    '-hide_banner',
+    '-v',
+    'error',
+    '-i',
+    input,
+    '-vn',
+    '-ac',
+    '1',
+    '-ar',
+    String(SAMPLE_RATE),
+    ...duration,
+    '-f',
+    's16le',
+    '-acodec',
+    'pcm_s16le',
+    '-y',
+    output,
+  ];
+  const decoded = await runProcess(
+    paths.ffmpeg,
+    args,
+    limits === undefined
+      ? signal
+      : withTimeLimit(signal, limits.timeoutSeconds, 'Decoding the audio'),
+  );
+  if (decoded.code !== 0)
+    throw new EngineError(
+      'bad_request',
+      `The audio could not be decoded: ${firstLine(decoded.stderr)}`,
+    );
   const bytes = (await stat(output)).size;
   if (bytes < 2) throw new EngineError('bad_request', 'The audio is empty.');
-  if (await peakOf(output) < SILENCE_PEAK) throw new EngineError('bad_request', 'The audio is silent.');
+  if ((await peakOf(output)) < SILENCE_PEAK)
+    throw new EngineError('bad_request', 'The audio is silent.');
   return Math.floor(bytes / 2) / SAMPLE_RATE;
 }
 
-async function recognise(paths: Paths, raw: string, signal: AbortSignal): Promise<ReturnType<typeof parsePocketsphinxOutput>> {
+async function recognise(
+  paths: Paths,
+  raw: string,
+  signal: AbortSignal,
+): Promise<ReturnType<typeof parsePocketsphinxOutput>> {
   // A `.raw` infile is read as headerless PCM at -samprate (16 kHz by default).
-  const args = ['-infile', raw, '-hmm', paths.acousticModel, '-lm', paths.languageModel, '-dict', paths.dictionary, '-time', 'yes', '-logfn', '/dev/null'];
+  const args = [
+    '-infile',
+    raw,
+    '-hmm',
+    paths.acousticModel,
+    '-lm',
+    paths.languageModel,
+    '-dict',
+    paths.dictionary,
+    '-time',
+    'yes',
+    '-logfn',
+    '/dev/null',
+  ];
   const recognised = await runProcess(paths.recogniser, args, signal);
-  if (recognised.code !== 0) throw new EngineError('failed', `${paths.recogniser} exited with ${String(recognised.code)}: ${firstLine(recognised.stderr)}`);
+  if (recognised.code !== 0)
+    throw new EngineError(
+      'failed',
+      `${paths.recogniser} exited with ${String(recognised.code)}: ${firstLine(recognised.stderr)}`,
+    );
   const parsed = parsePocketsphinxOutput(recognised.stdout);
-  if (parsed.words.length === 0) throw new EngineError('bad_request', 'No speech was recognised in the audio.');
+  if (parsed.words.length === 0)
+    throw new EngineError('bad_request', 'No speech was recognised in the audio.');
   return parsed;
 }
 
@@ -99,7 +172,9 @@ async function recognise(paths: Paths, raw: string, signal: AbortSignal): Promis
  * ignored (swagger: "Ignored by models that do not support language hints").
  * Throws EngineError 'offline' when a binary or model file is missing.
  */
-export async function createPocketsphinxEngine(config: PocketsphinxEngineConfig): Promise<TranscriptionEngine> {
+export async function createPocketsphinxEngine(
+  config: PocketsphinxEngineConfig,
+): Promise<TranscriptionEngine> {
   const paths: Paths = {
     recogniser: config.command ?? 'pocketsphinx_continuous',
     ffmpeg: config.ffmpeg,
@@ -108,11 +183,18 @@ export async function createPocketsphinxEngine(config: PocketsphinxEngineConfig)
     dictionary: config.dictionary ?? join(DEBIAN_MODEL, 'cmudict-en-us.dict'),
   };
   const missing = missingOf(paths);
-  if (missing.length > 0) throw new EngineError('offline', `pocketsphinx engine: ${missing.join(', ')} not found; ${INSTALL_HINT}`);
+  if (missing.length > 0)
+    throw new EngineError(
+      'offline',
+      `pocketsphinx engine: ${missing.join(', ')} not found; ${INSTALL_HINT}`,
+    );
   const slots = new Semaphore(config.concurrency);
   const closing = new AbortController();
 
-  async function transcribe(request: TranscriptionRequest, call: EngineCall): Promise<TranscriptionResult> {
+  async function transcribe(
+    request: TranscriptionRequest,
+    call: EngineCall,
+  ): Promise<TranscriptionResult> {
     if (closing.signal.aborted) throw new EngineError('offline', 'pocketsphinx engine is closed');
     const signal = AbortSignal.any([call.signal, closing.signal]);
     const release = await slots.acquire(signal);
@@ -126,7 +208,14 @@ export async function createPocketsphinxEngine(config: PocketsphinxEngineConfig)
       const duration = await decode(paths, input, raw, signal, limits);
       await request.beforeRecognition?.(duration);
       // Recognition runs at a fraction of real time: twice the audio's length is ample, a stuck recogniser is killed.
-      const recognising = limits === undefined ? signal : withTimeLimit(signal, limits.timeoutSeconds + Math.ceil(duration * 2), 'Recognising the audio');
+      const recognising =
+        limits === undefined
+          ? signal
+          : withTimeLimit(
+              signal,
+              limits.timeoutSeconds + Math.ceil(duration * 2),
+              'Recognising the audio',
+            );
       const { words, segments } = await recognise(paths, raw, recognising);
       const text = segments.map((segment) => segment.text).join(' ');
       return request.timestamps ? { text, duration, words, segments } : { text, duration };
@@ -142,7 +231,9 @@ export async function createPocketsphinxEngine(config: PocketsphinxEngineConfig)
     transcribe,
     checkHealth: async () => {
       const absent = missingOf(paths);
-      return absent.length === 0 ? { healthy: true, detail: `${paths.recogniser} with ${paths.acousticModel}` } : { healthy: false, detail: `missing: ${absent.join(', ')}` };
+      return absent.length === 0
+        ? { healthy: true, detail: `${paths.recogniser} with ${paths.acousticModel}` }
+        : { healthy: false, detail: `missing: ${absent.join(', ')}` };
     },
     close: async () => {
       closing.abort(new EngineError('offline', 'pocketsphinx engine is closed'));

@@ -7,6 +7,10 @@ export const pocketsphinxKind: EngineKind<PocketsphinxEngineConfig> = {
   modelTypes: ['asr'],
   configSchema: pocketsphinxEngine,
   open: () => ({
-    create: async (model) => ({ engine: await (await import('./pocketsphinx-engine.ts')).createPocketsphinxEngine(model.engine) }),
+    create: async (model) => ({
+      engine: await (await import('./pocketsphinx-engine.ts')).createPocketsphinxEngine(
+        model.engine,
+      ),
+    }),
   }),
 };

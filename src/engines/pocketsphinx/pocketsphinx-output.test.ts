@@ -22,15 +22,24 @@ describe('parsePocketsphinxOutput', () => {
   it('takes words from the timing lines, drops fillers and pronunciation variants, one segment per utterance', () => {
     assert.deepEqual(parsePocketsphinxOutput(OUTPUT), {
       words: [
-        { word: 'he', start: 0.23, end: 0.34 }, { word: 'was', start: 0.34, end: 0.57 }, { word: 'man', start: 2.35, end: 2.81 },
-        { word: 'he', start: 5.21, end: 5.38 }, { word: 'might', start: 5.38, end: 5.63 },
+        { word: 'he', start: 0.23, end: 0.34 },
+        { word: 'was', start: 0.34, end: 0.57 },
+        { word: 'man', start: 2.35, end: 2.81 },
+        { word: 'he', start: 5.21, end: 5.38 },
+        { word: 'might', start: 5.38, end: 5.63 },
       ],
-      segments: [{ text: 'he was man', start: 0.23, end: 2.81 }, { text: 'he might', start: 5.21, end: 5.63 }],
+      segments: [
+        { text: 'he was man', start: 0.23, end: 2.81 },
+        { text: 'he might', start: 5.21, end: 5.63 },
+      ],
     });
   });
 
   it('finds nothing in the output of silence', () => {
     assert.deepEqual(parsePocketsphinxOutput(''), { words: [], segments: [] });
-    assert.deepEqual(parsePocketsphinxOutput('<s> 0.000 0.500 1.0\n<sil> 0.510 0.900 1.0\n</s> 0.910 1.000 1.0\n'), { words: [], segments: [] });
+    assert.deepEqual(
+      parsePocketsphinxOutput('<s> 0.000 0.500 1.0\n<sil> 0.510 0.900 1.0\n</s> 0.910 1.000 1.0\n'),
+      { words: [], segments: [] },
+    );
   });
 });

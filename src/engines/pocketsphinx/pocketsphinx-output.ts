@@ -29,7 +29,10 @@ function endOf(seconds: number): number {
  * Words and utterance segments of pocketsphinx_continuous's `-time yes` output, fillers removed and
  * alternative pronunciations (`been(2)`) named by their word. Utterances without a word are dropped.
  */
-export function parsePocketsphinxOutput(stdout: string): { words: TimedWord[]; segments: TimedSegment[] } {
+export function parsePocketsphinxOutput(stdout: string): {
+  words: TimedWord[];
+  segments: TimedSegment[];
+} {
   const words: TimedWord[] = [];
   const segments: TimedSegment[] = [];
   let utterance: TimedWord[] = [];
@@ -37,7 +40,11 @@ export function parsePocketsphinxOutput(stdout: string): { words: TimedWord[]; s
     const first = utterance[0];
     const last = utterance.at(-1);
     if (first !== undefined && last !== undefined) {
-      segments.push({ text: utterance.map((word) => word.word).join(' '), start: first.start, end: last.end });
+      segments.push({
+        text: utterance.map((word) => word.word).join(' '),
+        start: first.start,
+        end: last.end,
+      });
       words.push(...utterance);
     }
     utterance = [];
@@ -49,7 +56,11 @@ export function parsePocketsphinxOutput(stdout: string): { words: TimedWord[]; s
     if (token === '<s>') close();
     if (token === '</s>') close();
     if (isFiller(token)) continue;
-    utterance.push({ word: token.replace(/\(\d+\)$/, ''), start: Number(start), end: endOf(Number(end)) });
+    utterance.push({
+      word: token.replace(/\(\d+\)$/, ''),
+      start: Number(start),
+      end: endOf(Number(end)),
+    });
   }
   close();
   return { words, segments };

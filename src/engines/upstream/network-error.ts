@@ -2,7 +2,11 @@ import type { EngineCall } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
 
 /** undici's codes for a wait past the pool's timeoutMs: for a connection, for the answer's headers, or between its chunks. */
-export const TIMEOUT_CODES: ReadonlySet<string> = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+export const TIMEOUT_CODES: ReadonlySet<string> = new Set([
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 /** The `code` of a Node or undici error ('' when it has none). */
 export function errorCode(error: unknown): string {
@@ -19,10 +23,20 @@ function messageOf(error: unknown): string {
  * working on the request), or it cannot be reached (retryable: the next endpoint may answer).
  */
 export function networkError(error: unknown, label: string, call: EngineCall): EngineError {
-  if (call.signal.aborted) return new EngineError('failed', 'request aborted by the client', { cause: error, retryable: false });
+  if (call.signal.aborted)
+    return new EngineError('failed', 'request aborted by the client', {
+      cause: error,
+      retryable: false,
+    });
   const code = errorCode(error);
-  if (TIMEOUT_CODES.has(code)) return new EngineError('timeout', `upstream ${label} timed out (${code})`, { cause: error, retryable: false });
-  return new EngineError('offline', `upstream ${label} unreachable: ${messageOf(error)}`, { cause: error });
+  if (TIMEOUT_CODES.has(code))
+    return new EngineError('timeout', `upstream ${label} timed out (${code})`, {
+      cause: error,
+      retryable: false,
+    });
+  return new EngineError('offline', `upstream ${label} unreachable: ${messageOf(error)}`, {
+    cause: error,
+  });
 }
 
 /**
@@ -33,5 +47,9 @@ export function brokenAnswer(error: unknown, label: string, call: EngineCall): E
   if (error instanceof EngineError) return error;
   const failure = networkError(error, label, call);
   if (failure.failure !== 'offline') return failure;
-  return new EngineError('failed', `upstream ${label} broke off its answer: ${messageOf(error)}`, { cause: error, status: 502, retryable: false });
+  return new EngineError('failed', `upstream ${label} broke off its answer: ${messageOf(error)}`, {
+    cause: error,
+    status: 502,
+    retryable: false,
+  });
 }

@@ -24,25 +24,35 @@ export interface UpstreamExchange<T> {
 }
 
 /** For exchanges whose body streams on, or must not be asked for twice: the answer with its body unread. */
-export const unread = (response: Dispatcher.ResponseData): Promise<Dispatcher.ResponseData> => Promise.resolve(response);
+export const unread = (response: Dispatcher.ResponseData): Promise<Dispatcher.ResponseData> =>
+  Promise.resolve(response);
 
 /**
  * The endpoint's health after a failure: a network failure (a timeout too) or a retryable answer counts
  * against it (ejecting it for a while); the client's abort and the upstream's verdicts do not.
  */
 function counted(failure: EngineError, endpoint: UpstreamEndpoint, call: EngineCall): EngineError {
-  if (!call.signal.aborted && (failure.retryable || failure.failure === 'timeout')) endpoint.failed(Date.now());
+  if (!call.signal.aborted && (failure.retryable || failure.failure === 'timeout'))
+    endpoint.failed(Date.now());
   return failure;
 }
 
 /** The exchange on one endpoint; every failure is an EngineError. */
-export async function requestEndpoint<T>(endpoint: UpstreamEndpoint, exchange: UpstreamExchange<T>, call: EngineCall): Promise<T> {
+export async function requestEndpoint<T>(
+  endpoint: UpstreamEndpoint,
+  exchange: UpstreamExchange<T>,
+  call: EngineCall,
+): Promise<T> {
   const headers: Record<string, string> = { accept: exchange.accept, ...endpoint.authorization };
   if (exchange.body !== undefined) headers['content-type'] = exchange.body.contentType;
   let response: Dispatcher.ResponseData;
   try {
     response = await endpoint.pool.request({
-      method: exchange.method ?? 'POST', path: `${endpoint.basePath}${exchange.path}`, headers, body: exchange.body?.payload ?? null, signal: call.signal,
+      method: exchange.method ?? 'POST',
+      path: `${endpoint.basePath}${exchange.path}`,
+      headers,
+      body: exchange.body?.payload ?? null,
+      signal: call.signal,
     });
   } catch (error) {
     throw counted(networkError(error, endpoint.label, call), endpoint, call);
@@ -56,7 +66,11 @@ export async function requestEndpoint<T>(endpoint: UpstreamEndpoint, exchange: U
   try {
     result = await exchange.read(response, endpoint);
   } catch (error) {
-    throw counted(error instanceof EngineError ? error : networkError(error, endpoint.label, call), endpoint, call);
+    throw counted(
+      error instanceof EngineError ? error : networkError(error, endpoint.label, call),
+      endpoint,
+      call,
+    );
   }
   endpoint.succeeded();
   call.servedBy = `${exchange.kind}/${endpoint.label}`;
@@ -68,7 +82,10 @@ export async function requestEndpoint<T>(endpoint: UpstreamEndpoint, exchange: U
  * fails for good: a retryable EngineError moves on to the next endpoint, which is only ever done before
  * anything reached the client. With none left, the last failure is thrown.
  */
-export async function failover<T>(pool: UpstreamPool, attempt: (endpoint: UpstreamEndpoint) => Promise<T>): Promise<T> {
+export async function failover<T>(
+  pool: UpstreamPool,
+  attempt: (endpoint: UpstreamEndpoint) => Promise<T>,
+): Promise<T> {
   let lastError: EngineError | undefined;
   for (const endpoint of pool.order()) {
     try {
@@ -82,6 +99,13 @@ export async function failover<T>(pool: UpstreamPool, attempt: (endpoint: Upstre
 }
 
 /** The exchange on the first endpoint that takes it (failover), with that endpoint. */
-export function requestWithFailover<T>(pool: UpstreamPool, exchange: UpstreamExchange<T>, call: EngineCall): Promise<{ answer: T; endpoint: UpstreamEndpoint }> {
-  return failover(pool, async (endpoint) => ({ answer: await requestEndpoint(endpoint, exchange, call), endpoint }));
+export function requestWithFailover<T>(
+  pool: UpstreamPool,
+  exchange: UpstreamExchange<T>,
+  call: EngineCall,
+): Promise<{ answer: T; endpoint: UpstreamEndpoint }> {
+  return failover(pool, async (endpoint) => ({
+    answer: await requestEndpoint(endpoint, exchange, call),
+    endpoint,
+  }));
 }

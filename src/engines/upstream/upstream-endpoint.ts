@@ -39,7 +39,15 @@ export class UpstreamEndpoint {
   private failures = 0;
   private ejectedUntil = 0;
 
-  constructor(readonly url: string, readonly apiKey: string | undefined, readonly weight: number, name: string | undefined, readonly options: { maxConnections: number; timeoutMs: number }, transport: EndpointTransport = {}, authorize: Authorization = bearer) {
+  constructor(
+    readonly url: string,
+    readonly apiKey: string | undefined,
+    readonly weight: number,
+    name: string | undefined,
+    readonly options: { maxConnections: number; timeoutMs: number },
+    transport: EndpointTransport = {},
+    authorize: Authorization = bearer,
+  ) {
     const parsed = new URL(url);
     this.label = name ?? parsed.host;
     this.shownUrl = redactUrlCredentials(url);
@@ -47,18 +55,35 @@ export class UpstreamEndpoint {
     this.identity = endpointIdentity(url);
     this.authorization = apiKey === undefined ? {} : authorize(apiKey);
     // A private CA adds to Node's bundled roots rather than replacing them.
-    const ca = transport.caFile === undefined ? undefined : [...rootCertificates, readFileSync(transport.caFile, 'utf8')];
+    const ca =
+      transport.caFile === undefined
+        ? undefined
+        : [...rootCertificates, readFileSync(transport.caFile, 'utf8')];
     // headersTimeout bounds the wait for a response (all of a non-streamed one); bodyTimeout the silence between stream chunks.
     const pool = new Pool(parsed.origin, {
-      connections: options.maxConnections, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs, keepAliveTimeout: 30_000,
+      connections: options.maxConnections,
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+      keepAliveTimeout: 30_000,
       // undici caps requests in flight per connection by `pipelining` (default 1) over HTTP/2 too.
-      ...(transport.http2 === true ? { allowH2: true, maxConcurrentStreams: transport.maxStreamsPerConnection ?? 100, pipelining: transport.maxStreamsPerConnection ?? 100 } : {}),
+      ...(transport.http2 === true
+        ? {
+            allowH2: true,
+            maxConcurrentStreams: transport.maxStreamsPerConnection ?? 100,
+            pipelining: transport.maxStreamsPerConnection ?? 100,
+          }
+        : {}),
       ...(ca === undefined ? {} : { connect: { ca } }),
     });
     // undici holds back a request it thinks unsafe to replay (a POST) until the connection's others finish, which
     // would allow one stream at a time over HTTP/2. Multiplexing loses nothing here: undici does not replay.
     this.connections = pool;
-    this.pool = transport.http2 === true ? pool.compose((dispatch) => (options, handler) => dispatch({ ...options, idempotent: true }, handler)) : pool;
+    this.pool =
+      transport.http2 === true
+        ? pool.compose(
+            (dispatch) => (options, handler) => dispatch({ ...options, idempotent: true }, handler),
+          )
+        : pool;
   }
 
   healthy(now: number): boolean {

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { EngineError } from '../engine-error.ts';
 import { fieldsOf } from './upstream-answer.ts';
 
-const CONTEXT_LENGTH = /context[ _-]?length|maximum context|exceed_context_size|context size|too many tokens|input length exceeds/i;
+const CONTEXT_LENGTH =
+  /context[ _-]?length|maximum context|exceed_context_size|context size|too many tokens|input length exceeds/i;
 
 /** The error shapes of the servers, in the order they are looked for: {error:"…"}, {error:{message}}, {message}, {detail}. */
 const messageShapes = z.union([
@@ -24,7 +25,8 @@ const nestedCode = z.object({ code: z.unknown().optional() });
 /** OpenAI's `error.code`, or a top-level `code` when `error` is no object (as servers that copy OpenAI send it). */
 export function errorCodeOf(body: unknown): string | undefined {
   const fields = fieldsOf(codes, body);
-  const code = fields === undefined ? undefined : (fieldsOf(nestedCode, fields.error) ?? fields).code;
+  const code =
+    fields === undefined ? undefined : (fieldsOf(nestedCode, fields.error) ?? fields).code;
   return typeof code === 'string' ? code : undefined;
 }
 
@@ -41,7 +43,13 @@ export function upstreamError(status: number, body: unknown, endpoint: string): 
   const detail = `upstream ${endpoint} answered ${status}${message === '' ? '' : `: ${message}`}`;
   if (status === 429) return new EngineError('overloaded', detail, { status, upstream });
   if (status === 503) return new EngineError('capacity', detail, { status, upstream });
-  if ((status === 400 || status === 413 || status === 422) && CONTEXT_LENGTH.test(message)) return new EngineError('context_length', detail, { status, upstream });
-  if (status === 400 || status === 422) return new EngineError('bad_request', message === '' ? 'The upstream refused the request' : message, { status, retryable: false, upstream });
+  if ((status === 400 || status === 413 || status === 422) && CONTEXT_LENGTH.test(message))
+    return new EngineError('context_length', detail, { status, upstream });
+  if (status === 400 || status === 422)
+    return new EngineError(
+      'bad_request',
+      message === '' ? 'The upstream refused the request' : message,
+      { status, retryable: false, upstream },
+    );
   return new EngineError('failed', detail, { status, retryable: status >= 500, upstream });
 }

@@ -14,10 +14,18 @@ export interface VeniceJobId {
   downloadUrl?: string;
 }
 
-const stored = z.object({ endpoint: z.string(), queue_id: z.string().min(1), download_url: z.string().optional() });
+const stored = z.object({
+  endpoint: z.string(),
+  queue_id: z.string().min(1),
+  download_url: z.string().optional(),
+});
 
 export function encodeVeniceJobId(id: VeniceJobId): string {
-  return JSON.stringify({ endpoint: endpointIdentity(id.endpoint), queue_id: id.queueId, ...(id.downloadUrl === undefined ? {} : { download_url: id.downloadUrl }) });
+  return JSON.stringify({
+    endpoint: endpointIdentity(id.endpoint),
+    queue_id: id.queueId,
+    ...(id.downloadUrl === undefined ? {} : { download_url: id.downloadUrl }),
+  });
 }
 
 /**
@@ -35,5 +43,7 @@ export function decodeVeniceJobId(engineJobId: string): VeniceJobId | undefined 
   if (!result.success) return undefined;
   const { endpoint, queue_id: queueId, download_url: downloadUrl } = result.data;
   const identity = endpointIdentity(endpoint);
-  return downloadUrl === undefined ? { endpoint: identity, queueId } : { endpoint: identity, queueId, downloadUrl };
+  return downloadUrl === undefined
+    ? { endpoint: identity, queueId }
+    : { endpoint: identity, queueId, downloadUrl };
 }

@@ -22,11 +22,17 @@ export function veniceFailure(status: number, answer: unknown, endpoint: string)
   if (status === 429) return new EngineError('overloaded', detail, { status });
   if (status === 503) return new EngineError('capacity', detail, { status });
   if (status === 502 || status === 504) return new EngineError('offline', detail, { status });
-  if (status === 500 && !/processing failed/i.test(message) && !(typeof body === 'object' && body !== null && 'credits_refunded' in body)) {
+  if (
+    status === 500 &&
+    !/processing failed/i.test(message) &&
+    !(typeof body === 'object' && body !== null && 'credits_refunded' in body)
+  ) {
     return new EngineError('offline', detail, { status });
   }
-  if (status === 422) return new EngineError('content_policy', verdict, { status, retryable: false });
-  if (status === 400 || status === 409 || status === 413) return new EngineError('bad_request', verdict, { status, retryable: false });
+  if (status === 422)
+    return new EngineError('content_policy', verdict, { status, retryable: false });
+  if (status === 400 || status === 409 || status === 413)
+    return new EngineError('bad_request', verdict, { status, retryable: false });
   return new EngineError('failed', verdict, { status, retryable: false });
 }
 
@@ -41,7 +47,10 @@ export function failedStatus(error: EngineError): JobStatus {
 }
 
 /** swagger: /video/queue and /audio/queue 200: the job's id, and a private model's download_url. */
-export const queueAnswer = z.object({ queue_id: z.string().min(1), download_url: z.string().optional().catch(undefined) });
+export const queueAnswer = z.object({
+  queue_id: z.string().min(1),
+  download_url: z.string().optional().catch(undefined),
+});
 
 /** swagger: …/retrieve 200 JSON: the job's status, its timing (ms), and a private model's download_url once COMPLETED. */
 export const retrieveAnswer = z.object({
@@ -57,9 +66,12 @@ export type RetrieveAnswer = z.infer<typeof retrieveAnswer>;
  * The progress of a running job from retrieve's timing fields (swagger: `execution_duration` elapsed and
  * `average_execution_time` the P80 estimate, both ms), kept below 1: a job past its estimate is not done.
  */
-export function progressOf(timing: Pick<RetrieveAnswer, 'execution_duration' | 'average_execution_time'>): number | undefined {
+export function progressOf(
+  timing: Pick<RetrieveAnswer, 'execution_duration' | 'average_execution_time'>,
+): number | undefined {
   const elapsed = timing.execution_duration;
   const expected = timing.average_execution_time;
-  if (elapsed === undefined || expected === undefined || expected <= 0 || elapsed < 0) return undefined;
+  if (elapsed === undefined || expected === undefined || expected <= 0 || elapsed < 0)
+    return undefined;
   return Math.min(0.99, elapsed / expected);
 }

@@ -9,7 +9,10 @@ export const veniceKind: EngineKind<VeniceEngineConfig> = {
   open: () => ({
     async create(model) {
       const { VeniceJobEngine } = await import('./venice-job-engine.ts');
-      return { engine: new VeniceJobEngine(model.engine), engineModel: model.engine.model ?? model.id };
+      return {
+        engine: new VeniceJobEngine(model.engine),
+        engineModel: model.engine.model ?? model.id,
+      };
     },
   }),
 };

@@ -26,7 +26,10 @@ export interface AdminRouteDependencies {
  * (401 without a key, 403 for INFERENCE keys). Like the character admin routes they are operator-wide, not
  * confined to the caller's account: ADMIN keys are the operator's (the CLI and ADMIN keys are what create them).
  */
-export function registerAdminRoutes(app: FastifyInstance, dependencies: AdminRouteDependencies): void {
+export function registerAdminRoutes(
+  app: FastifyInstance,
+  dependencies: AdminRouteDependencies,
+): void {
   const { keys, accounts, operator, usageSeries, registry } = dependencies;
   const admin = requireKey(keys, { admin: true });
   registerListAccounts(app, accounts, admin);

@@ -7,7 +7,11 @@ import type { KeyService } from '../../services/key-service.ts';
 import { callerAccount, keyNotFound } from './caller-account.ts';
 
 /** GET /api_keys/{id}: one active key of the caller's account, with its usage. */
-export function registerGetApiKey(app: FastifyInstance, keys: KeyService, auth: onRequestAsyncHookHandler): void {
+export function registerGetApiKey(
+  app: FastifyInstance,
+  keys: KeyService,
+  auth: onRequestAsyncHookHandler,
+): void {
   // swagger: GET /api_keys/generate_web3_key (no key needed) mints wallet keys, which Rialto does not: it is an
   // unknown route, not the id of a key to look up (which would ask for an ADMIN key, then find none).
   app.get('/api_keys/generate_web3_key', async () => {

@@ -2,7 +2,11 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../../config.ts';
 import { VeniceError } from '../../errors/venice-error.ts';
 import { requireKey } from '../../http/auth.ts';
-import { resolveRateLimits, type RateLimiter, type RateLimitOverrides } from '../../rate-limit/rate-limiter.ts';
+import {
+  resolveRateLimits,
+  type RateLimiter,
+  type RateLimitOverrides,
+} from '../../rate-limit/rate-limiter.ts';
 import type { AccountService } from '../../services/accounts/account-service.ts';
 import type { KeyService } from '../../services/key-service.ts';
 import type { ModelRegistry } from '../../services/model-registry.ts';
@@ -19,9 +23,12 @@ export interface RateLimitRouteDependencies {
 
 /** The configured overrides without unset fields (the limiter's override type has no room for undefined). */
 function overridesOf(config: Config): RateLimitOverrides {
-  return Object.fromEntries(Object.entries(config.rateLimits.overrides).map(([limitClass, limits]) => [
-    limitClass, Object.fromEntries(Object.entries(limits ?? {}).filter(([, value]) => value !== undefined)),
-  ]));
+  return Object.fromEntries(
+    Object.entries(config.rateLimits.overrides).map(([limitClass, limits]) => [
+      limitClass,
+      Object.fromEntries(Object.entries(limits ?? {}).filter(([, value]) => value !== undefined)),
+    ]),
+  );
 }
 
 function callerKey(request: FastifyRequest): NonNullable<FastifyRequest['apiKey']> {
@@ -30,7 +37,10 @@ function callerKey(request: FastifyRequest): NonNullable<FastifyRequest['apiKey'
 }
 
 /** GET /api_keys/rate_limits and /api_keys/rate_limits/log (INVENTORY §5.2, §5.3): any key, about itself. */
-export function registerRateLimitRoutes(app: FastifyInstance, dependencies: RateLimitRouteDependencies): void {
+export function registerRateLimitRoutes(
+  app: FastifyInstance,
+  dependencies: RateLimitRouteDependencies,
+): void {
   const { config, keys, accounts, registry, limiter } = dependencies;
   const anyKey = requireKey(keys);
   const table = limiter === undefined ? undefined : resolveRateLimits(overridesOf(config));
@@ -46,7 +56,13 @@ export function registerRateLimitRoutes(app: FastifyInstance, dependencies: Rate
   app.get('/api_keys/rate_limits/log', { onRequest: anyKey }, async (request) => {
     const key = callerKey(request);
     const breaches = limiter === undefined ? [] : await limiter.recentBreaches(key.id);
-    const data = breaches.map(({ apiKeyId, modelId, rateLimitTier, rateLimitType, timestamp }) => ({ apiKeyId, modelId, rateLimitTier, rateLimitType, timestamp }));
+    const data = breaches.map(({ apiKeyId, modelId, rateLimitTier, rateLimitType, timestamp }) => ({
+      apiKeyId,
+      modelId,
+      rateLimitTier,
+      rateLimitType,
+      timestamp,
+    }));
     return { object: 'list', data };
   });
 }

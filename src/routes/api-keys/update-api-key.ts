@@ -18,7 +18,11 @@ function toKeyUpdate(body: UpdateApiKeyRequest): KeyUpdate {
 }
 
 /** PATCH /api_keys: changes the fields given (the id is in the body); limits merge per currency. */
-export function registerUpdateApiKey(app: FastifyInstance, keys: KeyService, auth: onRequestAsyncHookHandler): void {
+export function registerUpdateApiKey(
+  app: FastifyInstance,
+  keys: KeyService,
+  auth: onRequestAsyncHookHandler,
+): void {
   app.patch('/api_keys', { onRequest: auth }, async (request) => {
     const accountId = callerAccount(request);
     const body = parseOrThrow(updateApiKeyRequest, request.body);

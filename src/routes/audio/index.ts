@@ -12,7 +12,10 @@ export interface AudioRouteDependencies {
 }
 
 /** The audio routes: POST /audio/speech, POST /audio/transcriptions. */
-export function registerAudioRoutes(app: FastifyInstance, { speech, transcription, auth }: AudioRouteDependencies): void {
+export function registerAudioRoutes(
+  app: FastifyInstance,
+  { speech, transcription, auth }: AudioRouteDependencies,
+): void {
   registerSpeechRoute(app, speech, auth);
   registerTranscriptionRoute(app, transcription, auth);
 }

@@ -12,7 +12,11 @@ import { abortOnClose } from '../abort-on-close.ts';
  * INVENTORY §1 row 26); an error after the first chunk can only cut the body short. Binary audio is never
  * compressed (INVENTORY §11.26).
  */
-export function registerSpeechRoute(app: FastifyInstance, speech: SpeechService, auth: onRequestAsyncHookHandler): void {
+export function registerSpeechRoute(
+  app: FastifyInstance,
+  speech: SpeechService,
+  auth: onRequestAsyncHookHandler,
+): void {
   app.post('/audio/speech', { onRequest: auth, compress: false }, async (request, reply) => {
     const body = parseOrThrow(createSpeechRequest, request.body);
     const billing = request.billing;

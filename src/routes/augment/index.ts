@@ -19,8 +19,15 @@ export interface AugmentRouteDependencies {
 }
 
 /** The /augment routes: web search, scraping and document text. */
-export function registerAugmentRoutes(app: FastifyInstance, dependencies: AugmentRouteDependencies): void {
+export function registerAugmentRoutes(
+  app: FastifyInstance,
+  dependencies: AugmentRouteDependencies,
+): void {
   registerSearchRoute(app, dependencies);
   registerScrapeRoute(app, dependencies);
-  registerTextParserRoute(app, { auth: dependencies.auth, price: dependencies.pricing.textParser, parsers: dependencies.parsers });
+  registerTextParserRoute(app, {
+    auth: dependencies.auth,
+    price: dependencies.pricing.textParser,
+    parsers: dependencies.parsers,
+  });
 }

@@ -23,9 +23,20 @@ export interface TextParserRouteDependencies {
  * `{ text, tokens }` or text/plain. Multipart is parsed only in this route's scope; the document is parsed
  * by the documents service, in memory, and billed at the flat price once it succeeds.
  */
-export function registerTextParserRoute(app: FastifyInstance, dependencies: TextParserRouteDependencies): void {
+export function registerTextParserRoute(
+  app: FastifyInstance,
+  dependencies: TextParserRouteDependencies,
+): void {
   void app.register(async (scope) => {
-    await scope.register(multipart, { limits: { fileSize: MAX_TEXT_PARSER_FILE_BYTES, files: 2, fields: 16, fieldSize: 64 * 1024, parts: 18 } });
+    await scope.register(multipart, {
+      limits: {
+        fileSize: MAX_TEXT_PARSER_FILE_BYTES,
+        files: 2,
+        fields: 16,
+        fieldSize: 64 * 1024,
+        parts: 18,
+      },
+    });
     scope.post('/augment/text-parser', { onRequest: dependencies.auth }, async (request, reply) => {
       if (!request.isMultipart()) throw new VeniceError('INVALID_CONTENT_TYPE');
       // A file over 25 MB is 413 with INVENTORY §4.2's PayloadTooLargeError body; other file parts are drained.
@@ -33,7 +44,13 @@ export function registerTextParserRoute(app: FastifyInstance, dependencies: Text
       const body = parseOrThrow(textParserRequest, upload.fields);
       const billing = request.billing;
       const file = { bytes: body.file, filename: upload.filename, contentType: upload.contentType };
-      const parsed = await parseDocument(file, billing, dependencies.price, abortOnClose(request, reply), dependencies.parsers);
+      const parsed = await parseDocument(
+        file,
+        billing,
+        dependencies.price,
+        abortOnClose(request, reply),
+        dependencies.parsers,
+      );
       if (body.response_format === 'json') return parsed;
       reply.type('text/plain; charset=utf-8');
       return parsed.text;

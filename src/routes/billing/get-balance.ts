@@ -8,7 +8,11 @@ import { callerAccount } from '../api-keys/caller-account.ts';
  * DIEM is spent first (docs/overview/pricing.mdx), so it is the consumption currency while any remains;
  * canConsume says some balance remains. Both balances are numbers: Rialto has no staking state to report as null.
  */
-export function registerGetBalance(app: FastifyInstance, accounts: AccountService, auth: onRequestAsyncHookHandler): void {
+export function registerGetBalance(
+  app: FastifyInstance,
+  accounts: AccountService,
+  auth: onRequestAsyncHookHandler,
+): void {
   app.get('/billing/balance', { onRequest: auth }, async (request) => {
     const { usd, diem, diemEpochAllocation } = await accounts.freeBalances(callerAccount(request));
     const consumptionCurrency = diem > 0 ? 'DIEM' : usd > 0 ? 'USD' : null;

@@ -17,7 +17,10 @@ export interface BillingRouteDependencies {
 }
 
 /** /billing/*: ADMIN keys only, each confined to its own account; /billing/usage is a public 410. */
-export function registerBillingRoutes(app: FastifyInstance, dependencies: BillingRouteDependencies): void {
+export function registerBillingRoutes(
+  app: FastifyInstance,
+  dependencies: BillingRouteDependencies,
+): void {
   const admin = requireKey(dependencies.keys, { admin: true });
   registerGetBalance(app, dependencies.accounts, admin);
   registerUsageSunset(app);

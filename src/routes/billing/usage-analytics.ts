@@ -6,7 +6,11 @@ import type { UsageAnalytics } from '../../services/usage/usage-analytics.ts';
 import { callerAccount } from '../api-keys/caller-account.ts';
 
 /** GET /billing/usage-analytics (Beta; INVENTORY §6.4): the caller's account, by day, model and key. */
-export function registerUsageAnalytics(app: FastifyInstance, analytics: UsageAnalytics, auth: onRequestAsyncHookHandler): void {
+export function registerUsageAnalytics(
+  app: FastifyInstance,
+  analytics: UsageAnalytics,
+  auth: onRequestAsyncHookHandler,
+): void {
   app.get('/billing/usage-analytics', { onRequest: auth }, async (request) => {
     const accountId = callerAccount(request);
     const query = parseOrThrow(usageAnalyticsQuery, request.query);

@@ -1,7 +1,19 @@
 import type { UsageEntry } from '../../services/usage/usage-entries.ts';
 
 // The CSV export of /billing/usage-history: one row per entry, the JSON fields with inferenceDetails flattened.
-const COLUMNS = ['timestamp', 'sku', 'pricePerUnitUsd', 'units', 'amount', 'currency', 'notes', 'requestId', 'inferenceExecutionTime', 'promptTokens', 'completionTokens'] as const;
+const COLUMNS = [
+  'timestamp',
+  'sku',
+  'pricePerUnitUsd',
+  'units',
+  'amount',
+  'currency',
+  'notes',
+  'requestId',
+  'inferenceExecutionTime',
+  'promptTokens',
+  'completionTokens',
+] as const;
 
 /** swagger: "Include text/csv in the Accept header" (a media range with q=0 refuses it). */
 export function wantsCsv(accept: string | undefined): boolean {
@@ -26,9 +38,17 @@ export function toCsv(entries: readonly UsageEntry[]): string {
   const rows = entries.map((entry) => {
     const details = entry.inferenceDetails;
     const values: Record<(typeof COLUMNS)[number], string | number | null> = {
-      timestamp: entry.timestamp, sku: entry.sku, pricePerUnitUsd: entry.pricePerUnitUsd, units: entry.units, amount: entry.amount,
-      currency: entry.currency, notes: entry.notes, requestId: details?.requestId ?? null, inferenceExecutionTime: details?.inferenceExecutionTime ?? null,
-      promptTokens: details?.promptTokens ?? null, completionTokens: details?.completionTokens ?? null,
+      timestamp: entry.timestamp,
+      sku: entry.sku,
+      pricePerUnitUsd: entry.pricePerUnitUsd,
+      units: entry.units,
+      amount: entry.amount,
+      currency: entry.currency,
+      notes: entry.notes,
+      requestId: details?.requestId ?? null,
+      inferenceExecutionTime: details?.inferenceExecutionTime ?? null,
+      promptTokens: details?.promptTokens ?? null,
+      completionTokens: details?.completionTokens ?? null,
     };
     return COLUMNS.map((column) => field(values[column])).join(',');
   });

@@ -6,7 +6,11 @@ import type { CharacterService } from '../../services/character-service.ts';
 import { callerAccount } from '../api-keys/caller-account.ts';
 
 /** Rialto's own (not in the Venice spec): ADMIN keys create, change and delete characters, public or not. */
-export function registerCharacterAdmin(app: FastifyInstance, characters: CharacterService, auth: onRequestAsyncHookHandler): void {
+export function registerCharacterAdmin(
+  app: FastifyInstance,
+  characters: CharacterService,
+  auth: onRequestAsyncHookHandler,
+): void {
   app.post('/characters', { onRequest: auth }, async (request) => {
     const accountId = callerAccount(request);
     const body = parseOrThrow(characterInput, request.body);

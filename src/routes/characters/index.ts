@@ -13,7 +13,11 @@ import { registerReviewAdmin } from './review-admin.ts';
  * no x402), and Rialto's own admin API beside them: POST /characters, PATCH and DELETE /characters/{slug},
  * POST /characters/{slug}/reviews, DELETE /characters/{slug}/reviews/{id} (ADMIN keys).
  */
-export function registerCharacterRoutes(app: FastifyInstance, characters: CharacterService, keys: KeyService): void {
+export function registerCharacterRoutes(
+  app: FastifyInstance,
+  characters: CharacterService,
+  keys: KeyService,
+): void {
   const anyKey = requireKey(keys);
   const admin = requireKey(keys, { admin: true });
   registerListCharacters(app, characters, anyKey);

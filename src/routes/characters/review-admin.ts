@@ -6,7 +6,11 @@ import type { CharacterService } from '../../services/character-service.ts';
 import { callerAccount } from '../api-keys/caller-account.ts';
 
 /** Rialto's own (not in the Venice spec): ADMIN keys add and delete reviews; each moves the character's rating stats. */
-export function registerReviewAdmin(app: FastifyInstance, characters: CharacterService, auth: onRequestAsyncHookHandler): void {
+export function registerReviewAdmin(
+  app: FastifyInstance,
+  characters: CharacterService,
+  auth: onRequestAsyncHookHandler,
+): void {
   app.post('/characters/:slug/reviews', { onRequest: auth }, async (request) => {
     const accountId = callerAccount(request);
     const { slug } = parseOrThrow(slugParams, request.params);

@@ -8,18 +8,27 @@ import type { ChatService } from '../../services/chat/chat-service.ts';
 import { abortOnClose } from '../abort-on-close.ts';
 
 /** POST /chat/completions: JSON, or SSE when `stream` is true. */
-export function registerChatRoutes(app: FastifyInstance, chat: ChatService, auth: onRequestAsyncHookHandler): void {
+export function registerChatRoutes(
+  app: FastifyInstance,
+  chat: ChatService,
+  auth: onRequestAsyncHookHandler,
+): void {
   app.post('/chat/completions', { onRequest: auth }, async (request, reply) => {
     const body = parseOrThrow(chatCompletionRequest, request.body);
     const signal = abortOnClose(request, reply);
     const result = await chat.create(body, signal, request.billing);
     setModelHeaders(reply, result.entry, result.servedBy);
     if (result.kind === 'json') return result.body;
-    await writeEventStream(reply, result.chunks, (error) => {
-      const { veniceError, unexpected } = toClientError(error);
-      if (unexpected) request.log.error({ err: error }, 'stream failed after headers were sent');
-      return veniceError;
-    }, { encode: result.encode });
+    await writeEventStream(
+      reply,
+      result.chunks,
+      (error) => {
+        const { veniceError, unexpected } = toClientError(error);
+        if (unexpected) request.log.error({ err: error }, 'stream failed after headers were sent');
+        return veniceError;
+      },
+      { encode: result.encode },
+    );
     return reply;
   });
 }

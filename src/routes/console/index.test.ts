@@ -30,7 +30,13 @@ describe('console routes', () => {
   });
 
   it('answers index.html for /console, /console/ and unknown pages, never cached, framed by nobody', async () => {
-    for (const url of ['/console', '/console/', '/console/keys', '/console/usage/deep/link', '/console/index.html']) {
+    for (const url of [
+      '/console',
+      '/console/',
+      '/console/keys',
+      '/console/usage/deep/link',
+      '/console/index.html',
+    ]) {
       const response = await app.inject({ url });
       assert.equal(response.statusCode, 200, url);
       assert.equal(response.headers['content-type'], 'text/html; charset=utf-8');
@@ -42,16 +48,40 @@ describe('console routes', () => {
 
   it('serves files with their content type; hashed assets are immutable', async () => {
     const script = await app.inject({ url: '/console/assets/index-abc123.js' });
-    assert.deepEqual([script.statusCode, script.headers['content-type'], script.headers['cache-control'], script.body],
-      [200, 'text/javascript; charset=utf-8', 'public, max-age=31536000, immutable', 'console.log(1)']);
+    assert.deepEqual(
+      [
+        script.statusCode,
+        script.headers['content-type'],
+        script.headers['cache-control'],
+        script.body,
+      ],
+      [
+        200,
+        'text/javascript; charset=utf-8',
+        'public, max-age=31536000, immutable',
+        'console.log(1)',
+      ],
+    );
     const icon = await app.inject({ url: '/console/favicon.svg' });
-    assert.deepEqual([icon.headers['content-type'], icon.headers['cache-control']], ['image/svg+xml', 'no-cache']);
-    assert.equal((await app.inject({ method: 'HEAD', url: '/console/favicon.svg' })).statusCode, 200);
+    assert.deepEqual(
+      [icon.headers['content-type'], icon.headers['cache-control']],
+      ['image/svg+xml', 'no-cache'],
+    );
+    assert.equal(
+      (await app.inject({ method: 'HEAD', url: '/console/favicon.svg' })).statusCode,
+      200,
+    );
   });
 
   it('answers 404 for a missing asset, and never reads outside the build', async () => {
     assert.equal((await app.inject({ url: '/console/assets/gone.js' })).statusCode, 404);
-    for (const url of ['/console/../secret.txt', '/console/%2e%2e/secret.txt', '/console/..%2fsecret.txt', '/console/assets/..%2f..%2fsecret.txt', '/console/%00']) {
+    for (const url of [
+      '/console/../secret.txt',
+      '/console/%2e%2e/secret.txt',
+      '/console/..%2fsecret.txt',
+      '/console/assets/..%2f..%2fsecret.txt',
+      '/console/%00',
+    ]) {
       const response = await app.inject({ url });
       assert.ok(!response.body.includes('not for the web'), url);
     }

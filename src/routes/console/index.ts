@@ -7,7 +7,8 @@ const DIST = fileURLToPath(new URL('../../../console/dist/', import.meta.url));
 
 // The console keeps the admin key in sessionStorage: no framing, no third-party scripts, no referrer leaks.
 const PAGE_HEADERS = {
-  'content-security-policy': "default-src 'self'; img-src 'self' data: blob: https:; media-src 'self' blob: data:; style-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+  'content-security-policy':
+    "default-src 'self'; img-src 'self' data: blob: https:; media-src 'self' blob: data:; style-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
   'x-frame-options': 'DENY',
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
@@ -27,7 +28,12 @@ export function registerConsoleRoutes(app: FastifyInstance, directory: string = 
   const sendIndex = async (reply: FastifyReply): Promise<FastifyReply> => {
     const index = await readConsoleFile(directory, 'index.html');
     reply.headers(PAGE_HEADERS);
-    if (index === undefined) return reply.status(503).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(NOT_BUILT);
+    if (index === undefined)
+      return reply
+        .status(503)
+        .type('text/html; charset=utf-8')
+        .header('cache-control', 'no-store')
+        .send(NOT_BUILT);
     return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(index);
   };
 
@@ -38,11 +44,18 @@ export function registerConsoleRoutes(app: FastifyInstance, directory: string = 
     const file = await readConsoleFile(directory, path);
     if (file !== undefined) {
       const hashed = path.startsWith('assets/');
-      reply.headers(PAGE_HEADERS).type(contentTypeOf(path)).header('cache-control', hashed ? 'public, max-age=31536000, immutable' : 'no-cache');
+      reply
+        .headers(PAGE_HEADERS)
+        .type(contentTypeOf(path))
+        .header('cache-control', hashed ? 'public, max-age=31536000, immutable' : 'no-cache');
       return reply.send(file);
     }
     // A missing script or stylesheet must fail as such, not load the page's HTML in its place.
-    if (path.startsWith('assets/')) return reply.status(404).type('text/plain; charset=utf-8').send(`Not found: /console/${path}\n`);
+    if (path.startsWith('assets/'))
+      return reply
+        .status(404)
+        .type('text/plain; charset=utf-8')
+        .send(`Not found: /console/${path}\n`);
     return sendIndex(reply);
   });
 }

@@ -22,16 +22,29 @@ export function sendEditedImage(reply: FastifyReply, outcome: ImageEditOutcome):
  * POST /image/edit (swagger: EditImageRequest, strict), JSON or multipart: one image (a file, base64, a data
  * URL or an http(s) URL) edited by the prompt; `modelId` is the deprecated alias of `model`.
  */
-export function registerEditRoute(app: FastifyInstance, { imageEdit: service, auth }: ImageRouteDependencies): void {
+export function registerEditRoute(
+  app: FastifyInstance,
+  { imageEdit: service, auth }: ImageRouteDependencies,
+): void {
   registerMediaScope(app, (scope) => {
     scope.post('/image/edit', { onRequest: auth, compress: false }, async (request, reply) => {
       const { fields, multipart } = await readMediaBody(request);
       const body = parseOrThrow(editImageRequest(multipart), fields);
       const billing = request.billing;
-      const outcome = await service.edit({
-        images: [body.image], field: 'image', model: body.model ?? body.modelId, prompt: body.prompt,
-        aspect_ratio: body.aspect_ratio, resolution: body.resolution, output_format: body.output_format, quality: body.quality,
-      }, abortOnClose(request, reply), billing);
+      const outcome = await service.edit(
+        {
+          images: [body.image],
+          field: 'image',
+          model: body.model ?? body.modelId,
+          prompt: body.prompt,
+          aspect_ratio: body.aspect_ratio,
+          resolution: body.resolution,
+          output_format: body.output_format,
+          quality: body.quality,
+        },
+        abortOnClose(request, reply),
+        billing,
+      );
       return sendEditedImage(reply, outcome);
     });
   });

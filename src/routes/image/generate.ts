@@ -13,13 +13,18 @@ import { registerStylesRoute } from './styles.ts';
  * §11.26; image types are not compressible to @fastify/compress). `request` echoes the validated request
  * with its defaults and the seed used.
  */
-export function registerGenerateRoute(app: FastifyInstance, service: ImageGenerationService, auth: onRequestAsyncHookHandler): void {
+export function registerGenerateRoute(
+  app: FastifyInstance,
+  service: ImageGenerationService,
+  auth: onRequestAsyncHookHandler,
+): void {
   app.post('/image/generate', { onRequest: auth }, async (request, reply) => {
     const body = parseOrThrow(generateImageRequest, request.body);
     const billing = request.billing;
     const outcome = await service.generate(body, abortOnClose(request, reply), billing);
     setGenerationHeaders(reply, outcome);
-    if (body.return_binary) return reply.type(IMAGE_CONTENT_TYPES[outcome.format]).send(outcome.images[0]);
+    if (body.return_binary)
+      return reply.type(IMAGE_CONTENT_TYPES[outcome.format]).send(outcome.images[0]);
     return {
       id: outcome.id,
       images: outcome.images.map((image) => image.toString('base64')),
@@ -30,7 +35,10 @@ export function registerGenerateRoute(app: FastifyInstance, service: ImageGenera
 }
 
 /** /image/generate, /images/generations and /image/styles on one ImageGenerationService. */
-export function registerGenerationRoutes(app: FastifyInstance, dependencies: { imageGeneration: ImageGenerationService; auth: onRequestAsyncHookHandler }): void {
+export function registerGenerationRoutes(
+  app: FastifyInstance,
+  dependencies: { imageGeneration: ImageGenerationService; auth: onRequestAsyncHookHandler },
+): void {
   const { imageGeneration: service, auth } = dependencies;
   registerGenerateRoute(app, service, auth);
   registerSimpleGenerateRoute(app, service, auth);

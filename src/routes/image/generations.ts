@@ -2,7 +2,10 @@ import type { FastifyInstance, FastifyReply, onRequestAsyncHookHandler } from 'f
 import { parseOrThrow } from '../../errors/validation.ts';
 import { setModelHeaders } from '../../http/response-headers.ts';
 import { simpleGenerateImageRequest } from '../../schemas/image-generate.ts';
-import type { GenerationOutcome, ImageGenerationService } from '../../services/image/image-generation-service.ts';
+import type {
+  GenerationOutcome,
+  ImageGenerationService,
+} from '../../services/image/image-generation-service.ts';
 import { IMAGE_CONTENT_TYPES } from '../../services/media/image-input.ts';
 import { abortOnClose } from '../abort-on-close.ts';
 
@@ -16,21 +19,29 @@ export function setGenerationHeaders(reply: FastifyReply, outcome: GenerationOut
   setModelHeaders(reply, outcome.entry, outcome.servedBy);
   reply.header('x-venice-is-blurred', String(outcome.blurred));
   reply.header('x-venice-is-content-violation', 'false');
-  if (outcome.enhancedPrompt !== undefined) reply.header('x-venice-enhanced-prompt', encodeURIComponent(outcome.enhancedPrompt));
+  if (outcome.enhancedPrompt !== undefined)
+    reply.header('x-venice-enhanced-prompt', encodeURIComponent(outcome.enhancedPrompt));
 }
 
 /**
  * POST /images/generations (swagger: SimpleGenerateImageRequest, OpenAI-compatible): {created, data: [one
  * item]}, the item {b64_json} or, for response_format "url", {url} holding a data URL (INVENTORY §11.15).
  */
-export function registerSimpleGenerateRoute(app: FastifyInstance, service: ImageGenerationService, auth: onRequestAsyncHookHandler): void {
+export function registerSimpleGenerateRoute(
+  app: FastifyInstance,
+  service: ImageGenerationService,
+  auth: onRequestAsyncHookHandler,
+): void {
   app.post('/images/generations', { onRequest: auth }, async (request, reply) => {
     const body = parseOrThrow(simpleGenerateImageRequest, request.body);
     const billing = request.billing;
     const outcome = await service.generateSimple(body, abortOnClose(request, reply), billing);
     setGenerationHeaders(reply, outcome);
     const encoded = outcome.images[0]!.toString('base64');
-    const item = body.response_format === 'url' ? { url: `data:${IMAGE_CONTENT_TYPES[outcome.format]};base64,${encoded}` } : { b64_json: encoded };
+    const item =
+      body.response_format === 'url'
+        ? { url: `data:${IMAGE_CONTENT_TYPES[outcome.format]};base64,${encoded}` }
+        : { b64_json: encoded };
     return { created: Math.floor(Date.now() / 1000), data: [item] };
   });
 }

@@ -20,7 +20,10 @@ export interface ImageRouteDependencies {
 }
 
 /** The image routes: /image/* and the OpenAI-compatible /images/generations. */
-export function registerImageRoutes(app: FastifyInstance, dependencies: ImageRouteDependencies): void {
+export function registerImageRoutes(
+  app: FastifyInstance,
+  dependencies: ImageRouteDependencies,
+): void {
   registerBackgroundRemoveRoute(app, dependencies);
   registerEditRoute(app, dependencies);
   registerMultiEditRoute(app, dependencies);

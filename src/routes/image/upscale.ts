@@ -10,7 +10,10 @@ import type { ImageRouteDependencies } from './index.ts';
  * POST /image/upscale (swagger: UpscaleImageRequest), JSON or multipart: the upscaled image as PNG
  * (image/png binary). A PNG is already deflated, so it is never compressed again (INVENTORY §11.26).
  */
-export function registerUpscaleRoute(app: FastifyInstance, { upscale: service, auth }: ImageRouteDependencies): void {
+export function registerUpscaleRoute(
+  app: FastifyInstance,
+  { upscale: service, auth }: ImageRouteDependencies,
+): void {
   registerMediaScope(app, (scope) => {
     scope.post('/image/upscale', { onRequest: auth, compress: false }, async (request, reply) => {
       const { fields } = await readMediaBody(request);

@@ -14,7 +14,10 @@ const ROUTES = [
  * stored media of a finished job; `{success}`, false while the job still runs (swagger: "cleanup did not
  * complete and can be retried later"). Retrieve answers 404 afterwards. Unknown jobs and other accounts' are 404.
  */
-export function registerCompleteRoutes(app: FastifyInstance, { jobs, auth }: JobRouteDependencies): void {
+export function registerCompleteRoutes(
+  app: FastifyInstance,
+  { jobs, auth }: JobRouteDependencies,
+): void {
   for (const { kind, path, schema } of ROUTES) {
     app.post(path, { onRequest: auth }, async (request) => {
       const body = parseOrThrow(schema, request.body);

@@ -22,7 +22,13 @@ export function registerDownloadRoutes(app: FastifyInstance, jobs: JobService): 
   app.get(`${DOWNLOAD_PATH}/:token`, { compress: false }, async (request, reply) => {
     const media = await jobs.download(tokenOf(request.params));
     // A link is private: no shared cache may keep the video.
-    return reply.type(media.contentType).header('content-length', media.bytes).header('cache-control', 'private, no-store').send(media.stream);
+    return reply
+      .type(media.contentType)
+      .header('content-length', media.bytes)
+      .header('cache-control', 'private, no-store')
+      .send(media.stream);
   });
-  app.delete(`${DOWNLOAD_PATH}/:token`, async (request) => jobs.revokeDownload(tokenOf(request.params)));
+  app.delete(`${DOWNLOAD_PATH}/:token`, async (request) =>
+    jobs.revokeDownload(tokenOf(request.params)),
+  );
 }

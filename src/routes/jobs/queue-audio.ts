@@ -12,7 +12,10 @@ import { jobModelOf } from './job-model.ts';
  * the quote (per-thousand-character models count the prompt and the lyrics) and stores the job;
  * `{model, queue_id, status: "QUEUED"}`.
  */
-export function registerQueueAudioRoute(app: FastifyInstance, { jobs, registry, auth }: JobRouteDependencies): void {
+export function registerQueueAudioRoute(
+  app: FastifyInstance,
+  { jobs, registry, auth }: JobRouteDependencies,
+): void {
   app.post('/audio/queue', { onRequest: auth }, async (request, reply) => {
     const body = parseOrThrow(queueAudioRequest, request.body);
     const entry = jobModelOf(registry, body.model, 'music');

@@ -14,16 +14,33 @@ import { jobModelOf } from './job-model.ts';
  * `{model, queue_id}`, and `download_url` for models that deliver by link (download.ts). The model is answered
  * as its id, which retrieve and complete then take.
  */
-export function registerQueueVideoRoute(app: FastifyInstance, { jobs, registry, auth, publicUrl }: JobRouteDependencies): void {
+export function registerQueueVideoRoute(
+  app: FastifyInstance,
+  { jobs, registry, auth, publicUrl }: JobRouteDependencies,
+): void {
   app.post('/video/queue', { onRequest: auth }, async (request, reply) => {
     const body = parseOrThrow(queueVideoRequest, request.body);
     const entry = jobModelOf(registry, body.model, 'video');
     checkQueueVideo(entry.config, body);
-    const quote = videoQuote(entry.config, { duration: body.duration, ...(body.resolution === undefined ? {} : { resolution: body.resolution }) });
+    const quote = videoQuote(entry.config, {
+      duration: body.duration,
+      ...(body.resolution === undefined ? {} : { resolution: body.resolution }),
+    });
     const billing = request.billing;
-    const { job, downloadToken } = await jobs.queue('video', entry, body, quote, request.apiKey!, billing);
+    const { job, downloadToken } = await jobs.queue(
+      'video',
+      entry,
+      body,
+      quote,
+      request.apiKey!,
+      billing,
+    );
     setModelHeaders(reply, entry, entry.engine.kind);
     if (downloadToken === undefined) return { model: entry.config.id, queue_id: job.id };
-    return { model: entry.config.id, queue_id: job.id, download_url: `${publicUrl ?? `${request.protocol}://${request.host}`}${DOWNLOAD_PATH}/${downloadToken}` };
+    return {
+      model: entry.config.id,
+      queue_id: job.id,
+      download_url: `${publicUrl ?? `${request.protocol}://${request.host}`}${DOWNLOAD_PATH}/${downloadToken}`,
+    };
   });
 }

@@ -10,7 +10,10 @@ import { jobModelOf } from './job-model.ts';
  * POST /audio/quote (swagger: QuoteAudioRequest): `{quote}` in USD. Public (music-and-sound-effects.mdx: "The
  * quote endpoint does not require authentication"; INVENTORY §12 #9).
  */
-export function registerQuoteAudioRoute(app: FastifyInstance, { registry }: JobRouteDependencies): void {
+export function registerQuoteAudioRoute(
+  app: FastifyInstance,
+  { registry }: JobRouteDependencies,
+): void {
   app.post('/audio/quote', async (request) => {
     const body = parseOrThrow(quoteAudioRequest, request.body);
     const entry = jobModelOf(registry, body.model, 'music');

@@ -11,11 +11,19 @@ import { jobModelOf } from './job-model.ts';
  * model, duration and resolution. Public, like /models, which shows the same prices: the swagger lists no 401
  * for it (INVENTORY §12 #9 takes the same choice for /audio/quote).
  */
-export function registerQuoteVideoRoute(app: FastifyInstance, { registry }: JobRouteDependencies): void {
+export function registerQuoteVideoRoute(
+  app: FastifyInstance,
+  { registry }: JobRouteDependencies,
+): void {
   app.post('/video/quote', async (request) => {
     const body = parseOrThrow(quoteVideoRequest, request.body);
     const entry = jobModelOf(registry, body.model, 'video');
     checkQuoteVideo(entry.config, body);
-    return { quote: videoQuote(entry.config, { duration: body.duration, ...(body.resolution === undefined ? {} : { resolution: body.resolution }) }).usd };
+    return {
+      quote: videoQuote(entry.config, {
+        duration: body.duration,
+        ...(body.resolution === undefined ? {} : { resolution: body.resolution }),
+      }).usd,
+    };
   });
 }

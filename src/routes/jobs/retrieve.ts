@@ -18,7 +18,10 @@ const ROUTES = [
  * ProviderContentPolicyError of /video/retrieve; `credits_refunded` rides along as an extra field.
  */
 function asContentViolation(error: ProviderContentPolicyError): VeniceError {
-  return new VeniceError('CONTENT_POLICY_VIOLATION', { message: error.message, extra: { credits_refunded: error.creditsRefunded } });
+  return new VeniceError('CONTENT_POLICY_VIOLATION', {
+    message: error.message,
+    extra: { credits_refunded: error.creditsRefunded },
+  });
 }
 
 /**
@@ -28,7 +31,10 @@ function asContentViolation(error: ProviderContentPolicyError): VeniceError {
  * answers its error with `credits_refunded`. With `delete_media_on_completion`, the media is deleted once the
  * whole body has been handed to the connection (not when the client leaves half way).
  */
-export function registerRetrieveRoutes(app: FastifyInstance, { jobs, auth }: JobRouteDependencies): void {
+export function registerRetrieveRoutes(
+  app: FastifyInstance,
+  { jobs, auth }: JobRouteDependencies,
+): void {
   for (const { kind, path, schema } of ROUTES) {
     app.post(path, { onRequest: auth, compress: false }, async (request, reply) => {
       const body = parseOrThrow(schema, request.body);
@@ -36,14 +42,23 @@ export function registerRetrieveRoutes(app: FastifyInstance, { jobs, auth }: Job
       try {
         outcome = await jobs.retrieve(kind, body, request.apiKey!);
       } catch (error) {
-        throw kind === 'music' && error instanceof ProviderContentPolicyError ? asContentViolation(error) : error;
+        throw kind === 'music' && error instanceof ProviderContentPolicyError
+          ? asContentViolation(error)
+          : error;
       }
       if (outcome.kind === 'status') return outcome.body;
       setModelHeaders(reply, outcome.entry, outcome.entry.engine.kind);
       reply.raw.once('finish', () => {
-        outcome.delivered().catch((error: unknown) => request.log.warn({ err: error }, 'could not delete delivered media'));
+        outcome
+          .delivered()
+          .catch((error: unknown) =>
+            request.log.warn({ err: error }, 'could not delete delivered media'),
+          );
       });
-      return reply.type(outcome.contentType).header('content-length', outcome.bytes).send(outcome.stream);
+      return reply
+        .type(outcome.contentType)
+        .header('content-length', outcome.bytes)
+        .send(outcome.stream);
     });
   }
 }

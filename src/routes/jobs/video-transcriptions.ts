@@ -10,13 +10,17 @@ import type { JobRouteDependencies } from './index.ts';
  * is fetched, its audio transcribed by the default asr model and billed as /audio/transcriptions is (per
  * second of audio); `{transcript, lang}`, or the transcript as text/plain.
  */
-export function registerVideoTranscriptionRoute(app: FastifyInstance, { videoTranscription: service, auth }: JobRouteDependencies): void {
+export function registerVideoTranscriptionRoute(
+  app: FastifyInstance,
+  { videoTranscription: service, auth }: JobRouteDependencies,
+): void {
   app.post('/video/transcriptions', { onRequest: auth }, async (request, reply) => {
     const body = parseOrThrow(createVideoTranscriptionRequest, request.body);
     const billing = request.billing;
     const outcome = await service.transcribe(body.url, abortOnClose(request, reply), billing);
     setModelHeaders(reply, outcome.entry, outcome.servedBy);
-    if (body.response_format === 'text') return reply.type('text/plain; charset=utf-8').send(outcome.result.text);
+    if (body.response_format === 'text')
+      return reply.type('text/plain; charset=utf-8').send(outcome.result.text);
     return { transcript: outcome.result.text, lang: outcome.language };
   });
 }

@@ -8,7 +8,11 @@ import type { ModelRegistry } from '../../services/model-registry.ts';
 export function registerModelRoutes(app: FastifyInstance, registry: ModelRegistry): void {
   app.get('/models', async (request): Promise<ListModelsResponse> => {
     const { type } = parseOrThrow(listModelsQuery, request.query);
-    return { object: 'list', type, data: registry.list(type).map((entry) => registry.toModelResponse(entry)) };
+    return {
+      object: 'list',
+      type,
+      data: registry.list(type).map((entry) => registry.toModelResponse(entry)),
+    };
   });
   app.get('/models/traits', async (request) => {
     const { type } = parseOrThrow(modelMapQuery, request.query);

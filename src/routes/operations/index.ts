@@ -14,8 +14,12 @@ export interface OperationsDependencies {
 }
 
 /** Whether `authorization` presents a valid ADMIN key; a missing, unknown or non-admin key is simply not one. */
-async function presentsAdminKey(keys: KeyService, authorization: string | undefined): Promise<boolean> {
-  const secret = authorization === undefined ? undefined : /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];
+async function presentsAdminKey(
+  keys: KeyService,
+  authorization: string | undefined,
+): Promise<boolean> {
+  const secret =
+    authorization === undefined ? undefined : /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];
   if (secret === undefined) return false;
   try {
     return (await keys.authenticate(secret)).apiKeyType === 'ADMIN';
@@ -30,21 +34,31 @@ async function presentsAdminKey(keys: KeyService, authorization: string | undefi
  * GET /metrics (Prometheus text; an ADMIN key when metrics.requireKey). /health and /ready take no key: /ready
  * answers `{status}` alone, and names its components (upstream URLs, processes, paths) only to an ADMIN key.
  */
-export function registerOperationsRoutes(app: FastifyInstance, dependencies: OperationsDependencies): void {
+export function registerOperationsRoutes(
+  app: FastifyInstance,
+  dependencies: OperationsDependencies,
+): void {
   const probe = new ReadinessProbe(dependencies.readiness, dependencies.config.readiness.cacheMs);
   app.get('/health', async () => ({ status: 'ok' }));
   app.get('/ready', async (request, reply) => {
     const { ready, ...components } = await probe.check();
     reply.status(ready ? 200 : 503);
-    const status = ready ? 'ready' : dependencies.readiness.serving() ? 'unavailable' : 'shutting_down';
-    if (!(await presentsAdminKey(dependencies.keys, request.headers.authorization))) return { status };
+    const status = ready
+      ? 'ready'
+      : dependencies.readiness.serving()
+        ? 'unavailable'
+        : 'shutting_down';
+    if (!(await presentsAdminKey(dependencies.keys, request.headers.authorization)))
+      return { status };
     // The details are the operator's: no other origin's page may read them, whatever server.corsOrigins allows.
     reply.removeHeader('access-control-allow-origin');
     return { status, ...readinessDetails(components) };
   });
   const { metrics, config } = dependencies;
   if (metrics === undefined || !config.metrics.enabled) return;
-  const auth = config.metrics.requireKey ? { onRequest: requireKey(dependencies.keys, { admin: true }) } : {};
+  const auth = config.metrics.requireKey
+    ? { onRequest: requireKey(dependencies.keys, { admin: true }) }
+    : {};
   app.get('/metrics', auth, async (_request, reply) => {
     reply.type(metrics.contentType);
     return metrics.render();

@@ -13,6 +13,8 @@ export function readinessDetails(components: Omit<Readiness, 'ready'>): Omit<Rea
   return {
     store: redacted(components.store),
     limiter: redacted(components.limiter),
-    models: Object.fromEntries(Object.entries(components.models).map(([id, health]) => [id, redacted(health)])),
+    models: Object.fromEntries(
+      Object.entries(components.models).map(([id, health]) => [id, redacted(health)]),
+    ),
   };
 }

@@ -15,7 +15,10 @@ export interface ResponsesRouteDependencies {
 }
 
 /** POST /responses: JSON, or OpenAI's Responses SSE events (`event:` + `data:`, no [DONE]) when `stream` is true. */
-export function registerResponsesRoutes(app: FastifyInstance, { responses, auth }: ResponsesRouteDependencies): void {
+export function registerResponsesRoutes(
+  app: FastifyInstance,
+  { responses, auth }: ResponsesRouteDependencies,
+): void {
   app.post('/responses', { onRequest: auth }, async (request, reply) => {
     const body = parseOrThrow(responsesRequest, request.body);
     const signal = abortOnClose(request, reply);
@@ -27,13 +30,20 @@ export function registerResponsesRoutes(app: FastifyInstance, { responses, auth 
     // The error event: OpenAI's {code, message} and Venice's stream error object (which OpenAI's SDK throws).
     const errorFields = (error: unknown): ResponseErrorFields => {
       const veniceError = toError(error);
-      return { code: veniceError.code, message: veniceError.message, ...streamErrorBody(veniceError) };
+      return {
+        code: veniceError.code,
+        message: veniceError.message,
+        ...streamErrorBody(veniceError),
+      };
     };
     const billing = request.billing;
     const result = await responses.create(body, signal, billing, errorFields);
     setModelHeaders(reply, result.entry, result.servedBy);
     if (result.kind === 'json') return result.body;
-    await writeEventStream(reply, result.events, toError, { eventName: (event) => (typeof event.type === 'string' ? event.type : undefined), done: false });
+    await writeEventStream(reply, result.events, toError, {
+      eventName: (event) => (typeof event.type === 'string' ? event.type : undefined),
+      done: false,
+    });
     return reply;
   });
 }

@@ -18,7 +18,10 @@ export interface FreeBalances {
  * routes read or move an account's money; requests spend through the Meter.
  */
 export class AccountService {
-  constructor(private readonly store: Store, private readonly meter: Pick<Meter, 'balances'>) {}
+  constructor(
+    private readonly store: Store,
+    private readonly meter: Pick<Meter, 'balances'>,
+  ) {}
 
   /** Free balances in decimal units (x-venice-balance-*, /api_keys/rate_limits): what requests in flight hold is not free. */
   balances(accountId: string): Promise<{ usd: number; diem: number }> {
@@ -37,7 +40,10 @@ export class AccountService {
 
   /** Every account, oldest first, with its balances and number of active keys. */
   async list(): Promise<AccountView[]> {
-    const [accounts, keys] = await Promise.all([this.store.accounts.list(), this.store.apiKeys.listActive()]);
+    const [accounts, keys] = await Promise.all([
+      this.store.accounts.list(),
+      this.store.apiKeys.listActive(),
+    ]);
     const counts = new Map<string, number>();
     for (const key of keys) counts.set(key.accountId, (counts.get(key.accountId) ?? 0) + 1);
     return accounts.map((account) => accountView(account, counts.get(account.id) ?? 0));
@@ -49,12 +55,18 @@ export class AccountService {
    * so two top-ups at once cannot pass the bound together).
    */
   async topUp(accountId: string, currency: Currency, amount: number): Promise<AccountView> {
-    const account = await this.store.accounts.credit(accountId, currency, toNanos(amount)).catch((error: unknown) => {
-      if (!(error instanceof CreditRefusedError)) throw error;
-      // An unknown id is a typo, not a new account: accounts come into being with their first key.
-      if (error.reason === 'unknown-account') throw new VeniceError('INVALID_REQUEST', { message: 'Account not found' });
-      throw new VeniceError('INVALID_REQUEST', { message: `The ${currency} balance would pass ${decimalOf(MAX_NANOS)}, the most an account holds`, extra: { details: { amount: { _errors: [error.message] } } } });
-    });
+    const account = await this.store.accounts
+      .credit(accountId, currency, toNanos(amount))
+      .catch((error: unknown) => {
+        if (!(error instanceof CreditRefusedError)) throw error;
+        // An unknown id is a typo, not a new account: accounts come into being with their first key.
+        if (error.reason === 'unknown-account')
+          throw new VeniceError('INVALID_REQUEST', { message: 'Account not found' });
+        throw new VeniceError('INVALID_REQUEST', {
+          message: `The ${currency} balance would pass ${decimalOf(MAX_NANOS)}, the most an account holds`,
+          extra: { details: { amount: { _errors: [error.message] } } },
+        });
+      });
     const keys = await this.store.apiKeys.listActive(accountId);
     return accountView(account, keys.length);
   }

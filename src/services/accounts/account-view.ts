@@ -6,7 +6,10 @@ export function accountView(account: AccountRecord, activeKeys: number) {
   return {
     id: account.id,
     name: account.name,
-    balances: { usd: fromNanos(account.usdBalance - account.usdReserved), diem: fromNanos(account.diemBalance - account.diemReserved) },
+    balances: {
+      usd: fromNanos(account.usdBalance - account.usdReserved),
+      diem: fromNanos(account.diemBalance - account.diemReserved),
+    },
     reserved: { usd: fromNanos(account.usdReserved), diem: fromNanos(account.diemReserved) },
     diemEpochAllocation: fromNanos(account.diemEpochAllocation),
     activeKeys,

@@ -7,8 +7,22 @@ import type { Cost } from '../pricing.ts';
  * `augment.pricing` here): the price is reserved first (402 when it cannot be), charged when `work` succeeds,
  * and released when it throws or the client leaves. `name` is what the usage records show as the model.
  */
-export async function withFlatPrice<T>(billing: Billing, name: string, price: Cost, signal: AbortSignal, work: () => Promise<T>): Promise<T> {
-  const settlement = await billing.reserve({ modelId: name, modelType: 'augment', requestId: `${name}-${randomUUID()}`, limitClass: 'S', tokens: 0, worstCase: price, privacy: 'private' });
+export async function withFlatPrice<T>(
+  billing: Billing,
+  name: string,
+  price: Cost,
+  signal: AbortSignal,
+  work: () => Promise<T>,
+): Promise<T> {
+  const settlement = await billing.reserve({
+    modelId: name,
+    modelType: 'augment',
+    requestId: `${name}-${randomUUID()}`,
+    limitClass: 'S',
+    tokens: 0,
+    worstCase: price,
+    privacy: 'private',
+  });
   let result: T;
   try {
     result = await work();

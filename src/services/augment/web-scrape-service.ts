@@ -18,33 +18,51 @@ const MAX_PAGE_BYTES = 5 * 1024 * 1024;
 export class WebScrapeService {
   private readonly blocked: string[];
 
-  constructor(private readonly fetcher: UrlFetcher, blockedHosts: string[], private readonly parsers: ParserPool) {
+  constructor(
+    private readonly fetcher: UrlFetcher,
+    blockedHosts: string[],
+    private readonly parsers: ParserPool,
+  ) {
     this.blocked = blockedHosts.map((host) => host.toLowerCase().replace(/^\.+/, ''));
   }
 
   /** Refuses a URL that is not http(s) or whose host is blocked, before anything is charged or fetched. */
   check(raw: string): URL {
     const url = URL.parse(raw);
-    if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw refused('The url must be an http or https URL.');
+    if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+      throw refused('The url must be an http or https URL.');
     const host = url.hostname.toLowerCase();
-    if (this.blocked.some((blocked) => host === blocked || host.endsWith(`.${blocked}`))) throw refused(`${host} blocks automated access and cannot be scraped.`);
+    if (this.blocked.some((blocked) => host === blocked || host.endsWith(`.${blocked}`)))
+      throw refused(`${host} blocks automated access and cannot be scraped.`);
     return url;
   }
 
-  async scrape(raw: string, signal: AbortSignal): Promise<{ url: string; content: string; format: 'markdown' }> {
+  async scrape(
+    raw: string,
+    signal: AbortSignal,
+  ): Promise<{ url: string; content: string; format: 'markdown' }> {
     const url = this.check(raw);
     let page;
     try {
-      page = await this.fetcher.fetch(url.href, { field: 'url', accept: ACCEPTED, maxBytes: MAX_PAGE_BYTES, signal });
+      page = await this.fetcher.fetch(url.href, {
+        field: 'url',
+        accept: ACCEPTED,
+        maxBytes: MAX_PAGE_BYTES,
+        signal,
+      });
     } catch (error) {
       // swagger: /augment/scrape documents no 413; a page too large to read is the URL's problem.
-      if (error instanceof VeniceError && error.code === 'PAYLOAD_TOO_LARGE') throw refused(`The page is larger than ${MAX_PAGE_BYTES / 1024 / 1024} MB.`);
+      if (error instanceof VeniceError && error.code === 'PAYLOAD_TOO_LARGE')
+        throw refused(`The page is larger than ${MAX_PAGE_BYTES / 1024 / 1024} MB.`);
       throw error;
     }
     const text = page.bytes.toString('utf8');
-    const content = page.contentType === 'text/html' || page.contentType === 'application/xhtml+xml' || page.contentType === undefined
-      ? await this.parsers.htmlToMarkdown(text, page.url, signal)
-      : text.trim();
+    const content =
+      page.contentType === 'text/html' ||
+      page.contentType === 'application/xhtml+xml' ||
+      page.contentType === undefined
+        ? await this.parsers.htmlToMarkdown(text, page.url, signal)
+        : text.trim();
     if (content === '') throw refused('The page has no readable content.');
     return { url: raw, content, format: 'markdown' };
   }

@@ -10,16 +10,32 @@ export type SearchProvider = 'brave' | 'google';
 /** A search engine's failure as the client sees it: the engine's own words stay in the log. */
 function searchError(error: EngineError): VeniceError {
   switch (error.failure) {
-    case 'overloaded': return new VeniceError('MODEL_OVERLOADED', { message: 'The search engine is busy. Please try again later.', cause: error });
+    case 'overloaded':
+      return new VeniceError('MODEL_OVERLOADED', {
+        message: 'The search engine is busy. Please try again later.',
+        cause: error,
+      });
     // swagger: /augment/search documents 429 and 500, no 503 or 504.
-    case 'timeout': return new VeniceError('INFERENCE_FAILED', { message: 'The search engine did not answer in time.', cause: error });
-    case 'offline': case 'capacity': return new VeniceError('INFERENCE_FAILED', { message: 'The search engine cannot be reached. Please try again later.', cause: error });
-    default: return new VeniceError('INFERENCE_FAILED', { message: 'The search failed.', cause: error });
+    case 'timeout':
+      return new VeniceError('INFERENCE_FAILED', {
+        message: 'The search engine did not answer in time.',
+        cause: error,
+      });
+    case 'offline':
+    case 'capacity':
+      return new VeniceError('INFERENCE_FAILED', {
+        message: 'The search engine cannot be reached. Please try again later.',
+        cause: error,
+      });
+    default:
+      return new VeniceError('INFERENCE_FAILED', { message: 'The search failed.', cause: error });
   }
 }
 
 export function createSearchEngine(config: SearchEngineConfig): SearchEngine {
-  return config.kind === 'searxng' ? new SearxngSearchEngine(config) : new BraveSearchEngine(config);
+  return config.kind === 'searxng'
+    ? new SearxngSearchEngine(config)
+    : new BraveSearchEngine(config);
 }
 
 /**
@@ -31,7 +47,10 @@ export class WebSearchService {
   private readonly engines: { provider: SearchProvider; engine: SearchEngine }[];
 
   constructor(configs: SearchEngineConfig[]) {
-    this.engines = configs.map((config) => ({ provider: config.provider, engine: createSearchEngine(config) }));
+    this.engines = configs.map((config) => ({
+      provider: config.provider,
+      engine: createSearchEngine(config),
+    }));
   }
 
   get configured(): boolean {
@@ -39,13 +58,19 @@ export class WebSearchService {
   }
 
   private engineFor(provider: SearchProvider | undefined): SearchEngine {
-    const found = this.engines.find((candidate) => candidate.provider === (provider ?? 'brave')) ?? (provider === undefined ? this.engines[0] : undefined);
+    const found =
+      this.engines.find((candidate) => candidate.provider === (provider ?? 'brave')) ??
+      (provider === undefined ? this.engines[0] : undefined);
     if (found !== undefined) return found.engine;
     const offered = [...new Set(this.engines.map((candidate) => candidate.provider))];
-    const message = offered.length === 0
-      ? 'Web search is not available: no search engine is configured on this server (augment.search).'
-      : `search_provider ${provider} is not available on this server; it offers ${offered.join(', ')}.`;
-    throw new VeniceError('INVALID_REQUEST', { message, extra: { details: { search_provider: { _errors: [message] } } } });
+    const message =
+      offered.length === 0
+        ? 'Web search is not available: no search engine is configured on this server (augment.search).'
+        : `search_provider ${provider} is not available on this server; it offers ${offered.join(', ')}.`;
+    throw new VeniceError('INVALID_REQUEST', {
+      message,
+      extra: { details: { search_provider: { _errors: [message] } } },
+    });
   }
 
   /** Fails before any billing when the provider has no engine. */
@@ -54,7 +79,12 @@ export class WebSearchService {
   }
 
   /** Hits for `query`, at most `limit`; engine failures become Venice errors (429, 503, 504, 500). */
-  async search(query: string, limit: number, provider: SearchProvider | undefined, signal: AbortSignal): Promise<SearchHit[]> {
+  async search(
+    query: string,
+    limit: number,
+    provider: SearchProvider | undefined,
+    signal: AbortSignal,
+  ): Promise<SearchHit[]> {
     try {
       return await this.engineFor(provider).search(query, limit, { signal });
     } catch (error) {

@@ -18,7 +18,10 @@ export class GroupCommit<Item, Result> {
   private items = 0;
 
   /** `commit` writes a batch in one transaction and answers per item, in order; at most `maxBatch` items each. */
-  constructor(private readonly commit: (items: Item[]) => Promise<Result[]>, private readonly maxBatch = 256) {}
+  constructor(
+    private readonly commit: (items: Item[]) => Promise<Result[]>,
+    private readonly maxBatch = 256,
+  ) {}
 
   submit(item: Item): Promise<Result> {
     return new Promise<Result>((resolve, reject) => {

@@ -13,5 +13,7 @@ export function periodOf(limitPeriod: LimitPeriod, now: Date): string {
 
 /** Start of the next UTC day (swagger: /api_keys/rate_limits nextEpochBegins). */
 export function nextEpochBegins(now: Date): string {
-  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1)).toISOString();
+  return new Date(
+    Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1),
+  ).toISOString();
 }

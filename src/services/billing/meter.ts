@@ -1,10 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import type { EngineUsage } from '../../engines/engine.ts';
 import { VeniceError } from '../../errors/venice-error.ts';
-import type { ApiKeyRecord, Currency, LedgerEntry, ReserveOutcome, ReserveRequest, Store } from '../../storage/store.ts';
+import type {
+  ApiKeyRecord,
+  Currency,
+  LedgerEntry,
+  ReserveOutcome,
+  ReserveRequest,
+  Store,
+} from '../../storage/store.ts';
 import type { Cost } from '../pricing.ts';
 import { periodOf } from './limit-period.ts';
-import { FAILED_REQUESTS_MESSAGE, type LimitClass, type RateLimiter, type RateLimitHeaders, type Reservation } from '../../rate-limit/rate-limiter.ts';
+import {
+  FAILED_REQUESTS_MESSAGE,
+  type LimitClass,
+  type RateLimiter,
+  type RateLimitHeaders,
+  type Reservation,
+} from '../../rate-limit/rate-limiter.ts';
 import { fromNanos, toNanos } from './money.ts';
 import type { Metrics } from '../../observability/metrics.ts';
 import { traced } from '../../observability/tracing.ts';
@@ -69,7 +82,6 @@ export interface Billing {
   reserveDurable(request: BillingRequest, leaseUntil: Date): Promise<DurableReservation>;
 }
 
-
 /**
  * The accounts layer between services and the ledger (store.ledger): reserve before the engine runs,
  * settle after. Free requests (worst case 0) reserve nothing and are recorded when they end.
@@ -87,7 +99,11 @@ export class Meter {
   private readonly closing: GroupCommit<LedgerEntry, boolean>;
 
   /** `metrics` counts admissions and the tokens of settled requests. */
-  constructor(readonly store: Store, private readonly limiter?: RateLimiter, options: { leaseSeconds?: number; now?: () => Date; metrics?: Metrics } = {}) {
+  constructor(
+    readonly store: Store,
+    private readonly limiter?: RateLimiter,
+    options: { leaseSeconds?: number; now?: () => Date; metrics?: Metrics } = {},
+  ) {
     this.now = options.now ?? (() => new Date());
     this.leaseMs = (options.leaseSeconds ?? 60) * 1000;
     this.metrics = options.metrics;
@@ -113,7 +129,8 @@ export class Meter {
 
   private async renewAll(): Promise<void> {
     const leaseUntil = new Date(this.now().getTime() + this.leaseMs).toISOString();
-    for (const id of this.open) await this.store.ledger.renew(id, leaseUntil).catch(() => undefined);
+    for (const id of this.open)
+      await this.store.ledger.renew(id, leaseUntil).catch(() => undefined);
   }
 
   /** Stops renewing (the process is shutting down). */
@@ -124,7 +141,10 @@ export class Meter {
   /** The key's account balances in decimal units (for x-venice-balance-* headers: the balance before the request). */
   async balances(accountId: string): Promise<{ usd: number; diem: number }> {
     const account = await this.store.accounts.find(accountId);
-    return { usd: fromNanos((account?.usdBalance ?? 0) - (account?.usdReserved ?? 0)), diem: fromNanos((account?.diemBalance ?? 0) - (account?.diemReserved ?? 0)) };
+    return {
+      usd: fromNanos((account?.usdBalance ?? 0) - (account?.usdReserved ?? 0)),
+      diem: fromNanos((account?.diemBalance ?? 0) - (account?.diemReserved ?? 0)),
+    };
   }
 
   /** Releases reservations whose process died (their lease ran out); run periodically and at start. */
@@ -133,7 +153,10 @@ export class Meter {
   }
 
   /** Billing for one request of `key`; `setHeaders` receives the x-ratelimit-* headers decided at admission. */
-  for(key: ApiKeyRecord, setHeaders: (headers: RateLimitHeaders) => void = () => undefined): Billing {
+  for(
+    key: ApiKeyRecord,
+    setHeaders: (headers: RateLimitHeaders) => void = () => undefined,
+  ): Billing {
     return {
       reserveDurable: async (request, leaseUntil) => {
         refuseByPrivacy(key, request);
@@ -170,12 +193,42 @@ export class Meter {
    * job finished twice (a worker taken over after a crash) is charged once. Free jobs (no reservation) are
    * recorded under `requestId`, once.
    */
-  async settleDurable(reservation: { reservationId: string | null; requestId: string; accountId: string; keyId: string; modelId: string; modelType: string; createdAt: string }, amount: number): Promise<boolean> {
+  async settleDurable(
+    reservation: {
+      reservationId: string | null;
+      requestId: string;
+      accountId: string;
+      keyId: string;
+      modelId: string;
+      modelType: string;
+      createdAt: string;
+    },
+    amount: number,
+  ): Promise<boolean> {
     const now = this.now();
-    const usage = { modelType: reservation.modelType, amount, promptTokens: 0, completionTokens: 0, cachedTokens: 0, status: 'completed', executionMs: now.getTime() - Date.parse(reservation.createdAt), createdAt: now.toISOString() };
-    if (reservation.reservationId !== null) return this.store.ledger.settle(reservation.reservationId, usage);
+    const usage = {
+      modelType: reservation.modelType,
+      amount,
+      promptTokens: 0,
+      completionTokens: 0,
+      cachedTokens: 0,
+      status: 'completed',
+      executionMs: now.getTime() - Date.parse(reservation.createdAt),
+      createdAt: now.toISOString(),
+    };
+    if (reservation.reservationId !== null)
+      return this.store.ledger.settle(reservation.reservationId, usage);
     try {
-      await this.store.usage.insert({ id: reservation.requestId, requestId: reservation.requestId, accountId: reservation.accountId, keyId: reservation.keyId, modelId: reservation.modelId, currency: 'USD', ...usage, amount: 0 });
+      await this.store.usage.insert({
+        id: reservation.requestId,
+        requestId: reservation.requestId,
+        accountId: reservation.accountId,
+        keyId: reservation.keyId,
+        modelId: reservation.modelId,
+        currency: 'USD',
+        ...usage,
+        amount: 0,
+      });
       return true;
     } catch {
       return false;
@@ -188,25 +241,35 @@ export class Meter {
   }
 
   /** Reserves a request already admitted (`admitted`: its rate-limit hold, settled with the request's tokens). */
-  private async reserveAdmitted(key: ApiKeyRecord, request: BillingRequest, admitted: Reservation | undefined): Promise<Settlement> {
+  private async reserveAdmitted(
+    key: ApiKeyRecord,
+    request: BillingRequest,
+    admitted: Reservation | undefined,
+  ): Promise<Settlement> {
     try {
       const settlement = await traced('billing.reserve', (span) => {
-        span?.setAttributes({ 'rialto.model': request.modelId, 'rialto.model_type': request.modelType });
+        span?.setAttributes({
+          'rialto.model': request.modelId,
+          'rialto.model_type': request.modelType,
+        });
         return this.reserve(key, request);
       });
       if (admitted === undefined) return this.pending.track(settlement, request.modelId);
       const limiter = this.limiter!;
-      return this.pending.track({
-        currency: settlement.currency,
-        settle: async (usage, cost, status) => {
-          await settlement.settle(usage, cost, status);
-          await limiter.settle(admitted, usage.promptTokens + usage.completionTokens);
+      return this.pending.track(
+        {
+          currency: settlement.currency,
+          settle: async (usage, cost, status) => {
+            await settlement.settle(usage, cost, status);
+            await limiter.settle(admitted, usage.promptTokens + usage.completionTokens);
+          },
+          release: async (status) => {
+            await settlement.release(status);
+            await limiter.settle(admitted, 0);
+          },
         },
-        release: async (status) => {
-          await settlement.release(status);
-          await limiter.settle(admitted, 0);
-        },
-      }, request.modelId);
+        request.modelId,
+      );
     } catch (error) {
       // Refused for money: the request still counts, its tokens go back.
       if (admitted !== undefined) await this.limiter!.settle(admitted, 0);
@@ -214,12 +277,24 @@ export class Meter {
     }
   }
 
-  private async admit(key: ApiKeyRecord, request: Omit<BillingRequest, 'worstCase'>, setHeaders: (headers: RateLimitHeaders) => void): Promise<Reservation | undefined> {
+  private async admit(
+    key: ApiKeyRecord,
+    request: Omit<BillingRequest, 'worstCase'>,
+    setHeaders: (headers: RateLimitHeaders) => void,
+  ): Promise<Reservation | undefined> {
     const limiter = this.limiter;
     if (limiter === undefined) return undefined;
     const admission = await traced('rate_limit.admit', async (span) => {
-      span?.setAttributes({ 'rialto.model': request.modelId, 'rialto.rate_limit.class': request.limitClass });
-      const decided = await limiter.admit({ keyId: key.id, limitClass: request.limitClass, modelId: request.modelId, tokens: request.tokens });
+      span?.setAttributes({
+        'rialto.model': request.modelId,
+        'rialto.rate_limit.class': request.limitClass,
+      });
+      const decided = await limiter.admit({
+        keyId: key.id,
+        limitClass: request.limitClass,
+        modelId: request.modelId,
+        tokens: request.tokens,
+      });
       span?.setAttribute('rialto.rate_limit.outcome', decided.admitted ? 'allowed' : decided.type);
       return decided;
     });
@@ -232,16 +307,27 @@ export class Meter {
     });
   }
 
-  private async reserveUntil(key: ApiKeyRecord, request: BillingRequest, leaseUntil: Date): Promise<DurableReservation> {
+  private async reserveUntil(
+    key: ApiKeyRecord,
+    request: BillingRequest,
+    leaseUntil: Date,
+  ): Promise<DurableReservation> {
     const amount = toNanos(Math.max(request.worstCase.usd, request.worstCase.diem));
     if (amount === 0) return { reservationId: null, currency: 'USD' };
     const started = this.now();
     const reservationId = randomUUID();
     const limits = key.consumptionLimits;
     const outcome = await this.reserving.submit({
-      reservationId, accountId: key.accountId, keyId: key.id, period: periodOf(key.limitPeriod, started), amount,
-      keyLimits: { USD: limits.usd, DIEM: limits.diem ?? limits.vcu }, requestId: request.requestId, modelId: request.modelId,
-      createdAt: started.toISOString(), leaseUntil: leaseUntil.toISOString(),
+      reservationId,
+      accountId: key.accountId,
+      keyId: key.id,
+      period: periodOf(key.limitPeriod, started),
+      amount,
+      keyLimits: { USD: limits.usd, DIEM: limits.diem ?? limits.vcu },
+      requestId: request.requestId,
+      modelId: request.modelId,
+      createdAt: started.toISOString(),
+      leaseUntil: leaseUntil.toISOString(),
     });
     if (!outcome.reserved) throw new VeniceError(outcome.reason);
     return { reservationId, currency: outcome.currency };
@@ -251,23 +337,49 @@ export class Meter {
     const started = this.now();
     const reservationId = randomUUID();
     const amount = toNanos(Math.max(request.worstCase.usd, request.worstCase.diem));
-    const record = (usage: EngineUsage, status: string, charge: number, currency: Currency) => ({
-      modelType: request.modelType, amount: charge, promptTokens: usage.promptTokens, completionTokens: usage.completionTokens,
-      cachedTokens: usage.cachedTokens ?? 0, status, executionMs: this.now().getTime() - started.getTime(), createdAt: this.now().toISOString(),
+    const record = (usage: EngineUsage, status: string, charge: number, _currency: Currency) => ({
+      modelType: request.modelType,
+      amount: charge,
+      promptTokens: usage.promptTokens,
+      completionTokens: usage.completionTokens,
+      cachedTokens: usage.cachedTokens ?? 0,
+      status,
+      executionMs: this.now().getTime() - started.getTime(),
+      createdAt: this.now().toISOString(),
     });
     if (amount === 0) {
       const insert = async (usage: EngineUsage, status: string): Promise<void> => {
-        await this.closing.submit({ kind: 'record', record: {
-          id: reservationId, requestId: request.requestId, accountId: key.accountId, keyId: key.id, modelId: request.modelId, currency: 'USD', ...record(usage, status, 0, 'USD'),
-        } });
+        await this.closing.submit({
+          kind: 'record',
+          record: {
+            id: reservationId,
+            requestId: request.requestId,
+            accountId: key.accountId,
+            keyId: key.id,
+            modelId: request.modelId,
+            currency: 'USD',
+            ...record(usage, status, 0, 'USD'),
+          },
+        });
       };
-      return { currency: 'USD', settle: (usage, _cost, status) => insert(usage, status), release: (status) => insert({ promptTokens: 0, completionTokens: 0 }, status) };
+      return {
+        currency: 'USD',
+        settle: (usage, _cost, status) => insert(usage, status),
+        release: (status) => insert({ promptTokens: 0, completionTokens: 0 }, status),
+      };
     }
     const limits = key.consumptionLimits;
     const outcome = await this.reserving.submit({
-      reservationId, accountId: key.accountId, keyId: key.id, period: periodOf(key.limitPeriod, started), amount,
-      keyLimits: { USD: limits.usd, DIEM: limits.diem ?? limits.vcu }, requestId: request.requestId, modelId: request.modelId,
-      createdAt: started.toISOString(), leaseUntil: new Date(started.getTime() + this.leaseMs).toISOString(),
+      reservationId,
+      accountId: key.accountId,
+      keyId: key.id,
+      period: periodOf(key.limitPeriod, started),
+      amount,
+      keyLimits: { USD: limits.usd, DIEM: limits.diem ?? limits.vcu },
+      requestId: request.requestId,
+      modelId: request.modelId,
+      createdAt: started.toISOString(),
+      leaseUntil: new Date(started.getTime() + this.leaseMs).toISOString(),
     });
     if (!outcome.reserved) throw new VeniceError(outcome.reason);
     const { currency } = outcome;
@@ -276,12 +388,31 @@ export class Meter {
       currency,
       settle: async (usage, cost, status) => {
         this.open.delete(reservationId);
-        await this.closing.submit({ kind: 'close', reservationId, state: 'settled', usage: record(usage, status, toNanos(currency === 'USD' ? cost.usd : cost.diem), currency) });
+        await this.closing.submit({
+          kind: 'close',
+          reservationId,
+          state: 'settled',
+          usage: record(
+            usage,
+            status,
+            toNanos(currency === 'USD' ? cost.usd : cost.diem),
+            currency,
+          ),
+        });
       },
       release: async (status) => {
         this.open.delete(reservationId);
         const at = this.now().toISOString();
-        const usage = { modelType: 'unknown', amount: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, status, executionMs: 0, createdAt: at };
+        const usage = {
+          modelType: 'unknown',
+          amount: 0,
+          promptTokens: 0,
+          completionTokens: 0,
+          cachedTokens: 0,
+          status,
+          executionMs: 0,
+          createdAt: at,
+        };
         await this.closing.submit({ kind: 'close', reservationId, state: 'released', usage });
       },
     };

@@ -14,7 +14,11 @@ import type { Settlement } from './meter.ts';
 export class Metering {
   private closed = false;
 
-  constructor(private readonly settlement: Settlement, private readonly call: EngineCall, private readonly price: (usage: EngineUsage) => Cost) {}
+  constructor(
+    private readonly settlement: Settlement,
+    private readonly call: EngineCall,
+    private readonly price: (usage: EngineUsage) => Cost,
+  ) {}
 
   /** Settles to the engine's usage: call it before the usage event goes on. */
   async completed(usage: EngineUsage): Promise<void> {
@@ -28,9 +32,11 @@ export class Metering {
     this.closed = true;
     const { call } = this;
     // Aborted by the client going away, or by a graceful shutdown's deadline (http/lifecycle.ts).
-    const cutOff = call.signal.reason instanceof VeniceError && call.signal.reason.code === 'SHUTTING_DOWN';
+    const cutOff =
+      call.signal.reason instanceof VeniceError && call.signal.reason.code === 'SHUTTING_DOWN';
     const aborted = cutOff ? 'server_shutdown' : 'client_disconnected';
-    if (call.signal.aborted && call.usage !== undefined) await this.settlement.settle(call.usage, this.price(call.usage), aborted);
+    if (call.signal.aborted && call.usage !== undefined)
+      await this.settlement.settle(call.usage, this.price(call.usage), aborted);
     else await this.settlement.release(call.signal.aborted ? aborted : 'failed');
   }
 }

@@ -15,6 +15,8 @@ function allowedByPrivacy(key: ApiKeyRecord, request: Omit<Privacy, 'modelId'>):
 
 export function refuseByPrivacy(key: ApiKeyRecord, request: Privacy): void {
   if (!allowedByPrivacy(key, request)) {
-    throw new VeniceError('UNAUTHORIZED', { message: `This API key may only use private models (modelPrivacy ${key.modelPrivacy}); ${request.modelId} is anonymized.` });
+    throw new VeniceError('UNAUTHORIZED', {
+      message: `This API key may only use private models (modelPrivacy ${key.modelPrivacy}); ${request.modelId} is anonymized.`,
+    });
   }
 }

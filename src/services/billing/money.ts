@@ -17,6 +17,8 @@ export function fromNanos(nanos: Nanos): number {
 /** Non-negative nanos as an exact decimal string, without trailing zeros: 9007199254740991 → "9007199.254740991". */
 export function decimalOf(nanos: Nanos): string {
   const whole = Math.floor(nanos / NANOS_PER_UNIT);
-  const fraction = String(nanos - whole * NANOS_PER_UNIT).padStart(9, '0').replace(/0+$/, '');
+  const fraction = String(nanos - whole * NANOS_PER_UNIT)
+    .padStart(9, '0')
+    .replace(/0+$/, '');
   return fraction === '' ? String(whole) : `${whole}.${fraction}`;
 }

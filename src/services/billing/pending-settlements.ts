@@ -25,23 +25,30 @@ export class PendingSettlements {
     };
     return {
       currency: settlement.currency,
-      settle: (usage, cost, status) => traced('billing.settle', async (span) => {
-        span?.setAttributes({ 'rialto.model': modelId, 'rialto.usage.status': status, 'gen_ai.usage.input_tokens': usage.promptTokens, 'gen_ai.usage.output_tokens': usage.completionTokens });
-        try {
-          await settlement.settle(usage, cost, status);
-          this.metrics?.tokens(modelId, usage);
-        } finally {
-          end();
-        }
-      }),
-      release: (status) => traced('billing.release', async (span) => {
-        span?.setAttributes({ 'rialto.model': modelId, 'rialto.usage.status': status });
-        try {
-          await settlement.release(status);
-        } finally {
-          end();
-        }
-      }),
+      settle: (usage, cost, status) =>
+        traced('billing.settle', async (span) => {
+          span?.setAttributes({
+            'rialto.model': modelId,
+            'rialto.usage.status': status,
+            'gen_ai.usage.input_tokens': usage.promptTokens,
+            'gen_ai.usage.output_tokens': usage.completionTokens,
+          });
+          try {
+            await settlement.settle(usage, cost, status);
+            this.metrics?.tokens(modelId, usage);
+          } finally {
+            end();
+          }
+        }),
+      release: (status) =>
+        traced('billing.release', async (span) => {
+          span?.setAttributes({ 'rialto.model': modelId, 'rialto.usage.status': status });
+          try {
+            await settlement.release(status);
+          } finally {
+            end();
+          }
+        }),
     };
   }
 
@@ -51,7 +58,9 @@ export class PendingSettlements {
     let timer: NodeJS.Timeout | undefined;
     const done = await Promise.race([
       new Promise<true>((resolve) => this.waiting.push(() => resolve(true))),
-      new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), timeoutMs); }),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs);
+      }),
     ]);
     clearTimeout(timer);
     return done;

@@ -9,7 +9,11 @@ const TEMPLATE_TOKENS_PER_MESSAGE = 8;
  * The greatest cost (and tokens) of the request over the prompt lengths `ends`: for a given completion allowance
  * (max_tokens, or the rest of the context) the cost is linear in the prompt, so the ends of a range are enough.
  */
-function greatestOver(entry: ModelEntry, request: Pick<EngineChatRequest, 'maxTokens' | 'n'>, ends: number[]): { cost: Cost; tokens: number } {
+function greatestOver(
+  entry: ModelEntry,
+  request: Pick<EngineChatRequest, 'maxTokens' | 'n'>,
+  ends: number[],
+): { cost: Cost; tokens: number } {
   const context = contextLengthOf(entry);
   let usd = 0;
   let diem = 0;
@@ -31,10 +35,22 @@ function greatestOver(entry: ModelEntry, request: Pick<EngineChatRequest, 'maxTo
  * since a longer one is refused. So the prompt is somewhere between the known part and the context, and the cost,
  * linear in the prompt for a given completion allowance, is greatest at one of the two ends.
  */
-export function boundedWorstCase(entry: ModelEntry, request: Pick<EngineChatRequest, 'messages' | 'tools' | 'maxTokens' | 'n'>): { cost: Cost; tokens: number } {
-  const text = request.messages.map((message) => (typeof message.content === 'string' ? message.content : JSON.stringify(message.content ?? ''))).join('\n')
-    + (request.tools === undefined ? '' : JSON.stringify(request.tools));
-  const known = Math.ceil(Buffer.byteLength(text) / 2) + TEMPLATE_TOKENS_PER_REQUEST + TEMPLATE_TOKENS_PER_MESSAGE * request.messages.length;
+export function boundedWorstCase(
+  entry: ModelEntry,
+  request: Pick<EngineChatRequest, 'messages' | 'tools' | 'maxTokens' | 'n'>,
+): { cost: Cost; tokens: number } {
+  const text =
+    request.messages
+      .map((message) =>
+        typeof message.content === 'string'
+          ? message.content
+          : JSON.stringify(message.content ?? ''),
+      )
+      .join('\n') + (request.tools === undefined ? '' : JSON.stringify(request.tools));
+  const known =
+    Math.ceil(Buffer.byteLength(text) / 2) +
+    TEMPLATE_TOKENS_PER_REQUEST +
+    TEMPLATE_TOKENS_PER_MESSAGE * request.messages.length;
   const context = contextLengthOf(entry);
   return greatestOver(entry, request, [known, Math.max(known, context)]);
 }
@@ -52,10 +68,16 @@ function carriesMedia(message: EngineChatRequest['messages'][number]): boolean {
  * completion fills max_tokens, or the rest of the context: the cost, linear in the prompt for a given completion
  * allowance, is greatest at an empty prompt or at the bound. Settled to the engine's actual use.
  */
-export function untokenizedWorstCase(entry: ModelEntry, request: Pick<EngineChatRequest, 'messages' | 'tools' | 'maxTokens' | 'n'>): { cost: Cost; tokens: number } {
+export function untokenizedWorstCase(
+  entry: ModelEntry,
+  request: Pick<EngineChatRequest, 'messages' | 'tools' | 'maxTokens' | 'n'>,
+): { cost: Cost; tokens: number } {
   const context = contextLengthOf(entry);
-  const bytes = request.messages.reduce((sum, message) => sum + Buffer.byteLength(JSON.stringify(message)), 0) + (request.tools === undefined ? 0 : Buffer.byteLength(JSON.stringify(request.tools)));
-  const written = bytes + TEMPLATE_TOKENS_PER_REQUEST + TEMPLATE_TOKENS_PER_MESSAGE * request.messages.length;
+  const bytes =
+    request.messages.reduce((sum, message) => sum + Buffer.byteLength(JSON.stringify(message)), 0) +
+    (request.tools === undefined ? 0 : Buffer.byteLength(JSON.stringify(request.tools)));
+  const written =
+    bytes + TEMPLATE_TOKENS_PER_REQUEST + TEMPLATE_TOKENS_PER_MESSAGE * request.messages.length;
   const bound = request.messages.some(carriesMedia) ? context : Math.min(written, context);
   return greatestOver(entry, request, [0, bound]);
 }

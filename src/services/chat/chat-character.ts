@@ -15,9 +15,16 @@ export interface PersonaSource {
  * Venice id) does the character's modelId serve instead, keeping the suffix's parameters; when that one does not
  * resolve either, the request's MODEL_NOT_FOUND stands. An unknown or private slug is 404 CHARACTER_NOT_FOUND.
  */
-export async function resolveChatModel(registry: ModelRegistry, personas: PersonaSource | undefined, model: string, bodySlug: string | undefined): Promise<ResolvedModel & { character?: CharacterPersona }> {
+export async function resolveChatModel(
+  registry: ModelRegistry,
+  personas: PersonaSource | undefined,
+  model: string,
+  bodySlug: string | undefined,
+): Promise<ResolvedModel & { character?: CharacterPersona }> {
   const colon = model.indexOf(':');
-  const slug = bodySlug ?? (colon === -1 ? undefined : parseFeatureSuffix(model.slice(colon + 1)).character_slug);
+  const slug =
+    bodySlug ??
+    (colon === -1 ? undefined : parseFeatureSuffix(model.slice(colon + 1)).character_slug);
   if (slug === undefined) return registry.resolve(model, 'text');
   if (personas === undefined) throw new VeniceError('CHARACTER_NOT_FOUND');
   const character = await personas.persona(slug);
@@ -27,7 +34,11 @@ export async function resolveChatModel(registry: ModelRegistry, personas: Person
     if (!(error instanceof VeniceError && error.code === 'MODEL_NOT_FOUND')) throw error;
     const entry = textModelOf(registry, character.modelId);
     if (entry === undefined) throw error;
-    return { entry, suffixParameters: colon === -1 ? {} : parseFeatureSuffix(model.slice(colon + 1)), character };
+    return {
+      entry,
+      suffixParameters: colon === -1 ? {} : parseFeatureSuffix(model.slice(colon + 1)),
+      character,
+    };
   }
 }
 

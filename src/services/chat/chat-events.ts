@@ -13,7 +13,9 @@ export interface NormalizeOptions {
 
 /** Whether a model's content carries inline `<think>` blocks to split out: upstreams say with parseThinkTags (default on); embedded models split when they are reasoning models. */
 export function splitsThinkTags(config: ModelConfig): boolean {
-  return config.engine.kind === 'openai-compatible' ? config.engine.parseThinkTags : config.capabilities.supportsReasoning;
+  return config.engine.kind === 'openai-compatible'
+    ? config.engine.parseThinkTags
+    : config.capabilities.supportsReasoning;
 }
 
 export function toolCallId(): string {
@@ -50,7 +52,9 @@ export class EventNormalizer {
         return [fragment];
       }
       case 'finish':
-        return this.options.splitThinkTags ? [...this.split(event.choice, '', true), event] : [event];
+        return this.options.splitThinkTags
+          ? [...this.split(event.choice, '', true), event]
+          : [event];
       case 'usage':
         this.usage = event.usage;
         return [];
@@ -59,7 +63,8 @@ export class EventNormalizer {
 
   /** The usage event, once the engine's events are over; throws when the engine reported none. */
   end(): EngineChatEvent[] {
-    if (this.usage === undefined) throw new EngineError('failed', 'engine finished without reporting usage');
+    if (this.usage === undefined)
+      throw new EngineError('failed', 'engine finished without reporting usage');
     return [{ type: 'usage', usage: this.usage }];
   }
 
@@ -76,7 +81,10 @@ export class EventNormalizer {
 }
 
 /** EventNormalizer over a whole stream of events, for callers that read one event at a time. */
-export async function* normalizeEvents(events: AsyncIterable<EngineChatEvent>, options: NormalizeOptions): AsyncGenerator<EngineChatEvent> {
+export async function* normalizeEvents(
+  events: AsyncIterable<EngineChatEvent>,
+  options: NormalizeOptions,
+): AsyncGenerator<EngineChatEvent> {
   const normalizer = new EventNormalizer(options);
   for await (const event of events) yield* normalizer.push(event);
   yield* normalizer.end();

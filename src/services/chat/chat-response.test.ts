@@ -7,8 +7,15 @@ import { chatCompletionChunk } from '../../schemas/chat-response.ts';
 
 const identity = { id: 'chatcmpl-1', created: 1_700_000_000, model: 'model "quoted" é' };
 const echo: VeniceParametersEcho = {
-  enable_e2ee: false, enable_web_search: 'on', enable_web_citations: true, enable_web_scraping: false, include_venice_system_prompt: true,
-  include_search_results_in_stream: true, return_search_results_as_documents: false, strip_thinking_response: false, disable_thinking: false,
+  enable_e2ee: false,
+  enable_web_search: 'on',
+  enable_web_citations: true,
+  enable_web_scraping: false,
+  include_venice_system_prompt: true,
+  include_search_results_in_stream: true,
+  return_search_results_as_documents: false,
+  strip_thinking_response: false,
+  disable_thinking: false,
   web_search_citations: [{ title: 't', url: 'https://example.com', content: 'c', date: '' }],
 };
 const events: EngineChatEvent[] = [
@@ -23,7 +30,10 @@ const events: EngineChatEvent[] = [
 ];
 
 test('the chunk encoder writes the bytes JSON.stringify writes, for every kind of chunk', () => {
-  const builder = new ChunkBuilder(identity, () => ({ usd: 0.5, diem: 0 }), true, { veniceParameters: echo, resultsChunk: true });
+  const builder = new ChunkBuilder(identity, () => ({ usd: 0.5, diem: 0 }), true, {
+    veniceParameters: echo,
+    resultsChunk: true,
+  });
   const encode = chunkEncoder(identity);
   const chunks = events.flatMap((event) => builder.chunksOf(event));
   assert.equal(chunks.length, 11);
@@ -34,9 +44,15 @@ test('the chunk encoder writes the bytes JSON.stringify writes, for every kind o
 });
 
 test('the echo goes on the first chunk only; without include_usage the usage makes no chunk', () => {
-  const builder = new ChunkBuilder(identity, () => ({ usd: 0, diem: 1 }), false, { veniceParameters: echo, resultsChunk: false });
+  const builder = new ChunkBuilder(identity, () => ({ usd: 0, diem: 1 }), false, {
+    veniceParameters: echo,
+    resultsChunk: false,
+  });
   const chunks = events.flatMap((event) => builder.chunksOf(event));
-  assert.deepEqual(chunks.map((chunk) => chunk.venice_parameters !== undefined), [true, ...chunks.slice(1).map(() => false)]);
+  assert.deepEqual(
+    chunks.map((chunk) => chunk.venice_parameters !== undefined),
+    [true, ...chunks.slice(1).map(() => false)],
+  );
   assert.equal(chunks.filter((chunk) => chunk.usage !== undefined).length, 0);
   assert.deepEqual(chunks[0]?.choices[0]?.delta, { role: 'assistant', content: '' });
 });

@@ -1,6 +1,15 @@
-import type { EngineChatEvent, EngineUsage, FinishReason, SearchHit } from '../../engines/engine.ts';
 import type {
-  ChatCompletionChunk, ChatCompletionDelta, ChatCompletionResponse, ChatCompletionUsage, VeniceParametersEcho,
+  EngineChatEvent,
+  EngineUsage,
+  FinishReason,
+  SearchHit,
+} from '../../engines/engine.ts';
+import type {
+  ChatCompletionChunk,
+  ChatCompletionDelta,
+  ChatCompletionResponse,
+  ChatCompletionUsage,
+  VeniceParametersEcho,
 } from '../../schemas/chat-response.ts';
 import type { Cost } from '../pricing.ts';
 import type { EffectiveVeniceParameters } from './prepare-chat.ts';
@@ -19,7 +28,8 @@ export function usageBody(usage: EngineUsage): ChatCompletionUsage {
     completion_tokens: usage.completionTokens,
     total_tokens: usage.promptTokens + usage.completionTokens,
     prompt_tokens_details: { cached_tokens: usage.cachedTokens ?? 0 },
-    completion_tokens_details: usage.reasoningTokens === undefined ? null : { reasoning_tokens: usage.reasoningTokens },
+    completion_tokens_details:
+      usage.reasoningTokens === undefined ? null : { reasoning_tokens: usage.reasoningTokens },
   };
 }
 
@@ -49,7 +59,8 @@ export async function collectCompletion(
   const choices = new Map<number, ChoiceState>();
   const choice = (index: number): ChoiceState => {
     let state = choices.get(index);
-    if (state === undefined) choices.set(index, (state = { content: '', reasoning: '', toolCalls: [], finish: 'stop' }));
+    if (state === undefined)
+      choices.set(index, (state = { content: '', reasoning: '', toolCalls: [], finish: 'stop' }));
     return state;
   };
   let usage: EngineUsage = { promptTokens: 0, completionTokens: 0 };
@@ -59,7 +70,12 @@ export async function collectCompletion(
     else if (event.type === 'tool_call') {
       const calls = choice(event.choice).toolCalls;
       const existing = calls[event.index];
-      if (existing === undefined) calls[event.index] = { id: event.id ?? '', type: 'function', function: { name: event.name ?? '', arguments: event.arguments } };
+      if (existing === undefined)
+        calls[event.index] = {
+          id: event.id ?? '',
+          type: 'function',
+          function: { name: event.name ?? '', arguments: event.arguments },
+        };
       else existing.function.arguments += event.arguments;
     } else if (event.type === 'finish') choice(event.choice).finish = event.reason;
     else usage = event.usage;
@@ -70,21 +86,23 @@ export async function collectCompletion(
     object: 'chat.completion',
     created: identity.created,
     model: identity.model,
-    choices: [...choices.entries()].sort(([a], [b]) => a - b).map(([index, state]) => {
-      const toolCalls = state.toolCalls.filter((call) => call !== undefined);
-      return {
-        index,
-        message: {
-          role: 'assistant' as const,
-          content: state.content === '' && toolCalls.length > 0 ? null : state.content,
-          reasoning_content: state.reasoning === '' ? null : state.reasoning,
-          tool_calls: toolCalls,
-        },
-        finish_reason: state.finish,
-        logprobs: null,
-        stop_reason: stopReasonOf(state.finish),
-      };
-    }),
+    choices: [...choices.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([index, state]) => {
+        const toolCalls = state.toolCalls.filter((call) => call !== undefined);
+        return {
+          index,
+          message: {
+            role: 'assistant' as const,
+            content: state.content === '' && toolCalls.length > 0 ? null : state.content,
+            reasoning_content: state.reasoning === '' ? null : state.reasoning,
+            tool_calls: toolCalls,
+          },
+          finish_reason: state.finish,
+          logprobs: null,
+          stop_reason: stopReasonOf(state.finish),
+        };
+      }),
     usage: usageBody(usage),
     prompt_logprobs: null,
     cost,
@@ -116,7 +134,12 @@ export class ChunkBuilder {
   private resultsChunk: boolean;
   private readonly started = new Set<number>();
 
-  constructor(private readonly identity: CompletionIdentity, private readonly price: (usage: EngineUsage) => Cost, private readonly includeUsage: boolean, web?: StreamWebResults) {
+  constructor(
+    private readonly identity: CompletionIdentity,
+    private readonly price: (usage: EngineUsage) => Cost,
+    private readonly includeUsage: boolean,
+    web?: StreamWebResults,
+  ) {
     this.echo = web?.veniceParameters;
     this.resultsChunk = web?.resultsChunk === true;
   }
@@ -128,7 +151,13 @@ export class ChunkBuilder {
       chunks.push({ ...this.base(), choices: [] });
     }
     if (event.type === 'usage') {
-      if (this.includeUsage) chunks.push({ ...this.base(), choices: [], usage: usageBody(event.usage), cost: this.price(event.usage) });
+      if (this.includeUsage)
+        chunks.push({
+          ...this.base(),
+          choices: [],
+          usage: usageBody(event.usage),
+          cost: this.price(event.usage),
+        });
       return chunks;
     }
     if (!this.started.has(event.choice)) {
@@ -136,19 +165,29 @@ export class ChunkBuilder {
       chunks.push(this.chunk(event.choice, { role: 'assistant', content: '' }));
     }
     if (event.type === 'content') chunks.push(this.chunk(event.choice, { content: event.text }));
-    else if (event.type === 'reasoning') chunks.push(this.chunk(event.choice, { reasoning_content: event.text }));
+    else if (event.type === 'reasoning')
+      chunks.push(this.chunk(event.choice, { reasoning_content: event.text }));
     else if (event.type === 'finish') chunks.push(this.chunk(event.choice, {}, event.reason));
     else {
-      const call = event.id !== undefined
-        ? { index: event.index, id: event.id, type: 'function' as const, function: { name: event.name ?? '', arguments: event.arguments } }
-        : { index: event.index, function: { arguments: event.arguments } };
+      const call =
+        event.id !== undefined
+          ? {
+              index: event.index,
+              id: event.id,
+              type: 'function' as const,
+              function: { name: event.name ?? '', arguments: event.arguments },
+            }
+          : { index: event.index, function: { arguments: event.arguments } };
       chunks.push(this.chunk(event.choice, { tool_calls: [call] }));
     }
     return chunks;
   }
 
   /** The fields every chunk starts with; the echo goes on whichever chunk is first, once. */
-  private base(): Pick<ChatCompletionChunk, 'id' | 'object' | 'created' | 'model' | 'venice_parameters'> {
+  private base(): Pick<
+    ChatCompletionChunk,
+    'id' | 'object' | 'created' | 'model' | 'venice_parameters'
+  > {
     const { id, created, model } = this.identity;
     const echo = this.echo;
     if (echo === undefined) return { id, object: 'chat.completion.chunk', created, model };
@@ -156,10 +195,21 @@ export class ChunkBuilder {
     return { id, object: 'chat.completion.chunk', created, model, venice_parameters: echo };
   }
 
-  private chunk(choice: number, delta: ChatCompletionDelta, finishReason: FinishReason | null = null): ChatCompletionChunk {
+  private chunk(
+    choice: number,
+    delta: ChatCompletionDelta,
+    finishReason: FinishReason | null = null,
+  ): ChatCompletionChunk {
     const choices = [{ index: choice, delta, finish_reason: finishReason, logprobs: null }];
     // The chunk of every token: one literal, no spread of the shared fields.
-    if (this.echo === undefined) return { id: this.identity.id, object: 'chat.completion.chunk', created: this.identity.created, model: this.identity.model, choices };
+    if (this.echo === undefined)
+      return {
+        id: this.identity.id,
+        object: 'chat.completion.chunk',
+        created: this.identity.created,
+        model: this.identity.model,
+        choices,
+      };
     return { ...this.base(), choices };
   }
 }
@@ -173,12 +223,20 @@ export function chunkEncoder(identity: CompletionIdentity): (chunk: ChatCompleti
   const head = `${JSON.stringify({ id: identity.id, object: 'chat.completion.chunk', created: identity.created, model: identity.model }).slice(0, -1)},"choices":[{"index":`;
   return (chunk) => {
     const choice = chunk.choices.length === 1 ? chunk.choices[0] : undefined;
-    if (choice === undefined || chunk.venice_parameters !== undefined || chunk.usage !== undefined || choice.finish_reason !== null) return JSON.stringify(chunk);
+    if (
+      choice === undefined ||
+      chunk.venice_parameters !== undefined ||
+      chunk.usage !== undefined ||
+      choice.finish_reason !== null
+    )
+      return JSON.stringify(chunk);
     const { delta } = choice;
     if (delta.role !== undefined || delta.tool_calls !== undefined) return JSON.stringify(chunk);
     const tail = '},"finish_reason":null,"logprobs":null}]}';
-    if (delta.content !== undefined && delta.reasoning_content === undefined) return `${head}${choice.index},"delta":{"content":${JSON.stringify(delta.content)}${tail}`;
-    if (delta.reasoning_content !== undefined && delta.content === undefined) return `${head}${choice.index},"delta":{"reasoning_content":${JSON.stringify(delta.reasoning_content)}${tail}`;
+    if (delta.content !== undefined && delta.reasoning_content === undefined)
+      return `${head}${choice.index},"delta":{"content":${JSON.stringify(delta.content)}${tail}`;
+    if (delta.reasoning_content !== undefined && delta.content === undefined)
+      return `${head}${choice.index},"delta":{"reasoning_content":${JSON.stringify(delta.reasoning_content)}${tail}`;
     return JSON.stringify(chunk);
   };
 }

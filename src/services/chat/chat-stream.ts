@@ -32,7 +32,10 @@ class ChunkPump {
   ended = false;
   private readonly events: AsyncIterator<EngineChatEvent>;
 
-  constructor(events: AsyncIterable<EngineChatEvent>, private readonly steps: ChatStreamSteps) {
+  constructor(
+    events: AsyncIterable<EngineChatEvent>,
+    private readonly steps: ChatStreamSteps,
+  ) {
     this.events = events[Symbol.asyncIterator]();
   }
 
@@ -40,11 +43,14 @@ class ChunkPump {
   async fill(queue: ChatCompletionChunk[]): Promise<void> {
     const next = await this.events.next();
     if (next.done === true) this.ended = true;
-    const normalized = next.done === true ? this.steps.normalizer.end() : this.steps.normalizer.push(next.value);
+    const normalized =
+      next.done === true ? this.steps.normalizer.end() : this.steps.normalizer.push(next.value);
     for (const event of normalized) {
       if (event.type === 'usage') await this.steps.metering?.completed(event.usage);
-      const events = this.steps.documents === undefined ? [event] : this.steps.documents.push(event);
-      for (const item of events) for (const chunk of this.steps.builder.chunksOf(item)) queue.push(chunk);
+      const events =
+        this.steps.documents === undefined ? [event] : this.steps.documents.push(event);
+      for (const item of events)
+        for (const chunk of this.steps.builder.chunksOf(item)) queue.push(chunk);
     }
   }
 
@@ -58,7 +64,10 @@ class ChunkPump {
   }
 }
 
-async function* drain(pump: ChunkPump, queue: ChatCompletionChunk[]): AsyncGenerator<ChatCompletionChunk> {
+async function* drain(
+  pump: ChunkPump,
+  queue: ChatCompletionChunk[],
+): AsyncGenerator<ChatCompletionChunk> {
   try {
     for (;;) {
       for (const chunk of queue) yield chunk;
@@ -77,7 +86,10 @@ async function* drain(pump: ChunkPump, queue: ChatCompletionChunk[]): AsyncGener
  * released. However the stream ends after that — done, failed, or returned by a writer whose client left, even
  * before its first chunk — the engine is stopped and the reservation settled or released once (closing-stream.ts).
  */
-export async function chatChunkStream(events: AsyncIterable<EngineChatEvent>, steps: ChatStreamSteps): Promise<AsyncGenerator<ChatCompletionChunk>> {
+export async function chatChunkStream(
+  events: AsyncIterable<EngineChatEvent>,
+  steps: ChatStreamSteps,
+): Promise<AsyncGenerator<ChatCompletionChunk>> {
   const pump = new ChunkPump(events, steps);
   const queue: ChatCompletionChunk[] = [];
   try {

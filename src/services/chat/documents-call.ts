@@ -24,7 +24,14 @@ export class DocumentsCall {
     const events: EngineChatEvent[] = [];
     if (!this.started.has(event.choice)) {
       this.started.add(event.choice);
-      events.push({ type: 'tool_call', choice: event.choice, index: 0, id: toolCallId(), name: DOCUMENTS_TOOL, arguments: this.argumentsText });
+      events.push({
+        type: 'tool_call',
+        choice: event.choice,
+        index: 0,
+        id: toolCallId(),
+        name: DOCUMENTS_TOOL,
+        arguments: this.argumentsText,
+      });
     }
     events.push(event.type === 'tool_call' ? { ...event, index: event.index + 1 } : event);
     return events;
@@ -32,7 +39,10 @@ export class DocumentsCall {
 }
 
 /** DocumentsCall over a whole stream of events. */
-export async function* withDocumentsCall(events: AsyncIterable<EngineChatEvent>, documents: SearchHit[]): AsyncGenerator<EngineChatEvent> {
+export async function* withDocumentsCall(
+  events: AsyncIterable<EngineChatEvent>,
+  documents: SearchHit[],
+): AsyncGenerator<EngineChatEvent> {
   const call = new DocumentsCall(documents);
   for await (const event of events) yield* call.push(event);
 }

@@ -22,7 +22,9 @@ const SIGNATURES: { type: string; offset: number; bytes: number[] }[] = [
 ];
 
 function sniff(bytes: Buffer): string | undefined {
-  return SIGNATURES.find(({ offset, bytes: signature }) => signature.every((byte, index) => bytes[offset + index] === byte))?.type;
+  return SIGNATURES.find(({ offset, bytes: signature }) =>
+    signature.every((byte, index) => bytes[offset + index] === byte),
+  )?.type;
 }
 
 function urlOf(part: MediaPart): string {
@@ -30,16 +32,26 @@ function urlOf(part: MediaPart): string {
 }
 
 function withUrl(part: MediaPart, url: string): MediaPart {
-  return part.type === 'image_url' ? { ...part, image_url: { ...part.image_url, url } } : { ...part, video_url: { ...part.video_url, url } };
+  return part.type === 'image_url'
+    ? { ...part, image_url: { ...part.image_url, url } }
+    : { ...part, video_url: { ...part.video_url, url } };
 }
 
-async function inline(part: MediaPart, fetcher: Pick<UrlFetcher, 'fetch'>, signal: AbortSignal): Promise<MediaPart> {
+async function inline(
+  part: MediaPart,
+  fetcher: Pick<UrlFetcher, 'fetch'>,
+  signal: AbortSignal,
+): Promise<MediaPart> {
   const { accept, noun } = KINDS[part.type];
   const fetched = await fetcher.fetch(urlOf(part), { field: part.type, accept, signal });
   const { contentType } = fetched;
-  const declared = contentType !== undefined && accept.some((prefix) => contentType.startsWith(prefix)) ? contentType : undefined;
+  const declared =
+    contentType !== undefined && accept.some((prefix) => contentType.startsWith(prefix))
+      ? contentType
+      : undefined;
   const type = declared ?? sniff(fetched.bytes);
-  if (type === undefined || !accept.some((prefix) => type.startsWith(prefix))) throw fetchRefused(part.type, `the URL does not serve ${noun}`);
+  if (type === undefined || !accept.some((prefix) => type.startsWith(prefix)))
+    throw fetchRefused(part.type, `the URL does not serve ${noun}`);
   return withUrl(part, `data:${type};base64,${fetched.bytes.toString('base64')}`);
 }
 
@@ -50,21 +62,37 @@ async function inline(part: MediaPart, fetcher: Pick<UrlFetcher, 'fetch'>, signa
  * size cap and the timeout, and a refusal is the client's 400. data: URLs pass unchanged; other schemes are
  * refused. Without a fetcher only data: URLs are accepted. The first refusal stops the other downloads.
  */
-export async function inlineMediaUrls(messages: ChatMessage[], fetcher: Pick<UrlFetcher, 'fetch'> | undefined, signal: AbortSignal): Promise<ChatMessage[]> {
-  const remote = (part: UserContentPart): part is MediaPart => (part.type === 'image_url' || part.type === 'video_url') && !/^data:/i.test(urlOf(part));
-  if (!messages.some((message) => message.role === 'user' && Array.isArray(message.content) && message.content.some(remote))) return messages;
+export async function inlineMediaUrls(
+  messages: ChatMessage[],
+  fetcher: Pick<UrlFetcher, 'fetch'> | undefined,
+  signal: AbortSignal,
+): Promise<ChatMessage[]> {
+  const remote = (part: UserContentPart): part is MediaPart =>
+    (part.type === 'image_url' || part.type === 'video_url') && !/^data:/i.test(urlOf(part));
+  if (
+    !messages.some(
+      (message) =>
+        message.role === 'user' && Array.isArray(message.content) && message.content.some(remote),
+    )
+  )
+    return messages;
   const stop = new AbortController();
   const linked = AbortSignal.any([signal, stop.signal]);
   const resolved = (part: MediaPart): Promise<MediaPart> => {
-    if (fetcher === undefined) return Promise.reject(fetchRefused(part.type, 'only data: URLs are accepted here'));
+    if (fetcher === undefined)
+      return Promise.reject(fetchRefused(part.type, 'only data: URLs are accepted here'));
     return inline(part, fetcher, linked);
   };
   try {
-    return await Promise.all(messages.map(async (message) => {
-      if (message.role !== 'user' || !Array.isArray(message.content)) return message;
-      const content = await Promise.all(message.content.map((part) => (remote(part) ? resolved(part) : part)));
-      return { ...message, content };
-    }));
+    return await Promise.all(
+      messages.map(async (message) => {
+        if (message.role !== 'user' || !Array.isArray(message.content)) return message;
+        const content = await Promise.all(
+          message.content.map((part) => (remote(part) ? resolved(part) : part)),
+        );
+        return { ...message, content };
+      }),
+    );
   } finally {
     stop.abort();
   }

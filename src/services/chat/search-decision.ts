@@ -10,10 +10,11 @@ import { normalizeEvents, splitsThinkTags } from './chat-events.ts';
  * A yes/no question rather than a web_search function offered to the model: it works on every model, including
  * those without function calling, and costs one short answer.
  */
-export const DECISION_PROMPT = 'You decide whether answering the user\'s message needs a web search. Answer yes when it asks about current '
-  + 'events, recent or changing facts (news, prices, releases, schedules, weather, people\'s current roles) or specific facts '
-  + 'you may not know; answer no for greetings, opinions, creative writing, code, math and settled general knowledge. '
-  + 'Reply with one word: yes or no.';
+export const DECISION_PROMPT =
+  "You decide whether answering the user's message needs a web search. Answer yes when it asks about current " +
+  "events, recent or changing facts (news, prices, releases, schedules, weather, people's current roles) or specific facts " +
+  'you may not know; answer no for greetings, opinions, creative writing, code, math and settled general knowledge. ' +
+  'Reply with one word: yes or no.';
 /** One word is asked for; a few tokens leave room for punctuation or a leading space. */
 const DECISION_MAX_TOKENS = 16;
 /** Reasoning models are asked not to think, but some think anyway (engine.disableThinking: strip): room to reach the answer. */
@@ -24,12 +25,19 @@ const DECISION_MAX_TOKENS_REASONING = 512;
  * Not billed to the client (it is the server's way of serving "auto", and it is not metered either). Engine failures
  * become Venice errors, as the chat's own would.
  */
-export async function needsWebSearch(entry: ModelEntry, question: string, signal: AbortSignal): Promise<boolean> {
+export async function needsWebSearch(
+  entry: ModelEntry,
+  question: string,
+  signal: AbortSignal,
+): Promise<boolean> {
   const reasoning = entry.config.capabilities.supportsReasoning;
   const budget = reasoning ? DECISION_MAX_TOKENS_REASONING : DECISION_MAX_TOKENS;
   const request: EngineChatRequest = {
     model: entry.engineModel,
-    messages: [{ role: 'system', content: DECISION_PROMPT }, { role: 'user', content: question }],
+    messages: [
+      { role: 'system', content: DECISION_PROMPT },
+      { role: 'user', content: question },
+    ],
     n: 1,
     stream: false,
     temperature: 0,
@@ -38,8 +46,12 @@ export async function needsWebSearch(entry: ModelEntry, question: string, signal
   };
   let answer = '';
   try {
-    const events = normalizeEvents(engineFor(entry, 'text').streamChat(request, { signal }), { splitThinkTags: splitsThinkTags(entry.config), stripThinking: true });
-    for await (const event of events) if (event.type === 'content' && event.choice === 0) answer += event.text;
+    const events = normalizeEvents(engineFor(entry, 'text').streamChat(request, { signal }), {
+      splitThinkTags: splitsThinkTags(entry.config),
+      stripThinking: true,
+    });
+    for await (const event of events)
+      if (event.type === 'content' && event.choice === 0) answer += event.text;
   } catch (error) {
     throw error instanceof EngineError ? toVeniceError(error) : error;
   }

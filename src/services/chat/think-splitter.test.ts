@@ -15,13 +15,23 @@ function run(chunks: string[], options?: { startInside?: boolean }): SplitPiece[
 }
 
 test('a think block in one chunk becomes reasoning, the rest content', () => {
-  assert.deepEqual(run(['<think>why</think>\nanswer']), [{ kind: 'reasoning', text: 'why' }, { kind: 'content', text: 'answer' }]);
+  assert.deepEqual(run(['<think>why</think>\nanswer']), [
+    { kind: 'reasoning', text: 'why' },
+    { kind: 'content', text: 'answer' },
+  ]);
 });
 
 test('tags split across chunks at every position are still recognised', () => {
   const text = '<think>abc</think>\nxyz';
   for (let cut = 1; cut < text.length; cut++) {
-    assert.deepEqual(run([text.slice(0, cut), text.slice(cut)]), [{ kind: 'reasoning', text: 'abc' }, { kind: 'content', text: 'xyz' }], `cut at ${cut}`);
+    assert.deepEqual(
+      run([text.slice(0, cut), text.slice(cut)]),
+      [
+        { kind: 'reasoning', text: 'abc' },
+        { kind: 'content', text: 'xyz' },
+      ],
+      `cut at ${cut}`,
+    );
   }
 });
 
@@ -30,7 +40,10 @@ test('text that only looks like the start of a tag is released at flush', () => 
 });
 
 test('output that starts inside the think block (template opened it) splits at </think>', () => {
-  assert.deepEqual(run(['reason', 'ing</think>done'], { startInside: true }), [{ kind: 'reasoning', text: 'reasoning' }, { kind: 'content', text: 'done' }]);
+  assert.deepEqual(run(['reason', 'ing</think>done'], { startInside: true }), [
+    { kind: 'reasoning', text: 'reasoning' },
+    { kind: 'content', text: 'done' },
+  ]);
 });
 
 test('text without tags passes through as content', () => {

@@ -2,31 +2,73 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EngineChatEvent } from '../../engines/engine.ts';
 import { DOCUMENTS_TOOL, withDocumentsCall } from './documents-call.ts';
-import { lastUserText, pageCitation, SCRAPED_PAGE_CHARS, urlsIn, webContextText, withSystemText } from './web-context.ts';
+import {
+  lastUserText,
+  pageCitation,
+  SCRAPED_PAGE_CHARS,
+  urlsIn,
+  webContextText,
+  withSystemText,
+} from './web-context.ts';
 
-const HIT = { title: 'Rialto', url: 'https://example.org/rialto', content: 'A bridge.', date: '2024-01-02' };
+const HIT = {
+  title: 'Rialto',
+  url: 'https://example.org/rialto',
+  content: 'A bridge.',
+  date: '2024-01-02',
+};
 
 describe('web context', () => {
   it('reads the last user message, text parts joined', () => {
-    assert.equal(lastUserText([{ role: 'user', content: 'first' }, { role: 'assistant', content: 'ok' }, { role: 'user', content: [{ type: 'text', text: 'a' }, { type: 'image_url', image_url: { url: 'x' } }, { type: 'text', text: 'b' }] }]), 'a\nb');
+    assert.equal(
+      lastUserText([
+        { role: 'user', content: 'first' },
+        { role: 'assistant', content: 'ok' },
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'a' },
+            { type: 'image_url', image_url: { url: 'x' } },
+            { type: 'text', text: 'b' },
+          ],
+        },
+      ]),
+      'a\nb',
+    );
     assert.equal(lastUserText([{ role: 'system', content: 'only' }]), '');
   });
 
   it('finds distinct http(s) URLs in order, without trailing punctuation, at most five', () => {
-    const text = 'See https://a.example/x, (http://b.example/y) and https://a.example/x again; ftp://c.example/z. '
-      + 'Then https://d.example/1 https://d.example/2 https://d.example/3 https://d.example/4.';
-    assert.deepEqual(urlsIn(text), ['https://a.example/x', 'http://b.example/y', 'https://d.example/1', 'https://d.example/2', 'https://d.example/3']);
+    const text =
+      'See https://a.example/x, (http://b.example/y) and https://a.example/x again; ftp://c.example/z. ' +
+      'Then https://d.example/1 https://d.example/2 https://d.example/3 https://d.example/4.';
+    assert.deepEqual(urlsIn(text), [
+      'https://a.example/x',
+      'http://b.example/y',
+      'https://d.example/1',
+      'https://d.example/2',
+      'https://d.example/3',
+    ]);
   });
 
   it('titles a page by its first heading, else its URL; long pages are cut', () => {
-    assert.equal(pageCitation('https://p.example', 'intro\n\n## The Title ##\n\n# Later').title, 'The Title');
+    assert.equal(
+      pageCitation('https://p.example', 'intro\n\n## The Title ##\n\n# Later').title,
+      'The Title',
+    );
     const plain = pageCitation('https://p.example', 'x'.repeat(SCRAPED_PAGE_CHARS + 10));
-    assert.deepEqual([plain.title, plain.content.length, plain.date], ['https://p.example', SCRAPED_PAGE_CHARS, '']);
+    assert.deepEqual(
+      [plain.title, plain.content.length, plain.date],
+      ['https://p.example', SCRAPED_PAGE_CHARS, ''],
+    );
   });
 
   it('numbers the results; asks for ^i^ citations only when enabled; omits an empty date', () => {
     const cited = webContextText([HIT, { ...HIT, title: 'Two', date: '' }], true);
-    assert.match(cited, /\[1\] Rialto\nURL: https:\/\/example\.org\/rialto\nDate: 2024-01-02\n\nA bridge\./);
+    assert.match(
+      cited,
+      /\[1\] Rialto\nURL: https:\/\/example\.org\/rialto\nDate: 2024-01-02\n\nA bridge\./,
+    );
     assert.match(cited, /\[2\] Two\nURL: https:\/\/example\.org\/rialto\n\nA bridge\./);
     assert.match(cited, /\^1\^/);
     assert.doesNotMatch(webContextText([HIT], false), /\^1\^/);
@@ -34,8 +76,23 @@ describe('web context', () => {
   });
 
   it('goes after the system prompt, in the one leading system message', () => {
-    assert.deepEqual(withSystemText([{ role: 'system', content: 'Prompt.' }, { role: 'user', content: 'hi' }], 'Web.'), [{ role: 'system', content: 'Prompt.\n\nWeb.' }, { role: 'user', content: 'hi' }]);
-    assert.deepEqual(withSystemText([{ role: 'user', content: 'hi' }], 'Web.'), [{ role: 'system', content: 'Web.' }, { role: 'user', content: 'hi' }]);
+    assert.deepEqual(
+      withSystemText(
+        [
+          { role: 'system', content: 'Prompt.' },
+          { role: 'user', content: 'hi' },
+        ],
+        'Web.',
+      ),
+      [
+        { role: 'system', content: 'Prompt.\n\nWeb.' },
+        { role: 'user', content: 'hi' },
+      ],
+    );
+    assert.deepEqual(withSystemText([{ role: 'user', content: 'hi' }], 'Web.'), [
+      { role: 'system', content: 'Web.' },
+      { role: 'user', content: 'hi' },
+    ]);
   });
 });
 
@@ -50,8 +107,18 @@ describe('venice_web_search_documents', () => {
     const events: EngineChatEvent[] = [];
     for await (const event of withDocumentsCall(source(), [HIT])) events.push(event);
     const calls = events.filter((event) => event.type === 'tool_call');
-    assert.deepEqual(calls.map((call) => [call.choice, call.index, call.name]), [[0, 0, DOCUMENTS_TOOL], [1, 0, DOCUMENTS_TOOL], [1, 1, 'f']]);
+    assert.deepEqual(
+      calls.map((call) => [call.choice, call.index, call.name]),
+      [
+        [0, 0, DOCUMENTS_TOOL],
+        [1, 0, DOCUMENTS_TOOL],
+        [1, 1, 'f'],
+      ],
+    );
     assert.deepEqual(JSON.parse(calls[0]!.arguments), { documents: [HIT] });
-    assert.deepEqual(events.map((event) => event.type), ['tool_call', 'content', 'tool_call', 'tool_call', 'finish', 'usage']);
+    assert.deepEqual(
+      events.map((event) => event.type),
+      ['tool_call', 'content', 'tool_call', 'tool_call', 'finish', 'usage'],
+    );
   });
 });

@@ -31,7 +31,12 @@ export function urlsIn(text: string, limit = MAX_SCRAPED_URLS): string[] {
 /** A scraped page as a citation: titled by its Markdown's first heading, else by its URL. */
 export function pageCitation(url: string, markdown: string): SearchHit {
   const heading = /^#{1,6}[ \t]+(.+?)[ \t#]*$/m.exec(markdown)?.[1]?.trim();
-  return { title: heading === undefined || heading === '' ? url : heading, url, content: markdown.slice(0, SCRAPED_PAGE_CHARS), date: '' };
+  return {
+    title: heading === undefined || heading === '' ? url : heading,
+    url,
+    content: markdown.slice(0, SCRAPED_PAGE_CHARS),
+    date: '',
+  };
 }
 
 /**
@@ -40,10 +45,17 @@ export function pageCitation(url: string, markdown: string): SearchHit {
  * ^i,j^", e.g. ^1^; api-spec.mdx says [REF]0[/REF], INVENTORY §12 #1 follows the swagger).
  */
 export function webContextText(results: SearchHit[], citations: boolean): string {
-  if (results.length === 0) return 'The web was searched for the user\'s last message, but nothing was found or could be read. Answer from what you know, and say so when it matters.';
-  const numbered = results.map((result, index) => [
-    `[${index + 1}] ${result.title}`, `URL: ${result.url}`, ...(result.date === '' ? [] : [`Date: ${result.date}`]), '', result.content,
-  ].join('\n'));
+  if (results.length === 0)
+    return "The web was searched for the user's last message, but nothing was found or could be read. Answer from what you know, and say so when it matters.";
+  const numbered = results.map((result, index) =>
+    [
+      `[${index + 1}] ${result.title}`,
+      `URL: ${result.url}`,
+      ...(result.date === '' ? [] : [`Date: ${result.date}`]),
+      '',
+      result.content,
+    ].join('\n'),
+  );
   const instruction = citations
     ? 'Cite the results you use right after the statement they support, by number in carets: ^1^ for one result, ^1,3^ for several. Cite only these results.'
     : 'Do not mention the result numbers.';
@@ -57,7 +69,10 @@ export function webContextText(results: SearchHit[], citations: boolean): string
 export function withSystemText(messages: ChatMessage[], text: string): ChatMessage[] {
   const [first, ...rest] = messages;
   if (first !== undefined && (first.role === 'system' || first.role === 'developer')) {
-    const current = typeof first.content === 'string' ? first.content : first.content.map((part) => part.text).join('\n');
+    const current =
+      typeof first.content === 'string'
+        ? first.content
+        : first.content.map((part) => part.text).join('\n');
     return [{ ...first, content: current === '' ? text : `${current}\n\n${text}` }, ...rest];
   }
   return [{ role: 'system', content: text }, ...messages];

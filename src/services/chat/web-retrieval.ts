@@ -6,7 +6,6 @@ import { withFlatPrice } from '../augment/flat-price.ts';
 import type { WebScrapeService } from '../augment/web-scrape-service.ts';
 import type { WebSearchService } from '../augment/web-search-service.ts';
 import type { Billing } from '../billing/meter.ts';
-import type { Cost } from '../pricing.ts';
 import type { EffectiveVeniceParameters } from './prepare-chat.ts';
 import { lastUserText, pageCitation, urlsIn } from './web-context.ts';
 
@@ -25,7 +24,8 @@ export const SEARCH_RESULTS = 10;
 export const MAX_QUERY_CHARS = 400;
 
 // The same message as before chat search existed, so clients keep reading the same refusal.
-const NO_SEARCH = 'Web search is not available on this server: no search engine is configured. Set enable_web_search to "off".';
+const NO_SEARCH =
+  'Web search is not available on this server: no search engine is configured. Set enable_web_search to "off".';
 
 /** Whether the request asks for search or scraping at all (a web_search tool already turned the mode "on"). */
 export function asksForWeb(parameters: EffectiveVeniceParameters): boolean {
@@ -43,7 +43,8 @@ export class WebRetrieval {
 
   /** 400 before anything runs or is charged when web search is asked for and no engine serves it. */
   check(parameters: EffectiveVeniceParameters): void {
-    if (parameters.enable_web_search !== 'off' && this.web?.search.configured !== true) throw new VeniceError('INVALID_REQUEST', { message: NO_SEARCH });
+    if (parameters.enable_web_search !== 'off' && this.web?.search.configured !== true)
+      throw new VeniceError('INVALID_REQUEST', { message: NO_SEARCH });
   }
 
   /**
@@ -52,26 +53,43 @@ export class WebRetrieval {
    * are skipped, unbilled, and when any page was read there is no search ("bypasses web search", api-spec.mdx).
    * `decide` answers "auto". A search failure fails the request (429/500, as /augment/search answers).
    */
-  async retrieve(parameters: EffectiveVeniceParameters, messages: ChatMessage[], decide: (question: string) => Promise<boolean>, signal: AbortSignal, billing: Billing): Promise<SearchHit[] | undefined> {
+  async retrieve(
+    parameters: EffectiveVeniceParameters,
+    messages: ChatMessage[],
+    decide: (question: string) => Promise<boolean>,
+    signal: AbortSignal,
+    billing: Billing,
+  ): Promise<SearchHit[] | undefined> {
     const web = this.web;
     if (web === undefined || !asksForWeb(parameters)) return undefined;
     const text = lastUserText(messages);
     if (parameters.enable_web_scraping) {
-      const pages = await Promise.all(urlsIn(text).map((url) => this.read(web, url, signal, billing)));
+      const pages = await Promise.all(
+        urlsIn(text).map((url) => this.read(web, url, signal, billing)),
+      );
       const read = pages.filter((page) => page !== undefined);
       if (read.length > 0 || parameters.enable_web_search === 'off') return read;
     }
     const query = text.trim().slice(0, MAX_QUERY_CHARS).trim();
     if (query === '' || parameters.enable_web_search === 'off') return undefined;
     if (parameters.enable_web_search === 'auto' && !(await decide(query))) return undefined;
-    return withFlatPrice(billing, 'augment-search', web.pricing.search, signal, () => web.search.search(query, SEARCH_RESULTS, undefined, signal));
+    return withFlatPrice(billing, 'augment-search', web.pricing.search, signal, () =>
+      web.search.search(query, SEARCH_RESULTS, undefined, signal),
+    );
   }
 
   /** One page as a citation, or undefined when it cannot be read (blocked, private, missing, not text). */
-  private async read(web: ChatWebDependencies, url: string, signal: AbortSignal, billing: Billing): Promise<SearchHit | undefined> {
+  private async read(
+    web: ChatWebDependencies,
+    url: string,
+    signal: AbortSignal,
+    billing: Billing,
+  ): Promise<SearchHit | undefined> {
     try {
       web.scrape.check(url);
-      const page = await withFlatPrice(billing, 'augment-scrape', web.pricing.scrape, signal, () => web.scrape.scrape(url, signal));
+      const page = await withFlatPrice(billing, 'augment-scrape', web.pricing.scrape, signal, () =>
+        web.scrape.scrape(url, signal),
+      );
       return pageCitation(url, page.content);
     } catch (error) {
       // A page's own failure is a 400 from the scrape service; billing refusals (402, 429) and aborts end the request.

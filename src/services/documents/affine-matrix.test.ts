@@ -10,6 +10,8 @@ test('scaleSelf then translateSelf compose as DOMMatrix does (pdfjs: Type3 glyph
 
 test('starts as identity, or from six numbers', () => {
   assert.equal(new AffineMatrix().isIdentity, true);
-  const { a, b, c, d, e, f } = new AffineMatrix([2, 0, 0, 3, 5, 7]).multiplySelf(new AffineMatrix([1, 0, 0, 1, 1, 1]));
+  const { a, b, c, d, e, f } = new AffineMatrix([2, 0, 0, 3, 5, 7]).multiplySelf(
+    new AffineMatrix([1, 0, 0, 1, 1, 1]),
+  );
   assert.deepEqual([a, b, c, d, e, f], [2, 0, 0, 3, 7, 10]);
 });

@@ -18,7 +18,9 @@ export class AffineMatrix {
   }
 
   get isIdentity(): boolean {
-    return this.a === 1 && this.b === 0 && this.c === 0 && this.d === 1 && this.e === 0 && this.f === 0;
+    return (
+      this.a === 1 && this.b === 0 && this.c === 0 && this.d === 1 && this.e === 0 && this.f === 0
+    );
   }
 
   /** this = this × other */

@@ -1,7 +1,8 @@
 import { VeniceError } from '../../errors/venice-error.ts';
 
 /** swagger: the text parser's `file` description, "Supported formats: PDF, DOCX, PPTX, XLSX, and plain text files." */
-export const SUPPORTED_FORMATS = 'Supported formats: PDF, DOCX, PPTX, XLSX, and plain text or code files.';
+export const SUPPORTED_FORMATS =
+  'Supported formats: PDF, DOCX, PPTX, XLSX, and plain text or code files.';
 
 /**
  * A file the parser refuses: the swagger's one 400 for /augment/text-parser is DetailedError, so the reason
@@ -10,7 +11,10 @@ export const SUPPORTED_FORMATS = 'Supported formats: PDF, DOCX, PPTX, XLSX, and 
 export function fileRefused(reason: string, cause?: unknown): VeniceError {
   return new VeniceError('INVALID_REQUEST', {
     ...(cause === undefined ? {} : { cause }),
-    extra: { details: { _errors: [], file: { _errors: [reason] } }, issues: [{ code: 'custom', path: ['file'], message: reason }] },
+    extra: {
+      details: { _errors: [], file: { _errors: [reason] } },
+      issues: [{ code: 'custom', path: ['file'], message: reason }],
+    },
   });
 }
 

@@ -17,18 +17,30 @@ export interface DocumentFile {
 }
 
 const NAMED_FORMATS: Record<string, BinaryFormat> = {
-  pdf: 'pdf', 'application/pdf': 'pdf',
-  docx: 'docx', docm: 'docx', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'docx',
-  pptx: 'pptx', pptm: 'pptx', 'application/vnd.openxmlformats-officedocument.presentationml.presentation': 'pptx',
-  xlsx: 'xlsx', xlsm: 'xlsx', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'xlsx',
+  pdf: 'pdf',
+  'application/pdf': 'pdf',
+  docx: 'docx',
+  docm: 'docx',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'docx',
+  pptx: 'pptx',
+  pptm: 'pptx',
+  'application/vnd.openxmlformats-officedocument.presentationml.presentation': 'pptx',
+  xlsx: 'xlsx',
+  xlsm: 'xlsx',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'xlsx',
 };
 
 // docs/guides/features/file-inputs.mdx, "Supported File Types": text, data and most common code files.
-const TEXT_EXTENSIONS = new Set(('txt text md markdown rst adoc org tex csv tsv json jsonl ndjson yaml yml toml ini cfg conf env properties xml '
-  + 'html htm css scss less svg log srt vtt js mjs cjs jsx ts mts cts tsx vue svelte py pyi rb go rs java kt kts scala groovy gradle c h cc '
-  + 'cpp cxx hpp hh cs fs swift m mm php pl pm lua r jl dart ex exs erl hs elm clj ml sql sh bash zsh fish ps1 psm1 bat cmd '
-  + 'dockerfile makefile mk cmake proto graphql gql tf hcl nix zig sol asm').split(' '));
-const TEXT_MEDIA_TYPES = /^(text\/|application\/(json|ld\+json|xml|javascript|x-javascript|typescript|x-sh|x-yaml|yaml|toml|sql|x-httpd-php)\b)/;
+const TEXT_EXTENSIONS = new Set(
+  (
+    'txt text md markdown rst adoc org tex csv tsv json jsonl ndjson yaml yml toml ini cfg conf env properties xml ' +
+    'html htm css scss less svg log srt vtt js mjs cjs jsx ts mts cts tsx vue svelte py pyi rb go rs java kt kts scala groovy gradle c h cc ' +
+    'cpp cxx hpp hh cs fs swift m mm php pl pm lua r jl dart ex exs erl hs elm clj ml sql sh bash zsh fish ps1 psm1 bat cmd ' +
+    'dockerfile makefile mk cmake proto graphql gql tf hcl nix zig sol asm'
+  ).split(' '),
+);
+const TEXT_MEDIA_TYPES =
+  /^(text\/|application\/(json|ld\+json|xml|javascript|x-javascript|typescript|x-sh|x-yaml|yaml|toml|sql|x-httpd-php)\b)/;
 
 function extensionOf(filename: string | undefined): string {
   const name = (filename ?? '').toLowerCase().split(/[\\/]/).pop() ?? '';
@@ -63,7 +75,10 @@ export async function documentFormat(file: DocumentFile): Promise<DocumentFormat
     const format = packageFormat(bytes);
     if (format !== undefined) return { format };
   } else {
-    const text = decodeText(bytes, { lenient: named === undefined && (TEXT_EXTENSIONS.has(extension) || TEXT_MEDIA_TYPES.test(mediaType)) });
+    const text = decodeText(bytes, {
+      lenient:
+        named === undefined && (TEXT_EXTENSIONS.has(extension) || TEXT_MEDIA_TYPES.test(mediaType)),
+    });
     if (text !== undefined) return { format: 'text', text };
   }
   if (named !== undefined) throw unreadableFile(named.toUpperCase());

@@ -11,11 +11,20 @@ export type { DocumentFile } from './document-format.ts';
 
 const DEFAULT_ARCHIVE_LIMITS = parserConfig.parse(undefined).archive;
 
-const EXTRACTORS: Record<BinaryFormat, (bytes: Buffer) => Promise<string>> = { pdf: pdfText, docx: docxText, pptx: pptxText, xlsx: xlsxText };
+const EXTRACTORS: Record<BinaryFormat, (bytes: Buffer) => Promise<string>> = {
+  pdf: pdfText,
+  docx: docxText,
+  pptx: pptxText,
+  xlsx: xlsxText,
+};
 
 /** A document's text without the layout's leftovers: trailing spaces, runs of blank lines, blank ends. */
 function tidy(text: string): string {
-  return text.replace(/\r\n?/g, '\n').replace(/[ \t\u00a0]+$/gm, '').replace(/\n{3,}/g, '\n\n').trim();
+  return text
+    .replace(/\r\n?/g, '\n')
+    .replace(/[ \t\u00a0]+$/gm, '')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
 }
 
 /**
@@ -26,10 +35,17 @@ function tidy(text: string): string {
  * A DOCX, PPTX or XLSX that would unpack past `archive` is refused (400) before it is inflated (zip-limits.ts).
  * Runs in memory, synchronously for long stretches: the server runs it on a parser process (parsers/parser-pool.ts).
  */
-export async function extractText(file: DocumentFile, archive: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS): Promise<string> {
+export async function extractText(
+  file: DocumentFile,
+  archive: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS,
+): Promise<string> {
   const detected = await documentFormat(file);
-  if (detected.format !== 'text' && detected.format !== 'pdf') checkArchive(file.bytes, detected.format.toUpperCase(), archive);
-  const text = detected.format === 'text' ? detected.text : tidy(await EXTRACTORS[detected.format](file.bytes));
+  if (detected.format !== 'text' && detected.format !== 'pdf')
+    checkArchive(file.bytes, detected.format.toUpperCase(), archive);
+  const text =
+    detected.format === 'text'
+      ? detected.text
+      : tidy(await EXTRACTORS[detected.format](file.bytes));
   if (text.trim() === '') throw noTextContent();
   return text;
 }

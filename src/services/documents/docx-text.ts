@@ -14,7 +14,9 @@ function htmlText(html: string): string {
   let rowStarted = false;
   // Footnotes and endnotes end with a link back to their reference, an arrow.
   const withoutBackLinks = html.replace(/<a href="#(?:footnote|endnote)-ref-[^"]*">↑<\/a>/g, '');
-  for (const [, closing, tag, content] of withoutBackLinks.matchAll(/<(\/?)([a-z0-9]+)[^>]*>|([^<]+)/g)) {
+  for (const [, closing, tag, content] of withoutBackLinks.matchAll(
+    /<(\/?)([a-z0-9]+)[^>]*>|([^<]+)/g,
+  )) {
     if (content !== undefined) {
       text += decodeXmlEntities(content);
     } else if (tag === 'td' || tag === 'th') {
@@ -38,8 +40,10 @@ function htmlText(html: string): string {
 /** The text of a Word document (paragraphs, headings, lists, tables, footnotes), images left out. */
 export async function docxText(bytes: Buffer): Promise<string> {
   const noImages = mammoth.images.imgElement(() => Promise.resolve({ src: '' }));
-  const result = await mammoth.convertToHtml({ buffer: bytes }, { convertImage: noImages, externalFileAccess: false }).catch((error: unknown) => {
-    throw unreadableFile('DOCX', error);
-  });
+  const result = await mammoth
+    .convertToHtml({ buffer: bytes }, { convertImage: noImages, externalFileAccess: false })
+    .catch((error: unknown) => {
+      throw unreadableFile('DOCX', error);
+    });
   return htmlText(result.value);
 }

@@ -5,7 +5,11 @@ import { AffineMatrix } from './affine-matrix.ts';
 type PdfJs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
 
 /** What pdfjs-dist says once, when it loads, about the optional canvas package that only rendering uses. */
-const CANVAS_WARNINGS = ['@napi-rs/canvas', 'Cannot polyfill `ImageData`', 'Cannot polyfill `Path2D`'];
+const CANVAS_WARNINGS = [
+  '@napi-rs/canvas',
+  'Cannot polyfill `ImageData`',
+  'Cannot polyfill `Path2D`',
+];
 
 const PACKAGE = dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json'));
 
@@ -13,7 +17,11 @@ const PACKAGE = dirname(createRequire(import.meta.url).resolve('pdfjs-dist/packa
  * The data files pdfjs-dist ships, which its Node build reads from disk: CMaps map CJK fonts' codes to
  * Unicode (without them their text is lost); standard font metrics place the 14 base fonts' glyphs.
  */
-export const PDFJS_DATA = { cMapUrl: join(PACKAGE, 'cmaps') + '/', cMapPacked: true, standardFontDataUrl: join(PACKAGE, 'standard_fonts') + '/' };
+export const PDFJS_DATA = {
+  cMapUrl: `${join(PACKAGE, 'cmaps')}/`,
+  cMapPacked: true,
+  standardFontDataUrl: `${join(PACKAGE, 'standard_fonts')}/`,
+};
 
 let loading: Promise<PdfJs> | undefined;
 
@@ -24,11 +32,13 @@ let loading: Promise<PdfJs> | undefined;
  */
 export function loadPdfJs(): Promise<PdfJs> {
   loading ??= (async () => {
-    if (Reflect.get(globalThis, 'DOMMatrix') === undefined) Reflect.set(globalThis, 'DOMMatrix', AffineMatrix);
+    if (Reflect.get(globalThis, 'DOMMatrix') === undefined)
+      Reflect.set(globalThis, 'DOMMatrix', AffineMatrix);
     const warn = console.warn;
     console.warn = (...args: unknown[]) => {
       const [first] = args;
-      if (typeof first === 'string' && CANVAS_WARNINGS.some((warning) => first.includes(warning))) return;
+      if (typeof first === 'string' && CANVAS_WARNINGS.some((warning) => first.includes(warning)))
+        return;
       warn(...args);
     };
     try {

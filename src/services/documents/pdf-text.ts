@@ -8,7 +8,14 @@ import { loadPdfJs, PDFJS_DATA } from './pdf-js.ts';
 export async function pdfText(bytes: Buffer): Promise<string> {
   const { getDocument } = await loadPdfJs();
   // pdfjs may take ownership of the array it is given: give it a copy. No eval, no fonts loaded for display.
-  const task = getDocument({ data: new Uint8Array(bytes), ...PDFJS_DATA, verbosity: 0, isEvalSupported: false, disableFontFace: true, stopAtErrors: false });
+  const task = getDocument({
+    data: new Uint8Array(bytes),
+    ...PDFJS_DATA,
+    verbosity: 0,
+    isEvalSupported: false,
+    disableFontFace: true,
+    stopAtErrors: false,
+  });
   try {
     const document = await task.promise.catch((error: unknown) => {
       const locked = error instanceof Error && error.name === 'PasswordException';
@@ -18,7 +25,11 @@ export async function pdfText(bytes: Buffer): Promise<string> {
     for (let number = 1; number <= document.numPages; number += 1) {
       const page = await document.getPage(number);
       const content = await page.getTextContent();
-      pages.push(content.items.map((item) => ('str' in item ? item.str + (item.hasEOL ? '\n' : '') : '')).join(''));
+      pages.push(
+        content.items
+          .map((item) => ('str' in item ? item.str + (item.hasEOL ? '\n' : '') : ''))
+          .join(''),
+      );
       page.cleanup();
     }
     return pages.join('\n\n');

@@ -20,7 +20,13 @@ export const TEXT_PARSER_MODEL_ID = 'augment-text-parser';
  * first (402 when it cannot be), charged once the text is out, and released when parsing fails (400) or
  * the client leaves. The document is parsed after the reservation, on a parser process (config.parsers' caps).
  */
-export function parseDocument(file: DocumentFile, billing: Billing, price: Cost, signal: AbortSignal, parsers: ParserPool): Promise<ParsedDocument> {
+export function parseDocument(
+  file: DocumentFile,
+  billing: Billing,
+  price: Cost,
+  signal: AbortSignal,
+  parsers: ParserPool,
+): Promise<ParsedDocument> {
   return withFlatPrice(billing, TEXT_PARSER_MODEL_ID, price, signal, async () => {
     const text = await parsers.extractText(file, signal);
     return { text, tokens: estimateTokens(text) };

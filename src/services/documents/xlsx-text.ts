@@ -16,7 +16,8 @@ function sheetLines(worksheet: ExcelJS.Worksheet): string[] {
   const lines: string[] = [];
   worksheet.eachRow((row) => {
     const cells: string[] = [];
-    for (let column = 1; column <= row.cellCount; column += 1) cells.push(cellText(row.getCell(column)));
+    for (let column = 1; column <= row.cellCount; column += 1)
+      cells.push(cellText(row.getCell(column)));
     const line = cells.join('\t').trimEnd();
     if (line.trim() !== '') lines.push(line);
   });

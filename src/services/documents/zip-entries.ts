@@ -18,7 +18,11 @@ const ZIP64_EXTRA = 0x0001;
 const MAX_COMMENT = 0xffff;
 
 function findEndOfDirectory(bytes: Buffer): number | undefined {
-  for (let offset = bytes.length - 22; offset >= Math.max(0, bytes.length - 22 - MAX_COMMENT); offset -= 1) {
+  for (
+    let offset = bytes.length - 22;
+    offset >= Math.max(0, bytes.length - 22 - MAX_COMMENT);
+    offset -= 1
+  ) {
     if (bytes.readUInt32LE(offset) === END_OF_DIRECTORY) return offset;
   }
   return undefined;
@@ -30,10 +34,15 @@ function directoryOf(bytes: Buffer, end: number): { offset: number; count: numbe
   const offset = bytes.readUInt32LE(end + 16);
   if (count !== 0xffff && offset !== 0xffffffff) return { offset, count };
   const locator = end - 20;
-  if (locator < 0 || bytes.readUInt32LE(locator) !== ZIP64_LOCATOR) throw new RangeError('no zip64 locator');
+  if (locator < 0 || bytes.readUInt32LE(locator) !== ZIP64_LOCATOR)
+    throw new RangeError('no zip64 locator');
   const record = Number(bytes.readBigUInt64LE(locator + 8));
-  if (bytes.readUInt32LE(record) !== ZIP64_END_OF_DIRECTORY) throw new RangeError('no zip64 end record');
-  return { count: Number(bytes.readBigUInt64LE(record + 32)), offset: Number(bytes.readBigUInt64LE(record + 48)) };
+  if (bytes.readUInt32LE(record) !== ZIP64_END_OF_DIRECTORY)
+    throw new RangeError('no zip64 end record');
+  return {
+    count: Number(bytes.readBigUInt64LE(record + 32)),
+    offset: Number(bytes.readBigUInt64LE(record + 48)),
+  };
 }
 
 /** The sizes and offset a zip64 extra field holds, each only where the 32-bit field is 0xFFFFFFFF (APPNOTE 4.5.3). */
@@ -46,9 +55,11 @@ function withZip64(entry: ZipEntry, extra: Buffer): ZipEntry {
       field += 8;
       return value;
     };
-    const uncompressedSize = entry.uncompressedSize === 0xffffffff ? next() : entry.uncompressedSize;
+    const uncompressedSize =
+      entry.uncompressedSize === 0xffffffff ? next() : entry.uncompressedSize;
     const compressedSize = entry.compressedSize === 0xffffffff ? next() : entry.compressedSize;
-    const localHeaderOffset = entry.localHeaderOffset === 0xffffffff ? next() : entry.localHeaderOffset;
+    const localHeaderOffset =
+      entry.localHeaderOffset === 0xffffffff ? next() : entry.localHeaderOffset;
     return { ...entry, uncompressedSize, compressedSize, localHeaderOffset };
   }
   return entry;
@@ -72,10 +83,15 @@ export function zipEntries(bytes: Buffer): ZipEntry[] | undefined {
       const commentLength = bytes.readUInt16LE(at + 32);
       const name = bytes.toString('utf8', at + 46, at + 46 + nameLength);
       const entry = {
-        name, method: bytes.readUInt16LE(at + 10), compressedSize: bytes.readUInt32LE(at + 20), uncompressedSize: bytes.readUInt32LE(at + 24),
+        name,
+        method: bytes.readUInt16LE(at + 10),
+        compressedSize: bytes.readUInt32LE(at + 20),
+        uncompressedSize: bytes.readUInt32LE(at + 24),
         localHeaderOffset: bytes.readUInt32LE(at + 42),
       };
-      entries.push(withZip64(entry, bytes.subarray(at + 46 + nameLength, at + 46 + nameLength + extraLength)));
+      entries.push(
+        withZip64(entry, bytes.subarray(at + 46 + nameLength, at + 46 + nameLength + extraLength)),
+      );
       at += 46 + nameLength + extraLength + commentLength;
     }
     return entries;
@@ -91,5 +107,7 @@ export function entryData(bytes: Buffer, entry: ZipEntry): Buffer | undefined {
   const header = entry.localHeaderOffset;
   if (header + 30 > bytes.length || bytes.readUInt32LE(header) !== LOCAL_HEADER) return undefined;
   const start = header + 30 + bytes.readUInt16LE(header + 26) + bytes.readUInt16LE(header + 28);
-  return start + entry.compressedSize > bytes.length ? undefined : bytes.subarray(start, start + entry.compressedSize);
+  return start + entry.compressedSize > bytes.length
+    ? undefined
+    : bytes.subarray(start, start + entry.compressedSize);
 }

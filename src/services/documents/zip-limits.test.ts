@@ -19,20 +19,54 @@ function reasonOf(run: () => void): string | undefined {
 
 describe('checkArchive', () => {
   it('passes a real DOCX; refuses bytes with no zip directory as unreadable', async () => {
-    assert.equal(reasonOf(() => checkArchive(Buffer.from('PK\x03\x04 and nothing else'), 'DOCX', LIMITS)), 'The file could not be parsed as DOCX.');
+    assert.equal(
+      reasonOf(() => checkArchive(Buffer.from('PK\x03\x04 and nothing else'), 'DOCX', LIMITS)),
+      'The file could not be parsed as DOCX.',
+    );
     const docx = await docxWithTable();
-    assert.equal(reasonOf(() => checkArchive(docx, 'DOCX', LIMITS)), undefined);
+    assert.equal(
+      reasonOf(() => checkArchive(docx, 'DOCX', LIMITS)),
+      undefined,
+    );
   });
 
   it('refuses by the directory: total unpacked size, entry count, one entry compressed past the ratio', async () => {
-    assert.equal(reasonOf(() => checkArchive(zipOf([{ name: 'a.xml', data: Buffer.alloc(9 * 1024 * 1024, 'x') }]), 'DOCX', { ...LIMITS, maxCompressionRatio: 1e9 })), 'The DOCX file unpacks to more than 8 MB.');
-    const many = zipOf(Array.from({ length: 17 }, (_, index) => ({ name: `part${index}.xml`, data: Buffer.from('<a/>') })));
-    assert.equal(reasonOf(() => checkArchive(many, 'XLSX', { ...LIMITS, maxEntries: 16 })), 'The XLSX file holds more than 16 parts.');
-    assert.equal(reasonOf(() => checkArchive(zipOf([{ name: 'word/document.xml', data: Buffer.alloc(2 * 1024 * 1024, 'x') }]), 'DOCX', LIMITS)), "The DOCX file's part word/document.xml is compressed more than 100:1.");
+    assert.equal(
+      reasonOf(() =>
+        checkArchive(zipOf([{ name: 'a.xml', data: Buffer.alloc(9 * 1024 * 1024, 'x') }]), 'DOCX', {
+          ...LIMITS,
+          maxCompressionRatio: 1e9,
+        }),
+      ),
+      'The DOCX file unpacks to more than 8 MB.',
+    );
+    const many = zipOf(
+      Array.from({ length: 17 }, (_, index) => ({
+        name: `part${index}.xml`,
+        data: Buffer.from('<a/>'),
+      })),
+    );
+    assert.equal(
+      reasonOf(() => checkArchive(many, 'XLSX', { ...LIMITS, maxEntries: 16 })),
+      'The XLSX file holds more than 16 parts.',
+    );
+    assert.equal(
+      reasonOf(() =>
+        checkArchive(
+          zipOf([{ name: 'word/document.xml', data: Buffer.alloc(2 * 1024 * 1024, 'x') }]),
+          'DOCX',
+          LIMITS,
+        ),
+      ),
+      "The DOCX file's part word/document.xml is compressed more than 100:1.",
+    );
   });
 
   it('refuses an entry that inflates past the size its directory claims, without inflating more than that', async () => {
     const lying = await docxBomb(64 * 1024 * 1024, 1000);
-    assert.equal(reasonOf(() => checkArchive(lying, 'DOCX', LIMITS)), 'The file could not be parsed as DOCX.');
+    assert.equal(
+      reasonOf(() => checkArchive(lying, 'DOCX', LIMITS)),
+      'The file could not be parsed as DOCX.',
+    );
   });
 });

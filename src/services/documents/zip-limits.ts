@@ -20,12 +20,21 @@ function megabytes(bytes: number): string {
 export function checkArchive(bytes: Buffer, format: string, limits: ArchiveLimits): void {
   const entries = zipEntries(bytes);
   if (entries === undefined) throw unreadableFile(format);
-  if (entries.length > limits.maxEntries) throw fileRefused(`The ${format} file holds more than ${limits.maxEntries} parts.`);
+  if (entries.length > limits.maxEntries)
+    throw fileRefused(`The ${format} file holds more than ${limits.maxEntries} parts.`);
   const total = entries.reduce((sum, entry) => sum + entry.uncompressedSize, 0);
-  if (total > limits.maxUnpackedBytes) throw fileRefused(`The ${format} file unpacks to more than ${megabytes(limits.maxUnpackedBytes)}.`);
+  if (total > limits.maxUnpackedBytes)
+    throw fileRefused(
+      `The ${format} file unpacks to more than ${megabytes(limits.maxUnpackedBytes)}.`,
+    );
   for (const entry of entries) {
-    if (entry.uncompressedSize > RATIO_FLOOR && entry.uncompressedSize > entry.compressedSize * limits.maxCompressionRatio) {
-      throw fileRefused(`The ${format} file's part ${entry.name} is compressed more than ${limits.maxCompressionRatio}:1.`);
+    if (
+      entry.uncompressedSize > RATIO_FLOOR &&
+      entry.uncompressedSize > entry.compressedSize * limits.maxCompressionRatio
+    ) {
+      throw fileRefused(
+        `The ${format} file's part ${entry.name} is compressed more than ${limits.maxCompressionRatio}:1.`,
+      );
     }
   }
   for (const entry of entries) {
@@ -35,7 +44,9 @@ export function checkArchive(bytes: Buffer, format: string, limits: ArchiveLimit
     let size = data.length;
     if (entry.method === 8) {
       try {
-        size = inflateRawSync(data, { maxOutputLength: Math.max(1, entry.uncompressedSize) }).length;
+        size = inflateRawSync(data, {
+          maxOutputLength: Math.max(1, entry.uncompressedSize),
+        }).length;
       } catch (error) {
         throw unreadableFile(format, error);
       }

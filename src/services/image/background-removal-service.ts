@@ -24,7 +24,11 @@ export interface BackgroundRemovalOutcome {
 /** RGB pixels and a one-byte-a-pixel mask → RGBA with the mask as alpha (colours kept, not premultiplied). */
 function withAlpha(image: RawImage, mask: Buffer): RawImage {
   const pixels = image.width * image.height;
-  if (image.channels !== 3 || mask.length !== pixels) throw new EngineError('failed', `mask of ${mask.length} bytes for a ${image.width}x${image.height} image`);
+  if (image.channels !== 3 || mask.length !== pixels)
+    throw new EngineError(
+      'failed',
+      `mask of ${mask.length} bytes for a ${image.width}x${image.height} image`,
+    );
   const data = Buffer.alloc(pixels * 4);
   for (let pixel = 0; pixel < pixels; pixel += 1) {
     data[pixel * 4] = image.data[pixel * 3]!;
@@ -50,25 +54,46 @@ function toClientError(error: unknown, signal: AbortSignal): unknown {
  * the reservation releases it; only a finished cut-out is charged.
  */
 export class BackgroundRemovalService {
-  constructor(private readonly registry: ModelRegistry, private readonly fetcher: UrlFetcher) {}
+  constructor(
+    private readonly registry: ModelRegistry,
+    private readonly fetcher: UrlFetcher,
+  ) {}
 
   /** The configured remover; none is 404 MODEL_NOT_FOUND, as for any model this server does not have. */
   model(): { entry: ModelEntry; engine: BackgroundRemovalEngine } {
     for (const entry of this.registry.list('image')) {
       if (entry.engine.modality === 'background-removal') return { entry, engine: entry.engine };
     }
-    throw new VeniceError('MODEL_NOT_FOUND', { message: 'Specified model not found: this server has no background-removal model' });
+    throw new VeniceError('MODEL_NOT_FOUND', {
+      message: 'Specified model not found: this server has no background-removal model',
+    });
   }
 
-  async remove(request: BackgroundRemoveImageRequest, signal: AbortSignal, billing: Billing): Promise<BackgroundRemovalOutcome> {
+  async remove(
+    request: BackgroundRemoveImageRequest,
+    signal: AbortSignal,
+    billing: Billing,
+  ): Promise<BackgroundRemovalOutcome> {
     const { entry, engine } = this.model();
     const field = request.image === undefined ? 'image_url' : 'image';
     const source = request.image ?? request.image_url ?? '';
     const { config } = entry;
     // Admitted (privacy, rate limits) before the image is fetched or decoded; reserved once it is read.
-    const admission = await billing.admit({ modelId: config.id, modelType: 'image', requestId: `background-remove-${randomUUID()}`, limitClass: 'image', tokens: 0, privacy: config.privacy });
+    const admission = await billing.admit({
+      modelId: config.id,
+      modelType: 'image',
+      requestId: `background-remove-${randomUUID()}`,
+      limitClass: 'image',
+      tokens: 0,
+      privacy: config.privacy,
+    });
     const image = await cancellingOnFailure(admission, async () => {
-      const decoded = await readImageInput(source, { field, maxPixels: MAX_BACKGROUND_REMOVE_PIXELS }, this.fetcher, signal);
+      const decoded = await readImageInput(
+        source,
+        { field, maxPixels: MAX_BACKGROUND_REMOVE_PIXELS },
+        this.fetcher,
+        signal,
+      );
       return toRawImage(decoded.bytes, { channels: 3, field });
     });
     const cost = config.pricing.generation ?? { usd: 0, diem: 0 };

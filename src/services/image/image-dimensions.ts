@@ -25,10 +25,15 @@ export function ratioOf(aspectRatio: string): number {
   return Number.isFinite(ratio) && ratio > 0 ? ratio : 1;
 }
 
-const snap = (value: number, divisor: number): number => Math.max(divisor, Math.round(value / divisor) * divisor);
+const snap = (value: number, divisor: number): number =>
+  Math.max(divisor, Math.round(value / divisor) * divisor);
 
 /** A ratio at a long side: width × height, each a multiple of the divisor. */
-function atLongSide(ratio: number, longSide: number, divisor: number): { width: number; height: number } {
+function atLongSide(
+  ratio: number,
+  longSide: number,
+  divisor: number,
+): { width: number; height: number } {
   return ratio >= 1
     ? { width: snap(longSide, divisor), height: snap(longSide / ratio, divisor) }
     : { width: snap(longSide * ratio, divisor), height: snap(longSide, divisor) };
@@ -39,10 +44,19 @@ function atLongSide(ratio: number, longSide: number, divisor: number): { width: 
  * `aspect_ratio` and, with tiers, `resolution`): the tier's long side (1K = 1024, 2K = 2048, 4K = 4096;
  * without tiers, the larger of the model's default width and height), the short side from the ratio.
  */
-export function aspectRatioDimensions(limits: ImageConstraints, aspectRatio: string | undefined, resolution: string | undefined): ImageDimensions {
+export function aspectRatioDimensions(
+  limits: ImageConstraints,
+  aspectRatio: string | undefined,
+  resolution: string | undefined,
+): ImageDimensions {
   const ratio = ratioOf(aspectRatio ?? limits.defaultAspectRatio ?? '1:1');
-  const tier = limits.resolutions === undefined ? undefined : resolution ?? limits.defaultResolution ?? limits.resolutions[0];
-  const longSide = (tier === undefined ? undefined : tierPixels(tier)) ?? Math.max(limits.defaultWidth, limits.defaultHeight);
+  const tier =
+    limits.resolutions === undefined
+      ? undefined
+      : (resolution ?? limits.defaultResolution ?? limits.resolutions[0]);
+  const longSide =
+    (tier === undefined ? undefined : tierPixels(tier)) ??
+    Math.max(limits.defaultWidth, limits.defaultHeight);
   const size = atLongSide(ratio, longSide, limits.widthHeightDivisor);
   return tier === undefined ? size : { ...size, resolution: tier };
 }
@@ -53,15 +67,22 @@ export function aspectRatioDimensions(limits: ImageConstraints, aspectRatio: str
  * ratio nearest the size's, at its default resolution.
  */
 export function openAiSizeDimensions(limits: ImageConstraints, size: string): ImageDimensions {
-  const [width, height] = (size === 'auto' ? '1024x1024' : size).split('x').map(Number) as [number, number];
+  const [width, height] = (size === 'auto' ? '1024x1024' : size).split('x').map(Number) as [
+    number,
+    number,
+  ];
   if (sizesByAspectRatio(limits)) {
     const wanted = Math.log(width / height);
     const nearest = (limits.aspectRatios ?? ['1:1']).reduce((best, candidate) =>
-      (Math.abs(Math.log(ratioOf(candidate)) - wanted) < Math.abs(Math.log(ratioOf(best)) - wanted) ? candidate : best));
+      Math.abs(Math.log(ratioOf(candidate)) - wanted) < Math.abs(Math.log(ratioOf(best)) - wanted)
+        ? candidate
+        : best,
+    );
     return aspectRatioDimensions(limits, nearest, undefined);
   }
   const scale = Math.min(1, limits.maxDimension / Math.max(width, height));
   const divisor = limits.widthHeightDivisor;
-  const fit = (side: number): number => Math.min(Math.floor(limits.maxDimension / divisor) * divisor, snap(side * scale, divisor));
+  const fit = (side: number): number =>
+    Math.min(Math.floor(limits.maxDimension / divisor) * divisor, snap(side * scale, divisor));
   return { width: fit(width), height: fit(height) };
 }

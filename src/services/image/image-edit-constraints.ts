@@ -27,24 +27,53 @@ function refused(field: string, message: string, input: unknown): VeniceError {
  * ignores quality (edit.mdx: "other models ignore the parameter"); the quality priced is then the request's,
  * else the model's default, else "high" (edit.mdx: billed "at the model's default tier").
  */
-export function editTermsOf(config: ModelConfig, request: EditRequestTerms): { tier: string; quality: 'low' | 'medium' | 'high' } {
+export function editTermsOf(
+  config: ModelConfig,
+  request: EditRequestTerms,
+): { tier: string; quality: 'low' | 'medium' | 'high' } {
   const limits = config.imageConstraints;
   if (request.prompt.length > limits.promptCharacterLimit) {
-    throw refused('prompt', `The prompt is ${request.prompt.length} characters; model ${config.id} takes at most ${limits.promptCharacterLimit} (promptCharacterLimit)`, request.prompt.length);
+    throw refused(
+      'prompt',
+      `The prompt is ${request.prompt.length} characters; model ${config.id} takes at most ${limits.promptCharacterLimit} (promptCharacterLimit)`,
+      request.prompt.length,
+    );
   }
   const maxImages = limits.maxInputImages ?? (limits.combineImages ? 3 : 1);
-  if (request.imageCount > maxImages) throw refused(request.field, `Model ${config.id} takes at most ${maxImages} input image(s) (maxInputImages); ${request.imageCount} were sent`, request.imageCount);
+  if (request.imageCount > maxImages)
+    throw refused(
+      request.field,
+      `Model ${config.id} takes at most ${maxImages} input image(s) (maxInputImages); ${request.imageCount} were sent`,
+      request.imageCount,
+    );
   const resolution = request.resolution ?? limits.defaultResolution ?? '1K';
   if (limits.resolutions !== undefined && !limits.resolutions.includes(resolution)) {
-    throw refused('resolution', `Resolution "${resolution}" is not offered by model ${config.id}; its resolutions: ${limits.resolutions.join(', ')}`, resolution);
+    throw refused(
+      'resolution',
+      `Resolution "${resolution}" is not offered by model ${config.id}; its resolutions: ${limits.resolutions.join(', ')}`,
+      resolution,
+    );
   }
   const quality = request.quality ?? limits.defaultQuality ?? 'high';
   if (limits.qualities !== undefined && !limits.qualities.includes(quality)) {
-    throw refused('quality', `Quality "${quality}" is not offered by model ${config.id}; its qualities: ${limits.qualities.join(', ')}`, quality);
+    throw refused(
+      'quality',
+      `Quality "${quality}" is not offered by model ${config.id}; its qualities: ${limits.qualities.join(', ')}`,
+      quality,
+    );
   }
   const aspect = request.aspect_ratio;
-  if (aspect !== undefined && aspect !== 'auto' && limits.aspectRatios !== undefined && !limits.aspectRatios.includes(aspect)) {
-    throw refused('aspect_ratio', `Aspect ratio "${aspect}" is not offered by model ${config.id}; its aspect ratios: ${limits.aspectRatios.join(', ')}`, aspect);
+  if (
+    aspect !== undefined &&
+    aspect !== 'auto' &&
+    limits.aspectRatios !== undefined &&
+    !limits.aspectRatios.includes(aspect)
+  ) {
+    throw refused(
+      'aspect_ratio',
+      `Aspect ratio "${aspect}" is not offered by model ${config.id}; its aspect ratios: ${limits.aspectRatios.join(', ')}`,
+      aspect,
+    );
   }
   return { tier: limits.resolutions === undefined ? '1K' : resolution, quality };
 }

@@ -14,9 +14,22 @@ function round(value: number): number {
  * else `resolutions[resolution]`, else `inpaint`; plus `inputImages.additional` for each input image beyond
  * `inputImages.included` (e.g. $0.11 + 2 × $0.0035 for 3 images with 1 included).
  */
-export function editCostOf(pricing: TextPricing, resolution: string, quality: 'low' | 'medium' | 'high', images: number): Cost {
-  const base = pricing.quality?.[resolution]?.[quality] ?? pricing.resolutions?.[resolution] ?? pricing.inpaint ?? FREE;
-  const extra = pricing.inputImages === undefined ? 0 : Math.max(0, images - pricing.inputImages.included);
+export function editCostOf(
+  pricing: TextPricing,
+  resolution: string,
+  quality: 'low' | 'medium' | 'high',
+  images: number,
+): Cost {
+  const base =
+    pricing.quality?.[resolution]?.[quality] ??
+    pricing.resolutions?.[resolution] ??
+    pricing.inpaint ??
+    FREE;
+  const extra =
+    pricing.inputImages === undefined ? 0 : Math.max(0, images - pricing.inputImages.included);
   const additional = pricing.inputImages?.additional ?? FREE;
-  return { usd: round(base.usd + extra * additional.usd), diem: round(base.diem + extra * additional.diem) };
+  return {
+    usd: round(base.usd + extra * additional.usd),
+    diem: round(base.diem + extra * additional.diem),
+  };
 }

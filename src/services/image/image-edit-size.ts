@@ -20,18 +20,28 @@ function ratioOf(aspect: string): number | undefined {
  * the model lists its aspect ratios, the listed one closest to the input's ("infer the closest supported
  * aspect ratio from the input image", swagger EditImageRequest.aspect_ratio).
  */
-export function outputRatio(input: { width: number; height: number }, asked: EditAspectRatio | undefined, listed: readonly string[] | undefined, keepInput: boolean): number {
+export function outputRatio(
+  input: { width: number; height: number },
+  asked: EditAspectRatio | undefined,
+  listed: readonly string[] | undefined,
+  keepInput: boolean,
+): number {
   const inputRatio = input.width / input.height;
-  const explicit = asked === undefined || asked === 'auto' || keepInput ? undefined : ratioOf(asked);
+  const explicit =
+    asked === undefined || asked === 'auto' || keepInput ? undefined : ratioOf(asked);
   if (explicit !== undefined) return explicit;
   if (keepInput) return inputRatio;
   const candidates = (listed ?? []).map(ratioOf).filter((ratio) => ratio !== undefined);
   if (candidates.length === 0) return inputRatio;
-  return candidates.reduce((best, ratio) => (Math.abs(Math.log(ratio / inputRatio)) < Math.abs(Math.log(best / inputRatio)) ? ratio : best));
+  return candidates.reduce((best, ratio) =>
+    Math.abs(Math.log(ratio / inputRatio)) < Math.abs(Math.log(best / inputRatio)) ? ratio : best,
+  );
 }
 
 /** Width and height with the tier's long side and the ratio, both multiples of 16. */
 export function outputSize(ratio: number, longSide: number): { width: number; height: number } {
   const short = (side: number): number => Math.max(GRID, Math.round(side / GRID) * GRID);
-  return ratio >= 1 ? { width: short(longSide), height: short(longSide / ratio) } : { width: short(longSide * ratio), height: short(longSide) };
+  return ratio >= 1
+    ? { width: short(longSide), height: short(longSide / ratio) }
+    : { width: short(longSide * ratio), height: short(longSide) };
 }

@@ -24,12 +24,17 @@ function dearest(prices: Cost[]): Cost {
 export function imageUnitPrice(config: ModelConfig, tier: ImagePriceTier): Cost {
   const { pricing, imageConstraints: limits } = config;
   if (pricing.quality !== undefined) {
-    const resolution = tier.resolution ?? limits.defaultResolution ?? Object.keys(pricing.quality)[0] ?? '';
+    const resolution =
+      tier.resolution ?? limits.defaultResolution ?? Object.keys(pricing.quality)[0] ?? '';
     const quality = tier.quality ?? limits.defaultQuality ?? 'high';
-    return pricing.quality[resolution]?.[quality] ?? dearest(Object.values(pricing.quality).flatMap((row) => [row.low, row.medium, row.high]));
+    return (
+      pricing.quality[resolution]?.[quality] ??
+      dearest(Object.values(pricing.quality).flatMap((row) => [row.low, row.medium, row.high]))
+    );
   }
   if (pricing.resolutions !== undefined) {
-    const resolution = tier.resolution ?? limits.defaultResolution ?? Object.keys(pricing.resolutions)[0] ?? '';
+    const resolution =
+      tier.resolution ?? limits.defaultResolution ?? Object.keys(pricing.resolutions)[0] ?? '';
     return pricing.resolutions[resolution] ?? dearest(Object.values(pricing.resolutions));
   }
   return pricing.generation ?? FREE;

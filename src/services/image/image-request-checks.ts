@@ -7,15 +7,37 @@ import { findImageStyle } from './image-styles.ts';
 
 type Issue = { path: string[]; message: string; input: unknown };
 
-function tooLong(field: 'prompt' | 'negative_prompt', value: string | undefined, limit: number, model: string): Issue[] {
+function tooLong(
+  field: 'prompt' | 'negative_prompt',
+  value: string | undefined,
+  limit: number,
+  model: string,
+): Issue[] {
   if (value === undefined || value.length <= limit) return [];
-  return [{ path: [field], message: `Too big: expected string to have <=${limit} characters (the promptCharacterLimit of ${model})`, input: value.length }];
+  return [
+    {
+      path: [field],
+      message: `Too big: expected string to have <=${limit} characters (the promptCharacterLimit of ${model})`,
+      input: value.length,
+    },
+  ];
 }
 
 /** A value outside a list the model's constraints give (aspect ratios, resolutions, qualities). */
-function notListed(field: string, value: string | undefined, allowed: readonly string[] | undefined, model: string): Issue[] {
+function notListed(
+  field: string,
+  value: string | undefined,
+  allowed: readonly string[] | undefined,
+  model: string,
+): Issue[] {
   if (value === undefined || allowed === undefined || allowed.includes(value)) return [];
-  return [{ path: [field], message: `Invalid option: ${model} accepts ${allowed.map((option) => JSON.stringify(option)).join(', ')}`, input: value }];
+  return [
+    {
+      path: [field],
+      message: `Invalid option: ${model} accepts ${allowed.map((option) => JSON.stringify(option)).join(', ')}`,
+      input: value,
+    },
+  ];
 }
 
 /**
@@ -35,21 +57,43 @@ export function checkImageRequest(request: GenerateImageRequest, config: ModelCo
     for (const field of ['width', 'height'] as const) {
       const value = request[field];
       if (value === undefined) continue;
-      if (value > limits.maxDimension) issues.push({ path: [field], message: `Too big: expected number to be <=${limits.maxDimension} for ${model}`, input: value });
-      else if (value % limits.widthHeightDivisor !== 0) issues.push({ path: [field], message: `${field} must be divisible by ${limits.widthHeightDivisor} for ${model}`, input: value });
+      if (value > limits.maxDimension)
+        issues.push({
+          path: [field],
+          message: `Too big: expected number to be <=${limits.maxDimension} for ${model}`,
+          input: value,
+        });
+      else if (value % limits.widthHeightDivisor !== 0)
+        issues.push({
+          path: [field],
+          message: `${field} must be divisible by ${limits.widthHeightDivisor} for ${model}`,
+          input: value,
+        });
     }
   }
   if (request.steps !== undefined && request.steps > limits.steps.max) {
-    issues.push({ path: ['steps'], message: `Too big: expected number to be <=${limits.steps.max} for ${model}`, input: request.steps });
+    issues.push({
+      path: ['steps'],
+      message: `Too big: expected number to be <=${limits.steps.max} for ${model}`,
+      input: request.steps,
+    });
   }
   issues.push(...notListed('aspect_ratio', request.aspect_ratio, limits.aspectRatios, model));
   issues.push(...notListed('resolution', request.resolution, limits.resolutions, model));
   issues.push(...notListed('quality', request.quality, limits.qualities, model));
   if (request.style_preset !== undefined && findImageStyle(request.style_preset) === undefined) {
-    issues.push({ path: ['style_preset'], message: `Unknown style preset "${request.style_preset}"; GET /image/styles lists them`, input: request.style_preset });
+    issues.push({
+      path: ['style_preset'],
+      message: `Unknown style preset "${request.style_preset}"; GET /image/styles lists them`,
+      input: request.style_preset,
+    });
   }
   if (request.style_references !== undefined && request.style_references.length > 0) {
-    issues.push({ path: ['style_references'], message: `${model} does not support style references (model_spec.supportsStyleReferences is false)`, input: request.style_references.length });
+    issues.push({
+      path: ['style_references'],
+      message: `${model} does not support style references (model_spec.supportsStyleReferences is false)`,
+      input: request.style_references.length,
+    });
   }
   refuse(issues);
 }
@@ -60,5 +104,8 @@ export function checkPromptLength(prompt: string, config: ModelConfig): void {
 }
 
 function refuse(issues: Issue[]): void {
-  if (issues.length > 0) throw invalidRequest(new z.ZodError(issues.map((issue) => ({ code: 'custom' as const, ...issue }))));
+  if (issues.length > 0)
+    throw invalidRequest(
+      new z.ZodError(issues.map((issue) => ({ code: 'custom' as const, ...issue }))),
+    );
 }

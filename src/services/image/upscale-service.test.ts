@@ -18,16 +18,30 @@ describe('appliedScale', () => {
 
 describe('upscaleCostOf', () => {
   const entryOf = (pricing: Record<string, unknown>): ModelEntry => ({
-    config: modelConfigSchema.parse({ id: 'upscaler', type: 'upscale', engine: { kind: 'esrgan' }, pricing }), engine: {} as Engine, engineModel: 'upscaler',
+    config: modelConfigSchema.parse({
+      id: 'upscaler',
+      type: 'upscale',
+      engine: { kind: 'esrgan' },
+      pricing,
+    }),
+    engine: {} as Engine,
+    engineModel: 'upscaler',
   });
 
   it('is the price of the factor applied', () => {
-    const entry = entryOf({ input: { usd: 0, diem: 0 }, output: { usd: 0, diem: 0 }, upscale: { '2x': { usd: 0.02, diem: 0.03 }, '4x': { usd: 0.08, diem: 0.09 } } });
+    const entry = entryOf({
+      input: { usd: 0, diem: 0 },
+      output: { usd: 0, diem: 0 },
+      upscale: { '2x': { usd: 0.02, diem: 0.03 }, '4x': { usd: 0.08, diem: 0.09 } },
+    });
     assert.deepEqual(upscaleCostOf(entry, 2), { usd: 0.02, diem: 0.03 });
     assert.deepEqual(upscaleCostOf(entry, 4), { usd: 0.08, diem: 0.09 });
   });
 
   it('is free when the model has no upscale prices', () => {
-    assert.deepEqual(upscaleCostOf(entryOf({ input: { usd: 0, diem: 0 }, output: { usd: 0, diem: 0 } }), 4), { usd: 0, diem: 0 });
+    assert.deepEqual(
+      upscaleCostOf(entryOf({ input: { usd: 0, diem: 0 }, output: { usd: 0, diem: 0 } }), 4),
+      { usd: 0, diem: 0 },
+    );
   });
 });

@@ -38,7 +38,9 @@ export function appliedScale(requested: 2 | 4, pixels: number): 2 | 4 {
 
 function toClientError(error: unknown): unknown {
   if (!(error instanceof EngineError)) return error;
-  return error.failure === 'failed' ? new VeniceError('UPSCALE_FAILED', { cause: error }) : toVeniceError(error, 'image');
+  return error.failure === 'failed'
+    ? new VeniceError('UPSCALE_FAILED', { cause: error })
+    : toVeniceError(error, 'image');
 }
 
 /**
@@ -48,18 +50,40 @@ function toClientError(error: unknown): unknown {
  * encodes PNG and settles; a failure releases the reservation.
  */
 export class UpscaleService {
-  constructor(private readonly registry: ModelRegistry, private readonly fetcher: UrlFetcher) {}
+  constructor(
+    private readonly registry: ModelRegistry,
+    private readonly fetcher: UrlFetcher,
+  ) {}
 
-  async upscale(request: UpscaleImageRequest, signal: AbortSignal, billing: Billing): Promise<UpscaleOutcome> {
+  async upscale(
+    request: UpscaleImageRequest,
+    signal: AbortSignal,
+    billing: Billing,
+  ): Promise<UpscaleOutcome> {
     const model = this.registry.traits('upscale').default;
     if (model === undefined) throw new VeniceError('MODEL_NOT_FOUND');
     const { entry } = this.registry.resolve(model, 'upscale');
     const engine = engineFor(entry, 'upscale');
     // Admitted (privacy, rate limits) before the image is fetched or decoded; reserved at the scale its size allows.
-    const admission = await billing.admit({ modelId: entry.config.id, modelType: 'upscale', requestId: `upscale-${randomUUID()}`, limitClass: 'image', tokens: 0, privacy: entry.config.privacy });
+    const admission = await billing.admit({
+      modelId: entry.config.id,
+      modelType: 'upscale',
+      requestId: `upscale-${randomUUID()}`,
+      limitClass: 'image',
+      tokens: 0,
+      privacy: entry.config.privacy,
+    });
     const { image, scale } = await cancellingOnFailure(admission, async () => {
-      const input = await readImageInput(request.image, { field: 'image', minPixels: MIN_INPUT_PIXELS, maxPixels: MAX_OUTPUT_PIXELS / 4 }, this.fetcher, signal);
-      return { scale: appliedScale(request.scale === 4 ? 4 : 2, input.width * input.height), image: await toRawImage(input.bytes, { channels: input.hasAlpha ? 4 : 3, field: 'image' }) };
+      const input = await readImageInput(
+        request.image,
+        { field: 'image', minPixels: MIN_INPUT_PIXELS, maxPixels: MAX_OUTPUT_PIXELS / 4 },
+        this.fetcher,
+        signal,
+      );
+      return {
+        scale: appliedScale(request.scale === 4 ? 4 : 2, input.width * input.height),
+        image: await toRawImage(input.bytes, { channels: input.hasAlpha ? 4 : 3, field: 'image' }),
+      };
     });
     const cost = upscaleCostOf(entry, scale);
     const settlement = await admission.reserve(cost);

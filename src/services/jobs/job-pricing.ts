@@ -20,29 +20,51 @@ export function durationSeconds(duration: string | undefined, model: ModelConfig
  * prices resolutions, else `per_second`. Venice quotes video only through /video/quote; the operator's
  * prices here are what Rialto reserves at queue time and charges on success.
  */
-export function videoQuote(model: ModelConfig, request: { duration?: string; resolution?: string }): Cost {
+export function videoQuote(
+  model: ModelConfig,
+  request: { duration?: string; resolution?: string },
+): Cost {
   const { pricing } = model;
   const seconds = durationSeconds(request.duration, model);
-  const perSecond = (request.resolution === undefined ? undefined : pricing.resolutions?.[request.resolution]) ?? pricing.per_second ?? { usd: 0, diem: 0 };
+  const perSecond = (request.resolution === undefined
+    ? undefined
+    : pricing.resolutions?.[request.resolution]) ??
+    pricing.per_second ?? { usd: 0, diem: 0 };
   const base = pricing.generation ?? { usd: 0, diem: 0 };
-  return { usd: round(base.usd + seconds * perSecond.usd), diem: round(base.diem + seconds * perSecond.diem) };
+  return {
+    usd: round(base.usd + seconds * perSecond.usd),
+    diem: round(base.diem + seconds * perSecond.diem),
+  };
 }
 
 /**
  * A music job's quote (swagger: the music pricing shapes): per generation, by duration tier, per second,
  * or per thousand characters, whichever the model has.
  */
-export function musicQuote(model: ModelConfig, request: { durationSeconds?: number; characters?: number }): Cost {
+export function musicQuote(
+  model: ModelConfig,
+  request: { durationSeconds?: number; characters?: number },
+): Cost {
   const { pricing } = model;
-  const seconds = request.durationSeconds ?? model.music.default_duration ?? model.music.max_duration ?? 0;
+  const seconds =
+    request.durationSeconds ?? model.music.default_duration ?? model.music.max_duration ?? 0;
   if (pricing.durations !== undefined) {
-    const tier = Object.values(pricing.durations).find((candidate) => seconds >= candidate.min_seconds && seconds <= candidate.max_seconds);
+    const tier = Object.values(pricing.durations).find(
+      (candidate) => seconds >= candidate.min_seconds && seconds <= candidate.max_seconds,
+    );
     if (tier !== undefined) return { usd: tier.usd, diem: tier.diem };
   }
   if (pricing.per_thousand_characters !== undefined) {
     const thousands = (request.characters ?? 0) / 1000;
-    return { usd: round(thousands * pricing.per_thousand_characters.usd), diem: round(thousands * pricing.per_thousand_characters.diem) };
+    return {
+      usd: round(thousands * pricing.per_thousand_characters.usd),
+      diem: round(thousands * pricing.per_thousand_characters.diem),
+    };
   }
-  if (pricing.per_second !== undefined) return { usd: round(seconds * pricing.per_second.usd), diem: round(seconds * pricing.per_second.diem) };
+  if (pricing.per_second !== undefined)
+    return {
+      usd: round(seconds * pricing.per_second.usd),
+      diem: round(seconds * pricing.per_second.diem),
+    };
   return pricing.generation ?? { usd: 0, diem: 0 };
 }

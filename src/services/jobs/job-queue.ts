@@ -25,10 +25,27 @@ export function workerPrefix(): string {
  * Runs one claimed job step while renewing the claim, then hands it back: due again after the step's
  * delay, or released. Shared by every queue: the jobs table's claim is what makes a job one worker's.
  */
-export async function runClaimed(store: Store, runner: JobRunner, config: JobsConfig, job: JobRecord, worker: string, signal: AbortSignal, logger: Logger): Promise<StepResult> {
-  const renew = setInterval(() => {
-    void store.jobs.update(job.id, { claimUntil: new Date(Date.now() + config.claimSeconds * 1000).toISOString() }, { claimedBy: worker }).catch(() => undefined);
-  }, (config.claimSeconds * 1000) / 3);
+export async function runClaimed(
+  store: Store,
+  runner: JobRunner,
+  config: JobsConfig,
+  job: JobRecord,
+  worker: string,
+  signal: AbortSignal,
+  logger: Logger,
+): Promise<StepResult> {
+  const renew = setInterval(
+    () => {
+      void store.jobs
+        .update(
+          job.id,
+          { claimUntil: new Date(Date.now() + config.claimSeconds * 1000).toISOString() },
+          { claimedBy: worker },
+        )
+        .catch(() => undefined);
+    },
+    (config.claimSeconds * 1000) / 3,
+  );
   let result: StepResult = { next: 'again', afterMs: config.pollIntervalMs };
   try {
     result = await runner.step(job, worker, signal);
@@ -37,8 +54,12 @@ export async function runClaimed(store: Store, runner: JobRunner, config: JobsCo
   } finally {
     clearInterval(renew);
   }
-  const nextRunAt = new Date(Date.now() + (result.next === 'again' ? result.afterMs : 0)).toISOString();
-  await store.jobs.update(job.id, { claimedBy: null, claimUntil: null, nextRunAt }, { claimedBy: worker }).catch(() => undefined);
+  const nextRunAt = new Date(
+    Date.now() + (result.next === 'again' ? result.afterMs : 0),
+  ).toISOString();
+  await store.jobs
+    .update(job.id, { claimedBy: null, claimUntil: null, nextRunAt }, { claimedBy: worker })
+    .catch(() => undefined);
   return result;
 }
 
@@ -54,13 +75,20 @@ export class StoreJobQueue implements JobQueue {
   private readonly sleepers = new Set<() => void>();
   private loops: Promise<void>[] = [];
 
-  constructor(private readonly store: Store, private readonly runner: JobRunner, private readonly config: JobsConfig, private readonly logger: Logger) {}
+  constructor(
+    private readonly store: Store,
+    private readonly runner: JobRunner,
+    private readonly config: JobsConfig,
+    private readonly logger: Logger,
+  ) {}
 
   async start(): Promise<void> {
     // Every worker listens on this one signal while it sleeps, and its engine calls too (an undici request each):
     // more than Node's default 10 listeners, which is expected, not a leak.
     setMaxListeners(this.config.workers * 4 + 10, this.stopping.signal);
-    this.loops = Array.from({ length: this.config.workers }, (_, index) => this.work(`${this.prefix}:${index}`));
+    this.loops = Array.from({ length: this.config.workers }, (_, index) =>
+      this.work(`${this.prefix}:${index}`),
+    );
   }
 
   async notify(): Promise<void> {
@@ -87,13 +115,19 @@ export class StoreJobQueue implements JobQueue {
       let job: JobRecord | undefined;
       try {
         const now = new Date();
-        job = await this.store.jobs.claim(worker, now.toISOString(), new Date(now.getTime() + this.config.claimSeconds * 1000).toISOString());
+        job = await this.store.jobs.claim(
+          worker,
+          now.toISOString(),
+          new Date(now.getTime() + this.config.claimSeconds * 1000).toISOString(),
+        );
       } catch (error) {
         if (signal.aborted) return;
         this.logger.error({ err: error }, 'could not claim a job');
       }
       if (job === undefined) {
-        await this.sleep(Math.min(500, this.config.pollIntervalMs) + Math.floor(Math.random() * 100));
+        await this.sleep(
+          Math.min(500, this.config.pollIntervalMs) + Math.floor(Math.random() * 100),
+        );
         continue;
       }
       await runClaimed(this.store, this.runner, this.config, job, worker, signal, this.logger);

@@ -40,11 +40,20 @@ describe('JobRunner', () => {
     upstream = await VeniceJobsServer.start({ pollsUntilDone: 1 });
     directory = mkdtempSync(join(tmpdir(), 'rialto-runner-'));
     store = await openSqliteStore(':memory:');
-    key = (await new KeyService(store).create({ apiKeyType: 'INFERENCE', description: 'jobs' })).record;
+    key = (await new KeyService(store).create({ apiKeyType: 'INFERENCE', description: 'jobs' }))
+      .record;
     await store.accounts.credit('default', 'USD', toNanos(10));
     meter = new Meter(store, undefined, { leaseSeconds: 60 });
     media = new LocalDiskMediaStorage(directory);
-    const config = parseConfig({ models: [{ id: 'clip', type: 'video', engine: { kind: 'venice', endpoints: [{ url: upstream.url }] } }] });
+    const config = parseConfig({
+      models: [
+        {
+          id: 'clip',
+          type: 'video',
+          engine: { kind: 'venice', endpoints: [{ url: upstream.url }] },
+        },
+      ],
+    });
     const engineConfig = config.models[0]!.engine;
     assert.equal(engineConfig.kind, 'venice');
     engine = new VeniceJobEngine(engineConfig as VeniceEngineConfig);
@@ -61,16 +70,44 @@ describe('JobRunner', () => {
 
   /** A service and runner whose jobs have `deadlineSeconds`; `step` claims the job (as `worker`) and steps it once. */
   function harness(deadlineSeconds: number) {
-    const jobs = parseConfig({ jobs: { pollIntervalMs: 50, claimSeconds: 1, deadlineSeconds } }).jobs;
-    const runner = new JobRunner({ store, registry, media, meter, config: jobs, logger: pino({ level: 'silent' }) });
+    const jobs = parseConfig({
+      jobs: { pollIntervalMs: 50, claimSeconds: 1, deadlineSeconds },
+    }).jobs;
+    const runner = new JobRunner({
+      store,
+      registry,
+      media,
+      meter,
+      config: jobs,
+      logger: pino({ level: 'silent' }),
+    });
     const service = new JobService({ store, registry, media, queue: NO_QUEUE, config: jobs });
-    const queue = async (prompt: string): Promise<JobRecord> => (await service.queue('video', registry.entries[0]!, { prompt, duration: '5s' }, QUOTE, key, meter.for(key))).job;
+    const queue = async (prompt: string): Promise<JobRecord> =>
+      (
+        await service.queue(
+          'video',
+          registry.entries[0]!,
+          { prompt, duration: '5s' },
+          QUOTE,
+          key,
+          meter.for(key),
+        )
+      ).job;
     const step = async (id: string, worker: string): Promise<JobRecord> => {
       const now = Date.now();
-      const claimed = await store.jobs.claim(worker, new Date(now).toISOString(), new Date(now + 1000).toISOString(), id);
+      const claimed = await store.jobs.claim(
+        worker,
+        new Date(now).toISOString(),
+        new Date(now + 1000).toISOString(),
+        id,
+      );
       assert.ok(claimed, `${worker} claims ${id}`);
       await runner.step(claimed, worker, AbortSignal.timeout(10_000));
-      await store.jobs.update(id, { claimedBy: null, claimUntil: null, nextRunAt: new Date(now).toISOString() }, { claimedBy: worker });
+      await store.jobs.update(
+        id,
+        { claimedBy: null, claimUntil: null, nextRunAt: new Date(now).toISOString() },
+        { claimedBy: worker },
+      );
       return (await store.jobs.find(id))!;
     };
     return { service, queue, step };
@@ -93,13 +130,28 @@ describe('JobRunner', () => {
       assert.equal((await step(job.id, 'w1')).state, 'PROCESSING');
       await pastTheDeadline();
       const failed = await step(job.id, 'w1');
-      assert.deepEqual([failed.state, failed.errorCode, failed.refunded], ['FAILED', 'REQUEST_TIMEOUT', true]);
+      assert.deepEqual(
+        [failed.state, failed.errorCode, failed.refunded],
+        ['FAILED', 'REQUEST_TIMEOUT', true],
+      );
       assert.deepEqual(await balance(), before);
-      await assert.rejects(service.retrieve('video', { model: 'clip', queue_id: job.id }, key), (error: unknown) => {
-        assert.ok(error instanceof VeniceError);
-        assert.deepEqual([error.status, error.toBody()], [500, { error: 'The job did not finish before its deadline. Credits have been refunded.', credits_refunded: true }]);
-        return true;
-      });
+      await assert.rejects(
+        service.retrieve('video', { model: 'clip', queue_id: job.id }, key),
+        (error: unknown) => {
+          assert.ok(error instanceof VeniceError);
+          assert.deepEqual(
+            [error.status, error.toBody()],
+            [
+              500,
+              {
+                error: 'The job did not finish before its deadline. Credits have been refunded.',
+                credits_refunded: true,
+              },
+            ],
+          );
+          return true;
+        },
+      );
     } finally {
       upstream.holding = false;
     }
@@ -112,13 +164,32 @@ describe('JobRunner', () => {
     const running = await step(job.id, 'w1');
     assert.equal(running.state, 'PROCESSING');
     // What the dead worker did: the media stored and recorded on the job, the quote charged; then nothing.
-    const bytes = await media.put(job.id, (async function* () { yield upstream.video; })());
-    assert.ok(await store.jobs.update(job.id, { resultKey: job.id, resultContentType: 'video/mp4', resultBytes: bytes }));
-    assert.ok(await meter.settleDurable({ ...running, requestId: job.id, modelType: 'video' }, running.quote));
+    const bytes = await media.put(
+      job.id,
+      (async function* () {
+        yield upstream.video;
+      })(),
+    );
+    assert.ok(
+      await store.jobs.update(job.id, {
+        resultKey: job.id,
+        resultContentType: 'video/mp4',
+        resultBytes: bytes,
+      }),
+    );
+    assert.ok(
+      await meter.settleDurable(
+        { ...running, requestId: job.id, modelType: 'video' },
+        running.quote,
+      ),
+    );
     await pastTheDeadline();
     const completed = await step(job.id, 'w2');
     assert.deepEqual([completed.state, completed.refunded], ['COMPLETED', false]);
-    assert.deepEqual(await balance(), { balance: before.balance - toNanos(QUOTE.usd), reserved: before.reserved });
+    assert.deepEqual(await balance(), {
+      balance: before.balance - toNanos(QUOTE.usd),
+      reserved: before.reserved,
+    });
     const outcome = await service.retrieve('video', { model: 'clip', queue_id: job.id }, key);
     assert.equal(outcome.kind, 'media');
     if (outcome.kind === 'media') outcome.stream.destroy();
@@ -133,11 +204,17 @@ describe('JobRunner', () => {
     assert.equal(running.state, 'PROCESSING');
     assert.ok(await meter.releaseDurable(running.reservationId!, 'refunded_failed'));
     let current = running;
-    for (let turn = 0; turn < 20 && current.state === 'PROCESSING'; turn++) current = await step(job.id, 'w1');
+    for (let turn = 0; turn < 20 && current.state === 'PROCESSING'; turn++)
+      current = await step(job.id, 'w1');
     assert.deepEqual([current.state, current.refunded], ['FAILED', true]);
     assert.equal(await media.open(job.id), undefined, 'the stored media were deleted');
     assert.deepEqual(await balance(), before);
-    const records = (await store.usage.list({ accountId: 'default', limit: 100 })).filter((record) => record.requestId === job.id);
-    assert.deepEqual(records.map((record) => [record.status, record.amount]), [['refunded_failed', 0]]);
+    const records = (await store.usage.list({ accountId: 'default', limit: 100 })).filter(
+      (record) => record.requestId === job.id,
+    );
+    assert.deepEqual(
+      records.map((record) => [record.status, record.amount]),
+      [['refunded_failed', 0]],
+    );
   });
 });

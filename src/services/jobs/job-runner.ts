@@ -12,7 +12,13 @@ export type StepResult = { next: 'again'; afterMs: number } | { next: 'done' };
 
 /** Engine failures worth another try before the deadline: the engine is down, busy or slow. */
 function isTransient(error: unknown): boolean {
-  return error instanceof EngineError && (error.failure === 'offline' || error.failure === 'overloaded' || error.failure === 'capacity' || error.failure === 'timeout');
+  return (
+    error instanceof EngineError &&
+    (error.failure === 'offline' ||
+      error.failure === 'overloaded' ||
+      error.failure === 'capacity' ||
+      error.failure === 'timeout')
+  );
 }
 
 export function submissionOf(job: JobRecord, engineModel: string): JobSubmission {
@@ -29,19 +35,44 @@ export function submissionOf(job: JobRecord, engineModel: string): JobSubmission
 export class JobRunner {
   private readonly failedPolls = new Map<string, number>();
 
-  constructor(private readonly dependencies: { store: Store; registry: ModelRegistry; media: MediaStorage; meter: Meter; config: JobsConfig; logger: Logger }) {}
+  constructor(
+    private readonly dependencies: {
+      store: Store;
+      registry: ModelRegistry;
+      media: MediaStorage;
+      meter: Meter;
+      config: JobsConfig;
+      logger: Logger;
+    },
+  ) {}
 
   private engineOf(job: JobRecord): { engine: JobEngine; engineModel: string } | undefined {
-    const entry = this.dependencies.registry.entries.find((candidate) => candidate.config.id === job.modelId);
+    const entry = this.dependencies.registry.entries.find(
+      (candidate) => candidate.config.id === job.modelId,
+    );
     if (entry === undefined || entry.engine.modality !== 'job') return undefined;
     return { engine: entry.engine, engineModel: entry.engineModel };
   }
 
   async step(job: JobRecord, worker: string, signal: AbortSignal): Promise<StepResult> {
     const { store, config } = this.dependencies;
-    if (Date.parse(job.deadlineAt) <= Date.now()) return this.fail(job, worker, 'REQUEST_TIMEOUT', 'The job did not finish before its deadline.', false);
+    if (Date.parse(job.deadlineAt) <= Date.now())
+      return this.fail(
+        job,
+        worker,
+        'REQUEST_TIMEOUT',
+        'The job did not finish before its deadline.',
+        false,
+      );
     const found = this.engineOf(job);
-    if (found === undefined) return this.fail(job, worker, 'MODEL_NOT_FOUND', `Model ${job.modelId} is no longer served.`, false);
+    if (found === undefined)
+      return this.fail(
+        job,
+        worker,
+        'MODEL_NOT_FOUND',
+        `Model ${job.modelId} is no longer served.`,
+        false,
+      );
     const submission = submissionOf(job, found.engineModel);
     const call = { signal };
     if (job.engineJobId === null) {
@@ -51,8 +82,16 @@ export class JobRunner {
       } catch (error) {
         return signal.aborted ? { next: 'again', afterMs: 0 } : this.afterError(job, worker, error);
       }
-      const moved = await store.jobs.update(job.id, { state: 'PROCESSING', engineJobId, startedAt: new Date().toISOString(), progress: 0 }, { states: ['QUEUED'], claimedBy: worker });
-      if (!moved) this.dependencies.logger.warn({ job: job.id, engineJobId }, 'job submitted by a worker that had lost it');
+      const moved = await store.jobs.update(
+        job.id,
+        { state: 'PROCESSING', engineJobId, startedAt: new Date().toISOString(), progress: 0 },
+        { states: ['QUEUED'], claimedBy: worker },
+      );
+      if (!moved)
+        this.dependencies.logger.warn(
+          { job: job.id, engineJobId },
+          'job submitted by a worker that had lost it',
+        );
       return moved ? { next: 'again', afterMs: config.pollIntervalMs } : { next: 'done' };
     }
     let status;
@@ -64,29 +103,64 @@ export class JobRunner {
     }
     this.failedPolls.delete(job.id);
     if (status.state === 'running') {
-      await store.jobs.update(job.id, { progress: status.progress ?? job.progress }, { claimedBy: worker });
+      await store.jobs.update(
+        job.id,
+        { progress: status.progress ?? job.progress },
+        { claimedBy: worker },
+      );
       return { next: 'again', afterMs: config.pollIntervalMs };
     }
-    if (status.state === 'failed') return this.fail(job, worker, status.moderation ? 'CONTENT_POLICY_VIOLATION' : 'INFERENCE_FAILED', status.reason, status.moderation);
+    if (status.state === 'failed')
+      return this.fail(
+        job,
+        worker,
+        status.moderation ? 'CONTENT_POLICY_VIOLATION' : 'INFERENCE_FAILED',
+        status.reason,
+        status.moderation,
+      );
     // Stored and recorded on the job before the charge, so a worker that finds the job charged (this one having
     // died just after) knows where its media are and completes it instead of failing it.
     const bytes = await this.dependencies.media.put(job.id, status.media.body);
-    const stored = { resultKey: job.id, resultContentType: status.media.contentType, resultBytes: bytes };
-    if (!await store.jobs.update(job.id, stored, { states: ['PROCESSING'], claimedBy: worker })) return { next: 'done' };
-    const charged = await this.dependencies.meter.settleDurable({ ...job, requestId: job.id, modelType: job.kind }, job.quote);
-    if (!charged && job.reservationId !== null && await store.ledger.stateOf(job.reservationId) === 'released') {
+    const stored = {
+      resultKey: job.id,
+      resultContentType: status.media.contentType,
+      resultBytes: bytes,
+    };
+    if (!(await store.jobs.update(job.id, stored, { states: ['PROCESSING'], claimedBy: worker })))
+      return { next: 'done' };
+    const charged = await this.dependencies.meter.settleDurable(
+      { ...job, requestId: job.id, modelType: job.kind },
+      job.quote,
+    );
+    if (
+      !charged &&
+      job.reservationId !== null &&
+      (await store.ledger.stateOf(job.reservationId)) === 'released'
+    ) {
       // Refunded meanwhile (a worker that had lost the job failed it): its media are not handed out unpaid.
-      return this.fail({ ...job, ...stored }, worker, 'INFERENCE_FAILED', 'The job was refunded before it finished.', false);
+      return this.fail(
+        { ...job, ...stored },
+        worker,
+        'INFERENCE_FAILED',
+        'The job was refunded before it finished.',
+        false,
+      );
     }
     return this.complete(job, worker, call.signal);
   }
 
   /** Marks a stored, charged job COMPLETED, then frees the engine's copy (best effort). */
   private async complete(job: JobRecord, worker: string, signal: AbortSignal): Promise<StepResult> {
-    const completed = await this.dependencies.store.jobs.update(job.id, { state: 'COMPLETED', progress: 1, completedAt: new Date().toISOString() }, { states: ['PROCESSING'], claimedBy: worker });
+    const completed = await this.dependencies.store.jobs.update(
+      job.id,
+      { state: 'COMPLETED', progress: 1, completedAt: new Date().toISOString() },
+      { states: ['PROCESSING'], claimedBy: worker },
+    );
     const found = this.engineOf(job);
     if (completed && found !== undefined && job.engineJobId !== null) {
-      await found.engine.cleanup(submissionOf(job, found.engineModel), job.engineJobId, { signal }).catch(() => undefined);
+      await found.engine
+        .cleanup(submissionOf(job, found.engineModel), job.engineJobId, { signal })
+        .catch(() => undefined);
     }
     return { next: 'done' };
   }
@@ -96,32 +170,69 @@ export class JobRunner {
     if (isTransient(error)) {
       const failures = (this.failedPolls.get(job.id) ?? 0) + 1;
       this.failedPolls.set(job.id, failures);
-      this.dependencies.logger.warn({ job: job.id, failures, err: error }, 'job engine unavailable; will retry');
-      return { next: 'again', afterMs: Math.min(60_000, this.dependencies.config.pollIntervalMs * 2 ** Math.min(failures, 6)) };
+      this.dependencies.logger.warn(
+        { job: job.id, failures, err: error },
+        'job engine unavailable; will retry',
+      );
+      return {
+        next: 'again',
+        afterMs: Math.min(
+          60_000,
+          this.dependencies.config.pollIntervalMs * 2 ** Math.min(failures, 6),
+        ),
+      };
     }
     const moderation = error instanceof EngineError && error.failure === 'content_policy';
     const message = error instanceof Error ? error.message : String(error);
-    return this.fail(job, worker, moderation ? 'CONTENT_POLICY_VIOLATION' : 'INFERENCE_FAILED', message, moderation);
+    return this.fail(
+      job,
+      worker,
+      moderation ? 'CONTENT_POLICY_VIOLATION' : 'INFERENCE_FAILED',
+      message,
+      moderation,
+    );
   }
 
   /**
    * Refunds the job and marks it FAILED. When its quote was already charged (a worker stored its media, charged
    * it, and died before marking it done), the client has paid: it completes with those media instead.
    */
-  private async fail(job: JobRecord, worker: string, code: string, message: string, moderation: boolean): Promise<StepResult> {
+  private async fail(
+    job: JobRecord,
+    worker: string,
+    code: string,
+    message: string,
+    moderation: boolean,
+  ): Promise<StepResult> {
     const { store, meter, media } = this.dependencies;
     this.failedPolls.delete(job.id);
     let refunded = true;
-    if (job.reservationId !== null && !await meter.releaseDurable(job.reservationId, moderation ? 'refunded_moderation' : 'refunded_failed')) {
+    if (
+      job.reservationId !== null &&
+      !(await meter.releaseDurable(
+        job.reservationId,
+        moderation ? 'refunded_moderation' : 'refunded_failed',
+      ))
+    ) {
       const state = await store.ledger.stateOf(job.reservationId);
-      if (state === 'settled' && job.resultKey !== null) return this.complete(job, worker, AbortSignal.timeout(30_000));
+      if (state === 'settled' && job.resultKey !== null)
+        return this.complete(job, worker, AbortSignal.timeout(30_000));
       refunded = state === 'released';
     }
     if (job.resultKey !== null) await media.delete(job.resultKey);
     // A failed job is never run again: its request (the prompt) goes with it.
-    await store.jobs.update(job.id, {
-      request: {}, state: 'FAILED', errorCode: code, errorMessage: message, refunded, completedAt: new Date().toISOString(),
-    }, { states: ['QUEUED', 'PROCESSING'], claimedBy: worker });
+    await store.jobs.update(
+      job.id,
+      {
+        request: {},
+        state: 'FAILED',
+        errorCode: code,
+        errorMessage: message,
+        refunded,
+        completedAt: new Date().toISOString(),
+      },
+      { states: ['QUEUED', 'PROCESSING'], claimedBy: worker },
+    );
     this.dependencies.logger.info({ job: job.id, code }, 'job failed and was refunded');
     return { next: 'done' };
   }

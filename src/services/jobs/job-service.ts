@@ -14,7 +14,14 @@ import type { RetrieveJobStatus } from '../../schemas/jobs-response.ts';
 
 export type RetrieveOutcome =
   | { kind: 'status'; body: RetrieveJobStatus }
-  | { kind: 'media'; stream: Readable; bytes: number; contentType: string; entry: ModelEntry; delivered: () => Promise<void> };
+  | {
+      kind: 'media';
+      stream: Readable;
+      bytes: number;
+      contentType: string;
+      entry: ModelEntry;
+      delivered: () => Promise<void>;
+    };
 
 /** How long a stored result stays reserved past the job's deadline before a crashed job's hold is let go. */
 const LEASE_MARGIN_MS = 10 * 60_000;
@@ -42,7 +49,9 @@ class ExecutionTimes {
 
   p80(modelId: string, fallback: number): number {
     const times = [...(this.byModel.get(modelId) ?? [])].sort((left, right) => left - right);
-    return times.length === 0 ? fallback : times[Math.min(times.length - 1, Math.floor(times.length * 0.8))]!;
+    return times.length === 0
+      ? fallback
+      : times[Math.min(times.length - 1, Math.floor(times.length * 0.8))]!;
   }
 }
 
@@ -54,40 +63,106 @@ class ExecutionTimes {
 export class JobService {
   private readonly times = new ExecutionTimes();
 
-  constructor(private readonly dependencies: { store: Store; registry: ModelRegistry; media: MediaStorage; queue: JobQueue; config: JobsConfig }) {}
+  constructor(
+    private readonly dependencies: {
+      store: Store;
+      registry: ModelRegistry;
+      media: MediaStorage;
+      queue: JobQueue;
+      config: JobsConfig;
+    },
+  ) {}
 
-  async queue(kind: JobKind, model: ModelEntry, request: Record<string, unknown>, quote: Cost, key: ApiKeyRecord, billing: Billing): Promise<QueuedJob> {
+  async queue(
+    kind: JobKind,
+    model: ModelEntry,
+    request: Record<string, unknown>,
+    quote: Cost,
+    key: ApiKeyRecord,
+    billing: Billing,
+  ): Promise<QueuedJob> {
     const { store, config, queue } = this.dependencies;
     const id = randomUUID();
     // Only its hash is stored: the link is a bearer credential, shown once in the queue answer.
-    const downloadToken = kind === 'video' && model.config.videoDelivery === 'download_url' ? randomBytes(32).toString('base64url') : undefined;
+    const downloadToken =
+      kind === 'video' && model.config.videoDelivery === 'download_url'
+        ? randomBytes(32).toString('base64url')
+        : undefined;
     const now = new Date();
     const deadline = new Date(now.getTime() + config.deadlineSeconds * 1000);
-    const reservation = await billing.reserveDurable({
-      modelId: model.config.id, modelType: kind, requestId: id, limitClass: kind === 'video' ? 'image' : 'audio', tokens: 0, worstCase: quote, privacy: model.config.privacy,
-    }, new Date(deadline.getTime() + LEASE_MARGIN_MS));
+    const reservation = await billing.reserveDurable(
+      {
+        modelId: model.config.id,
+        modelType: kind,
+        requestId: id,
+        limitClass: kind === 'video' ? 'image' : 'audio',
+        tokens: 0,
+        worstCase: quote,
+        privacy: model.config.privacy,
+      },
+      new Date(deadline.getTime() + LEASE_MARGIN_MS),
+    );
     const job: Omit<JobRecord, 'updatedAt'> = {
-      id, kind, modelId: model.config.id, accountId: key.accountId, keyId: key.id, request: { ...request, model: model.config.id }, state: 'QUEUED',
-      progress: null, engineJobId: null, resultKey: null, resultContentType: null, resultBytes: null, errorCode: null, errorMessage: null,
-      refunded: false, attempts: 0, reservationId: reservation.reservationId, quote: toNanos(Math.max(quote.usd, quote.diem)), deleteOnDelivery: false,
-      createdAt: now.toISOString(), startedAt: null, completedAt: null, deadlineAt: deadline.toISOString(), nextRunAt: now.toISOString(), claimedBy: null, claimUntil: null,
-      downloadTokenHash: downloadToken === undefined ? null : hashOf(downloadToken), downloadRevokedAt: null,
+      id,
+      kind,
+      modelId: model.config.id,
+      accountId: key.accountId,
+      keyId: key.id,
+      request: { ...request, model: model.config.id },
+      state: 'QUEUED',
+      progress: null,
+      engineJobId: null,
+      resultKey: null,
+      resultContentType: null,
+      resultBytes: null,
+      errorCode: null,
+      errorMessage: null,
+      refunded: false,
+      attempts: 0,
+      reservationId: reservation.reservationId,
+      quote: toNanos(Math.max(quote.usd, quote.diem)),
+      deleteOnDelivery: false,
+      createdAt: now.toISOString(),
+      startedAt: null,
+      completedAt: null,
+      deadlineAt: deadline.toISOString(),
+      nextRunAt: now.toISOString(),
+      claimedBy: null,
+      claimUntil: null,
+      downloadTokenHash: downloadToken === undefined ? null : hashOf(downloadToken),
+      downloadRevokedAt: null,
     };
     try {
       await store.jobs.insert(job);
     } catch (error) {
-      if (reservation.reservationId !== null) await store.ledger.release(reservation.reservationId, 'failed', new Date().toISOString());
+      if (reservation.reservationId !== null)
+        await store.ledger.release(reservation.reservationId, 'failed', new Date().toISOString());
       throw error;
     }
     await queue.notify(id);
-    return { job: { ...job, updatedAt: job.createdAt }, ...(downloadToken === undefined ? {} : { downloadToken }) };
+    return {
+      job: { ...job, updatedAt: job.createdAt },
+      ...(downloadToken === undefined ? {} : { downloadToken }),
+    };
   }
 
   /** The caller's job of this kind and model, or 404 MEDIA_NOT_FOUND (unknown, another account's, deleted). */
-  private async jobOf(kind: JobKind, model: string, queueId: string, key: ApiKeyRecord): Promise<JobRecord> {
+  private async jobOf(
+    kind: JobKind,
+    model: string,
+    queueId: string,
+    key: ApiKeyRecord,
+  ): Promise<JobRecord> {
     const job = await this.dependencies.store.jobs.find(queueId);
     const entry = job === undefined ? undefined : this.modelMatches(job, model, kind);
-    if (job === undefined || entry === false || job.kind !== kind || job.accountId !== key.accountId || job.state === 'DELETED') throw new VeniceError('MEDIA_NOT_FOUND');
+    if (
+      job === undefined ||
+      entry === false ||
+      job.kind !== kind ||
+      job.accountId !== key.accountId ||
+      job.state === 'DELETED'
+    )
+      throw new VeniceError('MEDIA_NOT_FOUND');
     return job;
   }
 
@@ -101,27 +176,59 @@ export class JobService {
     }
   }
 
-  async retrieve(kind: JobKind, request: { model: string; queue_id: string; delete_media_on_completion?: boolean }, key: ApiKeyRecord): Promise<RetrieveOutcome> {
+  async retrieve(
+    kind: JobKind,
+    request: { model: string; queue_id: string; delete_media_on_completion?: boolean },
+    key: ApiKeyRecord,
+  ): Promise<RetrieveOutcome> {
     const job = await this.jobOf(kind, request.model, request.queue_id, key);
-    const elapsed = (job.completedAt === null ? Date.now() : Date.parse(job.completedAt)) - Date.parse(job.startedAt ?? job.createdAt);
+    const elapsed =
+      (job.completedAt === null ? Date.now() : Date.parse(job.completedAt)) -
+      Date.parse(job.startedAt ?? job.createdAt);
     const average = this.times.p80(job.modelId, this.dependencies.config.pollIntervalMs * 5);
     if (job.state === 'QUEUED' || job.state === 'PROCESSING') {
-      return { kind: 'status', body: { status: 'PROCESSING', average_execution_time: average, execution_duration: Math.max(0, elapsed) } };
+      return {
+        kind: 'status',
+        body: {
+          status: 'PROCESSING',
+          average_execution_time: average,
+          execution_duration: Math.max(0, elapsed),
+        },
+      };
     }
     if (job.state === 'FAILED') {
-      if (job.errorCode === 'CONTENT_POLICY_VIOLATION') throw new ProviderContentPolicyError(job.refunded);
+      if (job.errorCode === 'CONTENT_POLICY_VIOLATION')
+        throw new ProviderContentPolicyError(job.refunded);
       // Every other failure, a missed deadline included, is the 500 retrieve documents (swagger lists no 504).
-      throw new VeniceError('INFERENCE_FAILED', { message: `${job.errorMessage ?? 'The job failed.'}${job.refunded ? ' Credits have been refunded.' : ''}`, extra: { credits_refunded: job.refunded } });
+      throw new VeniceError('INFERENCE_FAILED', {
+        message: `${job.errorMessage ?? 'The job failed.'}${job.refunded ? ' Credits have been refunded.' : ''}`,
+        extra: { credits_refunded: job.refunded },
+      });
     }
     // swagger: /video/queue download_url: "When provided, the retrieve endpoint returns JSON status only".
-    if (job.downloadTokenHash !== null) return { kind: 'status', body: { status: 'COMPLETED', average_execution_time: average, execution_duration: Math.max(0, elapsed) } };
-    const stored = job.resultKey === null ? undefined : await this.dependencies.media.open(job.resultKey);
+    if (job.downloadTokenHash !== null)
+      return {
+        kind: 'status',
+        body: {
+          status: 'COMPLETED',
+          average_execution_time: average,
+          execution_duration: Math.max(0, elapsed),
+        },
+      };
+    const stored =
+      job.resultKey === null ? undefined : await this.dependencies.media.open(job.resultKey);
     if (stored === undefined) throw new VeniceError('MEDIA_NOT_FOUND');
     this.times.add(job.modelId, Math.max(0, elapsed));
-    const entry = this.dependencies.registry.entries.find((candidate) => candidate.config.id === job.modelId);
+    const entry = this.dependencies.registry.entries.find(
+      (candidate) => candidate.config.id === job.modelId,
+    );
     if (entry === undefined) throw new VeniceError('MEDIA_NOT_FOUND');
     return {
-      kind: 'media', stream: stored.stream, bytes: stored.bytes, contentType: job.resultContentType ?? 'application/octet-stream', entry,
+      kind: 'media',
+      stream: stored.stream,
+      bytes: stored.bytes,
+      contentType: job.resultContentType ?? 'application/octet-stream',
+      entry,
       delivered: async () => {
         if (request.delete_media_on_completion === true) await this.remove(job);
       },
@@ -135,9 +242,14 @@ export class JobService {
   async download(token: string): Promise<{ stream: Readable; bytes: number; contentType: string }> {
     const job = await this.linkedJob(token);
     if (job.state === 'QUEUED' || job.state === 'PROCESSING') {
-      throw new VeniceError('MEDIA_NOT_FOUND', { message: 'The video is not ready yet: poll /video/retrieve until its status is COMPLETED.' });
+      throw new VeniceError('MEDIA_NOT_FOUND', {
+        message: 'The video is not ready yet: poll /video/retrieve until its status is COMPLETED.',
+      });
     }
-    const stored = job.state === 'COMPLETED' && job.resultKey !== null ? await this.dependencies.media.open(job.resultKey) : undefined;
+    const stored =
+      job.state === 'COMPLETED' && job.resultKey !== null
+        ? await this.dependencies.media.open(job.resultKey)
+        : undefined;
     if (stored === undefined) throw new VeniceError('MEDIA_NOT_FOUND');
     return { ...stored, contentType: job.resultContentType ?? 'video/mp4' };
   }
@@ -145,18 +257,27 @@ export class JobService {
   /** DELETE on a download link: revokes it (later GETs are 410); the job and its media stay until /video/complete. */
   async revokeDownload(token: string): Promise<{ success: boolean }> {
     const job = await this.linkedJob(token);
-    return { success: await this.dependencies.store.jobs.update(job.id, { downloadRevokedAt: new Date().toISOString() }) };
+    return {
+      success: await this.dependencies.store.jobs.update(job.id, {
+        downloadRevokedAt: new Date().toISOString(),
+      }),
+    };
   }
 
   private async linkedJob(token: string): Promise<JobRecord> {
     const job = await this.dependencies.store.jobs.findByDownloadToken(hashOf(token));
     if (job === undefined) throw new VeniceError('MEDIA_NOT_FOUND');
-    const expired = job.completedAt !== null && Date.parse(job.completedAt) + DOWNLOAD_LINK_MS < Date.now();
+    const expired =
+      job.completedAt !== null && Date.parse(job.completedAt) + DOWNLOAD_LINK_MS < Date.now();
     if (job.downloadRevokedAt !== null || expired) throw new VeniceError('DOWNLOAD_LINK_GONE');
     return job;
   }
 
-  async complete(kind: JobKind, request: { model: string; queue_id: string }, key: ApiKeyRecord): Promise<{ success: boolean }> {
+  async complete(
+    kind: JobKind,
+    request: { model: string; queue_id: string },
+    key: ApiKeyRecord,
+  ): Promise<{ success: boolean }> {
     const job = await this.jobOf(kind, request.model, request.queue_id, key);
     return { success: await this.remove(job) };
   }
@@ -165,6 +286,10 @@ export class JobService {
   private async remove(job: JobRecord): Promise<boolean> {
     if (job.state !== 'COMPLETED' && job.state !== 'FAILED') return false;
     if (job.resultKey !== null) await this.dependencies.media.delete(job.resultKey);
-    return this.dependencies.store.jobs.update(job.id, { state: 'DELETED', request: {} }, { states: ['COMPLETED', 'FAILED'] });
+    return this.dependencies.store.jobs.update(
+      job.id,
+      { state: 'DELETED', request: {} },
+      { states: ['COMPLETED', 'FAILED'] },
+    );
   }
 }

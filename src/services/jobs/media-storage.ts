@@ -25,7 +25,8 @@ export class LocalDiskMediaStorage implements MediaStorage {
   constructor(private readonly directory: string) {}
 
   private pathOf(key: string): string {
-    if (!KEY.test(key) || key.startsWith('.')) throw new Error(`invalid media key ${JSON.stringify(key)}`);
+    if (!KEY.test(key) || key.startsWith('.'))
+      throw new Error(`invalid media key ${JSON.stringify(key)}`);
     return join(this.directory, key);
   }
 

@@ -24,7 +24,9 @@ interface Message {
 export function pgBossSchemaOf(schema: string | undefined): string {
   if (schema === undefined) return 'pgboss';
   const name = `${schema}_pgboss`;
-  return name.length <= 50 ? name : `pgboss_${createHash('sha256').update(schema).digest('hex').slice(0, 24)}`;
+  return name.length <= 50
+    ? name
+    : `pgboss_${createHash('sha256').update(schema).digest('hex').slice(0, 24)}`;
 }
 
 /** DATABASE_URL without Rialto's `?schema=` parameter, and pg-boss's schema for it. */
@@ -55,8 +57,21 @@ export class PgBossJobQueue implements JobQueue {
   private sweeper: NodeJS.Timeout | undefined;
   private started = false;
 
-  constructor(private readonly store: Store, private readonly runner: JobRunner, private readonly config: JobsConfig, databaseUrl: string, private readonly logger: Logger) {
-    this.boss = new PgBoss({ ...pgBossTarget(databaseUrl), application_name: 'rialto-jobs', max: 4, schedule: false, supervise: true, maintenanceIntervalSeconds: 60 });
+  constructor(
+    private readonly store: Store,
+    private readonly runner: JobRunner,
+    private readonly config: JobsConfig,
+    databaseUrl: string,
+    private readonly logger: Logger,
+  ) {
+    this.boss = new PgBoss({
+      ...pgBossTarget(databaseUrl),
+      application_name: 'rialto-jobs',
+      max: 4,
+      schedule: false,
+      supervise: true,
+      maintenanceIntervalSeconds: 60,
+    });
     this.boss.on('error', (error) => logger.error({ err: error }, 'pg-boss error'));
   }
 
@@ -68,12 +83,24 @@ export class PgBossJobQueue implements JobQueue {
     await this.createQueue();
     for (let index = 0; index < this.config.workers; index++) {
       const worker = `${this.prefix}:${index}`;
-      this.workerIds.push(await this.boss.work<Message>(QUEUE, { batchSize: 1, pollingIntervalSeconds: POLLING_SECONDS }, async ([message]) => {
-        if (message !== undefined) await this.handle(message.data.jobId, worker);
-      }));
+      this.workerIds.push(
+        await this.boss.work<Message>(
+          QUEUE,
+          { batchSize: 1, pollingIntervalSeconds: POLLING_SECONDS },
+          async ([message]) => {
+            if (message !== undefined) await this.handle(message.data.jobId, worker);
+          },
+        ),
+      );
     }
     await this.sweep(true);
-    this.sweeper = setInterval(() => void this.sweep(false).catch((error: unknown) => this.logger.error({ err: error }, 'job sweep failed')), this.config.claimSeconds * 1000);
+    this.sweeper = setInterval(
+      () =>
+        void this.sweep(false).catch((error: unknown) =>
+          this.logger.error({ err: error }, 'job sweep failed'),
+        ),
+      this.config.claimSeconds * 1000,
+    );
     this.sweeper.unref();
   }
 
@@ -85,8 +112,15 @@ export class PgBossJobQueue implements JobQueue {
   private async createQueue(): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        if (await this.boss.getQueue(QUEUE) !== null) return;
-        await this.boss.createQueue(QUEUE, { name: QUEUE, policy: 'short', retryLimit: 20, retryDelay: 1, retryBackoff: true, expireInSeconds: 15 * 60 });
+        if ((await this.boss.getQueue(QUEUE)) !== null) return;
+        await this.boss.createQueue(QUEUE, {
+          name: QUEUE,
+          policy: 'short',
+          retryLimit: 20,
+          retryDelay: 1,
+          retryBackoff: true,
+          expireInSeconds: 15 * 60,
+        });
         return;
       } catch (error) {
         const code = (error as { code?: unknown }).code;
@@ -119,20 +153,37 @@ export class PgBossJobQueue implements JobQueue {
     // Fetched while this process stops: leave it to the others (or to this one, restarted).
     if (this.stopping.signal.aborted) return this.send(jobId, new Date());
     const now = Date.now();
-    const job = await this.store.jobs.claim(worker, new Date(now).toISOString(), new Date(now + this.config.claimSeconds * 1000).toISOString(), jobId);
+    const job = await this.store.jobs.claim(
+      worker,
+      new Date(now).toISOString(),
+      new Date(now + this.config.claimSeconds * 1000).toISOString(),
+      jobId,
+    );
     if (job === undefined) {
       const current = await this.store.jobs.find(jobId);
-      if (current === undefined || (current.state !== 'QUEUED' && current.state !== 'PROCESSING')) return;
+      if (current === undefined || (current.state !== 'QUEUED' && current.state !== 'PROCESSING'))
+        return;
       await this.send(jobId, new Date(this.dueAt(current, now)));
       return;
     }
-    const result = await runClaimed(this.store, this.runner, this.config, job, worker, this.stopping.signal, this.logger);
+    const result = await runClaimed(
+      this.store,
+      this.runner,
+      this.config,
+      job,
+      worker,
+      this.stopping.signal,
+      this.logger,
+    );
     if (result.next === 'again') await this.send(jobId, new Date(Date.now() + result.afterMs));
   }
 
   /** When a job another worker holds, or that is not due, can next be claimed (checked again then). */
   private dueAt(job: JobRecord, now: number): number {
-    const held = job.claimUntil === null ? 0 : Math.min(Date.parse(job.claimUntil), now + this.config.pollIntervalMs);
+    const held =
+      job.claimUntil === null
+        ? 0
+        : Math.min(Date.parse(job.claimUntil), now + this.config.pollIntervalMs);
     return Math.max(Date.parse(job.nextRunAt), held, now + 250);
   }
 
@@ -145,8 +196,15 @@ export class PgBossJobQueue implements JobQueue {
     const overdue = now - this.config.claimSeconds * 1000;
     for (const job of await this.store.jobs.runnable(SWEEP_LIMIT)) {
       if (this.stopping.signal.aborted) return;
-      const stale = job.claimUntil === null ? Date.parse(job.nextRunAt) < overdue : Date.parse(job.claimUntil) < now;
-      if (all || stale) await this.send(job.id, new Date(job.claimUntil === null ? Math.max(now, Date.parse(job.nextRunAt)) : now));
+      const stale =
+        job.claimUntil === null
+          ? Date.parse(job.nextRunAt) < overdue
+          : Date.parse(job.claimUntil) < now;
+      if (all || stale)
+        await this.send(
+          job.id,
+          new Date(job.claimUntil === null ? Math.max(now, Date.parse(job.nextRunAt)) : now),
+        );
     }
   }
 
@@ -155,6 +213,10 @@ export class PgBossJobQueue implements JobQueue {
     clearInterval(this.sweeper);
     this.stopping.abort();
     if (!this.started) return;
-    await this.boss.stop({ graceful: true, wait: true, timeout: Math.max(5000, this.config.claimSeconds * 1000) });
+    await this.boss.stop({
+      graceful: true,
+      wait: true,
+      timeout: Math.max(5000, this.config.claimSeconds * 1000),
+    });
   }
 }

@@ -6,7 +6,10 @@ import type { ProviderContentPolicyErrorBody } from '../../schemas/jobs-errors.t
  * under its content policy: a nested body `{error: {message, type: "provider_content_policy", credits_refunded}}`.
  */
 export class ProviderContentPolicyError extends VeniceError {
-  constructor(readonly creditsRefunded: boolean, readonly recommendedModel?: string) {
+  constructor(
+    readonly creditsRefunded: boolean,
+    readonly recommendedModel?: string,
+  ) {
     super('CONTENT_POLICY_VIOLATION', {
       message: `The selected model provider rejected this request due to its content policies.${creditsRefunded ? ' Credits have been refunded.' : ''}`,
     });
@@ -15,8 +18,12 @@ export class ProviderContentPolicyError extends VeniceError {
   override toBody(): ProviderContentPolicyErrorBody {
     return {
       error: {
-        message: this.message, type: 'provider_content_policy', credits_refunded: this.creditsRefunded,
-        ...(this.recommendedModel === undefined ? {} : { recommended_model: this.recommendedModel }),
+        message: this.message,
+        type: 'provider_content_policy',
+        credits_refunded: this.creditsRefunded,
+        ...(this.recommendedModel === undefined
+          ? {}
+          : { recommended_model: this.recommendedModel }),
       },
     };
   }

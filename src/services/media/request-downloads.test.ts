@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { VeniceError } from '../../errors/venice-error.ts';
 import { UrlFetcher } from './url-fetcher.ts';
 
-describe('RequestDownloads: one request\'s URLs, bytes and concurrency', () => {
+describe("RequestDownloads: one request's URLs, bytes and concurrency", () => {
   let server: Server;
   let origin = '';
   let hits = 0;
@@ -34,14 +34,30 @@ describe('RequestDownloads: one request\'s URLs, bytes and concurrency', () => {
     server.closeAllConnections();
     server.close();
   });
-  const fetcher = (perRequest: { maxUrls: number; maxBytes: number; concurrency: number }): UrlFetcher =>
-    new UrlFetcher({ allowHosts: ['127.0.0.1'], allowPrivateAddresses: false, timeoutMs: 5000, maxBytes: 1024, maxRedirects: 1, perRequest });
-  const reset = (): void => { hits = 0; mostInFlight = 0; };
+  const fetcher = (perRequest: {
+    maxUrls: number;
+    maxBytes: number;
+    concurrency: number;
+  }): UrlFetcher =>
+    new UrlFetcher({
+      allowHosts: ['127.0.0.1'],
+      allowPrivateAddresses: false,
+      timeoutMs: 5000,
+      maxBytes: 1024,
+      maxRedirects: 1,
+      perRequest,
+    });
+  const reset = (): void => {
+    hits = 0;
+    mostInFlight = 0;
+  };
 
   it('refuses the URL past maxUrls with a 400, before it is fetched', async () => {
     reset();
     const downloads = fetcher({ maxUrls: 3, maxBytes: 1 << 20, concurrency: 4 }).forRequest();
-    const results = await Promise.allSettled([1, 2, 3, 4, 5].map(() => downloads.fetch(`${origin}/bytes/10`, { field: 'image_url' })));
+    const results = await Promise.allSettled(
+      [1, 2, 3, 4, 5].map(() => downloads.fetch(`${origin}/bytes/10`, { field: 'image_url' })),
+    );
     assert.equal(results.filter((result) => result.status === 'fulfilled').length, 3);
     const refusal = results.find((result) => result.status === 'rejected')?.reason;
     assert.ok(refusal instanceof VeniceError && refusal.status === 400, String(refusal));
@@ -52,8 +68,13 @@ describe('RequestDownloads: one request\'s URLs, bytes and concurrency', () => {
   it('refuses the download that would take the request past maxBytes, while each alone fits its cap', async () => {
     reset();
     const downloads = fetcher({ maxUrls: 16, maxBytes: 2500, concurrency: 4 }).forRequest();
-    const results = await Promise.allSettled([1, 2, 3].map(() => downloads.fetch(`${origin}/bytes/1000`, { field: 'image_url' })));
-    assert.deepEqual(results.map((result) => result.status), ['fulfilled', 'fulfilled', 'rejected']);
+    const results = await Promise.allSettled(
+      [1, 2, 3].map(() => downloads.fetch(`${origin}/bytes/1000`, { field: 'image_url' })),
+    );
+    assert.deepEqual(
+      results.map((result) => result.status),
+      ['fulfilled', 'fulfilled', 'rejected'],
+    );
     const refusal = (results[2] as PromiseRejectedResult).reason as VeniceError;
     assert.equal(refusal.status, 400);
     assert.match(refusal.message, /may total at most/);
@@ -62,19 +83,28 @@ describe('RequestDownloads: one request\'s URLs, bytes and concurrency', () => {
   it('lets small downloads share the budget: many files under it all arrive', async () => {
     reset();
     const downloads = fetcher({ maxUrls: 16, maxBytes: 2500, concurrency: 4 }).forRequest();
-    const fetched = await Promise.all(Array.from({ length: 12 }, () => downloads.fetch(`${origin}/bytes/200`, { field: 'file_data' })));
-    assert.equal(fetched.reduce((sum, media) => sum + media.bytes.length, 0), 2400);
+    const fetched = await Promise.all(
+      Array.from({ length: 12 }, () =>
+        downloads.fetch(`${origin}/bytes/200`, { field: 'file_data' }),
+      ),
+    );
+    assert.equal(
+      fetched.reduce((sum, media) => sum + media.bytes.length, 0),
+      2400,
+    );
   });
 
   it('runs at most `concurrency` downloads of a request at once', async () => {
     reset();
     const downloads = fetcher({ maxUrls: 16, maxBytes: 1 << 20, concurrency: 2 }).forRequest();
-    const all = Promise.all(Array.from({ length: 6 }, () => downloads.fetch(`${origin}/held/10`, { field: 'image_url' })));
+    const all = Promise.all(
+      Array.from({ length: 6 }, () => downloads.fetch(`${origin}/held/10`, { field: 'image_url' })),
+    );
     // The server holds what arrives. With the limit, two arrive and the rest wait for them; without it all six come
     // (given 300 ms to: a slow machine could only hide a broken limit, never fail a working one).
     while (held.length < 2) await new Promise((resolve) => setImmediate(resolve));
     await new Promise((resolve) => setTimeout(resolve, 300));
-    assert.equal(held.length as number, 2, "downloads held by the server at once");
+    assert.equal(held.length as number, 2, 'downloads held by the server at once');
     for (let released = 0; released < 6; released += 1) {
       while (held.length === 0) await new Promise((resolve) => setImmediate(resolve));
       held.shift()!();

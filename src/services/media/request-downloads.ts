@@ -26,12 +26,17 @@ export class RequestDownloads {
   private readonly waiters: (() => void)[] = [];
 
   /** `maxBytesPerUrl`: config.fetch.maxBytes, the cap of one download. */
-  constructor(private readonly fetcher: Pick<UrlFetcher, 'fetch'>, private readonly limits: DownloadLimits, private readonly maxBytesPerUrl: number) {}
+  constructor(
+    private readonly fetcher: Pick<UrlFetcher, 'fetch'>,
+    private readonly limits: DownloadLimits,
+    private readonly maxBytesPerUrl: number,
+  ) {}
 
   /** UrlFetcher.fetch within the request's limits; a download the request's bytes cannot hold is a 400. */
   async fetch(url: string, options: FetchOptions): Promise<FetchedMedia> {
     this.started += 1;
-    if (this.started > this.limits.maxUrls) throw fetchRefused(options.field, `a request may fetch at most ${this.limits.maxUrls} URLs`);
+    if (this.started > this.limits.maxUrls)
+      throw fetchRefused(options.field, `a request may fetch at most ${this.limits.maxUrls} URLs`);
     const want = Math.min(options.maxBytes ?? this.maxBytesPerUrl, this.maxBytesPerUrl);
     const cap = await this.hold(want, options.field, options.signal);
     try {
@@ -51,15 +56,24 @@ export class RequestDownloads {
   }
 
   private overBudget(field: string): VeniceError {
-    return fetchRefused(field, `a request's downloads may total at most ${Math.floor(this.limits.maxBytes / (1024 * 1024))} MB`);
+    return fetchRefused(
+      field,
+      `a request's downloads may total at most ${Math.floor(this.limits.maxBytes / (1024 * 1024))} MB`,
+    );
   }
 
   /** Room for one download: its whole cap once that fits beside the others running; otherwise what is left when none runs. */
-  private async hold(want: number, field: string, signal: AbortSignal | undefined): Promise<number> {
+  private async hold(
+    want: number,
+    field: string,
+    signal: AbortSignal | undefined,
+  ): Promise<number> {
     for (;;) {
       signal?.throwIfAborted();
       const room = this.limits.maxBytes - this.held;
-      const fits = this.running < this.limits.concurrency && (room >= want || (this.running === 0 && room > 0));
+      const fits =
+        this.running < this.limits.concurrency &&
+        (room >= want || (this.running === 0 && room > 0));
       if (fits) {
         const cap = Math.min(want, room);
         this.held += cap;

@@ -40,9 +40,13 @@ export class UrlFetcher {
   private readonly dispatcher: Dispatcher;
 
   constructor(private readonly config: FetchConfig) {
-    this.allowHosts = new Set(config.allowHosts.map((host) => host.toLowerCase().replace(/^\[|\]$/g, '')));
+    this.allowHosts = new Set(
+      config.allowHosts.map((host) => host.toLowerCase().replace(/^\[|\]$/g, '')),
+    );
     this.dispatcher = new Agent({
-      connect: { lookup: (hostname, options, callback) => this.lookup(hostname, options, callback) },
+      connect: {
+        lookup: (hostname, options, callback) => this.lookup(hostname, options, callback),
+      },
       headersTimeout: config.timeoutMs,
       bodyTimeout: config.timeoutMs,
     });
@@ -52,12 +56,26 @@ export class UrlFetcher {
     return this.config.allowPrivateAddresses || this.allowHosts.has(host.toLowerCase());
   }
 
-  private lookup(hostname: string, options: object, callback: (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void): void {
+  private lookup(
+    hostname: string,
+    options: object,
+    callback: (
+      error: NodeJS.ErrnoException | null,
+      address: string | LookupAddress[],
+      family?: number,
+    ) => void,
+  ): void {
     dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
       if (error !== null) return callback(error, []);
-      const usable = this.allowed(hostname) ? addresses : addresses.filter((entry) => !isPrivateAddress(entry.address) || this.allowed(entry.address));
+      const usable = this.allowed(hostname)
+        ? addresses
+        : addresses.filter(
+            (entry) => !isPrivateAddress(entry.address) || this.allowed(entry.address),
+          );
       if (usable.length === 0) {
-        const blocked = Object.assign(new Error(`${hostname} resolves only to private addresses`), { code: 'EPRIVATE' });
+        const blocked = Object.assign(new Error(`${hostname} resolves only to private addresses`), {
+          code: 'EPRIVATE',
+        });
         return callback(blocked, []);
       }
       const all = (options as { all?: boolean }).all === true;
@@ -68,9 +86,11 @@ export class UrlFetcher {
 
   /** Checks a URL before any connection: scheme, and a literal private address. */
   private check(url: URL, field: string): void {
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw fetchRefused(field, 'only http and https URLs are fetched');
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw fetchRefused(field, 'only http and https URLs are fetched');
     const host = url.hostname.replace(/^\[|\]$/g, '');
-    if (isIP(host) !== 0 && isPrivateAddress(host) && !this.allowed(host)) throw fetchRefused(field, 'the URL points to a private address');
+    if (isIP(host) !== 0 && isPrivateAddress(host) && !this.allowed(host))
+      throw fetchRefused(field, 'the URL points to a private address');
   }
 
   async fetch(raw: string, options: FetchOptions): Promise<FetchedMedia> {
@@ -82,17 +102,35 @@ export class UrlFetcher {
     } catch {
       throw fetchRefused(field, 'not a valid URL');
     }
-    const signal = AbortSignal.any([AbortSignal.timeout(this.config.timeoutMs), ...(options.signal === undefined ? [] : [options.signal])]);
+    const signal = AbortSignal.any([
+      AbortSignal.timeout(this.config.timeoutMs),
+      ...(options.signal === undefined ? [] : [options.signal]),
+    ]);
     for (let redirects = 0; ; redirects += 1) {
       this.check(url, field);
       let response: Dispatcher.ResponseData;
       try {
-        response = await request(url, { dispatcher: this.dispatcher, signal, headers: { accept: options.accept?.map((type) => (type.endsWith('/') ? `${type}*` : type)).join(', ') ?? '*/*', 'user-agent': 'Rialto' } });
+        response = await request(url, {
+          dispatcher: this.dispatcher,
+          signal,
+          headers: {
+            accept:
+              options.accept?.map((type) => (type.endsWith('/') ? `${type}*` : type)).join(', ') ??
+              '*/*',
+            'user-agent': 'Rialto',
+          },
+        });
       } catch (error) {
         if (options.signal?.aborted === true) throw error;
         const code = (error as { code?: string }).code;
-        if (code === 'EPRIVATE' || (error as Error).message.includes('private addresses')) throw fetchRefused(field, 'the URL points to a private address');
-        throw fetchRefused(field, signal.aborted ? 'the server did not answer in time' : `the server could not be reached (${code ?? (error as Error).message})`);
+        if (code === 'EPRIVATE' || (error as Error).message.includes('private addresses'))
+          throw fetchRefused(field, 'the URL points to a private address');
+        throw fetchRefused(
+          field,
+          signal.aborted
+            ? 'the server did not answer in time'
+            : `the server could not be reached (${code ?? (error as Error).message})`,
+        );
       }
       const { statusCode, headers, body } = response;
       if (statusCode >= 300 && statusCode < 400 && typeof headers.location === 'string') {
@@ -105,11 +143,23 @@ export class UrlFetcher {
         body.resume();
         throw fetchRefused(field, `the server answered ${statusCode}`);
       }
-      const contentType = typeof headers['content-type'] === 'string' ? headers['content-type'].split(';')[0]!.trim().toLowerCase() : undefined;
-      if (options.accept !== undefined && contentType !== undefined && contentType !== 'application/octet-stream'
-        && !options.accept.some((type) => (type.endsWith('/') ? contentType.startsWith(type) : contentType === type))) {
+      const contentType =
+        typeof headers['content-type'] === 'string'
+          ? headers['content-type'].split(';')[0]!.trim().toLowerCase()
+          : undefined;
+      if (
+        options.accept !== undefined &&
+        contentType !== undefined &&
+        contentType !== 'application/octet-stream' &&
+        !options.accept.some((type) =>
+          type.endsWith('/') ? contentType.startsWith(type) : contentType === type,
+        )
+      ) {
         body.resume();
-        throw fetchRefused(field, `the URL serves ${contentType}, not ${options.accept.join(' or ')}`);
+        throw fetchRefused(
+          field,
+          `the URL serves ${contentType}, not ${options.accept.join(' or ')}`,
+        );
       }
       const length = Number(headers['content-length']);
       if (Number.isFinite(length) && length > maxBytes) {
@@ -129,7 +179,10 @@ export class UrlFetcher {
         }
       } catch (error) {
         if (error instanceof VeniceError || options.signal?.aborted === true) throw error;
-        throw fetchRefused(field, signal.aborted ? 'the server did not answer in time' : 'the download failed');
+        throw fetchRefused(
+          field,
+          signal.aborted ? 'the server did not answer in time' : 'the download failed',
+        );
       }
       return { bytes: Buffer.concat(chunks), url: url.href, contentType };
     }

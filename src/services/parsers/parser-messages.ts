@@ -19,6 +19,12 @@ export type ParserReply =
   | { type: 'ready' }
   | { type: 'done'; id: number; text: string }
   /** The input's own fault, as the VeniceError the parser threw (status, message and body rebuilt from them). */
-  | { type: 'refused'; id: number; code: ErrorCode; message: string; extra: Record<string, unknown> }
+  | {
+      type: 'refused';
+      id: number;
+      code: ErrorCode;
+      message: string;
+      extra: Record<string, unknown>;
+    }
   /** Anything else the parser threw. */
   | { type: 'failed'; id: number; message: string };

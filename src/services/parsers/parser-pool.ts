@@ -63,7 +63,12 @@ export class ParserPool {
 
   /** A document's text (documents/document-text.ts) on a parser worker; its refusals are the extractor's. */
   extractText(file: DocumentFile, signal: AbortSignal): Promise<string> {
-    const job: ParserJob = { kind: 'document', bytes: new Uint8Array(file.bytes), ...(file.filename === undefined ? {} : { filename: file.filename }), ...(file.contentType === undefined ? {} : { contentType: file.contentType }) };
+    const job: ParserJob = {
+      kind: 'document',
+      bytes: new Uint8Array(file.bytes),
+      ...(file.filename === undefined ? {} : { filename: file.filename }),
+      ...(file.contentType === undefined ? {} : { contentType: file.contentType }),
+    };
     return this.run(job, DOCUMENT, signal);
   }
 
@@ -74,7 +79,10 @@ export class ParserPool {
 
   /** Jobs running and waiting. */
   get load(): { running: number; queued: number } {
-    return { running: this.workers.filter((worker) => worker?.running !== undefined).length, queued: this.queue.length };
+    return {
+      running: this.workers.filter((worker) => worker?.running !== undefined).length,
+      queued: this.queue.length,
+    };
   }
 
   private async run(job: ParserJob, subject: Subject, signal: AbortSignal): Promise<string> {
@@ -82,14 +90,23 @@ export class ParserPool {
     if (this.closed) throw new VeniceError('SHUTTING_DOWN');
     const free = this.workers.some((worker) => worker?.running === undefined);
     if (!free && this.queue.length >= this.config.queueLength) {
-      throw new VeniceError('MODEL_OVERLOADED', { message: `The ${subject.noun} parser is busy. Please try again later.`, headers: { 'retry-after': '1' } });
+      throw new VeniceError('MODEL_OVERLOADED', {
+        message: `The ${subject.noun} parser is busy. Please try again later.`,
+        headers: { 'retry-after': '1' },
+      });
     }
     return new Promise<string>((resolve, reject) => {
       const task: Task = { job, subject, signal, resolve, reject };
       const onAbort = (): void => this.abort(task);
       signal.addEventListener('abort', onAbort, { once: true });
-      task.resolve = (text) => { signal.removeEventListener('abort', onAbort); resolve(text); };
-      task.reject = (error) => { signal.removeEventListener('abort', onAbort); reject(error); };
+      task.resolve = (text) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(text);
+      };
+      task.reject = (error) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      };
       this.queue.push(task);
       this.pump();
     });
@@ -114,22 +131,50 @@ export class ParserPool {
     try {
       await worker.ready;
     } catch (error) {
-      this.end(index, worker, new Error(`the parser worker did not start: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
+      this.end(
+        index,
+        worker,
+        new Error(
+          `the parser worker did not start: ${error instanceof Error ? error.message : String(error)}`,
+          { cause: error },
+        ),
+      );
       return;
     }
     if (worker.running?.id !== id) return; // aborted or closed while the worker started
     const { noun, verb } = task.subject;
-    worker.running.timer = setTimeout(() => this.end(index, worker, task.subject.refuse(`The ${noun} took longer than ${this.config.timeoutMs / 1000} s to ${verb}.`)), this.config.timeoutMs);
+    worker.running.timer = setTimeout(
+      () =>
+        this.end(
+          index,
+          worker,
+          task.subject.refuse(
+            `The ${noun} took longer than ${this.config.timeoutMs / 1000} s to ${verb}.`,
+          ),
+        ),
+      this.config.timeoutMs,
+    );
     worker.child.send({ id, job: task.job });
   }
 
   private spawn(index: number): Worker {
     const child = fork(ENTRY, [JSON.stringify(this.limits)], {
-      execArgv: [...loaderArguments(import.meta.url), `--max-old-space-size=${this.config.memoryMb}`], serialization: 'advanced', stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+      execArgv: [
+        ...loaderArguments(import.meta.url),
+        `--max-old-space-size=${this.config.memoryMb}`,
+      ],
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
     });
     let started: () => void = () => undefined;
     let failed: (error: Error) => void = () => undefined;
-    const worker: Worker = { child, ready: new Promise<void>((resolve, reject) => { started = resolve; failed = reject; }) };
+    const worker: Worker = {
+      child,
+      ready: new Promise<void>((resolve, reject) => {
+        started = resolve;
+        failed = reject;
+      }),
+    };
     worker.ready.catch(() => undefined);
     this.workers[index] = worker;
     child.on('message', (reply: ParserReply) => {
@@ -139,8 +184,15 @@ export class ParserPool {
       this.finish(index, worker);
       const { task } = running;
       if (reply.type === 'done') task.resolve(reply.text);
-      else if (reply.type === 'refused') task.reject(new VeniceError(reply.code, { message: reply.message, extra: reply.extra }));
-      else task.reject(task.subject.refuse(`The ${task.subject.noun} could not be ${task.subject.verb === 'parse' ? 'parsed' : 'read'}.`, new Error(reply.message)));
+      else if (reply.type === 'refused')
+        task.reject(new VeniceError(reply.code, { message: reply.message, extra: reply.extra }));
+      else
+        task.reject(
+          task.subject.refuse(
+            `The ${task.subject.noun} could not be ${task.subject.verb === 'parse' ? 'parsed' : 'read'}.`,
+            new Error(reply.message),
+          ),
+        );
     });
     child.on('error', (error) => {
       failed(error);
@@ -152,8 +204,15 @@ export class ParserPool {
       const { noun, verb, refuse } = worker.running?.task.subject ?? DOCUMENT;
       // V8 aborts a process past its heap; a job that ends its process any other way failed on its input too. A
       // process that dies before its job was sent (while it loads) is the server's failure, not the input's.
-      const reason = signal === 'SIGABRT' || code === 134 ? `The ${noun} needs more than ${this.config.memoryMb} MB of memory to ${verb}.` : `The ${noun} could not be ${verb === 'parse' ? 'parsed' : 'read'}.`;
-      this.end(index, worker, worker.running?.timer === undefined ? exited : refuse(reason, exited));
+      const reason =
+        signal === 'SIGABRT' || code === 134
+          ? `The ${noun} needs more than ${this.config.memoryMb} MB of memory to ${verb}.`
+          : `The ${noun} could not be ${verb === 'parse' ? 'parsed' : 'read'}.`;
+      this.end(
+        index,
+        worker,
+        worker.running?.timer === undefined ? exited : refuse(reason, exited),
+      );
     });
     return worker;
   }
@@ -197,13 +256,18 @@ export class ParserPool {
   async close(): Promise<void> {
     this.closed = true;
     for (const task of this.queue.splice(0)) task.reject(new VeniceError('SHUTTING_DOWN'));
-    await Promise.all(this.workers.map(async (worker, index) => {
-      if (worker === undefined) return;
-      const { child } = worker;
-      child.ref(); // so that the event loop waits for its exit
-      const exited = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', resolve));
-      this.end(index, worker, new VeniceError('SHUTTING_DOWN'));
-      await exited;
-    }));
+    await Promise.all(
+      this.workers.map(async (worker, index) => {
+        if (worker === undefined) return;
+        const { child } = worker;
+        child.ref(); // so that the event loop waits for its exit
+        const exited =
+          child.exitCode !== null || child.signalCode !== null
+            ? Promise.resolve()
+            : new Promise((resolve) => child.once('exit', resolve));
+        this.end(index, worker, new VeniceError('SHUTTING_DOWN'));
+        await exited;
+      }),
+    );
   }
 }

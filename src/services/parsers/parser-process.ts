@@ -13,14 +13,32 @@ const reply = (message: ParserReply): void => void process.send?.(message);
 async function run({ job }: ParserRequest): Promise<string> {
   if (job.kind === 'page') return htmlToMarkdown(job.html, job.url, limits.html);
   const bytes = Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength);
-  return extractText({ bytes, filename: job.filename, contentType: job.contentType }, limits.archive);
+  return extractText(
+    { bytes, filename: job.filename, contentType: job.contentType },
+    limits.archive,
+  );
 }
 
 process.on('message', (request: ParserRequest) => {
-  run(request).then((text) => reply({ type: 'done', id: request.id, text }), (error: unknown) => {
-    if (error instanceof VeniceError) reply({ type: 'refused', id: request.id, code: error.code, message: error.message, extra: error.extra });
-    else reply({ type: 'failed', id: request.id, message: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
-  });
+  run(request).then(
+    (text) => reply({ type: 'done', id: request.id, text }),
+    (error: unknown) => {
+      if (error instanceof VeniceError)
+        reply({
+          type: 'refused',
+          id: request.id,
+          code: error.code,
+          message: error.message,
+          extra: error.extra,
+        });
+      else
+        reply({
+          type: 'failed',
+          id: request.id,
+          message: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        });
+    },
+  );
 });
 // The server is gone (or closed the pool): nothing is left to answer.
 process.on('disconnect', () => process.exit(0));

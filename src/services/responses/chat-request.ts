@@ -23,18 +23,32 @@ function isFunctionTool(tool: ResponsesTool): tool is FunctionToolInput {
  */
 function chatToolOf(tool: ResponsesTool): ChatTool {
   if (tool.type === 'web_search' || tool.type === 'x_search') return { type: tool.type };
-  if (!isFunctionTool(tool)) throw invalid(`Tool type '${tool.type}' is not supported: Rialto serves function tools, and web_search / x_search where search is configured`);
+  if (!isFunctionTool(tool))
+    throw invalid(
+      `Tool type '${tool.type}' is not supported: Rialto serves function tools, and web_search / x_search where search is configured`,
+    );
   if (tool.function !== undefined) return { type: 'function', function: tool.function };
-  const definition: { name: string; description?: string; parameters?: Record<string, unknown>; strict?: boolean } = { name: tool.name ?? '' };
+  const definition: {
+    name: string;
+    description?: string;
+    parameters?: Record<string, unknown>;
+    strict?: boolean;
+  } = { name: tool.name ?? '' };
   if (typeof tool.description === 'string') definition.description = tool.description;
-  if (tool.parameters !== null && tool.parameters !== undefined) definition.parameters = tool.parameters;
+  if (tool.parameters !== null && tool.parameters !== undefined)
+    definition.parameters = tool.parameters;
   if (typeof tool.strict === 'boolean') definition.strict = tool.strict;
   return { type: 'function', function: definition };
 }
 
-function toolChoiceOf(choice: NonNullable<ResponsesRequest['tool_choice']>): NonNullable<ChatCompletionRequest['tool_choice']> {
+function toolChoiceOf(
+  choice: NonNullable<ResponsesRequest['tool_choice']>,
+): NonNullable<ChatCompletionRequest['tool_choice']> {
   if (typeof choice === 'string') return choice;
-  return { type: 'function', function: { name: 'function' in choice ? choice.function.name : choice.name } };
+  return {
+    type: 'function',
+    function: { name: 'function' in choice ? choice.function.name : choice.name },
+  };
 }
 
 /**
@@ -47,17 +61,30 @@ export function chatRequestOf(request: ResponsesRequest): ChatCompletionRequest 
   const messages = messagesOf(request.input, request.instructions ?? undefined);
   if (messages.length === 0) throw invalid('input has no items: send at least one message');
   const stream = request.stream === true;
-  const chat: ChatCompletionRequest = { model: request.model, messages, n: 1, stream, parallel_tool_calls: request.parallel_tool_calls ?? true };
+  const chat: ChatCompletionRequest = {
+    model: request.model,
+    messages,
+    n: 1,
+    stream,
+    parallel_tool_calls: request.parallel_tool_calls ?? true,
+  };
   if (stream) chat.stream_options = { include_usage: true };
-  if (request.max_output_tokens !== undefined) chat.max_completion_tokens = request.max_output_tokens;
+  if (request.max_output_tokens !== undefined)
+    chat.max_completion_tokens = request.max_output_tokens;
   if (request.temperature !== undefined) chat.temperature = request.temperature;
   if (request.top_p !== undefined) chat.top_p = request.top_p;
   if (request.reasoning?.effort !== undefined) chat.reasoning_effort = request.reasoning.effort;
-  if (request.tools !== undefined && request.tools.length > 0) chat.tools = request.tools.map(chatToolOf);
+  if (request.tools !== undefined && request.tools.length > 0)
+    chat.tools = request.tools.map(chatToolOf);
   if (request.tool_choice !== undefined) chat.tool_choice = toolChoiceOf(request.tool_choice);
   if (request.fallbacks !== undefined) chat.fallbacks = request.fallbacks;
-  const webSearch = request.venice_parameters?.enable_web_search ?? (request.web_search === true ? 'on' : undefined);
-  const veniceParameters = { ...request.venice_parameters, ...(webSearch === undefined ? {} : { enable_web_search: webSearch }) };
+  const webSearch =
+    request.venice_parameters?.enable_web_search ??
+    (request.web_search === true ? 'on' : undefined);
+  const veniceParameters = {
+    ...request.venice_parameters,
+    ...(webSearch === undefined ? {} : { enable_web_search: webSearch }),
+  };
   if (Object.keys(veniceParameters).length > 0) chat.venice_parameters = veniceParameters;
   return chat;
 }

@@ -1,5 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { OutputText, ResponseOutputItem, ResponsesResponse, ResponsesUsage } from '../../schemas/responses-response.ts';
+import type {
+  OutputText,
+  ResponseOutputItem,
+  ResponsesResponse,
+  ResponsesUsage,
+} from '../../schemas/responses-response.ts';
 import type { ResponsesRequest } from '../../schemas/responses.ts';
 import type { ChatUsageView, CostView } from './chat-views.ts';
 
@@ -22,11 +27,21 @@ export function reasoningItem(id: string, text: string): ResponseOutputItem {
   return { type: 'reasoning', id, summary: [text], content: [{ type: 'reasoning_text', text }] };
 }
 
-export function messageItem(id: string, content: OutputText[], status: 'completed' | 'in_progress'): ResponseOutputItem {
+export function messageItem(
+  id: string,
+  content: OutputText[],
+  status: 'completed' | 'in_progress',
+): ResponseOutputItem {
   return { type: 'message', id, status, role: 'assistant', content };
 }
 
-export function functionCallItem(id: string, callId: string, name: string, args: string, status: 'completed' | 'in_progress'): ResponseOutputItem {
+export function functionCallItem(
+  id: string,
+  callId: string,
+  name: string,
+  args: string,
+  status: 'completed' | 'in_progress',
+): ResponseOutputItem {
   return { type: 'function_call', id, call_id: callId, name, arguments: args, status };
 }
 
@@ -34,7 +49,11 @@ export function functionCallItem(id: string, callId: string, name: string, args:
  * reasoning_tokens as the engine reported them; engines that report none (vLLM, llama.cpp) get the
  * reasoning text counted with the model's tokenizer (llama.cpp) or estimated (upstreams), at most output_tokens.
  */
-export async function reasoningTokensOf(usage: ChatUsageView, reasoning: string, count: (text: string) => Promise<number>): Promise<number> {
+export async function reasoningTokensOf(
+  usage: ChatUsageView,
+  reasoning: string,
+  count: (text: string) => Promise<number>,
+): Promise<number> {
   const reported = usage.completion_tokens_details?.reasoning_tokens;
   if (reported !== undefined) return reported;
   return reasoning === '' ? 0 : Math.min(usage.completion_tokens, await count(reasoning));
@@ -83,7 +102,10 @@ export function responseBody(identity: ResponseIdentity, state: ResponseState): 
     instructions: request.instructions ?? null,
     max_output_tokens: request.max_output_tokens ?? null,
     parallel_tool_calls: request.parallel_tool_calls ?? true,
-    reasoning: { effort: request.reasoning?.effort ?? null, summary: request.reasoning?.summary ?? null },
+    reasoning: {
+      effort: request.reasoning?.effort ?? null,
+      summary: request.reasoning?.summary ?? null,
+    },
     store: false,
     temperature: request.temperature ?? null,
     tool_choice: request.tool_choice ?? 'auto',

@@ -18,7 +18,8 @@ export type ResponsesResult =
   | (ChatOutcome & { kind: 'stream'; events: AsyncGenerator<ResponseEvent> });
 
 // swagger: POST /responses description, "E2EE Model Limitation".
-const E2EE = 'E2EE-capable models are not supported on /api/v1/responses; use /api/v1/chat/completions with the required E2EE headers instead.';
+const E2EE =
+  'E2EE-capable models are not supported on /api/v1/responses; use /api/v1/chat/completions with the required E2EE headers instead.';
 
 /**
  * POST /responses, stateless, on the chat service: the request is translated into a chat completion, run
@@ -26,20 +27,46 @@ const E2EE = 'E2EE-capable models are not supported on /api/v1/responses; use /a
  * `response` or OpenAI's Responses event stream. Errors before the first event are thrown as VeniceErrors.
  */
 export class ResponsesService {
-  constructor(private readonly chat: ChatService, private readonly registry: ModelRegistry) {}
+  constructor(
+    private readonly chat: ChatService,
+    private readonly registry: ModelRegistry,
+  ) {}
 
   /** `errorFields` gives the fields of the `error` event of a stream that fails after its first event. */
-  async create(request: ResponsesRequest, signal: AbortSignal, billing: Billing, errorFields: (error: unknown) => ResponseErrorFields): Promise<ResponsesResult> {
+  async create(
+    request: ResponsesRequest,
+    signal: AbortSignal,
+    billing: Billing,
+    errorFields: (error: unknown) => ResponseErrorFields,
+  ): Promise<ResponsesResult> {
     this.refuseE2ee(request.model);
     const result = await this.chat.create(chatRequestOf(request), signal, billing);
     const { entry, servedBy } = result;
-    const identity = { id: newId('resp'), createdAt: Math.floor(Date.now() / 1000), model: entry.config.id, request };
-    const count = (text: string): Promise<number> => engineFor(entry, 'text').countTokens(entry.engineModel, text);
+    const identity = {
+      id: newId('resp'),
+      createdAt: Math.floor(Date.now() / 1000),
+      model: entry.config.id,
+      request,
+    };
+    const count = (text: string): Promise<number> =>
+      engineFor(entry, 'text').countTokens(entry.engineModel, text);
     if (result.kind === 'json') {
-      return { kind: 'json', body: await responseOfCompletion(readChatOutput(chatCompletionView, result.body), identity, count), entry, servedBy };
+      return {
+        kind: 'json',
+        body: await responseOfCompletion(
+          readChatOutput(chatCompletionView, result.body),
+          identity,
+          count,
+        ),
+        entry,
+        servedBy,
+      };
     }
     // Closing the events closes the chat's chunks, and with them the request's reservation (closing-stream.ts).
-    const events = closingStream(responseEventsOfChunks(result.chunks, identity, count, errorFields), () => result.chunks.return(undefined));
+    const events = closingStream(
+      responseEventsOfChunks(result.chunks, identity, count, errorFields),
+      () => result.chunks.return(undefined),
+    );
     return { kind: 'stream', events, entry, servedBy };
   }
 

@@ -16,7 +16,14 @@ const DAY_MS = 86_400_000;
  * INVENTORY §6.4. `Nd` means the last N UTC calendar days, today included (so byDate has N rows);
  * startDate and endDate (validated by the schema, both or neither) are inclusive days and take precedence.
  */
-export function analyticsWindow(query: { lookback?: string | undefined; startDate?: string | undefined; endDate?: string | undefined }, now: Date): AnalyticsWindow {
+export function analyticsWindow(
+  query: {
+    lookback?: string | undefined;
+    startDate?: string | undefined;
+    endDate?: string | undefined;
+  },
+  now: Date,
+): AnalyticsWindow {
   let first: number;
   let last: number;
   let lookback: string;
@@ -30,6 +37,12 @@ export function analyticsWindow(query: { lookback?: string | undefined; startDat
     first = last - (Number(lookback.slice(0, -1)) - 1) * DAY_MS;
   }
   const dates: string[] = [];
-  for (let day = first; day <= last; day += DAY_MS) dates.push(new Date(day).toISOString().slice(0, 10));
-  return { from: new Date(first).toISOString(), to: new Date(last + DAY_MS).toISOString(), lookback, dates };
+  for (let day = first; day <= last; day += DAY_MS)
+    dates.push(new Date(day).toISOString().slice(0, 10));
+  return {
+    from: new Date(first).toISOString(),
+    to: new Date(last + DAY_MS).toISOString(),
+    lookback,
+    dates,
+  };
 }

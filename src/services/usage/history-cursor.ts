@@ -22,8 +22,15 @@ const MAC_CHARS = 22; // base64url of 16 bytes
 
 // Compact positional payload: [version, currency, start, end, pageSize, afterCreatedAt, afterId, partialId, emitted].
 const payload = z.tuple([
-  z.literal(1), z.enum(['USD', 'DIEM', 'BUNDLED_CREDITS']).nullable(), z.string().nullable(), z.string(), z.number().int().min(10).max(1000),
-  z.string().nullable(), z.string().nullable(), z.string().nullable(), z.number().int().min(0),
+  z.literal(1),
+  z.enum(['USD', 'DIEM', 'BUNDLED_CREDITS']).nullable(),
+  z.string().nullable(),
+  z.string(),
+  z.number().int().min(10).max(1000),
+  z.string().nullable(),
+  z.string().nullable(),
+  z.string().nullable(),
+  z.number().int().min(0),
 ]);
 
 /**
@@ -33,7 +40,9 @@ const payload = z.tuple([
  */
 export function cursorSecret(environment: NodeJS.ProcessEnv = process.env): Buffer {
   const configured = environment.RIALTO_CURSOR_SECRET;
-  return configured !== undefined && configured !== '' ? Buffer.from(configured, 'utf8') : randomBytes(32);
+  return configured !== undefined && configured !== ''
+    ? Buffer.from(configured, 'utf8')
+    : randomBytes(32);
 }
 
 /**
@@ -45,19 +54,36 @@ export class CursorCodec {
   constructor(private readonly secret: Buffer) {}
 
   encode(accountId: string, walk: HistoryWalk, position: WalkPosition): string {
-    const body = Buffer.from(JSON.stringify([
-      1, walk.currency ?? null, walk.start ?? null, walk.end, walk.pageSize,
-      position.after?.createdAt ?? null, position.after?.id ?? null, position.partial?.id ?? null, position.partial?.emitted ?? 0,
-    ])).toString('base64url');
+    const body = Buffer.from(
+      JSON.stringify([
+        1,
+        walk.currency ?? null,
+        walk.start ?? null,
+        walk.end,
+        walk.pageSize,
+        position.after?.createdAt ?? null,
+        position.after?.id ?? null,
+        position.partial?.id ?? null,
+        position.partial?.emitted ?? 0,
+      ]),
+    ).toString('base64url');
     return body + this.mac(accountId, body).toString('base64url');
   }
 
-  decode(accountId: string, cursor: string): { walk: HistoryWalk; position: WalkPosition } | undefined {
+  decode(
+    accountId: string,
+    cursor: string,
+  ): { walk: HistoryWalk; position: WalkPosition } | undefined {
     const body = cursor.slice(0, -MAC_CHARS);
     // Compared as text: base64url's last character carries unused bits, so decoding first would accept variants.
     const presented = Buffer.from(cursor.slice(-MAC_CHARS));
     const expected = Buffer.from(this.mac(accountId, body).toString('base64url'));
-    if (body === '' || presented.length !== expected.length || !timingSafeEqual(presented, expected)) return undefined;
+    if (
+      body === '' ||
+      presented.length !== expected.length ||
+      !timingSafeEqual(presented, expected)
+    )
+      return undefined;
     let parsed: unknown;
     try {
       parsed = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
@@ -66,16 +92,27 @@ export class CursorCodec {
     }
     const result = payload.safeParse(parsed);
     if (!result.success) return undefined;
-    const [, currency, start, end, pageSize, afterCreatedAt, afterId, partialId, emitted] = result.data;
-    const walk: HistoryWalk = { end, pageSize, ...(currency === null ? {} : { currency }), ...(start === null ? {} : { start }) };
+    const [, currency, start, end, pageSize, afterCreatedAt, afterId, partialId, emitted] =
+      result.data;
+    const walk: HistoryWalk = {
+      end,
+      pageSize,
+      ...(currency === null ? {} : { currency }),
+      ...(start === null ? {} : { start }),
+    };
     const position: WalkPosition = {
-      ...(afterCreatedAt === null || afterId === null ? {} : { after: { createdAt: afterCreatedAt, id: afterId } }),
+      ...(afterCreatedAt === null || afterId === null
+        ? {}
+        : { after: { createdAt: afterCreatedAt, id: afterId } }),
       ...(partialId === null ? {} : { partial: { id: partialId, emitted } }),
     };
     return { walk, position };
   }
 
   private mac(accountId: string, body: string): Buffer {
-    return createHmac('sha256', this.secret).update(`${accountId}\n${body}`).digest().subarray(0, MAC_BYTES);
+    return createHmac('sha256', this.secret)
+      .update(`${accountId}\n${body}`)
+      .digest()
+      .subarray(0, MAC_BYTES);
   }
 }

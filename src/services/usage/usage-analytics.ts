@@ -9,8 +9,22 @@ import { windowRecords } from './window-records.ts';
 export type ModelInfo = (modelId: string) => { name: string; pricing: TextPricing } | undefined;
 
 type Breakdown = { type: string; usd: number; diem: number; units: number };
-type ModelRow = { modelName: string; unitType: string; modelType: string | null; totalUsd: number; totalDiem: number; totalUnits: number; breakdown?: Breakdown[] };
-type KeyRow = { apiKeyId: string | null; description: string; totalUsd: number; totalDiem: number; totalUnits: number };
+type ModelRow = {
+  modelName: string;
+  unitType: string;
+  modelType: string | null;
+  totalUsd: number;
+  totalDiem: number;
+  totalUnits: number;
+  breakdown?: Breakdown[];
+};
+type KeyRow = {
+  apiKeyId: string | null;
+  description: string;
+  totalUsd: number;
+  totalDiem: number;
+  totalUnits: number;
+};
 
 /** swagger: getBillingUsageAnalytics 200. */
 export interface UsageAnalyticsReport {
@@ -28,7 +42,9 @@ class Tally {
   readonly nanos: Record<Currency, Nanos> = { USD: 0, DIEM: 0 };
   units = 0;
   readonly daily = new Map<string, Nanos>();
-  get spend(): Nanos { return this.nanos.USD + this.nanos.DIEM; }
+  get spend(): Nanos {
+    return this.nanos.USD + this.nanos.DIEM;
+  }
   add(currency: Currency, amount: Nanos, units: number, date: string): void {
     this.nanos[currency] += amount;
     this.units += units;
@@ -36,7 +52,12 @@ class Tally {
   }
 }
 
-const PART_LABEL: Record<UsagePart['kind'], string> = { input: 'Input', 'cache-read': 'Cache Read', output: 'Output', unit: 'Requests' };
+const PART_LABEL: Record<UsagePart['kind'], string> = {
+  input: 'Input',
+  'cache-read': 'Cache Read',
+  output: 'Output',
+  unit: 'Requests',
+};
 const MODEL_TYPE: Record<string, string> = { text: 'LLM', embedding: 'EMBEDDING' };
 const TOP = 8;
 
@@ -46,11 +67,20 @@ function ranked<T extends { name: string; tally: Tally }>(groups: Iterable<T>): 
 }
 
 /** Chart series for the top groups: one row per day, `date` in epoch ms; names shared by several groups get their id. */
-function daily(window: AnalyticsWindow, top: { id: string; name: string; tally: Tally }[]): { names: string[]; rows: Record<string, number>[] } {
-  const names = top.map((group) => (top.filter((other) => other.name === group.name).length > 1 ? `${group.name} (${group.id})` : group.name));
+function daily(
+  window: AnalyticsWindow,
+  top: { id: string; name: string; tally: Tally }[],
+): { names: string[]; rows: Record<string, number>[] } {
+  const names = top.map((group) =>
+    top.filter((other) => other.name === group.name).length > 1
+      ? `${group.name} (${group.id})`
+      : group.name,
+  );
   const rows = window.dates.map((date) => {
     const row: Record<string, number> = { date: Date.parse(`${date}T00:00:00Z`) };
-    top.forEach((group, index) => { row[names[index] ?? group.name] = fromNanos(group.tally.daily.get(date) ?? 0); });
+    top.forEach((group, index) => {
+      row[names[index] ?? group.name] = fromNanos(group.tally.daily.get(date) ?? 0);
+    });
     return row;
   });
   return { names, rows };
@@ -63,12 +93,21 @@ function daily(window: AnalyticsWindow, top: { id: string; name: string; tally: 
  * (released reservations) are left out. Aggregates in memory from store pages; not cached.
  */
 export class UsageAnalytics {
-  constructor(private readonly store: Store, private readonly modelInfo: ModelInfo) {}
+  constructor(
+    private readonly store: Store,
+    private readonly modelInfo: ModelInfo,
+  ) {}
 
   async report(accountId: string, window: AnalyticsWindow): Promise<UsageAnalyticsReport> {
     const byDate = new Map(window.dates.map((date) => [date, { USD: 0, DIEM: 0 }]));
-    const models = new Map<string, { id: string; name: string; type: string; tally: Tally; parts: Map<UsagePart['kind'], Tally> }>();
-    const keys = new Map<string | null, { id: string; name: string; keyId: string | null; tally: Tally }>();
+    const models = new Map<
+      string,
+      { id: string; name: string; type: string; tally: Tally; parts: Map<UsagePart['kind'], Tally> }
+    >();
+    const keys = new Map<
+      string | null,
+      { id: string; name: string; keyId: string | null; tally: Tally }
+    >();
     for await (const record of windowRecords(this.store, accountId, window)) {
       if (record.amount === 0 && record.promptTokens + record.completionTokens === 0) continue;
       const date = record.createdAt.slice(0, 10);
@@ -78,15 +117,34 @@ export class UsageAnalytics {
       const parts = splitUsage(record, info?.pricing);
       const units = parts.reduce((sum, part) => sum + part.quantity, 0);
       let model = models.get(record.modelId);
-      if (model === undefined) models.set(record.modelId, model = { id: record.modelId, name: info?.name ?? record.modelId, type: record.modelType, tally: new Tally(), parts: new Map() });
+      if (model === undefined)
+        models.set(
+          record.modelId,
+          (model = {
+            id: record.modelId,
+            name: info?.name ?? record.modelId,
+            type: record.modelType,
+            tally: new Tally(),
+            parts: new Map(),
+          }),
+        );
       model.tally.add(record.currency, record.amount, units, date);
       for (const part of parts) {
         let tally = model.parts.get(part.kind);
-        if (tally === undefined) model.parts.set(part.kind, tally = new Tally());
+        if (tally === undefined) model.parts.set(part.kind, (tally = new Tally()));
         tally.add(record.currency, part.amount, part.quantity, date);
       }
       let key = keys.get(record.keyId);
-      if (key === undefined) keys.set(record.keyId, key = { id: record.keyId ?? 'web', name: await this.describeKey(record.keyId), keyId: record.keyId, tally: new Tally() });
+      if (key === undefined)
+        keys.set(
+          record.keyId,
+          (key = {
+            id: record.keyId ?? 'web',
+            name: await this.describeKey(record.keyId),
+            keyId: record.keyId,
+            tally: new Tally(),
+          }),
+        );
       key.tally.add(record.currency, record.amount, units, date);
     }
     const rankedModels = ranked(models.values());
@@ -96,19 +154,46 @@ export class UsageAnalytics {
     return {
       lookback: window.lookback,
       // Newest first, as the swagger example lists them.
-      byDate: [...byDate].reverse().map(([date, totals]) => ({ date, USD: fromNanos(totals.USD), DIEM: fromNanos(totals.DIEM) })),
+      byDate: [...byDate].reverse().map(([date, totals]) => ({
+        date,
+        USD: fromNanos(totals.USD),
+        DIEM: fromNanos(totals.DIEM),
+      })),
       byModel: rankedModels.map((model) => {
-        const breakdown = [...model.parts].filter(([, tally]) => tally.units > 0).map(([kind, tally]) => ({ type: PART_LABEL[kind], usd: fromNanos(tally.nanos.USD), diem: fromNanos(tally.nanos.DIEM), units: tally.units }));
+        const breakdown = [...model.parts]
+          .filter(([, tally]) => tally.units > 0)
+          .map(([kind, tally]) => ({
+            type: PART_LABEL[kind],
+            usd: fromNanos(tally.nanos.USD),
+            diem: fromNanos(tally.nanos.DIEM),
+            units: tally.units,
+          }));
         return {
-          modelName: model.name, unitType: model.type === 'text' || model.type === 'embedding' ? 'tokens' : 'requests', modelType: MODEL_TYPE[model.type] ?? null,
-          totalUsd: fromNanos(model.tally.nanos.USD), totalDiem: fromNanos(model.tally.nanos.DIEM), totalUnits: model.tally.units,
+          modelName: model.name,
+          unitType: model.type === 'text' || model.type === 'embedding' ? 'tokens' : 'requests',
+          modelType: MODEL_TYPE[model.type] ?? null,
+          totalUsd: fromNanos(model.tally.nanos.USD),
+          totalDiem: fromNanos(model.tally.nanos.DIEM),
+          totalUnits: model.tally.units,
           // swagger: "only present if multiple types".
-          ...(breakdown.length > 1 ? { breakdown: breakdown.sort((a, b) => b.usd + b.diem - (a.usd + a.diem) || a.type.localeCompare(b.type)) } : {}),
+          ...(breakdown.length > 1
+            ? {
+                breakdown: breakdown.sort(
+                  (a, b) => b.usd + b.diem - (a.usd + a.diem) || a.type.localeCompare(b.type),
+                ),
+              }
+            : {}),
         };
       }),
       byModelDaily: modelCharts.rows,
       topModels: modelCharts.names,
-      byKey: rankedKeys.map((key) => ({ apiKeyId: key.keyId, description: key.name, totalUsd: fromNanos(key.tally.nanos.USD), totalDiem: fromNanos(key.tally.nanos.DIEM), totalUnits: key.tally.units })),
+      byKey: rankedKeys.map((key) => ({
+        apiKeyId: key.keyId,
+        description: key.name,
+        totalUsd: fromNanos(key.tally.nanos.USD),
+        totalDiem: fromNanos(key.tally.nanos.DIEM),
+        totalUnits: key.tally.units,
+      })),
       byKeyDaily: keyCharts.rows,
       topKeyNames: keyCharts.names,
     };

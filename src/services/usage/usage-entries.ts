@@ -7,7 +7,12 @@ import { splitUsage, type UsagePart } from './usage-split.ts';
 export interface UsageEntry {
   amount: number;
   currency: 'USD' | 'DIEM' | 'BUNDLED_CREDITS';
-  inferenceDetails: { completionTokens: number | null; inferenceExecutionTime: number | null; promptTokens: number | null; requestId: string } | null;
+  inferenceDetails: {
+    completionTokens: number | null;
+    inferenceExecutionTime: number | null;
+    promptTokens: number | null;
+    requestId: string;
+  } | null;
   notes: string;
   pricePerUnitUsd: number;
   sku: string;
@@ -15,7 +20,12 @@ export interface UsageEntry {
   units: number;
 }
 
-const SKU_SUFFIX: Record<UsagePart['kind'], string> = { input: 'input-mtoken', 'cache-read': 'cache-input-mtoken', output: 'output-mtoken', unit: 'request' };
+const SKU_SUFFIX: Record<UsagePart['kind'], string> = {
+  input: 'input-mtoken',
+  'cache-read': 'cache-input-mtoken',
+  output: 'output-mtoken',
+  unit: 'request',
+};
 
 function skuOf(record: UsageRecord, part: UsagePart): string {
   // INVENTORY §6.5: `<model>-llm-input-mtoken`, `<model>-llm-output-mtoken`.

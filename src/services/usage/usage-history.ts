@@ -48,13 +48,21 @@ export class UsageHistory {
   next(accountId: string, cursor: string): Promise<HistoryPage> {
     const decoded = this.codec.decode(accountId, cursor);
     if (decoded === undefined) {
-      const message = 'Invalid cursor: it was altered, issued to another account or by another server process. Restart the walk from the first page.';
-      throw new VeniceError('INVALID_REQUEST', { message, extra: { details: { _errors: [], cursor: { _errors: [message] } } } });
+      const message =
+        'Invalid cursor: it was altered, issued to another account or by another server process. Restart the walk from the first page.';
+      throw new VeniceError('INVALID_REQUEST', {
+        message,
+        extra: { details: { _errors: [], cursor: { _errors: [message] } } },
+      });
     }
     return this.page(accountId, decoded.walk, decoded.position);
   }
 
-  private async page(accountId: string, walk: HistoryWalk, position: WalkPosition): Promise<HistoryPage> {
+  private async page(
+    accountId: string,
+    walk: HistoryWalk,
+    position: WalkPosition,
+  ): Promise<HistoryPage> {
     const entries: UsageEntry[] = [];
     // Rialto has no bundled credits: that ledger is always empty.
     if (walk.currency === 'BUNDLED_CREDITS') return { entries, nextCursor: null };
@@ -62,8 +70,12 @@ export class UsageHistory {
     const batch = walk.pageSize + 1;
     for (;;) {
       const records = await this.store.usage.list({
-        accountId, to: walk.end, limit: batch,
-        ...(walk.currency === undefined ? {} : { currency: walk.currency }), ...(walk.start === undefined ? {} : { from: walk.start }), ...(after === undefined ? {} : { after }),
+        accountId,
+        to: walk.end,
+        limit: batch,
+        ...(walk.currency === undefined ? {} : { currency: walk.currency }),
+        ...(walk.start === undefined ? {} : { from: walk.start }),
+        ...(after === undefined ? {} : { after }),
       });
       for (const record of records) {
         const skip = partial?.id === record.id ? partial.emitted : 0;
@@ -72,7 +84,10 @@ export class UsageHistory {
         for (const [offset, entry] of recordEntries.slice(skip).entries()) {
           if (entries.length === walk.pageSize) {
             const emitted = skip + offset;
-            const next: WalkPosition = { ...(after === undefined ? {} : { after }), ...(emitted === 0 ? {} : { partial: { id: record.id, emitted } }) };
+            const next: WalkPosition = {
+              ...(after === undefined ? {} : { after }),
+              ...(emitted === 0 ? {} : { partial: { id: record.id, emitted } }),
+            };
             return { entries, nextCursor: this.codec.encode(accountId, walk, next) };
           }
           entries.push(entry);

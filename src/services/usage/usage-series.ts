@@ -47,7 +47,22 @@ export class UsageSeries {
       const group = `${date}\u0000${record.keyId ?? ''}\u0000${record.modelId}`;
       let row = rows.get(group);
       if (row === undefined) {
-        rows.set(group, row = { date, apiKeyId: record.keyId, modelId: record.modelId, modelType: record.modelType, requests: 0, failed: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, usd: 0, diem: 0 });
+        rows.set(
+          group,
+          (row = {
+            date,
+            apiKeyId: record.keyId,
+            modelId: record.modelId,
+            modelType: record.modelType,
+            requests: 0,
+            failed: 0,
+            promptTokens: 0,
+            completionTokens: 0,
+            cachedTokens: 0,
+            usd: 0,
+            diem: 0,
+          }),
+        );
       }
       row.requests += 1;
       if (!SETTLED.has(record.status)) row.failed += 1;
@@ -58,12 +73,26 @@ export class UsageSeries {
       if (record.currency === 'USD') row.usd += record.amount;
       else row.diem += record.amount;
     }
-    const data = [...rows.values()].map((row) => ({ ...row, usd: fromNanos(row.usd), diem: fromNanos(row.diem) }));
-    const keyIds = [...new Set(data.flatMap((row) => (row.apiKeyId === null ? [] : [row.apiKeyId])))];
-    const keys = await Promise.all(keyIds.map(async (id) => {
-      const key = await this.store.apiKeys.findById(id);
-      return { id, description: key?.description ?? id, apiKeyType: key?.apiKeyType ?? 'INFERENCE', last6: key?.last6 ?? '', revoked: (key?.revokedAt ?? null) !== null };
+    const data = [...rows.values()].map((row) => ({
+      ...row,
+      usd: fromNanos(row.usd),
+      diem: fromNanos(row.diem),
     }));
+    const keyIds = [
+      ...new Set(data.flatMap((row) => (row.apiKeyId === null ? [] : [row.apiKeyId]))),
+    ];
+    const keys = await Promise.all(
+      keyIds.map(async (id) => {
+        const key = await this.store.apiKeys.findById(id);
+        return {
+          id,
+          description: key?.description ?? id,
+          apiKeyType: key?.apiKeyType ?? 'INFERENCE',
+          last6: key?.last6 ?? '',
+          revoked: (key?.revokedAt ?? null) !== null,
+        };
+      }),
+    );
     return { lookback: window.lookback, dates: window.dates, keys, data };
   }
 }

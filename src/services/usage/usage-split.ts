@@ -23,11 +23,25 @@ const PER = 1_000_000;
  */
 export function splitUsage(record: UsageRecord, pricing: TextPricing | undefined): UsagePart[] {
   if (record.modelType !== 'text' && record.modelType !== 'embedding') {
-    return [{ kind: 'unit', quantity: 1, amount: record.amount, pricePerUnitUsd: record.amount / 1e9 }];
+    return [
+      { kind: 'unit', quantity: 1, amount: record.amount, pricePerUnitUsd: record.amount / 1e9 },
+    ];
   }
-  const rates = pricing?.extended !== undefined && record.promptTokens > pricing.extended.context_token_threshold
-    ? { input: pricing.extended.input.usd, cache: (pricing.cache_input ?? pricing.extended.input).usd, output: pricing.extended.output.usd }
-    : pricing === undefined ? undefined : { input: pricing.input.usd, cache: (pricing.cache_input ?? pricing.input).usd, output: pricing.output.usd };
+  const rates =
+    pricing?.extended !== undefined &&
+    record.promptTokens > pricing.extended.context_token_threshold
+      ? {
+          input: pricing.extended.input.usd,
+          cache: (pricing.cache_input ?? pricing.extended.input).usd,
+          output: pricing.extended.output.usd,
+        }
+      : pricing === undefined
+        ? undefined
+        : {
+            input: pricing.input.usd,
+            cache: (pricing.cache_input ?? pricing.input).usd,
+            output: pricing.output.usd,
+          };
   const cached = Math.min(record.cachedTokens, record.promptTokens);
   const candidates = [
     { kind: 'input' as const, quantity: record.promptTokens - cached, rate: rates?.input },
@@ -36,15 +50,20 @@ export function splitUsage(record: UsageRecord, pricing: TextPricing | undefined
   ].filter((part) => part.quantity > 0);
   const weights = candidates.map((part) => part.quantity * (part.rate ?? 1));
   const useTokens = weights.every((weight) => weight === 0);
-  const total = useTokens ? candidates.reduce((sum, part) => sum + part.quantity, 0) : weights.reduce((sum, weight) => sum + weight, 0);
+  const total = useTokens
+    ? candidates.reduce((sum, part) => sum + part.quantity, 0)
+    : weights.reduce((sum, weight) => sum + weight, 0);
   let allocated = 0;
   let cumulative = 0;
   return candidates.map((part, index) => {
-    cumulative += useTokens ? part.quantity : weights[index] ?? 0;
-    const upTo = index === candidates.length - 1 ? record.amount : Math.round((record.amount * cumulative) / total);
+    cumulative += useTokens ? part.quantity : (weights[index] ?? 0);
+    const upTo =
+      index === candidates.length - 1
+        ? record.amount
+        : Math.round((record.amount * cumulative) / total);
     const amount = upTo - allocated;
     allocated = upTo;
-    const pricePerUnitUsd = part.rate ?? (amount / 1e9) / (part.quantity / PER);
+    const pricePerUnitUsd = part.rate ?? amount / 1e9 / (part.quantity / PER);
     return { kind: part.kind, quantity: part.quantity, amount, pricePerUnitUsd };
   });
 }

@@ -41,7 +41,9 @@ export function operationSchema(method: string, path: string, status = '200'): J
 
 /** A schema and the branches of its anyOf / oneOf / allOf, each resolved. */
 function variants(schema: Json): Json[] {
-  const branches = [schema.anyOf, schema.oneOf, schema.allOf].flatMap((list) => (Array.isArray(list) ? list.filter(isObject) : []));
+  const branches = [schema.anyOf, schema.oneOf, schema.allOf].flatMap((list) =>
+    Array.isArray(list) ? list.filter(isObject) : [],
+  );
   return [schema, ...branches.map(resolve).flatMap(variants)];
 }
 
@@ -63,17 +65,28 @@ export function keysNotInSwagger(ours: Json, theirs: Json, path = ''): string[] 
     const properties = branch.properties;
     if (isObject(properties) && their.some((variant) => isObject(variant.properties))) {
       for (const [key, value] of Object.entries(properties)) {
-        const matches = their.map((variant) => named(variant, key)).filter((match) => match !== undefined);
+        const matches = their
+          .map((variant) => named(variant, key))
+          .filter((match) => match !== undefined);
         const at = path === '' ? key : `${path}.${key}`;
         if (matches.length === 0) missing.push(at);
         else if (isObject(value)) missing.push(...keysNotInSwagger(value, { anyOf: matches }, at));
       }
     }
-    const theirItems = their.map((variant) => variant.items).filter(isObject).map(resolve);
-    if (isObject(branch.items) && theirItems.length > 0) missing.push(...keysNotInSwagger(branch.items, { anyOf: theirItems }, `${path}[]`));
-    const theirValues = their.map((variant) => variant.additionalProperties).filter(isObject).map(resolve);
+    const theirItems = their
+      .map((variant) => variant.items)
+      .filter(isObject)
+      .map(resolve);
+    if (isObject(branch.items) && theirItems.length > 0)
+      missing.push(...keysNotInSwagger(branch.items, { anyOf: theirItems }, `${path}[]`));
+    const theirValues = their
+      .map((variant) => variant.additionalProperties)
+      .filter(isObject)
+      .map(resolve);
     if (isObject(branch.additionalProperties) && theirValues.length > 0) {
-      missing.push(...keysNotInSwagger(branch.additionalProperties, { anyOf: theirValues }, `${path}{}`));
+      missing.push(
+        ...keysNotInSwagger(branch.additionalProperties, { anyOf: theirValues }, `${path}{}`),
+      );
     }
   }
   return [...new Set(missing)].sort();

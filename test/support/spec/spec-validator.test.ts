@@ -99,7 +99,12 @@ const detailedError = {
 
 describe('spec-validator: chat completions', () => {
   it('accepts the documented example response', () => {
-    validateResponse({ method: 'POST', path: '/chat/completions', status: 200, body: chatCompletion() });
+    validateResponse({
+      method: 'POST',
+      path: '/chat/completions',
+      status: 200,
+      body: chatCompletion(),
+    });
   });
 
   it('accepts the /api/v1 prefix, a query string and a charset parameter', () => {
@@ -139,22 +144,44 @@ describe('spec-validator: chat completions', () => {
   });
 
   it('accepts a 400 DetailedError and rejects a 400 without `error`', () => {
-    validateResponse({ method: 'POST', path: '/chat/completions', status: 400, body: detailedError });
+    validateResponse({
+      method: 'POST',
+      path: '/chat/completions',
+      status: 400,
+      body: detailedError,
+    });
     assert.throws(
-      () => validateResponse({ method: 'POST', path: '/chat/completions', status: 400, body: { details: {} } }),
+      () =>
+        validateResponse({
+          method: 'POST',
+          path: '/chat/completions',
+          status: 400,
+          body: { details: {} },
+        }),
       SpecValidationError,
     );
   });
 
   it('accepts StandardError for 401/429/500/503/504', () => {
     for (const status of [401, 429, 500, 503, 504]) {
-      validateResponse({ method: 'POST', path: '/chat/completions', status, body: { error: 'nope' } });
+      validateResponse({
+        method: 'POST',
+        path: '/chat/completions',
+        status,
+        body: { error: 'nope' },
+      });
     }
   });
 
   it('rejects an undocumented status (418) and an undocumented media type', () => {
     assert.throws(
-      () => validateResponse({ method: 'POST', path: '/chat/completions', status: 418, body: { error: 'teapot' } }),
+      () =>
+        validateResponse({
+          method: 'POST',
+          path: '/chat/completions',
+          status: 418,
+          body: { error: 'teapot' },
+        }),
       /does not document status 418/,
     );
     assert.throws(
@@ -171,37 +198,95 @@ describe('spec-validator: chat completions', () => {
   });
 
   it('rejects undocumented operations', () => {
-    assert.throws(() => validateResponse({ method: 'GET', path: '/chat/completions', status: 200, body: {} }), /not documented/);
-    assert.throws(() => validateResponse({ method: 'GET', path: '/nope', status: 200, body: {} }), /not documented/);
+    assert.throws(
+      () => validateResponse({ method: 'GET', path: '/chat/completions', status: 200, body: {} }),
+      /not documented/,
+    );
+    assert.throws(
+      () => validateResponse({ method: 'GET', path: '/nope', status: 200, body: {} }),
+      /not documented/,
+    );
   });
 
   it('lists documented statuses', () => {
-    assert.deepEqual(documentedStatuses('POST', '/chat/completions'), ['200', '400', '401', '402', '415', '429', '500', '503', '504']);
-    assert.deepEqual(documentedStatuses('POST', '/embeddings'), ['200', '400', '401', '402', '415', '429', '500', '503']);
+    assert.deepEqual(documentedStatuses('POST', '/chat/completions'), [
+      '200',
+      '400',
+      '401',
+      '402',
+      '415',
+      '429',
+      '500',
+      '503',
+      '504',
+    ]);
+    assert.deepEqual(documentedStatuses('POST', '/embeddings'), [
+      '200',
+      '400',
+      '401',
+      '402',
+      '415',
+      '429',
+      '500',
+      '503',
+    ]);
     assert.deepEqual(documentedStatuses('GET', '/models'), ['200', '500']);
     assert.deepEqual(documentedStatuses('GET', '/models/traits'), ['200', '401', '500']);
-    assert.deepEqual(documentedStatuses('GET', '/models/compatibility_mapping'), ['200', '401', '500']);
+    assert.deepEqual(documentedStatuses('GET', '/models/compatibility_mapping'), [
+      '200',
+      '401',
+      '500',
+    ]);
   });
 });
 
 describe('spec-validator: chat.completion.chunk', () => {
-  const base = { id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1739928524, model: 'zai-org-glm-5-1' };
+  const base = {
+    id: 'chatcmpl-1',
+    object: 'chat.completion.chunk',
+    created: 1739928524,
+    model: 'zai-org-glm-5-1',
+  };
 
   it('accepts role, content, reasoning, tool call and final usage chunks', () => {
-    validateChatCompletionChunk({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] });
-    validateChatCompletionChunk({ ...base, choices: [{ index: 0, delta: { content: 'Hi' }, finish_reason: null, logprobs: null }] });
-    validateChatCompletionChunk({ ...base, choices: [{ index: 0, delta: { reasoning_content: 'hmm', content: null }, finish_reason: null }] });
+    validateChatCompletionChunk({
+      ...base,
+      choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }],
+    });
+    validateChatCompletionChunk({
+      ...base,
+      choices: [{ index: 0, delta: { content: 'Hi' }, finish_reason: null, logprobs: null }],
+    });
+    validateChatCompletionChunk({
+      ...base,
+      choices: [
+        { index: 0, delta: { reasoning_content: 'hmm', content: null }, finish_reason: null },
+      ],
+    });
     validateChatCompletionChunk({
       ...base,
       choices: [
         {
           index: 0,
-          delta: { tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'f', arguments: '{"a"' } }] },
+          delta: {
+            tool_calls: [
+              {
+                index: 0,
+                id: 'call_1',
+                type: 'function',
+                function: { name: 'f', arguments: '{"a"' },
+              },
+            ],
+          },
           finish_reason: null,
         },
       ],
     });
-    validateChatCompletionChunk({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }], usage: null });
+    validateChatCompletionChunk({
+      ...base,
+      choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }],
+      usage: null,
+    });
     validateChatCompletionChunk({
       ...base,
       choices: [],
@@ -211,12 +296,42 @@ describe('spec-validator: chat.completion.chunk', () => {
   });
 
   it('rejects malformed chunks', () => {
-    assert.throws(() => validateChatCompletionChunk({ ...base, object: 'chat.completion', choices: [] }), /object must be equal to one of the allowed values/);
-    assert.throws(() => validateChatCompletionChunk({ ...base, choices: [{ index: 0, delta: {} }] }), /finish_reason/);
-    assert.throws(() => validateChatCompletionChunk({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'done' }] }), SpecValidationError);
-    assert.throws(() => validateChatCompletionChunk({ ...base, choices: [{ index: 0, delta: { role: 'user' }, finish_reason: null }] }), SpecValidationError);
-    assert.throws(() => validateChatCompletionChunk({ ...base, choices: [{ index: 0, delta: { tool_calls: [{ id: 'x' }] }, finish_reason: null }] }), /index/);
-    assert.throws(() => validateChatCompletionChunk({ ...base, choices: [], usage: { prompt_tokens: 1 } }), /usage/);
+    assert.throws(
+      () => validateChatCompletionChunk({ ...base, object: 'chat.completion', choices: [] }),
+      /object must be equal to one of the allowed values/,
+    );
+    assert.throws(
+      () => validateChatCompletionChunk({ ...base, choices: [{ index: 0, delta: {} }] }),
+      /finish_reason/,
+    );
+    assert.throws(
+      () =>
+        validateChatCompletionChunk({
+          ...base,
+          choices: [{ index: 0, delta: {}, finish_reason: 'done' }],
+        }),
+      SpecValidationError,
+    );
+    assert.throws(
+      () =>
+        validateChatCompletionChunk({
+          ...base,
+          choices: [{ index: 0, delta: { role: 'user' }, finish_reason: null }],
+        }),
+      SpecValidationError,
+    );
+    assert.throws(
+      () =>
+        validateChatCompletionChunk({
+          ...base,
+          choices: [{ index: 0, delta: { tool_calls: [{ id: 'x' }] }, finish_reason: null }],
+        }),
+      /index/,
+    );
+    assert.throws(
+      () => validateChatCompletionChunk({ ...base, choices: [], usage: { prompt_tokens: 1 } }),
+      /usage/,
+    );
     const { created: _created, ...noCreated } = base;
     assert.throws(() => validateChatCompletionChunk({ ...noCreated, choices: [] }), /created/);
   });
@@ -229,22 +344,50 @@ describe('spec-validator: chat.completion.chunk', () => {
 
 describe('spec-validator: models', () => {
   it('accepts a models list', () => {
-    validateResponse({ method: 'GET', path: '/models?type=text', status: 200, body: { object: 'list', type: 'text', data: [textModel] } });
+    validateResponse({
+      method: 'GET',
+      path: '/models?type=text',
+      status: 200,
+      body: { object: 'list', type: 'text', data: [textModel] },
+    });
     validateSchema('ModelResponse', textModel);
   });
 
   it('requires the top-level `type` and the full capabilities block', () => {
-    assert.throws(() => validateResponse({ method: 'GET', path: '/models', status: 200, body: { object: 'list', data: [] } }), /'type'/);
+    assert.throws(
+      () =>
+        validateResponse({
+          method: 'GET',
+          path: '/models',
+          status: 200,
+          body: { object: 'list', data: [] },
+        }),
+      /'type'/,
+    );
     const { supportsXSearch: _x, ...capabilities } = textModel.model_spec.capabilities;
     const model = { ...textModel, model_spec: { ...textModel.model_spec, capabilities } };
     assert.throws(() => validateSchema('ModelResponse', model), /supportsXSearch/);
-    const extra = { ...textModel, model_spec: { ...textModel.model_spec, capabilities: { ...textModel.model_spec.capabilities, foo: true } } };
+    const extra = {
+      ...textModel,
+      model_spec: {
+        ...textModel.model_spec,
+        capabilities: { ...textModel.model_spec.capabilities, foo: true },
+      },
+    };
     assert.throws(() => validateSchema('ModelResponse', extra), /additional properties/);
-    assert.throws(() => validateSchema('ModelResponse', { ...textModel, owned_by: 'rialto' }), /owned_by/);
+    assert.throws(
+      () => validateSchema('ModelResponse', { ...textModel, owned_by: 'rialto' }),
+      /owned_by/,
+    );
   });
 
   it('accepts traits and compatibility mapping', () => {
-    validateResponse({ method: 'GET', path: '/models/traits', status: 200, body: { object: 'list', type: 'text', data: { default: 'llama-3.2-3b' } } });
+    validateResponse({
+      method: 'GET',
+      path: '/models/traits',
+      status: 200,
+      body: { object: 'list', type: 'text', data: { default: 'llama-3.2-3b' } },
+    });
     validateResponse({
       method: 'GET',
       path: '/api/v1/models/compatibility_mapping',
@@ -252,15 +395,27 @@ describe('spec-validator: models', () => {
       body: { object: 'list', type: 'text', data: { 'gpt-4o': 'llama-3.2-3b' } },
     });
     assert.throws(
-      () => validateResponse({ method: 'GET', path: '/models/traits', status: 200, body: { object: 'list', type: 'text', data: { default: 1 } } }),
+      () =>
+        validateResponse({
+          method: 'GET',
+          path: '/models/traits',
+          status: 200,
+          body: { object: 'list', type: 'text', data: { default: 1 } },
+        }),
       SpecValidationError,
     );
   });
 
   it('converts OpenAPI exclusiveMinimum/Maximum booleans', () => {
     validateSchema('ModelResponse', { ...textModel, discount_to_user: 0.2 });
-    assert.throws(() => validateSchema('ModelResponse', { ...textModel, discount_to_user: 0 }), /discount_to_user/);
-    assert.throws(() => validateSchema('ModelResponse', { ...textModel, discount_to_user: 1 }), /discount_to_user/);
+    assert.throws(
+      () => validateSchema('ModelResponse', { ...textModel, discount_to_user: 0 }),
+      /discount_to_user/,
+    );
+    assert.throws(
+      () => validateSchema('ModelResponse', { ...textModel, discount_to_user: 1 }),
+      /discount_to_user/,
+    );
   });
 });
 
@@ -275,12 +430,24 @@ describe('spec-validator: embeddings and errors', () => {
   it('accepts an embeddings response and rejects one without usage', () => {
     validateResponse({ method: 'POST', path: '/embeddings', status: 200, body: embeddings });
     const { usage: _usage, ...noUsage } = embeddings;
-    assert.throws(() => validateResponse({ method: 'POST', path: '/embeddings', status: 200, body: noUsage }), /usage/);
+    assert.throws(
+      () => validateResponse({ method: 'POST', path: '/embeddings', status: 200, body: noUsage }),
+      /usage/,
+    );
   });
 
   it('accepts a 400 DetailedError for embeddings; 504 is not documented there', () => {
     validateResponse({ method: 'POST', path: '/embeddings', status: 400, body: detailedError });
-    assert.throws(() => validateResponse({ method: 'POST', path: '/embeddings', status: 504, body: { error: 'x' } }), /does not document status 504/);
+    assert.throws(
+      () =>
+        validateResponse({
+          method: 'POST',
+          path: '/embeddings',
+          status: 504,
+          body: { error: 'x' },
+        }),
+      /does not document status 504/,
+    );
   });
 
   it('validates components directly', () => {
@@ -293,8 +460,15 @@ describe('spec-validator: embeddings and errors', () => {
   it('prefers literal path segments over templates', () => {
     assert.ok(documentedStatuses('GET', '/api_keys/rate_limits').includes('200'));
     assert.ok(documentedStatuses('GET', '/api/v1/api_keys/abc123').includes('200'));
-    assert.throws(() => validateResponse({ method: 'GET', path: '/api_keys/rate_limits', status: 999, body: {} }), /GET \/api_keys\/rate_limits does not/);
-    assert.throws(() => validateResponse({ method: 'GET', path: '/api_keys/abc123', status: 999, body: {} }), /GET \/api_keys\/\{id\} does not/);
+    assert.throws(
+      () =>
+        validateResponse({ method: 'GET', path: '/api_keys/rate_limits', status: 999, body: {} }),
+      /GET \/api_keys\/rate_limits does not/,
+    );
+    assert.throws(
+      () => validateResponse({ method: 'GET', path: '/api_keys/abc123', status: 999, body: {} }),
+      /GET \/api_keys\/\{id\} does not/,
+    );
   });
 
   it('resolves the swagger path from the repo root, overridable by VENICE_SWAGGER', () => {

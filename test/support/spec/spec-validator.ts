@@ -128,7 +128,9 @@ function loadState(): SpecState {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new Error(`spec-validator: cannot read swagger at ${file} (set VENICE_SWAGGER to override): ${String(error)}`);
+    throw new Error(
+      `spec-validator: cannot read swagger at ${file} (set VENICE_SWAGGER to override): ${String(error)}`,
+    );
   }
   const doc: unknown = parseYaml(text);
   if (!isObject(doc) || !isObject(doc['paths'])) {
@@ -221,7 +223,8 @@ function convertSchema(schema: unknown, knownFormats: ReadonlySet<string>): unkn
     if (IGNORED_KEYWORDS.has(key) || key.startsWith('x-')) continue;
     if (SCHEMA_MAP_KEYWORDS.has(key) && isObject(value)) {
       const mapped: JsonObject = {};
-      for (const [name, sub] of Object.entries(value)) mapped[name] = convertSchema(sub, knownFormats);
+      for (const [name, sub] of Object.entries(value))
+        mapped[name] = convertSchema(sub, knownFormats);
       out[key] = mapped;
     } else if (SCHEMA_KEYWORDS.has(key) || key === 'items') {
       out[key] = convertSchema(value, knownFormats);
@@ -284,7 +287,8 @@ function formatErrors(errors: readonly ErrorObject[]): string {
     const params = Object.keys(error.params).length > 0 ? ` ${JSON.stringify(error.params)}` : '';
     return `  - ${at} ${error.message ?? 'is invalid'}${params}  [schema ${error.schemaPath}]`;
   });
-  if (errors.length > MAX_ERRORS_SHOWN) lines.push(`  … and ${errors.length - MAX_ERRORS_SHOWN} more error(s)`);
+  if (errors.length > MAX_ERRORS_SHOWN)
+    lines.push(`  … and ${errors.length - MAX_ERRORS_SHOWN} more error(s)`);
   return lines.join('\n');
 }
 
@@ -308,7 +312,8 @@ function normalizePath(path: string): string {
   const schemeMatch = /^[a-z][a-z0-9+.-]*:\/\/[^/]+/i.exec(clean);
   if (schemeMatch) clean = clean.slice(schemeMatch[0].length);
   if (!clean.startsWith('/')) clean = `/${clean}`;
-  if (clean === API_PREFIX || clean.startsWith(`${API_PREFIX}/`)) clean = clean.slice(API_PREFIX.length) || '/';
+  if (clean === API_PREFIX || clean.startsWith(`${API_PREFIX}/`))
+    clean = clean.slice(API_PREFIX.length) || '/';
   if (clean.length > 1 && clean.endsWith('/')) clean = clean.slice(0, -1);
   return clean;
 }
@@ -325,16 +330,25 @@ function findOperation(method: string, path: string): FoundOperation {
   const lower = method.toLowerCase();
   const candidates = paths.filter((entry) => entry.pattern.test(clean));
   if (candidates.length === 0) {
-    throw new SpecValidationError(`Path ${clean} (from ${path}) is not documented in the Venice swagger`);
+    throw new SpecValidationError(
+      `Path ${clean} (from ${path}) is not documented in the Venice swagger`,
+    );
   }
   for (const entry of candidates) {
     const operation = entry.item[lower];
     if (isObject(operation)) return { template: entry.template, method: lower, operation };
   }
   const documented = candidates
-    .map((entry) => `${entry.template}: ${HTTP_METHODS.filter((m) => isObject(entry.item[m])).join(', ').toUpperCase()}`)
+    .map(
+      (entry) =>
+        `${entry.template}: ${HTTP_METHODS.filter((m) => isObject(entry.item[m]))
+          .join(', ')
+          .toUpperCase()}`,
+    )
     .join('; ');
-  throw new SpecValidationError(`${method.toUpperCase()} ${clean} is not documented in the Venice swagger (documented: ${documented})`);
+  throw new SpecValidationError(
+    `${method.toUpperCase()} ${clean} is not documented in the Venice swagger (documented: ${documented})`,
+  );
 }
 
 /** Status codes (and `default`/ranges) the swagger lists for an operation. */
@@ -344,7 +358,10 @@ export function documentedStatuses(method: string, path: string): string[] {
   return Object.keys(responses);
 }
 
-function pickResponse(found: FoundOperation, status: string): { key: string; response: JsonObject } {
+function pickResponse(
+  found: FoundOperation,
+  status: string,
+): { key: string; response: JsonObject } {
   const responses = isObject(found.operation['responses']) ? found.operation['responses'] : {};
   const range = `${status.charAt(0)}XX`;
   for (const key of [status, range, range.toLowerCase(), 'default']) {
@@ -385,10 +402,15 @@ export function validateResponse(response: ResponseToValidate): void {
   const content = isObject(spec['content']) ? spec['content'] : undefined;
 
   if (content === undefined || Object.keys(content).length === 0) {
-    const empty = response.body === undefined || response.body === null || response.body === '' ||
+    const empty =
+      response.body === undefined ||
+      response.body === null ||
+      response.body === '' ||
       (response.body instanceof Uint8Array && response.body.byteLength === 0);
     if (!empty) {
-      throw new SpecValidationError(`${label}: the swagger documents no response body, but one was sent: ${describeBody(response.body)}`);
+      throw new SpecValidationError(
+        `${label}: the swagger documents no response body, but one was sent: ${describeBody(response.body)}`,
+      );
     }
     return;
   }
@@ -402,9 +424,13 @@ export function validateResponse(response: ResponseToValidate): void {
   } else {
     mediaType = mediaTypes[0] ?? 'application/json';
   }
-  const media = content[mediaType] ?? content[Object.keys(content).find((k) => k.toLowerCase() === mediaType) ?? ''];
+  const media =
+    content[mediaType] ??
+    content[Object.keys(content).find((k) => k.toLowerCase() === mediaType) ?? ''];
   if (!isObject(media)) {
-    throw new SpecValidationError(`${label}: media type ${mediaType} is not documented (documented: ${mediaTypes.join(', ')})`);
+    throw new SpecValidationError(
+      `${label}: media type ${mediaType} is not documented (documented: ${mediaTypes.join(', ')})`,
+    );
   }
   const rawSchema = media['schema'];
   if (rawSchema === undefined) return;
@@ -412,7 +438,12 @@ export function validateResponse(response: ResponseToValidate): void {
   if (!isJsonMediaType(mediaType)) {
     // Binary/text payloads: only a plain (non-binary) string schema is checkable.
     const schema = asSchemaObject(rawSchema, label);
-    if (typeof response.body !== 'string' || schema['format'] === 'binary' || schema['type'] !== 'string') return;
+    if (
+      typeof response.body !== 'string' ||
+      schema['format'] === 'binary' ||
+      schema['type'] !== 'string'
+    )
+      return;
   }
 
   const cacheKey = `${found.method} ${found.template} ${key} ${mediaType}`;
@@ -455,7 +486,16 @@ function chatCompletionResponseSchema(): JsonObject {
   const { doc, knownFormats } = loadState();
   const raw = dig(
     doc,
-    ['paths', '/chat/completions', 'post', 'responses', '200', 'content', 'application/json', 'schema'],
+    [
+      'paths',
+      '/chat/completions',
+      'post',
+      'responses',
+      '200',
+      'content',
+      'application/json',
+      'schema',
+    ],
     '#',
   );
   return asSchemaObject(convertSchema(raw, knownFormats), 'chat completion response');
@@ -476,10 +516,12 @@ export function chatCompletionChunkSchema(): JsonObject {
   const messageVariants = Array.isArray(message['anyOf']) ? message['anyOf'] : [message];
   const assistant = messageVariants.find(
     (variant): variant is JsonObject =>
-      isObject(variant) && isObject(variant['properties']) &&
+      isObject(variant) &&
+      isObject(variant['properties']) &&
       JSON.stringify((variant['properties'] as JsonObject)['role']).includes('"assistant"'),
   );
-  if (assistant === undefined) throw new Error('spec-validator: no assistant message schema in the chat response');
+  if (assistant === undefined)
+    throw new Error('spec-validator: no assistant message schema in the chat response');
   const assistantProps = dig(assistant, ['properties'], `${where}/message(assistant)`);
 
   // finish_reason: the spec's enum, plus null (chunks carry null until the last one).
@@ -520,8 +562,10 @@ export function chatCompletionChunkSchema(): JsonObject {
     delta,
     finish_reason: finishReason,
   };
-  if (isObject(choiceProps['logprobs'])) chunkChoiceProps['logprobs'] = structuredClone(choiceProps['logprobs']);
-  if (isObject(choiceProps['stop_reason'])) chunkChoiceProps['stop_reason'] = structuredClone(choiceProps['stop_reason']);
+  if (isObject(choiceProps['logprobs']))
+    chunkChoiceProps['logprobs'] = structuredClone(choiceProps['logprobs']);
+  if (isObject(choiceProps['stop_reason']))
+    chunkChoiceProps['stop_reason'] = structuredClone(choiceProps['stop_reason']);
 
   const chunkProps: JsonObject = {
     id: structuredClone(dig(props, ['id'], where)),

@@ -10,7 +10,10 @@ export interface FaultRequest {
   request: IncomingMessage;
 }
 
-export type FaultHandler = (request: FaultRequest, response: ServerResponse) => void | Promise<void>;
+export type FaultHandler = (
+  request: FaultRequest,
+  response: ServerResponse,
+) => void | Promise<void>;
 
 export interface FaultUpstream {
   /** Base URL with /v1. */
@@ -29,33 +32,55 @@ export function contentChunk(content: string, finish: string | null = null): str
 
 /** The last chunk of a stream with include_usage, then [DONE]. */
 export function usageChunkAndDone(promptTokens: number, completionTokens: number): string {
-  const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+  const usage = {
+    prompt_tokens: promptTokens,
+    completion_tokens: completionTokens,
+    total_tokens: promptTokens + completionTokens,
+  };
   return `data: ${JSON.stringify({ id: 'chatcmpl-fault', object: 'chat.completion.chunk', created: 1, model: 'fault', choices: [], usage })}\n\ndata: [DONE]\n\n`;
 }
 
 /** A whole non-streamed chat.completion. */
-export function completionBody(content: string, promptTokens: number, completionTokens: number): string {
+export function completionBody(
+  content: string,
+  promptTokens: number,
+  completionTokens: number,
+): string {
   return JSON.stringify({
-    id: 'chatcmpl-fault', object: 'chat.completion', created: 1, model: 'fault',
+    id: 'chatcmpl-fault',
+    object: 'chat.completion',
+    created: 1,
+    model: 'fault',
     choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
-    usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+    usage: {
+      prompt_tokens: promptTokens,
+      completion_tokens: completionTokens,
+      total_tokens: promptTokens + completionTokens,
+    },
   });
 }
 
 /** A healthy upstream: `content` in three chunks (streams) or one body, with usage. */
-export const healthyAnswer = (content = 'All is well.', usage = { prompt: 16, completion: 8 }): FaultHandler => ({ body }, response) => {
-  if (body.stream !== true) {
-    response.writeHead(200, { 'content-type': 'application/json' }).end(completionBody(content, usage.prompt, usage.completion));
-    return;
-  }
-  response.writeHead(200, { 'content-type': 'text/event-stream' });
-  const third = Math.ceil(content.length / 3);
-  for (let start = 0; start < content.length; start += third) response.write(contentChunk(content.slice(start, start + third)));
-  response.write(contentChunk('', 'stop'));
-  response.end(usageChunkAndDone(usage.prompt, usage.completion));
-};
+export const healthyAnswer =
+  (content = 'All is well.', usage = { prompt: 16, completion: 8 }): FaultHandler =>
+  ({ body }, response) => {
+    if (body.stream !== true) {
+      response
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(completionBody(content, usage.prompt, usage.completion));
+      return;
+    }
+    response.writeHead(200, { 'content-type': 'text/event-stream' });
+    const third = Math.ceil(content.length / 3);
+    for (let start = 0; start < content.length; start += third)
+      response.write(contentChunk(content.slice(start, start + third)));
+    response.write(contentChunk('', 'stop'));
+    response.end(usageChunkAndDone(usage.prompt, usage.completion));
+  };
 
-export async function startFaultUpstream(initial: FaultHandler = healthyAnswer()): Promise<FaultUpstream> {
+export async function startFaultUpstream(
+  initial: FaultHandler = healthyAnswer(),
+): Promise<FaultUpstream> {
   let handler = initial;
   let requests = 0;
   const server = createServer((request, response) => {
@@ -63,7 +88,9 @@ export async function startFaultUpstream(initial: FaultHandler = healthyAnswer()
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       if (request.url?.endsWith('/models')) {
-        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data: [{ id: 'fault', object: 'model' }] }));
+        response
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ object: 'list', data: [{ id: 'fault', object: 'model' }] }));
         return;
       }
       requests += 1;

@@ -3,19 +3,55 @@
 // a test or bench can have thousands open at once. Used by test/e2e/upstream-http2.test.ts and bench/stream-fanout.ts.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createSecureServer, type Http2ServerRequest, type Http2ServerResponse, type Http2Session } from 'node:http2';
+import {
+  createSecureServer,
+  type Http2ServerRequest,
+  type Http2ServerResponse,
+  type Http2Session,
+} from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export interface SelfSignedCertificate { certFile: string; cert: string; key: string; remove(): void }
+export interface SelfSignedCertificate {
+  certFile: string;
+  cert: string;
+  key: string;
+  remove(): void;
+}
 
 /** A key and a self-signed certificate for 127.0.0.1 (CN and IP SAN), valid for a day. */
 export function selfSignedCertificate(): SelfSignedCertificate {
   const directory = mkdtempSync(join(tmpdir(), 'rialto-tls-'));
   const [keyFile, certFile] = [join(directory, 'key.pem'), join(directory, 'cert.pem')];
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyFile, '-out', certFile], { stdio: 'ignore' });
-  return { certFile, cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8'), remove: () => rmSync(directory, { recursive: true, force: true }) };
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+    ],
+    { stdio: 'ignore' },
+  );
+  return {
+    certFile,
+    cert: readFileSync(certFile, 'utf8'),
+    key: readFileSync(keyFile, 'utf8'),
+    remove: () => rmSync(directory, { recursive: true, force: true }),
+  };
 }
 
 export interface Http2ChatServerOptions {
@@ -48,7 +84,9 @@ export function http2ChatText(chunks: number): string {
   return Array.from({ length: chunks }, (_, index) => WORDS[index % WORDS.length]).join('');
 }
 
-export async function startHttp2ChatServer(options: Http2ChatServerOptions = {}): Promise<Http2ChatServer> {
+export async function startHttp2ChatServer(
+  options: Http2ChatServerOptions = {},
+): Promise<Http2ChatServer> {
   const chunks = options.chunks ?? 8;
   const certificate = selfSignedCertificate();
   const versions = new Set<string>();
@@ -60,9 +98,13 @@ export async function startHttp2ChatServer(options: Http2ChatServerOptions = {})
   const live = new Set<Http2Session>();
 
   const server = createSecureServer({
-    cert: certificate.cert, key: certificate.key, allowHTTP1: false,
+    cert: certificate.cert,
+    key: certificate.key,
+    allowHTTP1: false,
     // Thousands of streams on one session: lift the per-session stream cap and memory budget.
-    settings: { maxConcurrentStreams: 100_000 }, maxSessionMemory: 4096, peerMaxConcurrentStreams: 100_000,
+    settings: { maxConcurrentStreams: 100_000 },
+    maxSessionMemory: 4096,
+    peerMaxConcurrentStreams: 100_000,
   });
   server.on('session', (session) => {
     sessions += 1;
@@ -70,25 +112,51 @@ export async function startHttp2ChatServer(options: Http2ChatServerOptions = {})
     session.once('close', () => live.delete(session));
   });
 
-  const answer = async (request: Http2ServerRequest, response: Http2ServerResponse): Promise<void> => {
+  const answer = async (
+    request: Http2ServerRequest,
+    response: Http2ServerResponse,
+  ): Promise<void> => {
     versions.add(request.httpVersion);
     let raw = '';
     for await (const piece of request) raw += String(piece);
-    const body = JSON.parse(raw) as { model: string; stream?: boolean; stream_options?: { include_usage?: boolean } };
+    const body = JSON.parse(raw) as {
+      model: string;
+      stream?: boolean;
+      stream_options?: { include_usage?: boolean };
+    };
     const base = { id: 'chatcmpl-h2', created: 1_700_000_000, model: body.model };
     if (body.stream !== true) {
       response.writeHead(200, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ ...base, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: http2ChatText(chunks) }, finish_reason: 'stop' }], usage: USAGE }));
+      response.end(
+        JSON.stringify({
+          ...base,
+          object: 'chat.completion',
+          choices: [
+            {
+              index: 0,
+              message: { role: 'assistant', content: http2ChatText(chunks) },
+              finish_reason: 'stop',
+            },
+          ],
+          usage: USAGE,
+        }),
+      );
       answered += 1;
       return;
     }
-    const chunk = (choices: unknown[], extra: Record<string, unknown> = {}): string => `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices, ...extra })}\n\n`;
+    const chunk = (choices: unknown[], extra: Record<string, unknown> = {}): string =>
+      `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices, ...extra })}\n\n`;
     response.writeHead(200, { 'content-type': 'text/event-stream' });
     open += 1;
-    response.write(chunk([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]));
+    response.write(
+      chunk([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]),
+    );
     if (!released) await new Promise<void>((resolve) => waiting.push(resolve));
     let rest = '';
-    for (let index = 0; index < chunks; index += 1) rest += chunk([{ index: 0, delta: { content: WORDS[index % WORDS.length] }, finish_reason: null }]);
+    for (let index = 0; index < chunks; index += 1)
+      rest += chunk([
+        { index: 0, delta: { content: WORDS[index % WORDS.length] }, finish_reason: null },
+      ]);
     rest += chunk([{ index: 0, delta: {}, finish_reason: 'stop' }]);
     if (body.stream_options?.include_usage === true) rest += chunk([], { usage: USAGE });
     response.end(`${rest}data: [DONE]\n\n`);
@@ -98,10 +166,15 @@ export async function startHttp2ChatServer(options: Http2ChatServerOptions = {})
   server.on('request', (request, response) => {
     if (request.method === 'GET' && request.url === '/v1/models') {
       response.writeHead(200, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ object: 'list', data: [{ id: 'h2-upstream', object: 'model' }] }));
+      response.end(
+        JSON.stringify({ object: 'list', data: [{ id: 'h2-upstream', object: 'model' }] }),
+      );
       return;
     }
-    answer(request, response).catch(() => { if (!response.headersSent) response.writeHead(400); response.end(); });
+    answer(request, response).catch(() => {
+      if (!response.headersSent) response.writeHead(400);
+      response.end();
+    });
   });
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -115,7 +188,9 @@ export async function startHttp2ChatServer(options: Http2ChatServerOptions = {})
       released = true;
       for (const resolve of waiting.splice(0)) resolve();
     },
-    hold: () => { released = false; },
+    hold: () => {
+      released = false;
+    },
     close: async () => {
       for (const session of live) session.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -5,7 +5,9 @@ import type { AddressInfo, Socket } from 'node:net';
  * Starts a test double on 127.0.0.1 (a free port) and gives its origin and a `stop` that closes it at once,
  * open connections included (a down upstream refuses connections); `stop` may be called more than once.
  */
-export async function listenOnLoopback(server: Server): Promise<{ origin: string; stop: () => Promise<void> }> {
+export async function listenOnLoopback(
+  server: Server,
+): Promise<{ origin: string; stop: () => Promise<void> }> {
   const sockets = new Set<Socket>();
   server.on('connection', (socket) => {
     sockets.add(socket);

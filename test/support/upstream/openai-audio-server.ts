@@ -26,7 +26,12 @@
  * down() stops listening. Every audio request is recorded (JSON body, or multipart fields and file).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { EngineCall, SpeechEngine, TranscriptionEngine, TranscriptionResult } from '../../../src/engines/engine.ts';
+import type {
+  EngineCall,
+  SpeechEngine,
+  TranscriptionEngine,
+  TranscriptionResult,
+} from '../../../src/engines/engine.ts';
 import { EngineError } from '../../../src/engines/engine-error.ts';
 import { createEspeakNgEngine } from '../../../src/engines/espeak-ng/espeak-ng-engine.ts';
 import { createPocketsphinxEngine } from '../../../src/engines/pocketsphinx/pocketsphinx-engine.ts';
@@ -36,14 +41,37 @@ export type AudioFlavor = 'kokoro' | 'openai';
 
 /** The espeak-ng voice behind each voice the double offers (en-us+klatt is the one pocketsphinx hears best). */
 const KOKORO_VOICES: Readonly<Record<string, string>> = {
-  af_bella: 'en-us+f2', af_heart: 'en-us+f3', am_adam: 'en-us+m3', am_michael: 'en-us+klatt', bf_emma: 'en-gb+f4', bm_george: 'en-gb',
+  af_bella: 'en-us+f2',
+  af_heart: 'en-us+f3',
+  am_adam: 'en-us+m3',
+  am_michael: 'en-us+klatt',
+  bf_emma: 'en-gb+f4',
+  bm_george: 'en-gb',
 };
 /** A few of Kokoro-FastAPI's OpenAI voice mappings, onto the voices above. */
-const KOKORO_OPENAI_NAMES: Readonly<Record<string, string>> = { alloy: 'am_adam', echo: 'af_bella', onyx: 'bm_george', nova: 'bf_emma', shimmer: 'af_heart' };
-const OPENAI_VOICES: Readonly<Record<string, string>> = {
-  alloy: 'en-us+klatt', ash: 'en-us+m3', ballad: 'en-gb', coral: 'en-us+f2', echo: 'en-us+m1', fable: 'en-gb+m3', nova: 'en-us+f3', onyx: 'en-us+m7', sage: 'en-us+f4', shimmer: 'en-gb+f2',
+const KOKORO_OPENAI_NAMES: Readonly<Record<string, string>> = {
+  alloy: 'am_adam',
+  echo: 'af_bella',
+  onyx: 'bm_george',
+  nova: 'bf_emma',
+  shimmer: 'af_heart',
 };
-const MODELS = { kokoro: ['tts-1', 'tts-1-hd', 'kokoro', 'gpt-4o-mini-tts'], openai: ['tts-1', 'tts-1-hd', 'gpt-4o-mini-tts'] };
+const OPENAI_VOICES: Readonly<Record<string, string>> = {
+  alloy: 'en-us+klatt',
+  ash: 'en-us+m3',
+  ballad: 'en-gb',
+  coral: 'en-us+f2',
+  echo: 'en-us+m1',
+  fable: 'en-gb+m3',
+  nova: 'en-us+f3',
+  onyx: 'en-us+m7',
+  sage: 'en-us+f4',
+  shimmer: 'en-gb+f2',
+};
+const MODELS = {
+  kokoro: ['tts-1', 'tts-1-hd', 'kokoro', 'gpt-4o-mini-tts'],
+  openai: ['tts-1', 'tts-1-hd', 'gpt-4o-mini-tts'],
+};
 const FORMATS = ['mp3', 'opus', 'aac', 'flac', 'wav', 'pcm'];
 /** OpenAI's list, in its "Invalid file format" message. */
 const FILE_EXTENSIONS = ['flac', 'm4a', 'mp3', 'mp4', 'mpeg', 'mpga', 'oga', 'ogg', 'wav', 'webm'];
@@ -54,7 +82,17 @@ export interface Failure {
 }
 
 /** OpenAI's 500 body. */
-export const SERVER_ERROR: Failure = { status: 500, body: { error: { message: 'The server had an error while processing your request. Sorry about that!', type: 'server_error', param: null, code: null } } };
+export const SERVER_ERROR: Failure = {
+  status: 500,
+  body: {
+    error: {
+      message: 'The server had an error while processing your request. Sorry about that!',
+      type: 'server_error',
+      param: null,
+      code: null,
+    },
+  },
+};
 
 export interface RecordedAudioRequest {
   path: string;
@@ -78,7 +116,12 @@ export interface OpenAiAudioServer {
   close(): Promise<void>;
 }
 
-function openAiError(status: number, message: string, param: string | null, code: string | null): Failure {
+function openAiError(
+  status: number,
+  message: string,
+  param: string | null,
+  code: string | null,
+): Failure {
   return { status, body: { error: { message, type: 'invalid_request_error', param, code } } };
 }
 
@@ -89,62 +132,174 @@ function clock(seconds: number, separator: string): string {
 }
 
 /** A recognised transcript in response_format `format`, as whisper-1 answers it. */
-function transcriptBody(result: TranscriptionResult, format: string, granularities: string[]): { type: string; body: string } {
+function transcriptBody(
+  result: TranscriptionResult,
+  format: string,
+  granularities: string[],
+): { type: string; body: string } {
   const segments = result.segments ?? [];
   const usage = { type: 'duration', seconds: Math.ceil(result.duration) };
-  const cues = (separator: string): string[] => segments.map((segment) => `${clock(segment.start, separator)} --> ${clock(segment.end, separator)}\n${segment.text}\n`);
+  const cues = (separator: string): string[] =>
+    segments.map(
+      (segment) =>
+        `${clock(segment.start, separator)} --> ${clock(segment.end, separator)}\n${segment.text}\n`,
+    );
   switch (format) {
-    case 'text': return { type: 'text/plain; charset=utf-8', body: `${result.text}\n` };
-    case 'srt': return { type: 'text/plain; charset=utf-8', body: cues(',').map((cue, index) => `${index + 1}\n${cue}\n`).join('') };
-    case 'vtt': return { type: 'text/plain; charset=utf-8', body: `WEBVTT\n\n${cues('.').join('\n')}` };
+    case 'text':
+      return { type: 'text/plain; charset=utf-8', body: `${result.text}\n` };
+    case 'srt':
+      return {
+        type: 'text/plain; charset=utf-8',
+        body: cues(',')
+          .map((cue, index) => `${index + 1}\n${cue}\n`)
+          .join(''),
+      };
+    case 'vtt':
+      return { type: 'text/plain; charset=utf-8', body: `WEBVTT\n\n${cues('.').join('\n')}` };
     case 'verbose_json': {
       const body: Record<string, unknown> = {
-        task: 'transcribe', language: 'english', duration: result.duration, text: result.text,
-        segments: segments.map((segment, id) => ({ id, seek: 0, start: segment.start, end: segment.end, text: ` ${segment.text}`, tokens: [], temperature: 0, avg_logprob: -0.25, compression_ratio: 1.2, no_speech_prob: 0.01 })),
+        task: 'transcribe',
+        language: 'english',
+        duration: result.duration,
+        text: result.text,
+        segments: segments.map((segment, id) => ({
+          id,
+          seek: 0,
+          start: segment.start,
+          end: segment.end,
+          text: ` ${segment.text}`,
+          tokens: [],
+          temperature: 0,
+          avg_logprob: -0.25,
+          compression_ratio: 1.2,
+          no_speech_prob: 0.01,
+        })),
         usage,
       };
       if (granularities.includes('word')) body.words = result.words ?? [];
       return { type: 'application/json', body: JSON.stringify(body) };
     }
-    default: return { type: 'application/json', body: JSON.stringify({ text: result.text, usage }) };
+    default:
+      return { type: 'application/json', body: JSON.stringify({ text: result.text, usage }) };
   }
 }
 
-export async function startOpenAiAudioServer(options: { flavor?: AudioFlavor } = {}): Promise<OpenAiAudioServer> {
+export async function startOpenAiAudioServer(
+  options: { flavor?: AudioFlavor } = {},
+): Promise<OpenAiAudioServer> {
   const flavor = options.flavor ?? 'kokoro';
   const voices = flavor === 'kokoro' ? KOKORO_VOICES : OPENAI_VOICES;
   const requests: RecordedAudioRequest[] = [];
   const failures: Failure[] = [];
   let hangs = 0;
   let breaks = 0;
-  const speaker: SpeechEngine = await createEspeakNgEngine({ kind: 'espeak-ng', command: 'espeak-ng', ffmpeg: 'ffmpeg', voices: [...new Set(Object.values(voices))], concurrency: 4 });
-  const listener: TranscriptionEngine = await createPocketsphinxEngine({ kind: 'pocketsphinx', ffmpeg: 'ffmpeg', concurrency: 2 });
+  const speaker: SpeechEngine = await createEspeakNgEngine({
+    kind: 'espeak-ng',
+    command: 'espeak-ng',
+    ffmpeg: 'ffmpeg',
+    voices: [...new Set(Object.values(voices))],
+    concurrency: 4,
+  });
+  const listener: TranscriptionEngine = await createPocketsphinxEngine({
+    kind: 'pocketsphinx',
+    ffmpeg: 'ffmpeg',
+    concurrency: 2,
+  });
 
   const send = (response: ServerResponse, { status, body }: Failure): void => {
     const text = typeof body === 'string' ? body : JSON.stringify(body);
-    response.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain' : 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
+    response
+      .writeHead(status, {
+        'content-type': typeof body === 'string' ? 'text/plain' : 'application/json',
+        'content-length': Buffer.byteLength(text),
+      })
+      .end(text);
   };
-  const refuse = (status: number, message: string, param: string, code: string, kind = 'validation_error'): Failure =>
-    (flavor === 'kokoro' ? { status, body: { detail: { error: kind, message, type: 'invalid_request_error' } } } : openAiError(status, message, param, code));
+  const refuse = (
+    status: number,
+    message: string,
+    param: string,
+    code: string,
+    kind = 'validation_error',
+  ): Failure =>
+    flavor === 'kokoro'
+      ? { status, body: { detail: { error: kind, message, type: 'invalid_request_error' } } }
+      : openAiError(status, message, param, code);
 
-  async function speak(json: Record<string, unknown>, response: ServerResponse, call: EngineCall): Promise<Failure | undefined> {
+  async function speak(
+    json: Record<string, unknown>,
+    response: ServerResponse,
+    call: EngineCall,
+  ): Promise<Failure | undefined> {
     const model = json.model ?? (flavor === 'kokoro' ? 'kokoro' : undefined);
-    if (typeof model !== 'string' || !MODELS[flavor].includes(model)) return refuse(400, `Unsupported model: ${String(model)}`, 'model', 'invalid_value', 'invalid_model');
+    if (typeof model !== 'string' || !MODELS[flavor].includes(model))
+      return refuse(
+        400,
+        `Unsupported model: ${String(model)}`,
+        'model',
+        'invalid_value',
+        'invalid_model',
+      );
     const format = json.response_format ?? 'mp3';
     const speed = json.speed ?? 1;
-    const invalid = typeof json.input !== 'string' || json.input === '' ? ['input', 'Field required'] : typeof format !== 'string' || !FORMATS.includes(format) ? ['response_format', `Input should be ${FORMATS.join(', ')}`]
-      : typeof speed !== 'number' || speed < 0.25 || speed > 4 ? ['speed', 'Input should be between 0.25 and 4'] : undefined;
-    if (invalid !== undefined) return flavor === 'kokoro' ? { status: 422, body: { detail: [{ type: 'value_error', loc: ['body', invalid[0]], msg: invalid[1] }] } } : openAiError(400, `Invalid '${invalid[0]}': ${invalid[1]}.`, invalid[0]!, 'invalid_value');
-    const name = typeof json.voice === 'string' ? (flavor === 'kokoro' ? KOKORO_OPENAI_NAMES[json.voice] ?? json.voice : json.voice) : flavor === 'kokoro' ? 'af_heart' : '';
+    const invalid =
+      typeof json.input !== 'string' || json.input === ''
+        ? ['input', 'Field required']
+        : typeof format !== 'string' || !FORMATS.includes(format)
+          ? ['response_format', `Input should be ${FORMATS.join(', ')}`]
+          : typeof speed !== 'number' || speed < 0.25 || speed > 4
+            ? ['speed', 'Input should be between 0.25 and 4']
+            : undefined;
+    if (invalid !== undefined)
+      return flavor === 'kokoro'
+        ? {
+            status: 422,
+            body: { detail: [{ type: 'value_error', loc: ['body', invalid[0]], msg: invalid[1] }] },
+          }
+        : openAiError(400, `Invalid '${invalid[0]}': ${invalid[1]}.`, invalid[0]!, 'invalid_value');
+    const name =
+      typeof json.voice === 'string'
+        ? flavor === 'kokoro'
+          ? (KOKORO_OPENAI_NAMES[json.voice] ?? json.voice)
+          : json.voice
+        : flavor === 'kokoro'
+          ? 'af_heart'
+          : '';
     const voice = voices[name];
     if (voice === undefined) {
-      return flavor === 'kokoro' ? refuse(400, `Voice '${name}' not found. Available voices: ${Object.keys(voices).sort().join(', ')}`, 'voice', '')
-        : openAiError(400, `Invalid value: '${name}'. Supported values are: ${Object.keys(voices).map((key) => `'${key}'`).join(', ')}.`, 'voice', 'invalid_value');
+      return flavor === 'kokoro'
+        ? refuse(
+            400,
+            `Voice '${name}' not found. Available voices: ${Object.keys(voices).sort().join(', ')}`,
+            'voice',
+            '',
+          )
+        : openAiError(
+            400,
+            `Invalid value: '${name}'. Supported values are: ${Object.keys(voices)
+              .map((key) => `'${key}'`)
+              .join(', ')}.`,
+            'voice',
+            'invalid_value',
+          );
     }
-    const result = await speaker.synthesize({ model, input: json.input as string, voice, format: format as 'mp3', speed: speed as number }, call);
+    const result = await speaker.synthesize(
+      {
+        model,
+        input: json.input as string,
+        voice,
+        format: format as 'mp3',
+        speed: speed as number,
+      },
+      call,
+    );
     const cut = breaks > 0;
     if (cut) breaks -= 1;
-    response.writeHead(200, { 'content-type': result.contentType, 'content-disposition': `attachment; filename=speech.${String(format)}`, 'cache-control': 'no-cache' });
+    response.writeHead(200, {
+      'content-type': result.contentType,
+      'content-disposition': `attachment; filename=speech.${String(format)}`,
+      'cache-control': 'no-cache',
+    });
     for await (const chunk of result.audio) {
       if (cut) {
         // Cut once the headers and this chunk are on the wire.
@@ -157,22 +312,56 @@ export async function startOpenAiAudioServer(options: { flavor?: AudioFlavor } =
     return undefined;
   }
 
-  async function transcribe(fields: Record<string, string[]>, file: RecordedAudioRequest['file'], call: EngineCall): Promise<Failure> {
-    if (file === undefined) return openAiError(400, "Missing required parameter: 'file'.", 'file', 'missing_required_parameter');
-    if (fields.model?.[0] === undefined) return openAiError(400, 'you must provide a model parameter', null, null);
+  async function transcribe(
+    fields: Record<string, string[]>,
+    file: RecordedAudioRequest['file'],
+    call: EngineCall,
+  ): Promise<Failure> {
+    if (file === undefined)
+      return openAiError(
+        400,
+        "Missing required parameter: 'file'.",
+        'file',
+        'missing_required_parameter',
+      );
+    if (fields.model?.[0] === undefined)
+      return openAiError(400, 'you must provide a model parameter', null, null);
     const extension = /\.([a-z0-9]+)$/i.exec(file.filename)?.[1]?.toLowerCase() ?? '';
-    if (!FILE_EXTENSIONS.includes(extension)) return openAiError(400, `Invalid file format. Supported formats: ${JSON.stringify(FILE_EXTENSIONS)}`, 'file', 'invalid_value');
+    if (!FILE_EXTENSIONS.includes(extension))
+      return openAiError(
+        400,
+        `Invalid file format. Supported formats: ${JSON.stringify(FILE_EXTENSIONS)}`,
+        'file',
+        'invalid_value',
+      );
     const format = fields.response_format?.[0] ?? 'json';
-    if (!['json', 'text', 'srt', 'vtt', 'verbose_json'].includes(format)) return openAiError(400, `Invalid value: '${format}'.`, 'response_format', 'invalid_value');
+    if (!['json', 'text', 'srt', 'vtt', 'verbose_json'].includes(format))
+      return openAiError(400, `Invalid value: '${format}'.`, 'response_format', 'invalid_value');
     const granularities = fields['timestamp_granularities[]'] ?? [];
-    if (granularities.length > 0 && format !== 'verbose_json') return openAiError(400, 'timestamp_granularities is only supported with response_format verbose_json.', 'timestamp_granularities', 'invalid_value');
+    if (granularities.length > 0 && format !== 'verbose_json')
+      return openAiError(
+        400,
+        'timestamp_granularities is only supported with response_format verbose_json.',
+        'timestamp_granularities',
+        'invalid_value',
+      );
     let result: TranscriptionResult;
     try {
-      result = await listener.transcribe({ model: fields.model[0], audio: file.bytes, timestamps: true }, call);
+      result = await listener.transcribe(
+        { model: fields.model[0], audio: file.bytes, timestamps: true },
+        call,
+      );
     } catch (error) {
       if (!(error instanceof EngineError) || error.failure !== 'bad_request') throw error;
-      if (/silent|No speech/.test(error.message)) result = { text: '', duration: 0, words: [], segments: [] };
-      else return openAiError(400, 'Audio file might be corrupted or unsupported', 'file', 'invalid_value');
+      if (/silent|No speech/.test(error.message))
+        result = { text: '', duration: 0, words: [], segments: [] };
+      else
+        return openAiError(
+          400,
+          'Audio file might be corrupted or unsupported',
+          'file',
+          'invalid_value',
+        );
     }
     const { type, body } = transcriptBody(result, format, granularities);
     return { status: 200, body: type.startsWith('text/') ? body : JSON.parse(body) };
@@ -184,15 +373,35 @@ export async function startOpenAiAudioServer(options: { flavor?: AudioFlavor } =
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks);
     if (request.method === 'GET' && path === '/v1/models') {
-      return send(response, { status: 200, body: { object: 'list', data: [...MODELS[flavor], 'whisper-1'].map((id) => ({ id, object: 'model', created: 1_686_935_002, owned_by: flavor })) } });
+      return send(response, {
+        status: 200,
+        body: {
+          object: 'list',
+          data: [...MODELS[flavor], 'whisper-1'].map((id) => ({
+            id,
+            object: 'model',
+            created: 1_686_935_002,
+            owned_by: flavor,
+          })),
+        },
+      });
     }
     if (request.method === 'GET' && path === '/v1/audio/voices' && flavor === 'kokoro') {
       const names = Object.keys(voices).sort();
-      return send(response, { status: 200, body: { voices: query.includes('legacy=true') ? names : names.map((name) => ({ id: name, name })) } });
+      return send(response, {
+        status: 200,
+        body: {
+          voices: query.includes('legacy=true') ? names : names.map((name) => ({ id: name, name })),
+        },
+      });
     }
     const isSpeech = request.method === 'POST' && path === '/v1/audio/speech';
     const isTranscription = request.method === 'POST' && path === '/v1/audio/transcriptions';
-    if (!isSpeech && !isTranscription) return send(response, openAiError(404, `Invalid URL (${request.method} ${path})`, null, null));
+    if (!isSpeech && !isTranscription)
+      return send(
+        response,
+        openAiError(404, `Invalid URL (${request.method} ${path})`, null, null),
+      );
     const record: RecordedAudioRequest = { path };
     requests.push(record);
     const left = new AbortController();
@@ -202,36 +411,63 @@ export async function startOpenAiAudioServer(options: { flavor?: AudioFlavor } =
       try {
         record.json = JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
       } catch {
-        return send(response, openAiError(400, 'We could not parse the JSON body of your request.', '', ''));
+        return send(
+          response,
+          openAiError(400, 'We could not parse the JSON body of your request.', '', ''),
+        );
       }
     } else {
-      const form = await new Request('http://double.local/', { method: 'POST', headers: { 'content-type': String(request.headers['content-type']) }, body: raw }).formData();
+      const form = await new Request('http://double.local/', {
+        method: 'POST',
+        headers: { 'content-type': String(request.headers['content-type']) },
+        body: raw,
+      }).formData();
       record.fields = {};
       for (const [name, value] of form.entries()) {
         if (typeof value === 'string') (record.fields[name] ??= []).push(value);
-        else if (name === 'file') record.file = { filename: value.name, bytes: Buffer.from(await value.arrayBuffer()) };
+        else if (name === 'file')
+          record.file = { filename: value.name, bytes: Buffer.from(await value.arrayBuffer()) };
       }
     }
     if (hangs > 0) {
       hangs -= 1;
       return;
     }
-    const failure = failures.shift() ?? (isSpeech ? await speak(record.json!, response, call) : await transcribe(record.fields!, record.file, call));
+    const failure =
+      failures.shift() ??
+      (isSpeech
+        ? await speak(record.json!, response, call)
+        : await transcribe(record.fields!, record.file, call));
     if (failure !== undefined) send(response, failure);
   }
 
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
-      if (!response.headersSent) send(response, { status: 500, body: { error: { message: String(error), type: 'server_error', param: null, code: null } } });
+      if (!response.headersSent)
+        send(response, {
+          status: 500,
+          body: {
+            error: { message: String(error), type: 'server_error', param: null, code: null },
+          },
+        });
       else response.destroy();
     });
   });
   const { origin, stop } = await listenOnLoopback(server);
   return {
-    url: `${origin}/v1`, flavor, voices: Object.keys(voices).sort(), requests,
-    failNext: (failure, times = 1) => { for (let turn = 0; turn < times; turn += 1) failures.push(failure); },
-    hangNext: () => { hangs += 1; },
-    breakNext: () => { breaks += 1; },
+    url: `${origin}/v1`,
+    flavor,
+    voices: Object.keys(voices).sort(),
+    requests,
+    failNext: (failure, times = 1) => {
+      for (let turn = 0; turn < times; turn += 1) failures.push(failure);
+    },
+    hangNext: () => {
+      hangs += 1;
+    },
+    breakNext: () => {
+      breaks += 1;
+    },
     down: stop,
     close: async () => {
       await stop();

@@ -11,7 +11,8 @@ if (refuse !== undefined && existsSync(refuse)) {
   process.exit(1);
 }
 const port = Number(process.argv[process.argv.indexOf('--port') + 1]);
-if (!Number.isInteger(port) || port <= 0) throw new Error('replay-llama-server: --port N is required');
+if (!Number.isInteger(port) || port <= 0)
+  throw new Error('replay-llama-server: --port N is required');
 const chunkDelayMs = Number(process.env.REPLAY_CHUNK_DELAY_MS ?? 0);
 await startReplayServer({ flavor: 'llamacpp-server', port, behavior: { chunkDelayMs } });
 process.stdout.write(`replaying llama.cpp server recordings on 127.0.0.1:${port}\n`);

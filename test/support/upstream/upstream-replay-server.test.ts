@@ -18,7 +18,12 @@ function parseSse(text: string): SseEvent[] {
     });
 }
 
-function chat(server: ReplayServer, content: string, extra: Record<string, unknown> = {}, model = 'my-model'): Promise<Response> {
+function chat(
+  server: ReplayServer,
+  content: string,
+  extra: Record<string, unknown> = {},
+  model = 'my-model',
+): Promise<Response> {
   return fetch(`${server.url}/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -26,9 +31,13 @@ function chat(server: ReplayServer, content: string, extra: Record<string, unkno
   });
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: the test reads deep into replayed JSON bodies; each read is asserted.
 type Json = Record<string, any>;
 
-async function withServer(flavor: UpstreamFlavor, fn: (s: ReplayServer) => Promise<void>): Promise<void> {
+async function withServer(
+  flavor: UpstreamFlavor,
+  fn: (s: ReplayServer) => Promise<void>,
+): Promise<void> {
   const server = await startReplayServer({ flavor });
   try {
     await fn(server);
@@ -51,20 +60,26 @@ for (const flavor of UPSTREAM_FLAVORS) {
       assert.equal(body['choices'][0].finish_reason, 'stop');
       assert.equal(server.requests.length, 1);
       assert.equal(server.requests[0]?.recording, 'plain.json');
-      assert.equal((server.requests[0]?.body as Json)['model'], 'my-model');
+      assert.equal((server.requests[0]!.body as Json)['model'], 'my-model');
     }));
 
   test(`${flavor}: stream chat, with and without include_usage`, () =>
     withServer(flavor, async (server) => {
       for (const usage of [false, true]) {
-        const res = await chat(server, '#plain hi', usage ? { stream: true, stream_options: { include_usage: true } } : { stream: true });
+        const res = await chat(
+          server,
+          '#plain hi',
+          usage ? { stream: true, stream_options: { include_usage: true } } : { stream: true },
+        );
         assert.equal(res.status, 200);
         assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
         const events = parseSse(await res.text());
         assert.ok(events.every((e) => e.field === 'data'));
         assert.equal(events.at(-1)?.value, '[DONE]');
         const chunks = events.slice(0, -1).map((e) => JSON.parse(e.value) as Json);
-        assert.ok(chunks.every((c) => c['model'] === 'my-model' && c['object'] === 'chat.completion.chunk'));
+        assert.ok(
+          chunks.every((c) => c['model'] === 'my-model' && c['object'] === 'chat.completion.chunk'),
+        );
         const text = chunks.map((c) => c['choices'][0]?.delta?.content ?? '').join('');
         assert.equal(text, 'Hello there, nice to meet!');
         const last = chunks.at(-1) as Json;
@@ -118,13 +133,22 @@ for (const flavor of UPSTREAM_FLAVORS) {
       });
       const body = (await res.json()) as Json;
       assert.equal(body['data'].length, 3);
-      assert.deepEqual(body['data'].map((d: Json) => d['index']), [0, 1, 2]);
+      assert.deepEqual(
+        body['data'].map((d: Json) => d['index']),
+        [0, 1, 2],
+      );
       assert.deepEqual(body['data'][0].embedding, body['data'][2].embedding);
       assert.equal(body['model'], 'emb');
       const b64 = (await (
-        await fetch(`${server.url}/embeddings`, { method: 'POST', body: JSON.stringify({ model: 'emb', input: 'a', encoding_format: 'base64' }) })
+        await fetch(`${server.url}/embeddings`, {
+          method: 'POST',
+          body: JSON.stringify({ model: 'emb', input: 'a', encoding_format: 'base64' }),
+        })
       ).json()) as Json;
-      assert.equal(Buffer.from(b64['data'][0].embedding as string, 'base64').length, 4 * (body['data'][0].embedding as number[]).length);
+      assert.equal(
+        Buffer.from(b64['data'][0].embedding as string, 'base64').length,
+        4 * (body['data'][0].embedding as number[]).length,
+      );
 
       const models = (await (await fetch(`${server.url}/models`)).json()) as Json;
       assert.equal(models['object'], 'list');
@@ -138,8 +162,13 @@ for (const flavor of UPSTREAM_FLAVORS) {
 
 test('llamacpp-server: mid-stream failure is an SSE "error" event followed by [DONE]', () =>
   withServer('llamacpp-server', async (server) => {
-    const events = parseSse(await (await chat(server, '#midstream-error', { stream: true })).text());
-    assert.deepEqual(events.map((e) => e.field), ['data', 'data', 'error', 'data']);
+    const events = parseSse(
+      await (await chat(server, '#midstream-error', { stream: true })).text(),
+    );
+    assert.deepEqual(
+      events.map((e) => e.field),
+      ['data', 'data', 'error', 'data'],
+    );
     assert.equal((JSON.parse(events[2]?.value ?? '') as Json)['type'], 'server_error');
   }));
 
@@ -147,7 +176,9 @@ test('errors are served in each server shape, stream or not', async () => {
   await withServer('llamacpp-server', async (server) => {
     const res = await chat(server, '#unavailable', { stream: true });
     assert.equal(res.status, 503);
-    assert.deepEqual(await res.json(), { error: { code: 503, message: 'Loading model', type: 'unavailable_error' } });
+    assert.deepEqual(await res.json(), {
+      error: { code: 503, message: 'Loading model', type: 'unavailable_error' },
+    });
   });
   await withServer('vllm', async (server) => {
     const res = await chat(server, '#context-length please');
@@ -159,7 +190,9 @@ test('errors are served in each server shape, stream or not', async () => {
 test('behaviors: failWith, dropAfterChunks, hang, close() tears down open sockets', async () => {
   const server = await startReplayServer({ flavor: 'vllm', behavior: { chunkDelayMs: 1 } });
   try {
-    server.setBehavior({ failWith: { status: 429, body: { error: 'slow down' }, headers: { 'retry-after': '2' } } });
+    server.setBehavior({
+      failWith: { status: 429, body: { error: 'slow down' }, headers: { 'retry-after': '2' } },
+    });
     const r1 = await chat(server, '#plain');
     assert.equal(r1.status, 429);
     assert.equal(r1.headers.get('retry-after'), '2');

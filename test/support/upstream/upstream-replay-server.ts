@@ -109,7 +109,9 @@ export interface RecordedRequest {
 }
 
 export interface ReplayBehavior {
-  failWith?: { status: number; body: unknown; headers?: Record<string, string> | undefined } | undefined;
+  failWith?:
+    | { status: number; body: unknown; headers?: Record<string, string> | undefined }
+    | undefined;
   delayMs?: number | undefined;
   gate?: Promise<void> | undefined;
   chunkDelayMs?: number | undefined;
@@ -147,13 +149,19 @@ export interface StartReplayServerOptions {
 
 const DEFAULT_RECORDINGS_DIR = fileURLToPath(new URL('../../recordings/', import.meta.url));
 
-export function loadRecordings(flavor: UpstreamFlavor, dir: string = DEFAULT_RECORDINGS_DIR): Recording[] {
+export function loadRecordings(
+  flavor: UpstreamFlavor,
+  dir: string = DEFAULT_RECORDINGS_DIR,
+): Recording[] {
   const folder = join(dir, flavor);
   return readdirSync(folder)
     .filter((f) => f.endsWith('.json'))
     .sort()
     .map((file) => {
-      const parsed = JSON.parse(readFileSync(join(folder, file), 'utf8')) as Omit<Recording, 'file'>;
+      const parsed = JSON.parse(readFileSync(join(folder, file), 'utf8')) as Omit<
+        Recording,
+        'file'
+      >;
       return { ...parsed, file };
     });
 }
@@ -166,8 +174,17 @@ interface Answer {
   body: string;
 }
 
-function jsonAnswer(status: number, body: unknown, headers: Record<string, string> = {}, trailingNewline = false): Answer {
-  return { status, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) + (trailingNewline ? '\n' : '') };
+function jsonAnswer(
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+  trailingNewline = false,
+): Answer {
+  return {
+    status,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body) + (trailingNewline ? '\n' : ''),
+  };
 }
 
 /** The server's own "no such route" answer. */
@@ -176,7 +193,11 @@ function routeNotFound(flavor: UpstreamFlavor): Answer {
     case 'vllm': // FastAPI/Starlette default
       return jsonAnswer(404, { detail: 'Not Found' }, { server: 'uvicorn' });
     case 'llamacpp-server': // server.cpp error handler: format_error_response("File Not Found", ERROR_TYPE_NOT_FOUND)
-      return jsonAnswer(404, { error: { code: 404, message: 'File Not Found', type: 'not_found_error' } }, { 'content-type': 'application/json; charset=utf-8', server: 'llama.cpp' });
+      return jsonAnswer(
+        404,
+        { error: { code: 404, message: 'File Not Found', type: 'not_found_error' } },
+        { 'content-type': 'application/json; charset=utf-8', server: 'llama.cpp' },
+      );
     case 'ollama': // gin default 404
       return { status: 404, headers: { 'content-type': 'text/plain' }, body: '404 page not found' };
   }
@@ -186,11 +207,44 @@ function routeNotFound(flavor: UpstreamFlavor): Answer {
 function apiError(flavor: UpstreamFlavor, status: number, message: string): Answer {
   switch (flavor) {
     case 'vllm':
-      return jsonAnswer(status, { error: { message, type: status === 404 ? 'NotFoundError' : 'BadRequestError', param: null, code: status } }, { server: 'uvicorn' });
+      return jsonAnswer(
+        status,
+        {
+          error: {
+            message,
+            type: status === 404 ? 'NotFoundError' : 'BadRequestError',
+            param: null,
+            code: status,
+          },
+        },
+        { server: 'uvicorn' },
+      );
     case 'llamacpp-server':
-      return jsonAnswer(status, { error: { code: status, message, type: status === 404 ? 'not_found_error' : 'invalid_request_error' } }, { 'content-type': 'application/json; charset=utf-8', server: 'llama.cpp' });
+      return jsonAnswer(
+        status,
+        {
+          error: {
+            code: status,
+            message,
+            type: status === 404 ? 'not_found_error' : 'invalid_request_error',
+          },
+        },
+        { 'content-type': 'application/json; charset=utf-8', server: 'llama.cpp' },
+      );
     case 'ollama':
-      return jsonAnswer(status, { error: { message, type: status === 404 ? 'not_found_error' : 'invalid_request_error', param: null, code: null } }, {}, true);
+      return jsonAnswer(
+        status,
+        {
+          error: {
+            message,
+            type: status === 404 ? 'not_found_error' : 'invalid_request_error',
+            param: null,
+            code: null,
+          },
+        },
+        {},
+        true,
+      );
   }
 }
 
@@ -207,7 +261,11 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 function normalizePath(flavor: UpstreamFlavor, rawUrl: string): string {
   let p = rawUrl.split('?')[0] ?? '/';
   if (p.length > 1 && p.endsWith('/')) p = p.slice(0, -1);
-  if (flavor === 'llamacpp-server' && (p === '/chat/completions' || p === '/embeddings' || p === '/models')) p = `/v1${p}`;
+  if (
+    flavor === 'llamacpp-server' &&
+    (p === '/chat/completions' || p === '/embeddings' || p === '/models')
+  )
+    p = `/v1${p}`;
   return p;
 }
 
@@ -239,14 +297,19 @@ function embeddingInputs(body: Record<string, unknown>): (string | number[])[] {
   if (Array.isArray(input)) {
     if (input.length === 0) return [];
     if (input.every((x) => typeof x === 'number')) return [input as number[]];
-    return input.map((x: unknown) => (typeof x === 'string' ? x : Array.isArray(x) ? (x as number[]) : String(x)));
+    return input.map((x: unknown) =>
+      typeof x === 'string' ? x : Array.isArray(x) ? (x as number[]) : String(x),
+    );
   }
   return [''];
 }
 
 function matchText(path: string, body: Record<string, unknown>): string {
   if (path === '/v1/chat/completions') return lastUserText(body);
-  if (path === '/v1/embeddings') return embeddingInputs(body).filter((x): x is string => typeof x === 'string').join('\n');
+  if (path === '/v1/embeddings')
+    return embeddingInputs(body)
+      .filter((x): x is string => typeof x === 'string')
+      .join('\n');
   return '';
 }
 
@@ -263,9 +326,17 @@ interface MatchResult {
   routeKnown: boolean;
 }
 
-function findRecording(flavor: UpstreamFlavor, recordings: readonly Recording[], method: string, path: string, body: unknown, ignoreStreamOptions = false): MatchResult {
+function findRecording(
+  flavor: UpstreamFlavor,
+  recordings: readonly Recording[],
+  method: string,
+  path: string,
+  body: unknown,
+  ignoreStreamOptions = false,
+): MatchResult {
   const onRoute = recordings.filter((r) => r.request.method === method && r.request.path === path);
-  if (onRoute.length === 0) return { recording: null, why: `no recording for ${method} ${path}`, routeKnown: false };
+  if (onRoute.length === 0)
+    return { recording: null, why: `no recording for ${method} ${path}`, routeKnown: false };
   const b = isRecord(body) ? body : {};
   const text = matchText(path, b);
   const keyed = onRoute.filter((r) => r.match.key !== undefined && text.includes(r.match.key));
@@ -286,7 +357,8 @@ function findRecording(flavor: UpstreamFlavor, recordings: readonly Recording[],
       (r.match.includeUsage === undefined || !stream || r.match.includeUsage === includeUsage) &&
       (r.match.encodingFormat === undefined || r.match.encodingFormat === encodingFormat),
   );
-  const keyDesc = keyed.length > 0 ? `key ${pool[0]?.match.key ?? ''}` : 'no match key in the last user message';
+  const keyDesc =
+    keyed.length > 0 ? `key ${pool[0]?.match.key ?? ''}` : 'no match key in the last user message';
   return {
     recording: found ?? null,
     why: `${keyDesc}, stream=${String(stream)}, include_usage=${String(includeUsage)}, encoding_format=${encodingFormat}`,
@@ -297,7 +369,13 @@ function findRecording(flavor: UpstreamFlavor, recordings: readonly Recording[],
 // ------------------------------------------------------------------ payload shaping
 
 function withModel(value: unknown, model: string | undefined): unknown {
-  if (model === undefined || !isRecord(value) || typeof value['model'] !== 'string' || value['model'] === model) return value;
+  if (
+    model === undefined ||
+    !isRecord(value) ||
+    typeof value['model'] !== 'string' ||
+    value['model'] === model
+  )
+    return value;
   return { ...value, model };
 }
 
@@ -334,12 +412,20 @@ function buildEmbeddings(template: unknown, reqBody: Record<string, unknown>): u
   const item: unknown = template['data'][0];
   if (!isRecord(item)) return template;
   const recorded = item['embedding'];
-  const base = typeof recorded === 'string' ? base64ToFloats(recorded) : Array.isArray(recorded) ? (recorded as number[]) : [];
+  const base =
+    typeof recorded === 'string'
+      ? base64ToFloats(recorded)
+      : Array.isArray(recorded)
+        ? (recorded as number[])
+        : [];
   const inputs = embeddingInputs(reqBody);
   let tokens = 0;
   const data = inputs.map((input, index) => {
     const key = typeof input === 'string' ? input : input.join(',');
-    tokens += typeof input === 'string' ? Math.max(1, Math.ceil(input.length / 4)) : Math.max(1, input.length);
+    tokens +=
+      typeof input === 'string'
+        ? Math.max(1, Math.ceil(input.length / 4))
+        : Math.max(1, input.length);
     const vec = rotate(base, hashString(key));
     return { ...item, embedding: typeof recorded === 'string' ? floatsToBase64(vec) : vec, index };
   });
@@ -374,7 +460,8 @@ export async function startReplayServer(options: StartReplayServerOptions): Prom
     });
   };
 
-  const gone = (res: ServerResponse): boolean => closed || res.destroyed || res.socket === null || res.socket.destroyed;
+  const gone = (res: ServerResponse): boolean =>
+    closed || res.destroyed || res.socket === null || res.socket.destroyed;
 
   const sendAnswer = async (res: ServerResponse, a: Answer): Promise<void> => {
     await behavior.gate;
@@ -384,7 +471,12 @@ export async function startReplayServer(options: StartReplayServerOptions): Prom
     res.end(a.body);
   };
 
-  const sendSse = async (res: ServerResponse, rec: Recording, events: RecordedSseEvent[], model: string | undefined): Promise<void> => {
+  const sendSse = async (
+    res: ServerResponse,
+    rec: Recording,
+    events: RecordedSseEvent[],
+    model: string | undefined,
+  ): Promise<void> => {
     await behavior.gate;
     await sleep(behavior.delayMs);
     if (gone(res)) return;
@@ -427,7 +519,7 @@ export async function startReplayServer(options: StartReplayServerOptions): Prom
   const handle = async (req: IncomingMessage, res: ServerResponse, raw: string): Promise<void> => {
     const url = req.url ?? '/';
     const method = (req.method ?? 'GET').toUpperCase();
-    let body: unknown = undefined;
+    let body: unknown;
     let badJson = false;
     if (raw.length > 0) {
       try {
@@ -437,40 +529,67 @@ export async function startReplayServer(options: StartReplayServerOptions): Prom
         badJson = true;
       }
     }
-    const entry: RecordedRequest = { method, path: url.split('?')[0] ?? '/', url, headers: req.headers, body, recording: null };
+    const entry: RecordedRequest = {
+      method,
+      path: url.split('?')[0] ?? '/',
+      url,
+      headers: req.headers,
+      body,
+      recording: null,
+    };
     requests.push(entry);
 
     if (behavior.hang === true) return; // never answer; close() destroys the socket
     const fail = behavior.failWith;
     if (fail !== undefined) {
       const text = typeof fail.body === 'string' ? fail.body : JSON.stringify(fail.body);
-      await sendAnswer(res, { status: fail.status, headers: { 'content-type': 'application/json', ...fail.headers }, body: text });
+      await sendAnswer(res, {
+        status: fail.status,
+        headers: { 'content-type': 'application/json', ...fail.headers },
+        body: text,
+      });
       return;
     }
 
     const path = normalizePath(flavor, url);
-    const m = findRecording(flavor, recordings, method, path, body, behavior.ignoreStreamOptions === true);
+    const m = findRecording(
+      flavor,
+      recordings,
+      method,
+      path,
+      body,
+      behavior.ignoreStreamOptions === true,
+    );
     if (m.recording === null) {
       if (!m.routeKnown) await sendAnswer(res, routeNotFound(flavor));
-      else if (badJson) await sendAnswer(res, apiError(flavor, 400, 'replay: request body is not valid JSON'));
+      else if (badJson)
+        await sendAnswer(res, apiError(flavor, 400, 'replay: request body is not valid JSON'));
       else await sendAnswer(res, noRecording(flavor, m.why));
       return;
     }
     const rec = m.recording;
     entry.recording = rec.file;
     const reqBody = isRecord(body) ? body : {};
-    const model = rec.rewriteModel !== false && typeof reqBody['model'] === 'string' ? reqBody['model'] : undefined;
+    const model =
+      rec.rewriteModel !== false && typeof reqBody['model'] === 'string'
+        ? reqBody['model']
+        : undefined;
 
     if (rec.response.sse !== undefined) {
       await sendSse(res, rec, rec.response.sse, model);
       return;
     }
     if (rec.response.rawBody !== undefined) {
-      await sendAnswer(res, { status: rec.response.status, headers: rec.response.headers, body: rec.response.rawBody });
+      await sendAnswer(res, {
+        status: rec.response.status,
+        headers: rec.response.headers,
+        body: rec.response.rawBody,
+      });
       return;
     }
     let out = rec.response.body;
-    if (path === '/v1/embeddings' && rec.response.status === 200) out = buildEmbeddings(out, reqBody);
+    if (path === '/v1/embeddings' && rec.response.status === 200)
+      out = buildEmbeddings(out, reqBody);
     out = withModel(out, model);
     await sendAnswer(res, {
       status: rec.response.status,
@@ -485,7 +604,11 @@ export async function startReplayServer(options: StartReplayServerOptions): Prom
     req.on('end', () => {
       handle(req, res, Buffer.concat(chunks).toString('utf8')).catch((err: unknown) => {
         if (!gone(res) && !res.headersSent) {
-          const a = apiError(flavor, 400, `replay: ${err instanceof Error ? err.message : String(err)}`);
+          const a = apiError(
+            flavor,
+            400,
+            `replay: ${err instanceof Error ? err.message : String(err)}`,
+          );
           res.writeHead(500, a.headers);
           res.end(a.body);
         } else {
@@ -507,7 +630,8 @@ export async function startReplayServer(options: StartReplayServerOptions): Prom
     });
   });
   const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('replay server: unexpected address');
+  if (address === null || typeof address === 'string')
+    throw new Error('replay server: unexpected address');
   const port = address.port;
   const origin = `http://127.0.0.1:${port}`;
 

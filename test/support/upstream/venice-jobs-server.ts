@@ -31,8 +31,13 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 /** Prompt markers: a job whose prompt holds one ends that way. */
-export const FAIL_MARKERS = { moderation: '[moderate]', failure: '[fail]', rejectAtQueue: '[reject]' } as const;
-export const MEDIA_NOT_FOUND = 'Media could not be found. Request may be invalid, expired, or deleted.';
+export const FAIL_MARKERS = {
+  moderation: '[moderate]',
+  failure: '[fail]',
+  rejectAtQueue: '[reject]',
+} as const;
+export const MEDIA_NOT_FOUND =
+  'Media could not be found. Request may be invalid, expired, or deleted.';
 const POLICY = 'Your prompt violates the content policy of Venice.ai or the model provider';
 
 export interface RecordedCall {
@@ -66,9 +71,38 @@ interface UpstreamJob {
 async function makeMedia(): Promise<{ video: Buffer; audio: Buffer }> {
   const folder = await mkdtemp(join(tmpdir(), 'venice-jobs-media-'));
   try {
-    await run('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=duration=1:size=160x90:rate=10', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', join(folder, 'video.mp4')]);
-    await run('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', '-c:a', 'libmp3lame', '-b:a', '64k', join(folder, 'audio.mp3')]);
-    return { video: await readFile(join(folder, 'video.mp4')), audio: await readFile(join(folder, 'audio.mp3')) };
+    await run('ffmpeg', [
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=duration=1:size=160x90:rate=10',
+      '-c:v',
+      'libx264',
+      '-pix_fmt',
+      'yuv420p',
+      '-movflags',
+      '+faststart',
+      join(folder, 'video.mp4'),
+    ]);
+    await run('ffmpeg', [
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=440:duration=1',
+      '-c:a',
+      'libmp3lame',
+      '-b:a',
+      '64k',
+      join(folder, 'audio.mp3'),
+    ]);
+    return {
+      video: await readFile(join(folder, 'video.mp4')),
+      audio: await readFile(join(folder, 'audio.mp3')),
+    };
   } finally {
     await rm(folder, { recursive: true, force: true });
   }
@@ -87,7 +121,9 @@ async function readJson(request: IncomingMessage): Promise<Record<string, unknow
   if (chunks.length === 0) return undefined;
   try {
     const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : undefined;
+    return typeof parsed === 'object' && parsed !== null
+      ? (parsed as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -104,13 +140,20 @@ export class VeniceJobsServer {
   private readonly shares = new Map<string, UpstreamJob>();
   private port = 0;
 
-  private constructor(private readonly server: Server, readonly video: Buffer, readonly audio: Buffer, private readonly options: VeniceJobsOptions) {}
+  private constructor(
+    private readonly server: Server,
+    readonly video: Buffer,
+    readonly audio: Buffer,
+    private readonly options: VeniceJobsOptions,
+  ) {}
 
   static async start(options: VeniceJobsOptions = {}): Promise<VeniceJobsServer> {
     const { video, audio } = await (made ??= makeMedia());
     let instance: VeniceJobsServer | undefined;
     const server = createServer((request, response) => {
-      instance!.handle(request, response).catch((error: unknown) => send(response, 500, { error: String(error) }));
+      instance!
+        .handle(request, response)
+        .catch((error: unknown) => send(response, 500, { error: String(error) }));
     });
     instance = new VeniceJobsServer(server, video, audio, options);
     await instance.up();
@@ -124,7 +167,9 @@ export class VeniceJobsServer {
 
   /** Queue calls whose prompt is `prompt`. */
   queuesFor(prompt: string): RecordedCall[] {
-    return this.calls.filter((call) => call.path.endsWith('/queue') && call.body?.prompt === prompt);
+    return this.calls.filter(
+      (call) => call.path.endsWith('/queue') && call.body?.prompt === prompt,
+    );
   }
 
   callsTo(path: string): RecordedCall[] {
@@ -163,19 +208,32 @@ export class VeniceJobsServer {
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
     const body = await readJson(request);
-    this.calls.push({ method: request.method ?? 'GET', path, authorization: request.headers.authorization, body });
+    this.calls.push({
+      method: request.method ?? 'GET',
+      path,
+      authorization: request.headers.authorization,
+      body,
+    });
     const share = /^\/share\/read\/([\w-]+)$/.exec(path);
     if (share !== null) return this.serveShare(request.method ?? 'GET', share[1]!, response);
     if (!path.startsWith('/api/v1/')) return send(response, 404, { error: 'Not found' });
-    if (this.answerWith !== undefined) return send(response, this.answerWith.status, this.answerWith.body);
-    if (this.options.apiKey !== undefined && request.headers.authorization !== `Bearer ${this.options.apiKey}`) return send(response, 401, { error: 'Authentication failed' });
+    if (this.answerWith !== undefined)
+      return send(response, this.answerWith.status, this.answerWith.body);
+    if (
+      this.options.apiKey !== undefined &&
+      request.headers.authorization !== `Bearer ${this.options.apiKey}`
+    )
+      return send(response, 401, { error: 'Authentication failed' });
     const route = /^\/api\/v1\/(video|audio)\/(queue|retrieve|complete)$/.exec(path);
-    if (request.method === 'GET' && path === '/api/v1/models') return send(response, 200, { object: 'list', type: 'text', data: [] });
-    if (request.method !== 'POST' || route === null) return send(response, 404, { error: 'The requested endpoint does not exist' });
+    if (request.method === 'GET' && path === '/api/v1/models')
+      return send(response, 200, { object: 'list', type: 'text', data: [] });
+    if (request.method !== 'POST' || route === null)
+      return send(response, 404, { error: 'The requested endpoint does not exist' });
     const kind = route[1] as 'video' | 'audio';
     if (route[2] === 'queue') return this.queue(kind, body ?? {}, response);
     const job = typeof body?.queue_id === 'string' ? this.jobs.get(body.queue_id) : undefined;
-    if (job === undefined || job.kind !== kind || job.model !== body?.model) return send(response, 404, { error: MEDIA_NOT_FOUND });
+    if (job === undefined || job.kind !== kind || job.model !== body?.model)
+      return send(response, 404, { error: MEDIA_NOT_FOUND });
     if (route[2] === 'complete') {
       this.jobs.delete(job.id);
       return send(response, 200, { success: true });
@@ -183,17 +241,46 @@ export class VeniceJobsServer {
     return this.retrieve(job, response);
   }
 
-  private queue(kind: 'video' | 'audio', body: Record<string, unknown>, response: ServerResponse): void {
+  private queue(
+    kind: 'video' | 'audio',
+    body: Record<string, unknown>,
+    response: ServerResponse,
+  ): void {
     const { model, prompt } = body;
     if (typeof model !== 'string' || typeof prompt !== 'string' || prompt === '') {
-      return send(response, 400, { error: 'Invalid request parameters', details: { _errors: [], ...(typeof prompt === 'string' && prompt !== '' ? {} : { prompt: { _errors: ['Required'] } }) } });
+      return send(response, 400, {
+        error: 'Invalid request parameters',
+        details: {
+          _errors: [],
+          ...(typeof prompt === 'string' && prompt !== ''
+            ? {}
+            : { prompt: { _errors: ['Required'] } }),
+        },
+      });
     }
     if (prompt.includes(FAIL_MARKERS.rejectAtQueue)) return send(response, 422, { error: POLICY });
-    const job: UpstreamJob = { id: randomUUID(), kind, model, prompt, queuedAt: Date.now(), polls: 0, token: randomUUID(), revoked: false };
+    const job: UpstreamJob = {
+      id: randomUUID(),
+      kind,
+      model,
+      prompt,
+      queuedAt: Date.now(),
+      polls: 0,
+      token: randomUUID(),
+      revoked: false,
+    };
     this.jobs.set(job.id, job);
     if (this.private(job)) this.shares.set(job.token, job);
-    const downloadUrl = this.private(job) ? { download_url: `http://127.0.0.1:${this.port}/share/read/${job.token}` } : {};
-    send(response, 200, kind === 'video' ? { model, queue_id: job.id, ...downloadUrl } : { model, queue_id: job.id, status: 'QUEUED' });
+    const downloadUrl = this.private(job)
+      ? { download_url: `http://127.0.0.1:${this.port}/share/read/${job.token}` }
+      : {};
+    send(
+      response,
+      200,
+      kind === 'video'
+        ? { model, queue_id: job.id, ...downloadUrl }
+        : { model, queue_id: job.id, status: 'QUEUED' },
+    );
   }
 
   private retrieve(job: UpstreamJob, response: ServerResponse): void {
@@ -203,10 +290,18 @@ export class VeniceJobsServer {
       return send(response, 200, { status: 'PROCESSING', ...timing });
     }
     if (job.prompt.includes(FAIL_MARKERS.moderation)) {
-      const message = 'The selected model provider rejected this request due to its content policies. Credits have been refunded.';
-      return send(response, 422, job.kind === 'video' ? { error: { message, type: 'provider_content_policy', credits_refunded: true } } : { error: POLICY });
+      const message =
+        'The selected model provider rejected this request due to its content policies. Credits have been refunded.';
+      return send(
+        response,
+        422,
+        job.kind === 'video'
+          ? { error: { message, type: 'provider_content_policy', credits_refunded: true } }
+          : { error: POLICY },
+      );
     }
-    if (job.prompt.includes(FAIL_MARKERS.failure)) return send(response, 500, { error: 'Inference processing failed' });
+    if (job.prompt.includes(FAIL_MARKERS.failure))
+      return send(response, 500, { error: 'Inference processing failed' });
     if (this.private(job)) return send(response, 200, { status: 'COMPLETED', ...timing });
     this.sendMedia(job, response);
   }
@@ -219,8 +314,12 @@ export class VeniceJobsServer {
   /** The media in 4 KiB chunks, so the reader sees a stream. */
   private sendMedia(job: UpstreamJob, response: ServerResponse): void {
     const media = job.kind === 'video' ? this.video : this.audio;
-    response.writeHead(200, { 'content-type': job.kind === 'video' ? 'video/mp4' : 'audio/mpeg', 'content-length': media.length });
-    for (let offset = 0; offset < media.length; offset += 4096) response.write(media.subarray(offset, offset + 4096));
+    response.writeHead(200, {
+      'content-type': job.kind === 'video' ? 'video/mp4' : 'audio/mpeg',
+      'content-length': media.length,
+    });
+    for (let offset = 0; offset < media.length; offset += 4096)
+      response.write(media.subarray(offset, offset + 4096));
     response.end();
   }
 

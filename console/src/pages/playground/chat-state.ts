@@ -19,22 +19,31 @@ export interface ChatTurn {
 }
 
 type Delta = { content?: unknown; reasoning_content?: unknown; tool_calls?: unknown };
-type ToolCallDelta = { index?: unknown; id?: unknown; function?: { name?: unknown; arguments?: unknown } };
+type ToolCallDelta = {
+  index?: unknown;
+  id?: unknown;
+  function?: { name?: unknown; arguments?: unknown };
+};
 
 const text = (value: unknown): string => (typeof value === 'string' ? value : '');
 
 /** The answer after one chunk: content, reasoning and tool-call deltas appended; the last chunk's usage and cost. */
 export function applyChunk(turn: ChatTurn, chunk: Record<string, unknown>): ChatTurn {
   const next: ChatTurn = { ...turn, toolCalls: turn.toolCalls.map((call) => ({ ...call })) };
-  const choices = Array.isArray(chunk.choices) ? (chunk.choices as { delta?: Delta; finish_reason?: unknown }[]) : [];
+  const choices = Array.isArray(chunk.choices)
+    ? (chunk.choices as { delta?: Delta; finish_reason?: unknown }[])
+    : [];
   const choice = choices[0];
   if (choice?.delta !== undefined) {
     next.content += text(choice.delta.content);
     next.reasoning += text(choice.delta.reasoning_content);
-    const calls = Array.isArray(choice.delta.tool_calls) ? (choice.delta.tool_calls as ToolCallDelta[]) : [];
+    const calls = Array.isArray(choice.delta.tool_calls)
+      ? (choice.delta.tool_calls as ToolCallDelta[])
+      : [];
     for (const call of calls) {
       const index = typeof call.index === 'number' ? call.index : 0;
-      const existing = next.toolCalls[index] ?? (next.toolCalls[index] = { id: '', name: '', arguments: '' });
+      const existing =
+        next.toolCalls[index] ?? (next.toolCalls[index] = { id: '', name: '', arguments: '' });
       existing.id ||= text(call.id);
       existing.name ||= text(call.function?.name);
       existing.arguments += text(call.function?.arguments);
@@ -55,6 +64,8 @@ export function applyChunk(turn: ChatTurn, chunk: Record<string, unknown>): Chat
 
 /** The turns as chat messages (an answer's tool calls are not replayed: the playground has no tool results to give). */
 export function toMessages(system: string, turns: ChatTurn[]): { role: string; content: string }[] {
-  const messages = turns.filter((turn) => turn.error === undefined).map((turn) => ({ role: turn.role, content: turn.content }));
+  const messages = turns
+    .filter((turn) => turn.error === undefined)
+    .map((turn) => ({ role: turn.role, content: turn.content }));
   return system.trim() === '' ? messages : [{ role: 'system', content: system }, ...messages];
 }

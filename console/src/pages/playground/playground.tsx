@@ -32,11 +32,27 @@ export function PlaygroundPage() {
 
   return (
     <>
-      <PageHeader title="Playground" description="Try the models with your admin key; what you run here is billed and shows in Usage." />
+      <PageHeader
+        title="Playground"
+        description="Try the models with your admin key; what you run here is billed and shows in Usage."
+      />
       <div className="tabs" role="tablist" aria-label="Playground">
         {TABS.map((entry, index) => (
-          <button key={entry.id} ref={(element) => { buttons.current[index] = element; }} type="button" role="tab" id={`tab-${entry.id}`} aria-controls={`panel-${entry.id}`}
-            aria-selected={tab === entry.id} tabIndex={tab === entry.id ? 0 : -1} className="tab" onClick={() => setTab(entry.id)} onKeyDown={(event) => onKeyDown(event, index)}>
+          <button
+            key={entry.id}
+            ref={(element) => {
+              buttons.current[index] = element;
+            }}
+            type="button"
+            role="tab"
+            id={`tab-${entry.id}`}
+            aria-controls={`panel-${entry.id}`}
+            aria-selected={tab === entry.id}
+            tabIndex={tab === entry.id ? 0 : -1}
+            className="tab"
+            onClick={() => setTab(entry.id)}
+            onKeyDown={(event) => onKeyDown(event, index)}
+          >
             {entry.label}
           </button>
         ))}

@@ -7,6 +7,9 @@ import type { Model } from '../../api-types.ts';
  */
 export function preferredModel(models: readonly Model[]): string {
   const serving = models.filter((model) => model.model_spec.offline !== true);
-  const pick = serving.find((model) => model.model_spec.traits?.includes('default') === true) ?? serving[0] ?? models[0];
+  const pick =
+    serving.find((model) => model.model_spec.traits?.includes('default') === true) ??
+    serving[0] ??
+    models[0];
   return pick?.id ?? '';
 }

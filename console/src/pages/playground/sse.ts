@@ -16,7 +16,11 @@ export async function* readSse(response: Response): AsyncGenerator<Record<string
     while (boundary !== -1) {
       const block = buffer.slice(0, boundary);
       buffer = buffer.slice(boundary).replace(/^\r?\n\r?\n/, '');
-      const data = block.split(/\r?\n/).filter((line) => line.startsWith('data:')).map((line) => line.slice(5).replace(/^ /, '')).join('\n');
+      const data = block
+        .split(/\r?\n/)
+        .filter((line) => line.startsWith('data:'))
+        .map((line) => line.slice(5).replace(/^ /, ''))
+        .join('\n');
       if (data === '[DONE]') return;
       if (data !== '') {
         const event = JSON.parse(data) as Record<string, unknown>;
