@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { AccountTable, Database } from './database.ts';
+import { accountById } from './ledger-statements.ts';
 import { CreditRefusedError, MAX_NANOS, type AccountRecord, type AccountRepository, type Currency } from './store.ts';
 
 function overMaximum(currency: Currency): CreditRefusedError {
@@ -15,7 +16,7 @@ export function toAccount(row: Selectable<AccountTable>): AccountRecord {
 
 export function kyselyAccounts(database: Kysely<Database>): AccountRepository {
   const find = async (id: string): Promise<AccountRecord | undefined> => {
-    const row = await database.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
+    const [row] = (await accountById(database, 'one', [id])).rows;
     return row === undefined ? undefined : toAccount(row);
   };
   return {

@@ -1,5 +1,6 @@
-import { sql, type Insertable, type Selectable, type Transaction } from 'kysely';
+import type { Selectable, Transaction } from 'kysely';
 import type { Database, ReservationTable, UsageRecordTable } from './database.ts';
+import { chargeAccount, chargeSpend, claimReservations, insertUsage, usageValues } from './ledger-statements.ts';
 import { byCodePoint, spendKey } from './kysely-reserve-many.ts';
 import type { Currency, LedgerEntry, Nanos, UsageInput } from './store.ts';
 
@@ -10,10 +11,10 @@ interface Delta {
 
 const emptyDelta = (): Delta => ({ charged: { USD: 0, DIEM: 0 }, freed: { USD: 0, DIEM: 0 } });
 
-/** A balance or spend column moved by a delta (bound as BigInt: SQLite then adds integers). */
-const moved = (column: string, sign: '+' | '-', amount: Nanos) => sql<number>`${sql.ref(column)} ${sql.raw(sign)} ${BigInt(amount)}`;
+/** A delta's charged and freed amounts, bound as BigInt: SQLite then adds integers (it binds a JS number as REAL). */
+const amounts = ({ charged, freed }: Delta): bigint[] => [BigInt(charged.USD), BigInt(freed.USD), BigInt(charged.DIEM), BigInt(freed.DIEM)];
 
-function usageRow(reservation: Selectable<ReservationTable>, charge: Nanos, usage: UsageInput): Insertable<UsageRecordTable> {
+function usageRow(reservation: Selectable<ReservationTable>, charge: Nanos, usage: UsageInput): Selectable<UsageRecordTable> {
   return {
     id: reservation.id, request_id: reservation.request_id, account_id: reservation.account_id, key_id: reservation.key_id,
     model_id: reservation.model_id, model_type: usage.modelType, currency: reservation.currency, amount: charge,
@@ -25,23 +26,13 @@ function usageRow(reservation: Selectable<ReservationTable>, charge: Nanos, usag
 /** Claims the open reservations among `ids` for `state` (the state guard closes each once); the rows claimed. */
 async function claim(transaction: Transaction<Database>, ids: string[], state: 'settled' | 'released'): Promise<Selectable<ReservationTable>[]> {
   if (ids.length === 0) return [];
-  return transaction.updateTable('reservations').set({ state }).where('id', 'in', ids).where('state', '=', 'open').returningAll().execute();
+  return (await claimReservations(transaction, ids.length, [state, ...ids])).rows;
 }
 
 /** Charges and frees what a batch closed: one update per account, then one per key period, in code-point order. */
 async function moveBalances(transaction: Transaction<Database>, accounts: Map<string, Delta>, spends: Map<string, { keyId: string; period: string; delta: Delta }>): Promise<void> {
-  for (const [id, { charged, freed }] of [...accounts].sort(([a], [b]) => byCodePoint(a, b))) {
-    await transaction.updateTable('accounts').set({
-      usd_balance: moved('usd_balance', '-', charged.USD), usd_reserved: moved('usd_reserved', '-', freed.USD),
-      diem_balance: moved('diem_balance', '-', charged.DIEM), diem_reserved: moved('diem_reserved', '-', freed.DIEM),
-    }).where('id', '=', id).execute();
-  }
-  for (const [, { keyId, period, delta: { charged, freed } }] of [...spends].sort(([a], [b]) => byCodePoint(a, b))) {
-    await transaction.updateTable('key_spend').set({
-      usd_spent: moved('usd_spent', '+', charged.USD), usd_reserved: moved('usd_reserved', '-', freed.USD),
-      diem_spent: moved('diem_spent', '+', charged.DIEM), diem_reserved: moved('diem_reserved', '-', freed.DIEM),
-    }).where('key_id', '=', keyId).where('period', '=', period).execute();
-  }
+  for (const [id, delta] of [...accounts].sort(([a], [b]) => byCodePoint(a, b))) await chargeAccount(transaction, 'one', [...amounts(delta), id]);
+  for (const [, { keyId, period, delta }] of [...spends].sort(([a], [b]) => byCodePoint(a, b))) await chargeSpend(transaction, 'one', [...amounts(delta), keyId, period]);
 }
 
 /**
@@ -61,7 +52,7 @@ export async function closeMany(transaction: Transaction<Database>, entries: Led
 
   const accounts = new Map<string, Delta>();
   const spends = new Map<string, { keyId: string; period: string; delta: Delta }>();
-  const rows: Insertable<UsageRecordTable>[] = [];
+  const rows: Selectable<UsageRecordTable>[] = [];
   const applied = entries.map((entry, index) => {
     if (entry.kind === 'record') {
       const { record } = entry;
@@ -91,6 +82,6 @@ export async function closeMany(transaction: Transaction<Database>, entries: Led
   });
 
   await moveBalances(transaction, accounts, spends);
-  if (rows.length > 0) await transaction.insertInto('usage_records').values(rows).execute();
+  if (rows.length > 0) await insertUsage(transaction, rows.length, usageValues(rows));
   return applied;
 }

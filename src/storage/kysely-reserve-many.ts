@@ -1,5 +1,6 @@
-import { sql, type Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { Database } from './database.ts';
+import { ensureSpendRows, heldAccount, heldSpend, insertReservations, reservationValues, reserveAccount, reserveSpend } from './ledger-statements.ts';
 import type { Currency, Nanos, ReserveOutcome, ReserveRequest } from './store.ts';
 
 type Amounts = Record<Currency, Nanos>;
@@ -21,21 +22,17 @@ async function readHeld(transaction: Transaction<Database>, requests: ReserveReq
     .sort(([a], [b]) => byCodePoint(a, b)).map(([, request]) => request);
   // A write first: on SQLite it takes the write lock before anything is read, so no other process can change the
   // rows between this read and the writes below (PostgreSQL locks the rows read FOR UPDATE instead).
-  await transaction.insertInto('key_spend').values(pairs.map(({ keyId, period }) => ({ key_id: keyId, period })))
-    .onConflict((conflict) => conflict.columns(['key_id', 'period']).doNothing()).execute();
+  await ensureSpendRows(transaction, pairs.length, pairs.flatMap(({ keyId, period }) => [keyId, period]));
+  const lock = lockRows ? 'lock' : 'read';
   const free = new Map<string, Amounts>();
   // Accounts before key_spend, each in code-point order: the order every ledger transaction locks them in.
   for (const id of [...new Set(requests.map((request) => request.accountId))].sort(byCodePoint)) {
-    let query = transaction.selectFrom('accounts').select(['usd_balance', 'usd_reserved', 'diem_balance', 'diem_reserved']).where('id', '=', id);
-    if (lockRows) query = query.forUpdate();
-    const row = await query.executeTakeFirst();
+    const [row] = (await heldAccount(transaction, lock, [id])).rows;
     if (row !== undefined) free.set(id, { USD: Number(row.usd_balance) - Number(row.usd_reserved), DIEM: Number(row.diem_balance) - Number(row.diem_reserved) });
   }
   const used = new Map<string, Amounts>();
   for (const { keyId, period } of pairs) {
-    let query = transaction.selectFrom('key_spend').selectAll().where('key_id', '=', keyId).where('period', '=', period);
-    if (lockRows) query = query.forUpdate();
-    const row = await query.executeTakeFirst();
+    const [row] = (await heldSpend(transaction, lock, [keyId, period])).rows;
     if (row !== undefined) used.set(spendKey(keyId, period), { USD: Number(row.usd_spent) + Number(row.usd_reserved), DIEM: Number(row.diem_spent) + Number(row.diem_reserved) });
   }
   return { free, used };
@@ -62,8 +59,8 @@ function decide(request: ReserveRequest, held: Held): ReserveOutcome {
   return { reserved: false, reason: keyRefused === 'USD' ? 'API_KEY_USD_SPEND_LIMIT_EXCEEDED' : 'API_KEY_DIEM_SPEND_LIMIT_EXCEEDED' };
 }
 
-/** Adds `delta` to a row's reserved columns (bound as BigInt: SQLite then adds integers). */
-const addReserved = (delta: Amounts) => ({ usd_reserved: sql<number>`usd_reserved + ${BigInt(delta.USD)}`, diem_reserved: sql<number>`diem_reserved + ${BigInt(delta.DIEM)}` });
+/** A delta's amounts, bound as BigInt: SQLite then adds integers (it binds a JS number as REAL). */
+const reservedDelta = (delta: Amounts): bigint[] => [BigInt(delta.USD), BigInt(delta.DIEM)];
 
 /**
  * Reserves every request of a batch inside `transaction`: the rows are read once under lock, each request decided
@@ -94,11 +91,11 @@ export async function reserveMany(transaction: Transaction<Database>, requests: 
     return outcome;
   });
   for (const [id, delta] of [...accountDelta].sort(([a], [b]) => byCodePoint(a, b))) {
-    await transaction.updateTable('accounts').set(addReserved(delta)).where('id', '=', id).execute();
+    await reserveAccount(transaction, 'one', [...reservedDelta(delta), id]);
   }
   for (const [, { keyId, period, delta }] of [...spendDelta].sort(([a], [b]) => byCodePoint(a, b))) {
-    await transaction.updateTable('key_spend').set(addReserved(delta)).where('key_id', '=', keyId).where('period', '=', period).execute();
+    await reserveSpend(transaction, 'one', [...reservedDelta(delta), keyId, period]);
   }
-  if (rows.length > 0) await transaction.insertInto('reservations').values(rows).execute();
+  if (rows.length > 0) await insertReservations(transaction, rows.length, reservationValues(rows));
   return outcomes;
 }
