@@ -314,8 +314,27 @@ export class Meter {
   ): Promise<DurableReservation> {
     const amount = toNanos(Math.max(request.worstCase.usd, request.worstCase.diem));
     if (amount === 0) return { reservationId: null, currency: 'USD' };
-    const started = this.now();
     const reservationId = randomUUID();
+    const currency = await this.reserveInStore(
+      key,
+      request,
+      reservationId,
+      amount,
+      this.now(),
+      leaseUntil,
+    );
+    return { reservationId, currency };
+  }
+
+  /** Reserves `amount` nanos for `request` in the next reservation batch; throws the refusal's 402. */
+  private async reserveInStore(
+    key: ApiKeyRecord,
+    request: BillingRequest,
+    reservationId: string,
+    amount: number,
+    started: Date,
+    leaseUntil: Date,
+  ): Promise<Currency> {
     const limits = key.consumptionLimits;
     const outcome = await this.reserving.submit({
       reservationId,
@@ -330,14 +349,14 @@ export class Meter {
       leaseUntil: leaseUntil.toISOString(),
     });
     if (!outcome.reserved) throw new VeniceError(outcome.reason);
-    return { reservationId, currency: outcome.currency };
+    return outcome.currency;
   }
 
   private async reserve(key: ApiKeyRecord, request: BillingRequest): Promise<Settlement> {
     const started = this.now();
     const reservationId = randomUUID();
     const amount = toNanos(Math.max(request.worstCase.usd, request.worstCase.diem));
-    const record = (usage: EngineUsage, status: string, charge: number, _currency: Currency) => ({
+    const record = (usage: EngineUsage, status: string, charge: number) => ({
       modelType: request.modelType,
       amount: charge,
       promptTokens: usage.promptTokens,
@@ -358,7 +377,7 @@ export class Meter {
             keyId: key.id,
             modelId: request.modelId,
             currency: 'USD',
-            ...record(usage, status, 0, 'USD'),
+            ...record(usage, status, 0),
           },
         });
       };
@@ -368,21 +387,15 @@ export class Meter {
         release: (status) => insert({ promptTokens: 0, completionTokens: 0 }, status),
       };
     }
-    const limits = key.consumptionLimits;
-    const outcome = await this.reserving.submit({
+    const leaseUntil = new Date(started.getTime() + this.leaseMs);
+    const currency = await this.reserveInStore(
+      key,
+      request,
       reservationId,
-      accountId: key.accountId,
-      keyId: key.id,
-      period: periodOf(key.limitPeriod, started),
       amount,
-      keyLimits: { USD: limits.usd, DIEM: limits.diem ?? limits.vcu },
-      requestId: request.requestId,
-      modelId: request.modelId,
-      createdAt: started.toISOString(),
-      leaseUntil: new Date(started.getTime() + this.leaseMs).toISOString(),
-    });
-    if (!outcome.reserved) throw new VeniceError(outcome.reason);
-    const { currency } = outcome;
+      started,
+      leaseUntil,
+    );
     this.open.add(reservationId);
     return {
       currency,
@@ -392,12 +405,7 @@ export class Meter {
           kind: 'close',
           reservationId,
           state: 'settled',
-          usage: record(
-            usage,
-            status,
-            toNanos(currency === 'USD' ? cost.usd : cost.diem),
-            currency,
-          ),
+          usage: record(usage, status, toNanos(currency === 'USD' ? cost.usd : cost.diem)),
         });
       },
       release: async (status) => {
