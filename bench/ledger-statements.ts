@@ -102,7 +102,8 @@ try {
     pathToFileURL(join(baselineDirectory, 'src/storage/sqlite-store.ts')).href
   );
   for (const where of ['file', 'memory'] as const) {
-    const path = (name: string): string => (where === 'memory' ? ':memory:' : join(folder, `${name}.db`));
+    const path = (name: string): string =>
+      where === 'memory' ? ':memory:' : join(folder, `${name}.db`);
     const baseline = await prepared(await baselineModule.openSqliteStore(path('baseline')));
     const current = await prepared(await openSqliteStore(path('current')));
     await run(baseline, 'warm');
@@ -112,11 +113,20 @@ try {
       seconds.baseline.push(await run(baseline, `r${round}`));
       seconds.current.push(await run(current, `r${round}`));
     }
-    const perRequest = (values: number[]): string => `${((median(values) / REQUESTS) * 1e6).toFixed(1)} µs`;
-    console.log(`ledger statements, SQLite ${where}, ${REQUESTS} requests × ${ROUNDS} rounds (reserve + balance read + settle)`);
-    console.log(`  baseline (${git('rev-parse', '--short', ref)}): ${perRequest(seconds.baseline)} a request (median round)`);
-    console.log(`  current (working tree): ${perRequest(seconds.current)} a request (median round)`);
-    console.log(`  ratio current / baseline: ${(median(seconds.current) / median(seconds.baseline)).toFixed(3)}`);
+    const perRequest = (values: number[]): string =>
+      `${((median(values) / REQUESTS) * 1e6).toFixed(1)} µs`;
+    console.log(
+      `ledger statements, SQLite ${where}, ${REQUESTS} requests × ${ROUNDS} rounds (reserve + balance read + settle)`,
+    );
+    console.log(
+      `  baseline (${git('rev-parse', '--short', ref)}): ${perRequest(seconds.baseline)} a request (median round)`,
+    );
+    console.log(
+      `  current (working tree): ${perRequest(seconds.current)} a request (median round)`,
+    );
+    console.log(
+      `  ratio current / baseline: ${(median(seconds.current) / median(seconds.baseline)).toFixed(3)}`,
+    );
     await baseline.close();
     await current.close();
   }

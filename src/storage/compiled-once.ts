@@ -1,4 +1,10 @@
-import { CompiledQuery, type Compilable, type DialectAdapter, type Kysely, type QueryResult } from 'kysely';
+import {
+  CompiledQuery,
+  type Compilable,
+  type DialectAdapter,
+  type Kysely,
+  type QueryResult,
+} from 'kysely';
 import type { Database } from './database.ts';
 
 /**
@@ -21,8 +27,12 @@ const SENTINEL = '\u0000compiled-once:';
 const slot: Slot = (index) => `${SENTINEL}${index}` as never;
 
 function templateOf(compiled: CompiledQuery): Template {
-  const parts = compiled.parameters.map((parameter): Part =>
-    typeof parameter === 'string' && parameter.startsWith(SENTINEL) ? { slot: Number(parameter.slice(SENTINEL.length)) } : { constant: parameter });
+  const parts = compiled.parameters.map(
+    (parameter): Part =>
+      typeof parameter === 'string' && parameter.startsWith(SENTINEL)
+        ? { slot: Number(parameter.slice(SENTINEL.length)) }
+        : { constant: parameter },
+  );
   return { sql: compiled.sql, parts };
 }
 
@@ -33,21 +43,28 @@ function templateOf(compiled: CompiledQuery): Template {
  * per database. Values bind exactly as the builder would have bound them (a BigInt stays a BigInt).
  */
 export function compiledOnce<Shape extends string | number, Row>(
-  build: (database: Kysely<Database>, slot: Slot, shape: Shape) => Compilable<Row>, maxShapes = 64,
-): (database: Kysely<Database>, shape: Shape, values: readonly unknown[]) => Promise<QueryResult<Row>> {
+  build: (database: Kysely<Database>, slot: Slot, shape: Shape) => Compilable<Row>,
+  maxShapes = 64,
+): (
+  database: Kysely<Database>,
+  shape: Shape,
+  values: readonly unknown[],
+) => Promise<QueryResult<Row>> {
   // Keyed by the dialect adapter, which a Kysely instance and its transactions share: one set of templates a store.
   const templates = new WeakMap<DialectAdapter, Map<Shape, Template>>();
   return (database, shape, values) => {
     const { adapter } = database.getExecutor();
     let shapes = templates.get(adapter);
-    if (shapes === undefined) templates.set(adapter, shapes = new Map());
+    if (shapes === undefined) templates.set(adapter, (shapes = new Map()));
     let template = shapes.get(shape);
     if (template === undefined) {
       template = templateOf(build(database, slot, shape).compile());
       if (shapes.size >= maxShapes) shapes.delete(shapes.keys().next().value!);
       shapes.set(shape, template);
     }
-    const parameters = template.parts.map((part) => ('slot' in part ? values[part.slot] : part.constant));
+    const parameters = template.parts.map((part) =>
+      'slot' in part ? values[part.slot] : part.constant,
+    );
     return database.executeQuery<Row>(CompiledQuery.raw(template.sql, parameters));
   };
 }

@@ -4,8 +4,16 @@ import { closeMany } from './kysely-close-many.ts';
 import { reserveMany } from './kysely-reserve-many.ts';
 import type { LedgerEntry, LedgerRepository, ReserveRequest, UsageInput } from './store.ts';
 
-const released = (status: string, at: string): UsageInput =>
-  ({ modelType: 'unknown', amount: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, status, executionMs: 0, createdAt: at });
+const released = (status: string, at: string): UsageInput => ({
+  modelType: 'unknown',
+  amount: 0,
+  promptTokens: 0,
+  completionTokens: 0,
+  cachedTokens: 0,
+  status,
+  executionMs: 0,
+  createdAt: at,
+});
 
 /**
  * The ledger, written once for every dialect: each method is one transaction over `reserveMany` or `closeMany`, a
@@ -13,39 +21,75 @@ const released = (status: string, at: string): UsageInput =>
  * SQLite has one writer at a time, taken by the batch's first statement.
  */
 export function kyselyLedger(database: Kysely<Database>, lockRows = false): LedgerRepository {
-  const reserve = (requests: ReserveRequest[]) => database.transaction().execute((transaction) => reserveMany(transaction, requests, lockRows));
-  const close = (entries: LedgerEntry[]) => database.transaction().execute((transaction) => closeMany(transaction, entries));
-  const closeOne = async (entry: LedgerEntry): Promise<boolean> => (await close([entry]))[0] ?? false;
+  const reserve = (requests: ReserveRequest[]) =>
+    database.transaction().execute((transaction) => reserveMany(transaction, requests, lockRows));
+  const close = (entries: LedgerEntry[]) =>
+    database.transaction().execute((transaction) => closeMany(transaction, entries));
+  const closeOne = async (entry: LedgerEntry): Promise<boolean> =>
+    (await close([entry]))[0] ?? false;
   return {
     reserve: async (request) => (await reserve([request]))[0]!,
     reserveMany: reserve,
     closeMany: close,
-    settle: (reservationId, usage) => closeOne({ kind: 'close', reservationId, state: 'settled', usage }),
-    release: (reservationId, status, at) => closeOne({ kind: 'close', reservationId, state: 'released', usage: released(status, at) }),
+    settle: (reservationId, usage) =>
+      closeOne({ kind: 'close', reservationId, state: 'settled', usage }),
+    release: (reservationId, status, at) =>
+      closeOne({ kind: 'close', reservationId, state: 'released', usage: released(status, at) }),
     stateOf: async (reservationId) => {
-      const row = await database.selectFrom('reservations').select('state').where('id', '=', reservationId).executeTakeFirst();
+      const row = await database
+        .selectFrom('reservations')
+        .select('state')
+        .where('id', '=', reservationId)
+        .executeTakeFirst();
       return row?.state;
     },
     renew: async (reservationId, leaseUntil) => {
-      await database.updateTable('reservations').set({ lease_until: leaseUntil }).where('id', '=', reservationId).where('state', '=', 'open').execute();
+      await database
+        .updateTable('reservations')
+        .set({ lease_until: leaseUntil })
+        .where('id', '=', reservationId)
+        .where('state', '=', 'open')
+        .execute();
     },
     releaseExpired: async (now) => {
       let count = 0;
       // In batches of a few hundred (a bounded transaction each), until none is left.
       for (;;) {
-        const expired = await database.selectFrom('reservations').select('id').where('state', '=', 'open').where('lease_until', '<', now).limit(500).execute();
+        const expired = await database
+          .selectFrom('reservations')
+          .select('id')
+          .where('state', '=', 'open')
+          .where('lease_until', '<', now)
+          .limit(500)
+          .execute();
         if (expired.length > 0) {
-          const closed = await close(expired.map(({ id }): LedgerEntry => ({ kind: 'close', reservationId: id, state: 'released', usage: released('lease_expired', now) })));
+          const closed = await close(
+            expired.map(
+              ({ id }): LedgerEntry => ({
+                kind: 'close',
+                reservationId: id,
+                state: 'released',
+                usage: released('lease_expired', now),
+              }),
+            ),
+          );
           count += closed.filter(Boolean).length;
         }
         if (expired.length < 500) return count;
       }
     },
     keySpend: async (keyId, period) => {
-      const row = await database.selectFrom('key_spend').selectAll().where('key_id', '=', keyId).where('period', '=', period).executeTakeFirst();
+      const row = await database
+        .selectFrom('key_spend')
+        .selectAll()
+        .where('key_id', '=', keyId)
+        .where('period', '=', period)
+        .executeTakeFirst();
       return {
-        usdSpent: Number(row?.usd_spent ?? 0), usdReserved: Number(row?.usd_reserved ?? 0),
-        diemSpent: Number(row?.diem_spent ?? 0), diemReserved: Number(row?.diem_reserved ?? 0),
+        usdSpent: Number(row?.usd_spent ?? 0),
+        usdReserved: Number(row?.usd_reserved ?? 0),
+        diemSpent: Number(row?.diem_spent ?? 0),
+        diemReserved: Number(row?.diem_reserved ?? 0),
       };
     },
   };

@@ -1,6 +1,14 @@
 import type { Transaction } from 'kysely';
 import type { Database } from './database.ts';
-import { ensureSpendRows, heldAccount, heldSpend, insertReservations, reservationValues, reserveAccount, reserveSpend } from './ledger-statements.ts';
+import {
+  ensureSpendRows,
+  heldAccount,
+  heldSpend,
+  insertReservations,
+  reservationValues,
+  reserveAccount,
+  reserveSpend,
+} from './ledger-statements.ts';
 import type { Currency, Nanos, ReserveOutcome, ReserveRequest } from './store.ts';
 
 type Amounts = Record<Currency, Nanos>;
@@ -17,23 +25,44 @@ interface Held {
 /** Code-point order: every ledger transaction locks and updates rows in this order, so no two can deadlock. */
 export const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-async function readHeld(transaction: Transaction<Database>, requests: ReserveRequest[], lockRows: boolean): Promise<Held> {
-  const pairs = [...new Map(requests.map((request) => [spendKey(request.keyId, request.period), request])).entries()]
-    .sort(([a], [b]) => byCodePoint(a, b)).map(([, request]) => request);
+async function readHeld(
+  transaction: Transaction<Database>,
+  requests: ReserveRequest[],
+  lockRows: boolean,
+): Promise<Held> {
+  const pairs = [
+    ...new Map(
+      requests.map((request) => [spendKey(request.keyId, request.period), request]),
+    ).entries(),
+  ]
+    .sort(([a], [b]) => byCodePoint(a, b))
+    .map(([, request]) => request);
   // A write first: on SQLite it takes the write lock before anything is read, so no other process can change the
   // rows between this read and the writes below (PostgreSQL locks the rows read FOR UPDATE instead).
-  await ensureSpendRows(transaction, pairs.length, pairs.flatMap(({ keyId, period }) => [keyId, period]));
+  await ensureSpendRows(
+    transaction,
+    pairs.length,
+    pairs.flatMap(({ keyId, period }) => [keyId, period]),
+  );
   const lock = lockRows ? 'lock' : 'read';
   const free = new Map<string, Amounts>();
   // Accounts before key_spend, each in code-point order: the order every ledger transaction locks them in.
   for (const id of [...new Set(requests.map((request) => request.accountId))].sort(byCodePoint)) {
     const [row] = (await heldAccount(transaction, lock, [id])).rows;
-    if (row !== undefined) free.set(id, { USD: Number(row.usd_balance) - Number(row.usd_reserved), DIEM: Number(row.diem_balance) - Number(row.diem_reserved) });
+    if (row !== undefined)
+      free.set(id, {
+        USD: Number(row.usd_balance) - Number(row.usd_reserved),
+        DIEM: Number(row.diem_balance) - Number(row.diem_reserved),
+      });
   }
   const used = new Map<string, Amounts>();
   for (const { keyId, period } of pairs) {
     const [row] = (await heldSpend(transaction, lock, [keyId, period])).rows;
-    if (row !== undefined) used.set(spendKey(keyId, period), { USD: Number(row.usd_spent) + Number(row.usd_reserved), DIEM: Number(row.diem_spent) + Number(row.diem_reserved) });
+    if (row !== undefined)
+      used.set(spendKey(keyId, period), {
+        USD: Number(row.usd_spent) + Number(row.usd_reserved),
+        DIEM: Number(row.diem_spent) + Number(row.diem_reserved),
+      });
   }
   return { free, used };
 }
@@ -56,7 +85,13 @@ function decide(request: ReserveRequest, held: Held): ReserveOutcome {
     return { reserved: true, currency };
   }
   if (keyRefused === undefined) return { reserved: false, reason: 'INSUFFICIENT_BALANCE' };
-  return { reserved: false, reason: keyRefused === 'USD' ? 'API_KEY_USD_SPEND_LIMIT_EXCEEDED' : 'API_KEY_DIEM_SPEND_LIMIT_EXCEEDED' };
+  return {
+    reserved: false,
+    reason:
+      keyRefused === 'USD'
+        ? 'API_KEY_USD_SPEND_LIMIT_EXCEEDED'
+        : 'API_KEY_DIEM_SPEND_LIMIT_EXCEEDED',
+  };
 }
 
 /** A delta's amounts, bound as BigInt: SQLite then adds integers (it binds a JS number as REAL). */
@@ -66,7 +101,11 @@ const reservedDelta = (delta: Amounts): bigint[] => [BigInt(delta.USD), BigInt(d
  * Reserves every request of a batch inside `transaction`: the rows are read once under lock, each request decided
  * in order in memory, then one update per account and per key period and one insert of the reservations.
  */
-export async function reserveMany(transaction: Transaction<Database>, requests: ReserveRequest[], lockRows: boolean): Promise<ReserveOutcome[]> {
+export async function reserveMany(
+  transaction: Transaction<Database>,
+  requests: ReserveRequest[],
+  lockRows: boolean,
+): Promise<ReserveOutcome[]> {
   if (requests.length === 0) return [];
   const held = await readHeld(transaction, requests, lockRows);
   const accountDelta = new Map<string, Amounts>();
@@ -80,20 +119,34 @@ export async function reserveMany(transaction: Transaction<Database>, requests: 
     account[currency] += request.amount;
     accountDelta.set(request.accountId, account);
     const key = spendKey(request.keyId, request.period);
-    const spend = spendDelta.get(key) ?? { keyId: request.keyId, period: request.period, delta: zero() };
+    const spend = spendDelta.get(key) ?? {
+      keyId: request.keyId,
+      period: request.period,
+      delta: zero(),
+    };
     spend.delta[currency] += request.amount;
     spendDelta.set(key, spend);
     rows.push({
-      id: request.reservationId, account_id: request.accountId, key_id: request.keyId, period: request.period, currency,
-      amount: request.amount, state: 'open', request_id: request.requestId, model_id: request.modelId,
-      created_at: request.createdAt, lease_until: request.leaseUntil,
+      id: request.reservationId,
+      account_id: request.accountId,
+      key_id: request.keyId,
+      period: request.period,
+      currency,
+      amount: request.amount,
+      state: 'open',
+      request_id: request.requestId,
+      model_id: request.modelId,
+      created_at: request.createdAt,
+      lease_until: request.leaseUntil,
     });
     return outcome;
   });
   for (const [id, delta] of [...accountDelta].sort(([a], [b]) => byCodePoint(a, b))) {
     await reserveAccount(transaction, 'one', [...reservedDelta(delta), id]);
   }
-  for (const [, { keyId, period, delta }] of [...spendDelta].sort(([a], [b]) => byCodePoint(a, b))) {
+  for (const [, { keyId, period, delta }] of [...spendDelta].sort(([a], [b]) =>
+    byCodePoint(a, b),
+  )) {
     await reserveSpend(transaction, 'one', [...reservedDelta(delta), keyId, period]);
   }
   if (rows.length > 0) await insertReservations(transaction, rows.length, reservationValues(rows));

@@ -16,10 +16,14 @@ export async function openStore(config: Config): Promise<Store> {
   try {
     parsed = new URL(url);
   } catch {
-    throw new Error('DATABASE_URL is not a URL: expected postgres://USER:PASSWORD@HOST:PORT/DATABASE');
+    throw new Error(
+      'DATABASE_URL is not a URL: expected postgres://USER:PASSWORD@HOST:PORT/DATABASE',
+    );
   }
   if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
-    throw new Error(`DATABASE_URL scheme ${parsed.protocol}// is not supported: use postgres:// or postgresql://, or unset it for SQLite`);
+    throw new Error(
+      `DATABASE_URL scheme ${parsed.protocol}// is not supported: use postgres:// or postgresql://, or unset it for SQLite`,
+    );
   }
   const schema = parsed.searchParams.get('schema');
   parsed.searchParams.delete('schema');

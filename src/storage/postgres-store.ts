@@ -31,7 +31,11 @@ async function createSchema(database: Kysely<Database>, schema: string): Promise
     await database.schema.createSchema(schema).ifNotExists().execute();
   } catch (error) {
     // Two processes starting at once: `if not exists` can still fail with a unique violation in pg_namespace.
-    const { rows } = await sql<{ found: boolean }>`select exists (select 1 from pg_namespace where nspname = ${schema}) as found`.execute(database);
+    const { rows } = await sql<{
+      found: boolean;
+    }>`select exists (select 1 from pg_namespace where nspname = ${schema}) as found`.execute(
+      database,
+    );
     if (rows[0]?.found !== true) throw error;
   }
 }
@@ -43,11 +47,22 @@ async function createSchema(database: Kysely<Database>, schema: string): Promise
  * migrates, and the migration tables are looked up in this schema only (see schema-scoped-postgres-dialect.ts).
  * Rejects (and closes the pool) when the server is unreachable or a migration fails.
  */
-export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<Store> {
+export async function openPostgresStore(
+  url: string,
+  options: PostgresStoreOptions = {},
+): Promise<Store> {
   const { schema } = options;
-  if (schema !== undefined && !SCHEMA_NAME.test(schema)) throw new Error(`PostgreSQL schema name ${JSON.stringify(schema)}: use lowercase letters, digits and _`);
+  if (schema !== undefined && !SCHEMA_NAME.test(schema))
+    throw new Error(
+      `PostgreSQL schema name ${JSON.stringify(schema)}: use lowercase letters, digits and _`,
+    );
   const pool = new pg.Pool({
-    connectionString: url, max: 10, connectionTimeoutMillis: 10_000, allowExitOnIdle: true, application_name: 'rialto', types: sqliteLikeTypes(),
+    connectionString: url,
+    max: 10,
+    connectionTimeoutMillis: 10_000,
+    allowExitOnIdle: true,
+    application_name: 'rialto',
+    types: sqliteLikeTypes(),
     ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
   });
   // An idle connection dropped by the server: pg discards it and the next query opens another (or fails there).

@@ -16,12 +16,16 @@ const STATEMENT_CACHE_SIZE = 256;
 function cachingStatements(connection: BetterSqlite3.Database): SqliteDatabase {
   const statements = new Map<string, BetterSqlite3.Statement>();
   return {
-    close: () => { statements.clear(); connection.close(); },
+    close: () => {
+      statements.clear();
+      connection.close();
+    },
     prepare: (text: string) => {
       let statement = statements.get(text);
       if (statement === undefined) {
         statement = connection.prepare(text);
-        if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value!);
+        if (statements.size >= STATEMENT_CACHE_SIZE)
+          statements.delete(statements.keys().next().value!);
         statements.set(text, statement);
       }
       return statement as unknown as SqliteStatement;
@@ -41,7 +45,9 @@ export async function openSqliteStore(path: string): Promise<Store> {
   connection.pragma('foreign_keys = ON');
   // Deleted and overwritten rows (a finished job's prompt) are zeroed in the file, not left in free space.
   connection.pragma('secure_delete = ON');
-  const database = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(connection) }) });
+  const database = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: cachingStatements(connection) }),
+  });
   await migrateToLatest(database);
   return new KyselyStore(database);
 }

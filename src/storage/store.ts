@@ -48,8 +48,20 @@ export interface ApiKeyPatch {
 
 export interface ApiKeyRepository {
   /** Inserts a new key; fails if the id exists. */
-  insert(record: Omit<ApiKeyRecord, 'revokedAt' | 'lastUsedAt' | 'createdAt' | 'accountId' | 'consumptionLimits' | 'limitPeriod' | 'modelPrivacy'>
-    & { createdAt?: string } & Partial<Pick<ApiKeyRecord, 'accountId' | 'consumptionLimits' | 'limitPeriod' | 'modelPrivacy'>>): Promise<void>;
+  insert(
+    record: Omit<
+      ApiKeyRecord,
+      | 'revokedAt'
+      | 'lastUsedAt'
+      | 'createdAt'
+      | 'accountId'
+      | 'consumptionLimits'
+      | 'limitPeriod'
+      | 'modelPrivacy'
+    > & { createdAt?: string } & Partial<
+        Pick<ApiKeyRecord, 'accountId' | 'consumptionLimits' | 'limitPeriod' | 'modelPrivacy'>
+      >,
+  ): Promise<void>;
   /** Applies a patch to a key that is not revoked; the updated record, or undefined when there is none. */
   update(id: string, patch: ApiKeyPatch): Promise<ApiKeyRecord | undefined>;
   /** The key with this id, revoked or not; undefined when unknown. */
@@ -73,7 +85,10 @@ export const MAX_NANOS = Number.MAX_SAFE_INTEGER;
 
 /** Why AccountRepository.credit changed nothing: no such account, a debit into reserved money, or past MAX_NANOS. */
 export class CreditRefusedError extends Error {
-  constructor(readonly reason: 'unknown-account' | 'below-reserved' | 'over-maximum', message: string) {
+  constructor(
+    readonly reason: 'unknown-account' | 'below-reserved' | 'over-maximum',
+    message: string,
+  ) {
     super(message);
     this.name = 'CreditRefusedError';
   }
@@ -125,7 +140,13 @@ export interface ReserveRequest {
 
 export type ReserveOutcome =
   | { reserved: true; currency: Currency }
-  | { reserved: false; reason: 'INSUFFICIENT_BALANCE' | 'API_KEY_USD_SPEND_LIMIT_EXCEEDED' | 'API_KEY_DIEM_SPEND_LIMIT_EXCEEDED' };
+  | {
+      reserved: false;
+      reason:
+        | 'INSUFFICIENT_BALANCE'
+        | 'API_KEY_USD_SPEND_LIMIT_EXCEEDED'
+        | 'API_KEY_DIEM_SPEND_LIMIT_EXCEEDED';
+    };
 
 export interface UsageInput {
   modelType: string;
@@ -201,7 +222,14 @@ export interface UsageRepository {
   /** Writes the record of a request that reserved nothing (free models, failures before reserving). */
   insert(record: UsageRecord): Promise<void>;
   /** Records of an account in ascending (createdAt, id) order, after the cursor position if given. */
-  list(query: { accountId: string; currency?: Currency; from?: string; to?: string; after?: { createdAt: string; id: string }; limit: number }): Promise<UsageRecord[]>;
+  list(query: {
+    accountId: string;
+    currency?: Currency;
+    from?: string;
+    to?: string;
+    after?: { createdAt: string; id: string };
+    limit: number;
+  }): Promise<UsageRecord[]>;
   /** Sum of amounts per currency for a key since `from` (trailing usage figures). */
   keyTotals(keyId: string, from: string): Promise<Record<Currency, Nanos>>;
 }
@@ -257,8 +285,29 @@ export interface JobRecord {
   downloadRevokedAt: string | null;
 }
 
-export type JobPatch = Partial<Pick<JobRecord, 'request' | 'state' | 'progress' | 'engineJobId' | 'resultKey' | 'resultContentType' | 'resultBytes' | 'errorCode'
-  | 'errorMessage' | 'refunded' | 'attempts' | 'deleteOnDelivery' | 'startedAt' | 'completedAt' | 'nextRunAt' | 'claimedBy' | 'claimUntil' | 'downloadRevokedAt'>>;
+export type JobPatch = Partial<
+  Pick<
+    JobRecord,
+    | 'request'
+    | 'state'
+    | 'progress'
+    | 'engineJobId'
+    | 'resultKey'
+    | 'resultContentType'
+    | 'resultBytes'
+    | 'errorCode'
+    | 'errorMessage'
+    | 'refunded'
+    | 'attempts'
+    | 'deleteOnDelivery'
+    | 'startedAt'
+    | 'completedAt'
+    | 'nextRunAt'
+    | 'claimedBy'
+    | 'claimUntil'
+    | 'downloadRevokedAt'
+  >
+>;
 
 export interface JobRepository {
   insert(record: Omit<JobRecord, 'updatedAt'>): Promise<void>;
@@ -270,12 +319,21 @@ export interface JobRepository {
    * given, only while that worker holds it; whether it applied. Every state change goes through here,
    * so two workers can never both move a job.
    */
-  update(id: string, patch: JobPatch, condition?: { states?: JobState[]; claimedBy?: string }): Promise<boolean>;
+  update(
+    id: string,
+    patch: JobPatch,
+    condition?: { states?: JobState[]; claimedBy?: string },
+  ): Promise<boolean>;
   /**
    * Claims one runnable job (QUEUED or PROCESSING, due by `now`, unclaimed or whose claim ran out) for
    * `worker` until `claimUntil`, atomically: each job is held by one worker at a time. With `id`, only that job.
    */
-  claim(worker: string, now: string, claimUntil: string, id?: string): Promise<JobRecord | undefined>;
+  claim(
+    worker: string,
+    now: string,
+    claimUntil: string,
+    id?: string,
+  ): Promise<JobRecord | undefined>;
   /** Up to `limit` runnable jobs (QUEUED or PROCESSING), next due first: what a queue re-dispatches after a restart. */
   runnable(limit: number): Promise<JobRecord[]>;
   /** Counts by state (for health and the console). */
@@ -318,10 +376,19 @@ export interface CharacterRecord {
 
 type CharacterFields = Omit<CharacterRecord, 'id' | 'slug' | 'createdAt' | 'updatedAt'>;
 /** Fields an update changes (undefined ones stay as they are); tags and categories are replaced whole. */
-export type CharacterPatch = { [Field in keyof CharacterFields]?: CharacterFields[Field] | undefined };
+export type CharacterPatch = {
+  [Field in keyof CharacterFields]?: CharacterFields[Field] | undefined;
+};
 
 /** swagger: listCharacters `sortBy`. */
-export type CharacterSort = 'featured' | 'highestRating' | 'highlyRated' | 'highlyRatedAndRecent' | 'imports' | 'mostRecent' | 'ratingCount';
+export type CharacterSort =
+  | 'featured'
+  | 'highestRating'
+  | 'highlyRated'
+  | 'highlyRatedAndRecent'
+  | 'imports'
+  | 'mostRecent'
+  | 'ratingCount';
 
 /** A page of GET /characters; every filter given must hold. */
 export interface CharacterQuery {
@@ -377,7 +444,10 @@ export interface CharacterRepository {
   /** Deletes a review of a character and takes its rating out of the stats; false when there is no such review. */
   deleteReview(characterId: string, reviewId: string): Promise<boolean>;
   /** A page of a character's reviews, newest first (ties by id), and how many it has in all. */
-  listReviews(characterId: string, page: { offset: number; limit: number }): Promise<{ reviews: CharacterReviewRecord[]; total: number }>;
+  listReviews(
+    characterId: string,
+    page: { offset: number; limit: number },
+  ): Promise<{ reviews: CharacterReviewRecord[]; total: number }>;
   /** character id → the rating of the latest review `accountId` wrote of it, for those of `characterIds` it reviewed. */
   ratingsBy(accountId: string, characterIds: string[]): Promise<Map<string, number>>;
 }

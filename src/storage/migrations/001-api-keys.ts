@@ -1,7 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 
 export async function up(database: Kysely<unknown>): Promise<void> {
-  await database.schema.createTable('api_keys')
+  await database.schema
+    .createTable('api_keys')
     .addColumn('id', 'text', (column) => column.primaryKey())
     .addColumn('secret_hash', 'text', (column) => column.notNull())
     .addColumn('last6', 'text', (column) => column.notNull())

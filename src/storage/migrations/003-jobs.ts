@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely';
 
 // Async generation jobs (video, music): the durable record every worker reads and writes.
 export async function up(database: Kysely<unknown>): Promise<void> {
-  await database.schema.createTable('jobs')
+  await database.schema
+    .createTable('jobs')
     .addColumn('id', 'text', (column) => column.primaryKey())
     .addColumn('kind', 'text', (column) => column.notNull())
     .addColumn('model_id', 'text', (column) => column.notNull())
@@ -31,5 +32,9 @@ export async function up(database: Kysely<unknown>): Promise<void> {
     .addColumn('claimed_by', 'text')
     .addColumn('claim_until', 'text')
     .execute();
-  await database.schema.createIndex('jobs_runnable').on('jobs').columns(['state', 'next_run_at']).execute();
+  await database.schema
+    .createIndex('jobs_runnable')
+    .on('jobs')
+    .columns(['state', 'next_run_at'])
+    .execute();
 }

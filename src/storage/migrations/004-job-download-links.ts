@@ -5,5 +5,10 @@ import type { Kysely } from 'kysely';
 export async function up(database: Kysely<unknown>): Promise<void> {
   await database.schema.alterTable('jobs').addColumn('download_token_hash', 'text').execute();
   await database.schema.alterTable('jobs').addColumn('download_revoked_at', 'text').execute();
-  await database.schema.createIndex('jobs_download_token').unique().on('jobs').column('download_token_hash').execute();
+  await database.schema
+    .createIndex('jobs_download_token')
+    .unique()
+    .on('jobs')
+    .column('download_token_hash')
+    .execute();
 }

@@ -3,7 +3,8 @@ import type { Kysely } from 'kysely';
 // Characters (INVENTORY §8): the spec's Character fields, the persona no endpoint shows, the discovery flags of
 // GET /characters (isPro, public), rating counters kept beside the reviews, and tags/categories as rows to filter on.
 export async function up(database: Kysely<unknown>): Promise<void> {
-  await database.schema.createTable('characters')
+  await database.schema
+    .createTable('characters')
     .addColumn('id', 'text', (column) => column.primaryKey())
     .addColumn('slug', 'text', (column) => column.notNull().unique())
     .addColumn('name', 'text', (column) => column.notNull())
@@ -26,7 +27,8 @@ export async function up(database: Kysely<unknown>): Promise<void> {
     .execute();
 
   // kind 'tag' (shown, filtered, searched) or 'category' (filtered only); position keeps the operator's order.
-  await database.schema.createTable('character_labels')
+  await database.schema
+    .createTable('character_labels')
     .addColumn('character_id', 'text', (column) => column.notNull())
     .addColumn('kind', 'text', (column) => column.notNull())
     .addColumn('position', 'integer', (column) => column.notNull())
@@ -34,7 +36,8 @@ export async function up(database: Kysely<unknown>): Promise<void> {
     .addPrimaryKeyConstraint('character_labels_pk', ['character_id', 'kind', 'position'])
     .execute();
 
-  await database.schema.createTable('character_reviews')
+  await database.schema
+    .createTable('character_reviews')
     .addColumn('id', 'text', (column) => column.primaryKey())
     .addColumn('character_id', 'text', (column) => column.notNull())
     .addColumn('account_id', 'text')
@@ -45,9 +48,14 @@ export async function up(database: Kysely<unknown>): Promise<void> {
     .addColumn('user_avatar_url', 'text')
     .addColumn('created_at', 'text', (column) => column.notNull())
     .execute();
-  await database.schema.createIndex('character_reviews_by_character').on('character_reviews').columns(['character_id', 'created_at', 'id']).execute();
+  await database.schema
+    .createIndex('character_reviews_by_character')
+    .on('character_reviews')
+    .columns(['character_id', 'created_at', 'id'])
+    .execute();
 }
 
 export async function down(database: Kysely<unknown>): Promise<void> {
-  for (const table of ['character_reviews', 'character_labels', 'characters']) await database.schema.dropTable(table).execute();
+  for (const table of ['character_reviews', 'character_labels', 'characters'])
+    await database.schema.dropTable(table).execute();
 }
