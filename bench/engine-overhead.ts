@@ -6,12 +6,14 @@
  *   node --import tsx bench/engine-overhead.ts        (npm run bench:engine)
  *
  * A random-weight llama GGUF is written for the run (BENCH_EMBEDDING_LENGTH × BENCH_BLOCK_COUNT, 4096 context).
- * Three processes serve it, so none shares an event loop with another or with the bench (the HTTP client):
+ * Four sides serve it, so none shares an event loop with another or with the bench (the HTTP client):
  *   bare          bench/bare-llama.ts: getLlama, loadModel, createContext, LlamaChat.generateResponse; driven over IPC;
  *   Rialto        `bin/rialto.js serve`: rate limits on (limits it never reaches), a priced model and a funded account,
  *                 so auth, the limiter, the reservation and the settlement all run; streamed chat completions with usage;
  *   llama-server  llama.cpp's server (bench/llama-server.ts), `-np` slots for the sequences, streamed chat completions.
- *                 Skipped, with how to build it, when scripts/build-llama-server.sh has not built it.
+ *   Rialto llama-server  Rialto as above, the model on its `llama-server` kind (the same binary as Rialto's child).
+ *                 Both llama-server sides are skipped, with how to build it, when scripts/build-llama-server.sh has
+ *                 not built it.
  * All get one user message (Rialto's system prompt is ''), temperature 0 and max_tokens BENCH_MAX_TOKENS; the
  * model never emits EOS, so every answer must have exactly that many completion tokens and finish on the length:
  * anything else (or a status other than 200) is a failure, and the bench exits 1. Answers whose text differs from
@@ -37,20 +39,16 @@ import { Pool } from 'undici';
 import { writeTinyLlamaGguf } from '../test/fixtures/tiny-gguf.ts';
 import type { BareAnswer, BareMessage, RunMessage } from './bare-llama.ts';
 import { chatBody, streamedChat, type Answer } from './chat-stream.ts';
-import { report, type Side, type Totals } from './engine-report.ts';
+import { report, SIDES, type Side, type Totals } from './engine-report.ts';
 import { llamaServerBinary, startLlamaServer } from './llama-server.ts';
+import { startRialtoSide } from './engine-rialto.ts';
 import {
   cpuMicros,
-  createInferenceKey,
-  freePort,
   positiveInteger,
-  rialtoCli,
   ROOT,
   runBench,
   startChild,
-  startRialtoServer,
   temporaryDirectory,
-  writeRialtoConfig,
 } from './harness.ts';
 
 const MODEL = 'engine-bench';
@@ -58,9 +56,6 @@ const PROMPT = 'Tell me about the weather in the city today.';
 const CONTEXT_SIZE = 4096;
 const SEQUENCES = 4;
 const LEVELS = [1, SEQUENCES, 2 * SEQUENCES];
-/** A priced model (per 1M tokens) and limits no run reaches: keys, limits and billing all on the path. */
-const PRICING = { input: { usd: 1, diem: 1 }, output: { usd: 4, diem: 4 } };
-const UNREACHABLE_LIMITS = { requestsPerMinute: 1_000_000_000, tokensPerMinute: 1_000_000_000_000 };
 
 const ROUNDS = positiveInteger('BENCH_ROUNDS', 10);
 const MAX_TOKENS = positiveInteger('BENCH_MAX_TOKENS', 128);
@@ -166,45 +161,20 @@ async function startBare(modelPath: string): Promise<Runner> {
     });
 }
 
-/** The Rialto side: `rialto serve` with keys, rate limits and billing on; the bench is its HTTP client. */
-async function startRialto(directory: string, modelPath: string): Promise<Runner> {
-  const port = await freePort();
-  const configFile = writeRialtoConfig(directory, {
-    server: { host: '127.0.0.1', port },
-    dataDirectory: join(directory, 'data'),
-    logLevel: 'silent',
-    systemPrompt: '',
-    discoverModels: false,
-    rateLimits: {
-      enabled: true,
-      store: 'memory',
-      overrides: {
-        XS: UNREACHABLE_LIMITS,
-        S: UNREACHABLE_LIMITS,
-        M: UNREACHABLE_LIMITS,
-        L: UNREACHABLE_LIMITS,
-      },
-    },
-    models: [
-      {
-        id: MODEL,
-        engine: {
-          kind: 'llama-cpp',
-          path: modelPath,
-          sequences: SEQUENCES,
-          contextSize: CONTEXT_SIZE,
-          threads: THREADS,
-          ...(ISOLATION === undefined ? {} : { isolation: ISOLATION }),
-        },
-        contextLength: CONTEXT_SIZE,
-        pricing: PRICING,
-      },
-    ],
-  });
-  const apiKey = await createInferenceKey(configFile);
-  await rialtoCli(['balance', 'add', '1000'], configFile);
-  const { child, origin } = await startRialtoServer('Rialto', configFile, port, apiKey, MODEL);
-  return httpRunner(child.process.pid, origin, {
+/** A Rialto side serving the GGUF on `engine`; the bench is its HTTP client. */
+async function startRialto(
+  directory: string,
+  name: string,
+  engine: Record<string, unknown>,
+): Promise<Runner> {
+  const { pid, origin, apiKey } = await startRialtoSide(
+    directory,
+    name,
+    MODEL,
+    engine,
+    CONTEXT_SIZE,
+  );
+  return httpRunner(pid, origin, {
     path: '/api/v1/chat/completions',
     headers: { authorization: `Bearer ${apiKey}` },
     body: chatBody(MODEL, PROMPT, MAX_TOKENS),
@@ -228,11 +198,9 @@ function httpRunner(
     });
 }
 
-/** The llama-server side, or undefined (and why) when there is no binary. */
-async function startLlamaServerSide(modelPath: string): Promise<Runner | string> {
-  const found = llamaServerBinary();
-  if ('missing' in found) return found.missing;
-  const { child, origin } = await startLlamaServer(found.binary, modelPath, {
+/** The llama-server side: `binary` on the GGUF with the same context, sequences and threads. */
+async function startLlamaServerSide(modelPath: string, binary: string): Promise<Runner> {
+  const { child, origin } = await startLlamaServer(binary, modelPath, {
     contextSize: CONTEXT_SIZE,
     sequences: SEQUENCES,
     threads: THREADS,
@@ -283,9 +251,7 @@ async function measure(runners: Partial<Record<Side, Runner>>): Promise<Measured
     problems: [],
     otherTexts: [],
   };
-  const present = (['bare', 'Rialto', 'llama-server'] as const).filter(
-    (side) => runners[side] !== undefined,
-  );
+  const present = SIDES.filter((side) => runners[side] !== undefined);
   let reference: string | undefined;
   for (let round = 0; round <= ROUNDS; round++) {
     const sides = [
@@ -337,11 +303,31 @@ async function main(): Promise<number> {
     contextLength: CONTEXT_SIZE,
     seed: 7,
   });
-  const llamaServer = await startLlamaServerSide(modelPath);
+  const found = llamaServerBinary();
+  const sameModel = {
+    path: modelPath,
+    sequences: SEQUENCES,
+    contextSize: CONTEXT_SIZE,
+    threads: THREADS,
+  };
   const runners: Partial<Record<Side, Runner>> = {
     bare: await startBare(modelPath),
-    Rialto: await startRialto(directory, modelPath),
-    ...(typeof llamaServer === 'string' ? {} : { 'llama-server': llamaServer }),
+    Rialto: await startRialto(directory, 'Rialto', {
+      kind: 'llama-cpp',
+      ...sameModel,
+      ...(ISOLATION === undefined ? {} : { isolation: ISOLATION }),
+    }),
+    ...('binary' in found
+      ? {
+          'llama-server': await startLlamaServerSide(modelPath, found.binary),
+          // Rialto's llama-server kind with the same binary as its child (issue #21, item 2).
+          'Rialto llama-server': await startRialto(directory, 'Rialto llama-server', {
+            kind: 'llama-server',
+            ...sameModel,
+            binary: found.binary,
+          }),
+        }
+      : {}),
   };
   process.stdout.write(
     `Embedded engine overhead: ${EMBEDDING_LENGTH}-wide ${BLOCK_COUNT}-layer random GGUF, ${SEQUENCES} sequences, ${THREADS} thread(s), max_tokens ${MAX_TOKENS}, ` +
@@ -349,8 +335,10 @@ async function main(): Promise<number> {
         .map((value) => value.toFixed(2))
         .join(' ')}\n`,
   );
-  if (typeof llamaServer === 'string')
-    process.stdout.write(`llama-server left out: ${llamaServer}\n`);
+  if ('missing' in found)
+    process.stdout.write(
+      `llama-server and Rialto's llama-server kind left out: ${found.missing}\n`,
+    );
   const measured = await measure(runners);
   process.stdout.write(`\n${report(measured.totals, measured.roundRates, LEVELS)}\n`);
   process.stdout.write(

@@ -4,7 +4,9 @@
  */
 import { fixed, percentile, table } from './harness.ts';
 
-export type Side = 'bare' | 'Rialto' | 'llama-server';
+/** Rialto: its llama-cpp kind (node-llama-cpp); Rialto llama-server: its llama-server kind (llama.cpp's server as a child). */
+export const SIDES = ['bare', 'Rialto', 'llama-server', 'Rialto llama-server'] as const;
+export type Side = (typeof SIDES)[number];
 /** One side at one level over the measured rounds: tokens, wall seconds, CPU µs (serving process, bench), TTFTs. */
 export interface Totals {
   tokens: number;
@@ -64,14 +66,15 @@ const ratio = (top: Summary | undefined, bottom: Summary | undefined): number | 
 
 function targetLines(
   summaries: Map<number, Partial<Record<Side, Summary>>>,
+  side: Side,
   baseline: Side,
   targets: Map<number, number>,
 ): string[] {
   return [...targets].map(([concurrency, target]) => {
     const sides = summaries.get(concurrency);
-    const value = ratio(sides?.Rialto, sides?.[baseline]);
+    const value = ratio(sides?.[side], sides?.[baseline]);
     const verdict = value === undefined ? 'not measured' : value >= target ? 'met' : 'MISSED';
-    return `Rialto ÷ ${baseline} at ${concurrency} concurrent ≥ ${target}: ${verdict} (${fixed(value, 3)})`;
+    return `${side} ÷ ${baseline} at ${concurrency} concurrent ≥ ${target}: ${verdict} (${fixed(value, 3)})`;
   });
 }
 
@@ -80,41 +83,55 @@ export function report(
   roundRates: RoundRates,
   levels: number[],
 ): string {
-  const sides: Side[] = ['bare', 'Rialto', 'llama-server'];
   const summaries = new Map<number, Partial<Record<Side, Summary>>>();
   for (const level of levels) {
     const entry: Partial<Record<Side, Summary>> = {};
-    for (const side of sides) {
+    for (const side of SIDES) {
       const summary = summaryOf(totals.get(`${side} ${level}`));
       if (summary !== undefined) entry[side] = summary;
     }
     summaries.set(level, entry);
   }
   const speed = levels.map((level) => {
-    const { bare, Rialto: rialto, 'llama-server': server } = summaries.get(level)!;
+    const {
+      bare,
+      Rialto: rialto,
+      'llama-server': server,
+      'Rialto llama-server': rialtoServer,
+    } = summaries.get(level)!;
     const rounds = roundRates.get(level) ?? [];
     return [
       String(level),
       fixed(bare?.tokensPerSecond, 1),
       fixed(rialto?.tokensPerSecond, 1),
       fixed(server?.tokensPerSecond, 1),
+      fixed(rialtoServer?.tokensPerSecond, 1),
       fixed(ratio(rialto, bare), 3),
       perRound(rounds, 'Rialto', 'bare'),
       fixed(ratio(rialto, server), 3),
       perRound(rounds, 'Rialto', 'llama-server'),
+      fixed(ratio(rialtoServer, server), 3),
+      perRound(rounds, 'Rialto llama-server', 'llama-server'),
       fixed(ratio(bare, server), 3),
     ];
   });
   const costs = levels.map((level) => {
-    const { bare, Rialto: rialto, 'llama-server': server } = summaries.get(level)!;
+    const {
+      bare,
+      Rialto: rialto,
+      'llama-server': server,
+      'Rialto llama-server': rialtoServer,
+    } = summaries.get(level)!;
     return [
       String(level),
       fixed(bare?.ttftP50, 1),
       fixed(rialto?.ttftP50, 1),
       fixed(server?.ttftP50, 1),
+      fixed(rialtoServer?.ttftP50, 1),
       fixed(bare?.cpuPerToken, 0),
       fixed(rialto?.cpuPerToken, 0),
       fixed(server?.cpuPerToken, 0),
+      fixed(rialtoServer?.cpuPerToken, 0),
       fixed(rialto?.clientCpuPerToken, 0),
     ];
   });
@@ -125,9 +142,12 @@ export function report(
         'tok/s bare',
         'tok/s Rialto',
         'tok/s llama-server',
+        'tok/s Rialto llama-server',
         'Rialto / bare',
         'per round p50 (min–max)',
         'Rialto / llama-server',
+        'per round p50 (min–max)',
+        'Rialto llama-server / llama-server',
         'per round p50 (min–max)',
         'bare / llama-server',
       ],
@@ -139,16 +159,19 @@ export function report(
         'TTFT p50 bare ms',
         'TTFT p50 Rialto ms',
         'TTFT p50 llama-server ms',
+        'TTFT p50 Rialto llama-server ms',
         'CPU µs/tok bare',
         'CPU µs/tok Rialto',
         'CPU µs/tok llama-server',
+        'CPU µs/tok Rialto llama-server (HTTP process)',
         'bench CPU µs/tok (Rialto)',
       ],
       costs,
     ),
     [
-      ...targetLines(summaries, 'bare', BARE_TARGETS),
-      ...targetLines(summaries, 'llama-server', LLAMA_SERVER_TARGETS),
+      ...targetLines(summaries, 'Rialto', 'bare', BARE_TARGETS),
+      ...targetLines(summaries, 'Rialto', 'llama-server', LLAMA_SERVER_TARGETS),
+      ...targetLines(summaries, 'Rialto llama-server', 'llama-server', LLAMA_SERVER_TARGETS),
     ].join('\n'),
   ].join('\n\n');
 }
