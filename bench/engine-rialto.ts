@@ -5,15 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  BENCH_PRICING,
-  createInferenceKey,
-  freePort,
-  rialtoCli,
-  startRialtoServer,
-  UNREACHABLE_LIMITS,
-  writeRialtoConfig,
-} from './harness.ts';
+import { startBilledRialto } from './harness.ts';
 
 /** A started Rialto: its HTTP process, where it listens and the key to call it with. */
 export interface RialtoSide {
@@ -32,27 +24,13 @@ export async function startRialtoSide(
 ): Promise<RialtoSide> {
   const own = join(directory, name.replace(/[^a-z0-9-]/gi, '-'));
   mkdirSync(own, { recursive: true });
-  const port = await freePort();
-  const configFile = writeRialtoConfig(own, {
-    server: { host: '127.0.0.1', port },
-    dataDirectory: join(own, 'data'),
-    logLevel: 'silent',
-    systemPrompt: '',
-    discoverModels: false,
-    rateLimits: {
-      enabled: true,
-      store: 'memory',
-      overrides: {
-        XS: UNREACHABLE_LIMITS,
-        S: UNREACHABLE_LIMITS,
-        M: UNREACHABLE_LIMITS,
-        L: UNREACHABLE_LIMITS,
-      },
-    },
-    models: [{ id: model, engine, contextLength, pricing: BENCH_PRICING }],
+  // An empty system prompt: the model sees only the user message, as the bare and llama-server sides do.
+  const { child, origin, apiKey } = await startBilledRialto('', model, engine, {
+    directory: own,
+    name,
+    balanceUsd: '1000',
+    model: { contextLength },
+    config: { systemPrompt: '' },
   });
-  const apiKey = await createInferenceKey(configFile);
-  await rialtoCli(['balance', 'add', '1000'], configFile);
-  const { child, origin } = await startRialtoServer(name, configFile, port, apiKey, model);
   return { pid: child.process.pid, origin, apiKey };
 }

@@ -310,6 +310,20 @@ export const UNREACHABLE_LIMITS = {
   tokensPerMinute: 1_000_000_000_000,
 };
 
+/** What a billed Rialto may change from startBilledRialto's defaults. */
+export interface BilledRialtoOptions {
+  /** Its folder (config and data); a new temp folder (removed at clean-up) by default. */
+  directory?: string;
+  /** Its name in the bench's output and errors; 'Rialto' by default. */
+  name?: string;
+  /** USD added to its account; '100000' by default. */
+  balanceUsd?: string;
+  /** More fields of the model entry (e.g. contextLength). */
+  model?: Record<string, unknown>;
+  /** More top-level config (e.g. systemPrompt). */
+  config?: Record<string, unknown>;
+}
+
 /**
  * Starts Rialto with keys, limits and billing on (issue #8): a temp config and data folder, the in-memory limiter with
  * limits no run reaches, one priced model `modelId` on `engine`, an INFERENCE key and 100,000 USD on its account.
@@ -318,8 +332,9 @@ export async function startBilledRialto(
   prefix: string,
   modelId: string,
   engine: Record<string, unknown>,
+  options: BilledRialtoOptions = {},
 ): Promise<{ child: Child; origin: string; apiKey: string }> {
-  const directory = temporaryDirectory(prefix);
+  const directory = options.directory ?? temporaryDirectory(prefix);
   const port = await freePort();
   const configFile = writeRialtoConfig(directory, {
     server: { host: '127.0.0.1', port },
@@ -336,11 +351,13 @@ export async function startBilledRialto(
         L: UNREACHABLE_LIMITS,
       },
     },
-    models: [{ id: modelId, engine, pricing: BENCH_PRICING }],
+    models: [{ id: modelId, engine, pricing: BENCH_PRICING, ...options.model }],
+    ...options.config,
   });
   const apiKey = await createInferenceKey(configFile);
-  await rialtoCli(['balance', 'add', '100000'], configFile);
-  const { child, origin } = await startRialtoServer('Rialto', configFile, port, apiKey, modelId);
+  await rialtoCli(['balance', 'add', options.balanceUsd ?? '100000'], configFile);
+  const name = options.name ?? 'Rialto';
+  const { child, origin } = await startRialtoServer(name, configFile, port, apiKey, modelId);
   return { child, origin, apiKey };
 }
 
