@@ -183,6 +183,13 @@ export const ERROR_CODES = {
     message: 'No text content could be extracted from the file.',
     log: 'none',
   },
+  // swagger cryptoRpcProxy 500: "the upstream fetch failed (network error / timeout)": every node of the network
+  // failed, or answered something other than JSON-RPC (src/services/crypto/).
+  RPC_NODE_FAILED: {
+    status: 500,
+    message: 'The RPC request could not be completed by an upstream node. Please try again later.',
+    log: 'warn',
+  },
 } as const satisfies Record<
   string,
   { status: number; message: string; log: 'none' | 'warn' | 'error' }
