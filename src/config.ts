@@ -14,6 +14,7 @@ import {
   onnxBackgroundRemovalEngine,
   openAiCompatibleEngine,
   pocketsphinxEngine,
+  sherpaOnnxEngine,
   veniceEngine,
 } from './config/engine-config.ts';
 import { imageConstraints, musicSpec, videoConstraints } from './config/media-config.ts';
@@ -125,6 +126,7 @@ export const modelConfigSchema = z.strictObject({
     esrganEngine,
     onnxBackgroundRemovalEngine,
     veniceEngine,
+    sherpaOnnxEngine,
   ]),
   /** When its engine cannot start (a missing package or file), serve without this model and warn, instead of failing the start. */
   optional: z.boolean().default(false),
@@ -448,6 +450,7 @@ export type {
   OnnxBackgroundRemovalEngineConfig,
   OpenAiCompatibleEngineConfig,
   PocketsphinxEngineConfig,
+  SherpaOnnxEngineConfig,
   VeniceEngineConfig,
 } from './config/engine-config.ts';
 export type { ImageConstraints } from './config/media-config.ts';

@@ -175,6 +175,70 @@ export const onnxBackgroundRemovalEngine = z.strictObject({
   concurrency: z.number().int().min(1).default(1),
 });
 
+/** sherpa-onnx's text-to-speech model families (OfflineTts), and its speech-recognition ones (OfflineRecognizer). */
+export const SHERPA_ONNX_TTS_FAMILIES = ['kokoro', 'vits', 'matcha', 'zipvoice', 'pocket'] as const;
+export const SHERPA_ONNX_ASR_FAMILIES = [
+  'whisper',
+  'nemo-transducer',
+  'sense-voice',
+  'moonshine',
+] as const;
+
+/**
+ * A sherpa-onnx model (k2-fsa's ONNX speech toolkit, through sherpa-onnx-node): a folder as sherpa-onnx's release
+ * archives unpack, whose files are named by role (engines/sherpa-onnx/sherpa-onnx-files.ts gives each family's
+ * defaults, the names its archives use). tts families serve `tts` models, asr families `asr` models.
+ */
+export const sherpaOnnxEngine = z.strictObject({
+  kind: z.literal('sherpa-onnx'),
+  /** The model folder: absolute, or relative to the models folder. */
+  path: z.string().min(1),
+  family: z.enum([...SHERPA_ONNX_TTS_FAMILIES, ...SHERPA_ONNX_ASR_FAMILIES]),
+  /**
+   * Files inside the folder by role, each overriding the family's default name. Which roles a family reads:
+   * kokoro model, voices, tokens, lexicon, dataDir; vits model, tokens, lexicon, dataDir; matcha acousticModel,
+   * vocoder, tokens, lexicon, dataDir; zipvoice encoder, decoder, vocoder, tokens, lexicon, dataDir; pocket lmFlow,
+   * lmMain, encoder, decoder, textConditioner, vocabJson, tokenScoresJson; whisper encoder, decoder, tokens;
+   * nemo-transducer encoder, decoder, joiner, tokens; sense-voice model, tokens; moonshine preprocessor, encoder,
+   * uncachedDecoder, cachedDecoder, tokens. `lexicon` may list several files separated by commas (as sherpa-onnx takes it).
+   */
+  files: z
+    .strictObject({
+      model: z.string().min(1),
+      voices: z.string().min(1),
+      tokens: z.string().min(1),
+      lexicon: z.string().min(1),
+      dataDir: z.string().min(1),
+      acousticModel: z.string().min(1),
+      vocoder: z.string().min(1),
+      encoder: z.string().min(1),
+      decoder: z.string().min(1),
+      joiner: z.string().min(1),
+      preprocessor: z.string().min(1),
+      uncachedDecoder: z.string().min(1),
+      cachedDecoder: z.string().min(1),
+      lmFlow: z.string().min(1),
+      lmMain: z.string().min(1),
+      textConditioner: z.string().min(1),
+      vocabJson: z.string().min(1),
+      tokenScoresJson: z.string().min(1),
+    })
+    .partial()
+    .default({}),
+  /** tts: the voice names, in speaker-id order (voice i is speaker i); default: the model's own `speaker_names`. */
+  voices: z.array(z.string().min(1)).min(1).optional(),
+  /** kokoro: the language for text the lexicons do not cover (sherpa-onnx's `lang`, e.g. en-us); default: the model's. */
+  language: z.string().min(1).optional(),
+  /** ONNX Runtime threads per inference. */
+  threads: z.number().int().min(1).max(64).default(2),
+  /** Requests running at once per model (each holds one of libuv's threadpool threads while it computes). */
+  maxConcurrency: z.number().int().min(1).max(16).default(1),
+  /** Requests waiting for a turn; one more gets MODEL_AT_CAPACITY. */
+  maxQueue: z.number().int().min(0).default(16),
+  /** How long a request may wait for its turn before MODEL_AT_CAPACITY. */
+  queueTimeoutMs: z.number().int().positive().default(30_000),
+});
+
 /**
  * Another Venice API (Rialto, or the hosted one at https://api.venice.ai/api/v1): async jobs are relayed job for
  * job (POST /video/queue, /video/retrieve, /video/complete; /audio/queue, /audio/retrieve, /audio/complete).
@@ -197,3 +261,4 @@ export type Automatic1111EngineConfig = z.infer<typeof automatic1111Engine>;
 export type EsrganEngineConfig = z.infer<typeof esrganEngine>;
 export type OnnxBackgroundRemovalEngineConfig = z.infer<typeof onnxBackgroundRemovalEngine>;
 export type VeniceEngineConfig = z.infer<typeof veniceEngine>;
+export type SherpaOnnxEngineConfig = z.infer<typeof sherpaOnnxEngine>;

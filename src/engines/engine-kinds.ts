@@ -9,6 +9,7 @@ import { llamaServerKind } from './llama-server/llama-server-kind.ts';
 import { onnxBackgroundRemovalKind } from './onnx-background-removal/onnx-background-removal-kind.ts';
 import { openAiCompatibleKind } from './openai-compatible/openai-compatible-kind.ts';
 import { pocketsphinxKind } from './pocketsphinx/pocketsphinx-kind.ts';
+import { sherpaOnnxKind } from './sherpa-onnx/sherpa-onnx-kind.ts';
 import { veniceKind } from './venice/venice-kind.ts';
 
 type EngineConfig = ModelConfig['engine'];
@@ -26,6 +27,7 @@ const BUILT_IN_KINDS: {
   esrgan: esrganKind,
   'onnx-background-removal': onnxBackgroundRemovalKind,
   venice: veniceKind,
+  'sherpa-onnx': sherpaOnnxKind,
 };
 
 /** A registry of the built-in kinds; importing it loads no engine (each kind imports its engine when it creates one). */

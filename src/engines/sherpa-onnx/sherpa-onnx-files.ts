@@ -1,0 +1,105 @@
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import type { SherpaOnnxEngineConfig } from '../../config/engine-config.ts';
+
+export type FileRole = keyof SherpaOnnxEngineConfig['files'];
+type Family = SherpaOnnxEngineConfig['family'];
+
+/** A role's default: a name in the folder, or how to find it there; `optional` roles may be absent. */
+interface RoleDefault {
+  readonly name: string | ((entries: readonly string[]) => string | undefined);
+  readonly optional?: boolean;
+}
+
+/** The one `.onnx` in the folder (Piper's VITS archives name it after the voice). */
+const onlyOnnx = (entries: readonly string[]): string | undefined => {
+  const onnx = entries.filter((entry) => entry.endsWith('.onnx'));
+  return onnx.length === 1 ? onnx[0] : undefined;
+};
+
+/** Every `lexicon*.txt` (kokoro-multi-lang-v1_0 ships lexicon-us-en.txt and lexicon-zh.txt), comma-separated. */
+const lexicons = (entries: readonly string[]): string | undefined => {
+  const found = entries.filter((entry) => /^lexicon.*\.txt$/.test(entry)).sort();
+  return found.length === 0 ? undefined : found.join(',');
+};
+
+const ESPEAK_DATA: RoleDefault = { name: 'espeak-ng-data', optional: true };
+const TOKENS: RoleDefault = { name: 'tokens.txt' };
+const LEXICON: RoleDefault = { name: lexicons, optional: true };
+
+/**
+ * Each family's roles and the names sherpa-onnx's release archives give them (k2-fsa/sherpa-onnx releases
+ * tts-models: kokoro-multi-lang-v1_0, kokoro-en-v0_19, vits-piper-*, matcha-icefall-*, ...). asr families: #19 part B.
+ */
+export const FAMILY_FILES: Readonly<
+  Partial<Record<Family, Partial<Record<FileRole, RoleDefault>>>>
+> = {
+  kokoro: {
+    model: { name: 'model.onnx' },
+    voices: { name: 'voices.bin' },
+    tokens: TOKENS,
+    lexicon: LEXICON,
+    dataDir: ESPEAK_DATA,
+  },
+  vits: { model: { name: onlyOnnx }, tokens: TOKENS, lexicon: LEXICON, dataDir: ESPEAK_DATA },
+  matcha: {
+    acousticModel: { name: 'model-steps-3.onnx' },
+    vocoder: { name: 'vocos-22khz-univ.onnx' },
+    tokens: TOKENS,
+    lexicon: LEXICON,
+    dataDir: ESPEAK_DATA,
+  },
+  zipvoice: {
+    encoder: { name: 'text_encoder.onnx' },
+    decoder: { name: 'fm_decoder.onnx' },
+    vocoder: { name: 'vocos_24khz.onnx' },
+    tokens: TOKENS,
+    lexicon: LEXICON,
+    dataDir: ESPEAK_DATA,
+  },
+  pocket: {
+    lmFlow: { name: 'lm_flow.onnx' },
+    lmMain: { name: 'lm_main.onnx' },
+    encoder: { name: 'encoder.onnx' },
+    decoder: { name: 'decoder.onnx' },
+    textConditioner: { name: 'text_conditioner.onnx' },
+    vocabJson: { name: 'vocab.json' },
+    tokenScoresJson: { name: 'token_scores.json' },
+  },
+};
+
+/** The model folder, absolute. */
+export function modelFolderOf(config: SherpaOnnxEngineConfig, modelsDirectory: string): string {
+  return path.resolve(modelsDirectory, config.path);
+}
+
+/**
+ * The family's files, absolute: a configured name, else the default found in the folder. Throws an Error naming
+ * the folder and the role for a required file that is not there (or a configured one of any role).
+ */
+export function resolveFiles(
+  config: SherpaOnnxEngineConfig,
+  modelsDirectory: string,
+): Partial<Record<FileRole, string>> {
+  const folder = modelFolderOf(config, modelsDirectory);
+  if (!existsSync(folder))
+    throw new Error(`sherpa-onnx ${config.family}: the model folder ${folder} does not exist`);
+  const entries = readdirSync(folder);
+  const resolved: Partial<Record<FileRole, string>> = {};
+  for (const [role, fallback] of Object.entries(FAMILY_FILES[config.family] ?? {})) {
+    const key = role as FileRole;
+    const configured = config.files[key];
+    const name =
+      configured ?? (typeof fallback.name === 'string' ? fallback.name : fallback.name(entries));
+    const paths = name?.split(',').map((part) => path.resolve(folder, part.trim()));
+    const missing = paths?.find((file) => !existsSync(file));
+    if (paths === undefined || missing !== undefined) {
+      if (configured === undefined && fallback.optional === true) continue;
+      throw new Error(
+        `sherpa-onnx ${config.family}: the ${key} file ${missing ?? '(none found)'} is not in ${folder} (set engine.files.${key})`,
+      );
+    }
+    resolved[key] = paths.join(',');
+  }
+  return resolved;
+}

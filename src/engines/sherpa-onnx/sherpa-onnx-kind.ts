@@ -1,0 +1,64 @@
+import {
+  SHERPA_ONNX_ASR_FAMILIES,
+  SHERPA_ONNX_TTS_FAMILIES,
+  sherpaOnnxEngine,
+  type SherpaOnnxEngineConfig,
+} from '../../config/engine-config.ts';
+import type { EngineKind, EngineKindContext, ModelOf } from '../engine-kind.ts';
+import type { Engine } from '../engine.ts';
+import { modelFolderOf } from './sherpa-onnx-files.ts';
+
+type TtsFamily = (typeof SHERPA_ONNX_TTS_FAMILIES)[number];
+type AsrFamily = (typeof SHERPA_ONNX_ASR_FAMILIES)[number];
+
+function isTtsFamily(family: SherpaOnnxEngineConfig['family']): family is TtsFamily {
+  return (SHERPA_ONNX_TTS_FAMILIES as readonly string[]).includes(family);
+}
+
+function isAsrFamily(family: SherpaOnnxEngineConfig['family']): family is AsrFamily {
+  return (SHERPA_ONNX_ASR_FAMILIES as readonly string[]).includes(family);
+}
+
+/** The engine for a tts family (OfflineTts). */
+async function createTts(
+  model: ModelOf<SherpaOnnxEngineConfig>,
+  context: EngineKindContext,
+): Promise<Engine> {
+  return (await import('./sherpa-onnx-tts-engine.ts')).createSherpaOnnxTtsEngine(
+    model.engine,
+    context.modelsDirectory,
+  );
+}
+
+/** The engine for an asr family (OfflineRecognizer, with the VAD for long audio): #19 part B. */
+async function createAsr(model: ModelOf<SherpaOnnxEngineConfig>): Promise<Engine> {
+  throw new Error(
+    `model ${model.id}: sherpa-onnx speech recognition (${model.engine.family}) is not served yet (#19 part B)`,
+  );
+}
+
+/** Speech with sherpa-onnx (sherpa-onnx-node): tts families for `tts` models, asr families for `asr` models. */
+export const sherpaOnnxKind: EngineKind<SherpaOnnxEngineConfig> = {
+  kind: 'sherpa-onnx',
+  modelTypes: ['tts', 'asr'],
+  configSchema: sherpaOnnxEngine,
+  fileOf: (config, modelsDirectory) => modelFolderOf(config, modelsDirectory),
+  check: (model) => {
+    const { family } = model.engine;
+    if (model.type === 'tts' && !isTtsFamily(family))
+      throw new Error(
+        `model ${model.id}: a tts model needs a sherpa-onnx tts family (${SHERPA_ONNX_TTS_FAMILIES.join(', ')}), not ${family}`,
+      );
+    if (model.type === 'asr' && !isAsrFamily(family))
+      throw new Error(
+        `model ${model.id}: an asr model needs a sherpa-onnx asr family (${SHERPA_ONNX_ASR_FAMILIES.join(', ')}), not ${family}`,
+      );
+  },
+  open: (context) => ({
+    create: async (model) => ({
+      engine: isTtsFamily(model.engine.family)
+        ? await createTts(model, context)
+        : await createAsr(model),
+    }),
+  }),
+};

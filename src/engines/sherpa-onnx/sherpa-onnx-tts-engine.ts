@@ -1,0 +1,208 @@
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import type { SherpaOnnxEngineConfig } from '../../config/engine-config.ts';
+import type {
+  AudioFormat,
+  EngineCall,
+  EngineLoad,
+  SpeechEngine,
+  SpeechRequest,
+  SpeechResult,
+} from '../engine.ts';
+import { EngineError } from '../engine-error.ts';
+import { splitSentences } from '../espeak-ng/sentences.ts';
+import { AUDIO_FORMATS, CONTENT_TYPES, encoderArguments } from '../media/audio-encoding.ts';
+import { startProcess, type RunningProcess } from '../media/start-process.ts';
+import { BoundedSlots } from './bounded-slots.ts';
+import { readOnnxMetadata } from './onnx-metadata.ts';
+import { resolveFiles } from './sherpa-onnx-files.ts';
+import { type OfflineTts, sherpaOnnx } from './sherpa-onnx-module.ts';
+import { kokoroLanguageOf, offlineTtsConfigOf } from './sherpa-onnx-tts-config.ts';
+
+const FFMPEG = 'ffmpeg';
+
+/** 16-bit little-endian PCM of sherpa-onnx's float samples (clipped to -1..1). */
+export function pcm16Of(samples: Float32Array): Buffer {
+  const pcm = Buffer.alloc(samples.length * 2);
+  for (let index = 0; index < samples.length; index += 1) {
+    const sample = Math.max(-1, Math.min(1, samples[index] ?? 0));
+    pcm.writeInt16LE(Math.round(sample * 32767), index * 2);
+  }
+  return pcm;
+}
+
+async function write(stream: Writable, data: Buffer, signal: AbortSignal): Promise<void> {
+  if (data.length > 0 && !stream.write(data)) await once(stream, 'drain', { signal });
+}
+
+/**
+ * Text to speech with sherpa-onnx's OfflineTts, in the server's process: each sentence is one generateAsync on
+ * libuv's threadpool (the event loop stays free), its samples piped into one ffmpeg per request that encodes the
+ * requested format, so audio streams out sentence by sentence. Voices are the model's speakers by name.
+ */
+class SherpaOnnxTtsEngine implements SpeechEngine {
+  readonly kind = 'sherpa-onnx';
+  readonly modality = 'speech';
+  private closed = false;
+
+  constructor(
+    private readonly config: SherpaOnnxEngineConfig,
+    private readonly tts: OfflineTts,
+    private readonly speakers: readonly string[],
+    private readonly slots: BoundedSlots,
+  ) {}
+
+  load(): EngineLoad {
+    return this.slots.load;
+  }
+
+  voices(): readonly string[] {
+    return this.speakers;
+  }
+
+  formats(): readonly AudioFormat[] {
+    return AUDIO_FORMATS;
+  }
+
+  async checkHealth(): Promise<{ healthy: boolean; detail: string }> {
+    if (this.closed) return { healthy: false, detail: 'closed' };
+    return {
+      healthy: true,
+      detail: `${this.config.family}: ${this.speakers.length} voices at ${this.tts.sampleRate} Hz`,
+    };
+  }
+
+  async close(): Promise<void> {
+    // The addon frees the model when the OfflineTts is collected; nothing holds it after this.
+    this.closed = true;
+  }
+
+  async synthesize(request: SpeechRequest, call: EngineCall): Promise<SpeechResult> {
+    if (this.closed) throw new EngineError('offline', 'the sherpa-onnx engine is closed');
+    const sid = this.speakers.indexOf(request.voice);
+    if (sid < 0) throw new EngineError('bad_request', `Voice ${request.voice} is not available`);
+    if (!AUDIO_FORMATS.includes(request.format))
+      throw new EngineError('bad_request', `Format ${request.format} is not supported`);
+    call.servedBy = this.kind;
+    return {
+      audio: this.stream(request, sid, call.signal),
+      contentType: CONTENT_TYPES[request.format],
+    };
+  }
+
+  /** One piece of text's samples; sherpa-onnx answers none for text it cannot turn into tokens. */
+  private async speak(text: string, sid: number, request: SpeechRequest): Promise<Buffer> {
+    const language =
+      this.config.family === 'kokoro' ? kokoroLanguageOf(request.language) : undefined;
+    try {
+      const audio = await this.tts.generateAsync({
+        text,
+        sid,
+        speed: request.speed,
+        enableExternalBuffer: false,
+        ...(language === undefined
+          ? {}
+          : { generationConfig: { sid, speed: request.speed, extra: { lang: language } } }),
+      });
+      return pcm16Of(audio.samples);
+    } catch (error) {
+      throw new EngineError(
+        'failed',
+        `sherpa-onnx: ${error instanceof Error ? error.message : String(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
+  /**
+   * The encoded audio. Nothing runs until the first read; the turn is held until the last chunk, an error, or the
+   * reader stopping early (a sentence already computing finishes, its samples are dropped).
+   */
+  private async *stream(
+    request: SpeechRequest,
+    sid: number,
+    callSignal: AbortSignal,
+  ): AsyncGenerator<Buffer> {
+    const release = await this.slots.acquire(callSignal);
+    const stop = new AbortController();
+    const signal = AbortSignal.any([callSignal, stop.signal]);
+    let encoder: RunningProcess | undefined;
+    let feeding: Promise<void> | undefined;
+    let failure: unknown;
+    try {
+      const [first, ...rest] = splitSentences(request.input);
+      const firstPcm = await this.speak(first ?? request.input, sid, request);
+      signal.throwIfAborted();
+      const input = { sampleRate: this.tts.sampleRate, channels: 1 };
+      const running = startProcess(FFMPEG, encoderArguments(request.format, input, 1), signal);
+      encoder = running;
+      feeding = (async () => {
+        await write(running.child.stdin, firstPcm, signal);
+        for (const sentence of rest) {
+          const pcm = await this.speak(sentence, sid, request);
+          signal.throwIfAborted();
+          await write(running.child.stdin, pcm, signal);
+        }
+        running.child.stdin.end();
+      })().catch((error: unknown) => {
+        failure = error;
+        stop.abort(error);
+      });
+      for await (const chunk of running.child.stdout) if (Buffer.isBuffer(chunk)) yield chunk;
+      const code = await running.exit.catch((error: unknown) => {
+        throw new EngineError('offline', `cannot run '${FFMPEG}': ${String(error)}`, {
+          cause: error,
+        });
+      });
+      await feeding;
+      callSignal.throwIfAborted();
+      if (failure !== undefined) throw failure;
+      if (code !== 0)
+        throw new EngineError(
+          'failed',
+          `ffmpeg exited with code ${code}: ${running.stderr().trim()}`,
+        );
+    } finally {
+      stop.abort();
+      await Promise.allSettled([feeding, encoder?.exit]);
+      release();
+    }
+  }
+}
+
+/**
+ * The voice names in speaker-id order: config.voices, else the model's `speaker_names` metadata (Kokoro's export
+ * writes it, scripts/kokoro/v1.0/add_meta_data.py), else the speaker ids ("0", "1", …).
+ */
+async function speakersOf(
+  config: SherpaOnnxEngineConfig,
+  model: string | undefined,
+  count: number,
+) {
+  if (config.voices !== undefined) {
+    if (config.voices.length > count)
+      throw new Error(
+        `sherpa-onnx: ${config.voices.length} voices configured, the model has ${count} speakers`,
+      );
+    return config.voices;
+  }
+  const names =
+    model === undefined ? undefined : (await readOnnxMetadata(model)).get('speaker_names');
+  const listed = names?.split(',').map((name) => name.trim()) ?? [];
+  if (listed.length === count && listed.every((name) => name !== '')) return listed;
+  return Array.from({ length: count }, (_, index) => String(index));
+}
+
+/** Loads the model (off the event loop); throws an Error naming the file or the reason when it cannot. */
+export async function createSherpaOnnxTtsEngine(
+  config: SherpaOnnxEngineConfig,
+  modelsDirectory: string,
+): Promise<SpeechEngine> {
+  const files = resolveFiles(config, modelsDirectory);
+  const tts = await sherpaOnnx().OfflineTts.createAsync(offlineTtsConfigOf(config, files));
+  const speakers = await speakersOf(config, files.model, Math.max(1, tts.numSpeakers));
+  const slots = new BoundedSlots(config.maxConcurrency, config.maxQueue, config.queueTimeoutMs);
+  return new SherpaOnnxTtsEngine(config, tts, speakers, slots);
+}
