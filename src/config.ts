@@ -148,6 +148,11 @@ export const modelConfigSchema = z.strictObject({
    * valid 24 h after the video is done) and retrieve answers JSON COMPLETED.
    */
   videoDelivery: z.enum(['inline', 'download_url']).default('inline'),
+  /**
+   * video: an upscale model (video-upscaling.mdx): /video/queue takes `video_url` and `upscale_factor`, refuses
+   * `prompt` and `resolution`, and needs no `duration` (the input video's; quoted as the longest listed).
+   */
+  videoUpscale: z.boolean().default(false),
   /** music: model_spec's music fields. */
   music: musicSpec.default(musicSpec.parse({})),
   /** Whether the model applies no content filter (model_spec.uncensored). */
