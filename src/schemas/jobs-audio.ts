@@ -37,15 +37,16 @@ export const quoteAudioRequest = z.strictObject({
 });
 export type QuoteAudioRequest = z.infer<typeof quoteAudioRequest>;
 
-// swagger: RetrieveAudioRequest, additionalProperties: false.
+// swagger: RetrieveAudioRequest, additionalProperties: false. `model` may be left out, as on /video/retrieve
+// (video-upscaling.mdx): the job is found by its queue_id alone.
 export const retrieveAudioRequest = z.strictObject({
-  model: z.string().min(1),
+  model: z.string().min(1).optional(),
   queue_id: z.string().min(1),
   delete_media_on_completion: z.boolean().default(false),
 });
 
-// swagger: CompleteAudioRequest, additionalProperties: false.
+// swagger: CompleteAudioRequest, additionalProperties: false; `model` optional as on retrieve.
 export const completeAudioRequest = z.strictObject({
-  model: z.string().min(1),
+  model: z.string().min(1).optional(),
   queue_id: z.string().min(1),
 });

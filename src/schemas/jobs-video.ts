@@ -43,6 +43,15 @@ const RESOLUTIONS = [
 /** swagger: QueueVideoRequest.omni_reference_task_type; the queue API also takes editing→edit, extension→extend. */
 const TASK_TYPE_ALIASES: Record<string, string> = { editing: 'edit', extension: 'extend' };
 
+/**
+ * A duration as the swagger lists it ("8s"), or in bare seconds ("8", as reference-to-video.mdx writes it for
+ * Kling and Grok): read as the listed form, so checks and prices see one spelling.
+ */
+const duration = z.preprocess(
+  (value) => (typeof value === 'string' && /^\d+$/.test(value) ? `${Number(value)}s` : value),
+  z.enum(VIDEO_DURATIONS),
+);
+
 const url = z.string().min(1);
 const upscaleFactor = z.union([z.literal(1), z.literal(2), z.literal(4)]);
 
@@ -55,12 +64,14 @@ const seedanceConsent = z.strictObject({
 
 // swagger: QueueVideoRequest, NOT strict (INVENTORY §0 "Strict bodies"). Keys the swagger does not list (such as
 // the guide's bitrate_mode) are kept and relayed to the engine, which may know them. What a model accepts
-// (prompt length, durations, aspect ratios, resolutions, audio) is checked by checkQueueVideo.
+// (prompt length, durations, aspect ratios, resolutions, audio) is checked by checkQueueVideo. `prompt` and
+// `duration` are required there for every model but upscale models (video-upscaling.mdx: upscaling "does not
+// use text prompts", and "the server detects duration directly from the video file").
 export const queueVideoRequest = z.looseObject({
   model: z.string().min(1),
-  prompt: z.string().min(1).max(20_000),
+  prompt: z.string().min(1).max(20_000).optional(),
   negative_prompt: z.string().max(20_000).optional(),
-  duration: z.enum(VIDEO_DURATIONS),
+  duration: duration.optional(),
   aspect_ratio: z.enum(ASPECT_RATIOS).optional(),
   omni_reference_task_type: z
     .enum(['auto', 'reference', 'edit', 'extend', 'editing', 'extension'])
@@ -100,7 +111,7 @@ export type QueueVideoRequest = z.infer<typeof queueVideoRequest>;
 // aspect_ratio is accepted even where queue would refuse it).
 export const quoteVideoRequest = z.object({
   model: z.string().min(1),
-  duration: z.enum(VIDEO_DURATIONS),
+  duration,
   aspect_ratio: z.enum(ASPECT_RATIOS).optional(),
   resolution: z.enum(RESOLUTIONS).optional(),
   upscale_factor: upscaleFactor.optional(),
@@ -111,16 +122,17 @@ export const quoteVideoRequest = z.object({
 });
 export type QuoteVideoRequest = z.infer<typeof quoteVideoRequest>;
 
-// swagger: RetrieveVideoRequest, additionalProperties: false.
+// swagger: RetrieveVideoRequest, additionalProperties: false. `model` may be left out, as video-upscaling.mdx's
+// examples do: the job is found by its queue_id alone.
 export const retrieveVideoRequest = z.strictObject({
-  model: z.string().min(1),
+  model: z.string().min(1).optional(),
   queue_id: z.string().min(1),
   delete_media_on_completion: z.boolean().default(false),
 });
 
-// swagger: CompleteVideoRequest, additionalProperties: false.
+// swagger: CompleteVideoRequest, additionalProperties: false; `model` optional as on retrieve.
 export const completeVideoRequest = z.strictObject({
-  model: z.string().min(1),
+  model: z.string().min(1).optional(),
   queue_id: z.string().min(1),
 });
 

@@ -23,7 +23,10 @@ export function registerQueueVideoRoute(
     const entry = jobModelOf(registry, body.model, 'video');
     checkQueueVideo(entry.config, body);
     const quote = videoQuote(entry.config, {
-      duration: body.duration,
+      // An upscale model's duration is the video's: priced as the longest the model lists (job-pricing.ts).
+      ...(body.duration === undefined || entry.config.videoUpscale
+        ? {}
+        : { duration: body.duration }),
       ...(body.resolution === undefined ? {} : { resolution: body.resolution }),
     });
     const billing = request.billing;

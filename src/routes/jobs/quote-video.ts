@@ -21,7 +21,10 @@ export function registerQuoteVideoRoute(
     checkQuoteVideo(entry.config, body);
     return {
       quote: videoQuote(entry.config, {
-        duration: body.duration,
+        // An upscale model's duration is the video's: priced as the longest the model lists (job-pricing.ts).
+        ...(body.duration === undefined || entry.config.videoUpscale
+          ? {}
+          : { duration: body.duration }),
         ...(body.resolution === undefined ? {} : { resolution: body.resolution }),
       }).usd,
     };

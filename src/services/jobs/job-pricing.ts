@@ -4,7 +4,10 @@ import type { Cost } from '../pricing.ts';
 /** Prices carry 12 decimals at most (as in pricing.ts). */
 const round = (value: number): number => Math.round(value * 1e12) / 1e12;
 
-/** "5s" → 5; "-1", "auto" and "1 gen" (match the source, one generation) → the model's longest duration. */
+/**
+ * "5s" → 5; "-1", "auto" and "1 gen" (match the source, one generation), and no duration (an upscale model,
+ * whose duration is its input video's) → the model's longest listed duration.
+ */
 export function durationSeconds(duration: string | undefined, model: ModelConfig): number {
   const match = /^(\d+(?:\.\d+)?)s$/.exec(duration ?? '');
   if (match !== null) return Number(match[1]);

@@ -146,15 +146,19 @@ export class JobService {
     };
   }
 
-  /** The caller's job of this kind and model, or 404 MEDIA_NOT_FOUND (unknown, another account's, deleted). */
+  /**
+   * The caller's job of this kind (and model, when the request names one: video-upscaling.mdx retrieves and
+   * completes by queue_id alone), or 404 MEDIA_NOT_FOUND (unknown, another account's, deleted).
+   */
   private async jobOf(
     kind: JobKind,
-    model: string,
+    model: string | undefined,
     queueId: string,
     key: ApiKeyRecord,
   ): Promise<JobRecord> {
     const job = await this.dependencies.store.jobs.find(queueId);
-    const entry = job === undefined ? undefined : this.modelMatches(job, model, kind);
+    const entry =
+      job === undefined || model === undefined ? undefined : this.modelMatches(job, model, kind);
     if (
       job === undefined ||
       entry === false ||
@@ -178,7 +182,7 @@ export class JobService {
 
   async retrieve(
     kind: JobKind,
-    request: { model: string; queue_id: string; delete_media_on_completion?: boolean },
+    request: { model?: string | undefined; queue_id: string; delete_media_on_completion?: boolean },
     key: ApiKeyRecord,
   ): Promise<RetrieveOutcome> {
     const job = await this.jobOf(kind, request.model, request.queue_id, key);
@@ -275,7 +279,7 @@ export class JobService {
 
   async complete(
     kind: JobKind,
-    request: { model: string; queue_id: string },
+    request: { model?: string | undefined; queue_id: string },
     key: ApiKeyRecord,
   ): Promise<{ success: boolean }> {
     const job = await this.jobOf(kind, request.model, request.queue_id, key);

@@ -2,7 +2,8 @@
  * A test double of the Venice job API (another Venice server a `venice` engine relays to): a REAL HTTP server
  * (node:http on 127.0.0.1, port 0) under /api/v1, with the swagger's shapes (spec/venice-swagger.yaml):
  *  - POST /video/queue → {model, queue_id[, download_url]}; POST /audio/queue → {model, queue_id, status: "QUEUED"};
- *    422 ContentViolationError {error} for a refused prompt; 400 DetailedError without model or prompt.
+ *    422 ContentViolationError {error} for a refused prompt; 400 DetailedError without model or prompt (an
+ *    upscale job, a video_url without a prompt, takes none).
  *  - POST /video/retrieve and /audio/retrieve {model, queue_id} → 200 JSON {status: "PROCESSING",
  *    average_execution_time, execution_duration} while the job runs, then the media (video/mp4, audio/mpeg, in
  *    several chunks), or, for private models, JSON {status: "COMPLETED", …} and the media at the download_url
@@ -246,8 +247,11 @@ export class VeniceJobsServer {
     body: Record<string, unknown>,
     response: ServerResponse,
   ): void {
-    const { model, prompt } = body;
-    if (typeof model !== 'string' || typeof prompt !== 'string' || prompt === '') {
+    const { model } = body;
+    // video-upscaling.mdx: an upscale job (video_url and no prompt) "does not use text prompts".
+    const upscale = kind === 'video' && typeof body.video_url === 'string' && !('prompt' in body);
+    const prompt = upscale ? '' : body.prompt;
+    if (typeof model !== 'string' || typeof prompt !== 'string' || (prompt === '' && !upscale)) {
       return send(response, 400, {
         error: 'Invalid request parameters',
         details: {
