@@ -1,10 +1,11 @@
 import type { Generated } from 'kysely';
+import type { WalletTables } from './wallet-tables.ts';
 
 /**
  * Table shapes as Kysely sees them; migrations/ creates them. Timestamps are ISO-8601 strings in UTC;
  * money is integer nano-units (1e-9 USD or DIEM).
  */
-export interface Database {
+export interface Database extends WalletTables {
   api_keys: ApiKeyTable;
   accounts: AccountTable;
   key_spend: KeySpendTable;

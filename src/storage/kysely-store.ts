@@ -21,6 +21,8 @@ import { kyselyJobs } from './kysely-jobs.ts';
 import { kyselyAccounts } from './kysely-accounts.ts';
 import { kyselyLedger } from './kysely-ledger.ts';
 import { kyselyUsage } from './kysely-usage.ts';
+import { kyselyWallets } from './kysely-wallets.ts';
+import type { WalletRepository } from './wallet-store.ts';
 import { migrations } from './migrations/index.ts';
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
@@ -62,6 +64,7 @@ export class KyselyStore implements Store {
   readonly usage: UsageRepository;
   readonly jobs: JobRepository;
   readonly characters: CharacterRepository;
+  readonly wallets: WalletRepository;
 
   /** `dialect` picks the few queries that differ (row locks exist on PostgreSQL only). */
   constructor(
@@ -73,6 +76,7 @@ export class KyselyStore implements Store {
     this.ledger = kyselyLedger(database, dialect === 'postgres');
     this.usage = kyselyUsage(database);
     this.characters = kyselyCharacters(database);
+    this.wallets = kyselyWallets(database);
     this.apiKeys = {
       insert: async (record) => {
         await database

@@ -1,3 +1,5 @@
+import type { WalletRepository } from './wallet-store.ts';
+
 /**
  * The store: everything Rialto persists. One interface, one Kysely query path (kysely-store.ts),
  * one dialect per database (sqlite-store.ts, postgres-store.ts; open-store.ts picks one from the config).
@@ -9,6 +11,8 @@ export interface Store {
   readonly usage: UsageRepository;
   readonly jobs: JobRepository;
   readonly characters: CharacterRepository;
+  /** The x402 wallet ledger (wallet-store.ts). */
+  readonly wallets: WalletRepository;
   /** Closes connections; pending calls fail afterwards. */
   close(): Promise<void>;
 }

@@ -25,9 +25,18 @@ function counting(store: Store): {
       return store.ledger.closeMany(entries);
     },
   };
-  const { apiKeys, accounts, usage, jobs, characters } = store;
+  const { apiKeys, accounts, usage, jobs, characters, wallets } = store;
   return {
-    store: { apiKeys, accounts, ledger, usage, jobs, characters, close: () => store.close() },
+    store: {
+      apiKeys,
+      accounts,
+      ledger,
+      usage,
+      jobs,
+      characters,
+      wallets,
+      close: () => store.close(),
+    },
     calls,
   };
 }

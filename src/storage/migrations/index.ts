@@ -4,6 +4,7 @@ import * as accountsLedger from './002-accounts-ledger.ts';
 import * as jobs from './003-jobs.ts';
 import * as jobDownloadLinks from './004-job-download-links.ts';
 import * as characters from './005-characters.ts';
+import * as walletLedger from './006-wallet-ledger.ts';
 
 /** Every migration, in order; names sort lexically, which is the order Kysely applies them. */
 export const migrations: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '003-jobs': jobs,
   '004-job-download-links': jobDownloadLinks,
   '005-characters': characters,
+  '006-wallet-ledger': walletLedger,
 };

@@ -1,0 +1,97 @@
+import type { Nanos } from './store.ts';
+
+/** A wallet as the ledger keys it: 'eip155:' + lowercase 0x address, or 'solana:' + base58 (services/wallets/wallet-id.ts). */
+export type WalletId = string;
+
+export type WalletEntryType = 'TOP_UP' | 'CHARGE' | 'REFUND';
+
+export interface WalletBalance {
+  wallet: WalletId;
+  /** Nano-USD; 0 for a wallet never seen. */
+  balance: Nanos;
+  /** What open reservations hold of it. */
+  reserved: Nanos;
+}
+
+export interface WalletEntry {
+  id: string;
+  wallet: WalletId;
+  type: WalletEntryType;
+  /** Signed: TOP_UP and REFUND positive, CHARGE negative. */
+  amount: Nanos;
+  balanceAfter: Nanos;
+  requestId: string | null;
+  modelId: string | null;
+  /** TOP_UP: the payment's network and on-chain transaction. */
+  network: string | null;
+  transaction: string | null;
+  createdAt: string;
+}
+
+export interface WalletCredit {
+  wallet: WalletId;
+  type: 'TOP_UP' | 'REFUND';
+  /** Positive, whole nanos. */
+  amount: Nanos;
+  /** Unique per payment (TOP_UP: `<network>:<transaction>`) or refund: a second credit with it changes nothing. */
+  idempotencyKey: string;
+  requestId?: string | null;
+  modelId?: string | null;
+  network?: string | null;
+  transaction?: string | null;
+  createdAt: string;
+}
+
+/** `credited` false: the key was credited before (`entry` is that first credit); nothing changed. */
+export type WalletCreditOutcome = { credited: boolean; entry: WalletEntry };
+
+export interface WalletReserveRequest {
+  reservationId: string;
+  wallet: WalletId;
+  /** The worst-case cost. */
+  amount: Nanos;
+  /** The wallet must keep at least this much free after the hold (the minimum balance): 0 for none. */
+  floor: Nanos;
+  requestId: string;
+  modelId: string;
+  createdAt: string;
+  /** An open reservation past this time is released by `releaseExpired` (the process serving it died). */
+  leaseUntil: string;
+}
+
+/**
+ * The x402 wallet ledger. Every method is one transaction of conditional updates (`… WHERE balance - reserved >=
+ * amount`), never a read then a write, so concurrent requests on any number of processes cannot overspend a wallet,
+ * and a payment credits at most once. Amounts stay within MAX_NANOS (a credit past it is refused with
+ * CreditRefusedError('over-maximum')).
+ */
+export interface WalletRepository {
+  /** Balance and reserved of a wallet (zeros when unknown). */
+  balance(wallet: WalletId): Promise<WalletBalance>;
+  /** Credits a TOP_UP or REFUND once per idempotency key, creating the wallet; the entry written (or the earlier one). */
+  credit(credit: WalletCredit): Promise<WalletCreditOutcome>;
+  /** Holds `amount` when balance - reserved - amount >= floor; false (nothing held) otherwise. */
+  reserve(request: WalletReserveRequest): Promise<boolean>;
+  /**
+   * Charges min(actual, held) as a CHARGE entry (none when 0) and frees the hold; the entry, or null when the
+   * reservation was not open (settled or released before: settle is once).
+   */
+  settle(
+    reservationId: string,
+    actual: Nanos,
+    at: string,
+  ): Promise<{ applied: boolean; entry: WalletEntry | null }>;
+  /** Frees an open reservation without charge; false when it was not open. */
+  release(reservationId: string): Promise<boolean>;
+  /** Moves an open reservation's lease (long streams call this while they run). */
+  renew(reservationId: string, leaseUntil: string): Promise<void>;
+  /** Releases every open reservation whose lease ended before `now`; how many. */
+  releaseExpired(now: string): Promise<number>;
+  /** Entries newest first (createdAt, then id, descending); `offset` skips, `limit` caps. */
+  entries(wallet: WalletId, page: { limit: number; offset: number }): Promise<WalletEntry[]>;
+  /**
+   * Marks a SIWx nonce used; false when it was used before (a replay). `expiresAt` is when the message it came in
+   * stops being valid; used nonces past it are pruned.
+   */
+  useNonce(nonceKey: string, expiresAt: string, now: string): Promise<boolean>;
+}
