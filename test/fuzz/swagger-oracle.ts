@@ -117,6 +117,25 @@ function formFromWire(schema: unknown, fields: unknown): unknown {
   );
 }
 
+/**
+ * The body as the swagger would have it where Rialto takes what Venice's own guides send (issue #18):
+ * /video|audio/retrieve and /complete without `model` (video-upscaling.mdx), a video `duration` in bare seconds
+ * ("8", reference-to-video.mdx), read as "8s".
+ */
+function asTheGuidesSendIt(operation: Operation, body: unknown): unknown {
+  if (!isObject(body)) return body;
+  if (/^\/(video|audio)\/(retrieve|complete)$/.test(operation.template) && !('model' in body))
+    return { ...body, model: 'any' };
+  const duration = body.duration;
+  if (
+    /^\/video\/(queue|quote)$/.test(operation.template) &&
+    typeof duration === 'string' &&
+    /^\d+$/.test(duration)
+  )
+    return { ...body, duration: `${Number(duration)}s` };
+  return body;
+}
+
 /** Whether the swagger accepts `body` (parsed JSON, or a form's wire values) as the operation's `mediaType` body. */
 export function bodyAccepted(operation: Operation, mediaType: string, body: unknown): boolean {
   const schema = operation.bodies.get(mediaType);
@@ -124,7 +143,11 @@ export function bodyAccepted(operation: Operation, mediaType: string, body: unkn
   return validator(
     `${operation.id} ${mediaType}`,
     schema,
-  )(mediaType === 'multipart/form-data' ? formFromWire(schema, body) : body);
+  )(
+    mediaType === 'multipart/form-data'
+      ? formFromWire(schema, body)
+      : asTheGuidesSendIt(operation, body),
+  );
 }
 
 /** Whether the swagger accepts these query, path and header values (absent: undefined). */
