@@ -198,8 +198,9 @@ export const sherpaOnnxEngine = z.strictObject({
    * Files inside the folder by role, each overriding the family's default name. Which roles a family reads:
    * kokoro model, voices, tokens, lexicon, dataDir; vits model, tokens, lexicon, dataDir; matcha acousticModel,
    * vocoder, tokens, lexicon, dataDir; zipvoice encoder, decoder, vocoder, tokens, lexicon, dataDir; pocket lmFlow,
-   * lmMain, encoder, decoder, textConditioner, vocabJson, tokenScoresJson; whisper encoder, decoder, tokens;
-   * nemo-transducer encoder, decoder, joiner, tokens; sense-voice model, tokens; moonshine preprocessor, encoder,
+   * lmMain, encoder, decoder, textConditioner, vocabJson, tokenScoresJson; whisper encoder, decoder, tokens, vad;
+   * nemo-transducer encoder, decoder, joiner, tokens, vad (Silero VAD, default silero_vad.onnx when the folder has
+   * it: long audio is cut at its pauses, else every 28 s); sense-voice model, tokens; moonshine preprocessor, encoder,
    * uncachedDecoder, cachedDecoder, tokens. `lexicon` may list several files separated by commas (as sherpa-onnx takes it).
    */
   files: z
@@ -214,6 +215,7 @@ export const sherpaOnnxEngine = z.strictObject({
       encoder: z.string().min(1),
       decoder: z.string().min(1),
       joiner: z.string().min(1),
+      vad: z.string().min(1),
       preprocessor: z.string().min(1),
       uncachedDecoder: z.string().min(1),
       cachedDecoder: z.string().min(1),
