@@ -14,6 +14,7 @@ import { splitSentences } from '../espeak-ng/sentences.ts';
 import { AUDIO_FORMATS, CONTENT_TYPES, encoderArguments } from '../media/audio-encoding.ts';
 import { startProcess, type RunningProcess } from '../media/start-process.ts';
 import { BoundedSlots } from './bounded-slots.ts';
+import { checkKokoro } from './kokoro-checks.ts';
 import { readOnnxMetadata } from './onnx-metadata.ts';
 import { resolveFiles } from './sherpa-onnx-files.ts';
 import { type OfflineTts, sherpaOnnx } from './sherpa-onnx-module.ts';
@@ -176,11 +177,11 @@ class SherpaOnnxTtsEngine implements SpeechEngine {
  * The voice names in speaker-id order: config.voices, else the model's `speaker_names` metadata (Kokoro's export
  * writes it, scripts/kokoro/v1.0/add_meta_data.py), else the speaker ids ("0", "1", …).
  */
-async function speakersOf(
+function speakersOf(
   config: SherpaOnnxEngineConfig,
-  model: string | undefined,
+  metadata: ReadonlyMap<string, string>,
   count: number,
-) {
+): readonly string[] {
   if (config.voices !== undefined) {
     if (config.voices.length > count)
       throw new Error(
@@ -188,21 +189,29 @@ async function speakersOf(
       );
     return config.voices;
   }
-  const names =
-    model === undefined ? undefined : (await readOnnxMetadata(model)).get('speaker_names');
-  const listed = names?.split(',').map((name) => name.trim()) ?? [];
+  const listed =
+    metadata
+      .get('speaker_names')
+      ?.split(',')
+      .map((name) => name.trim()) ?? [];
   if (listed.length === count && listed.every((name) => name !== '')) return listed;
   return Array.from({ length: count }, (_, index) => String(index));
 }
 
-/** Loads the model (off the event loop); throws an Error naming the file or the reason when it cannot. */
+/**
+ * Loads the model (off the event loop). Kokoro's files are checked first for what would make sherpa-onnx end the
+ * process. Throws an Error naming the file or the reason when the model cannot load.
+ */
 export async function createSherpaOnnxTtsEngine(
   config: SherpaOnnxEngineConfig,
   modelsDirectory: string,
 ): Promise<SpeechEngine> {
   const files = resolveFiles(config, modelsDirectory);
+  const metadata =
+    files.model === undefined ? new Map<string, string>() : await readOnnxMetadata(files.model);
+  if (config.family === 'kokoro') await checkKokoro(files, metadata, config.language);
   const tts = await sherpaOnnx().OfflineTts.createAsync(offlineTtsConfigOf(config, files));
-  const speakers = await speakersOf(config, files.model, Math.max(1, tts.numSpeakers));
+  const speakers = speakersOf(config, metadata, Math.max(1, tts.numSpeakers));
   const slots = new BoundedSlots(config.maxConcurrency, config.maxQueue, config.queueTimeoutMs);
   return new SherpaOnnxTtsEngine(config, tts, speakers, slots);
 }
