@@ -313,6 +313,11 @@ export interface JobEngine extends EngineBase {
   poll(job: JobSubmission, engineJobId: string, call: EngineCall): Promise<JobStatus>;
   /** Frees the engine's copy of the job and its media (best effort; the result is already stored). */
   cleanup(job: JobSubmission, engineJobId: string, call: EngineCall): Promise<void>;
+  /**
+   * Stops a job Rialto gave up on (its deadline passed) where the engine can: dequeued or interrupted, so it
+   * frees the engine. Best effort, never throws. Engines whose API cannot stop a job leave it out.
+   */
+  cancel?(job: JobSubmission, engineJobId: string): Promise<void>;
 }
 
 /** Every engine, by what it serves. */
