@@ -59,7 +59,7 @@ describe('sherpa-onnx tts engine (tiny Kokoro)', () => {
   it('offers the model speaker_names as voices, in speaker-id order, and every format', async () => {
     assert.deepEqual(engine.voices('kokoro'), TINY_KOKORO_VOICES);
     assert.deepEqual(engine.formats('kokoro'), ['mp3', 'opus', 'aac', 'flac', 'wav', 'pcm']);
-    assert.equal((await engine.checkHealth()).healthy, true);
+    assert.equal((await engine.checkHealth(new AbortController().signal)).healthy, true);
   });
 
   it('audio length follows the text and the speed; each voice sounds different', async () => {
