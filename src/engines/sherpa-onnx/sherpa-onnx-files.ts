@@ -23,13 +23,37 @@ const lexicons = (entries: readonly string[]): string | undefined => {
   return found.length === 0 ? undefined : found.join(',');
 };
 
+/**
+ * The one file whose name ends with `<suffix>.onnx`, else the one ending with `<suffix>.int8.onnx` (Whisper's
+ * archives ship tiny.en-encoder.onnx and tiny.en-encoder.int8.onnx; Parakeet's only encoder.int8.onnx).
+ */
+const onnxEndingWith =
+  (suffix: string) =>
+  (entries: readonly string[]): string | undefined => {
+    for (const ending of [`${suffix}.onnx`, `${suffix}.int8.onnx`]) {
+      const found = entries.filter((entry) => entry.endsWith(ending));
+      if (found.length === 1) return found[0];
+    }
+    return undefined;
+  };
+
+/** The one `*tokens.txt` (Whisper's archives: tiny.en-tokens.txt). */
+const oneTokens = (entries: readonly string[]): string | undefined => {
+  const found = entries.filter((entry) => entry.endsWith('tokens.txt'));
+  return found.length === 1 ? found[0] : undefined;
+};
+
+/** Silero VAD beside an asr model: long audio is cut at its pauses (without it, every 28 s). */
+const SILERO_VAD: RoleDefault = { name: 'silero_vad.onnx', optional: true };
+
 const ESPEAK_DATA: RoleDefault = { name: 'espeak-ng-data', optional: true };
 const TOKENS: RoleDefault = { name: 'tokens.txt' };
 const LEXICON: RoleDefault = { name: lexicons, optional: true };
 
 /**
  * Each family's roles and the names sherpa-onnx's release archives give them (k2-fsa/sherpa-onnx releases
- * tts-models: kokoro-multi-lang-v1_0, kokoro-en-v0_19, vits-piper-*, matcha-icefall-*, ...). asr families: #19 part B.
+ * tts-models: kokoro-multi-lang-v1_0, kokoro-en-v0_19, vits-piper-*, matcha-icefall-*, ...; asr-models:
+ * sherpa-onnx-whisper-tiny.en, sherpa-onnx-nemo-parakeet-tdt-0.6b-v3-int8, and silero_vad.onnx).
  */
 export const FAMILY_FILES: Readonly<
   Partial<Record<Family, Partial<Record<FileRole, RoleDefault>>>>
@@ -56,6 +80,19 @@ export const FAMILY_FILES: Readonly<
     tokens: TOKENS,
     lexicon: LEXICON,
     dataDir: ESPEAK_DATA,
+  },
+  whisper: {
+    encoder: { name: onnxEndingWith('encoder') },
+    decoder: { name: onnxEndingWith('decoder') },
+    tokens: { name: oneTokens },
+    vad: SILERO_VAD,
+  },
+  'nemo-transducer': {
+    encoder: { name: onnxEndingWith('encoder') },
+    decoder: { name: onnxEndingWith('decoder') },
+    joiner: { name: onnxEndingWith('joiner') },
+    tokens: TOKENS,
+    vad: SILERO_VAD,
   },
   pocket: {
     lmFlow: { name: 'lm_flow.onnx' },

@@ -30,10 +30,19 @@ async function createTts(
   );
 }
 
-/** The engine for an asr family (OfflineRecognizer, with the VAD for long audio): #19 part B. */
-async function createAsr(model: ModelOf<SherpaOnnxEngineConfig>): Promise<Engine> {
-  throw new Error(
-    `model ${model.id}: sherpa-onnx speech recognition (${model.engine.family}) is not served yet (#19 part B)`,
+/** The engine for an asr family (OfflineRecognizer, with Silero VAD for long audio): whisper, nemo-transducer. */
+async function createAsr(
+  model: ModelOf<SherpaOnnxEngineConfig>,
+  context: EngineKindContext,
+): Promise<Engine> {
+  const { family } = model.engine;
+  if (family !== 'whisper' && family !== 'nemo-transducer')
+    throw new Error(
+      `model ${model.id}: sherpa-onnx speech recognition serves whisper and nemo-transducer, not ${family} yet`,
+    );
+  return (await import('./sherpa-onnx-asr-engine.ts')).createSherpaOnnxAsrEngine(
+    model.engine,
+    context.modelsDirectory,
   );
 }
 
@@ -58,7 +67,7 @@ export const sherpaOnnxKind: EngineKind<SherpaOnnxEngineConfig> = {
     create: async (model) => ({
       engine: isTtsFamily(model.engine.family)
         ? await createTts(model, context)
-        : await createAsr(model),
+        : await createAsr(model, context),
     }),
   }),
 };

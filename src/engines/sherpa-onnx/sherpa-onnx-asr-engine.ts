@@ -1,0 +1,323 @@
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SherpaOnnxEngineConfig } from '../../config/engine-config.ts';
+import type {
+  EngineCall,
+  EngineLoad,
+  TranscriptionEngine,
+  TranscriptionRequest,
+  TranscriptionResult,
+} from '../engine.ts';
+import { EngineError } from '../engine-error.ts';
+import { runProcess } from '../media/run-process.ts';
+import { withTimeLimit } from '../media/start-process.ts';
+import { BoundedSlots } from './bounded-slots.ts';
+import {
+  checkNemoTransducerModel,
+  checkSileroVad,
+  checkWhisperModel,
+  type WhisperModelFacts,
+} from './sherpa-onnx-asr-checks.ts';
+import {
+  type OfflineRecognizer,
+  type OfflineRecognizerConfig,
+  sherpaOnnxAsr,
+} from './sherpa-onnx-asr-module.ts';
+import { type RecognizedPiece, transcriptOf } from './sherpa-onnx-asr-transcript.ts';
+import { resolveFiles } from './sherpa-onnx-files.ts';
+import {
+  fixedPieces,
+  SAMPLE_RATE,
+  type SpeechPiece,
+  vadPieces,
+} from './sherpa-onnx-speech-pieces.ts';
+
+const FFMPEG = 'ffmpeg';
+/** Whisper reads 30 s at most; pieces stay under it (the VAD cuts longer speech there too). */
+const MAX_PIECE_SECONDS = 28;
+/** Below this peak (about -54 dBFS, as the pocketsphinx engine) the audio is silence. */
+const SILENCE_PEAK = 64 / 32768;
+/** A stuck decode is stopped after the decode limit plus this many times the audio's length. */
+const RECOGNITION_TIME_FACTOR = 4;
+
+export type AsrFamily = 'whisper' | 'nemo-transducer';
+
+function firstLine(text: string): string {
+  return text.trim().split('\n')[0] ?? '';
+}
+
+/**
+ * Decodes any container ffmpeg reads to 16 kHz mono float samples, up to a second past `limits.maxSeconds`
+ * (the file in between stays under 64 KB a second of the cap).
+ */
+async function decodeAudio(
+  request: TranscriptionRequest,
+  signal: AbortSignal,
+): Promise<Float32Array> {
+  const folder = await mkdtemp(join(tmpdir(), 'rialto-sherpa-asr-'));
+  try {
+    const input = join(folder, 'input');
+    const output = join(folder, 'audio.f32');
+    await writeFile(input, request.audio);
+    const limits = request.decodeLimits;
+    const duration = limits === undefined ? [] : ['-t', String(limits.maxSeconds + 1)];
+    const decoded = await runProcess(
+      FFMPEG,
+      [
+        '-nostdin',
+        '-hide_banner',
+        '-v',
+        'error',
+        '-i',
+        input,
+        '-vn',
+        '-ac',
+        '1',
+        '-ar',
+        String(SAMPLE_RATE),
+        ...duration,
+        '-f',
+        'f32le',
+        '-acodec',
+        'pcm_f32le',
+        '-y',
+        output,
+      ],
+      limits === undefined
+        ? signal
+        : withTimeLimit(signal, limits.timeoutSeconds, 'Decoding the audio'),
+    );
+    if (decoded.code !== 0)
+      throw new EngineError(
+        'bad_request',
+        `The audio could not be decoded: ${firstLine(decoded.stderr)}`,
+      );
+    if ((await stat(output)).size < 4) throw new EngineError('bad_request', 'The audio is empty.');
+    const bytes = await readFile(output);
+    return new Float32Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.length / 4));
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+}
+
+function peakOf(samples: Float32Array): number {
+  let peak = 0;
+  for (const sample of samples) {
+    const level = Math.abs(sample);
+    if (level > peak) peak = level;
+  }
+  return peak;
+}
+
+/**
+ * One recognizer config at a time: Whisper's language is the recognizer's, not the stream's, so a request for
+ * another language waits until the decodes under the current one end, then switches it (setConfig).
+ */
+class LanguageGate {
+  private current: string;
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(
+    initial: string,
+    private readonly apply: (language: string) => void,
+  ) {
+    this.current = initial;
+  }
+
+  async run<T>(language: string, work: () => Promise<T>): Promise<T> {
+    while (language !== this.current && this.active > 0)
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    if (language !== this.current) {
+      this.apply(language);
+      this.current = language;
+    }
+    this.active += 1;
+    try {
+      return await work();
+    } finally {
+      this.active -= 1;
+      if (this.active === 0) for (const wake of this.waiting.splice(0)) wake();
+    }
+  }
+}
+
+interface AsrFiles {
+  encoder: string;
+  decoder: string;
+  joiner?: string;
+  tokens: string;
+  vad?: string;
+}
+
+function recognizerConfig(
+  family: AsrFamily,
+  files: AsrFiles,
+  threads: number,
+  language: string,
+): OfflineRecognizerConfig {
+  const common = { tokens: files.tokens, numThreads: threads, provider: 'cpu', debug: 0 };
+  if (family === 'whisper')
+    return {
+      featConfig: { sampleRate: SAMPLE_RATE, featureDim: 80 },
+      modelConfig: {
+        ...common,
+        whisper: {
+          encoder: files.encoder,
+          decoder: files.decoder,
+          language,
+          task: 'transcribe',
+          tailPaddings: -1,
+        },
+      },
+      decodingMethod: 'greedy_search',
+    };
+  return {
+    featConfig: { sampleRate: SAMPLE_RATE, featureDim: 80 },
+    modelConfig: {
+      ...common,
+      modelType: 'nemo_transducer',
+      transducer: { encoder: files.encoder, decoder: files.decoder, joiner: files.joiner ?? '' },
+    },
+    decodingMethod: 'greedy_search',
+  };
+}
+
+/**
+ * Speech to text with sherpa-onnx's OfflineRecognizer (Whisper; NeMo transducers such as Parakeet TDT), in the
+ * server's process: ffmpeg decodes the upload to 16 kHz, Silero VAD (when the model folder has one) cuts it into
+ * stretches of speech of at most 28 s (else it is cut every 28 s), and each piece is one decodeAsync on libuv's
+ * threadpool, so the event loop stays free. Timestamps: Parakeet's token times give words; Whisper gives
+ * segments (a piece each). At most maxConcurrency requests recognise at once, maxQueue wait up to queueTimeoutMs,
+ * others get MODEL_AT_CAPACITY. Every file is checked before sherpa-onnx loads it (it ends the process on a
+ * malformed model).
+ */
+export async function createSherpaOnnxAsrEngine(
+  config: SherpaOnnxEngineConfig,
+  modelsDirectory: string,
+): Promise<TranscriptionEngine> {
+  const family = config.family;
+  if (family !== 'whisper' && family !== 'nemo-transducer')
+    throw new Error(`sherpa-onnx ${family}: speech recognition serves whisper and nemo-transducer`);
+  const resolved = resolveFiles(config, modelsDirectory);
+  const { encoder, decoder, tokens } = resolved;
+  if (encoder === undefined || decoder === undefined || tokens === undefined)
+    throw new Error(`sherpa-onnx ${family}: the encoder, decoder and tokens files are needed`);
+  const files: AsrFiles = {
+    encoder,
+    decoder,
+    tokens,
+    ...(resolved.joiner === undefined ? {} : { joiner: resolved.joiner }),
+    ...(resolved.vad === undefined ? {} : { vad: resolved.vad }),
+  };
+  let whisper: WhisperModelFacts | undefined;
+  if (family === 'whisper') whisper = await checkWhisperModel(files.encoder);
+  else await checkNemoTransducerModel({ encoder, joiner: files.joiner ?? '', tokens });
+  if (files.vad !== undefined) await checkSileroVad(files.vad);
+  const defaultLanguage = whisper?.multilingual ? (config.language ?? '') : '';
+  if (whisper?.multilingual && defaultLanguage !== '' && !whisper.languages.has(defaultLanguage))
+    throw new Error(
+      `sherpa-onnx whisper: the model does not know the language '${defaultLanguage}'`,
+    );
+  const addon = sherpaOnnxAsr();
+  const recognizer: OfflineRecognizer = await addon.OfflineRecognizer.createAsync(
+    recognizerConfig(family, files, config.threads, defaultLanguage),
+  );
+  const gate = new LanguageGate(defaultLanguage, (language) =>
+    recognizer.setConfig(recognizerConfig(family, files, config.threads, language)),
+  );
+  const slots = new BoundedSlots(config.maxConcurrency, config.maxQueue, config.queueTimeoutMs);
+  const closing = new AbortController();
+
+  /** The language to decode with: a multilingual Whisper's for a hint it knows; '' (detect, or English-only). */
+  function languageOf(request: TranscriptionRequest): string {
+    if (!whisper?.multilingual) return '';
+    const hint = request.language?.trim().toLowerCase();
+    if (hint === undefined || hint === '') return defaultLanguage;
+    if (!whisper.languages.has(hint))
+      throw new EngineError(
+        'bad_request',
+        `This model does not transcribe the language '${hint}'.`,
+      );
+    return hint;
+  }
+
+  async function piecesOf(samples: Float32Array, signal: AbortSignal): Promise<SpeechPiece[]> {
+    if (files.vad === undefined) return fixedPieces(samples, MAX_PIECE_SECONDS);
+    return vadPieces(
+      (vadConfig, seconds) => new addon.Vad(vadConfig, seconds),
+      {
+        model: files.vad,
+        threshold: 0.5,
+        minSilenceSeconds: 0.5,
+        minSpeechSeconds: 0.25,
+        maxSpeechSeconds: MAX_PIECE_SECONDS,
+      },
+      samples,
+      signal,
+    );
+  }
+
+  async function transcribe(
+    request: TranscriptionRequest,
+    call: EngineCall,
+  ): Promise<TranscriptionResult> {
+    if (closing.signal.aborted) throw new EngineError('offline', 'sherpa-onnx engine is closed');
+    const language = languageOf(request);
+    const signal = AbortSignal.any([call.signal, closing.signal]);
+    const release = await slots.acquire(signal);
+    try {
+      call.servedBy = 'sherpa-onnx';
+      const samples = await decodeAudio(request, signal);
+      const duration = samples.length / SAMPLE_RATE;
+      if (peakOf(samples) < SILENCE_PEAK)
+        throw new EngineError('bad_request', 'The audio is silent.');
+      await request.beforeRecognition?.(duration);
+      const limits = request.decodeLimits;
+      const recognising =
+        limits === undefined
+          ? signal
+          : withTimeLimit(
+              signal,
+              limits.timeoutSeconds + Math.ceil(duration * RECOGNITION_TIME_FACTOR),
+              'Recognising the audio',
+            );
+      const pieces = await piecesOf(samples, recognising);
+      const recognized: RecognizedPiece[] = [];
+      for (const piece of pieces) {
+        recognising.throwIfAborted();
+        const stream = recognizer.createStream();
+        stream.acceptWaveform({ samples: piece.samples, sampleRate: SAMPLE_RATE });
+        const result = await gate.run(language, () => recognizer.decodeAsync(stream));
+        recognized.push({
+          start: piece.start / SAMPLE_RATE,
+          end: Math.min(duration, (piece.start + piece.samples.length) / SAMPLE_RATE),
+          result,
+        });
+      }
+      recognising.throwIfAborted();
+      return transcriptOf(recognized, duration, request.timestamps);
+    } finally {
+      release();
+    }
+  }
+
+  return {
+    kind: 'sherpa-onnx',
+    modality: 'transcription',
+    transcribe,
+    load: (): EngineLoad => slots.load,
+    checkHealth: async () =>
+      closing.signal.aborted
+        ? { healthy: false, detail: 'closed' }
+        : {
+            healthy: true,
+            detail: `${family}${files.vad === undefined ? '' : ' with Silero VAD'}${whisper?.multilingual ? ', multilingual' : ''}`,
+          },
+    close: async () => {
+      // The addon frees the model when the recognizer is collected; nothing holds it after this.
+      closing.abort(new EngineError('offline', 'sherpa-onnx engine is closed'));
+    },
+  };
+}
