@@ -21,6 +21,7 @@ import { registerEmbeddingRoutes } from './routes/embeddings/index.ts';
 import { registerImageRoutes } from './routes/image/index.ts';
 import { registerJobRoutes } from './routes/jobs/index.ts';
 import { registerAugmentRoutes } from './routes/augment/index.ts';
+import { registerCryptoRoutes } from './routes/crypto/index.ts';
 import { registerDownloadRoutes } from './routes/jobs/download.ts';
 import { registerModelRoutes } from './routes/models/index.ts';
 import { registerAdminRoutes } from './routes/admin/index.ts';
@@ -72,6 +73,8 @@ const EXPOSED_HEADERS = [
   'x-venice-deprecated-replacement',
   'x-venice-balance-usd',
   'x-venice-balance-diem',
+  'x-venice-rpc-credits',
+  'x-venice-rpc-cost-usd',
   'x-ratelimit-limit-requests',
   'x-ratelimit-remaining-requests',
   'x-ratelimit-reset-requests',
@@ -234,6 +237,7 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
       parsers,
     });
     registerImageRoutes(api, { ...services, auth: inference });
+    registerCryptoRoutes(api, { cryptoRpc: services.cryptoRpc, auth: inference });
     registerAdminRoutes(api, services);
     if (dependencies.jobs !== undefined)
       registerJobRoutes(api, {

@@ -8,6 +8,7 @@ import { WebScrapeService } from './services/augment/web-scrape-service.ts';
 import { WebSearchService } from './services/augment/web-search-service.ts';
 import type { Meter } from './services/billing/meter.ts';
 import { CharacterService } from './services/character-service.ts';
+import { CryptoRpcService } from './services/crypto/crypto-rpc-service.ts';
 import { ChatService } from './services/chat/chat-service.ts';
 import { EmbeddingService } from './services/embedding-service.ts';
 import { BackgroundRemovalService } from './services/image/background-removal-service.ts';
@@ -52,6 +53,8 @@ export interface Services extends CoreDependencies {
   parsers: ParserPool;
   search: WebSearchService;
   scrape: WebScrapeService;
+  /** POST /crypto/rpc/{network}: the operator's nodes per network (cryptoRpc). */
+  cryptoRpc: CryptoRpcService;
   chat: ChatService;
   responses: ResponsesService;
   embeddings: EmbeddingService;
@@ -90,6 +93,7 @@ export function composeServices(core: CoreDependencies): Services {
   const parsers = new ParserPool(config.parsers);
   const scrape = new WebScrapeService(fetcher, config.augment.scrapeBlockedHosts, parsers);
   const characters = new CharacterService(store);
+  const cryptoRpc = new CryptoRpcService(config.cryptoRpc);
   const chat = new ChatService(
     registry,
     () => config.systemPrompt,
@@ -117,6 +121,7 @@ export function composeServices(core: CoreDependencies): Services {
     parsers,
     search,
     scrape,
+    cryptoRpc,
     chat,
     transcription,
     responses: new ResponsesService(chat, registry),
@@ -141,7 +146,13 @@ export function composeServices(core: CoreDependencies): Services {
     usageAnalytics: new UsageAnalytics(store, modelInfo),
     usageSeries: new UsageSeries(store),
     close: async () => {
-      await Promise.all([fetcher.close(), search.close(), parsers.close(), safety.close()]);
+      await Promise.all([
+        fetcher.close(),
+        search.close(),
+        parsers.close(),
+        safety.close(),
+        cryptoRpc.close(),
+      ]);
     },
   };
 }

@@ -18,6 +18,7 @@ import {
   veniceEngine,
 } from './config/engine-config.ts';
 import { imageConstraints, musicSpec, videoConstraints } from './config/media-config.ts';
+import { cryptoRpcConfig } from './config/crypto-rpc-config.ts';
 import { mediaLimitsConfig } from './config/media-limits-config.ts';
 import { parserConfig } from './config/parser-config.ts';
 
@@ -393,6 +394,8 @@ const configSchema = z.strictObject({
       scrapeBlockedHosts: ['x.com', 'twitter.com', 'reddit.com'],
       pricing: { search: FREE_PRICE, scrape: FREE_PRICE, textParser: FREE_PRICE },
     }),
+  /** POST /crypto/rpc/{network}: the networks relayed to the operator's nodes, price per credit (config/crypto-rpc-config.ts). */
+  cryptoRpc: cryptoRpcConfig,
   /**
    * Venice's Safe Mode on generated images (/image/generate safe_mode, /images/generations moderation "auto"):
    * an image the classifier scores at or above `threshold` (the probability of adult content) is blurred and

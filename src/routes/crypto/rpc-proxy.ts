@@ -1,0 +1,29 @@
+import type { FastifyInstance } from 'fastify';
+import { abortOnClose } from '../abort-on-close.ts';
+import type { CryptoRouteDependencies } from './index.ts';
+
+/**
+ * POST /crypto/rpc/{network} (swagger: cryptoRpcProxy): the node's JSON-RPC answer, Content-Type application/json,
+ * with X-Venice-RPC-Credits and X-Venice-RPC-Cost-USD (8 decimals).
+ */
+export function registerRpcProxyRoute(
+  app: FastifyInstance,
+  { cryptoRpc, auth }: CryptoRouteDependencies,
+): void {
+  app.post<{ Params: { network: string } }>(
+    '/crypto/rpc/:network',
+    { onRequest: auth },
+    async (request, reply) => {
+      const signal = abortOnClose(request, reply);
+      const result = await cryptoRpc.relay(
+        request.params.network,
+        request.body,
+        request.billing,
+        signal,
+      );
+      reply.header('x-venice-rpc-credits', String(result.credits));
+      reply.header('x-venice-rpc-cost-usd', result.costUsd.toFixed(8));
+      return reply.type('application/json').send(JSON.stringify(result.answer));
+    },
+  );
+}
