@@ -206,6 +206,12 @@ export class JobRunner {
   ): Promise<StepResult> {
     const { store, meter, media } = this.dependencies;
     this.failedPolls.delete(job.id);
+    // Given up (its deadline passed, or its engine failed it): the engine stops it where it can, freeing its GPU.
+    const found = job.engineJobId === null ? undefined : this.engineOf(job);
+    if (found?.engine.cancel !== undefined && job.engineJobId !== null)
+      await found.engine
+        .cancel(submissionOf(job, found.engineModel), job.engineJobId)
+        .catch(() => undefined);
     let refunded = true;
     if (
       job.reservationId !== null &&
