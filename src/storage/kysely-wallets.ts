@@ -247,7 +247,7 @@ export function kyselyWallets(database: Kysely<Database>): WalletRepository {
           .execute()
       ).map(toEntry),
 
-    useNonce: async (nonceKey, expiresAt, now) => {
+    claimNonce: async (nonceKey, expiresAt, now) => {
       await database.deleteFrom('wallet_nonces').where('expires_at', '<', now).execute();
       const inserted = await database
         .insertInto('wallet_nonces')

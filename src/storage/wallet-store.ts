@@ -93,5 +93,5 @@ export interface WalletRepository {
    * Marks a SIWx nonce used; false when it was used before (a replay). `expiresAt` is when the message it came in
    * stops being valid; used nonces past it are pruned.
    */
-  useNonce(nonceKey: string, expiresAt: string, now: string): Promise<boolean>;
+  claimNonce(nonceKey: string, expiresAt: string, now: string): Promise<boolean>;
 }

@@ -178,13 +178,13 @@ export function defineWalletLedgerContract(name: string, open: OpenStore): void 
 
     it('uses a nonce once while it is valid, across callers', async () => {
       const results = await Promise.all(
-        Array.from({ length: 5 }, () => store.wallets.useNonce('eip155:0xaa:n1', LATER, AT)),
+        Array.from({ length: 5 }, () => store.wallets.claimNonce('eip155:0xaa:n1', LATER, AT)),
       );
       assert.equal(results.filter(Boolean).length, 1);
-      assert.equal(await store.wallets.useNonce('eip155:0xaa:n2', LATER, AT), true);
+      assert.equal(await store.wallets.claimNonce('eip155:0xaa:n2', LATER, AT), true);
       // Pruning removes only nonces whose messages are no longer valid.
-      assert.equal(await store.wallets.useNonce('eip155:0xaa:n3', LATER, LATER), true);
-      assert.equal(await store.wallets.useNonce('eip155:0xaa:n1', LATER, LATER), false);
+      assert.equal(await store.wallets.claimNonce('eip155:0xaa:n3', LATER, LATER), true);
+      assert.equal(await store.wallets.claimNonce('eip155:0xaa:n1', LATER, LATER), false);
     });
   });
 }
