@@ -7,7 +7,7 @@
  *  - GET /ws?clientId=: `status` on connect, then for the client's prompts `execution_start`, `execution_cached`,
  *    `executing`, `progress`, `executed`, `execution_success` (and `executing` {node: null}), `execution_error`,
  *    `execution_interrupted`.
- *  - GET /history/{id} ({} until finished), GET /queue, POST /queue {delete|clear}, POST /interrupt ({prompt_id}
+ *  - GET /history/{id} ({} until finished), POST /history {delete|clear}, GET /queue, POST /queue {delete|clear}, POST /interrupt ({prompt_id}
  *    interrupts only that prompt, as servers since 2025 do), POST /upload/image (multipart `image`),
  *    GET /view?filename&subfolder&type, GET /system_stats, GET /prompt; each also under /api, like server.py.
  * One prompt runs at a time, in submission order. Workflows really execute (test/support/comfyui-double-nodes.ts):
@@ -53,6 +53,8 @@ export class ComfyUiDouble {
   readonly submitted: { promptId: string; clientId: string | undefined; prompt: Workflow }[] = [];
   readonly interrupts: { promptId: string | undefined; running: string | undefined }[] = [];
   readonly deletions: string[] = [];
+  /** Prompt ids deleted from the history (POST /history {delete}). */
+  readonly historyDeletions: string[] = [];
   readonly uploads: string[] = [];
   readonly history = new Map<string, Record<string, unknown>>();
   readonly pending: QueueItem[] = [];
@@ -169,6 +171,18 @@ export class ComfyUiDouble {
         (promptId === undefined || promptId === this.running.promptId)
       )
         this.running.interrupted = true;
+      return void response.writeHead(200).end();
+    }
+    if (route === 'POST /history') {
+      // server.py post_history: {clear: true} empties the history, {delete: [ids]} removes those entries.
+      const fields = parseJson(body);
+      const record = typeof fields === 'object' && fields !== null ? fields : {};
+      if ('clear' in record && record.clear === true) this.history.clear();
+      if ('delete' in record && Array.isArray(record.delete))
+        for (const id of record.delete) {
+          this.historyDeletions.push(String(id));
+          this.history.delete(String(id));
+        }
       return void response.writeHead(200).end();
     }
     if (request.method === 'GET' && path.startsWith('/history/')) {
