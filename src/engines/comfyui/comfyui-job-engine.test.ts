@@ -1,0 +1,246 @@
+// The ComfyUI job engine against the ComfyUI double (a real HTTP + WebSocket server on 127.0.0.1), with the
+// example workflows of examples/comfyui: the request mapped into the workflow, progress while it runs, the MP4
+// and MP3 out, the history entry deleted; a job found again by a fresh engine (a restarted process) from its
+// id alone, without a second /prompt; a failed workflow; a cancelled prompt; a URL input refused.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import pino from 'pino';
+import { type ModelConfig, modelConfigSchema } from '../../config.ts';
+import { comfyUiEngine } from '../../config/comfyui-engine-config.ts';
+import { type ComfyUiDouble, startComfyUiDouble } from '../../../test/support/comfyui-double.ts';
+import type { JobStatus, JobSubmission } from '../engine.ts';
+import { EngineError } from '../engine-error.ts';
+import { type ApiWorkflow, ComfyUiClient } from './comfyui-client.ts';
+import { ComfyUiJobEngine } from './comfyui-job-engine.ts';
+import { decodeComfyUiJobId } from './comfyui-job-id.ts';
+import { checkJobMapping } from './comfyui-job-workflow.ts';
+
+const example = (name: string): ApiWorkflow =>
+  JSON.parse(
+    readFileSync(new URL(`../../../examples/comfyui/${name}`, import.meta.url), 'utf8'),
+  ) as ApiWorkflow;
+const WAN = example('wan-2.1-text-to-video.json');
+const ACE = example('ace-step-music.json');
+
+const VIDEO_INPUTS = {
+  prompt: { node: '6', input: 'text' },
+  negative_prompt: { node: '7', input: 'text' },
+  seed: { node: '3', input: 'seed' },
+  width: { node: '40', input: 'width' },
+  height: { node: '40', input: 'height' },
+  length: { node: '40', input: 'length' },
+  fps: { node: '49', input: 'fps' },
+};
+const MUSIC_INPUTS = {
+  prompt: { node: '14', input: 'tags' },
+  lyrics: { node: '14', input: 'lyrics' },
+  duration: { node: '17', input: 'seconds' },
+  seed: { node: '52', input: 'seed' },
+};
+
+const call = () => ({ signal: AbortSignal.timeout(20_000) });
+
+async function bytesOf(status: JobStatus): Promise<{ bytes: Buffer; contentType: string }> {
+  assert.equal(status.state, 'done', JSON.stringify(status));
+  if (status.state !== 'done') throw new Error('not done');
+  const chunks: Buffer[] = [];
+  for await (const chunk of status.media.body) chunks.push(Buffer.from(chunk));
+  return { bytes: Buffer.concat(chunks), contentType: status.media.contentType };
+}
+
+describe('ComfyUI job engine (video and music on the ComfyUI double)', () => {
+  let double: ComfyUiDouble;
+  let video: ModelConfig;
+  let music: ModelConfig;
+  const engines: ComfyUiJobEngine[] = [];
+
+  const engineFor = (model: ModelConfig, workflow: ApiWorkflow, inputs: object, output: string) => {
+    const config = comfyUiEngine.parse({
+      kind: 'comfyui',
+      endpoints: [{ url: double.url }],
+      workflow: 'unused.json',
+      inputs,
+      outputs: [output],
+      timeoutMs: 20_000,
+    });
+    checkJobMapping(model.type === 'video' ? 'video' : 'music', config, workflow);
+    const engine = new ComfyUiJobEngine(
+      new ComfyUiClient(config, 25),
+      config,
+      model,
+      workflow,
+      pino({ level: 'silent' }),
+    );
+    engines.push(engine);
+    return engine;
+  };
+  const videoEngine = () => engineFor(video, WAN, VIDEO_INPUTS, '50');
+
+  before(async () => {
+    double = await startComfyUiDouble();
+    const base = { engine: { kind: 'venice', endpoints: [{ url: 'http://127.0.0.1:1' }] } };
+    video = modelConfigSchema.parse({
+      ...base,
+      id: 'wan',
+      type: 'video',
+      videoConstraints: { durations: ['1s', '2s'], resolutions: ['256p'], aspect_ratios: ['16:9'] },
+    });
+    music = modelConfigSchema.parse({
+      ...base,
+      id: 'ace',
+      type: 'music',
+      music: { default_duration: 2, max_duration: 10 },
+    });
+  });
+  after(async () => {
+    for (const engine of engines) await engine.close();
+    await double.close();
+  });
+
+  const videoJob = (request: Record<string, unknown>): JobSubmission => ({
+    kind: 'video',
+    model: 'wan',
+    request: { model: 'wan', duration: '1s', ...request },
+  });
+
+  it('video: the request goes into the workflow; progress while it runs; the MP4 out; cleanup deletes the history entry', async () => {
+    double.stepMs = 40;
+    const engine = videoEngine();
+    const job = videoJob({ prompt: 'a gondola at dusk', aspect_ratio: '16:9' });
+    const { engineJobId } = await engine.submit(job, call());
+    const id = decodeComfyUiJobId(engineJobId)!;
+    assert.equal(id.endpoint, double.url);
+    const sent = double.submitted.find((prompt) => prompt.promptId === id.promptId)!.prompt;
+    assert.equal(sent['6']!.inputs!.text, 'a gondola at dusk');
+    assert.deepEqual(
+      [sent['40']!.inputs!.width, sent['40']!.inputs!.height, sent['40']!.inputs!.length],
+      [448, 256, 17],
+    );
+    // The workflow's own negative prompt stays when the request has none.
+    assert.equal(sent['7']!.inputs!.text, WAN['7']!.inputs.text);
+    let status = await engine.poll(job, engineJobId, call());
+    const progress: number[] = [];
+    while (status.state === 'running') {
+      if (status.progress !== undefined) progress.push(status.progress);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      status = await engine.poll(job, engineJobId, call());
+    }
+    double.stepMs = 2;
+    assert.ok(
+      progress.some((value) => value > 0 && value < 1),
+      `progress seen: ${progress.join(', ')}`,
+    );
+    const { bytes, contentType } = await bytesOf(status);
+    assert.equal(contentType, 'video/mp4');
+    assert.equal(bytes.subarray(4, 8).toString('latin1'), 'ftyp');
+    await engine.cleanup(job, engineJobId, call());
+    assert.ok(double.historyDeletions.includes(id.promptId));
+    assert.equal(double.history.has(id.promptId), false);
+  });
+
+  it('music: prompt, lyrics and duration into the ACE-Step workflow; an MP3 out', async () => {
+    const engine = engineFor(music, ACE, MUSIC_INPUTS, '59');
+    const job: JobSubmission = {
+      kind: 'music',
+      model: 'ace',
+      request: { model: 'ace', prompt: 'calm piano', duration_seconds: 1 },
+    };
+    const { engineJobId } = await engine.submit(job, call());
+    const { promptId } = decodeComfyUiJobId(engineJobId)!;
+    const sent = double.submitted.find((prompt) => prompt.promptId === promptId)!.prompt;
+    assert.deepEqual(
+      [sent['14']!.inputs!.tags, sent['14']!.inputs!.lyrics, sent['17']!.inputs!.seconds],
+      ['calm piano', '[instrumental]', 1],
+    );
+    let status = await engine.poll(job, engineJobId, call());
+    while (status.state === 'running') status = await engine.poll(job, engineJobId, call());
+    const { bytes, contentType } = await bytesOf(status);
+    assert.equal(contentType, 'audio/mpeg');
+    assert.ok(bytes.length > 1000);
+  });
+
+  it('a fresh engine (a restarted process) finds a running prompt by its id: no second /prompt', async () => {
+    double.paused = true;
+    const job = videoJob({ prompt: 'resumed after a restart' });
+    const { engineJobId } = await videoEngine().submit(job, call());
+    const submittedBefore = double.submitted.length;
+    const fresh = videoEngine();
+    assert.deepEqual(await fresh.poll(job, engineJobId, call()), { state: 'running', progress: 0 });
+    double.resume();
+    let status = await fresh.poll(job, engineJobId, call());
+    while (status.state === 'running') status = await fresh.poll(job, engineJobId, call());
+    await bytesOf(status);
+    assert.equal(double.submitted.length, submittedBefore);
+  });
+
+  it('a node that raises fails the job with a reason that names no server file; the history entry is a failure', async () => {
+    double.failNode = '3';
+    const engine = videoEngine();
+    const job = videoJob({ prompt: 'this one breaks' });
+    const { engineJobId } = await engine.submit(job, call());
+    let status = await engine.poll(job, engineJobId, call());
+    while (status.state === 'running') status = await engine.poll(job, engineJobId, call());
+    double.failNode = undefined;
+    assert.equal(status.state, 'failed');
+    assert.deepEqual(status, {
+      state: 'failed',
+      reason: 'The ComfyUI workflow failed; nothing was generated.',
+      moderation: false,
+    });
+  });
+
+  it('cancel: a waiting prompt leaves the queue; a running one is interrupted', async () => {
+    double.paused = true;
+    const engine = videoEngine();
+    const job = videoJob({ prompt: 'never wanted' });
+    const { engineJobId } = await engine.submit(job, call());
+    const { promptId } = decodeComfyUiJobId(engineJobId)!;
+    await engine.cancel(job, engineJobId);
+    assert.ok(double.deletions.includes(promptId));
+    double.stepMs = 200;
+    double.resume();
+    const running = videoJob({ prompt: 'stopped half way' });
+    const second = await engine.submit(running, call());
+    const secondId = decodeComfyUiJobId(second.engineJobId)!.promptId;
+    while ((await engine.poll(running, second.engineJobId, call())).state === 'running') {
+      if (double.running?.promptId === secondId) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await engine.cancel(running, second.engineJobId);
+    double.stepMs = 2;
+    assert.ok(double.interrupts.some((interrupt) => interrupt.promptId === secondId));
+  });
+
+  it('a URL input is refused (the engine fetches nothing for a client): bad_request, before any /prompt', async () => {
+    const before = double.submitted.length;
+    await assert.rejects(
+      videoEngine().submit(
+        videoJob({ prompt: 'from a URL', image_url: 'https://example.com/a.png' }),
+        call(),
+      ),
+      (error: unknown) => error instanceof EngineError && error.failure === 'bad_request',
+    );
+    assert.equal(double.submitted.length, before);
+  });
+
+  it('a mapping naming a field the model type lacks, or a node the workflow lacks, is refused at start', () => {
+    const config = (inputs: object) =>
+      comfyUiEngine.parse({
+        kind: 'comfyui',
+        endpoints: [{ url: 'http://127.0.0.1:1' }],
+        workflow: 'x.json',
+        inputs,
+        outputs: ['50'],
+      });
+    assert.throws(
+      () => checkJobMapping('video', config({ lyrics: { node: '6', input: 'text' } }), WAN),
+      /video models map only/,
+    );
+    assert.throws(
+      () => checkJobMapping('video', config({ prompt: { node: '99', input: 'text' } }), WAN),
+      /node 99/,
+    );
+    assert.throws(() => checkJobMapping('music', config({}), ACE), /output node 50/);
+  });
+});
