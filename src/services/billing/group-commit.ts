@@ -6,8 +6,8 @@ interface Waiting<Item, Result> {
 
 /**
  * Classic group commit: `submit` resolves once the batch holding its item has committed. A batch starts at once
- * (in the next microtask, so items submitted in the same tick share it) when none is running; items arriving
- * while one runs wait and form the next. Idle, this adds no latency; busy, the store sees one transaction per
+ * (in the event loop's check phase, so items submitted in the same turn of the loop share it) when none is running;
+ * items arriving while one runs wait and form the next. Idle, this adds no latency; busy, the store sees one transaction per
  * batch instead of one per item. A batch that fails rejects each of its items with the error (nothing of it was
  * written: it was one transaction).
  */
@@ -28,7 +28,10 @@ export class GroupCommit<Item, Result> {
       this.queue.push({ item, resolve, reject });
       if (this.running) return;
       this.running = true;
-      queueMicrotask(() => void this.drain());
+      // After the event loop's poll phase, not in the next microtask: every request whose bytes arrived in this turn
+      // of the loop reaches its submit first, so they share the batch (a microtask took them one at a time: each
+      // socket's callback runs its microtasks before the next socket's, and a SQLite batch commits without I/O).
+      setImmediate(() => void this.drain());
     });
   }
 
