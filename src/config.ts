@@ -17,6 +17,7 @@ import {
   sherpaOnnxEngine,
   veniceEngine,
 } from './config/engine-config.ts';
+import { comfyUiEngine } from './config/comfyui-engine-config.ts';
 import { imageConstraints, musicSpec, videoConstraints } from './config/media-config.ts';
 import { cryptoRpcConfig } from './config/crypto-rpc-config.ts';
 import { mediaLimitsConfig } from './config/media-limits-config.ts';
@@ -128,6 +129,7 @@ export const modelConfigSchema = z.strictObject({
     onnxBackgroundRemovalEngine,
     veniceEngine,
     sherpaOnnxEngine,
+    comfyUiEngine,
   ]),
   /** When its engine cannot start (a missing package or file), serve without this model and warn, instead of failing the start. */
   optional: z.boolean().default(false),

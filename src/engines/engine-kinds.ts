@@ -1,5 +1,6 @@
 import type { ModelConfig } from '../config.ts';
 import { automatic1111Kind } from './automatic1111/automatic1111-kind.ts';
+import { comfyUiKind } from './comfyui/comfyui-kind.ts';
 import type { EngineKind } from './engine-kind.ts';
 import { EngineRegistry } from './engine-registry.ts';
 import { espeakNgKind } from './espeak-ng/espeak-ng-kind.ts';
@@ -27,6 +28,7 @@ const BUILT_IN_KINDS: {
   esrgan: esrganKind,
   'onnx-background-removal': onnxBackgroundRemovalKind,
   venice: veniceKind,
+  comfyui: comfyUiKind,
   'sherpa-onnx': sherpaOnnxKind,
 };
 
