@@ -17,10 +17,18 @@ const onlyOnnx = (entries: readonly string[]): string | undefined => {
   return onnx.length === 1 ? onnx[0] : undefined;
 };
 
-/** Every `lexicon*.txt` (kokoro-multi-lang-v1_0 ships lexicon-us-en.txt and lexicon-zh.txt), comma-separated. */
-const lexicons = (entries: readonly string[]): string | undefined => {
+/**
+ * The folder's `lexicon*.txt`, comma-separated, as sherpa-onnx's Kokoro examples pass them: the first file holding a
+ * word wins, so American English (lexicon-us-en.txt) comes first and British (lexicon-gb-en.txt, which would
+ * shadow it) is left out when both are there; kokoro-multi-lang-v1_0 then reads lexicon-us-en.txt,lexicon-zh.txt.
+ */
+export const lexicons = (entries: readonly string[]): string | undefined => {
   const found = entries.filter((entry) => /^lexicon.*\.txt$/.test(entry)).sort();
-  return found.length === 0 ? undefined : found.join(',');
+  const american = found.includes('lexicon-us-en.txt');
+  const ordered = american
+    ? ['lexicon-us-en.txt', ...found.filter((entry) => !/^lexicon-(us|gb)-en\.txt$/.test(entry))]
+    : found;
+  return ordered.length === 0 ? undefined : ordered.join(',');
 };
 
 /**
