@@ -1,7 +1,6 @@
 import { z } from 'zod';
 
-// swagger: cryptoRpcProxy's request body (not strict: unknown members of an item are dropped, not refused) and the
-// fields of a node's answer the proxy reads to bill it.
+// swagger: cryptoRpcProxy's request body (not strict: unknown members of an item are dropped, not refused).
 
 /** One JSON-RPC 2.0 call. `params` is an array in the swagger; `id` an integer or a string. */
 export const jsonRpcCall = z.object({
@@ -15,9 +14,3 @@ export const jsonRpcCall = z.object({
 export const cryptoRpcRequest = z.union([jsonRpcCall, z.array(jsonRpcCall).min(1).max(100)]);
 
 export type JsonRpcCall = z.infer<typeof jsonRpcCall>;
-
-/** What the proxy reads of one answer item: its id, and whether it is an error (billed at errorCredits). */
-export const jsonRpcAnswer = z.object({
-  id: z.union([z.number(), z.string(), z.null()]).optional(),
-  error: z.unknown().optional(),
-});

@@ -2,11 +2,12 @@
 // upstream double (chat, embeddings, speech, transcriptions, async jobs), the OpenAI images double (sharp),
 // ESRGAN, a tiny ONNX background remover, SearxNG's double, and espeak-ng / pocketsphinx / ffmpeg where Debian's
 // packages are installed (those models are optional, left out otherwise) — plus what valid requests refer to:
-// a character, spare keys, a queued video and a queued song.
+// a ganache chain behind the crypto RPC proxy, a character, spare keys, a queued video and a queued song.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeTinyOnnx } from '../fixtures/tiny-onnx.ts';
+import { startEvmChain } from '../support/evm-chain.ts';
 import { startRialto, type TestRialto } from '../support/start-rialto.ts';
 import { startOpenAiImagesServer } from '../support/upstream/openai-images-server.ts';
 import { startSearxngServer } from '../support/upstream/search-servers.ts';
@@ -70,10 +71,11 @@ async function post(
 }
 
 export async function startFuzzFixture(): Promise<FuzzFixture> {
-  const [upstream, images, searxng] = await Promise.all([
+  const [upstream, images, searxng, chain] = await Promise.all([
     startFuzzUpstream(),
     startOpenAiImagesServer({ models: ['gpt-image-1'] }),
     startSearxngServer(),
+    startEvmChain(),
   ]);
   const dataDirectory = mkdtempSync(join(tmpdir(), 'rialto-fuzz-'));
   await writeTinyOnnx(join(dataDirectory, 'models', 'saliency.onnx'), { size: 64 });
@@ -89,6 +91,8 @@ export async function startFuzzFixture(): Promise<FuzzFixture> {
     logLevel: process.env.FUZZ_LOG ?? 'silent',
     fetch: { allowHosts: ['127.0.0.1'], timeoutMs: 5000 },
     augment: { search: [{ kind: 'searxng', url: searxng.url }] },
+    // POST /crypto/rpc/{network}: a real EVM chain's JSON-RPC (test/support/evm-chain.ts).
+    cryptoRpc: { networks: { 'base-sepolia': { nodes: [{ url: chain.rpcUrl }] } } },
     contentSafety: { classifier: 'none' },
     jobs: { pollIntervalMs: 5000 },
     models: [
@@ -201,7 +205,7 @@ export async function startFuzzFixture(): Promise<FuzzFixture> {
     },
     close: async () => {
       await rialto.close();
-      await Promise.all([upstream.close(), images.close(), searxng.close()]);
+      await Promise.all([upstream.close(), images.close(), searxng.close(), chain.stop()]);
       rmSync(dataDirectory, { recursive: true, force: true });
     },
   };

@@ -35,13 +35,11 @@ export interface OperationProfile {
   unimplemented?: string;
 }
 
-/** Rialto has no x402 wallets, no web3 key minting, no crypto RPC proxy and no voice cloning. */
+/** Rialto has no x402 wallets, no web3 key minting and no voice cloning. */
 const UNIMPLEMENTED: Record<string, string> = {
   'GET /api_keys/generate_web3_key': 'no web3 (wallet-signed) key minting',
   'POST /api_keys/generate_web3_key': 'no web3 (wallet-signed) key minting',
   'POST /audio/voices': 'no voice cloning engine',
-  'GET /crypto/rpc/networks': 'no crypto RPC proxy',
-  'POST /crypto/rpc/{network}': 'no crypto RPC proxy',
   'GET /x402/balance/{walletAddress}': 'no x402 wallets',
   'POST /x402/top-up': 'no x402 wallets',
   'GET /x402/transactions/{walletAddress}': 'no x402 wallets',
@@ -177,6 +175,22 @@ const TUNING: Record<
       voice: fc.constant('narrator'),
       language_code: fc.constantFrom('en', 'fr'),
     });
+  },
+  // The network fuzz-fixture.ts relays to its ganache chain, and methods of its allow-list (most calls reach the chain).
+  'POST /crypto/rpc/{network}': ({ properties, only }) => {
+    const method = fc.constantFrom(
+      'eth_blockNumber',
+      'eth_chainId',
+      'eth_getBalance',
+      'eth_call',
+      'net_version',
+    );
+    Object.assign(properties, {
+      network: fc.constant('base-sepolia'),
+      method,
+      '[].method': method,
+    });
+    only.add('network').add('method').add('[].method');
   },
   'GET /billing/usage-analytics': ({ properties }) => {
     Object.assign(properties, {

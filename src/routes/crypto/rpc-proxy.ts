@@ -1,6 +1,10 @@
 import type { FastifyInstance } from 'fastify';
+import { VeniceError } from '../../errors/venice-error.ts';
 import { abortOnClose } from '../abort-on-close.ts';
 import type { CryptoRouteDependencies } from './index.ts';
+
+/** swagger: cryptoRpcProxy's Idempotency-Key parameter. */
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9_-]{1,255}$/;
 
 /**
  * POST /crypto/rpc/{network} (swagger: cryptoRpcProxy): the node's JSON-RPC answer, Content-Type application/json,
@@ -14,6 +18,11 @@ export function registerRpcProxyRoute(
     '/crypto/rpc/:network',
     { onRequest: auth },
     async (request, reply) => {
+      const idempotencyKey = request.headers['idempotency-key'];
+      if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(String(idempotencyKey)))
+        throw new VeniceError('INVALID_REQUEST', {
+          message: 'Idempotency-Key must match [A-Za-z0-9_-]{1,255}',
+        });
       const signal = abortOnClose(request, reply);
       const result = await cryptoRpc.relay(
         request.params.network,

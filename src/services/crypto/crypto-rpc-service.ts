@@ -6,7 +6,7 @@ import { VeniceError } from '../../errors/venice-error.ts';
 import { cryptoRpcRequest, type JsonRpcCall } from '../../schemas/crypto-rpc.ts';
 import type { Billing } from '../billing/meter.ts';
 import type { Cost } from '../pricing.ts';
-import { answeredCredits, type CallPrices, worstCaseCredits } from './rpc-credits.ts';
+import { type CallPrices, forwardedCalls, relayedAnswer, worstCaseCredits } from './rpc-answer.ts';
 import { methodTier, type RpcFamily } from './rpc-methods.ts';
 import { RpcNodePool } from './rpc-node-pool.ts';
 
@@ -75,22 +75,19 @@ export class CryptoRpcService {
       worstCase: this.costOf(worstCaseCredits(prices)),
       privacy: 'private',
     });
-    let answer: unknown;
+    const batch = Array.isArray(request);
+    let relayed: { answer: unknown; credits: number };
     try {
-      answer = await network.nodes.send(
-        Array.isArray(request) ? calls.map(forwarded) : forwarded(request),
-        {
-          signal,
-        },
-      );
+      const sent = forwardedCalls(calls);
+      const answer = await network.nodes.send(batch ? sent : sent[0], { signal });
+      relayed = relayedAnswer(calls, batch, answer, prices);
     } catch (error) {
       await settlement.release(signal.aborted ? 'client_disconnected' : 'failed');
       throw error instanceof EngineError ? upstreamFailure(error) : error;
     }
-    const credits = answeredCredits(calls, answer, prices);
-    const cost = this.costOf(credits);
+    const cost = this.costOf(relayed.credits);
     await settlement.settle({ promptTokens: 0, completionTokens: 0 }, cost, 'completed');
-    return { answer, credits, costUsd: cost.usd };
+    return { answer: relayed.answer, credits: relayed.credits, costUsd: cost.usd };
   }
 
   private pricesOf(network: Network, calls: readonly JsonRpcCall[]): CallPrices {
@@ -125,16 +122,6 @@ export class CryptoRpcService {
   async close(): Promise<void> {
     await Promise.all([...this.networks.values()].map((network) => network.nodes.close()));
   }
-}
-
-/** The call as the node gets it: jsonrpc "2.0" and the swagger's members only. */
-function forwarded(call: JsonRpcCall): JsonRpcCall {
-  return {
-    jsonrpc: '2.0',
-    method: call.method,
-    ...(call.params === undefined ? {} : { params: call.params }),
-    ...(call.id === undefined ? {} : { id: call.id }),
-  };
 }
 
 /** swagger: "500 — Either the upstream fetch failed (network error / timeout) or the service is misconfigured". */
