@@ -32,6 +32,7 @@ function keyless({ url: path }: RouteEntry): boolean {
   return (
     url.startsWith('/api/v1/models') ||
     url === '/api/v1/image/styles' ||
+    url === '/api/v1/crypto/rpc/networks' ||
     url === '/api/v1/billing/usage' ||
     url === '/api/v1/api_keys/generate_web3_key' ||
     url.endsWith('/quote') ||
