@@ -110,28 +110,40 @@ function peakOf(samples: Float32Array): number {
   return peak;
 }
 
+/** What a Whisper decode is configured with: the recognizer's, not the stream's. */
+interface WhisperSettings {
+  language: string;
+  /** Timestamp tokens decoded into segment times (Whisper's own segments), when the request wants timings. */
+  segments: boolean;
+}
+
+const keyOf = (settings: WhisperSettings): string =>
+  `${settings.language}|${settings.segments ? 1 : 0}`;
+
 /**
- * One recognizer config at a time: Whisper's language is the recognizer's, not the stream's, so a request for
- * another language waits until the decodes under the current one end, then switches it (setConfig).
+ * One recognizer config at a time: Whisper's language and segment timestamps are the recognizer's, not the
+ * stream's, so a request for other settings waits until the decodes under the current ones end, then switches
+ * them (setConfig).
  */
-class LanguageGate {
+class SettingsGate {
   private current: string;
   private active = 0;
   private readonly waiting: (() => void)[] = [];
 
   constructor(
-    initial: string,
-    private readonly apply: (language: string) => void,
+    initial: WhisperSettings,
+    private readonly apply: (settings: WhisperSettings) => void,
   ) {
-    this.current = initial;
+    this.current = keyOf(initial);
   }
 
-  async run<T>(language: string, work: () => Promise<T>): Promise<T> {
-    while (language !== this.current && this.active > 0)
+  async run<T>(settings: WhisperSettings, work: () => Promise<T>): Promise<T> {
+    const key = keyOf(settings);
+    while (key !== this.current && this.active > 0)
       await new Promise<void>((resolve) => this.waiting.push(resolve));
-    if (language !== this.current) {
-      this.apply(language);
-      this.current = language;
+    if (key !== this.current) {
+      this.apply(settings);
+      this.current = key;
     }
     this.active += 1;
     try {
@@ -155,7 +167,7 @@ function recognizerConfig(
   family: AsrFamily,
   files: AsrFiles,
   threads: number,
-  language: string,
+  settings: WhisperSettings,
 ): OfflineRecognizerConfig {
   const common = { tokens: files.tokens, numThreads: threads, provider: 'cpu', debug: 0 };
   if (family === 'whisper')
@@ -166,9 +178,11 @@ function recognizerConfig(
         whisper: {
           encoder: files.encoder,
           decoder: files.decoder,
-          language,
+          language: settings.language,
           task: 'transcribe',
           tailPaddings: -1,
+          // An integer: sherpa-onnx-node 1.13.8 reads a boolean here as false.
+          enableSegmentTimestamps: settings.segments ? 1 : 0,
         },
       },
       decodingMethod: 'greedy_search',
@@ -222,10 +236,10 @@ export async function createSherpaOnnxAsrEngine(
     );
   const addon = sherpaOnnxAsr();
   const recognizer: OfflineRecognizer = await addon.OfflineRecognizer.createAsync(
-    recognizerConfig(family, files, config.threads, defaultLanguage),
+    recognizerConfig(family, files, config.threads, { language: defaultLanguage, segments: false }),
   );
-  const gate = new LanguageGate(defaultLanguage, (language) =>
-    recognizer.setConfig(recognizerConfig(family, files, config.threads, language)),
+  const gate = new SettingsGate({ language: defaultLanguage, segments: false }, (settings) =>
+    recognizer.setConfig(recognizerConfig(family, files, config.threads, settings)),
   );
   const slots = new BoundedSlots(config.maxConcurrency, config.maxQueue, config.queueTimeoutMs);
   const closing = new AbortController();
@@ -289,7 +303,12 @@ export async function createSherpaOnnxAsrEngine(
         recognising.throwIfAborted();
         const stream = recognizer.createStream();
         stream.acceptWaveform({ samples: piece.samples, sampleRate: SAMPLE_RATE });
-        const result = await gate.run(language, () => recognizer.decodeAsync(stream));
+        const result =
+          family === 'whisper'
+            ? await gate.run({ language, segments: request.timestamps }, () =>
+                recognizer.decodeAsync(stream),
+              )
+            : await recognizer.decodeAsync(stream);
         recognized.push({
           start: piece.start / SAMPLE_RATE,
           end: Math.min(duration, (piece.start + piece.samples.length) / SAMPLE_RATE),

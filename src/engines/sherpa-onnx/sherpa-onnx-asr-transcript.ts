@@ -54,30 +54,32 @@ export function wordsOfTokens(piece: RecognizedPiece): Word[] {
   });
 }
 
-/** Segments Whisper gave (segment timestamps), else the piece itself as one segment. */
-function segmentsOf(piece: RecognizedPiece, text: string): Segment[] {
+/**
+ * The segments Whisper gave (its segment timestamps, seconds within the piece) when they are usable: each with
+ * text, starting after the one before, ending after it starts and not past the piece (a little over is clipped).
+ * Undefined otherwise, and the piece is one segment.
+ */
+export function whisperSegmentsOf(piece: RecognizedPiece): Segment[] | undefined {
   const starts = piece.result.segment_timestamps ?? [];
   const durations = piece.result.segment_durations ?? [];
   const texts = piece.result.segment_texts ?? [];
   const length = piece.end - piece.start;
-  if (starts.length > 0 && starts.length === texts.length && starts.length === durations.length) {
-    const segments: Segment[] = [];
-    let floor = 0;
-    starts.forEach((start, index) => {
-      const segmentText = (texts[index] ?? '').trim();
-      if (segmentText === '') return;
-      const from = Math.min(Math.max(start, floor), length);
-      const to = Math.min(Math.max(from + (durations[index] ?? 0), from), length);
-      floor = to;
-      segments.push({
-        text: segmentText,
-        start: round(piece.start + from),
-        end: round(piece.start + to),
-      });
-    });
-    if (segments.length > 0) return segments;
+  if (starts.length === 0 || starts.length !== texts.length || starts.length !== durations.length)
+    return undefined;
+  const segments: Segment[] = [];
+  let floor = 0;
+  for (const [index, start] of starts.entries()) {
+    const text = (texts[index] ?? '').trim().replace(/\s+/g, ' ');
+    const end = start + (durations[index] ?? 0);
+    if (text === '') continue;
+    if (start < floor - 0.02 || end <= start || start >= length || end > length + 0.5)
+      return undefined;
+    const from = Math.max(start, floor);
+    const to = Math.min(end, length);
+    floor = to;
+    segments.push({ text, start: round(piece.start + from), end: round(piece.start + to) });
   }
-  return text === '' ? [] : [{ text, start: round(piece.start), end: round(piece.end) }];
+  return segments.length > 0 ? segments : undefined;
 }
 
 /**
@@ -95,15 +97,20 @@ export function transcriptOf(
   const texts: string[] = [];
   for (const piece of pieces) {
     const pieceWords = wordsOfTokens(piece);
-    // With words, the piece's text is theirs (so the words spell the text out exactly).
+    const pieceSegments = pieceWords.length > 0 ? undefined : whisperSegmentsOf(piece);
+    // The piece's text is its words', or its segments', so that they spell the text out exactly.
     const text =
       pieceWords.length > 0
         ? pieceWords.map((word) => word.word).join(' ')
-        : piece.result.text.trim().replace(/\s+/g, ' ');
+        : pieceSegments !== undefined
+          ? pieceSegments.map((segment) => segment.text).join(' ')
+          : piece.result.text.trim().replace(/\s+/g, ' ');
     if (text === '') continue;
     texts.push(text);
     words.push(...pieceWords);
-    segments.push(...segmentsOf(piece, text));
+    segments.push(
+      ...(pieceSegments ?? [{ text, start: round(piece.start), end: round(piece.end) }]),
+    );
   }
   const text = texts.join(' ');
   if (!timestamps) return { text, duration };
