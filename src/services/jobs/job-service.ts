@@ -191,11 +191,16 @@ export class JobService {
       Date.parse(job.startedAt ?? job.createdAt);
     const average = this.times.p80(job.modelId, this.dependencies.config.pollIntervalMs * 5);
     if (job.state === 'QUEUED' || job.state === 'PROCESSING') {
+      // Where the engine reports progress (ComfyUI's sampler steps), the estimate is this job's own: elapsed ÷
+      // progress, so execution_duration / average_execution_time is how far it has come.
+      const progress = job.progress ?? 0;
+      const estimate =
+        progress > 0 && progress < 1 && elapsed > 0 ? Math.round(elapsed / progress) : average;
       return {
         kind: 'status',
         body: {
           status: 'PROCESSING',
-          average_execution_time: average,
+          average_execution_time: estimate,
           execution_duration: Math.max(0, elapsed),
         },
       };
