@@ -53,8 +53,9 @@ async function main(): Promise<number> {
   let failed = 0;
   try {
     for (const stream of [false, true]) {
-      failed += (await load(target, stream, CONCURRENCY, Math.max(500, REQUESTS / 3), undefined))
-        .failures.length;
+      failed += (
+        await load(target, stream, CONCURRENCY, Math.max(500, Math.round(REQUESTS / 3)), undefined)
+      ).failures.length;
       const cpu: number[] = [];
       const rates: number[] = [];
       for (let round = 0; round < ROUNDS; round++) {

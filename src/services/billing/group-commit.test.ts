@@ -44,6 +44,26 @@ describe('GroupCommit', () => {
     assert.deepEqual(batches, [[1, 2], [3]]);
   });
 
+  it('items submitted by separate callbacks of one turn of the event loop share a batch', async () => {
+    // As requests on separate sockets do: each socket's callback runs its microtasks before the next one's, and a
+    // SQLite batch commits without I/O, so a batch started in a microtask would hold one item each time.
+    const batches: number[][] = [];
+    const group = new GroupCommit(async (items: number[]) => {
+      batches.push(items);
+      return items;
+    });
+    const results = await new Promise<number[]>((resolve) => {
+      const submitted: Promise<number>[] = [];
+      for (const item of [1, 2, 3])
+        setTimeout(() => {
+          submitted.push(group.submit(item));
+          if (submitted.length === 3) resolve(Promise.all(submitted));
+        }, 0);
+    });
+    assert.deepEqual(results, [1, 2, 3]);
+    assert.deepEqual(batches, [[1, 2, 3]]);
+  });
+
   it('a failed batch rejects each of its items, and the next batch still runs', async () => {
     let calls = 0;
     const group = new GroupCommit(async (items: number[]) => {
