@@ -190,6 +190,24 @@ export const ERROR_CODES = {
     message: 'The RPC request could not be completed by an upstream node. Please try again later.',
     log: 'warn',
   },
+  // POST /x402/top-up (swagger: its 400/500 body {error: code, message, details}; INVENTORY §4.1 "Top-up settlement").
+  X402_INVALID_PAYMENT: { status: 400, message: 'Invalid payment header', log: 'none' },
+  X402_PAYMENT_VERIFICATION_FAILED: {
+    status: 400,
+    message: 'Payment verification failed',
+    log: 'none',
+  },
+  X402_AMOUNT_OUT_OF_RANGE: {
+    status: 400,
+    message: 'Top-up amount is outside the allowed range',
+    log: 'none',
+  },
+  X402_PAYMENT_ALREADY_CREDITED: {
+    status: 400,
+    message: 'This payment has already been credited',
+    log: 'none',
+  },
+  X402_SETTLEMENT_FAILED: { status: 500, message: 'Payment settlement failed', log: 'warn' },
 } as const satisfies Record<
   string,
   { status: number; message: string; log: 'none' | 'warn' | 'error' }
