@@ -22,6 +22,7 @@ import { imageConstraints, musicSpec, videoConstraints } from './config/media-co
 import { cryptoRpcConfig } from './config/crypto-rpc-config.ts';
 import { mediaLimitsConfig } from './config/media-limits-config.ts';
 import { parserConfig } from './config/parser-config.ts';
+import { walletsConfig } from './config/wallets-config.ts';
 
 /** fetch.perRequest: 16 URLs and 50 MB a request (two files at the documented 25 MB each), 4 at once. */
 const DOWNLOAD_DEFAULTS = { maxUrls: 16, maxBytes: 50 * 1024 * 1024, concurrency: 4 };
@@ -437,6 +438,8 @@ const configSchema = z.strictObject({
       deadlineSeconds: 3600,
       queue: 'auto',
     }),
+  /** x402 wallets: SIWx sign-in, the wallet ledger, top-ups (config/wallets-config.ts, docs/wallets.md); off by default. */
+  wallets: walletsConfig,
   /** Every *.gguf in <dataDirectory>/models that no model names is served as a text model. */
   discoverModels: z.boolean().default(true),
   models: z.array(modelConfigSchema).default([]),
@@ -450,6 +453,7 @@ export type AugmentConfig = Config['augment'];
 export type SearchEngineConfig = AugmentConfig['search'][number];
 export type FetchConfig = Config['fetch'];
 export type TracingConfig = Config['tracing'];
+export type { WalletNetworkConfig, WalletsConfig } from './config/wallets-config.ts';
 export type TextPricing = z.infer<typeof textPricing>;
 export type {
   Automatic1111EngineConfig,
