@@ -83,3 +83,32 @@ test('the events ready in one tick go out in one write; the end carries what is 
     await app.close();
   }
 });
+
+test('what follows a burst on a later tick or promise (the end of the upstream body, a settlement) shares its write', async (t) => {
+  const app = Fastify();
+  let writes: string[] = [];
+  async function* relay(): AsyncGenerator<Record<string, unknown>> {
+    yield { n: 1 };
+    yield { n: 2 };
+    // Node emits a body's 'end' on a later tick; a settlement resolves through promises.
+    await new Promise((resolve) => process.nextTick(resolve));
+    await Promise.resolve();
+    yield { usage: 3 };
+  }
+  app.get('/stream', async (_request, reply) => {
+    const write = t.mock.method(reply.raw, 'write');
+    const end = t.mock.method(reply.raw, 'end');
+    await writeEventStream(reply, relay(), () => new VeniceError('INFERENCE_FAILED'));
+    writes = [...write.mock.calls, ...end.mock.calls].map((call) => String(call.arguments[0]));
+    return reply;
+  });
+  try {
+    const origin = await app.listen({ host: '127.0.0.1', port: 0 });
+    const text = await (await fetch(`${origin}/stream`)).text();
+    const all = 'data: {"n":1}\n\ndata: {"n":2}\n\ndata: {"usage":3}\n\ndata: [DONE]\n\n';
+    assert.equal(text, all);
+    assert.deepEqual(writes, [all], 'one write: the end of the response carries the whole stream');
+  } finally {
+    await app.close();
+  }
+});

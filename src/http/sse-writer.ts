@@ -48,7 +48,7 @@ function writeStreamHead(reply: FastifyReply): boolean {
 
 /**
  * Writes `chunks` as an SSE stream (`data: <json>\n\n` … `data: [DONE]\n\n`), honouring backpressure.
- * The events ready in one tick of the event loop go out in one write (a relay receives a burst of events from one
+ * The events made in one turn of the event loop go out in one write (a relay receives a burst of events from one
  * upstream read: one chunked-encoding frame and one syscall for all of them, not one each).
  * If the client goes away, iteration stops at once (the caller's abort signal frees the engine); that is not an
  * error (no error event, not in rialto_errors_total: abort-on-close.ts counts it). An error after the headers are
@@ -85,11 +85,13 @@ export async function writeEventStream<T>(
       response.on('close', done);
     });
   };
+  // Flushed in the check phase (setImmediate), not on the next tick: the events of one upstream read, the end of the
+  // upstream's body (Node emits it on a later tick) and a settlement made of promises only all land in one write.
   const write = (text: string): void => {
     pending += text;
     if (!flushing) {
       flushing = true;
-      process.nextTick(flush);
+      setImmediate(flush);
     }
   };
   const { metrics, lifecycle } = reply.server;
