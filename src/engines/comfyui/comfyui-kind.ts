@@ -1,6 +1,6 @@
 import { type ComfyUiEngineConfig, comfyUiEngine } from '../../config/comfyui-engine-config.ts';
 import type { ModelType } from '../../schemas/models.ts';
-import type { CreatedEngine, EngineKind, ModelOf } from '../engine-kind.ts';
+import type { CreatedEngine, EngineKind, EngineKindContext, ModelOf } from '../engine-kind.ts';
 
 type ComfyUiModel = ModelOf<ComfyUiEngineConfig>;
 
@@ -27,7 +27,25 @@ export const COMFYUI_FIELDS: Partial<Record<ModelType, readonly string[]>> = {
     'image_2',
     'image_3',
   ],
-  // video, music: #18 part B (the job engines) lists its fields here.
+  /** /video/queue (comfyui-job-fields.ts): media fields are data URLs, uploaded first; fps is read from the workflow. */
+  video: [
+    'prompt',
+    'negative_prompt',
+    'seed',
+    'width',
+    'height',
+    'duration',
+    'fps',
+    'length',
+    'image',
+    'end_image',
+    'video',
+    'audio',
+    'reference_image',
+    'upscale_factor',
+  ],
+  /** /audio/queue: music and sound effects. */
+  music: ['prompt', 'lyrics', 'duration', 'seed'],
 };
 
 /** Makes a model's image engine: its workflow checked, defaults from its constraints. */
@@ -44,13 +62,31 @@ async function imageEngine(model: ComfyUiModel): Promise<CreatedEngine> {
   return { engine: new ComfyUiImageEngine(model.engine, workflow, defaults) };
 }
 
+/** Makes a model's job engine (video, music: the durable job API), on the workflow checked as images' are. */
+async function jobEngine(model: ComfyUiModel, context: EngineKindContext): Promise<CreatedEngine> {
+  const [{ ComfyUiWorkflow }, { ComfyUiJobEngine }, { ComfyUiClient }] = await Promise.all([
+    import('./comfyui-workflow.ts'),
+    import('./comfyui-job-engine.ts'),
+    import('./comfyui-client.ts'),
+  ]);
+  const workflow = await ComfyUiWorkflow.load(model.engine);
+  const client = new ComfyUiClient(model.engine, model.engine.pollIntervalMs);
+  return {
+    engine: new ComfyUiJobEngine(client, model.engine, model, workflow.fill({}), context.logger),
+  };
+}
+
 /**
  * The engine each model type gets. image and inpaint: ComfyUiImageEngine (generate and edit wait for the prompt).
  * video and music: #18 part B adds its job engines here (the async job API).
  */
-const ENGINES: Partial<Record<ModelType, (model: ComfyUiModel) => Promise<CreatedEngine>>> = {
+const ENGINES: Partial<
+  Record<ModelType, (model: ComfyUiModel, context: EngineKindContext) => Promise<CreatedEngine>>
+> = {
   image: imageEngine,
   inpaint: imageEngine,
+  video: jobEngine,
+  music: jobEngine,
 };
 
 /** A ComfyUI server running one API-format workflow per model. */
@@ -64,14 +100,14 @@ export const comfyUiKind: EngineKind<ComfyUiEngineConfig> = {
     for (const field of Object.keys(model.engine.inputs))
       if (!known.includes(field))
         throw new Error(
-          `model ${model.id}: engine.inputs.${field} is not a field of a ${model.type} model (known: ${known.join(', ')})`,
+          `model ${model.id}: engine.inputs.${field} is not a field of ${model.type} models (known: ${known.join(', ')})`,
         );
   },
-  open: () => ({
+  open: (context) => ({
     create(model) {
       const create = ENGINES[model.type];
       if (create === undefined) throw new Error(`comfyui serves no ${model.type} models`);
-      return create(model);
+      return create(model, context);
     },
   }),
 };
