@@ -46,6 +46,12 @@ export const cryptoRpcConfig = z
       .int()
       .positive()
       .default(16 * 1024 * 1024),
+    /** Answers kept for Idempotency-Key replays (24 hours each, in this process), oldest out first past this. */
+    idempotencyCacheBytes: z
+      .number()
+      .int()
+      .min(0)
+      .default(64 * 1024 * 1024),
   })
   .default({
     networks: {},
@@ -54,6 +60,7 @@ export const cryptoRpcConfig = z
     timeoutMs: 30_000,
     maxConnections: 16,
     maxResponseBytes: 16 * 1024 * 1024,
+    idempotencyCacheBytes: 64 * 1024 * 1024,
   });
 
 export type CryptoRpcConfig = z.infer<typeof cryptoRpcConfig>;

@@ -259,6 +259,46 @@ describe('crypto RPC proxy', () => {
     await refused('base-sepolia', { jsonrpc: '1.0', method: 'eth_chainId' }, 400);
   });
 
+  it('Idempotency-Key: the same body replays uncharged, another body is 400, a key off the pattern is 400', async () => {
+    const send = (body: unknown, key: string) =>
+      fetch(`${rialto.baseURL}/crypto/rpc/base-sepolia`, {
+        method: 'POST',
+        body: JSON.stringify(body),
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${rialto.inferenceKey}`,
+          'idempotency-key': key,
+        },
+      });
+    const call = { jsonrpc: '2.0', method: 'eth_blockNumber', params: [], id: 1 };
+    const key = `retry-${Date.now()}`;
+    const before = await balance();
+    const first = await send(call, key);
+    const firstBody = await first.text();
+    assert.equal(first.status, 200, firstBody);
+    assert.equal(first.headers.get('idempotent-replayed'), null);
+    assert.equal(first.headers.get('x-venice-rpc-credits'), '20');
+    const charged = before - (await balance());
+    assert.equal(charged, toNanos(20 * PRICE));
+    // A block mined in between: a replay answers the first answer, not the chain's new height.
+    await chain.publicClient.request({ method: 'evm_mine' as never, params: [] as never });
+    const again = await send(call, key);
+    assert.equal(again.status, 200);
+    assert.equal(again.headers.get('idempotent-replayed'), 'true');
+    assert.equal(again.headers.get('x-venice-rpc-credits'), '0');
+    assert.equal(await again.text(), firstBody);
+    assert.equal(before - (await balance()), charged, 'the replay cost nothing');
+    const other = await send({ ...call, id: 2 }, key);
+    assert.equal(other.status, 400);
+    validateResponse({
+      method: 'POST',
+      path: '/api/v1/crypto/rpc/base-sepolia',
+      status: 400,
+      body: await other.json(),
+    });
+    assert.equal((await send(call, 'not a valid key!')).status, 400);
+  });
+
   it('a bad key is 401', async () => {
     const response = await rpc(
       'base-sepolia',

@@ -8,7 +8,7 @@ const IDEMPOTENCY_KEY = /^[A-Za-z0-9_-]{1,255}$/;
 
 /**
  * POST /crypto/rpc/{network} (swagger: cryptoRpcProxy): the node's JSON-RPC answer, Content-Type application/json,
- * with X-Venice-RPC-Credits and X-Venice-RPC-Cost-USD (8 decimals).
+ * with X-Venice-RPC-Credits and X-Venice-RPC-Cost-USD (8 decimals); Idempotent-Replayed: true on a replay.
  */
 export function registerRpcProxyRoute(
   app: FastifyInstance,
@@ -24,15 +24,21 @@ export function registerRpcProxyRoute(
           message: 'Idempotency-Key must match [A-Za-z0-9_-]{1,255}',
         });
       const signal = abortOnClose(request, reply);
+      // rpc.mdx: the cache is keyed on (user, Idempotency-Key): here the key's account.
+      const caller = request.apiKey?.accountId;
       const result = await cryptoRpc.relay(
         request.params.network,
         request.body,
         request.billing,
         signal,
+        idempotencyKey === undefined || caller === undefined
+          ? undefined
+          : { caller, key: String(idempotencyKey) },
       );
+      if (result.replayed) reply.header('idempotent-replayed', 'true');
       reply.header('x-venice-rpc-credits', String(result.credits));
       reply.header('x-venice-rpc-cost-usd', result.costUsd.toFixed(8));
-      return reply.type('application/json').send(JSON.stringify(result.answer));
+      return reply.type('application/json').send(result.body);
     },
   );
 }

@@ -8,13 +8,23 @@ import type { Billing } from '../billing/meter.ts';
 import type { Cost } from '../pricing.ts';
 import { type CallPrices, forwardedCalls, relayedAnswer, worstCaseCredits } from './rpc-answer.ts';
 import { methodTier, type RpcFamily } from './rpc-methods.ts';
+import { IdempotencyCache } from './idempotency-cache.ts';
 import { RpcNodePool } from './rpc-node-pool.ts';
 
 /** What POST /crypto/rpc/{network} answers: the node's JSON-RPC answer and what it cost. */
 export interface RpcRelayResult {
-  answer: unknown;
+  /** The JSON-RPC answer, serialized. */
+  body: string;
   credits: number;
   costUsd: number;
+  /** Served from the Idempotency-Key cache: nothing relayed, nothing charged. */
+  replayed: boolean;
+}
+
+/** Who asks (an account) and the request's Idempotency-Key. */
+export interface IdempotencyScope {
+  caller: string;
+  key: string;
 }
 
 interface Network {
@@ -30,8 +40,13 @@ interface Network {
  */
 export class CryptoRpcService {
   private readonly networks = new Map<string, Network>();
+  private readonly idempotency: IdempotencyCache<Omit<RpcRelayResult, 'replayed'>>;
 
   constructor(private readonly config: CryptoRpcConfig) {
+    this.idempotency = new IdempotencyCache(
+      config.idempotencyCacheBytes,
+      (result) => result.body.length,
+    );
     for (const [slug, network] of Object.entries(config.networks)) {
       const baseCredits =
         network.baseCredits ??
@@ -52,14 +67,34 @@ export class CryptoRpcService {
   /**
    * Checks `body` for `slug` (400: an unknown network, a malformed call, a batch over 100, any method off the
    * list — all of them named), reserves its worst case on `billing` (429, 402), relays it, and settles the credits
-   * of the answer; a node failure releases the reservation and is a 500.
+   * of the answer; a node failure releases the reservation and is a 500. With `idempotency`, a repeat of the
+   * caller's key and body within 24 hours replays the first result uncharged (another body: 400).
    */
   async relay(
     slug: string,
     body: unknown,
     billing: Billing,
     signal: AbortSignal,
+    idempotency?: IdempotencyScope,
   ): Promise<RpcRelayResult> {
+    if (idempotency === undefined)
+      return { ...(await this.relayOnce(slug, body, billing, signal)), replayed: false };
+    const { result, replayed } = await this.idempotency.once(
+      idempotency.caller,
+      idempotency.key,
+      [slug, body],
+      () => this.relayOnce(slug, body, billing, signal),
+    );
+    // Nothing is charged for a replay (rpc.mdx): its credits headers say 0.
+    return replayed ? { ...result, credits: 0, costUsd: 0, replayed } : { ...result, replayed };
+  }
+
+  private async relayOnce(
+    slug: string,
+    body: unknown,
+    billing: Billing,
+    signal: AbortSignal,
+  ): Promise<Omit<RpcRelayResult, 'replayed'>> {
     const network = this.networks.get(slug);
     if (network === undefined)
       throw new VeniceError('INVALID_REQUEST', { message: 'Unsupported RPC network' });
@@ -87,7 +122,7 @@ export class CryptoRpcService {
     }
     const cost = this.costOf(relayed.credits);
     await settlement.settle({ promptTokens: 0, completionTokens: 0 }, cost, 'completed');
-    return { answer: relayed.answer, credits: relayed.credits, costUsd: cost.usd };
+    return { body: JSON.stringify(relayed.answer), credits: relayed.credits, costUsd: cost.usd };
   }
 
   private pricesOf(network: Network, calls: readonly JsonRpcCall[]): CallPrices {
