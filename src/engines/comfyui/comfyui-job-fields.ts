@@ -4,30 +4,16 @@ import type { JobSubmission } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
 import { imageHeaderOf } from '../untrusted-image.ts';
 import type { InputFile } from './comfyui-client.ts';
+import { COMFYUI_FIELDS } from './comfyui-kind.ts';
 
 /**
- * The Venice request fields a video or music workflow's `inputs` may map onto node inputs, with what each
- * becomes. Values are computed from the request and the model's constraints; media fields (data URLs) are
- * uploaded through /upload/image and become the name a loader node takes.
+ * The Venice request fields a video or music workflow's `inputs` may map onto node inputs (listed once, in the
+ * kind's COMFYUI_FIELDS), with what each becomes below. Values are computed from the request and the model's
+ * constraints; media fields (data URLs) are uploaded through /upload/image and become the name a loader takes.
  */
 export const JOB_FIELDS = {
-  video: [
-    'prompt',
-    'negative_prompt',
-    'seed',
-    'width',
-    'height',
-    'duration',
-    'fps',
-    'length',
-    'image',
-    'end_image',
-    'video',
-    'audio',
-    'reference_image',
-    'upscale_factor',
-  ],
-  music: ['prompt', 'lyrics', 'duration', 'seed'],
+  video: COMFYUI_FIELDS.video ?? [],
+  music: COMFYUI_FIELDS.music ?? [],
 } as const;
 
 /** A value for a node input: a number or text, or a file to upload first (its uploaded name goes in). */
