@@ -207,19 +207,23 @@ describe('crypto RPC proxy', () => {
     assert.equal(credits, 20);
   });
 
-  it('a batch: each item answered, an item the node answers with an error billed 5 credits (rpc.mdx: 20 + 5, + 20)', async () => {
+  it('a batch: each item answered, an item the node answers with an error billed 5 credits (rpc.mdx: 20 + 5, + 20 + 5)', async () => {
     const { answer, credits, charged } = await relayed('base-sepolia', [
       { jsonrpc: '2.0', method: 'eth_chainId', params: [], id: 1 },
       { jsonrpc: '2.0', method: 'eth_getBalance', params: ['bad'], id: 2 },
       { jsonrpc: '2.0', method: 'eth_blockNumber', params: [] }, // no id: answered all the same, without one
+      { jsonrpc: '2.0', method: 'eth_blockNumber', params: [[]] }, // no id, bad params (a node says id: null)
     ]);
-    assert.ok(Array.isArray(answer) && answer.length === 3);
+    assert.ok(Array.isArray(answer) && answer.length === 4);
     const items = answer as { id: number; result?: string; error?: { code: unknown } }[];
     assert.equal(items.find((item) => item.id === 1)?.result, '0x14a34');
     assert.equal(typeof items.find((item) => item.id === 2)?.error?.code, 'number');
-    assert.match(items.find((item) => item.id === undefined)?.result ?? '', /^0x[0-9a-f]+$/);
-    assert.equal(credits, 45);
-    assert.equal(charged, toNanos(45 * PRICE));
+    const idless = items.filter((item) => item.id === undefined);
+    assert.match(idless[0]?.result ?? '', /^0x[0-9a-f]+$/);
+    assert.equal(typeof idless[1]?.error?.code, 'number');
+    assert.ok(!JSON.stringify(answer).includes('stack'), "the node's stack traces are not relayed");
+    assert.equal(credits, 50);
+    assert.equal(charged, toNanos(50 * PRICE));
   });
 
   it('a batch with unsupported methods is refused whole with 400 naming each; nothing reaches the chain', async () => {
