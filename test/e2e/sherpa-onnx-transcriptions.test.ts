@@ -71,17 +71,18 @@ describe('POST /audio/transcriptions (sherpa-onnx: tiny Whisper and Parakeet TDT
     await writeTinySilero(join(folder, 'whisper-multi', 'silero_vad.onnx'));
     await writeTinyParakeet(join(folder, 'parakeet'));
     await writeTinySilero(join(folder, 'parakeet', 'silero_vad.onnx'));
-    const model = (id: string, family: string, path: string) => ({
+    const model = (id: string, family: string, path: string, aliases: string[] = []) => ({
       id,
       type: 'asr',
+      aliases,
       engine: { kind: 'sherpa-onnx', family, path: join(folder, path), threads: 1 },
       pricing: { ...FREE, per_audio_second: { usd: 0.0001, diem: 0.0001 } },
     });
     rialto = await startRialto({
       models: [
-        model('whisper-tiny', 'whisper', 'whisper'),
+        model('whisper-tiny', 'whisper', 'whisper', ['openai/whisper-large-v3']),
         model('whisper-multi', 'whisper', 'whisper-multi'),
-        model('parakeet-tdt', 'nemo-transducer', 'parakeet'),
+        model('parakeet-tdt', 'nemo-transducer', 'parakeet', ['nvidia/parakeet-tdt-0.6b-v3']),
       ],
     });
   });
@@ -192,5 +193,17 @@ describe('POST /audio/transcriptions (sherpa-onnx: tiny Whisper and Parakeet TDT
         validateResponse({ method: 'POST', path: PATH, status: 422, body });
       }
     assert.equal((await rialto.store.accounts.find('default'))?.usdBalance, before?.usdBalance);
+  });
+
+  it("Venice's model ids reach the sherpa-onnx models through aliases", async () => {
+    for (const [alias, id] of [
+      ['nvidia/parakeet-tdt-0.6b-v3', 'parakeet-tdt'],
+      ['openai/whisper-large-v3', 'whisper-tiny'],
+    ]) {
+      const response = await post(form(twoTones, { model: alias! }));
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.get('x-venice-model-id'), id);
+      validateResponse({ method: 'POST', path: PATH, status: 200, body: await response.json() });
+    }
   });
 });
