@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { type ComfyUiDouble, startComfyUiDouble } from '../support/comfyui-double.ts';
-import { validateResponse } from '../support/spec/spec-validator.ts';
+import { validateResponse, validateSchema } from '../support/spec/spec-validator.ts';
 import { startRialto, type TestRialto } from '../support/start-rialto.ts';
 import { ledger, postJson, solid } from './image-edit-support.ts';
 
@@ -63,6 +63,7 @@ describe('image routes on comfyui models (Venice doc examples)', () => {
       fetch: { allowHosts: ['127.0.0.1'] },
       models: [
         { id: 'venice-sd35', type: 'image', engine: sdxl },
+        { id: 'sd-hurried', type: 'image', engine: { ...sdxl, timeoutMs: 400 } },
         {
           id: 'qwen-image-2',
           type: 'image',
@@ -260,5 +261,32 @@ describe('image routes on comfyui models (Venice doc examples)', () => {
       comfy.interrupts.some((entry) => entry.promptId === promptId && entry.running === promptId),
       JSON.stringify(comfy.interrupts),
     );
+  });
+
+  it('a prompt past the engine timeout is 504 REQUEST_TIMEOUT, cancelled on ComfyUI, nothing billed', async () => {
+    const { balance: before } = await ledger(rialto);
+    comfy.stepMs = 100;
+    try {
+      const response = await postJson(rialto, '/image/generate', {
+        model: 'sd-hurried',
+        prompt: 'never finished',
+        width: 512,
+        height: 512,
+      });
+      assert.equal(response.status, 504, await response.clone().text());
+      // The swagger documents no 504 on this path (as for automatic1111's); the body is still a StandardError.
+      validateSchema('StandardError', await response.json());
+      const promptId = comfy.submitted.at(-1)!.promptId;
+      for (
+        let tries = 0;
+        tries < 100 && !comfy.interrupts.some((entry) => entry.promptId === promptId);
+        tries += 1
+      )
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.ok(comfy.interrupts.some((entry) => entry.promptId === promptId));
+    } finally {
+      comfy.stepMs = 1;
+    }
+    assert.equal((await ledger(rialto)).balance, before);
   });
 });

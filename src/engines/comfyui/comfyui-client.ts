@@ -138,11 +138,12 @@ export class ComfyUiClient {
     let lastError: EngineError | undefined;
     for (const endpoint of await this.byQueueLength(call)) {
       const socket = new PromptSocket(endpoint, clientId);
+      // Servers since 2025 take the prompt id from the client; older ones make their own and answer it.
+      const promptId = randomUUID();
       try {
         const prompt = await build(endpoint);
         await socket.ready();
-        // Servers since 2025 take the prompt id from the client; older ones make their own and answer it.
-        const body = { prompt, client_id: clientId, prompt_id: randomUUID() };
+        const body = { prompt, client_id: clientId, prompt_id: promptId };
         const answer = await requestEndpoint(
           endpoint,
           {
@@ -158,6 +159,8 @@ export class ComfyUiClient {
         return { endpoint, promptId: answer.prompt_id, socket };
       } catch (error) {
         socket.close();
+        // The client left while /prompt was on its way: the prompt may be queued under the id sent.
+        if (call.signal.aborted) void this.cancel({ endpoint, promptId });
         if (!(error instanceof EngineError) || !error.retryable) throw error;
         lastError = error;
       }
