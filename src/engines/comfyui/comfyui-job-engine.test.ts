@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
+import sharp from 'sharp';
 import { type ModelConfig, modelConfigSchema } from '../../config.ts';
 import { comfyUiEngine } from '../../config/comfyui-engine-config.ts';
 import { type ComfyUiDouble, startComfyUiDouble } from '../../../test/support/comfyui-double.ts';
@@ -210,6 +211,62 @@ describe('ComfyUI job engine (video and music on the ComfyUI double)', () => {
     await engine.cancel(running, second.engineJobId);
     double.stepMs = 2;
     assert.ok(double.interrupts.some((interrupt) => interrupt.promptId === secondId));
+  });
+
+  it('image-to-video: image_url (a data URL) is uploaded under a name of its own and written into LoadImage', async () => {
+    const i2v = structuredClone(WAN);
+    i2v['52'] = { class_type: 'LoadImage', inputs: { image: 'example.png' } };
+    i2v['41'] = {
+      class_type: 'WanImageToVideo',
+      inputs: {
+        positive: ['6', 0],
+        negative: ['7', 0],
+        vae: ['39', 0],
+        start_image: ['52', 0],
+        width: 832,
+        height: 480,
+        length: 33,
+        batch_size: 1,
+      },
+    };
+    i2v['3']!.inputs = {
+      ...i2v['3']!.inputs,
+      positive: ['41', 0],
+      negative: ['41', 1],
+      latent_image: ['41', 2],
+    };
+    delete i2v['40'];
+    const engine = engineFor(
+      video,
+      i2v,
+      {
+        prompt: { node: '6', input: 'text' },
+        image: { node: '52', input: 'image' },
+        width: { node: '41', input: 'width' },
+        height: { node: '41', input: 'height' },
+        length: { node: '41', input: 'length' },
+        fps: { node: '49', input: 'fps' },
+      },
+      '50',
+    );
+    const png = await sharp({
+      create: { width: 32, height: 18, channels: 3, background: { r: 200, g: 40, b: 90 } },
+    })
+      .png()
+      .toBuffer();
+    const job = videoJob({
+      prompt: 'the leaves rustle',
+      image_url: `data:image/png;base64,${png.toString('base64')}`,
+    });
+    const { engineJobId } = await engine.submit(job, call());
+    const { promptId } = decodeComfyUiJobId(engineJobId)!;
+    const sent = double.submitted.find((prompt) => prompt.promptId === promptId)!.prompt;
+    const name = sent['52']!.inputs!.image as string;
+    assert.match(name, /^rialto-[0-9a-f-]{36}\.png$/);
+    assert.ok(double.uploads.includes(name));
+    let status = await engine.poll(job, engineJobId, call());
+    while (status.state === 'running') status = await engine.poll(job, engineJobId, call());
+    assert.equal((await bytesOf(status)).contentType, 'video/mp4');
   });
 
   it('a URL input is refused (the engine fetches nothing for a client): bad_request, before any /prompt', async () => {

@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import type { ModelConfig } from '../../config.ts';
 import type { JobSubmission } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
@@ -70,7 +70,8 @@ export async function inputFileOf(
       });
     });
   }
-  return { bytes, filename: `rialto-${field}.${extension}`, contentType };
+  // A name of its own: uploads overwrite, and another job's input must not replace this one before it runs.
+  return { bytes, filename: `rialto-${randomUUID()}.${extension}`, contentType };
 }
 
 /** "5s" → 5; anything else (auto, -1, absent: an upscale model's) → the model's longest listed duration. */
