@@ -14,7 +14,7 @@
  * real PNG, MP4 and FLAC/MP3 bytes that depend on the inputs.
  *
  * Knobs: `stepMs` (each sampler step takes this long: slow runs), `paused` (prompts wait in the queue),
- * `refuse` (the next submissions answer this 400 body), `failNode` (this node id raises mid-run: execution_error),
+ * `refuse` (the next submissions answer this 400 body), `failNode` (this node id raises mid-run: execution_error), `noWebSocket`,
  * `restart()` (the server closes and reopens on its port: WebSocket clients lost, history and queue kept).
  * Records: `submitted`, `interrupts`, `deletions`, `uploads`.
  */
@@ -50,6 +50,8 @@ export class ComfyUiDouble {
   paused = false;
   refuse: { error: unknown; node_errors: unknown } | undefined;
   failNode: string | undefined;
+  /** Refuse WebSocket upgrades (a proxy that does not pass them): clients must live on /history. */
+  noWebSocket = false;
   readonly submitted: { promptId: string; clientId: string | undefined; prompt: Workflow }[] = [];
   readonly interrupts: { promptId: string | undefined; running: string | undefined }[] = [];
   readonly deletions: string[] = [];
@@ -79,7 +81,8 @@ export class ComfyUiDouble {
     });
     this.server.on('upgrade', (request, socket, head) => {
       const url = new URL(request.url ?? '/', 'http://double');
-      if (url.pathname !== '/ws' && url.pathname !== '/api/ws') return socket.destroy();
+      if (this.noWebSocket || (url.pathname !== '/ws' && url.pathname !== '/api/ws'))
+        return socket.destroy();
       this.webSockets.handleUpgrade(request, socket, head, (ws) => {
         const clientId = url.searchParams.get('clientId') ?? randomUUID().replaceAll('-', '');
         this.sockets.set(clientId, ws);

@@ -111,6 +111,29 @@ describe('ComfyUiClient', () => {
     assert.ok(outputs['9'] !== undefined);
   });
 
+  it('without a WebSocket at all (a proxy that refuses upgrades), /history alone finishes the prompt', async () => {
+    first.noWebSocket = true;
+    try {
+      const { outputs } = await run(made(first), workflow('no socket'));
+      assert.ok(outputs['9'] !== undefined);
+    } finally {
+      first.noWebSocket = false;
+    }
+  });
+
+  it('health: /system_stats on every endpoint; one down names it', async () => {
+    const signal = AbortSignal.timeout(5000);
+    assert.deepEqual(await made(first, second).checkHealth(signal), {
+      healthy: true,
+      detail: 'every endpoint answers',
+    });
+    const gone = await startComfyUiDouble();
+    await gone.close();
+    const health = await made(first, gone).checkHealth(signal);
+    assert.equal(health.healthy, false);
+    assert.match(health.detail, new RegExp(`${gone.url} is not reachable`));
+  });
+
   it('a prompt is found again by its id alone (a new client, as after a Rialto restart)', async () => {
     const { promptId } = await run(made(first), workflow('remember me'));
     const fresh = made(first);
