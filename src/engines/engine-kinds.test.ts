@@ -46,6 +46,11 @@ export async function resolve(specifier, context, next) {
         engine: { kind: 'onnx-background-removal', path: 'u2net.onnx' },
       },
       { id: 'director', type: 'video', engine: { kind: 'venice', ...upstream } },
+      {
+        id: 'comfy',
+        type: 'image',
+        engine: { kind: 'comfyui', ...upstream, workflow: 'sdxl.json', outputs: ['9'] },
+      },
     ];
     writeFileSync(
       join(directory, 'plan.mjs'),
