@@ -303,6 +303,41 @@ describe('crypto RPC proxy', () => {
     assert.equal((await send(call, 'not a valid key!')).status, 400);
   });
 
+  it('SSRF: no request names a node; a URL, a path or an object key as the network is an unknown network', async () => {
+    let reached = 0;
+    const canary = createServer((_request, response) => {
+      reached += 1;
+      response
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end('{"jsonrpc":"2.0","id":0,"result":"0x1"}');
+    });
+    const port = await listenOnHost(canary, '127.0.0.1');
+    try {
+      const call = {
+        jsonrpc: '2.0',
+        method: 'eth_chainId',
+        params: [],
+        id: 1,
+        url: `http://127.0.0.1:${port}/`,
+      };
+      for (const network of [
+        encodeURIComponent(`http://127.0.0.1:${port}/`),
+        encodeURIComponent(`127.0.0.1:${port}`),
+        '..%2F..%2Fbase-sepolia',
+        '__proto__',
+        'constructor',
+        'BASE-SEPOLIA',
+      ])
+        assert.equal((await refused(network, call, 400)).error, 'Unsupported RPC network', network);
+      // A member naming a URL is not forwarded or followed: the configured node answers.
+      const { answer } = await relayed('base-sepolia', call);
+      assert.deepEqual(answer, { jsonrpc: '2.0', id: 1, result: '0x14a34' });
+      assert.equal(reached, 0, 'the canary saw no request');
+    } finally {
+      await stopServer(canary);
+    }
+  });
+
   it('a bad key is 401', async () => {
     const response = await rpc(
       'base-sepolia',
