@@ -1,12 +1,10 @@
-import { readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { readOnnxMetadata } from './onnx-metadata.ts';
 
 // sherpa-onnx ends the whole process (SHERPA_ONNX_EXIT) on a model whose metadata, tokens or input names are
 // not what it expects, and on a Whisper language the model lacks. These checks read what sherpa-onnx would and
 // throw an Error first, so a wrong file fails the model's load (or a request), never the server.
 
-/** Graphs read whole to check their inputs and outputs (the VAD is 2 MB, a Parakeet int8 joiner 6 MB). */
-const MAX_GRAPH_BYTES = 64 << 20;
 /** tokens.txt is read whole (Whisper's is 800 KB). */
 const MAX_TOKENS_BYTES = 16 << 20;
 
@@ -90,6 +88,7 @@ async function tokenLines(file: string): Promise<{ symbol: string; id: number }[
 /** The NeMo transducer (Parakeet) files as OfflineTransducerNeMoModel and its recognizer check them. */
 export async function checkNemoTransducerModel(files: {
   encoder: string;
+  decoder: string;
   joiner: string;
   tokens: string;
 }): Promise<TransducerModelFacts> {
@@ -108,7 +107,12 @@ export async function checkNemoTransducerModel(files: {
   if (blank.id !== vocabSize - 1) throw new Error(`${files.tokens}: <blk> is not the last token`);
   if (tokens.length !== vocabSize)
     throw new Error(`${files.tokens}: ${tokens.length} tokens, the encoder says ${vocabSize}`);
+  await requireInterface(files.encoder, 'NeMo transducer encoder', 2, 2);
+  // targets, target length, and the LSTM's two states; out: output, length, the two states.
+  await requireInterface(files.decoder, 'NeMo transducer decoder', 4, 4);
   const joiner = await graphInterface(files.joiner);
+  if (joiner.inputs.length !== 2)
+    throw new Error(`${files.joiner}: a joiner has 2 inputs, this one ${joiner.inputs.length}`);
   const outputSize = joiner.outputs[0]?.dims.at(-1);
   if (outputSize === undefined || outputSize <= 0)
     throw new Error(`${files.joiner}: the joiner's output has no fixed last dimension`);
@@ -199,33 +203,108 @@ function valueInfoOf(bytes: Uint8Array): ValueInfo {
   return { name, dims };
 }
 
-/** A small model's graph inputs and outputs (GraphProto: input = 11, output = 12; ModelProto: graph = 7). */
+/** Caps on walking a graph from disk: fields read, and the bytes of one input's or output's description. */
+const MAX_GRAPH_FIELDS = 2_000_000;
+const MAX_VALUE_INFO_BYTES = 1 << 20;
+
+/**
+ * A model's graph inputs and outputs (ModelProto: graph = 7; GraphProto: initializer = 5, input = 11,
+ * output = 12), read from disk field by field: only the field headers and the inputs' and outputs' descriptions
+ * are read, the weights are skipped, so a 600 MB encoder costs a few thousand small reads.
+ */
 export async function graphInterface(
   file: string,
 ): Promise<{ inputs: ValueInfo[]; outputs: ValueInfo[] }> {
-  const { size } = await stat(file);
-  if (size > MAX_GRAPH_BYTES)
-    throw new Error(`${file}: ${size} bytes, more than the ${MAX_GRAPH_BYTES} read to check it`);
-  const bytes = new Uint8Array(await readFile(file));
-  const inputs: ValueInfo[] = [];
-  const outputs: ValueInfo[] = [];
-  const initializers = new Set<string>();
+  const handle = await open(file, 'r');
   try {
-    for (const model of fields(bytes)) {
-      if (model.field !== 7 || !model.bytes) continue;
-      for (const graph of fields(model.bytes)) {
-        if (!graph.bytes) continue;
-        if (graph.field === 11) inputs.push(valueInfoOf(graph.bytes));
-        if (graph.field === 12) outputs.push(valueInfoOf(graph.bytes));
-        if (graph.field === 5)
-          for (const part of fields(graph.bytes))
-            if (part.field === 8 && part.bytes)
-              initializers.add(Buffer.from(part.bytes).toString('utf8'));
+    const { size } = await handle.stat();
+    const head = new Uint8Array(20);
+    let reads = 0;
+    /** The field at `position`: its number, wire type, where its payload starts and its length. */
+    const header = async (position: number, end: number) => {
+      reads += 1;
+      if (reads > MAX_GRAPH_FIELDS) throw new Error(`more than ${MAX_GRAPH_FIELDS} fields`);
+      const { bytesRead } = await handle.read(head, 0, head.length, position);
+      const bytes = head.subarray(0, Math.min(bytesRead, end - position));
+      const tag = varint(bytes, 0);
+      const wire = tag.value % 8;
+      let start = position + tag.next;
+      let length: number;
+      if (wire === 0) length = varint(bytes, tag.next).next - tag.next;
+      else if (wire === 1) length = 8;
+      else if (wire === 5) length = 4;
+      else if (wire === 2) {
+        const read = varint(bytes, tag.next);
+        start = position + read.next;
+        length = read.value;
+      } else throw new Error(`not an ONNX model (wire type ${wire} at byte ${position})`);
+      if (start + length > end)
+        throw new Error(`not an ONNX model (a field runs past its end at byte ${position})`);
+      return { field: Math.floor(tag.value / 8), wire, start, length };
+    };
+    const inputs: ValueInfo[] = [];
+    const outputs: ValueInfo[] = [];
+    const initializers = new Set<string>();
+    let graphs = 0;
+    for (let position = 0; position < size; ) {
+      const model = await header(position, size);
+      position = model.start + model.length;
+      if (model.field !== 7 || model.wire !== 2) continue;
+      graphs += 1;
+      const graphEnd = model.start + model.length;
+      for (let at = model.start; at < graphEnd; ) {
+        const entry = await header(at, graphEnd);
+        at = entry.start + entry.length;
+        if (entry.wire !== 2) continue;
+        if (entry.field === 11 || entry.field === 12) {
+          if (entry.length > MAX_VALUE_INFO_BYTES)
+            throw new Error(`an input or output described in ${entry.length} bytes`);
+          const bytes = new Uint8Array(entry.length);
+          await handle.read(bytes, 0, entry.length, entry.start);
+          (entry.field === 11 ? inputs : outputs).push(valueInfoOf(bytes));
+        } else if (entry.field === 5) {
+          // An initializer's name (TensorProto: name = 8) is read, its data skipped.
+          for (let inner = entry.start; inner < at; ) {
+            const part = await header(inner, at);
+            inner = part.start + part.length;
+            if (part.field === 8 && part.wire === 2 && part.length <= 4096) {
+              const name = new Uint8Array(part.length);
+              await handle.read(name, 0, part.length, part.start);
+              initializers.add(Buffer.from(name).toString('utf8'));
+            }
+          }
+        }
       }
     }
+    if (graphs !== 1) throw new Error('not an ONNX model (no graph)');
+    // Older exports list initializers among the inputs; onnxruntime (and sherpa-onnx) does not count them.
+    return { inputs: inputs.filter((input) => !initializers.has(input.name)), outputs };
   } catch (error) {
     throw new Error(`${file}: ${(error as Error).message}`);
+  } finally {
+    await handle.close();
   }
-  // Older exports list initializers among the inputs; onnxruntime (and sherpa-onnx) does not count them.
-  return { inputs: inputs.filter((input) => !initializers.has(input.name)), outputs };
+}
+
+/** `file` has `inputs` inputs and at least `outputs` outputs (sherpa-onnx indexes them by position). */
+async function requireInterface(
+  file: string,
+  role: string,
+  inputs: number,
+  outputs: number,
+): Promise<void> {
+  const graph = await graphInterface(file);
+  if (graph.inputs.length !== inputs || graph.outputs.length < outputs)
+    throw new Error(
+      `${file}: a ${role} has ${inputs} inputs and ${outputs} outputs, this one ${graph.inputs.length} and ${graph.outputs.length}`,
+    );
+}
+
+/** Whisper's encoder (mel → cross k, v) and decoder (tokens, self k, v, cross k, v, offset → logits, self k, v). */
+export async function checkWhisperGraphs(files: {
+  encoder: string;
+  decoder: string;
+}): Promise<void> {
+  await requireInterface(files.encoder, 'Whisper encoder', 1, 2);
+  await requireInterface(files.decoder, 'Whisper decoder', 6, 3);
 }

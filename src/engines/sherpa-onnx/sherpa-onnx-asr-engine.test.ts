@@ -290,6 +290,24 @@ describe('sherpa-onnx speech recognition (tiny random-weight Whisper, Parakeet T
       createSherpaOnnxAsrEngine(engineConfig('nemo-transducer', short), folder),
       /tokens\.txt/,
     );
+    // A joiner where the decoder should be: sherpa-onnx would index outputs it lacks (a segfault at decode).
+    const swapped = join(folder, 'swapped-decoder');
+    await writeTinyParakeet(swapped);
+    await copyFile(join(swapped, 'joiner.int8.onnx'), join(swapped, 'decoder.int8.onnx'));
+    await assert.rejects(
+      createSherpaOnnxAsrEngine(engineConfig('nemo-transducer', swapped), folder),
+      /decoder\.int8\.onnx: a NeMo transducer decoder has 4 inputs and 4 outputs, this one 2 and 1/,
+    );
+    const swappedWhisper = join(folder, 'swapped-whisper');
+    await writeTinyWhisper(swappedWhisper);
+    await copyFile(
+      join(swappedWhisper, 'tiny.en-encoder.onnx'),
+      join(swappedWhisper, 'tiny.en-decoder.onnx'),
+    );
+    await assert.rejects(
+      createSherpaOnnxAsrEngine(engineConfig('whisper', swappedWhisper), folder),
+      /a Whisper decoder has 6 inputs and 3 outputs, this one 1 and 2/,
+    );
     // Something else where the VAD should be.
     const wrongVad = join(folder, 'wrong-vad');
     await writeTinyWhisper(wrongVad);

@@ -16,12 +16,14 @@ import { BoundedSlots } from './bounded-slots.ts';
 import {
   checkNemoTransducerModel,
   checkSileroVad,
+  checkWhisperGraphs,
   checkWhisperModel,
   type WhisperModelFacts,
 } from './sherpa-onnx-asr-checks.ts';
 import {
   type OfflineRecognizer,
   type OfflineRecognizerConfig,
+  type RecognitionResult,
   sherpaOnnxAsr,
 } from './sherpa-onnx-asr-module.ts';
 import { type RecognizedPiece, transcriptOf } from './sherpa-onnx-asr-transcript.ts';
@@ -226,8 +228,10 @@ export async function createSherpaOnnxAsrEngine(
     ...(resolved.vad === undefined ? {} : { vad: resolved.vad }),
   };
   let whisper: WhisperModelFacts | undefined;
-  if (family === 'whisper') whisper = await checkWhisperModel(files.encoder);
-  else await checkNemoTransducerModel({ encoder, joiner: files.joiner ?? '', tokens });
+  if (family === 'whisper') {
+    whisper = await checkWhisperModel(files.encoder);
+    await checkWhisperGraphs(files);
+  } else await checkNemoTransducerModel({ encoder, decoder, joiner: files.joiner ?? '', tokens });
   if (files.vad !== undefined) await checkSileroVad(files.vad);
   const defaultLanguage = whisper?.multilingual ? (config.language ?? '') : '';
   if (whisper?.multilingual && defaultLanguage !== '' && !whisper.languages.has(defaultLanguage))
@@ -303,12 +307,20 @@ export async function createSherpaOnnxAsrEngine(
         recognising.throwIfAborted();
         const stream = recognizer.createStream();
         stream.acceptWaveform({ samples: piece.samples, sampleRate: SAMPLE_RATE });
+        const decode = async (): Promise<RecognitionResult> => {
+          try {
+            return await recognizer.decodeAsync(stream);
+          } catch (error) {
+            // onnxruntime's error (a model whose graph does not fit its inputs): the engine failed, not the client.
+            throw new EngineError('failed', `sherpa-onnx ${family} could not decode the audio`, {
+              cause: error,
+            });
+          }
+        };
         const result =
           family === 'whisper'
-            ? await gate.run({ language, segments: request.timestamps }, () =>
-                recognizer.decodeAsync(stream),
-              )
-            : await recognizer.decodeAsync(stream);
+            ? await gate.run({ language, segments: request.timestamps }, decode)
+            : await decode();
         recognized.push({
           start: piece.start / SAMPLE_RATE,
           end: Math.min(duration, (piece.start + piece.samples.length) / SAMPLE_RATE),
