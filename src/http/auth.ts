@@ -3,6 +3,7 @@ import { VeniceError } from '../errors/venice-error.ts';
 import { traced } from '../observability/tracing.ts';
 import type { KeyService } from '../services/key-service.ts';
 import type { ApiKeyRecord } from '../storage/store.ts';
+import { sharedPerTurn } from './shared-per-turn.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -25,6 +26,8 @@ export function requireKey(
     balances?: (accountId: string) => Promise<{ usd: number; diem: number }>;
   } = {},
 ) {
+  // One store read per account per turn of the event loop, shared by the requests that arrived in it.
+  const balances = options.balances === undefined ? undefined : sharedPerTurn(options.balances);
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const header = request.headers.authorization;
     const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
@@ -41,11 +44,11 @@ export function requireKey(
     });
     if (options.admin === true && key.apiKeyType !== 'ADMIN') throw new VeniceError('UNAUTHORIZED');
     request.apiKey = key;
-    if (options.balances !== undefined) {
+    if (balances !== undefined) {
       // api-spec.mdx: the balances before the request, on every authenticated response.
-      const balances = await options.balances(key.accountId);
-      reply.header('x-venice-balance-usd', String(balances.usd));
-      reply.header('x-venice-balance-diem', String(balances.diem));
+      const { usd, diem } = await balances(key.accountId);
+      reply.header('x-venice-balance-usd', String(usd));
+      reply.header('x-venice-balance-diem', String(diem));
     }
   };
 }
