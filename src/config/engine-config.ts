@@ -239,6 +239,11 @@ export const sherpaOnnxEngine = z.strictObject({
   maxQueue: z.number().int().min(0).default(16),
   /** How long a request may wait for its turn before MODEL_AT_CAPACITY. */
   queueTimeoutMs: z.number().int().positive().default(30_000),
+  /**
+   * tts: the model runs in a child process of its own (engines/sherpa-onnx/sherpa-onnx-tts-process.ts); a piece of
+   * text it has not answered in this long fails the request with REQUEST_TIMEOUT and the process is replaced.
+   */
+  timeoutMs: z.number().int().positive().default(120_000),
 });
 
 /**
