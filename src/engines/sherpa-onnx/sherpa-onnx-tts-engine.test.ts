@@ -1,6 +1,8 @@
 // The sherpa-onnx TTS engine on a tiny random-weight Kokoro v1.0 (test/fixtures/tiny-kokoro.ts) with Debian's
 // espeak-ng-data: voices from the model's metadata, WAV length following text and speed, every format, the
 // per-model bound (MODEL_AT_CAPACITY), and the checks that keep a bad model from ending the process.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +12,7 @@ import { sherpaOnnxEngine } from '../../config/engine-config.ts';
 import { EngineError } from '../engine-error.ts';
 import type { SpeechEngine, SpeechRequest } from '../engine.ts';
 import {
+  buildFailingKokoroModel,
   TINY_KOKORO_SAMPLES_PER_TOKEN,
   TINY_KOKORO_VOICES,
   tinyKokoroFolder,
@@ -142,6 +145,7 @@ describe('sherpa-onnx tts engine (tiny Kokoro)', () => {
   it('configured voices name the speakers; more voices than speakers fail the load', async () => {
     const named = await createSherpaOnnxTtsEngine(config({ voices: ['alice', 'bob'] }), '/');
     assert.deepEqual(named.voices('kokoro'), ['alice', 'bob']);
+    await named.close();
     await assert.rejects(
       createSherpaOnnxTtsEngine(config({ voices: ['a', 'b', 'c', 'd', 'e', 'f'] }), '/'),
       /6 voices configured, the model has 5 speakers/,
@@ -187,5 +191,67 @@ describe('sherpa-onnx tts engine: a bad model folder fails the load, not the pro
     await assert.rejects(load({ model: 'garbage.onnx' }), /not an ONNX model|no integer metadata/);
     await writeFile(join(broken, 'bad-tokens.txt'), 'ab 1\n');
     await assert.rejects(load({ tokens: 'bad-tokens.txt' }), /line 1 is not "<one symbol> <id>"/);
+  });
+});
+
+describe('sherpa-onnx tts engine: the model runs in a child process', () => {
+  let folder: string;
+  before(async () => {
+    folder = await mkdtemp(join(tmpdir(), 'rialto-failing-kokoro-'));
+    await cp(await tinyKokoroFolder(), folder, { recursive: true, verbatimSymlinks: true });
+    await writeFile(join(folder, 'failing.onnx'), buildFailingKokoroModel());
+  });
+  after(() => rm(folder, { recursive: true, force: true }));
+  const create = (extra: Record<string, unknown>) =>
+    createSherpaOnnxTtsEngine(
+      sherpaOnnxEngine.parse({
+        kind: 'sherpa-onnx',
+        family: 'kokoro',
+        path: folder,
+        threads: 1,
+        ...extra,
+      }),
+      '/',
+    );
+
+  it('a generate that never returns is a timeout, and the process is replaced', async () => {
+    const engine = await create({ files: { model: 'failing.onnx' }, timeoutMs: 1500 });
+    await assert.rejects(
+      collect(engine, request),
+      (error) => error instanceof EngineError && error.failure === 'timeout',
+    );
+    await assert.rejects(
+      collect(engine, request),
+      (error) => error instanceof EngineError && error.failure === 'timeout',
+    );
+    await engine.close();
+  });
+
+  it('a killed process fails its request; the next request starts a new one', async () => {
+    const engine = await create({});
+    const [pid] = execFileSync('ps', ['-o', 'pid=', '--ppid', String(process.pid)], {
+      encoding: 'utf8',
+    })
+      .split('\n')
+      .map((line) => Number(line.trim()))
+      .filter((found) => found > 0 && existsSync(`/proc/${found}/cmdline`))
+      .filter((found) =>
+        readFileSync(`/proc/${found}/cmdline`, 'utf8').includes('sherpa-onnx-tts-worker'),
+      );
+    assert.ok(pid !== undefined);
+    // Unread audio holds the feeding back (pipe backpressure), so most pieces are still to be generated.
+    const long = { ...request, input: 'Hello world. '.repeat(200) };
+    const { audio } = await engine.synthesize(long, { signal: new AbortController().signal });
+    const reading = audio[Symbol.asyncIterator]();
+    await reading.next();
+    process.kill(pid, 'SIGKILL');
+    await assert.rejects(
+      (async () => {
+        while (!(await reading.next()).done) {}
+      })(),
+      (error) => error instanceof EngineError && error.failure === 'failed',
+    );
+    assert.ok((await collect(engine, request)).length > 0);
+    await engine.close();
   });
 });

@@ -17,7 +17,7 @@ import { BoundedSlots } from './bounded-slots.ts';
 import { checkKokoro } from './kokoro-checks.ts';
 import { readOnnxMetadata } from './onnx-metadata.ts';
 import { resolveFiles } from './sherpa-onnx-files.ts';
-import { type OfflineTts, sherpaOnnx } from './sherpa-onnx-module.ts';
+import { SherpaOnnxTtsProcess, type TtsInfo } from './sherpa-onnx-tts-process.ts';
 import { kokoroLanguageOf, offlineTtsConfigOf } from './sherpa-onnx-tts-config.ts';
 
 const FFMPEG = 'ffmpeg';
@@ -37,9 +37,9 @@ async function write(stream: Writable, data: Buffer, signal: AbortSignal): Promi
 }
 
 /**
- * Text to speech with sherpa-onnx's OfflineTts, in the server's process: each sentence is one generateAsync on
- * libuv's threadpool (the event loop stays free), its samples piped into one ffmpeg per request that encodes the
- * requested format, so audio streams out sentence by sentence. Voices are the model's speakers by name.
+ * Text to speech with sherpa-onnx's OfflineTts in a child process (sherpa-onnx-tts-process.ts): each sentence is
+ * one generate there, its samples piped into one ffmpeg per request that encodes the requested format, so audio
+ * streams out sentence by sentence. Voices are the model's speakers by name.
  */
 class SherpaOnnxTtsEngine implements SpeechEngine {
   readonly kind = 'sherpa-onnx';
@@ -48,7 +48,8 @@ class SherpaOnnxTtsEngine implements SpeechEngine {
 
   constructor(
     private readonly config: SherpaOnnxEngineConfig,
-    private readonly tts: OfflineTts,
+    private readonly tts: SherpaOnnxTtsProcess,
+    private readonly info: TtsInfo,
     private readonly speakers: readonly string[],
     private readonly slots: BoundedSlots,
   ) {}
@@ -69,13 +70,13 @@ class SherpaOnnxTtsEngine implements SpeechEngine {
     if (this.closed) return { healthy: false, detail: 'closed' };
     return {
       healthy: true,
-      detail: `${this.config.family}: ${this.speakers.length} voices at ${this.tts.sampleRate} Hz`,
+      detail: `${this.config.family}: ${this.speakers.length} voices at ${this.info.sampleRate} Hz`,
     };
   }
 
   async close(): Promise<void> {
-    // The addon frees the model when the OfflineTts is collected; nothing holds it after this.
     this.closed = true;
+    await this.tts.close();
   }
 
   async synthesize(request: SpeechRequest, call: EngineCall): Promise<SpeechResult> {
@@ -92,29 +93,19 @@ class SherpaOnnxTtsEngine implements SpeechEngine {
   }
 
   /** One piece of text's samples; sherpa-onnx answers none for text it cannot turn into tokens. */
-  private async speak(text: string, sid: number, request: SpeechRequest): Promise<Buffer> {
+  private async speak(
+    text: string,
+    sid: number,
+    request: SpeechRequest,
+    signal: AbortSignal,
+  ): Promise<Buffer> {
     const language =
       this.config.family === 'kokoro' ? kokoroLanguageOf(request.language) : undefined;
-    try {
-      const audio = await this.tts.generateAsync({
-        text,
-        sid,
-        speed: request.speed,
-        enableExternalBuffer: false,
-        ...(language === undefined
-          ? {}
-          : { generationConfig: { sid, speed: request.speed, extra: { lang: language } } }),
-      });
-      return pcm16Of(audio.samples);
-    } catch (error) {
-      throw new EngineError(
-        'failed',
-        `sherpa-onnx: ${error instanceof Error ? error.message : String(error)}`,
-        {
-          cause: error,
-        },
-      );
-    }
+    const samples = await this.tts.generate(
+      { text, sid, speed: request.speed, ...(language === undefined ? {} : { language }) },
+      signal,
+    );
+    return pcm16Of(samples);
   }
 
   /**
@@ -134,15 +125,15 @@ class SherpaOnnxTtsEngine implements SpeechEngine {
     let failure: unknown;
     try {
       const [first, ...rest] = splitSentences(request.input);
-      const firstPcm = await this.speak(first ?? request.input, sid, request);
+      const firstPcm = await this.speak(first ?? request.input, sid, request, signal);
       signal.throwIfAborted();
-      const input = { sampleRate: this.tts.sampleRate, channels: 1 };
+      const input = { sampleRate: this.info.sampleRate, channels: 1 };
       const running = startProcess(FFMPEG, encoderArguments(request.format, input, 1), signal);
       encoder = running;
       feeding = (async () => {
         await write(running.child.stdin, firstPcm, signal);
         for (const sentence of rest) {
-          const pcm = await this.speak(sentence, sid, request);
+          const pcm = await this.speak(sentence, sid, request, signal);
           signal.throwIfAborted();
           await write(running.child.stdin, pcm, signal);
         }
@@ -199,7 +190,7 @@ function speakersOf(
 }
 
 /**
- * Loads the model (off the event loop). Kokoro's files are checked first for what would make sherpa-onnx end the
+ * Loads the model in its child process. Kokoro's files are checked first for what would make sherpa-onnx end the
  * process. Throws an Error naming the file or the reason when the model cannot load.
  */
 export async function createSherpaOnnxTtsEngine(
@@ -210,8 +201,14 @@ export async function createSherpaOnnxTtsEngine(
   const metadata =
     files.model === undefined ? new Map<string, string>() : await readOnnxMetadata(files.model);
   if (config.family === 'kokoro') await checkKokoro(files, metadata, config.language);
-  const tts = await sherpaOnnx().OfflineTts.createAsync(offlineTtsConfigOf(config, files));
-  const speakers = speakersOf(config, metadata, Math.max(1, tts.numSpeakers));
-  const slots = new BoundedSlots(config.maxConcurrency, config.maxQueue, config.queueTimeoutMs);
-  return new SherpaOnnxTtsEngine(config, tts, speakers, slots);
+  const tts = new SherpaOnnxTtsProcess(offlineTtsConfigOf(config, files), config.timeoutMs);
+  const info = await tts.start();
+  try {
+    const speakers = speakersOf(config, metadata, Math.max(1, info.numSpeakers));
+    const slots = new BoundedSlots(config.maxConcurrency, config.maxQueue, config.queueTimeoutMs);
+    return new SherpaOnnxTtsEngine(config, tts, info, speakers, slots);
+  } catch (error) {
+    await tts.close();
+    throw error;
+  }
 }
