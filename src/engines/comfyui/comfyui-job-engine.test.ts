@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import sharp from 'sharp';
-import { type ModelConfig, modelConfigSchema } from '../../config.ts';
+import { parse } from 'yaml';
+import { type ModelConfig, modelConfigSchema, parseConfig } from '../../config.ts';
 import { comfyUiEngine } from '../../config/comfyui-engine-config.ts';
 import { type ComfyUiDouble, startComfyUiDouble } from '../../../test/support/comfyui-double.ts';
 import type { JobStatus, JobSubmission } from '../engine.ts';
@@ -16,6 +17,8 @@ import { type ApiWorkflow, ComfyUiClient } from './comfyui-client.ts';
 import { ComfyUiJobEngine } from './comfyui-job-engine.ts';
 import { decodeComfyUiJobId } from './comfyui-job-id.ts';
 import { checkJobMapping } from './comfyui-job-workflow.ts';
+import { comfyUiKind } from './comfyui-kind.ts';
+import { ComfyUiWorkflow } from './comfyui-workflow.ts';
 
 const example = (name: string): ApiWorkflow =>
   JSON.parse(
@@ -279,6 +282,30 @@ describe('ComfyUI job engine (video and music on the ComfyUI double)', () => {
       (error: unknown) => error instanceof EngineError && error.failure === 'bad_request',
     );
     assert.equal(double.submitted.length, before);
+  });
+
+  it('examples/comfyui/rialto-video-music.yaml parses, passes the kind check, and its workflows load', async () => {
+    const example = parseConfig(
+      parse(
+        readFileSync(
+          new URL('../../../examples/comfyui/rialto-video-music.yaml', import.meta.url),
+          'utf8',
+        ),
+      ),
+    );
+    assert.deepEqual(
+      example.models.map((model) => [model.id, model.type]),
+      [
+        ['wan-2.1-text-to-video', 'video'],
+        ['ace-step-music', 'music'],
+      ],
+    );
+    for (const model of example.models) {
+      const engine = comfyUiEngine.parse(model.engine);
+      comfyUiKind.check!({ ...model, engine });
+      const workflow = await ComfyUiWorkflow.load(engine);
+      checkJobMapping(model.type === 'video' ? 'video' : 'music', engine, workflow.fill({}));
+    }
   });
 
   it('a mapping naming a field the model type lacks, or a node the workflow lacks, is refused at start', () => {
