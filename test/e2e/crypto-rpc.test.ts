@@ -338,6 +338,43 @@ describe('crypto RPC proxy', () => {
     }
   });
 
+  it("past the key's rate limit: 429 with X-RateLimit-Limit/-Remaining/-Reset, nothing relayed or charged", async () => {
+    const limited = await startRialto({
+      rateLimits: { enabled: true, overrides: { S: { requestsPerMinute: 1 } } },
+      cryptoRpc: { networks: { 'base-sepolia': { nodes: [{ url: guarded.url }] } } },
+    });
+    try {
+      const send = () =>
+        fetch(`${limited.baseURL}/crypto/rpc/base-sepolia`, {
+          method: 'POST',
+          body: JSON.stringify({ jsonrpc: '2.0', method: 'eth_chainId', id: 1 }),
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Bearer ${limited.inferenceKey}`,
+          },
+        });
+      await (await send()).text(); // the one request a minute (the guarded node refuses it: no Basic auth)
+      const seen = guarded.seen.length;
+      const before = (await limited.store.accounts.find('default'))!.usdBalance;
+      const response = await send();
+      const body = await response.json();
+      assert.equal(response.status, 429);
+      validateResponse({
+        method: 'POST',
+        path: '/api/v1/crypto/rpc/base-sepolia',
+        status: 429,
+        body,
+      });
+      assert.equal(response.headers.get('x-ratelimit-limit'), '1');
+      assert.equal(response.headers.get('x-ratelimit-remaining'), '0');
+      assert.ok(Number(response.headers.get('x-ratelimit-reset')) >= Math.floor(Date.now() / 1000));
+      assert.equal(guarded.seen.length, seen, 'nothing reached a node');
+      assert.equal((await limited.store.accounts.find('default'))!.usdBalance, before);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('a bad key is 401', async () => {
     const response = await rpc(
       'base-sepolia',

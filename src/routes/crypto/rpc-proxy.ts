@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { VeniceError } from '../../errors/venice-error.ts';
 import { abortOnClose } from '../abort-on-close.ts';
 import type { CryptoRouteDependencies } from './index.ts';
@@ -26,19 +26,40 @@ export function registerRpcProxyRoute(
       const signal = abortOnClose(request, reply);
       // rpc.mdx: the cache is keyed on (user, Idempotency-Key): here the key's account.
       const caller = request.apiKey?.accountId;
-      const result = await cryptoRpc.relay(
-        request.params.network,
-        request.body,
-        request.billing,
-        signal,
-        idempotencyKey === undefined || caller === undefined
-          ? undefined
-          : { caller, key: String(idempotencyKey) },
-      );
+      const result = await cryptoRpc
+        .relay(
+          request.params.network,
+          request.body,
+          request.billing,
+          signal,
+          idempotencyKey === undefined || caller === undefined
+            ? undefined
+            : { caller, key: String(idempotencyKey) },
+        )
+        .catch((error: unknown) => {
+          if (error instanceof VeniceError && error.code === 'RATE_LIMIT_EXCEEDED')
+            limitHeaders(reply);
+          throw error;
+        });
       if (result.replayed) reply.header('idempotent-replayed', 'true');
       reply.header('x-venice-rpc-credits', String(result.credits));
       reply.header('x-venice-rpc-cost-usd', result.costUsd.toFixed(8));
       return reply.type('application/json').send(result.body);
     },
   );
+}
+
+/**
+ * swagger cryptoRpcProxy 429: X-RateLimit-Limit / -Remaining / -Reset (Unix seconds), the request limit's values of
+ * the x-ratelimit-*-requests headers every Rialto endpoint sends (set at admission).
+ */
+function limitHeaders(reply: FastifyReply): void {
+  for (const [name, from] of [
+    ['x-ratelimit-limit', 'x-ratelimit-limit-requests'],
+    ['x-ratelimit-remaining', 'x-ratelimit-remaining-requests'],
+    ['x-ratelimit-reset', 'x-ratelimit-reset-requests'],
+  ] as const) {
+    const value = reply.getHeader(from);
+    if (value !== undefined) reply.header(name, String(value));
+  }
 }
