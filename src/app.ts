@@ -27,6 +27,8 @@ import { registerModelRoutes } from './routes/models/index.ts';
 import { registerAdminRoutes } from './routes/admin/index.ts';
 import { registerConsoleRoutes } from './routes/console/index.ts';
 import { registerOperationsRoutes } from './routes/operations/index.ts';
+import { registerX402Routes } from './routes/x402/index.ts';
+import { createWalletServices } from './services/wallets/wallet-services.ts';
 import { ServerLifecycle } from './http/lifecycle.ts';
 import { observeRequests } from './observability/http-hooks.ts';
 import { REDACTED_PATHS, requestLogSerializer } from './observability/log-redaction.ts';
@@ -84,6 +86,10 @@ const EXPOSED_HEADERS = [
   'x-ratelimit-reset-tokens',
   'x-ratelimit-type',
   'retry-after',
+  // x402 (INVENTORY §3.3)
+  'x-balance-remaining',
+  'payment-required',
+  'payment-response',
 ];
 
 /** How often Node looks for connections past their headers or request timeout: a quarter of the shorter (0 is off), within 50 ms .. 30 s. */
@@ -219,6 +225,13 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
     meter,
   );
   app.addHook('onClose', async () => services.close());
+  // x402 wallets (config wallets:, docs/wallets.md); SIWx's origin defaults to the listening address.
+  const walletServices = createWalletServices(config, dependencies.store, () => {
+    const address = app.server.address();
+    return typeof address === 'object' && address !== null
+      ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
+      : `http://${config.server.host}:${config.server.port}`;
+  });
   const { characters, chat, embeddings, search, scrape, parsers } = services;
   // The same API under /api/v1 (Venice's path) and /v1 (the base many OpenAI clients and tools assume).
   const apiRoutes = async (api: FastifyInstance): Promise<void> => {
@@ -249,6 +262,8 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
         auth: inference,
         publicUrl: config.server.publicUrl?.replace(/\/+$/, ''),
       });
+    if (walletServices !== undefined)
+      registerX402Routes(api, walletServices, config.server.publicUrl);
   };
   await app.register(apiRoutes, { prefix: '/api/v1' });
   await app.register(apiRoutes, { prefix: '/v1' });

@@ -135,6 +135,15 @@ export function kyselyWallets(database: Kysely<Database>): WalletRepository {
       }
     },
 
+    creditOf: async (idempotencyKey) => {
+      const row = await database
+        .selectFrom('wallet_entries')
+        .selectAll()
+        .where('idempotency_key', '=', idempotencyKey)
+        .executeTakeFirst();
+      return row === undefined ? undefined : toEntry(row);
+    },
+
     reserve: (request) => {
       const amount = wholeNanos(request.amount, 'reservation amount');
       const floor = wholeNanos(request.floor, 'floor');

@@ -70,6 +70,8 @@ export interface WalletRepository {
   balance(wallet: WalletId): Promise<WalletBalance>;
   /** Credits a TOP_UP or REFUND once per idempotency key, creating the wallet; the entry written (or the earlier one). */
   credit(credit: WalletCredit): Promise<WalletCreditOutcome>;
+  /** The credit made with this idempotency key, if any (a payment already credited). */
+  creditOf(idempotencyKey: string): Promise<WalletEntry | undefined>;
   /** Holds `amount` when balance - reserved - amount >= floor; false (nothing held) otherwise. */
   reserve(request: WalletReserveRequest): Promise<boolean>;
   /**

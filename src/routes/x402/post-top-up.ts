@@ -1,0 +1,26 @@
+import type { FastifyInstance } from 'fastify';
+import type { TopUpService } from '../../services/wallets/top-up-service.ts';
+
+/** Payment header names, canonical first (swagger: topUpX402Balance; the legacy names still accepted). */
+const PAYMENT_HEADERS = ['payment-signature', 'x-402-payment', 'x-payment'] as const;
+
+/**
+ * POST /x402/top-up: no payment header → 402 with the requirements (body and PAYMENT-REQUIRED header); with one →
+ * verified, settled and credited once, 200 with PAYMENT-RESPONSE; refused payments get the x402 error body.
+ */
+export function registerTopUp(app: FastifyInstance, topUp: TopUpService, publicUrl?: string): void {
+  app.post('/x402/top-up', async (request, reply) => {
+    const header = PAYMENT_HEADERS.map((name) => request.headers[name]).find(
+      (value): value is string => typeof value === 'string' && value !== '',
+    );
+    if (header === undefined) {
+      const base = publicUrl ?? `${request.protocol}://${request.host}`;
+      const required = topUp.paymentRequired(`${base.replace(/\/+$/, '')}${request.url}`);
+      reply.header('payment-required', required.header);
+      return reply.status(402).send(required.body);
+    }
+    const result = await topUp.topUp(header);
+    reply.header('payment-response', result.paymentResponse);
+    return { success: true, data: result.data };
+  });
+}
