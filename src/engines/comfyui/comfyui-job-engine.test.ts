@@ -15,7 +15,7 @@ import type { JobStatus, JobSubmission } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
 import { type ApiWorkflow, ComfyUiClient } from './comfyui-client.ts';
 import { ComfyUiJobEngine } from './comfyui-job-engine.ts';
-import { decodeComfyUiJobId } from './comfyui-job-id.ts';
+import { decodeComfyUiJobId, encodeComfyUiJobId } from './comfyui-job-id.ts';
 import { checkJobMapping } from './comfyui-job-workflow.ts';
 import { comfyUiKind } from './comfyui-kind.ts';
 import { ComfyUiWorkflow } from './comfyui-workflow.ts';
@@ -270,6 +270,35 @@ describe('ComfyUI job engine (video and music on the ComfyUI double)', () => {
     let status = await engine.poll(job, engineJobId, call());
     while (status.state === 'running') status = await engine.poll(job, engineJobId, call());
     assert.equal((await bytesOf(status)).contentType, 'video/mp4');
+  });
+
+  it('a prompt ComfyUI lost (a restart emptied its queue) fails the job, refunded by the runner', async () => {
+    double.paused = true;
+    const engine = videoEngine();
+    const job = videoJob({ prompt: 'lost in a restart' });
+    const { engineJobId } = await engine.submit(job, call());
+    double.pending.splice(0);
+    double.paused = false;
+    assert.deepEqual(await engine.poll(job, engineJobId, call()), {
+      state: 'failed',
+      reason: 'The ComfyUI server no longer knows the job (it restarted and lost its queue).',
+      moderation: false,
+    });
+  });
+
+  it('the engine job id holds the endpoint without its credentials', () => {
+    const id = encodeComfyUiJobId({
+      endpoint: 'http://operator:s3cret@127.0.0.1:8188/comfy/',
+      promptId: 'p-1',
+      clientId: 'c-1',
+    });
+    assert.equal(id.includes('s3cret'), false);
+    assert.deepEqual(decodeComfyUiJobId(id), {
+      endpoint: 'http://127.0.0.1:8188/comfy',
+      promptId: 'p-1',
+      clientId: 'c-1',
+    });
+    assert.equal(decodeComfyUiJobId('{"endpoint":"x","queue_id":"y"}'), undefined);
   });
 
   it('a URL input is refused (the engine fetches nothing for a client): bad_request, before any /prompt', async () => {
