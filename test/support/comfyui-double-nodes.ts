@@ -7,6 +7,9 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 
@@ -81,10 +84,9 @@ function latent(width: unknown, height: unknown, extra: Partial<Latent> = {}): L
   };
 }
 
-/** Decodes a latent: flat colour pictures, or the source picture tinted by it (half and half). */
+/** Decodes a latent: flat colour pictures, or the source picture tinted by it (half and half); video: `frames` each. */
 function decode(samples: Latent): Picture[] {
-  const count = Math.min(samples.batch * samples.frames, 240);
-  return Array.from({ length: count }, (_, index) => {
+  const pictures = Array.from({ length: Math.min(samples.batch, 16) }, (_, index) => {
     const [r, g, b] = colourOf(samples.recipe, index);
     const { width, height } = samples.source ?? samples;
     const data = Buffer.alloc(width * height * 3);
@@ -96,6 +98,11 @@ function decode(samples: Latent): Picture[] {
     }
     return { data, width, height };
   });
+  // A video's frames are its item's picture again and again (one buffer, however long the clip).
+  const frames = Math.min(samples.frames, 10_000);
+  return frames === 1
+    ? pictures
+    : pictures.flatMap((picture) => Array.from({ length: frames }, () => picture));
 }
 
 const png = (picture: Picture): Promise<Buffer> =>
@@ -103,16 +110,16 @@ const png = (picture: Picture): Promise<Buffer> =>
     .png()
     .toBuffer();
 
-async function ffmpeg(args: string[]): Promise<Buffer> {
-  const { stdout } = await run(
-    'ffmpeg',
-    ['-hide_banner', '-loglevel', 'error', ...args, 'pipe:1'],
-    {
-      encoding: 'buffer',
-      maxBuffer: 256 * 1024 * 1024,
-    },
-  );
-  return stdout;
+/** Runs ffmpeg into a file (so containers get their index and duration written) and returns its bytes. */
+async function ffmpeg(args: string[], extension: string): Promise<Buffer> {
+  const folder = await mkdtemp(join(tmpdir(), 'comfyui-double-'));
+  const file = join(folder, `out.${extension}`);
+  try {
+    await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args, file]);
+    return await readFile(file);
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
 }
 
 const loader = (count: number): DoubleNode => ({
@@ -318,20 +325,21 @@ export const BUILT_IN_NODES: Record<string, DoubleNode> = {
       const [r, g, b] = [first.data[0]!, first.data[1]!, first.data[2]!];
       const colour = ((r << 16) | (g << 8) | b).toString(16).padStart(6, '0');
       const seconds = video.frames.length / video.fps;
-      const bytes = await ffmpeg([
-        '-f',
-        'lavfi',
-        '-i',
-        `color=c=0x${colour}:s=${first.width}x${first.height}:r=${video.fps}:d=${seconds}`,
-        '-c:v',
-        'libx264',
-        '-pix_fmt',
-        'yuv420p',
-        '-movflags',
-        'frag_keyframe+empty_moov',
-        '-f',
+      const bytes = await ffmpeg(
+        [
+          '-f',
+          'lavfi',
+          '-i',
+          `color=c=0x${colour}:s=${first.width}x${first.height}:r=${video.fps}:d=${seconds}`,
+          '-c:v',
+          'libx264',
+          '-pix_fmt',
+          'yuv420p',
+          '-f',
+          'mp4',
+        ],
         'mp4',
-      ]);
+      );
       return {
         ui: { images: [node.save(bytes, 'mp4', text(inputs.filename_prefix))], animated: [true] },
       };
@@ -365,13 +373,16 @@ function audioSaver(extension: string, codec: string[]): DoubleNode {
     output: true,
     async run(inputs, node) {
       const audio = inputs.audio as { seconds: number; pitch: number };
-      const bytes = await ffmpeg([
-        '-f',
-        'lavfi',
-        '-i',
-        `sine=frequency=${audio.pitch}:sample_rate=44100:duration=${audio.seconds}`,
-        ...codec,
-      ]);
+      const bytes = await ffmpeg(
+        [
+          '-f',
+          'lavfi',
+          '-i',
+          `sine=frequency=${audio.pitch}:sample_rate=44100:duration=${audio.seconds}`,
+          ...codec,
+        ],
+        extension,
+      );
       return { ui: { audio: [node.save(bytes, extension, text(inputs.filename_prefix))] } };
     },
   };
