@@ -38,6 +38,11 @@ export async function resolve(specifier, context, next) {
       { id: 'upstream', engine: { kind: 'openai-compatible', ...upstream } },
       { id: 'speaker', type: 'tts', engine: { kind: 'espeak-ng' } },
       { id: 'listener', type: 'asr', engine: { kind: 'pocketsphinx' } },
+      {
+        id: 'kokoro',
+        type: 'tts',
+        engine: { kind: 'sherpa-onnx', family: 'kokoro', path: 'kokoro' },
+      },
       { id: 'painter', type: 'image', engine: { kind: 'automatic1111', ...upstream } },
       { id: 'upscaler', type: 'upscale', engine: { kind: 'esrgan' } },
       {

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import {
   SHERPA_ONNX_ASR_FAMILIES,
   SHERPA_ONNX_TTS_FAMILIES,
@@ -6,7 +7,6 @@ import {
 } from '../../config/engine-config.ts';
 import type { EngineKind, EngineKindContext, ModelOf } from '../engine-kind.ts';
 import type { Engine } from '../engine.ts';
-import { modelFolderOf } from './sherpa-onnx-files.ts';
 
 type TtsFamily = (typeof SHERPA_ONNX_TTS_FAMILIES)[number];
 type AsrFamily = (typeof SHERPA_ONNX_ASR_FAMILIES)[number];
@@ -51,7 +51,8 @@ export const sherpaOnnxKind: EngineKind<SherpaOnnxEngineConfig> = {
   kind: 'sherpa-onnx',
   modelTypes: ['tts', 'asr'],
   configSchema: sherpaOnnxEngine,
-  fileOf: (config, modelsDirectory) => modelFolderOf(config, modelsDirectory),
+  // The model folder (as sherpa-onnx-files.ts's modelFolderOf; not imported, so planning loads no engine module).
+  fileOf: (config, modelsDirectory) => path.resolve(modelsDirectory, config.path),
   check: (model) => {
     const { family } = model.engine;
     if (model.type === 'tts' && !isTtsFamily(family))
