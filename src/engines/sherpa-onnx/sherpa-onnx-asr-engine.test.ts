@@ -13,7 +13,7 @@ import { EngineError } from '../engine-error.ts';
 import { createSherpaOnnxAsrEngine } from './sherpa-onnx-asr-engine.ts';
 import { sherpaOnnxAsr } from './sherpa-onnx-asr-module.ts';
 import { transcriptOf, wordsOfTokens } from './sherpa-onnx-asr-transcript.ts';
-import { SAMPLE_RATE, vadPieces } from './sherpa-onnx-speech-pieces.ts';
+import { SAMPLE_RATE, type SpeechPiece, vadPieces } from './sherpa-onnx-speech-pieces.ts';
 
 const signal = new AbortController().signal;
 
@@ -133,7 +133,13 @@ describe('sherpa-onnx speech recognition (tiny random-weight Whisper, Parakeet T
       if (seconds < 1.5 || (seconds >= 3 && seconds < 4.2))
         samples[index] = 0.25 * Math.sin(2 * Math.PI * 440 * seconds);
     }
-    const pieces = await vadPieces(
+    // Fed in uneven chunks, as a file is read: the windows are cut across them.
+    async function* chunks(): AsyncGenerator<Float32Array> {
+      for (let offset = 0; offset < samples.length; offset += 7_001)
+        yield samples.subarray(offset, offset + 7_001);
+    }
+    const pieces: SpeechPiece[] = [];
+    for await (const piece of vadPieces(
       (config, seconds) => new (sherpaOnnxAsr().Vad)(config, seconds),
       {
         model: join(whisperFolder, 'silero_vad.onnx'),
@@ -142,9 +148,9 @@ describe('sherpa-onnx speech recognition (tiny random-weight Whisper, Parakeet T
         minSpeechSeconds: 0.25,
         maxSpeechSeconds: 28,
       },
-      samples,
-      signal,
-    );
+      chunks(),
+    ))
+      pieces.push(piece);
     assert.equal(pieces.length, 2);
     const spans = pieces.map((piece) => [
       piece.start / SAMPLE_RATE,

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SherpaOnnxEngineConfig } from '../../config/engine-config.ts';
@@ -30,6 +30,7 @@ import { type RecognizedPiece, transcriptOf } from './sherpa-onnx-asr-transcript
 import { resolveFiles } from './sherpa-onnx-files.ts';
 import {
   fixedPieces,
+  pcmChunks,
   SAMPLE_RATE,
   type SpeechPiece,
   vadPieces,
@@ -49,67 +50,64 @@ function firstLine(text: string): string {
   return text.trim().split('\n')[0] ?? '';
 }
 
+type DecodeLimits = NonNullable<TranscriptionRequest['decodeLimits']>;
+
 /**
- * Decodes any container ffmpeg reads to 16 kHz mono float samples, up to a second past `limits.maxSeconds`
- * (the file in between stays under 64 KB a second of the cap).
+ * Decodes any container ffmpeg reads to 16 kHz mono 16-bit PCM in `output`, up to a second past
+ * `limits.maxSeconds` (32 KB a second on disk, never in memory whole); returns its length in seconds.
  */
 async function decodeAudio(
-  request: TranscriptionRequest,
+  audio: Buffer,
+  folder: string,
+  output: string,
+  limits: DecodeLimits | undefined,
   signal: AbortSignal,
-): Promise<Float32Array> {
-  const folder = await mkdtemp(join(tmpdir(), 'rialto-sherpa-asr-'));
-  try {
-    const input = join(folder, 'input');
-    const output = join(folder, 'audio.f32');
-    await writeFile(input, request.audio);
-    const limits = request.decodeLimits;
-    const duration = limits === undefined ? [] : ['-t', String(limits.maxSeconds + 1)];
-    const decoded = await runProcess(
-      FFMPEG,
-      [
-        '-nostdin',
-        '-hide_banner',
-        '-v',
-        'error',
-        '-i',
-        input,
-        '-vn',
-        '-ac',
-        '1',
-        '-ar',
-        String(SAMPLE_RATE),
-        ...duration,
-        '-f',
-        'f32le',
-        '-acodec',
-        'pcm_f32le',
-        '-y',
-        output,
-      ],
-      limits === undefined
-        ? signal
-        : withTimeLimit(signal, limits.timeoutSeconds, 'Decoding the audio'),
+): Promise<number> {
+  const input = join(folder, 'input');
+  await writeFile(input, audio);
+  const duration = limits === undefined ? [] : ['-t', String(limits.maxSeconds + 1)];
+  const decoded = await runProcess(
+    FFMPEG,
+    [
+      '-nostdin',
+      '-hide_banner',
+      '-v',
+      'error',
+      '-i',
+      input,
+      '-vn',
+      '-ac',
+      '1',
+      '-ar',
+      String(SAMPLE_RATE),
+      ...duration,
+      '-f',
+      's16le',
+      '-acodec',
+      'pcm_s16le',
+      '-y',
+      output,
+    ],
+    limits === undefined
+      ? signal
+      : withTimeLimit(signal, limits.timeoutSeconds, 'Decoding the audio'),
+  );
+  await rm(input, { force: true });
+  if (decoded.code !== 0)
+    throw new EngineError(
+      'bad_request',
+      `The audio could not be decoded: ${firstLine(decoded.stderr)}`,
     );
-    if (decoded.code !== 0)
-      throw new EngineError(
-        'bad_request',
-        `The audio could not be decoded: ${firstLine(decoded.stderr)}`,
-      );
-    if ((await stat(output)).size < 4) throw new EngineError('bad_request', 'The audio is empty.');
-    const bytes = await readFile(output);
-    return new Float32Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.length / 4));
-  } finally {
-    await rm(folder, { recursive: true, force: true });
-  }
+  const bytes = (await stat(output)).size;
+  if (bytes < 2) throw new EngineError('bad_request', 'The audio is empty.');
+  return Math.floor(bytes / 2) / SAMPLE_RATE;
 }
 
-function peakOf(samples: Float32Array): number {
-  let peak = 0;
-  for (const sample of samples) {
-    const level = Math.abs(sample);
-    if (level > peak) peak = level;
-  }
-  return peak;
+/** Whether the decoded audio rises above silence anywhere (read until it does). */
+async function isSilent(path: string, signal: AbortSignal): Promise<boolean> {
+  for await (const chunk of pcmChunks(path, signal))
+    for (const sample of chunk) if (Math.abs(sample) >= SILENCE_PEAK) return false;
+  return true;
 }
 
 /** What a Whisper decode is configured with: the recognizer's, not the stream's. */
@@ -261,8 +259,9 @@ export async function createSherpaOnnxAsrEngine(
     return hint;
   }
 
-  async function piecesOf(samples: Float32Array, signal: AbortSignal): Promise<SpeechPiece[]> {
-    if (files.vad === undefined) return fixedPieces(samples, MAX_PIECE_SECONDS);
+  function piecesOf(pcm: string, signal: AbortSignal): AsyncIterable<SpeechPiece> {
+    const chunks = pcmChunks(pcm, signal);
+    if (files.vad === undefined) return fixedPieces(chunks, MAX_PIECE_SECONDS);
     return vadPieces(
       (vadConfig, seconds) => new addon.Vad(vadConfig, seconds),
       {
@@ -272,8 +271,7 @@ export async function createSherpaOnnxAsrEngine(
         minSpeechSeconds: 0.25,
         maxSpeechSeconds: MAX_PIECE_SECONDS,
       },
-      samples,
-      signal,
+      chunks,
     );
   }
 
@@ -285,14 +283,14 @@ export async function createSherpaOnnxAsrEngine(
     const language = languageOf(request);
     const signal = AbortSignal.any([call.signal, closing.signal]);
     const release = await slots.acquire(signal);
+    const folder = await mkdtemp(join(tmpdir(), 'rialto-sherpa-asr-'));
     try {
       call.servedBy = 'sherpa-onnx';
-      const samples = await decodeAudio(request, signal);
-      const duration = samples.length / SAMPLE_RATE;
-      if (peakOf(samples) < SILENCE_PEAK)
-        throw new EngineError('bad_request', 'The audio is silent.');
-      await request.beforeRecognition?.(duration);
+      const pcm = join(folder, 'audio.s16');
       const limits = request.decodeLimits;
+      const duration = await decodeAudio(request.audio, folder, pcm, limits, signal);
+      if (await isSilent(pcm, signal)) throw new EngineError('bad_request', 'The audio is silent.');
+      await request.beforeRecognition?.(duration);
       const recognising =
         limits === undefined
           ? signal
@@ -301,9 +299,8 @@ export async function createSherpaOnnxAsrEngine(
               limits.timeoutSeconds + Math.ceil(duration * RECOGNITION_TIME_FACTOR),
               'Recognising the audio',
             );
-      const pieces = await piecesOf(samples, recognising);
       const recognized: RecognizedPiece[] = [];
-      for (const piece of pieces) {
+      for await (const piece of piecesOf(pcm, recognising)) {
         recognising.throwIfAborted();
         const stream = recognizer.createStream();
         stream.acceptWaveform({ samples: piece.samples, sampleRate: SAMPLE_RATE });
@@ -331,6 +328,7 @@ export async function createSherpaOnnxAsrEngine(
       return transcriptOf(recognized, duration, request.timestamps);
     } finally {
       release();
+      await rm(folder, { recursive: true, force: true });
     }
   }
 
