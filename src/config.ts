@@ -15,6 +15,7 @@ import {
   openAiCompatibleEngine,
   pocketsphinxEngine,
   sherpaOnnxEngine,
+  chatterboxEngine,
   veniceEngine,
 } from './config/engine-config.ts';
 import { comfyUiEngine } from './config/comfyui-engine-config.ts';
@@ -131,6 +132,7 @@ export const modelConfigSchema = z.strictObject({
     veniceEngine,
     sherpaOnnxEngine,
     comfyUiEngine,
+    chatterboxEngine,
   ]),
   /** When its engine cannot start (a missing package or file), serve without this model and warn, instead of failing the start. */
   optional: z.boolean().default(false),

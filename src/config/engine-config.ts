@@ -259,6 +259,22 @@ export const veniceEngine = z.strictObject({
   maxConnections: z.number().int().positive().default(16),
 });
 
+/**
+ * A Chatterbox TTS server (travisvn/chatterbox-tts-api): /audio/speech, and POST /audio/voices through its voice
+ * library. One URL, no failover: a cloned voice lives in one server's library.
+ */
+export const chatterboxEngine = z.strictObject({
+  kind: z.literal('chatterbox'),
+  /** Base URL of the server, e.g. http://127.0.0.1:4123 (its routes are /v1/audio/speech and /v1/voices). */
+  url: z.url(),
+  /** Shown in x-venice-model-router; defaults to the URL's host:port. */
+  name: z.string().optional(),
+  apiKey: z.string().optional(),
+  timeoutMs: z.number().int().positive().default(300_000),
+  /** Days a cloned voice (and its sample, upstream) is kept; Venice keeps them 7. */
+  voiceRetentionDays: z.number().positive().default(7),
+});
+
 export type LlamaCppEngineConfig = z.infer<typeof llamaCppEngine>;
 export type OpenAiCompatibleEngineConfig = z.infer<typeof openAiCompatibleEngine>;
 export type LlamaServerEngineConfig = z.infer<typeof llamaServerEngine>;
@@ -269,3 +285,4 @@ export type EsrganEngineConfig = z.infer<typeof esrganEngine>;
 export type OnnxBackgroundRemovalEngineConfig = z.infer<typeof onnxBackgroundRemovalEngine>;
 export type VeniceEngineConfig = z.infer<typeof veniceEngine>;
 export type SherpaOnnxEngineConfig = z.infer<typeof sherpaOnnxEngine>;
+export type ChatterboxEngineConfig = z.infer<typeof chatterboxEngine>;

@@ -1,5 +1,6 @@
 import type { ModelConfig } from '../config.ts';
 import { automatic1111Kind } from './automatic1111/automatic1111-kind.ts';
+import { chatterboxKind } from './chatterbox/chatterbox-kind.ts';
 import { comfyUiKind } from './comfyui/comfyui-kind.ts';
 import type { EngineKind } from './engine-kind.ts';
 import { EngineRegistry } from './engine-registry.ts';
@@ -30,6 +31,7 @@ const BUILT_IN_KINDS: {
   venice: veniceKind,
   comfyui: comfyUiKind,
   'sherpa-onnx': sherpaOnnxKind,
+  chatterbox: chatterboxKind,
 };
 
 /** A registry of the built-in kinds; importing it loads no engine (each kind imports its engine when it creates one). */

@@ -66,7 +66,7 @@ describe('EngineRegistry', () => {
       {
         name: 'ConfigError',
         message:
-          "Invalid configuration (config):\n  - models.0.engine.kind: Invalid discriminator value. Expected 'llama-cpp' | 'llama-server' | 'openai-compatible' | 'espeak-ng' | 'pocketsphinx' | 'automatic1111' | 'esrgan' | 'onnx-background-removal' | 'venice' | 'sherpa-onnx' | 'comfyui'",
+          "Invalid configuration (config):\n  - models.0.engine.kind: Invalid discriminator value. Expected 'llama-cpp' | 'llama-server' | 'openai-compatible' | 'espeak-ng' | 'pocketsphinx' | 'automatic1111' | 'esrgan' | 'onnx-background-removal' | 'venice' | 'sherpa-onnx' | 'comfyui' | 'chatterbox'",
       },
     );
     const model: Omit<ModelConfig, 'engine'> & { engine: EngineKindConfig } = {
