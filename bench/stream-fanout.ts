@@ -46,7 +46,7 @@ const RIALTO_MODEL = 'fanout';
 /** Streams opened at once while ramping up. */
 const RAMP_WAVE = 500;
 const PHASE_TIMEOUT_MS = positiveInteger('BENCH_TIMEOUT_S', 300) * 1000;
-/** Where Rialto writes a heap snapshot with every stream open (measured phase), when set: what an open stream holds. */
+/** Where Rialto writes heap snapshots before the streams open and with every one open (measured phase), when set. */
 const SNAPSHOT_DIRECTORY = process.env.BENCH_HEAP_SNAPSHOT_DIR;
 if (SNAPSHOT_DIRECTORY !== undefined) {
   process.env.BENCH_RIALTO_NODE_ARGS = `${process.env.BENCH_RIALTO_NODE_ARGS ?? ''} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${SNAPSHOT_DIRECTORY}`;
@@ -260,6 +260,9 @@ async function phase(
   const measuredPid = side.pid ?? upstreamPid;
   await upstream.command('hold');
   const before = await upstream.command('stats');
+  // A snapshot before the streams open too: the difference between the two is what the open streams hold.
+  if (measure && SNAPSHOT_DIRECTORY !== undefined && side.pid !== undefined)
+    await heapSnapshot(side.pid, SNAPSHOT_DIRECTORY);
   const [rssBefore, upstreamRssBefore] = [rssBytes(measuredPid), rssBytes(upstreamPid)];
   const deadline = Date.now() + PHASE_TIMEOUT_MS;
   const opened = process.hrtime.bigint();
