@@ -279,6 +279,25 @@ describe('sherpa-onnx speech recognition (tiny random-weight Whisper, Parakeet T
     }
   });
 
+  it('a client gone away stops its request and frees its turn', async () => {
+    const engine = await createSherpaOnnxAsrEngine(
+      engineConfig('nemo-transducer', parakeetFolder, { maxConcurrency: 1, maxQueue: 0 }),
+      folder,
+    );
+    try {
+      const gone = new AbortController();
+      const running = engine.transcribe(
+        { model: 'asr', audio: toneWav(60), timestamps: true },
+        { signal: gone.signal },
+      );
+      setImmediate(() => gone.abort(new Error('client disconnected')));
+      await assert.rejects(running, /client disconnected/);
+      assert.ok((await transcribe(engine, toneWav(1))).text.length > 0);
+    } finally {
+      await engine.close();
+    }
+  });
+
   it('malformed models fail the load with an Error naming the file, and the process lives on', async () => {
     // A Whisper encoder without the metadata sherpa-onnx reads (it would end the process).
     const broken = join(folder, 'broken-whisper');
