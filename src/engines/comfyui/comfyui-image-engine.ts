@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ComfyUiEngineConfig } from '../../config/comfyui-engine-config.ts';
 import type {
   EngineCall,
+  EngineLoad,
   GeneratedImages,
   ImageEditRequest,
   ImageEngine,
@@ -16,6 +17,8 @@ import type { ComfyUiWorkflow, FieldValue } from './comfyui-workflow.ts';
 
 /** The most bytes one generated image may have. */
 const MAX_IMAGE_BYTES = 64 * 1024 * 1024;
+/** The most images one prompt's answer is read for (Venice's variants go up to 4; a workflow may save previews too). */
+const MAX_IMAGES = 16;
 /** The fields an edit's images go into: the base, then the layers (multi-edit). */
 const IMAGE_FIELDS = ['image', 'image_2', 'image_3'] as const;
 
@@ -140,8 +143,15 @@ export class ComfyUiImageEngine implements ImageEngine {
         },
       );
     return Promise.all(
-      files.map((file) => this.client.view(queued.endpoint, file, call, MAX_IMAGE_BYTES)),
+      files
+        .slice(0, MAX_IMAGES)
+        .map((file) => this.client.view(queued.endpoint, file, call, MAX_IMAGE_BYTES)),
     );
+  }
+
+  /** Requests open on the endpoints' connections (undici's pool stats), as every upstream engine reports it. */
+  load(): EngineLoad {
+    return this.client.pool.load();
   }
 
   checkHealth(signal: AbortSignal): Promise<{ healthy: boolean; detail: string }> {
