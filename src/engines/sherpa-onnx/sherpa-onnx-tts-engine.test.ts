@@ -17,6 +17,7 @@ import {
   TINY_KOKORO_VOICES,
   tinyKokoroFolder,
 } from '../../../test/fixtures/tiny-kokoro.ts';
+import { tinyVitsFolder } from '../../../test/fixtures/tiny-kokoro-vits.ts';
 import { createSherpaOnnxTtsEngine } from './sherpa-onnx-tts-engine.ts';
 
 const request: SpeechRequest = {
@@ -253,5 +254,31 @@ describe('sherpa-onnx tts engine: the model runs in a child process', () => {
     );
     assert.ok((await collect(engine, request)).length > 0);
     await engine.close();
+  });
+});
+
+describe('sherpa-onnx tts engine: another family by config (tiny Piper VITS)', () => {
+  it('loads the one .onnx with espeak-ng phonemes; one speaker "0"; length follows the speed; 22.05 kHz in, 24 kHz out', async () => {
+    const engine = await createSherpaOnnxTtsEngine(
+      sherpaOnnxEngine.parse({
+        kind: 'sherpa-onnx',
+        family: 'vits',
+        path: await tinyVitsFolder(),
+        threads: 1,
+      }),
+      '/',
+    );
+    try {
+      assert.deepEqual(engine.voices('piper'), ['0']);
+      const normal = await collect(engine, { ...request, voice: '0' });
+      const fast = await collect(engine, { ...request, voice: '0', speed: 2 });
+      assert.ok(seconds(normal) > 0.2, `${seconds(normal)} s`);
+      assert.ok(
+        Math.abs(seconds(fast) - seconds(normal) / 2) < 0.05,
+        `${seconds(fast)} vs ${seconds(normal)}`,
+      );
+    } finally {
+      await engine.close();
+    }
   });
 });
