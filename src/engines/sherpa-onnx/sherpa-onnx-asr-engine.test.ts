@@ -237,6 +237,19 @@ describe('sherpa-onnx speech recognition (tiny random-weight Whisper, Parakeet T
     }
   });
 
+  it('quiet audio the VAD finds no speech in (above silence, under its threshold) is an empty transcript', async () => {
+    const engine = await createSherpaOnnxAsrEngine(engineConfig('whisper', whisperFolder), folder);
+    try {
+      // -50 dBFS: above the -54 dBFS silence floor, under the tiny VAD's -40 dBFS.
+      const quiet = toneWav(2);
+      for (let offset = 44; offset + 1 < quiet.length; offset += 2)
+        quiet.writeInt16LE(Math.round(quiet.readInt16LE(offset) / 80), offset);
+      assert.deepEqual(await transcribe(engine, quiet), { text: '', duration: 2, segments: [] });
+    } finally {
+      await engine.close();
+    }
+  });
+
   it('multilingual Whisper takes a language it knows and refuses one it does not', async () => {
     const engine = await createSherpaOnnxAsrEngine(
       engineConfig('whisper', multilingualFolder),
