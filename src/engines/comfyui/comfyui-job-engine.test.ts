@@ -164,18 +164,34 @@ describe('ComfyUI job engine (video and music on the ComfyUI double)', () => {
     assert.ok(bytes.length > 1000);
   });
 
-  it('a fresh engine (a restarted process) finds a running prompt by its id: no second /prompt', async () => {
+  it('a fresh engine (a restarted process) finds a running prompt by its id: no second /prompt, its progress again', async () => {
     double.paused = true;
     const job = videoJob({ prompt: 'resumed after a restart' });
-    const { engineJobId } = await videoEngine().submit(job, call());
+    // The engine that queued it stops following it, as a killed process would.
+    const first = videoEngine();
+    const { engineJobId } = await first.submit(job, call());
+    (first as unknown as { watched: Map<string, { stop: AbortController }> }).watched.forEach(
+      ({ stop }) => stop.abort(),
+    );
     const submittedBefore = double.submitted.length;
     const fresh = videoEngine();
     assert.deepEqual(await fresh.poll(job, engineJobId, call()), { state: 'running', progress: 0 });
+    double.stepMs = 40;
     double.resume();
+    const progress: number[] = [];
     let status = await fresh.poll(job, engineJobId, call());
-    while (status.state === 'running') status = await fresh.poll(job, engineJobId, call());
+    while (status.state === 'running') {
+      if (status.progress !== undefined) progress.push(status.progress);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      status = await fresh.poll(job, engineJobId, call());
+    }
+    double.stepMs = 2;
     await bytesOf(status);
     assert.equal(double.submitted.length, submittedBefore);
+    assert.ok(
+      progress.some((value) => value > 0 && value < 1),
+      `progress seen: ${progress.join(', ')}`,
+    );
   });
 
   it('a node that raises fails the job with a reason that names no server file; the history entry is a failure', async () => {

@@ -90,7 +90,7 @@ export class ComfyUiJobEngine implements JobEngine {
   }
 
   /** The prompt an engine job id names, on its endpoint (still configured), or a failure that is not retried. */
-  private promptOf(engineJobId: string): QueuedPrompt {
+  private promptOf(engineJobId: string): QueuedPrompt & { clientId: string } {
     const id = decodeComfyUiJobId(engineJobId);
     const endpoint = id === undefined ? undefined : this.client.endpointOf(id.endpoint);
     if (id === undefined || endpoint === undefined)
@@ -101,12 +101,19 @@ export class ComfyUiJobEngine implements JobEngine {
           retryable: false,
         },
       );
-    return { endpoint, promptId: id.promptId };
+    return { endpoint, promptId: id.promptId, clientId: id.clientId };
   }
 
   async poll(job: JobSubmission, engineJobId: string, call: EngineCall): Promise<JobStatus> {
     const prompt = this.promptOf(engineJobId);
     const state = await this.client.state(prompt, call);
+    // A prompt queued by another process (or by this one before a restart): ComfyUI sends its events to its client
+    // id, so listening under that id again brings its progress back.
+    if (
+      (state.state === 'pending' || state.state === 'running') &&
+      !this.watched.has(prompt.promptId)
+    )
+      this.watch({ endpoint: prompt.endpoint, promptId: prompt.promptId }, prompt.clientId);
     switch (state.state) {
       case 'pending':
         return { state: 'running', progress: 0 };
