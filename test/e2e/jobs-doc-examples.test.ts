@@ -1,4 +1,3 @@
-// rialto-test: sqlite-only
 // Venice's own documentation examples for the async job API, sent as the docs write them (issue #18's four
 // fixes): video-upscaling.mdx's queue without prompt or duration, and its retrieve and complete with only
 // queue_id; reference-to-video.mdx's bare-seconds "duration": "8"; the same rules on /video/quote and on the
