@@ -1,11 +1,12 @@
 import type { Generated } from 'kysely';
+import type { VoiceTables } from './voice-store.ts';
 import type { WalletTables } from './wallet-tables.ts';
 
 /**
  * Table shapes as Kysely sees them; migrations/ creates them. Timestamps are ISO-8601 strings in UTC;
  * money is integer nano-units (1e-9 USD or DIEM).
  */
-export interface Database extends WalletTables {
+export interface Database extends WalletTables, VoiceTables {
   api_keys: ApiKeyTable;
   accounts: AccountTable;
   key_spend: KeySpendTable;

@@ -22,7 +22,9 @@ import { kyselyAccounts } from './kysely-accounts.ts';
 import { kyselyLedger } from './kysely-ledger.ts';
 import { kyselyUsage } from './kysely-usage.ts';
 import { kyselyWallets } from './kysely-wallets.ts';
+import { kyselyVoices } from './voice-store.ts';
 import type { WalletRepository } from './wallet-store.ts';
+import type { VoiceRepository } from './voice-store.ts';
 import { migrations } from './migrations/index.ts';
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
@@ -65,6 +67,7 @@ export class KyselyStore implements Store {
   readonly jobs: JobRepository;
   readonly characters: CharacterRepository;
   readonly wallets: WalletRepository;
+  readonly voices: VoiceRepository;
 
   /** `dialect` picks the few queries that differ (row locks exist on PostgreSQL only). */
   constructor(
@@ -77,6 +80,7 @@ export class KyselyStore implements Store {
     this.usage = kyselyUsage(database);
     this.characters = kyselyCharacters(database);
     this.wallets = kyselyWallets(database);
+    this.voices = kyselyVoices(database);
     this.apiKeys = {
       insert: async (record) => {
         await database

@@ -1,3 +1,4 @@
+import type { VoiceRepository } from './voice-store.ts';
 import type { WalletRepository } from './wallet-store.ts';
 
 /**
@@ -13,6 +14,8 @@ export interface Store {
   readonly characters: CharacterRepository;
   /** The x402 wallet ledger (wallet-store.ts). */
   readonly wallets: WalletRepository;
+  /** Cloned voices of POST /audio/voices (voice-store.ts). */
+  readonly voices: VoiceRepository;
   /** Closes connections; pending calls fail afterwards. */
   close(): Promise<void>;
 }

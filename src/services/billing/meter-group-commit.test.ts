@@ -25,7 +25,7 @@ function counting(store: Store): {
       return store.ledger.closeMany(entries);
     },
   };
-  const { apiKeys, accounts, usage, jobs, characters, wallets } = store;
+  const { apiKeys, accounts, usage, jobs, characters, wallets, voices } = store;
   return {
     store: {
       apiKeys,
@@ -35,6 +35,7 @@ function counting(store: Store): {
       jobs,
       characters,
       wallets,
+      voices,
       close: () => store.close(),
     },
     calls,

@@ -5,6 +5,7 @@ import * as jobs from './003-jobs.ts';
 import * as jobDownloadLinks from './004-job-download-links.ts';
 import * as characters from './005-characters.ts';
 import * as walletLedger from './006-wallet-ledger.ts';
+import * as clonedVoices from './007-cloned-voices.ts';
 
 /** Every migration, in order; names sort lexically, which is the order Kysely applies them. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '004-job-download-links': jobDownloadLinks,
   '005-characters': characters,
   '006-wallet-ledger': walletLedger,
+  '007-cloned-voices': clonedVoices,
 };
