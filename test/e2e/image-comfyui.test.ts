@@ -223,6 +223,17 @@ describe('image routes on comfyui models (Venice doc examples)', () => {
       validateResponse({ method: 'POST', path: '/image/edit', status: 500, body });
       assert.equal(body.error, 'Image edit failed');
       assert.doesNotMatch(JSON.stringify(body), /UNETLoader|Value not in list/);
+      // /image/generate answers the table's INFERENCE_FAILED (a 400 would blame the client for the workflow).
+      const generated = await postJson(rialto, '/image/generate', {
+        model: 'venice-sd35',
+        prompt: 'a serene canal in venice at sunset',
+        width: 1024,
+        height: 1024,
+      });
+      assert.equal(generated.status, 500);
+      const refused = (await generated.json()) as Record<string, unknown>;
+      validateResponse({ method: 'POST', path: '/image/generate', status: 500, body: refused });
+      assert.equal(refused.error, 'Inference processing failed');
     } finally {
       comfy.refuse = undefined;
     }
