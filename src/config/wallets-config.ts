@@ -58,6 +58,54 @@ const facilitator = z.discriminatedUnion('kind', [
   }),
 ]);
 
+const evmAddress = z.string().regex(/^0x[a-fA-F0-9]{40}$/, 'an EVM address (0x + 40 hex digits)');
+const limitCap = z.number().min(0).max(9_999_999_999).nullable().default(null);
+
+/**
+ * POST /api_keys/generate_web3_key (docs/wallets.md "Wallet-minted API keys"): a wallet that signs a token from
+ * GET /api_keys/generate_web3_key gets an API key in its own account when it passes `rule`.
+ */
+const web3Keys = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    /** CAIP-2 EVM network (eip155:<id>): ERC-20 balances are read and EIP-1271 signatures checked on it. */
+    network: z
+      .string()
+      .regex(/^eip155:[1-9][0-9]{0,15}$/, 'an EVM CAIP-2 id such as eip155:8453')
+      .optional(),
+    /** The network's JSON-RPC URL; default the rpcUrl of the same id in wallets.networks. */
+    rpcUrl: z.url().optional(),
+    /** Who may mint: holders of at least `minimum` (whole tokens, decimal text) of an ERC-20, or listed wallets. */
+    rule: z.union([
+      z.strictObject({
+        erc20: z.strictObject({
+          token: evmAddress,
+          /** Whole tokens as decimal text ("1", "0.5"); compared with balanceOf in base units. */
+          minimum: z
+            .string()
+            .regex(/^(0|[1-9][0-9]{0,30})(\.[0-9]{1,18})?$/, 'a decimal such as "100" or "0.5"'),
+          decimals: z.number().int().min(0).max(36).default(18),
+        }),
+      }),
+      z.strictObject({ allowList: z.array(evmAddress).min(1).max(10_000) }),
+    ]),
+    /** The key types a wallet may ask for (apiKeyType); others are refused with 400. */
+    keyTypes: z
+      .array(z.enum(['INFERENCE', 'ADMIN']))
+      .min(1)
+      .default(['INFERENCE']),
+    /** The most a minted key may spend per limit period; a request may ask for less, never more. */
+    consumptionLimit: z
+      .strictObject({ usd: limitCap, diem: limitCap })
+      .default({ usd: null, diem: null }),
+    /** How long a GET token may be signed and sent back (single use). */
+    tokenTtlSeconds: z.number().int().min(30).max(3600).default(300),
+  })
+  .refine((keys) => !keys.enabled || keys.network !== undefined, {
+    message: 'web3Keys.enabled needs web3Keys.network',
+  });
+export type Web3KeysConfig = z.infer<typeof web3Keys>;
+
 export const WALLETS_DEFAULTS = {
   enabled: false,
   networks: [],
@@ -91,6 +139,8 @@ export const walletsConfig = z
     signInMaxAgeSeconds: z.number().int().min(10).max(3600).default(300),
     /** x402 `maxTimeoutSeconds` of the payment requirements. */
     paymentTimeoutSeconds: z.number().int().min(10).max(86_400).default(300),
+    /** Off unless configured: wallet-minted API keys (GET/POST /api_keys/generate_web3_key). */
+    web3Keys: web3Keys.optional(),
   })
   .refine((wallets) => wallets.minimumTopUpUsd <= wallets.maximumTopUpUsd, {
     message: 'minimumTopUpUsd must not exceed maximumTopUpUsd',
@@ -108,6 +158,15 @@ export const walletsConfig = z
       message:
         "the 'local' facilitator settles EVM payments only, through each network's rpcUrl (Solana needs a facilitator url)",
     },
+  )
+  .refine(
+    (wallets) =>
+      !wallets.web3Keys?.enabled ||
+      wallets.web3Keys.rpcUrl !== undefined ||
+      wallets.networks.some(
+        (entry) => entry.id === wallets.web3Keys?.network && entry.rpcUrl !== undefined,
+      ),
+    { message: 'web3Keys needs an rpcUrl: its own, or that of its network in wallets.networks' },
   )
   .default({ ...WALLETS_DEFAULTS, networks: [] });
 

@@ -265,5 +265,13 @@ export function kyselyWallets(database: Kysely<Database>): WalletRepository {
         .executeTakeFirst();
       return Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 1;
     },
+    takeNonce: async (nonceKey, now) => {
+      const deleted = await database
+        .deleteFrom('wallet_nonces')
+        .where('nonce_key', '=', nonceKey)
+        .where('expires_at', '>=', now)
+        .executeTakeFirst();
+      return Number(deleted.numDeletedRows) === 1;
+    },
   };
 }

@@ -96,4 +96,9 @@ export interface WalletRepository {
    * stops being valid; used nonces past it are pruned.
    */
   claimNonce(nonceKey: string, expiresAt: string, now: string): Promise<boolean>;
+  /**
+   * Takes (deletes) a nonce stored with claimNonce, if it is there and `expiresAt` is not before `now`: true once,
+   * on any replica; false when it was never stored, was taken before, or expired (single-use challenges).
+   */
+  takeNonce(nonceKey: string, now: string): Promise<boolean>;
 }
