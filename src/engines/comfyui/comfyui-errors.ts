@@ -36,7 +36,7 @@ export function refusalMessage(body: unknown): string {
 
 /**
  * An `execution_error` (a node raised while running: out of memory, a bad tensor shape): the server's or the
- * workflow's failure, a 500 INFERENCE_FAILED. An out-of-memory error is retryable (another endpoint may have room).
+ * workflow's failure, a 500 INFERENCE_FAILED. Not retried: the prompt ran, and may have taken its time.
  */
 export function executionFailure(data: unknown, endpoint: string): EngineError {
   const error = fieldsOf(executionErrorData, data);
@@ -46,7 +46,7 @@ export function executionFailure(data: unknown, endpoint: string): EngineError {
   const message = `${where} ${what}`.slice(0, 1000);
   return new EngineError('failed', `ComfyUI ${endpoint} failed the prompt: ${message}`, {
     status: 500,
-    retryable: /OutOfMemory|out of memory/i.test(message),
+    retryable: false,
     upstream: { endpoint, status: 500, message },
   });
 }
