@@ -35,7 +35,10 @@ export type { ApiWorkflow, OutputFile } from './comfyui-wire.ts';
 export interface QueuedPrompt {
   endpoint: UpstreamEndpoint;
   promptId: string;
-  /** The WebSocket opened before the prompt was queued (absent for a prompt found again by its id). */
+  /**
+   * The WebSocket opened before the prompt was queued (absent for a prompt found again by its id). `wait` closes it
+   * when it settles; a caller that never waits must `socket?.close()` itself.
+   */
   socket?: PromptSocket;
 }
 
