@@ -34,6 +34,7 @@ import { observeRequests } from './observability/http-hooks.ts';
 import { REDACTED_PATHS, requestLogSerializer } from './observability/log-redaction.ts';
 import { Metrics } from './observability/metrics.ts';
 import { createTracing } from './observability/tracing.ts';
+import { lazyChildLogger } from './observability/lazy-child-logger.ts';
 import { composeServices, type Services } from './compose.ts';
 import type { KeyService } from './services/key-service.ts';
 import type { Meter } from './services/billing/meter.ts';
@@ -116,6 +117,8 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
         redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       },
     ) as FastifyBaseLogger,
+    // Each request's pino child is made when something logs through it, not for every request.
+    childLoggerFactory: lazyChildLogger,
     genReqId: newRequestId,
     requestIdHeader: false,
     bodyLimit: config.server.bodyLimit,
