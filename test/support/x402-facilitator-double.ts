@@ -1,0 +1,90 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { x402Facilitator } from '@x402/core/facilitator';
+import type { Network } from '@x402/core/types';
+import { toFacilitatorEvmSigner } from '@x402/evm';
+import { registerExactEvmScheme } from '@x402/evm/exact/facilitator';
+import {
+  createWalletClient,
+  type Hex,
+  http,
+  publicActions,
+  type VerifyTypedDataParameters,
+} from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
+import type { EvmChain } from './evm-chain.ts';
+
+export interface FacilitatorDouble {
+  /** http://127.0.0.1:PORT — what wallets.facilitator.url takes. */
+  url: string;
+  /** Requests received, by path ('/verify', '/settle', '/supported'), with their Authorization header. */
+  calls: { path: string; authorization: string | undefined }[];
+  close(): Promise<void>;
+}
+
+/**
+ * A remote x402 facilitator for tests: a real HTTP server on 127.0.0.1 speaking the facilitator protocol
+ * (POST /verify and /settle with {x402Version, paymentPayload, paymentRequirements}, GET /supported), answered by
+ * x402's own facilitator (@x402/core/facilitator + the exact EVM scheme) settling on the test chain with
+ * `settlementKey` (a key without ETH makes every settlement fail on chain after verification passes).
+ */
+export async function startFacilitatorDouble(
+  chain: EvmChain,
+  settlementKey: Hex,
+): Promise<FacilitatorDouble> {
+  const account = privateKeyToAccount(settlementKey);
+  const client = createWalletClient({
+    account,
+    chain: chain.chain,
+    transport: http(chain.rpcUrl),
+  }).extend(publicActions);
+  const facilitator = registerExactEvmScheme(new x402Facilitator(), {
+    signer: toFacilitatorEvmSigner({
+      ...client,
+      address: account.address,
+      verifyTypedData: (args) => client.verifyTypedData(args as VerifyTypedDataParameters),
+    }),
+    networks: `eip155:${chain.chainId}` as Network,
+  });
+  const calls: FacilitatorDouble['calls'] = [];
+  const server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', async () => {
+      const path = request.url ?? '';
+      calls.push({ path, authorization: request.headers.authorization });
+      const send = (status: number, body: unknown) => {
+        response.writeHead(status, { 'content-type': 'application/json' });
+        response.end(JSON.stringify(body));
+      };
+      try {
+        if (request.method === 'GET' && path === '/supported')
+          return send(200, facilitator.getSupported());
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        if (request.method === 'POST' && path === '/verify')
+          return send(200, await facilitator.verify(body.paymentPayload, body.paymentRequirements));
+        if (request.method === 'POST' && path === '/settle') {
+          const settled = await facilitator.settle(body.paymentPayload, body.paymentRequirements);
+          return send(settled.success ? 200 : 400, settled);
+        }
+        send(404, { error: 'not found' });
+      } catch (error) {
+        send(400, {
+          success: false,
+          isValid: false,
+          errorReason: 'unexpected_settle_error',
+          invalidReason: String((error as Error).message).slice(0, 200),
+          transaction: '',
+          network: `eip155:${chain.chainId}`,
+        });
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    calls,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
