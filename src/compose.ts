@@ -23,6 +23,7 @@ import type { ModelRegistry } from './services/model-registry.ts';
 import { ParserPool } from './services/parsers/parser-pool.ts';
 import { ResponsesService } from './services/responses/responses-service.ts';
 import { SpeechService } from './services/speech-service.ts';
+import { VoiceService } from './services/voices/voice-service.ts';
 import { TranscriptionService } from './services/transcription-service.ts';
 import { CursorCodec, cursorSecret } from './services/usage/history-cursor.ts';
 import { UsageAnalytics } from './services/usage/usage-analytics.ts';
@@ -59,6 +60,8 @@ export interface Services extends CoreDependencies {
   responses: ResponsesService;
   embeddings: EmbeddingService;
   speech: SpeechService;
+  /** POST /audio/voices, and the vv_ voices /audio/speech resolves through it. */
+  voices: VoiceService;
   transcription: TranscriptionService;
   videoTranscription: VideoTranscriptionService;
   imageGeneration: ImageGenerationService;
@@ -93,6 +96,7 @@ export function composeServices(core: CoreDependencies): Services {
   const parsers = new ParserPool(config.parsers);
   const scrape = new WebScrapeService(fetcher, config.augment.scrapeBlockedHosts, parsers);
   const characters = new CharacterService(store);
+  const voices = new VoiceService(registry, store);
   const cryptoRpc = new CryptoRpcService(config.cryptoRpc);
   const chat = new ChatService(
     registry,
@@ -126,7 +130,8 @@ export function composeServices(core: CoreDependencies): Services {
     transcription,
     responses: new ResponsesService(chat, registry),
     embeddings: new EmbeddingService(registry),
-    speech: new SpeechService(registry),
+    voices,
+    speech: new SpeechService(registry, voices),
     // The video's audio is transcribed like /audio/transcriptions with the default limits of that service.
     videoTranscription: new VideoTranscriptionService(new TranscriptionService(registry), fetcher),
     // enhance_prompt rewrites with the default text model through chat, without the operator's system prompt.

@@ -8,6 +8,7 @@ import { VeniceError } from '../errors/venice-error.ts';
 import type { CreateSpeechRequest } from '../schemas/audio.ts';
 import type { Billing, Settlement } from './billing/meter.ts';
 import type { ModelEntry, ModelRegistry } from './model-registry.ts';
+import type { VoiceService } from './voices/voice-service.ts';
 import type { Cost } from './pricing.ts';
 
 export interface SpeechOutcome {
@@ -46,12 +47,17 @@ function toClientError(error: unknown): unknown {
  * audio is produced; a failure (or a reader that stops early) releases the reservation instead.
  */
 export class SpeechService {
-  constructor(private readonly registry: ModelRegistry) {}
+  /** `voices` resolves the vv_ handles of POST /audio/voices (the caller's, made with the same model). */
+  constructor(
+    private readonly registry: ModelRegistry,
+    private readonly voices?: Pick<VoiceService, 'resolve'>,
+  ) {}
 
   async synthesize(
     request: CreateSpeechRequest,
     signal: AbortSignal,
     billing: Billing,
+    accountId?: string,
   ): Promise<SpeechOutcome> {
     const model = request.model ?? this.registry.traits('tts').default;
     if (model === undefined) throw new VeniceError('MODEL_NOT_FOUND');
@@ -59,8 +65,10 @@ export class SpeechService {
     const { config } = entry;
     const engine = engineFor(entry, 'speech');
     const voices = engine.voices(entry.engineModel);
-    const voice = request.voice ?? config.defaultVoice ?? voices[0] ?? '';
-    if (!voices.includes(voice))
+    let voice = request.voice ?? config.defaultVoice ?? voices[0] ?? '';
+    if (voice.startsWith('vv_') && this.voices !== undefined)
+      voice = await this.voices.resolve(accountId, config.id, voice);
+    else if (!voices.includes(voice))
       throw notOffered(
         'voice',
         voice,

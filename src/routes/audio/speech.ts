@@ -20,7 +20,12 @@ export function registerSpeechRoute(
   app.post('/audio/speech', { onRequest: auth, compress: false }, async (request, reply) => {
     const body = parseOrThrow(createSpeechRequest, request.body);
     const billing = request.billing;
-    const outcome = await speech.synthesize(body, abortOnClose(request, reply), billing);
+    const outcome = await speech.synthesize(
+      body,
+      abortOnClose(request, reply),
+      billing,
+      request.apiKey?.accountId,
+    );
     setModelHeaders(reply, outcome.entry, outcome.servedBy);
     reply.type(outcome.contentType);
     if (body.streaming) return reply.send(Readable.from(outcome.audio, { objectMode: false }));
