@@ -11,6 +11,7 @@ import { jsonBodyTooDeep } from './http/json-body-depth.ts';
 import { logClientError, renderFrameworkError, toClientError } from './http/error-renderer.ts';
 import { baseHeaders, headerValue, newRequestId } from './http/response-headers.ts';
 import { registerApiKeyRoutes } from './routes/api-keys/index.ts';
+import { registerGenerateWeb3Key } from './routes/api-keys/generate-web3-key.ts';
 import { registerAudioRoutes } from './routes/audio/index.ts';
 import { registerRateLimitRoutes } from './routes/api-keys/rate-limits.ts';
 import { registerBillingRoutes } from './routes/billing/index.ts';
@@ -29,6 +30,7 @@ import { registerConsoleRoutes } from './routes/console/index.ts';
 import { registerOperationsRoutes } from './routes/operations/index.ts';
 import { registerX402Routes } from './routes/x402/index.ts';
 import { createWalletServices } from './services/wallets/wallet-services.ts';
+import { createWeb3KeyService } from './services/wallets/web3-key-service.ts';
 import { ServerLifecycle } from './http/lifecycle.ts';
 import { observeRequests } from './observability/http-hooks.ts';
 import { REDACTED_PATHS, requestLogSerializer } from './observability/log-redaction.ts';
@@ -235,11 +237,14 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
       ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
       : `http://${config.server.host}:${config.server.port}`;
   });
+  // Wallet-minted API keys (wallets.web3Keys); undefined when off, and the two routes then answer 404.
+  const web3Keys = createWeb3KeyService(config.wallets, dependencies.store.wallets, keys);
   const { characters, chat, embeddings, search, scrape, parsers } = services;
   // The same API under /api/v1 (Venice's path) and /v1 (the base many OpenAI clients and tools assume).
   const apiRoutes = async (api: FastifyInstance): Promise<void> => {
     registerModelRoutes(api, registry);
     registerApiKeyRoutes(api, keys);
+    if (web3Keys !== undefined) registerGenerateWeb3Key(api, web3Keys);
     registerRateLimitRoutes(api, { config, keys, accounts: services.accounts, registry, limiter });
     registerBillingRoutes(api, services);
     registerCharacterRoutes(api, characters, keys);
