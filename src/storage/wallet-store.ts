@@ -42,6 +42,21 @@ export interface WalletCredit {
   createdAt: string;
 }
 
+/** A wallet with its ledger's totals, as the operator's console lists it (OperatorReads.wallets). */
+export interface WalletSummary {
+  wallet: WalletId;
+  balance: Nanos;
+  reserved: Nanos;
+  /** Sums of the wallet's entries by type, each positive. */
+  toppedUp: Nanos;
+  charged: Nanos;
+  refunded: Nanos;
+  entries: number;
+  createdAt: string;
+  /** The newest entry's time; the wallet's creation when it has none. */
+  lastActivityAt: string;
+}
+
 /** `credited` false: the key was credited before (`entry` is that first credit); nothing changed. */
 export type WalletCreditOutcome = { credited: boolean; entry: WalletEntry };
 
@@ -91,6 +106,13 @@ export interface WalletRepository {
   releaseExpired(now: string): Promise<number>;
   /** Entries newest first (createdAt, then id, descending); `offset` skips, `limit` caps. */
   entries(wallet: WalletId, page: { limit: number; offset: number }): Promise<WalletEntry[]>;
+  /** Whether the ledger has a row for this wallet (one was credited once). */
+  exists(wallet: WalletId): Promise<boolean>;
+  /**
+   * Every wallet with its totals, the most recently active first (then by wallet id); `offset` skips, `limit` caps;
+   * `total` counts them all. The totals are summed per call (an operator's read, not a hot path).
+   */
+  list(page: { limit: number; offset: number }): Promise<{ total: number; data: WalletSummary[] }>;
   /**
    * Marks a SIWx nonce used; false when it was used before (a replay). `expiresAt` is when the message it came in
    * stops being valid; used nonces past it are pruned.
