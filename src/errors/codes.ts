@@ -77,6 +77,8 @@ export const ERROR_CODES = {
   MODEL_NOT_FOUND: { status: 404, message: 'Specified model not found', log: 'none' },
   /** DELETE /audio/voices/{id} (Rialto's): no voice of the caller's with that handle. */
   VOICE_NOT_FOUND: { status: 404, message: 'Voice not found', log: 'none' },
+  /** GET /admin/wallets/{address}/entries (Rialto's): the ledger has no such wallet. */
+  WALLET_NOT_FOUND: { status: 404, message: 'Wallet not found', log: 'none' },
   MEDIA_NOT_FOUND: {
     status: 404,
     message: 'Media could not be found. Request may be invalid, expired, or deleted.',
