@@ -9,15 +9,18 @@ import {
 import type { PaymentRequired } from '@x402/core/types';
 import { registerExactEvmScheme } from '@x402/evm/exact/client';
 import { wrapFetchWithPayment } from '@x402/fetch';
+import { getAddress } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import {
   balanceOf,
   CHAIN_PRIVATE_KEYS,
+  compileFixture,
   type DeployedToken,
   deployToken,
   type EvmChain,
   mint,
   startEvmChain,
+  walletFor,
 } from '../support/evm-chain.ts';
 import { validateResponse } from '../support/spec/spec-validator.ts';
 import { startRialto, type TestRialto } from '../support/start-rialto.ts';
@@ -242,5 +245,29 @@ describe('x402 top-up, balance and transactions (local facilitator on a ganache 
     assert.equal(badLimit.status, 400);
     const badAddress = await fetch(path('balance', 'not-an-address'), { headers: await signIn() });
     assert.equal(badAddress.status, 400);
+  });
+
+  it('signs in a contract wallet (EIP-1271) through the chain, and refuses a signature its owner did not make', async () => {
+    const { abi, bytecode } = compileFixture('test-contract-wallet.sol', 'TestContractWallet');
+    const deployer = walletFor(chain, 0);
+    const hash = await deployer.deployContract({ abi, bytecode, args: [payer.address] });
+    const receipt = await chain.publicClient.waitForTransactionReceipt({ hash });
+    assert.ok(receipt.contractAddress);
+    const contract = getAddress(receipt.contractAddress);
+    const url = `${rialto.baseURL}/x402/balance/${contract}`;
+    const owned = await fetch(url, {
+      headers: {
+        'SIGN-IN-WITH-X': await evmSiwxHeader(payer, { origin: rialto.origin, address: contract }),
+      },
+    });
+    const body = await json(owned);
+    assert.equal(owned.status, 200, JSON.stringify(body));
+    assert.equal(body.data.walletAddress, contract.toLowerCase());
+    const stranger = await fetch(url, {
+      headers: {
+        'SIGN-IN-WITH-X': await evmSiwxHeader(poor, { origin: rialto.origin, address: contract }),
+      },
+    });
+    assert.equal(stranger.status, 401);
   });
 });

@@ -16,6 +16,8 @@ export interface SiwxOptions {
   expirationTime?: Date | null;
   domain?: string;
   statement?: string;
+  /** The address signed in (default the signer's): an EIP-1271 contract wallet the signer owns. */
+  address?: `0x${string}`;
 }
 
 const nonce = (): string => randomBytes(8).toString('hex');
@@ -39,7 +41,7 @@ export async function evmSiwxHeader(
   const chainId = options.chainId ?? 84532;
   const message = new SiweMessage({
     domain: options.domain ?? url.host,
-    address: account.address,
+    address: options.address ?? account.address,
     statement: options.statement ?? 'Sign in to Venice API',
     uri: url.origin,
     version: '1',
@@ -50,7 +52,7 @@ export async function evmSiwxHeader(
   }).prepareMessage();
   const signature = await account.signMessage({ message });
   return encode({
-    address: account.address,
+    address: options.address ?? account.address,
     message: tamper(message),
     signature,
     timestamp: issuedAt.getTime(),
