@@ -10,6 +10,12 @@ export const REDACTED_PATHS = ['headers', '*.headers', '*.*.headers'].flatMap((h
   `${headers}.authorization`,
   `${headers}.cookie`,
   `${headers}["x-api-key"]`,
+  // x402 (docs/wallets.md): a sign-in is replayable until its nonce is used; a payment is a signed authorization.
+  `${headers}["sign-in-with-x"]`,
+  `${headers}["x-sign-in-with-x"]`,
+  `${headers}["payment-signature"]`,
+  `${headers}["x-402-payment"]`,
+  `${headers}["x-payment"]`,
 ]);
 
 /** A download link's last segment is its credential (routes/jobs/download.ts), whether or not the route matched. */
