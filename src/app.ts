@@ -244,7 +244,7 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
   const apiRoutes = async (api: FastifyInstance): Promise<void> => {
     registerModelRoutes(api, registry);
     registerApiKeyRoutes(api, keys);
-    if (web3Keys !== undefined) registerGenerateWeb3Key(api, web3Keys);
+    registerGenerateWeb3Key(api, web3Keys);
     registerRateLimitRoutes(api, { config, keys, accounts: services.accounts, registry, limiter });
     registerBillingRoutes(api, services);
     registerCharacterRoutes(api, characters, keys);

@@ -1,6 +1,5 @@
 import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import { parseOrThrow } from '../../errors/validation.ts';
-import { VeniceError } from '../../errors/venice-error.ts';
 import { apiKeyIdParams } from '../../schemas/api-keys.ts';
 import { apiKeyDetailView } from '../../services/api-key-views.ts';
 import type { KeyService } from '../../services/key-service.ts';
@@ -12,11 +11,7 @@ export function registerGetApiKey(
   keys: KeyService,
   auth: onRequestAsyncHookHandler,
 ): void {
-  // swagger: GET /api_keys/generate_web3_key (no key needed) mints wallet keys, which Rialto does not: it is an
-  // unknown route, not the id of a key to look up (which would ask for an ADMIN key, then find none).
-  app.get('/api_keys/generate_web3_key', async () => {
-    throw new VeniceError('ROUTE_NOT_FOUND');
-  });
+  // GET /api_keys/generate_web3_key is not a key id: generate-web3-key.ts serves it (404 when off).
   app.get('/api_keys/:id', { onRequest: auth }, async (request) => {
     const { id } = parseOrThrow(apiKeyIdParams, request.params);
     const record = await keys.get(id, callerAccount(request));
