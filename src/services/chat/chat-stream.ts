@@ -2,7 +2,6 @@ import type { EngineChatEvent } from '../../engines/engine.ts';
 import { EngineError, toVeniceError } from '../../engines/engine-error.ts';
 import type { ChatCompletionChunk } from '../../schemas/chat-response.ts';
 import type { Metering } from '../billing/metered-events.ts';
-import { closingStream } from '../closing-stream.ts';
 import type { EventNormalizer } from './chat-events.ts';
 import type { ChunkBuilder } from './chat-response.ts';
 import type { DocumentsCall } from './documents-call.ts';
@@ -64,19 +63,76 @@ class ChunkPump {
   }
 }
 
-async function* drain(
-  pump: ChunkPump,
-  queue: ChatCompletionChunk[],
-): AsyncGenerator<ChatCompletionChunk> {
-  try {
-    for (;;) {
-      for (const chunk of queue) yield chunk;
-      queue.length = 0;
-      if (pump.ended) return;
-      await pump.fill(queue);
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
+/**
+ * The chunks of a pump, one `next()` a chunk: a queued chunk is handed out in one resolved promise, and only an empty
+ * queue waits for the engine. In place of an async generator and a closingStream around it (two promise hops and a
+ * generator resume per chunk), with their contract: errors come out as Venice errors, and `close` runs once however
+ * it ends (done, failed, returned or thrown into, started or not), a `return()` waiting for a fill in flight.
+ */
+class ChunkStream implements AsyncGenerator<ChatCompletionChunk, undefined> {
+  private position = 0;
+  private finished = false;
+  private closed: Promise<void> | undefined;
+  private filling: Promise<void> | undefined;
+
+  constructor(
+    private readonly pump: ChunkPump,
+    private readonly queue: ChatCompletionChunk[],
+  ) {}
+
+  next(): Promise<IteratorResult<ChatCompletionChunk, undefined>> {
+    if (this.finished) return Promise.resolve(DONE);
+    const { queue } = this;
+    if (this.position < queue.length) {
+      const chunk = queue[this.position]!;
+      this.position += 1;
+      return Promise.resolve({ done: false, value: chunk });
     }
-  } catch (error) {
+    queue.length = 0;
+    this.position = 0;
+    if (this.pump.ended) return this.finish().then(() => DONE);
+    const filling = this.pump.fill(queue);
+    this.filling = filling;
+    return filling.then(
+      () => {
+        this.filling = undefined;
+        return this.next();
+      },
+      (error: unknown) => {
+        this.filling = undefined;
+        return this.finish().then(() => {
+          throw mapped(error);
+        });
+      },
+    );
+  }
+
+  async return(): Promise<IteratorResult<ChatCompletionChunk, undefined>> {
+    this.finished = true;
+    await this.filling?.catch(() => undefined);
+    await this.close();
+    return DONE;
+  }
+
+  async throw(error: unknown): Promise<IteratorResult<ChatCompletionChunk, undefined>> {
+    await this.finish();
     throw mapped(error);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  private finish(): Promise<void> {
+    this.finished = true;
+    return this.close();
+  }
+
+  private close(): Promise<void> {
+    this.closed ??= this.pump.close();
+    return this.closed;
   }
 }
 
@@ -84,7 +140,7 @@ async function* drain(
  * A streamed completion's chunks. The engine's first chunk is awaited before returning, so failures before the
  * first byte (and upstream failover) still get a proper status: they are thrown here, with the call's reservation
  * released. However the stream ends after that — done, failed, or returned by a writer whose client left, even
- * before its first chunk — the engine is stopped and the reservation settled or released once (closing-stream.ts).
+ * before its first chunk — the engine is stopped and the reservation settled or released once (ChunkStream).
  */
 export async function chatChunkStream(
   events: AsyncIterable<EngineChatEvent>,
@@ -98,5 +154,5 @@ export async function chatChunkStream(
     await pump.close();
     throw mapped(error);
   }
-  return closingStream(drain(pump, queue), () => pump.close());
+  return new ChunkStream(pump, queue);
 }
