@@ -90,8 +90,9 @@ test('what follows a burst on a later tick or promise (the end of the upstream b
   async function* relay(): AsyncGenerator<Record<string, unknown>> {
     yield { n: 1 };
     yield { n: 2 };
-    // Node emits a body's 'end' on a later tick; a settlement resolves through promises.
+    // Node emits a body's 'end' on a later tick; a settlement's group commit starts in the check phase.
     await new Promise((resolve) => process.nextTick(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
     await Promise.resolve();
     yield { usage: 3 };
   }

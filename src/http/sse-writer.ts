@@ -85,13 +85,17 @@ export async function writeEventStream<T>(
       response.on('close', done);
     });
   };
-  // Flushed in the check phase (setImmediate), not on the next tick: the events of one upstream read, the end of the
-  // upstream's body (Node emits it on a later tick) and a settlement made of promises only all land in one write.
+  // Flushed one turn of the event loop later (two setImmediate hops), not on the next tick: the events of one upstream
+  // read, the end of the upstream's body (Node emits it on a later tick) and the settlement, whose group commit starts
+  // in that turn's check phase (services/billing/group-commit.ts), leave in one write, the response's end.
+  const later = (): void => {
+    setImmediate(flush);
+  };
   const write = (text: string): void => {
     pending += text;
     if (!flushing) {
       flushing = true;
-      setImmediate(flush);
+      setImmediate(later);
     }
   };
   const { metrics, lifecycle } = reply.server;
