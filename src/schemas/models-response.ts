@@ -155,6 +155,15 @@ export const modelSpec = musicModelSpec.extend({
   capabilities: capabilities.optional(),
   constraints: constraints.optional(),
   supported_formats: z.array(z.string()).readonly().optional(),
+  /** swagger: TTS Voice Cloning (POST /audio/voices), on models whose engine can clone. */
+  voice_cloning: z
+    .object({
+      mode: z.enum(['zero_shot', 'persistent']),
+      accepted_formats: z.array(z.string()).readonly(),
+      min_sample_seconds: z.number(),
+      retention_days: z.number(),
+    })
+    .optional(),
   default_format: z.string().optional(),
   supportsStyleReferences: z.boolean().optional(),
   embeddingDimensions: z.number().optional(),

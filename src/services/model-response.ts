@@ -1,6 +1,7 @@
 import type { ModelConfig } from '../config.ts';
 import type { ModelResponse, ModelSpec } from '../schemas/models-response.ts';
 import { contextLengthOf, type ModelEntry } from './model-registry.ts';
+import { ACCEPTED_SAMPLE_FORMATS } from './voices/voice-service.ts';
 
 const RELEASE_DATE = Math.floor(Date.UTC(2026, 0, 1) / 1000);
 const FREE = { usd: 0, diem: 0 };
@@ -49,6 +50,14 @@ export function modelResponseOf(entry: ModelEntry, serving: boolean): ModelRespo
       spec.voices = entry.engine.voices(entry.engineModel);
       spec.supported_formats = entry.engine.formats(entry.engineModel);
     }
+    // swagger: TTS Voice Cloning. Chatterbox re-reads the sample on each synthesis: zero_shot.
+    if (config.engine.kind === 'chatterbox')
+      spec.voice_cloning = {
+        mode: 'zero_shot',
+        accepted_formats: ACCEPTED_SAMPLE_FORMATS,
+        min_sample_seconds: 5,
+        retention_days: config.engine.voiceRetentionDays,
+      };
     spec.default_format = config.defaultFormat;
   } else if (config.type === 'image' || config.type === 'upscale' || config.type === 'inpaint') {
     Object.assign(spec, imageSpecOf(config));

@@ -194,6 +194,27 @@ describe('POST /audio/voices (Chatterbox upstream)', () => {
     }
   });
 
+  it('GET /models?type=tts advertises voice_cloning on the Chatterbox models only', async () => {
+    const response = await fetch(`${rialto.baseURL}/models?type=tts`, {
+      headers: { authorization: `Bearer ${rialto.inferenceKey}` },
+    });
+    const body = (await response.json()) as {
+      data: { id: string; model_spec: { voice_cloning?: unknown } }[];
+    };
+    assert.equal(response.status, 200);
+    validateResponse({ method: 'GET', path: '/models', status: 200, body });
+    const cloning = Object.fromEntries(
+      body.data.map((model) => [model.id, model.model_spec.voice_cloning]),
+    );
+    assert.deepEqual(cloning['tts-chatterbox-hd'], {
+      mode: 'zero_shot',
+      accepted_formats: ['mp3', 'wav', 'flac', 'mp4'],
+      min_sample_seconds: 5,
+      retention_days: 7,
+    });
+    assert.equal(cloning['tts-espeak'], undefined);
+  });
+
   it('refuses a model that cannot clone, and an unknown model', async () => {
     const text = await refused(
       await clone({ model: 'tts-espeak', file: SAMPLE }),
