@@ -6,6 +6,8 @@ import type { Config } from './config.ts';
 import { VeniceError } from './errors/venice-error.ts';
 import { requireKey } from './http/auth.ts';
 import { billedKey } from './http/request-billing.ts';
+import { billedKeyOrWallet } from './http/wallet-auth.ts';
+import { WalletBilling } from './services/wallets/wallet-billing.ts';
 import { multipartBodyLimit } from './http/multipart-body-limit.ts';
 import { jsonBodyTooDeep } from './http/json-body-depth.ts';
 import { logClientError, renderFrameworkError, toClientError } from './http/error-renderer.ts';
@@ -225,7 +227,7 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
   });
 
   // Every inference route gets its key and its request's Billing here, once (http/request-billing.ts).
-  const inference = billedKey(
+  const keyed = billedKey(
     requireKey(keys, { balances: (accountId) => services.accounts.balances(accountId) }),
     meter,
   );
@@ -237,6 +239,32 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
       ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
       : `http://${config.server.host}:${config.server.port}`;
   });
+  // With wallets on, inference also takes SIGN-IN-WITH-X (billed on the wallet's ledger) and answers a request
+  // without any auth with the x402 discovery 402 (http/wallet-auth.ts); keys go the same way as without.
+  const walletBilling =
+    walletServices === undefined
+      ? undefined
+      : new WalletBilling(
+          dependencies.store.wallets,
+          walletServices.wallets,
+          walletServices.topUp,
+          limiter,
+          {
+            leaseSeconds: config.billing.leaseSeconds,
+            ...(metrics === undefined ? {} : { metrics }),
+          },
+        );
+  if (walletBilling !== undefined) app.addHook('onClose', async () => walletBilling.close());
+  const withWallets = (accept: boolean) =>
+    walletServices === undefined || walletBilling === undefined
+      ? keyed
+      : billedKeyOrWallet(keyed, walletServices, walletBilling, {
+          wallets: accept,
+          ...(config.server.publicUrl === undefined ? {} : { publicUrl: config.server.publicUrl }),
+        });
+  const inference = withWallets(true);
+  // Async jobs belong to an account (retrieve, complete): no wallet sign-in there yet, the no-auth 402 still.
+  const jobsAuth = withWallets(false);
   // Wallet-minted API keys (wallets.web3Keys); undefined when off, and the two routes then answer 404.
   const web3Keys = createWeb3KeyService(config.wallets, dependencies.store.wallets, keys);
   const { characters, chat, embeddings, search, scrape, parsers } = services;
@@ -267,7 +295,7 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
         jobs: dependencies.jobs,
         registry,
         videoTranscription: services.videoTranscription,
-        auth: inference,
+        auth: jobsAuth,
         publicUrl: config.server.publicUrl?.replace(/\/+$/, ''),
       });
     if (walletServices !== undefined)
