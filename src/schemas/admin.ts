@@ -35,3 +35,72 @@ export const adminJobsQuery = z.strictObject({
     .default(50),
   state: z.enum(JOB_STATES).optional(),
 });
+
+const pageNumber = (digits: number, min: number, max: number) =>
+  z
+    .string()
+    .regex(new RegExp(`^\\d{1,${digits}}$`), 'Expected an integer')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+/** GET /admin/wallets and /admin/wallets/{address}/entries: `limit` 1..200 (default 50), `offset` 0..1e9 (default 0). */
+export const adminWalletPageQuery = z.strictObject({
+  limit: pageNumber(3, 1, 200).default(50),
+  offset: pageNumber(10, 0, 1_000_000_000).default(0),
+});
+
+/** A wallet's address as the swagger's walletAddress: EVM 0x + 40 hex, or Solana base58 (32..44). */
+export const walletAddressParams = z.strictObject({
+  address: z
+    .string()
+    .regex(
+      /^(0x[a-fA-F0-9]{40}|[1-9A-HJ-NP-Za-km-z]{32,44})$/,
+      'Expected an EVM (0x…) or Solana address',
+    ),
+});
+
+// Their answers (the console's api-types.ts mirrors them); money in integer nano-USD, exact.
+const nanos = z.number().int().safe();
+const walletName = {
+  address: z.string(),
+  network: z.enum(['eip155', 'solana']),
+};
+
+export const adminWallet = z.strictObject({
+  ...walletName,
+  balanceNanos: nanos.nonnegative(),
+  reservedNanos: nanos.nonnegative(),
+  toppedUpNanos: nanos.nonnegative(),
+  chargedNanos: nanos.nonnegative(),
+  refundedNanos: nanos.nonnegative(),
+  entries: z.number().int().nonnegative(),
+  createdAt: z.string(),
+  lastActivityAt: z.string(),
+});
+
+export const adminWalletList = z.strictObject({
+  object: z.literal('list'),
+  total: z.number().int().nonnegative(),
+  data: z.array(adminWallet),
+});
+
+export const adminWalletEntry = z.strictObject({
+  id: z.string(),
+  type: z.enum(['TOP_UP', 'CHARGE', 'REFUND']),
+  amountNanos: nanos,
+  balanceAfterNanos: nanos.nonnegative(),
+  requestId: z.string().nullable(),
+  modelId: z.string().nullable(),
+  network: z.string().nullable(),
+  transaction: z.string().nullable(),
+  createdAt: z.string(),
+});
+
+export const adminWalletEntries = z.strictObject({
+  object: z.literal('list'),
+  ...walletName,
+  balanceNanos: nanos.nonnegative(),
+  reservedNanos: nanos.nonnegative(),
+  hasMore: z.boolean(),
+  data: z.array(adminWalletEntry),
+});

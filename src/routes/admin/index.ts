@@ -8,6 +8,7 @@ import type { UsageSeries } from '../../services/usage/usage-series.ts';
 import { registerListAccounts } from './list-accounts.ts';
 import { registerListEngines } from './list-engines.ts';
 import { registerListJobs } from './list-jobs.ts';
+import { registerListWallets } from './list-wallets.ts';
 import { registerBreachLog } from './breach-log.ts';
 import { registerTopUpAccount } from './top-up-account.ts';
 import { registerUsageSeries } from './usage-series.ts';
@@ -22,7 +23,7 @@ export interface AdminRouteDependencies {
 
 /**
  * Rialto's operator API (not in the Venice spec), what the console needs beyond Venice's endpoints: every
- * account and top-ups, engine health, async jobs, the breach log of every key, usage by day. ADMIN keys only
+ * account and top-ups, engine health, async jobs, the breach log of every key, usage by day, x402 wallets. ADMIN keys only
  * (401 without a key, 403 for INFERENCE keys). Like the character admin routes they are operator-wide, not
  * confined to the caller's account: ADMIN keys are the operator's (the CLI and ADMIN keys are what create them).
  */
@@ -38,4 +39,5 @@ export function registerAdminRoutes(
   registerListJobs(app, operator, admin);
   registerBreachLog(app, operator, admin);
   registerUsageSeries(app, usageSeries, admin);
+  registerListWallets(app, operator, admin);
 }

@@ -1,6 +1,9 @@
 import type { RateLimiter } from '../../rate-limit/rate-limiter.ts';
+import { VeniceError } from '../../errors/venice-error.ts';
 import type { JobRecord, JobState, Store } from '../../storage/store.ts';
+import type { WalletEntry, WalletId, WalletSummary } from '../../storage/wallet-store.ts';
 import { fromNanos } from '../billing/money.ts';
+import { addressOf, walletIdOf } from '../wallets/wallet-id.ts';
 
 const PROMPT_CHARACTERS = 200;
 
@@ -31,9 +34,45 @@ function jobView(job: JobRecord) {
   };
 }
 
+/** The ledger's key 'eip155:0x…' / 'solana:…' as the console shows it: the address and its network family. */
+function walletName(wallet: WalletId) {
+  const network = wallet.startsWith('solana:') ? ('solana' as const) : ('eip155' as const);
+  return { address: addressOf(wallet), network };
+}
+
+/** A wallet for the operator; every amount in integer nano-USD (exact: the console formats them). */
+function walletView(summary: WalletSummary) {
+  return {
+    ...walletName(summary.wallet),
+    balanceNanos: summary.balance,
+    reservedNanos: summary.reserved,
+    toppedUpNanos: summary.toppedUp,
+    chargedNanos: summary.charged,
+    refundedNanos: summary.refunded,
+    entries: summary.entries,
+    createdAt: summary.createdAt,
+    lastActivityAt: summary.lastActivityAt,
+  };
+}
+
+/** A ledger entry: `amountNanos` signed (CHARGE negative); TOP_UP names its payment's network and transaction. */
+function walletEntryView(entry: WalletEntry) {
+  return {
+    id: entry.id,
+    type: entry.type,
+    amountNanos: entry.amount,
+    balanceAfterNanos: entry.balanceAfter,
+    requestId: entry.requestId,
+    modelId: entry.modelId,
+    network: entry.network,
+    transaction: entry.transaction,
+    createdAt: entry.createdAt,
+  };
+}
+
 /**
- * What the operator's console reads across every account (routes/admin): async jobs and the rate-limit breach
- * log. Read-only; ADMIN keys only, checked by the routes.
+ * What the operator's console reads across every account (routes/admin): async jobs, the rate-limit breach
+ * log, and the x402 wallets with their ledgers. Read-only; ADMIN keys only, checked by the routes.
  */
 export class OperatorReads {
   /** `limiter` is absent when rate limiting is off: the breach log is then empty. */
@@ -57,6 +96,33 @@ export class OperatorReads {
       }),
     ]);
     return { counts, data: jobs.map(jobView) };
+  }
+
+  /** Every x402 wallet with its balance and totals, the most recently active first. */
+  async wallets(page: { limit: number; offset: number }) {
+    const { total, data } = await this.store.wallets.list(page);
+    return { total, data: data.map(walletView) };
+  }
+
+  /**
+   * One wallet's ledger, newest first, and its balance; `hasMore` when entries follow this page. WALLET_NOT_FOUND
+   * when the ledger never credited the address.
+   */
+  async walletEntries(address: string, page: { limit: number; offset: number }) {
+    const wallet = walletIdOf(address);
+    if (wallet === undefined || !(await this.store.wallets.exists(wallet)))
+      throw new VeniceError('WALLET_NOT_FOUND');
+    const [balance, entries] = await Promise.all([
+      this.store.wallets.balance(wallet),
+      this.store.wallets.entries(wallet, { limit: page.limit + 1, offset: page.offset }),
+    ]);
+    return {
+      ...walletName(wallet),
+      balanceNanos: balance.balance,
+      reservedNanos: balance.reserved,
+      hasMore: entries.length > page.limit,
+      data: entries.slice(0, page.limit).map(walletEntryView),
+    };
   }
 
   /** The last 50 rate-limit refusals of every key, newest first, each with its key's description and account. */
