@@ -6,6 +6,11 @@
 // removes the sample from the upstream's library and the row from the store. Bodies checked against the swagger.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { leaksIn, logCapture, markersInFiles } from '../support/secret-scan.ts';
 import { startRialto, type TestRialto } from '../support/start-rialto.ts';
 import { validateResponse } from '../support/spec/spec-validator.ts';
 import { type ChatterboxDouble, startChatterboxDouble } from '../support/chatterbox-double.ts';
@@ -319,5 +324,82 @@ describe('POST /audio/voices (Chatterbox upstream)', () => {
     await third.arrayBuffer();
     assert.equal(chatterbox.library.has(row.upstreamVoice), false);
     assert.equal(await rialto.store.voices.find(second.id), undefined);
+  });
+});
+
+// The privacy scan for voices (as test/e2e/privacy.test.ts does for the other endpoints): a sample carrying a
+// fresh marker, cloned and spoken with at trace level, is in no log line and no byte of the data folder, while the
+// upstream's library holds it until the voice is deleted.
+describe("POST /audio/voices: the sample is the client's data", () => {
+  let chatterbox: ChatterboxDouble;
+  let rialto: TestRialto;
+  let dataDirectory: string;
+  const logs = logCapture();
+  const marker = `voicesample${randomBytes(9).toString('hex')}`;
+  const spoken = `voiceinput${randomBytes(9).toString('hex')}`;
+
+  before(async () => {
+    chatterbox = await startChatterboxDouble();
+    dataDirectory = mkdtempSync(join(tmpdir(), 'rialto-voices-privacy-'));
+    rialto = await startRialto(
+      {
+        dataDirectory,
+        logLevel: 'trace',
+        models: [
+          {
+            id: 'tts-chatterbox-hd',
+            type: 'tts',
+            engine: { kind: 'chatterbox', url: chatterbox.url },
+            defaultFormat: 'wav',
+            pricing: FREE,
+          },
+        ],
+      },
+      { logStream: logs.stream, database: 'sqlite' },
+    );
+  });
+  after(async () => {
+    await rialto?.close();
+    await chatterbox?.close();
+    if (dataDirectory !== undefined) rmSync(dataDirectory, { recursive: true, force: true });
+  });
+
+  it('is in no log line and no file of the data folder; DELETE removes it upstream', async () => {
+    const sample = Buffer.concat([SAMPLE, Buffer.from(marker)]);
+    const form = new FormData();
+    form.set('model', 'tts-chatterbox-hd');
+    form.set('file', new Blob([new Uint8Array(sample)]), `${marker}.wav`);
+    const created = await fetch(`${rialto.baseURL}/audio/voices`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${rialto.inferenceKey}` },
+      body: form,
+    });
+    const { id } = (await created.json()) as { id: string };
+    assert.equal(created.status, 200);
+    const speech = await fetch(`${rialto.baseURL}/audio/speech`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${rialto.inferenceKey}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ model: 'tts-chatterbox-hd', voice: id, input: spoken }),
+    });
+    assert.equal(speech.status, 200);
+    await speech.arrayBuffer();
+    assert.ok(
+      [...chatterbox.library.values()].some((voice) => voice.sample.includes(marker)),
+      'the upstream library holds the sample while the voice exists',
+    );
+    assert.match(logs.text(), /incoming request/, 'trace-level request lines were written');
+    assert.deepEqual(leaksIn(logs.text(), { marker, spoken }), []);
+    assert.deepEqual(markersInFiles(dataDirectory, { marker, spoken }), []);
+
+    const deleted = await fetch(`${rialto.baseURL}/audio/voices/${id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${rialto.inferenceKey}` },
+    });
+    assert.equal(deleted.status, 200);
+    await deleted.arrayBuffer();
+    assert.equal(chatterbox.library.size, 0, 'the sample is gone from the upstream');
   });
 });
