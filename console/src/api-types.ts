@@ -169,3 +169,47 @@ export interface Character {
 export interface List<T> {
   data: T[];
 }
+
+/** GET /admin/wallets: an x402 wallet; every amount in integer nano-USD (format with usdNanos). */
+export interface Wallet {
+  address: string;
+  network: 'eip155' | 'solana';
+  balanceNanos: number;
+  reservedNanos: number;
+  toppedUpNanos: number;
+  chargedNanos: number;
+  refundedNanos: number;
+  entries: number;
+  createdAt: string;
+  lastActivityAt: string;
+}
+
+export interface WalletList {
+  total: number;
+  data: Wallet[];
+}
+
+export type WalletEntryType = 'TOP_UP' | 'CHARGE' | 'REFUND';
+
+export interface WalletEntry {
+  id: string;
+  type: WalletEntryType;
+  /** Signed: CHARGE negative. */
+  amountNanos: number;
+  balanceAfterNanos: number;
+  requestId: string | null;
+  modelId: string | null;
+  network: string | null;
+  transaction: string | null;
+  createdAt: string;
+}
+
+/** GET /admin/wallets/{address}/entries: one wallet's ledger, newest first. */
+export interface WalletLedger {
+  address: string;
+  network: 'eip155' | 'solana';
+  balanceNanos: number;
+  reservedNanos: number;
+  hasMore: boolean;
+  data: WalletEntry[];
+}

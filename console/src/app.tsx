@@ -10,6 +10,7 @@ import { RateLimitsPage } from './pages/rate-limits.tsx';
 import { ModelsPage } from './pages/models.tsx';
 import { JobsPage } from './pages/jobs.tsx';
 import { CharactersPage } from './pages/characters.tsx';
+import { WalletsPage } from './pages/wallets.tsx';
 import { PlaygroundPage } from './pages/playground/playground.tsx';
 
 interface PageDefinition {
@@ -68,6 +69,12 @@ const PAGES: PageDefinition[] = [
     title: 'Async jobs',
     icon: icon('M4 6h16M4 12h10M4 18h6M18 14l3 3-3 3'),
     render: () => <JobsPage />,
+  },
+  {
+    path: 'wallets',
+    title: 'Wallets',
+    icon: icon('M3 7h15a3 3 0 0 1 3 3v8H3zM3 7l12-4v4M16 13h2'),
+    render: () => <WalletsPage />,
   },
   {
     path: 'characters',

@@ -6,6 +6,8 @@ const usdFormat = new Intl.NumberFormat(undefined, {
   minimumFractionDigits: 2,
   maximumFractionDigits: 6,
 });
+const decimalMark =
+  new Intl.NumberFormat().formatToParts(1.5).find((part) => part.type === 'decimal')?.value ?? '.';
 const numberFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 });
 const compactFormat = new Intl.NumberFormat(undefined, {
   notation: 'compact',
@@ -22,6 +24,36 @@ const dayLabel = new Intl.DateTimeFormat(undefined, {
 /** Dollars with at least two decimals, and more only where they matter ($0.000012). */
 export function usd(amount: number): string {
   return usdFormat.format(amount);
+}
+
+const wholeUsdFormat = new Intl.NumberFormat(undefined, {
+  style: 'currency',
+  currency: 'USD',
+  minimumFractionDigits: 0,
+  maximumFractionDigits: 0,
+});
+const NANOS_PER_USD = 1_000_000_000n;
+
+/**
+ * Integer nano-USD as dollars, exactly (BigInt, never a float): at least two decimals, then every significant one
+ * of the nine; a leading minus for a negative amount. 4876543212 → '$4.876543212', -1 → '-$0.000000001'.
+ */
+export function usdNanos(nanos: number): string {
+  const value = BigInt(nanos);
+  const magnitude = value < 0n ? -value : value;
+  const fraction = (magnitude % NANOS_PER_USD)
+    .toString()
+    .padStart(9, '0')
+    .replace(/0+$/, '')
+    .padEnd(2, '0');
+  const parts = wholeUsdFormat.formatToParts(magnitude / NANOS_PER_USD);
+  const lastInteger = parts.findLastIndex((part) => part.type === 'integer');
+  const text = parts
+    .map((part, index) =>
+      index === lastInteger ? `${part.value}${decimalMark}${fraction}` : part.value,
+    )
+    .join('');
+  return value < 0n ? `-${text}` : text;
 }
 
 export function diem(amount: number): string {
