@@ -30,6 +30,7 @@ export const PAGES = [
   'rate-limits',
   'models',
   'jobs',
+  'wallets',
   'characters',
   'playground',
 ] as const;

@@ -29,6 +29,8 @@ import {
   WAIT_MS,
 } from './console-support.ts';
 
+const WALLET = '0x00000000000000000000000000000000c0ffee01';
+
 describe('web console in Chromium', { timeout: 300_000 }, () => {
   let a1111: Automatic1111Server;
   let jobsUpstream: VeniceJobsServer;
@@ -66,6 +68,16 @@ describe('web console in Chromium', { timeout: 300_000 }, () => {
       accountId: 'studio',
     });
     await rialto.store.accounts.credit('studio', 'USD', toNanos(42));
+    // An x402 wallet with one top-up, for the wallets page (as /x402/top-up credits one).
+    await rialto.store.wallets.credit({
+      wallet: `eip155:${WALLET}`,
+      type: 'TOP_UP',
+      amount: 7_250_000_001,
+      idempotencyKey: 'eip155:84532:0xc0ffee',
+      network: 'eip155:84532',
+      transaction: '0xc0ffee',
+      createdAt: new Date().toISOString(),
+    });
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     page = await context.newPage();
@@ -290,6 +302,7 @@ describe('web console in Chromium', { timeout: 300_000 }, () => {
       'rate-limits': [/Console key \(edited\)/, /tts-espeak/, /RPM/],
       models: [/Tiny Llama/, /thinker/, /SDXL on A1111/, /espeak-ng/, /wan-relay/],
       jobs: [/A gondola at sunset/, /COMPLETED/],
+      wallets: [new RegExp(WALLET), /\$7\.250000001/, /EVM/],
       characters: [/Ada Lovelace/, /#Science/],
       playground: [/Chat/],
     };
@@ -304,6 +317,17 @@ describe('web console in Chromium', { timeout: 300_000 }, () => {
     await visit(page, 'models');
     await page.getByText('Healthy').first().waitFor({ timeout: WAIT_MS });
     assert.equal(await page.locator('.health-down').count(), 0);
+  });
+
+  it("the wallets page opens a wallet's ledger: its TOP_UP, exact to the nano", async () => {
+    await visit(page, 'wallets');
+    await page.getByRole('button', { name: `Ledger of ${WALLET}` }).click();
+    const ledger = page.getByRole('region', { name: 'Ledger' });
+    await ledger.getByRole('cell', { name: 'TOP_UP' }).waitFor({ timeout: WAIT_MS });
+    const text = await ledger.innerText();
+    for (const expected of [/\$7\.250000001/, /eip155:84532/, /0xc0ffee/])
+      assert.match(text, expected);
+    await shoot(page, 'desktop-wallet-ledger');
   });
 
   it('usage groups by key and by type, with cost and tokens', async () => {
