@@ -22,6 +22,7 @@ Commands:
   characters list             List characters (slug, visibility, model, name)
   pull <url | hf:owner/repo/file.gguf> [--sha256 HEX]
                               Download a GGUF into the models folder (resumable)
+  pull <url of a .tar.bz2>    Download and unpack a sherpa-onnx model archive into the models folder, print its entry
 
 Options:
   --config PATH               YAML config (default: $RIALTO_CONFIG, else ./rialto.yaml if present)
@@ -170,6 +171,30 @@ async function main(argv: string[]): Promise<number> {
     ]);
     const { fileName } = parseModelSource(subcommand);
     const reporter = createProgressReporter(fileName);
+    const sherpa = await import('./pull/sherpa-onnx-pull.ts');
+    if (sherpa.isTarBz2Source(subcommand)) {
+      const pulled = await sherpa.pullSherpaOnnxArchive({
+        source: subcommand,
+        modelsDirectory: modelsDirectoryOf(config),
+        ...(values.sha256 === undefined ? {} : { sha256: values.sha256 }),
+        onProgress: (progress) => reporter.update(progress),
+      });
+      reporter.finish();
+      process.stderr.write(
+        pulled.unpacked
+          ? `Unpacked ${pulled.files} files (${pulled.bytes} bytes) into ${pulled.folder}.\n`
+          : `${pulled.folder} is already there (remove it to pull again).\n`,
+      );
+      if (pulled.entry === undefined) {
+        process.stderr.write(
+          `It matches no sherpa-onnx family's default files: write its entry with engine.files (docs/speech.md).\n`,
+        );
+        return 1;
+      }
+      process.stderr.write('Add this model to rialto.yaml (then restart rialto serve):\n');
+      process.stdout.write(pulled.entry);
+      return 0;
+    }
     const result = await pullModel({
       source: subcommand,
       modelsDirectory: modelsDirectoryOf(config),
@@ -177,6 +202,13 @@ async function main(argv: string[]): Promise<number> {
       onProgress: (progress) => reporter.update(progress),
     });
     reporter.finish();
+    const note = sherpa.sherpaOnnxFileNote(result.path);
+    if (note !== undefined) {
+      process.stderr.write(
+        `Saved ${result.path} (${result.bytes} bytes, sha256 ${result.sha256}). ${note}`,
+      );
+      return 0;
+    }
     process.stderr.write(
       `Saved ${result.path} (${result.bytes} bytes, sha256 ${result.sha256}). A running 'rialto serve' serves it within seconds, without a restart (as model ${discoveredModelId(result.path.split(/[\\/]/).pop() ?? '')}); else 'rialto serve' will.\n`,
     );
