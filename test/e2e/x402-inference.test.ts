@@ -415,3 +415,44 @@ for (const database of ['sqlite', 'postgres'] as const) {
     });
   });
 }
+
+describe('wallet rate limits', () => {
+  let rialto: TestRialto;
+
+  useReplayRialto(
+    (url) => ({
+      systemPrompt: '',
+      models: [{ ...chatModel('paid', 'vllm', [url]), pricing: PRICES }],
+      rateLimits: { enabled: true, overrides: { S: { requestsPerMinute: 2 } } },
+      wallets: {
+        enabled: true,
+        networks: [{ id: 'eip155:84532', token: { address: TOKEN }, payTo: OPERATOR }],
+        facilitator: { kind: 'url', url: 'http://127.0.0.1:9/' },
+      },
+    }),
+    (servers) => ({ rialto } = servers),
+  );
+
+  it("are the limiter's table per wallet: a wallet's third request in the minute is 429, another wallet and the key still pass", async () => {
+    const [first, second] = [generatePrivateKey(), generatePrivateKey()].map((key) =>
+      privateKeyToAccount(key),
+    );
+    await fund(rialto, first!, 1);
+    await fund(rialto, second!, 1);
+    const body = { model: 'paid', messages: PLAIN, max_tokens: 8 };
+    const one = await chat(rialto, await signedIn(rialto, first!), body);
+    assert.equal(one.status, 200);
+    assert.equal(one.headers.get('x-ratelimit-limit-requests'), '2');
+    assert.equal(one.headers.get('x-ratelimit-remaining-requests'), '1');
+    assert.equal((await chat(rialto, await signedIn(rialto, first!), body)).status, 200);
+    const refused = await chat(rialto, await signedIn(rialto, first!), body);
+    assert.equal(refused.status, 429);
+    assert.ok(Number(refused.headers.get('retry-after')) > 0);
+    assert.equal((await entries(rialto, first!)).filter((e) => e.type === 'CHARGE').length, 2);
+    assert.equal((await rialto.store.wallets.balance(walletOf(first!))).reserved, 0);
+    assert.equal((await chat(rialto, await signedIn(rialto, second!), body)).status, 200);
+    const keyed = await chat(rialto, { authorization: `Bearer ${rialto.inferenceKey}` }, body);
+    assert.equal(keyed.status, 200);
+    assert.equal(keyed.headers.get('x-ratelimit-remaining-requests'), '1');
+  });
+});
