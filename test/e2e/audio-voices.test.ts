@@ -79,6 +79,13 @@ describe('POST /audio/voices (Chatterbox upstream)', () => {
           engine: { kind: 'espeak-ng', voices: ['en-us'] },
           pricing: FREE,
         },
+        {
+          id: 'tts-chatterbox-down',
+          type: 'tts',
+          engine: { kind: 'chatterbox', url: 'http://127.0.0.1:1' },
+          defaultFormat: 'wav',
+          pricing: FREE,
+        },
       ],
     });
     otherKey = (
@@ -255,6 +262,16 @@ describe('POST /audio/voices (Chatterbox upstream)', () => {
     );
     assert.match(unknown, /does not exist/);
     assert.equal(chatterbox.speeches.length, spoken, 'no refused request reached the upstream');
+  });
+
+  it('an unreachable Chatterbox is a 5xx Venice error (not 500) naming no URL', async () => {
+    const response = await clone({ model: 'tts-chatterbox-down', file: SAMPLE });
+    const text = await response.text();
+    assert.ok(response.status > 500, `${response.status} ${text}`);
+    assert.doesNotMatch(text, /127\.0\.0\.1:1\b|stack/);
+    const speech = await speak({ model: 'tts-chatterbox-down', input: 'Nobody home.' });
+    assert.ok(speech.status > 500, String(speech.status));
+    await speech.arrayBuffer();
   });
 
   it('a sample over 10 MB is 413', async () => {
