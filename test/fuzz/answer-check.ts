@@ -25,6 +25,18 @@ const NOT_FOUND_CODES = ['MODEL_NOT_FOUND', 'MEDIA_NOT_FOUND', 'CHARACTER_NOT_FO
 /** How often each allowance beyond the swagger was used (printed at the end, for the report). */
 export const allowancesUsed = new Map<string, number>();
 
+/** generate_web3_key's 400 messages (Venice's guide, "Error reference"; Rialto's own for its rule). */
+const WEB3_KEY_REFUSALS = [
+  'Invalid wallet address',
+  'JWT has expired',
+  'JWT signature is invalid',
+  'JWT is malformed',
+  'Wallet signature does not match',
+  'Could not verify wallet signature',
+  'Wallet is not on this server',
+  'apiKeyType ',
+];
+
 /**
  * Why `status`, which the swagger does not document for this operation, is still right for this request;
  * undefined when nothing allows it. Each reason names the code of docs/api-reference/error-codes.mdx.
@@ -55,6 +67,15 @@ export function allowanceFor(
       : undefined;
   if (status === 404 && notFound !== undefined)
     return `404 ${notFound}: a model, job or character that does not exist`;
+  if (
+    status === 400 &&
+    operation.id === 'POST /api_keys/generate_web3_key' &&
+    typeof error === 'string' &&
+    (WEB3_KEY_REFUSALS.some((message) => error.startsWith(message)) ||
+      // Bad UTF-8 in a string (apiKeyType comes first): decoded as U+FFFD, it is no longer a valid value.
+      (body.kind === 'raw' && error === 'Invalid request parameters'))
+  )
+    return "400: a web3 key refusal of Venice's guide (generating-api-key-agent.mdx: a token not issued, a signature not matching, ...)";
   if (status === 400 && operation.id === 'GET /api_keys/{id}' && error === 'API key not found')
     return '400 "API key not found": an id naming no key of the caller (the status PATCH and DELETE /api_keys document for it)';
   const contentType =

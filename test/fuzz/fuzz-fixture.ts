@@ -93,6 +93,15 @@ export async function startFuzzFixture(): Promise<FuzzFixture> {
     augment: { search: [{ kind: 'searxng', url: searxng.url }] },
     // POST /crypto/rpc/{network}: a real EVM chain's JSON-RPC (test/support/evm-chain.ts).
     cryptoRpc: { networks: { 'base-sepolia': { nodes: [{ url: chain.rpcUrl }] } } },
+    // GET|POST /api_keys/generate_web3_key: wallets on an allow-list mint keys; EIP-1271 checks reach the chain.
+    wallets: {
+      web3Keys: {
+        enabled: true,
+        network: `eip155:${chain.chainId}`,
+        rpcUrl: chain.rpcUrl,
+        rule: { allowList: ['0x45B73055F3aDcC4577Bb709db10B19d11b5c94eE'] },
+      },
+    },
     contentSafety: { classifier: 'none' },
     jobs: { pollIntervalMs: 5000 },
     models: [

@@ -24,9 +24,10 @@ import { walletIdOf } from './wallet-id.ts';
 /** swagger: postApiKeyGenerateWeb3Key body (additionalProperties: false). */
 export const generateWeb3KeyRequest = z.strictObject({
   apiKeyType,
-  address: z.string().max(100),
-  signature: z.string().max(4096),
-  token: z.string().max(200),
+  // No length caps here: the regexes below refuse anything long with Venice's own messages, in linear time.
+  address: z.string(),
+  signature: z.string(),
+  token: z.string(),
   description: z.string().max(64).default('Web3 API Key'),
   expiresAt: expiresAt.optional(),
   consumptionLimit: consumptionLimit.optional(),
