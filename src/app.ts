@@ -7,7 +7,7 @@ import { VeniceError } from './errors/venice-error.ts';
 import { requireKey } from './http/auth.ts';
 import { billedKey } from './http/request-billing.ts';
 import { billedKeyOrWallet } from './http/wallet-auth.ts';
-import { WalletBilling } from './services/wallets/wallet-billing.ts';
+import { WalletBilling, walletRateLimitKey } from './services/wallets/wallet-billing.ts';
 import { multipartBodyLimit } from './http/multipart-body-limit.ts';
 import { jsonBodyTooDeep } from './http/json-body-depth.ts';
 import { logClientError, renderFrameworkError, toClientError } from './http/error-renderer.ts';
@@ -198,9 +198,16 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
   // docs/api-reference/rate-limiting.mdx: more than 20 failed (non-2xx) requests in 30 s block the key for 30 s.
   if (limiter !== undefined) {
     app.addHook('onResponse', async (request, reply) => {
-      if (request.apiKey !== undefined && (reply.statusCode < 200 || reply.statusCode >= 300)) {
+      if (reply.statusCode >= 200 && reply.statusCode < 300) return;
+      // A signed-in wallet's failures count against the wallet (its limiter key) as a key's do.
+      const subject =
+        request.apiKey?.id ??
+        (request.signedInWallet === undefined
+          ? undefined
+          : walletRateLimitKey(request.signedInWallet.wallet));
+      if (subject !== undefined) {
         await limiter
-          .recordFailure(request.apiKey.id)
+          .recordFailure(subject)
           .catch((error: unknown) =>
             request.log.warn({ err: error }, 'could not count a failed request'),
           );
