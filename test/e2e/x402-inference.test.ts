@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { decodePaymentRequiredHeader } from '@x402/core/http';
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
+import { FAILED_REQUESTS_MESSAGE } from '../../src/rate-limit/rate-limiter.ts';
 import { fromNanos, toNanos } from '../../src/services/billing/money.ts';
 import type { WalletEntry } from '../../src/storage/wallet-store.ts';
 import { validateResponse, validateSchema } from '../support/spec/spec-validator.ts';
@@ -454,5 +455,25 @@ describe('wallet rate limits', () => {
     const keyed = await chat(rialto, { authorization: `Bearer ${rialto.inferenceKey}` }, body);
     assert.equal(keyed.status, 200);
     assert.equal(keyed.headers.get('x-ratelimit-remaining-requests'), '1');
+  });
+
+  it("a wallet's 21 failed requests in 30 s block it with 429 (the abuse rule), as a key's do", async () => {
+    const account = privateKeyToAccount(generatePrivateKey());
+    await fund(rialto, account, 1);
+    for (let failed = 0; failed < 21; failed++) {
+      const response = await chat(rialto, await signedIn(rialto, account), {
+        model: 'no-such-model',
+        messages: PLAIN,
+      });
+      assert.equal(response.status, 404);
+    }
+    const blocked = await chat(rialto, await signedIn(rialto, account), {
+      model: 'paid',
+      messages: PLAIN,
+      max_tokens: 8,
+    });
+    assert.equal(blocked.status, 429);
+    assert.deepEqual(await blocked.json(), { error: FAILED_REQUESTS_MESSAGE });
+    assert.equal((await entries(rialto, account)).filter((e) => e.type === 'CHARGE').length, 0);
   });
 });
