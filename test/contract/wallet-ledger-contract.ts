@@ -186,5 +186,16 @@ export function defineWalletLedgerContract(name: string, open: OpenStore): void 
       assert.equal(await store.wallets.claimNonce('eip155:0xaa:n3', LATER, LATER), true);
       assert.equal(await store.wallets.claimNonce('eip155:0xaa:n1', LATER, LATER), false);
     });
+
+    it('takes a stored nonce once, across callers, and never an unknown or expired one', async () => {
+      assert.equal(await store.wallets.claimNonce('web3key:t1', LATER, AT), true);
+      const results = await Promise.all(
+        Array.from({ length: 5 }, () => store.wallets.takeNonce('web3key:t1', AT)),
+      );
+      assert.equal(results.filter(Boolean).length, 1);
+      assert.equal(await store.wallets.takeNonce('web3key:never', AT), false);
+      assert.equal(await store.wallets.claimNonce('web3key:t2', AT, AT), true);
+      assert.equal(await store.wallets.takeNonce('web3key:t2', LATER), false);
+    });
   });
 }
