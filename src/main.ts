@@ -23,6 +23,7 @@ Commands:
   pull <url | hf:owner/repo/file.gguf> [--sha256 HEX]
                               Download a GGUF into the models folder (resumable)
   pull <url of a .tar.bz2>    Download and unpack a sherpa-onnx model archive into the models folder, print its entry
+  pull hf:owner/repo[@rev]    Download every file of a Hugging Face repository (a sherpa-onnx model), print its entry
 
 Options:
   --config PATH               YAML config (default: $RIALTO_CONFIG, else ./rialto.yaml if present)
@@ -169,30 +170,51 @@ async function main(argv: string[]): Promise<number> {
       import('./pull/progress-bar.ts'),
       import('./pull/model-source.ts'),
     ]);
-    const { fileName } = parseModelSource(subcommand);
-    const reporter = createProgressReporter(fileName);
     const sherpa = await import('./pull/sherpa-onnx-pull.ts');
-    if (sherpa.isTarBz2Source(subcommand)) {
-      const pulled = await sherpa.pullSherpaOnnxArchive({
+    const { parseHuggingFaceRepository, pullHuggingFaceRepository } = await import(
+      './pull/hugging-face-repository.ts'
+    );
+    const repository = parseHuggingFaceRepository(subcommand);
+    let reporter = createProgressReporter(
+      repository?.repository ?? parseModelSource(subcommand).fileName,
+    );
+    let pulled: { folder: string; done: boolean; files: number; bytes: number } | undefined;
+    if (repository !== undefined) {
+      const result = await pullHuggingFaceRepository({
+        repository,
+        modelsDirectory: modelsDirectoryOf(config),
+        onFile: (file, index, count) => {
+          reporter.finish();
+          reporter = createProgressReporter(`[${index + 1}/${count}] ${file.path}`);
+        },
+        onProgress: (progress) => reporter.update(progress),
+      });
+      pulled = { ...result, done: result.downloaded };
+    } else if (sherpa.isTarBz2Source(subcommand)) {
+      const result = await sherpa.pullSherpaOnnxArchive({
         source: subcommand,
         modelsDirectory: modelsDirectoryOf(config),
         ...(values.sha256 === undefined ? {} : { sha256: values.sha256 }),
         onProgress: (progress) => reporter.update(progress),
       });
+      pulled = { ...result, done: result.unpacked };
+    }
+    if (pulled !== undefined) {
       reporter.finish();
       process.stderr.write(
-        pulled.unpacked
-          ? `Unpacked ${pulled.files} files (${pulled.bytes} bytes) into ${pulled.folder}.\n`
+        pulled.done
+          ? `Saved ${pulled.files} files (${pulled.bytes} bytes) in ${pulled.folder}.\n`
           : `${pulled.folder} is already there (remove it to pull again).\n`,
       );
-      if (pulled.entry === undefined) {
+      const { entry } = sherpa.sherpaOnnxFolderEntry(pulled.folder, modelsDirectoryOf(config));
+      if (entry === undefined) {
         process.stderr.write(
           `It matches no sherpa-onnx family's default files: write its entry with engine.files (docs/speech.md).\n`,
         );
         return 1;
       }
       process.stderr.write('Add this model to rialto.yaml (then restart rialto serve):\n');
-      process.stdout.write(pulled.entry);
+      process.stdout.write(entry);
       return 0;
     }
     const result = await pullModel({

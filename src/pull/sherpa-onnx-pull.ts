@@ -135,19 +135,29 @@ export async function pullSherpaOnnxArchive(
     }
     await rm(archive.path, { force: true });
   }
-  const match = matchSherpaOnnxFolder(folder);
-  // Silero VAD pulled beside the folders (rialto pull .../silero_vad.onnx) serves every asr folder without one.
-  const sharedVad =
-    match?.type === 'asr' &&
-    !existsSync(join(folder, 'silero_vad.onnx')) &&
-    existsSync(join(options.modelsDirectory, 'silero_vad.onnx'))
-      ? '../silero_vad.onnx'
-      : undefined;
   return {
     folder,
     unpacked,
     files,
     bytes,
+    ...sherpaOnnxFolderEntry(folder, options.modelsDirectory),
+  };
+}
+
+/** The family of a folder in the models folder and the rialto.yaml entry for it (undefined when none matches). */
+export function sherpaOnnxFolderEntry(
+  folder: string,
+  modelsDirectory: string,
+): { match: SherpaOnnxFolderMatch | undefined; entry: string | undefined } {
+  const match = matchSherpaOnnxFolder(folder);
+  // Silero VAD pulled beside the folders (rialto pull .../silero_vad.onnx) serves every asr folder without one.
+  const sharedVad =
+    match?.type === 'asr' &&
+    !existsSync(join(folder, 'silero_vad.onnx')) &&
+    existsSync(join(modelsDirectory, 'silero_vad.onnx'))
+      ? '../silero_vad.onnx'
+      : undefined;
+  return {
     match,
     entry:
       match === undefined ? undefined : sherpaOnnxModelEntry(basename(folder), match, sharedVad),
