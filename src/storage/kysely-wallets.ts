@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { Database } from './database.ts';
 import { CreditRefusedError, MAX_NANOS, type Nanos } from './store.ts';
-import type { WalletEntry, WalletRepository } from './wallet-store.ts';
-import type { WalletEntryTable } from './wallet-tables.ts';
+import type { PendingTopUp, WalletEntry, WalletRepository } from './wallet-store.ts';
+import type { WalletEntryTable, WalletPendingTopUpTable } from './wallet-tables.ts';
 
 /** Thrown inside a credit's transaction when its idempotency key was taken meanwhile: rolls the balance back. */
 class AlreadyCredited extends Error {}
@@ -24,6 +24,23 @@ function toEntry(row: Selectable<WalletEntryTable>): WalletEntry {
     modelId: row.model_id,
     network: row.network,
     transaction: row.tx_hash,
+    createdAt: row.created_at,
+  };
+}
+
+function toPending(row: Selectable<WalletPendingTopUpTable>): PendingTopUp {
+  return {
+    paymentKey: row.payment_key,
+    wallet: row.wallet,
+    amount: Number(row.amount),
+    network: row.network,
+    asset: row.asset,
+    payTo: row.pay_to,
+    value: row.value,
+    authorizer: row.authorizer,
+    nonce: row.nonce,
+    validBefore: row.valid_before,
+    fromBlock: row.from_block,
     createdAt: row.created_at,
   };
 }
@@ -71,6 +88,10 @@ export function kyselyWallets(database: Kysely<Database>): WalletRepository {
     credit: async (credit) => {
       const amount = wholeNanos(credit.amount, 'credit amount');
       const earlier = async () => {
+        await database
+          .deleteFrom('wallet_pending_top_ups')
+          .where('payment_key', '=', credit.idempotencyKey)
+          .execute();
         const row = await database
           .selectFrom('wallet_entries')
           .selectAll()
@@ -127,12 +148,65 @@ export function kyselyWallets(database: Kysely<Database>): WalletRepository {
             .onConflict((conflict) => conflict.column('idempotency_key').doNothing())
             .executeTakeFirst();
           if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) !== 1) throw new AlreadyCredited();
+          // Credited: the payment is no longer pending, in the same transaction (a crash leaves both or neither).
+          await transaction
+            .deleteFrom('wallet_pending_top_ups')
+            .where('payment_key', '=', credit.idempotencyKey)
+            .execute();
           return { credited: true, entry: toEntry(row) };
         });
       } catch (error) {
         if (error instanceof AlreadyCredited) return earlier();
         throw error;
       }
+    },
+
+    recordPendingTopUp: async (pending) => {
+      await database
+        .insertInto('wallet_pending_top_ups')
+        .values({
+          payment_key: pending.paymentKey,
+          wallet: pending.wallet,
+          amount: sql`${wholeNanos(pending.amount, 'pending amount')}`,
+          network: pending.network,
+          asset: pending.asset,
+          pay_to: pending.payTo,
+          value: pending.value,
+          authorizer: pending.authorizer,
+          nonce: pending.nonce,
+          valid_before: pending.validBefore,
+          from_block: pending.fromBlock,
+          created_at: pending.createdAt,
+        })
+        .onConflict((conflict) => conflict.column('payment_key').doNothing())
+        .execute();
+    },
+
+    pendingTopUp: async (paymentKey) => {
+      const row = await database
+        .selectFrom('wallet_pending_top_ups')
+        .selectAll()
+        .where('payment_key', '=', paymentKey)
+        .executeTakeFirst();
+      return row === undefined ? undefined : toPending(row);
+    },
+
+    pendingTopUps: async (limit) =>
+      (
+        await database
+          .selectFrom('wallet_pending_top_ups')
+          .selectAll()
+          .orderBy('created_at', 'asc')
+          .orderBy('payment_key', 'asc')
+          .limit(limit)
+          .execute()
+      ).map(toPending),
+
+    dropPendingTopUp: async (paymentKey) => {
+      await database
+        .deleteFrom('wallet_pending_top_ups')
+        .where('payment_key', '=', paymentKey)
+        .execute();
     },
 
     creditOf: async (idempotencyKey) => {

@@ -57,6 +57,32 @@ export interface WalletSummary {
   lastActivityAt: string;
 }
 
+/**
+ * An x402 top-up verified and about to be settled, recorded before the settlement so that a process dying between
+ * settlement and credit leaves what is needed to ask the chain (issue #20). Deleted by the credit of the same
+ * payment key, in its transaction, or dropped when the chain shows the authorization unused past `validBefore`.
+ */
+export interface PendingTopUp {
+  /** The credit's idempotency key: `<network>:<authorizer>:<nonce>`. */
+  paymentKey: string;
+  wallet: WalletId;
+  /** Nano-USD to credit. */
+  amount: Nanos;
+  network: string;
+  /** The token's contract and the operator's receiving address, as configured. */
+  asset: string;
+  payTo: string;
+  /** The transfer in the token's base units (decimal string). */
+  value: string;
+  /** The EIP-3009 authorization: its signer and 32-byte nonce (0x hex), valid before this time (ISO 8601). */
+  authorizer: string;
+  nonce: string;
+  validBefore: string;
+  /** The chain's block number before settlement (decimal): its logs are searched from there. */
+  fromBlock: string;
+  createdAt: string;
+}
+
 /** `credited` false: the key was credited before (`entry` is that first credit); nothing changed. */
 export type WalletCreditOutcome = { credited: boolean; entry: WalletEntry };
 
@@ -83,8 +109,19 @@ export interface WalletReserveRequest {
 export interface WalletRepository {
   /** Balance and reserved of a wallet (zeros when unknown). */
   balance(wallet: WalletId): Promise<WalletBalance>;
-  /** Credits a TOP_UP or REFUND once per idempotency key, creating the wallet; the entry written (or the earlier one). */
+  /**
+   * Credits a TOP_UP or REFUND once per idempotency key, creating the wallet; the entry written (or the earlier one).
+   * The pending top-up of that key, if any, is deleted in the same transaction.
+   */
   credit(credit: WalletCredit): Promise<WalletCreditOutcome>;
+  /** Records a pending top-up; a second record of the same payment key changes nothing. */
+  recordPendingTopUp(pending: PendingTopUp): Promise<void>;
+  /** The pending top-up of a payment key, if any. */
+  pendingTopUp(paymentKey: string): Promise<PendingTopUp | undefined>;
+  /** Pending top-ups, oldest first, at most `limit`. */
+  pendingTopUps(limit: number): Promise<PendingTopUp[]>;
+  /** Deletes a pending top-up (settlement refused, or unused and expired); the credit deletes its own. */
+  dropPendingTopUp(paymentKey: string): Promise<void>;
   /** The credit made with this idempotency key, if any (a payment already credited). */
   creditOf(idempotencyKey: string): Promise<WalletEntry | undefined>;
   /** Holds `amount` when balance - reserved - amount >= floor; false (nothing held) otherwise. */

@@ -7,6 +7,7 @@ export interface WalletTables {
   wallet_entries: WalletEntryTable;
   wallet_reservations: WalletReservationTable;
   wallet_nonces: WalletNonceTable;
+  wallet_pending_top_ups: WalletPendingTopUpTable;
 }
 
 export interface WalletTable {
@@ -44,4 +45,20 @@ export interface WalletReservationTable {
 export interface WalletNonceTable {
   nonce_key: string;
   expires_at: string;
+}
+
+/** A top-up verified and not yet credited (migrations/008-wallet-pending-top-ups.ts). */
+export interface WalletPendingTopUpTable {
+  payment_key: string;
+  wallet: string;
+  amount: number;
+  network: string;
+  asset: string;
+  pay_to: string;
+  value: string;
+  authorizer: string;
+  nonce: string;
+  valid_before: string;
+  from_block: string;
+  created_at: string;
 }

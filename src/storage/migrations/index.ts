@@ -6,6 +6,7 @@ import * as jobDownloadLinks from './004-job-download-links.ts';
 import * as characters from './005-characters.ts';
 import * as walletLedger from './006-wallet-ledger.ts';
 import * as clonedVoices from './007-cloned-voices.ts';
+import * as walletPendingTopUps from './008-wallet-pending-top-ups.ts';
 
 /** Every migration, in order; names sort lexically, which is the order Kysely applies them. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '005-characters': characters,
   '006-wallet-ledger': walletLedger,
   '007-cloned-voices': clonedVoices,
+  '008-wallet-pending-top-ups': walletPendingTopUps,
 };
