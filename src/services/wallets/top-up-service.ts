@@ -5,9 +5,19 @@ import {
   encodePaymentResponseHeader,
 } from '@x402/core/http';
 import type { Network, PaymentPayload, PaymentRequirements } from '@x402/core/types';
+import {
+  type Address,
+  createPublicClient,
+  type Hex,
+  http,
+  isAddressEqual,
+  parseAbi,
+  parseEventLogs,
+  type PublicClient,
+} from 'viem';
 import { z } from 'zod';
 import type { WalletNetworkConfig, WalletsConfig } from '../../config/wallets-config.ts';
-import type { WalletRepository } from '../../storage/wallet-store.ts';
+import type { PendingTopUp, WalletEntry, WalletRepository } from '../../storage/wallet-store.ts';
 import { fromNanos } from '../billing/money.ts';
 import { addressOf, walletIdOf } from './wallet-id.ts';
 import type { PaymentFacilitator } from './x402-facilitator.ts';
@@ -20,6 +30,34 @@ const MAX_PAYMENT_HEADER = 16_384;
 const eip3009 = z.object({
   authorization: z.object({ from: z.string().max(64), nonce: z.string().max(80) }),
 });
+
+/** The whole authorization, as a pending top-up records it (checked only after the facilitator verified it). */
+const eip3009Full = z.object({
+  authorization: z.object({
+    from: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+    to: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+    value: z.string().regex(/^[0-9]{1,78}$/),
+    validBefore: z.string().regex(/^[0-9]{1,20}$/),
+    nonce: z.string().regex(/^0x[0-9a-fA-F]{64}$/),
+  }),
+});
+
+/** EIP-3009's view and events, and ERC-20's Transfer: what reconciliation reads of the token. */
+const TOKEN_ABI = parseAbi([
+  'function authorizationState(address authorizer, bytes32 nonce) view returns (bool)',
+  'event AuthorizationUsed(address indexed authorizer, bytes32 indexed nonce)',
+  'event Transfer(address indexed from, address indexed to, uint256 value)',
+]);
+
+/** An unused authorization is dropped this long after its validBefore (a late block's timestamp may lag the clock). */
+const EXPIRY_MARGIN_MS = 10 * 60_000;
+
+/** What reconciling a pending top-up found. */
+export type Reconciliation =
+  | { state: 'credited'; credited: boolean; entry: WalletEntry }
+  | { state: 'unused' }
+  | { state: 'dropped'; reason: 'expired' | 'not_paid' }
+  | { state: 'unknown' };
 
 /** USD → the token's base units (exact for Venice's amounts: whole cents and more). */
 function baseUnits(usd: number, decimals: number): bigint {
@@ -39,11 +77,97 @@ function nanosOf(units: bigint, decimals: number): number {
  * The payer picks the amount (any between the bounds; `accepts` names the minimum), as Venice's top-up does.
  */
 export class TopUpService {
+  /** A public client per EVM network with an rpcUrl: the chain reconciliation asks. */
+  private readonly chains = new Map<string, PublicClient>();
+
   constructor(
     private readonly config: WalletsConfig,
     private readonly facilitator: PaymentFacilitator,
     private readonly wallets: WalletRepository,
-  ) {}
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    for (const network of config.networks)
+      if (network.rpcUrl !== undefined && network.id.startsWith('eip155:'))
+        this.chains.set(network.id, createPublicClient({ transport: http(network.rpcUrl) }));
+  }
+
+  /**
+   * Reconciles every pending top-up (at start-up): those whose authorization the chain shows used, with its transfer
+   * to the operator, are credited once; those unused past their validBefore are dropped; the rest stay. How many
+   * were credited.
+   */
+  async reconcilePending(): Promise<number> {
+    let credited = 0;
+    for (const pending of await this.wallets.pendingTopUps(1000)) {
+      const found = await this.reconcile(pending).catch(
+        (): Reconciliation => ({ state: 'unknown' }),
+      );
+      if (found.state === 'credited' && found.credited) credited += 1;
+    }
+    return credited;
+  }
+
+  /**
+   * Asks the chain what became of a pending top-up: authorizationState(authorizer, nonce) on the token, then the
+   * AuthorizationUsed log of that pair since the recorded block and its transaction's Transfer to payTo of the
+   * value. Paid: credited once (the pending row goes in the credit's transaction). Used without that transfer (the
+   * payer spent the nonce elsewhere): dropped. Unused and expired: dropped. Otherwise left as it is.
+   */
+  async reconcile(pending: PendingTopUp): Promise<Reconciliation> {
+    const client = this.chains.get(pending.network);
+    if (client === undefined) return { state: 'unknown' };
+    const token = pending.asset as Address;
+    const authorizer = pending.authorizer as Address;
+    const nonce = pending.nonce as Hex;
+    const used = await client.readContract({
+      address: token,
+      abi: TOKEN_ABI,
+      functionName: 'authorizationState',
+      args: [authorizer, nonce],
+    });
+    if (!used) {
+      if (this.now().getTime() <= Date.parse(pending.validBefore) + EXPIRY_MARGIN_MS)
+        return { state: 'unused' };
+      await this.wallets.dropPendingTopUp(pending.paymentKey);
+      return { state: 'dropped', reason: 'expired' };
+    }
+    const logs = await client.getContractEvents({
+      address: token,
+      abi: TOKEN_ABI,
+      eventName: 'AuthorizationUsed',
+      args: { authorizer, nonce },
+      fromBlock: BigInt(pending.fromBlock),
+    });
+    if (logs.length === 0) return { state: 'unknown' };
+    for (const log of logs) {
+      const receipt = await client.getTransactionReceipt({ hash: log.transactionHash });
+      if (receipt.status !== 'success') continue;
+      const paid = parseEventLogs({
+        abi: TOKEN_ABI,
+        eventName: 'Transfer',
+        logs: receipt.logs,
+      }).some(
+        (transfer) =>
+          isAddressEqual(transfer.address, token) &&
+          isAddressEqual(transfer.args.from, authorizer) &&
+          isAddressEqual(transfer.args.to, pending.payTo as Address) &&
+          transfer.args.value === BigInt(pending.value),
+      );
+      if (!paid) continue;
+      const outcome = await this.wallets.credit({
+        wallet: pending.wallet,
+        type: 'TOP_UP',
+        amount: pending.amount,
+        idempotencyKey: pending.paymentKey,
+        network: pending.network,
+        transaction: log.transactionHash,
+        createdAt: this.now().toISOString(),
+      });
+      return { state: 'credited', ...outcome };
+    }
+    await this.wallets.dropPendingTopUp(pending.paymentKey);
+    return { state: 'dropped', reason: 'not_paid' };
+  }
 
   private requirementsOf(network: WalletNetworkConfig, amount: bigint): PaymentRequirements {
     const extra: Record<string, unknown> = {
@@ -110,6 +234,26 @@ export class TopUpService {
       throw new X402PaymentError('X402_PAYMENT_ALREADY_CREDITED', {
         paymentId: paymentIdOf(earlier.transaction, paymentKey),
       });
+    // Presented again after a process died between settlement and credit: the chain decides (credit once).
+    const left = await this.wallets.pendingTopUp(paymentKey);
+    if (left !== undefined) {
+      const found = await this.reconcile(left).catch((error: unknown) => {
+        throw new X402PaymentError(
+          'X402_SETTLEMENT_FAILED',
+          { reason: 'chain_unreachable' },
+          error,
+        );
+      });
+      if (found.state === 'credited') {
+        if (!found.credited)
+          throw new X402PaymentError('X402_PAYMENT_ALREADY_CREDITED', {
+            paymentId: paymentIdOf(found.entry.transaction, paymentKey),
+          });
+        return this.answer(found.entry, paymentKey, network.id, left.authorizer);
+      }
+      if (found.state === 'unknown')
+        throw new X402PaymentError('X402_SETTLEMENT_FAILED', { reason: 'settlement_pending' });
+    }
     const verified = await this.facilitator
       .verify(payload, requirements)
       .catch((error: unknown) => {
@@ -123,15 +267,19 @@ export class TopUpService {
       throw new X402PaymentError('X402_PAYMENT_VERIFICATION_FAILED', {
         reason: verified.invalidReason ?? 'invalid_payment',
       });
-    // Settled but not credited (a crash between the two) leaves the authorization spent on chain: a retry is refused
-    // by the chain, not credited twice; the operator reconciles from the transaction (docs/wallets.md).
+    // Recorded before settling, so that a process dying between settlement and credit leaves what the chain is
+    // asked about on the next start or presentation (reconcile); the credit deletes it in its own transaction.
+    const pending = await this.recordPending(payload, network, amount, paymentKey);
     const settled = await this.facilitator.settle(payload, requirements).catch((error: unknown) => {
+      // The outcome is unknown (a timeout may have settled): the pending row stays for reconciliation.
       throw new X402PaymentError('X402_SETTLEMENT_FAILED', { reason: 'facilitator_error' }, error);
     });
-    if (!settled.success)
+    if (!settled.success) {
+      if (pending) await this.wallets.dropPendingTopUp(paymentKey);
       throw new X402PaymentError('X402_SETTLEMENT_FAILED', {
         reason: settled.errorReason ?? 'settlement_failed',
       });
+    }
     const payer = settled.payer ?? verified.payer ?? '';
     const wallet = walletIdOf(payer);
     if (wallet === undefined)
@@ -145,24 +293,73 @@ export class TopUpService {
       transaction: settled.transaction,
       createdAt: new Date().toISOString(),
     });
-    const paymentId = paymentIdOf(outcome.entry.transaction, paymentKey);
     if (!outcome.credited)
-      throw new X402PaymentError('X402_PAYMENT_ALREADY_CREDITED', { paymentId });
-    const { balance, reserved } = await this.wallets.balance(wallet);
+      throw new X402PaymentError('X402_PAYMENT_ALREADY_CREDITED', {
+        paymentId: paymentIdOf(outcome.entry.transaction, paymentKey),
+      });
+    return this.answer(outcome.entry, paymentKey, settled.network, payer, settled.transaction);
+  }
+
+  /** The 200 answer's data and PAYMENT-RESPONSE header for a credit. */
+  private async answer(
+    entry: WalletEntry,
+    paymentKey: string,
+    network: string,
+    payer: string,
+    transaction = entry.transaction ?? '',
+  ) {
+    const { balance, reserved } = await this.wallets.balance(entry.wallet);
     return {
       data: {
-        walletAddress: addressOf(wallet),
-        amountCredited: fromNanos(outcome.entry.amount),
+        walletAddress: addressOf(entry.wallet),
+        amountCredited: fromNanos(entry.amount),
         newBalance: fromNanos(balance - reserved),
-        paymentId,
+        paymentId: paymentIdOf(entry.transaction, paymentKey),
       },
       paymentResponse: encodePaymentResponseHeader({
         success: true,
-        network: settled.network,
+        network: network as Network,
         payer,
-        transaction: settled.transaction,
+        transaction,
       }),
     };
+  }
+
+  /**
+   * Records an EIP-3009 payment as pending before it settles, on a network whose chain Rialto can ask (an rpcUrl);
+   * false (nothing recorded) otherwise. The chain's current block bounds the later log search.
+   */
+  private async recordPending(
+    payload: PaymentPayload,
+    network: WalletNetworkConfig,
+    amount: bigint,
+    paymentKey: string,
+  ): Promise<boolean> {
+    const client = this.chains.get(network.id);
+    const evm = eip3009Full.safeParse(payload.payload);
+    if (client === undefined || !evm.success) return false;
+    const authorization = evm.data.authorization;
+    const wallet = walletIdOf(authorization.from);
+    if (wallet === undefined) return false;
+    const block = await client.getBlockNumber().catch((error: unknown) => {
+      throw new X402PaymentError('X402_SETTLEMENT_FAILED', { reason: 'chain_unreachable' }, error);
+    });
+    const validBefore = Math.min(Number(authorization.validBefore) * 1000, 8.64e15);
+    await this.wallets.recordPendingTopUp({
+      paymentKey,
+      wallet,
+      amount: nanosOf(amount, network.token.decimals),
+      network: network.id,
+      asset: network.token.address,
+      payTo: network.payTo,
+      value: authorization.value,
+      authorizer: authorization.from.toLowerCase(),
+      nonce: authorization.nonce.toLowerCase(),
+      validBefore: new Date(validBefore).toISOString(),
+      fromBlock: block.toString(),
+      createdAt: this.now().toISOString(),
+    });
+    return true;
   }
 
   private decode(header: string): PaymentPayload {

@@ -36,9 +36,13 @@ export function createWalletServices(
       evmVerifiers.set(network.id, (args) => client.verifyMessage(args));
     }
   let verifier: SiwxVerifier | undefined;
+  const topUp = new TopUpService(wallets, facilitator, store.wallets);
+  // Top-ups left pending by a process that died between settlement and credit: the chain decides, once, at start
+  // (a row the chain cannot answer for yet stays for the next start or the payment's next presentation).
+  void topUp.reconcilePending().catch(() => undefined);
   return {
     wallets: new WalletService(store.wallets, wallets),
-    topUp: new TopUpService(wallets, facilitator, store.wallets),
+    topUp,
     verifier: () => {
       verifier ??= new SiwxVerifier({
         origin: new URL(wallets.origin ?? config.server.publicUrl ?? listeningOrigin()),
