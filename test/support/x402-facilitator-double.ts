@@ -28,9 +28,18 @@ export interface FacilitatorDouble {
  * x402's own facilitator (@x402/core/facilitator + the exact EVM scheme) settling on the test chain with
  * `settlementKey` (a key without ETH makes every settlement fail on chain after verification passes).
  */
+export interface FacilitatorDoubleOptions {
+  /**
+   * Awaited after a settlement succeeded on chain and before /settle answers: a test holds the answer here (e.g. to
+   * kill Rialto between settlement and credit); the default answers at once.
+   */
+  afterSettle?: () => Promise<void>;
+}
+
 export async function startFacilitatorDouble(
   chain: EvmChain,
   settlementKey: Hex,
+  options: FacilitatorDoubleOptions = {},
 ): Promise<FacilitatorDouble> {
   const account = privateKeyToAccount(settlementKey);
   const client = createWalletClient({
@@ -65,6 +74,7 @@ export async function startFacilitatorDouble(
           return send(200, await facilitator.verify(body.paymentPayload, body.paymentRequirements));
         if (request.method === 'POST' && path === '/settle') {
           const settled = await facilitator.settle(body.paymentPayload, body.paymentRequirements);
+          if (settled.success) await options.afterSettle?.();
           return send(settled.success ? 200 : 400, settled);
         }
         send(404, { error: 'not found' });
