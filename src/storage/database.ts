@@ -121,6 +121,8 @@ export interface JobTable {
   claim_until: string | null;
   download_token_hash: string | null;
   download_revoked_at: string | null;
+  /** Which ledger holds the quote (migration 009): 'account' (store.ledger) or 'wallet' (store.wallets). */
+  ledger: Generated<'account' | 'wallet'>;
 }
 
 /** Flags are 0/1 integers, as in jobs; the rating counters move with character_reviews. */

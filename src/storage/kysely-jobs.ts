@@ -33,6 +33,7 @@ function toJob(row: Selectable<JobTable>): JobRecord {
     claimUntil: row.claim_until,
     downloadTokenHash: row.download_token_hash,
     downloadRevokedAt: row.download_revoked_at,
+    ledger: row.ledger === 'wallet' ? 'wallet' : 'account',
   };
 }
 
@@ -108,6 +109,7 @@ export function kyselyJobs(
           reservation_id: record.reservationId,
           quote: record.quote,
           delete_on_delivery: record.deleteOnDelivery ? 1 : 0,
+          ledger: record.ledger ?? 'account',
           created_at: record.createdAt,
           started_at: record.startedAt,
           completed_at: record.completedAt,

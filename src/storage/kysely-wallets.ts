@@ -293,6 +293,15 @@ export function kyselyWallets(database: Kysely<Database>): WalletRepository {
 
     release: releaseOne,
 
+    stateOf: async (reservationId) => {
+      const row = await database
+        .selectFrom('wallet_reservations')
+        .select('state')
+        .where('id', '=', reservationId)
+        .executeTakeFirst();
+      return row === undefined ? undefined : (row.state as 'open' | 'settled' | 'released');
+    },
+
     renew: async (reservationId, leaseUntil) => {
       await database
         .updateTable('wallet_reservations')

@@ -290,7 +290,14 @@ export interface JobRecord {
   downloadTokenHash: string | null;
   /** When the download link was revoked (DELETE on it); it then answers 410. */
   downloadRevokedAt: string | null;
+  /**
+   * Which ledger holds the quote: 'account' (store.ledger, a key's account) or 'wallet' (store.wallets: a
+   * SIGN-IN-WITH-X wallet, whose id is then `accountId`). Omitted on insert: 'account'.
+   */
+  ledger?: JobLedger;
 }
+
+export type JobLedger = 'account' | 'wallet';
 
 export type JobPatch = Partial<
   Pick<

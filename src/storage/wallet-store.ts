@@ -137,6 +137,8 @@ export interface WalletRepository {
   ): Promise<{ applied: boolean; entry: WalletEntry | null }>;
   /** Frees an open reservation without charge; false when it was not open. */
   release(reservationId: string): Promise<boolean>;
+  /** Where a reservation stands (open, settled = charged, released = given back); undefined when unknown. */
+  stateOf(reservationId: string): Promise<'open' | 'settled' | 'released' | undefined>;
   /** Moves an open reservation's lease (long streams call this while they run). */
   renew(reservationId: string, leaseUntil: string): Promise<void>;
   /** Releases every open reservation whose lease ended before `now`; how many. */

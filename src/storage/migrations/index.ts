@@ -7,6 +7,7 @@ import * as characters from './005-characters.ts';
 import * as walletLedger from './006-wallet-ledger.ts';
 import * as clonedVoices from './007-cloned-voices.ts';
 import * as walletPendingTopUps from './008-wallet-pending-top-ups.ts';
+import * as jobLedger from './009-job-ledger.ts';
 
 /** Every migration, in order; names sort lexically, which is the order Kysely applies them. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '006-wallet-ledger': walletLedger,
   '007-cloned-voices': clonedVoices,
   '008-wallet-pending-top-ups': walletPendingTopUps,
+  '009-job-ledger': jobLedger,
 };
