@@ -143,7 +143,7 @@ describe('rialto pull hf:owner/repo (every file of a repository)', () => {
     assert.deepEqual(readdirSync(models), ['.sherpa-onnx-nemo-parakeet-tdt-0.6b-v3-int8.partial']);
     requests.length = 0;
     await pull();
-    assert.ok(requests.some((request) => request.endsWith('/encoder.int8.onnx bytes=100000-')));
+    assert.ok(requests.some((request) => /\/encoder\.int8\.onnx bytes=[1-9]\d*-$/.test(request)));
     assert.deepEqual(readdirSync(models), ['sherpa-onnx-nemo-parakeet-tdt-0.6b-v3-int8']);
   });
 
