@@ -7,7 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -365,7 +365,126 @@ export const BUILT_IN_NODES: Record<string, DoubleNode> = {
   },
   SaveAudio: audioSaver('flac', ['-c:a', 'flac', '-f', 'flac']),
   SaveAudioMP3: audioSaver('mp3', ['-c:a', 'libmp3lame', '-b:a', '128k', '-f', 'mp3']),
+  // Stable Audio Open (comfy_extras/nodes_audio.py: EmptyLatentAudio, ConditioningStableAudio).
+  EmptyLatentAudio: {
+    inputs: ['seconds', 'batch_size'],
+    run: (inputs) => ({ result: [latent(0, 0, { seconds: number(inputs.seconds, 47.6) })] }),
+  },
+  ConditioningStableAudio: {
+    inputs: ['positive', 'negative', 'seconds_start', 'seconds_total'],
+    run: (inputs) => {
+      const timing = { seconds_start: inputs.seconds_start, seconds_total: inputs.seconds_total };
+      return {
+        result: [
+          { ...(inputs.positive as object), ...timing },
+          { ...(inputs.negative as object), ...timing },
+        ],
+      };
+    },
+  },
+  // Wan 2.1 image-to-video's CLIP vision pair (nodes.py CLIPVisionLoader, CLIPVisionEncode).
+  CLIPVisionLoader: loader(1),
+  CLIPVisionEncode: {
+    inputs: ['clip_vision', 'image', 'crop'],
+    run: (inputs) => {
+      const [picture] = inputs.image as Picture[];
+      return { result: [{ image: digest(picture!.data.toString('base64')).toString('hex') }] };
+    },
+  },
+  // Video in (comfy_extras/nodes_video.py): LoadVideo's `file` is a file in the input folder (an upload), as
+  // LoadImage's `image`; GetVideoComponents gives its frames, audio and frame rate. The file is really read:
+  // ffprobe gives its size, frame rate and frame count, ffmpeg its first frame (every frame is that picture, one
+  // buffer), so what is made from it lasts as long as it and starts from its pixels.
+  LoadVideo: {
+    inputs: ['file'],
+    check: (inputs, has) =>
+      has(text(inputs.file)) ? undefined : { input: 'file', message: 'Invalid video file' },
+    run(inputs, node) {
+      const bytes = node.input(text(inputs.file));
+      if (bytes === undefined) throw new Error(`Invalid video file: ${text(inputs.file)}`);
+      return { result: [{ file: bytes }] };
+    },
+  },
+  GetVideoComponents: {
+    inputs: ['video'],
+    async run(inputs) {
+      const { frames, fps } = await framesOf((inputs.video as { file: Buffer }).file);
+      return { result: [frames, null, fps] };
+    },
+  },
+  // nodes_upscale_model.py has the model upscalers; ImageScaleBy (nodes.py) resamples by a factor.
+  ImageScaleBy: {
+    inputs: ['image', 'upscale_method', 'scale_by'],
+    async run(inputs) {
+      const scale = number(inputs.scale_by, 1);
+      if (!(scale > 0 && scale <= 8)) throw new Error(`scale_by ${scale} out of range`);
+      // Frames sharing one picture are resized once.
+      const done = new Map<Picture, Picture>();
+      const result: Picture[] = [];
+      for (const picture of inputs.image as Picture[]) {
+        let scaled = done.get(picture);
+        if (scaled === undefined) {
+          const width = Math.max(1, Math.round(picture.width * scale));
+          const height = Math.max(1, Math.round(picture.height * scale));
+          const data = await sharp(picture.data, {
+            raw: { width: picture.width, height: picture.height, channels: 3 },
+          })
+            .resize(width, height, { fit: 'fill' })
+            .raw()
+            .toBuffer();
+          scaled = { data, width, height };
+          done.set(picture, scaled);
+        }
+        result.push(scaled);
+      }
+      return { result: [result] };
+    },
+  },
 };
+
+const MAX_VIDEO_FRAMES = 10_000;
+const MAX_VIDEO_PIXELS = 4096 * 4096;
+
+/** A video file's frames (its first picture, once per frame) and frame rate, read by ffprobe and ffmpeg. */
+async function framesOf(bytes: Buffer): Promise<{ frames: Picture[]; fps: number }> {
+  const folder = await mkdtemp(join(tmpdir(), 'comfyui-double-in-'));
+  const file = join(folder, 'in');
+  try {
+    await writeFile(file, bytes);
+    const probe = await run('ffprobe', [
+      '-v',
+      'error',
+      '-select_streams',
+      'v:0',
+      '-count_packets',
+      '-show_entries',
+      'stream=width,height,r_frame_rate,nb_read_packets',
+      '-of',
+      'json',
+      file,
+    ]);
+    const stream = (JSON.parse(probe.stdout) as { streams?: Record<string, unknown>[] })
+      .streams?.[0];
+    if (stream === undefined) throw new Error('no video stream');
+    const width = number(stream.width, 0);
+    const height = number(stream.height, 0);
+    const [top, bottom] = String(stream.r_frame_rate).split('/').map(Number);
+    const fps = (top ?? 0) / (bottom || 1);
+    const count = Number(stream.nb_read_packets);
+    if (width < 1 || height < 1 || width * height > MAX_VIDEO_PIXELS || !(fps > 0))
+      throw new Error('unreadable video');
+    if (!(count >= 1 && count <= MAX_VIDEO_FRAMES)) throw new Error('too many frames');
+    const first = await run(
+      'ffmpeg',
+      ['-v', 'error', '-i', file, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'],
+      { encoding: 'buffer', maxBuffer: width * height * 3 + 1024 },
+    );
+    const picture = { data: first.stdout, width, height };
+    return { frames: Array.from({ length: count }, () => picture), fps };
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+}
 
 function audioSaver(extension: string, codec: string[]): DoubleNode {
   return {

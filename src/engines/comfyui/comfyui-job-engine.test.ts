@@ -343,6 +343,9 @@ describe('ComfyUI job engine (video and music on the ComfyUI double)', () => {
       [
         ['wan-2.1-text-to-video', 'video'],
         ['ace-step-music', 'music'],
+        ['comfyui-video-upscale', 'video'],
+        ['wan-2.1-image-to-video', 'video'],
+        ['stable-audio-open', 'music'],
       ],
     );
     for (const model of example.models) {
