@@ -2,7 +2,6 @@
 // (ganache, EIP-3009 token) and the store (SQLite, or PostgreSQL with RIALTO_TEST_STORE=postgres), settling with
 // x402's own facilitator (createFacilitator local) whose answer a test wrapper loses or never sends.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { x402Client } from '@x402/core/client';
 import { encodePaymentSignatureHeader } from '@x402/core/http';
@@ -214,7 +213,7 @@ describe('top-ups left pending between settlement and credit', () => {
   });
 
   it('the nonce spent on another transfer (not to the operator) credits nothing', async () => {
-    const { header, payload } = await pay(9n);
+    const { header } = await pay(9n);
     const paidBefore = await balanceOf(chain, token, operator);
     mode = 'front-run';
     assert.equal((await refusal(service().topUp(header))).code, 'X402_SETTLEMENT_FAILED');
@@ -226,6 +225,5 @@ describe('top-ups left pending between settlement and credit', () => {
     assert.equal(again.code, 'X402_PAYMENT_VERIFICATION_FAILED');
     assert.equal(await balanceOf(chain, token, operator), paidBefore);
     assert.equal((await rialto.store.wallets.balance(WALLET)).balance, 11e9);
-    assert.ok(payload);
   });
 });
