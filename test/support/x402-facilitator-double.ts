@@ -4,6 +4,9 @@ import { x402Facilitator } from '@x402/core/facilitator';
 import type { Network } from '@x402/core/types';
 import { toFacilitatorEvmSigner } from '@x402/evm';
 import { registerExactEvmScheme } from '@x402/evm/exact/facilitator';
+import { toFacilitatorSvmSigner } from '@x402/svm';
+import { registerExactSvmScheme } from '@x402/svm/exact/facilitator';
+import type { KeyPairSigner } from '@solana/kit';
 import {
   createWalletClient,
   type Hex,
@@ -55,6 +58,35 @@ export async function startFacilitatorDouble(
     }),
     networks: `eip155:${chain.chainId}` as Network,
   });
+  return serveFacilitator(facilitator, `eip155:${chain.chainId}`, options);
+}
+
+/**
+ * A Solana facilitator for tests: x402's own facilitator with the exact SVM scheme (@x402/svm), its fee payer
+ * `feePayer` (a @solana/kit key pair signer), talking to the Solana JSON-RPC node at `rpcUrl` (a
+ * test/support/solana-rpc-double.ts): /verify checks the payer's transaction (instructions, amount, recipient's
+ * token account, ed25519 signatures) and simulates it; /settle co-signs it as fee payer, sends it and waits for its
+ * confirmation, answering its signature as `transaction`.
+ */
+export async function startSolanaFacilitatorDouble(
+  rpcUrl: string,
+  feePayer: KeyPairSigner,
+  network: Network = 'solana:EtWTRABZaYq6iMfeYKouRu166VU2xqa1',
+  options: FacilitatorDoubleOptions = {},
+): Promise<FacilitatorDouble> {
+  const facilitator = registerExactSvmScheme(new x402Facilitator(), {
+    signer: toFacilitatorSvmSigner(feePayer, { defaultRpcUrl: rpcUrl }),
+    networks: network,
+  });
+  return serveFacilitator(facilitator, network, options);
+}
+
+/** The facilitator protocol over HTTP on 127.0.0.1, answered by `facilitator`. */
+async function serveFacilitator(
+  facilitator: x402Facilitator,
+  network: string,
+  options: FacilitatorDoubleOptions,
+): Promise<FacilitatorDouble> {
   const calls: FacilitatorDouble['calls'] = [];
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
@@ -85,7 +117,7 @@ export async function startFacilitatorDouble(
           errorReason: 'unexpected_settle_error',
           invalidReason: String((error as Error).message).slice(0, 200),
           transaction: '',
-          network: `eip155:${chain.chainId}`,
+          network,
         });
       }
     });
