@@ -197,5 +197,43 @@ export function defineWalletLedgerContract(name: string, open: OpenStore): void 
       assert.equal(await store.wallets.claimNonce('web3key:t2', AT, AT), true);
       assert.equal(await store.wallets.takeNonce('web3key:t2', LATER), false);
     });
+
+    it('records a pending top-up once; the credit of its key deletes it, a drop deletes it', async () => {
+      const pending = (key: string, createdAt: string) => ({
+        paymentKey: key,
+        wallet: WALLET,
+        amount: 7 * USD,
+        network: 'eip155:84532',
+        asset: '0x00000000000000000000000000000000000000cc',
+        payTo: '0x00000000000000000000000000000000000000dd',
+        value: '7000000',
+        authorizer: '0x00000000000000000000000000000000000000aa',
+        nonce: `0x${'ab'.repeat(32)}`,
+        validBefore: LATER,
+        fromBlock: '12',
+        createdAt,
+      });
+      await store.wallets.recordPendingTopUp(pending('k1', LATER));
+      await store.wallets.recordPendingTopUp({ ...pending('k1', LATER), amount: 1 });
+      await store.wallets.recordPendingTopUp(pending('k2', AT));
+      assert.deepEqual(await store.wallets.pendingTopUp('k1'), pending('k1', LATER));
+      assert.deepEqual(
+        (await store.wallets.pendingTopUps(10)).map((row) => row.paymentKey),
+        ['k2', 'k1'],
+        'oldest first; the second record of k1 changed nothing',
+      );
+      await store.wallets.credit(topUp(7 * USD, 'k1'));
+      assert.equal(await store.wallets.pendingTopUp('k1'), undefined);
+      await store.wallets.recordPendingTopUp(pending('k1', LATER));
+      await store.wallets.credit(topUp(7 * USD, 'k1'));
+      assert.equal(
+        await store.wallets.pendingTopUp('k1'),
+        undefined,
+        'an already credited key too',
+      );
+      assert.equal((await store.wallets.balance(WALLET)).balance, 7 * USD);
+      await store.wallets.dropPendingTopUp('k2');
+      assert.deepEqual(await store.wallets.pendingTopUps(10), []);
+    });
   });
 }
