@@ -193,6 +193,24 @@ describe('the ComfyUI examples: video upscaling, image-to-video, sound effects (
     }
   });
 
+  it('a video_url whose bytes are no video: LoadVideo cannot read it, retrieve answers the 500 failure, no ComfyUI detail', async () => {
+    const queued = await post(rialto, '/video/queue', {
+      model: 'topaz-video-upscale',
+      video_url: `data:video/mp4;base64,${Buffer.from('not a video at all').toString('base64')}`,
+      upscale_factor: 2,
+    });
+    assert.equal(queued.status, 200, await queued.clone().text());
+    const { queue_id } = (await queued.json()) as { queue_id: string };
+    const failed = await retrieveUntilDone(rialto, '/video/retrieve', { queue_id });
+    assert.equal(failed.status, 500);
+    const body: unknown = await failed.json();
+    validateResponse({ method: 'POST', path: '/video/retrieve', status: 500, body });
+    assert.deepEqual(body, {
+      error: 'The ComfyUI workflow failed; nothing was generated. Credits have been refunded.',
+      credits_refunded: true,
+    });
+  });
+
   it("video-generation.mdx's image-to-video example (image_url a JPEG data URL): the image into LoadImage, the MP4 out", async () => {
     const jpeg = await sharp({
       create: { width: 64, height: 36, channels: 3, background: { r: 30, g: 120, b: 200 } },
