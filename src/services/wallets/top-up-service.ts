@@ -49,6 +49,9 @@ const TOKEN_ABI = parseAbi([
   'event Transfer(address indexed from, address indexed to, uint256 value)',
 ]);
 
+/** The most blocks one getLogs call asks for (public RPC endpoints refuse wider ranges). */
+const LOG_WINDOW = 2_000n;
+
 /** An unused authorization is dropped this long after its validBefore (a late block's timestamp may lag the clock). */
 const EXPIRY_MARGIN_MS = 10 * 60_000;
 
@@ -131,13 +134,22 @@ export class TopUpService {
       await this.wallets.dropPendingTopUp(pending.paymentKey);
       return { state: 'dropped', reason: 'expired' };
     }
-    const logs = await client.getContractEvents({
-      address: token,
-      abi: TOKEN_ABI,
-      eventName: 'AuthorizationUsed',
-      args: { authorizer, nonce },
-      fromBlock: BigInt(pending.fromBlock),
-    });
+    // Searched in windows of LOG_WINDOW blocks from the recorded one (RPC providers cap a getLogs range).
+    const latest = await client.getBlockNumber();
+    let logs: { transactionHash: Hex }[] = [];
+    for (
+      let from = BigInt(pending.fromBlock);
+      from <= latest && logs.length === 0;
+      from += LOG_WINDOW
+    )
+      logs = await client.getContractEvents({
+        address: token,
+        abi: TOKEN_ABI,
+        eventName: 'AuthorizationUsed',
+        args: { authorizer, nonce },
+        fromBlock: from,
+        toBlock: from + LOG_WINDOW - 1n < latest ? from + LOG_WINDOW - 1n : latest,
+      });
     if (logs.length === 0) return { state: 'unknown' };
     for (const log of logs) {
       const receipt = await client.getTransactionReceipt({ hash: log.transactionHash });
