@@ -7,10 +7,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeTinyOnnx } from '../fixtures/tiny-onnx.ts';
-import { startEvmChain } from '../support/evm-chain.ts';
+import { privateKeyToAccount } from 'viem/accounts';
+import { CHAIN_PRIVATE_KEYS, deployToken, startEvmChain } from '../support/evm-chain.ts';
 import { startRialto, type TestRialto } from '../support/start-rialto.ts';
 import { startOpenAiImagesServer } from '../support/upstream/openai-images-server.ts';
 import { startSearxngServer } from '../support/upstream/search-servers.ts';
+import { evmSiwxHeader } from '../support/x402-siwx.ts';
 import { startFuzzUpstream } from './fuzz-upstream.ts';
 import type { FuzzWorld } from './fuzz-profiles.ts';
 import type { KeyKind } from './fuzz-request.ts';
@@ -70,6 +72,9 @@ async function post(
   return answer;
 }
 
+/** Signed in advance (signing is async, fast-check's arbitraries are not): more than the valid calls of one run. */
+const SIWX_HEADERS = 64;
+
 export async function startFuzzFixture(): Promise<FuzzFixture> {
   const [upstream, images, searxng, chain] = await Promise.all([
     startFuzzUpstream(),
@@ -77,6 +82,10 @@ export async function startFuzzFixture(): Promise<FuzzFixture> {
     startSearxngServer(),
     startEvmChain(),
   ]);
+  // x402 top-ups are paid in a real ERC-20 on the chain; the local facilitator settles with this key (the environment only).
+  const token = await deployToken(chain);
+  process.env.RIALTO_FUZZ_SETTLEMENT_KEY = CHAIN_PRIVATE_KEYS[3];
+  const payTo = privateKeyToAccount(CHAIN_PRIVATE_KEYS[2]!).address;
   const dataDirectory = mkdtempSync(join(tmpdir(), 'rialto-fuzz-'));
   await writeTinyOnnx(join(dataDirectory, 'models', 'saliency.onnx'), { size: 64 });
   const openAi = (url: string, extra: Record<string, unknown> = {}) => ({
@@ -94,7 +103,20 @@ export async function startFuzzFixture(): Promise<FuzzFixture> {
     // POST /crypto/rpc/{network}: a real EVM chain's JSON-RPC (test/support/evm-chain.ts).
     cryptoRpc: { networks: { 'base-sepolia': { nodes: [{ url: chain.rpcUrl }] } } },
     // GET|POST /api_keys/generate_web3_key: wallets on an allow-list mint keys; EIP-1271 checks reach the chain.
+    // /x402/*: sign-in with a wallet, its ledger, top-ups settled by the local facilitator on the same chain.
     wallets: {
+      enabled: true,
+      networks: [
+        {
+          id: `eip155:${chain.chainId}`,
+          token: { address: token.address },
+          payTo,
+          rpcUrl: chain.rpcUrl,
+        },
+      ],
+      facilitator: { kind: 'local', settlementKeyEnv: 'RIALTO_FUZZ_SETTLEMENT_KEY' },
+      // The headers are signed at start and the whole suite takes minutes: good for the hour the config allows, not five minutes.
+      signInMaxAgeSeconds: 3600,
       web3Keys: {
         enabled: true,
         network: `eip155:${chain.chainId}`,
@@ -194,9 +216,28 @@ export async function startFuzzFixture(): Promise<FuzzFixture> {
     model: 'fuzz-music',
     prompt: 'Warm strings',
   });
+  // SIWx headers of one wallet, each with its own nonce (a nonce is taken once: a header sent twice gets 401).
+  const wallet = privateKeyToAccount(CHAIN_PRIVATE_KEYS[1]!);
+  const siwxHeaders = await Promise.all(
+    Array.from({ length: SIWX_HEADERS }, () =>
+      evmSiwxHeader(wallet, {
+        origin: rialto.baseURL,
+        chainId: chain.chainId,
+        expirationTime: new Date(Date.now() + 3_600_000),
+      }),
+    ),
+  );
   return {
     rialto,
     world: {
+      wallet: {
+        address: wallet.address,
+        other: privateKeyToAccount(CHAIN_PRIVATE_KEYS[4]!).address,
+        siwxHeaders,
+        chainId: chain.chainId,
+        token: token.address,
+        payTo,
+      },
       assetOrigin: upstream.assetOrigin,
       png: upstream.assets.png,
       wav: upstream.assets.wav,

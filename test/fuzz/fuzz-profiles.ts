@@ -16,6 +16,15 @@ export interface FuzzWorld {
   characterSlug: string;
   videoQueueId: string;
   musicQueueId: string;
+  /** The x402 wallet of the fuzzer: SIWx headers signed for it, another wallet's address, the top-up network. */
+  wallet: {
+    address: string;
+    other: string;
+    siwxHeaders: string[];
+    chainId: number;
+    token: string;
+    payTo: string;
+  };
 }
 
 export interface OperationProfile {
@@ -35,13 +44,60 @@ export interface OperationProfile {
   unimplemented?: string;
 }
 
-/** Rialto has no x402 wallets and no voice cloning here (web3 key minting is on: fuzz-fixture.ts). */
+/** Rialto has no voice cloning here (x402 wallets and web3 key minting are on: fuzz-fixture.ts). */
 const UNIMPLEMENTED: Record<string, string> = {
   'POST /audio/voices': 'no voice cloning engine',
-  'GET /x402/balance/{walletAddress}': 'no x402 wallets',
-  'POST /x402/top-up': 'no x402 wallets',
-  'GET /x402/transactions/{walletAddress}': 'no x402 wallets',
 };
+
+const base64 = (value: unknown): string =>
+  Buffer.from(typeof value === 'string' ? value : JSON.stringify(value), 'utf8').toString('base64');
+
+/**
+ * PAYMENT-SIGNATURE values that must not credit anything: not base64, not JSON, not an x402 payload, and x402 v2
+ * payloads in the form the exact EVM scheme sends whose EIP-3009 signature, version, network or amount is wrong.
+ */
+function brokenPayments(wallet: FuzzWorld['wallet']): string[] {
+  const network = `eip155:${wallet.chainId}`;
+  const accepted = {
+    scheme: 'exact',
+    network,
+    amount: '5000000',
+    asset: wallet.token,
+    payTo: wallet.payTo,
+    maxTimeoutSeconds: 300,
+    extra: { name: 'USD Coin', version: '2' },
+  };
+  const payload = (changes: Record<string, unknown>, signature = `0x${'11'.repeat(65)}`) => ({
+    x402Version: 2,
+    accepted,
+    payload: {
+      signature,
+      authorization: {
+        from: wallet.address,
+        to: wallet.payTo,
+        value: '5000000',
+        validAfter: '0',
+        validBefore: '9999999999',
+        nonce: `0x${'22'.repeat(32)}`,
+      },
+    },
+    ...changes,
+  });
+  return [
+    'not base64 at all!',
+    base64('not json'),
+    base64('{}'),
+    base64([]),
+    base64({ x402Version: 2 }),
+    base64(payload({})),
+    base64(payload({}, '0x')),
+    base64(payload({ x402Version: 1 })),
+    base64(payload({ accepted: { ...accepted, network: 'eip155:1' } })),
+    base64(payload({ accepted: { ...accepted, amount: '1' } })),
+    base64(payload({ accepted: { ...accepted, scheme: 'upto' } })),
+    base64(payload({ payload: 'x'.repeat(10_000) })),
+  ];
+}
 
 /**
  * Quotes need no key in Rialto, as docs/guides/media/music-and-sound-effects.mdx says of /audio/quote (INVENTORY §12 #9,
@@ -246,6 +302,20 @@ export function profileOf(operation: Operation, world: FuzzWorld): OperationProf
       : fc.constant(new FuzzFile(world.wav, 'audio.wav', 'audio/wav'));
   const only = new Set<string>();
   const omit = new Set<string>();
+  // /x402/*: the fuzzer's own wallet mostly (another's gets 403), signed in with a fresh SIWx header; top-ups paid badly.
+  properties.walletAddress = fc.oneof(
+    { weight: 4, arbitrary: fc.constant(world.wallet.address) },
+    { weight: 1, arbitrary: fc.constant(world.wallet.other) },
+  );
+  // Each operation its own half of the headers: the same seed picks the same ones, and a nonce is good once.
+  const half = world.wallet.siwxHeaders.length / 2;
+  properties['SIGN-IN-WITH-X'] = fc.constantFrom(
+    ...(operation.id.includes('transactions')
+      ? world.wallet.siwxHeaders.slice(half)
+      : world.wallet.siwxHeaders.slice(0, half)),
+  );
+  properties['PAYMENT-SIGNATURE'] = fc.constantFrom(...brokenPayments(world.wallet));
+  only.add('walletAddress').add('SIGN-IN-WITH-X').add('PAYMENT-SIGNATURE');
   TUNING[operation.id]?.({ properties, only, omit });
   // Engines that take a few hundred milliseconds a call (image edits, ffmpeg-measured audio) get fewer valid calls.
   let validShare = SLOW.has(operation.id) ? 0.3 : 0.5;

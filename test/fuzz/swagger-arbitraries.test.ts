@@ -19,6 +19,14 @@ const WORLD: FuzzWorld = {
   characterSlug: 'hero',
   videoQueueId: '00000000-0000-4000-8000-000000000001',
   musicQueueId: '00000000-0000-4000-8000-000000000002',
+  wallet: {
+    address: '0x45B73055F3aDcC4577Bb709db10B19d11b5c94eE',
+    other: '0x0000000000000000000000000000000000000001',
+    siwxHeaders: ['c2l3eC0x', 'c2l3eC0y'],
+    chainId: 84532,
+    token: '0x0000000000000000000000000000000000000002',
+    payTo: '0x0000000000000000000000000000000000000003',
+  },
 };
 
 describe('swagger arbitraries', () => {

@@ -9,6 +9,20 @@ const PAYMENT_HEADERS = ['payment-signature', 'x-402-payment', 'x-payment'] as c
  * verified, settled and credited once, 200 with PAYMENT-RESPONSE; refused payments get the x402 error body.
  */
 export function registerTopUp(app: FastifyInstance, topUp: TopUpService, publicUrl?: string): void {
+  // "No JSON body required" (swagger): whatever body comes is read and dropped, never parsed, so a malformed one
+  // cannot turn a payment into the generic 400 (the fuzzer's finding: invalid JSON got {error, details, issues}).
+  app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_request, payload, done) => {
+      payload.on('error', (error) => done(error, undefined));
+      payload.on('end', () => done(null, undefined));
+      payload.resume();
+    });
+    registerRoute(scope, topUp, publicUrl);
+  });
+}
+
+function registerRoute(app: FastifyInstance, topUp: TopUpService, publicUrl?: string): void {
   app.post('/x402/top-up', async (request, reply) => {
     const header = PAYMENT_HEADERS.map((name) => request.headers[name]).find(
       (value): value is string => typeof value === 'string' && value !== '',
