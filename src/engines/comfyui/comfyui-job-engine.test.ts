@@ -11,6 +11,7 @@ import { parse } from 'yaml';
 import { type ModelConfig, modelConfigSchema, parseConfig } from '../../config.ts';
 import { comfyUiEngine } from '../../config/comfyui-engine-config.ts';
 import { type ComfyUiDouble, startComfyUiDouble } from '../../../test/support/comfyui-double.ts';
+import { BUILT_IN_NODES } from '../../../test/support/comfyui-double-nodes.ts';
 import type { JobStatus, JobSubmission } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
 import { type ApiWorkflow, ComfyUiClient } from './comfyui-client.ts';
@@ -353,6 +354,9 @@ describe('ComfyUI job engine (video and music on the ComfyUI double)', () => {
       comfyUiKind.check!({ ...model, engine });
       const workflow = await ComfyUiWorkflow.load(engine);
       checkJobMapping(model.type === 'video' ? 'video' : 'music', engine, workflow.fill({}));
+      // The double runs every node class the examples use (the e2e tests run them end to end).
+      for (const node of Object.values(workflow.fill({})))
+        assert.ok(BUILT_IN_NODES[node.class_type] !== undefined, `${model.id}: ${node.class_type}`);
     }
   });
 
