@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import { Pool, type Dispatcher } from 'undici';
 import { redactUrlCredentials } from '../../observability/url-redaction.ts';
+import { Http2Connections } from './http2-connections.ts';
 
 /** How one endpoint is reached, beyond its URL (the endpoint options of rialto.yaml). */
 export interface EndpointTransport {
@@ -26,8 +27,8 @@ export function endpointIdentity(url: string): string {
 export class UpstreamEndpoint {
   /** What requests go through (the connection pool, or it composed for HTTP/2). */
   readonly pool: Dispatcher;
-  /** The connection pool itself (its stats). */
-  readonly connections: Pool;
+  /** The connections themselves (their stats: requests sent, and sent or waiting). */
+  readonly connections: { readonly stats: { running: number; size: number } };
   readonly label: string;
   /** The URL as answers and logs show it: its password, if any, redacted (observability/log-redaction.ts). */
   readonly shownUrl: string;
@@ -60,30 +61,33 @@ export class UpstreamEndpoint {
         ? undefined
         : [...rootCertificates, readFileSync(transport.caFile, 'utf8')];
     // headersTimeout bounds the wait for a response (all of a non-streamed one); bodyTimeout the silence between stream chunks.
-    const pool = new Pool(parsed.origin, {
-      connections: options.maxConnections,
+    const common = {
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
       keepAliveTimeout: 30_000,
-      // undici caps requests in flight per connection by `pipelining` (default 1) over HTTP/2 too.
-      ...(transport.http2 === true
-        ? {
-            allowH2: true,
-            maxConcurrentStreams: transport.maxStreamsPerConnection ?? 100,
-            pipelining: transport.maxStreamsPerConnection ?? 100,
-          }
-        : {}),
       ...(ca === undefined ? {} : { connect: { ca } }),
-    });
-    // undici holds back a request it thinks unsafe to replay (a POST) until the connection's others finish, which
-    // would allow one stream at a time over HTTP/2. Multiplexing loses nothing here: undici does not replay.
-    this.connections = pool;
-    this.pool =
-      transport.http2 === true
-        ? pool.compose(
-            (dispatch) => (options, handler) => dispatch({ ...options, idempotent: true }, handler),
-          )
-        : pool;
+    };
+    if (transport.http2 === true) {
+      const streams = transport.maxStreamsPerConnection ?? 100;
+      // undici caps requests in flight per connection by `pipelining` (default 1) over HTTP/2 too. Not undici's Pool:
+      // it can queue a request on a full connection while another has room (http2-connections.ts).
+      const connections = new Http2Connections(parsed.origin, options.maxConnections, streams, {
+        ...common,
+        allowH2: true,
+        maxConcurrentStreams: streams,
+        pipelining: streams,
+      });
+      this.connections = connections;
+      // undici holds back a request it thinks unsafe to replay (a POST) until the connection's others finish, which
+      // would allow one stream at a time over HTTP/2. Multiplexing loses nothing here: undici does not replay.
+      this.pool = connections.compose(
+        (dispatch) => (options, handler) => dispatch({ ...options, idempotent: true }, handler),
+      );
+    } else {
+      const pool = new Pool(parsed.origin, { ...common, connections: options.maxConnections });
+      this.connections = pool;
+      this.pool = pool;
+    }
   }
 
   healthy(now: number): boolean {
