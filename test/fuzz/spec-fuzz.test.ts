@@ -470,4 +470,14 @@ describe('spec fuzzing: regressions', () => {
       ['The maximum range is 366 days'],
     );
   });
+
+  it('POST /x402/top-up drops a malformed body: 402 with the requirements (was the generic 400 with issues)', async () => {
+    const answer = await call('/x402/top-up', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{]',
+    });
+    assert.equal(answer.status, 402, JSON.stringify(answer.body));
+    assert.equal(answer.body.x402Version, 2);
+  });
 });
