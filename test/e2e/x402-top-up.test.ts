@@ -96,6 +96,15 @@ describe('x402 top-up, balance and transactions (local facilitator on a ganache 
   const post = (payment: string) =>
     fetch(topUpUrl, { method: 'POST', headers: { 'PAYMENT-SIGNATURE': payment } });
 
+  it('reads a body it ignores only up to its limit: 413 past 64 KiB, 402 below it', async () => {
+    const small = await fetch(topUpUrl, { method: 'POST', body: 'x'.repeat(1024) });
+    assert.equal(small.status, 402);
+    await small.arrayBuffer();
+    const large = await fetch(topUpUrl, { method: 'POST', body: 'x'.repeat(256 * 1024) });
+    assert.equal(large.status, 413);
+    await large.arrayBuffer();
+  });
+
   it('answers no payment with 402, the accepts body and the PAYMENT-REQUIRED header', async () => {
     const response = await fetch(topUpUrl, { method: 'POST' });
     assert.equal(response.status, 402);

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { VeniceError } from '../../errors/venice-error.ts';
 import type { TopUpService } from '../../services/wallets/top-up-service.ts';
 
 /** Payment header names, canonical first (swagger: topUpX402Balance; the legacy names still accepted). */
@@ -8,15 +9,26 @@ const PAYMENT_HEADERS = ['payment-signature', 'x-402-payment', 'x-payment'] as c
  * POST /x402/top-up: no payment header → 402 with the requirements (body and PAYMENT-REQUIRED header); with one →
  * verified, settled and credited once, 200 with PAYMENT-RESPONSE; refused payments get the x402 error body.
  */
+/** The most of an ignored request body read before 413 (a top-up needs none). */
+const IGNORED_BODY_LIMIT = 64 * 1024;
+
 export function registerTopUp(app: FastifyInstance, topUp: TopUpService, publicUrl?: string): void {
   // "No JSON body required" (swagger): whatever body comes is read and dropped, never parsed, so a malformed one
   // cannot turn a payment into the generic 400 (the fuzzer's finding: invalid JSON got {error, details, issues}).
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, payload, done) => {
+      // Dropped, but still bounded: a client may not make the server read an endless body.
+      let received = 0;
+      const onData = (chunk: Buffer): void => {
+        received += chunk.length;
+        if (received <= IGNORED_BODY_LIMIT) return;
+        payload.off('data', onData);
+        done(new VeniceError('PAYLOAD_TOO_LARGE'), undefined);
+      };
+      payload.on('data', onData);
       payload.on('error', (error) => done(error, undefined));
       payload.on('end', () => done(null, undefined));
-      payload.resume();
     });
     registerRoute(scope, topUp, publicUrl);
   });
