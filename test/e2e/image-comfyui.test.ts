@@ -240,7 +240,8 @@ describe('image routes on comfyui models (Venice doc examples)', () => {
     assert.equal((await ledger(rialto)).balance, before);
   });
 
-  it('a client that leaves interrupts its prompt on ComfyUI', async () => {
+  it('a client that leaves interrupts its prompt on ComfyUI, and is charged nothing', async () => {
+    const { balance: before } = await ledger(rialto);
     comfy.stepMs = 100;
     const controller = new AbortController();
     const pending = fetch(`${rialto.baseURL}/image/generate`, {
@@ -272,6 +273,15 @@ describe('image routes on comfyui models (Venice doc examples)', () => {
       comfy.interrupts.some((entry) => entry.promptId === promptId && entry.running === promptId),
       JSON.stringify(comfy.interrupts),
     );
+    // keys-and-limits.md's early-end table: a client gone before any image was made pays for nothing, and the
+    // reservation is released (not left to its lease).
+    let account = await rialto.store.accounts.find('default');
+    for (let tries = 0; tries < 100 && (account?.usdReserved ?? 0) !== 0; tries += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      account = await rialto.store.accounts.find('default');
+    }
+    assert.equal(account?.usdReserved, 0);
+    assert.equal(account?.usdBalance, before);
   });
 
   it('a prompt past the engine timeout is 504 REQUEST_TIMEOUT, cancelled on ComfyUI, nothing billed', async () => {
