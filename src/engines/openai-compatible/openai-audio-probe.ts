@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { EngineError } from '../engine-error.ts';
+import { pcmOutputArgs } from '../media/pcm-decode.ts';
 import { startProcess, withTimeLimit } from '../media/start-process.ts';
 
 const SAMPLE_RATE = 16_000;
@@ -79,16 +80,7 @@ export async function probeAudio(
     path,
     '-map',
     '0:a:0',
-    '-vn',
-    '-ac',
-    '1',
-    '-ar',
-    String(SAMPLE_RATE),
-    ...duration,
-    '-f',
-    's16le',
-    '-acodec',
-    'pcm_s16le',
+    ...pcmOutputArgs(duration),
     'pipe:1',
   ];
   const running = startProcess(ffmpeg, args, signal);

@@ -1,5 +1,5 @@
 import { accessSync, constants, createReadStream, existsSync, statSync } from 'node:fs';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { PocketsphinxEngineConfig } from '../../config.ts';
@@ -11,6 +11,7 @@ import type {
 } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
 import { parsePocketsphinxOutput } from './pocketsphinx-output.ts';
+import { firstLine, decodeToPcm } from '../media/pcm-decode.ts';
 import { runProcess } from '../media/run-process.ts';
 import { withTimeLimit } from '../media/start-process.ts';
 import { Semaphore } from '../semaphore.ts';
@@ -19,7 +20,6 @@ import { Semaphore } from '../semaphore.ts';
 // US English model of pocketsphinx-en-us under /usr/share/pocketsphinx/model/en-us.
 const DEBIAN_MODEL = '/usr/share/pocketsphinx/model/en-us';
 const INSTALL_HINT = 'install it with: apt-get install -y pocketsphinx pocketsphinx-en-us ffmpeg';
-const SAMPLE_RATE = 16_000;
 /** Below this peak (about -54 dBFS) 16-bit audio is taken as silence and not recognised at all. */
 const SILENCE_PEAK = 64;
 
@@ -76,15 +76,11 @@ async function peakOf(path: string): Promise<number> {
   return peak;
 }
 
-function firstLine(text: string): string {
-  return text.trim().split('\n')[0] ?? '';
-}
-
 type DecodeLimits = NonNullable<TranscriptionRequest['decodeLimits']>;
 
 /**
- * Decodes any container ffmpeg reads to 16 kHz mono 16-bit PCM, up to a second past `limits.maxSeconds` (so the
- * file on disk stays under 32 KB a second of the cap); returns its length in seconds.
+ * Decodes any container ffmpeg reads to 16 kHz mono 16-bit PCM (decodeToPcm), then rejects silence; returns its
+ * length in seconds.
  */
 async function decode(
   paths: Paths,
@@ -93,44 +89,10 @@ async function decode(
   signal: AbortSignal,
   limits: DecodeLimits | undefined,
 ): Promise<number> {
-  const duration = limits === undefined ? [] : ['-t', String(limits.maxSeconds + 1)];
-  const args = [
-    '-nostdin',
-    '-hide_banner',
-    '-v',
-    'error',
-    '-i',
-    input,
-    '-vn',
-    '-ac',
-    '1',
-    '-ar',
-    String(SAMPLE_RATE),
-    ...duration,
-    '-f',
-    's16le',
-    '-acodec',
-    'pcm_s16le',
-    '-y',
-    output,
-  ];
-  const decoded = await runProcess(
-    paths.ffmpeg,
-    args,
-    limits === undefined
-      ? signal
-      : withTimeLimit(signal, limits.timeoutSeconds, 'Decoding the audio'),
-  );
-  if (decoded.code !== 0)
-    throw new EngineError(
-      'bad_request',
-      `The audio could not be decoded: ${firstLine(decoded.stderr)}`,
-    );
-  const bytes = (await stat(output)).size;
-  if (bytes < 2) throw new EngineError('bad_request', 'The audio is empty.');
+  const seconds = await decodeToPcm(paths.ffmpeg, input, output, limits, signal);
   if ((await peakOf(output)) < SILENCE_PEAK)
     throw new EngineError('bad_request', 'The audio is silent.');
-  return Math.floor(bytes / 2) / SAMPLE_RATE;
+  return seconds;
 }
 
 async function recognise(

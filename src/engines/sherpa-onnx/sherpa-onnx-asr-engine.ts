@@ -1,4 +1,4 @@
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SherpaOnnxEngineConfig } from '../../config/engine-config.ts';
@@ -10,7 +10,7 @@ import type {
   TranscriptionResult,
 } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
-import { runProcess } from '../media/run-process.ts';
+import { decodeToPcm } from '../media/pcm-decode.ts';
 import { withTimeLimit } from '../media/start-process.ts';
 import { BoundedSlots } from './bounded-slots.ts';
 import {
@@ -46,15 +46,11 @@ const RECOGNITION_TIME_FACTOR = 4;
 
 export type AsrFamily = 'whisper' | 'nemo-transducer';
 
-function firstLine(text: string): string {
-  return text.trim().split('\n')[0] ?? '';
-}
-
 type DecodeLimits = NonNullable<TranscriptionRequest['decodeLimits']>;
 
 /**
- * Decodes any container ffmpeg reads to 16 kHz mono 16-bit PCM in `output`, up to a second past
- * `limits.maxSeconds` (32 KB a second on disk, never in memory whole); returns its length in seconds.
+ * Writes `audio` to the folder and decodes it to 16 kHz mono 16-bit PCM in `output` (decodeToPcm); returns its
+ * length in seconds.
  */
 async function decodeAudio(
   audio: Buffer,
@@ -65,42 +61,11 @@ async function decodeAudio(
 ): Promise<number> {
   const input = join(folder, 'input');
   await writeFile(input, audio);
-  const duration = limits === undefined ? [] : ['-t', String(limits.maxSeconds + 1)];
-  const decoded = await runProcess(
-    FFMPEG,
-    [
-      '-nostdin',
-      '-hide_banner',
-      '-v',
-      'error',
-      '-i',
-      input,
-      '-vn',
-      '-ac',
-      '1',
-      '-ar',
-      String(SAMPLE_RATE),
-      ...duration,
-      '-f',
-      's16le',
-      '-acodec',
-      'pcm_s16le',
-      '-y',
-      output,
-    ],
-    limits === undefined
-      ? signal
-      : withTimeLimit(signal, limits.timeoutSeconds, 'Decoding the audio'),
-  );
-  await rm(input, { force: true });
-  if (decoded.code !== 0)
-    throw new EngineError(
-      'bad_request',
-      `The audio could not be decoded: ${firstLine(decoded.stderr)}`,
-    );
-  const bytes = (await stat(output)).size;
-  if (bytes < 2) throw new EngineError('bad_request', 'The audio is empty.');
-  return Math.floor(bytes / 2) / SAMPLE_RATE;
+  try {
+    return await decodeToPcm(FFMPEG, input, output, limits, signal);
+  } finally {
+    await rm(input, { force: true });
+  }
 }
 
 /** Whether the decoded audio rises above silence anywhere (read until it does). */
