@@ -3,6 +3,7 @@ import { parseOrThrow } from '../../errors/validation.ts';
 import { completeAudioRequest } from '../../schemas/jobs-audio.ts';
 import { completeVideoRequest } from '../../schemas/jobs-video.ts';
 import type { JobRouteDependencies } from './index.ts';
+import { jobOwnerOf } from './job-owner.ts';
 
 const ROUTES = [
   { kind: 'video', path: '/video/complete', schema: completeVideoRequest },
@@ -21,7 +22,7 @@ export function registerCompleteRoutes(
   for (const { kind, path, schema } of ROUTES) {
     app.post(path, { onRequest: auth }, async (request) => {
       const body = parseOrThrow(schema, request.body);
-      return jobs.complete(kind, body, request.apiKey!);
+      return jobs.complete(kind, body, jobOwnerOf(request));
     });
   }
 }

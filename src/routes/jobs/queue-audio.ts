@@ -5,6 +5,7 @@ import { queueAudioRequest } from '../../schemas/jobs-audio.ts';
 import { checkQueueAudio } from '../../schemas/jobs-audio-checks.ts';
 import { musicQuote } from '../../services/jobs/job-pricing.ts';
 import type { JobRouteDependencies } from './index.ts';
+import { jobOwnerOf } from './job-owner.ts';
 import { jobModelOf } from './job-model.ts';
 
 /**
@@ -25,7 +26,7 @@ export function registerQueueAudioRoute(
       characters: body.prompt.length + (body.lyrics_prompt?.length ?? 0),
     });
     const billing = request.billing;
-    const { job } = await jobs.queue('music', entry, body, quote, request.apiKey!, billing);
+    const { job } = await jobs.queue('music', entry, body, quote, jobOwnerOf(request), billing);
     setModelHeaders(reply, entry, entry.engine.kind);
     return { model: entry.config.id, queue_id: job.id, status: 'QUEUED' };
   });

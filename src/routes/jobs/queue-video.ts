@@ -5,6 +5,7 @@ import { queueVideoRequest } from '../../schemas/jobs-video.ts';
 import { checkQueueVideo } from '../../schemas/jobs-video-checks.ts';
 import { videoQuote } from '../../services/jobs/job-pricing.ts';
 import type { JobRouteDependencies } from './index.ts';
+import { jobOwnerOf } from './job-owner.ts';
 import { DOWNLOAD_PATH } from './download.ts';
 import { jobModelOf } from './job-model.ts';
 
@@ -35,7 +36,7 @@ export function registerQueueVideoRoute(
       entry,
       body,
       quote,
-      request.apiKey!,
+      jobOwnerOf(request),
       billing,
     );
     setModelHeaders(reply, entry, entry.engine.kind);

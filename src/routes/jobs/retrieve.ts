@@ -7,6 +7,7 @@ import { retrieveVideoRequest } from '../../schemas/jobs-video.ts';
 import { ProviderContentPolicyError } from '../../services/jobs/provider-content-policy-error.ts';
 import type { RetrieveOutcome } from '../../services/jobs/job-service.ts';
 import type { JobRouteDependencies } from './index.ts';
+import { jobOwnerOf } from './job-owner.ts';
 
 const ROUTES = [
   { kind: 'video', path: '/video/retrieve', schema: retrieveVideoRequest },
@@ -40,7 +41,7 @@ export function registerRetrieveRoutes(
       const body = parseOrThrow(schema, request.body);
       let outcome: RetrieveOutcome;
       try {
-        outcome = await jobs.retrieve(kind, body, request.apiKey!);
+        outcome = await jobs.retrieve(kind, body, jobOwnerOf(request));
       } catch (error) {
         throw kind === 'music' && error instanceof ProviderContentPolicyError
           ? asContentViolation(error)

@@ -89,7 +89,7 @@ describe('JobRunner', () => {
           registry.entries[0]!,
           { prompt, duration: '5s' },
           QUOTE,
-          key,
+          { ledger: 'account', key },
           meter.for(key),
         )
       ).job;
@@ -136,7 +136,7 @@ describe('JobRunner', () => {
       );
       assert.deepEqual(await balance(), before);
       await assert.rejects(
-        service.retrieve('video', { model: 'clip', queue_id: job.id }, key),
+        service.retrieve('video', { model: 'clip', queue_id: job.id }, { ledger: 'account', key }),
         (error: unknown) => {
           assert.ok(error instanceof VeniceError);
           assert.deepEqual(
@@ -190,7 +190,11 @@ describe('JobRunner', () => {
       balance: before.balance - toNanos(QUOTE.usd),
       reserved: before.reserved,
     });
-    const outcome = await service.retrieve('video', { model: 'clip', queue_id: job.id }, key);
+    const outcome = await service.retrieve(
+      'video',
+      { model: 'clip', queue_id: job.id },
+      { ledger: 'account', key },
+    );
     assert.equal(outcome.kind, 'media');
     if (outcome.kind === 'media') outcome.stream.destroy();
     assert.equal(upstream.queuesFor('runner: charged, then the worker died').length, 1);

@@ -27,7 +27,8 @@ export function submissionOf(job: JobRecord, engineModel: string): JobSubmission
 
 /**
  * Drives one claimed job a step at a time: submit it to its engine once, then poll it until the engine is
- * done; store the media, charge the quote, or refund it on failure. Every write is conditional on the
+ * done; store the media, charge the quote, or refund it on failure, on the ledger that holds it (jobs.ledger:
+ * the key's account, or the signed-in wallet's x402 ledger). Every write is conditional on the
  * worker still holding the job, and money moves before the state does, through calls that act once
  * (ledger settle/release): a worker that dies between the two leaves a job the next worker finishes
  * without charging again.
@@ -128,14 +129,11 @@ export class JobRunner {
     };
     if (!(await store.jobs.update(job.id, stored, { states: ['PROCESSING'], claimedBy: worker })))
       return { next: 'done' };
-    const charged = await this.dependencies.meter.settleDurable(
-      { ...job, requestId: job.id, modelType: job.kind },
-      job.quote,
-    );
+    const charged = await this.settle(job);
     if (
       !charged &&
       job.reservationId !== null &&
-      (await store.ledger.stateOf(job.reservationId)) === 'released'
+      (await this.stateOf(job, job.reservationId)) === 'released'
     ) {
       // Refunded meanwhile (a worker that had lost the job failed it): its media are not handed out unpaid.
       return this.fail(
@@ -147,6 +145,43 @@ export class JobRunner {
       );
     }
     return this.complete(job, worker, call.signal);
+  }
+
+  /**
+   * Charges the job's quote, once, on the ledger holding it (jobs.ledger): a wallet's CHARGE entry, or the
+   * account's usage record; false when it was settled or released before.
+   */
+  private async settle(job: JobRecord): Promise<boolean> {
+    if (job.ledger === 'wallet') {
+      // A free job held nothing on the wallet: nothing to charge or record.
+      if (job.reservationId === null) return true;
+      const settled = await this.dependencies.store.wallets.settle(
+        job.reservationId,
+        job.quote,
+        new Date().toISOString(),
+      );
+      return settled.applied;
+    }
+    return this.dependencies.meter.settleDurable(
+      { ...job, requestId: job.id, modelType: job.kind },
+      job.quote,
+    );
+  }
+
+  /** Gives the job's hold back on its ledger; false when it was not open. */
+  private release(job: JobRecord, reservationId: string, status: string): Promise<boolean> {
+    return job.ledger === 'wallet'
+      ? this.dependencies.store.wallets.release(reservationId)
+      : this.dependencies.meter.releaseDurable(reservationId, status);
+  }
+
+  private stateOf(
+    job: JobRecord,
+    reservationId: string,
+  ): Promise<'open' | 'settled' | 'released' | undefined> {
+    return job.ledger === 'wallet'
+      ? this.dependencies.store.wallets.stateOf(reservationId)
+      : this.dependencies.store.ledger.stateOf(reservationId);
   }
 
   /** Marks a stored, charged job COMPLETED, then frees the engine's copy (best effort). */
@@ -204,7 +239,7 @@ export class JobRunner {
     message: string,
     moderation: boolean,
   ): Promise<StepResult> {
-    const { store, meter, media } = this.dependencies;
+    const { store, media } = this.dependencies;
     this.failedPolls.delete(job.id);
     // Given up (its deadline passed, or its engine failed it): the engine stops it where it can, freeing its GPU.
     const found = job.engineJobId === null ? undefined : this.engineOf(job);
@@ -215,12 +250,13 @@ export class JobRunner {
     let refunded = true;
     if (
       job.reservationId !== null &&
-      !(await meter.releaseDurable(
+      !(await this.release(
+        job,
         job.reservationId,
         moderation ? 'refunded_moderation' : 'refunded_failed',
       ))
     ) {
-      const state = await store.ledger.stateOf(job.reservationId);
+      const state = await this.stateOf(job, job.reservationId);
       if (state === 'settled' && job.resultKey !== null)
         return this.complete(job, worker, AbortSignal.timeout(30_000));
       refunded = state === 'released';

@@ -2,7 +2,8 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { JobsConfig } from '../../config.ts';
 import { VeniceError } from '../../errors/venice-error.ts';
-import type { ApiKeyRecord, JobKind, JobRecord, Store } from '../../storage/store.ts';
+import type { ApiKeyRecord, JobKind, JobLedger, JobRecord, Store } from '../../storage/store.ts';
+import type { WalletId } from '../../storage/wallet-store.ts';
 import type { Billing } from '../billing/meter.ts';
 import { toNanos } from '../billing/money.ts';
 import type { ModelEntry, ModelRegistry } from '../model-registry.ts';
@@ -29,6 +30,22 @@ const LEASE_MARGIN_MS = 10 * 60_000;
 const DOWNLOAD_LINK_MS = 24 * 3600_000;
 
 const hashOf = (token: string): string => createHash('sha256').update(token).digest('hex');
+
+/**
+ * Who a job belongs to: an API key's account (its quote on store.ledger), or a SIGN-IN-WITH-X wallet (its quote
+ * on the wallet's x402 ledger, store.wallets). Only the owner retrieves or completes it: a job's owner is its
+ * ledger and account id together, so a wallet-minted key (account `eip155:<addr>`) does not see its wallet's jobs.
+ */
+export type JobOwner =
+  | { ledger: 'account'; key: ApiKeyRecord }
+  | { ledger: 'wallet'; wallet: WalletId };
+
+function ownerIds(owner: JobOwner): { ledger: JobLedger; accountId: string; keyId: string } {
+  return owner.ledger === 'account'
+    ? { ledger: 'account', accountId: owner.key.accountId, keyId: owner.key.id }
+    : // No key: the wallet stands for both.
+      { ledger: 'wallet', accountId: owner.wallet, keyId: owner.wallet };
+}
 
 /** A queued job, and the token of its download link when its model delivers by download_url (shown once). */
 export interface QueuedJob {
@@ -78,9 +95,10 @@ export class JobService {
     model: ModelEntry,
     request: Record<string, unknown>,
     quote: Cost,
-    key: ApiKeyRecord,
+    owner: JobOwner,
     billing: Billing,
   ): Promise<QueuedJob> {
+    const ids = ownerIds(owner);
     const { store, config, queue } = this.dependencies;
     const id = randomUUID();
     // Only its hash is stored: the link is a bearer credential, shown once in the queue answer.
@@ -106,8 +124,8 @@ export class JobService {
       id,
       kind,
       modelId: model.config.id,
-      accountId: key.accountId,
-      keyId: key.id,
+      accountId: ids.accountId,
+      keyId: ids.keyId,
       request: { ...request, model: model.config.id },
       state: 'QUEUED',
       progress: null,
@@ -120,7 +138,8 @@ export class JobService {
       refunded: false,
       attempts: 0,
       reservationId: reservation.reservationId,
-      quote: toNanos(Math.max(quote.usd, quote.diem)),
+      // A wallet pays in USD (WalletBilling holds the USD quote); an account in either currency.
+      quote: toNanos(ids.ledger === 'wallet' ? quote.usd : Math.max(quote.usd, quote.diem)),
       deleteOnDelivery: false,
       createdAt: now.toISOString(),
       startedAt: null,
@@ -131,12 +150,16 @@ export class JobService {
       claimUntil: null,
       downloadTokenHash: downloadToken === undefined ? null : hashOf(downloadToken),
       downloadRevokedAt: null,
+      ledger: ids.ledger,
     };
     try {
       await store.jobs.insert(job);
     } catch (error) {
-      if (reservation.reservationId !== null)
-        await store.ledger.release(reservation.reservationId, 'failed', new Date().toISOString());
+      if (reservation.reservationId !== null) {
+        if (ids.ledger === 'wallet') await store.wallets.release(reservation.reservationId);
+        else
+          await store.ledger.release(reservation.reservationId, 'failed', new Date().toISOString());
+      }
       throw error;
     }
     await queue.notify(id);
@@ -154,8 +177,9 @@ export class JobService {
     kind: JobKind,
     model: string | undefined,
     queueId: string,
-    key: ApiKeyRecord,
+    owner: JobOwner,
   ): Promise<JobRecord> {
+    const ids = ownerIds(owner);
     const job = await this.dependencies.store.jobs.find(queueId);
     const entry =
       job === undefined || model === undefined ? undefined : this.modelMatches(job, model, kind);
@@ -163,7 +187,8 @@ export class JobService {
       job === undefined ||
       entry === false ||
       job.kind !== kind ||
-      job.accountId !== key.accountId ||
+      job.accountId !== ids.accountId ||
+      (job.ledger ?? 'account') !== ids.ledger ||
       job.state === 'DELETED'
     )
       throw new VeniceError('MEDIA_NOT_FOUND');
@@ -183,9 +208,9 @@ export class JobService {
   async retrieve(
     kind: JobKind,
     request: { model?: string | undefined; queue_id: string; delete_media_on_completion?: boolean },
-    key: ApiKeyRecord,
+    owner: JobOwner,
   ): Promise<RetrieveOutcome> {
-    const job = await this.jobOf(kind, request.model, request.queue_id, key);
+    const job = await this.jobOf(kind, request.model, request.queue_id, owner);
     const elapsed =
       (job.completedAt === null ? Date.now() : Date.parse(job.completedAt)) -
       Date.parse(job.startedAt ?? job.createdAt);
@@ -285,9 +310,9 @@ export class JobService {
   async complete(
     kind: JobKind,
     request: { model?: string | undefined; queue_id: string },
-    key: ApiKeyRecord,
+    owner: JobOwner,
   ): Promise<{ success: boolean }> {
-    const job = await this.jobOf(kind, request.model, request.queue_id, key);
+    const job = await this.jobOf(kind, request.model, request.queue_id, owner);
     return { success: await this.remove(job) };
   }
 

@@ -80,7 +80,7 @@ function processOn(store: Store, api: VeniceJobsServer, tag: string, dispatch: b
         registry.entries[0]!,
         { prompt, duration: '5s' },
         { usd: 0.5, diem: 0.5 },
-        key,
+        { ledger: 'account', key },
         meter.for(key),
       )
     ).job;
