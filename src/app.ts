@@ -270,8 +270,8 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
           ...(config.server.publicUrl === undefined ? {} : { publicUrl: config.server.publicUrl }),
         });
   const inference = withWallets(true);
-  // Async jobs belong to an account (retrieve, complete): no wallet sign-in there yet, the no-auth 402 still.
-  const jobsAuth = withWallets(false);
+  // Async jobs belong to their key's account or to the signed-in wallet (JobOwner): only it retrieves and completes them.
+  const jobsAuth = withWallets(true);
   // Wallet-minted API keys (wallets.web3Keys); undefined when off, and the two routes then answer 404.
   const web3Keys = createWeb3KeyService(config.wallets, dependencies.store.wallets, keys);
   const { characters, chat, embeddings, search, scrape, parsers } = services;
