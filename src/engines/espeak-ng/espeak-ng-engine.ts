@@ -1,5 +1,3 @@
-import { once } from 'node:events';
-import type { Writable } from 'node:stream';
 import type { EspeakNgEngineConfig } from '../../config.ts';
 import type {
   AudioFormat,
@@ -10,15 +8,10 @@ import type {
   SpeechResult,
 } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
-import { AUDIO_FORMATS, CONTENT_TYPES, encoderArguments } from '../media/audio-encoding.ts';
+import { AUDIO_FORMATS, CONTENT_TYPES } from '../media/audio-encoding.ts';
+import { speakSentences } from '../media/sentence-audio.ts';
 import { Semaphore } from '../semaphore.ts';
-import { splitSentences } from './sentences.ts';
-import {
-  runWithInput,
-  startProcess,
-  withTimeLimit,
-  type RunningProcess,
-} from '../media/start-process.ts';
+import { runWithInput, withTimeLimit } from '../media/start-process.ts';
 import { pcmOfWav, type Pcm } from './wav-pcm.ts';
 
 const INSTALL_HINT = 'install it with: apt-get install -y espeak-ng ffmpeg';
@@ -77,11 +70,6 @@ function parseVoices(listing: string): { languages: string[]; accepted: Set<stri
       rows.flatMap((columns) => [columns[1] ?? '', columns[3] ?? '', columns[4] ?? '']),
     ),
   };
-}
-
-/** Writes `data`, waiting while the pipe is full; rejects when `signal` aborts. */
-async function write(stream: Writable, data: Buffer, signal: AbortSignal): Promise<void> {
-  if (!stream.write(data)) await once(stream, 'drain', { signal });
 }
 
 /**
@@ -169,61 +157,22 @@ class EspeakNgEngine implements SpeechEngine {
    */
   private async *stream(request: SpeechRequest, callSignal: AbortSignal): AsyncGenerator<Buffer> {
     const release = await this.slots.acquire(callSignal);
-    const stop = new AbortController();
-    const signal = AbortSignal.any([callSignal, stop.signal]);
-    let encoder: RunningProcess | undefined;
-    let feeding: Promise<void> | undefined;
-    let failure: unknown;
     try {
       const { wordsPerMinute, tempo } = rateOf(request.speed);
-      const [first, ...rest] = splitSentences(request.input);
-      const firstPcm = await this.speak(
-        first ?? request.input,
-        request.voice,
-        wordsPerMinute,
-        signal,
+      yield* speakSentences(
+        {
+          ffmpeg: this.config.ffmpeg,
+          text: request.input,
+          format: request.format,
+          tempo,
+          engine: 'espeak-ng',
+          hint: INSTALL_HINT,
+          stderrDetail: firstLine,
+          speak: (sentence, signal) => this.speak(sentence, request.voice, wordsPerMinute, signal),
+        },
+        callSignal,
       );
-      const running = startProcess(
-        this.config.ffmpeg,
-        encoderArguments(request.format, firstPcm, tempo),
-        signal,
-      );
-      encoder = running;
-      feeding = (async () => {
-        await write(running.child.stdin, firstPcm.samples, signal);
-        for (const sentence of rest) {
-          const pcm = await this.speak(sentence, request.voice, wordsPerMinute, signal);
-          if (pcm.sampleRate !== firstPcm.sampleRate || pcm.channels !== firstPcm.channels)
-            throw new EngineError(
-              'failed',
-              'espeak-ng changed its sample format between sentences',
-            );
-          await write(running.child.stdin, pcm.samples, signal);
-        }
-        running.child.stdin.end();
-      })().catch((error: unknown) => {
-        failure = error;
-        stop.abort(error);
-      });
-      for await (const chunk of running.child.stdout) if (Buffer.isBuffer(chunk)) yield chunk;
-      const code = await running.exit.catch((error: unknown) => {
-        throw new EngineError(
-          'offline',
-          `cannot run '${this.config.ffmpeg}': ${String(error)}; ${INSTALL_HINT}`,
-          { cause: error },
-        );
-      });
-      await feeding;
-      callSignal.throwIfAborted();
-      if (failure !== undefined) throw failure;
-      if (code !== 0)
-        throw new EngineError(
-          'failed',
-          `ffmpeg exited with code ${code}: ${firstLine(running.stderr())}`,
-        );
     } finally {
-      stop.abort();
-      await Promise.allSettled([feeding, encoder?.exit]);
       release();
     }
   }

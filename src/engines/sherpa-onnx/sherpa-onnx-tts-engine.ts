@@ -1,5 +1,3 @@
-import { once } from 'node:events';
-import type { Writable } from 'node:stream';
 import type { SherpaOnnxEngineConfig } from '../../config/engine-config.ts';
 import type {
   AudioFormat,
@@ -10,9 +8,8 @@ import type {
   SpeechResult,
 } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
-import { splitSentences } from '../espeak-ng/sentences.ts';
-import { AUDIO_FORMATS, CONTENT_TYPES, encoderArguments } from '../media/audio-encoding.ts';
-import { startProcess, type RunningProcess } from '../media/start-process.ts';
+import { AUDIO_FORMATS, CONTENT_TYPES } from '../media/audio-encoding.ts';
+import { speakSentences } from '../media/sentence-audio.ts';
 import { BoundedSlots } from './bounded-slots.ts';
 import { checkKokoro } from './kokoro-checks.ts';
 import { readOnnxMetadata } from './onnx-metadata.ts';
@@ -30,10 +27,6 @@ export function pcm16Of(samples: Float32Array): Buffer {
     pcm.writeInt16LE(Math.round(sample * 32767), index * 2);
   }
   return pcm;
-}
-
-async function write(stream: Writable, data: Buffer, signal: AbortSignal): Promise<void> {
-  if (data.length > 0 && !stream.write(data)) await once(stream, 'drain', { signal });
 }
 
 /**
@@ -118,47 +111,24 @@ class SherpaOnnxTtsEngine implements SpeechEngine {
     callSignal: AbortSignal,
   ): AsyncGenerator<Buffer> {
     const release = await this.slots.acquire(callSignal);
-    const stop = new AbortController();
-    const signal = AbortSignal.any([callSignal, stop.signal]);
-    let encoder: RunningProcess | undefined;
-    let feeding: Promise<void> | undefined;
-    let failure: unknown;
     try {
-      const [first, ...rest] = splitSentences(request.input);
-      const firstPcm = await this.speak(first ?? request.input, sid, request, signal);
-      signal.throwIfAborted();
-      const input = { sampleRate: this.info.sampleRate, channels: 1 };
-      const running = startProcess(FFMPEG, encoderArguments(request.format, input, 1), signal);
-      encoder = running;
-      feeding = (async () => {
-        await write(running.child.stdin, firstPcm, signal);
-        for (const sentence of rest) {
-          const pcm = await this.speak(sentence, sid, request, signal);
-          signal.throwIfAborted();
-          await write(running.child.stdin, pcm, signal);
-        }
-        running.child.stdin.end();
-      })().catch((error: unknown) => {
-        failure = error;
-        stop.abort(error);
-      });
-      for await (const chunk of running.child.stdout) if (Buffer.isBuffer(chunk)) yield chunk;
-      const code = await running.exit.catch((error: unknown) => {
-        throw new EngineError('offline', `cannot run '${FFMPEG}': ${String(error)}`, {
-          cause: error,
-        });
-      });
-      await feeding;
-      callSignal.throwIfAborted();
-      if (failure !== undefined) throw failure;
-      if (code !== 0)
-        throw new EngineError(
-          'failed',
-          `ffmpeg exited with code ${code}: ${running.stderr().trim()}`,
-        );
+      yield* speakSentences(
+        {
+          ffmpeg: FFMPEG,
+          text: request.input,
+          format: request.format,
+          tempo: 1,
+          engine: 'sherpa-onnx',
+          stderrDetail: (stderr) => stderr.trim(),
+          speak: async (sentence, signal) => ({
+            sampleRate: this.info.sampleRate,
+            channels: 1,
+            samples: await this.speak(sentence, sid, request, signal),
+          }),
+        },
+        callSignal,
+      );
     } finally {
-      stop.abort();
-      await Promise.allSettled([feeding, encoder?.exit]);
       release();
     }
   }
