@@ -31,6 +31,30 @@ export function pcmOutputArgs(duration: readonly string[]): string[] {
   ];
 }
 
+/** ffmpeg's options before the output ones: no stdin, errors only, reading `input`. */
+export function quietInputArgs(input: string): string[] {
+  return ['-nostdin', '-hide_banner', '-v', 'error', '-i', input];
+}
+
+/**
+ * The signal a recognition of `seconds` of decoded audio runs under: with limits, stuck past the decode limit
+ * plus `factor` times the audio's length, it aborts with EngineError 'timeout'.
+ */
+export function recognitionSignal(
+  signal: AbortSignal,
+  limits: PcmDecodeLimits | undefined,
+  seconds: number,
+  factor: number,
+): AbortSignal {
+  return limits === undefined
+    ? signal
+    : withTimeLimit(
+        signal,
+        limits.timeoutSeconds + Math.ceil(seconds * factor),
+        'Recognising the audio',
+      );
+}
+
 export function firstLine(text: string): string {
   return text.trim().split('\n')[0] ?? '';
 }
@@ -50,17 +74,7 @@ export async function decodeToPcm(
   const duration = limits === undefined ? [] : ['-t', String(limits.maxSeconds + 1)];
   const decoded = await runProcess(
     ffmpeg,
-    [
-      '-nostdin',
-      '-hide_banner',
-      '-v',
-      'error',
-      '-i',
-      input,
-      ...pcmOutputArgs(duration),
-      '-y',
-      output,
-    ],
+    [...quietInputArgs(input), ...pcmOutputArgs(duration), '-y', output],
     limits === undefined
       ? signal
       : withTimeLimit(signal, limits.timeoutSeconds, 'Decoding the audio'),

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { EngineError } from '../engine-error.ts';
-import { pcmOutputArgs } from '../media/pcm-decode.ts';
+import { pcmOutputArgs, quietInputArgs } from '../media/pcm-decode.ts';
 import { startProcess, withTimeLimit } from '../media/start-process.ts';
 
 const SAMPLE_RATE = 16_000;
@@ -131,12 +131,7 @@ export async function flacOf(
   const running = startProcess(
     ffmpeg,
     [
-      '-nostdin',
-      '-hide_banner',
-      '-v',
-      'error',
-      '-i',
-      path,
+      ...quietInputArgs(path),
       '-map',
       '0:a:0',
       '-vn',

@@ -11,9 +11,8 @@ import type {
 } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
 import { parsePocketsphinxOutput } from './pocketsphinx-output.ts';
-import { firstLine, decodeToPcm } from '../media/pcm-decode.ts';
+import { decodeToPcm, firstLine, recognitionSignal } from '../media/pcm-decode.ts';
 import { runProcess } from '../media/run-process.ts';
-import { withTimeLimit } from '../media/start-process.ts';
 import { Semaphore } from '../semaphore.ts';
 
 // Debian 12 (bookworm) ships pocketsphinx 0.8+5prealpha: the `pocketsphinx_continuous` binary, and the
@@ -170,14 +169,7 @@ export async function createPocketsphinxEngine(
       const duration = await decode(paths, input, raw, signal, limits);
       await request.beforeRecognition?.(duration);
       // Recognition runs at a fraction of real time: twice the audio's length is ample, a stuck recogniser is killed.
-      const recognising =
-        limits === undefined
-          ? signal
-          : withTimeLimit(
-              signal,
-              limits.timeoutSeconds + Math.ceil(duration * 2),
-              'Recognising the audio',
-            );
+      const recognising = recognitionSignal(signal, limits, duration, 2);
       const { words, segments } = await recognise(paths, raw, recognising);
       const text = segments.map((segment) => segment.text).join(' ');
       return request.timestamps ? { text, duration, words, segments } : { text, duration };

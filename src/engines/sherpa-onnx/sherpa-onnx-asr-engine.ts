@@ -10,8 +10,7 @@ import type {
   TranscriptionResult,
 } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
-import { decodeToPcm } from '../media/pcm-decode.ts';
-import { withTimeLimit } from '../media/start-process.ts';
+import { decodeToPcm, recognitionSignal } from '../media/pcm-decode.ts';
 import { BoundedSlots } from './bounded-slots.ts';
 import {
   checkNemoTransducerModel,
@@ -256,14 +255,7 @@ export async function createSherpaOnnxAsrEngine(
       const duration = await decodeAudio(request.audio, folder, pcm, limits, signal);
       if (await isSilent(pcm, signal)) throw new EngineError('bad_request', 'The audio is silent.');
       await request.beforeRecognition?.(duration);
-      const recognising =
-        limits === undefined
-          ? signal
-          : withTimeLimit(
-              signal,
-              limits.timeoutSeconds + Math.ceil(duration * RECOGNITION_TIME_FACTOR),
-              'Recognising the audio',
-            );
+      const recognising = recognitionSignal(signal, limits, duration, RECOGNITION_TIME_FACTOR);
       const recognized: RecognizedPiece[] = [];
       for await (const piece of piecesOf(pcm, recognising)) {
         recognising.throwIfAborted();
