@@ -24,7 +24,8 @@ export function registerSpeechRoute(
       body,
       abortOnClose(request, reply),
       billing,
-      request.apiKey?.accountId,
+      // vv_ handles resolve among the voices of the key's account or of the signed-in wallet (voiceOwnerOf).
+      request.apiKey?.accountId ?? request.signedInWallet?.wallet,
     );
     setModelHeaders(reply, outcome.entry, outcome.servedBy);
     reply.type(outcome.contentType);
