@@ -1,15 +1,12 @@
 // POST /audio/speech on the real espeak-ng engine (Debian's espeak-ng and ffmpeg): every format through
 // the openai client, checked by magic bytes and by ffprobe/ffmpeg (codec, decoded length), streaming,
 // validation, per-character billing and the tts model listing.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { BadRequestError } from 'openai';
 import { toNanos } from '../../src/services/billing/money.ts';
 import { startRialto, type TestRialto } from '../support/start-rialto.ts';
+import { AudioFolder, EXPECTED, FORMATS, type Format } from './upstream-audio-support.ts';
 import { validateResponse, validateSchema } from '../support/spec/spec-validator.ts';
 
 const PATH = '/audio/speech';
@@ -24,81 +21,13 @@ const SENTENCES = Array.from(
     `This is sentence number ${index + 1} of the streamed answer, which goes on a little.`,
 ).join(' ');
 
-type Format = 'mp3' | 'opus' | 'aac' | 'flac' | 'wav' | 'pcm';
-const EXPECTED: Record<
-  Format,
-  { contentType: string; codec: string; magic: (audio: Buffer) => boolean }
-> = {
-  mp3: {
-    contentType: 'audio/mpeg',
-    codec: 'mp3',
-    magic: (audio) =>
-      audio.subarray(0, 3).toString('latin1') === 'ID3' ||
-      (audio[0] === 0xff && ((audio[1] ?? 0) & 0xe0) === 0xe0),
-  },
-  opus: {
-    contentType: 'audio/opus',
-    codec: 'opus',
-    magic: (audio) =>
-      audio.subarray(0, 4).toString('latin1') === 'OggS' &&
-      audio.subarray(0, 64).includes('OpusHead'),
-  },
-  aac: {
-    contentType: 'audio/aac',
-    codec: 'aac',
-    magic: (audio) => audio[0] === 0xff && ((audio[1] ?? 0) & 0xf6) === 0xf0,
-  },
-  flac: {
-    contentType: 'audio/flac',
-    codec: 'flac',
-    magic: (audio) => audio.subarray(0, 4).toString('latin1') === 'fLaC',
-  },
-  wav: {
-    contentType: 'audio/wav',
-    codec: 'pcm_s16le',
-    magic: (audio) =>
-      audio.subarray(0, 4).toString('latin1') === 'RIFF' &&
-      audio.subarray(8, 12).toString('latin1') === 'WAVE',
-  },
-  // Raw s16le has no header: an even number of bytes is all there is to check before decoding.
-  pcm: { contentType: 'audio/pcm', codec: 'pcm_s16le', magic: (audio) => audio.length % 2 === 0 },
-};
-const FORMATS = Object.keys(EXPECTED) as Format[];
-
 describe('POST /audio/speech (espeak-ng)', () => {
   let rialto: TestRialto;
-  let folder: string;
-  let files = 0;
+  let audioFiles: AudioFolder;
 
   /** The codec ffprobe sees and the seconds ffmpeg decodes (24 kHz mono s16le for `pcm`). */
-  const inspect = (audio: Buffer, format: Format): { codec: string; seconds: number } => {
-    const path = join(folder, `audio-${files++}.${format}`);
-    writeFileSync(path, audio);
-    const input =
-      format === 'pcm' ? ['-f', 's16le', '-ar', '24000', '-ac', '1', '-i', path] : ['-i', path];
-    const codec = execFileSync(
-      'ffprobe',
-      [
-        '-v',
-        'error',
-        ...(format === 'pcm' ? input.slice(0, -2) : []),
-        '-select_streams',
-        'a:0',
-        '-show_entries',
-        'stream=codec_name',
-        '-of',
-        'csv=p=0',
-        path,
-      ],
-      { encoding: 'utf8' },
-    ).trim();
-    const decoded = execFileSync(
-      'ffmpeg',
-      ['-v', 'error', ...input, '-f', 's16le', '-ac', '1', '-ar', '24000', 'pipe:1'],
-      { maxBuffer: 1 << 28 },
-    );
-    return { codec, seconds: decoded.length / 2 / 24_000 };
-  };
+  const inspect = (audio: Buffer, format: Format): { codec: string; seconds: number } =>
+    audioFiles.inspect(audio, format);
 
   const post = (body: unknown, key = rialto.inferenceKey): Promise<Response> =>
     fetch(`${rialto.baseURL}${PATH}`, {
@@ -124,7 +53,7 @@ describe('POST /audio/speech (espeak-ng)', () => {
   };
 
   before(async () => {
-    folder = mkdtempSync(join(tmpdir(), 'rialto-tts-test-'));
+    audioFiles = new AudioFolder();
     rialto = await startRialto({
       models: [
         {
@@ -140,7 +69,7 @@ describe('POST /audio/speech (espeak-ng)', () => {
   });
   after(async () => {
     await rialto?.close();
-    rmSync(folder, { recursive: true, force: true });
+    audioFiles.remove();
   });
 
   for (const format of FORMATS) {

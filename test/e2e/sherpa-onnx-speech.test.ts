@@ -3,14 +3,11 @@
 // and Debian's espeak-ng-data: every format through the openai client (magic bytes, ffprobe's codec, decoded
 // length), the `tts-kokoro` alias, streaming, speed, Kokoro's voices in GET /models, errors and MODEL_AT_CAPACITY,
 // bodies checked against the swagger. The audio is noise from random weights: nothing here listens for words.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { TINY_KOKORO_VOICES, tinyKokoroFolder } from '../fixtures/tiny-kokoro.ts';
 import { startRialto, type TestRialto } from '../support/start-rialto.ts';
+import { AudioFolder, EXPECTED, FORMATS, type Format } from './upstream-audio-support.ts';
 import { validateResponse } from '../support/spec/spec-validator.ts';
 
 const PATH = '/audio/speech';
@@ -21,79 +18,13 @@ const SENTENCES = Array.from(
   (_, index) => `Sentence ${index + 1}: hello world.`,
 ).join(' ');
 
-type Format = 'mp3' | 'opus' | 'aac' | 'flac' | 'wav' | 'pcm';
-const EXPECTED: Record<
-  Format,
-  { contentType: string; codec: string; magic: (audio: Buffer) => boolean }
-> = {
-  mp3: {
-    contentType: 'audio/mpeg',
-    codec: 'mp3',
-    magic: (audio) =>
-      audio.subarray(0, 3).toString('latin1') === 'ID3' ||
-      (audio[0] === 0xff && ((audio[1] ?? 0) & 0xe0) === 0xe0),
-  },
-  opus: {
-    contentType: 'audio/opus',
-    codec: 'opus',
-    magic: (audio) =>
-      audio.subarray(0, 4).toString('latin1') === 'OggS' &&
-      audio.subarray(0, 64).includes('OpusHead'),
-  },
-  aac: {
-    contentType: 'audio/aac',
-    codec: 'aac',
-    magic: (audio) => audio[0] === 0xff && ((audio[1] ?? 0) & 0xf6) === 0xf0,
-  },
-  flac: {
-    contentType: 'audio/flac',
-    codec: 'flac',
-    magic: (audio) => audio.subarray(0, 4).toString('latin1') === 'fLaC',
-  },
-  wav: {
-    contentType: 'audio/wav',
-    codec: 'pcm_s16le',
-    magic: (audio) =>
-      audio.subarray(0, 4).toString('latin1') === 'RIFF' &&
-      audio.subarray(8, 12).toString('latin1') === 'WAVE',
-  },
-  pcm: { contentType: 'audio/pcm', codec: 'pcm_s16le', magic: (audio) => audio.length % 2 === 0 },
-};
-const FORMATS = Object.keys(EXPECTED) as Format[];
-
 describe('POST /audio/speech (sherpa-onnx, tiny Kokoro)', () => {
   let rialto: TestRialto;
-  let folder: string;
-  let files = 0;
+  let audioFiles: AudioFolder;
 
   /** The codec ffprobe sees and the seconds ffmpeg decodes (24 kHz mono s16le for `pcm`). */
-  const inspect = (audio: Buffer, format: Format): { codec: string; seconds: number } => {
-    const path = join(folder, `audio-${files++}.${format}`);
-    writeFileSync(path, audio);
-    const raw = format === 'pcm' ? ['-f', 's16le', '-ar', '24000', '-ac', '1'] : [];
-    const codec = execFileSync(
-      'ffprobe',
-      [
-        ...raw,
-        '-v',
-        'error',
-        '-select_streams',
-        'a:0',
-        '-show_entries',
-        'stream=codec_name',
-        '-of',
-        'csv=p=0',
-        path,
-      ],
-      { encoding: 'utf8' },
-    ).trim();
-    const decoded = execFileSync(
-      'ffmpeg',
-      ['-v', 'error', ...raw, '-i', path, '-f', 's16le', '-ac', '1', '-ar', '24000', 'pipe:1'],
-      { maxBuffer: 1 << 28 },
-    );
-    return { codec, seconds: decoded.length / 2 / 24_000 };
-  };
+  const inspect = (audio: Buffer, format: Format): { codec: string; seconds: number } =>
+    audioFiles.inspect(audio, format);
 
   const post = (body: unknown): Promise<Response> =>
     fetch(`${rialto.baseURL}${PATH}`, {
@@ -112,7 +43,7 @@ describe('POST /audio/speech (sherpa-onnx, tiny Kokoro)', () => {
   };
 
   before(async () => {
-    folder = mkdtempSync(join(tmpdir(), 'rialto-kokoro-test-'));
+    audioFiles = new AudioFolder();
     const kokoro = await tinyKokoroFolder();
     rialto = await startRialto({
       models: [
@@ -147,7 +78,7 @@ describe('POST /audio/speech (sherpa-onnx, tiny Kokoro)', () => {
   });
   after(async () => {
     await rialto?.close();
-    rmSync(folder, { recursive: true, force: true });
+    audioFiles.remove();
   });
 
   for (const format of FORMATS) {
