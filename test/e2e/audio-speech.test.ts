@@ -6,7 +6,13 @@ import assert from 'node:assert/strict';
 import { BadRequestError } from 'openai';
 import { toNanos } from '../../src/services/billing/money.ts';
 import { startRialto, type TestRialto } from '../support/start-rialto.ts';
-import { AudioFolder, EXPECTED, FORMATS, type Format } from './upstream-audio-support.ts';
+import {
+  AudioFolder,
+  EXPECTED,
+  FORMATS,
+  type Format,
+  postSpeech,
+} from './upstream-audio-support.ts';
 import { validateResponse, validateSchema } from '../support/spec/spec-validator.ts';
 
 const PATH = '/audio/speech';
@@ -30,11 +36,7 @@ describe('POST /audio/speech (espeak-ng)', () => {
     audioFiles.inspect(audio, format);
 
   const post = (body: unknown, key = rialto.inferenceKey): Promise<Response> =>
-    fetch(`${rialto.baseURL}${PATH}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
+    postSpeech(rialto, body, key);
 
   const speak = async (
     input: string,

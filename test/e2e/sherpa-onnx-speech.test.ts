@@ -7,7 +7,13 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { TINY_KOKORO_VOICES, tinyKokoroFolder } from '../fixtures/tiny-kokoro.ts';
 import { startRialto, type TestRialto } from '../support/start-rialto.ts';
-import { AudioFolder, EXPECTED, FORMATS, type Format } from './upstream-audio-support.ts';
+import {
+  AudioFolder,
+  EXPECTED,
+  FORMATS,
+  type Format,
+  postSpeech,
+} from './upstream-audio-support.ts';
 import { validateResponse } from '../support/spec/spec-validator.ts';
 
 const PATH = '/audio/speech';
@@ -26,15 +32,7 @@ describe('POST /audio/speech (sherpa-onnx, tiny Kokoro)', () => {
   const inspect = (audio: Buffer, format: Format): { codec: string; seconds: number } =>
     audioFiles.inspect(audio, format);
 
-  const post = (body: unknown): Promise<Response> =>
-    fetch(`${rialto.baseURL}${PATH}`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${rialto.inferenceKey}`,
-        'content-type': 'application/json',
-      },
-      body: JSON.stringify(body),
-    });
+  const post = (body: unknown): Promise<Response> => postSpeech(rialto, body);
 
   const speak = async (body: Record<string, unknown>): Promise<Buffer> => {
     const response = await post({ model: 'kokoro', ...body });

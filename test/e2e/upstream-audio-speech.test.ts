@@ -18,6 +18,7 @@ import {
   PER_MILLION_CHARACTERS,
   ledgerDuring,
   ttsModel,
+  postSpeech,
 } from './upstream-audio-support.ts';
 
 const PATH = '/audio/speech';
@@ -46,15 +47,7 @@ describe('POST /audio/speech (openai-compatible upstream)', () => {
   let rialto: TestRialto;
   const folder = new AudioFolder();
 
-  const post = (body: Record<string, unknown>): Promise<Response> =>
-    fetch(`${rialto.baseURL}${PATH}`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${rialto.inferenceKey}`,
-        'content-type': 'application/json',
-      },
-      body: JSON.stringify(body),
-    });
+  const post = (body: Record<string, unknown>): Promise<Response> => postSpeech(rialto, body);
 
   before(async () => {
     [kokoro, openai, doomed] = await Promise.all([

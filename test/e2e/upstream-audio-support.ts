@@ -132,6 +132,19 @@ export class AudioFolder {
   }
 }
 
+/** POST /audio/speech with `body` as JSON, under `key` (the inference key by default). */
+export function postSpeech(
+  rialto: TestRialto,
+  body: unknown,
+  key = rialto.inferenceKey,
+): Promise<Response> {
+  return fetch(`${rialto.baseURL}/audio/speech`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+}
+
 /** The usage records a call adds, and the account's USD balance before and after it. */
 export async function ledgerDuring(
   rialto: TestRialto,
