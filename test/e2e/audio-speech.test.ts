@@ -31,10 +31,6 @@ describe('POST /audio/speech (espeak-ng)', () => {
   let rialto: TestRialto;
   let audioFiles: AudioFolder;
 
-  /** The codec ffprobe sees and the seconds ffmpeg decodes (24 kHz mono s16le for `pcm`). */
-  const inspect = (audio: Buffer, format: Format): { codec: string; seconds: number } =>
-    audioFiles.inspect(audio, format);
-
   const post = (body: unknown, key = rialto.inferenceKey): Promise<Response> =>
     postSpeech(rialto, body, key);
 
@@ -99,8 +95,8 @@ describe('POST /audio/speech (espeak-ng)', () => {
           EXPECTED[format].magic(audio),
           `magic bytes of ${format}: ${audio.subarray(0, 16).toString('hex')}`,
         );
-      const shortInfo = inspect(shortAudio, format);
-      const longInfo = inspect(longAudio, format);
+      const shortInfo = audioFiles.inspect(shortAudio, format);
+      const longInfo = audioFiles.inspect(longAudio, format);
       assert.equal(shortInfo.codec, EXPECTED[format].codec);
       assert.equal(longInfo.codec, EXPECTED[format].codec);
       assert.ok(shortInfo.seconds > 0.3, `short: ${shortInfo.seconds} s`);
@@ -133,7 +129,7 @@ describe('POST /audio/speech (espeak-ng)', () => {
       streamed.equals(whole),
       `streamed ${streamed.length} bytes, whole ${whole.length} bytes`,
     );
-    const { codec, seconds } = inspect(streamed, 'mp3');
+    const { codec, seconds } = audioFiles.inspect(streamed, 'mp3');
     assert.equal(codec, 'mp3');
     assert.ok(seconds > 16, `${seconds} s for sixteen sentences`);
   });
@@ -151,8 +147,8 @@ describe('POST /audio/speech (espeak-ng)', () => {
       assert.equal(response.headers.get('content-type'), EXPECTED[format].contentType);
       const streamed = Buffer.from(await response.arrayBuffer());
       assert.ok(EXPECTED[format].magic(streamed));
-      const streamedInfo = inspect(streamed, format);
-      const wholeInfo = inspect(await speak(SENTENCES, format), format);
+      const streamedInfo = audioFiles.inspect(streamed, format);
+      const wholeInfo = audioFiles.inspect(await speak(SENTENCES, format), format);
       assert.equal(streamedInfo.codec, EXPECTED[format].codec);
       assert.ok(streamedInfo.seconds > 16, `${streamedInfo.seconds} s`);
       assert.equal(streamedInfo.seconds, wholeInfo.seconds);
@@ -161,7 +157,7 @@ describe('POST /audio/speech (espeak-ng)', () => {
 
   it("speed: 2 is shorter than 1, 0.25 (below espeak-ng's slowest rate) longer than 0.5", async () => {
     const seconds = async (speed: number): Promise<number> =>
-      inspect(await speak(LONG, 'wav', { speed }), 'wav').seconds;
+      audioFiles.inspect(await speak(LONG, 'wav', { speed }), 'wav').seconds;
     const [quarter, half, normal, double] = [
       await seconds(0.25),
       await seconds(0.5),
@@ -181,7 +177,10 @@ describe('POST /audio/speech (espeak-ng)', () => {
     const wav = await post({ model: 'tts-espeak-wav', input: SHORT });
     assert.equal(wav.status, 200);
     assert.equal(wav.headers.get('content-type'), 'audio/wav');
-    assert.equal(inspect(Buffer.from(await wav.arrayBuffer()), 'wav').codec, 'pcm_s16le');
+    assert.equal(
+      audioFiles.inspect(Buffer.from(await wav.arrayBuffer()), 'wav').codec,
+      'pcm_s16le',
+    );
     // The default voice is a real choice: en-gb and en-us speak the same words differently.
     const british = Buffer.from(await first.arrayBuffer());
     assert.ok(british.equals(await speak(SHORT, 'mp3', { voice: 'en-gb' })));

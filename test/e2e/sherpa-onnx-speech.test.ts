@@ -7,13 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { TINY_KOKORO_VOICES, tinyKokoroFolder } from '../fixtures/tiny-kokoro.ts';
 import { startRialto, type TestRialto } from '../support/start-rialto.ts';
-import {
-  AudioFolder,
-  EXPECTED,
-  FORMATS,
-  type Format,
-  postSpeech,
-} from './upstream-audio-support.ts';
+import { AudioFolder, EXPECTED, FORMATS, postSpeech } from './upstream-audio-support.ts';
 import { validateResponse } from '../support/spec/spec-validator.ts';
 
 const PATH = '/audio/speech';
@@ -27,10 +21,6 @@ const SENTENCES = Array.from(
 describe('POST /audio/speech (sherpa-onnx, tiny Kokoro)', () => {
   let rialto: TestRialto;
   let audioFiles: AudioFolder;
-
-  /** The codec ffprobe sees and the seconds ffmpeg decodes (24 kHz mono s16le for `pcm`). */
-  const inspect = (audio: Buffer, format: Format): { codec: string; seconds: number } =>
-    audioFiles.inspect(audio, format);
 
   const post = (body: unknown): Promise<Response> => postSpeech(rialto, body);
 
@@ -94,7 +84,7 @@ describe('POST /audio/speech (sherpa-onnx, tiny Kokoro)', () => {
         EXPECTED[format].magic(audio),
         `magic of ${format}: ${audio.subarray(0, 16).toString('hex')}`,
       );
-      const { codec, seconds } = inspect(audio, format);
+      const { codec, seconds } = audioFiles.inspect(audio, format);
       assert.equal(codec, EXPECTED[format].codec);
       // LONG is ~70 phoneme tokens: 600 samples each at 24 kHz is ~1.7 s (lossy codecs pad a little).
       assert.ok(seconds > 1 && seconds < 4, `${seconds} s`);
@@ -102,8 +92,14 @@ describe('POST /audio/speech (sherpa-onnx, tiny Kokoro)', () => {
   }
 
   it('longer input is longer audio', async () => {
-    const short = inspect(await speak({ input: SHORT, response_format: 'wav' }), 'wav').seconds;
-    const long = inspect(await speak({ input: LONG, response_format: 'wav' }), 'wav').seconds;
+    const short = audioFiles.inspect(
+      await speak({ input: SHORT, response_format: 'wav' }),
+      'wav',
+    ).seconds;
+    const long = audioFiles.inspect(
+      await speak({ input: LONG, response_format: 'wav' }),
+      'wav',
+    ).seconds;
     assert.ok(short > 0.2 && long > short * 3, `long ${long} s, short ${short} s`);
   });
 
@@ -125,7 +121,8 @@ describe('POST /audio/speech (sherpa-onnx, tiny Kokoro)', () => {
 
   it('speed 2 is half as long as speed 1 (Kokoro scales its durations), 0.5 twice as long', async () => {
     const seconds = async (speed: number) =>
-      inspect(await speak({ input: LONG, response_format: 'wav', speed }), 'wav').seconds;
+      audioFiles.inspect(await speak({ input: LONG, response_format: 'wav', speed }), 'wav')
+        .seconds;
     const [half, normal, double] = [await seconds(0.5), await seconds(1), await seconds(2)];
     assert.ok(Math.abs(double - normal / 2) < 0.1, `speed 2: ${double} s, speed 1: ${normal} s`);
     assert.ok(Math.abs(half - normal * 2) < 0.2, `speed 0.5: ${half} s, speed 1: ${normal} s`);
