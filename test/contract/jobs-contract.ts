@@ -35,6 +35,7 @@ function job(id: string, overrides: Partial<JobRecord> = {}): Omit<JobRecord, 'u
     claimUntil: null,
     downloadTokenHash: null,
     downloadRevokedAt: null,
+    ledger: 'account',
     ...overrides,
   };
 }
@@ -51,6 +52,9 @@ export function jobsContract(withStore: WithStore): void {
           { ...job('j1'), updatedAt: undefined },
         );
         assert.equal(await store.jobs.find('nope'), undefined);
+        // A wallet's job (migration 009): its quote is held on the wallet ledger, which the runner settles.
+        await store.jobs.insert(job('j2', { accountId: 'eip155:0xabc', ledger: 'wallet' }));
+        assert.equal((await store.jobs.find('j2'))?.ledger, 'wallet');
       }));
 
     it('finds a job by its download token hash; the link is revoked by update', () =>
