@@ -96,11 +96,15 @@ describe('x402 top-up, balance and transactions (local facilitator on a ganache 
   const post = (payment: string) =>
     fetch(topUpUrl, { method: 'POST', headers: { 'PAYMENT-SIGNATURE': payment } });
 
-  it('reads a body it ignores only up to its limit: 413 past 64 KiB, 402 below it', async () => {
-    const small = await fetch(topUpUrl, { method: 'POST', body: 'x'.repeat(1024) });
+  it('reads a body it ignores only up to the server body limit: 402 below it, 413 past it', async () => {
+    const small = await fetch(topUpUrl, { method: 'POST', body: 'x'.repeat(2 * 1024 * 1024) });
     assert.equal(small.status, 402);
     await small.arrayBuffer();
-    const large = await fetch(topUpUrl, { method: 'POST', body: 'x'.repeat(256 * 1024) });
+    // server.bodyLimit's default, 40 MiB, and one more.
+    const large = await fetch(topUpUrl, {
+      method: 'POST',
+      body: Buffer.alloc(40 * 1024 * 1024 + 1),
+    });
     assert.equal(large.status, 413);
     await large.arrayBuffer();
   });

@@ -9,20 +9,18 @@ const PAYMENT_HEADERS = ['payment-signature', 'x-402-payment', 'x-payment'] as c
  * POST /x402/top-up: no payment header → 402 with the requirements (body and PAYMENT-REQUIRED header); with one →
  * verified, settled and credited once, 200 with PAYMENT-RESPONSE; refused payments get the x402 error body.
  */
-/** The most of an ignored request body read before 413 (a top-up needs none). */
-const IGNORED_BODY_LIMIT = 64 * 1024;
-
 export function registerTopUp(app: FastifyInstance, topUp: TopUpService, publicUrl?: string): void {
   // "No JSON body required" (swagger): whatever body comes is read and dropped, never parsed, so a malformed one
   // cannot turn a payment into the generic 400 (the fuzzer's finding: invalid JSON got {error, details, issues}).
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
+    // Dropped, but bounded like every body (server.bodyLimit): a client may not make the server read an endless one.
+    const limit = scope.initialConfig.bodyLimit ?? 1024 * 1024;
     scope.addContentTypeParser('*', (_request, payload, done) => {
-      // Dropped, but still bounded: a client may not make the server read an endless body.
       let received = 0;
       const onData = (chunk: Buffer): void => {
         received += chunk.length;
-        if (received <= IGNORED_BODY_LIMIT) return;
+        if (received <= limit) return;
         payload.off('data', onData);
         done(new VeniceError('PAYLOAD_TOO_LARGE'), undefined);
       };
