@@ -9,6 +9,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
 import type { AddressInfo } from 'node:net';
+import { toneWav } from './tone-wav.ts';
 
 const SUPPORTED_VOICE_FORMATS = new Set(['.mp3', '.wav', '.flac', '.m4a', '.ogg']);
 const MAX_VOICE_BYTES = 10 * 1024 * 1024;
@@ -45,26 +46,7 @@ function fastApiError(
 
 /** 24 kHz mono 16-bit WAV (Chatterbox's rate): `seconds` of a tone at `hertz`. */
 export function chatterboxWav(seconds: number, hertz: number): Buffer {
-  const samples = Math.round(24_000 * seconds);
-  const wav = Buffer.alloc(44 + samples * 2);
-  wav.write('RIFF', 0, 'latin1');
-  wav.writeUInt32LE(36 + samples * 2, 4);
-  wav.write('WAVEfmt ', 8, 'latin1');
-  wav.writeUInt32LE(16, 16);
-  wav.writeUInt16LE(1, 20);
-  wav.writeUInt16LE(1, 22);
-  wav.writeUInt32LE(24_000, 24);
-  wav.writeUInt32LE(48_000, 28);
-  wav.writeUInt16LE(2, 32);
-  wav.writeUInt16LE(16, 34);
-  wav.write('data', 36, 'latin1');
-  wav.writeUInt32LE(samples * 2, 40);
-  for (let index = 0; index < samples; index++)
-    wav.writeInt16LE(
-      Math.round(6000 * Math.sin((2 * Math.PI * hertz * index) / 24_000)),
-      44 + index * 2,
-    );
-  return wav;
+  return toneWav(seconds, { hertz, sampleRate: 24_000, amplitude: 6000 });
 }
 
 /** The pitch the double speaks a voice in: 220 Hz for the default sample, another for each library voice. */

@@ -1,9 +1,19 @@
 // Audio that decodes and is not silence: a tone for the fuzz and privacy suites' transcription requests, and a
 // WAV of a few bytes that decodes to hours for the audio caps' tests.
 
-/** 16 kHz mono 16-bit WAV of `seconds` of a 440 Hz tone. */
-export function toneWav(seconds = 0.5): Buffer {
-  const samples = Math.round(16_000 * seconds);
+/** A tone's pitch, sample rate and loudness (defaults: 440 Hz, 16 kHz, amplitude 8000 of 32767). */
+export interface ToneOptions {
+  hertz?: number;
+  sampleRate?: number;
+  amplitude?: number;
+}
+
+/** Mono 16-bit WAV of `seconds` of a tone (by default 16 kHz, 440 Hz). */
+export function toneWav(
+  seconds = 0.5,
+  { hertz = 440, sampleRate = 16_000, amplitude = 8000 }: ToneOptions = {},
+): Buffer {
+  const samples = Math.round(sampleRate * seconds);
   const wav = Buffer.alloc(44 + samples * 2);
   wav.write('RIFF', 0, 'latin1');
   wav.writeUInt32LE(36 + samples * 2, 4);
@@ -11,15 +21,15 @@ export function toneWav(seconds = 0.5): Buffer {
   wav.writeUInt32LE(16, 16);
   wav.writeUInt16LE(1, 20);
   wav.writeUInt16LE(1, 22);
-  wav.writeUInt32LE(16_000, 24);
-  wav.writeUInt32LE(32_000, 28);
+  wav.writeUInt32LE(sampleRate, 24);
+  wav.writeUInt32LE(sampleRate * 2, 28);
   wav.writeUInt16LE(2, 32);
   wav.writeUInt16LE(16, 34);
   wav.write('data', 36, 'latin1');
   wav.writeUInt32LE(samples * 2, 40);
   for (let index = 0; index < samples; index++)
     wav.writeInt16LE(
-      Math.round(8000 * Math.sin((2 * Math.PI * 440 * index) / 16_000)),
+      Math.round(amplitude * Math.sin((2 * Math.PI * hertz * index) / sampleRate)),
       44 + index * 2,
     );
   return wav;
