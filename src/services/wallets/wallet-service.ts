@@ -1,7 +1,7 @@
 import type { WalletsConfig } from '../../config/wallets-config.ts';
 import type { Nanos } from '../../storage/store.ts';
 import type { WalletEntry, WalletId, WalletRepository } from '../../storage/wallet-store.ts';
-import { fromNanos, toNanos } from '../billing/money.ts';
+import { fixedOf, fromNanos, toNanos } from '../billing/money.ts';
 import { addressOf } from './wallet-id.ts';
 
 /** A wallet's hold on its ledger for one request: what `settle` or `release` closes. */
@@ -110,5 +110,5 @@ function transactionOf(entry: WalletEntry) {
 
 /** X-Balance-Remaining: USD with 6 decimals (INVENTORY §3.3, "4.230000"). */
 export function balanceRemainingHeader(free: Nanos): string {
-  return fromNanos(free).toFixed(6);
+  return fixedOf(free, 6);
 }
