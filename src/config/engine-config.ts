@@ -244,6 +244,8 @@ export const sherpaOnnxEngine = z.strictObject({
    * text it has not answered in this long fails the request with REQUEST_TIMEOUT and the process is replaced.
    */
   timeoutMs: z.number().int().positive().default(120_000),
+  /** pocket (zero-shot cloning): days a voice made by POST /audio/voices, and its stored sample, are kept. */
+  voiceRetentionDays: z.number().positive().default(7),
 });
 
 /**
