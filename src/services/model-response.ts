@@ -1,3 +1,4 @@
+import { canCloneVoices } from '../engines/voice-cloning.ts';
 import type { ModelConfig } from '../config.ts';
 import type { ModelResponse, ModelSpec } from '../schemas/models-response.ts';
 import { contextLengthOf, type ModelEntry } from './model-registry.ts';
@@ -50,14 +51,16 @@ export function modelResponseOf(entry: ModelEntry, serving: boolean): ModelRespo
       spec.voices = entry.engine.voices(entry.engineModel);
       spec.supported_formats = entry.engine.formats(entry.engineModel);
     }
-    // swagger: TTS Voice Cloning. Chatterbox re-reads the sample on each synthesis: zero_shot.
-    if (config.engine.kind === 'chatterbox')
+    // swagger: TTS Voice Cloning, on models whose engine clones (chatterbox, sherpa-onnx pocket).
+    if (canCloneVoices(entry.engine)) {
+      const cloning = entry.engine.voiceCloning;
       spec.voice_cloning = {
-        mode: 'zero_shot',
+        mode: cloning.mode,
         accepted_formats: ACCEPTED_SAMPLE_FORMATS,
-        min_sample_seconds: 5,
-        retention_days: config.engine.voiceRetentionDays,
+        min_sample_seconds: cloning.minSampleSeconds,
+        retention_days: cloning.retentionDays,
       };
+    }
     spec.default_format = config.defaultFormat;
   } else if (config.type === 'image' || config.type === 'upscale' || config.type === 'inpaint') {
     Object.assign(spec, imageSpecOf(config));

@@ -7,21 +7,10 @@ import type {
   SpeechResult,
 } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
+import type { VoiceCloningEngine, VoiceCloningSpec } from '../voice-cloning.ts';
 
 /** The voice Chatterbox answers with its configured sample (VOICE_SAMPLE_PATH): any name not in its library. */
 export const CHATTERBOX_DEFAULT_VOICE = 'default';
-
-/** An upstream that keeps voices made from samples: what POST /audio/voices needs of an engine. */
-export interface VoiceCloningEngine {
-  /** Stores `sample` upstream under `name`; the name is then a voice of synthesize(). */
-  addVoice(name: string, sample: Buffer, extension: string, call: EngineCall): Promise<void>;
-  /** Deletes the voice and its sample upstream; a voice already gone is not an error. */
-  deleteVoice(name: string, signal: AbortSignal): Promise<void>;
-}
-
-export function canCloneVoices(engine: object): engine is VoiceCloningEngine {
-  return 'addVoice' in engine && 'deleteVoice' in engine;
-}
 
 /** Caps on what is read back from the server: a JSON answer, and the audio of one request. */
 const MAX_JSON_BYTES = 1024 * 1024;
@@ -39,11 +28,18 @@ export class ChatterboxEngine implements SpeechEngine, VoiceCloningEngine {
   readonly modality = 'speech';
   private readonly base: string;
   private readonly label: string;
+  /** Chatterbox re-reads the sample on each synthesis; Venice asks 5 s of speech at least (voice-cloning.mdx). */
+  readonly voiceCloning: VoiceCloningSpec;
 
   constructor(private readonly config: ChatterboxEngineConfig) {
     this.base = config.url.replace(/\/+$/, '');
     const url = new URL(config.url);
     this.label = config.name ?? url.host;
+    this.voiceCloning = {
+      mode: 'zero_shot',
+      minSampleSeconds: 5,
+      retentionDays: config.voiceRetentionDays,
+    };
   }
 
   voices(): readonly string[] {

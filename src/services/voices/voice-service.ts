@@ -1,9 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import {
-  canCloneVoices,
-  type VoiceCloningEngine,
-} from '../../engines/chatterbox/chatterbox-engine.ts';
+import { canCloneVoices, type VoiceCloningEngine } from '../../engines/voice-cloning.ts';
 import type { EngineCall } from '../../engines/engine.ts';
 import { EngineError, toVeniceError } from '../../engines/engine-error.ts';
 import { engineFor } from '../../engines/engine-for.ts';
@@ -74,8 +71,8 @@ export interface CreatedVoice {
 
 /**
  * POST /audio/voices and the `vv_…` voices of /audio/speech. A voice is a row in the store (handle, owning
- * account, model, the engine's name for it, expiry) and a sample in the engine's own library (a Chatterbox
- * server's voice library); Rialto keeps no copy of the sample. A handle is usable only by the account that made it,
+ * account, model, the engine's name for it, expiry) and a sample kept by the engine: in a Chatterbox server's voice
+ * library, or decoded under Rialto's data folder for sherpa-onnx's zero-shot models (<dataDirectory>/voices). A handle is usable only by the account that made it,
  * only with its model, and only until it expires (the engine's voiceRetentionDays); an expired voice is deleted
  * from the engine and the store when next touched, and by sweepExpired(), which every create runs.
  */
@@ -117,7 +114,7 @@ export class VoiceService {
       throw toClientError(error);
     }
     const created = this.now();
-    const days = retentionDaysOf(entry);
+    const days = engine.voiceCloning.retentionDays;
     const record: ClonedVoiceRecord = {
       id: `vv_${randomBytes(16).toString('hex')}`,
       accountId,
@@ -202,9 +199,4 @@ export class VoiceService {
       return undefined;
     }
   }
-}
-
-function retentionDaysOf(entry: ModelEntry): number {
-  const engine = entry.config.engine;
-  return engine.kind === 'chatterbox' ? engine.voiceRetentionDays : 7;
 }
