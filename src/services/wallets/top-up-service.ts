@@ -1,78 +1,22 @@
-import { createHash } from 'node:crypto';
-import {
-  decodePaymentSignatureHeader,
-  encodePaymentRequiredHeader,
-  encodePaymentResponseHeader,
-} from '@x402/core/http';
+import { encodePaymentRequiredHeader, encodePaymentResponseHeader } from '@x402/core/http';
 import type { Network, PaymentPayload, PaymentRequirements } from '@x402/core/types';
-import {
-  type Address,
-  createPublicClient,
-  type Hex,
-  http,
-  isAddressEqual,
-  parseAbi,
-  parseEventLogs,
-  type PublicClient,
-} from 'viem';
-import { z } from 'zod';
 import type { WalletNetworkConfig, WalletsConfig } from '../../config/wallets-config.ts';
 import type { PendingTopUp, WalletEntry, WalletRepository } from '../../storage/wallet-store.ts';
 import { fromNanos } from '../billing/money.ts';
+import { EvmTopUpReconciler, type Reconciliation } from './evm-top-up-reconciler.ts';
+import { baseUnits, nanosOf } from './top-up-amounts.ts';
 import { addressOf, walletIdOf } from './wallet-id.ts';
 import type { PaymentFacilitator } from './x402-facilitator.ts';
+import {
+  decodePayment,
+  eip3009Full,
+  paymentIdOf,
+  paymentKeyOf,
+  sameAddress,
+} from './x402-payment-header.ts';
 import { X402PaymentError } from './x402-payment-error.ts';
 
-/** The most characters of a payment header read (an EVM payload is under 1 KB, a Solana transaction a few). */
-const MAX_PAYMENT_HEADER = 16_384;
-
-// The EIP-3009 authorization of an exact EVM payment (x402 ExactEIP3009Payload): its (from, nonce) is the payment.
-const eip3009 = z.object({
-  authorization: z.object({ from: z.string().max(64), nonce: z.string().max(80) }),
-});
-
-/** The whole authorization, as a pending top-up records it (checked only after the facilitator verified it). */
-const eip3009Full = z.object({
-  authorization: z.object({
-    from: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
-    to: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
-    value: z.string().regex(/^[0-9]{1,78}$/),
-    validBefore: z.string().regex(/^[0-9]{1,20}$/),
-    nonce: z.string().regex(/^0x[0-9a-fA-F]{64}$/),
-  }),
-});
-
-/** EIP-3009's view and events, and ERC-20's Transfer: what reconciliation reads of the token. */
-const TOKEN_ABI = parseAbi([
-  'function authorizationState(address authorizer, bytes32 nonce) view returns (bool)',
-  'event AuthorizationUsed(address indexed authorizer, bytes32 indexed nonce)',
-  'event Transfer(address indexed from, address indexed to, uint256 value)',
-]);
-
-/** The most blocks one getLogs call asks for (public RPC endpoints refuse wider ranges). */
-const LOG_WINDOW = 2_000n;
-
-/** An unused authorization is dropped this long after its validBefore (a late block's timestamp may lag the clock). */
-const EXPIRY_MARGIN_MS = 10 * 60_000;
-
-/** What reconciling a pending top-up found. */
-export type Reconciliation =
-  | { state: 'credited'; credited: boolean; entry: WalletEntry }
-  | { state: 'unused' }
-  | { state: 'dropped'; reason: 'expired' | 'not_paid' }
-  | { state: 'unknown' };
-
-/** USD → the token's base units (exact for Venice's amounts: whole cents and more). */
-function baseUnits(usd: number, decimals: number): bigint {
-  return (BigInt(Math.round(usd * 1e6)) * 10n ** BigInt(decimals)) / 1_000_000n;
-}
-
-/** The token's base units → nano-USD (the token is a USD stablecoin: 1 token = $1); floor past 9 decimals. */
-function nanosOf(units: bigint, decimals: number): number {
-  return Number(
-    decimals <= 9 ? units * 10n ** BigInt(9 - decimals) : units / 10n ** BigInt(decimals - 9),
-  );
-}
+export type { Reconciliation } from './evm-top-up-reconciler.ts';
 
 /**
  * POST /x402/top-up (swagger: topUpX402Balance; INVENTORY A.1): the payment requirements per configured network,
@@ -80,8 +24,7 @@ function nanosOf(units: bigint, decimals: number): number {
  * The payer picks the amount (any between the bounds; `accepts` names the minimum), as Venice's top-up does.
  */
 export class TopUpService {
-  /** A public client per EVM network with an rpcUrl: the chain reconciliation asks. */
-  private readonly chains = new Map<string, PublicClient>();
+  private readonly reconciler: EvmTopUpReconciler;
 
   constructor(
     private readonly config: WalletsConfig,
@@ -89,9 +32,7 @@ export class TopUpService {
     private readonly wallets: WalletRepository,
     private readonly now: () => Date = () => new Date(),
   ) {
-    for (const network of config.networks)
-      if (network.rpcUrl !== undefined && network.id.startsWith('eip155:'))
-        this.chains.set(network.id, createPublicClient({ transport: http(network.rpcUrl) }));
+    this.reconciler = new EvmTopUpReconciler(config.networks, wallets, now);
   }
 
   /**
@@ -110,75 +51,9 @@ export class TopUpService {
     return credited;
   }
 
-  /**
-   * Asks the chain what became of a pending top-up: authorizationState(authorizer, nonce) on the token, then the
-   * AuthorizationUsed log of that pair since the recorded block and its transaction's Transfer to payTo of the
-   * value. Paid: credited once (the pending row goes in the credit's transaction). Used without that transfer (the
-   * payer spent the nonce elsewhere): dropped. Unused and expired: dropped. Otherwise left as it is.
-   */
-  async reconcile(pending: PendingTopUp): Promise<Reconciliation> {
-    const client = this.chains.get(pending.network);
-    if (client === undefined) return { state: 'unknown' };
-    const token = pending.asset as Address;
-    const authorizer = pending.authorizer as Address;
-    const nonce = pending.nonce as Hex;
-    const used = await client.readContract({
-      address: token,
-      abi: TOKEN_ABI,
-      functionName: 'authorizationState',
-      args: [authorizer, nonce],
-    });
-    if (!used) {
-      if (this.now().getTime() <= Date.parse(pending.validBefore) + EXPIRY_MARGIN_MS)
-        return { state: 'unused' };
-      await this.wallets.dropPendingTopUp(pending.paymentKey);
-      return { state: 'dropped', reason: 'expired' };
-    }
-    // Searched in windows of LOG_WINDOW blocks from the recorded one (RPC providers cap a getLogs range).
-    const latest = await client.getBlockNumber();
-    let logs: { transactionHash: Hex }[] = [];
-    for (
-      let from = BigInt(pending.fromBlock);
-      from <= latest && logs.length === 0;
-      from += LOG_WINDOW
-    )
-      logs = await client.getContractEvents({
-        address: token,
-        abi: TOKEN_ABI,
-        eventName: 'AuthorizationUsed',
-        args: { authorizer, nonce },
-        fromBlock: from,
-        toBlock: from + LOG_WINDOW - 1n < latest ? from + LOG_WINDOW - 1n : latest,
-      });
-    if (logs.length === 0) return { state: 'unknown' };
-    for (const log of logs) {
-      const receipt = await client.getTransactionReceipt({ hash: log.transactionHash });
-      if (receipt.status !== 'success') continue;
-      const paid = parseEventLogs({
-        abi: TOKEN_ABI,
-        eventName: 'Transfer',
-        logs: receipt.logs,
-      }).some(
-        (transfer) =>
-          isAddressEqual(transfer.address, token) &&
-          isAddressEqual(transfer.args.from, authorizer) &&
-          isAddressEqual(transfer.args.to, pending.payTo as Address) &&
-          transfer.args.value === BigInt(pending.value),
-      );
-      if (!paid) continue;
-      const outcome = await this.wallets.credit({
-        wallet: pending.wallet,
-        type: 'TOP_UP',
-        amount: pending.amount,
-        idempotencyKey: pending.paymentKey,
-        network: pending.network,
-        transaction: log.transactionHash,
-        createdAt: this.now().toISOString(),
-      });
-      return { state: 'credited', ...outcome };
-    }
-    await this.wallets.dropPendingTopUp(pending.paymentKey);
-    return { state: 'dropped', reason: 'not_paid' };
+  /** What the chain says of a pending top-up (EvmTopUpReconciler.reconcile); credits it once when paid. */
+  reconcile(pending: PendingTopUp): Promise<Reconciliation> {
+    return this.reconciler.reconcile(pending);
   }
 
   private requirementsOf(network: WalletNetworkConfig, amount: bigint): PaymentRequirements {
@@ -218,7 +93,7 @@ export class TopUpService {
 
   /** Verifies, settles and credits a payment; the answer's data and its PAYMENT-RESPONSE header. Throws X402PaymentError. */
   async topUp(header: string) {
-    const payload = this.decode(header);
+    const payload = decodePayment(header);
     const accepted = payload.accepted;
     const network = this.config.networks.find(
       (entry) =>
@@ -347,13 +222,12 @@ export class TopUpService {
     amount: bigint,
     paymentKey: string,
   ): Promise<boolean> {
-    const client = this.chains.get(network.id);
     const evm = eip3009Full.safeParse(payload.payload);
-    if (client === undefined || !evm.success) return false;
+    if (!this.reconciler.covers(network.id) || !evm.success) return false;
     const authorization = evm.data.authorization;
     const wallet = walletIdOf(authorization.from);
     if (wallet === undefined) return false;
-    const block = await client.getBlockNumber().catch((error: unknown) => {
+    const block = await this.reconciler.blockNumber(network.id).catch((error: unknown) => {
       throw new X402PaymentError('X402_SETTLEMENT_FAILED', { reason: 'chain_unreachable' }, error);
     });
     const validBefore = Math.min(Number(authorization.validBefore) * 1000, 8.64e15);
@@ -373,49 +247,4 @@ export class TopUpService {
     });
     return true;
   }
-
-  private decode(header: string): PaymentPayload {
-    if (header.length > MAX_PAYMENT_HEADER)
-      throw new X402PaymentError('X402_INVALID_PAYMENT', { reason: 'too_large' });
-    let payload: PaymentPayload;
-    try {
-      payload = decodePaymentSignatureHeader(header.trim());
-    } catch (error) {
-      throw new X402PaymentError('X402_INVALID_PAYMENT', { reason: 'malformed' }, error);
-    }
-    const accepted = payload?.accepted;
-    if (
-      payload?.x402Version !== 2 ||
-      typeof accepted !== 'object' ||
-      accepted === null ||
-      typeof accepted.amount !== 'string' ||
-      typeof accepted.network !== 'string' ||
-      typeof accepted.asset !== 'string' ||
-      typeof accepted.payTo !== 'string' ||
-      typeof payload.payload !== 'object' ||
-      payload.payload === null
-    )
-      throw new X402PaymentError('X402_INVALID_PAYMENT', { reason: 'malformed' });
-    return payload;
-  }
-}
-
-function sameAddress(left: string, right: string): boolean {
-  return left.startsWith('0x') ? left.toLowerCase() === right.toLowerCase() : left === right;
-}
-
-/**
- * What makes a payment one payment, known before it settles: an EIP-3009 authorization's (from, nonce) on its
- * network (the token refuses a nonce twice), else the digest of the signed payload.
- */
-function paymentKeyOf(payload: PaymentPayload): string {
-  const evm = eip3009.safeParse(payload.payload);
-  if (evm.success)
-    return `${payload.accepted.network}:${evm.data.authorization.from.toLowerCase()}:${evm.data.authorization.nonce.toLowerCase()}`;
-  const digest = createHash('sha256').update(JSON.stringify(payload.payload)).digest('hex');
-  return `${payload.accepted.network}:${digest}`;
-}
-
-function paymentIdOf(transaction: string | null, paymentKey: string): string {
-  return `payment_${transaction ?? createHash('sha256').update(paymentKey).digest('hex').slice(0, 32)}`;
 }
