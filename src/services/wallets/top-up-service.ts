@@ -76,7 +76,10 @@ export class TopUpService {
   /** The 402 answer: the body the swagger declares and the PAYMENT-REQUIRED header (x402 v2 PaymentRequired). */
   paymentRequired(resourceUrl: string): { body: Record<string, unknown>; header: string } {
     const accepts = this.config.networks.map((network) =>
-      this.requirementsOf(network, baseUnits(this.config.minimumTopUpUsd, network.token.decimals)),
+      this.requirementsOf(
+        network,
+        baseUnits(this.config.minimumTopUpUsd, network.token.decimals, 'up'),
+      ),
     );
     const header = encodePaymentRequiredHeader({
       x402Version: 2,
@@ -107,7 +110,7 @@ export class TopUpService {
     const amount = /^[0-9]{1,30}$/.test(accepted.amount) ? BigInt(accepted.amount) : -1n;
     const decimals = network.token.decimals;
     if (
-      amount < baseUnits(this.config.minimumTopUpUsd, decimals) ||
+      amount < baseUnits(this.config.minimumTopUpUsd, decimals, 'up') ||
       amount > baseUnits(this.config.maximumTopUpUsd, decimals)
     )
       throw new X402PaymentError('X402_AMOUNT_OUT_OF_RANGE', {
