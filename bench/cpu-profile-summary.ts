@@ -2,8 +2,10 @@
  * Where a process's CPU went, from a V8 .cpuprofile (`node --cpu-prof`; for Rialto under the gateway bench:
  * BENCH_RIALTO_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench):
  *
- *   node --import tsx bench/cpu-profile-summary.ts /tmp/prof/CPU.….cpuprofile [rows]
+ *   node --import tsx bench/cpu-profile-summary.ts /tmp/prof/CPU.….cpuprofile [rows] [FROM TO]
  *
+ * FROM TO (µs on CLOCK_MONOTONIC, the clock of the profile's timestamps, as bench:fanout prints its relay window)
+ * keep only the samples taken between them.
  * Prints, as shares of the busy (non-idle) samples: self time by package or file, and each sample charged to the
  * deepest frame of Rialto's own code (src/ or dist/) on its stack, so a library call counts for the function of ours
  * that made it ("[no own frame]" when none: Node's HTTP stack, timers, GC). Samples are wall-clock, so on a loaded
@@ -18,11 +20,14 @@ interface ProfileNode {
 }
 interface Profile {
   nodes: ProfileNode[];
+  startTime: number;
   samples: number[];
   timeDeltas: number[];
 }
 
-const [file, rowsArgument] = process.argv.slice(2);
+const [file, rowsArgument, fromArgument, toArgument] = process.argv.slice(2);
+const from = Number(fromArgument ?? Number.NEGATIVE_INFINITY);
+const to = Number(toArgument ?? Number.POSITIVE_INFINITY);
 if (file === undefined) {
   process.stderr.write('usage: cpu-profile-summary.ts FILE.cpuprofile [rows]\n');
   process.exit(2);
@@ -44,12 +49,15 @@ const packageOf = (url: string, name: string): string =>
 const self = new Map<string, number>();
 const owner = new Map<string, number>();
 let busy = 0;
+let time = profile.startTime;
 const add = (map: Map<string, number>, key: string, value: number): void => {
   map.set(key, (map.get(key) ?? 0) + value);
 };
 for (const [index, sample] of profile.samples.entries()) {
   const leaf = byId.get(sample);
   const delta = profile.timeDeltas[index] ?? 0;
+  time += delta;
+  if (time < from || time > to) continue;
   if (leaf === undefined || leaf.callFrame.functionName === '(idle)') continue;
   busy += delta;
   add(self, packageOf(leaf.callFrame.url, leaf.callFrame.functionName), delta);

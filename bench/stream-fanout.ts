@@ -311,7 +311,14 @@ async function phase(
   const released = process.hrtime.bigint();
   await upstream.command('release');
   const results = await Promise.all(answers);
-  const relaySeconds = Number(process.hrtime.bigint() - released) / 1e9;
+  const ended = process.hrtime.bigint();
+  const relaySeconds = Number(ended - released) / 1e9;
+  // The relay window on CLOCK_MONOTONIC in µs, the clock of a V8 CPU profile's timestamps: the span to pass to
+  // cpu-profile-summary.ts (FROM TO) for a profile of this phase alone.
+  if (measure && SNAPSHOT_DIRECTORY === undefined)
+    process.stdout.write(
+      `  ${side.name} relay window (monotonic µs): ${released / 1000n} ${ended / 1000n}\n`,
+    );
   const [cpuAfter, upstreamCpuAfter] = [
     cpuMicros(measuredPid) ?? Number.NaN,
     cpuMicros(upstreamPid) ?? Number.NaN,
