@@ -11,6 +11,7 @@ import type { Nanos } from '../../storage/store.ts';
 import type { WalletId, WalletRepository } from '../../storage/wallet-store.ts';
 import type { Billing, BillingRequest, Settlement } from '../billing/meter.ts';
 import { fromNanos, toNanos } from '../billing/money.ts';
+import { PendingSettlements } from '../billing/pending-settlements.ts';
 import type { Cost } from '../pricing.ts';
 import {
   type PaymentRequiredContext,
@@ -42,6 +43,8 @@ export function walletRateLimitKey(wallet: WalletId): string {
  */
 export class WalletBilling {
   private readonly open = new Set<string>();
+  /** Settlements handed out and not yet settled or released: a graceful shutdown waits for them (close). */
+  private readonly pending = new PendingSettlements(undefined);
   private readonly renewal: NodeJS.Timeout;
   private readonly leaseMs: number;
   private readonly floor: Nanos;
@@ -79,8 +82,15 @@ export class WalletBilling {
     return this.repository.releaseExpired(new Date().toISOString());
   }
 
-  close(): void {
+  /**
+   * Stops the lease renewal once every settlement handed out was settled or released (the account path's
+   * Meter.settled, followed: the app's onClose awaits this before the store closes, so a wallet request ending
+   * during a graceful shutdown is charged, not left to its lease), or after `timeoutMs`; true when all were.
+   */
+  async close(timeoutMs = 10_000): Promise<boolean> {
+    const settled = await this.pending.settled(timeoutMs);
     clearInterval(this.renewal);
+    return settled;
   }
 
   /**
@@ -220,17 +230,20 @@ export class WalletBilling {
       await tokensBack();
       throw error;
     }
-    return {
-      currency: 'USD',
-      settle: async (usage, cost, status) => {
-        await settlement.settle(usage, cost, status);
-        await tokensBack(usage);
+    return this.pending.track(
+      {
+        currency: 'USD',
+        settle: async (usage, cost, status) => {
+          await settlement.settle(usage, cost, status);
+          await tokensBack(usage);
+        },
+        release: async (status) => {
+          await settlement.release(status);
+          await tokensBack();
+        },
       },
-      release: async (status) => {
-        await settlement.release(status);
-        await tokensBack();
-      },
-    };
+      request.modelId,
+    );
   }
 
   private async reserve(
