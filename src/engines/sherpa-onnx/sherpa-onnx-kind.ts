@@ -19,11 +19,20 @@ function isAsrFamily(family: SherpaOnnxEngineConfig['family']): family is AsrFam
   return (SHERPA_ONNX_ASR_FAMILIES as readonly string[]).includes(family);
 }
 
-/** The engine for a tts family (OfflineTts). */
+/**
+ * The engine for a tts family (OfflineTts). Pocket TTS clones voices (POST /audio/voices): their samples are kept in
+ * <dataDirectory>/voices, beside the models folder (EngineKindContext.modelsDirectory is <dataDirectory>/models).
+ */
 async function createTts(
   model: ModelOf<SherpaOnnxEngineConfig>,
   context: EngineKindContext,
 ): Promise<Engine> {
+  if (model.engine.family === 'pocket')
+    return (await import('./sherpa-onnx-cloning-tts-engine.ts')).createSherpaOnnxCloningTtsEngine(
+      model.engine,
+      context.modelsDirectory,
+      path.join(path.dirname(context.modelsDirectory), 'voices'),
+    );
   return (await import('./sherpa-onnx-tts-engine.ts')).createSherpaOnnxTtsEngine(
     model.engine,
     context.modelsDirectory,

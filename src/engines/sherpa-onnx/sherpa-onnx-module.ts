@@ -17,6 +17,11 @@ export interface GeneratedAudio {
 export interface TtsGenerationConfig {
   sid: number;
   speed: number;
+  /** Zero-shot families (pocket, zipvoice): the voice to clone, and its sample rate. */
+  referenceAudio?: Float32Array;
+  referenceSampleRate?: number;
+  /** Flow-matching steps (pocket, zipvoice). */
+  numSteps?: number;
   /** Family-specific settings, e.g. Kokoro's `lang`. */
   extra?: Record<string, string | number>;
 }

@@ -14,10 +14,11 @@ import { BoundedSlots } from './bounded-slots.ts';
 import { checkKokoro } from './kokoro-checks.ts';
 import { readOnnxMetadata } from './onnx-metadata.ts';
 import { resolveFiles } from './sherpa-onnx-files.ts';
+import type { Reference } from './sherpa-onnx-tts-messages.ts';
 import { SherpaOnnxTtsProcess, type TtsInfo } from './sherpa-onnx-tts-process.ts';
 import { kokoroLanguageOf, offlineTtsConfigOf } from './sherpa-onnx-tts-config.ts';
 
-const FFMPEG = 'ffmpeg';
+export const FFMPEG = 'ffmpeg';
 
 /** 16-bit little-endian PCM of sherpa-onnx's float samples (clipped to -1..1). */
 export function pcm16Of(samples: Float32Array): Buffer {
@@ -29,21 +30,27 @@ export function pcm16Of(samples: Float32Array): Buffer {
   return pcm;
 }
 
+/** What a request's voice is to the model: a speaker id, or (zero-shot families) a reference sample. */
+export interface VoiceInput {
+  sid: number;
+  reference?: Reference;
+}
+
 /**
  * Text to speech with sherpa-onnx's OfflineTts in a child process (sherpa-onnx-tts-process.ts): each sentence is
  * one generate there, its samples piped into one ffmpeg per request that encodes the requested format, so audio
- * streams out sentence by sentence. Voices are the model's speakers by name.
+ * streams out sentence by sentence. Voices are the model's speakers by name (voiceOf; a subclass may say otherwise).
  */
-class SherpaOnnxTtsEngine implements SpeechEngine {
+export class SherpaOnnxTtsEngine implements SpeechEngine {
   readonly kind = 'sherpa-onnx';
   readonly modality = 'speech';
-  private closed = false;
+  protected closed = false;
 
   constructor(
-    private readonly config: SherpaOnnxEngineConfig,
+    protected readonly config: SherpaOnnxEngineConfig,
     private readonly tts: SherpaOnnxTtsProcess,
     private readonly info: TtsInfo,
-    private readonly speakers: readonly string[],
+    protected readonly speakers: readonly string[],
     private readonly slots: BoundedSlots,
   ) {}
 
@@ -74,28 +81,40 @@ class SherpaOnnxTtsEngine implements SpeechEngine {
 
   async synthesize(request: SpeechRequest, call: EngineCall): Promise<SpeechResult> {
     if (this.closed) throw new EngineError('offline', 'the sherpa-onnx engine is closed');
-    const sid = this.speakers.indexOf(request.voice);
-    if (sid < 0) throw new EngineError('bad_request', `Voice ${request.voice} is not available`);
     if (!AUDIO_FORMATS.includes(request.format))
       throw new EngineError('bad_request', `Format ${request.format} is not supported`);
+    const voice = await this.voiceOf(request.voice);
     call.servedBy = this.kind;
     return {
-      audio: this.stream(request, sid, call.signal),
+      audio: this.stream(request, voice, call.signal),
       contentType: CONTENT_TYPES[request.format],
     };
+  }
+
+  /** The model's input for `voice`; EngineError 'bad_request' for a voice it does not have. */
+  protected async voiceOf(voice: string): Promise<VoiceInput> {
+    const sid = this.speakers.indexOf(voice);
+    if (sid < 0) throw new EngineError('bad_request', `Voice ${voice} is not available`);
+    return { sid };
   }
 
   /** One piece of text's samples; sherpa-onnx answers none for text it cannot turn into tokens. */
   private async speak(
     text: string,
-    sid: number,
+    voice: VoiceInput,
     request: SpeechRequest,
     signal: AbortSignal,
   ): Promise<Buffer> {
     const language =
       this.config.family === 'kokoro' ? kokoroLanguageOf(request.language) : undefined;
     const samples = await this.tts.generate(
-      { text, sid, speed: request.speed, ...(language === undefined ? {} : { language }) },
+      {
+        text,
+        sid: voice.sid,
+        speed: request.speed,
+        ...(language === undefined ? {} : { language }),
+        ...(voice.reference === undefined ? {} : { reference: voice.reference }),
+      },
       signal,
     );
     return pcm16Of(samples);
@@ -107,7 +126,7 @@ class SherpaOnnxTtsEngine implements SpeechEngine {
    */
   private async *stream(
     request: SpeechRequest,
-    sid: number,
+    voice: VoiceInput,
     callSignal: AbortSignal,
   ): AsyncGenerator<Buffer> {
     const release = await this.slots.acquire(callSignal);
@@ -117,13 +136,14 @@ class SherpaOnnxTtsEngine implements SpeechEngine {
           ffmpeg: FFMPEG,
           text: request.input,
           format: request.format,
-          tempo: 1,
+          // Pocket TTS ignores `speed` (offline-tts-pocket-impl.h): ffmpeg's tempo applies it.
+          tempo: this.config.family === 'pocket' ? request.speed : 1,
           engine: 'sherpa-onnx',
           stderrDetail: (stderr) => stderr.trim(),
           speak: async (sentence, signal) => ({
             sampleRate: this.info.sampleRate,
             channels: 1,
-            samples: await this.speak(sentence, sid, request, signal),
+            samples: await this.speak(sentence, voice, request, signal),
           }),
         },
         callSignal,
@@ -159,23 +179,40 @@ function speakersOf(
   return Array.from({ length: count }, (_, index) => String(index));
 }
 
+/** A loaded model: its process, what it reported, its metadata (Kokoro, VITS) and its turns. */
+export interface LoadedTts {
+  tts: SherpaOnnxTtsProcess;
+  info: TtsInfo;
+  metadata: ReadonlyMap<string, string>;
+  slots: BoundedSlots;
+}
+
 /**
  * Loads the model in its child process. Kokoro's files are checked first for what would make sherpa-onnx end the
  * process. Throws an Error naming the file or the reason when the model cannot load.
  */
-export async function createSherpaOnnxTtsEngine(
+export async function loadTts(
   config: SherpaOnnxEngineConfig,
   modelsDirectory: string,
-): Promise<SpeechEngine> {
+): Promise<LoadedTts> {
   const files = resolveFiles(config, modelsDirectory);
   const metadata =
     files.model === undefined ? new Map<string, string>() : await readOnnxMetadata(files.model);
   if (config.family === 'kokoro') await checkKokoro(files, metadata, config.language);
   const tts = new SherpaOnnxTtsProcess(offlineTtsConfigOf(config, files), config.timeoutMs);
   const info = await tts.start();
+  const slots = new BoundedSlots(config.maxConcurrency, config.maxQueue, config.queueTimeoutMs);
+  return { tts, info, metadata, slots };
+}
+
+/** The engine of a model whose voices are its speakers (kokoro, vits, matcha); see loadTts for the failures. */
+export async function createSherpaOnnxTtsEngine(
+  config: SherpaOnnxEngineConfig,
+  modelsDirectory: string,
+): Promise<SpeechEngine> {
+  const { tts, info, metadata, slots } = await loadTts(config, modelsDirectory);
   try {
     const speakers = speakersOf(config, metadata, Math.max(1, info.numSpeakers));
-    const slots = new BoundedSlots(config.maxConcurrency, config.maxQueue, config.queueTimeoutMs);
     return new SherpaOnnxTtsEngine(config, tts, info, speakers, slots);
   } catch (error) {
     await tts.close();

@@ -5,7 +5,21 @@ import type { OfflineTtsConfig } from './sherpa-onnx-module.ts';
 
 export type ParentMessage =
   | { type: 'load'; config: OfflineTtsConfig }
-  | { type: 'generate'; id: number; text: string; sid: number; speed: number; language?: string };
+  | {
+      type: 'generate';
+      id: number;
+      text: string;
+      sid: number;
+      speed: number;
+      language?: string;
+      reference?: Reference;
+    };
+
+/** A zero-shot model's reference sample (Pocket TTS): mono float samples and their rate. */
+export interface Reference {
+  samples: Float32Array;
+  sampleRate: number;
+}
 
 export type WorkerMessage =
   | { type: 'ready'; sampleRate: number; numSpeakers: number }

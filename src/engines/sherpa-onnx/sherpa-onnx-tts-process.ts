@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { loaderArguments, siblingModule } from '../../runtime/sibling-module.ts';
 import { EngineError } from '../engine-error.ts';
 import type { OfflineTtsConfig } from './sherpa-onnx-module.ts';
-import type { ParentMessage, WorkerMessage } from './sherpa-onnx-tts-messages.ts';
+import type { ParentMessage, Reference, WorkerMessage } from './sherpa-onnx-tts-messages.ts';
 
 const WORKER = fileURLToPath(siblingModule(import.meta.url, './sherpa-onnx-tts-worker'));
 /** A model that has not loaded in this long is not going to. */
@@ -83,7 +83,7 @@ export class SherpaOnnxTtsProcess {
 
   /** Samples for one piece of text; EngineError 'failed' if the process dies, 'timeout' (and the process is killed) if it stalls. */
   async generate(
-    request: { text: string; sid: number; speed: number; language?: string },
+    request: { text: string; sid: number; speed: number; language?: string; reference?: Reference },
     signal: AbortSignal,
   ): Promise<Float32Array> {
     if (this.closed) throw new EngineError('offline', 'the sherpa-onnx engine is closed');

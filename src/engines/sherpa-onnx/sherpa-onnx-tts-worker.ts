@@ -1,14 +1,39 @@
 // The entry point of a sherpa-onnx TTS process: it loads one OfflineTts and answers the server's generate requests
 // over IPC (sherpa-onnx-tts-messages.ts). sherpa-onnx ends its process on some bad inputs and can hang on an
 // onnxruntime failure; here that costs this process, not the server. It exits when the server goes away.
-import type { ParentMessage, WorkerMessage } from './sherpa-onnx-tts-messages.ts';
-import { type OfflineTts, sherpaOnnx } from './sherpa-onnx-module.ts';
+import type { ParentMessage, Reference, WorkerMessage } from './sherpa-onnx-tts-messages.ts';
+import { type OfflineTts, sherpaOnnx, type TtsGenerationConfig } from './sherpa-onnx-module.ts';
 
 function post(message: WorkerMessage): void {
   if (process.connected) process.send?.(message, undefined, undefined, () => undefined);
 }
 
 let tts: OfflineTts | undefined;
+
+/** Pocket TTS's flow-matching steps per frame, as sherpa-onnx's Pocket examples use (test_tts_non_streaming_pocket_en.js). */
+const FLOW_STEPS = 5;
+
+/** The generationConfig of a request: Kokoro's language, a zero-shot model's reference sample; none otherwise. */
+function generationConfigOf(
+  sid: number,
+  speed: number,
+  language: string | undefined,
+  reference: Reference | undefined,
+): { generationConfig?: TtsGenerationConfig } {
+  if (reference !== undefined)
+    return {
+      generationConfig: {
+        sid,
+        speed,
+        numSteps: FLOW_STEPS,
+        referenceAudio: reference.samples,
+        referenceSampleRate: reference.sampleRate,
+      },
+    };
+  if (language !== undefined)
+    return { generationConfig: { sid, speed, extra: { lang: language } } };
+  return {};
+}
 
 async function handle(message: ParentMessage): Promise<void> {
   if (message.type === 'load') {
@@ -23,7 +48,7 @@ async function handle(message: ParentMessage): Promise<void> {
     }
     return;
   }
-  const { id, text, sid, speed, language } = message;
+  const { id, text, sid, speed, language, reference } = message;
   try {
     if (tts === undefined) throw new Error('no model loaded');
     const audio = await tts.generateAsync({
@@ -31,9 +56,7 @@ async function handle(message: ParentMessage): Promise<void> {
       sid,
       speed,
       enableExternalBuffer: false,
-      ...(language === undefined
-        ? {}
-        : { generationConfig: { sid, speed, extra: { lang: language } } }),
+      ...generationConfigOf(sid, speed, language, reference),
     });
     post({ type: 'audio', id, samples: audio.samples });
   } catch (error) {
