@@ -29,9 +29,10 @@
  * reading Rialto's streams (it shares the cores with both).
  *
  * Environment: BENCH_ROUNDS (10), BENCH_MAX_TOKENS (128), BENCH_THREADS (1, both sides), BENCH_EMBEDDING_LENGTH (256),
- * BENCH_BLOCK_COUNT (4), BENCH_ISOLATION (the model's engine.isolation, process or none; with process, the CPU figures of
+ * BENCH_BLOCK_COUNT (4), BENCH_FEED_FORWARD_LENGTH (twice the width), BENCH_ISOLATION (the model's engine.isolation, process or none; with process, the CPU figures of
  * the Rialto side leave out its llama.cpp process), BENCH_RIALTO_NODE_ARGS and BENCH_BARE_NODE_ARGS (extra node flags for either side's process,
- * e.g. --cpu-prof --cpu-prof-dir=/tmp/prof), LLAMA_SERVER_BIN (a llama-server binary instead of the one the script built).
+ * e.g. --cpu-prof --cpu-prof-dir=/tmp/prof), LLAMA_SERVER_BIN (a llama-server binary instead of the one the script built),
+ * BENCH_SIDES (a comma-separated subset of the sides, e.g. `llama-server,Rialto llama-server`; default all).
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -62,10 +63,18 @@ const MAX_TOKENS = positiveInteger('BENCH_MAX_TOKENS', 128);
 const THREADS = positiveInteger('BENCH_THREADS', 1);
 const EMBEDDING_LENGTH = positiveInteger('BENCH_EMBEDDING_LENGTH', 256);
 const BLOCK_COUNT = positiveInteger('BENCH_BLOCK_COUNT', 4);
+/** The GGUF's feed-forward width; issue #21's model is 768 wide, 12 layers, 2048 (the fixture's default: twice the width). */
+const FEED_FORWARD_LENGTH = positiveInteger('BENCH_FEED_FORWARD_LENGTH', 2 * EMBEDDING_LENGTH);
 /** The model's engine.isolation: `process` (its own process, Rialto's default) or `none` (in Rialto's); unset: Rialto's default. */
 const ISOLATION = process.env.BENCH_ISOLATION;
 if (ISOLATION !== undefined && ISOLATION !== 'process' && ISOLATION !== 'none')
   throw new Error('BENCH_ISOLATION is process or none');
+/** The sides to run (BENCH_SIDES, comma-separated): all by default; a pair alone halves a run on a busy machine. */
+const CHOSEN = (process.env.BENCH_SIDES ?? SIDES.join(',')).split(',').map((side) => side.trim());
+for (const side of CHOSEN)
+  if (!(SIDES as readonly string[]).includes(side))
+    throw new Error(`BENCH_SIDES: ${side} is not one of ${SIDES.join(', ')}`);
+const chosen = (side: Side): boolean => CHOSEN.includes(side);
 
 /** cpuMicros: the serving process's CPU time during the run; clientCpuMicros: the bench's (the HTTP client, or the IPC wait). */
 interface Run {
@@ -299,6 +308,7 @@ async function main(): Promise<number> {
   await writeTinyLlamaGguf(modelPath, {
     embeddingLength: EMBEDDING_LENGTH,
     blockCount: BLOCK_COUNT,
+    feedForwardLength: FEED_FORWARD_LENGTH,
     headCount: 8,
     contextLength: CONTEXT_SIZE,
     seed: 7,
@@ -310,27 +320,27 @@ async function main(): Promise<number> {
     contextSize: CONTEXT_SIZE,
     threads: THREADS,
   };
-  const runners: Partial<Record<Side, Runner>> = {
-    bare: await startBare(modelPath),
-    Rialto: await startRialto(directory, 'Rialto', {
+  const runners: Partial<Record<Side, Runner>> = {};
+  if (chosen('bare')) runners.bare = await startBare(modelPath);
+  if (chosen('Rialto'))
+    runners.Rialto = await startRialto(directory, 'Rialto', {
       kind: 'llama-cpp',
       ...sameModel,
       ...(ISOLATION === undefined ? {} : { isolation: ISOLATION }),
-    }),
-    ...('binary' in found
-      ? {
-          'llama-server': await startLlamaServerSide(modelPath, found.binary),
-          // Rialto's llama-server kind with the same binary as its child (issue #21, item 2).
-          'Rialto llama-server': await startRialto(directory, 'Rialto llama-server', {
-            kind: 'llama-server',
-            ...sameModel,
-            binary: found.binary,
-          }),
-        }
-      : {}),
-  };
+    });
+  if ('binary' in found) {
+    if (chosen('llama-server'))
+      runners['llama-server'] = await startLlamaServerSide(modelPath, found.binary);
+    // Rialto's llama-server kind with the same binary as its child (issue #21, item 2).
+    if (chosen('Rialto llama-server'))
+      runners['Rialto llama-server'] = await startRialto(directory, 'Rialto llama-server', {
+        kind: 'llama-server',
+        ...sameModel,
+        binary: found.binary,
+      });
+  }
   process.stdout.write(
-    `Embedded engine overhead: ${EMBEDDING_LENGTH}-wide ${BLOCK_COUNT}-layer random GGUF, ${SEQUENCES} sequences, ${THREADS} thread(s), max_tokens ${MAX_TOKENS}, ` +
+    `Embedded engine overhead: ${EMBEDDING_LENGTH}-wide ${BLOCK_COUNT}-layer random GGUF (feed-forward ${FEED_FORWARD_LENGTH}), ${SEQUENCES} sequences, ${THREADS} thread(s), max_tokens ${MAX_TOKENS}, ` +
       `${ROUNDS} rounds after a warm-up; ${availableParallelism()} CPUs, load average ${loadavg()
         .map((value) => value.toFixed(2))
         .join(' ')}\n`,
