@@ -4,6 +4,9 @@
 #
 #   scripts/build-llama-server.sh          prints the binary's path on its last line; ~8 min on 2 cores, then instant
 #   scripts/build-llama-server.sh --path   prints where the binary is (or will be); exits 1 if it is not built yet
+#   scripts/build-llama-server.sh --test   the test build instead (with --path too): OPTIMISATION (-O0) and no debug
+#                                          information, into <commit>-test/; what the tests need (.ci/run), far cheaper
+#                                          to compile than Release and far slower to decode: never for the bench
 #
 # Idempotent: the binary lands in $LLAMA_SERVER_CACHE (default node_modules/.cache/llama-server)/<commit>/, keyed by the
 # bundle's commit, so a node-llama-cpp upgrade builds anew and a finished build is never redone. The build runs under
@@ -12,6 +15,16 @@
 # GGML_NATIVE=OFF keeps the binary portable (AVX2/FMA/F16C, the x86-64 default of ggml); LLAMA_SERVER_CMAKE_ARGS adds
 # cmake options (e.g. -DGGML_NATIVE=ON).
 set -euo pipefail
+
+test_build=false
+path_only=false
+for argument in "$@"; do
+  case "$argument" in
+    --test) test_build=true ;;
+    --path) path_only=true ;;
+    *) echo "usage: $0 [--test] [--path]" >&2; exit 2 ;;
+  esac
+done
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source_dir="$root/node_modules/node-llama-cpp/llama"
@@ -25,9 +38,15 @@ commit="$(git bundle list-heads "$bundle" | awk '$2 == "HEAD" { print $1 }')"
 [ -n "$commit" ] || { echo "no HEAD in $bundle" >&2; exit 1; }
 cache="${LLAMA_SERVER_CACHE:-$root/node_modules/.cache/llama-server}"
 target="$cache/${commit:0:12}"
+build_type=(-DCMAKE_BUILD_TYPE=Release)
+if [ "$test_build" = true ]; then
+  target="$target-test"
+  optimisation="${LLAMA_SERVER_TEST_OPTIMISATION:--O0}"
+  build_type+=("-DCMAKE_C_FLAGS_RELEASE=$optimisation -g0 -DNDEBUG" "-DCMAKE_CXX_FLAGS_RELEASE=$optimisation -g0 -DNDEBUG")
+fi
 binary="$target/llama-server"
 if [ -x "$binary" ]; then echo "$binary"; exit 0; fi
-if [ "${1:-}" = "--path" ]; then echo "$binary"; exit 1; fi
+if [ "$path_only" = true ]; then echo "$binary"; exit 1; fi
 
 mkdir -p "$target"
 # One build at a time: a second caller waits for the first and then finds the binary.
@@ -37,7 +56,7 @@ if [ -x "$binary" ]; then echo "$binary"; exit 0; fi
 
 work="$target/work"
 rm -rf "$work"
-git clone --quiet "$bundle" "$work/src"
+git -c advice.detachedHead=false clone --quiet "$bundle" "$work/src"
 git -C "$work/src" -c advice.detachedHead=false checkout --quiet "$commit"
 # node-llama-cpp applies these to its own build; the same source for both sides of the benchmark.
 for patch in "$source_dir"/patches/*.diff; do
@@ -46,7 +65,7 @@ for patch in "$source_dir"/patches/*.diff; do
 done
 
 # shellcheck disable=SC2086 # LLAMA_SERVER_CMAKE_ARGS is a list of options
-cmake -S "$work/src" -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DLLAMA_BUILD_SERVER=ON -DGGML_NATIVE=OFF \
+cmake -S "$work/src" -B "$work/build" "${build_type[@]}" -DLLAMA_BUILD_SERVER=ON -DGGML_NATIVE=OFF \
   -DLLAMA_CURL=OFF -DBUILD_SHARED_LIBS=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF ${LLAMA_SERVER_CMAKE_ARGS:-} >"$target/cmake.log"
 nice -n 19 cmake --build "$work/build" --target llama-server -j "${LLAMA_SERVER_JOBS:-2}" >>"$target/cmake.log"
 

@@ -12,9 +12,17 @@ const BUILD_SCRIPT = fileURLToPath(
 /** The context a model that configures neither contextSize nor contextLength gets per sequence. */
 const DEFAULT_CONTEXT = 4096;
 
-/** The llama-server executable: the configured one, else the build script's; rejects with how to build it. */
-export function llamaServerBinary(configured: string | undefined): Promise<string> {
+/**
+ * The llama-server executable: the model's engine.binary, else $RIALTO_LLAMA_SERVER (the container image sets it to
+ * the binary it built), else the build script's; rejects with how to build it.
+ */
+export function llamaServerBinary(
+  configured: string | undefined,
+  fromEnvironment = process.env.RIALTO_LLAMA_SERVER,
+): Promise<string> {
   if (configured !== undefined) return Promise.resolve(configured);
+  if (fromEnvironment !== undefined && fromEnvironment !== '')
+    return Promise.resolve(fromEnvironment);
   return new Promise((resolve, reject) => {
     execFile('bash', [BUILD_SCRIPT, '--path'], (error, stdout) => {
       const path = stdout.trim().split('\n').at(-1) ?? '';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { parseConfig } from '../../config.ts';
 import type { LlamaServerEngineConfig } from '../../config/engine-config.ts';
 import type { ModelOf } from '../engine-kind.ts';
-import { llamaServerArguments } from './llama-server-arguments.ts';
+import { llamaServerArguments, llamaServerBinary } from './llama-server-arguments.ts';
 import { llamaServerKind } from './llama-server-kind.ts';
 
 function model(
@@ -71,5 +71,20 @@ describe('the llama-server kind', () => {
       1,
     );
     assert.equal(options[options.indexOf('--ctx-size') + 1], '4096');
+  });
+
+  test("the binary: the model's own, else $RIALTO_LLAMA_SERVER (the container image's), else the build script's", async () => {
+    assert.equal(await llamaServerBinary('/opt/own', '/usr/local/bin/llama-server'), '/opt/own');
+    assert.equal(
+      await llamaServerBinary(undefined, '/usr/local/bin/llama-server'),
+      '/usr/local/bin/llama-server',
+    );
+    // Without either, the script says where its build is, or how to build it.
+    const scripts = await llamaServerBinary(undefined, '').then(
+      (path) => path,
+      (error: Error) => error.message,
+    );
+    assert.match(scripts, /llama-server/);
+    assert.notEqual(scripts, '');
   });
 });
