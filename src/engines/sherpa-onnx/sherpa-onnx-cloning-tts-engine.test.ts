@@ -27,6 +27,7 @@ const request: SpeechRequest = {
   speed: 1,
 };
 const NAME = 'rialto-0b9e5a4e-8d1f-4c57-9a51-3f7a2b6c1d00';
+const OTHER_NAME = 'rialto-7c3d2e1f-0a9b-4c8d-8e7f-6a5b4c3d2e1f';
 
 async function collect(engine: SpeechEngine, input: SpeechRequest): Promise<Buffer> {
   const { audio } = await engine.synthesize(input, { signal: new AbortController().signal });
@@ -110,8 +111,13 @@ describe('sherpa-onnx zero-shot tts engine (tiny Pocket TTS)', () => {
     assert.equal((statSync(file).mode & 0o777).toString(8), '600');
     assert.deepEqual(readdirSync(voices), [`${NAME}.f32`], 'no upload left behind');
     const cloned = await collect(engine, { ...request, voice: NAME });
+    const again = await collect(engine, { ...request, voice: NAME });
     const bria = await collect(engine, request);
     assert.equal(cloned.length, bria.length);
+    assert.ok(
+      cloned.equals(again),
+      'the same text in the same voice is the same audio (seeded noise)',
+    );
     assert.equal(cloned.equals(bria), false, 'spoken in the cloned voice');
 
     await engine.deleteVoice(NAME, new AbortController().signal);
@@ -129,11 +135,17 @@ describe('sherpa-onnx zero-shot tts engine (tiny Pocket TTS)', () => {
       Buffer.alloc(40, 7),
     ]);
     const error = await refusal(
-      engine.addVoice(NAME, broken, 'wav', { signal: new AbortController().signal }),
+      engine.addVoice(OTHER_NAME, broken, 'wav', { signal: new AbortController().signal }),
     );
     assert.equal(error.failure, 'bad_request');
     assert.match(error.message, /could not be decoded|holds no audio/);
-    assert.deepEqual(readdirSync(voices), []);
+    assert.deepEqual(
+      readdirSync(voices).filter(
+        (entry) => !entry.startsWith('rialto-') || entry.includes(OTHER_NAME),
+      ),
+      [],
+      'neither the upload nor a partial file is left',
+    );
   });
 
   it('refuses a voice it does not have, and a configured voice with no sample', async () => {

@@ -10,8 +10,13 @@ function post(message: WorkerMessage): void {
 
 let tts: OfflineTts | undefined;
 
-/** Pocket TTS's flow-matching steps per frame, as sherpa-onnx's Pocket examples use (test_tts_non_streaming_pocket_en.js). */
+/**
+ * Pocket TTS's flow-matching steps per frame and its noise seed, as sherpa-onnx's Pocket example sets them
+ * (nodejs-addon-examples/test_tts_non_streaming_pocket_en.js): a fixed seed makes the same text in the same voice
+ * the same audio, streamed or not (the default, -1, draws new noise each time).
+ */
 const FLOW_STEPS = 5;
+const SEED = 42;
 
 /** The generationConfig of a request: Kokoro's language, a zero-shot model's reference sample; none otherwise. */
 function generationConfigOf(
@@ -28,6 +33,7 @@ function generationConfigOf(
         numSteps: FLOW_STEPS,
         referenceAudio: reference.samples,
         referenceSampleRate: reference.sampleRate,
+        extra: { seed: SEED },
       },
     };
   if (language !== undefined)
