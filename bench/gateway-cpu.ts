@@ -7,7 +7,8 @@
  *
  * Prints, for JSON and stream at BENCH_CONCURRENCY (16 by default): req/s and Rialto's µs of CPU per request, from
  * /proc, over BENCH_ROUNDS (3) runs of BENCH_REQUESTS (3000) each after a warm-up; the median is the figure to
- * compare. BENCH_RIALTO_NODE_ARGS profiles it as in gateway-overhead.ts. Exits 1 on any malformed answer.
+ * compare; BENCH_SCENARIOS=json (or stream) runs one of the two. BENCH_RIALTO_NODE_ARGS profiles it as in
+ * gateway-overhead.ts. Exits 1 on any malformed answer.
  */
 import { Pool } from 'undici';
 import {
@@ -25,6 +26,8 @@ import {
 const REQUESTS = positiveInteger('BENCH_REQUESTS', 3000);
 const ROUNDS = positiveInteger('BENCH_ROUNDS', 3);
 const CONCURRENCY = positiveInteger('BENCH_CONCURRENCY', 16);
+/** BENCH_SCENARIOS: `json`, `stream` or both (the default), e.g. to profile the JSON path alone. */
+const SCENARIOS = (process.env.BENCH_SCENARIOS ?? 'json,stream').split(',');
 
 async function main(): Promise<number> {
   const upstream = await startUpstream();
@@ -52,7 +55,7 @@ async function main(): Promise<number> {
   };
   let failed = 0;
   try {
-    for (const stream of [false, true]) {
+    for (const stream of [false, true].filter((on) => SCENARIOS.includes(on ? 'stream' : 'json'))) {
       failed += (
         await load(target, stream, CONCURRENCY, Math.max(500, Math.round(REQUESTS / 3)), undefined)
       ).failures.length;
