@@ -3,7 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { EngineError } from '../engine-error.ts';
-import { firstLine, quietInputArgs } from '../media/pcm-decode.ts';
+import { quietInputArgs } from '../media/pcm-decode.ts';
 import { startProcess, withTimeLimit } from '../media/start-process.ts';
 
 /** Pocket TTS's rate (offline-tts-pocket-impl.h SampleRate()); references are kept at it, so none is resampled. */
@@ -42,11 +42,9 @@ export async function decodeReference(
   running.child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
   const code = await running.exit;
   signal.throwIfAborted();
+  // ffmpeg's words name the upload's path in the data folder: not for the client.
   if (code !== 0)
-    throw new EngineError(
-      'bad_request',
-      `The voice sample could not be decoded: ${firstLine(running.stderr())}`,
-    );
+    throw new EngineError('bad_request', 'The voice sample could not be decoded as audio.');
   const bytes = Buffer.concat(chunks);
   const count = Math.floor(bytes.length / 4);
   if (count === 0) throw new EngineError('bad_request', 'The voice sample holds no audio.');

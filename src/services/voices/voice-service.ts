@@ -58,6 +58,14 @@ function fieldError(field: string, message: string, input: unknown): VeniceError
   return invalidRequest(new z.ZodError([{ code: 'custom', path: [field], message, input }]));
 }
 
+function isSampleRefusal(error: unknown): error is EngineError {
+  return (
+    error instanceof EngineError &&
+    error.failure === 'bad_request' &&
+    error.options.upstream === undefined
+  );
+}
+
 function toClientError(error: unknown): unknown {
   return error instanceof EngineError ? toVeniceError(error, 'file') : error;
 }
@@ -111,6 +119,8 @@ export class VoiceService {
     try {
       await engine.addVoice(upstreamVoice, request.file, EXTENSION[format], call);
     } catch (error) {
+      // The engine's own refusal of the sample (it does not decode) is a 400 on `file`, as a wrong container is.
+      if (isSampleRefusal(error)) throw fieldError('file', error.message, '[file]');
       throw toClientError(error);
     }
     const created = this.now();
