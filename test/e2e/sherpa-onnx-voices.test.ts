@@ -1,4 +1,3 @@
-// rialto-test: sqlite-only
 // POST /audio/voices (#19) on sherpa-onnx's zero-shot Pocket TTS, a tiny random-weight one run by the real
 // sherpa-onnx (test/fixtures/tiny-pocket-tts.ts): docs/guides/media/voice-cloning.mdx's flow unchanged (its
 // requests name tts-chatterbox-hd, here an alias of the Pocket model, as a Venice model name is mapped to a local
