@@ -116,6 +116,7 @@ export const WALLETS_DEFAULTS = {
   maximumTopUpUsd: 10_000,
   signInMaxAgeSeconds: 300,
   paymentTimeoutSeconds: 300,
+  reconcileIntervalSeconds: 60,
 } as const;
 
 export const walletsConfig = z
@@ -139,6 +140,16 @@ export const walletsConfig = z
     signInMaxAgeSeconds: z.number().int().min(10).max(3600).default(300),
     /** x402 `maxTimeoutSeconds` of the payment requirements. */
     paymentTimeoutSeconds: z.number().int().min(10).max(86_400).default(300),
+    /**
+     * How often top-ups left pending (a facilitator's answer lost, a process killed) are reconciled from the chain
+     * while Rialto runs; a row is left alone this long after it was recorded (another replica may be settling it).
+     */
+    reconcileIntervalSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(86_400)
+      .default(WALLETS_DEFAULTS.reconcileIntervalSeconds),
     /** Off unless configured: wallet-minted API keys (GET/POST /api_keys/generate_web3_key). */
     web3Keys: web3Keys.optional(),
   })

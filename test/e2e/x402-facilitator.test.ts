@@ -33,16 +33,29 @@ describe('x402 top-up through a facilitator URL', () => {
   const doubles: FacilitatorDouble[] = [];
   const servers: TestRialto[] = [];
 
-  const rialtoWith = async (facilitator: FacilitatorDouble): Promise<TestRialto> => {
+  /** `reconcile`: the chain's rpcUrl given (pending rows recorded), a 1 s facilitator timeout, a 1 s reconciliation. */
+  const rialtoWith = async (
+    facilitator: FacilitatorDouble,
+    reconcile = false,
+  ): Promise<TestRialto> => {
     const rialto = await startRialto({
       wallets: {
         enabled: true,
-        networks: [{ id: 'eip155:84532', token: { address: token.address }, payTo: operator }],
+        networks: [
+          {
+            id: 'eip155:84532',
+            token: { address: token.address },
+            payTo: operator,
+            ...(reconcile ? { rpcUrl: chain.rpcUrl } : {}),
+          },
+        ],
         facilitator: {
           kind: 'url',
           url: facilitator.url,
           tokenEnv: 'RIALTO_TEST_FACILITATOR_TOKEN',
+          ...(reconcile ? { timeoutMs: 1000 } : {}),
         },
+        ...(reconcile ? { reconcileIntervalSeconds: 1 } : {}),
       },
     });
     servers.push(rialto);
@@ -108,5 +121,48 @@ describe('x402 top-up through a facilitator URL', () => {
     assert.equal((await rialto.store.wallets.balance(wallet)).balance, 0);
     assert.deepEqual(await rialto.store.wallets.entries(wallet, { limit: 5, offset: 0 }), []);
     assert.equal(await balanceOf(chain, token, payer.address), before);
+  });
+
+  it('an answer lost while Rialto runs: the next reconciliation credits it once, without a restart or the payment again', async () => {
+    let answer!: () => void;
+    const held = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    // Settles on chain, then keeps /settle's answer past Rialto's 1 s facilitator timeout.
+    const facilitator = await startFacilitatorDouble(chain, CHAIN_PRIVATE_KEYS[3]!, {
+      afterSettle: () => held,
+    });
+    doubles.push(facilitator);
+    const rialto = await rialtoWith(facilitator, true);
+    const wallet = `eip155:${payer.address.toLowerCase()}`;
+    const operatorBefore = await balanceOf(chain, token, operator);
+    try {
+      const paid = await pay(rialto);
+      const body = (await paid.json()) as { error: string };
+      assert.equal(paid.status, 500, JSON.stringify(body));
+      assert.equal(body.error, 'X402_SETTLEMENT_FAILED');
+      // Polled, bounded (60 s): the reconciliation runs every second in the running server.
+      let balance = (await rialto.store.wallets.balance(wallet)).balance;
+      for (let turn = 0; turn < 300 && balance === 0; turn++) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        balance = (await rialto.store.wallets.balance(wallet)).balance;
+      }
+      assert.equal(balance, 5e9, 'credited from the chain while running');
+      assert.equal(await balanceOf(chain, token, operator), operatorBefore + 5n * USDC);
+      const entries = await rialto.store.wallets.entries(wallet, { limit: 5, offset: 0 });
+      assert.deepEqual(
+        entries.map((entry) => [entry.type, entry.amount]),
+        [['TOP_UP', 5e9]],
+      );
+      assert.match(entries[0]!.transaction ?? '', /^0x[0-9a-f]{64}$/);
+      assert.deepEqual(await rialto.store.wallets.pendingTopUps(5), []);
+      assert.deepEqual(
+        facilitator.calls.map((call) => call.path),
+        ['/verify', '/settle'],
+        'settled once',
+      );
+    } finally {
+      answer();
+    }
   });
 });

@@ -25,6 +25,9 @@ export type { Reconciliation } from './evm-top-up-reconciler.ts';
  */
 export class TopUpService {
   private readonly reconciler: EvmTopUpReconciler;
+  /** Payment keys this process is verifying, settling or crediting now (how many times): reconciliation skips them. */
+  private readonly settling = new Map<string, number>();
+  private reconciling: Promise<number> | undefined;
 
   constructor(
     private readonly config: WalletsConfig,
@@ -36,13 +39,29 @@ export class TopUpService {
   }
 
   /**
-   * Reconciles every pending top-up (at start-up): those whose authorization the chain shows used, with its transfer
-   * to the operator, are credited once; those unused past their validBefore are dropped; the rest stay. How many
-   * were credited.
+   * Reconciles pending top-ups: those whose authorization the chain shows used, with its transfer to the operator,
+   * are credited once; those unused past their validBefore are dropped; the rest stay. At start-up every row (a
+   * process that died left them); while running (`olderThanMs`), rows recorded at least that long ago whose payment
+   * this process is not settling now. One pass at a time (a call during one shares it). How many were credited.
    */
-  async reconcilePending(): Promise<number> {
+  reconcilePending(options: { olderThanMs?: number } = {}): Promise<number> {
+    this.reconciling ??= this.reconcileRows(options.olderThanMs ?? 0).finally(() => {
+      this.reconciling = undefined;
+    });
+    return this.reconciling;
+  }
+
+  /** Resolves once no reconciliation pass is running (a closing process waits for it before the store closes). */
+  async reconciled(): Promise<void> {
+    await this.reconciling?.catch(() => undefined);
+  }
+
+  private async reconcileRows(olderThanMs: number): Promise<number> {
+    const recordedBy = this.now().getTime() - olderThanMs;
     let credited = 0;
     for (const pending of await this.wallets.pendingTopUps(1000)) {
+      if (this.settling.has(pending.paymentKey) || Date.parse(pending.createdAt) > recordedBy)
+        continue;
       const found = await this.reconcile(pending).catch(
         (): Reconciliation => ({ state: 'unknown' }),
       );
@@ -117,8 +136,25 @@ export class TopUpService {
         minimumUsd: this.config.minimumTopUpUsd,
         maximumUsd: this.config.maximumTopUpUsd,
       });
-    const requirements = this.requirementsOf(network, amount);
     const paymentKey = paymentKeyOf(payload);
+    this.settling.set(paymentKey, (this.settling.get(paymentKey) ?? 0) + 1);
+    try {
+      return await this.settleOnce(payload, network, amount, paymentKey);
+    } finally {
+      const left = (this.settling.get(paymentKey) ?? 1) - 1;
+      if (left === 0) this.settling.delete(paymentKey);
+      else this.settling.set(paymentKey, left);
+    }
+  }
+
+  /** Credits a payment once: from the chain when it was left pending, else verified, settled and credited. */
+  private async settleOnce(
+    payload: PaymentPayload,
+    network: WalletNetworkConfig,
+    amount: bigint,
+    paymentKey: string,
+  ) {
+    const requirements = this.requirementsOf(network, amount);
     const earlier = await this.wallets.creditOf(paymentKey);
     if (earlier !== undefined)
       throw new X402PaymentError('X402_PAYMENT_ALREADY_CREDITED', {
@@ -177,7 +213,7 @@ export class TopUpService {
     const outcome = await this.wallets.credit({
       wallet,
       type: 'TOP_UP',
-      amount: nanosOf(amount, decimals),
+      amount: nanosOf(amount, network.token.decimals),
       idempotencyKey: paymentKey,
       network: network.id,
       transaction: settled.transaction,

@@ -20,6 +20,7 @@ import {
 import type { SignedInWallet } from './siwx-verifier.ts';
 import type { TopUpService } from './top-up-service.ts';
 import { balanceRemainingHeader, type WalletService } from './wallet-service.ts';
+import { startWalletUpkeep, type WalletUpkeep } from './wallet-upkeep.ts';
 
 /** Where a wallet-paid request's headers go (the reply), and whether they can still change. */
 export interface WalletReplyHeaders {
@@ -38,16 +39,18 @@ export function walletRateLimitKey(wallet: WalletId): string {
  * service bills a wallet exactly as it bills a key: admitted against the wallet's rate limits (the limiter's
  * table, keyed by wallet), the worst case held before any work (402 PAYMENT_REQUIRED when the free balance minus
  * the minimum balance is short), settled to the actual cost (a CHARGE of min(actual, held)) or released on
- * failure, renewed while the request runs (a dead process's holds end with their lease: `sweep`).
+ * failure, renewed while the request runs (a dead process's holds end with their lease) and top-ups left pending
+ * reconciled every `wallets.reconcileIntervalSeconds` (wallet-upkeep.ts).
  * Wallets pay in USD: a request's USD price is what it costs.
  */
 export class WalletBilling {
   private readonly open = new Set<string>();
   /** Settlements handed out and not yet settled or released: a graceful shutdown waits for them (close). */
   private readonly pending = new PendingSettlements(undefined);
-  private readonly renewal: NodeJS.Timeout;
+  private readonly upkeep: WalletUpkeep;
   private readonly leaseMs: number;
   private readonly floor: Nanos;
+  private readonly metrics: Metrics | undefined;
 
   constructor(
     private readonly repository: WalletRepository,
@@ -59,37 +62,29 @@ export class WalletBilling {
     this.leaseMs = (options.leaseSeconds ?? 60) * 1000;
     this.floor = wallets.minimumBalance;
     this.metrics = options.metrics;
-    this.renewal = setInterval(() => void this.renewAll(), this.leaseMs / 3);
-    this.renewal.unref();
+    this.upkeep = startWalletUpkeep({
+      repository,
+      topUp,
+      open: this.open,
+      leaseMs: this.leaseMs,
+      reconcileMs: wallets.config.reconcileIntervalSeconds * 1000,
+    });
   }
-
-  private readonly metrics: Metrics | undefined;
 
   /** Wallet holds this process keeps open for requests in progress. */
   get openReservations(): number {
     return this.open.size;
   }
 
-  private async renewAll(): Promise<void> {
-    const leaseUntil = new Date(Date.now() + this.leaseMs).toISOString();
-    for (const id of this.open) await this.repository.renew(id, leaseUntil).catch(() => undefined);
-    // Holds of processes that died (their lease ran out) go back to their wallets.
-    await this.repository.releaseExpired(new Date().toISOString()).catch(() => undefined);
-  }
-
-  /** Releases holds whose lease ended (their process died); how many. */
-  sweep(): Promise<number> {
-    return this.repository.releaseExpired(new Date().toISOString());
-  }
-
   /**
-   * Stops the lease renewal once every settlement handed out was settled or released (the account path's
+   * Stops the upkeep (wallet-upkeep.ts) once every settlement handed out was settled or released (the account path's
    * Meter.settled, followed: the app's onClose awaits this before the store closes, so a wallet request ending
    * during a graceful shutdown is charged, not left to its lease), or after `timeoutMs`; true when all were.
    */
   async close(timeoutMs = 10_000): Promise<boolean> {
     const settled = await this.pending.settled(timeoutMs);
-    clearInterval(this.renewal);
+    this.upkeep.stop();
+    await this.topUp.reconciled();
     return settled;
   }
 
