@@ -2,7 +2,7 @@
 // the real sherpa-onnx: the folder's own samples as voices, a cloned sample decoded and kept under the voices
 // folder (10 s at most, 24 kHz float), speech in it, its deletion, and the refusals.
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -146,6 +146,38 @@ describe('sherpa-onnx zero-shot tts engine (tiny Pocket TTS)', () => {
       [],
       'neither the upload nor a partial file is left',
     );
+  });
+
+  it('a folder with no test_wavs offers no voice: only a cloned one speaks', async () => {
+    const bare = await mkdtemp(join(tmpdir(), 'rialto-pocket-bare-'));
+    try {
+      await cp(folder, bare, {
+        recursive: true,
+        filter: (source) => !source.includes('test_wavs'),
+      });
+      const plain = await createSherpaOnnxCloningTtsEngine(
+        sherpaOnnxEngine.parse({ kind: 'sherpa-onnx', family: 'pocket', path: bare, threads: 1 }),
+        '/',
+        voices,
+      );
+      try {
+        assert.deepEqual(plain.voices('pocket'), []);
+        const error = await refusal(
+          plain.synthesize({ ...request, voice: '' }, { signal: new AbortController().signal }),
+        );
+        assert.equal(error.failure, 'bad_request');
+        await plain.addVoice(OTHER_NAME, toneWav(3), 'wav', {
+          signal: new AbortController().signal,
+        });
+        const spoken = await collect(plain, { ...request, voice: OTHER_NAME });
+        assert.ok(spoken.length > 0);
+        await plain.deleteVoice(OTHER_NAME, new AbortController().signal);
+      } finally {
+        await plain.close();
+      }
+    } finally {
+      await rm(bare, { recursive: true, force: true });
+    }
   });
 
   it('refuses a voice it does not have, and a configured voice with no sample', async () => {
