@@ -1,18 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { Dispatcher } from 'undici';
 import type { ComfyUiEngineConfig } from '../../config/comfyui-engine-config.ts';
 import type { EngineCall } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
-import { multipartForm } from '../openai-compatible/openai-image-form.ts';
-import {
-  requestEndpoint,
-  unread,
-  type UpstreamExchange,
-} from '../upstream/request-with-failover.ts';
-import { fieldsOf, jsonBody, readAnswer, type UpstreamBody } from '../upstream/upstream-answer.ts';
-import { upstreamError } from '../upstream/upstream-errors.ts';
+import { requestEndpoint } from '../upstream/request-with-failover.ts';
+import { fieldsOf, jsonBody, readAnswer } from '../upstream/upstream-answer.ts';
 import { UpstreamPool, type UpstreamEndpoint } from '../upstream/upstream-pool.ts';
 import { promptFailure, unexpectedBody } from './comfyui-errors.ts';
+import { comfyExchange, drain } from './comfyui-exchange.ts';
+import { type InputFile, uploadInput, viewOutput, viewOutputStream } from './comfyui-files.ts';
 import { PromptSocket } from './comfyui-socket.ts';
 import {
   promptState,
@@ -20,16 +15,11 @@ import {
   type PromptState,
   type ProgressListener,
 } from './comfyui-watch.ts';
-import {
-  type ApiWorkflow,
-  type OutputFile,
-  promptAnswer,
-  queueAnswer,
-  uploadAnswer,
-} from './comfyui-wire.ts';
+import { type ApiWorkflow, type OutputFile, promptAnswer, queueAnswer } from './comfyui-wire.ts';
 
 export type { PromptState, ProgressListener } from './comfyui-watch.ts';
 export type { ApiWorkflow, OutputFile } from './comfyui-wire.ts';
+export { type InputFile, MAX_OUTPUT_BYTES } from './comfyui-files.ts';
 
 /** A prompt queued on one ComfyUI: where, and under which ids (what a job stores to find it again). */
 export interface QueuedPrompt {
@@ -51,15 +41,6 @@ export type ComfyUiConnection = Pick<
   'endpoints' | 'timeoutMs' | 'maxConnections'
 >;
 
-/** A media file to upload for a LoadImage-style node (images, and video or audio for the loaders that read `input/`). */
-export interface InputFile {
-  bytes: Buffer;
-  filename: string;
-  contentType: string;
-}
-
-/** The most bytes one output file may have (a 4K image, a minute of video), read with this cap. */
-export const MAX_OUTPUT_BYTES = 512 * 1024 * 1024;
 /** How long /queue may take when endpoints are compared (a stuck one goes last). */
 const QUEUE_PROBE_MS = 3000;
 
@@ -115,7 +96,7 @@ export class ComfyUiClient {
   ): Promise<{ running: string[]; pending: string[] }> {
     const answer = await requestEndpoint(
       endpoint,
-      this.exchange('GET', '/queue', undefined, async (response) => {
+      comfyExchange('GET', '/queue', undefined, async (response) => {
         const queue = fieldsOf(queueAnswer, await readAnswer(response));
         if (queue === undefined) throw unexpectedBody(endpoint.label, '/queue answer');
         return queue;
@@ -150,7 +131,7 @@ export class ComfyUiClient {
         const answer = await requestEndpoint(
           endpoint,
           {
-            ...this.exchange('POST', '/prompt', jsonBody(body), async (response) => {
+            ...comfyExchange('POST', '/prompt', jsonBody(body), async (response) => {
               const queued = fieldsOf(promptAnswer, await readAnswer(response));
               if (queued === undefined) throw unexpectedBody(endpoint.label, '/prompt answer');
               return queued;
@@ -193,72 +174,24 @@ export class ComfyUiClient {
   history(endpoint: UpstreamEndpoint, promptId: string, call: EngineCall): Promise<unknown> {
     return requestEndpoint(
       endpoint,
-      this.exchange('GET', `/history/${encodeURIComponent(promptId)}`, undefined, readAnswer),
+      comfyExchange('GET', `/history/${encodeURIComponent(promptId)}`, undefined, readAnswer),
       call,
     );
   }
 
-  /** POST /upload/image (multipart `image`, overwrite): the name a LoadImage node takes ("subfolder/name"). */
-  async upload(endpoint: UpstreamEndpoint, file: InputFile, call: EngineCall): Promise<string> {
-    const form = multipartForm([
-      ['image', file],
-      ['type', 'input'],
-      ['overwrite', 'true'],
-    ]);
-    const uploaded = await requestEndpoint(
-      endpoint,
-      this.exchange('POST', '/upload/image', form, async (response) => {
-        const answer = fieldsOf(uploadAnswer, await readAnswer(response));
-        if (answer === undefined) throw unexpectedBody(endpoint.label, '/upload/image answer');
-        return answer;
-      }),
-      call,
-    );
-    return uploaded.subfolder === '' ? uploaded.name : `${uploaded.subfolder}/${uploaded.name}`;
+  /** POST /upload/image: the name a LoadImage node takes (comfyui-files.ts). */
+  upload(endpoint: UpstreamEndpoint, file: InputFile, call: EngineCall): Promise<string> {
+    return uploadInput(endpoint, file, call);
   }
 
-  /** GET /view for one output file, its body unread (a video streams on), with its Content-Type. */
-  async viewStream(
-    endpoint: UpstreamEndpoint,
-    file: OutputFile,
-    call: EngineCall,
-  ): Promise<{ body: Dispatcher.ResponseData['body']; contentType: string }> {
-    const query = new URLSearchParams({
-      filename: file.filename,
-      subfolder: file.subfolder,
-      type: file.type,
-    });
-    const response = await requestEndpoint(
-      endpoint,
-      this.exchange('GET', `/view?${query.toString()}`, undefined, unread),
-      call,
-    );
-    const type = response.headers['content-type'];
-    return {
-      body: response.body,
-      contentType: typeof type === 'string' ? type : 'application/octet-stream',
-    };
+  /** GET /view for one output file, its body unread, with its Content-Type (comfyui-files.ts). */
+  viewStream(endpoint: UpstreamEndpoint, file: OutputFile, call: EngineCall) {
+    return viewOutputStream(endpoint, file, call);
   }
 
-  /** An output file's bytes, at most `maxBytes` (more is the upstream's failure, not a crash). */
-  async view(
-    endpoint: UpstreamEndpoint,
-    file: OutputFile,
-    call: EngineCall,
-    maxBytes = MAX_OUTPUT_BYTES,
-  ): Promise<Buffer> {
-    const { body } = await this.viewStream(endpoint, file, call);
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of body) {
-      size += (chunk as Buffer).length;
-      if (size > maxBytes) {
-        body.destroy();
-        throw unexpectedBody(endpoint.label, `output larger than ${maxBytes} bytes`);
-      }
-      chunks.push(chunk as Buffer);
-    }
-    return Buffer.concat(chunks);
+  /** An output file's bytes, at most `maxBytes` (comfyui-files.ts). */
+  view(endpoint: UpstreamEndpoint, file: OutputFile, call: EngineCall, maxBytes?: number) {
+    return viewOutput(endpoint, file, call, maxBytes);
   }
 
   /**
@@ -270,7 +203,7 @@ export class ComfyUiClient {
     const call = { signal: AbortSignal.timeout(QUEUE_PROBE_MS * 2) };
     const { endpoint, promptId } = prompt;
     const send = (path: string, body: unknown): Promise<void> =>
-      requestEndpoint(endpoint, this.exchange('POST', path, jsonBody(body), drain), call).catch(
+      requestEndpoint(endpoint, comfyExchange('POST', path, jsonBody(body), drain), call).catch(
         () => undefined,
       );
     await send('/queue', { delete: [promptId] });
@@ -299,25 +232,4 @@ export class ComfyUiClient {
   close(): Promise<void> {
     return this.pool.close();
   }
-
-  private exchange<T>(
-    method: 'GET' | 'POST',
-    path: string,
-    body: UpstreamBody | undefined,
-    read: UpstreamExchange<T>['read'],
-  ): UpstreamExchange<T> {
-    return {
-      kind: 'comfyui',
-      method,
-      path,
-      ...(body === undefined ? {} : { body }),
-      accept: '*/*',
-      failure: upstreamError,
-      read,
-    };
-  }
-}
-
-async function drain(response: Dispatcher.ResponseData): Promise<void> {
-  await response.body.dump();
 }
