@@ -64,11 +64,6 @@ export class ReferenceVoices {
     private readonly own: ReadonlyMap<string, ReferenceSamples>,
   ) {}
 
-  /** The model's own voices, sorted by name. */
-  names(): readonly string[] {
-    return [...this.own.keys()];
-  }
-
   /** The samples of `voice`: one of the model's own or a cloned one; EngineError 'bad_request' for any other. */
   async samplesOf(voice: string): Promise<ReferenceSamples> {
     const own = this.own.get(voice);
