@@ -70,15 +70,20 @@ async function moveBalances(
     await chargeSpend(transaction, 'one', [...amounts(delta), keyId, period]);
 }
 
+/** What a batch's claim found: the first entry of each reservation id, and the open rows it claimed. */
+export interface Claimed {
+  first: Map<string, number>;
+  rows: Map<string, Selectable<ReservationTable>>;
+}
+
 /**
- * Closes reservations and records free requests inside `transaction`: one claim per state, then one update per
- * account and per key period (charge ≤ the reservation, the rest freed) and one insert of the usage records.
- * An id named twice in a batch is closed by its first entry only.
+ * Claims the open reservations `entries` close, one claim per state (the state guard closes each once); an id named
+ * twice in a batch is claimed for its first entry only. Locks those reservation rows (PostgreSQL) until the commit.
  */
-export async function closeMany(
+export async function claimEntries(
   transaction: Transaction<Database>,
   entries: LedgerEntry[],
-): Promise<boolean[]> {
+): Promise<Claimed> {
   const first = new Map<string, number>();
   entries.forEach((entry, index) => {
     if (entry.kind === 'close' && !first.has(entry.reservationId))
@@ -91,10 +96,21 @@ export async function closeMany(
         return entry.kind === 'close' && entry.state === state;
       })
       .map(([id]) => id);
-  const claimed = new Map<string, Selectable<ReservationTable>>();
+  const rows = new Map<string, Selectable<ReservationTable>>();
   for (const state of ['settled', 'released'] as const)
-    for (const row of await claim(transaction, wanted(state), state)) claimed.set(row.id, row);
+    for (const row of await claim(transaction, wanted(state), state)) rows.set(row.id, row);
+  return { first, rows };
+}
 
+/**
+ * Closes what `claimEntries` claimed and records free requests: one update per account and per key period (charge
+ * ≤ the reservation, the rest freed) and one insert of the usage records; per entry, whether it applied.
+ */
+export async function applyClosings(
+  transaction: Transaction<Database>,
+  entries: LedgerEntry[],
+  { first, rows: claimed }: Claimed,
+): Promise<boolean[]> {
   const accounts = new Map<string, Delta>();
   const spends = new Map<string, { keyId: string; period: string; delta: Delta }>();
   const rows: Selectable<UsageRecordTable>[] = [];
@@ -144,4 +160,16 @@ export async function closeMany(
   await moveBalances(transaction, accounts, spends);
   if (rows.length > 0) await insertUsage(transaction, rows.length, usageValues(rows));
   return applied;
+}
+
+/**
+ * Closes reservations and records free requests inside `transaction`: one claim per state, then one update per
+ * account and per key period (charge ≤ the reservation, the rest freed) and one insert of the usage records.
+ * An id named twice in a batch is closed by its first entry only.
+ */
+export async function closeMany(
+  transaction: Transaction<Database>,
+  entries: LedgerEntry[],
+): Promise<boolean[]> {
+  return applyClosings(transaction, entries, await claimEntries(transaction, entries));
 }

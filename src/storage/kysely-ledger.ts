@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from './database.ts';
 import { closeMany } from './kysely-close-many.ts';
+import { commitMany } from './kysely-commit-many.ts';
 import { reserveMany } from './kysely-reserve-many.ts';
 import type { LedgerEntry, LedgerRepository, ReserveRequest, UsageInput } from './store.ts';
 
@@ -16,8 +17,8 @@ const released = (status: string, at: string): UsageInput => ({
 });
 
 /**
- * The ledger, written once for every dialect: each method is one transaction over `reserveMany` or `closeMany`, a
- * single request being a batch of one. `lockRows` (PostgreSQL) reads the rows a reservation decides on FOR UPDATE;
+ * The ledger, written once for every dialect: each method is one transaction over `reserveMany`, `closeMany` or
+ * both (`commitMany`), a single request being a batch of one. `lockRows` (PostgreSQL) reads the rows a reservation decides on FOR UPDATE;
  * SQLite has one writer at a time, taken by the batch's first statement.
  */
 export function kyselyLedger(database: Kysely<Database>, lockRows = false): LedgerRepository {
@@ -31,6 +32,8 @@ export function kyselyLedger(database: Kysely<Database>, lockRows = false): Ledg
     reserve: async (request) => (await reserve([request]))[0]!,
     reserveMany: reserve,
     closeMany: close,
+    commitMany: (batch) =>
+      database.transaction().execute((transaction) => commitMany(transaction, batch, lockRows)),
     settle: (reservationId, usage) =>
       closeOne({ kind: 'close', reservationId, state: 'settled', usage }),
     release: (reservationId, status, at) =>

@@ -25,11 +25,15 @@ interface Held {
 /** Code-point order: every ledger transaction locks and updates rows in this order, so no two can deadlock. */
 export const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-async function readHeld(
+/**
+ * Creates the key-period rows `requests` spend from where missing; answers each distinct (key, period) once, in
+ * code-point order. On SQLite this write, a batch's first statement, takes the write lock before anything is read,
+ * so no other process can change the rows between the reads and the writes (PostgreSQL locks them FOR UPDATE).
+ */
+export async function ensureSpend(
   transaction: Transaction<Database>,
   requests: ReserveRequest[],
-  lockRows: boolean,
-): Promise<Held> {
+): Promise<ReserveRequest[]> {
   const pairs = [
     ...new Map(
       requests.map((request) => [spendKey(request.keyId, request.period), request]),
@@ -37,13 +41,20 @@ async function readHeld(
   ]
     .sort(([a], [b]) => byCodePoint(a, b))
     .map(([, request]) => request);
-  // A write first: on SQLite it takes the write lock before anything is read, so no other process can change the
-  // rows between this read and the writes below (PostgreSQL locks the rows read FOR UPDATE instead).
   await ensureSpendRows(
     transaction,
     pairs.length,
     pairs.flatMap(({ keyId, period }) => [keyId, period]),
   );
+  return pairs;
+}
+
+async function readHeld(
+  transaction: Transaction<Database>,
+  requests: ReserveRequest[],
+  pairs: ReserveRequest[],
+  lockRows: boolean,
+): Promise<Held> {
   const lock = lockRows ? 'lock' : 'read';
   const free = new Map<string, Amounts>();
   // Accounts before key_spend, each in code-point order: the order every ledger transaction locks them in.
@@ -100,14 +111,21 @@ const reservedDelta = (delta: Amounts): bigint[] => [BigInt(delta.USD), BigInt(d
 /**
  * Reserves every request of a batch inside `transaction`: the rows are read once under lock, each request decided
  * in order in memory, then one update per account and per key period and one insert of the reservations.
+ * `pairs`: what `ensureSpend` answered, where the caller ran it first in this transaction.
  */
 export async function reserveMany(
   transaction: Transaction<Database>,
   requests: ReserveRequest[],
   lockRows: boolean,
+  pairs?: ReserveRequest[],
 ): Promise<ReserveOutcome[]> {
   if (requests.length === 0) return [];
-  const held = await readHeld(transaction, requests, lockRows);
+  const held = await readHeld(
+    transaction,
+    requests,
+    pairs ?? (await ensureSpend(transaction, requests)),
+    lockRows,
+  );
   const accountDelta = new Map<string, Amounts>();
   const spendDelta = new Map<string, { keyId: string; period: string; delta: Amounts }>();
   const rows: Database['reservations'][] = [];

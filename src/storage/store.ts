@@ -194,6 +194,18 @@ export interface KeySpend {
  * built from conditional updates (`… WHERE balance - reserved >= amount`), never a read then a write, so
  * concurrent requests on any number of processes can never overspend a balance or a key's limit.
  */
+/** A batch for `LedgerRepository.commitMany`. */
+export interface LedgerBatch {
+  closes: LedgerEntry[];
+  reserves: ReserveRequest[];
+}
+
+/** What `commitMany` answers: per closing, whether it applied; per reservation, its outcome; in batch order. */
+export interface LedgerBatchResult {
+  closed: boolean[];
+  reserved: ReserveOutcome[];
+}
+
 export interface LedgerRepository {
   /**
    * Reserves the worst-case cost from DIEM when both the account's DIEM and the key's DIEM limit cover it,
@@ -219,6 +231,12 @@ export interface LedgerRepository {
    * transaction; per entry, whether it applied (false for a reservation not open, as settle and release).
    */
   closeMany(entries: LedgerEntry[]): Promise<boolean[]>;
+  /**
+   * Group commit of a loop turn's ledger work in one transaction (one commit instead of two): `closeMany` of
+   * `closes`, then `reserveMany` of `reserves`, each answering as it would alone; the reservations see the money the
+   * closings freed. Fails as a whole (nothing of it written) where either would.
+   */
+  commitMany(batch: LedgerBatch): Promise<LedgerBatchResult>;
   /** Releases every open reservation whose lease ended before `now`; how many. */
   releaseExpired(now: string): Promise<number>;
   /** A key's spend in a period (zeros when it has none). */

@@ -225,5 +225,117 @@ export function defineLedgerBatchContract(
       assert.deepEqual([state.usdBalance, state.usdReserved], [5 * NANOS, NANOS]);
       assert.equal((await store.usage.list({ accountId, limit: 10 })).length, 0);
     });
+
+    it('commitMany closes, then reserves, in one transaction: the reservations see the money the closings freed', async () => {
+      const accountId = await account(2 * NANOS);
+      const [first, second] = [request(accountId, 'kb6'), request(accountId, 'kb6')];
+      assert.ok((await store.ledger.reserveMany([first!, second!])).every((o) => o.reserved));
+      const [fits, over] = [
+        request(accountId, 'kb6', { amount: 1.5 * NANOS }),
+        request(accountId, 'kb6', { amount: NANOS }),
+      ];
+      const result = await store.ledger.commitMany({
+        closes: [settle(first!.reservationId, NANOS / 2), release(second!.reservationId)],
+        reserves: [fits!, over!],
+      });
+      assert.deepEqual(result, {
+        closed: [true, true],
+        reserved: [
+          { reserved: true, currency: 'USD' },
+          { reserved: false, reason: 'INSUFFICIENT_BALANCE' },
+        ],
+      });
+      const state = (await store.accounts.find(accountId))!;
+      assert.deepEqual([state.usdBalance, state.usdReserved], [1.5 * NANOS, 1.5 * NANOS]);
+      assert.deepEqual(await store.ledger.keySpend('kb6', '2026-11-25'), {
+        usdSpent: NANOS / 2,
+        usdReserved: 1.5 * NANOS,
+        diemSpent: 0,
+        diemReserved: 0,
+      });
+      assert.equal((await store.usage.list({ accountId, limit: 10 })).length, 2);
+      assert.deepEqual(
+        await store.ledger.commitMany({
+          closes: [settle(first!.reservationId, NANOS)],
+          reserves: [],
+        }),
+        { closed: [false], reserved: [] },
+        'closed once, across batches',
+      );
+    });
+
+    it('a commitMany that fails writes nothing of it: neither its closings nor its reservations', async () => {
+      const accountId = await account(5 * NANOS);
+      const open = request(accountId, 'kb7');
+      await store.ledger.reserveMany([open]);
+      const record = {
+        id: `dup-${Math.random()}`,
+        requestId: 'chatcmpl-dup',
+        accountId,
+        keyId: 'kb7',
+        modelId: 'm',
+        currency: 'USD' as const,
+        ...usage(0),
+      };
+      const fresh = request(accountId, 'kb7');
+      await assert.rejects(
+        store.ledger.commitMany({
+          closes: [
+            settle(open.reservationId, NANOS),
+            { kind: 'record', record },
+            { kind: 'record', record },
+          ],
+          reserves: [fresh],
+        }),
+      );
+      assert.equal(await store.ledger.stateOf(open.reservationId), 'open');
+      assert.equal(await store.ledger.stateOf(fresh.reservationId), undefined);
+      const state = (await store.accounts.find(accountId))!;
+      assert.deepEqual([state.usdBalance, state.usdReserved], [5 * NANOS, NANOS]);
+      assert.equal((await store.usage.list({ accountId, limit: 10 })).length, 0);
+    });
+
+    it('concurrent commitMany batches closing on one account and reserving on another neither deadlock nor lose a nano', async () => {
+      const accounts = [await account(1000 * NANOS), await account(1000 * NANOS)] as const;
+      const keys = [`kb8-${Math.random()}`, `kb9-${Math.random()}`] as const;
+      const reserveOn = (side: 0 | 1) => request(accounts[side], keys[side]);
+      // Open reservations on both accounts, for the batches below to close.
+      const opened = [
+        Array.from({ length: 40 }, () => reserveOn(0)),
+        Array.from({ length: 40 }, () => reserveOn(1)),
+      ];
+      for (const side of opened)
+        assert.ok((await store.ledger.reserveMany(side)).every((o) => o.reserved));
+      // Each batch closes four on one account and reserves four on the other; the next batch the other way round.
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, index) => {
+          const from = (index % 2) as 0 | 1;
+          const closing = opened[from]!.slice(
+            Math.floor(index / 2) * 4,
+            Math.floor(index / 2) * 4 + 4,
+          );
+          return store.ledger.commitMany({
+            closes: closing.map((reservation) => settle(reservation.reservationId, NANOS / 2)),
+            reserves: Array.from({ length: 4 }, () => reserveOn(from === 0 ? 1 : 0)),
+          });
+        }),
+      );
+      assert.ok(
+        results.every(
+          ({ closed, reserved }) => closed.every(Boolean) && reserved.every((o) => o.reserved),
+        ),
+      );
+      for (const side of [0, 1] as const) {
+        const state = (await store.accounts.find(accounts[side]))!;
+        // 40 opened, 40 settled at half a dollar, 40 more reserved by the batches.
+        assert.deepEqual([state.usdBalance, state.usdReserved], [980 * NANOS, 40 * NANOS]);
+        assert.deepEqual(await store.ledger.keySpend(keys[side], '2026-11-25'), {
+          usdSpent: 20 * NANOS,
+          usdReserved: 40 * NANOS,
+          diemSpent: 0,
+          diemReserved: 0,
+        });
+      }
+    });
   });
 }

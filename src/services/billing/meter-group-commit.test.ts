@@ -8,21 +8,32 @@ import type { BillingRequest } from './meter.ts';
 import { Meter } from './meter.ts';
 import { toNanos } from './money.ts';
 
-/** The store's ledger, counting the transactions the Meter asks of it. */
+/**
+ * The store's ledger, counting the transactions the Meter asks of it: the reservations and closings each carries
+ * (`commitMany` counts under both that it holds), and the transactions themselves.
+ */
 function counting(store: Store): {
   store: Store;
-  calls: { reserveMany: number[]; closeMany: number[] };
+  calls: { reserveMany: number[]; closeMany: number[]; transactions: number };
 } {
-  const calls = { reserveMany: [] as number[], closeMany: [] as number[] };
+  const calls = { reserveMany: [] as number[], closeMany: [] as number[], transactions: 0 };
   const ledger: LedgerRepository = {
     ...store.ledger,
     reserveMany: (requests) => {
       calls.reserveMany.push(requests.length);
+      calls.transactions += 1;
       return store.ledger.reserveMany(requests);
     },
     closeMany: (entries) => {
       calls.closeMany.push(entries.length);
+      calls.transactions += 1;
       return store.ledger.closeMany(entries);
+    },
+    commitMany: (batch) => {
+      if (batch.reserves.length > 0) calls.reserveMany.push(batch.reserves.length);
+      if (batch.closes.length > 0) calls.closeMany.push(batch.closes.length);
+      calls.transactions += 1;
+      return store.ledger.commitMany(batch);
     },
   };
   const { apiKeys, accounts, usage, jobs, characters, wallets, voices } = store;
@@ -131,6 +142,46 @@ describe('Meter: group commits', () => {
       }
       for (const outcome of outcomes)
         if (outcome.status === 'fulfilled') await outcome.value.release('failed');
+    } finally {
+      meter.close();
+    }
+  });
+
+  it("one transaction carries a loop turn's settlements and the next requests' reservations", async () => {
+    const { store, calls } = counting(base);
+    const meter = new Meter(store);
+    try {
+      const { record } = await new KeyService(base).create({
+        apiKeyType: 'INFERENCE',
+        description: 'mixed',
+      });
+      await base.accounts.credit('default', 'USD', toNanos(1));
+      const before = (await base.accounts.find('default'))!;
+      const billing = meter.for(record);
+      const first = await Promise.all(
+        Array.from({ length: 6 }, (_, index) => billing.reserve(request(200 + index, 0.01))),
+      );
+      const transactions = calls.transactions;
+      // Settling the first six and reserving six more in the same turn: one commit for all twelve.
+      const [next] = await Promise.all([
+        Promise.all(
+          Array.from({ length: 6 }, (_, index) => billing.reserve(request(300 + index, 0.01))),
+        ),
+        ...first.map((settlement) =>
+          settlement.settle(
+            { promptTokens: 10, completionTokens: 5 },
+            { usd: 0.002, diem: 0.002 },
+            'completed',
+          ),
+        ),
+      ]);
+      assert.equal(calls.transactions - transactions, 1);
+      await Promise.all(next.map((settlement) => settlement.release('failed')));
+      const account = (await base.accounts.find('default'))!;
+      assert.deepEqual(
+        [account.usdBalance, account.usdReserved],
+        [before.usdBalance - 6 * toNanos(0.002), 0],
+      );
     } finally {
       meter.close();
     }

@@ -82,6 +82,23 @@ export interface Billing {
   reserveDurable(request: BillingRequest, leaseUntil: Date): Promise<DurableReservation>;
 }
 
+/** One item of the Meter's group commits: a reservation or a closing. */
+type LedgerWork = { reserve: ReserveRequest } | { close: LedgerEntry };
+
+/** Commits a batch of ledger work in one transaction; answers per item, in order. */
+async function commitWork(store: Store, work: LedgerWork[]): Promise<(ReserveOutcome | boolean)[]> {
+  const closes: LedgerEntry[] = [];
+  const reserves: ReserveRequest[] = [];
+  for (const item of work) {
+    if ('reserve' in item) reserves.push(item.reserve);
+    else closes.push(item.close);
+  }
+  const { closed, reserved } = await store.ledger.commitMany({ closes, reserves });
+  let closing = 0;
+  let reserving = 0;
+  return work.map((item) => ('reserve' in item ? reserved[reserving++]! : closed[closing++]!));
+}
+
 /**
  * The accounts layer between services and the ledger (store.ledger): reserve before the engine runs,
  * settle after. Free requests (worst case 0) reserve nothing and are recorded when they end.
@@ -94,9 +111,11 @@ export class Meter {
   private readonly now: () => Date;
   private readonly metrics: Metrics | undefined;
   private readonly pending: PendingSettlements;
-  /** Reservations and closings (settlements, releases, free requests' records) go to the store in group commits. */
-  private readonly reserving: GroupCommit<ReserveRequest, ReserveOutcome>;
-  private readonly closing: GroupCommit<LedgerEntry, boolean>;
+  /**
+   * Reservations and closings (settlements, releases, free requests' records) go to the store in group commits,
+   * both kinds of one loop turn in one transaction (LedgerRepository.commitMany): one commit a batch, not two.
+   */
+  private readonly batches: GroupCommit<LedgerWork, ReserveOutcome | boolean>;
 
   /** `metrics` counts admissions and the tokens of settled requests. */
   constructor(
@@ -108,8 +127,7 @@ export class Meter {
     this.leaseMs = (options.leaseSeconds ?? 60) * 1000;
     this.metrics = options.metrics;
     this.pending = new PendingSettlements(options.metrics);
-    this.reserving = new GroupCommit((requests) => store.ledger.reserveMany(requests));
-    this.closing = new GroupCommit((entries) => store.ledger.closeMany(entries));
+    this.batches = new GroupCommit((work) => commitWork(store, work));
     this.renewal = setInterval(() => void this.renewAll(), this.leaseMs / 3);
     this.renewal.unref();
   }
@@ -240,6 +258,18 @@ export class Meter {
     return this.store.ledger.release(reservationId, status, this.now().toISOString());
   }
 
+  private async reserveBatched(request: ReserveRequest): Promise<ReserveOutcome> {
+    const outcome = await this.batches.submit({ reserve: request });
+    if (typeof outcome === 'boolean') throw new Error('a reservation was answered as a closing');
+    return outcome;
+  }
+
+  private async closeBatched(entry: LedgerEntry): Promise<boolean> {
+    const applied = await this.batches.submit({ close: entry });
+    if (typeof applied !== 'boolean') throw new Error('a closing was answered as a reservation');
+    return applied;
+  }
+
   /** Reserves a request already admitted (`admitted`: its rate-limit hold, settled with the request's tokens). */
   private async reserveAdmitted(
     key: ApiKeyRecord,
@@ -336,7 +366,7 @@ export class Meter {
     leaseUntil: Date,
   ): Promise<Currency> {
     const limits = key.consumptionLimits;
-    const outcome = await this.reserving.submit({
+    const outcome = await this.reserveBatched({
       reservationId,
       accountId: key.accountId,
       keyId: key.id,
@@ -368,7 +398,7 @@ export class Meter {
     });
     if (amount === 0) {
       const insert = async (usage: EngineUsage, status: string): Promise<void> => {
-        await this.closing.submit({
+        await this.closeBatched({
           kind: 'record',
           record: {
             id: reservationId,
@@ -401,7 +431,7 @@ export class Meter {
       currency,
       settle: async (usage, cost, status) => {
         this.open.delete(reservationId);
-        await this.closing.submit({
+        await this.closeBatched({
           kind: 'close',
           reservationId,
           state: 'settled',
@@ -421,7 +451,7 @@ export class Meter {
           executionMs: 0,
           createdAt: at,
         };
-        await this.closing.submit({ kind: 'close', reservationId, state: 'released', usage });
+        await this.closeBatched({ kind: 'close', reservationId, state: 'released', usage });
       },
     };
   }
