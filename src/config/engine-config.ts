@@ -189,64 +189,73 @@ export const SHERPA_ONNX_ASR_FAMILIES = [
  * archives unpack, whose files are named by role (engines/sherpa-onnx/sherpa-onnx-files.ts gives each family's
  * defaults, the names its archives use). tts families serve `tts` models, asr families `asr` models.
  */
-export const sherpaOnnxEngine = z.strictObject({
-  kind: z.literal('sherpa-onnx'),
-  /** The model folder: absolute, or relative to the models folder. */
-  path: z.string().min(1),
-  family: z.enum([...SHERPA_ONNX_TTS_FAMILIES, ...SHERPA_ONNX_ASR_FAMILIES]),
-  /**
-   * Files inside the folder by role, each overriding the family's default name. Which roles a family reads:
-   * kokoro model, voices, tokens, lexicon, dataDir; vits model, tokens, lexicon, dataDir; matcha acousticModel,
-   * vocoder, tokens, lexicon, dataDir; zipvoice encoder, decoder, vocoder, tokens, lexicon, dataDir; pocket lmFlow,
-   * lmMain, encoder, decoder, textConditioner, vocabJson, tokenScoresJson; whisper encoder, decoder, tokens, vad;
-   * nemo-transducer encoder, decoder, joiner, tokens, vad (Silero VAD, default silero_vad.onnx when the folder has
-   * it: long audio is cut at its pauses, else every 28 s); sense-voice model, tokens; moonshine preprocessor, encoder,
-   * uncachedDecoder, cachedDecoder, tokens. `lexicon` may list several files separated by commas (as sherpa-onnx takes it).
-   */
-  files: z
-    .strictObject({
-      model: z.string().min(1),
-      voices: z.string().min(1),
-      tokens: z.string().min(1),
-      lexicon: z.string().min(1),
-      dataDir: z.string().min(1),
-      acousticModel: z.string().min(1),
-      vocoder: z.string().min(1),
-      encoder: z.string().min(1),
-      decoder: z.string().min(1),
-      joiner: z.string().min(1),
-      vad: z.string().min(1),
-      preprocessor: z.string().min(1),
-      uncachedDecoder: z.string().min(1),
-      cachedDecoder: z.string().min(1),
-      lmFlow: z.string().min(1),
-      lmMain: z.string().min(1),
-      textConditioner: z.string().min(1),
-      vocabJson: z.string().min(1),
-      tokenScoresJson: z.string().min(1),
-    })
-    .partial()
-    .default({}),
-  /** tts: the voice names, in speaker-id order (voice i is speaker i); default: the model's own `speaker_names`. */
-  voices: z.array(z.string().min(1)).min(1).optional(),
-  /** kokoro: the language for text the lexicons do not cover (sherpa-onnx's `lang`, e.g. en-us); default: the model's. */
-  language: z.string().min(1).optional(),
-  /** ONNX Runtime threads per inference. */
-  threads: z.number().int().min(1).max(64).default(2),
-  /** Requests running at once per model (each holds one of libuv's threadpool threads while it computes). */
-  maxConcurrency: z.number().int().min(1).max(16).default(1),
-  /** Requests waiting for a turn; one more gets MODEL_AT_CAPACITY. */
-  maxQueue: z.number().int().min(0).default(16),
-  /** How long a request may wait for its turn before MODEL_AT_CAPACITY. */
-  queueTimeoutMs: z.number().int().positive().default(30_000),
-  /**
-   * tts: the model runs in a child process of its own (engines/sherpa-onnx/sherpa-onnx-tts-process.ts); a piece of
-   * text it has not answered in this long fails the request with REQUEST_TIMEOUT and the process is replaced.
-   */
-  timeoutMs: z.number().int().positive().default(120_000),
-  /** pocket (zero-shot cloning): days a voice made by POST /audio/voices, and its stored sample, are kept. */
-  voiceRetentionDays: z.number().positive().default(7),
-});
+export const sherpaOnnxEngine = z
+  .strictObject({
+    kind: z.literal('sherpa-onnx'),
+    /** The model folder: absolute, or relative to the models folder. */
+    path: z.string().min(1),
+    family: z.enum([...SHERPA_ONNX_TTS_FAMILIES, ...SHERPA_ONNX_ASR_FAMILIES]),
+    /**
+     * Files inside the folder by role, each overriding the family's default name. Which roles a family reads:
+     * kokoro model, voices, tokens, lexicon, dataDir; vits model, tokens, lexicon, dataDir; matcha acousticModel,
+     * vocoder, tokens, lexicon, dataDir; zipvoice encoder, decoder, vocoder, tokens, lexicon, dataDir; pocket lmFlow,
+     * lmMain, encoder, decoder, textConditioner, vocabJson, tokenScoresJson; whisper encoder, decoder, tokens, vad;
+     * nemo-transducer encoder, decoder, joiner, tokens, vad (Silero VAD, default silero_vad.onnx when the folder has
+     * it: long audio is cut at its pauses, else every 28 s); sense-voice model, tokens; moonshine preprocessor, encoder,
+     * uncachedDecoder, cachedDecoder, tokens. `lexicon` may list several files separated by commas (as sherpa-onnx takes it).
+     */
+    files: z
+      .strictObject({
+        model: z.string().min(1),
+        voices: z.string().min(1),
+        tokens: z.string().min(1),
+        lexicon: z.string().min(1),
+        dataDir: z.string().min(1),
+        acousticModel: z.string().min(1),
+        vocoder: z.string().min(1),
+        encoder: z.string().min(1),
+        decoder: z.string().min(1),
+        joiner: z.string().min(1),
+        vad: z.string().min(1),
+        preprocessor: z.string().min(1),
+        uncachedDecoder: z.string().min(1),
+        cachedDecoder: z.string().min(1),
+        lmFlow: z.string().min(1),
+        lmMain: z.string().min(1),
+        textConditioner: z.string().min(1),
+        vocabJson: z.string().min(1),
+        tokenScoresJson: z.string().min(1),
+      })
+      .partial()
+      .default({}),
+    /** tts: the voice names, in speaker-id order (voice i is speaker i); default: the model's own `speaker_names`. */
+    voices: z.array(z.string().min(1)).min(1).optional(),
+    /** kokoro: the language for text the lexicons do not cover (sherpa-onnx's `lang`, e.g. en-us); default: the model's. */
+    language: z.string().min(1).optional(),
+    /** ONNX Runtime threads per inference. */
+    threads: z.number().int().min(1).max(64).default(2),
+    /** Requests running at once per model (each holds one of libuv's threadpool threads while it computes). */
+    maxConcurrency: z.number().int().min(1).max(16).default(1),
+    /** Requests waiting for a turn; one more gets MODEL_AT_CAPACITY. */
+    maxQueue: z.number().int().min(0).default(16),
+    /** How long a request may wait for its turn before MODEL_AT_CAPACITY. */
+    queueTimeoutMs: z.number().int().positive().default(30_000),
+    /**
+     * tts: the model runs in a child process of its own (engines/sherpa-onnx/sherpa-onnx-tts-process.ts); a piece of
+     * text it has not answered in this long fails the request with REQUEST_TIMEOUT and the process is replaced.
+     */
+    timeoutMs: z.number().int().positive().default(120_000),
+    /** pocket (zero-shot cloning): days a voice made by POST /audio/voices, and its stored sample, are kept. */
+    voiceRetentionDays: z.number().positive().default(7),
+  })
+  .refine((engine) => engine.family !== 'zipvoice', {
+    // sherpa-onnx's ZipVoice speaks only in a reference voice whose transcript it is given (referenceText); Venice's
+    // POST /audio/voices sends a sample and no text, so a ZipVoice model could not say anything here.
+    message:
+      'family zipvoice is not served: ZipVoice needs the transcript of every reference sample, which the Venice API ' +
+      'does not send; use family pocket (Pocket TTS) for zero-shot voice cloning',
+    path: ['family'],
+  });
 
 /**
  * Another Venice API (Rialto, or the hosted one at https://api.venice.ai/api/v1): async jobs are relayed job for

@@ -34,7 +34,6 @@ export interface SherpaOnnxFolderMatch {
 // model and tokens.txt; sense-voice and moonshine have no defaults to match (their entries name the files).
 const DETECTION_ORDER: readonly Family[] = [
   'pocket',
-  'zipvoice',
   'matcha',
   'kokoro',
   'nemo-transducer',

@@ -36,4 +36,12 @@ describe('sherpa-onnx kind', () => {
     );
     assert.throws(() => plan('text', 'kokoro'), /sherpa-onnx|type/);
   });
+
+  it('refuses ZipVoice when the config is read: it needs a transcript of each sample, which Venice never sends', () => {
+    assert.throws(
+      () => plan('tts', 'zipvoice'),
+      /family zipvoice is not served.*use family pocket/s,
+    );
+    assert.equal(plan('tts', 'pocket').file, '/models/folder');
+  });
 });
