@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -14,9 +14,9 @@ import { openSqliteStore } from '../../src/storage/sqlite-store.ts';
 import { startComfyUiDouble } from '../support/comfyui-double.ts';
 import { assertBooksBalance } from '../support/ledger-books.ts';
 import { RIALTO_BIN, type SpawnedRialto, spawnRialto } from '../support/spawn-rialto.ts';
+import { writeExampleWorkflows } from './comfyui-support.ts';
 
 const BOUND_MS = 120_000;
-const EXAMPLES = new URL('../../examples/comfyui/', import.meta.url);
 /** $0.01 a second of video (2 s), $0.01 a second of music (3 s). */
 const VIDEO_QUOTE = 0.02;
 const MUSIC_QUOTE = 0.03;
@@ -53,12 +53,9 @@ async function mediaOf(
 test('SIGKILL while a video and a music prompt are on ComfyUI, then a restart: each is found by its prompt id, queued once, charged once', async () => {
   const double = await startComfyUiDouble();
   const directory = mkdtempSync(join(tmpdir(), 'rialto-comfyui-crash-'));
-  const wan = JSON.parse(readFileSync(new URL('wan-2.1-text-to-video.json', EXAMPLES), 'utf8'));
-  wan['49'].inputs.fps = 4;
-  wan['3'].inputs.steps = 20;
-  writeFileSync(join(directory, 'wan.json'), JSON.stringify(wan));
+  const workflows = writeExampleWorkflows({ video: 20 });
   const engine = (workflow: string, inputs: string, output: string): string =>
-    `{ kind: comfyui, endpoints: [{ url: "${double.url}" }], workflow: ${join(directory, workflow)}, inputs: ${inputs}, outputs: ["${output}"] }`;
+    `{ kind: comfyui, endpoints: [{ url: "${double.url}" }], workflow: ${workflow}, inputs: ${inputs}, outputs: ["${output}"] }`;
   const config = join(directory, 'rialto.yaml');
   writeFileSync(
     config,
@@ -73,20 +70,16 @@ test('SIGKILL while a video and a music prompt are on ComfyUI, then a restart: e
       'models:',
       `  - id: clip`,
       '    type: video',
-      `    engine: ${engine('wan.json', '{ prompt: { node: "6", input: text }, length: { node: "40", input: length }, fps: { node: "49", input: fps } }', '50')}`,
+      `    engine: ${engine(workflows.video, '{ prompt: { node: "6", input: text }, length: { node: "40", input: length }, fps: { node: "49", input: fps } }', '50')}`,
       '    videoConstraints: { durations: ["2s"], resolutions: ["256p"], aspect_ratios: ["16:9"] }',
       '    pricing: { input: { usd: 0, diem: 0 }, output: { usd: 0, diem: 0 }, per_second: { usd: 0.01, diem: 0.01 } }',
       `  - id: tune`,
       '    type: music',
-      `    engine: ${engine('ace.json', '{ prompt: { node: "14", input: tags }, duration: { node: "17", input: seconds } }', '59')}`,
+      `    engine: ${engine(workflows.music, '{ prompt: { node: "14", input: tags }, duration: { node: "17", input: seconds } }', '59')}`,
       '    music: { max_duration: 10 }',
       '    pricing: { input: { usd: 0, diem: 0 }, output: { usd: 0, diem: 0 }, per_second: { usd: 0.01, diem: 0.01 } }',
       '',
     ].join('\n'),
-  );
-  writeFileSync(
-    join(directory, 'ace.json'),
-    readFileSync(new URL('ace-step-music.json', EXAMPLES), 'utf8'),
   );
   const key = spawnSync(
     process.execPath,
@@ -161,5 +154,6 @@ test('SIGKILL while a video and a music prompt are on ComfyUI, then a restart: e
     }
     await double.close();
     rmSync(directory, { recursive: true, force: true });
+    rmSync(workflows.folder, { recursive: true, force: true });
   }
 });

@@ -5,68 +5,36 @@
 // fails (refunded, the error the client sees); a job past its deadline (the prompt is interrupted). Each checks
 // the books: the usage records add up to the balance, nothing left reserved.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { toNanos } from '../../src/services/billing/money.ts';
 import { type ComfyUiDouble, startComfyUiDouble } from '../support/comfyui-double.ts';
 import { assertBooksBalance } from '../support/ledger-books.ts';
 import { validateResponse } from '../support/spec/spec-validator.ts';
 import { startRialto, type TestRialto } from '../support/start-rialto.ts';
+import { ACE_MUSIC_INPUTS, WAN_VIDEO_INPUTS, writeExampleWorkflows } from './comfyui-support.ts';
 import { post, price, recordsOf, retrieveUntilDone, until, ZERO } from './jobs-support.ts';
 
 const FUNDED_USD = 1000;
-const EXAMPLES = new URL('../../examples/comfyui/', import.meta.url);
-
-/** The example workflows, the video one at 4 fps (fewer frames for the double to paint: 5 s is 21 frames). */
-function workflows(): { video: string; music: string } {
-  const folder = mkdtempSync(join(tmpdir(), 'rialto-comfyui-jobs-'));
-  const wan = JSON.parse(readFileSync(new URL('wan-2.1-text-to-video.json', EXAMPLES), 'utf8'));
-  wan['49'].inputs.fps = 4;
-  wan['3'].inputs.steps = 8;
-  const ace = JSON.parse(readFileSync(new URL('ace-step-music.json', EXAMPLES), 'utf8'));
-  ace['52'].inputs.steps = 8;
-  const video = join(folder, 'wan.json');
-  const music = join(folder, 'ace.json');
-  writeFileSync(video, JSON.stringify(wan));
-  writeFileSync(music, JSON.stringify(ace));
-  return { video, music };
-}
-
 describe('video and music jobs on comfyui models (ComfyUI double)', () => {
   let double: ComfyUiDouble;
   let rialto: TestRialto;
 
   before(async () => {
     double = await startComfyUiDouble();
-    const files = workflows();
+    const files = writeExampleWorkflows({ video: 8, music: 8 });
     const endpoints = [{ url: double.url }];
     const videoEngine = {
       kind: 'comfyui',
       endpoints,
       workflow: files.video,
-      inputs: {
-        prompt: { node: '6', input: 'text' },
-        negative_prompt: { node: '7', input: 'text' },
-        seed: { node: '3', input: 'seed' },
-        width: { node: '40', input: 'width' },
-        height: { node: '40', input: 'height' },
-        length: { node: '40', input: 'length' },
-        fps: { node: '49', input: 'fps' },
-      },
+      inputs: WAN_VIDEO_INPUTS,
       outputs: ['50'],
     };
     const musicEngine = {
       kind: 'comfyui',
       endpoints,
       workflow: files.music,
-      inputs: {
-        prompt: { node: '14', input: 'tags' },
-        lyrics: { node: '14', input: 'lyrics' },
-        duration: { node: '17', input: 'seconds' },
-        seed: { node: '52', input: 'seed' },
-      },
+      inputs: ACE_MUSIC_INPUTS,
       outputs: ['59'],
     };
     const musicPricing = { input: ZERO, output: ZERO, per_second: price(0.025) };
@@ -372,7 +340,7 @@ describe('video and music jobs on comfyui models (ComfyUI double)', () => {
 describe('a comfyui job past its deadline (ComfyUI double)', () => {
   it('the prompt is interrupted on ComfyUI, the job fails refunded, the books add up', async () => {
     const double = await startComfyUiDouble();
-    const files = workflows();
+    const files = writeExampleWorkflows({ video: 8, music: 8 });
     const rialto = await startRialto(
       {
         jobs: { pollIntervalMs: 50, deadlineSeconds: 2 },

@@ -12,6 +12,11 @@ import { type ModelConfig, modelConfigSchema, parseConfig } from '../../config.t
 import { comfyUiEngine } from '../../config/comfyui-engine-config.ts';
 import { type ComfyUiDouble, startComfyUiDouble } from '../../../test/support/comfyui-double.ts';
 import { BUILT_IN_NODES } from '../../../test/support/comfyui-double-nodes.ts';
+import {
+  ACE_MUSIC_INPUTS,
+  exampleWorkflow,
+  WAN_VIDEO_INPUTS,
+} from '../../../test/e2e/comfyui-support.ts';
 import type { JobStatus, JobSubmission } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
 import { type ApiWorkflow, ComfyUiClient } from './comfyui-client.ts';
@@ -21,28 +26,8 @@ import { checkJobMapping } from './comfyui-job-workflow.ts';
 import { comfyUiKind } from './comfyui-kind.ts';
 import { ComfyUiWorkflow } from './comfyui-workflow.ts';
 
-const example = (name: string): ApiWorkflow =>
-  JSON.parse(
-    readFileSync(new URL(`../../../examples/comfyui/${name}`, import.meta.url), 'utf8'),
-  ) as ApiWorkflow;
-const WAN = example('wan-2.1-text-to-video.json');
-const ACE = example('ace-step-music.json');
-
-const VIDEO_INPUTS = {
-  prompt: { node: '6', input: 'text' },
-  negative_prompt: { node: '7', input: 'text' },
-  seed: { node: '3', input: 'seed' },
-  width: { node: '40', input: 'width' },
-  height: { node: '40', input: 'height' },
-  length: { node: '40', input: 'length' },
-  fps: { node: '49', input: 'fps' },
-};
-const MUSIC_INPUTS = {
-  prompt: { node: '14', input: 'tags' },
-  lyrics: { node: '14', input: 'lyrics' },
-  duration: { node: '17', input: 'seconds' },
-  seed: { node: '52', input: 'seed' },
-};
+const WAN = exampleWorkflow('wan-2.1-text-to-video.json');
+const ACE = exampleWorkflow('ace-step-music.json');
 
 const call = () => ({ signal: AbortSignal.timeout(20_000) });
 
@@ -80,7 +65,7 @@ describe('ComfyUI job engine (video and music on the ComfyUI double)', () => {
     engines.push(engine);
     return engine;
   };
-  const videoEngine = () => engineFor(video, WAN, VIDEO_INPUTS, '50');
+  const videoEngine = () => engineFor(video, WAN, WAN_VIDEO_INPUTS, '50');
 
   before(async () => {
     double = await startComfyUiDouble();
@@ -145,7 +130,7 @@ describe('ComfyUI job engine (video and music on the ComfyUI double)', () => {
   });
 
   it('music: prompt, lyrics and duration into the ACE-Step workflow; an MP3 out', async () => {
-    const engine = engineFor(music, ACE, MUSIC_INPUTS, '59');
+    const engine = engineFor(music, ACE, ACE_MUSIC_INPUTS, '59');
     const job: JobSubmission = {
       kind: 'music',
       model: 'ace',

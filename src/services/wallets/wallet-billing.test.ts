@@ -29,6 +29,19 @@ function request(requestId: string, usd: number) {
   };
 }
 
+/** A WalletBilling over `store` and the Billing of one request signed in by WALLET. */
+function walletBilling(store: Store) {
+  const wallets = new WalletService(store.wallets, CONFIG);
+  const topUp = new TopUpService(CONFIG, createFacilitator(CONFIG), store.wallets);
+  const billing = new WalletBilling(store.wallets, wallets, topUp, undefined);
+  const paid = billing.for(
+    { wallet: WALLET, address: ADDRESS, chainId: 'eip155:84532' },
+    { set: () => undefined, sent: () => false },
+    { resourceUrl: 'http://rialto.test/api/v1/chat/completions', base: '' },
+  );
+  return { billing, paid };
+}
+
 await definePerStore('WalletBilling', (name, open) =>
   describe(`WalletBilling: ${name}`, () => {
     let opened: OpenedStore;
@@ -47,16 +60,7 @@ await definePerStore('WalletBilling', (name, open) =>
     after(() => opened.cleanup());
 
     it('close waits for settlements in flight, so a shutdown charges them before the store closes', async () => {
-      const wallets = new WalletService(store.wallets, CONFIG);
-      const topUp = new TopUpService(CONFIG, createFacilitator(CONFIG), store.wallets);
-      const billing = new WalletBilling(store.wallets, wallets, topUp, undefined);
-      const headers = { set: () => undefined, sent: () => false };
-      const context = { resourceUrl: 'http://rialto.test/api/v1/chat/completions', base: '' };
-      const paid = billing.for(
-        { wallet: WALLET, address: ADDRESS, chainId: 'eip155:84532' },
-        headers,
-        context,
-      );
+      const { billing, paid } = walletBilling(store);
       const charged = await paid.reserve(request('chatcmpl-charged', 0.5));
       const released = await paid.reserve(request('chatcmpl-released', 0.1));
       const ended: string[] = [];
@@ -80,16 +84,7 @@ await definePerStore('WalletBilling', (name, open) =>
     });
 
     it('close answers false when a settlement is still open at its deadline', async () => {
-      const wallets = new WalletService(store.wallets, CONFIG);
-      const topUp = new TopUpService(CONFIG, createFacilitator(CONFIG), store.wallets);
-      const billing = new WalletBilling(store.wallets, wallets, topUp, undefined);
-      const headers = { set: () => undefined, sent: () => false };
-      const context = { resourceUrl: 'http://rialto.test/api/v1/chat/completions', base: '' };
-      const paid = billing.for(
-        { wallet: WALLET, address: ADDRESS, chainId: 'eip155:84532' },
-        headers,
-        context,
-      );
+      const { billing, paid } = walletBilling(store);
       const open = await paid.reserve(request('chatcmpl-open', 0.1));
       assert.equal(await billing.close(1), false);
       await open.release('failed');
