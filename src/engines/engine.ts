@@ -113,6 +113,15 @@ export interface TextEngine extends EngineBase {
   readonly modality: 'text';
   /** Streams one completion (all choices), ending with a `usage` event. */
   streamChat(request: EngineChatRequest, call: EngineCall): AsyncIterable<EngineChatEvent>;
+  /**
+   * The same events in the batches they arrive in (one upstream read, one message of a worker), for a relay that
+   * hands a batch on at once instead of awaiting each event; never an empty batch. Optional: streamChat's events
+   * one a batch otherwise (services/chat/chat-stream.ts engineBatches).
+   */
+  streamChatBatches?(
+    request: EngineChatRequest,
+    call: EngineCall,
+  ): AsyncIterable<readonly EngineChatEvent[]>;
   /** Embeds each input, in order. */
   embed(request: EngineEmbedRequest, call: EngineCall): Promise<EngineEmbedResult>;
   /** Tokens the text takes for this model (for accounting when an engine reports none). */

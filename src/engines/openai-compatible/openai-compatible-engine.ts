@@ -75,12 +75,19 @@ export class OpenAiCompatibleEngine implements TextEngine {
   }
 
   async *streamChat(request: EngineChatRequest, call: EngineCall): AsyncGenerator<EngineChatEvent> {
+    for await (const batch of this.streamChatBatches(request, call)) yield* batch;
+  }
+
+  /** The events of one upstream body piece in one batch (a relay hands on a read's events without a promise each). */
+  async *streamChatBatches(
+    request: EngineChatRequest,
+    call: EngineCall,
+  ): AsyncGenerator<EngineChatEvent[]> {
     const { answer: response, endpoint } = await this.post(
       '/chat/completions',
       upstreamChatBody(request, request.stream, this.config.disableThinking),
       call,
     );
-    let usage: EngineUsage | undefined;
     // A running estimate, replaced by the upstream's own figures when they arrive.
     const running: EngineUsage = {
       promptTokens: estimateTokens(JSON.stringify(request.messages)),
@@ -88,6 +95,8 @@ export class OpenAiCompatibleEngine implements TextEngine {
     };
     call.usage = running;
     const stream = new UpstreamChatStream(running, upstreamMessage);
+    // The events of the body's end, handed on with the usage in the last batch.
+    let last: EngineChatEvent[];
     try {
       if (!request.stream) {
         const answer = await readAnswer(response);
@@ -97,8 +106,8 @@ export class OpenAiCompatibleEngine implements TextEngine {
             'failed',
             `upstream sent an unexpected body: ${upstreamMessage(answer)}`,
           );
-        yield* stream.track(eventsOf(body));
-        if (body.usage) usage = usageOf(body.usage);
+        last = stream.track(eventsOf(body));
+        if (body.usage) stream.usage = usageOf(body.usage);
       } else {
         // An HTML error page, a JSON body or bytes of anything else under a 200 is a failing upstream, not an empty answer.
         const type = String(response.headers['content-type'] ?? '');
@@ -108,14 +117,14 @@ export class OpenAiCompatibleEngine implements TextEngine {
             `upstream answered a stream with content-type ${type === '' ? '(none)' : type.slice(0, 100)}`,
           );
         // Read to the end of the body even after [DONE]: leaving early makes undici build an AbortError (and its stack) per stream.
-        // Every event of a body piece is decoded at once (upstream-events.ts), without a generator per SSE event.
+        // Every event of a body piece is decoded at once (upstream-events.ts) and handed on in one batch.
         const body: AsyncIterable<Uint8Array> = response.body;
         for await (const piece of body) {
-          for (const event of stream.push(piece)) yield event;
+          const events = stream.push(piece);
+          if (events.length > 0) yield events;
           stream.throwFailure();
         }
-        for (const event of stream.end()) yield event;
-        usage = stream.usage;
+        last = stream.end();
       }
     } catch (error) {
       throw brokenAnswer(error, endpoint.label, call);
@@ -126,7 +135,8 @@ export class OpenAiCompatibleEngine implements TextEngine {
         response.body.destroy();
       }
     }
-    yield { type: 'usage', usage: usage ?? running };
+    last.push({ type: 'usage', usage: stream.usage ?? running });
+    yield last;
   }
 
   async embed(request: EngineEmbedRequest, call: EngineCall): Promise<EngineEmbedResult> {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { EngineCall, EngineUsage } from '../../engines/engine.ts';
+import type { EngineCall, EngineChatEvent, EngineUsage } from '../../engines/engine.ts';
 import { EngineError, toVeniceError } from '../../engines/engine-error.ts';
 import type { ChatCompletionRequest } from '../../schemas/chat.ts';
 import type { Billing, Settlement } from '../billing/meter.ts';
@@ -15,7 +15,7 @@ import {
   collectCompletion,
   type CompletionIdentity,
 } from './chat-response.ts';
-import { chatChunkStream } from './chat-stream.ts';
+import { chatChunkStream, engineBatches } from './chat-stream.ts';
 import { resolveChatModel, type PersonaSource } from './chat-character.ts';
 import { DocumentsCall, withDocumentsCall } from './documents-call.ts';
 import { prepareChat } from './prepare-chat.ts';
@@ -27,6 +27,7 @@ import { webContextText, withSystemText } from './web-context.ts';
 import { asksForWeb, WebRetrieval, type ChatWebDependencies } from './web-retrieval.ts';
 import type { UrlFetcher } from '../media/url-fetcher.ts';
 import type { ParserPool } from '../parsers/parser-pool.ts';
+import type { Span } from '@opentelemetry/api';
 import { tracedEvents } from '../../observability/tracing.ts';
 
 export interface ChatOutcome {
@@ -185,24 +186,23 @@ export class ChatService {
         : { usd: 0, diem: full.diem };
     };
     const engine = engineFor(entry, 'text');
-    const generated = tracedEvents(
-      'engine.chat',
-      engine.streamChat(engineRequest, call),
-      (span, event) => {
-        if (event === undefined)
-          span.setAttributes({
-            'gen_ai.request.model': entry.config.id,
-            'rialto.engine': engine.kind,
-            'rialto.stream': prepared.stream,
-          });
-        else if (event.type === 'usage')
-          span.setAttributes({
-            'rialto.engine.served_by': call.servedBy ?? engine.kind,
-            'gen_ai.usage.input_tokens': event.usage.promptTokens,
-            'gen_ai.usage.output_tokens': event.usage.completionTokens,
-          });
-      },
-    );
+    // The engine's span: its model when it starts, who served it and the tokens when the usage comes.
+    const annotate = (span: Span, events?: readonly EngineChatEvent[]): void => {
+      if (events === undefined)
+        span.setAttributes({
+          'gen_ai.request.model': entry.config.id,
+          'rialto.engine': engine.kind,
+          'rialto.stream': prepared.stream,
+        });
+      else
+        for (const event of events)
+          if (event.type === 'usage')
+            span.setAttributes({
+              'rialto.engine.served_by': call.servedBy ?? engine.kind,
+              'gen_ai.usage.input_tokens': event.usage.promptTokens,
+              'gen_ai.usage.output_tokens': event.usage.completionTokens,
+            });
+    };
     const normalize = {
       splitThinkTags: splitsThinkTags(entry.config),
       stripThinking: prepared.stripThinking,
@@ -213,6 +213,11 @@ export class ChatService {
         : undefined;
 
     if (!prepared.stream) {
+      const generated = tracedEvents(
+        'engine.chat',
+        engine.streamChat(engineRequest, call),
+        (span, event) => annotate(span, event === undefined ? undefined : [event]),
+      );
       const normalized = normalizeEvents(generated, normalize);
       const mapped = mapEngineErrors(meteredEvents(normalized, settlement, call, price));
       const { body } = await collectCompletion(
@@ -233,7 +238,12 @@ export class ChatService {
       : undefined;
     // One pump from the engine's events to chunks (chat-stream.ts); its first chunk is awaited here, and however the
     // stream ends, even given up before its first chunk, the reservation is settled or released.
-    const chunks = await chatChunkStream(generated, {
+    const batches = tracedEvents(
+      'engine.chat',
+      engineBatches(engine, engineRequest, call),
+      annotate,
+    );
+    const chunks = await chatChunkStream(batches, {
       normalizer: new EventNormalizer(normalize),
       metering: new Metering(settlement, call, price),
       documents: documents === undefined ? undefined : new DocumentsCall(documents),

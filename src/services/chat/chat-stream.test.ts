@@ -7,22 +7,27 @@ import { EventNormalizer } from './chat-events.ts';
 import { ChunkBuilder } from './chat-response.ts';
 import { chatChunkStream } from './chat-stream.ts';
 
-/** An engine's events, with how often its iteration was closed (the engine stopped) and how far it got. */
+/**
+ * An engine's events in batches (one a text; the finish and the usage last, together, as an upstream's last read
+ * brings them), with how often its iteration was closed (the engine stopped) and how far it got.
+ */
 function engineEvents(
   texts: string[],
   failAfter?: number,
-): { events: AsyncIterable<EngineChatEvent>; closed: () => number } {
+): { events: AsyncIterable<readonly EngineChatEvent[]>; closed: () => number } {
   let closed = 0;
-  async function* events(): AsyncGenerator<EngineChatEvent> {
+  async function* events(): AsyncGenerator<readonly EngineChatEvent[]> {
     try {
       for (const [index, text] of texts.entries()) {
         if (index === failAfter) throw new EngineError('overloaded', 'upstream overloaded');
         // A later turn of the event loop, as an upstream read is.
         await new Promise((resolve) => setImmediate(resolve));
-        yield { type: 'content', choice: 0, text };
+        yield [{ type: 'content', choice: 0, text }];
       }
-      yield { type: 'finish', choice: 0, reason: 'stop' };
-      yield { type: 'usage', usage: { promptTokens: 3, completionTokens: texts.length } };
+      yield [
+        { type: 'finish', choice: 0, reason: 'stop' },
+        { type: 'usage', usage: { promptTokens: 3, completionTokens: texts.length } },
+      ];
     } finally {
       closed += 1;
     }
@@ -30,7 +35,7 @@ function engineEvents(
   return { events: events(), closed: () => closed };
 }
 
-function stream(events: AsyncIterable<EngineChatEvent>) {
+function stream(events: AsyncIterable<readonly EngineChatEvent[]>) {
   return chatChunkStream(events, {
     normalizer: new EventNormalizer({ splitThinkTags: false, stripThinking: false }),
     metering: undefined,

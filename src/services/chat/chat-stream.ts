@@ -1,4 +1,9 @@
-import type { EngineChatEvent } from '../../engines/engine.ts';
+import type {
+  EngineCall,
+  EngineChatEvent,
+  EngineChatRequest,
+  TextEngine,
+} from '../../engines/engine.ts';
 import { EngineError, toVeniceError } from '../../engines/engine-error.ts';
 import type { ChatCompletionChunk } from '../../schemas/chat-response.ts';
 import type { Metering } from '../billing/metered-events.ts';
@@ -21,42 +26,69 @@ function mapped(error: unknown): unknown {
   return error instanceof EngineError ? toVeniceError(error) : error;
 }
 
+/** An engine's events in the batches it makes them in (TextEngine.streamChatBatches), or one a batch. */
+export function engineBatches(
+  engine: TextEngine,
+  request: EngineChatRequest,
+  call: EngineCall,
+): AsyncIterable<readonly EngineChatEvent[]> {
+  return engine.streamChatBatches?.(request, call) ?? oneByOne(engine.streamChat(request, call));
+}
+
+async function* oneByOne(
+  events: AsyncIterable<EngineChatEvent>,
+): AsyncGenerator<readonly EngineChatEvent[]> {
+  for await (const event of events) yield [event];
+}
+
 /**
- * Pulls an engine's events one at a time and turns each into the chunks it makes, in one place instead of a
- * generator per step: normalised (reasoning, tool call ids, usage last), settled when the usage arrives (before
- * its chunk goes out), given the documents call, built into chunks.
+ * Pulls an engine's events a batch at a time (one upstream read) and turns them into the chunks they make, in one
+ * place instead of a generator per step: normalised (reasoning, tool call ids, usage last), settled when the usage
+ * arrives (before its chunk goes out), given the documents call, built into chunks. Only the settlement is awaited.
  */
 class ChunkPump {
   /** The engine's events are over and the last chunks made. */
   ended = false;
-  private readonly events: AsyncIterator<EngineChatEvent>;
+  private readonly batches: AsyncIterator<readonly EngineChatEvent[]>;
 
   constructor(
-    events: AsyncIterable<EngineChatEvent>,
+    batches: AsyncIterable<readonly EngineChatEvent[]>,
     private readonly steps: ChatStreamSteps,
   ) {
-    this.events = events[Symbol.asyncIterator]();
+    this.batches = batches[Symbol.asyncIterator]();
   }
 
-  /** Appends the chunks of the engine's next event (or of its end) to `queue`. */
+  /** Appends the chunks of the engine's next batch of events (or of its end) to `queue`. */
   async fill(queue: ChatCompletionChunk[]): Promise<void> {
-    const next = await this.events.next();
-    if (next.done === true) this.ended = true;
-    const normalized =
-      next.done === true ? this.steps.normalizer.end() : this.steps.normalizer.push(next.value);
-    for (const event of normalized) {
-      if (event.type === 'usage') await this.steps.metering?.completed(event.usage);
-      const events =
-        this.steps.documents === undefined ? [event] : this.steps.documents.push(event);
-      for (const item of events)
-        for (const chunk of this.steps.builder.chunksOf(item)) queue.push(chunk);
+    const next = await this.batches.next();
+    const { normalizer } = this.steps;
+    if (next.done !== true) {
+      // The normaliser holds the usage back for end(): no event of a batch needs awaiting.
+      for (const engineEvent of next.value)
+        for (const event of normalizer.push(engineEvent)) this.build(event, queue);
+      return;
     }
+    this.ended = true;
+    for (const event of normalizer.end()) {
+      if (event.type === 'usage') await this.steps.metering?.completed(event.usage);
+      this.build(event, queue);
+    }
+  }
+
+  private build(event: EngineChatEvent, queue: ChatCompletionChunk[]): void {
+    const { documents, builder } = this.steps;
+    if (documents === undefined) {
+      for (const chunk of builder.chunksOf(event)) queue.push(chunk);
+      return;
+    }
+    for (const item of documents.push(event))
+      for (const chunk of builder.chunksOf(item)) queue.push(chunk);
   }
 
   /** Stops the engine, then settles or releases what the call reserved (metered-events.ts). */
   async close(): Promise<void> {
     try {
-      await this.events.return?.();
+      await this.batches.return?.();
     } finally {
       await this.steps.metering?.close();
     }
@@ -143,10 +175,10 @@ class ChunkStream implements AsyncGenerator<ChatCompletionChunk, undefined> {
  * before its first chunk — the engine is stopped and the reservation settled or released once (ChunkStream).
  */
 export async function chatChunkStream(
-  events: AsyncIterable<EngineChatEvent>,
+  batches: AsyncIterable<readonly EngineChatEvent[]>,
   steps: ChatStreamSteps,
 ): Promise<AsyncGenerator<ChatCompletionChunk>> {
-  const pump = new ChunkPump(events, steps);
+  const pump = new ChunkPump(batches, steps);
   const queue: ChatCompletionChunk[] = [];
   try {
     while (queue.length === 0 && !pump.ended) await pump.fill(queue);
