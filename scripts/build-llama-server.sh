@@ -66,7 +66,7 @@ done
 
 # shellcheck disable=SC2086 # LLAMA_SERVER_CMAKE_ARGS is a list of options
 cmake -S "$work/src" -B "$work/build" "${build_type[@]}" -DLLAMA_BUILD_SERVER=ON -DGGML_NATIVE=OFF \
-  -DLLAMA_CURL=OFF -DBUILD_SHARED_LIBS=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF ${LLAMA_SERVER_CMAKE_ARGS:-} >"$target/cmake.log"
+  -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF -DBUILD_SHARED_LIBS=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF ${LLAMA_SERVER_CMAKE_ARGS:-} >"$target/cmake.log"
 nice -n 19 cmake --build "$work/build" --target llama-server -j "${LLAMA_SERVER_JOBS:-2}" >>"$target/cmake.log"
 
 cp "$work/build/bin/llama-server" "$binary.partial"

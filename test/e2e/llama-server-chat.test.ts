@@ -1,9 +1,12 @@
 // A model on the llama-server engine through the openai client: Rialto starts llama.cpp's server as its child and
-// serves chat through it. Skipped, loudly, where llama-server is not built (scripts/build-llama-server.sh).
+// serves chat through it. Skipped, loudly, where llama-server is not built (scripts/build-llama-server.sh); under CI
+// its test build is waited for, or built, and a failed build fails the file (llama-server-test-binary.ts).
+// rialto-test: sqlite-only
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tinyModelPath } from '../fixtures/tiny-gguf.ts';
 import { tinyMmprojPath } from '../fixtures/tiny-mmproj-gguf.ts';
+import type { LlamaServerEngine } from '../../src/engines/llama-server/llama-server-engine.ts';
 import { testLlamaServerBinary } from '../../src/engines/llama-server/llama-server-test-binary.ts';
 import { startRialto, type TestRialto } from '../support/start-rialto.ts';
 import { validateChatCompletionChunk, validateResponse } from '../support/spec/spec-validator.ts';
@@ -18,6 +21,8 @@ describe('llama-server engine through the openai client', {
 
   before(async () => {
     rialto = await startRialto({
+      // Only the test's messages reach llama-server, so the prompt caching test can tokenize them as it does.
+      systemPrompt: '',
       models: [
         {
           id: 'tiny',
@@ -170,5 +175,62 @@ describe('llama-server engine through the openai client', {
       }),
       { status: 400 },
     );
+  });
+
+  test('prompt caching: cached_tokens is exactly the prefix llama-server reused, counted in its own tokens', async () => {
+    const engine = rialto.registry.entries.find((entry) => entry.config.id === 'tiny')!
+      .engine as LlamaServerEngine;
+    const child = `http://127.0.0.1:${engine.port}`;
+    const post = async (path: string, body: unknown): Promise<Record<string, unknown>> => {
+      const answer = await fetch(`${child}${path}`, { method: 'POST', body: JSON.stringify(body) });
+      return (await answer.json()) as Record<string, unknown>;
+    };
+    const system = Array.from({ length: 30 }, (_, index) =>
+      index % 2 === 0 ? 'lagoon the world is' : 'hello you and lagoon.',
+    ).join(' ');
+    const messages = (user: string) => [
+      { role: 'system' as const, content: system },
+      { role: 'user' as const, content: user },
+    ];
+    /** The prompt's tokens as llama-server evaluates them: its chat template, then its tokenizer. */
+    const tokensOf = async (user: string): Promise<number[]> => {
+      const { prompt } = await post('/apply-template', { messages: messages(user) });
+      const { tokens } = await post('/tokenize', {
+        content: prompt,
+        add_special: true,
+        parse_special: true,
+      });
+      return tokens as number[];
+    };
+    const ask = (user: string) =>
+      rialto.client.chat.completions.create({
+        model: 'tiny',
+        max_tokens: 4,
+        temperature: 0,
+        messages: messages(user),
+      });
+    const cachedOf = (completion: Awaited<ReturnType<typeof ask>>): number =>
+      completion.usage!.prompt_tokens_details!.cached_tokens!;
+
+    const first = await ask('hello world');
+    const second = await ask('yes you');
+    const again = await ask('yes you');
+    validateResponse({ method: 'POST', path: '/chat/completions', status: 200, body: second });
+    const [firstTokens, secondTokens] = await Promise.all([
+      tokensOf('hello world'),
+      tokensOf('yes you'),
+    ]);
+    assert.equal(first.usage!.prompt_tokens, firstTokens.length);
+    assert.equal(second.usage!.prompt_tokens, secondTokens.length);
+    let common = 0;
+    while (firstTokens[common] !== undefined && firstTokens[common] === secondTokens[common])
+      common += 1;
+    assert.ok(common > secondTokens.length / 2, `${common} of ${secondTokens.length} shared`);
+    assert.ok(cachedOf(first) < common, `a new prompt reuses little (${cachedOf(first)})`);
+    // The second prompt lands on the slot that holds the first and reuses their common prefix, no more, no less.
+    assert.equal(cachedOf(second), common);
+    // The same prompt again: all of it but the last token, which is evaluated again for its logits.
+    assert.equal(cachedOf(again), secondTokens.length - 1);
+    assert.equal(again.choices[0]!.message.content, second.choices[0]!.message.content);
   });
 });

@@ -68,6 +68,11 @@ export class LlamaServerEngine implements TextEngine {
     return this.supervisor.current?.child.pid;
   }
 
+  /** The child's port on 127.0.0.1 now (undefined while it restarts), for what asks llama-server itself (tests). */
+  get port(): number | undefined {
+    return this.supervisor.current?.port;
+  }
+
   async *streamChat(request: EngineChatRequest, call: EngineCall): AsyncGenerator<EngineChatEvent> {
     const upstream = await this.upstream(call.signal);
     this.inFlight += 1;

@@ -16,7 +16,7 @@ function buildScript(options: string[]): Promise<{ path?: string; error?: string
       resolve(
         error === null && path !== ''
           ? { path }
-          : { error: `${stderr.trim().split('\n').slice(-5).join('\n')} (no ${path})` },
+          : { error: stderr.trim().split('\n').slice(-5).join('\n') || `no ${path}` },
       );
     });
   });
@@ -41,7 +41,7 @@ export async function testLlamaServerBinary(): Promise<string | undefined> {
     throw new Error(`CI needs llama-server and its test build failed: ${built.error}`);
   }
   process.stderr.write(
-    `\n*** SKIPPING the llama-server engine's tests: llama-server is not built (${release.error}); run scripts/build-llama-server.sh [--test] ***\n\n`,
+    `\n*** SKIPPING the llama-server engine's tests: llama-server is not built (${release.error}): run scripts/build-llama-server.sh [--test] ***\n\n`,
   );
   return undefined;
 }
