@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
-import { compiledOnce } from './compiled-once.ts';
+import { compiledOnce, runDirectlyInTransactions } from './compiled-once.ts';
 import type { Database } from './database.ts';
 import { migrateToLatest } from './kysely-store.ts';
 
@@ -66,6 +66,33 @@ describe('compiledOnce', () => {
       assert.deepEqual((await statement(database, 'one', [5n])).rows, [{ type: 'integer' }]);
       assert.deepEqual((await statement(database, 'one', [5])).rows, [{ type: 'real' }]);
     } finally {
+      await database.destroy();
+    }
+  });
+
+  it('runs inside a transaction through the registered runner, and outside one through Kysely', async () => {
+    const statement = compiledOnce((database, slot, _shape: 'one') =>
+      database.selectFrom('accounts').select('id').where('id', '=', slot(0)),
+    );
+    const database = await openDatabase(['a']);
+    const connection = new BetterSqlite3(':memory:');
+    try {
+      const ran: string[] = [];
+      // A runner answering from another database, so the test can tell which path a statement took.
+      connection.exec("create table accounts (id text); insert into accounts values ('direct')");
+      runDirectlyInTransactions(database, (text) => {
+        ran.push(text);
+        return { rows: connection.prepare(text.replace(/where .*/, '')).all() };
+      });
+      assert.deepEqual((await statement(database, 'one', ['a'])).rows, [{ id: 'a' }]);
+      assert.deepEqual(ran, []);
+      const inside = await database
+        .transaction()
+        .execute(async (transaction) => (await statement(transaction, 'one', ['a'])).rows);
+      assert.deepEqual(inside, [{ id: 'direct' }]);
+      assert.equal(ran.length, 1);
+    } finally {
+      connection.close();
       await database.destroy();
     }
   });

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
+import { type DirectRunner, runDirectlyInTransactions } from './compiled-once.ts';
 import type { Database } from './database.ts';
 import { KyselyStore, migrateToLatest } from './kysely-store.ts';
 import type { Store } from './store.ts';
@@ -9,18 +10,14 @@ import type { Store } from './store.ts';
 /** Prepared statements kept per SQL text, at most this many (the queries are few; user input is never in the SQL). */
 const STATEMENT_CACHE_SIZE = 256;
 
-/**
- * The connection as Kysely's driver sees it, with `prepare` answered from a cache: Kysely prepares every query it
- * runs, and better-sqlite3's prepare (parsing and planning the SQL) costs more than running the small queries here.
- */
-function cachingStatements(connection: BetterSqlite3.Database): SqliteDatabase {
+/** `connection`'s prepared statements, kept per SQL text: preparing (parsing and planning) costs more than running. */
+function statementCache(connection: BetterSqlite3.Database): {
+  prepare: (text: string) => BetterSqlite3.Statement;
+  clear: () => void;
+} {
   const statements = new Map<string, BetterSqlite3.Statement>();
   return {
-    close: () => {
-      statements.clear();
-      connection.close();
-    },
-    prepare: (text: string) => {
+    prepare: (text) => {
       let statement = statements.get(text);
       if (statement === undefined) {
         statement = connection.prepare(text);
@@ -28,10 +25,35 @@ function cachingStatements(connection: BetterSqlite3.Database): SqliteDatabase {
           statements.delete(statements.keys().next().value!);
         statements.set(text, statement);
       }
-      return statement as unknown as SqliteStatement;
+      return statement;
     },
+    clear: () => statements.clear(),
   };
 }
+
+/** The connection as Kysely's driver sees it, with `prepare` answered from the cache (Kysely prepares every query). */
+function cachingStatements(
+  connection: BetterSqlite3.Database,
+  statements: ReturnType<typeof statementCache>,
+): SqliteDatabase {
+  return {
+    close: () => {
+      statements.clear();
+      connection.close();
+    },
+    prepare: (text: string) => statements.prepare(text) as unknown as SqliteStatement,
+  };
+}
+
+/** Runs a query as Kysely's SqliteDriver does (rows for a reader, else the changes), without its executor. */
+const directRunner =
+  (statements: ReturnType<typeof statementCache>): DirectRunner =>
+  (text, parameters) => {
+    const statement = statements.prepare(text);
+    if (statement.reader) return { rows: statement.all(parameters) };
+    const { changes } = statement.run(parameters);
+    return { numAffectedRows: BigInt(changes), rows: [] };
+  };
 
 /**
  * Opens (creating if needed) the SQLite database at `path` (':memory:' for tests) and migrates it.
@@ -45,9 +67,12 @@ export async function openSqliteStore(path: string): Promise<Store> {
   connection.pragma('foreign_keys = ON');
   // Deleted and overwritten rows (a finished job's prompt) are zeroed in the file, not left in free space.
   connection.pragma('secure_delete = ON');
+  const statements = statementCache(connection);
   const database = new Kysely<Database>({
-    dialect: new SqliteDialect({ database: cachingStatements(connection) }),
+    dialect: new SqliteDialect({ database: cachingStatements(connection, statements) }),
   });
+  // The ledger's statements inside its transactions (a batch: a dozen statements) skip Kysely's executor.
+  runDirectlyInTransactions(database, directRunner(statements));
   await migrateToLatest(database);
   return new KyselyStore(database);
 }
