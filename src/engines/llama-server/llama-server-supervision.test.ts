@@ -1,7 +1,7 @@
 // How the engine supervises its child, with the llama.cpp server's recordings replayed by a real child process in
 // llama-server's place (test/support/upstream/replay-llama-server.ts), so it runs where llama-server is not built:
 // start, chat, SIGKILL → the stream fails, requests wait for the restart, a restart that fails → MODEL_OFFLINE, and
-// close → no child left. llama-server-engine.test.ts runs the same against the real binary.
+// close → no child left. test/e2e/llama-server-engine.test.ts runs the same against the real binary.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmod, mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';

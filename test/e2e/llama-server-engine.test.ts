@@ -1,16 +1,18 @@
 // The llama-server engine against the real binary and the tiny GGUF: start, a chat (JSON and stream), SIGKILL of the
 // child → requests fail, a new child serves, close → no child left. Skipped, loudly, where the binary is not built.
+// Among the end-to-end files, late in the run, so that under CI the test build .ci/run starts has had the unit tests'
+// time to finish before this file waits for it.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { tinyModelPath } from '../../../test/fixtures/tiny-gguf.ts';
-import { parseConfig } from '../../config.ts';
-import type { LlamaServerEngineConfig } from '../../config/engine-config.ts';
-import type { EngineChatEvent, EngineChatRequest } from '../engine.ts';
-import type { ModelOf } from '../engine-kind.ts';
-import { EngineError } from '../engine-error.ts';
-import { LlamaServerEngine } from './llama-server-engine.ts';
-import { testLlamaServerBinary } from './llama-server-test-binary.ts';
+import { tinyModelPath } from '../fixtures/tiny-gguf.ts';
+import { parseConfig } from '../../src/config.ts';
+import type { LlamaServerEngineConfig } from '../../src/config/engine-config.ts';
+import type { EngineChatEvent, EngineChatRequest } from '../../src/engines/engine.ts';
+import type { ModelOf } from '../../src/engines/engine-kind.ts';
+import { EngineError } from '../../src/engines/engine-error.ts';
+import { LlamaServerEngine } from '../../src/engines/llama-server/llama-server-engine.ts';
+import { testLlamaServerBinary } from '../../src/engines/llama-server/llama-server-test-binary.ts';
 
 const binary = await testLlamaServerBinary();
 
