@@ -62,3 +62,19 @@ test('push returns every event a piece completes, at once', () => {
   ]);
   assert.deepEqual(parser.end(), [{ data: '3' }]);
 });
+
+test('a leading byte order mark is dropped, even split across pieces; a later one is part of its line', () => {
+  const bom = [0xef, 0xbb, 0xbf];
+  const data = [...new TextEncoder().encode('data: a\n\n')];
+  for (let cut = 0; cut <= bom.length + data.length; cut += 1) {
+    const bytes = [...bom, ...data, ...bom, ...data];
+    const parser = new ServerSentEventParser();
+    const events = [
+      ...parser.push(new Uint8Array(bytes.slice(0, cut))),
+      ...parser.push(new Uint8Array(bytes.slice(cut))),
+      ...parser.end(),
+    ];
+    // The second line's field is `\uFEFFdata`, which SSE ignores.
+    assert.deepEqual(events, [{ data: 'a' }], `cut at ${cut}`);
+  }
+});

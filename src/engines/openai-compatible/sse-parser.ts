@@ -4,85 +4,124 @@ export interface ServerSentEvent {
   data: string;
 }
 
+const LINE_FEED = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+/** `data: `, the line nearly every event is. */
+const DATA_FIELD = Buffer.from('data: ');
+/** UTF-8's byte order mark, dropped at the start of the stream (WHATWG SSE: "one leading U+FEFF"). */
+const BYTE_ORDER_MARK = Buffer.from([0xef, 0xbb, 0xbf]);
+
 /**
  * An incremental parser of server-sent events (WHATWG SSE framing: fields per line, events separated by a
  * blank line, \n, \r\n or \r). `push` takes the next piece of the body and returns the events it completed,
  * synchronously: a relay reads a body piece and handles every event in it without a promise per event.
+ * It works on the bytes: lines are found in the piece itself and only a data line's value becomes a string (a
+ * line break is never inside a UTF-8 character, so a line decodes whole), with no decoder per stream and no copy
+ * of the piece as text; only the bytes of an unfinished line are kept (copied) for the next piece.
  * llama.cpp's server writes a failure as a line `error: {…}`; that non-standard field is an event named `error`.
  */
 export class ServerSentEventParser {
-  private readonly decoder = new TextDecoder();
-  private buffer = '';
+  /** The start of a line the last piece did not finish (or of a byte order mark not yet whole). */
+  private rest: Buffer | undefined;
+  private started = false;
   /** A \r ended the last piece: a \n opening the next one belongs to it. */
   private skipNewline = false;
-  private data: string[] = [];
+  /** The event's data lines so far, joined by \n; none yet when undefined. */
+  private data: string | undefined;
   private event: string | undefined;
 
   push(piece: Uint8Array | string): ServerSentEvent[] {
-    let text = typeof piece === 'string' ? piece : this.decoder.decode(piece, { stream: true });
-    if (this.skipNewline && text.startsWith('\n')) text = text.slice(1);
+    let bytes =
+      typeof piece === 'string'
+        ? Buffer.from(piece)
+        : Buffer.isBuffer(piece)
+          ? piece
+          : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+    if (this.rest !== undefined) {
+      bytes = Buffer.concat([this.rest, bytes]);
+      this.rest = undefined;
+    }
+    let start = 0;
+    if (!this.started) {
+      if (
+        bytes.length < BYTE_ORDER_MARK.length &&
+        BYTE_ORDER_MARK.subarray(0, bytes.length).equals(bytes)
+      ) {
+        this.rest = Buffer.from(bytes);
+        return [];
+      }
+      this.started = true;
+      if (bytes.subarray(0, BYTE_ORDER_MARK.length).equals(BYTE_ORDER_MARK))
+        start = BYTE_ORDER_MARK.length;
+    }
+    if (this.skipNewline && bytes[start] === LINE_FEED) start += 1;
     this.skipNewline = false;
     const events: ServerSentEvent[] = [];
-    const buffer = this.buffer + text;
-    let start = 0;
     // Where the next \r is, found once: most servers send none, and scanning for it per line would be quadratic.
-    let carriage = buffer.indexOf('\r');
+    let carriage = bytes.indexOf(CARRIAGE_RETURN, start);
     for (;;) {
-      if (carriage !== -1 && carriage < start) carriage = buffer.indexOf('\r', start);
-      const newline = buffer.indexOf('\n', start);
+      if (carriage !== -1 && carriage < start) carriage = bytes.indexOf(CARRIAGE_RETURN, start);
+      const newline = bytes.indexOf(LINE_FEED, start);
       const end =
         carriage === -1 ? newline : newline === -1 ? carriage : Math.min(newline, carriage);
       if (end === -1) break;
-      this.line(buffer.slice(start, end), events);
+      this.line(bytes, start, end, events);
       start = end + 1;
-      if (buffer.charCodeAt(end) === 13) {
-        if (start === buffer.length) this.skipNewline = true;
-        else if (buffer.charCodeAt(start) === 10) start += 1;
+      if (bytes[end] === CARRIAGE_RETURN) {
+        if (start === bytes.length) this.skipNewline = true;
+        else if (bytes[start] === LINE_FEED) start += 1;
       }
     }
-    this.buffer = start === 0 ? buffer : buffer.slice(start);
+    if (start < bytes.length) this.rest = Buffer.from(bytes.subarray(start));
     return events;
   }
 
   /** The event left when the body ends without its blank line. */
   end(): ServerSentEvent[] {
-    const rest = this.buffer + this.decoder.decode();
-    this.buffer = '';
-    if (rest.startsWith('data:')) this.data.push(rest.slice(5).replace(/^ /, ''));
+    const rest = this.rest?.toString('utf8') ?? '';
+    this.rest = undefined;
+    if (rest.startsWith('data:')) this.addData(rest.slice(5).replace(/^ /, ''));
     const events: ServerSentEvent[] = [];
     this.dispatch(events);
     return events;
   }
 
-  private line(line: string, events: ServerSentEvent[]): void {
-    if (line === '') {
+  private line(bytes: Buffer, start: number, end: number, events: ServerSentEvent[]): void {
+    if (start === end) {
       this.dispatch(events);
       return;
     }
-    // The common line first: `data: …`.
-    if (line.startsWith('data: ')) {
-      this.data.push(line.slice(6));
+    // The common line first: `data: …`, its value decoded straight from the piece.
+    if (
+      end - start >= DATA_FIELD.length &&
+      bytes.compare(DATA_FIELD, 0, DATA_FIELD.length, start, start + DATA_FIELD.length) === 0
+    ) {
+      this.addData(bytes.toString('utf8', start + DATA_FIELD.length, end));
       return;
     }
+    const line = bytes.toString('utf8', start, end);
     if (line.startsWith(':')) return;
     const colon = line.indexOf(':');
     const field = colon === -1 ? line : line.slice(0, colon);
     const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
-    if (field === 'data') this.data.push(value);
+    if (field === 'data') this.addData(value);
     else if (field === 'event') this.event = value;
     else if (field === 'error') {
       this.event = 'error';
-      this.data.push(value);
+      this.addData(value);
     }
   }
 
+  private addData(value: string): void {
+    this.data = this.data === undefined ? value : `${this.data}\n${value}`;
+  }
+
   private dispatch(events: ServerSentEvent[]): void {
-    if (this.data.length > 0) {
-      const [only] = this.data;
-      const data = this.data.length === 1 && only !== undefined ? only : this.data.join('\n');
-      events.push(this.event === undefined ? { data } : { event: this.event, data });
-    }
-    this.data = [];
+    if (this.data !== undefined)
+      events.push(
+        this.event === undefined ? { data: this.data } : { event: this.event, data: this.data },
+      );
+    this.data = undefined;
     this.event = undefined;
   }
 }
