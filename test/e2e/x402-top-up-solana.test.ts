@@ -219,3 +219,91 @@ describe('x402 top-up from a Solana wallet through a facilitator', () => {
     assert.equal(other.status, 403);
   });
 });
+
+describe('a Solana top-up whose settlement answer is lost', () => {
+  it('is recorded as pending before it settles, then credited once by the running server from the node', async () => {
+    const nodeFetch = globalThis.fetch;
+    // As above: the payer's and the facilitator's @solana/kit calls go through undici 7's fetch.
+    globalThis.fetch = undiciFetch as unknown as typeof fetch;
+    const rpc = await startSolanaRpcDouble();
+    const payer = await solanaWallet();
+    const feePayer = (await solanaWallet()).signer;
+    const operator = (await solanaWallet()).signer;
+    await rpc.fund(payer.signer.address, 20n * USDC);
+    await rpc.fund(operator.address, 0n);
+    let answer!: () => void;
+    const held = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    // Settles on the node, then keeps /settle's answer past Rialto's 1 s facilitator timeout.
+    const facilitator = await startSolanaFacilitatorDouble(rpc.url, feePayer, DEVNET, {
+      afterSettle: () => held,
+    });
+    const rialto = await startRialto({
+      wallets: {
+        enabled: true,
+        networks: [
+          {
+            id: DEVNET,
+            token: { address: rpc.mint },
+            payTo: operator.address,
+            feePayer: feePayer.address,
+            rpcUrl: rpc.url,
+          },
+        ],
+        facilitator: { kind: 'url', url: facilitator.url, timeoutMs: 1000 },
+        reconcileIntervalSeconds: 1,
+      },
+    });
+    try {
+      const url = `${rialto.baseURL}/x402/top-up`;
+      const asked = await fetch(url, { method: 'POST' });
+      const client = new x402Client();
+      client.register(DEVNET, new ExactSvmScheme(payer.signer, { rpcUrl: rpc.url }));
+      client.setSpendControls({
+        maxAmountPerPayment: false,
+        allowedAssets: [{ network: DEVNET, asset: rpc.mint }],
+      });
+      const payment = encodePaymentSignatureHeader(
+        await client.createPaymentPayload(
+          decodePaymentRequiredHeader(asked.headers.get('payment-required') ?? ''),
+        ),
+      );
+      const lost = await fetch(url, { method: 'POST', headers: { 'PAYMENT-SIGNATURE': payment } });
+      const body = await json(lost);
+      assert.equal(lost.status, 500, JSON.stringify(body));
+      assert.equal(body.error, 'X402_SETTLEMENT_FAILED');
+      const wallet = `solana:${payer.signer.address}`;
+      // Polled, bounded (60 s): the reconciliation runs every second in the running server.
+      let balance = (await rialto.store.wallets.balance(wallet)).balance;
+      for (let turn = 0; turn < 300 && balance === 0; turn++) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        balance = (await rialto.store.wallets.balance(wallet)).balance;
+      }
+      assert.equal(balance, 5e9, 'credited from the node while running');
+      assert.equal(rpc.landed.length, 1);
+      assert.equal(await rpc.balanceOf(operator.address), 5n * USDC);
+      const entries = await rialto.store.wallets.entries(wallet, { limit: 5, offset: 0 });
+      assert.deepEqual(
+        entries.map((entry) => [entry.type, entry.amount, entry.network, entry.transaction]),
+        [['TOP_UP', 5e9, DEVNET, rpc.landed[0]!.signature]],
+      );
+      assert.deepEqual(await rialto.store.wallets.pendingTopUps(5), []);
+      assert.deepEqual(
+        facilitator.calls.map((call) => call.path),
+        ['/verify', '/settle'],
+        'settled once',
+      );
+      // Presented again: credited already, the facilitator not asked.
+      const again = await fetch(url, { method: 'POST', headers: { 'PAYMENT-SIGNATURE': payment } });
+      assert.equal((await json(again)).error, 'X402_PAYMENT_ALREADY_CREDITED');
+      assert.equal(facilitator.calls.length, 2);
+    } finally {
+      answer();
+      await rialto.close();
+      await facilitator.close();
+      await rpc.close();
+      globalThis.fetch = nodeFetch;
+    }
+  });
+});

@@ -22,7 +22,8 @@ import {
 
 // A Solana JSON-RPC node for tests: a real HTTP server on 127.0.0.1 answering the few methods an x402 payer and
 // facilitator call (getLatestBlockhash, getAccountInfo, simulateTransaction, sendTransaction,
-// getSignatureStatuses), in the node's own wire format (docs: solana.com/docs/rpc/http). It keeps one SPL mint and
+// getSignatureStatuses; getSlot, getSignaturesForAddress and getTransaction for Rialto's reconciliation of a top-up
+// whose settlement answer was lost), in the node's own wire format (docs: solana.com/docs/rpc/http). It keeps one SPL mint and
 // its token accounts in memory and executes what a payment transaction holds: ComputeBudget and Memo instructions,
 // and the Token program's TransferChecked, with the runtime's checks (every signature valid on send, a blockhash it
 // issued, the authority a signer and the source's owner, the mint and its decimals, the balance). Anything else
@@ -71,6 +72,14 @@ export async function startSolanaRpcDouble(
   const blockhashes = new Set<string>();
   const statuses = new Map<string, { slot: number; err: TransactionError }>();
   const landed: SolanaRpcDouble['landed'] = [];
+  /** What getSignaturesForAddress and getTransaction read: each landed transaction's wire bytes and accounts. */
+  const ledger: {
+    signature: string;
+    slot: number;
+    err: TransactionError;
+    wire: string;
+    accounts: string[];
+  }[] = [];
   const methods: string[] = [];
   let slot = 1000;
   const base58 = getBase58Decoder();
@@ -255,6 +264,8 @@ export async function startSolanaRpcDouble(
         slot += 1;
         statuses.set(signature, { slot, err });
         landed.push({ signature, err });
+        const named = compiled.staticAccounts.map(String);
+        ledger.push({ signature, slot, err, wire: String(params[0]), accounts: named });
         return signature;
       }
       case 'getSignatureStatuses': {
@@ -274,6 +285,43 @@ export async function startSolanaRpcDouble(
               confirmationStatus: 'finalized',
             };
           }),
+        };
+      }
+      case 'getSlot':
+        return slot;
+      case 'getSignaturesForAddress': {
+        // Newest first, as a node answers: the transactions that name the address among their accounts.
+        const key = String(params[0]);
+        const { limit = 1000 } = (params[1] ?? {}) as { limit?: number };
+        return ledger
+          .filter((entry) => entry.accounts.includes(key))
+          .reverse()
+          .slice(0, limit)
+          .map((entry) => ({
+            signature: entry.signature,
+            slot: entry.slot,
+            err: entry.err,
+            memo: null,
+            blockTime: null,
+            confirmationStatus: 'finalized',
+          }));
+      }
+      case 'getTransaction': {
+        const entry = ledger.find((candidate) => candidate.signature === String(params[0]));
+        if (entry === undefined) return null;
+        return {
+          slot: entry.slot,
+          blockTime: null,
+          version: 0,
+          transaction: [entry.wire, 'base64'],
+          meta: {
+            err: entry.err,
+            status: entry.err === null ? { Ok: null } : { Err: entry.err },
+            fee: 5000,
+            preBalances: [],
+            postBalances: [],
+            logMessages: [],
+          },
         };
       }
       default:

@@ -9,7 +9,11 @@ import {
   type PublicClient,
 } from 'viem';
 import type { WalletNetworkConfig } from '../../config/wallets-config.ts';
-import type { PendingTopUp, WalletEntry, WalletRepository } from '../../storage/wallet-store.ts';
+import type { PaymentPayload } from '@x402/core/types';
+import type { PendingTopUp, WalletRepository } from '../../storage/wallet-store.ts';
+import type { Reconciliation, TopUpReconciler } from './top-up-reconciler.ts';
+import { walletIdOf } from './wallet-id.ts';
+import { eip3009Full } from './x402-payment-header.ts';
 
 /** EIP-3009's view and events, and ERC-20's Transfer: what reconciliation reads of the token. */
 const TOKEN_ABI = parseAbi([
@@ -24,18 +28,11 @@ const LOG_WINDOW = 2_000n;
 /** An unused authorization is dropped this long after its validBefore (a late block's timestamp may lag the clock). */
 const EXPIRY_MARGIN_MS = 10 * 60_000;
 
-/** What reconciling a pending top-up found. */
-export type Reconciliation =
-  | { state: 'credited'; credited: boolean; entry: WalletEntry }
-  | { state: 'unused' }
-  | { state: 'dropped'; reason: 'expired' | 'not_paid' }
-  | { state: 'unknown' };
-
 /**
  * Asks an EVM chain what became of a pending EIP-3009 top-up (issue #20): a public client per network with an
  * rpcUrl. Crediting goes through the wallet ledger, once per payment key.
  */
-export class EvmTopUpReconciler {
+export class EvmTopUpReconciler implements TopUpReconciler {
   private readonly chains = new Map<string, PublicClient>();
 
   constructor(
@@ -53,11 +50,38 @@ export class EvmTopUpReconciler {
     return this.chains.has(network);
   }
 
-  /** The network's current block (what a pending row's log search starts from); rejects when unreachable. */
-  blockNumber(network: string): Promise<bigint> {
-    const client = this.chains.get(network);
-    if (client === undefined) return Promise.reject(new Error(`no chain for ${network}`));
-    return client.getBlockNumber();
+  /**
+   * The pending row of a verified EIP-3009 payment (its authorizer and nonce, validBefore, the value); the chain's
+   * current block bounds the later log search. `payer` is the authorization's `from`.
+   */
+  async pendingOf(
+    payload: PaymentPayload,
+    network: WalletNetworkConfig,
+    amount: { units: bigint; nanos: number },
+    paymentKey: string,
+  ): Promise<PendingTopUp | undefined> {
+    const client = this.chains.get(network.id);
+    const evm = eip3009Full.safeParse(payload.payload);
+    if (client === undefined || !evm.success) return undefined;
+    const authorization = evm.data.authorization;
+    const wallet = walletIdOf(authorization.from);
+    if (wallet === undefined) return undefined;
+    const block = await client.getBlockNumber();
+    const validBefore = Math.min(Number(authorization.validBefore) * 1000, 8.64e15);
+    return {
+      paymentKey,
+      wallet,
+      amount: amount.nanos,
+      network: network.id,
+      asset: network.token.address,
+      payTo: network.payTo,
+      value: authorization.value,
+      authorizer: authorization.from.toLowerCase(),
+      nonce: authorization.nonce.toLowerCase(),
+      validBefore: new Date(validBefore).toISOString(),
+      fromBlock: block.toString(),
+      createdAt: this.now().toISOString(),
+    };
   }
 
   /**

@@ -3,20 +3,16 @@ import type { Network, PaymentPayload, PaymentRequirements } from '@x402/core/ty
 import type { WalletNetworkConfig, WalletsConfig } from '../../config/wallets-config.ts';
 import type { PendingTopUp, WalletEntry, WalletRepository } from '../../storage/wallet-store.ts';
 import { fromNanos } from '../billing/money.ts';
-import { EvmTopUpReconciler, type Reconciliation } from './evm-top-up-reconciler.ts';
+import { EvmTopUpReconciler } from './evm-top-up-reconciler.ts';
+import { SolanaTopUpReconciler } from './solana-top-up-reconciler.ts';
+import type { Reconciliation, TopUpReconciler } from './top-up-reconciler.ts';
 import { baseUnits, nanosOf } from './top-up-amounts.ts';
 import { addressOf, walletIdOf } from './wallet-id.ts';
 import type { PaymentFacilitator } from './x402-facilitator.ts';
-import {
-  decodePayment,
-  eip3009Full,
-  paymentIdOf,
-  paymentKeyOf,
-  sameAddress,
-} from './x402-payment-header.ts';
+import { decodePayment, paymentIdOf, paymentKeyOf, sameAddress } from './x402-payment-header.ts';
 import { X402PaymentError } from './x402-payment-error.ts';
 
-export type { Reconciliation } from './evm-top-up-reconciler.ts';
+export type { Reconciliation } from './top-up-reconciler.ts';
 
 /**
  * POST /x402/top-up (swagger: topUpX402Balance; INVENTORY A.1): the payment requirements per configured network,
@@ -24,7 +20,8 @@ export type { Reconciliation } from './evm-top-up-reconciler.ts';
  * The payer picks the amount (any between the bounds; `accepts` names the minimum), as Venice's top-up does.
  */
 export class TopUpService {
-  private readonly reconciler: EvmTopUpReconciler;
+  /** The chains pending top-ups are recorded for and reconciled from: EVM and Solana networks with an rpcUrl. */
+  private readonly reconcilers: TopUpReconciler[];
   /** Payment keys this process is verifying, settling or crediting now (how many times): reconciliation skips them. */
   private readonly settling = new Map<string, number>();
   private reconciling: Promise<number> | undefined;
@@ -35,7 +32,10 @@ export class TopUpService {
     private readonly wallets: WalletRepository,
     private readonly now: () => Date = () => new Date(),
   ) {
-    this.reconciler = new EvmTopUpReconciler(config.networks, wallets, now);
+    this.reconcilers = [
+      new EvmTopUpReconciler(config.networks, wallets, now),
+      new SolanaTopUpReconciler(config.networks, wallets, now),
+    ];
   }
 
   /**
@@ -70,9 +70,10 @@ export class TopUpService {
     return credited;
   }
 
-  /** What the chain says of a pending top-up (EvmTopUpReconciler.reconcile); credits it once when paid. */
-  reconcile(pending: PendingTopUp): Promise<Reconciliation> {
-    return this.reconciler.reconcile(pending);
+  /** What the chain says of a pending top-up (its network's TopUpReconciler); credits it once when paid. */
+  async reconcile(pending: PendingTopUp): Promise<Reconciliation> {
+    const reconciler = this.reconcilerOf(pending.network);
+    return reconciler === undefined ? { state: 'unknown' } : reconciler.reconcile(pending);
   }
 
   private requirementsOf(network: WalletNetworkConfig, amount: bigint): PaymentRequirements {
@@ -195,7 +196,13 @@ export class TopUpService {
       });
     // Recorded before settling, so that a process dying between settlement and credit leaves what the chain is
     // asked about on the next start or presentation (reconcile); the credit deletes it in its own transaction.
-    const pending = await this.recordPending(payload, network, amount, paymentKey);
+    const pending = await this.recordPending(
+      payload,
+      network,
+      amount,
+      paymentKey,
+      verified.payer ?? '',
+    );
     const settled = await this.facilitator.settle(payload, requirements).catch((error: unknown) => {
       // The outcome is unknown (a timeout may have settled): the pending row stays for reconciliation.
       throw new X402PaymentError('X402_SETTLEMENT_FAILED', { reason: 'facilitator_error' }, error);
@@ -252,38 +259,34 @@ export class TopUpService {
   }
 
   /**
-   * Records an EIP-3009 payment as pending before it settles, on a network whose chain Rialto can ask (an rpcUrl);
-   * false (nothing recorded) otherwise. The chain's current block bounds the later log search.
+   * Records a verified payment as pending before it settles, on a network whose chain Rialto can ask (an rpcUrl:
+   * EVM, Solana); false (nothing recorded) otherwise.
    */
   private async recordPending(
     payload: PaymentPayload,
     network: WalletNetworkConfig,
     amount: bigint,
     paymentKey: string,
+    payer: string,
   ): Promise<boolean> {
-    const evm = eip3009Full.safeParse(payload.payload);
-    if (!this.reconciler.covers(network.id) || !evm.success) return false;
-    const authorization = evm.data.authorization;
-    const wallet = walletIdOf(authorization.from);
-    if (wallet === undefined) return false;
-    const block = await this.reconciler.blockNumber(network.id).catch((error: unknown) => {
-      throw new X402PaymentError('X402_SETTLEMENT_FAILED', { reason: 'chain_unreachable' }, error);
-    });
-    const validBefore = Math.min(Number(authorization.validBefore) * 1000, 8.64e15);
-    await this.wallets.recordPendingTopUp({
-      paymentKey,
-      wallet,
-      amount: nanosOf(amount, network.token.decimals),
-      network: network.id,
-      asset: network.token.address,
-      payTo: network.payTo,
-      value: authorization.value,
-      authorizer: authorization.from.toLowerCase(),
-      nonce: authorization.nonce.toLowerCase(),
-      validBefore: new Date(validBefore).toISOString(),
-      fromBlock: block.toString(),
-      createdAt: this.now().toISOString(),
-    });
+    const reconciler = this.reconcilerOf(network.id);
+    if (reconciler === undefined) return false;
+    const units = { units: amount, nanos: nanosOf(amount, network.token.decimals) };
+    const pending = await reconciler
+      .pendingOf(payload, network, units, paymentKey, payer)
+      .catch((error: unknown) => {
+        throw new X402PaymentError(
+          'X402_SETTLEMENT_FAILED',
+          { reason: 'chain_unreachable' },
+          error,
+        );
+      });
+    if (pending === undefined) return false;
+    await this.wallets.recordPendingTopUp(pending);
     return true;
+  }
+
+  private reconcilerOf(network: string): TopUpReconciler | undefined {
+    return this.reconcilers.find((reconciler) => reconciler.covers(network));
   }
 }
