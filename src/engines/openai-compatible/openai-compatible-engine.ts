@@ -12,6 +12,7 @@ import type {
   TextEngine,
 } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
+import { BodyPieces } from '../upstream/body-pieces.ts';
 import { brokenAnswer } from '../upstream/network-error.ts';
 import { fieldsOf, jsonBody, readAnswer } from '../upstream/upstream-answer.ts';
 import { upstreamError, upstreamMessage } from '../upstream/upstream-errors.ts';
@@ -118,8 +119,8 @@ export class OpenAiCompatibleEngine implements TextEngine {
           );
         // Read to the end of the body even after [DONE]: leaving early makes undici build an AbortError (and its stack) per stream.
         // Every event of a body piece is decoded at once (upstream-events.ts) and handed on in one batch.
-        const body: AsyncIterable<Uint8Array> = response.body;
-        for await (const piece of body) {
+        const pieces = new BodyPieces(response.body);
+        for (let piece = await pieces.next(); piece !== undefined; piece = await pieces.next()) {
           const events = stream.push(piece);
           if (events.length > 0) yield events;
           stream.throwFailure();
