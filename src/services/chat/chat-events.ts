@@ -29,8 +29,9 @@ export function toolCallId(): string {
  * stream needs no generator of its own for it. An engine that ends without usage is an engine bug: `end` throws.
  */
 export class EventNormalizer {
-  private readonly splitters = new Map<number, ThinkSplitter>();
-  private readonly seenToolCalls = new Set<string>();
+  // Per choice, by its index. Arrays and a Set made on the first tool call: an open stream holds no hash tables.
+  private readonly splitters: ThinkSplitter[] = [];
+  private seenToolCalls: Set<string> | undefined;
   private usage: EngineUsage | undefined;
 
   constructor(private readonly options: NormalizeOptions) {}
@@ -44,6 +45,7 @@ export class EventNormalizer {
         return this.options.stripThinking ? [] : [event];
       case 'tool_call': {
         const key = `${event.choice}:${event.index}`;
+        this.seenToolCalls ??= new Set();
         if (!this.seenToolCalls.has(key)) {
           this.seenToolCalls.add(key);
           return [{ ...event, id: event.id ?? toolCallId(), name: event.name ?? '' }];
@@ -69,8 +71,8 @@ export class EventNormalizer {
   }
 
   private split(choice: number, text: string, flush: boolean): EngineChatEvent[] {
-    let splitter = this.splitters.get(choice);
-    if (splitter === undefined) this.splitters.set(choice, (splitter = new ThinkSplitter()));
+    let splitter = this.splitters[choice];
+    if (splitter === undefined) this.splitters[choice] = splitter = new ThinkSplitter();
     const events: EngineChatEvent[] = [];
     for (const piece of flush ? splitter.flush() : splitter.push(text)) {
       if (piece.kind === 'reasoning' && this.options.stripThinking) continue;

@@ -132,7 +132,8 @@ export interface StreamWebResults {
 export class ChunkBuilder {
   private echo: VeniceParametersEcho | undefined;
   private resultsChunk: boolean;
-  private readonly started = new Set<number>();
+  /** The choices whose role chunk went out (an array, not a Set: one choice nearly always). */
+  private readonly started: number[] = [];
 
   constructor(
     private readonly identity: CompletionIdentity,
@@ -160,8 +161,8 @@ export class ChunkBuilder {
         });
       return chunks;
     }
-    if (!this.started.has(event.choice)) {
-      this.started.add(event.choice);
+    if (!this.started.includes(event.choice)) {
+      this.started.push(event.choice);
       chunks.push(this.chunk(event.choice, { role: 'assistant', content: '' }));
     }
     if (event.type === 'content') chunks.push(this.chunk(event.choice, { content: event.text }));
