@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { x402Client } from '@x402/core/client';
-import { registerExactEvmScheme } from '@x402/evm/exact/client';
 import { wrapFetchWithPayment } from '@x402/fetch';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import {
@@ -19,6 +17,7 @@ import {
   type FacilitatorDouble,
   startFacilitatorDouble,
 } from '../support/x402-facilitator-double.ts';
+import { evmPayingClient } from './x402-support.ts';
 
 // Top-ups through a remote facilitator (wallets.facilitator.kind url): x402's HTTPFacilitatorClient in Rialto
 // talking to a real facilitator server on 127.0.0.1 that settles on the ganache chain.
@@ -62,9 +61,7 @@ describe('x402 top-up through a facilitator URL', () => {
     return rialto;
   };
   const pay = (rialto: TestRialto) => {
-    const client = new x402Client();
-    registerExactEvmScheme(client, { signer: payer });
-    client.setSpendControls({ allowedAssets: [{ network: 'eip155:84532', asset: token.address }] });
+    const client = evmPayingClient(payer, token.address);
     return wrapFetchWithPayment(fetch, client)(`${rialto.baseURL}/x402/top-up`, { method: 'POST' });
   };
 

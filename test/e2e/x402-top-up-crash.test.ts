@@ -9,9 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { x402Client } from '@x402/core/client';
 import { decodePaymentRequiredHeader, encodePaymentSignatureHeader } from '@x402/core/http';
-import { registerExactEvmScheme } from '@x402/evm/exact/client';
 import { privateKeyToAccount } from 'viem/accounts';
 import { openPostgresStore } from '../../src/storage/postgres-store.ts';
 import { openSqliteStore } from '../../src/storage/sqlite-store.ts';
@@ -36,6 +34,7 @@ import {
   type FacilitatorDouble,
   startFacilitatorDouble,
 } from '../support/x402-facilitator-double.ts';
+import { evmPayingClient } from './x402-support.ts';
 
 const POSTGRES = process.env.RIALTO_TEST_STORE === 'postgres';
 const payer = privateKeyToAccount(CHAIN_PRIVATE_KEYS[1]!);
@@ -97,14 +96,8 @@ async function paymentFor(server: SpawnedRialto, usd: bigint): Promise<string> {
   const requirements = decodePaymentRequiredHeader(required.headers.get('payment-required')!);
   const [accept] = requirements.accepts;
   assert.ok(accept !== undefined);
-  const client = new x402Client();
-  registerExactEvmScheme(client, { signer: payer });
-  client.setSpendControls({
-    maxAmountPerPayment: false,
-    allowedAssets: [{ network: 'eip155:84532', asset: token.address }],
-  });
   return encodePaymentSignatureHeader(
-    await client.createPaymentPayload({
+    await evmPayingClient(payer, token.address).createPaymentPayload({
       ...requirements,
       accepts: [{ ...accept, amount: String(usd * USDC) }],
     }),

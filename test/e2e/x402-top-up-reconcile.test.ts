@@ -3,10 +3,8 @@
 // x402's own facilitator (createFacilitator local) whose answer a test wrapper loses or never sends.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { x402Client } from '@x402/core/client';
 import { encodePaymentSignatureHeader } from '@x402/core/http';
 import type { PaymentPayload } from '@x402/core/types';
-import { registerExactEvmScheme } from '@x402/evm/exact/client';
 import { type Hex, parseAbi } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { walletsConfig } from '../../src/config/wallets-config.ts';
@@ -27,6 +25,7 @@ import {
   walletFor,
 } from '../support/evm-chain.ts';
 import { startRialto, type TestRialto } from '../support/start-rialto.ts';
+import { evmPayingClient } from './x402-support.ts';
 
 const payer = privateKeyToAccount(CHAIN_PRIVATE_KEYS[1]!);
 const operator = privateKeyToAccount(CHAIN_PRIVATE_KEYS[2]!).address;
@@ -46,12 +45,7 @@ describe('top-ups left pending between settlement and credit', () => {
   let settles = 0;
 
   const pay = async (usd: bigint): Promise<{ header: string; payload: PaymentPayload }> => {
-    const client = new x402Client();
-    registerExactEvmScheme(client, { signer: payer });
-    client.setSpendControls({
-      maxAmountPerPayment: false,
-      allowedAssets: [{ network: 'eip155:84532', asset: token.address }],
-    });
+    const client = evmPayingClient(payer, token.address);
     const required = service().paymentRequired('http://rialto.test/api/v1/x402/top-up');
     const [accept] = required.body.accepts as PaymentPayload['accepted'][];
     const payload = await client.createPaymentPayload({

@@ -46,6 +46,17 @@ async function solanaWallet() {
   };
 }
 
+/** A payer's x402 client: the exact SVM scheme through the node double, and top-ups above $1 allowed. */
+function solanaPayingClient(rpc: SolanaRpcDouble, signer: KeyPairSigner): x402Client {
+  const client = new x402Client();
+  client.register(DEVNET, new ExactSvmScheme(signer, { rpcUrl: rpc.url }));
+  client.setSpendControls({
+    maxAmountPerPayment: false,
+    allowedAssets: [{ network: DEVNET, asset: rpc.mint }],
+  });
+  return client;
+}
+
 describe('x402 top-up from a Solana wallet through a facilitator', () => {
   let rpc: SolanaRpcDouble;
   let facilitator: FacilitatorDouble;
@@ -56,16 +67,7 @@ describe('x402 top-up from a Solana wallet through a facilitator', () => {
   let operator: KeyPairSigner;
   let topUpUrl: string;
 
-  /** The payer's x402 client: the exact SVM scheme through the node double, and top-ups above $1 allowed. */
-  const payingClient = (wallet = payer) => {
-    const client = new x402Client();
-    client.register(DEVNET, new ExactSvmScheme(wallet.signer, { rpcUrl: rpc.url }));
-    client.setSpendControls({
-      maxAmountPerPayment: false,
-      allowedAssets: [{ network: DEVNET, asset: rpc.mint }],
-    });
-    return client;
-  };
+  const payingClient = (wallet = payer) => solanaPayingClient(rpc, wallet.signer);
   const requirements = async (): Promise<PaymentRequired> => {
     const response = await fetch(topUpUrl, { method: 'POST' });
     return decodePaymentRequiredHeader(response.headers.get('payment-required') ?? '');
@@ -258,14 +260,8 @@ describe('a Solana top-up whose settlement answer is lost', () => {
     try {
       const url = `${rialto.baseURL}/x402/top-up`;
       const asked = await fetch(url, { method: 'POST' });
-      const client = new x402Client();
-      client.register(DEVNET, new ExactSvmScheme(payer.signer, { rpcUrl: rpc.url }));
-      client.setSpendControls({
-        maxAmountPerPayment: false,
-        allowedAssets: [{ network: DEVNET, asset: rpc.mint }],
-      });
       const payment = encodePaymentSignatureHeader(
-        await client.createPaymentPayload(
+        await solanaPayingClient(rpc, payer.signer).createPaymentPayload(
           decodePaymentRequiredHeader(asked.headers.get('payment-required') ?? ''),
         ),
       );

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
+import type { x402Client } from '@x402/core/client';
 import { after, before, describe, it } from 'node:test';
-import { x402Client } from '@x402/core/client';
 import {
   decodePaymentRequiredHeader,
   decodePaymentResponseHeader,
   encodePaymentSignatureHeader,
 } from '@x402/core/http';
 import type { PaymentRequired } from '@x402/core/types';
-import { registerExactEvmScheme } from '@x402/evm/exact/client';
 import { wrapFetchWithPayment } from '@x402/fetch';
 import { getAddress } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
@@ -25,6 +24,7 @@ import {
 import { validateResponse } from '../support/spec/spec-validator.ts';
 import { startRialto, type TestRialto } from '../support/start-rialto.ts';
 import { evmSiwxHeader } from '../support/x402-siwx.ts';
+import { evmPayingClient } from './x402-support.ts';
 
 // The whole top-up on a real chain: ganache with an EIP-3009 USDC, a payer using the x402 fetch client, Rialto
 // settling with its own facilitator (wallets.facilitator local) and crediting its ledger (SQLite or PostgreSQL).
@@ -47,13 +47,7 @@ let tokenAddress = '';
 
 /** The payer's x402 client: the exact EVM scheme, and the test token allowed (the client allows known USDCs only). */
 function payingClient(account = payer): x402Client {
-  const client = new x402Client();
-  registerExactEvmScheme(client, { signer: account });
-  client.setSpendControls({
-    maxAmountPerPayment: false,
-    allowedAssets: [{ network: 'eip155:84532', asset: tokenAddress }],
-  });
-  return client;
+  return evmPayingClient(account, tokenAddress);
 }
 
 describe('x402 top-up, balance and transactions (local facilitator on a ganache chain)', () => {
