@@ -70,11 +70,19 @@ export class IsolatedLlamaCppEngine implements TextEngine {
   }
 
   async *streamChat(request: EngineChatRequest, call: EngineCall): AsyncGenerator<EngineChatEvent> {
+    for await (const batch of this.streamChatBatches(request, call)) yield* batch;
+  }
+
+  /** The token events of one message of the worker (every event it made in one turn) in one batch. */
+  async *streamChatBatches(
+    request: EngineChatRequest,
+    call: EngineCall,
+  ): AsyncGenerator<EngineChatEvent[]> {
     const child = await this.worker.running(call.signal);
     call.servedBy = this.kind;
     const usage: EngineUsage = { promptTokens: 0, completionTokens: 0 };
     call.usage = usage;
-    const queue = new AsyncQueue<EngineChatEvent>();
+    const queue = new AsyncQueue<EngineChatEvent[]>();
     let answered = false;
     const answer = (): void => {
       answered = true;
@@ -88,8 +96,9 @@ export class IsolatedLlamaCppEngine implements TextEngine {
         message: (message) => {
           if (message.type !== 'done' && message.usage !== undefined)
             Object.assign(usage, message.usage);
-          if (message.type === 'events') for (const event of message.events) queue.push(event);
-          else {
+          if (message.type === 'events') {
+            if (message.events.length > 0) queue.push(message.events);
+          } else {
             answer();
             if (message.type === 'done') queue.end();
             else queue.fail(deserializeError(message.error));
