@@ -1,5 +1,6 @@
 import type { TextPricing } from '../../config.ts';
 import type { Nanos, UsageRecord } from '../../storage/store.ts';
+import { toNanos } from '../billing/money.ts';
 
 /** What one priced component of a request consumed. Token parts count tokens; `unit` parts count requests. */
 export interface UsagePart {
@@ -48,19 +49,20 @@ export function splitUsage(record: UsageRecord, pricing: TextPricing | undefined
     { kind: 'cache-read' as const, quantity: cached, rate: rates?.cache },
     { kind: 'output' as const, quantity: record.completionTokens, rate: rates?.output },
   ].filter((part) => part.quantity > 0);
-  const weights = candidates.map((part) => part.quantity * (part.rate ?? 1));
-  const useTokens = weights.every((weight) => weight === 0);
-  const total = useTokens
-    ? candidates.reduce((sum, part) => sum + part.quantity, 0)
-    : weights.reduce((sum, weight) => sum + weight, 0);
+  // Exact integers: tokens × the rate in nano-USD (a float product and division put a part a nano off, 1 in 6,000).
+  const weights = candidates.map((part) => BigInt(part.quantity) * BigInt(toNanos(part.rate ?? 1)));
+  const useTokens = weights.every((weight) => weight === 0n);
+  const shares = useTokens ? candidates.map((part) => BigInt(part.quantity)) : weights;
+  const total = shares.reduce((sum, share) => sum + share, 0n);
   let allocated = 0;
-  let cumulative = 0;
+  let cumulative = 0n;
   return candidates.map((part, index) => {
-    cumulative += useTokens ? part.quantity : (weights[index] ?? 0);
+    cumulative += shares[index] ?? 0n;
+    // The charge × cumulative / total, rounded half up on the integers.
     const upTo =
       index === candidates.length - 1
         ? record.amount
-        : Math.round((record.amount * cumulative) / total);
+        : Number((BigInt(record.amount) * cumulative * 2n + total) / (2n * total));
     const amount = upTo - allocated;
     allocated = upTo;
     const pricePerUnitUsd = part.rate ?? amount / 1e9 / (part.quantity / PER);
