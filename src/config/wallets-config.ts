@@ -31,8 +31,9 @@ const network = z.strictObject({
   /** The operator's receiving address on this network (x402 `payTo`). */
   payTo: address,
   /**
-   * The network's JSON-RPC URL: EIP-1271 (contract wallet) sign-ins are checked through it, and the `local`
-   * facilitator settles through it. Without it, only EOA (EIP-191) signatures are accepted on this network.
+   * The network's JSON-RPC URL: EIP-1271 (contract wallet) sign-ins are checked through it, the `local`
+   * facilitator settles through it, and top-ups whose settlement answer is lost are reconciled from it (EVM and
+   * Solana). Without it, only EOA (EIP-191) signatures are accepted on this network and nothing is reconciled.
    */
   rpcUrl: z.url().optional(),
   /** Solana: the fee payer the facilitator names (x402 `extra.feePayer`). */
