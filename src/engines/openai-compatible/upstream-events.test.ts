@@ -2,7 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EngineChatEvent, EngineUsage } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
-import { UpstreamChatStream } from './upstream-events.ts';
+import {
+  eventsOf,
+  plainContentOf,
+  UpstreamChatStream,
+  type UpstreamCompletion,
+} from './upstream-events.ts';
 
 const content = (text: string): string =>
   `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: text }, finish_reason: null }] })}\n\n`;
@@ -52,4 +57,34 @@ test('a body without a single event, or ending on half a JSON line, fails at the
   const stream = new UpstreamChatStream({ promptTokens: 1, completionTokens: 0 }, () => '');
   stream.push('data: {"choices":[{"delta":{"content":"lo');
   assert.throws(() => stream.end(), /not JSON/);
+});
+
+test('a plain text chunk is read without parsing, to the event JSON.parse makes; any other shape is not', () => {
+  const head =
+    '{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,"model":"m"';
+  const plain = (index: string, content: string, logprobs = true): string =>
+    `${head},"choices":[{"index":${index},"delta":{"content":"${content}"},${logprobs ? '"logprobs":null,' : ''}"finish_reason":null}]}`;
+  for (const data of [
+    plain('0', 'Hello'),
+    plain('2', ' wor ld', false),
+    plain('0', 'é€ 😀'),
+    plain('0', ''),
+  ]) {
+    const events = eventsOf(JSON.parse(data) as UpstreamCompletion);
+    const read = plainContentOf(data);
+    assert.ok(read !== undefined, data);
+    assert.deepEqual(read.text === '' ? [] : [read], events, data);
+  }
+  for (const data of [
+    plain('0', 'a\\"b'),
+    plain('0', 'a\\nb'),
+    plain('0', 'tab\there'),
+    plain('01', 'a'),
+    plain('0', 'a').replace('"finish_reason":null', '"finish_reason":"stop"'),
+    plain('0', 'a').replace('"content"', '"reasoning_content"'),
+    plain('0', 'a').replace('1700000000', '01'),
+    `${plain('0', 'a').slice(0, -1)},"usage":null}`,
+    plain('0', 'a').replace('}]}', '},{"index":1,"delta":{"content":"b"},"finish_reason":null}]}'),
+  ])
+    assert.equal(plainContentOf(data), undefined, data);
 });

@@ -90,6 +90,27 @@ export function eventsOf(completion: UpstreamCompletion): EngineChatEvent[] {
   return events;
 }
 
+/**
+ * The one chunk a streamed answer is mostly made of, as OpenAI, vLLM and llama.cpp write it: one choice whose delta
+ * is only text with no escape in it, nothing finished, no usage. JSON's own grammar for what it matches (no control
+ * character in a string, no leading zero in a number), so a match means the same as JSON.parse of it would.
+ */
+const PLAIN_CONTENT_CHUNK =
+  /^\{"id":"[^"\\\x00-\x1f]*","object":"chat\.completion\.chunk","created":(?:0|[1-9]\d*),"model":"[^"\\\x00-\x1f]*","choices":\[\{"index":(0|[1-9]\d*),"delta":\{"content":"([^"\\\x00-\x1f]*)"\},(?:"logprobs":null,)?"finish_reason":null\}\]\}$/;
+
+/**
+ * The content event of a plain text chunk (PLAIN_CONTENT_CHUNK) read straight from its text, without parsing it
+ * into objects (eventsOf(JSON.parse(data)) makes the same event, or none when the text is empty); undefined for
+ * any other chunk, which takes the general path.
+ */
+export function plainContentOf(
+  data: string,
+): { type: 'content'; choice: number; text: string } | undefined {
+  const match = PLAIN_CONTENT_CHUNK.exec(data);
+  if (match === null) return undefined;
+  return { type: 'content', choice: Number(match[1]), text: match[2]! };
+}
+
 /** The bytes of text an event adds to the completion (for the running usage estimate). */
 function generatedBytes(event: EngineChatEvent): number {
   const text =
@@ -160,6 +181,14 @@ export class UpstreamChatStream {
       if (event.data === '[DONE]') {
         this.done = true;
         break;
+      }
+      if (event.event === undefined) {
+        const plain = plainContentOf(event.data);
+        if (plain !== undefined) {
+          // An empty text makes no event (eventsOf's rule).
+          if (plain.text !== '') events.push(plain);
+          continue;
+        }
       }
       const chunk = this.chunkOf(event);
       if (chunk === undefined) break;
