@@ -114,6 +114,20 @@ describe('the llama-server engine', {
     });
   }
 
+  test("a stream in the child's read batches (streamChatBatches): the same events as streamChat, never an empty batch, the usage last", async () => {
+    const call = { signal: new AbortController().signal, servedBy: '' };
+    const batches: (readonly EngineChatEvent[])[] = [];
+    for await (const batch of engine.streamChatBatches(chat({ stream: true }), call))
+      batches.push(batch);
+    assert.ok(batches.every((batch) => batch.length > 0));
+    const events = batches.flat();
+    const { events: one } = await drain(engine.streamChat(chat({ stream: true }), call));
+    assert.equal(text(events), text(one), 'greedy: the same text either way');
+    assert.deepEqual(events.at(-1), one.at(-1));
+    assert.equal(events.filter((event) => event.type === 'usage').length, 1);
+    assert.equal(call.servedBy, 'llama-server');
+  });
+
   test('SIGKILL of the child: the chat it was serving fails, a new child serves the next one', async () => {
     const pid = engine.pid;
     assert.ok(pid !== undefined);

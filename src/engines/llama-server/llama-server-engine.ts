@@ -13,10 +13,31 @@ import type {
   TextEngine,
 } from '../engine.ts';
 import type { ModelOf } from '../engine-kind.ts';
+import { EngineError } from '../engine-error.ts';
 import { OpenAiCompatibleEngine } from '../openai-compatible/openai-compatible-engine.ts';
 import { llamaServerArguments, llamaServerBinary } from './llama-server-arguments.ts';
 import { getJson, type Launch, type LaunchedServer } from './llama-server-launch.ts';
 import { LlamaServerProcess } from './llama-server-process.ts';
+
+/** How long a refused connection waits for its child's exit before it counts as the child's answer. */
+const EXIT_WAIT_MS = 2_000;
+
+/** Whether `server`'s child has exited, or does within `ms`. */
+function exits(server: LaunchedServer, ms: number): Promise<boolean> {
+  const { child } = server;
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      child.off('exit', onExit);
+      resolve(false);
+    }, ms);
+    const onExit = (): void => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    child.once('exit', onExit);
+  });
+}
 
 /**
  * A GGUF on llama.cpp's own llama-server, which this engine runs and supervises (llama-server-process.ts). Chat goes
@@ -74,13 +95,38 @@ export class LlamaServerEngine implements TextEngine {
   }
 
   async *streamChat(request: EngineChatRequest, call: EngineCall): AsyncGenerator<EngineChatEvent> {
-    const upstream = await this.upstream(call.signal);
+    for await (const batch of this.streamChatBatches(request, call)) yield* batch;
+  }
+
+  /**
+   * The upstream engine's batches, one read of the child's stream each (TextEngine.streamChatBatches), so the relay
+   * takes them without a promise and a generator resume per event, as for any openai-compatible upstream.
+   */
+  async *streamChatBatches(
+    request: EngineChatRequest,
+    call: EngineCall,
+  ): AsyncGenerator<readonly EngineChatEvent[]> {
+    let { server, upstream } = await this.upstream(call.signal);
     this.inFlight += 1;
     try {
-      for await (const event of upstream.streamChat(request, call)) {
-        // The upstream names itself with the child's port; the client sees the kind.
-        call.servedBy = this.kind;
-        yield event;
+      for (let attempt = 1; ; attempt++) {
+        let handedOn = false;
+        try {
+          for await (const batch of upstream.streamChatBatches(request, call)) {
+            handedOn = true;
+            // The upstream names itself with the child's port; the client sees the kind.
+            call.servedBy = this.kind;
+            yield batch;
+          }
+          return;
+        } catch (error) {
+          // A child that died before Node saw it exit refuses the connection: nothing was sent, so the request
+          // waits for the restart like one that arrives after the exit (once).
+          const refused = error instanceof EngineError && error.failure === 'offline';
+          if (handedOn || attempt > 1 || !refused || !(await exits(server, EXIT_WAIT_MS)))
+            throw error;
+          ({ server, upstream } = await this.upstream(call.signal));
+        }
       }
     } finally {
       this.inFlight -= 1;
@@ -88,7 +134,7 @@ export class LlamaServerEngine implements TextEngine {
   }
 
   async embed(request: EngineEmbedRequest, call: EngineCall): Promise<EngineEmbedResult> {
-    return (await this.upstream(call.signal)).embed(request, call);
+    return (await this.upstream(call.signal)).upstream.embed(request, call);
   }
 
   async countTokens(model: string, text: string): Promise<number> {
@@ -129,11 +175,13 @@ export class LlamaServerEngine implements TextEngine {
     this.upstreams.clear();
   }
 
-  private async upstream(signal: AbortSignal): Promise<OpenAiCompatibleEngine> {
+  private async upstream(
+    signal: AbortSignal,
+  ): Promise<{ server: LaunchedServer; upstream: OpenAiCompatibleEngine }> {
     const server = await this.supervisor.running(signal);
     const upstream = this.upstreams.get(server);
     if (upstream === undefined) throw new Error('llama-server is running without its upstream');
-    return upstream;
+    return { server, upstream };
   }
 
   private attach(server: LaunchedServer): void {
