@@ -26,6 +26,7 @@ import type {
 import { EngineError } from '../engine-error.ts';
 import { AsyncQueue } from './async-queue.ts';
 import { toChatHistory } from './chat-history.ts';
+import { DecodeBatcher } from './decode-batcher.ts';
 import { forcedCallSchema, parseForcedCall, toGbnfSchema } from './gbnf-schema.ts';
 import { SequencePool } from './sequence-pool.ts';
 
@@ -78,11 +79,14 @@ export class LlamaCppEngine implements TextEngine {
   /** The GGUF's chat template, resolved once: prompts are rendered (to rank sequences) before a chat exists. */
   private readonly chatWrapper: ChatWrapper;
   private readonly cacheKeys = new Map<string, LlamaContextSequence>();
+  /** Decodes carry every generating sequence, in id order (none for an embedding model). */
+  readonly batcher: DecodeBatcher | undefined;
 
   constructor(private readonly options: LlamaCppEngineOptions) {
     this.threads = options.threads;
     this.contextSize = options.contextSize;
     this.chatWrapper = resolveChatWrapper(options.model);
+    this.batcher = options.context && DecodeBatcher.attach(options.context);
     const sequences: LlamaContextSequence[] = [];
     while (options.context !== undefined && options.context.sequencesLeft > 0)
       sequences.push(options.context.getSequence());
@@ -231,6 +235,8 @@ export class LlamaCppEngine implements TextEngine {
     });
     const queue = new AsyncQueue<EngineChatEvent>();
     let running: Promise<void> = Promise.resolve();
+    const generated = (): void => this.batcher?.end(sequence);
+    this.batcher?.begin(sequence);
     try {
       const maxTokens = Math.min(
         request.maxTokens ?? Number.POSITIVE_INFINITY,
@@ -297,6 +303,7 @@ export class LlamaCppEngine implements TextEngine {
               };
       running = chat.generateResponse(history, generateOptions).then(
         (result) => {
+          generated();
           let reason = finishOf(result.metadata.stopReason);
           if (forcedTools !== undefined) {
             const call = parseForcedCall(forcedText, forcedTools);
@@ -315,20 +322,23 @@ export class LlamaCppEngine implements TextEngine {
           queue.push({ type: 'finish', choice, reason });
           queue.end();
         },
-        (error: unknown) =>
+        (error: unknown) => {
+          generated();
           queue.fail(
             stop.signal.aborted
               ? aborted(error)
               : new EngineError('failed', `llama.cpp failed: ${(error as Error).message}`, {
                   cause: error,
                 }),
-          ),
+          );
+        },
       );
 
       yield* queue;
     } finally {
       if (!stop.signal.aborted) stop.abort(new Error('generation ended'));
       await running.catch(() => undefined);
+      generated();
       call.signal.removeEventListener('abort', onAbort);
       chat.dispose({ disposeSequence: false });
       this.pool.release(sequence);
