@@ -28,6 +28,8 @@ interface NativeContext {
 interface Period {
   batches: Record<number, number>;
   passes: Record<number, number>;
+  /** The sequence ids of each decode in the order they were added (e.g. `2,0,3`), counted. */
+  orders: Record<string, number>;
   tokens: number;
   decodeMs: number;
   betweenMs: number;
@@ -49,7 +51,15 @@ function instrument(native: NativeContext): NativeContext {
   const decode = async (): Promise<void> => {
     const started = now();
     if (period === undefined || started - lastDecodeAt > IDLE_MS) {
-      period = { batches: {}, passes: {}, tokens: 0, decodeMs: 0, betweenMs: 0, wallMs: 0 };
+      period = {
+        batches: {},
+        passes: {},
+        orders: {},
+        tokens: 0,
+        decodeMs: 0,
+        betweenMs: 0,
+        wallMs: 0,
+      };
       periods.push(period);
     } else period.betweenMs += started - lastDecodeAt;
     const current = period;
@@ -64,6 +74,8 @@ function instrument(native: NativeContext): NativeContext {
       ).length;
       current.batches[sequenceIds.length] = (current.batches[sequenceIds.length] ?? 0) + 1;
       current.passes[passes] = (current.passes[passes] ?? 0) + 1;
+      const order = sequenceIds.join(',');
+      current.orders[order] = (current.orders[order] ?? 0) + 1;
       current.tokens += tokens;
     }
   };
@@ -103,6 +115,8 @@ async function install(): Promise<void> {
     }
     dispatchPendingBatch.call(this);
   };
+  // The bench stops bare-llama.ts with SIGTERM, which skips 'exit' handlers unless one exits on it.
+  process.once('SIGTERM', () => process.exit(0));
   process.on('exit', () => {
     if (periods.length > 0)
       writeFileSync(
