@@ -46,6 +46,37 @@ async function solanaWallet() {
   };
 }
 
+/**
+ * Rialto's wallets: devnet through the facilitator, paid to `operator`. `reconcile`: the node's rpcUrl given (top-ups
+ * recorded pending and reconciled every second) and a 1 s facilitator timeout.
+ */
+function solanaWallets(
+  rpc: SolanaRpcDouble,
+  facilitator: FacilitatorDouble,
+  feePayer: KeyPairSigner,
+  operator: KeyPairSigner,
+  options: { reconcile?: boolean } = {},
+) {
+  return {
+    enabled: true,
+    networks: [
+      {
+        id: DEVNET,
+        token: { address: rpc.mint },
+        payTo: operator.address,
+        feePayer: feePayer.address,
+        ...(options.reconcile ? { rpcUrl: rpc.url } : {}),
+      },
+    ],
+    facilitator: {
+      kind: 'url',
+      url: facilitator.url,
+      ...(options.reconcile ? { timeoutMs: 1000 } : {}),
+    },
+    ...(options.reconcile ? { reconcileIntervalSeconds: 1 } : {}),
+  };
+}
+
 /** A payer's x402 client: the exact SVM scheme through the node double, and top-ups above $1 allowed. */
 function solanaPayingClient(rpc: SolanaRpcDouble, signer: KeyPairSigner): x402Client {
   const client = new x402Client();
@@ -91,20 +122,7 @@ describe('x402 top-up from a Solana wallet through a facilitator', () => {
     await rpc.fund(poor.signer.address, 1n * USDC);
     await rpc.fund(operator.address, 0n);
     facilitator = await startSolanaFacilitatorDouble(rpc.url, feePayer, DEVNET);
-    rialto = await startRialto({
-      wallets: {
-        enabled: true,
-        networks: [
-          {
-            id: DEVNET,
-            token: { address: rpc.mint },
-            payTo: operator.address,
-            feePayer: feePayer.address,
-          },
-        ],
-        facilitator: { kind: 'url', url: facilitator.url },
-      },
-    });
+    rialto = await startRialto({ wallets: solanaWallets(rpc, facilitator, feePayer, operator) });
     topUpUrl = `${rialto.baseURL}/x402/top-up`;
   });
   after(async () => {
@@ -242,20 +260,7 @@ describe('a Solana top-up whose settlement answer is lost', () => {
       afterSettle: () => held,
     });
     const rialto = await startRialto({
-      wallets: {
-        enabled: true,
-        networks: [
-          {
-            id: DEVNET,
-            token: { address: rpc.mint },
-            payTo: operator.address,
-            feePayer: feePayer.address,
-            rpcUrl: rpc.url,
-          },
-        ],
-        facilitator: { kind: 'url', url: facilitator.url, timeoutMs: 1000 },
-        reconcileIntervalSeconds: 1,
-      },
+      wallets: solanaWallets(rpc, facilitator, feePayer, operator, { reconcile: true }),
     });
     try {
       const url = `${rialto.baseURL}/x402/top-up`;

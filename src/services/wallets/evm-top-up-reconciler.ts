@@ -11,7 +11,7 @@ import {
 import type { WalletNetworkConfig } from '../../config/wallets-config.ts';
 import type { PaymentPayload } from '@x402/core/types';
 import type { PendingTopUp, WalletRepository } from '../../storage/wallet-store.ts';
-import type { Reconciliation, TopUpReconciler } from './top-up-reconciler.ts';
+import { creditPaid, type Reconciliation, type TopUpReconciler } from './top-up-reconciler.ts';
 import { walletIdOf } from './wallet-id.ts';
 import { eip3009Full } from './x402-payment-header.ts';
 
@@ -125,16 +125,7 @@ export class EvmTopUpReconciler implements TopUpReconciler {
           transfer.args.value === BigInt(pending.value),
       );
       if (!paid) continue;
-      const outcome = await this.wallets.credit({
-        wallet: pending.wallet,
-        type: 'TOP_UP',
-        amount: pending.amount,
-        idempotencyKey: pending.paymentKey,
-        network: pending.network,
-        transaction: log.transactionHash,
-        createdAt: this.now().toISOString(),
-      });
-      return { state: 'credited', ...outcome };
+      return creditPaid(this.wallets, pending, log.transactionHash, this.now());
     }
     await this.wallets.dropPendingTopUp(pending.paymentKey);
     return { state: 'dropped', reason: 'not_paid' };

@@ -3,7 +3,7 @@ import { decodeTransactionFromPayload } from '@x402/svm';
 import { z } from 'zod';
 import type { WalletNetworkConfig } from '../../config/wallets-config.ts';
 import type { PendingTopUp, WalletRepository } from '../../storage/wallet-store.ts';
-import type { Reconciliation, TopUpReconciler } from './top-up-reconciler.ts';
+import { creditPaid, type Reconciliation, type TopUpReconciler } from './top-up-reconciler.ts';
 import { walletIdOf } from './wallet-id.ts';
 
 /**
@@ -133,16 +133,7 @@ export class SolanaTopUpReconciler implements TopUpReconciler {
         await this.wallets.dropPendingTopUp(pending.paymentKey);
         return { state: 'dropped', reason: 'not_paid' };
       }
-      const outcome = await this.wallets.credit({
-        wallet: pending.wallet,
-        type: 'TOP_UP',
-        amount: pending.amount,
-        idempotencyKey: pending.paymentKey,
-        network: pending.network,
-        transaction: candidate.signature,
-        createdAt: this.now().toISOString(),
-      });
-      return { state: 'credited', ...outcome };
+      return creditPaid(this.wallets, pending, candidate.signature, this.now());
     }
     if (this.now().getTime() <= Date.parse(pending.validBefore) + EXPIRY_MARGIN_MS)
       return { state: 'unused' };

@@ -1,6 +1,6 @@
 import type { PaymentPayload } from '@x402/core/types';
 import type { WalletNetworkConfig } from '../../config/wallets-config.ts';
-import type { PendingTopUp, WalletEntry } from '../../storage/wallet-store.ts';
+import type { PendingTopUp, WalletEntry, WalletRepository } from '../../storage/wallet-store.ts';
 
 /** What reconciling a pending top-up found. */
 export type Reconciliation =
@@ -29,4 +29,23 @@ export interface TopUpReconciler {
   ): Promise<PendingTopUp | undefined>;
   /** Credits the row's payment once when the chain shows it paid; drops it when it never will be; else leaves it. */
   reconcile(pending: PendingTopUp): Promise<Reconciliation>;
+}
+
+/** Credits a pending top-up found paid on chain by `transaction`, once per payment key (the row goes with it). */
+export async function creditPaid(
+  wallets: WalletRepository,
+  pending: PendingTopUp,
+  transaction: string,
+  at: Date,
+): Promise<Reconciliation> {
+  const outcome = await wallets.credit({
+    wallet: pending.wallet,
+    type: 'TOP_UP',
+    amount: pending.amount,
+    idempotencyKey: pending.paymentKey,
+    network: pending.network,
+    transaction,
+    createdAt: at.toISOString(),
+  });
+  return { state: 'credited', ...outcome };
 }
