@@ -69,6 +69,11 @@ test('a plain text chunk is read without parsing, to the event JSON.parse makes;
     plain('2', ' wor ld', false),
     plain('0', 'é€ 😀'),
     plain('0', ''),
+    // The bench's and tests' HTTP/2 double: id, created, model, then object.
+    '{"id":"chatcmpl-h2","created":1700000000,"model":"h2-upstream","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":" from"},"finish_reason":null}]}',
+    // llama.cpp's server: keys sorted, the choice's too.
+    '{"choices":[{"finish_reason":null,"index":0,"delta":{"content":"Hi"}}],"created":1,"id":"chatcmpl-x","model":"q","system_fingerprint":"b1-abc","object":"chat.completion.chunk"}',
+    '{"choices":[{"index":3,"delta":{"content":"only"},"finish_reason":null}]}',
   ]) {
     const events = eventsOf(JSON.parse(data) as UpstreamCompletion);
     const read = plainContentOf(data);
@@ -85,6 +90,10 @@ test('a plain text chunk is read without parsing, to the event JSON.parse makes;
     plain('0', 'a').replace('1700000000', '01'),
     `${plain('0', 'a').slice(0, -1)},"usage":null}`,
     plain('0', 'a').replace('}]}', '},{"index":1,"delta":{"content":"b"},"finish_reason":null}]}'),
+    plain('0', 'a').replace('"model":"m"', '"model":"m","usage":null'),
+    plain('0', 'a').replace('"model":"m"', '"error":"x"'),
+    plain('0', 'a').replace('"created":1700000000', '"created":"1"'),
+    '{"choices":[{"finish_reason":null,"index":0,"delta":{"content":"Hi","role":"assistant"}}]}',
   ])
     assert.equal(plainContentOf(data), undefined, data);
 });

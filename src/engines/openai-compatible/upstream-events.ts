@@ -90,13 +90,23 @@ export function eventsOf(completion: UpstreamCompletion): EngineChatEvent[] {
   return events;
 }
 
+/** The characters of a JSON string with no escape and no control character in it. */
+const PLAIN_CHARACTERS = '[^"\\\\\\x00-\\x1f]*';
+/** A JSON integer as an index or a timestamp is written: no sign, no fraction, no leading zero. */
+const PLAIN_INTEGER = '(?:0|[1-9]\\d*)';
+/** One of the fields that say which completion a chunk belongs to, none of which the engine reads. */
+const IDENTITY_FIELD = `(?:"(?:id|object|model|system_fingerprint)":"${PLAIN_CHARACTERS}"|"created":${PLAIN_INTEGER})`;
+const TEXT_DELTA = `"delta":\\{"content":"(${PLAIN_CHARACTERS})"\\}`;
 /**
- * The one chunk a streamed answer is mostly made of, as OpenAI, vLLM and llama.cpp write it: one choice whose delta
- * is only text with no escape in it, nothing finished, no usage. JSON's own grammar for what it matches (no control
- * character in a string, no leading zero in a number), so a match means the same as JSON.parse of it would.
+ * The one chunk a streamed answer is mostly made of: identity fields in any order (OpenAI and vLLM write id, object,
+ * created, model; llama.cpp sorts its keys), then or before them one choice that is only text with no escape and
+ * nothing finished — index, delta, logprobs null, finish_reason null in OpenAI's order, or finish_reason, index,
+ * delta in llama.cpp's — and no other field (no usage, no error). Written to JSON's grammar (no control character in
+ * a string, no leading zero), so a match means what JSON.parse of it would.
  */
-const PLAIN_CONTENT_CHUNK =
-  /^\{"id":"[^"\\\x00-\x1f]*","object":"chat\.completion\.chunk","created":(?:0|[1-9]\d*),"model":"[^"\\\x00-\x1f]*","choices":\[\{"index":(0|[1-9]\d*),"delta":\{"content":"([^"\\\x00-\x1f]*)"\},(?:"logprobs":null,)?"finish_reason":null\}\]\}$/;
+const PLAIN_CONTENT_CHUNK = new RegExp(
+  `^\\{(?:${IDENTITY_FIELD},)*"choices":\\[\\{(?:"index":(${PLAIN_INTEGER}),${TEXT_DELTA},(?:"logprobs":null,)?"finish_reason":null|"finish_reason":null,"index":(${PLAIN_INTEGER}),${TEXT_DELTA})\\}\\](?:,${IDENTITY_FIELD})*\\}$`,
+);
 
 /**
  * The content event of a plain text chunk (PLAIN_CONTENT_CHUNK) read straight from its text, without parsing it
@@ -108,7 +118,10 @@ export function plainContentOf(
 ): { type: 'content'; choice: number; text: string } | undefined {
   const match = PLAIN_CONTENT_CHUNK.exec(data);
   if (match === null) return undefined;
-  return { type: 'content', choice: Number(match[1]), text: match[2]! };
+  // With no escape in it, the text between the quotes is the string JSON.parse would make.
+  return match[1] === undefined
+    ? { type: 'content', choice: Number(match[3]), text: match[4]! }
+    : { type: 'content', choice: Number(match[1]), text: match[2]! };
 }
 
 /** The bytes of text an event adds to the completion (for the running usage estimate). */
