@@ -16,7 +16,8 @@ type DecodeTokens = (
  * decode. Here a sequence's request to decode a token waits until every sequence `begin` marked has one; then all
  * enter the queue at once, in id order: 4 tokens in one pass, as llama-server's slots. It waits for a sequence whose
  * one-token decode is in flight (it comes back within the tick its sample arrives), and at most one event-loop turn
- * for one that is busy otherwise (its prompt, tokenising, finishing), so it never stalls a decode.
+ * for one that is busy otherwise (its prompt, tokenising, finishing), so it never stalls a decode. The decode is
+ * dispatched at once.
  */
 export class DecodeBatcher {
   private readonly generating = new Set<number>();
@@ -27,17 +28,17 @@ export class DecodeBatcher {
   /** Releases by how many sequences each let into the queue at once (decoded together): size → count. */
   readonly releases = new Map<number, number>();
 
-  private constructor() {}
+  private constructor(private readonly context?: LlamaContext) {}
 
   /**
    * Routes `context`'s decode requests through a batcher. Without the internal it relies on (another
    * node-llama-cpp), decodes go as they come, as before: slower at several sequences, never wrong.
    */
   static attach(context: LlamaContext): DecodeBatcher {
-    const batcher = new DecodeBatcher();
     const internal = context as unknown as { _decodeTokens?: DecodeTokens };
     const decode = internal._decodeTokens;
-    if (typeof decode !== 'function') return batcher;
+    if (typeof decode !== 'function') return new DecodeBatcher();
+    const batcher = new DecodeBatcher(context);
     internal._decodeTokens = (options, ...rest) =>
       new Promise((resolve, reject) => {
         const { sequenceId } = options;
@@ -97,6 +98,9 @@ export class DecodeBatcher {
     this.held = new Map();
     this.releases.set(held.size, (this.releases.get(held.size) ?? 0) + 1);
     for (const id of [...held.keys()].sort((a, b) => a - b)) held.get(id)!();
+    // Decode now rather than on node-llama-cpp's next turn (its default schedule): the worker's IPC message with
+    // the last token's events, sent on that turn too, then goes out while llama.cpp decodes, not before.
+    this.context?.dispatchPendingBatch();
   }
 }
 
