@@ -12,9 +12,10 @@ import {
 } from '../../test/support/postgres-test-database.ts';
 import { openStore } from './open-store.ts';
 
+// Before any hook or suite: with --test-force-exit a suite defined after a top-level await never runs.
+const postgresSkip = await postgresUnavailable();
 const dataDirectory = mkdtempSync(join(tmpdir(), 'rialto-open-store-'));
 after(() => rmSync(dataDirectory, { recursive: true, force: true }));
-const postgresSkip = await postgresUnavailable();
 
 const configWith = (url?: string) =>
   parseConfig({ dataDirectory, ...(url === undefined ? {} : { database: { url } }) });

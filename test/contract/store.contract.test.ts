@@ -16,6 +16,10 @@ import {
 } from '../support/postgres-test-database.ts';
 import { defineStoreContract } from './store-contract.ts';
 
+// Every top-level await before the first suite: with --test-force-exit (scripts/run-tests.mjs) a suite defined after
+// one never runs (test/suite-shape.test.ts).
+const skip = await postgresUnavailable();
+
 defineStoreContract('SQLite :memory:', async () => {
   const store = await openSqliteStore(':memory:');
   return { store, cleanup: () => store.close() };
@@ -33,7 +37,6 @@ defineStoreContract('SQLite file', async () => {
   };
 });
 
-const skip = await postgresUnavailable();
 if (skip === false) {
   defineStoreContract('PostgreSQL', async () => {
     const schema = uniqueSchemaName();
