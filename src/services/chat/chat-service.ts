@@ -27,8 +27,22 @@ import { webContextText, withSystemText } from './web-context.ts';
 import { asksForWeb, WebRetrieval, type ChatWebDependencies } from './web-retrieval.ts';
 import type { UrlFetcher } from '../media/url-fetcher.ts';
 import type { ParserPool } from '../parsers/parser-pool.ts';
+import type { TextPricing } from '../../config.ts';
+import type { Currency } from '../../storage/store.ts';
 import type { Span } from '@opentelemetry/api';
 import { tracedEvents } from '../../observability/tracing.ts';
+
+/**
+ * A call's price in the currency that paid it (swagger: cost.usd / cost.diem). A function of its own, not a closure
+ * in `create`: a stream holds it to its end, and a closure there would keep all of `create`'s context (the request,
+ * its prepared copies) alive with it.
+ */
+function pricer(pricing: TextPricing, currency: Currency): (usage: EngineUsage) => Cost {
+  return (usage) => {
+    const full = priceOf(pricing, usage);
+    return currency === 'USD' ? { usd: full.usd, diem: 0 } : { usd: 0, diem: full.diem };
+  };
+}
 
 export interface ChatOutcome {
   entry: ModelEntry;
@@ -178,13 +192,7 @@ export class ChatService {
     engineRequest.messages = await releasingOnFailure(settlement, signal, () =>
       inlineMediaUrls(engineRequest.messages, downloads, signal),
     );
-    // `cost` reports the charge in the currency that paid it (swagger: cost.usd / cost.diem).
-    const price = (usage: EngineUsage): Cost => {
-      const full = priceOf(entry.config.pricing, usage);
-      return settlement.currency === 'USD'
-        ? { usd: full.usd, diem: 0 }
-        : { usd: 0, diem: full.diem };
-    };
+    const price = pricer(entry.config.pricing, settlement.currency);
     const engine = engineFor(entry, 'text');
     // The engine's span: its model when it starts, who served it and the tokens when the usage comes.
     const annotate = (span: Span, events?: readonly EngineChatEvent[]): void => {
