@@ -12,6 +12,9 @@
  * sequence, the history [user message, empty model turn], generateResponse with maxTokens and temperature 0. The chat
  * wrapper is resolved once, as Rialto does: LlamaChat's default ('auto') resolves it for every chat, which took
  * ~300 ms a request with this GGUF's template and would make the baseline, not Rialto, the slow side.
+ * With BENCH_BARE_BATCHER=1 it also batches decodes as Rialto's engine does (src/engines/llama-cpp/decode-batcher.ts:
+ * every generating sequence in each decode, in id order), so Rialto ÷ bare is then Rialto's overhead alone; without it,
+ * node-llama-cpp schedules its decodes itself.
  * Exits when the channel closes (the bench ended, however it ended).
  */
 import {
@@ -22,6 +25,7 @@ import {
   type ChatHistoryItem,
   type LlamaContextSequence,
 } from 'node-llama-cpp';
+import { DecodeBatcher } from '../src/engines/llama-cpp/decode-batcher.ts';
 
 export interface RunMessage {
   type: 'run';
@@ -56,6 +60,7 @@ const context = await model.createContext({
   sequences: Number(sequences),
   threads: Number(threads),
 });
+const batcher = process.env.BENCH_BARE_BATCHER === '1' ? DecodeBatcher.attach(context) : undefined;
 const chatWrapper = resolveChatWrapper(model);
 const idle = Array.from({ length: context.sequencesLeft }, () => context.getSequence());
 const waiting: ((sequence: LlamaContextSequence) => void)[] = [];
@@ -84,6 +89,7 @@ async function chat(prompt: string, maxTokens: number, started: bigint): Promise
   ];
   let completionTokens = 0;
   let ttftMs = Number.NaN;
+  batcher?.begin(sequence);
   try {
     const result = await llamaChat.generateResponse(history, {
       maxTokens,
@@ -102,6 +108,7 @@ async function chat(prompt: string, maxTokens: number, started: bigint): Promise
       ttftMs,
     };
   } finally {
+    batcher?.end(sequence);
     llamaChat.dispose({ disposeSequence: false });
     release(sequence);
   }
