@@ -5,6 +5,9 @@ import { commitMany } from './kysely-commit-many.ts';
 import { reserveMany } from './kysely-reserve-many.ts';
 import type { LedgerEntry, LedgerRepository, ReserveRequest, UsageInput } from './store.ts';
 
+/** Reservations renewed by one UPDATE (well under SQLite's and PostgreSQL's bound-parameter limits). */
+const RENEW_CHUNK = 500;
+
 const released = (status: string, at: string): UsageInput => ({
   modelType: 'unknown',
   amount: 0,
@@ -46,13 +49,15 @@ export function kyselyLedger(database: Kysely<Database>, lockRows = false): Ledg
         .executeTakeFirst();
       return row?.state;
     },
-    renew: async (reservationId, leaseUntil) => {
-      await database
-        .updateTable('reservations')
-        .set({ lease_until: leaseUntil })
-        .where('id', '=', reservationId)
-        .where('state', '=', 'open')
-        .execute();
+    renew: async (reservationIds, leaseUntil) => {
+      // A few statements for the whole pass (RENEW_CHUNK ids each), not one per reservation.
+      for (let start = 0; start < reservationIds.length; start += RENEW_CHUNK)
+        await database
+          .updateTable('reservations')
+          .set({ lease_until: leaseUntil })
+          .where('id', 'in', reservationIds.slice(start, start + RENEW_CHUNK))
+          .where('state', '=', 'open')
+          .execute();
     },
     releaseExpired: async (now) => {
       let count = 0;

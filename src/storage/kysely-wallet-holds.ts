@@ -4,6 +4,9 @@ import { entryId, toEntry, wholeNanos } from './kysely-wallet-rows.ts';
 import type { WalletRepository } from './wallet-store.ts';
 import type { WalletEntryTable } from './wallet-tables.ts';
 
+/** Reservations renewed by one UPDATE (well under SQLite's and PostgreSQL's bound-parameter limits). */
+const RENEW_CHUNK = 500;
+
 /**
  * The wallet ledger's holds: a request's worst case reserved above a floor, settled once as a CHARGE or released,
  * renewed while it runs and released when its process died (lease ended). Each call is one transaction of
@@ -118,13 +121,15 @@ export function kyselyWalletHolds(
       return row === undefined ? undefined : (row.state as 'open' | 'settled' | 'released');
     },
 
-    renew: async (reservationId, leaseUntil) => {
-      await database
-        .updateTable('wallet_reservations')
-        .set({ lease_until: leaseUntil })
-        .where('id', '=', reservationId)
-        .where('state', '=', 'open')
-        .execute();
+    renew: async (reservationIds, leaseUntil) => {
+      // A few statements for the whole pass (RENEW_CHUNK ids each), not one per reservation.
+      for (let start = 0; start < reservationIds.length; start += RENEW_CHUNK)
+        await database
+          .updateTable('wallet_reservations')
+          .set({ lease_until: leaseUntil })
+          .where('id', 'in', reservationIds.slice(start, start + RENEW_CHUNK))
+          .where('state', '=', 'open')
+          .execute();
     },
 
     releaseExpired: async (now) => {

@@ -219,8 +219,8 @@ export interface LedgerRepository {
   release(reservationId: string, status: string, at: string): Promise<boolean>;
   /** Where a reservation stands (open, settled = charged, released = given back); undefined when unknown. */
   stateOf(reservationId: string): Promise<'open' | 'settled' | 'released' | undefined>;
-  /** Moves an open reservation's lease (long streams call this while they run). */
-  renew(reservationId: string, leaseUntil: string): Promise<void>;
+  /** Moves open reservations' leases (the process serving them renews them all while they run), a few statements. */
+  renew(reservationIds: readonly string[], leaseUntil: string): Promise<void>;
   /**
    * Group commit: `reserve` for many requests in one transaction, each decided in order exactly as `reserve` alone
    * would (the first ones see the balance before the later ones), so a batch never grants more than the store holds.

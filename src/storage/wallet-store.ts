@@ -139,8 +139,8 @@ export interface WalletRepository {
   release(reservationId: string): Promise<boolean>;
   /** Where a reservation stands (open, settled = charged, released = given back); undefined when unknown. */
   stateOf(reservationId: string): Promise<'open' | 'settled' | 'released' | undefined>;
-  /** Moves an open reservation's lease (long streams call this while they run). */
-  renew(reservationId: string, leaseUntil: string): Promise<void>;
+  /** Moves open reservations' leases (the process serving them renews them all while they run), a few statements. */
+  renew(reservationIds: readonly string[], leaseUntil: string): Promise<void>;
   /** Releases every open reservation whose lease ended before `now`; how many. */
   releaseExpired(now: string): Promise<number>;
   /** Entries newest first (createdAt, then id, descending); `offset` skips, `limit` caps. */

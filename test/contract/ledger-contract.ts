@@ -174,7 +174,10 @@ export function defineLedgerContract(
       const renewed = request({ accountId, keyId: 'k6', leaseUntil: past });
       const live = request({ accountId, keyId: 'k6' });
       for (const reserve of [expired, renewed, live]) await store.ledger.reserve(reserve);
-      await store.ledger.renew(renewed.reservationId, new Date(Date.now() + 60_000).toISOString());
+      await store.ledger.renew(
+        [renewed.reservationId],
+        new Date(Date.now() + 60_000).toISOString(),
+      );
       assert.equal(await store.ledger.releaseExpired(new Date().toISOString()), 1);
       const state = (await store.accounts.find(accountId))!;
       assert.equal(state.usdBalance, 10 * NANOS);
@@ -191,6 +194,26 @@ export function defineLedgerContract(
         ],
         ['released', 'open'],
       );
+    });
+
+    it('renews many leases at once, past one statement, and never reopens a closed reservation', async () => {
+      const accountId = await account(2_000 * NANOS);
+      const past = new Date(Date.now() - 1000).toISOString();
+      const held = Array.from({ length: 1_203 }, () =>
+        request({ accountId, keyId: 'k6b', leaseUntil: past }),
+      );
+      const outcomes = await store.ledger.reserveMany(held);
+      assert.ok(outcomes.every((outcome) => outcome.reserved));
+      const [settled, ...open] = held.map((reserve) => reserve.reservationId);
+      assert.equal(await store.ledger.settle(settled!, usage(NANOS)), true);
+      await store.ledger.renew(
+        [settled!, ...open.slice(0, -1)],
+        new Date(Date.now() + 60_000).toISOString(),
+      );
+      assert.equal(await store.ledger.releaseExpired(new Date().toISOString()), 1, 'only the last');
+      assert.equal(await store.ledger.stateOf(settled!), 'settled');
+      assert.equal(await store.ledger.stateOf(open.at(-1)!), 'released');
+      assert.equal((await store.accounts.find(accountId))!.usdReserved, 1_201 * NANOS);
     });
 
     it('usage lists walk in (createdAt, id) order with a cursor, and key totals add up', async () => {

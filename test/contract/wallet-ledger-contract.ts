@@ -139,7 +139,7 @@ export function defineWalletLedgerContract(name: string, open: OpenStore): void 
       });
       assert.equal(await store.wallets.release('a'), true);
       assert.equal(await store.wallets.release('a'), false);
-      await store.wallets.renew('b', '2026-12-06T14:00:00.000Z');
+      await store.wallets.renew(['b'], '2026-12-06T14:00:00.000Z');
       assert.equal(await store.wallets.releaseExpired('2026-12-06T13:30:00.000Z'), 1);
       assert.equal((await store.wallets.balance(WALLET)).reserved, USD);
       assert.equal(await store.wallets.settle('c', USD, LATER).then((s) => s.applied), false);

@@ -21,7 +21,7 @@ export function startWalletUpkeep(options: {
   const { repository, topUp, open, leaseMs, reconcileMs } = options;
   const renewAll = async (): Promise<void> => {
     const leaseUntil = new Date(Date.now() + leaseMs).toISOString();
-    for (const id of open) await repository.renew(id, leaseUntil).catch(() => undefined);
+    if (open.size > 0) await repository.renew([...open], leaseUntil).catch(() => undefined);
     await repository.releaseExpired(new Date().toISOString()).catch(() => undefined);
   };
   const renewal = setInterval(() => void renewAll(), leaseMs / 3);
