@@ -33,7 +33,7 @@ export const llamaServerEngine = z.strictObject({
   path: z.string().min(1),
   /** The multimodal projector GGUF (llama-server's --mmproj): with it, a model with supportsVision takes images. */
   mmproj: z.string().min(1).optional(),
-  /** The llama-server executable; default: what scripts/build-llama-server.sh built. */
+  /** The llama-server executable; default: $RIALTO_LLAMA_SERVER, else what scripts/build-llama-server.sh built. */
   binary: z.string().min(1).optional(),
   /** Tokens of KV cache per sequence (as llama-cpp's); default: the model's contextLength, else 4096. */
   contextSize: z.number().int().positive().optional(),
