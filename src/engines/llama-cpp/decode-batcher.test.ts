@@ -25,7 +25,9 @@ async function run(engine: LlamaCppEngine, request: EngineChatRequest): Promise<
   const events: AsyncGenerator<EngineChatEvent> = engine.streamChat(request, {
     signal: new AbortController().signal,
   });
-  for await (const event of events) if (event.type === 'content') text += event.text;
+  for await (const event of events)
+    if (event.type === 'content') text += event.text;
+    else if (event.type === 'finish') text += `[${event.reason}]`;
   return text;
 }
 
@@ -76,5 +78,22 @@ describe('DecodeBatcher on the tiny GGUF, 4 sequences', () => {
     const releases = Object.fromEntries(engine.batcher!.releases);
     // After the short one ends, the two others go on together.
     assert.ok((releases[2] ?? 0) >= TOKENS - 4, JSON.stringify(releases));
+  });
+
+  test('grammar-constrained and tool-forced chats (decodes of several tokens) finish beside plain ones', async () => {
+    const tool = {
+      type: 'function' as const,
+      function: {
+        name: 'weather',
+        parameters: { type: 'object', properties: { city: { type: 'string' } } },
+      },
+    };
+    const answers = await Promise.all([
+      run(engine, chat('Say hello')),
+      run(engine, { ...chat('Give me JSON'), responseFormat: { type: 'json_object' } }),
+      run(engine, { ...chat('Weather in Paris?'), tools: [tool], toolChoice: 'required' }),
+      run(engine, chat('Count to ten', 4)),
+    ]);
+    for (const answer of answers) assert.match(answer, /\[(length|stop|tool_calls)\]$/);
   });
 });
