@@ -5,8 +5,11 @@ const BUILD_SCRIPT = fileURLToPath(
   new URL('../../../scripts/build-llama-server.sh', import.meta.url),
 );
 
-/** Under CI (CI set and not "false", as .ci/run sets it) a test that needs llama-server fails without it. */
-const required = (process.env.CI ?? '') !== '' && process.env.CI !== 'false';
+/**
+ * Where RIALTO_LLAMA_SERVER_REQUIRED=1 (.ci/run sets it when RIALTO_CI_LLAMA_SERVER=1 has it build llama-server) a
+ * test that needs llama-server fails without it instead of skipping.
+ */
+const required = process.env.RIALTO_LLAMA_SERVER_REQUIRED === '1';
 
 /** Runs the build script with `options`; its last line is the binary's path. */
 function buildScript(options: string[]): Promise<{ path?: string; error?: string }> {
@@ -24,8 +27,8 @@ function buildScript(options: string[]): Promise<{ path?: string; error?: string
 
 /**
  * The llama-server the tests run: $RIALTO_LLAMA_SERVER, else the Release build (scripts/build-llama-server.sh), else
- * the test build (`--test`). Under CI a missing one is built, or waited for while .ci/run builds it in the background
- * (the script's lock), and a failed build throws, so the tests fail instead of skipping. Elsewhere, undefined, said
+ * the test build (`--test`). Where it is required a missing one is built, or waited for while .ci/run builds it in the
+ * background (the script's lock), and a failed build throws, so the tests fail instead of skipping. Elsewhere, undefined, said
  * loudly: the tests skip, and the skip must not pass unnoticed.
  */
 export async function testLlamaServerBinary(): Promise<string | undefined> {
