@@ -13,6 +13,7 @@ import type { ModelOf } from '../../src/engines/engine-kind.ts';
 import { EngineError } from '../../src/engines/engine-error.ts';
 import { LlamaServerEngine } from '../../src/engines/llama-server/llama-server-engine.ts';
 import { testLlamaServerBinary } from '../../src/engines/llama-server/llama-server-test-binary.ts';
+import { drain, text, alive } from '../support/engine-chat-events.ts';
 
 const binary = await testLlamaServerBinary();
 
@@ -25,30 +26,6 @@ const chat = (extra: Partial<EngineChatRequest> = {}): EngineChatRequest => ({
   n: 1,
   ...extra,
 });
-
-async function drain(
-  events: AsyncIterable<EngineChatEvent>,
-): Promise<{ events: EngineChatEvent[]; error?: unknown }> {
-  const seen: EngineChatEvent[] = [];
-  try {
-    for await (const event of events) seen.push(event);
-    return { events: seen };
-  } catch (error) {
-    return { events: seen, error };
-  }
-}
-
-const text = (events: EngineChatEvent[]): string =>
-  events.map((event) => (event.type === 'content' ? event.text : '')).join('');
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('the llama-server engine', {
   skip: binary === undefined ? 'llama-server is not built (scripts/build-llama-server.sh)' : false,

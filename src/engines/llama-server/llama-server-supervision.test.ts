@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { parseConfig } from '../../config.ts';
-import type { EngineChatEvent, EngineChatRequest } from '../engine.ts';
+import type { EngineChatRequest } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
 import { LlamaServerEngine } from './llama-server-engine.ts';
+import { drain, text, alive } from '../../../test/support/engine-chat-events.ts';
 
 const REPLAY = fileURLToPath(
   new URL('../../../test/support/upstream/replay-llama-server.ts', import.meta.url),
@@ -24,30 +25,6 @@ const chat = (stream: boolean): EngineChatRequest => ({
   n: 1,
 });
 const call = () => ({ signal: new AbortController().signal });
-
-async function drain(
-  events: AsyncIterable<EngineChatEvent>,
-): Promise<{ events: EngineChatEvent[]; error?: unknown }> {
-  const seen: EngineChatEvent[] = [];
-  try {
-    for await (const event of events) seen.push(event);
-    return { events: seen };
-  } catch (error) {
-    return { events: seen, error };
-  }
-}
-
-const text = (events: EngineChatEvent[]): string =>
-  events.map((event) => (event.type === 'content' ? event.text : '')).join('');
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Waits (without a deadline: the test runner's timeout is the bound) until `condition` holds. */
 async function until(condition: () => boolean): Promise<void> {
