@@ -2,6 +2,7 @@ import compress from '@fastify/compress';
 import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { Socket } from 'node:net';
 import type { Config } from './config.ts';
 import { VeniceError } from './errors/venice-error.ts';
 import { requireKey } from './http/auth.ts';
@@ -158,9 +159,21 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
 
   // On close, Fastify drops the keep-alive connections idle at that moment; one whose request is still being
   // answered then would otherwise stay open until keepAliveTimeout (72 s) once it goes idle, delaying the close.
+  // A connection that has sent nothing yet (a client's or browser's preconnect) is not idle to Node (its first
+  // request's headersTimeout runs): it would hold the close for server.headersTimeoutMs, so it is closed too.
+  const connections = new Set<Socket>();
+  app.server.on('connection', (socket: Socket) => {
+    connections.add(socket);
+    socket.once('close', () => connections.delete(socket));
+  });
   let closingIdle: NodeJS.Timeout | undefined;
   app.addHook('preClose', async () => {
-    closingIdle = setInterval(() => app.server.closeIdleConnections(), 50);
+    const closeIdle = (): void => {
+      app.server.closeIdleConnections();
+      for (const socket of connections) if (socket.bytesRead === 0) socket.destroy();
+    };
+    closeIdle();
+    closingIdle = setInterval(closeIdle, 50);
   });
   app.addHook('onClose', async () => clearInterval(closingIdle));
 
