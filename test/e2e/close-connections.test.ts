@@ -24,7 +24,9 @@ test('close ends connections that have sent nothing and keep-alive ones left idl
   const port = Number(new URL(rialto.origin).port);
   const silent = await opened(port);
   const keptAlive = await opened(port);
-  keptAlive.write(`GET /api/v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n`);
+  keptAlive.write(
+    `GET /api/v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n`,
+  );
   const [answer] = (await once(keptAlive, 'data')) as [Buffer];
   assert.match(answer.toString('latin1'), /^HTTP\/1\.1 200/);
 
