@@ -1,3 +1,4 @@
+// rialto-test: sqlite-only
 // POST /audio/speech on the real espeak-ng engine (Debian's espeak-ng and ffmpeg): every format through
 // the openai client, checked by magic bytes and by ffprobe/ffmpeg (codec, decoded length), streaming,
 // validation, per-character billing and the tts model listing.

@@ -1,3 +1,4 @@
+// rialto-test: sqlite-only
 // POST /audio/transcriptions on the real pocketsphinx engine (Debian's pocketsphinx, pocketsphinx-en-us,
 // pocketsphinx-testdata, ffmpeg; espeak-ng for the round trip): recognition quality, timings, formats,
 // unusable audio, limits, strictness and per-second billing.

@@ -1,3 +1,4 @@
+// rialto-test: sqlite-only
 // POST /augment/search on the Brave Search API and on SearxNG (doubles: test/support/upstream/search-servers.ts),
 // and POST /augment/scrape of real pages served from 127.0.0.1: shapes checked against the swagger, providers,
 // limits, refusals, upstream failures, and the flat price charged once per successful request only.

@@ -1,3 +1,4 @@
+// rialto-test: sqlite-only
 // POST /augment/text-parser on real documents built in memory (test/fixtures/documents.ts): PDF, DOCX, PPTX,
 // XLSX and text through multipart, json and text answers checked against the swagger, refusals with their
 // exact bodies, the 25 MB limit, and the flat price (augment.pricing.textParser) charged once per parse only.

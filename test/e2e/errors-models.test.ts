@@ -1,3 +1,4 @@
+// rialto-test: sqlite-only
 // Error answers that depend on the model (INVENTORY §2.3, §2.4, §2.8, §4): unknown or wrong-type models,
 // venice_parameters the server cannot honour, capability mismatches, context overflow and capacity.
 import assert from 'node:assert/strict';

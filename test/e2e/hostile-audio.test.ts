@@ -1,3 +1,4 @@
+// rialto-test: sqlite-only
 // Hostile audio on POST /audio/transcriptions (issue #15): a 4 KB WAV whose header says 1 sample a second, so it
 // decodes (resampled to 16 kHz) to over an hour. Past mediaLimits.audio.maxSeconds ffmpeg stops and the request is
 // 400 before anything is recognised, sent upstream or charged, on both the pocketsphinx and the upstream engine.

@@ -1,3 +1,4 @@
+// rialto-test: sqlite-only
 // Hostile documents and pages against the real server (issue #15: nothing a client sends can stall or crash Rialto).
 // Zip bombs (DOCX, XLSX, PPTX: test/fixtures/document-bombs.ts) sent to /augment/text-parser and as chat file parts;
 // pages nested 20,000 deep or 4.7 MB flat, served from 127.0.0.1, sent to /augment/scrape. With the default caps

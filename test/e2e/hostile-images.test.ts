@@ -1,3 +1,4 @@
+// rialto-test: sqlite-only
 // Hostile images on the endpoints that decode a client's image (issue #15): a few hundred bytes of SVG that
 // render for seconds (each level of <use> multiplies the work by ten), a PNG whose header claims 400 megapixels,
 // and a burst of 33-megapixel images. Each is refused or queued without decoding more than the caps allow,

@@ -1,3 +1,4 @@
+// rialto-test: sqlite-only
 // Issue #15.3 and #15.10b: JSON schema bombs. A response_format schema nested 1,000 objects deep killed the model's
 // llama.cpp process (and every request in it), 3,000 deep answered 500 and left a sequence counted busy for good,
 // `{"type": "nope"}` was answered 200, and 200,000 nested arrays in a tool answered 500. Each is a 400 with Venice's

@@ -1,3 +1,4 @@
+// rialto-test: sqlite-only
 // POST /image/background-remove on the real onnx-background-removal engine (onnxruntime-node) with the
 // tiny ONNX model of test/fixtures/tiny-onnx.ts: JSON (base64, data URL), multipart and image_url inputs,
 // the transparent PNG it answers, validation, size limits, billing, headers and the model listing.

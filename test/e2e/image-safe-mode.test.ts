@@ -1,3 +1,4 @@
+// rialto-test: sqlite-only
 // Safe Mode on generated images (INVENTORY §1.1 safe_mode: "Blurs adult content. Sets x-venice-is-blurred"), with
 // the real nsfwjs classifier: /image/generate with safe_mode, /images/generations with moderation "auto" (and
 // "low", which never blurs). The classifier's threshold is the operator's: one Rialto blurs everything it scores

@@ -1,3 +1,4 @@
+// rialto-test: sqlite-only
 // POST /image/upscale on the real esrgan engine (@upscalerjs/esrgan-slim on TensorFlow.js wasm): 2× and 4×
 // from JSON (base64, data URL, http URL) and multipart, output PNG sizes, quality against nearest-neighbour
 // and bicubic on a rendered scene with a known high-resolution original, alpha, validation and image-size

@@ -1,3 +1,4 @@
+// rialto-test: sqlite-only
 // GET /models/traits for the media types (tts, asr, image): the trait → model id map of each type's configured
 // models (src/services/model-registry.ts traits()): the first model of a type is `default` unless one claims it,
 // the first model to claim a trait keeps it, a removed model claims nothing, and a background remover (listed

@@ -1,3 +1,4 @@
+// rialto-test: sqlite-only
 // Issue #15.5, SSRF through the upstream: the URL of a chat `image_url` or `video_url` part (and of a /responses
 // `input_image`) is no longer forwarded to the engine, which would fetch it from its own network (vLLM does):
 // Rialto fetches it under config.fetch's rules once the request is admitted and paid for, and the engine gets a

@@ -1,3 +1,4 @@
+// rialto-test: sqlite-only
 // Issue #10.4, SSRF: every URL a client can make Rialto fetch — /image/upscale `image`, /image/background-remove
 // `image_url` and `image`, /image/edit `image`, /image/multi-edit `images`, /augment/scrape `url`, chat `file`
 // parts, chat `enable_web_scraping`, /video/transcriptions `url` — is refused when it names a private, loopback

@@ -1,3 +1,4 @@
+// rialto-test: sqlite-only
 // POST /audio/speech on openai-compatible upstreams: the openai client through Rialto to the audio double
 // (Kokoro-FastAPI and OpenAI flavours, real espeak-ng audio): every format, streaming, voices discovered or
 // configured in /models, refusals, upstream failures (5xx, 429, 503, down, slow, cut mid-stream) and billing.

@@ -1,3 +1,4 @@
+// rialto-test: sqlite-only
 // POST /audio/transcriptions on openai-compatible upstreams: the openai client through Rialto to the audio
 // double (real pocketsphinx recognition behind OpenAI's whisper-1 protocol): every response_format, word and
 // segment timings, what is sent upstream (verbose_json only for timings; FLAC for containers OpenAI refuses),

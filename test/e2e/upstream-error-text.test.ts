@@ -1,3 +1,4 @@
+// rialto-test: sqlite-only
 // Upstream error text (issue #15.8): an upstream that answers 400 quoting the request back (as some servers do) would
 // have handed the client the operator's system prompt. The client gets Venice's message for the status
 // (errors/codes.ts; a context overflow OpenAI's object); the log gets a warn line with the request id naming the

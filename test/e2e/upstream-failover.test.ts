@@ -1,3 +1,4 @@
+// rialto-test: sqlite-only
 // End-to-end failure handling of the openai-compatible engine against real replay servers: failover
 // between endpoints, overload/capacity mapping, unreachable endpoints, context overflow, timeouts,
 // failures in the middle of a stream and client aborts that must close the upstream connection.

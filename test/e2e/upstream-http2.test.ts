@@ -1,3 +1,4 @@
+// rialto-test: sqlite-only
 // End-to-end: an openai-compatible model whose upstream speaks HTTP/2 over TLS (endpoint `http2: true`, a private CA
 // in `caFile`): many concurrent streams share one connection instead of taking a socket each.
 import { test, describe, before, after } from 'node:test';

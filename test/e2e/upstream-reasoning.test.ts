@@ -1,3 +1,4 @@
+// rialto-test: sqlite-only
 // End-to-end against the replay upstreams: reasoning (reasoning_content / reasoning fields, inline
 // <think>), strip_thinking_response (body and model suffix), json_schema pass-through and embeddings.
 import { test, describe, before, after } from 'node:test';

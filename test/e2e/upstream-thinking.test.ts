@@ -1,3 +1,4 @@
+// rialto-test: sqlite-only
 // disable_thinking on upstream engines: forwarded as the operator configured (engine.disableThinking), and the
 // answer never carries reasoning either way.
 import { describe, it } from 'node:test';
