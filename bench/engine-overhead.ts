@@ -12,6 +12,8 @@
  *                 so auth, the limiter, the reservation and the settlement all run; streamed chat completions with usage;
  *   llama-server  llama.cpp's server (bench/llama-server.ts), `-np` slots for the sequences, streamed chat completions.
  *   Rialto llama-server  Rialto as above, the model on its `llama-server` kind (the same binary as Rialto's child).
+ *   relay llama-server  bench/passthrough.ts (Fastify + undici relaying bytes: no auth, parsing or billing) in front
+ *                 of the llama-server side's server: what any Node.js process in between costs on this machine.
  *                 Both llama-server sides are skipped, with how to build it, when scripts/build-llama-server.sh has
  *                 not built it.
  * All get one user message (Rialto's system prompt is ''), temperature 0 and max_tokens BENCH_MAX_TOKENS; the
@@ -50,6 +52,7 @@ import {
   runBench,
   startChild,
   temporaryDirectory,
+  waitForLine,
 } from './harness.ts';
 
 const MODEL = 'engine-bench';
@@ -208,13 +211,35 @@ function httpRunner(
 }
 
 /** The llama-server side: `binary` on the GGUF with the same context, sequences and threads. */
-async function startLlamaServerSide(modelPath: string, binary: string): Promise<Runner> {
+async function startLlamaServerSide(
+  modelPath: string,
+  binary: string,
+): Promise<{ runner: Runner; origin: string }> {
   const { child, origin } = await startLlamaServer(binary, modelPath, {
     contextSize: CONTEXT_SIZE,
     sequences: SEQUENCES,
     threads: THREADS,
   });
-  return httpRunner(child.process.pid, origin, {
+  const runner = httpRunner(child.process.pid, origin, {
+    path: '/v1/chat/completions',
+    headers: {},
+    body: chatBody(MODEL, PROMPT, MAX_TOKENS),
+  });
+  return { runner, origin };
+}
+
+/**
+ * The relay side: bench/passthrough.ts (Fastify + undici relaying bytes, nothing else) in front of the llama-server
+ * side's own server: what any Node.js process between the client and llama-server costs on this machine.
+ */
+async function startRelaySide(llamaServerOrigin: string): Promise<Runner> {
+  const child = startChild(
+    'relay',
+    ['--import', 'tsx', join(ROOT, 'bench', 'passthrough.ts'), llamaServerOrigin],
+    process.env,
+  );
+  const port = (await waitForLine(child, /LISTENING (\d+)\n/, 20_000))[1];
+  return httpRunner(child.process.pid, `http://127.0.0.1:${port}`, {
     path: '/v1/chat/completions',
     headers: {},
     body: chatBody(MODEL, PROMPT, MAX_TOKENS),
@@ -329,8 +354,12 @@ async function main(): Promise<number> {
       ...(ISOLATION === undefined ? {} : { isolation: ISOLATION }),
     });
   if ('binary' in found) {
-    if (chosen('llama-server'))
-      runners['llama-server'] = await startLlamaServerSide(modelPath, found.binary);
+    if (chosen('llama-server') || chosen('relay llama-server')) {
+      const server = await startLlamaServerSide(modelPath, found.binary);
+      if (chosen('llama-server')) runners['llama-server'] = server.runner;
+      if (chosen('relay llama-server'))
+        runners['relay llama-server'] = await startRelaySide(server.origin);
+    }
     // Rialto's llama-server kind with the same binary as its child (issue #21, item 2).
     if (chosen('Rialto llama-server'))
       runners['Rialto llama-server'] = await startRialto(directory, 'Rialto llama-server', {

@@ -5,7 +5,14 @@
 import { fixed, percentile, table } from './harness.ts';
 
 /** Rialto: its llama-cpp kind (node-llama-cpp); Rialto llama-server: its llama-server kind (llama.cpp's server as a child). */
-export const SIDES = ['bare', 'Rialto', 'llama-server', 'Rialto llama-server'] as const;
+/** relay llama-server: bench/passthrough.ts in front of the llama-server side's server (the floor of any Node.js proxy). */
+export const SIDES = [
+  'bare',
+  'Rialto',
+  'llama-server',
+  'Rialto llama-server',
+  'relay llama-server',
+] as const;
 export type Side = (typeof SIDES)[number];
 /** One side at one level over the measured rounds: tokens, wall seconds, CPU µs (serving process, bench), TTFTs. */
 export interface Totals {
@@ -98,6 +105,7 @@ export function report(
       Rialto: rialto,
       'llama-server': server,
       'Rialto llama-server': rialtoServer,
+      'relay llama-server': relay,
     } = summaries.get(level)!;
     const rounds = roundRates.get(level) ?? [];
     return [
@@ -112,6 +120,8 @@ export function report(
       perRound(rounds, 'Rialto', 'llama-server'),
       fixed(ratio(rialtoServer, server), 3),
       perRound(rounds, 'Rialto llama-server', 'llama-server'),
+      fixed(ratio(relay, server), 3),
+      perRound(rounds, 'relay llama-server', 'llama-server'),
       fixed(ratio(bare, server), 3),
     ];
   });
@@ -148,6 +158,8 @@ export function report(
         'Rialto / llama-server',
         'per round p50 (min–max)',
         'Rialto llama-server / llama-server',
+        'per round p50 (min–max)',
+        'relay / llama-server',
         'per round p50 (min–max)',
         'bare / llama-server',
       ],
