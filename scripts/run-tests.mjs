@@ -37,6 +37,11 @@ function startsRialto(file, seen = new Set()) {
   return specifiers.some((specifier) => startsRialto(join(dirname(path), specifier), seen));
 }
 
+// Three files at a time on CI's 2 cores: most of an end-to-end file's time is waiting (child processes, servers,
+// ffmpeg, Chromium) or loading modules, so a third file fills the cores the first two leave idle (at two, a
+// fresh-clone run took 1,793 s without its apt installs, against CI's 30-minute limit).
+const CONCURRENCY = Number(process.env.RIALTO_TEST_CONCURRENCY ?? 3);
+
 function runPass(label, files, environment) {
   if (files.length === 0) return 0;
   process.stdout.write(`\n# ${label}: ${files.length} files\n`);
@@ -44,7 +49,7 @@ function runPass(label, files, environment) {
     '--import',
     'tsx',
     '--test',
-    '--test-concurrency=2',
+    `--test-concurrency=${CONCURRENCY}`,
     `--test-timeout=${FILE_TIMEOUT_MS}`,
     '--test-force-exit',
     ...files,
