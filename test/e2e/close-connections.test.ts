@@ -1,3 +1,4 @@
+// rialto-test: sqlite-only
 // A closing server (SIGTERM, or a test's close) ends the connections that carry no request: idle keep-alive ones,
 // and ones a client opened without sending anything yet (a preconnect), which Node counts as awaiting their first
 // request's headers and would otherwise hold the close for server.headersTimeoutMs (60 s by default).

@@ -1,3 +1,4 @@
+// rialto-test: sqlite-only
 // Structured logs (issue #9.4): at debug level every line a request logs carries its request id, and no line
 // carries a key, the Authorization header, a prompt or an output, unless logging.includeContent asks for
 // request bodies.
