@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { tinyModelPath } from '../../../test/fixtures/tiny-gguf.ts';
 import { parseConfig, type ModelConfig } from '../../config.ts';
-import type { EngineChatEvent, EngineChatRequest } from '../engine.ts';
+import { drain } from '../../../test/support/engine-chat-events.ts';
+import type { EngineChatRequest } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
 import { IsolatedLlamaCppEngine } from './isolated-llama-cpp-engine.ts';
 
@@ -26,19 +27,6 @@ const chat = (extra: Partial<EngineChatRequest> = {}): EngineChatRequest => ({
   n: 1,
   ...extra,
 });
-
-/** Runs one chat to its end: its events, or the error that ended it. */
-async function drain(
-  events: AsyncGenerator<EngineChatEvent>,
-): Promise<{ events: EngineChatEvent[]; error?: unknown }> {
-  const seen: EngineChatEvent[] = [];
-  try {
-    for await (const event of events) seen.push(event);
-    return { events: seen };
-  } catch (error) {
-    return { events: seen, error };
-  }
-}
 
 describe('the isolated llama.cpp engine when its process dies or would', () => {
   let engine: IsolatedLlamaCppEngine;
