@@ -7,8 +7,6 @@ import type { Config } from './config.ts';
 import { VeniceError } from './errors/venice-error.ts';
 import { requireKey } from './http/auth.ts';
 import { billedKey } from './http/request-billing.ts';
-import { billedKeyOrWallet } from './http/wallet-auth.ts';
-import { WalletBilling, walletRateLimitKey } from './services/wallets/wallet-billing.ts';
 import { multipartBodyLimit } from './http/multipart-body-limit.ts';
 import { jsonBodyTooDeep } from './http/json-body-depth.ts';
 import { logClientError, renderFrameworkError, toClientError } from './http/error-renderer.ts';
@@ -31,10 +29,8 @@ import { registerModelRoutes } from './routes/models/index.ts';
 import { registerAdminRoutes } from './routes/admin/index.ts';
 import { registerConsoleRoutes } from './routes/console/index.ts';
 import { registerOperationsRoutes } from './routes/operations/index.ts';
-import { registerX402Routes } from './routes/x402/index.ts';
-import { createWalletServices } from './services/wallets/wallet-services.ts';
-import { createWeb3KeyService } from './services/wallets/web3-key-service.ts';
 import { ServerLifecycle } from './http/lifecycle.ts';
+import { walletRateLimitKey } from './services/wallets/wallet-id.ts';
 import { observeRequests } from './observability/http-hooks.ts';
 import { REDACTED_PATHS, requestLogSerializer } from './observability/log-redaction.ts';
 import { Metrics } from './observability/metrics.ts';
@@ -196,7 +192,7 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
       ),
     reservations: () => meter.openReservations,
   });
-  const tracing = createTracing(config.tracing, config.server.hostName);
+  const tracing = await createTracing(config.tracing, config.server.hostName);
   if (tracing !== undefined) app.addHook('onClose', () => tracing.shutdown());
   observeRequests(app, { metrics, tracing, includeContent: config.logging.includeContent });
   await app.register(cors, {
@@ -252,8 +248,13 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
     meter,
   );
   app.addHook('onClose', async () => services.close());
-  // x402 wallets (config wallets:, docs/wallets.md); SIWx's origin defaults to the listening address.
-  const walletServices = createWalletServices(config, dependencies.store, () => {
+  // x402 wallets (config wallets:, docs/wallets.md); SIWx's origin defaults to the listening address. Their code
+  // (viem, @x402, siwe) is loaded only when wallets or wallet-minted keys are on.
+  const walletModule =
+    config.wallets.enabled || config.wallets.web3Keys?.enabled === true
+      ? await import('./services/wallets/wallet-composition.ts')
+      : undefined;
+  const walletServices = walletModule?.createWalletServices(config, dependencies.store, () => {
     const address = app.server.address();
     return typeof address === 'object' && address !== null
       ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
@@ -262,9 +263,9 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
   // With wallets on, inference also takes SIGN-IN-WITH-X (billed on the wallet's ledger) and answers a request
   // without any auth with the x402 discovery 402 (http/wallet-auth.ts); keys go the same way as without.
   const walletBilling =
-    walletServices === undefined
+    walletServices === undefined || walletModule === undefined
       ? undefined
-      : new WalletBilling(
+      : new walletModule.WalletBilling(
           dependencies.store.wallets,
           walletServices.wallets,
           walletServices.topUp,
@@ -276,9 +277,9 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
         );
   if (walletBilling !== undefined) app.addHook('onClose', async () => walletBilling.close());
   const withWallets = (accept: boolean) =>
-    walletServices === undefined || walletBilling === undefined
+    walletServices === undefined || walletBilling === undefined || walletModule === undefined
       ? keyed
-      : billedKeyOrWallet(keyed, walletServices, walletBilling, {
+      : walletModule.billedKeyOrWallet(keyed, walletServices, walletBilling, {
           wallets: accept,
           ...(config.server.publicUrl === undefined ? {} : { publicUrl: config.server.publicUrl }),
         });
@@ -286,7 +287,11 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
   // Async jobs belong to their key's account or to the signed-in wallet (JobOwner): only it retrieves and completes them.
   const jobsAuth = withWallets(true);
   // Wallet-minted API keys (wallets.web3Keys); undefined when off, and the two routes then answer 404.
-  const web3Keys = createWeb3KeyService(config.wallets, dependencies.store.wallets, keys);
+  const web3Keys = walletModule?.createWeb3KeyService(
+    config.wallets,
+    dependencies.store.wallets,
+    keys,
+  );
   const { characters, chat, embeddings, search, scrape, parsers } = services;
   // The same API under /api/v1 (Venice's path) and /v1 (the base many OpenAI clients and tools assume).
   const apiRoutes = async (api: FastifyInstance): Promise<void> => {
@@ -319,7 +324,7 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
         publicUrl: config.server.publicUrl?.replace(/\/+$/, ''),
       });
     if (walletServices !== undefined)
-      registerX402Routes(api, walletServices, config.server.publicUrl);
+      walletModule?.registerX402Routes(api, walletServices, config.server.publicUrl);
   };
   await app.register(apiRoutes, { prefix: '/api/v1' });
   await app.register(apiRoutes, { prefix: '/v1' });

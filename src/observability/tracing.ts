@@ -6,16 +6,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createRequire } from 'node:module';
 import { ROOT_CONTEXT, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  BasicTracerProvider,
-  BatchSpanProcessor,
-  ConsoleSpanExporter,
-  ParentBasedSampler,
-  SimpleSpanProcessor,
-  TraceIdRatioBasedSampler,
-} from '@opentelemetry/sdk-trace-base';
 import type { TracingConfig } from '../config.ts';
 
 export interface Tracing {
@@ -36,9 +26,28 @@ const currentRequest = new AsyncLocalStorage<RequestTrace>();
 const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string })
   .version;
 
-/** The configured tracing (OTLP/HTTP JSON batches, or each span printed), or undefined when it is off. */
-export function createTracing(config: TracingConfig, hostName: string): Tracing | undefined {
+/**
+ * The configured tracing (OTLP/HTTP JSON batches, or each span printed), or undefined when it is off. The SDK and its
+ * exporter (about 240 modules) are loaded only when tracing is on.
+ */
+export async function createTracing(
+  config: TracingConfig,
+  hostName: string,
+): Promise<Tracing | undefined> {
   if (config.exporter === 'none') return undefined;
+  const [{ OTLPTraceExporter }, { resourceFromAttributes }, sdk] = await Promise.all([
+    import('@opentelemetry/exporter-trace-otlp-http'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/sdk-trace-base'),
+  ]);
+  const {
+    BasicTracerProvider,
+    BatchSpanProcessor,
+    ConsoleSpanExporter,
+    ParentBasedSampler,
+    SimpleSpanProcessor,
+    TraceIdRatioBasedSampler,
+  } = sdk;
   const spanProcessor =
     config.exporter === 'console'
       ? new SimpleSpanProcessor(new ConsoleSpanExporter())

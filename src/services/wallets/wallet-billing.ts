@@ -20,6 +20,7 @@ import {
 import type { SignedInWallet } from './siwx-verifier.ts';
 import type { TopUpService } from './top-up-service.ts';
 import { balanceRemainingHeader, type WalletService } from './wallet-service.ts';
+import { walletRateLimitKey } from './wallet-id.ts';
 import { startWalletUpkeep, type WalletUpkeep } from './wallet-upkeep.ts';
 
 /** Where a wallet-paid request's headers go (the reply), and whether they can still change. */
@@ -27,11 +28,6 @@ export interface WalletReplyHeaders {
   set(name: string, value: string): void;
   /** True once the response's head was written (a stream): the header can no longer change. */
   sent(): boolean;
-}
-
-/** The rate limiter's key of a wallet: never an API key's id (those are UUIDs). */
-export function walletRateLimitKey(wallet: WalletId): string {
-  return `wallet:${wallet}`;
 }
 
 /**

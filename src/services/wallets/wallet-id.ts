@@ -18,3 +18,8 @@ export function walletIdOf(address: string): WalletId | undefined {
 export function addressOf(wallet: WalletId): string {
   return wallet.slice(wallet.indexOf(':') + 1);
 }
+
+/** The rate limiter's key of a wallet: never an API key's id (those are UUIDs). */
+export function walletRateLimitKey(wallet: WalletId): string {
+  return `wallet:${wallet}`;
+}
