@@ -95,6 +95,7 @@ test('bin/rialto.js runs dist/ only while it is at least as new as every source,
     for (const folder of ['bin', 'src/cli', 'dist'])
       mkdirSync(join(directory, folder), { recursive: true });
     copyFileSync(RIALTO_BIN, join(directory, 'bin/rialto.js'));
+    copyFileSync(join(RIALTO_BIN, '../build-state.js'), join(directory, 'bin/build-state.js'));
     symlinkSync(join(import.meta.dirname, '../../node_modules'), join(directory, 'node_modules'));
     writeFileSync(join(directory, 'package.json'), '{"type":"module"}');
     writeFileSync(
