@@ -86,8 +86,17 @@ interface Run {
   cpuMicros: number;
   clientCpuMicros: number;
 }
-/** What runs `concurrency` requests on one side. */
-type Runner = (concurrency: number) => Promise<Run>;
+/**
+ * One side: `run` makes `concurrency` requests at once and measures them; `wake` makes one untimed 1-token request
+ * first. A llama-server that sat idle for 300 ms or more answers its next first token 20-35 ms later than a busy one
+ * (27.5 ms after 300 ms, 39.0 after 1 s, 6-8 within 100 ms, asked directly on this machine), and the sides take turns:
+ * without a wake, a side whose server had just served (the relay and llama-server share one) would start warm and
+ * the other cold, which at 1 concurrent and 64 tokens is a fifth of the run.
+ */
+interface Runner {
+  run(concurrency: number): Promise<Run>;
+  wake(): Promise<void>;
+}
 
 /** Measures the CPU time of `pid` and of the bench around `run`. */
 async function withCpu(
@@ -155,22 +164,27 @@ async function startBare(modelPath: string): Promise<Runner> {
     text: answer.text,
     ttftMs: answer.ttftMs,
   });
-  return (concurrency) =>
-    withCpu(child.process.pid, async () => {
-      const answered = next(600_000);
-      child.process.send({
-        type: 'run',
-        concurrency,
-        prompt: PROMPT,
-        maxTokens: MAX_TOKENS,
-      } satisfies RunMessage);
-      const message = await answered;
-      if (message.type !== 'result')
-        throw new Error(
-          `${child.name} failed: ${message.type === 'error' ? message.message : message.type}`,
-        );
-      return { seconds: message.seconds, answers: message.answers.map(toAnswer) };
-    });
+  const ask = async (concurrency: number, maxTokens: number) => {
+    const answered = next(600_000);
+    child.process.send({
+      type: 'run',
+      concurrency,
+      prompt: PROMPT,
+      maxTokens,
+    } satisfies RunMessage);
+    const message = await answered;
+    if (message.type !== 'result')
+      throw new Error(
+        `${child.name} failed: ${message.type === 'error' ? message.message : message.type}`,
+      );
+    return { seconds: message.seconds, answers: message.answers.map(toAnswer) };
+  };
+  return {
+    run: (concurrency) => withCpu(child.process.pid, () => ask(concurrency, MAX_TOKENS)),
+    wake: async () => {
+      await ask(1, 1);
+    },
+  };
 }
 
 /** A Rialto side serving the GGUF on `engine`; the bench is its HTTP client. */
@@ -186,10 +200,8 @@ async function startRialto(
     engine,
     CONTEXT_SIZE,
   );
-  return httpRunner(pid, origin, {
-    path: '/api/v1/chat/completions',
-    headers: { authorization: `Bearer ${apiKey}` },
-    body: chatBody(MODEL, PROMPT, MAX_TOKENS),
+  return httpRunner(pid, origin, '/api/v1/chat/completions', {
+    authorization: `Bearer ${apiKey}`,
   });
 }
 
@@ -197,17 +209,26 @@ async function startRialto(
 function httpRunner(
   pid: number | undefined,
   origin: string,
-  request: Parameters<typeof streamedChat>[1],
+  path: string,
+  headers: Record<string, string>,
 ): Runner {
   const pool = new Pool(origin, { connections: Math.max(...LEVELS), keepAliveTimeout: 60_000 });
-  return (concurrency) =>
-    withCpu(pid, async () => {
-      const started = process.hrtime.bigint();
-      const answers = await Promise.all(
-        Array.from({ length: concurrency }, () => streamedChat(pool, request, started)),
-      );
-      return { seconds: Number(process.hrtime.bigint() - started) / 1e9, answers };
-    });
+  const request = { path, headers, body: chatBody(MODEL, PROMPT, MAX_TOKENS) };
+  const wakeRequest = { path, headers, body: chatBody(MODEL, PROMPT, 1) };
+  return {
+    run: (concurrency) =>
+      withCpu(pid, async () => {
+        const started = process.hrtime.bigint();
+        const answers = await Promise.all(
+          Array.from({ length: concurrency }, () => streamedChat(pool, request, started)),
+        );
+        return { seconds: Number(process.hrtime.bigint() - started) / 1e9, answers };
+      }),
+    wake: async () => {
+      const answer = await streamedChat(pool, wakeRequest, process.hrtime.bigint());
+      if (answer.status !== 200) throw new Error(`wake-up request: status ${answer.status}`);
+    },
+  };
 }
 
 /** The llama-server side: `binary` on the GGUF with the same context, sequences and threads. */
@@ -220,11 +241,7 @@ async function startLlamaServerSide(
     sequences: SEQUENCES,
     threads: THREADS,
   });
-  const runner = httpRunner(child.process.pid, origin, {
-    path: '/v1/chat/completions',
-    headers: {},
-    body: chatBody(MODEL, PROMPT, MAX_TOKENS),
-  });
+  const runner = httpRunner(child.process.pid, origin, '/v1/chat/completions', {});
   return { runner, origin };
 }
 
@@ -239,11 +256,7 @@ async function startRelaySide(llamaServerOrigin: string): Promise<Runner> {
     process.env,
   );
   const port = (await waitForLine(child, /LISTENING (\d+)\n/, 20_000))[1];
-  return httpRunner(child.process.pid, `http://127.0.0.1:${port}`, {
-    path: '/v1/chat/completions',
-    headers: {},
-    body: chatBody(MODEL, PROMPT, MAX_TOKENS),
-  });
+  return httpRunner(child.process.pid, `http://127.0.0.1:${port}`, '/v1/chat/completions', {});
 }
 
 /** Why `answer` is wrong (status, token count, finish); undefined when it is right. */
@@ -277,7 +290,10 @@ const tokensOf = (run: Run): number =>
     0,
   );
 
-/** The warm-up round (0), then BENCH_ROUNDS rounds: at each level, every side back to back, the first rotating. */
+/**
+ * The warm-up round (0), then BENCH_ROUNDS rounds: at each level, every side back to back, the first rotating, each
+ * run right after its side's wake-up request (Runner).
+ */
 async function measure(runners: Partial<Record<Side, Runner>>): Promise<Measured> {
   const measured: Measured = {
     totals: new Map(),
@@ -295,7 +311,9 @@ async function measure(runners: Partial<Record<Side, Runner>>): Promise<Measured
     for (const concurrency of LEVELS) {
       const tokensPerSecond: Partial<Record<Side, number>> = {};
       for (const side of sides) {
-        const run = await runners[side]!(concurrency);
+        const runner = runners[side]!;
+        await runner.wake();
+        const run = await runner.run(concurrency);
         reference ??= run.answers[0]?.text;
         for (const [index, answer] of run.answers.entries()) {
           const where = `round ${round}, ${side}, ${concurrency} concurrent, #${index}`;
