@@ -18,6 +18,8 @@ export interface ChatRequest {
   path: string;
   headers: Record<string, string>;
   body: string;
+  /** A connection of its own (undici's `reset`): for llama-server, which closes its connection after every stream. */
+  closeConnection?: boolean;
 }
 
 /** The minimal shape of a chunk this reads (usage may come in any chunk: llama-server sends it in the last one). */
@@ -37,6 +39,7 @@ export async function streamedChat(
     path: request.path,
     headers: { 'content-type': 'application/json', ...request.headers },
     body: request.body,
+    reset: request.closeConnection === true,
   });
   let ttftMs = Number.NaN;
   let body = '';

@@ -211,10 +211,11 @@ function httpRunner(
   origin: string,
   path: string,
   headers: Record<string, string>,
+  closeConnection = false,
 ): Runner {
   const pool = new Pool(origin, { connections: Math.max(...LEVELS), keepAliveTimeout: 60_000 });
-  const request = { path, headers, body: chatBody(MODEL, PROMPT, MAX_TOKENS) };
-  const wakeRequest = { path, headers, body: chatBody(MODEL, PROMPT, 1) };
+  const request = { path, headers, body: chatBody(MODEL, PROMPT, MAX_TOKENS), closeConnection };
+  const wakeRequest = { path, headers, body: chatBody(MODEL, PROMPT, 1), closeConnection };
   return {
     run: (concurrency) =>
       withCpu(pid, async () => {
@@ -241,7 +242,10 @@ async function startLlamaServerSide(
     sequences: SEQUENCES,
     threads: THREADS,
   });
-  const runner = httpRunner(child.process.pid, origin, '/v1/chat/completions', {});
+  // llama-server closes its connection after every stream though it announces keep-alive: a request sent on it at
+  // once fails with "other side closed" (20-round runs did, at 8 concurrent), so each gets a connection of its own,
+  // as Rialto's llama-server kind asks its child for.
+  const runner = httpRunner(child.process.pid, origin, '/v1/chat/completions', {}, true);
   return { runner, origin };
 }
 
@@ -252,7 +256,13 @@ async function startLlamaServerSide(
 async function startRelaySide(llamaServerOrigin: string): Promise<Runner> {
   const child = startChild(
     'relay',
-    ['--import', 'tsx', join(ROOT, 'bench', 'passthrough.ts'), llamaServerOrigin],
+    [
+      '--import',
+      'tsx',
+      join(ROOT, 'bench', 'passthrough.ts'),
+      llamaServerOrigin,
+      '--close-after-stream',
+    ],
     process.env,
   );
   const port = (await waitForLine(child, /LISTENING (\d+)\n/, 20_000))[1];
@@ -312,8 +322,12 @@ async function measure(runners: Partial<Record<Side, Runner>>): Promise<Measured
       const tokensPerSecond: Partial<Record<Side, number>> = {};
       for (const side of sides) {
         const runner = runners[side]!;
-        await runner.wake();
-        const run = await runner.run(concurrency);
+        const run = await runner
+          .wake()
+          .then(() => runner.run(concurrency))
+          .catch((error: unknown) => {
+            throw new Error(`${side}, round ${round}, ${concurrency} concurrent`, { cause: error });
+          });
         reference ??= run.answers[0]?.text;
         for (const [index, answer] of run.answers.entries()) {
           const where = `round ${round}, ${side}, ${concurrency} concurrent, #${index}`;

@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { inspect, promisify } from 'node:util';
 import { type Pool, request as undiciRequest } from 'undici';
 import { UPSTREAM_TEXT, UPSTREAM_USAGE } from './fast-upstream.ts';
 
@@ -614,7 +614,8 @@ export async function runBench(main: () => Promise<number>): Promise<void> {
   try {
     process.exitCode = await main();
   } catch (error) {
-    process.stderr.write(`bench failed: ${(error as Error).stack ?? String(error)}\n`);
+    // inspect, not .stack: it prints the cause (which side and round failed, and the error beneath).
+    process.stderr.write(`bench failed: ${inspect(error)}\n`);
     process.exitCode = 1;
   } finally {
     await cleanup();

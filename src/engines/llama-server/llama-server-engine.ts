@@ -196,6 +196,10 @@ export class LlamaServerEngine implements TextEngine {
           // llama-server reads Qwen3-style templates' switch from chat_template_kwargs.
           disableThinking: 'chat_template_kwargs',
         }),
+        // llama-server closes the connection after each stream while its Keep-Alive header says otherwise (curl sees
+        // it: "Closing connection 0" before the next request; an undici client reusing it at once failed every
+        // other request with "other side closed").
+        { streamsCloseConnection: true },
       ),
     );
   }

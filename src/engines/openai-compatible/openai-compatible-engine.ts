@@ -51,7 +51,15 @@ export class OpenAiCompatibleEngine implements TextEngine {
   readonly modality = 'text';
   private readonly pool: UpstreamPool;
 
-  constructor(private readonly config: OpenAiCompatibleEngineConfig) {
+  /**
+   * `streamsCloseConnection`: the server closes the connection after each streamed answer though it announced
+   * keep-alive (llama-server does), so a stream's request asks for a connection of its own instead of one that the
+   * server is about to close (a request sent on it before the server's FIN arrives fails: "other side closed").
+   */
+  constructor(
+    private readonly config: OpenAiCompatibleEngineConfig,
+    private readonly options: { streamsCloseConnection?: boolean } = {},
+  ) {
     this.pool = new UpstreamPool(config);
   }
 
@@ -60,6 +68,7 @@ export class OpenAiCompatibleEngine implements TextEngine {
     path: string,
     body: unknown,
     call: EngineCall,
+    stream = false,
   ): Promise<{ answer: Dispatcher.ResponseData; endpoint: UpstreamEndpoint }> {
     return requestWithFailover(
       this.pool,
@@ -70,6 +79,7 @@ export class OpenAiCompatibleEngine implements TextEngine {
         accept: 'application/json, text/event-stream',
         failure: upstreamError,
         read: unread,
+        closeConnection: stream && this.options.streamsCloseConnection === true,
       },
       call,
     );
@@ -88,6 +98,7 @@ export class OpenAiCompatibleEngine implements TextEngine {
       '/chat/completions',
       upstreamChatBody(request, request.stream, this.config.disableThinking),
       call,
+      request.stream,
     );
     // A running estimate, replaced by the upstream's own figures when they arrive.
     const running: EngineUsage = {

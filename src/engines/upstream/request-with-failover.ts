@@ -14,6 +14,11 @@ export interface UpstreamExchange<T> {
   path: string;
   body?: UpstreamBody;
   accept: string;
+  /**
+   * Not to keep the connection for another request (undici's `reset`): for an answer after which the server closes
+   * it anyway, where a request sent on it before its FIN arrives would fail with "other side closed".
+   */
+  closeConnection?: boolean;
   /** A failing answer (a status outside 2xx, its body as readAnswer gives it) in engine terms; `retryable` moves on. */
   failure: (status: number, body: unknown, label: string) => EngineError;
   /**
@@ -53,6 +58,7 @@ export async function requestEndpoint<T>(
       headers,
       body: exchange.body?.payload ?? null,
       signal: call.signal,
+      ...(exchange.closeConnection === true ? { reset: true } : {}),
     });
   } catch (error) {
     throw counted(networkError(error, endpoint.label, call), endpoint, call);
