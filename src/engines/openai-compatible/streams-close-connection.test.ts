@@ -117,39 +117,30 @@ describe('an upstream that closes the connection after each stream', () => {
     }
   });
 
-  it('with streamsCloseConnection, every stream of a back-to-back run gets a connection and an answer', async () => {
+  /** Connections the double accepted while `count` chats, one after the other, each got its answer. */
+  async function connectionsFor(stream: boolean, count: number): Promise<number> {
     const engine = engineWith(true);
     const before = connections;
     try {
-      for (let index = 0; index < 20; index++) {
+      for (let index = 0; index < count; index++) {
         await settled();
         const { events, error } = await drain(
-          engine.streamChat(request(true), { signal: AbortSignal.timeout(10_000) }),
+          engine.streamChat(request(stream), { signal: AbortSignal.timeout(10_000) }),
         );
-        assert.equal(error, undefined, `stream ${index}`);
+        assert.equal(error, undefined, `chat ${index}`);
         assert.equal(text(events), 'ok');
       }
-      assert.equal(connections - before, 20);
+      return connections - before;
     } finally {
       await engine.close();
     }
+  }
+
+  it('with streamsCloseConnection, every stream of a back-to-back run gets a connection and an answer', async () => {
+    assert.equal(await connectionsFor(true, 20), 20);
   });
 
   it('with streamsCloseConnection, answers that are not streamed keep their connection', async () => {
-    const engine = engineWith(true);
-    const before = connections;
-    try {
-      for (let index = 0; index < 5; index++) {
-        await settled();
-        const { events, error } = await drain(
-          engine.streamChat(request(false), { signal: AbortSignal.timeout(10_000) }),
-        );
-        assert.equal(error, undefined);
-        assert.equal(text(events), 'ok');
-      }
-      assert.equal(connections - before, 1);
-    } finally {
-      await engine.close();
-    }
+    assert.equal(await connectionsFor(false, 5), 1);
   });
 });
