@@ -245,7 +245,9 @@ describe('a Solana top-up whose settlement answer is lost', () => {
     const nodeFetch = globalThis.fetch;
     // As above: the payer's and the facilitator's @solana/kit calls go through undici 7's fetch.
     globalThis.fetch = undiciFetch as unknown as typeof fetch;
-    const rpc = await startSolanaRpcDouble();
+    // A busy payer: five more of its transactions land after the payment, and the node answers two signatures a
+    // page, so the payment is on the third page of the payer's history (read one page only, it was never credited).
+    const rpc = await startSolanaRpcDouble({ pageLimit: 2, laterTransactions: 5 });
     const payer = await solanaWallet();
     const feePayer = (await solanaWallet()).signer;
     const operator = (await solanaWallet()).signer;

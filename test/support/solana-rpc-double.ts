@@ -16,6 +16,8 @@ import {
   getBase64Encoder,
   getCompiledTransactionMessageDecoder,
   getTransactionDecoder,
+  getTransactionEncoder,
+  getBase64Decoder,
   type SignatureBytes,
   verifySignature,
 } from '@solana/kit';
@@ -63,8 +65,19 @@ export interface SolanaRpcDouble {
   close(): Promise<void>;
 }
 
+/**
+ * `pageLimit`: the most signatures one getSignaturesForAddress answers (a node's is 1,000, whatever `limit` asks);
+ * `laterTransactions`: after each transaction lands, that many more naming the same accounts land in the slots after
+ * it, as a busy wallet's would: the same message under other signatures (what a reader of the payer's history must
+ * tell from the payment is the payer's signature).
+ */
 export async function startSolanaRpcDouble(
-  options: { mint?: string; decimals?: number } = {},
+  options: {
+    mint?: string;
+    decimals?: number;
+    pageLimit?: number;
+    laterTransactions?: number;
+  } = {},
 ): Promise<SolanaRpcDouble> {
   const mint = address(options.mint ?? '4zMMC9srt5Ri5X14GAgXhaHii3GnPAEERYPJgZJDncDU');
   const decimals = options.decimals ?? 6;
@@ -266,6 +279,20 @@ export async function startSolanaRpcDouble(
         landed.push({ signature, err });
         const named = compiled.staticAccounts.map(String);
         ledger.push({ signature, slot, err, wire: String(params[0]), accounts: named });
+        for (let later = 0; later < (options.laterTransactions ?? 0); later++) {
+          const fresh = Object.keys(transaction.signatures).map(
+            (key) => [key, new Uint8Array(randomBytes(64))] as const,
+          );
+          const other = { ...transaction, signatures: Object.fromEntries(fresh) };
+          slot += 1;
+          ledger.push({
+            signature: base58.decode(fresh[0]![1]),
+            slot,
+            err: null,
+            wire: getBase64Decoder().decode(getTransactionEncoder().encode(other as never)),
+            accounts: named,
+          });
+        }
         return signature;
       }
       case 'getSignatureStatuses': {
@@ -292,11 +319,16 @@ export async function startSolanaRpcDouble(
       case 'getSignaturesForAddress': {
         // Newest first, as a node answers: the transactions that name the address among their accounts.
         const key = String(params[0]);
-        const { limit = 1000 } = (params[1] ?? {}) as { limit?: number };
-        return ledger
-          .filter((entry) => entry.accounts.includes(key))
-          .reverse()
-          .slice(0, limit)
+        const { limit = 1000, before } = (params[1] ?? {}) as { limit?: number; before?: string };
+        const newestFirst = ledger.filter((entry) => entry.accounts.includes(key)).reverse();
+        // `before`: the page starts after that signature (older ones); an unknown one gives none.
+        const start =
+          before === undefined
+            ? 0
+            : newestFirst.findIndex((entry) => entry.signature === before) + 1 ||
+              newestFirst.length;
+        return newestFirst
+          .slice(start, start + Math.min(limit, options.pageLimit ?? 1000))
           .map((entry) => ({
             signature: entry.signature,
             slot: entry.slot,

@@ -12,7 +12,7 @@ import { walletIdOf } from './wallet-id.ts';
  */
 const LANDS_WITHIN_MS = 2 * 60_000;
 const EXPIRY_MARGIN_MS = 10 * 60_000;
-/** The payer's newest transactions asked for (getSignaturesForAddress's most). */
+/** The payer's transactions asked for at a time (getSignaturesForAddress's most); older ones by the next page. */
 const SIGNATURES_PAGE = 1000;
 
 const BASE58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
@@ -111,14 +111,7 @@ export class SolanaTopUpReconciler implements TopUpReconciler {
 
   async reconcile(pending: PendingTopUp): Promise<Reconciliation> {
     if (!this.nodes.has(pending.network)) return { state: 'unknown' };
-    const recent = signatures.parse(
-      await this.call(pending.network, 'getSignaturesForAddress', [
-        pending.authorizer,
-        { limit: SIGNATURES_PAGE, commitment: 'finalized' },
-      ]),
-    );
-    for (const candidate of recent) {
-      if (candidate.slot < Number(pending.fromBlock)) break;
+    for await (const candidate of this.signaturesSince(pending)) {
       const landed = landedTransaction.parse(
         await this.call(pending.network, 'getTransaction', [
           candidate.signature,
@@ -139,6 +132,37 @@ export class SolanaTopUpReconciler implements TopUpReconciler {
       return { state: 'unused' };
     await this.wallets.dropPendingTopUp(pending.paymentKey);
     return { state: 'dropped', reason: 'expired' };
+  }
+
+  /**
+   * The payer's finalized transactions, newest first, down to the slot the row was recorded at: page after page
+   * (`before` the last one seen), so a payer with more transactions since then than one answer holds (a node's most
+   * is 1,000; some cap lower) is still found. Ends at an older slot or an empty page.
+   */
+  private async *signaturesSince(
+    pending: PendingTopUp,
+  ): AsyncGenerator<z.infer<typeof signatures>[number]> {
+    const from = Number(pending.fromBlock);
+    let before: string | undefined;
+    for (;;) {
+      const page = signatures.parse(
+        await this.call(pending.network, 'getSignaturesForAddress', [
+          pending.authorizer,
+          {
+            limit: SIGNATURES_PAGE,
+            commitment: 'finalized',
+            ...(before === undefined ? {} : { before }),
+          },
+        ]),
+      );
+      for (const candidate of page) {
+        if (candidate.slot < from) return;
+        yield candidate;
+      }
+      const last = page.at(-1);
+      if (last === undefined) return;
+      before = last.signature;
+    }
   }
 
   private async call(network: string, method: string, params: unknown[]): Promise<unknown> {
