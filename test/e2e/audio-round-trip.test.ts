@@ -1,3 +1,4 @@
+// rialto-test: sqlite-only
 // Speech to text and back, entirely through Rialto with the official openai client: POST /audio/speech on the
 // real espeak-ng engine makes a WAV, and POST /audio/transcriptions on the real pocketsphinx engine hears it.
 // Debian's espeak-ng, ffmpeg, pocketsphinx and pocketsphinx-en-us. JSON bodies are checked against the swagger.

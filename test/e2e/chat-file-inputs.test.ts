@@ -1,3 +1,4 @@
+// rialto-test: sqlite-only
 // Chat inputs beyond text, through the official openai client, on a vLLM replay upstream. `file` parts
 // (docs/guides/features/file-inputs.mdx): each file, a data URL or a URL, is extracted to text before inference
 // and reaches the model as a text part named after the file; unreadable, empty and oversize files are a 400

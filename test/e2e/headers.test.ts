@@ -1,3 +1,4 @@
+// rialto-test: sqlite-only
 // Response headers (INVENTORY §3, §0 Compression, §11 #26-27): request ids, x-venice-* on every answer,
 // model and deprecation headers on inference, compression, and CORS.
 import assert from 'node:assert/strict';

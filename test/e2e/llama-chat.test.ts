@@ -1,3 +1,4 @@
+// rialto-test: sqlite-only
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getLlama, LlamaChat } from 'node-llama-cpp';

@@ -1,3 +1,4 @@
+// rialto-test: sqlite-only
 // Prompt caching on the embedded engine (issue #7; docs/guides/features/prompt-caching.mdx): a request whose prompt
 // shares a prefix with what a context sequence last evaluated is served on that sequence and evaluates only the
 // rest; usage.prompt_tokens_details.cached_tokens says how much was reused, and those tokens are priced at the
