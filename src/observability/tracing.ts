@@ -35,19 +35,22 @@ export async function createTracing(
   hostName: string,
 ): Promise<Tracing | undefined> {
   if (config.exporter === 'none') return undefined;
-  const [{ OTLPTraceExporter }, { resourceFromAttributes }, sdk] = await Promise.all([
+  const [
+    { OTLPTraceExporter },
+    { resourceFromAttributes },
+    {
+      BasicTracerProvider,
+      BatchSpanProcessor,
+      ConsoleSpanExporter,
+      ParentBasedSampler,
+      SimpleSpanProcessor,
+      TraceIdRatioBasedSampler,
+    },
+  ] = await Promise.all([
     import('@opentelemetry/exporter-trace-otlp-http'),
     import('@opentelemetry/resources'),
     import('@opentelemetry/sdk-trace-base'),
   ]);
-  const {
-    BasicTracerProvider,
-    BatchSpanProcessor,
-    ConsoleSpanExporter,
-    ParentBasedSampler,
-    SimpleSpanProcessor,
-    TraceIdRatioBasedSampler,
-  } = sdk;
   const spanProcessor =
     config.exporter === 'console'
       ? new SimpleSpanProcessor(new ConsoleSpanExporter())
