@@ -248,56 +248,31 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
     meter,
   );
   app.addHook('onClose', async () => services.close());
-  // x402 wallets (config wallets:, docs/wallets.md); SIWx's origin defaults to the listening address. Their code
-  // (viem, @x402, siwe) is loaded only when wallets or wallet-minted keys are on.
-  const walletModule =
+  // x402 wallets (config wallets:, docs/wallets.md): their code (viem, @x402, siwe) is loaded only when wallets or
+  // wallet-minted keys are on; SIWx's origin defaults to the listening address.
+  const wallets =
     config.wallets.enabled || config.wallets.web3Keys?.enabled === true
-      ? await import('./services/wallets/wallet-composition.ts')
-      : undefined;
-  const walletServices = walletModule?.createWalletServices(config, dependencies.store, () => {
-    const address = app.server.address();
-    return typeof address === 'object' && address !== null
-      ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
-      : `http://${config.server.host}:${config.server.port}`;
-  });
-  // With wallets on, inference also takes SIGN-IN-WITH-X (billed on the wallet's ledger) and answers a request
-  // without any auth with the x402 discovery 402 (http/wallet-auth.ts); keys go the same way as without.
-  const walletBilling =
-    walletServices === undefined || walletModule === undefined
-      ? undefined
-      : new walletModule.WalletBilling(
-          dependencies.store.wallets,
-          walletServices.wallets,
-          walletServices.topUp,
-          limiter,
-          {
-            leaseSeconds: config.billing.leaseSeconds,
-            ...(metrics === undefined ? {} : { metrics }),
+      ? (await import('./services/wallets/wallet-composition.ts')).composeWallets(
+          config,
+          { store: dependencies.store, keys, limiter, metrics },
+          keyed,
+          () => {
+            const address = app.server.address();
+            return typeof address === 'object' && address !== null
+              ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
+              : `http://${config.server.host}:${config.server.port}`;
           },
-        );
-  if (walletBilling !== undefined) app.addHook('onClose', async () => walletBilling.close());
-  const withWallets = (accept: boolean) =>
-    walletServices === undefined || walletBilling === undefined || walletModule === undefined
-      ? keyed
-      : walletModule.billedKeyOrWallet(keyed, walletServices, walletBilling, {
-          wallets: accept,
-          ...(config.server.publicUrl === undefined ? {} : { publicUrl: config.server.publicUrl }),
-        });
-  const inference = withWallets(true);
-  // Async jobs belong to their key's account or to the signed-in wallet (JobOwner): only it retrieves and completes them.
-  const jobsAuth = withWallets(true);
-  // Wallet-minted API keys (wallets.web3Keys); undefined when off, and the two routes then answer 404.
-  const web3Keys = walletModule?.createWeb3KeyService(
-    config.wallets,
-    dependencies.store.wallets,
-    keys,
-  );
+        )
+      : undefined;
+  if (wallets !== undefined) app.addHook('onClose', () => wallets.close());
+  // Inference and async jobs (which belong to their key's account or to the signed-in wallet: JobOwner).
+  const inference = wallets?.auth ?? keyed;
   const { characters, chat, embeddings, search, scrape, parsers } = services;
   // The same API under /api/v1 (Venice's path) and /v1 (the base many OpenAI clients and tools assume).
   const apiRoutes = async (api: FastifyInstance): Promise<void> => {
     registerModelRoutes(api, registry);
     registerApiKeyRoutes(api, keys);
-    registerGenerateWeb3Key(api, web3Keys);
+    registerGenerateWeb3Key(api, wallets?.web3Keys);
     registerRateLimitRoutes(api, { config, keys, accounts: services.accounts, registry, limiter });
     registerBillingRoutes(api, services);
     registerCharacterRoutes(api, characters, keys);
@@ -320,11 +295,10 @@ export async function createApp(dependencies: AppDependencies): Promise<FastifyI
         jobs: dependencies.jobs,
         registry,
         videoTranscription: services.videoTranscription,
-        auth: jobsAuth,
+        auth: inference,
         publicUrl: config.server.publicUrl?.replace(/\/+$/, ''),
       });
-    if (walletServices !== undefined)
-      walletModule?.registerX402Routes(api, walletServices, config.server.publicUrl);
+    wallets?.registerRoutes(api);
   };
   await app.register(apiRoutes, { prefix: '/api/v1' });
   await app.register(apiRoutes, { prefix: '/v1' });
