@@ -71,6 +71,8 @@ export interface ReservationTable {
   model_id: string;
   created_at: string;
   lease_until: string;
+  /** 'request': one request's worst case; 'lease': a budget lease an instance spends from (LedgerRepository.acquireLease). */
+  kind: 'request' | 'lease';
 }
 
 export interface UsageRecordTable {

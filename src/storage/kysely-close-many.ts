@@ -153,7 +153,8 @@ export async function applyClosings(
     }
     accounts.set(reservation.account_id, account);
     spends.set(key, spend);
-    rows.push(usageRow(reservation, charge, entry.usage));
+    // A budget lease closed or expired frees what is left: its requests have usage records of their own.
+    if (reservation.kind !== 'lease') rows.push(usageRow(reservation, charge, entry.usage));
     return true;
   });
 

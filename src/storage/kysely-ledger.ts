@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from './database.ts';
 import { closeMany } from './kysely-close-many.ts';
 import { commitMany } from './kysely-commit-many.ts';
+import { acquireLease, chargeLease } from './kysely-leases.ts';
 import { reserveMany } from './kysely-reserve-many.ts';
 import type { LedgerEntry, LedgerRepository, ReserveRequest, UsageInput } from './store.ts';
 
@@ -41,6 +42,12 @@ export function kyselyLedger(database: Kysely<Database>, lockRows = false): Ledg
       closeOne({ kind: 'close', reservationId, state: 'settled', usage }),
     release: (reservationId, status, at) =>
       closeOne({ kind: 'close', reservationId, state: 'released', usage: released(status, at) }),
+    acquireLease: (request) =>
+      database.transaction().execute((transaction) => acquireLease(transaction, request, lockRows)),
+    chargeLease: (leaseId, charges, close) =>
+      database
+        .transaction()
+        .execute((transaction) => chargeLease(transaction, leaseId, charges, close)),
     stateOf: async (reservationId) => {
       const row = await database
         .selectFrom('reservations')

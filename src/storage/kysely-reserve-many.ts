@@ -17,7 +17,7 @@ const zero = (): Amounts => ({ USD: 0, DIEM: 0 });
 export const spendKey = (keyId: string, period: string): string => `${keyId}\u0000${period}`;
 
 /** The rows a batch touches, read under lock: free account balances and each key's spent + reserved. */
-interface Held {
+export interface Held {
   free: Map<string, Amounts>;
   used: Map<string, Amounts>;
 }
@@ -49,7 +49,7 @@ export async function ensureSpend(
   return pairs;
 }
 
-async function readHeld(
+export async function readHeld(
   transaction: Transaction<Database>,
   requests: ReserveRequest[],
   pairs: ReserveRequest[],
@@ -79,7 +79,7 @@ async function readHeld(
 }
 
 /** One request decided against what is held, DIEM first (as LedgerRepository.reserve says); moves `held` on success. */
-function decide(request: ReserveRequest, held: Held): ReserveOutcome {
+export function decide(request: ReserveRequest, held: Held): ReserveOutcome {
   const free = held.free.get(request.accountId);
   const used = held.used.get(spendKey(request.keyId, request.period)) ?? zero();
   let keyRefused: Currency | undefined;
@@ -106,7 +106,7 @@ function decide(request: ReserveRequest, held: Held): ReserveOutcome {
 }
 
 /** A delta's amounts, bound as BigInt: SQLite then adds integers (it binds a JS number as REAL). */
-const reservedDelta = (delta: Amounts): bigint[] => [BigInt(delta.USD), BigInt(delta.DIEM)];
+export const reservedDelta = (delta: Amounts): bigint[] => [BigInt(delta.USD), BigInt(delta.DIEM)];
 
 /**
  * Reserves every request of a batch inside `transaction`: the rows are read once under lock, each request decided
@@ -156,6 +156,7 @@ export async function reserveMany(
       model_id: request.modelId,
       created_at: request.createdAt,
       lease_until: request.leaseUntil,
+      kind: 'request',
     });
     return outcome;
   });

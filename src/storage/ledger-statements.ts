@@ -14,6 +14,7 @@ const RESERVATION_COLUMNS = [
   'model_id',
   'created_at',
   'lease_until',
+  'kind',
 ] as const;
 /** A usage record's columns, in the order `usageValues` lists them. */
 const USAGE_COLUMNS = [

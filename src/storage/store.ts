@@ -155,6 +155,32 @@ export type ReserveOutcome =
         | 'API_KEY_DIEM_SPEND_LIMIT_EXCEEDED';
     };
 
+/**
+ * A budget lease wanted for a request (Meter's LeaseBook): `amount` is the request's worst case, decided exactly as
+ * `reserve` would decide it; `size` the lease wanted, `minimum` the least worth holding (else `fallback`).
+ */
+export interface LeaseRequest extends ReserveRequest {
+  size: Nanos;
+  minimum: Nanos;
+}
+
+/** A lease granted (its currency and amount), the request's refusal as `reserve` would give it, or `fallback`. */
+export type LeaseOutcome =
+  | { reserved: true; currency: Currency; amount: Nanos }
+  | {
+      reserved: false;
+      reason: Extract<ReserveOutcome, { reserved: false }>['reason'] | 'fallback';
+    };
+
+/** One request served from a lease, charged by `chargeLease`: its usage record's id, request and model. */
+export interface LeaseCharge {
+  id: string;
+  requestId: string;
+  modelId: string;
+  /** `amount`: the charge, in the lease's currency. */
+  usage: UsageInput;
+}
+
 export interface UsageInput {
   modelType: string;
   /** What was actually used, priced in the reservation's currency; the charge never exceeds the reservation. */
@@ -237,6 +263,18 @@ export interface LedgerRepository {
    * closings freed. Fails as a whole (nothing of it written) where either would.
    */
   commitMany(batch: LedgerBatch): Promise<LedgerBatchResult>;
+  /**
+   * Grants a budget lease (issue #17 item 5): a reservation of kind 'lease' that one instance spends from in memory,
+   * in the currency `reserve` of the request's worst case would take, of up to `size` (less where the balance or the
+   * key's limit has less left), or none under `minimum`. Renewed, released by expiry and by `release` like any.
+   */
+  acquireLease(request: LeaseRequest): Promise<LeaseOutcome>;
+  /**
+   * Charges requests served from an open lease in one transaction: the lease shrinks by their total, the balance and
+   * the key's period spend take it, each gets its usage record; `close` frees the rest and closes the lease. False,
+   * writing nothing, when the lease is not open or holds less than the total.
+   */
+  chargeLease(leaseId: string, charges: readonly LeaseCharge[], close: boolean): Promise<boolean>;
   /** Releases every open reservation whose lease ended before `now`; how many. */
   releaseExpired(now: string): Promise<number>;
   /** A key's spend in a period (zeros when it has none). */

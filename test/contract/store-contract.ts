@@ -7,6 +7,7 @@ import { charactersContract } from './characters-contract.ts';
 import { jobsContract } from './jobs-contract.ts';
 import { defineLedgerBatchContract } from './ledger-batch-contract.ts';
 import { defineLedgerContract } from './ledger-contract.ts';
+import { defineLedgerLeaseContract } from './ledger-lease-contract.ts';
 import { usageContract } from './usage-contract.ts';
 
 /** A fresh, empty, migrated store; `cleanup` closes it (it may already be closed) and deletes its data. */
@@ -38,6 +39,7 @@ export function defineStoreContract(name: string, open: OpenTestStore): void {
     charactersContract(withStore);
     defineLedgerContract(name, open);
     defineLedgerBatchContract(name, open);
+    defineLedgerLeaseContract(name, open);
   });
 }
 

@@ -8,6 +8,7 @@ import * as walletLedger from './006-wallet-ledger.ts';
 import * as clonedVoices from './007-cloned-voices.ts';
 import * as walletPendingTopUps from './008-wallet-pending-top-ups.ts';
 import * as jobLedger from './009-job-ledger.ts';
+import * as budgetLeases from './010-budget-leases.ts';
 
 /** Every migration, in order; names sort lexically, which is the order Kysely applies them. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '007-cloned-voices': clonedVoices,
   '008-wallet-pending-top-ups': walletPendingTopUps,
   '009-job-ledger': jobLedger,
+  '010-budget-leases': budgetLeases,
 };
