@@ -7,6 +7,7 @@ import { OperatorReads } from './services/admin/operator-reads.ts';
 import { WebScrapeService } from './services/augment/web-scrape-service.ts';
 import { WebSearchService } from './services/augment/web-search-service.ts';
 import type { Meter } from './services/billing/meter.ts';
+import { syncedUsageReads } from './services/billing/synced-reads.ts';
 import { CharacterService } from './services/character-service.ts';
 import { CryptoRpcService } from './services/crypto/crypto-rpc-service.ts';
 import { ChatService } from './services/chat/chat-service.ts';
@@ -116,6 +117,8 @@ export function composeServices(core: CoreDependencies): Services {
     ]),
   );
   const modelInfo = (modelId: string) => models.get(modelId);
+  // Usage and spend read after what budget leases hold in memory is written.
+  const usageReads = syncedUsageReads(store, () => meter.sync());
   return {
     ...core,
     accounts: new AccountService(store, meter),
@@ -144,12 +147,12 @@ export function composeServices(core: CoreDependencies): Services {
     upscale: new UpscaleService(registry, fetcher),
     backgroundRemoval: new BackgroundRemovalService(registry, fetcher),
     usageHistory: new UsageHistory(
-      store,
+      usageReads,
       (modelId) => modelInfo(modelId)?.pricing,
       new CursorCodec(cursorSecret()),
     ),
-    usageAnalytics: new UsageAnalytics(store, modelInfo),
-    usageSeries: new UsageSeries(store),
+    usageAnalytics: new UsageAnalytics(usageReads, modelInfo),
+    usageSeries: new UsageSeries(usageReads),
     close: async () => {
       await Promise.all([
         fetcher.close(),

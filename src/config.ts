@@ -277,8 +277,42 @@ const configSchema = z.strictObject({
        * (SIGKILL, power loss) its reservations are released without charge once their lease ends.
        */
       leaseSeconds: z.number().int().min(1).default(60),
+      /**
+       * Budget leases (docs/architecture.md, "The ledger"): this instance holds a slice of each busy account's balance
+       * and key limit, reserves and settles requests against it in memory, and writes their charges in one
+       * transaction per lease every flushMs. A crash loses the charges of at most one flush window, never charged
+       * (the client's favour); the lease is released when its reservation lease (leaseSeconds) ends.
+       */
+      budgetLeases: z
+        .strictObject({
+          enabled: z.boolean().default(false),
+          /** A lease is this many worst cases of the request that asks for it. */
+          worstCases: z.number().int().min(2).max(100_000).default(64),
+          /** Fewer worst cases than this left in the balance or the key's limit: requests reserve one by one. */
+          minimumWorstCases: z.number().int().min(1).max(100_000).default(4),
+          /** How long a settlement waits in memory at most before it is written (ms). */
+          flushMs: z.number().int().min(1).max(10_000).default(10),
+          /** A lease unused this long is written and closed, its rest back in the balance. */
+          idleSeconds: z.number().min(0.05).max(3_600).default(5),
+        })
+        .default({
+          enabled: false,
+          worstCases: 64,
+          minimumWorstCases: 4,
+          flushMs: 10,
+          idleSeconds: 5,
+        }),
     })
-    .default({ leaseSeconds: 60 }),
+    .default({
+      leaseSeconds: 60,
+      budgetLeases: {
+        enabled: false,
+        worstCases: 64,
+        minimumWorstCases: 4,
+        flushMs: 10,
+        idleSeconds: 5,
+      },
+    }),
   /**
    * How long a process trusts a key record it read (ms). Where replicas share Redis (rateLimits.store redis), a key
    * revoked or changed through one reaches the others at once over the key-change channel; without it, while Redis

@@ -68,11 +68,32 @@ export async function serve(config: Config): Promise<RunningServer> {
     const limiter = createRateLimiter(config, logger);
     opened.push(() => limiter?.close());
     const metrics = config.metrics.enabled ? new Metrics() : undefined;
+    const leases = config.billing.budgetLeases;
     const meter = new Meter(store, limiter, {
       leaseSeconds: config.billing.leaseSeconds,
       ...(metrics === undefined ? {} : { metrics }),
+      ...(leases.enabled
+        ? {
+            leases: {
+              worstCases: leases.worstCases,
+              minimumWorstCases: Math.min(leases.minimumWorstCases, leases.worstCases),
+              flushMs: leases.flushMs,
+              idleMs: leases.idleSeconds * 1000,
+            },
+            onLeaseTrouble: ({ lost, error }) => {
+              if (lost !== undefined)
+                logger.error(
+                  lost,
+                  'a budget lease was gone when its charges were written: not charged',
+                );
+              if (error !== undefined)
+                logger.error({ err: error }, 'writing budget lease charges failed; kept, retried');
+            },
+          }
+        : {}),
     });
     opened.push(() => meter.close());
+    keys.readUsageAfter(() => meter.sync());
     // Reservations left open by a process that died (SIGKILL, power loss) are released once their lease ends.
     const released = await meter.sweep();
     if (released > 0)
@@ -140,6 +161,7 @@ export async function serve(config: Config): Promise<RunningServer> {
         // Responses end after their settlement; a client that left mid-stream can leave one still being written.
         if (!(await meter.settled(10_000)))
           logger.error('some requests were not settled before the store closed');
+        await meter.closeLeases();
         meter.close();
         await limiter?.close();
         await keyChanges?.close();

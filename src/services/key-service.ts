@@ -73,6 +73,14 @@ export class KeyService {
     this.recordCacheMs = options.recordCacheMs ?? DEFAULT_RECORD_CACHE_MS;
   }
 
+  /** What `usage` runs first: the Meter's sync, once it exists, so charges budget leases hold are written. */
+  private beforeUsageRead: () => Promise<void> = async () => undefined;
+
+  /** Makes `usage` read after `sync` (Meter.sync: budget leases' charges written). */
+  readUsageAfter(sync: () => Promise<void>): void {
+    this.beforeUsageRead = sync;
+  }
+
   async create(
     input: { apiKeyType: ApiKeyType; description: string; expiresAt?: string | null } & Partial<
       Pick<ApiKeyRecord, 'accountId' | 'consumptionLimits' | 'limitPeriod' | 'modelPrivacy'>
@@ -252,6 +260,7 @@ export class KeyService {
   async usage(record: ApiKeyRecord): Promise<KeyUsage> {
     const now = this.now();
     const limited = Object.values(record.consumptionLimits).some((limit) => limit !== null);
+    await this.beforeUsageRead();
     const [trailingSevenDays, currentPeriod] = await Promise.all([
       this.store.usage.keyTotals(record.id, new Date(now.getTime() - SEVEN_DAYS_MS).toISOString()),
       limited

@@ -16,8 +16,8 @@ import type { LeaseCharge, LeaseOutcome, LeaseRequest } from './store.ts';
 /**
  * Grants a budget lease inside `transaction` (LedgerRepository.acquireLease): the currency is decided exactly as
  * `reserve` of the request's worst case would decide it (DIEM first, key limits), so a lease never moves spending to
- * another currency; the lease is then as much of `request.size` as that currency's free balance and the key's
- * limit left allow, or nothing (`fallback`) when that is under `request.minimum`.
+ * another currency; the lease is then `request.size`, or half of what that currency's free balance and the
+ * key's limit leave where that is less, or nothing (`fallback`) when that is under `request.minimum`.
  */
 export async function acquireLease(
   transaction: Transaction<Database>,
@@ -34,7 +34,9 @@ export async function acquireLease(
   const limit = request.keyLimits[currency];
   const used = held.used.get(spendKey(request.keyId, request.period))![currency] - request.amount;
   const room = limit === null ? free : Math.min(free, limit - used);
-  const amount = Math.min(request.size, room);
+  // At most half of what is left: another instance can still take a lease of the other half, and as the money runs
+  // low the leases shrink until, under the minimum, every instance reserves request by request.
+  const amount = Math.min(request.size, Math.floor(room / 2));
   if (amount < request.minimum) return { reserved: false, reason: 'fallback' };
   const delta = { USD: 0, DIEM: 0, [currency]: amount };
   await reserveAccount(transaction, 'one', [...reservedDelta(delta), request.accountId]);

@@ -265,8 +265,8 @@ export interface LedgerRepository {
   commitMany(batch: LedgerBatch): Promise<LedgerBatchResult>;
   /**
    * Grants a budget lease (issue #17 item 5): a reservation of kind 'lease' that one instance spends from in memory,
-   * in the currency `reserve` of the request's worst case would take, of up to `size` (less where the balance or the
-   * key's limit has less left), or none under `minimum`. Renewed, released by expiry and by `release` like any.
+   * in the currency `reserve` of the request's worst case would take, of `size` or half of what the balance and the
+   * key's limit leave where that is less, or none under `minimum`. Renewed, released by expiry and by `release` like any.
    */
   acquireLease(request: LeaseRequest): Promise<LeaseOutcome>;
   /**

@@ -95,9 +95,9 @@ export function defineLedgerLeaseContract(
     });
 
     it('takes DIEM first exactly when DIEM covers the worst case, even if it cannot cover the size', async () => {
-      // 2 DIEM covers a 1-DIEM worst case but not a 10-DIEM lease: reserve() would take DIEM, so the lease is DIEM's
-      // 2 (not USD's 10), or none under the minimum.
-      const id = await account(100 * NANOS, 6 * NANOS);
+      // 12 DIEM covers a 1-DIEM worst case but not a 10-DIEM lease and the half left for others: reserve() would
+      // take DIEM, so the lease is half of DIEM's 12 (not USD's 10); with 2 DIEM, none (under the minimum).
+      const id = await account(100 * NANOS, 12 * NANOS);
       assert.deepEqual(await store.ledger.acquireLease(leaseRequest(id, 'kl2')), {
         reserved: true,
         currency: 'DIEM',
@@ -116,15 +116,21 @@ export function defineLedgerLeaseContract(
       });
     });
 
-    it("is bounded by the key's limit left, and refuses as reserve would", async () => {
+    it("is bounded by half of the key's limit left, and refuses as reserve would", async () => {
       const id = await account(100 * NANOS);
-      const limits = { keyLimits: { USD: 7 * NANOS, DIEM: null } };
+      const limits = { keyLimits: { USD: 16 * NANOS, DIEM: null } };
+      for (const amount of [8 * NANOS, 4 * NANOS])
+        assert.deepEqual(await store.ledger.acquireLease(leaseRequest(id, 'kl4', limits)), {
+          reserved: true,
+          currency: 'USD',
+          amount,
+        });
       assert.deepEqual(await store.ledger.acquireLease(leaseRequest(id, 'kl4', limits)), {
-        reserved: true,
-        currency: 'USD',
-        amount: 7 * NANOS,
+        reserved: false,
+        reason: 'fallback',
       });
-      assert.deepEqual(await store.ledger.acquireLease(leaseRequest(id, 'kl4', limits)), {
+      const tight = { keyLimits: { USD: NANOS / 2, DIEM: null } };
+      assert.deepEqual(await store.ledger.acquireLease(leaseRequest(id, 'kl4b', tight)), {
         reserved: false,
         reason: 'API_KEY_USD_SPEND_LIMIT_EXCEEDED',
       });
@@ -226,9 +232,9 @@ export function defineLedgerLeaseContract(
         0,
       );
       assert.ok(granted <= 25 * NANOS, `granted ${granted}`);
-      // 10 + 10 + 5, then fallbacks under the 4-NANOS minimum.
-      assert.equal(granted, 25 * NANOS);
-      assert.equal((await held(id)).usdReserved, 25 * NANOS);
+      // 10 (of 25), 7.5 (half of 15), then fallbacks: half of 7.5 is under the 4-NANOS minimum.
+      assert.equal(granted, 17.5 * NANOS);
+      assert.equal((await held(id)).usdReserved, 17.5 * NANOS);
     });
   });
 }

@@ -1,6 +1,8 @@
 // Issue #17.5: reservations and settlements reach the store in group commits. Two Rialto processes on one store
 // (SQLite file, or PostgreSQL with RIALTO_TEST_STORE=postgres) admit at a key's spend limit exactly the worst cases
 // it holds; a process killed (SIGKILL) while its batches commit leaves books that add up, nothing over-charged.
+// With budget leases, a process killed inside a flush window loses at most the charges it had not written: never
+// charged twice, nothing left reserved once its lease ends, the balance the sum of the records.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -35,7 +37,8 @@ interface Setup {
   cli: (args: string[]) => string;
 }
 
-function setUp(replayUrl: string, leaseSeconds: number): Setup {
+/** `budgetLeases`: config.billing.budgetLeases in YAML flow style, e.g. `{ enabled: true, flushMs: 300 }`. */
+function setUp(replayUrl: string, leaseSeconds: number, budgetLeases?: string): Setup {
   const directory = mkdtempSync(join(tmpdir(), 'rialto-group-commit-'));
   const schema = uniqueSchemaName();
   const environment: NodeJS.ProcessEnv = {
@@ -51,7 +54,7 @@ function setUp(replayUrl: string, leaseSeconds: number): Setup {
       'dataDirectory: ./data',
       'logLevel: info',
       'systemPrompt: ""',
-      `billing: { leaseSeconds: ${leaseSeconds} }`,
+      `billing: { leaseSeconds: ${leaseSeconds}${budgetLeases === undefined ? '' : `, budgetLeases: ${budgetLeases}`} }`,
       'rateLimits: { enabled: false }',
       'models:',
       '  - id: paid',
@@ -202,9 +205,9 @@ test('2 processes, 120 concurrent streams on a key whose limit pays for 40: exac
   }
 });
 
-test('SIGKILL while batches of settlements commit: nothing over-charged, nothing left reserved once the leases end, the records add up', async () => {
+async function killedWhileServing(budgetLeases?: string): Promise<void> {
   const replay = await startReplayServer({ flavor: 'vllm' });
-  const setup = setUp(replay.url, 2);
+  const setup = setUp(replay.url, 2, budgetLeases);
   const servers: SpawnedRialto[] = [];
   try {
     const key = setup.cli(['keys', 'create', '--type', 'INFERENCE']);
@@ -230,7 +233,10 @@ test('SIGKILL while batches of settlements commit: nothing over-charged, nothing
         }
       }
     });
-    while (answered < 100) await new Promise((resolve) => setTimeout(resolve, 5));
+    const started = Date.now();
+    // With leases, past their first flush windows (300 ms): some charges written, the last window's not.
+    while (answered < 100 || (budgetLeases !== undefined && Date.now() - started < 1_000))
+      await new Promise((resolve) => setTimeout(resolve, 5));
     victim.child.kill('SIGKILL');
     await once(victim.child, 'exit');
     const served = chats(replay.requests);
@@ -249,10 +255,13 @@ test('SIGKILL while batches of settlements commit: nothing over-charged, nothing
       assert.equal(account.usdReserved, 0, 'nothing left reserved');
       const records = await usageRecords(store);
       const charged = records.filter((record) => record.amount > 0);
-      assert.ok(
-        charged.length >= answered,
-        `${charged.length} charged records for ${answered} answers the clients got`,
-      );
+      if (budgetLeases === undefined)
+        assert.ok(
+          charged.length >= answered,
+          `${charged.length} charged records for ${answered} answers the clients got`,
+        );
+      // A lease's flush window lost, in the client's favour: some charged, not all that were answered.
+      else assert.ok(charged.length > 0, `${charged.length} charged of ${answered} answered`);
       assert.ok(
         charged.length <= served,
         `${charged.length} charged records for ${served} answers the upstream gave`,
@@ -273,6 +282,61 @@ test('SIGKILL while batches of settlements commit: nothing over-charged, nothing
         toNanos(10) - charged.length * PER_REQUEST,
         'the balance went down by the sum of the records',
       );
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await replay.close();
+    await tearDown(setup, servers);
+  }
+}
+
+test('SIGKILL while batches of settlements commit: nothing over-charged, nothing left reserved once the leases end, the records add up', () =>
+  killedWhileServing());
+
+test('budget leases, SIGKILL inside a flush window: the unwritten charges lost (never charged twice), nothing left reserved once the lease ends, the records add up', () =>
+  killedWhileServing('{ enabled: true, flushMs: 300 }'));
+
+test('budget leases: a usage read right after the requests finds them though the flush window is long; a graceful stop writes the rest and frees the lease, the books exact', async () => {
+  const replay = await startReplayServer({ flavor: 'vllm' });
+  const setup = setUp(replay.url, 60, '{ enabled: true, flushMs: 10000 }');
+  const servers: SpawnedRialto[] = [];
+  try {
+    const key = setup.cli(['keys', 'create', '--type', 'INFERENCE']);
+    const admin = setup.cli(['keys', 'create', '--type', 'ADMIN']);
+    setup.cli(['balance', 'add', '10']);
+    const server = await spawnRialto(setup.config, setup.environment);
+    servers.push(server);
+    const ask = async (stream: boolean): Promise<void> => {
+      const response = await fetch(`${server.url}/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: body(stream),
+      });
+      assert.equal(response.status, 200, await response.text());
+    };
+    for (let round = 0; round < 6; round++)
+      await Promise.all(Array.from({ length: 5 }, (_, index) => ask(index % 2 === 0)));
+    const history = await fetch(`${server.url}/billing/usage-history?pageSize=100`, {
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    const read = (await history.json()) as { data: { amount: number }[] };
+    assert.equal(history.status, 200, JSON.stringify(read));
+    // 30 chats, each an input and an output entry.
+    assert.equal(read.data.length, 60, JSON.stringify(read).slice(0, 500));
+    server.child.kill('SIGTERM');
+    await once(server.child, 'exit');
+    const store = await setup.openStore();
+    try {
+      const account = (await store.accounts.find('default'))!;
+      assert.deepEqual(
+        [account.usdBalance, account.usdReserved],
+        [toNanos(10) - 30 * PER_REQUEST, 0],
+      );
+      const records = await usageRecords(store);
+      assert.equal(records.length, 30);
+      for (const record of records)
+        assert.deepEqual([record.status, record.amount], ['completed', PER_REQUEST]);
     } finally {
       await store.close();
     }

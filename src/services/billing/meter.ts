@@ -8,6 +8,7 @@ import type {
   ReserveOutcome,
   ReserveRequest,
   Store,
+  UsageInput,
 } from '../../storage/store.ts';
 import type { Cost } from '../pricing.ts';
 import { periodOf } from './limit-period.ts';
@@ -24,6 +25,7 @@ import { traced } from '../../observability/tracing.ts';
 import { PendingSettlements } from './pending-settlements.ts';
 import { GroupCommit } from './group-commit.ts';
 import { refuseByPrivacy } from './model-privacy.ts';
+import { LeaseBook, type LeaseOptions } from './lease-book.ts';
 
 /** What a service needs to pay for one request: settle it with what was used, or release it. */
 export interface Settlement {
@@ -82,6 +84,42 @@ export interface Billing {
   reserveDurable(request: BillingRequest, leaseUntil: Date): Promise<DurableReservation>;
 }
 
+/** The usage record of a request released without charge (the server failed). */
+const released = (status: string, at: string): UsageInput => ({
+  modelType: 'unknown',
+  amount: 0,
+  promptTokens: 0,
+  completionTokens: 0,
+  cachedTokens: 0,
+  status,
+  executionMs: 0,
+  createdAt: at,
+});
+
+/** The store's reservation of `amount` nanos for `request` of `key`, held until `leaseUntil`. */
+function reserveRequest(
+  key: ApiKeyRecord,
+  request: BillingRequest,
+  reservationId: string,
+  amount: number,
+  started: Date,
+  leaseUntil: Date,
+): ReserveRequest {
+  const limits = key.consumptionLimits;
+  return {
+    reservationId,
+    accountId: key.accountId,
+    keyId: key.id,
+    period: periodOf(key.limitPeriod, started),
+    amount,
+    keyLimits: { USD: limits.usd, DIEM: limits.diem ?? limits.vcu },
+    requestId: request.requestId,
+    modelId: request.modelId,
+    createdAt: started.toISOString(),
+    leaseUntil: leaseUntil.toISOString(),
+  };
+}
+
 /** One item of the Meter's group commits: a reservation or a closing. */
 type LedgerWork = { reserve: ReserveRequest } | { close: LedgerEntry };
 
@@ -117,12 +155,24 @@ export class Meter {
    * both kinds of one loop turn in one transaction (LedgerRepository.commitMany): one commit a batch, not two.
    */
   private readonly batches: GroupCommit<LedgerWork, ReserveOutcome | boolean>;
+  /** Budget leases (config.billing.budgetLeases): requests reserve and settle in memory, charged in batches. */
+  private readonly leases: LeaseBook | undefined;
 
-  /** `metrics` counts admissions and the tokens of settled requests. */
+  /** `metrics` counts admissions and the tokens of settled requests; `leases` turns budget leases on. */
   constructor(
     readonly store: Store,
     private readonly limiter?: RateLimiter,
-    options: { leaseSeconds?: number; now?: () => Date; metrics?: Metrics } = {},
+    options: {
+      leaseSeconds?: number;
+      now?: () => Date;
+      metrics?: Metrics;
+      leases?: LeaseOptions;
+      /** Told of lease charges lost (the lease was gone when written) and of failed writes (kept, retried). */
+      onLeaseTrouble?: (event: {
+        lost?: { leaseId: string; charges: number; amount: number };
+        error?: unknown;
+      }) => void;
+    } = {},
   ) {
     this.now = options.now ?? (() => new Date());
     this.leaseMs = (options.leaseSeconds ?? 60) * 1000;
@@ -131,6 +181,30 @@ export class Meter {
     this.batches = new GroupCommit((work) => commitWork(store, work));
     this.renewal = setInterval(() => void this.renewAll(), this.leaseMs / 3);
     this.renewal.unref();
+    const trouble = options.onLeaseTrouble ?? (() => undefined);
+    this.leases =
+      options.leases === undefined
+        ? undefined
+        : new LeaseBook(
+            store,
+            options.leases,
+            {
+              renewing: this.open,
+              lost: (leaseId, charges, amount) => trouble({ lost: { leaseId, charges, amount } }),
+              failed: (error) => trouble({ error }),
+            },
+            () => this.now().getTime(),
+          );
+  }
+
+  /** Writes the charges budget leases hold in memory (before a read of balances, spend or usage). */
+  async sync(): Promise<void> {
+    await this.leases?.flushAll();
+  }
+
+  /** Charges and closes every budget lease (a graceful shutdown, once requests are settled). */
+  async closeLeases(): Promise<void> {
+    await this.leases?.close();
   }
 
   /** Reservations this process holds for requests in progress (GET /metrics). */
@@ -167,9 +241,11 @@ export class Meter {
   /** The key's account balances in decimal units (for x-venice-balance-* headers: the balance before the request). */
   async balances(accountId: string): Promise<{ usd: number; diem: number }> {
     const account = await this.store.accounts.find(accountId);
+    // This instance's leases are reserved in the store but free to spend but for what its requests hold or owe.
+    const unused = this.leases?.unused(accountId) ?? { USD: 0, DIEM: 0 };
     return {
-      usd: fromNanos((account?.usdBalance ?? 0) - (account?.usdReserved ?? 0)),
-      diem: fromNanos((account?.diemBalance ?? 0) - (account?.diemReserved ?? 0)),
+      usd: fromNanos((account?.usdBalance ?? 0) - (account?.usdReserved ?? 0) + unused.USD),
+      diem: fromNanos((account?.diemBalance ?? 0) - (account?.diemReserved ?? 0) + unused.DIEM),
     };
   }
 
@@ -373,19 +449,9 @@ export class Meter {
     started: Date,
     leaseUntil: Date,
   ): Promise<Currency> {
-    const limits = key.consumptionLimits;
-    const outcome = await this.reserveBatched({
-      reservationId,
-      accountId: key.accountId,
-      keyId: key.id,
-      period: periodOf(key.limitPeriod, started),
-      amount,
-      keyLimits: { USD: limits.usd, DIEM: limits.diem ?? limits.vcu },
-      requestId: request.requestId,
-      modelId: request.modelId,
-      createdAt: started.toISOString(),
-      leaseUntil: leaseUntil.toISOString(),
-    });
+    const outcome = await this.reserveBatched(
+      reserveRequest(key, request, reservationId, amount, started, leaseUntil),
+    );
     if (!outcome.reserved) throw new VeniceError(outcome.reason);
     return outcome.currency;
   }
@@ -426,6 +492,18 @@ export class Meter {
       };
     }
     const leaseUntil = new Date(started.getTime() + this.leaseMs);
+    const ticket = await this.leases?.take(
+      reserveRequest(key, request, reservationId, amount, started, leaseUntil),
+    );
+    if (ticket !== undefined && ticket !== 'fallback') {
+      const { currency } = ticket;
+      return {
+        currency,
+        settle: async (usage, cost, status) =>
+          ticket.charge(record(usage, status, toNanos(currency === 'USD' ? cost.usd : cost.diem))),
+        release: async (status) => ticket.release(released(status, this.now().toISOString())),
+      };
+    }
     const currency = await this.reserveInStore(
       key,
       request,
@@ -448,18 +526,12 @@ export class Meter {
       },
       release: async (status) => {
         this.open.delete(reservationId);
-        const at = this.now().toISOString();
-        const usage = {
-          modelType: 'unknown',
-          amount: 0,
-          promptTokens: 0,
-          completionTokens: 0,
-          cachedTokens: 0,
-          status,
-          executionMs: 0,
-          createdAt: at,
-        };
-        await this.closeBatched({ kind: 'close', reservationId, state: 'released', usage });
+        await this.closeBatched({
+          kind: 'close',
+          reservationId,
+          state: 'released',
+          usage: released(status, this.now().toISOString()),
+        });
       },
     };
   }
