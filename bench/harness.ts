@@ -225,7 +225,12 @@ export async function startUpstream(): Promise<{ child: Child; port: number }> {
 /** Writes `config` as `<directory>/rialto.yaml` (JSON is YAML); the file's path. */
 export function writeRialtoConfig(directory: string, config: Record<string, unknown>): string {
   const configFile = join(directory, 'rialto.yaml');
-  writeFileSync(configFile, `# JSON is YAML.\n${JSON.stringify(config, null, 2)}\n`);
+  // BENCH_BUDGET_LEASES=1: requests reserve and settle against budget leases in memory (billing.budgetLeases).
+  const written =
+    process.env.BENCH_BUDGET_LEASES === '1' && config.billing === undefined
+      ? { ...config, billing: { budgetLeases: { enabled: true } } }
+      : config;
+  writeFileSync(configFile, `# JSON is YAML.\n${JSON.stringify(written, null, 2)}\n`);
   return configFile;
 }
 

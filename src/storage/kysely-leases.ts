@@ -1,8 +1,9 @@
-import { sql, type Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { Database } from './database.ts';
 import { decide, ensureSpend, readHeld, reservedDelta, spendKey } from './kysely-reserve-many.ts';
 import {
   chargeAccount,
+  chargeLeaseRow,
   chargeSpend,
   insertReservations,
   insertUsage,
@@ -79,18 +80,14 @@ export async function chargeLease(
   const total = charges.reduce((sum, charge) => sum + charge.usage.amount, 0);
   // The lease row first (every ledger transaction locks reservations before accounts and key periods); on SQLite
   // this write takes the writer lock before anything is read.
-  const lease = await transaction
-    .updateTable('reservations')
-    .set({
-      amount: sql<number>`amount - ${BigInt(total)}`,
-      state: close ? 'settled' : 'open',
-    })
-    .where('id', '=', leaseId)
-    .where('kind', '=', 'lease')
-    .where('state', '=', 'open')
-    .where('amount', '>=', BigInt(total) as never)
-    .returningAll()
-    .executeTakeFirst();
+  const [lease] = (
+    await chargeLeaseRow(transaction, 'one', [
+      BigInt(total),
+      close ? 'settled' : 'open',
+      leaseId,
+      BigInt(total),
+    ])
+  ).rows;
   if (lease === undefined) return false;
   const freed = total + (close ? Number(lease.amount) : 0);
   const amounts = (charged: number, released: number): bigint[] =>

@@ -140,6 +140,21 @@ export const claimReservations = compiledOnce((database, slot, ids: number) =>
     .returningAll(),
 );
 
+/**
+ * Values: the total charged (BigInt), the lease's new state, its id, the total again; answers the lease's row when it
+ * was open and held at least the total (LedgerRepository.chargeLease).
+ */
+export const chargeLeaseRow = compiledOnce((database, slot, _shape: 'one') =>
+  database
+    .updateTable('reservations')
+    .set({ amount: moved('amount', '-', slot(0)), state: slot(1) })
+    .where('id', '=', slot(2))
+    .where('kind', '=', 'lease')
+    .where('state', '=', 'open')
+    .where('amount', '>=', slot(3))
+    .returningAll(),
+);
+
 /** Values: charged USD, freed USD, charged DIEM, freed DIEM (BigInt), then id. */
 export const chargeAccount = compiledOnce<'one', unknown>((database, slot) =>
   database
