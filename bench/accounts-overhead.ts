@@ -4,11 +4,13 @@
  *
  *   node --import tsx bench/accounts-overhead.ts        (npm run bench:accounts)
  *
- * One fast upstream (bench/fast-upstream.ts) and four Rialto processes in front of it, one per configuration:
+ * One fast upstream (bench/fast-upstream.ts) and five Rialto processes in front of it, one per configuration:
  *   A  baseline: rate limits off, a free (zero-priced) model: auth and a usage record, nothing reserved;
  *   B  memory rate limiter (limits too high to refuse) + a priced model: reservation and settlement on SQLite;
  *   C  Redis rate limiter (a unique key prefix) + priced model on SQLite;
- *   D  Redis rate limiter + priced model on PostgreSQL (a unique schema).
+ *   D  Redis rate limiter + priced model on PostgreSQL (a unique schema);
+ *   E  as D, with budget leases (billing.budgetLeases: requests reserve and settle in memory, charged in batches;
+ *      a schema of its own).
  * Scenarios {JSON, stream} × {concurrency 1, BENCH_CONCURRENCY}; in each, the upstream alone, then A, B, C and D
  * back to back, each after its own warm-up, the same number of requests. Every response is checked (200,
  * well-formed); after the run the books of each configuration are checked through the store (usage records
@@ -19,7 +21,7 @@
  * BENCH_REQUESTS, at least 100), BENCH_CONCURRENCY (as in gateway-overhead.ts), BENCH_RIALTO_NODE_ARGS
  * (extra node flags for the Rialto processes), BENCH_RIALTO_NODE_ARGS_CONFIGS (which configurations get them,
  * e.g. "D"; default all), BENCH_REDIS_URL (default $REDIS_URL, else redis://127.0.0.1:6379), BENCH_DATABASE_URL
- * (PostgreSQL for D, default postgres://postgres@127.0.0.1:5432/test), BENCH_CONFIGURATIONS (default A,B,C,D),
+ * (PostgreSQL for D, default postgres://postgres@127.0.0.1:5432/test), BENCH_CONFIGURATIONS (default A,B,C,D,E),
  * BENCH_REPLICAS (default 4; 0 skips the replicas scenario).
  *
  * Then the replicas scenario (accounts-replicas.ts): BENCH_REPLICAS Rialto processes like D on one schema and one
@@ -108,9 +110,9 @@ function settings(): Settings {
 }
 
 const SETTINGS = settings();
-/** BENCH_CONFIGURATIONS (default A,B,C,D): which of the four configurations run (the replicas scenario runs apart). */
+/** BENCH_CONFIGURATIONS (default A,B,C,D,E): which of the five configurations run (the replicas scenario runs apart). */
 const SELECTED = new Set(
-  (process.env.BENCH_CONFIGURATIONS ?? 'A,B,C,D')
+  (process.env.BENCH_CONFIGURATIONS ?? 'A,B,C,D,E')
     .toUpperCase()
     .split(',')
     .map((part) => part.trim()),
@@ -161,11 +163,13 @@ async function postgres<Row extends pg.QueryResultRow>(statement: string): Promi
 
 /** The replicas scenario's schema: its account is another one than D's. */
 const PG_REPLICAS_SCHEMA = `${PG_SCHEMA}_replicas`;
+const PG_LEASES_SCHEMA = `${PG_SCHEMA}_leases`;
+const PG_REPLICAS_LEASES_SCHEMA = `${PG_SCHEMA}_replicas_leases`;
 const withSchema = (schema: string): string =>
   `${SETTINGS.databaseUrl}${SETTINGS.databaseUrl.includes('?') ? '&' : '?'}schema=${schema}`;
 const dropSchema = (): Promise<unknown> =>
   postgres(
-    `DROP SCHEMA IF EXISTS "${PG_SCHEMA}" CASCADE; DROP SCHEMA IF EXISTS "${PG_REPLICAS_SCHEMA}" CASCADE`,
+    `DROP SCHEMA IF EXISTS "${PG_SCHEMA}" CASCADE; DROP SCHEMA IF EXISTS "${PG_REPLICAS_SCHEMA}" CASCADE; DROP SCHEMA IF EXISTS "${PG_LEASES_SCHEMA}" CASCADE; DROP SCHEMA IF EXISTS "${PG_REPLICAS_LEASES_SCHEMA}" CASCADE`,
   );
 
 /** Fails early, with a clear message, when Redis or PostgreSQL is not there. */
@@ -196,14 +200,16 @@ async function checkServices(): Promise<void> {
   }
 }
 
-// ---------------------------------------------------------------- the four configurations
+// ---------------------------------------------------------------- the five configurations
 
 interface Configuration {
-  id: 'A' | 'B' | 'C' | 'D';
+  id: 'A' | 'B' | 'C' | 'D' | 'E';
   label: string;
   priced: boolean;
   rateLimits: Record<string, unknown>;
   databaseUrl: string | undefined;
+  /** billing.budgetLeases.enabled: requests reserve and settle in memory, charged in batches (E). */
+  budgetLeases?: boolean;
 }
 
 const CONFIGURATIONS: Configuration[] = [
@@ -244,6 +250,19 @@ const CONFIGURATIONS: Configuration[] = [
       redisPrefix: `${REDIS_PREFIX}:D`,
     },
     databaseUrl: withSchema(PG_SCHEMA),
+  },
+  {
+    id: 'E',
+    label: 'E as D, budget leases',
+    priced: true,
+    rateLimits: {
+      enabled: true,
+      store: 'redis',
+      redisUrl: SETTINGS.redisUrl,
+      redisPrefix: `${REDIS_PREFIX}:E`,
+    },
+    databaseUrl: withSchema(PG_LEASES_SCHEMA),
+    budgetLeases: true,
   },
 ];
 
@@ -287,6 +306,9 @@ async function startConfiguration(
       : { database: { url: configuration.databaseUrl } }),
     discoverModels: false,
     rateLimits: limits,
+    ...(configuration.budgetLeases === true
+      ? { billing: { budgetLeases: { enabled: true } } }
+      : {}),
     models: [
       {
         id: RIALTO_MODEL,
@@ -417,7 +439,7 @@ async function main(): Promise<number> {
 
   const upstream = await startUpstream();
   const directory = temporaryDirectory('rialto-accounts-bench-');
-  // Started one after another: four tsx start-ups at once on 2 cores only make each slower.
+  // Started one after another: five tsx start-ups at once on 2 cores only make each slower.
   const configurations: RunningConfiguration[] = [];
   for (const configuration of CONFIGURATIONS.filter(({ id }) => SELECTED.has(id)))
     configurations.push(await startConfiguration(configuration, directory, upstream.port));
@@ -520,28 +542,32 @@ async function main(): Promise<number> {
       ),
     );
   process.stdout.write(
-    `\nBooks (through the store, after the run; A's model is free, B–D charge ${PRICING.input.usd} / ${PRICING.output.usd} USD per 1M input / output tokens):\n${booksReport(books)}\n`,
+    `\nBooks (through the store, after the run; A's model is free, B–E charge ${PRICING.input.usd} / ${PRICING.output.usd} USD per 1M input / output tokens):\n${booksReport(books)}\n`,
   );
   if (REPLICAS > 0) {
     process.stdout.write(
       `\nReplicas: ${REPLICAS} Rialto processes on one PostgreSQL schema and one Redis prefix, every request on one key of one account, JSON, ${REQUESTS} requests each, against one of them alone:\n`,
     );
-    const replicas = await replicaScenario({
-      replicas: REPLICAS,
-      requests: REQUESTS,
-      warmup: WARMUP,
-      concurrency: maxConcurrency,
-      fundingUsd: FUNDING_USD,
-      upstreamPort: upstream.port,
-      directory,
-      databaseUrl: withSchema(PG_REPLICAS_SCHEMA),
-      rateLimits: limitsOf(CONFIGURATIONS[3]!),
-      model: RIALTO_MODEL,
-      pricing: PRICING,
-    });
-    process.stdout.write(`${replicas.report}\n${booksReport([replicas.books])}\n`);
-    failures.push(...replicas.failures);
-    books.push(replicas.books);
+    // Without budget leases, then with them (each on a schema of its own).
+    for (const budgetLeases of [false, true]) {
+      const replicas = await replicaScenario({
+        replicas: REPLICAS,
+        requests: REQUESTS,
+        warmup: WARMUP,
+        concurrency: maxConcurrency,
+        fundingUsd: FUNDING_USD,
+        upstreamPort: upstream.port,
+        directory: join(directory, budgetLeases ? 'replicas-leases' : 'replicas'),
+        databaseUrl: withSchema(budgetLeases ? PG_REPLICAS_LEASES_SCHEMA : PG_REPLICAS_SCHEMA),
+        rateLimits: limitsOf(CONFIGURATIONS[3]!),
+        model: RIALTO_MODEL,
+        pricing: PRICING,
+        budgetLeases,
+      });
+      process.stdout.write(`${replicas.report}\n${booksReport([replicas.books])}\n`);
+      failures.push(...replicas.failures);
+      books.push(replicas.books);
+    }
   }
   const bookProblems = books.flatMap(({ id, problems }) =>
     problems.map((problem) => `${id}: ${problem}`),

@@ -34,6 +34,8 @@ export interface ReplicaSettings {
   rateLimits: Record<string, unknown>;
   model: string;
   pricing: Record<string, unknown>;
+  /** billing.budgetLeases.enabled on every replica. */
+  budgetLeases?: boolean;
 }
 
 interface Replica {
@@ -47,7 +49,7 @@ async function startReplicas(settings: ReplicaSettings): Promise<Replica[]> {
   let apiKey: string | undefined;
   for (let index = 0; index < settings.replicas; index++) {
     const folder = join(settings.directory, `replica-${index}`);
-    mkdirSync(folder);
+    mkdirSync(folder, { recursive: true });
     const port = await freePort();
     const configFile = writeRialtoConfig(folder, {
       server: { host: '127.0.0.1', port },
@@ -56,6 +58,7 @@ async function startReplicas(settings: ReplicaSettings): Promise<Replica[]> {
       database: { url: settings.databaseUrl },
       discoverModels: false,
       rateLimits: settings.rateLimits,
+      ...(settings.budgetLeases === true ? { billing: { budgetLeases: { enabled: true } } } : {}),
       models: [
         {
           id: settings.model,
@@ -153,15 +156,23 @@ export async function replicaScenario(settings: ReplicaSettings): Promise<Replic
     await Promise.all(replicas.map(({ target }) => target.pool.close()));
     await Promise.all(replicas.map(({ child }) => stopChild(child)));
   }
+  const leases = settings.budgetLeases === true ? ', budget leases' : '';
   const books = await checkBooks(
-    `${replicas.length} replicas`,
+    `${replicas.length} replicas${leases}`,
     replicas[0]!.configFile,
     settings.fundingUsd,
     sent,
     true,
   );
   const report = table(
-    ['PostgreSQL + Redis, one account', 'connections', 'rps', 'p50', 'p99', 'rps / 1 replica'],
+    [
+      `PostgreSQL + Redis, one account${leases}`,
+      'connections',
+      'rps',
+      'p50',
+      'p99',
+      'rps / 1 replica',
+    ],
     rows,
     2,
   );
