@@ -5,7 +5,7 @@ import { createEngineSet, discoverModels, modelsDirectoryOf } from '../engines/e
 import { ModelFolderWatcher } from '../engines/model-folder-watcher.ts';
 import { KeyService } from '../services/key-service.ts';
 import { createKeyChangeFeed } from '../services/key-change-feed.ts';
-import { Meter } from '../services/billing/meter.ts';
+import { createMeter } from '../services/billing/create-meter.ts';
 import { createRateLimiter } from '../rate-limit/create-rate-limiter.ts';
 import { ModelHealthMonitor } from '../services/model-health.ts';
 import { ModelRegistry, type ModelEntry } from '../services/model-registry.ts';
@@ -68,30 +68,7 @@ export async function serve(config: Config): Promise<RunningServer> {
     const limiter = createRateLimiter(config, logger);
     opened.push(() => limiter?.close());
     const metrics = config.metrics.enabled ? new Metrics() : undefined;
-    const leases = config.billing.budgetLeases;
-    const meter = new Meter(store, limiter, {
-      leaseSeconds: config.billing.leaseSeconds,
-      ...(metrics === undefined ? {} : { metrics }),
-      ...(leases.enabled
-        ? {
-            leases: {
-              worstCases: leases.worstCases,
-              minimumWorstCases: Math.min(leases.minimumWorstCases, leases.worstCases),
-              flushMs: leases.flushMs,
-              idleMs: leases.idleSeconds * 1000,
-            },
-            onLeaseTrouble: ({ lost, error }) => {
-              if (lost !== undefined)
-                logger.error(
-                  lost,
-                  'a budget lease was gone when its charges were written: not charged',
-                );
-              if (error !== undefined)
-                logger.error({ err: error }, 'writing budget lease charges failed; kept, retried');
-            },
-          }
-        : {}),
-    });
+    const meter = createMeter(config, store, limiter, metrics, logger);
     opened.push(() => meter.close());
     keys.readUsageAfter(() => meter.sync());
     // Reservations left open by a process that died (SIGKILL, power loss) are released once their lease ends.

@@ -8,7 +8,7 @@ import { createApp } from '../../src/app.ts';
 import { parseConfig, type Config } from '../../src/config.ts';
 import { createModelEntries } from '../../src/engines/engine-factory.ts';
 import { KeyService } from '../../src/services/key-service.ts';
-import { Meter } from '../../src/services/billing/meter.ts';
+import { createMeter } from '../../src/services/billing/create-meter.ts';
 import { createRateLimiter } from '../../src/rate-limit/create-rate-limiter.ts';
 import { toNanos } from '../../src/services/billing/money.ts';
 import { ModelRegistry } from '../../src/services/model-registry.ts';
@@ -86,7 +86,7 @@ export async function startRialto(
   const keys = new KeyService(store, { recordCacheMs: config.keyCacheMs });
   const limiter = createRateLimiter(config, logger);
   const metrics = new Metrics();
-  const meter = new Meter(store, limiter, { leaseSeconds: config.billing.leaseSeconds, metrics });
+  const meter = createMeter(config, store, limiter, metrics, logger);
   const jobs = await createJobs({ config, store, registry, meter, logger });
   const app = await createApp({
     config,
@@ -123,6 +123,7 @@ export async function startRialto(
       await jobs.close();
       await app.close();
       await limiter?.close();
+      await meter.closeLeases();
       meter.close();
       await closeEngines();
       await store.close();
