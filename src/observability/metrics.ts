@@ -117,6 +117,12 @@ export class Metrics {
     labelNames: ['route', 'method'],
     registers: [this.registry],
   });
+  private readonly leaseChargesLost = new CellCounter({
+    name: 'rialto_budget_lease_charges_lost_total',
+    help: 'Requests served from a budget lease whose charge could not be written because the lease was gone (released after its process stopped renewing it): served, never charged.',
+    labelNames: [],
+    registers: [this.registry],
+  }).cell({});
   private readonly models = new Map<string, ModelCells>();
   private readonly errorCells = new Map<string, CounterCell>();
   private readonly limitCells = new Map<string, Map<string, CounterCell>>();
@@ -158,6 +164,11 @@ export class Metrics {
   /** A request no route matched (404), counted under the route `unmatched`. */
   notFound(method: string, seconds: number): void {
     this.route('unmatched', method).observe(404, seconds);
+  }
+
+  /** `count` requests' charges lost with a budget lease that was gone when they were written. */
+  budgetLeaseChargesLost(count: number): void {
+    this.leaseChargesLost.value += count;
   }
 
   /** An error answered to a client, by its Venice code. */

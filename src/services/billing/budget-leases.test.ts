@@ -8,6 +8,7 @@ import type { BillingRequest, Settlement } from './meter.ts';
 import { Meter } from './meter.ts';
 import { toNanos } from './money.ts';
 import { periodOf } from './limit-period.ts';
+import { Metrics } from '../../observability/metrics.ts';
 import type { LeaseOptions } from './lease-book.ts';
 
 const LEASES: LeaseOptions = { worstCases: 8, minimumWorstCases: 2, flushMs: 5, idleMs: 60_000 };
@@ -190,8 +191,10 @@ async function leaseSuite(open: () => Promise<OpenedStore>): Promise<void> {
     const { store, cleanup } = await open();
     const lost: number[] = [];
     // A lease of 1 ms: the sweep below finds it expired; renewals come every 20 s, too late.
+    const metrics = new Metrics();
     const meter = new Meter(store, undefined, {
       leaseSeconds: 60,
+      metrics,
       now: () => new Date(Date.now() - 59_999),
       leases: { ...LEASES, flushMs: 60_000 },
       onLeaseTrouble: ({ lost: gone }) => {
@@ -208,6 +211,7 @@ async function leaseSuite(open: () => Promise<OpenedStore>): Promise<void> {
       assert.equal(await store.ledger.releaseExpired(new Date().toISOString()), 1);
       await meter.sync();
       assert.deepEqual(lost, [3]);
+      assert.match(await metrics.render(), /^rialto_budget_lease_charges_lost_total 3$/m);
       assert.deepEqual(await books(store, key.accountId), { balance: toNanos(1), reserved: 0 });
       // The next request takes a new lease.
       await settle(await meter.for(key).reserve(request(10, 0.01)), 0.01);

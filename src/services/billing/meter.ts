@@ -190,7 +190,10 @@ export class Meter {
             options.leases,
             {
               renewing: this.open,
-              lost: (leaseId, charges, amount) => trouble({ lost: { leaseId, charges, amount } }),
+              lost: (leaseId, charges, amount) => {
+                this.metrics?.budgetLeaseChargesLost(charges);
+                trouble({ lost: { leaseId, charges, amount } });
+              },
               failed: (error) => trouble({ error }),
             },
             () => this.now().getTime(),
