@@ -128,7 +128,8 @@ export class LeaseBook {
   /** The money of `accountId`'s leases nobody's request holds (free to spend, though reserved in the store). */
   unused(accountId: string): Record<Currency, number> {
     const unused = { USD: 0, DIEM: 0 };
-    for (const lease of this.leases.values())
+    // Retiring ones too: what is left in them stays reserved in the store until they close.
+    for (const lease of [...this.leases.values(), ...this.retiring])
       if (lease.book.startsWith(`${accountId}\u0000`))
         unused[lease.currency] += lease.granted - lease.held - lease.owed;
     return unused;

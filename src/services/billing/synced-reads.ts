@@ -1,36 +1,31 @@
-import type { Store } from '../../storage/store.ts';
+import type { LedgerRepository, Store, UsageRepository } from '../../storage/store.ts';
 
 /**
  * `store` whose reads of usage records and key spend first write what budget leases hold in memory (Meter.sync):
- * a client reading its usage right after a request finds it, as without leases.
+ * a client reading its usage right after a request finds it, as without leases. Everything else is the store's.
  */
 export function syncedUsageReads(store: Store, sync: () => Promise<void>): Store {
-  const { usage, ledger } = store;
+  const usageReads: Pick<UsageRepository, 'list' | 'keyTotals'> = {
+    list: async (query) => {
+      await sync();
+      return store.usage.list(query);
+    },
+    keyTotals: async (keyId, from) => {
+      await sync();
+      return store.usage.keyTotals(keyId, from);
+    },
+  };
+  const ledgerReads: Pick<LedgerRepository, 'keySpend'> = {
+    keySpend: async (keyId, period) => {
+      await sync();
+      return store.ledger.keySpend(keyId, period);
+    },
+  };
+  // The store's repositories under these reads (prototypes: any other method is theirs), and the store under them.
+  const usage = Object.assign(Object.create(store.usage) as UsageRepository, usageReads);
+  const ledger = Object.assign(Object.create(store.ledger) as LedgerRepository, ledgerReads);
   const synced = Object.create(store) as Store;
-  // Own properties over the store's (defineProperty: the store's may be read-only); the rest is the store's.
-  Object.defineProperties(synced, {
-    usage: {
-      value: {
-        insert: usage.insert.bind(usage),
-        list: async (query: Parameters<Store['usage']['list']>[0]) => {
-          await sync();
-          return usage.list(query);
-        },
-        keyTotals: async (keyId: string, from: string) => {
-          await sync();
-          return usage.keyTotals(keyId, from);
-        },
-      },
-    },
-    ledger: {
-      value: {
-        ...ledger,
-        keySpend: async (keyId: string, period: string) => {
-          await sync();
-          return ledger.keySpend(keyId, period);
-        },
-      },
-    },
-  });
+  // defineProperty: the store's own may be read-only.
+  Object.defineProperties(synced, { usage: { value: usage }, ledger: { value: ledger } });
   return synced;
 }
