@@ -187,6 +187,52 @@ async function leaseSuite(open: () => Promise<OpenedStore>): Promise<void> {
     }
   });
 
+  it('a failed write of charges keeps them for the next try and sends requests to the store one by one meanwhile', async () => {
+    const { store, cleanup } = await open();
+    const { chargeLease, commitMany } = store.ledger;
+    let failing = false;
+    let perRequest = 0;
+    store.ledger.chargeLease = (...args) =>
+      failing ? Promise.reject(new Error('disk full')) : chargeLease.apply(store.ledger, args);
+    store.ledger.commitMany = (batch) => {
+      perRequest += batch.reserves.length;
+      return commitMany.apply(store.ledger, [batch]);
+    };
+    const errors: unknown[] = [];
+    const meter = new Meter(store, undefined, {
+      leases: LEASES,
+      onLeaseTrouble: ({ error }) => {
+        if (error !== undefined) errors.push(error);
+      },
+    });
+    try {
+      const key = await freshKey(store, 1);
+      failing = true;
+      await settle(await meter.for(key).reserve(request(1, 0.01)), 0.01);
+      assert.equal(meter.openReservations, 0);
+      await meter.sync();
+      assert.equal(errors.length, 1);
+      // The next request reserves in the store, not from the lease.
+      const next = await meter.for(key).reserve(request(2, 0.01));
+      assert.equal(perRequest, 1);
+      assert.equal(meter.openReservations, 1);
+      await settle(next, 0.01);
+      failing = false;
+      await meter.sync();
+      await meter.closeLeases();
+      assert.deepEqual(await books(store, key.accountId), {
+        balance: toNanos(1) - 2 * toNanos(0.01),
+        reserved: 0,
+      });
+      assert.equal((await store.usage.list({ accountId: key.accountId, limit: 10 })).length, 2);
+    } finally {
+      failing = false;
+      await meter.closeLeases();
+      meter.close();
+      await cleanup();
+    }
+  });
+
   it('a lease released under its instance (renewals stopped, the sweep ran) loses its unwritten charges, never charging twice', async () => {
     const { store, cleanup } = await open();
     const lost: number[] = [];

@@ -22,7 +22,7 @@ export interface LeaseOptions {
 
 /** At most this many requests' charges in one transaction (their usage records are one INSERT). */
 const MAX_BATCH = 256;
-/** After a lease was refused for being too small, requests of that key reserve one by one for this long. */
+/** After a lease was refused for being too small, or a write of charges failed, requests reserve one by one this long. */
 const FALLBACK_MS = 1_000;
 
 /** A lease this instance holds: a reservation in the store it spends from in memory. */
@@ -78,6 +78,10 @@ export class LeaseBook {
   private readonly fallbackUntil = new Map<string, number>();
   private readonly retiring = new Set<Lease>();
   private readonly idle: NodeJS.Timeout;
+  /** After a write of charges failed (the store down, the disk full), requests reserve in the store until then. */
+  private storeFailedUntil = 0;
+  /** Requests served from a lease and not yet charged or released. */
+  private serving = 0;
 
   constructor(
     private readonly store: Store,
@@ -96,6 +100,9 @@ export class LeaseBook {
    */
   async take(request: ReserveRequest): Promise<LeaseTicket | 'fallback'> {
     const book = `${request.accountId}\u0000${request.keyId}\u0000${request.period}`;
+    // The store failed a write a moment ago: requests go to it one by one (and fail there as they would without
+    // leases), rather than pile up charges in memory that a crash would lose.
+    if (this.now() < this.storeFailedUntil) return 'fallback';
     for (let attempt = 0; attempt < 4; attempt++) {
       const lease = this.leases.get(book);
       if (lease !== undefined && lease.granted - lease.held - lease.owed >= request.amount)
@@ -110,6 +117,16 @@ export class LeaseBook {
     }
     // Others kept taking every new lease first: this one reserves alone.
     return 'fallback';
+  }
+
+  /** Requests served from a lease now (not yet charged or released). */
+  get inFlight(): number {
+    return this.serving;
+  }
+
+  /** Leases this instance holds, retiring ones included (each is a reservation the Meter renews). */
+  get count(): number {
+    return this.leases.size + this.retiring.size;
   }
 
   /** Charges and closes every lease (a graceful shutdown, after the requests settled); resolves once written. */
@@ -184,12 +201,14 @@ export class LeaseBook {
   private hold(lease: Lease, request: ReserveRequest): LeaseTicket {
     const worstCase = request.amount;
     lease.held += worstCase;
+    this.serving += 1;
     lease.lastUsed = this.now();
     let done = false;
     const end = (charge: number, usage: UsageInput): void => {
       if (done) return;
       done = true;
       lease.held -= worstCase;
+      this.serving -= 1;
       // A lease found closed meanwhile: nothing can be written to it (lost, in the client's favour).
       if (lease.state !== 'closed') {
         lease.owed += charge;
@@ -251,6 +270,7 @@ export class LeaseBook {
     lease.flushing = (async () => {
       try {
         const written = await this.store.ledger.chargeLease(lease.id, batch, close);
+        this.storeFailedUntil = 0;
         lease.owed -= total;
         if (written) lease.granted -= total;
         else this.host.lost(lease.id, batch.length, total);
@@ -259,6 +279,7 @@ export class LeaseBook {
         // Kept, in order, for the next try.
         lease.charges.unshift(...batch);
         failed = true;
+        this.storeFailedUntil = this.now() + FALLBACK_MS;
         this.host.failed(error);
       } finally {
         lease.flushing = undefined;

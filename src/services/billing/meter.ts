@@ -210,9 +210,10 @@ export class Meter {
     await this.leases?.close();
   }
 
-  /** Reservations this process holds for requests in progress (GET /metrics). */
+  /** Reservations this process holds for requests in progress (GET /metrics): a lease counts its requests. */
   get openReservations(): number {
-    return this.open.size;
+    if (this.leases === undefined) return this.open.size;
+    return this.open.size - this.leases.count + this.leases.inFlight;
   }
 
   /**
@@ -244,7 +245,7 @@ export class Meter {
   /** The key's account balances in decimal units (for x-venice-balance-* headers: the balance before the request). */
   async balances(accountId: string): Promise<{ usd: number; diem: number }> {
     const account = await this.store.accounts.find(accountId);
-    // This instance's leases are reserved in the store but free to spend but for what its requests hold or owe.
+    // This instance's leases are reserved in the store, yet free to spend less what its requests hold or owe.
     const unused = this.leases?.unused(accountId) ?? { USD: 0, DIEM: 0 };
     return {
       usd: fromNanos((account?.usdBalance ?? 0) - (account?.usdReserved ?? 0) + unused.USD),
