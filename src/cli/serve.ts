@@ -71,6 +71,7 @@ export async function serve(config: Config): Promise<RunningServer> {
     const meter = createMeter(config, store, limiter, metrics, logger);
     opened.push(() => meter.close());
     keys.readUsageAfter(() => meter.sync());
+    keys.onChange((id) => meter.keyChanged(id));
     // Reservations left open by a process that died (SIGKILL, power loss) are released once their lease ends.
     const released = await meter.sweep();
     if (released > 0)

@@ -186,6 +186,17 @@ export class KeyService {
     this.drops += 1;
     if (id === undefined) this.records.clear();
     else this.records.delete(id);
+    for (const listener of this.changeListeners) listener(id);
+  }
+
+  private readonly changeListeners: ((id: string | undefined) => void)[] = [];
+
+  /**
+   * Calls `listener` when key `id` (undefined: any key) changed here or on another replica (its record dropped):
+   * the Meter gives back the budget leases granted under the key's old limits.
+   */
+  onChange(listener: (id: string | undefined) => void): void {
+    this.changeListeners.push(listener);
   }
 
   private async findRecord(id: string, now: number): Promise<ApiKeyRecord | undefined> {

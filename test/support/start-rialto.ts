@@ -87,6 +87,8 @@ export async function startRialto(
   const limiter = createRateLimiter(config, logger);
   const metrics = new Metrics();
   const meter = createMeter(config, store, limiter, metrics, logger);
+  keys.readUsageAfter(() => meter.sync());
+  keys.onChange((id) => meter.keyChanged(id));
   const jobs = await createJobs({ config, store, registry, meter, logger });
   const app = await createApp({
     config,

@@ -187,6 +187,32 @@ async function leaseSuite(open: () => Promise<OpenedStore>): Promise<void> {
     }
   });
 
+  it("a key's limit lowered: its lease goes back and the next request is decided under the new limit", async () => {
+    const { store, cleanup } = await open();
+    const meter = new Meter(store, undefined, { leases: LEASES });
+    try {
+      const key = await freshKey(store, 10, { usd: toNanos(1), diem: null, vcu: null });
+      await settle(await meter.for(key).reserve(request(1, 0.01)), 0.01);
+      // The lease holds 0.08 more; the limit drops to what is spent.
+      const lowered = await store.apiKeys.update(key.id, {
+        consumptionLimits: { usd: toNanos(0.01), diem: null, vcu: null },
+      });
+      meter.keyChanged(key.id);
+      await assert.rejects(
+        meter.for(lowered!).reserve(request(2, 0.01)),
+        (error: unknown) =>
+          error instanceof VeniceError && error.code === 'API_KEY_USD_SPEND_LIMIT_EXCEEDED',
+      );
+      await meter.closeLeases();
+      const spend = await store.ledger.keySpend(key.id, periodOf(key.limitPeriod, new Date()));
+      assert.deepEqual([spend.usdSpent, spend.usdReserved], [toNanos(0.01), 0]);
+    } finally {
+      await meter.closeLeases();
+      meter.close();
+      await cleanup();
+    }
+  });
+
   it('a failed write of charges keeps them for the next try and sends requests to the store one by one meanwhile', async () => {
     const { store, cleanup } = await open();
     const { chargeLease, commitMany } = store.ledger;

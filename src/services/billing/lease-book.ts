@@ -152,6 +152,15 @@ export class LeaseBook {
     return unused;
   }
 
+  /**
+   * Gives back the leases of key `keyId` (every key's when undefined): its limits or its account changed, so the next
+   * request takes a new lease under them (or is refused); those in flight settle on the old ones.
+   */
+  retireKey(keyId: string | undefined): void {
+    for (const lease of [...this.leases.values()])
+      if (keyId === undefined || lease.book.split('\u0000')[1] === keyId) this.retire(lease);
+  }
+
   /** Writes every lease's charges now (a read of balances or usage follows). */
   async flushAll(): Promise<void> {
     await Promise.all(

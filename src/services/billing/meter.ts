@@ -205,6 +205,11 @@ export class Meter {
     await this.leases?.flushAll();
   }
 
+  /** Key `keyId` (any key when undefined) changed: its budget leases go back, the next request leases under its new limits. */
+  keyChanged(keyId: string | undefined): void {
+    this.leases?.retireKey(keyId);
+  }
+
   /** Charges and closes every budget lease (a graceful shutdown, once requests are settled). */
   async closeLeases(): Promise<void> {
     await this.leases?.close();
