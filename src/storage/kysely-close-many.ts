@@ -25,17 +25,26 @@ const amounts = ({ charged, freed }: Delta): bigint[] => [
   BigInt(freed.DIEM),
 ];
 
-function usageRow(
+/**
+ * The usage record of a request on `reservation`, charged `charge`: its own id, request and model unless `own` says
+ * another's (a request served from a budget lease is recorded under its own ids, on the lease's account and key).
+ */
+export function usageRow(
   reservation: Selectable<ReservationTable>,
   charge: Nanos,
   usage: UsageInput,
+  own: { id: string; requestId: string; modelId: string } = {
+    id: reservation.id,
+    requestId: reservation.request_id,
+    modelId: reservation.model_id,
+  },
 ): Selectable<UsageRecordTable> {
   return {
-    id: reservation.id,
-    request_id: reservation.request_id,
+    id: own.id,
+    request_id: own.requestId,
     account_id: reservation.account_id,
     key_id: reservation.key_id,
-    model_id: reservation.model_id,
+    model_id: own.modelId,
     model_type: usage.modelType,
     currency: reservation.currency,
     amount: charge,

@@ -12,6 +12,7 @@ import {
   reserveSpend,
   usageValues,
 } from './ledger-statements.ts';
+import { usageRow } from './kysely-close-many.ts';
 import type { LeaseCharge, LeaseOutcome, LeaseRequest } from './store.ts';
 
 /**
@@ -103,22 +104,7 @@ export async function chargeLease(
       transaction,
       charges.length,
       usageValues(
-        charges.map(({ id, requestId, modelId, usage }) => ({
-          id,
-          request_id: requestId,
-          account_id: lease.account_id,
-          key_id: lease.key_id,
-          model_id: modelId,
-          model_type: usage.modelType,
-          currency: lease.currency,
-          amount: usage.amount,
-          prompt_tokens: usage.promptTokens,
-          completion_tokens: usage.completionTokens,
-          cached_tokens: usage.cachedTokens,
-          status: usage.status,
-          execution_ms: usage.executionMs,
-          created_at: usage.createdAt,
-        })),
+        charges.map((charge) => usageRow(lease, charge.usage.amount, charge.usage, charge)),
       ),
     );
   return true;

@@ -4,21 +4,15 @@ import { closeMany } from './kysely-close-many.ts';
 import { commitMany } from './kysely-commit-many.ts';
 import { acquireLease, chargeLease } from './kysely-leases.ts';
 import { reserveMany } from './kysely-reserve-many.ts';
-import type { LedgerEntry, LedgerRepository, ReserveRequest, UsageInput } from './store.ts';
+import {
+  type LedgerEntry,
+  type LedgerRepository,
+  releasedUsage,
+  type ReserveRequest,
+} from './store.ts';
 
 /** Reservations renewed by one UPDATE (well under SQLite's and PostgreSQL's bound-parameter limits). */
 const RENEW_CHUNK = 500;
-
-const released = (status: string, at: string): UsageInput => ({
-  modelType: 'unknown',
-  amount: 0,
-  promptTokens: 0,
-  completionTokens: 0,
-  cachedTokens: 0,
-  status,
-  executionMs: 0,
-  createdAt: at,
-});
 
 /**
  * The ledger, written once for every dialect: each method is one transaction over `reserveMany`, `closeMany` or
@@ -41,7 +35,12 @@ export function kyselyLedger(database: Kysely<Database>, lockRows = false): Ledg
     settle: (reservationId, usage) =>
       closeOne({ kind: 'close', reservationId, state: 'settled', usage }),
     release: (reservationId, status, at) =>
-      closeOne({ kind: 'close', reservationId, state: 'released', usage: released(status, at) }),
+      closeOne({
+        kind: 'close',
+        reservationId,
+        state: 'released',
+        usage: releasedUsage(status, at),
+      }),
     acquireLease: (request) =>
       database.transaction().execute((transaction) => acquireLease(transaction, request, lockRows)),
     chargeLease: (leaseId, charges, close) =>
@@ -84,7 +83,7 @@ export function kyselyLedger(database: Kysely<Database>, lockRows = false): Ledg
                 kind: 'close',
                 reservationId: id,
                 state: 'released',
-                usage: released('lease_expired', now),
+                usage: releasedUsage('lease_expired', now),
               }),
             ),
           );

@@ -193,6 +193,18 @@ export interface UsageInput {
   createdAt: string;
 }
 
+/** The usage of a request released without charge (the server failed, its process died): recorded with `status`. */
+export const releasedUsage = (status: string, at: string): UsageInput => ({
+  modelType: 'unknown',
+  amount: 0,
+  promptTokens: 0,
+  completionTokens: 0,
+  cachedTokens: 0,
+  status,
+  executionMs: 0,
+  createdAt: at,
+});
+
 export interface UsageRecord extends Omit<UsageInput, 'createdAt'> {
   id: string;
   requestId: string;

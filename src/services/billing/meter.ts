@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { EngineUsage } from '../../engines/engine.ts';
 import { VeniceError } from '../../errors/venice-error.ts';
-import type {
-  ApiKeyRecord,
-  Currency,
-  LedgerEntry,
-  ReserveOutcome,
-  ReserveRequest,
-  Store,
-  UsageInput,
+import {
+  type ApiKeyRecord,
+  type Currency,
+  type LedgerEntry,
+  releasedUsage,
+  type ReserveOutcome,
+  type ReserveRequest,
+  type Store,
 } from '../../storage/store.ts';
 import type { Cost } from '../pricing.ts';
 import { periodOf } from './limit-period.ts';
@@ -83,18 +83,6 @@ export interface Billing {
    */
   reserveDurable(request: BillingRequest, leaseUntil: Date): Promise<DurableReservation>;
 }
-
-/** The usage record of a request released without charge (the server failed). */
-const released = (status: string, at: string): UsageInput => ({
-  modelType: 'unknown',
-  amount: 0,
-  promptTokens: 0,
-  completionTokens: 0,
-  cachedTokens: 0,
-  status,
-  executionMs: 0,
-  createdAt: at,
-});
 
 /** The store's reservation of `amount` nanos for `request` of `key`, held until `leaseUntil`. */
 function reserveRequest(
@@ -439,28 +427,14 @@ export class Meter {
     if (amount === 0) return { reservationId: null, currency: 'USD' };
     const reservationId = randomUUID();
     const currency = await this.reserveInStore(
-      key,
-      request,
-      reservationId,
-      amount,
-      this.now(),
-      leaseUntil,
+      reserveRequest(key, request, reservationId, amount, this.now(), leaseUntil),
     );
     return { reservationId, currency };
   }
 
-  /** Reserves `amount` nanos for `request` in the next reservation batch; throws the refusal's 402. */
-  private async reserveInStore(
-    key: ApiKeyRecord,
-    request: BillingRequest,
-    reservationId: string,
-    amount: number,
-    started: Date,
-    leaseUntil: Date,
-  ): Promise<Currency> {
-    const outcome = await this.reserveBatched(
-      reserveRequest(key, request, reservationId, amount, started, leaseUntil),
-    );
+  /** Reserves `request` in the next reservation batch; throws the refusal's 402. */
+  private async reserveInStore(request: ReserveRequest): Promise<Currency> {
+    const outcome = await this.reserveBatched(request);
     if (!outcome.reserved) throw new VeniceError(outcome.reason);
     return outcome.currency;
   }
@@ -501,26 +475,18 @@ export class Meter {
       };
     }
     const leaseUntil = new Date(started.getTime() + this.leaseMs);
-    const ticket = await this.leases?.take(
-      reserveRequest(key, request, reservationId, amount, started, leaseUntil),
-    );
+    const reservation = reserveRequest(key, request, reservationId, amount, started, leaseUntil);
+    const ticket = await this.leases?.take(reservation);
     if (ticket !== undefined && ticket !== 'fallback') {
       const { currency } = ticket;
       return {
         currency,
         settle: async (usage, cost, status) =>
           ticket.charge(record(usage, status, toNanos(currency === 'USD' ? cost.usd : cost.diem))),
-        release: async (status) => ticket.release(released(status, this.now().toISOString())),
+        release: async (status) => ticket.release(releasedUsage(status, this.now().toISOString())),
       };
     }
-    const currency = await this.reserveInStore(
-      key,
-      request,
-      reservationId,
-      amount,
-      started,
-      leaseUntil,
-    );
+    const currency = await this.reserveInStore(reservation);
     this.open.add(reservationId);
     return {
       currency,
@@ -539,7 +505,7 @@ export class Meter {
           kind: 'close',
           reservationId,
           state: 'released',
-          usage: released(status, this.now().toISOString()),
+          usage: releasedUsage(status, this.now().toISOString()),
         });
       },
     };
