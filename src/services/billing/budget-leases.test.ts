@@ -187,6 +187,34 @@ async function leaseSuite(open: () => Promise<OpenedStore>): Promise<void> {
     }
   });
 
+  it("a request waiting on another's lease that was refused (its worst case too big) is decided on its own", async () => {
+    const { store, cleanup } = await open();
+    const meter = new Meter(store, undefined, { leases: LEASES });
+    try {
+      const key = await freshKey(store, 1);
+      const [big, small] = await Promise.allSettled([
+        meter.for(key).reserve(request(1, 5)),
+        meter.for(key).reserve(request(2, 0.01)),
+      ]);
+      assert.ok(
+        big.status === 'rejected' &&
+          big.reason instanceof VeniceError &&
+          big.reason.code === 'INSUFFICIENT_BALANCE',
+      );
+      assert.equal(small.status, 'fulfilled');
+      if (small.status === 'fulfilled') await settle(small.value, 0.01);
+      await meter.closeLeases();
+      assert.deepEqual(await books(store, key.accountId), {
+        balance: toNanos(1) - toNanos(0.01),
+        reserved: 0,
+      });
+    } finally {
+      await meter.closeLeases();
+      meter.close();
+      await cleanup();
+    }
+  });
+
   it("a key's limit lowered: its lease goes back and the next request is decided under the new limit", async () => {
     const { store, cleanup } = await open();
     const meter = new Meter(store, undefined, { leases: LEASES });

@@ -109,11 +109,20 @@ export class LeaseBook {
         return this.hold(lease, request);
       if ((this.fallbackUntil.get(book) ?? 0) > this.now()) return 'fallback';
       let acquired = this.acquiring.get(book);
+      const own = acquired === undefined;
       if (acquired === undefined) {
         acquired = this.acquire(book, request).finally(() => this.acquiring.delete(book));
         this.acquiring.set(book, acquired);
       }
-      if ((await acquired) === 'fallback') return 'fallback';
+      let outcome: Lease | 'fallback';
+      try {
+        outcome = await acquired;
+      } catch (error) {
+        // Another request's refusal (its worst case did not fit) is not this one's: it tries for itself.
+        if (own) throw error;
+        continue;
+      }
+      if (outcome === 'fallback') return 'fallback';
     }
     // Others kept taking every new lease first: this one reserves alone.
     return 'fallback';
@@ -174,8 +183,9 @@ export class LeaseBook {
       ...request,
       reservationId: id,
       requestId: `lease-${id}`,
-      size: request.amount * this.options.worstCases,
-      minimum: request.amount * this.options.minimumWorstCases,
+      // Within the exact integer range whatever the worst case (the store grants at most half of what is left).
+      size: Math.min(Number.MAX_SAFE_INTEGER, request.amount * this.options.worstCases),
+      minimum: Math.min(Number.MAX_SAFE_INTEGER, request.amount * this.options.minimumWorstCases),
     });
     if (!outcome.reserved) {
       // Near the limit: this instance's lease of the book goes back too (once its requests end), so what is left
