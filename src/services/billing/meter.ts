@@ -9,12 +9,11 @@ import {
   type ReserveOutcome,
   type ReserveRequest,
   type Store,
+  type UsageInput,
 } from '../../storage/store.ts';
 import type { Cost } from '../pricing.ts';
-import { periodOf } from './limit-period.ts';
 import {
   FAILED_REQUESTS_MESSAGE,
-  type LimitClass,
   type RateLimiter,
   type RateLimitHeaders,
   type Reservation,
@@ -26,104 +25,24 @@ import { PendingSettlements } from './pending-settlements.ts';
 import { GroupCommit } from './group-commit.ts';
 import { refuseByPrivacy } from './model-privacy.ts';
 import { LeaseBook, type LeaseOptions } from './lease-book.ts';
+import type { Billing, BillingRequest, DurableReservation, Settlement } from './billing.ts';
+import { commitWork, type LedgerWork, reserveRequest } from './ledger-work.ts';
+import { type DurableRecord, settleDurable } from './durable-settlement.ts';
 
-/** What a service needs to pay for one request: settle it with what was used, or release it. */
-export interface Settlement {
-  /** The currency paying (`cost` in responses reports the charge there). */
-  readonly currency: Currency;
-  /** Charges the actual cost (capped at the reservation) and records the usage; once. */
-  settle(usage: EngineUsage, cost: Cost, status: string): Promise<void>;
-  /** Frees the reservation without charge (the server failed); records the request with `status`. */
-  release(status: string): Promise<void>;
-}
+export type {
+  Admission,
+  Billing,
+  BillingRequest,
+  DurableReservation,
+  Settlement,
+} from './billing.ts';
 
-export interface BillingRequest {
-  modelId: string;
-  modelType: string;
-  requestId: string;
-  /** The model's rate-limit class (its tier for text; embedding, image, audio). */
-  limitClass: LimitClass;
-  /** Worst-case tokens (prompt + every completion token allowed), held against tokens per minute. */
-  tokens: number;
-  worstCase: Cost;
-  /** The model's privacy, checked against the key's modelPrivacy. */
-  privacy: 'private' | 'anonymized';
-}
+/** A request's usage record, charged `charge` nanos. */
+type UsageOf = (usage: EngineUsage, status: string, charge: number) => UsageInput;
 
-/** A reservation that outlives its request (an async job), settled or released later by id from any process. */
-export interface DurableReservation {
-  /** Null when nothing was reserved (a free model). */
-  reservationId: string | null;
-  currency: Currency;
-}
-
-/** A request admitted against the key's rate limits, not yet reserved: for work whose price is known only later. */
-export interface Admission {
-  /** Reserves the worst-case cost of the admitted request (402 as Billing.reserve); once. */
-  reserve(worstCase: Cost): Promise<Settlement>;
-  /** The request ends before it is reserved (refused, failed): its rate-limit tokens go back; a no-op after reserve. */
-  cancel(): Promise<void>;
-}
-
-/** How a service starts paying for a request; bound to the caller's key by the route. */
-export interface Billing {
-  /**
-   * Admits the request against the key's privacy and rate limits (429 RATE_LIMIT_EXCEEDED with Retry-After)
-   * before any work, and reserves later: audio is priced by its decoded length, known only once decoded.
-   */
-  admit(request: Omit<BillingRequest, 'worstCase'>): Promise<Admission>;
-  /**
-   * Admits the request against the key's rate limits (429 RATE_LIMIT_EXCEEDED with Retry-After), then
-   * reserves the worst-case cost (402 INSUFFICIENT_BALANCE, API_KEY_*_SPEND_LIMIT_EXCEEDED).
-   */
-  reserve(request: BillingRequest): Promise<Settlement>;
-  /**
-   * Admits and reserves like `reserve`, for an async job: the reservation is held until `leaseUntil` (the
-   * job's deadline) without renewal, and is settled or released with Meter.settleDurable / releaseDurable.
-   */
-  reserveDurable(request: BillingRequest, leaseUntil: Date): Promise<DurableReservation>;
-}
-
-/** The store's reservation of `amount` nanos for `request` of `key`, held until `leaseUntil`. */
-function reserveRequest(
-  key: ApiKeyRecord,
-  request: BillingRequest,
-  reservationId: string,
-  amount: number,
-  started: Date,
-  leaseUntil: Date,
-): ReserveRequest {
-  const limits = key.consumptionLimits;
-  return {
-    reservationId,
-    accountId: key.accountId,
-    keyId: key.id,
-    period: periodOf(key.limitPeriod, started),
-    amount,
-    keyLimits: { USD: limits.usd, DIEM: limits.diem ?? limits.vcu },
-    requestId: request.requestId,
-    modelId: request.modelId,
-    createdAt: started.toISOString(),
-    leaseUntil: leaseUntil.toISOString(),
-  };
-}
-
-/** One item of the Meter's group commits: a reservation or a closing. */
-type LedgerWork = { reserve: ReserveRequest } | { close: LedgerEntry };
-
-/** Commits a batch of ledger work in one transaction; answers per item, in order. */
-async function commitWork(store: Store, work: LedgerWork[]): Promise<(ReserveOutcome | boolean)[]> {
-  const closes: LedgerEntry[] = [];
-  const reserves: ReserveRequest[] = [];
-  for (const item of work) {
-    if ('reserve' in item) reserves.push(item.reserve);
-    else closes.push(item.close);
-  }
-  const { closed, reserved } = await store.ledger.commitMany({ closes, reserves });
-  let closing = 0;
-  let reserving = 0;
-  return work.map((item) => ('reserve' in item ? reserved[reserving++]! : closed[closing++]!));
-}
+/** What `cost` charges, in nanos of `currency`. */
+const charged = (currency: Currency, cost: Cost): number =>
+  toNanos(currency === 'USD' ? cost.usd : cost.diem);
 
 /**
  * The accounts layer between services and the ledger (store.ledger): reserve before the engine runs,
@@ -292,46 +211,8 @@ export class Meter {
    * job finished twice (a worker taken over after a crash) is charged once. Free jobs (no reservation) are
    * recorded under `requestId`, once.
    */
-  async settleDurable(
-    reservation: {
-      reservationId: string | null;
-      requestId: string;
-      accountId: string;
-      keyId: string;
-      modelId: string;
-      modelType: string;
-      createdAt: string;
-    },
-    amount: number,
-  ): Promise<boolean> {
-    const now = this.now();
-    const usage = {
-      modelType: reservation.modelType,
-      amount,
-      promptTokens: 0,
-      completionTokens: 0,
-      cachedTokens: 0,
-      status: 'completed',
-      executionMs: now.getTime() - Date.parse(reservation.createdAt),
-      createdAt: now.toISOString(),
-    };
-    if (reservation.reservationId !== null)
-      return this.store.ledger.settle(reservation.reservationId, usage);
-    try {
-      await this.store.usage.insert({
-        id: reservation.requestId,
-        requestId: reservation.requestId,
-        accountId: reservation.accountId,
-        keyId: reservation.keyId,
-        modelId: reservation.modelId,
-        currency: 'USD',
-        ...usage,
-        amount: 0,
-      });
-      return true;
-    } catch {
-      return false;
-    }
+  async settleDurable(reservation: DurableRecord, amount: number): Promise<boolean> {
+    return settleDurable(this.store, reservation, amount, this.now());
   }
 
   /** Gives a durable reservation back (the job failed: a refund); false when it was not open. */
@@ -443,7 +324,7 @@ export class Meter {
     const started = this.now();
     const reservationId = randomUUID();
     const amount = toNanos(Math.max(request.worstCase.usd, request.worstCase.diem));
-    const record = (usage: EngineUsage, status: string, charge: number) => ({
+    const record: UsageOf = (usage, status, charge) => ({
       modelType: request.modelType,
       amount: charge,
       promptTokens: usage.promptTokens,
@@ -453,27 +334,7 @@ export class Meter {
       executionMs: this.now().getTime() - started.getTime(),
       createdAt: this.now().toISOString(),
     });
-    if (amount === 0) {
-      const insert = async (usage: EngineUsage, status: string): Promise<void> => {
-        await this.closeBatched({
-          kind: 'record',
-          record: {
-            id: reservationId,
-            requestId: request.requestId,
-            accountId: key.accountId,
-            keyId: key.id,
-            modelId: request.modelId,
-            currency: 'USD',
-            ...record(usage, status, 0),
-          },
-        });
-      };
-      return {
-        currency: 'USD',
-        settle: (usage, _cost, status) => insert(usage, status),
-        release: (status) => insert({ promptTokens: 0, completionTokens: 0 }, status),
-      };
-    }
+    if (amount === 0) return this.freeSettlement(key, request, reservationId, record);
     const leaseUntil = new Date(started.getTime() + this.leaseMs);
     const reservation = reserveRequest(key, request, reservationId, amount, started, leaseUntil);
     const ticket = await this.leases?.take(reservation);
@@ -482,7 +343,7 @@ export class Meter {
       return {
         currency,
         settle: async (usage, cost, status) =>
-          ticket.charge(record(usage, status, toNanos(currency === 'USD' ? cost.usd : cost.diem))),
+          ticket.charge(record(usage, status, charged(currency, cost))),
         release: async (status) => ticket.release(releasedUsage(status, this.now().toISOString())),
       };
     }
@@ -496,7 +357,7 @@ export class Meter {
           kind: 'close',
           reservationId,
           state: 'settled',
-          usage: record(usage, status, toNanos(currency === 'USD' ? cost.usd : cost.diem)),
+          usage: record(usage, status, charged(currency, cost)),
         });
       },
       release: async (status) => {
@@ -508,6 +369,34 @@ export class Meter {
           usage: releasedUsage(status, this.now().toISOString()),
         });
       },
+    };
+  }
+
+  /** A request on a free model: nothing reserved, recorded when it ends. */
+  private freeSettlement(
+    key: ApiKeyRecord,
+    request: BillingRequest,
+    id: string,
+    record: UsageOf,
+  ): Settlement {
+    const insert = async (usage: EngineUsage, status: string): Promise<void> => {
+      await this.closeBatched({
+        kind: 'record',
+        record: {
+          id,
+          requestId: request.requestId,
+          accountId: key.accountId,
+          keyId: key.id,
+          modelId: request.modelId,
+          currency: 'USD',
+          ...record(usage, status, 0),
+        },
+      });
+    };
+    return {
+      currency: 'USD',
+      settle: (usage, _cost, status) => insert(usage, status),
+      release: (status) => insert({ promptTokens: 0, completionTokens: 0 }, status),
     };
   }
 }
