@@ -89,6 +89,27 @@ async function spendAll(meters: Meter[], key: ApiKeyRecord, code: string): Promi
   throw new Error('still serving after 20 rounds');
 }
 
+/** Runs `body` with two Meters (two instances) with leases on one fresh store, then closes them and the store. */
+async function withTwoInstances(
+  open: () => Promise<OpenedStore>,
+  body: (store: Store, meters: Meter[]) => Promise<void>,
+): Promise<void> {
+  const { store, cleanup } = await open();
+  const meters = [
+    new Meter(store, undefined, { leases: LEASES }),
+    new Meter(store, undefined, { leases: LEASES }),
+  ];
+  try {
+    await body(store, meters);
+  } finally {
+    for (const meter of meters) {
+      await meter.closeLeases();
+      meter.close();
+    }
+    await cleanup();
+  }
+}
+
 async function leaseSuite(open: () => Promise<OpenedStore>): Promise<void> {
   it('requests reserve and settle in memory; their charges and usage records reach the store in batches, exact', async () => {
     const { store, cleanup } = await open();
@@ -144,12 +165,7 @@ async function leaseSuite(open: () => Promise<OpenedStore>): Promise<void> {
   });
 
   it('at a balance limit, two instances at once never spend more than the balance, refuse with 402 as without leases, and reach the last cent', async () => {
-    const { store, cleanup } = await open();
-    const meters = [
-      new Meter(store, undefined, { leases: LEASES }),
-      new Meter(store, undefined, { leases: LEASES }),
-    ];
-    try {
+    await withTwoInstances(open, async (store, meters) => {
       // 0.235 USD: 23 requests of a 0.01 worst case fit.
       const key = await freshKey(store, 0.235);
       assert.equal(await spendAll(meters, key, 'INSUFFICIENT_BALANCE'), 23);
@@ -158,33 +174,16 @@ async function leaseSuite(open: () => Promise<OpenedStore>): Promise<void> {
         reserved: 0,
       });
       assert.equal((await store.usage.list({ accountId: key.accountId, limit: 100 })).length, 23);
-    } finally {
-      for (const meter of meters) {
-        await meter.closeLeases();
-        meter.close();
-      }
-      await cleanup();
-    }
+    });
   });
 
   it("at a key's spend limit, two instances at once never spend past it, and reach its last cent", async () => {
-    const { store, cleanup } = await open();
-    const meters = [
-      new Meter(store, undefined, { leases: LEASES }),
-      new Meter(store, undefined, { leases: LEASES }),
-    ];
-    try {
+    await withTwoInstances(open, async (store, meters) => {
       const key = await freshKey(store, 100, { usd: toNanos(0.19), diem: null, vcu: null });
       assert.equal(await spendAll(meters, key, 'API_KEY_USD_SPEND_LIMIT_EXCEEDED'), 19);
       const spend = await store.ledger.keySpend(key.id, periodOf(key.limitPeriod, new Date()));
       assert.deepEqual([spend.usdSpent, spend.usdReserved], [19 * toNanos(0.01), 0]);
-    } finally {
-      for (const meter of meters) {
-        await meter.closeLeases();
-        meter.close();
-      }
-      await cleanup();
-    }
+    });
   });
 
   it("a request waiting on another's lease that was refused (its worst case too big) is decided on its own", async () => {
