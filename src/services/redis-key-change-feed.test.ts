@@ -140,10 +140,14 @@ describe('RedisKeyChangeFeed with KeyService', () => {
     await listener.subscribe(quiet);
     await closed.close();
     await closed.publish('0123456789abcdef');
-    // Pub/sub keeps order per publisher, and this one is published after: once it is heard, nothing else came.
-    await open.publish('fedcba9876543210');
-    await eventually(async () => assert.ok(heard.includes('fedcba9876543210')));
-    assert.deepEqual(heard, ['fedcba9876543210']);
+    // Published after the closed one's: once it is heard, nothing else came. The open feed's publisher drops what it
+    // is given before its connection is ready (no offline queue, by design), which on a loaded machine can be after
+    // this line is reached: it publishes until heard (CI saw the one try lost once).
+    await eventually(async () => {
+      await open.publish('fedcba9876543210');
+      assert.ok(heard.includes('fedcba9876543210'));
+    });
+    assert.deepEqual([...new Set(heard)], ['fedcba9876543210']);
     assert.deepEqual(lines, []);
   });
 });
