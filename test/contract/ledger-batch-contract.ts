@@ -5,7 +5,7 @@ import type { LedgerEntry, ReserveRequest, Store } from '../../src/storage/store
 const NANOS = 1_000_000_000;
 let sequence = 0;
 
-function request(
+export function request(
   accountId: string,
   keyId: string,
   overrides: Partial<ReserveRequest> = {},

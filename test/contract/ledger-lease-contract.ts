@@ -1,31 +1,18 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LeaseCharge, LeaseRequest, Store } from '../../src/storage/store.ts';
+import { request } from './ledger-batch-contract.ts';
 
 const NANOS = 1_000_000_000;
 let sequence = 0;
 
+/** ledger-batch-contract's reservation request of one NANOS, wanting a lease of 10 and at least 4. */
 function leaseRequest(
   accountId: string,
   keyId: string,
   overrides: Partial<LeaseRequest> = {},
 ): LeaseRequest {
-  sequence += 1;
-  return {
-    reservationId: `lease-${process.pid}-${sequence}-${Math.random().toString(36).slice(2)}`,
-    accountId,
-    keyId,
-    period: '2026-11-25',
-    keyLimits: { USD: null, DIEM: null },
-    amount: NANOS,
-    size: 10 * NANOS,
-    minimum: 4 * NANOS,
-    requestId: `lease-${sequence}`,
-    modelId: 'm',
-    createdAt: new Date().toISOString(),
-    leaseUntil: new Date(Date.now() + 60_000).toISOString(),
-    ...overrides,
-  };
+  return { ...request(accountId, keyId), size: 10 * NANOS, minimum: 4 * NANOS, ...overrides };
 }
 
 function charge(amount: number, status = 'completed'): LeaseCharge {

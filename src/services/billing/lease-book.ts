@@ -104,7 +104,7 @@ export class LeaseBook {
     const unused = { USD: 0, DIEM: 0 };
     // Retiring ones too: what is left in them stays reserved in the store until they close.
     for (const lease of [...this.leases.values(), ...this.retiring])
-      if (lease.book.startsWith(`${accountId}\u0000`))
+      if (lease.accountId === accountId)
         unused[lease.currency] += lease.granted - lease.held - lease.owed;
     return unused;
   }
@@ -115,7 +115,7 @@ export class LeaseBook {
    */
   retireKey(keyId: string | undefined): void {
     for (const lease of [...this.leases.values()])
-      if (keyId === undefined || lease.book.split('\u0000')[1] === keyId) this.retire(lease);
+      if (keyId === undefined || lease.keyId === keyId) this.retire(lease);
   }
 
   /** Writes every lease's charges now (a read of balances or usage follows). */
@@ -148,6 +148,8 @@ export class LeaseBook {
     const lease: Lease = {
       id,
       book,
+      accountId: request.accountId,
+      keyId: request.keyId,
       currency: outcome.currency,
       granted: outcome.amount,
       held: 0,

@@ -16,6 +16,9 @@ export interface LeaseOptions {
 export interface Lease {
   id: string;
   book: string;
+  /** The account and key it was granted for (the book holds them with the period). */
+  accountId: string;
+  keyId: string;
   currency: Currency;
   /** What the store holds for it now: its grant less the charges written. */
   granted: number;
