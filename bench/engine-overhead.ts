@@ -30,9 +30,9 @@
  * process's CPU time (/proc, all its threads) over the run ÷ tokens generated; bench CPU µs/token: the bench's own,
  * reading Rialto's streams (it shares the cores with both).
  *
- * Environment: BENCH_ROUNDS (10), BENCH_MAX_TOKENS (128), BENCH_THREADS (1, both sides), BENCH_EMBEDDING_LENGTH (256),
+ * Environment: BENCH_ROUNDS (10), BENCH_WARMUP_REQUESTS (1,000 short requests a side first), BENCH_MAX_TOKENS (128), BENCH_THREADS (1, both sides), BENCH_EMBEDDING_LENGTH (256),
  * BENCH_BLOCK_COUNT (4), BENCH_FEED_FORWARD_LENGTH (twice the width), BENCH_ISOLATION (the model's engine.isolation, process or none; with process, the CPU figures of
- * the Rialto side leave out its llama.cpp process), BENCH_RIALTO_NODE_ARGS and BENCH_BARE_NODE_ARGS (extra node flags for either side's process,
+ * the Rialto side leave out its llama.cpp process), BENCH_RIALTO_NODE_ARGS, BENCH_BARE_NODE_ARGS and BENCH_RELAY_NODE_ARGS (extra node flags for that side's process,
  * e.g. --cpu-prof --cpu-prof-dir=/tmp/prof), LLAMA_SERVER_BIN (a llama-server binary instead of the one the script built),
  * BENCH_SIDES (a comma-separated subset of the sides, e.g. `llama-server,Rialto llama-server`; default all).
  */
@@ -62,6 +62,10 @@ const SEQUENCES = 4;
 const LEVELS = [1, SEQUENCES, 2 * SEQUENCES];
 
 const ROUNDS = positiveInteger('BENCH_ROUNDS', 10);
+/** Short requests each side serves before round 0 (JIT warm-up; see Runner.warm). */
+const WARMUP_REQUESTS = positiveInteger('BENCH_WARMUP_REQUESTS', 1_000);
+/** The warm-up's requests: a few tokens, SEQUENCES at a time. */
+const WARMUP_TOKENS = 2;
 const MAX_TOKENS = positiveInteger('BENCH_MAX_TOKENS', 128);
 const THREADS = positiveInteger('BENCH_THREADS', 1);
 const EMBEDDING_LENGTH = positiveInteger('BENCH_EMBEDDING_LENGTH', 256);
@@ -96,6 +100,12 @@ interface Run {
 interface Runner {
   run(concurrency: number): Promise<Run>;
   wake(): Promise<void>;
+  /**
+   * Serves `requests` requests of WARMUP_TOKENS tokens, SEQUENCES at a time, untimed, before the first round: a
+   * Node.js server's request path runs in V8's interpreter until it has run often enough to be compiled (bench/README.md,
+   * "Every side is loaded"). A server in service is past that point; so is every side here, warmed alike.
+   */
+  warm(requests: number): Promise<void>;
 }
 
 /** Measures the CPU time of `pid` and of the bench around `run`. */
@@ -184,6 +194,10 @@ async function startBare(modelPath: string): Promise<Runner> {
     wake: async () => {
       await ask(1, 1);
     },
+    warm: async (requests) => {
+      for (let served = 0; served < requests; served += SEQUENCES)
+        await ask(SEQUENCES, WARMUP_TOKENS);
+    },
   };
 }
 
@@ -216,6 +230,12 @@ function httpRunner(
   const pool = new Pool(origin, { connections: Math.max(...LEVELS), keepAliveTimeout: 60_000 });
   const request = { path, headers, body: chatBody(MODEL, PROMPT, MAX_TOKENS), closeConnection };
   const wakeRequest = { path, headers, body: chatBody(MODEL, PROMPT, 1), closeConnection };
+  const warmRequest = {
+    path,
+    headers,
+    body: chatBody(MODEL, PROMPT, WARMUP_TOKENS),
+    closeConnection,
+  };
   return {
     run: (concurrency) =>
       withCpu(pid, async () => {
@@ -228,6 +248,17 @@ function httpRunner(
     wake: async () => {
       const answer = await streamedChat(pool, wakeRequest, process.hrtime.bigint());
       if (answer.status !== 200) throw new Error(`wake-up request: status ${answer.status}`);
+    },
+    warm: async (requests) => {
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < requests) {
+          next += 1;
+          const answer = await streamedChat(pool, warmRequest, process.hrtime.bigint());
+          if (answer.status !== 200) throw new Error(`warm-up request: status ${answer.status}`);
+        }
+      };
+      await Promise.all(Array.from({ length: SEQUENCES }, worker));
     },
   };
 }
@@ -257,6 +288,7 @@ async function startRelaySide(llamaServerOrigin: string): Promise<Runner> {
   const child = startChild(
     'relay',
     [
+      ...(process.env.BENCH_RELAY_NODE_ARGS?.split(' ').filter((part) => part !== '') ?? []),
       '--import',
       'tsx',
       join(ROOT, 'bench', 'passthrough.ts'),
@@ -301,7 +333,7 @@ const tokensOf = (run: Run): number =>
   );
 
 /**
- * The warm-up round (0), then BENCH_ROUNDS rounds: at each level, every side back to back, the first rotating, each
+ * Every side's warm-up requests (Runner.warm), the warm-up round (0), then BENCH_ROUNDS rounds: at each level, every side back to back, the first rotating, each
  * run right after its side's wake-up request (Runner).
  */
 async function measure(runners: Partial<Record<Side, Runner>>): Promise<Measured> {
@@ -312,6 +344,10 @@ async function measure(runners: Partial<Record<Side, Runner>>): Promise<Measured
     otherTexts: [],
   };
   const present = SIDES.filter((side) => runners[side] !== undefined);
+  for (const side of present)
+    await runners[side]!.warm(WARMUP_REQUESTS).catch((error: unknown) => {
+      throw new Error(`${side}, warm-up`, { cause: error });
+    });
   let reference: string | undefined;
   for (let round = 0; round <= ROUNDS; round++) {
     const sides = [

@@ -131,6 +131,7 @@ export function report(
       Rialto: rialto,
       'llama-server': server,
       'Rialto llama-server': rialtoServer,
+      'relay llama-server': relay,
     } = summaries.get(level)!;
     return [
       String(level),
@@ -138,10 +139,12 @@ export function report(
       fixed(rialto?.ttftP50, 1),
       fixed(server?.ttftP50, 1),
       fixed(rialtoServer?.ttftP50, 1),
+      fixed(relay?.ttftP50, 1),
       fixed(bare?.cpuPerToken, 0),
       fixed(rialto?.cpuPerToken, 0),
       fixed(server?.cpuPerToken, 0),
       fixed(rialtoServer?.cpuPerToken, 0),
+      fixed(relay?.cpuPerToken, 0),
       fixed(rialto?.clientCpuPerToken, 0),
     ];
   });
@@ -172,10 +175,12 @@ export function report(
         'TTFT p50 Rialto ms',
         'TTFT p50 llama-server ms',
         'TTFT p50 Rialto llama-server ms',
+        'TTFT p50 relay ms',
         'CPU µs/tok bare',
         'CPU µs/tok Rialto',
         'CPU µs/tok llama-server',
         'CPU µs/tok Rialto llama-server (HTTP process)',
+        'CPU µs/tok relay',
         'bench CPU µs/tok (Rialto)',
       ],
       costs,

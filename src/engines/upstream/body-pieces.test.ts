@@ -51,3 +51,23 @@ test('the body waits paused while a piece is not taken', async () => {
   body.end();
   assert.equal(await next, undefined);
 });
+
+test('a piece a reader waits for does not pause the body; pieces nobody takes hold the writer back', async () => {
+  const body = new PassThrough({ highWaterMark: 4 });
+  const pieces = new BodyPieces(body);
+  const first = pieces.next();
+  body.write('a');
+  assert.equal((await first)?.toString(), 'a');
+  assert.equal(body.isPaused(), false);
+  // Nobody reads now: the first piece pauses the body and the rest stay in the stream, so writes say to wait.
+  let accepted = true;
+  for (let count = 0; count < 8 && accepted; count += 1) accepted = body.write('bb');
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(body.isPaused(), true);
+  assert.equal(accepted, false);
+  let text = '';
+  body.end();
+  for (let piece = await pieces.next(); piece !== undefined; piece = await pieces.next())
+    text += piece.toString();
+  assert.match(text, /^(bb)+$/);
+});
