@@ -67,6 +67,12 @@ export const upstreamEndpoint = z.strictObject({
   maxStreamsPerConnection: z.number().int().min(1).optional(),
   /** A PEM file of the certificate authorities to trust for this https endpoint (a private CA), besides Node's own. */
   caFile: z.string().min(1).optional(),
+  /**
+   * A Unix domain socket to connect to instead of the URL's host and port (vLLM's `--uds`, llama-server's `--host
+   * PATH.sock`): the URL still gives the scheme, the path and the Host header. Only processes allowed to open the
+   * socket's file reach such a server.
+   */
+  socketPath: z.string().min(1).optional(),
 });
 
 export const openAiCompatibleEngine = z.strictObject({

@@ -6,7 +6,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tinyModelPath } from '../fixtures/tiny-gguf.ts';
 import { tinyMmprojPath } from '../fixtures/tiny-mmproj-gguf.ts';
+import { request } from 'undici';
 import type { LlamaServerEngine } from '../../src/engines/llama-server/llama-server-engine.ts';
+import { socketDispatcher } from '../../src/engines/llama-server/llama-server-launch.ts';
 import { testLlamaServerBinary } from '../../src/engines/llama-server/llama-server-test-binary.ts';
 import { startRialto, type TestRialto } from '../support/start-rialto.ts';
 import { validateChatCompletionChunk, validateResponse } from '../support/spec/spec-validator.ts';
@@ -180,10 +182,14 @@ describe('llama-server engine through the openai client', {
   test('prompt caching: cached_tokens is exactly the prefix llama-server reused, counted in its own tokens', async () => {
     const engine = rialto.registry.entries.find((entry) => entry.config.id === 'tiny')!
       .engine as LlamaServerEngine;
-    const child = `http://127.0.0.1:${engine.port}`;
+    const child = socketDispatcher(engine.socketPath!);
     const post = async (path: string, body: unknown): Promise<Record<string, unknown>> => {
-      const answer = await fetch(`${child}${path}`, { method: 'POST', body: JSON.stringify(body) });
-      return (await answer.json()) as Record<string, unknown>;
+      const answer = await request(`http://localhost${path}`, {
+        method: 'POST',
+        body: JSON.stringify(body),
+        dispatcher: child,
+      });
+      return (await answer.body.json()) as Record<string, unknown>;
     };
     const system = Array.from({ length: 30 }, (_, index) =>
       index % 2 === 0 ? 'lagoon the world is' : 'hello you and lagoon.',
@@ -232,5 +238,6 @@ describe('llama-server engine through the openai client', {
     // The same prompt again: all of it but the last token, which is evaluated again for its logits.
     assert.equal(cachedOf(again), secondTokens.length - 1);
     assert.equal(again.choices[0]!.message.content, second.choices[0]!.message.content);
+    await child.close();
   });
 });

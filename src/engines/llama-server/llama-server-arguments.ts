@@ -38,22 +38,21 @@ export function llamaServerBinary(
 }
 
 /**
- * llama-server's command line for a model on 127.0.0.1:`port`. The KV cache is split evenly among the `-np` slots
- * (no unified cache), so `-c` is the per-sequence context times the sequences, as llama-cpp's contextSize means.
+ * llama-server's command line for a model on the Unix socket `socketPath` (a host ending in `.sock` is one to
+ * llama-server). The KV cache is split evenly among the `-np` slots (no unified cache), so `-c` is the per-sequence
+ * context times the sequences, as llama-cpp's contextSize means.
  */
 export function llamaServerArguments(
   model: ModelOf<LlamaServerEngineConfig>,
   modelsDirectory: string,
-  port: number,
+  socketPath: string,
 ): string[] {
   const { engine } = model;
   const perSequence = engine.contextSize ?? model.contextLength ?? DEFAULT_CONTEXT;
   const threads = engine.threads === 'auto' ? automaticThreadCount() : engine.threads;
   const options = [
     '--host',
-    '127.0.0.1',
-    '--port',
-    String(port),
+    socketPath,
     '--model',
     modelFilePath(engine.path, modelsDirectory),
     '--alias',
@@ -69,7 +68,7 @@ export function llamaServerArguments(
     String(threads),
     '--n-gpu-layers',
     String(engine.gpuLayers),
-    // Rialto serves its own console; the child's web UI would only be reachable on loopback anyway.
+    // Rialto serves its own console; the child's web UI would only be reachable through its socket anyway.
     '--no-webui',
   ];
   if (engine.mmproj !== undefined)

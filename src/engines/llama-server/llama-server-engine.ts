@@ -16,7 +16,12 @@ import type { ModelOf } from '../engine-kind.ts';
 import { EngineError } from '../engine-error.ts';
 import { OpenAiCompatibleEngine } from '../openai-compatible/openai-compatible-engine.ts';
 import { llamaServerArguments, llamaServerBinary } from './llama-server-arguments.ts';
-import { getJson, type Launch, type LaunchedServer } from './llama-server-launch.ts';
+import {
+  getJson,
+  socketDispatcher,
+  type Launch,
+  type LaunchedServer,
+} from './llama-server-launch.ts';
 import { LlamaServerProcess } from './llama-server-process.ts';
 
 /** How long a refused connection waits for its child's exit before it counts as the child's answer. */
@@ -41,8 +46,8 @@ function exits(server: LaunchedServer, ms: number): Promise<boolean> {
 
 /**
  * A GGUF on llama.cpp's own llama-server, which this engine runs and supervises (llama-server-process.ts). Chat goes
- * through the openai-compatible engine pointed at the child's port, so it is decoded exactly as any upstream's answer;
- * a new child (after a crash) gets a new port and a new upstream.
+ * through the openai-compatible engine pointed at the child's socket, so it is decoded exactly as any upstream's
+ * answer; a new child (after a crash) gets a new socket and a new upstream.
  */
 export class LlamaServerEngine implements TextEngine {
   readonly kind = 'llama-server';
@@ -75,7 +80,8 @@ export class LlamaServerEngine implements TextEngine {
     const binary = await llamaServerBinary(model.engine.binary);
     const launch = {
       binary,
-      argumentsFor: (port: number) => llamaServerArguments(model, modelsDirectory, port),
+      argumentsFor: (socketPath: string) =>
+        llamaServerArguments(model, modelsDirectory, socketPath),
       logger: logger.child({ model: model.id }),
       startTimeoutMs: model.engine.startTimeoutMs,
     };
@@ -89,9 +95,9 @@ export class LlamaServerEngine implements TextEngine {
     return this.supervisor.current?.child.pid;
   }
 
-  /** The child's port on 127.0.0.1 now (undefined while it restarts), for what asks llama-server itself (tests). */
-  get port(): number | undefined {
-    return this.supervisor.current?.port;
+  /** The child's socket now (undefined while it restarts), for what asks llama-server itself (tests). */
+  get socketPath(): string | undefined {
+    return this.supervisor.current?.socketPath;
   }
 
   async *streamChat(request: EngineChatRequest, call: EngineCall): AsyncGenerator<EngineChatEvent> {
@@ -151,11 +157,14 @@ export class LlamaServerEngine implements TextEngine {
   async checkHealth(signal: AbortSignal): Promise<{ healthy: boolean; detail: string }> {
     const server = this.supervisor.current;
     if (server === undefined) return { healthy: false, detail: 'llama-server is restarting' };
+    const dispatcher = socketDispatcher(server.socketPath);
     try {
-      await getJson(server.port, '/health', signal);
+      await getJson(dispatcher, '/health', signal);
       return { healthy: true, detail: `llama-server (pid ${server.child.pid}) is ready` };
     } catch (error) {
       return { healthy: false, detail: error instanceof Error ? error.message : String(error) };
+    } finally {
+      dispatcher.close().catch(() => undefined);
     }
   }
 
@@ -190,7 +199,9 @@ export class LlamaServerEngine implements TextEngine {
       new OpenAiCompatibleEngine(
         openAiCompatibleEngine.parse({
           kind: 'openai-compatible',
-          endpoints: [{ url: `http://127.0.0.1:${server.port}/v1`, name: 'llama-server' }],
+          endpoints: [
+            { url: 'http://localhost/v1', socketPath: server.socketPath, name: 'llama-server' },
+          ],
           model: this.model.id,
           timeoutMs: this.model.engine.timeoutMs,
           // llama-server reads Qwen3-style templates' switch from chat_template_kwargs.

@@ -40,7 +40,7 @@ describe('the llama-server kind', () => {
     );
   });
 
-  test('the command line: loopback, the port, the context of every sequence, the projector, extra options last', () => {
+  test('the command line: its socket, the context of every sequence, the projector, extra options last', () => {
     const options = llamaServerArguments(
       model({
         mmproj: 'p/mmproj.gguf',
@@ -50,11 +50,11 @@ describe('the llama-server kind', () => {
         arguments: ['--flash-attn', 'on'],
       }),
       '/models',
-      4321,
+      '/tmp/rialto-llama-x/server.sock',
     );
     const value = (flag: string): string | undefined => options[options.indexOf(flag) + 1];
-    assert.equal(value('--host'), '127.0.0.1');
-    assert.equal(value('--port'), '4321');
+    assert.equal(value('--host'), '/tmp/rialto-llama-x/server.sock');
+    assert.equal(options.includes('--port'), false);
     assert.equal(value('--model'), '/models/m.gguf');
     assert.equal(value('--ctx-size'), '4096');
     assert.equal(value('--parallel'), '4');
@@ -68,7 +68,7 @@ describe('the llama-server kind', () => {
     const options = llamaServerArguments(
       model({ sequences: 2 }, { contextLength: 2048 }),
       '/models',
-      1,
+      '/tmp/s.sock',
     );
     assert.equal(options[options.indexOf('--ctx-size') + 1], '4096');
   });

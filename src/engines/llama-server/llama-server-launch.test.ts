@@ -4,7 +4,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { pino } from 'pino';
 import { launchLlamaServer } from './llama-server-launch.ts';
 
@@ -48,21 +49,43 @@ describe('launching llama-server', () => {
   test('a child that exits before it is healthy fails the start with its exit and its last lines', async () => {
     const binary = await script(
       'fails.sh',
-      'echo "loading model"\necho "error: failed to load model $2" >&2\nexit 3',
+      'echo "loading model"\necho "error: failed to load model on $2" >&2\nexit 3',
     );
+    let socketPath = '';
     await assert.rejects(
       launchLlamaServer({
         binary,
-        argumentsFor: (port) => ['--port', String(port)],
+        argumentsFor: (path) => {
+          socketPath = path;
+          return ['--host', path];
+        },
         logger,
         startTimeoutMs: 10_000,
       }),
       (error: Error) => {
         assert.match(error.message, /exited \(code 3\) before it was ready/);
-        assert.match(error.message, /error: failed to load model \d+/);
+        assert.match(error.message, /error: failed to load model on \/\S+\/server\.sock/);
         return true;
       },
     );
+    // The socket's folder, Rialto's user's alone while the child ran, is gone with it.
+    assert.match(socketPath, /rialto-llama-[^/]+\/server\.sock$/);
+    assert.equal(existsSync(dirname(socketPath)), false);
+  });
+
+  test("the child's socket is in a folder only Rialto's user can open", async () => {
+    const modeFile = join(folder, 'mode');
+    const binary = await script('records.sh', `stat -c %a "$(dirname "$2")" > ${modeFile}\nexit 1`);
+    await assert.rejects(
+      launchLlamaServer({
+        binary,
+        argumentsFor: (path) => ['--host', path],
+        logger,
+        startTimeoutMs: 10_000,
+      }),
+      /exited/,
+    );
+    assert.equal((await readFile(modeFile, 'utf8')).trim(), '700');
   });
 
   test('a child that never becomes healthy is stopped after startTimeoutMs', async () => {

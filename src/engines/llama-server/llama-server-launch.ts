@@ -1,9 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { request } from 'undici';
+import { Agent, request, type Dispatcher } from 'undici';
 import { z } from 'zod';
 
 const HEALTH_POLL_MS = 100;
@@ -19,44 +22,57 @@ const props = z.object({
 /** A llama-server that answered /health 200. */
 export interface LaunchedServer {
   readonly child: ChildProcess;
-  readonly port: number;
+  /** The Unix domain socket it listens on (llama-server's `--host PATH.sock`), in a folder only Rialto's user reads. */
+  readonly socketPath: string;
   /** Tokens of context each slot has (`/props`). */
   readonly contextSize: number;
 }
 
-/** What one launch runs: the binary, its arguments for a port, and where its log goes. */
+/** What one launch runs: the binary, its arguments for the socket it is to listen on, and where its log goes. */
 export interface Launch {
   readonly binary: string;
-  readonly argumentsFor: (port: number) => string[];
+  readonly argumentsFor: (socketPath: string) => string[];
   readonly logger: Logger;
   readonly startTimeoutMs: number;
 }
 
-/** A port free on 127.0.0.1 now (the kernel's pick); the child binds it a moment later. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address !== null
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
+/**
+ * A new folder of Rialto's user alone (mode 0700, under the system's temporary folder) and the path of the child's
+ * socket in it. A Unix socket, not a port on 127.0.0.1: llama-server has no keys of its own, so any local process
+ * could use a port to reach the model around Rialto's keys, limits and billing; the folder lets only Rialto's user
+ * connect. It also costs less a request (llama-server closes every stream's connection, so each stream connects anew:
+ * a connect and close on a Unix socket took 107–113 µs of wall time here, on loopback TCP 142–159).
+ */
+function socketFolder(): { folder: string; socketPath: string } {
+  // Short: a socket's path must fit in 108 bytes. llama-server takes a host ending in `.sock` for a Unix socket.
+  const folder = mkdtempSync(join(tmpdir(), 'rialto-llama-'));
+  return { folder, socketPath: join(folder, 'server.sock') };
+}
+
+/** A dispatcher that reaches the child's socket (its own endpoints: /health, /props). */
+export function socketDispatcher(socketPath: string): Dispatcher {
+  return new Agent({ connect: { socketPath } });
 }
 
 /**
- * Starts llama-server on a free port and waits until it has loaded the model (/health 200); rejects with the tail
- * of its log when it exits first or takes longer than `startTimeoutMs` (the child is then stopped).
+ * Starts llama-server on a socket of its own and waits until it has loaded the model (/health 200); rejects with
+ * the tail of its log when it exits first or takes longer than `startTimeoutMs` (the child is then stopped). The
+ * socket's folder goes when the child exits.
  */
 export async function launchLlamaServer(launch: Launch): Promise<LaunchedServer> {
-  const port = await freePort();
-  const child = spawn(launch.binary, launch.argumentsFor(port), {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const { folder, socketPath } = socketFolder();
+  const removeFolder = (): void => rmSync(folder, { recursive: true, force: true });
+  let child: ChildProcessByStdio<null, Readable, Readable>;
+  try {
+    child = spawn(launch.binary, launch.argumentsFor(socketPath), {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  } catch (error) {
+    removeFolder();
+    throw error;
+  }
+  // 'close' comes after 'exit' and also for a child that never spawned (ENOENT).
+  child.once('close', removeFolder);
   const tail: string[] = [];
   // The child's log is the operator's at debug: at info it would repeat what Rialto logs, and never carries prompts.
   for (const stream of [child.stdout, child.stderr]) {
@@ -76,23 +92,31 @@ export async function launchLlamaServer(launch: Launch): Promise<LaunchedServer>
   const deadline = Date.now() + launch.startTimeoutMs;
   // Ends the health polling when the start has failed otherwise (the child exited), so no poll outlives it.
   const polling = new AbortController();
+  const dispatcher = socketDispatcher(socketPath);
   try {
-    await Promise.race([exited, waitHealthy(port, deadline, polling.signal)]);
-    const contextSize = props.parse(await getJson(port, '/props')).default_generation_settings
+    await Promise.race([exited, waitHealthy(dispatcher, deadline, polling.signal)]);
+    const contextSize = props.parse(await getJson(dispatcher, '/props')).default_generation_settings
       .n_ctx;
-    return { child, port, contextSize };
+    return { child, socketPath, contextSize };
   } catch (error) {
     polling.abort();
     await stopChild(child);
+    removeFolder();
     const reason = error instanceof Error ? error.message : String(error);
     throw new Error(`${reason}; its last lines:\n${tail.join('\n')}`, { cause: error });
+  } finally {
+    dispatcher.close().catch(() => undefined);
   }
 }
 
-async function waitHealthy(port: number, deadline: number, signal: AbortSignal): Promise<void> {
+async function waitHealthy(
+  dispatcher: Dispatcher,
+  deadline: number,
+  signal: AbortSignal,
+): Promise<void> {
   while (Date.now() < deadline && !signal.aborted) {
-    // Refused while it binds, 503 while it loads the model.
-    const status = await request(`http://127.0.0.1:${port}/health`, { signal }).then(
+    // Not there or refused while it binds, 503 while it loads the model.
+    const status = await request('http://localhost/health', { dispatcher, signal }).then(
       async (answer) => {
         await answer.body.dump();
         return answer.statusCode;
@@ -105,11 +129,15 @@ async function waitHealthy(port: number, deadline: number, signal: AbortSignal):
   throw new Error('llama-server did not become healthy in time');
 }
 
-/** GET `path` of the child as JSON (its own endpoints: /props, /health). */
-export async function getJson(port: number, path: string, signal?: AbortSignal): Promise<unknown> {
+/** GET `path` of the child as JSON through `dispatcher` (socketDispatcher; its own endpoints: /props, /health). */
+export async function getJson(
+  dispatcher: Dispatcher,
+  path: string,
+  signal?: AbortSignal,
+): Promise<unknown> {
   const answer = await request(
-    `http://127.0.0.1:${port}${path}`,
-    signal === undefined ? {} : { signal },
+    `http://localhost${path}`,
+    signal === undefined ? { dispatcher } : { dispatcher, signal },
   );
   if (answer.statusCode !== 200) {
     await answer.body.dump();

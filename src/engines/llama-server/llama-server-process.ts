@@ -137,7 +137,7 @@ export class LlamaServerProcess {
         }
         this.ready(server);
         this.logger.warn(
-          { model: this.modelId, pid: server.child.pid, port: server.port },
+          { model: this.modelId, pid: server.child.pid, socket: server.socketPath },
           'llama-server restarted',
         );
       },

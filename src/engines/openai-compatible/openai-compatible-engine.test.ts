@@ -2,12 +2,19 @@
 // bench:fanout's upstream, which writes the rest of an answer in one write): the events of one body piece come out
 // in one batch, the usage last, and the events are streamChat's, in order.
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   http2ChatText,
   startHttp2ChatServer,
   type Http2ChatServer,
 } from '../../../test/support/upstream/http2-chat-server.ts';
+import {
+  startReplayServer,
+  type ReplayServer,
+} from '../../../test/support/upstream/upstream-replay-server.ts';
 import { openAiCompatibleEngine } from '../../config/engine-config.ts';
 import type { EngineChatEvent, EngineChatRequest } from '../engine.ts';
 import { OpenAiCompatibleEngine } from './openai-compatible-engine.ts';
@@ -68,5 +75,42 @@ describe('OpenAI-compatible engine, streamed in batches', () => {
       events.push(event);
     assert.equal(text(events), http2ChatText(CHUNKS));
     assert.equal(events.at(-1)?.type, 'usage');
+  });
+});
+
+describe('OpenAI-compatible engine on a Unix socket (endpoint socketPath)', () => {
+  let folder: string;
+  let upstream: ReplayServer;
+  let engine: OpenAiCompatibleEngine;
+
+  before(async () => {
+    folder = await mkdtemp(join(tmpdir(), 'rialto-uds-'));
+    upstream = await startReplayServer({ flavor: 'vllm', socketPath: join(folder, 'vllm.sock') });
+    engine = new OpenAiCompatibleEngine(
+      openAiCompatibleEngine.parse({
+        kind: 'openai-compatible',
+        model: 'served-model',
+        endpoints: [{ url: 'http://localhost/v1', socketPath: join(folder, 'vllm.sock') }],
+      }),
+    );
+  });
+  after(async () => {
+    await engine.close();
+    await upstream.close();
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  it('streams an answer and checks health through the socket, with no port opened', async () => {
+    const events: EngineChatEvent[] = [];
+    for await (const event of engine.streamChat(
+      { ...REQUEST, model: 'served-model', messages: [{ role: 'user', content: '#plain hi' }] },
+      { signal: new AbortController().signal },
+    ))
+      events.push(event);
+    assert.ok(events.some((event) => event.type === 'content' && event.text !== ''));
+    assert.equal(events.at(-1)?.type, 'usage');
+    assert.equal(upstream.requests.at(-1)?.path, '/v1/chat/completions');
+    assert.equal(upstream.port, 0);
+    assert.equal((await engine.checkHealth(new AbortController().signal)).healthy, true);
   });
 });

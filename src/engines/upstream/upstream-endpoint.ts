@@ -9,6 +9,8 @@ export interface EndpointTransport {
   http2?: boolean | undefined;
   maxStreamsPerConnection?: number | undefined;
   caFile?: string | undefined;
+  /** A Unix domain socket to connect to in place of the URL's host and port. */
+  socketPath?: string | undefined;
 }
 
 /** The headers that carry an endpoint's API key: a Bearer token unless the engine's upstream wants another scheme. */
@@ -61,11 +63,15 @@ export class UpstreamEndpoint {
         ? undefined
         : [...rootCertificates, readFileSync(transport.caFile, 'utf8')];
     // headersTimeout bounds the wait for a response (all of a non-streamed one); bodyTimeout the silence between stream chunks.
+    const connect = {
+      ...(ca === undefined ? {} : { ca }),
+      ...(transport.socketPath === undefined ? {} : { socketPath: transport.socketPath }),
+    };
     const common = {
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
       keepAliveTimeout: 30_000,
-      ...(ca === undefined ? {} : { connect: { ca } }),
+      ...(Object.keys(connect).length === 0 ? {} : { connect }),
     };
     if (transport.http2 === true) {
       const streams = transport.maxStreamsPerConnection ?? 100;

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../../runtime/random-hex.ts';
 import type { ModelConfig } from '../../config.ts';
 import type { EngineChatEvent, EngineUsage } from '../../engines/engine.ts';
 import { EngineError } from '../../engines/engine-error.ts';
@@ -19,7 +19,7 @@ export function splitsThinkTags(config: ModelConfig): boolean {
 }
 
 export function toolCallId(): string {
-  return `call_${randomBytes(12).toString('hex')}`;
+  return `call_${randomHex(12)}`;
 }
 
 /**

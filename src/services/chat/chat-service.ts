@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../../runtime/random-hex.ts';
 import type { EngineCall, EngineChatEvent, EngineUsage } from '../../engines/engine.ts';
 import { EngineError, toVeniceError } from '../../engines/engine-error.ts';
 import type { ChatCompletionRequest } from '../../schemas/chat.ts';
@@ -136,7 +136,7 @@ export class ChatService {
     );
     this.web.check(checked.veniceParameters);
     const identity: CompletionIdentity = {
-      id: `chatcmpl-${randomBytes(16).toString('hex')}`,
+      id: `chatcmpl-${randomHex(16)}`,
       created: Math.floor(Date.now() / 1000),
       model: entry.config.id,
     };

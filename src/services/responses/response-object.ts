@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../../runtime/random-hex.ts';
 import type {
   OutputText,
   ResponseOutputItem,
@@ -12,7 +12,7 @@ import type { ChatUsageView, CostView } from './chat-views.ts';
 // (incomplete_details and the request echo) are added; `error` is sent only on failure (it is not nullable).
 
 export function newId(prefix: 'resp' | 'msg' | 'rs' | 'fc'): string {
-  return `${prefix}_${randomBytes(16).toString('hex')}`;
+  return `${prefix}_${randomHex(16)}`;
 }
 
 export function outputText(text: string): OutputText {

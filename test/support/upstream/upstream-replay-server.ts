@@ -143,8 +143,10 @@ export interface StartReplayServerOptions {
   behavior?: Partial<ReplayBehavior>;
   /** Defaults to <repo>/test/recordings */
   recordingsDir?: string;
-  /** The port to listen on (a supervised child told its port, as llama-server is); default: one the kernel picks. */
+  /** The port to listen on (a supervised child told its port); default: one the kernel picks. */
   port?: number;
+  /** A Unix domain socket to listen on instead of a port (a supervised child told its socket, as llama-server is). */
+  socketPath?: string;
 }
 
 const DEFAULT_RECORDINGS_DIR = fileURLToPath(new URL('../../recordings/', import.meta.url));
@@ -624,16 +626,18 @@ export async function startReplayServer(options: StartReplayServerOptions): Prom
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
+    const listening = (): void => {
       server.off('error', reject);
       resolve();
-    });
+    };
+    if (options.socketPath !== undefined) server.listen(options.socketPath, listening);
+    else server.listen(options.port ?? 0, '127.0.0.1', listening);
   });
   const address = server.address();
-  if (address === null || typeof address === 'string')
-    throw new Error('replay server: unexpected address');
-  const port = address.port;
-  const origin = `http://127.0.0.1:${port}`;
+  if (address === null) throw new Error('replay server: unexpected address');
+  // On a socket: no port, and the origin names the Host header a client sends (it connects to the socket).
+  const port = typeof address === 'string' ? 0 : address.port;
+  const origin = typeof address === 'string' ? 'http://localhost' : `http://127.0.0.1:${port}`;
 
   return {
     url: `${origin}/v1`,
