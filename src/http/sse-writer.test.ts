@@ -84,10 +84,13 @@ test('the events ready in one tick go out in one write; the end carries what is 
   }
 });
 
-test('what follows a burst on a later tick or promise (the end of the upstream body, a settlement) shares its write', async (t) => {
+test('the first chunks go out at once; what follows a burst on a later tick or promise (the end of the upstream body, a settlement) shares its write', async (t) => {
   const app = Fastify();
   let writes: string[] = [];
   async function* relay(): AsyncGenerator<Record<string, unknown>> {
+    yield { n: 0 };
+    // The next upstream read.
+    await new Promise((resolve) => setImmediate(resolve));
     yield { n: 1 };
     yield { n: 2 };
     // Node emits a body's 'end' on a later tick; a settlement's group commit starts in the check phase.
@@ -106,9 +109,14 @@ test('what follows a burst on a later tick or promise (the end of the upstream b
   try {
     const origin = await app.listen({ host: '127.0.0.1', port: 0 });
     const text = await (await fetch(`${origin}/stream`)).text();
-    const all = 'data: {"n":1}\n\ndata: {"n":2}\n\ndata: {"usage":3}\n\ndata: [DONE]\n\n';
-    assert.equal(text, all);
-    assert.deepEqual(writes, [all], 'one write: the end of the response carries the whole stream');
+    const first = 'data: {"n":0}\n\n';
+    const rest = 'data: {"n":1}\n\ndata: {"n":2}\n\ndata: {"usage":3}\n\ndata: [DONE]\n\n';
+    assert.equal(text, first + rest);
+    assert.deepEqual(
+      writes,
+      [first, rest],
+      'the first chunk at once (time to first token); the end of the response carries the burst after it',
+    );
   } finally {
     await app.close();
   }
