@@ -88,6 +88,25 @@ describe('launching llama-server', () => {
     assert.equal((await readFile(modeFile, 'utf8')).trim(), '700');
   });
 
+  test('a temporary folder too long for a Unix socket fails the start saying so, before any child runs', async () => {
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = join(folder, 'x'.repeat(100));
+    try {
+      await assert.rejects(
+        launchLlamaServer({
+          binary: join(folder, 'never-run'),
+          argumentsFor: () => [],
+          logger,
+          startTimeoutMs: 1_000,
+        }),
+        /too long a path for llama-server's Unix socket: set TMPDIR/,
+      );
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+  });
+
   test('a child that never becomes healthy is stopped after startTimeoutMs', async () => {
     const pidFile = join(folder, 'pid');
     const binary = await script('hangs.sh', `echo $$ > ${pidFile}\nexec sleep 60`);

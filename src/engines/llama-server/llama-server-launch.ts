@@ -45,7 +45,13 @@ export interface Launch {
  */
 function socketFolder(): { folder: string; socketPath: string } {
   // Short: a socket's path must fit in 108 bytes. llama-server takes a host ending in `.sock` for a Unix socket.
-  const folder = mkdtempSync(join(tmpdir(), 'rialto-llama-'));
+  const base = join(tmpdir(), 'rialto-llama-');
+  // The folder's 6 random characters and '/server.sock' after it, within sun_path's 107 bytes.
+  if (Buffer.byteLength(base) + 18 > 107)
+    throw new Error(
+      `the temporary folder ${tmpdir()} is too long a path for llama-server's Unix socket: set TMPDIR to a shorter one`,
+    );
+  const folder = mkdtempSync(base);
   return { folder, socketPath: join(folder, 'server.sock') };
 }
 
