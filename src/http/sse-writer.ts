@@ -51,8 +51,8 @@ function writeStreamHead(reply: FastifyReply): boolean {
  * The events made in one turn of the event loop go out in one write (a relay receives a burst of events from one
  * upstream read: one chunked-encoding frame and one syscall for all of them, not one each); the first write, the
  * headers with the first chunks, goes at the end of its tick instead (no turn of the loop added to the time to first
- * token: at 1 request, 2026-12-07, it moved the engine bench's llama-server kind from 0.935–0.964 of llama-server to
- * 0.964–1.008 in three 40-round runs, bench/README.md).
+ * token: at 1 request, 2026-12-07, the engine bench's llama-server kind reached 0.935–0.964 of llama-server in two
+ * 40-round runs before it, a median 0.964 (0.926–1.008) in five after, bench/README.md).
  * If the client goes away, iteration stops at once (the caller's abort signal frees the engine); that is not an
  * error (no error event, not in rialto_errors_total: abort-on-close.ts counts it). An error after the headers are
  * out is sent as one error event and the stream ends. However it ends, `chunks.return()` is called, so a source
