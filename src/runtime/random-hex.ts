@@ -18,8 +18,7 @@ export function randomHex(bytes: number): string {
     offset = 0;
   }
   const hex = pool.toString('hex', offset, offset + bytes);
-  // Each byte is handed out once.
-  pool.fill(0, offset, offset + bytes);
+  // Each byte is handed out once: the offset only moves on until the next refill.
   offset += bytes;
   return hex;
 }

@@ -16,12 +16,7 @@ import type { ModelOf } from '../engine-kind.ts';
 import { EngineError } from '../engine-error.ts';
 import { OpenAiCompatibleEngine } from '../openai-compatible/openai-compatible-engine.ts';
 import { llamaServerArguments, llamaServerBinary } from './llama-server-arguments.ts';
-import {
-  getJson,
-  socketDispatcher,
-  type Launch,
-  type LaunchedServer,
-} from './llama-server-launch.ts';
+import { getJson, type Launch, type LaunchedServer } from './llama-server-launch.ts';
 import { LlamaServerProcess } from './llama-server-process.ts';
 
 /** How long a refused connection waits for its child's exit before it counts as the child's answer. */
@@ -157,14 +152,11 @@ export class LlamaServerEngine implements TextEngine {
   async checkHealth(signal: AbortSignal): Promise<{ healthy: boolean; detail: string }> {
     const server = this.supervisor.current;
     if (server === undefined) return { healthy: false, detail: 'llama-server is restarting' };
-    const dispatcher = socketDispatcher(server.socketPath);
     try {
-      await getJson(dispatcher, '/health', signal);
+      await getJson(server.dispatcher, '/health', signal);
       return { healthy: true, detail: `llama-server (pid ${server.child.pid}) is ready` };
     } catch (error) {
       return { healthy: false, detail: error instanceof Error ? error.message : String(error) };
-    } finally {
-      dispatcher.close().catch(() => undefined);
     }
   }
 

@@ -29,21 +29,20 @@ describe('launching llama-server', () => {
     return path;
   };
 
+  /** Starts `binary` as llama-server (Launch: its arguments for the socket, a silent log, `startTimeoutMs`). */
+  const launch = (
+    binary: string,
+    startTimeoutMs: number,
+    argumentsFor: (socketPath: string) => string[] = () => [],
+  ) => launchLlamaServer({ binary, argumentsFor, logger, startTimeoutMs });
+
   before(async () => {
     folder = await mkdtemp(join(tmpdir(), 'rialto-llama-server-'));
   });
   after(async () => rm(folder, { recursive: true, force: true }));
 
   test('a binary that is not there fails the start with the spawn error', async () => {
-    await assert.rejects(
-      launchLlamaServer({
-        binary: join(folder, 'missing'),
-        argumentsFor: () => [],
-        logger,
-        startTimeoutMs: 10_000,
-      }),
-      /ENOENT/,
-    );
+    await assert.rejects(launch(join(folder, 'missing'), 10_000), /ENOENT/);
   });
 
   test('a child that exits before it is healthy fails the start with its exit and its last lines', async () => {
@@ -53,14 +52,9 @@ describe('launching llama-server', () => {
     );
     let socketPath = '';
     await assert.rejects(
-      launchLlamaServer({
-        binary,
-        argumentsFor: (path) => {
-          socketPath = path;
-          return ['--host', path];
-        },
-        logger,
-        startTimeoutMs: 10_000,
+      launch(binary, 10_000, (path) => {
+        socketPath = path;
+        return ['--host', path];
       }),
       (error: Error) => {
         assert.match(error.message, /exited \(code 3\) before it was ready/);
@@ -77,12 +71,7 @@ describe('launching llama-server', () => {
     const modeFile = join(folder, 'mode');
     const binary = await script('records.sh', `stat -c %a "$(dirname "$2")" > ${modeFile}\nexit 1`);
     await assert.rejects(
-      launchLlamaServer({
-        binary,
-        argumentsFor: (path) => ['--host', path],
-        logger,
-        startTimeoutMs: 10_000,
-      }),
+      launch(binary, 10_000, (path) => ['--host', path]),
       /exited/,
     );
     assert.equal((await readFile(modeFile, 'utf8')).trim(), '700');
@@ -93,12 +82,7 @@ describe('launching llama-server', () => {
     process.env.TMPDIR = join(folder, 'x'.repeat(100));
     try {
       await assert.rejects(
-        launchLlamaServer({
-          binary: join(folder, 'never-run'),
-          argumentsFor: () => [],
-          logger,
-          startTimeoutMs: 1_000,
-        }),
+        launch(join(folder, 'never-run'), 1_000),
         /too long a path for llama-server's Unix socket: set TMPDIR/,
       );
     } finally {
@@ -110,10 +94,7 @@ describe('launching llama-server', () => {
   test('a child that never becomes healthy is stopped after startTimeoutMs', async () => {
     const pidFile = join(folder, 'pid');
     const binary = await script('hangs.sh', `echo $$ > ${pidFile}\nexec sleep 60`);
-    await assert.rejects(
-      launchLlamaServer({ binary, argumentsFor: () => [], logger, startTimeoutMs: 300 }),
-      /did not become healthy in time/,
-    );
+    await assert.rejects(launch(binary, 300), /did not become healthy in time/);
     const pid = Number(await readFile(pidFile, 'utf8'));
     assert.equal(alive(pid), false, 'the child is gone');
   });

@@ -24,6 +24,8 @@ export interface LaunchedServer {
   readonly child: ChildProcess;
   /** The Unix domain socket it listens on (llama-server's `--host PATH.sock`), in a folder only Rialto's user reads. */
   readonly socketPath: string;
+  /** Reaches the child's own endpoints (/health, /props) through its socket; closed when the child's streams close. */
+  readonly dispatcher: Dispatcher;
   /** Tokens of context each slot has (`/props`). */
   readonly contextSize: number;
 }
@@ -77,8 +79,12 @@ export async function launchLlamaServer(launch: Launch): Promise<LaunchedServer>
     removeFolder();
     throw error;
   }
+  const dispatcher = socketDispatcher(socketPath);
   // 'close' comes after 'exit' and also for a child that never spawned (ENOENT).
-  child.once('close', removeFolder);
+  child.once('close', () => {
+    removeFolder();
+    dispatcher.close().catch(() => undefined);
+  });
   const tail: string[] = [];
   // The child's log is the operator's at debug: at info it would repeat what Rialto logs, and never carries prompts.
   for (const stream of [child.stdout, child.stderr]) {
@@ -98,20 +104,17 @@ export async function launchLlamaServer(launch: Launch): Promise<LaunchedServer>
   const deadline = Date.now() + launch.startTimeoutMs;
   // Ends the health polling when the start has failed otherwise (the child exited), so no poll outlives it.
   const polling = new AbortController();
-  const dispatcher = socketDispatcher(socketPath);
   try {
     await Promise.race([exited, waitHealthy(dispatcher, deadline, polling.signal)]);
     const contextSize = props.parse(await getJson(dispatcher, '/props')).default_generation_settings
       .n_ctx;
-    return { child, socketPath, contextSize };
+    return { child, socketPath, dispatcher, contextSize };
   } catch (error) {
     polling.abort();
     await stopChild(child);
     removeFolder();
     const reason = error instanceof Error ? error.message : String(error);
     throw new Error(`${reason}; its last lines:\n${tail.join('\n')}`, { cause: error });
-  } finally {
-    dispatcher.close().catch(() => undefined);
   }
 }
 
