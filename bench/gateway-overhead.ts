@@ -171,7 +171,7 @@ function report(rows: Row[]): string {
 }
 
 /** Issue #17's targets, each as 'met' or 'missed' with the figure: throughput against the upstream alone and
- * against Portkey at every concurrent level, Rialto's CPU per request, and its added p50 at one connection. */
+ * against Portkey and Rialto's CPU per request at every concurrent level, and its added p50 at one connection. */
 function targets(rows: Row[]): string {
   const lines: string[] = [];
   const check = (label: string, value: number | undefined, met: boolean, unit = ''): void => {
@@ -195,8 +195,15 @@ function targets(rows: Row[]): string {
         '×',
       );
     }
+    // The issue puts its CPU target with the throughput ones, at 16 and 32 connections; one at a time a request
+    // also pays the loop's wake-up from idle (the bare relay 293–330 µs here, 2026-12-07), so it is printed, not judged.
     const cpu = row.rialto.rialtoCpu;
-    check(`${name} Rialto CPU ≤ 200 µs a request`, cpu, cpu !== undefined && cpu <= 200, ' µs');
+    if (row.concurrency === 1)
+      lines.push(
+        `  (info)  ${name} Rialto CPU a request: ${fixed(cpu, 0)} µs, the relay's ${fixed(row.relay.rialtoCpu, 0)} µs`,
+      );
+    else
+      check(`${name} Rialto CPU ≤ 200 µs a request`, cpu, cpu !== undefined && cpu <= 200, ' µs');
   }
   return `Targets (issue #17, keys, limits and billing on):\n${lines.join('\n')}\n`;
 }

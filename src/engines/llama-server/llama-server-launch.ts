@@ -1,7 +1,16 @@
 import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -53,8 +62,85 @@ function socketFolder(): { folder: string; socketPath: string } {
     throw new Error(
       `the temporary folder ${tmpdir()} is too long a path for llama-server's Unix socket: set TMPDIR to a shorter one`,
     );
+  removeDeadOwnersFolders();
   const folder = mkdtempSync(base);
+  writeFileSync(join(folder, OWNER_FILE), String(process.pid));
   return { folder, socketPath: join(folder, 'server.sock') };
+}
+
+/** The file in a socket's folder that names the Rialto process the folder is for. */
+const OWNER_FILE = 'owner.pid';
+
+/** Whether process `pid` exists (EPERM: another user's, which exists). */
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+/**
+ * Removes the socket folders that a Rialto process killed outright (SIGKILL: no 'close' handler ran) left in the
+ * temporary folder: a folder (not a link) of this user, named as socketFolder names them, whose owner file names a
+ * process that no longer exists. A folder without an owner file (another program's, or one being made) is left.
+ */
+function removeDeadOwnersFolders(): void {
+  const parent = tmpdir();
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return;
+  }
+  const user = process.getuid?.();
+  for (const name of names) {
+    if (!name.startsWith('rialto-llama-')) continue;
+    const folder = join(parent, name);
+    try {
+      const stats = lstatSync(folder);
+      if (!stats.isDirectory() || (user !== undefined && stats.uid !== user)) continue;
+      const owner = Number(readFileSync(join(folder, OWNER_FILE), 'utf8'));
+      if (Number.isSafeInteger(owner) && owner > 0 && !processExists(owner))
+        rmSync(folder, { recursive: true, force: true });
+    } catch {
+      // No owner file, or gone meanwhile: not one to remove.
+    }
+  }
+}
+
+/** util-linux's setpriv on the PATH (Linux), found once; null where there is none. */
+let setprivPath: string | null | undefined;
+
+function setpriv(): string | null {
+  if (setprivPath !== undefined) return setprivPath;
+  setprivPath = null;
+  if (process.platform === 'linux')
+    for (const folder of (process.env.PATH ?? '').split(delimiter)) {
+      if (folder === '') continue;
+      try {
+        accessSync(join(folder, 'setpriv'), constants.X_OK);
+        setprivPath = join(folder, 'setpriv');
+        break;
+      } catch {
+        // Not in this folder.
+      }
+    }
+  return setprivPath;
+}
+
+/**
+ * The command line run under `setpriv --pdeathsig KILL` where util-linux's setpriv is there (any Linux with
+ * util-linux: Debian's is essential, and in the container image): the kernel kills the child when Rialto dies, even
+ * by SIGKILL or the OOM killer, when no handler of Rialto's runs. llama-server never notices its parent go (it reads
+ * no stdin, and an idle one writes no log to fail on), so without this it would live on holding the model's memory,
+ * and a restarted Rialto would load a second copy. setpriv sets the signal and execs the binary, so the child's pid is
+ * llama-server's. Elsewhere the command as it is.
+ */
+export function withParentDeathSignal(command: readonly string[]): string[] {
+  const path = setpriv();
+  return path === null ? [...command] : [path, '--pdeathsig', 'KILL', '--', ...command];
 }
 
 /** A dispatcher that reaches the child's socket (its own endpoints: /health, /props). */
@@ -72,9 +158,11 @@ export async function launchLlamaServer(launch: Launch): Promise<LaunchedServer>
   const removeFolder = (): void => rmSync(folder, { recursive: true, force: true });
   let child: ChildProcessByStdio<null, Readable, Readable>;
   try {
-    child = spawn(launch.binary, launch.argumentsFor(socketPath), {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const [command, ...commandArguments] = withParentDeathSignal([
+      launch.binary,
+      ...launch.argumentsFor(socketPath),
+    ]);
+    child = spawn(command!, commandArguments, { stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (error) {
     removeFolder();
     throw error;
