@@ -46,7 +46,8 @@ test('the README opens with the two commands a newcomer needs', () => {
   );
   assert.ok(firstScreen.includes('npm test'), 'the first 30 lines name `npm test`');
   assert.ok(
-    readFileSync(join(ROOT, 'README.md'), 'utf8').split('\n').length <= 150,
+    // 150 lines held the first hour's README; issues #17 and #21 add a Performance section of their figures.
+    readFileSync(join(ROOT, 'README.md'), 'utf8').split('\n').length <= 170,
     'the README is short: the reference lives in docs/',
   );
 });
