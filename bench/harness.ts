@@ -8,9 +8,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { inspect, promisify } from 'node:util';
 import { type Pool, request as undiciRequest } from 'undici';
+import { buildIsCurrent } from '../bin/build-state.js';
 import { UPSTREAM_TEXT, UPSTREAM_USAGE } from './fast-upstream.ts';
 
 export const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -260,6 +261,9 @@ export async function createInferenceKey(configFile: string): Promise<string> {
  * and waits until GET /api/v1/models with `apiKey` lists `model`. `withNodeArguments: false` leaves
  * BENCH_RIALTO_NODE_ARGS out (to profile only some of several Rialto processes).
  */
+/** Whether the note that Rialto runs from its sources has been printed (once a bench). */
+let sourcesNoted = false;
+
 export async function startRialtoServer(
   name: string,
   configFile: string,
@@ -268,6 +272,14 @@ export async function startRialtoServer(
   model: string,
   withNodeArguments = true,
 ): Promise<{ child: Child; origin: string }> {
+  // bin/rialto.js runs the sources through tsx when they changed since the build (not what the package ships): a
+  // bench's output says so, since its figures are then not the compiled build's.
+  if (!sourcesNoted && !buildIsCurrent(pathToFileURL(`${ROOT}/`))) {
+    sourcesNoted = true;
+    process.stdout.write(
+      'NOTE: Rialto runs from its TypeScript sources through tsx (no build, or sources changed since it): run `npm run build` first for the figures of the compiled build.\n',
+    );
+  }
   const child = startChild(
     name,
     [
