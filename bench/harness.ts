@@ -256,14 +256,14 @@ export async function createInferenceKey(configFile: string): Promise<string> {
   return apiKey;
 }
 
+/** Whether the note that Rialto runs from its sources has been printed (once a bench). */
+let sourcesNoted = false;
+
 /**
  * Starts `rialto serve --config FILE` (as child `name`, with BENCH_RIALTO_NODE_ARGS) listening on `port`,
  * and waits until GET /api/v1/models with `apiKey` lists `model`. `withNodeArguments: false` leaves
  * BENCH_RIALTO_NODE_ARGS out (to profile only some of several Rialto processes).
  */
-/** Whether the note that Rialto runs from its sources has been printed (once a bench). */
-let sourcesNoted = false;
-
 export async function startRialtoServer(
   name: string,
   configFile: string,

@@ -1,32 +1,16 @@
-import { accessSync, constants } from 'node:fs';
-import { delimiter, isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import type { Config } from '../config.ts';
 import { createEngineSet, discoverModels } from '../engines/engine-factory.ts';
 import { redactUrlCredentials } from '../observability/url-redaction.ts';
 import { openStore } from '../storage/open-store.ts';
+import { findExecutable } from '../runtime/find-executable.ts';
 
 interface Finding {
   ok: boolean;
   what: string;
   detail: string;
-}
-
-/** Whether `command` runs: a path that is executable, or a name found executable on $PATH. */
-function executable(command: string): boolean {
-  const candidates =
-    isAbsolute(command) || command.includes('/')
-      ? [command]
-      : (process.env.PATH ?? '').split(delimiter).map((directory) => join(directory, command));
-  return candidates.some((path) => {
-    try {
-      accessSync(path, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
 }
 
 /** The programs a model's engine runs (espeak-ng, pocketsphinx, ffmpeg), by engine kind. */
@@ -97,7 +81,7 @@ export async function doctor(config: Config, configPath: string | undefined): Pr
     } as never)) {
       const optional = model.optional ? ' (optional)' : '';
       for (const binary of binariesOf(model.engine)) {
-        const found = executable(binary);
+        const found = findExecutable(binary) !== undefined;
         report({
           ok: found || model.optional,
           what: `model ${model.id}: ${binary}`,

@@ -1,22 +1,14 @@
 import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
-import {
-  accessSync,
-  constants,
-  lstatSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { Agent, request, type Dispatcher } from 'undici';
 import { z } from 'zod';
+import { findExecutable } from '../../runtime/find-executable.ts';
 
 const HEALTH_POLL_MS = 100;
 const STOP_GRACE_MS = 5_000;
@@ -110,24 +102,13 @@ function removeDeadOwnersFolders(): void {
   }
 }
 
-/** util-linux's setpriv on the PATH (Linux), found once; null where there is none. */
+/** util-linux's setpriv on the PATH (Linux), looked up once; null where there is none. */
 let setprivPath: string | null | undefined;
 
-function setpriv(): string | null {
-  if (setprivPath !== undefined) return setprivPath;
-  setprivPath = null;
-  if (process.platform === 'linux')
-    for (const folder of (process.env.PATH ?? '').split(delimiter)) {
-      if (folder === '') continue;
-      try {
-        accessSync(join(folder, 'setpriv'), constants.X_OK);
-        setprivPath = join(folder, 'setpriv');
-        break;
-      } catch {
-        // Not in this folder.
-      }
-    }
-  return setprivPath;
+/** Whether children run under `setpriv --pdeathsig KILL` here (withParentDeathSignal). */
+export function hasParentDeathSignal(): boolean {
+  setprivPath ??= process.platform === 'linux' ? (findExecutable('setpriv') ?? null) : null;
+  return setprivPath !== null;
 }
 
 /**
@@ -138,9 +119,13 @@ function setpriv(): string | null {
  * and a restarted Rialto would load a second copy. setpriv sets the signal and execs the binary, so the child's pid is
  * llama-server's. Elsewhere the command as it is.
  */
-export function withParentDeathSignal(command: readonly string[]): string[] {
-  const path = setpriv();
-  return path === null ? [...command] : [path, '--pdeathsig', 'KILL', '--', ...command];
+function withParentDeathSignal(
+  binary: string,
+  args: readonly string[],
+): { command: string; args: string[] } {
+  return hasParentDeathSignal()
+    ? { command: setprivPath!, args: ['--pdeathsig', 'KILL', '--', binary, ...args] }
+    : { command: binary, args: [...args] };
 }
 
 /** A dispatcher that reaches the child's socket (its own endpoints: /health, /props). */
@@ -158,11 +143,8 @@ export async function launchLlamaServer(launch: Launch): Promise<LaunchedServer>
   const removeFolder = (): void => rmSync(folder, { recursive: true, force: true });
   let child: ChildProcessByStdio<null, Readable, Readable>;
   try {
-    const [command, ...commandArguments] = withParentDeathSignal([
-      launch.binary,
-      ...launch.argumentsFor(socketPath),
-    ]);
-    child = spawn(command!, commandArguments, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const { command, args } = withParentDeathSignal(launch.binary, launch.argumentsFor(socketPath));
+    child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (error) {
     removeFolder();
     throw error;

@@ -1,7 +1,7 @@
-import { accessSync, constants, createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import type { PocketsphinxEngineConfig } from '../../config.ts';
 import type {
   EngineCall,
@@ -14,6 +14,7 @@ import { parsePocketsphinxOutput } from './pocketsphinx-output.ts';
 import { decodeToPcm, firstLine, recognitionSignal } from '../media/pcm-decode.ts';
 import { runProcess } from '../media/run-process.ts';
 import { Semaphore } from '../semaphore.ts';
+import { findExecutable } from '../../runtime/find-executable.ts';
 
 // Debian 12 (bookworm) ships pocketsphinx 0.8+5prealpha: the `pocketsphinx_continuous` binary, and the
 // US English model of pocketsphinx-en-us under /usr/share/pocketsphinx/model/en-us.
@@ -28,24 +29,6 @@ interface Paths {
   acousticModel: string;
   languageModel: string;
   dictionary: string;
-}
-
-/** `command` itself when it names a path, else the first executable of that name on PATH. */
-function findExecutable(command: string): string | undefined {
-  const candidates = command.includes('/')
-    ? [command]
-    : (process.env.PATH ?? '')
-        .split(delimiter)
-        .filter((folder) => folder !== '')
-        .map((folder) => join(folder, command));
-  return candidates.find((path) => {
-    try {
-      accessSync(path, constants.X_OK);
-      return statSync(path).isFile();
-    } catch {
-      return false;
-    }
-  });
 }
 
 /** What is missing of the engine's binaries and model files; empty when it can run. */
