@@ -71,17 +71,27 @@ const ratio = (top: Summary | undefined, bottom: Summary | undefined): number | 
     ? undefined
     : top.tokensPerSecond / bottom.tokensPerSecond;
 
+/**
+ * Each target met or MISSED with its figure; with `floor`, the same ratio of that side (the bare relay) measured in the
+ * same run follows, so a miss the relay shares (the machine's) reads apart from one that is the side's own.
+ */
 function targetLines(
   summaries: Map<number, Partial<Record<Side, Summary>>>,
   side: Side,
   baseline: Side,
   targets: Map<number, number>,
+  floor?: Side,
 ): string[] {
+  const verdict = (value: number | undefined, target: number): string =>
+    value === undefined ? 'not measured' : value >= target ? 'met' : 'MISSED';
   return [...targets].map(([concurrency, target]) => {
     const sides = summaries.get(concurrency);
     const value = ratio(sides?.[side], sides?.[baseline]);
-    const verdict = value === undefined ? 'not measured' : value >= target ? 'met' : 'MISSED';
-    return `${side} ÷ ${baseline} at ${concurrency} concurrent ≥ ${target}: ${verdict} (${fixed(value, 3)})`;
+    const line = `${side} ÷ ${baseline} at ${concurrency} concurrent ≥ ${target}: ${verdict(value, target)} (${fixed(value, 3)})`;
+    if (floor === undefined || value === undefined) return line;
+    const relay = ratio(sides?.[floor], sides?.[baseline]);
+    if (relay === undefined) return line;
+    return `${line}; ${floor} in the same run: ${verdict(relay, target)} (${fixed(relay, 3)}), ${side} ÷ ${floor} ${fixed(value / relay, 3)}`;
   });
 }
 
@@ -188,7 +198,13 @@ export function report(
     [
       ...targetLines(summaries, 'Rialto', 'bare', BARE_TARGETS),
       ...targetLines(summaries, 'Rialto', 'llama-server', LLAMA_SERVER_TARGETS),
-      ...targetLines(summaries, 'Rialto llama-server', 'llama-server', LLAMA_SERVER_TARGETS),
+      ...targetLines(
+        summaries,
+        'Rialto llama-server',
+        'llama-server',
+        LLAMA_SERVER_TARGETS,
+        'relay llama-server',
+      ),
     ].join('\n'),
   ].join('\n\n');
 }
