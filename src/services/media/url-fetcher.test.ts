@@ -3,7 +3,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { VeniceError } from '../../errors/venice-error.ts';
-import { isPrivateAddress, UrlFetcher } from './url-fetcher.ts';
+import { request } from 'undici';
+import { isPrivateAddress, timedOut, UrlFetcher } from './url-fetcher.ts';
 
 const LIMITS = {
   timeoutMs: 2000,
@@ -226,5 +227,21 @@ describe('UrlFetcher', () => {
       (await veniceErrorOf(fetcher.fetch(`${origin}/slow`, { field: 'image_url' }))).message,
       /did not answer in time/,
     );
+  });
+
+  it("undici's own headers timeout counts as out of time, as the signal's does (either may fire first)", async () => {
+    // The error undici itself raises when the headers do not come in time (the fetcher's dispatcher has the same figure).
+    const error = await request(`${origin}/slow`, { headersTimeout: 100 }).then(
+      () => assert.fail('the slow server answered'),
+      (rejected: unknown) => rejected,
+    );
+    const running = new AbortController().signal;
+    assert.equal(timedOut(running, error), true, String(error));
+    assert.equal(
+      timedOut(running, Object.assign(new Error('x'), { code: 'UND_ERR_BODY_TIMEOUT' })),
+      true,
+    );
+    assert.equal(timedOut(running, Object.assign(new Error('x'), { code: 'ECONNREFUSED' })), false);
+    assert.equal(timedOut(AbortSignal.abort(), new Error('aborted')), true);
   });
 });

@@ -29,6 +29,15 @@ export interface FetchOptions {
 }
 
 /**
+ * Whether a failed fetch ran out of `fetch.timeoutMs`: the request's signal, or undici's own headers or body timeout
+ * (set to the same figure, on undici's coarser timers, so under load either may fire first).
+ */
+export function timedOut(signal: AbortSignal, error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return signal.aborted || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
+}
+
+/**
  * Fetches URLs that clients give (image_url and image inputs) for the services: http(s) only, a size
  * limit read as the body arrives, a timeout, accepted media types, a few redirects (each one checked
  * again), and no connection to private, loopback or link-local addresses unless the operator allows the
@@ -127,7 +136,7 @@ export class UrlFetcher {
           throw fetchRefused(field, 'the URL points to a private address');
         throw fetchRefused(
           field,
-          signal.aborted
+          timedOut(signal, error)
             ? 'the server did not answer in time'
             : `the server could not be reached (${code ?? (error as Error).message})`,
         );
@@ -181,7 +190,7 @@ export class UrlFetcher {
         if (error instanceof VeniceError || options.signal?.aborted === true) throw error;
         throw fetchRefused(
           field,
-          signal.aborted ? 'the server did not answer in time' : 'the download failed',
+          timedOut(signal, error) ? 'the server did not answer in time' : 'the download failed',
         );
       }
       return { bytes: Buffer.concat(chunks), url: url.href, contentType };
