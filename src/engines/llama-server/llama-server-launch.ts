@@ -105,10 +105,15 @@ function removeDeadOwnersFolders(): void {
 /** util-linux's setpriv on the PATH (Linux), looked up once; null where there is none. */
 let setprivPath: string | null | undefined;
 
+/** util-linux's setpriv, undefined where there is none (not Linux, or not installed). */
+function setpriv(): string | undefined {
+  setprivPath ??= process.platform === 'linux' ? (findExecutable('setpriv') ?? null) : null;
+  return setprivPath ?? undefined;
+}
+
 /** Whether children run under `setpriv --pdeathsig KILL` here (withParentDeathSignal). */
 export function hasParentDeathSignal(): boolean {
-  setprivPath ??= process.platform === 'linux' ? (findExecutable('setpriv') ?? null) : null;
-  return setprivPath !== null;
+  return setpriv() !== undefined;
 }
 
 /**
@@ -123,9 +128,10 @@ function withParentDeathSignal(
   binary: string,
   args: readonly string[],
 ): { command: string; args: string[] } {
-  return hasParentDeathSignal()
-    ? { command: setprivPath!, args: ['--pdeathsig', 'KILL', '--', binary, ...args] }
-    : { command: binary, args: [...args] };
+  const command = setpriv();
+  return command === undefined
+    ? { command: binary, args: [...args] }
+    : { command, args: ['--pdeathsig', 'KILL', '--', binary, ...args] };
 }
 
 /** A dispatcher that reaches the child's socket (its own endpoints: /health, /props). */

@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { FetchConfig } from '../../config.ts';
 import { VeniceError } from '../../errors/venice-error.ts';
+import { errorCode } from '../../engines/upstream/network-error.ts';
 import { isPrivateAddress } from './private-address.ts';
 import { RequestDownloads } from './request-downloads.ts';
 import { fetchRefused } from './fetch-refusal.ts';
@@ -30,10 +31,11 @@ export interface FetchOptions {
 
 /**
  * Whether a failed fetch ran out of `fetch.timeoutMs`: the request's signal, or undici's own headers or body timeout
- * (set to the same figure, on undici's coarser timers, so under load either may fire first).
+ * (set to the same figure, on undici's coarser timers, so under load either may fire first). Not undici's connect
+ * timeout, which the upstream layer's TIMEOUT_CODES also holds: a host that takes no connection could not be reached.
  */
 export function timedOut(signal: AbortSignal, error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
+  const code = errorCode(error);
   return signal.aborted || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
 }
 
