@@ -201,7 +201,8 @@ export class LlamaServerEngine implements TextEngine {
         }),
         // llama-server closes the connection after each stream while its Keep-Alive header says otherwise (curl sees
         // it: "Closing connection 0" before the next request; an undici client reusing it at once failed every
-        // other request with "other side closed").
+        // other request with "other side closed"): its stream's content provider returns false after sink.done(),
+        // which cpp-httplib takes for a cancel (tools/server/server-http.cpp; bench/README.md, issue #21).
         { streamsCloseConnection: true },
       ),
     );
