@@ -133,14 +133,14 @@ export class UrlFetcher {
         });
       } catch (error) {
         if (options.signal?.aborted === true) throw error;
-        const code = (error as { code?: string }).code;
+        const code = errorCode(error);
         if (code === 'EPRIVATE' || (error as Error).message.includes('private addresses'))
           throw fetchRefused(field, 'the URL points to a private address');
         throw fetchRefused(
           field,
           timedOut(signal, error)
             ? 'the server did not answer in time'
-            : `the server could not be reached (${code ?? (error as Error).message})`,
+            : `the server could not be reached (${code === '' ? (error as Error).message : code})`,
         );
       }
       const { statusCode, headers, body } = response;
