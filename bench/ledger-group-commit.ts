@@ -6,8 +6,9 @@
  *
  * BENCH_CONCURRENCY (16) clients each loop reserve → 1 to 4 turns of the event loop (the upstream) → settle, through
  * `Meter.for(key).reserve` and the settlement it gives, BENCH_REQUESTS (3,000) requests a round, BENCH_ROUNDS (5)
- * rounds alternating baseline and current; each on a SQLite file of its own (WAL, as Rialto opens it: each commit
- * waits for its fsync). Prints per request the process's CPU (user + system) and wall time, and the ledger
+ * rounds alternating baseline and current; each on a SQLite file of its own, opened as Rialto opens it (WAL;
+ * the ledger's commits as BENCH_LEDGER_COMMITS says, `deferred` by default as in billing.ledgerCommits: a tree from
+ * before that setting runs every commit at better-sqlite3's WAL default, NORMAL, without a flush). Prints per request the process's CPU (user + system) and wall time, and the ledger
  * transactions the store was asked for (reserveMany, closeMany, commitMany calls), medians of the rounds. The
  * baseline is src/ (and package.json) at BENCH_BASELINE_REF (default HEAD), extracted with `git archive` under .scratch/.
  */
@@ -22,13 +23,14 @@ import { positiveInteger } from './harness.ts';
 const REQUESTS = positiveInteger('BENCH_REQUESTS', 3_000);
 const ROUNDS = positiveInteger('BENCH_ROUNDS', 5);
 const CONCURRENCY = positiveInteger('BENCH_CONCURRENCY', 16);
+const LEDGER_COMMITS = process.env.BENCH_LEDGER_COMMITS === 'durable' ? 'durable' : 'deferred';
 const root = resolve(import.meta.dirname, '..');
 const git = (...args: string[]): string =>
   execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();
 
 /** What the bench uses of a tree's src/: the store, the key service and the Meter. */
 interface Tree {
-  openSqliteStore: (path: string) => Promise<Store>;
+  openSqliteStore: (path: string, ledgerCommits?: 'deferred' | 'durable') => Promise<Store>;
   KeyService: typeof import('../src/services/key-service.ts').KeyService;
   Meter: typeof import('../src/services/billing/meter.ts').Meter;
 }
@@ -91,7 +93,7 @@ interface Bench {
 }
 
 async function bench(name: string, tree: Tree, file: string): Promise<Bench> {
-  const store = await tree.openSqliteStore(file);
+  const store = await tree.openSqliteStore(file, LEDGER_COMMITS);
   const counter = { transactions: 0 };
   const meter = new tree.Meter(counted(store, counter));
   const { record } = await new tree.KeyService(store).create({

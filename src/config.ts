@@ -278,6 +278,13 @@ const configSchema = z.strictObject({
        */
       leaseSeconds: z.number().int().min(1).default(60),
       /**
+       * How the ledger's commits (reservations, settlements, releases) reach the disk (storage/ledger-commits.ts):
+       * `deferred` answers once a commit is written and flushes it within a fraction of a second, off the request's
+       * path (an OS crash or power loss can lose that window's charges, never charged: the client's favour);
+       * `durable` waits for the disk at every commit. Credits, wallets and keys are durable either way.
+       */
+      ledgerCommits: z.enum(['deferred', 'durable']).default('deferred'),
+      /**
        * Budget leases (docs/architecture.md, "The ledger"): this instance holds a slice of each busy account's balance
        * and key limit, reserves and settles requests against it in memory, and writes their charges in one
        * transaction per lease every flushMs. A crash loses the charges of at most one flush window, never charged
@@ -305,6 +312,7 @@ const configSchema = z.strictObject({
     })
     .default({
       leaseSeconds: 60,
+      ledgerCommits: 'deferred',
       budgetLeases: {
         enabled: false,
         worstCases: 64,

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Database } from './database.ts';
 import { closeMany } from './kysely-close-many.ts';
 import { commitMany } from './kysely-commit-many.ts';
@@ -15,23 +15,43 @@ import {
 const RENEW_CHUNK = 500;
 
 /**
+ * Runs `work` in one transaction of the ledger's. The store decides how its commit reaches the disk
+ * (billing.ledgerCommits: ledger-commits.ts); by default, as every other transaction, before it answers.
+ */
+export type LedgerTransaction = <T>(
+  work: (transaction: Transaction<Database>) => Promise<T>,
+) => Promise<T>;
+
+export interface KyselyLedgerOptions {
+  /** PostgreSQL: read the rows a reservation decides on FOR UPDATE. */
+  lockRows?: boolean;
+  /** How the ledger's transactions run; default: a plain transaction of `database`. */
+  transaction?: LedgerTransaction;
+}
+
+/**
  * The ledger, written once for every dialect: each method is one transaction over `reserveMany`, `closeMany` or
  * both (`commitMany`), a single request being a batch of one. `lockRows` (PostgreSQL) reads the rows a reservation decides on FOR UPDATE;
  * SQLite has one writer at a time, taken by the batch's first statement.
  */
-export function kyselyLedger(database: Kysely<Database>, lockRows = false): LedgerRepository {
+export function kyselyLedger(
+  database: Kysely<Database>,
+  options: KyselyLedgerOptions = {},
+): LedgerRepository {
+  const lockRows = options.lockRows === true;
+  const inTransaction: LedgerTransaction =
+    options.transaction ?? ((work) => database.transaction().execute(work));
   const reserve = (requests: ReserveRequest[]) =>
-    database.transaction().execute((transaction) => reserveMany(transaction, requests, lockRows));
+    inTransaction((transaction) => reserveMany(transaction, requests, lockRows));
   const close = (entries: LedgerEntry[]) =>
-    database.transaction().execute((transaction) => closeMany(transaction, entries));
+    inTransaction((transaction) => closeMany(transaction, entries));
   const closeOne = async (entry: LedgerEntry): Promise<boolean> =>
     (await close([entry]))[0] ?? false;
   return {
     reserve: async (request) => (await reserve([request]))[0]!,
     reserveMany: reserve,
     closeMany: close,
-    commitMany: (batch) =>
-      database.transaction().execute((transaction) => commitMany(transaction, batch, lockRows)),
+    commitMany: (batch) => inTransaction((transaction) => commitMany(transaction, batch, lockRows)),
     settle: (reservationId, usage) =>
       closeOne({ kind: 'close', reservationId, state: 'settled', usage }),
     release: (reservationId, status, at) =>
@@ -42,11 +62,9 @@ export function kyselyLedger(database: Kysely<Database>, lockRows = false): Ledg
         usage: releasedUsage(status, at),
       }),
     acquireLease: (request) =>
-      database.transaction().execute((transaction) => acquireLease(transaction, request, lockRows)),
+      inTransaction((transaction) => acquireLease(transaction, request, lockRows)),
     chargeLease: (leaseId, charges, close) =>
-      database
-        .transaction()
-        .execute((transaction) => chargeLease(transaction, leaseId, charges, close)),
+      inTransaction((transaction) => chargeLease(transaction, leaseId, charges, close)),
     stateOf: async (reservationId) => {
       const row = await database
         .selectFrom('reservations')

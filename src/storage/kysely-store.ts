@@ -19,7 +19,7 @@ import type { CharacterRepository } from './store.ts';
 import { kyselyCharacters } from './kysely-characters.ts';
 import { kyselyJobs } from './kysely-jobs.ts';
 import { kyselyAccounts } from './kysely-accounts.ts';
-import { kyselyLedger } from './kysely-ledger.ts';
+import { kyselyLedger, type LedgerTransaction } from './kysely-ledger.ts';
 import { kyselyUsage } from './kysely-usage.ts';
 import { kyselyWallets } from './kysely-wallets.ts';
 import { kyselyVoices } from './voice-store.ts';
@@ -69,14 +69,26 @@ export class KyselyStore implements Store {
   readonly wallets: WalletRepository;
   readonly voices: VoiceRepository;
 
-  /** `dialect` picks the few queries that differ (row locks exist on PostgreSQL only). */
+  /**
+   * `dialect` picks the few queries that differ (row locks exist on PostgreSQL only); `ledgerTransaction`, how the
+   * ledger's transactions commit (ledger-commits.ts); `beforeClose` runs before the database closes.
+   */
   constructor(
     private readonly database: Kysely<Database>,
     dialect: 'sqlite' | 'postgres' = 'sqlite',
+    private readonly options: {
+      ledgerTransaction?: LedgerTransaction;
+      beforeClose?: () => Promise<void>;
+    } = {},
   ) {
     this.accounts = kyselyAccounts(database);
     this.jobs = kyselyJobs(database, { skipLocked: dialect === 'postgres' });
-    this.ledger = kyselyLedger(database, dialect === 'postgres');
+    this.ledger = kyselyLedger(database, {
+      lockRows: dialect === 'postgres',
+      ...(options.ledgerTransaction === undefined
+        ? {}
+        : { transaction: options.ledgerTransaction }),
+    });
     this.usage = kyselyUsage(database);
     this.characters = kyselyCharacters(database);
     this.wallets = kyselyWallets(database);
@@ -168,6 +180,7 @@ export class KyselyStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.options.beforeClose?.();
     await this.database.destroy();
   }
 }

@@ -11,7 +11,9 @@ import type { Store } from './store.ts';
  */
 export async function openStore(config: Config): Promise<Store> {
   const { url } = config.database;
-  if (url === undefined) return openSqliteStore(join(config.dataDirectory, 'rialto.db'));
+  const { ledgerCommits } = config.billing;
+  if (url === undefined)
+    return openSqliteStore(join(config.dataDirectory, 'rialto.db'), ledgerCommits);
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -27,5 +29,8 @@ export async function openStore(config: Config): Promise<Store> {
   }
   const schema = parsed.searchParams.get('schema');
   parsed.searchParams.delete('schema');
-  return openPostgresStore(parsed.toString(), schema === null ? {} : { schema });
+  return openPostgresStore(parsed.toString(), {
+    ledgerCommits,
+    ...(schema === null ? {} : { schema }),
+  });
 }

@@ -2,12 +2,15 @@ import pg from 'pg';
 import { Kysely, sql } from 'kysely';
 import type { Database } from './database.ts';
 import { KyselyStore, migrateToLatest } from './kysely-store.ts';
+import { type LedgerCommits, postgresDeferredLedger } from './ledger-commits.ts';
 import { SchemaScopedPostgresDialect } from './schema-scoped-postgres-dialect.ts';
 import type { Store } from './store.ts';
 
 export interface PostgresStoreOptions {
   /** Every connection's search_path; created if missing. Default: the server's search_path (usually public). */
   schema?: string;
+  /** How the ledger's transactions commit (ledger-commits.ts); durable by default. */
+  ledgerCommits?: LedgerCommits;
 }
 
 /** A plain identifier, so it needs no quoting in `-c search_path=` nor in DDL. */
@@ -79,5 +82,11 @@ export async function openPostgresStore(
     await database.destroy();
     throw error;
   }
-  return new KyselyStore(database, 'postgres');
+  return new KyselyStore(
+    database,
+    'postgres',
+    options.ledgerCommits === 'deferred'
+      ? { ledgerTransaction: postgresDeferredLedger(database) }
+      : {},
+  );
 }

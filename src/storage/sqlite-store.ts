@@ -5,6 +5,7 @@ import { Kysely, SqliteDialect, type SqliteDatabase, type SqliteStatement } from
 import { type DirectRunner, runDirectlyInTransactions } from './compiled-once.ts';
 import type { Database } from './database.ts';
 import { KyselyStore, migrateToLatest } from './kysely-store.ts';
+import { type LedgerCommits, SqliteDeferredLedger } from './ledger-commits.ts';
 import type { Store } from './store.ts';
 
 /** Prepared statements kept per SQL text, at most this many (the queries are few; user input is never in the SQL). */
@@ -58,11 +59,18 @@ const directRunner =
 /**
  * Opens (creating if needed) the SQLite database at `path` (':memory:' for tests) and migrates it.
  * WAL mode lets readers run beside the single writer; busy_timeout covers a second process (the CLI).
+ * `ledgerCommits` (ledger-commits.ts): durable unless asked (the CLI and tests open it so).
  */
-export async function openSqliteStore(path: string): Promise<Store> {
+export async function openSqliteStore(
+  path: string,
+  ledgerCommits: LedgerCommits = 'durable',
+): Promise<Store> {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const connection = new BetterSqlite3(path);
   connection.pragma('journal_mode = WAL');
+  // Set, not left to the default: better-sqlite3's SQLite turns a WAL database's unset level to NORMAL (no flush at
+  // COMMIT) once the WAL opens. A commit waits for the disk; the ledger's, unless durable, do not (ledger-commits.ts).
+  connection.pragma('synchronous = FULL');
   connection.pragma('busy_timeout = 5000');
   connection.pragma('foreign_keys = ON');
   // Deleted and overwritten rows (a finished job's prompt) are zeroed in the file, not left in free space.
@@ -74,5 +82,10 @@ export async function openSqliteStore(path: string): Promise<Store> {
   // The ledger's statements inside its transactions (a batch: a dozen statements) skip Kysely's executor.
   runDirectlyInTransactions(database, directRunner(statements));
   await migrateToLatest(database);
-  return new KyselyStore(database);
+  if (ledgerCommits === 'durable' || path === ':memory:') return new KyselyStore(database);
+  const deferred = new SqliteDeferredLedger(database, connection, `${path}-wal`);
+  return new KyselyStore(database, 'sqlite', {
+    ledgerTransaction: deferred.transaction,
+    beforeClose: () => deferred.close(),
+  });
 }
