@@ -10,7 +10,9 @@
  *   C  Redis rate limiter (a unique key prefix) + priced model on SQLite;
  *   D  Redis rate limiter + priced model on PostgreSQL (a unique schema);
  *   E  as D, with budget leases (billing.budgetLeases: requests reserve and settle in memory, charged in batches;
- *      a schema of its own).
+ *      a schema of its own);
+ *   F  as D, with durable ledger commits (billing.ledgerCommits: durable, each waiting for PostgreSQL's WAL flush;
+ *      D has the default, deferred), a schema of its own.
  * Scenarios {JSON, stream} × {concurrency 1, BENCH_CONCURRENCY}; in each, the upstream alone, then A, B, C and D
  * back to back, each after its own warm-up, the same number of requests. Every response is checked (200,
  * well-formed); after the run the books of each configuration are checked through the store (usage records
@@ -21,7 +23,7 @@
  * BENCH_REQUESTS, at least 100), BENCH_CONCURRENCY (as in gateway-overhead.ts), BENCH_RIALTO_NODE_ARGS
  * (extra node flags for the Rialto processes), BENCH_RIALTO_NODE_ARGS_CONFIGS (which configurations get them,
  * e.g. "D"; default all), BENCH_REDIS_URL (default $REDIS_URL, else redis://127.0.0.1:6379), BENCH_DATABASE_URL
- * (PostgreSQL for D, default postgres://postgres@127.0.0.1:5432/test), BENCH_CONFIGURATIONS (default A,B,C,D,E),
+ * (PostgreSQL for D, default postgres://postgres@127.0.0.1:5432/test), BENCH_CONFIGURATIONS (default A,B,C,D,E,F),
  * BENCH_REPLICAS (default 4; 0 skips the replicas scenario).
  *
  * Then the replicas scenario (accounts-replicas.ts): BENCH_REPLICAS Rialto processes like D on one schema and one
@@ -110,9 +112,9 @@ function settings(): Settings {
 }
 
 const SETTINGS = settings();
-/** BENCH_CONFIGURATIONS (default A,B,C,D,E): which of the five configurations run (the replicas scenario runs apart). */
+/** BENCH_CONFIGURATIONS (default A,B,C,D,E,F): which of the six configurations run (the replicas scenario runs apart). */
 const SELECTED = new Set(
-  (process.env.BENCH_CONFIGURATIONS ?? 'A,B,C,D,E')
+  (process.env.BENCH_CONFIGURATIONS ?? 'A,B,C,D,E,F')
     .toUpperCase()
     .split(',')
     .map((part) => part.trim()),
@@ -164,12 +166,13 @@ async function postgres<Row extends pg.QueryResultRow>(statement: string): Promi
 /** The replicas scenario's schema: its account is another one than D's. */
 const PG_REPLICAS_SCHEMA = `${PG_SCHEMA}_replicas`;
 const PG_LEASES_SCHEMA = `${PG_SCHEMA}_leases`;
+const PG_DURABLE_SCHEMA = `${PG_SCHEMA}_durable`;
 const PG_REPLICAS_LEASES_SCHEMA = `${PG_SCHEMA}_replicas_leases`;
 const withSchema = (schema: string): string =>
   `${SETTINGS.databaseUrl}${SETTINGS.databaseUrl.includes('?') ? '&' : '?'}schema=${schema}`;
 const dropSchema = (): Promise<unknown> =>
   postgres(
-    `DROP SCHEMA IF EXISTS "${PG_SCHEMA}" CASCADE; DROP SCHEMA IF EXISTS "${PG_REPLICAS_SCHEMA}" CASCADE; DROP SCHEMA IF EXISTS "${PG_LEASES_SCHEMA}" CASCADE; DROP SCHEMA IF EXISTS "${PG_REPLICAS_LEASES_SCHEMA}" CASCADE`,
+    `DROP SCHEMA IF EXISTS "${PG_SCHEMA}" CASCADE; DROP SCHEMA IF EXISTS "${PG_REPLICAS_SCHEMA}" CASCADE; DROP SCHEMA IF EXISTS "${PG_LEASES_SCHEMA}" CASCADE; DROP SCHEMA IF EXISTS "${PG_DURABLE_SCHEMA}" CASCADE; DROP SCHEMA IF EXISTS "${PG_REPLICAS_LEASES_SCHEMA}" CASCADE`,
   );
 
 /** Fails early, with a clear message, when Redis or PostgreSQL is not there. */
@@ -203,13 +206,15 @@ async function checkServices(): Promise<void> {
 // ---------------------------------------------------------------- the five configurations
 
 interface Configuration {
-  id: 'A' | 'B' | 'C' | 'D' | 'E';
+  id: 'A' | 'B' | 'C' | 'D' | 'E' | 'F';
   label: string;
   priced: boolean;
   rateLimits: Record<string, unknown>;
   databaseUrl: string | undefined;
   /** billing.budgetLeases.enabled: requests reserve and settle in memory, charged in batches (E). */
   budgetLeases?: boolean;
+  /** billing.ledgerCommits: durable (F); the default, deferred, otherwise. */
+  durableCommits?: boolean;
 }
 
 const CONFIGURATIONS: Configuration[] = [
@@ -264,6 +269,19 @@ const CONFIGURATIONS: Configuration[] = [
     databaseUrl: withSchema(PG_LEASES_SCHEMA),
     budgetLeases: true,
   },
+  {
+    id: 'F',
+    label: 'F as D, durable ledger commits',
+    priced: true,
+    rateLimits: {
+      enabled: true,
+      store: 'redis',
+      redisUrl: SETTINGS.redisUrl,
+      redisPrefix: `${REDIS_PREFIX}:F`,
+    },
+    databaseUrl: withSchema(PG_DURABLE_SCHEMA),
+    durableCommits: true,
+  },
 ];
 
 interface RunningConfiguration extends Configuration {
@@ -309,6 +327,7 @@ async function startConfiguration(
     ...(configuration.budgetLeases === true
       ? { billing: { budgetLeases: { enabled: true } } }
       : {}),
+    ...(configuration.durableCommits === true ? { billing: { ledgerCommits: 'durable' } } : {}),
     models: [
       {
         id: RIALTO_MODEL,
