@@ -7,6 +7,7 @@ import type {
   SpeechResult,
 } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
+import { ranOutOfTime } from '../upstream/network-error.ts';
 import type { VoiceCloningEngine, VoiceCloningSpec } from '../voice-cloning.ts';
 
 /** The voice Chatterbox answers with its configured sample (VOICE_SAMPLE_PATH): any name not in its library. */
@@ -123,7 +124,7 @@ export class ChatterboxEngine implements SpeechEngine, VoiceCloningEngine {
     } catch (error) {
       if (signal.aborted)
         throw new EngineError('failed', 'The request was cancelled', { cause: error });
-      const timedOut = error instanceof Error && error.name === 'TimeoutError';
+      const timedOut = ranOutOfTime(error);
       throw new EngineError(
         timedOut ? 'timeout' : 'offline',
         `Chatterbox at ${this.label} ${timedOut ? 'did not answer in time' : 'cannot be reached'}`,

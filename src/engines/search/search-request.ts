@@ -1,10 +1,22 @@
 import { request, type Dispatcher } from 'undici';
 import type { EngineCall } from '../engine.ts';
 import { EngineError } from '../engine-error.ts';
+import { ranOutOfTime } from '../upstream/network-error.ts';
+
+/** The request's failure to get an answer: its timeout ran out (the answer's headers or body), or no answer came. */
+function unanswered(error: unknown, label: string): EngineError {
+  const timedOut = ranOutOfTime(error);
+  return new EngineError(
+    timedOut ? 'timeout' : 'offline',
+    `${label} ${timedOut ? 'did not answer in time' : `cannot be reached: ${(error as Error).message}`}`,
+    { cause: error },
+  );
+}
 
 /**
  * GET a search API's JSON: 429 is MODEL_OVERLOADED's failure, 5xx and no answer the engine being offline, a
- * timeout a timeout; any other non-200 fails the request (a wrong key, a SearxNG without JSON output).
+ * timeout (before the headers or while the body comes) a timeout; any other non-200 fails the request (a wrong
+ * key, a SearxNG without JSON output).
  */
 export async function getSearchJson(
   url: URL,
@@ -14,24 +26,18 @@ export async function getSearchJson(
   label: string,
 ): Promise<unknown> {
   let response: Dispatcher.ResponseData;
+  let text: string;
   try {
     response = await request(url, {
       method: 'GET',
       headers: { accept: 'application/json', ...headers },
       signal: AbortSignal.any([call.signal, AbortSignal.timeout(timeoutMs)]),
     });
+    text = await response.body.text();
   } catch (error) {
     if (call.signal.aborted) throw error;
-    const timedOut =
-      (error as Error).name === 'TimeoutError' ||
-      (error as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT';
-    throw new EngineError(
-      timedOut ? 'timeout' : 'offline',
-      `${label} ${timedOut ? 'did not answer in time' : `cannot be reached: ${(error as Error).message}`}`,
-      { cause: error },
-    );
+    throw unanswered(error, label);
   }
-  const text = await response.body.text();
   if (response.statusCode === 429)
     throw new EngineError('overloaded', `${label} refused the search: too many requests`, {
       status: 429,

@@ -14,6 +14,13 @@ export function errorCode(error: unknown): string {
   return typeof error.code === 'string' ? error.code : '';
 }
 
+/** A wait that ran out: an `AbortSignal.timeout`'s TimeoutError, or one of undici's own (TIMEOUT_CODES). */
+export function ranOutOfTime(error: unknown): boolean {
+  return (
+    (error instanceof Error && error.name === 'TimeoutError') || TIMEOUT_CODES.has(errorCode(error))
+  );
+}
+
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
