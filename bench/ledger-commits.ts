@@ -22,6 +22,10 @@ import { openPostgresStore } from '../src/storage/postgres-store.ts';
 import { openSqliteStore } from '../src/storage/sqlite-store.ts';
 import type { Store } from '../src/storage/store.ts';
 import { positiveInteger } from './harness.ts';
+import { type MeterFigures, median, meterLoad } from './meter-load.ts';
+
+/** One turn of the event loop between a request's reserve and its settle. */
+const oneTurn = (): number => 1;
 
 const REQUESTS = positiveInteger('BENCH_REQUESTS', 1_000);
 const ROUNDS = positiveInteger('BENCH_ROUNDS', 5);
@@ -32,85 +36,27 @@ const LEVELS = (process.env.BENCH_CONCURRENCY ?? '1,16')
 const DATABASE_URL =
   process.env.RIALTO_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-interface Figures {
-  cpu: number;
-  wall: number;
-}
-
-/** One side: a store and a key with money, and a run of `requests` at `concurrency`. */
-async function side(store: Store): Promise<{
-  run: (round: string, concurrency: number) => Promise<Figures>;
-  close: () => Promise<void>;
-}> {
-  const meter = new Meter(store);
-  const { record } = await new KeyService(store).create({
-    apiKeyType: 'INFERENCE',
-    description: 'bench',
-  });
-  await store.accounts.credit(record.accountId, 'USD', 1_000_000_000_000_000);
-  const billing = meter.for(record);
-  const run = async (round: string, concurrency: number): Promise<Figures> => {
-    const cpuBefore = process.cpuUsage();
-    const started = process.hrtime.bigint();
-    let next = 0;
-    const client = async (): Promise<void> => {
-      while (next < REQUESTS) {
-        const index = next++;
-        const settlement = await billing.reserve({
-          modelId: 'bench',
-          modelType: 'text',
-          requestId: `${round}-${concurrency}-${index}`,
-          limitClass: 'S',
-          tokens: 100,
-          worstCase: { usd: 0.002, diem: 0.002 },
-          privacy: 'private',
-        });
-        await new Promise((resolve) => setImmediate(resolve));
-        await settlement.settle(
-          { promptTokens: 10, completionTokens: 20 },
-          { usd: 0.001, diem: 0.001 },
-          'completed',
-        );
-      }
-    };
-    await Promise.all(Array.from({ length: concurrency }, client));
-    const cpu = process.cpuUsage(cpuBefore);
-    return {
-      cpu: (cpu.user + cpu.system) / REQUESTS,
-      wall: Number(process.hrtime.bigint() - started) / 1e3 / REQUESTS,
-    };
-  };
-  return {
-    run,
-    close: async () => {
-      meter.close();
-      await store.close();
-    },
-  };
-}
-
-const median = (values: number[]): number =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
-
 /** Runs both sides of one store kind, alternated, and prints them. */
 async function compare(
   label: string,
   open: (commits: LedgerCommits) => Promise<Store>,
 ): Promise<void> {
   const sides = {
-    durable: await side(await open('durable')),
-    deferred: await side(await open('deferred')),
+    durable: await meterLoad({ Meter, KeyService }, await open('durable')),
+    deferred: await meterLoad({ Meter, KeyService }, await open('deferred')),
   };
   try {
     for (const level of LEVELS) {
-      const results: Record<LedgerCommits, Figures[]> = { durable: [], deferred: [] };
-      for (const name of ['durable', 'deferred'] as const) await sides[name].run('warm', level);
+      const results: Record<LedgerCommits, MeterFigures[]> = { durable: [], deferred: [] };
+      for (const name of ['durable', 'deferred'] as const)
+        await sides[name].run('warm', level, REQUESTS, oneTurn);
       for (let round = 0; round < ROUNDS; round += 1) {
         const order =
           round % 2 === 0 ? (['durable', 'deferred'] as const) : (['deferred', 'durable'] as const);
-        for (const name of order) results[name].push(await sides[name].run(`r${round}`, level));
+        for (const name of order)
+          results[name].push(await sides[name].run(`r${round}`, level, REQUESTS, oneTurn));
       }
-      const figures = (name: LedgerCommits): Figures => ({
+      const figures = (name: LedgerCommits): MeterFigures => ({
         cpu: median(results[name].map((result) => result.cpu)),
         wall: median(results[name].map((result) => result.wall)),
       });

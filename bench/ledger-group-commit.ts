@@ -19,6 +19,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Store } from '../src/storage/store.ts';
 import { positiveInteger } from './harness.ts';
+import { median, meterLoad } from './meter-load.ts';
 
 const REQUESTS = positiveInteger('BENCH_REQUESTS', 3_000);
 const ROUNDS = positiveInteger('BENCH_ROUNDS', 5);
@@ -95,59 +96,23 @@ interface Bench {
 async function bench(name: string, tree: Tree, file: string): Promise<Bench> {
   const store = await tree.openSqliteStore(file, LEDGER_COMMITS);
   const counter = { transactions: 0 };
-  const meter = new tree.Meter(counted(store, counter));
-  const { record } = await new tree.KeyService(store).create({
-    apiKeyType: 'INFERENCE',
-    description: 'bench',
-  });
-  await store.accounts.credit(record.accountId, 'USD', 1_000_000_000_000_000);
-  const billing = meter.for(record);
-  const run = async (round: string) => {
-    const before = { cpu: process.cpuUsage(), transactions: counter.transactions };
-    const started = process.hrtime.bigint();
-    let next = 0;
-    const client = async (): Promise<void> => {
-      while (next < REQUESTS) {
-        const index = next++;
-        const settlement = await billing.reserve({
-          modelId: 'bench',
-          modelType: 'text',
-          requestId: `${round}-${index}`,
-          limitClass: 'S',
-          tokens: 100,
-          worstCase: { usd: 0.002, diem: 0.002 },
-          privacy: 'private',
-        });
-        // The upstream answers after 1 to 4 turns of the loop, so requests drift apart as they do in a server.
-        for (let turn = 0; turn <= (index * 7) % 4; turn += 1)
-          await new Promise((resolve) => setImmediate(resolve));
-        await settlement.settle(
-          { promptTokens: 10, completionTokens: 20 },
-          { usd: 0.001, diem: 0.001 },
-          'completed',
-        );
-      }
-    };
-    await Promise.all(Array.from({ length: CONCURRENCY }, client));
-    const cpu = process.cpuUsage(before.cpu);
-    return {
-      cpu: (cpu.user + cpu.system) / REQUESTS,
-      wall: Number(process.hrtime.bigint() - started) / 1e3 / REQUESTS,
-      transactions: (counter.transactions - before.transactions) / REQUESTS,
-    };
-  };
+  const load = await meterLoad(tree, store, counted(store, counter));
   return {
     name,
-    run,
-    close: async () => {
-      meter.close();
-      await store.close();
+    run: async (round: string) => {
+      const before = counter.transactions;
+      // The upstream answers after 1 to 4 turns of the loop, so requests drift apart as they do in a server.
+      const figures = await load.run(
+        round,
+        CONCURRENCY,
+        REQUESTS,
+        (index) => 1 + ((index * 7) % 4),
+      );
+      return { ...figures, transactions: (counter.transactions - before) / REQUESTS };
     },
+    close: () => load.close(),
   };
 }
-
-const median = (values: number[]): number =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 
 const ref = process.env.BENCH_BASELINE_REF ?? 'HEAD';
 const baselineDirectory = extract(ref);

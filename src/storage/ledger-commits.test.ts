@@ -36,6 +36,29 @@ function sqliteFile(name: string) {
   return { path, connection, database, deferred };
 }
 
+/** Runs `test` on a fresh sqliteFile, then closes the deferred ledger and the database. */
+async function withSqliteFile(
+  name: string,
+  test: (file: ReturnType<typeof sqliteFile>) => Promise<void>,
+): Promise<void> {
+  const file = sqliteFile(name);
+  try {
+    await test(file);
+  } finally {
+    await file.deferred.close();
+    await file.database.destroy();
+  }
+}
+
+/** One row written in a transaction of the deferred ledger's. */
+const insertEntry = (deferred: SqliteDeferredLedger, amount: number) =>
+  deferred.transaction((transaction) =>
+    transaction
+      .insertInto('entries' as never)
+      .values({ amount } as never)
+      .execute(),
+  );
+
 const syncLevel = async (database: Kysely<Database>): Promise<number> =>
   Number(
     (await sql<{ synchronous: number }>`pragma synchronous`.execute(database)).rows[0]?.synchronous,
@@ -77,9 +100,8 @@ async function chargeOnce(store: Store, usd: number): Promise<number> {
 }
 
 describe('deferred ledger commits on SQLite', () => {
-  it('run the ledger transaction under synchronous = NORMAL and every other one under the connection’s own level', async () => {
-    const { database, deferred } = sqliteFile('levels.db');
-    try {
+  it('run the ledger transaction under synchronous = NORMAL and every other one under the connection’s own level', () =>
+    withSqliteFile('levels.db', async ({ database, deferred }) => {
       assert.equal(await syncLevel(database), 2, 'FULL, as the store sets it');
       const inside = await deferred.transaction(async (transaction) => {
         await transaction
@@ -90,15 +112,10 @@ describe('deferred ledger commits on SQLite', () => {
       });
       assert.equal(inside, 1, 'NORMAL inside the ledger transaction');
       assert.equal(await syncLevel(database), 2, 'FULL again after it');
-    } finally {
-      await deferred.close();
-      await database.destroy();
-    }
-  });
+    }));
 
-  it('hold the connection for the whole transaction: a write that comes meanwhile waits and commits at FULL', async () => {
-    const { database, deferred } = sqliteFile('hold.db');
-    try {
+  it('hold the connection for the whole transaction: a write that comes meanwhile waits and commits at FULL', () =>
+    withSqliteFile('hold.db', async ({ database, deferred }) => {
       let proceed!: () => void;
       const gate = new Promise<void>((resolve) => {
         proceed = resolve;
@@ -121,15 +138,10 @@ describe('deferred ledger commits on SQLite', () => {
       proceed();
       await Promise.all([ledger, other]);
       assert.deepEqual(order, ['ledger', 'other at 2']);
-    } finally {
-      await deferred.close();
-      await database.destroy();
-    }
-  });
+    }));
 
-  it('roll back a failed transaction and restore the level', async () => {
-    const { database, deferred } = sqliteFile('failure.db');
-    try {
+  it('roll back a failed transaction and restore the level', () =>
+    withSqliteFile('failure.db', async ({ database, deferred }) => {
       await assert.rejects(
         deferred.transaction(async (transaction) => {
           await transaction
@@ -145,35 +157,23 @@ describe('deferred ledger commits on SQLite', () => {
         database,
       );
       assert.equal(rows[0]?.n, 0);
-    } finally {
-      await deferred.close();
-      await database.destroy();
-    }
-  });
+    }));
 
   it('flush the WAL file once for the commits of a window, and again on close after a later one', async () => {
     const { database, deferred } = sqliteFile('flush.db');
     try {
-      for (let index = 0; index < 3; index++)
-        await deferred.transaction((transaction) =>
-          transaction
-            .insertInto('entries' as never)
-            .values({ amount: index } as never)
-            .execute(),
-        );
+      await insertEntry(deferred, 0);
+      // The flush is a timer's, set as the commit ended: not yet when the commit's caller goes on.
       assert.equal(deferred.flushes, 0, 'not on the commit’s path');
+      await insertEntry(deferred, 1);
+      await insertEntry(deferred, 2);
       const deadline = Date.now() + 20 * SQLITE_WAL_SYNC_MS;
       while (deferred.flushes === 0 && Date.now() < deadline)
         await new Promise((resolve) => setTimeout(resolve, 10));
       assert.equal(deferred.flushes, 1, 'one flush for the three commits');
       await new Promise((resolve) => setTimeout(resolve, 2 * SQLITE_WAL_SYNC_MS));
       assert.equal(deferred.flushes, 1, 'nothing more to flush');
-      await deferred.transaction((transaction) =>
-        transaction
-          .insertInto('entries' as never)
-          .values({ amount: 9 } as never)
-          .execute(),
-      );
+      await insertEntry(deferred, 9);
       await deferred.close();
       assert.equal(deferred.flushes, 2, 'the close flushed the last commit');
     } finally {
