@@ -33,7 +33,7 @@ export function postgresDeferredLedger(database: Kysely<Database>): LedgerTransa
  * SQLite's deferred commits. The ledger's transactions run under `synchronous = NORMAL` (the WAL is written at
  * COMMIT, not flushed) on the store's one connection, held for the transaction (Kysely's `connection()`: nothing else
  * runs between the pragmas and the transaction), and every other write under the connection's own setting (FULL,
- * SQLite's default, whose flush also carries the ledger commits written before it). The WAL file is then flushed on
+ * which the store sets: its flush also carries the ledger commits written before it). The WAL file is then flushed on
  * libuv's threadpool, off the event loop, SQLITE_WAL_SYNC_MS after the first commit it has not carried yet:
  * SQLite's recovery replays every whole transaction the file holds, so a flushed commit survives a power loss.
  */

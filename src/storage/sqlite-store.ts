@@ -59,7 +59,7 @@ const directRunner =
 /**
  * Opens (creating if needed) the SQLite database at `path` (':memory:' for tests) and migrates it.
  * WAL mode lets readers run beside the single writer; busy_timeout covers a second process (the CLI).
- * `ledgerCommits` (ledger-commits.ts): durable unless asked (the CLI and tests open it so).
+ * `ledgerCommits` (ledger-commits.ts): durable unless asked; openStore asks as config.billing.ledgerCommits says.
  */
 export async function openSqliteStore(
   path: string,
