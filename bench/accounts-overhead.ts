@@ -4,7 +4,7 @@
  *
  *   node --import tsx bench/accounts-overhead.ts        (npm run bench:accounts)
  *
- * One fast upstream (bench/fast-upstream.ts) and five Rialto processes in front of it, one per configuration:
+ * One fast upstream (bench/fast-upstream.ts) and six Rialto processes in front of it, one per configuration:
  *   A  baseline: rate limits off, a free (zero-priced) model: auth and a usage record, nothing reserved;
  *   B  memory rate limiter (limits too high to refuse) + a priced model: reservation and settlement on SQLite;
  *   C  Redis rate limiter (a unique key prefix) + priced model on SQLite;
@@ -13,7 +13,7 @@
  *      a schema of its own);
  *   F  as D, with durable ledger commits (billing.ledgerCommits: durable, each waiting for PostgreSQL's WAL flush;
  *      D has the default, deferred), a schema of its own.
- * Scenarios {JSON, stream} × {concurrency 1, BENCH_CONCURRENCY}; in each, the upstream alone, then A, B, C and D
+ * Scenarios {JSON, stream} × {concurrency 1, BENCH_CONCURRENCY}; in each, the upstream alone, then A to F
  * back to back, each after its own warm-up, the same number of requests. Every response is checked (200,
  * well-formed); after the run the books of each configuration are checked through the store (usage records
  * sum to the balance decrease, nothing left reserved, one record per request). Exits 1 on any failure.
@@ -203,7 +203,7 @@ async function checkServices(): Promise<void> {
   }
 }
 
-// ---------------------------------------------------------------- the five configurations
+// ---------------------------------------------------------------- the six configurations
 
 interface Configuration {
   id: 'A' | 'B' | 'C' | 'D' | 'E' | 'F';
@@ -458,7 +458,7 @@ async function main(): Promise<number> {
 
   const upstream = await startUpstream();
   const directory = temporaryDirectory('rialto-accounts-bench-');
-  // Started one after another: five tsx start-ups at once on 2 cores only make each slower.
+  // Started one after another: six tsx start-ups at once on 2 cores only make each slower.
   const configurations: RunningConfiguration[] = [];
   for (const configuration of CONFIGURATIONS.filter(({ id }) => SELECTED.has(id)))
     configurations.push(await startConfiguration(configuration, directory, upstream.port));
@@ -561,7 +561,7 @@ async function main(): Promise<number> {
       ),
     );
   process.stdout.write(
-    `\nBooks (through the store, after the run; A's model is free, B–E charge ${PRICING.input.usd} / ${PRICING.output.usd} USD per 1M input / output tokens):\n${booksReport(books)}\n`,
+    `\nBooks (through the store, after the run; A's model is free, B–F charge ${PRICING.input.usd} / ${PRICING.output.usd} USD per 1M input / output tokens):\n${booksReport(books)}\n`,
   );
   if (REPLICAS > 0) {
     process.stdout.write(
