@@ -10,7 +10,8 @@ import type { LedgerTransaction } from './kysely-ledger.ts';
  * - `durable`: each commit waits for the disk's flush (fsync) before it answers, as every other write does;
  * - `deferred`: a commit answers once written, visible at once to every reader and safe from a process crash, and
  *   reaches the disk within a fraction of a second (SQLITE_WAL_SYNC_MS here; PostgreSQL's WAL writer, within three
- *   `wal_writer_delay`, 600 ms by default). An OS crash or power loss in that window can lose its last commits,
+ *   `wal_writer_delay`, 600 ms by default). An OS crash or power loss in that window (or, on PostgreSQL, a crash of
+ *   the database server) can lose its last commits,
  *   and only whole transactions, the latest first: charges not made (the client's favour, as a budget lease's
  *   flush window) and holds that are gone with the requests they held for. Credits (top-ups, wallet payments,
  *   grants) and keys are not ledger commits: they stay durable, and each one's flush carries the ledger's before it.
