@@ -280,7 +280,7 @@ const configSchema = z.strictObject({
       /**
        * How the ledger's commits (reservations, settlements, releases) reach the disk (storage/ledger-commits.ts):
        * `deferred` answers once a commit is written and flushes it within a fraction of a second, off the request's
-       * path (an OS crash or power loss can lose that window's charges, never charged: the client's favour);
+       * path (an OS crash, a power loss or a PostgreSQL crash can lose that window's charges: the client's favour);
        * `durable` waits for the disk at every commit. Credits, wallets and keys are durable either way.
        */
       ledgerCommits: z.enum(['deferred', 'durable']).default('deferred'),
