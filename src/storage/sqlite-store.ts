@@ -68,9 +68,6 @@ export async function openSqliteStore(
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const connection = new BetterSqlite3(path);
   connection.pragma('journal_mode = WAL');
-  // Set, not left to the default: better-sqlite3's SQLite turns a WAL database's unset level to NORMAL (no flush at
-  // COMMIT) once the WAL opens. A commit waits for the disk; the ledger's, unless durable, do not (ledger-commits.ts).
-  connection.pragma('synchronous = FULL');
   connection.pragma('busy_timeout = 5000');
   connection.pragma('foreign_keys = ON');
   // Deleted and overwritten rows (a finished job's prompt) are zeroed in the file, not left in free space.
@@ -82,6 +79,11 @@ export async function openSqliteStore(
   // The ledger's statements inside its transactions (a batch: a dozen statements) skip Kysely's executor.
   runDirectlyInTransactions(database, directRunner(statements));
   await migrateToLatest(database);
+  // Set, not left to the default: better-sqlite3's SQLite turns a WAL database's unset level to NORMAL (no flush at
+  // COMMIT) once the WAL opens. From here a commit waits for the disk; the ledger's, unless durable, do not
+  // (ledger-commits.ts). The migrations before ran at NORMAL: each is one transaction, and one lost to a power cut
+  // runs again at the next start.
+  connection.pragma('synchronous = FULL');
   if (ledgerCommits === 'durable' || path === ':memory:') return new KyselyStore(database);
   const deferred = new SqliteDeferredLedger(database, connection, `${path}-wal`);
   return new KyselyStore(database, 'sqlite', {
