@@ -9,9 +9,11 @@ import { spawnSync } from 'node:child_process';
 
 // A hang guard, not a timing assertion: Node 20 applies --test-timeout to each file as a whole (its tests run in
 // the file's process, which does not see the flag), so it must exceed the slowest file on a loaded machine (the
-// longest tests allow themselves 300 s). --test-force-exit ends a file whose tests are done even if it left a
-// server or a timer behind, so a failed assertion before a cleanup cannot keep the run waiting.
+// longest tests allow themselves 300 s). A file whose tests are done but which left a server or a timer behind (a
+// failed assertion before a cleanup) is ended by scripts/test-exit-guard.mjs, so it cannot keep the run waiting;
+// not by Node's --test-force-exit, which on Node 20 cut the end off a file's report without a failure.
 const FILE_TIMEOUT_MS = 10 * 60_000;
+const EXIT_GUARD = new URL('./test-exit-guard.mjs', import.meta.url).href;
 const START_RIALTO = resolve('test/support/start-rialto.ts');
 
 function collect(directory, found = []) {
@@ -48,10 +50,11 @@ function runPass(label, files, environment) {
   const args = [
     '--import',
     'tsx',
+    '--import',
+    EXIT_GUARD,
     '--test',
     `--test-concurrency=${CONCURRENCY}`,
     `--test-timeout=${FILE_TIMEOUT_MS}`,
-    '--test-force-exit',
     ...files,
   ];
   const result = spawnSync(process.execPath, args, { stdio: 'inherit', env: environment });
