@@ -14,6 +14,8 @@ import { spawnSync } from 'node:child_process';
 // not by Node's --test-force-exit, which on Node 20 cut the end off a file's report without a failure.
 const FILE_TIMEOUT_MS = 10 * 60_000;
 const EXIT_GUARD = new URL('./test-exit-guard.mjs', import.meta.url).href;
+// Beside the TAP report: a check that every test a file registered was reported (scripts/test-completeness.mjs).
+const COMPLETENESS = new URL('./test-completeness.mjs', import.meta.url).href;
 const START_RIALTO = resolve('test/support/start-rialto.ts');
 
 function collect(directory, found = []) {
@@ -55,6 +57,10 @@ function runPass(label, files, environment) {
     '--test',
     `--test-concurrency=${CONCURRENCY}`,
     `--test-timeout=${FILE_TIMEOUT_MS}`,
+    '--test-reporter=tap',
+    '--test-reporter-destination=stdout',
+    `--test-reporter=${COMPLETENESS}`,
+    '--test-reporter-destination=stderr',
     ...files,
   ];
   const result = spawnSync(process.execPath, args, { stdio: 'inherit', env: environment });
@@ -63,6 +69,7 @@ function runPass(label, files, environment) {
 
 const filters = process.argv.slice(2);
 const files = ['src', 'test']
+  .filter((root) => existsSync(root))
   .flatMap((root) => collect(root))
   .filter((file) => filters.length === 0 || filters.some((filter) => file.includes(filter)))
   .sort();

@@ -4,11 +4,13 @@
 // with exit code 0, so tests went unreported without a failure (test/fuzz/swagger-arbitraries.test.ts: 7 of 40 runs
 // of the file reported 44 to 50 of its 51 tests; without the flag, 0 of 40).
 // Here a file whose tests are done ends on its own as Node's runner would have it (the report written in full at
-// beforeExit). Only a file that left a server, a socket or a timer behind is ended, after GRACE_MS: its report is
-// ended the way Node ends it at beforeExit, written out, and the process exits with the code its tests set.
+// beforeExit). Only a file that left a server, a socket or a timer behind is ended, GRACE_MS after its tests (and
+// after its own root-level after() hooks have had that long: this one runs first): its report is ended the way Node
+// ends it at beforeExit, written out, and the process exits with the code its tests set.
+// RIALTO_TEST_EXIT_GRACE_MS sets another grace (test/test-runner.test.ts).
 import { after } from 'node:test';
 
-const GRACE_MS = 2_000;
+const GRACE_MS = Number(process.env.RIALTO_TEST_EXIT_GRACE_MS ?? 10_000);
 const FLUSH_MS = 500;
 
 if (process.env.NODE_TEST_CONTEXT !== undefined) {

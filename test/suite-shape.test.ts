@@ -1,6 +1,8 @@
-// The runner (scripts/run-tests.mjs) passes --test-force-exit, and under it Node 20 ends a file once the tests
-// registered so far are done: a suite registered after a top-level `await` that follows the first registration never
-// runs, and nothing reports it (store.contract.test.ts ran 128 of its 196 tests: no SQLite file, no PostgreSQL).
+// Node 20 treats a file's tests as done once the tests registered so far are: under --test-force-exit (which the
+// runner passed until 2026-12-07) a suite registered after a top-level `await` that follows the first registration
+// never ran, and nothing reported it (store.contract.test.ts ran 128 of its 196 tests: no SQLite file, no
+// PostgreSQL); scripts/test-exit-guard.mjs, which replaced it, starts its grace then too, and the completeness
+// reporter (scripts/test-completeness.mjs) would fail such a run.
 // So in every test file, each top-level await comes before the first top-level call (describe, it, test, after,
 // a define…Contract helper). Read with TypeScript's parser, so an await inside a call's arguments counts too.
 import assert from 'node:assert/strict';

@@ -1,0 +1,100 @@
+// The test runner's own guarantees (scripts/run-tests.mjs): a file that exits before reporting all the tests it
+// registered fails the run (scripts/test-completeness.mjs), and a file that leaves a server open after its tests is
+// ended with its whole report and its own exit code (scripts/test-exit-guard.mjs). Each case runs the real runner
+// on fixture files in a folder of its own (its node_modules linked to this checkout's, for tsx).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+
+const ROOT = join(import.meta.dirname, '..');
+const RUNNER = join(ROOT, 'scripts', 'run-tests.mjs');
+
+const FIXTURES: Record<string, string> = {
+  'complete.test.ts': `import { describe, it } from 'node:test';
+describe('complete', () => { it('one', () => {}); it('two', async () => { await new Promise((r) => setTimeout(r, 20)); }); });
+`,
+  'early-exit.test.ts': `import { describe, it } from 'node:test';
+describe('cut short', () => {
+  it('first', () => {});
+  it('second', () => { setImmediate(() => process.exit(0)); });
+  it('never reported', async () => { await new Promise((r) => setTimeout(r, 200)); });
+});
+`,
+  'leftover-server.test.ts': `import { createServer } from 'node:net';
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+describe('leaves a server', () => {
+  it('opens a server it never closes', () => { createServer().listen(0, '127.0.0.1'); });
+  it('and passes', () => { assert.equal(1, 1); });
+});
+`,
+  'leftover-failing.test.ts': `import assert from 'node:assert/strict';
+import { it } from 'node:test';
+it('fails before its cleanup', () => { setInterval(() => {}, 1_000); assert.equal(1, 2); });
+`,
+};
+
+mkdirSync(join(ROOT, 'test-artifacts'), { recursive: true });
+const folder = mkdtempSync(join(ROOT, 'test-artifacts', 'runner-'));
+mkdirSync(join(folder, 'test'));
+symlinkSync(join(ROOT, 'node_modules'), join(folder, 'node_modules'));
+for (const [name, source] of Object.entries(FIXTURES))
+  writeFileSync(join(folder, 'test', name), source);
+after(() => rmSync(folder, { recursive: true, force: true }));
+
+/** Runs the runner on the fixture files whose path contains `filter`, on one store (no PostgreSQL pass). */
+function run(filter: string): { status: number | null; output: string } {
+  const environment: NodeJS.ProcessEnv = {
+    ...process.env,
+    RIALTO_TEST_STORE: 'sqlite',
+    RIALTO_TEST_EXIT_GRACE_MS: '500',
+  };
+  // This file runs under the runner itself: a nested run must not take itself for one of its files.
+  delete environment.NODE_TEST_CONTEXT;
+  const result = spawnSync(process.execPath, [RUNNER, filter], {
+    cwd: folder,
+    env: environment,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+describe('the test runner', () => {
+  it('passes a file that reports every test it registered, and says nothing more', () => {
+    const { status, output } = run('complete');
+    assert.equal(status, 0, output);
+    assert.match(output, /^# tests 2$/m);
+    assert.doesNotMatch(output, /not reported/);
+  });
+
+  it('fails a run when a file exits before reporting every test it registered', () => {
+    const { status, output } = run('early-exit');
+    assert.equal(status, 1, output);
+    // Node's own summary counts only what it read, and no failure.
+    assert.match(output, /^# fail 0$/m);
+    assert.match(output, /not reported: 2 registered test/);
+    assert.match(output, /early-exit\.test\.ts: "never reported" \(nesting 1\)/);
+    assert.match(output, /early-exit\.test\.ts: "cut short" \(nesting 0\)/);
+  });
+
+  it('ends a file that left a server open, with its whole report and its exit code', () => {
+    const { status, output } = run('leftover-server');
+    assert.equal(status, 0, output);
+    assert.match(output, /test-exit-guard: .*leftover-server\.test\.ts left handles open/);
+    assert.match(output, /^# tests 2$/m);
+    assert.match(output, /^# pass 2$/m);
+    assert.match(output, /^ok 1 - leaves a server$/m);
+    assert.doesNotMatch(output, /not reported/);
+  });
+
+  it('keeps the failure of a file it ends', () => {
+    const { status, output } = run('leftover-failing');
+    assert.equal(status, 1, output);
+    assert.match(output, /test-exit-guard: .*leftover-failing\.test\.ts left handles open/);
+    assert.match(output, /^# fail 1$/m);
+    assert.match(output, /^not ok 1 - fails before its cleanup$/m);
+  });
+});
