@@ -68,6 +68,12 @@ export async function openSqliteStore(
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const connection = new BetterSqlite3(path);
   connection.pragma('journal_mode = WAL');
+  // Set, not left to the default: better-sqlite3's SQLite turns a WAL database's unset level to NORMAL (no flush at
+  // COMMIT) once the WAL opens. A commit waits for the disk; the ledger's, unless durable, do not (ledger-commits.ts).
+  // Before the migrations too: Kysely runs SQLite's without a transaction (no transactional DDL in its adapter), each
+  // statement its own commit, so at NORMAL a power cut could keep a migration's first statements and lose its record,
+  // and the next start would run it again over them.
+  connection.pragma('synchronous = FULL');
   connection.pragma('busy_timeout = 5000');
   connection.pragma('foreign_keys = ON');
   // Deleted and overwritten rows (a finished job's prompt) are zeroed in the file, not left in free space.
@@ -79,11 +85,6 @@ export async function openSqliteStore(
   // The ledger's statements inside its transactions (a batch: a dozen statements) skip Kysely's executor.
   runDirectlyInTransactions(database, directRunner(statements));
   await migrateToLatest(database);
-  // Set, not left to the default: better-sqlite3's SQLite turns a WAL database's unset level to NORMAL (no flush at
-  // COMMIT) once the WAL opens. From here a commit waits for the disk; the ledger's, unless durable, do not
-  // (ledger-commits.ts). The migrations before ran at NORMAL: each is one transaction, and one lost to a power cut
-  // runs again at the next start.
-  connection.pragma('synchronous = FULL');
   if (ledgerCommits === 'durable' || path === ':memory:') return new KyselyStore(database);
   const deferred = new SqliteDeferredLedger(database, connection, `${path}-wal`);
   return new KyselyStore(database, 'sqlite', {
