@@ -13,11 +13,14 @@ export default async function* completeness(source) {
     const { type, data } = event;
     // The runner's own entry for a file (its name is the file's path) is reported only when the file fails alone.
     if (data === undefined || data.name === data.file) continue;
-    if (type === 'test:enqueue') waiting.set(keyOf(data), (waiting.get(keyOf(data)) ?? 0) + 1);
-    else if (type === 'test:pass' || type === 'test:fail') {
-      const left = (waiting.get(keyOf(data)) ?? 0) - 1;
-      if (left > 0) waiting.set(keyOf(data), left);
-      else waiting.delete(keyOf(data));
+    if (type === 'test:enqueue') {
+      const key = keyOf(data);
+      waiting.set(key, (waiting.get(key) ?? 0) + 1);
+    } else if (type === 'test:pass' || type === 'test:fail') {
+      const key = keyOf(data);
+      const left = (waiting.get(key) ?? 0) - 1;
+      if (left > 0) waiting.set(key, left);
+      else waiting.delete(key);
     }
   }
   if (waiting.size === 0) return;
