@@ -3,8 +3,9 @@
 // test/support/start-rialto.ts) again on PostgreSQL. Exits non-zero when either pass fails.
 // Usage: node scripts/run-tests.mjs [filter-substring ...]
 // RIALTO_TEST_STORE=sqlite|postgres runs one pass only, every matching file on that store.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 // A hang guard, not a timing assertion: Node 20 applies --test-timeout to each file as a whole (its tests run in
@@ -46,9 +47,14 @@ function startsRialto(file, seen = new Set()) {
 // fresh-clone run took 1,793 s without its apt installs, against CI's 30-minute limit).
 const CONCURRENCY = Number(process.env.RIALTO_TEST_CONCURRENCY ?? 3);
 
+// The reporter writes each pass's failed and unreported tests here; they are printed again at the very end.
+const summaryFolder = mkdtempSync(join(tmpdir(), 'rialto-test-summary-'));
+const passes = [];
+
 function runPass(label, files, environment) {
   if (files.length === 0) return 0;
   process.stdout.write(`\n# ${label}: ${files.length} files\n`);
+  const summaryFile = join(summaryFolder, `${passes.length}.json`);
   const args = [
     '--import',
     'tsx',
@@ -63,8 +69,45 @@ function runPass(label, files, environment) {
     '--test-reporter-destination=stderr',
     ...files,
   ];
-  const result = spawnSync(process.execPath, args, { stdio: 'inherit', env: environment });
-  return result.status ?? 1;
+  const result = spawnSync(process.execPath, args, {
+    stdio: 'inherit',
+    env: { ...environment, RIALTO_TEST_SUMMARY_FILE: summaryFile },
+  });
+  const status = result.status ?? 1;
+  let summary;
+  try {
+    summary = JSON.parse(readFileSync(summaryFile, 'utf8'));
+  } catch {
+    summary = undefined;
+  }
+  passes.push({ label, files: files.length, status, summary });
+  return status;
+}
+
+/** Prints, after everything, what failed in each pass: the end of the output is what CI keeps. */
+function printSummary() {
+  const lines = ['', '# summary of the run'];
+  for (const { label, files, status, summary } of passes) {
+    lines.push(`# ${label} (${files} files): exit code ${status}`);
+    if (summary === undefined) {
+      lines.push('#   no summary came back from the runner (it ended before its reporters did)');
+      continue;
+    }
+    for (const { file, test, failureType, message } of summary.failed) {
+      lines.push(`#   not ok: ${relative(process.cwd(), file) || file}: ${test} [${failureType}]`);
+      for (const line of message.split('\n')) lines.push(`#     ${line}`);
+    }
+    for (const { file, test, nesting } of summary.missing) {
+      lines.push(
+        `#   not reported: ${relative(process.cwd(), file)}: ${test} (nesting ${nesting})`,
+      );
+    }
+    if (status !== 0 && summary.failed.length === 0 && summary.missing.length === 0) {
+      lines.push('#   no test failed: the runner itself exited non-zero');
+    }
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+  rmSync(summaryFolder, { recursive: true, force: true });
 }
 
 const filters = process.argv.slice(2);
@@ -76,7 +119,9 @@ const files = ['src', 'test']
 
 const chosen = process.env.RIALTO_TEST_STORE;
 if (chosen !== undefined && chosen !== '') {
-  process.exit(runPass(`every file, RIALTO_TEST_STORE=${chosen}`, files, process.env));
+  const status = runPass(`every file, RIALTO_TEST_STORE=${chosen}`, files, process.env);
+  printSummary();
+  process.exit(status);
 }
 const first = runPass('every file, on SQLite', files, {
   ...process.env,
@@ -98,4 +143,5 @@ const second = runPass(
   endToEnd,
   { ...process.env, RIALTO_TEST_STORE: 'postgres' },
 );
+printSummary();
 process.exit(first !== 0 ? first : second);

@@ -1,7 +1,8 @@
 // The test runner's own guarantees (scripts/run-tests.mjs): a file that exits before reporting all the tests it
 // registered fails the run (scripts/test-completeness.mjs), and a file that leaves a server open after its tests is
-// ended with its whole report and its own exit code (scripts/test-exit-guard.mjs). Each case runs the real runner
-// on fixture files in a folder of its own (its node_modules linked to this checkout's, for tsx).
+// ended with its whole report and its own exit code (scripts/test-exit-guard.mjs); the run's end lists what failed
+// and what went unreported in each pass. Each case runs the real runner on fixture files in a folder of its own (its
+// node_modules linked to this checkout's, for tsx).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -29,6 +30,16 @@ describe('leaves a server', () => {
   it('opens a server it never closes', () => { createServer().listen(0, '127.0.0.1'); });
   it('and passes', () => { assert.equal(1, 1); });
 });
+`,
+  'one-failure.test.ts': `import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+describe('outer', () => { describe('inner', () => {
+  it('passes', () => {});
+  it('compares', () => { assert.equal(1, 2, 'one is not two'); });
+}); });
+`,
+  'broken-import.test.ts': `import { value } from './no-such-module.js';
+console.log(value);
 `,
   'leftover-failing.test.ts': `import assert from 'node:assert/strict';
 import { it } from 'node:test';
@@ -68,6 +79,32 @@ describe('the test runner', () => {
     assert.equal(status, 0, output);
     assert.match(output, /^# tests 2$/m);
     assert.doesNotMatch(output, /not reported/);
+    assert.match(
+      output,
+      /^# summary of the run\n# every file, RIALTO_TEST_STORE=sqlite \(1 files\): exit code 0\n*$/m,
+    );
+  });
+
+  it("lists at the run's end each failed test, where it sits and its error's first lines", () => {
+    const { status, output } = run('one-failure');
+    assert.equal(status, 1, output);
+    const summary = output.slice(output.indexOf('# summary of the run'));
+    assert.match(
+      summary,
+      /exit code 1\n# {3}not ok: test\/one-failure\.test\.ts: outer > inner > compares \[testCodeFailure\]\n# {5}one is not two\n# {5}1 !== 2\n/,
+    );
+    // The suites that failed only because of that test add no lines of their own.
+    assert.equal(summary.match(/not ok:/g)?.length, 1, summary);
+  });
+
+  it('names the reason of a file that fails outside its tests (from its stderr)', () => {
+    const { status, output } = run('broken-import');
+    assert.equal(status, 1, output);
+    const summary = output.slice(output.indexOf('# summary of the run'));
+    assert.match(
+      summary,
+      /not ok: test\/broken-import\.test\.ts: \(the file itself\) \[testCodeFailure\]\n# {5}the file's process failed \(exit code \d+\)\n# {5}Error \[ERR_MODULE_NOT_FOUND\]: Cannot find module '[^']*no-such-module\.js'/,
+    );
   });
 
   it('fails a run when a file exits before reporting every test it registered', () => {
@@ -75,9 +112,15 @@ describe('the test runner', () => {
     assert.equal(status, 1, output);
     // Node's own summary counts only what it read, and no failure.
     assert.match(output, /^# fail 0$/m);
-    assert.match(output, /not reported: 2 registered test/);
+    // Two at least; the pass of the test that exits may or may not have left the process before it.
+    assert.match(output, /not reported: \d+ registered test/);
     assert.match(output, /early-exit\.test\.ts: "never reported" \(nesting 1\)/);
     assert.match(output, /early-exit\.test\.ts: "cut short" \(nesting 0\)/);
+    const summary = output.slice(output.indexOf('# summary of the run'));
+    assert.match(
+      summary,
+      /# {3}not reported: test\/early-exit\.test\.ts: never reported \(nesting 1\)/,
+    );
   });
 
   it('ends a file that left a server open, with its whole report and its exit code', () => {
@@ -96,5 +139,9 @@ describe('the test runner', () => {
     assert.match(output, /test-exit-guard: .*leftover-failing\.test\.ts left handles open/);
     assert.match(output, /^# fail 1$/m);
     assert.match(output, /^not ok 1 - fails before its cleanup$/m);
+    assert.match(
+      output,
+      /# {3}not ok: test\/leftover-failing\.test\.ts: fails before its cleanup \[testCodeFailure\]/,
+    );
   });
 });
