@@ -1,11 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
+import { Kysely, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import { type DirectRunner, runDirectlyInTransactions } from './compiled-once.ts';
 import type { Database } from './database.ts';
 import { KyselyStore, migrateToLatest } from './kysely-store.ts';
 import { type LedgerCommits, SqliteDeferredLedger } from './ledger-commits.ts';
+import { TransactionalDdlSqliteDialect } from './sqlite-dialect.ts';
 import type { Store } from './store.ts';
 
 /** Prepared statements kept per SQL text, at most this many (the queries are few; user input is never in the SQL). */
@@ -70,9 +71,8 @@ export async function openSqliteStore(
   connection.pragma('journal_mode = WAL');
   // Set, not left to the default: better-sqlite3's SQLite turns a WAL database's unset level to NORMAL (no flush at
   // COMMIT) once the WAL opens. A commit waits for the disk; the ledger's, unless durable, do not (ledger-commits.ts).
-  // Before the migrations too: Kysely runs SQLite's without a transaction (no transactional DDL in its adapter), each
-  // statement its own commit, so at NORMAL a power cut could keep a migration's first statements and lose its record,
-  // and the next start would run it again over them.
+  // Before the migrations too: they commit as one transaction (sqlite-dialect.ts), and that commit must reach the disk
+  // before the server answers as the new schema.
   connection.pragma('synchronous = FULL');
   connection.pragma('busy_timeout = 5000');
   connection.pragma('foreign_keys = ON');
@@ -80,7 +80,9 @@ export async function openSqliteStore(
   connection.pragma('secure_delete = ON');
   const statements = statementCache(connection);
   const database = new Kysely<Database>({
-    dialect: new SqliteDialect({ database: cachingStatements(connection, statements) }),
+    dialect: new TransactionalDdlSqliteDialect({
+      database: cachingStatements(connection, statements),
+    }),
   });
   // The ledger's statements inside its transactions (a batch: a dozen statements) skip Kysely's executor.
   runDirectlyInTransactions(database, directRunner(statements));
