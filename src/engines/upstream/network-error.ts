@@ -27,17 +27,23 @@ function messageOf(error: unknown): string {
 
 /**
  * No answer: the client left (never retried), the upstream timed out (not retried either: it may still be
- * working on the request), or it cannot be reached (retryable: the next endpoint may answer).
+ * working on the request), or it cannot be reached (retryable: the next endpoint may answer). A call whose signal is
+ * a deadline (a job runner's `AbortSignal.timeout`) and ran out timed out; only another abort is the client's.
  */
 export function networkError(error: unknown, label: string, call: EngineCall): EngineError {
+  if (call.signal.aborted && ranOutOfTime(call.signal.reason))
+    return new EngineError('timeout', `upstream ${label} timed out (the call's deadline passed)`, {
+      cause: error,
+      retryable: false,
+    });
   if (call.signal.aborted)
     return new EngineError('failed', 'request aborted by the client', {
       cause: error,
       retryable: false,
     });
   const code = errorCode(error);
-  if (TIMEOUT_CODES.has(code))
-    return new EngineError('timeout', `upstream ${label} timed out (${code})`, {
+  if (ranOutOfTime(error))
+    return new EngineError('timeout', `upstream ${label} timed out (${code || 'TimeoutError'})`, {
       cause: error,
       retryable: false,
     });
