@@ -97,12 +97,18 @@ function printSummary() {
       lines.push(`#   not ok: ${relative(process.cwd(), file) || file}: ${test} [${failureType}]`);
       for (const line of message.split('\n')) lines.push(`#     ${line}`);
     }
+    for (const message of summary.diagnostics) lines.push(`#   ${message}`);
     for (const { file, test, nesting } of summary.missing) {
       lines.push(
         `#   not reported: ${relative(process.cwd(), file)}: ${test} (nesting ${nesting})`,
       );
     }
-    if (status !== 0 && summary.failed.length === 0 && summary.missing.length === 0) {
+    if (
+      status !== 0 &&
+      summary.failed.length === 0 &&
+      summary.missing.length === 0 &&
+      summary.diagnostics.length === 0
+    ) {
       lines.push('#   no test failed: the runner itself exited non-zero');
     }
   }

@@ -17,6 +17,10 @@ const MESSAGE_CHARS = 600;
 // file's own entry, its error only "test failed": the reason is in what the process wrote to stderr, of which the
 // last STDERR_KEPT lines per file are kept.
 const STDERR_KEPT = 200;
+// What Node's runner says, as a diagnostic and not a failed test, of an error thrown or a promise rejected after its
+// test ended (it then fails the file with exit code 1): "Error: Test \"…\" at file:line generated asynchronous
+// activity after the test ended…", or a warning of the same kind.
+const LATE_OR_WARNING = /^(Error|Warning): /;
 const ERROR_LINE = /Error\b|ERR_|Exception|Assertion|Uncaught|panic/;
 
 /** What a file's stderr says of why its process failed: its lines that name an error, else its last lines. */
@@ -43,10 +47,13 @@ export default async function* completeness(source) {
   const paths = new Map();
   const stderr = new Map();
   const failed = [];
+  const diagnostics = [];
   for await (const event of source) {
     const { type, data } = event;
     if (data === undefined) continue;
-    if (type === 'test:stderr' && data.file !== undefined) {
+    if (type === 'test:diagnostic' && LATE_OR_WARNING.test(String(data.message))) {
+      diagnostics.push(String(data.message));
+    } else if (type === 'test:stderr' && data.file !== undefined) {
       const lines = stderr.get(data.file) ?? [];
       lines.push(...String(data.message).split('\n'));
       stderr.set(data.file, lines.slice(-STDERR_KEPT));
@@ -102,7 +109,7 @@ export default async function* completeness(source) {
   });
   const summaryFile = process.env.RIALTO_TEST_SUMMARY_FILE;
   if (summaryFile !== undefined && summaryFile !== '') {
-    writeFileSync(summaryFile, JSON.stringify({ failed, missing }));
+    writeFileSync(summaryFile, JSON.stringify({ failed, missing, diagnostics }));
   }
   if (missing.length === 0) return;
   process.exitCode = 1;

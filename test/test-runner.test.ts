@@ -38,6 +38,10 @@ describe('outer', () => { describe('inner', () => {
   it('compares', () => { assert.equal(1, 2, 'one is not two'); });
 }); });
 `,
+  'late-error.test.ts': `import { it } from 'node:test';
+it('leaves a timer that throws', () => { setTimeout(() => { throw new Error('thrown after its test'); }, 50); });
+it('ends later', async () => { await new Promise((r) => setTimeout(r, 10)); });
+`,
   'broken-import.test.ts': `import { value } from './no-such-module.js';
 console.log(value);
 `,
@@ -104,6 +108,17 @@ describe('the test runner', () => {
     assert.match(
       summary,
       /not ok: test\/broken-import\.test\.ts: \(the file itself\) \[testCodeFailure\]\n# {5}the file's process failed \(exit code \d+\)\n# {5}Error \[ERR_MODULE_NOT_FOUND\]: Cannot find module '[^']*no-such-module\.js'/,
+    );
+  });
+
+  it('names the test whose asynchronous activity threw after it ended (the file fails, no test does)', () => {
+    const { status, output } = run('late-error');
+    assert.equal(status, 1, output);
+    const summary = output.slice(output.indexOf('# summary of the run'));
+    assert.match(summary, /not ok: test\/late-error\.test\.ts: \(the file itself\)/);
+    assert.match(
+      summary,
+      /# {3}Error: Test "leaves a timer that throws" at test\/late-error\.test\.ts:\d+:\d+ generated asynchronous activity after the test ended\. This activity created the error "Error: thrown after its test"/,
     );
   });
 
