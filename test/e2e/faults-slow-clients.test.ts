@@ -160,7 +160,12 @@ describe('slow clients', () => {
         written += data.length;
         if (!response.write(data)) {
           waiting = true;
-          await Promise.race([once(response, 'drain'), once(response, 'close')]);
+          // The wait that loses is called off: its listeners (an 'error' one with each) would pile up on the response.
+          const settled = new AbortController();
+          await Promise.race([
+            once(response, 'drain', { signal: settled.signal }),
+            once(response, 'close', { signal: settled.signal }),
+          ]).finally(() => settled.abort());
           waiting = false;
         }
       }
