@@ -4,8 +4,9 @@
 // (a stray process.exit(0), a report cut short) passed with tests missing and no failure.
 // Loaded by scripts/run-tests.mjs beside the TAP reporter; it writes only when something is missing. When
 // RIALTO_TEST_SUMMARY_FILE names a file, it also writes there, as JSON, the tests that failed (with where they sit and
-// their error's first lines) and those not reported, for run-tests.mjs to print at the end of the whole run: CI
-// keeps only the end of the output, and a failure of the SQLite pass is otherwise thousands of lines above it.
+// their error's first lines), what the runner said of errors after a test ended, and the tests not reported, for
+// run-tests.mjs to print at the end of the whole run: CI keeps only the end of the output, and a failure of the
+// SQLite pass is otherwise thousands of lines above it.
 import { writeFileSync } from 'node:fs';
 
 /** The key of a test within its file: nesting and name (the same name may repeat; they are counted). */
