@@ -77,6 +77,13 @@ function run(filter: string): { status: number | null; output: string } {
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 
+/** The summary that ends a failed run of the fixtures whose path contains `filter` (asserting that it failed). */
+function failedRunSummary(filter: string): string {
+  const { status, output } = run(filter);
+  assert.equal(status, 1, output);
+  return output.slice(output.indexOf('# summary of the run'));
+}
+
 describe('the test runner', () => {
   it('passes a file that reports every test it registered, and says nothing more', () => {
     const { status, output } = run('complete');
@@ -90,9 +97,7 @@ describe('the test runner', () => {
   });
 
   it("lists at the run's end each failed test, where it sits and its error's first lines", () => {
-    const { status, output } = run('one-failure');
-    assert.equal(status, 1, output);
-    const summary = output.slice(output.indexOf('# summary of the run'));
+    const summary = failedRunSummary('one-failure');
     assert.match(
       summary,
       /exit code 1\n# {3}not ok: test\/one-failure\.test\.ts: outer > inner > compares \[testCodeFailure\]\n# {5}one is not two\n# {5}1 !== 2\n/,
@@ -102,9 +107,7 @@ describe('the test runner', () => {
   });
 
   it('names the reason of a file that fails outside its tests (from its stderr)', () => {
-    const { status, output } = run('broken-import');
-    assert.equal(status, 1, output);
-    const summary = output.slice(output.indexOf('# summary of the run'));
+    const summary = failedRunSummary('broken-import');
     assert.match(
       summary,
       /not ok: test\/broken-import\.test\.ts: \(the file itself\) \[testCodeFailure\]\n# {5}the file's process failed \(exit code \d+\)\n# {5}Error \[ERR_MODULE_NOT_FOUND\]: Cannot find module '[^']*no-such-module\.js'/,
@@ -112,9 +115,7 @@ describe('the test runner', () => {
   });
 
   it('names the test whose asynchronous activity threw after it ended (the file fails, no test does)', () => {
-    const { status, output } = run('late-error');
-    assert.equal(status, 1, output);
-    const summary = output.slice(output.indexOf('# summary of the run'));
+    const summary = failedRunSummary('late-error');
     assert.match(summary, /not ok: test\/late-error\.test\.ts: \(the file itself\)/);
     assert.match(
       summary,
