@@ -6,7 +6,7 @@ import { type DirectRunner, runDirectlyInTransactions } from './compiled-once.ts
 import type { Database } from './database.ts';
 import { KyselyStore, migrateToLatest } from './kysely-store.ts';
 import { type LedgerCommits, SqliteDeferredLedger } from './ledger-commits.ts';
-import { TransactionalDdlSqliteDialect } from './sqlite-dialect.ts';
+import { RialtoSqliteDialect } from './sqlite-dialect.ts';
 import type { Store } from './store.ts';
 
 /** Prepared statements kept per SQL text, at most this many (the queries are few; user input is never in the SQL). */
@@ -80,7 +80,7 @@ export async function openSqliteStore(
   connection.pragma('secure_delete = ON');
   const statements = statementCache(connection);
   const database = new Kysely<Database>({
-    dialect: new TransactionalDdlSqliteDialect({
+    dialect: new RialtoSqliteDialect({
       database: cachingStatements(connection, statements),
     }),
   });
