@@ -84,6 +84,9 @@ function runPass(label, files, environment) {
   return status;
 }
 
+/** A test file's path as the summary shows it: relative to where the run started. */
+const shown = (file) => relative(process.cwd(), file) || file;
+
 /** Prints, after everything, what failed in each pass: the end of the output is what CI keeps. */
 function printSummary() {
   const lines = ['', '# summary of the run'];
@@ -94,14 +97,12 @@ function printSummary() {
       continue;
     }
     for (const { file, test, failureType, message } of summary.failed) {
-      lines.push(`#   not ok: ${relative(process.cwd(), file) || file}: ${test} [${failureType}]`);
+      lines.push(`#   not ok: ${shown(file)}: ${test} [${failureType}]`);
       for (const line of message.split('\n')) lines.push(`#     ${line}`);
     }
     for (const message of summary.diagnostics) lines.push(`#   ${message}`);
     for (const { file, test, nesting } of summary.missing) {
-      lines.push(
-        `#   not reported: ${relative(process.cwd(), file)}: ${test} (nesting ${nesting})`,
-      );
+      lines.push(`#   not reported: ${shown(file)}: ${test} (nesting ${nesting})`);
     }
     if (
       status !== 0 &&

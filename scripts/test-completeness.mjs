@@ -42,6 +42,12 @@ function messageOf(error) {
   return kept.length > MESSAGE_CHARS ? `${kept.slice(0, MESSAGE_CHARS)}…` : kept;
 }
 
+/** How a file's process ended, from the runner's error for it. */
+function exitOf(error) {
+  if (error.signal != null) return `signal ${error.signal}`;
+  return error.exitCode != null ? `exit code ${error.exitCode}` : 'no exit code';
+}
+
 export default async function* completeness(source) {
   const waiting = new Map();
   // Per file, the names of the tests open at each nesting level (test:start comes in order within a file).
@@ -55,25 +61,20 @@ export default async function* completeness(source) {
     if (type === 'test:diagnostic' && LATE_OR_WARNING.test(String(data.message))) {
       diagnostics.push(String(data.message));
     } else if (type === 'test:stderr' && data.file !== undefined) {
-      const lines = stderr.get(data.file) ?? [];
+      let lines = stderr.get(data.file);
+      if (lines === undefined) stderr.set(data.file, (lines = []));
       lines.push(...String(data.message).split('\n'));
-      stderr.set(data.file, lines.slice(-STDERR_KEPT));
+      if (lines.length > STDERR_KEPT) lines.splice(0, lines.length - STDERR_KEPT);
     } else if (type === 'test:fail') {
       const error = data.details?.error;
       // A suite failing because a test in it failed adds nothing to that test's own line.
       if (error?.failureType !== 'subtestsFailed') {
         const wholeFile = data.name === data.file;
         const path = wholeFile ? [] : (paths.get(data.file) ?? []).slice(0, data.nesting);
-        const exit =
-          error?.signal != null
-            ? `signal ${error.signal}`
-            : error?.exitCode != null
-              ? `exit code ${error.exitCode}`
-              : '';
         const message =
           wholeFile && error?.failureType === 'testCodeFailure'
             ? [
-                `the file's process failed (${exit || 'no exit code'})`,
+                `the file's process failed (${exitOf(error)})`,
                 stderrReason(stderr.get(data.file) ?? []),
               ]
                 .filter((part) => part !== '')

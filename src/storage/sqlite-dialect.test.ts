@@ -22,30 +22,26 @@ const migrations: Record<string, Migration> = {
   },
 };
 
-function tablesAfterFailedMigration(
+async function tablesAfterFailedMigration(
   dialect: (connection: BetterSqlite3.Database) => SqliteDialect,
 ) {
   const connection = new BetterSqlite3(':memory:');
   const database = new Kysely<unknown>({ dialect: dialect(connection) });
-  return new Migrator({
+  const { error } = await new Migrator({
     db: database,
     provider: { getMigrations: async () => migrations },
-  })
-    .migrateToLatest()
-    .then(({ error }) => {
-      const tables = connection
-        .prepare("select name from sqlite_master where type = 'table' order by name")
-        .all()
-        .map((row) => (row as { name: string }).name);
-      const recorded = tables.includes('kysely_migration')
-        ? connection
-            .prepare('select name from kysely_migration order by name')
-            .all()
-            .map((row) => (row as { name: string }).name)
-        : [];
-      connection.close();
-      return { error, tables, recorded };
-    });
+  }).migrateToLatest();
+  const names = (query: string) =>
+    connection
+      .prepare(query)
+      .all()
+      .map((row) => (row as { name: string }).name);
+  const tables = names("select name from sqlite_master where type = 'table' order by name");
+  const recorded = tables.includes('kysely_migration')
+    ? names('select name from kysely_migration order by name')
+    : [];
+  connection.close();
+  return { error, tables, recorded };
 }
 
 const folder = mkdtempSync(join(tmpdir(), 'rialto-sqlite-dialect-'));
